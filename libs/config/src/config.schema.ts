@@ -1,0 +1,102 @@
+import { z } from 'zod';
+
+/**
+ * The gateway's configuration, one tree for every app. Each leaf has a description: the README's config
+ * reference is generated from it (`npm run config:doc`), and a spec fails when a key lacks one.
+ *
+ * Every key can be overridden by an environment variable named after its path: `signalling.httpPort`
+ * becomes `SIGNALLING_HTTP_PORT` (camelCase to UPPER_SNAKE, dots to underscores).
+ */
+const port = z.number().int().min(1).max(65535);
+const portOrZero = z.number().int().min(0).max(65535);
+const url = z.string().url();
+
+export const redisSchema = z
+  .object({
+    url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').describe('Redis server URL (call state, events, the signalling <-> media bus).'),
+    keyPrefix: z.string().min(1).describe('Prefix of every Redis key the gateway writes, so several gateways can share a Redis.'),
+  })
+  .strict();
+
+export const logSchema = z
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).describe('pino log level. SDP, ICE and RTP detail is logged at debug only.'),
+    pretty: z.boolean().describe('Human-readable logs instead of JSON lines (development only).'),
+  })
+  .strict();
+
+export const whatsappSchema = z
+  .object({
+    graphBaseUrl: url.describe('Base URL of the Graph API. https://graph.facebook.com for Meta; the emulator URL in the demo and tests.'),
+    graphApiVersion: z.string().regex(/^v\d+\.\d+$/, 'a version such as v23.0').describe('Graph API version used in every request path.'),
+    accessToken: z.string().describe('Bearer token for the Graph API (system user token). Never logged.'),
+    appSecret: z.string().describe('App secret that signs webhooks (X-Hub-Signature-256). Never logged.'),
+    verifyToken: z.string().describe('Token Meta echoes in the GET hub.challenge handshake. Never logged.'),
+    phoneNumberId: z.string().regex(/^\d+$/, 'digits').describe('Phone number ID of the business number whose calls this gateway handles.'),
+    businessNumber: z.string().regex(/^\d{6,15}$/, 'E.164 digits without +').describe('The business number in E.164 without the plus, as Meta writes it in webhooks.'),
+    requestTimeoutMs: z.number().int().min(100).max(60000).describe('Deadline of one Graph API HTTP request.'),
+    maxRetries: z.number().int().min(0).max(10).describe('Retries of a Graph request on 429/5xx (only where repeating cannot duplicate a side effect).'),
+    retryBaseDelayMs: z.number().int().min(1).max(10000).describe('First retry delay; doubles on each retry, with jitter.'),
+    webhookDedupTtlS: z.number().int().min(60).max(30 * 86400).describe('How long a delivered webhook is remembered for de-duplication.'),
+    staleConnectS: z.number().int().min(10).max(600).describe('A connect webhook older than this (by its timestamp) is not acted on: the accept window has passed.'),
+  })
+  .strict();
+
+export const signallingSchema = z
+  .object({
+    httpHost: z.string().min(1).describe('Address the signalling HTTP server (webhooks, CRM API, health) binds to.'),
+    httpPort: port.describe('Port of the signalling HTTP server.'),
+    deadLetterMax: z.number().int().min(10).max(100000).describe('Webhooks of unknown or invalid shape kept for operators (newest first).'),
+    mediaRequestTimeoutMs: z.number().int().min(100).max(30000).describe('Deadline of a request from signalling to the media app over the bus.'),
+    autoAcceptWithoutPbx: z
+      .boolean()
+      .describe('Answer user-initiated calls with the media app alone (test tone) when no PBX is configured. Demo and foundation tests only.'),
+  })
+  .strict();
+
+export const mediaSchema = z
+  .object({
+    httpHost: z.string().min(1).describe('Address the media app health server binds to.'),
+    httpPort: port.describe('Port of the media app health server.'),
+    publicAddress: z.string().describe('IPv4 address advertised in ICE candidates toward WhatsApp. Empty: the host addresses.'),
+    iceInterfaceAddress: z.string().describe('Local IPv4 address the WebRTC legs bind to. Empty: all interfaces.'),
+    stunServer: z.string().describe('Optional STUN server (host:port) for a server-reflexive candidate. Empty: host candidates only.'),
+    iceConnectTimeoutMs: z.number().int().min(1000).max(60000).describe('A WhatsApp leg that has not connected (ICE+DTLS) within this time is failed.'),
+    testToneHz: z.number().int().min(0).max(4000).describe('Frequency of the tone the media app plays on an auto-accepted call with no PBX (0: silence).'),
+    rtpPortMin: port.describe('Lowest UDP port of the RTP legs toward the PBX.'),
+    rtpPortMax: port.describe('Highest UDP port of the RTP legs toward the PBX.'),
+  })
+  .strict();
+
+export const emulatorSchema = z
+  .object({
+    httpHost: z.string().min(1).describe('Address the WhatsApp Cloud API emulator binds to.'),
+    httpPort: port.describe('Port of the emulator (Graph endpoints, control API, user phone pages).'),
+    webhookUrl: url.describe('Where the emulator POSTs signed webhooks (the signalling app).'),
+    webhookMaxAttempts: z.number().int().min(1).max(20).describe('Delivery attempts per webhook (at-least-once).'),
+    dailyConnectedCallCap: z.number().int().min(1).max(100000).describe('Connected business-initiated calls per business+user pair per 24 h (Meta: 100).'),
+    mediaTimeoutMs: z.number().int().min(1000).max(120000).describe('A call whose business side sent no media this long after accept ends FAILED (Meta: 20 s).'),
+    acceptWindowMs: z.number().int().min(1000).max(300000).describe('A user-initiated call not accepted within this time ends as not answered (Meta: 30-60 s).'),
+    ringTimeoutMs: z.number().int().min(1000).max(300000).describe('A business-initiated call the user does not answer within this time ends unanswered.'),
+    userIceAddress: z.string().describe('Address the simulated users media binds to and advertises.'),
+  })
+  .strict();
+
+export const appConfigSchema = z
+  .object({
+    log: logSchema,
+    redis: redisSchema,
+    whatsapp: whatsappSchema,
+    signalling: signallingSchema,
+    media: mediaSchema,
+    emulator: emulatorSchema,
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    if (cfg.media.rtpPortMin > cfg.media.rtpPortMax) {
+      ctx.addIssue({ code: 'custom', path: ['media', 'rtpPortMax'], message: `at least media.rtpPortMin (${cfg.media.rtpPortMin})` });
+    }
+  });
+
+export type AppConfig = z.infer<typeof appConfigSchema>;
+export { portOrZero };

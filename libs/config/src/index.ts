@@ -1,0 +1,4 @@
+export * from './config.schema';
+export * from './config.errors';
+export * from './load-config';
+export * from './config.module';

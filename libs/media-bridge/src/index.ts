@@ -1,0 +1,2 @@
+export * from './audio/tone';
+export * from './audio/opus';
