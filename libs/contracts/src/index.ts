@@ -1,1 +1,2 @@
-export {};
+export * from './media.contracts';
+export * from './contracts.errors';
