@@ -46,6 +46,7 @@ export const signallingSchema = z
   .object({
     httpHost: z.string().min(1).describe('Address the signalling HTTP server (webhooks, CRM API, health) binds to.'),
     httpPort: port.describe('Port of the signalling HTTP server.'),
+    apiToken: z.string().min(16, 'at least 16 characters').describe('Bearer token of the CRM/operator API (/v1/*). Never logged.'),
     deadLetterMax: z.number().int().min(10).max(100000).describe('Webhooks of unknown or invalid shape kept for operators (newest first).'),
     mediaRequestTimeoutMs: z.number().int().min(100).max(30000).describe('Deadline of a request from signalling to the media app over the bus.'),
     autoAcceptWithoutPbx: z

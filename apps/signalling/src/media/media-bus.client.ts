@@ -1,0 +1,78 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { firstValueFrom, timeout } from 'rxjs';
+import type { z } from 'zod';
+import { APP_CONFIG, type AppConfig } from '@wagw/config';
+import {
+  CONTRACT_VERSION,
+  DeadlineExceededError,
+  MEDIA_PATTERNS,
+  createWaLegReply,
+  okReply,
+  parseMessage,
+  toneReport,
+  listLegsReply,
+  type CreateWaLegReply,
+  type MediaSource,
+  type ToneReportReply,
+  type ListLegsReply,
+} from '@wagw/contracts';
+
+export const MEDIA_BUS = Symbol('MEDIA_BUS');
+
+/**
+ * Requests from signalling to the media app over the Redis transport. Each request carries a deadline; we
+ * stop waiting at that deadline (DeadlineExceededError) and validate every reply against its contract.
+ */
+@Injectable()
+export class MediaBusClient implements OnApplicationShutdown {
+  readonly #timeoutMs: number;
+
+  constructor(
+    @Inject(MEDIA_BUS) private readonly client: ClientProxy,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.#timeoutMs = config.signalling.mediaRequestTimeoutMs;
+  }
+
+  async #request<S extends z.ZodType>(pattern: string, body: Record<string, unknown>, reply: S): Promise<z.infer<S>> {
+    const deadline = Date.now() + this.#timeoutMs;
+    try {
+      const res: unknown = await firstValueFrom(
+        this.client.send(pattern, { v: CONTRACT_VERSION, deadline, ...body }).pipe(timeout({ first: this.#timeoutMs })),
+      );
+      return parseMessage(pattern, reply, res);
+    } catch (err) {
+      if ((err as Error).name === 'TimeoutError') throw new DeadlineExceededError(pattern, deadline);
+      throw err;
+    }
+  }
+
+  createWaLeg(callId: string, remoteOffer?: string): Promise<CreateWaLegReply> {
+    return this.#request(MEDIA_PATTERNS.createWaLeg, { callId, ...(remoteOffer ? { remoteOffer } : {}) }, createWaLegReply);
+  }
+
+  async applyWaAnswer(callId: string, legId: string, sdp: string): Promise<void> {
+    await this.#request(MEDIA_PATTERNS.applyWaAnswer, { callId, legId, sdp }, okReply);
+  }
+
+  async startWaMedia(callId: string, legId: string, source: MediaSource): Promise<void> {
+    await this.#request(MEDIA_PATTERNS.startWaMedia, { callId, legId, source }, okReply);
+  }
+
+  analyseWaTone(callId: string, legId: string, frequencyHz: number): Promise<ToneReportReply> {
+    return this.#request(MEDIA_PATTERNS.analyseWaTone, { callId, legId, frequencyHz }, toneReport);
+  }
+
+  async closeWaLeg(callId: string, legId: string, reason: string): Promise<void> {
+    await this.#request(MEDIA_PATTERNS.closeWaLeg, { callId, legId, reason }, okReply);
+  }
+
+  listLegs(): Promise<ListLegsReply> {
+    return this.#request(MEDIA_PATTERNS.listLegs, {}, listLegsReply);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.close();
+  }
+}

@@ -1,0 +1,5 @@
+/** Injection tokens of the signalling app. */
+export const SIGNALLING_LOGGER = Symbol('SIGNALLING_LOGGER');
+export const SIGNALLING_REDIS = Symbol('SIGNALLING_REDIS');
+export const DEAD_LETTERS = Symbol('DEAD_LETTERS');
+export const DEDUP_STORE = Symbol('DEDUP_STORE');

@@ -1,0 +1,69 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@wagw/config';
+import type { Logger } from '@wagw/logging';
+import { dedupKeyOf, parseWebhook, type DedupStore, type WebhookEvent } from '@wagw/whatsapp';
+import { DEAD_LETTERS, DEDUP_STORE, SIGNALLING_LOGGER } from '../signalling.tokens';
+import type { DeadLetterRepository } from './dead-letter.repository';
+import { WebhookEventRouter } from './webhook-event.router';
+
+/**
+ * Work done after the webhook ack: parse into typed events, park what cannot be used in the dead-letter
+ * list, drop duplicates (atomic claim in Redis, so it holds across instances and concurrent deliveries),
+ * and hand each new event to the router. Events of one WhatsApp call are handled in arrival order.
+ */
+@Injectable()
+export class WebhookIngestService implements OnApplicationShutdown {
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #perCall = new Map<string, Promise<void>>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(SIGNALLING_LOGGER) private readonly logger: Logger,
+    @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterRepository,
+    @Inject(DEDUP_STORE) private readonly dedup: DedupStore,
+    private readonly router: WebhookEventRouter,
+  ) {}
+
+  /** Called by the controller after the signature check; never throws. */
+  enqueue(body: unknown): void {
+    const job = this.#process(body).catch((err: unknown) => this.logger.error({ err }, 'webhook processing failed'));
+    this.#inFlight.add(job);
+    void job.finally(() => this.#inFlight.delete(job));
+  }
+
+  /** Resolves when every accepted webhook so far has been processed (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async #process(body: unknown): Promise<void> {
+    const { events, rejected } = parseWebhook(body);
+    const receivedAt = new Date().toISOString();
+    for (const r of rejected) {
+      this.logger.warn({ path: r.path, reason: r.reason }, 'webhook item not applied: parked in dead-letter list');
+      await this.deadLetters.add({ receivedAt, path: r.path, reason: r.reason, raw: r.raw });
+    }
+    await Promise.all(events.map((event) => this.#handleOnce(event)));
+  }
+
+  async #handleOnce(event: WebhookEvent): Promise<void> {
+    const key = dedupKeyOf(event);
+    const fresh = await this.dedup.claim(key, this.config.whatsapp.webhookDedupTtlS);
+    if (!fresh) {
+      this.logger.info({ dedupKey: key, kind: event.kind }, 'duplicate webhook ignored');
+      return;
+    }
+    const lane = 'waCallId' in event && typeof event.waCallId === 'string' ? event.waCallId : key;
+    const previous = this.#perCall.get(lane) ?? Promise.resolve();
+    const next = previous.then(() => this.router.route(event)).catch((err: unknown) => {
+      this.logger.error({ err, dedupKey: key, kind: event.kind }, 'webhook event handling failed');
+    });
+    this.#perCall.set(lane, next);
+    await next;
+    if (this.#perCall.get(lane) === next) this.#perCall.delete(lane);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.idle();
+  }
+}

@@ -1,0 +1,22 @@
+import { randomBytes } from 'node:crypto';
+
+/** `wacid.<base64url>`: WhatsApp call ids (REF-2511 samples). */
+export function newCallId(): string {
+  return `wacid.${randomBytes(24).toString('base64url')}`;
+}
+
+/** `wamid.<base64url>`: WhatsApp message ids. */
+export function newMessageId(): string {
+  return `wamid.${randomBytes(24).toString('base64url')}`;
+}
+
+/** A Graph `fbtrace_id`-like token. */
+export function newTraceId(): string {
+  return randomBytes(8).toString('base64url');
+}
+
+/** A business-scoped user id (BSUID) shaped like Meta's samples: `US.<19 digits>`. */
+export function newBsuid(): string {
+  const digits = Array.from(randomBytes(19), (b) => String(b % 10)).join('');
+  return `US.${digits}`;
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/**
+ * Wire-level building blocks shared by the webhook schemas. Meta adds fields without notice, so every
+ * object strips unknown keys (zod's default) instead of rejecting them (STYLE §4).
+ */
+
+/** Unix seconds, sent as a string in Meta's samples and as a number by some senders (reference §2.6, §9). */
+export const epochSeconds = z.union([
+  z.number().int().nonnegative(),
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'Unix seconds as digits')
+    .transform((s) => Number(s)),
+]);
+
+/** A non-empty string identifier. */
+export const nonEmpty = z.string().trim().min(1, 'must not be empty');
+
+/** Case-insensitive literal enum: accepts `completed`, `COMPLETED`, `Completed`; yields the lower-case value. */
+export function looseEnum<const T extends readonly [string, ...string[]]>(values: T) {
+  return z
+    .string()
+    .transform((s) => s.trim().toLowerCase())
+    .pipe(z.enum(values));
+}
+
+export const metadataSchema = z.object({
+  display_phone_number: z.string().optional(),
+  phone_number_id: nonEmpty,
+});
+
+export const contactSchema = z.object({
+  wa_id: z.string().optional(),
+  user_id: z.string().optional(),
+  parent_user_id: z.string().optional(),
+  profile: z.object({ name: z.string().optional(), username: z.string().optional() }).optional(),
+});
+export type WireContact = z.infer<typeof contactSchema>;
+
+/** One entry of `errors[]` (value level or item level). */
+export const wireErrorSchema = z.object({
+  code: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]),
+  title: z.string().optional(),
+  message: z.string().optional(),
+  href: z.string().optional(),
+  error_data: z.object({ details: z.string().optional() }).optional(),
+});
+
+/** `biz_opaque_callback_data`, also spelt `biz_opaque_callback_date` in Meta's field tables (reference §9). */
+export const opaqueFields = {
+  biz_opaque_callback_data: z.string().optional(),
+  biz_opaque_callback_date: z.string().optional(),
+};
+
+export function opaqueOf(o: { biz_opaque_callback_data?: string | undefined; biz_opaque_callback_date?: string | undefined }): string | undefined {
+  return o.biz_opaque_callback_data ?? o.biz_opaque_callback_date;
+}
+
+/** The envelope: `object`, `entry[].changes[].field/value` (reference §2.2). Items are validated one by one later. */
+export const envelopeSchema = z.object({
+  object: z.literal('whatsapp_business_account', { error: 'object must be "whatsapp_business_account"' }),
+  entry: z.array(
+    z.object({
+      id: z.string().optional(),
+      time: epochSeconds.optional(),
+      changes: z.array(z.object({ field: nonEmpty, value: z.record(z.string(), z.unknown()) })),
+    }),
+  ),
+});
+export type WireEnvelope = z.infer<typeof envelopeSchema>;
