@@ -1,5 +1,23 @@
-export interface UserDtmfEvent { digit: string; durationMs: number; at: number }
-export interface UserMediaStats { packetsReceived: number; packetsSent: number; firstPacketReceivedAt?: number; lastPacketReceivedAt?: number; dtmfReceived: UserDtmfEvent[]; connectionState: string }
+/**
+ * The media side of a simulated WhatsApp user (the emulator's users, and test peers): a werift peer that
+ * behaves as WhatsApp's relay does (reference §6.1): ICE-lite and always controlled, DTLS server
+ * (`a=setup:actpass` in its offers), Opus 48 kHz 20 ms on PT 111, telephone-event/8000 on PT 126, one SSRC.
+ */
+export interface UserDtmfEvent {
+  digit: string;
+  durationMs: number;
+  at: number;
+}
+
+export interface UserMediaStats {
+  packetsReceived: number;
+  packetsSent: number;
+  firstPacketReceivedAt?: number;
+  lastPacketReceivedAt?: number;
+  dtmfReceived: UserDtmfEvent[];
+  connectionState: string;
+}
+
 export interface UserMediaSession {
   /** User-initiated: the SDP offer WhatsApp's relay sends (ICE-lite, a=setup:actpass, opus/48000/2 PT 111, telephone-event/8000 PT 126, one a=ssrc). */
   createOffer(): Promise<string>;
@@ -19,5 +37,7 @@ export interface UserMediaSession {
   recording(): Int16Array;
   close(): Promise<void>;
 }
-export interface UserMediaFactory { create(options: { waId: string; callId: string }): UserMediaSession }
-export const USER_MEDIA_FACTORY = Symbol('USER_MEDIA_FACTORY');
+
+export interface UserMediaFactory {
+  create(options: { waId: string; callId: string }): UserMediaSession;
+}
