@@ -69,6 +69,56 @@ export const mediaSchema = z
   })
   .strict();
 
+const sipUri = z.string().regex(/^sips?:[^\s@]+@?[^\s]*$/, 'a SIP URI such as sip:1001@pbx.example.com');
+const hostPort = z.string().regex(/^[A-Za-z0-9.\-:[\]]+:\d{1,5}$/, 'host:port');
+
+export const trunkSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _').describe('Trunk name, referenced by routes.'),
+    hosts: z.array(hostPort).min(1, 'at least one host:port').describe('PBX hosts in failover order (host:port).'),
+    transport: z.enum(['udp', 'tcp', 'tls']).describe('SIP transport toward the trunk.'),
+    username: z.string().describe('Digest username toward the trunk (empty: no authentication).'),
+    password: z.string().describe('Digest password toward the trunk. Never logged.'),
+    fromUser: z.string().describe('User part of From on calls we place (empty: the WhatsApp caller number).'),
+    fromDomain: z.string().describe('Domain of From/To on calls we place (empty: the first host).'),
+    codecs: z.array(z.enum(['PCMU', 'PCMA', 'opus'])).min(1).describe('Codecs offered to the PBX, in preference order.'),
+    allowFrom: z.array(z.string()).describe('Source IPs (or CIDRs) allowed to send INVITEs on this trunk (empty: the trunk hosts).'),
+  })
+  .strict();
+
+export const routeSchema = z
+  .object({
+    businessNumber: z.string().regex(/^\d{6,15}$/, 'E.164 digits without +').describe('WhatsApp business number this route serves.'),
+    destinations: z
+      .array(
+        z
+          .object({
+            uri: sipUri.describe('Extension or queue URI on the trunk, e.g. sip:1001@pbx.example.com.'),
+            trunk: z.string().describe('Trunk name.'),
+            ringTimeoutMs: z.number().int().min(1000).max(55000).describe('Ring time before trying the next destination (Meta allows ~30-60 s in all).'),
+          })
+          .strict(),
+      )
+      .min(1)
+      .describe('Destinations tried in order.'),
+    onFailure: z.enum(['reject', 'next']).describe('When a destination fails: reject the WhatsApp call, or try the next destination.'),
+  })
+  .strict();
+
+export const pbxSchema = z
+  .object({
+    listenHost: z.string().min(1).describe('Address the SIP stack binds to.'),
+    publicHost: z.string().describe('Host written in Via/Contact/SDP toward the PBX (empty: listenHost).'),
+    udpPort: portOrZero.describe('SIP UDP port (0: off).'),
+    tcpPort: portOrZero.describe('SIP TCP port (0: off).'),
+    tlsPort: portOrZero.describe('SIP TLS port (0: off).'),
+    tlsCertFile: z.string().describe('PEM certificate for SIP TLS (needed when tlsPort is set).'),
+    tlsKeyFile: z.string().describe('PEM private key for SIP TLS.'),
+    trunks: z.array(trunkSchema).describe('PBX trunks (YAML list; env PBX_TRUNKS takes a YAML/JSON list). Empty: no PBX.'),
+    routes: z.array(routeSchema).describe('Where calls to each business number ring (YAML list; env PBX_ROUTES).'),
+  })
+  .strict();
+
 export const emulatorSchema = z
   .object({
     httpHost: z.string().min(1).describe('Address the WhatsApp Cloud API emulator binds to.'),
@@ -90,6 +140,7 @@ export const appConfigSchema = z
     whatsapp: whatsappSchema,
     signalling: signallingSchema,
     media: mediaSchema,
+    pbx: pbxSchema,
     emulator: emulatorSchema,
   })
   .strict()
@@ -97,7 +148,17 @@ export const appConfigSchema = z
     if (cfg.media.rtpPortMin > cfg.media.rtpPortMax) {
       ctx.addIssue({ code: 'custom', path: ['media', 'rtpPortMax'], message: `at least media.rtpPortMin (${cfg.media.rtpPortMin})` });
     }
+    const trunks = new Set(cfg.pbx.trunks.map((t) => t.name));
+    cfg.pbx.routes.forEach((r, i) =>
+      r.destinations.forEach((d, j) => {
+        if (!trunks.has(d.trunk)) {
+          ctx.addIssue({ code: 'custom', path: ['pbx', 'routes', i, 'destinations', j, 'trunk'], message: `one of the configured trunks (${[...trunks].join(', ') || 'none configured'})` });
+        }
+      }),
+    );
+    if (cfg.pbx.tlsPort > 0 && (!cfg.pbx.tlsCertFile || !cfg.pbx.tlsKeyFile)) {
+      ctx.addIssue({ code: 'custom', path: ['pbx', 'tlsCertFile'], message: 'a certificate and key file when pbx.tlsPort is set' });
+    }
   });
 
 export type AppConfig = z.infer<typeof appConfigSchema>;
-export { portOrZero };
