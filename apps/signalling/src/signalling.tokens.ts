@@ -3,3 +3,5 @@ export const SIGNALLING_LOGGER = Symbol('SIGNALLING_LOGGER');
 export const SIGNALLING_REDIS = Symbol('SIGNALLING_REDIS');
 export const DEAD_LETTERS = Symbol('DEAD_LETTERS');
 export const DEDUP_STORE = Symbol('DEDUP_STORE');
+export const CALL_REPOSITORY = Symbol('CALL_REPOSITORY');
+export const GRAPH_CLIENT = Symbol('GRAPH_CLIENT');

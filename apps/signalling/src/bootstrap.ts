@@ -1,0 +1,51 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { json, raw } from 'express';
+import { loadConfig, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
+import { createLogger, type Logger } from '@wagw/logging';
+import { SignallingModule } from './signalling.module';
+import { WEBHOOK_PATH } from './webhooks/webhook.controller';
+import { PinoNestLogger } from './shared/pino-nest-logger';
+
+export interface SignallingHandle {
+  app: INestApplication;
+  config: Readonly<AppConfig>;
+  logger: Logger;
+  /** http://host:port of the webhook/CRM/health server. */
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+export interface BootstrapSignallingOptions {
+  config?: Readonly<AppConfig>;
+  logger?: Logger;
+  /** Listen on this port instead of signalling.httpPort (tests pass 0 for a free one). */
+  port?: number;
+}
+
+/**
+ * Boots the signalling app: HTTP (webhooks with a raw-body parser so the signature is checked over the
+ * exact bytes, the CRM API with JSON) and a Redis-transport listener for events from the media app.
+ */
+export async function bootstrapSignalling(options: BootstrapSignallingOptions = {}): Promise<SignallingHandle> {
+  // eslint-disable-next-line no-process-env -- the app edge hands the environment to libs/config
+  const config = options.config ?? loadConfig({ env: process.env });
+  const logger = options.logger ?? createLogger({ name: 'signalling', level: config.log.level, pretty: config.log.pretty });
+  const app = await NestFactory.create(SignallingModule.forRoot(config, logger), {
+    bodyParser: false,
+    logger: new PinoNestLogger(logger),
+  });
+  app.use(`/${WEBHOOK_PATH}`, raw({ type: () => true, limit: '1mb' }));
+  app.use(json({ limit: '256kb' }));
+  app.connectMicroservice<MicroserviceOptions>({ transport: Transport.REDIS, options: { ...redisOptionsFromUrl(config.redis.url) } });
+  app.enableShutdownHooks();
+  await app.startAllMicroservices();
+  const port = options.port ?? config.signalling.httpPort;
+  await app.listen(port, config.signalling.httpHost);
+  const addr = app.getHttpServer().address() as { port: number };
+  const baseUrl = `http://${config.signalling.httpHost}:${addr.port}`;
+  logger.info({ baseUrl, graph: config.whatsapp.graphBaseUrl, phoneNumberId: config.whatsapp.phoneNumberId }, 'signalling listening');
+  return { app, config, logger, baseUrl, close: () => app.close() };
+}

@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '@wagw/config';
+import type { CallRepository } from '@wagw/call-state';
+import type { CallConnectEvent, WhatsAppGraphClient } from '@wagw/whatsapp';
+import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
+import { MediaBusClient } from '../media/media-bus.client';
+import { CallRuntime, type LiveCall } from './call-runtime';
+import { EndCallUseCase } from './end-call.use-case';
+
+/**
+ * A user calls the business (reference §6.2): the `connect` webhook carries Meta's offer. We build the
+ * WebRTC answer in the media app, `pre_accept` at once (ICE/DTLS come up while the destination rings), and
+ * `accept` with the same SDP when the call is answered; media toward WhatsApp starts only after accept
+ * returned 200. Without a PBX (demo/foundation) the gateway answers by itself and plays a test tone.
+ */
+@Injectable()
+export class AnswerUserCallUseCase {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
+    @Inject(GRAPH_CLIENT) private readonly graph: WhatsAppGraphClient,
+    private readonly media: MediaBusClient,
+    private readonly runtime: CallRuntime,
+    private readonly endCall: EndCallUseCase,
+  ) {}
+
+  async execute(event: CallConnectEvent): Promise<void> {
+    const ageS = Math.floor(Date.now() / 1000) - event.timestamp;
+    if (ageS > this.config.whatsapp.staleConnectS) {
+      this.runtime.logFor('-').warn({ waCallId: event.waCallId, ageS }, 'stale connect webhook ignored: the accept window has passed');
+      return;
+    }
+    const callId = `call_${randomUUID()}`;
+    if (!(await this.calls.claimWaCallId(event.waCallId, callId))) {
+      this.runtime.logFor('-').info({ waCallId: event.waCallId }, 'connect for a call we already know: ignored');
+      return;
+    }
+    const live = this.runtime.open(callId, { waCallId: event.waCallId, direction: 'inbound' });
+    const now = Date.now();
+    await this.calls.create({
+      callId,
+      direction: 'inbound',
+      state: 'offered',
+      version: 0,
+      createdAt: now,
+      updatedAt: now,
+      waCallId: event.waCallId,
+      businessNumber: event.to ?? this.config.whatsapp.businessNumber,
+      phoneNumberId: event.phoneNumberId,
+      userWaId: event.from ?? event.contactWaId,
+      userName: event.contactName,
+    });
+    live.log.info({ from: event.from, to: event.to, name: event.contactName }, 'user-initiated call offered');
+    try {
+      await this.#answerWaSide(live, event);
+      await this.#acceptWithoutPbx(live, event.waCallId);
+    } catch (err) {
+      live.log.error({ err }, 'user-initiated call set-up failed');
+      await this.endCall.execute(callId, { by: 'system', cause: `set-up failed: ${(err as Error).message}` });
+    }
+  }
+
+  async #answerWaSide(live: LiveCall, event: CallConnectEvent): Promise<void> {
+    const leg = await this.media.createWaLeg(live.callId, event.sdp);
+    await this.calls.apply(live.callId, { type: 'wa.leg-created', legId: leg.legId, sdp: leg.sdp });
+    await this.graph.preAccept(event.waCallId, leg.sdp);
+    live.log.info({ legId: leg.legId }, 'pre_accept sent');
+  }
+
+  async #acceptWithoutPbx(live: LiveCall, waCallId: string): Promise<void> {
+    const record = await this.calls.get(live.callId);
+    if (!record || record.state !== 'offered' || !record.waLegId || !record.waSdp) return;
+    await this.calls.apply(live.callId, { type: 'pbx.answered' });
+    await this.graph.accept(waCallId, record.waSdp);
+    const res = await this.calls.apply(live.callId, { type: 'wa.accept-sent' });
+    if (res.outcome !== 'applied') return;
+    const tone = this.config.media.testToneHz;
+    await this.media.startWaMedia(live.callId, record.waLegId, tone > 0 ? { kind: 'tone', frequencyHz: tone } : { kind: 'silence' });
+    live.log.info({ toneHz: tone }, 'call answered by the gateway itself (no PBX configured): media started');
+  }
+}

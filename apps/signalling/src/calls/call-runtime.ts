@@ -1,0 +1,84 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { callLogger, type Logger } from '@wagw/logging';
+import { SIGNALLING_LOGGER } from '../signalling.tokens';
+
+/** A leg this process holds a live handle for (a SIP dialog); released when the call ends. */
+export interface LiveLeg {
+  readonly kind: 'pbx';
+  hangup(reason: string): Promise<void>;
+}
+
+/**
+ * What one signalling process holds in memory for a call it handles: the per-call logger, live leg handles
+ * and the timers that guard the call. Everything durable is in the Redis record; this is released by
+ * `dispose()` when the call ends, so no timer or handle outlives its call.
+ */
+export class LiveCall {
+  readonly #timers = new Set<NodeJS.Timeout>();
+  pbxLeg: LiveLeg | undefined;
+  /** The teardown in progress, so a second end request joins it instead of running twice. */
+  ending: Promise<void> | undefined;
+
+  constructor(
+    readonly callId: string,
+    readonly log: Logger,
+  ) {}
+
+  /** Starts a timer named for what it guards; cleared on dispose. */
+  guard(name: string, ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      this.log.debug({ timer: name }, 'call timer fired');
+      fn();
+    }, ms);
+    this.#timers.add(t);
+  }
+
+  clearTimers(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+  }
+
+  get timerCount(): number {
+    return this.#timers.size;
+  }
+}
+
+@Injectable()
+export class CallRuntime implements OnApplicationShutdown {
+  readonly #calls = new Map<string, LiveCall>();
+
+  constructor(@Inject(SIGNALLING_LOGGER) private readonly logger: Logger) {}
+
+  open(callId: string, ids: { waCallId?: string; direction?: string }): LiveCall {
+    const existing = this.#calls.get(callId);
+    if (existing) return existing;
+    const live = new LiveCall(callId, callLogger(this.logger, { callId, ...ids }));
+    this.#calls.set(callId, live);
+    return live;
+  }
+
+  get(callId: string): LiveCall | undefined {
+    return this.#calls.get(callId);
+  }
+
+  /** Log context for a call even when this process holds nothing for it. */
+  logFor(callId: string): Logger {
+    return this.#calls.get(callId)?.log ?? callLogger(this.logger, { callId });
+  }
+
+  dispose(callId: string): void {
+    const live = this.#calls.get(callId);
+    if (!live) return;
+    live.clearTimers();
+    this.#calls.delete(callId);
+  }
+
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  onApplicationShutdown(): void {
+    for (const id of [...this.#calls.keys()]) this.dispose(id);
+  }
+}

@@ -1,0 +1,95 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { CallRecord, CallRepository } from '@wagw/call-state';
+import type { WhatsAppGraphClient } from '@wagw/whatsapp';
+import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
+import { MediaBusClient } from '../media/media-bus.client';
+import { CallRuntime } from './call-runtime';
+
+export type EndedBy = 'wa' | 'pbx' | 'api' | 'system';
+
+export interface EndCallRequest {
+  by: EndedBy;
+  cause: string;
+  /** Meta's terminate status and error code when WhatsApp ended the call. */
+  waStatus?: 'completed' | 'failed';
+  waErrorCode?: number;
+  /** SIP status/reason when the PBX ended it. */
+  sipCause?: string;
+}
+
+/** States in which Meta has not been told we accept the call yet: ending it there is a `reject`. */
+const NOT_YET_ACCEPTED = new Set(['offered', 'dialing-pbx', 'ringing-pbx']);
+
+/**
+ * Ends a call from any side, once: moves the record to `ending`, releases every leg (the WhatsApp call via
+ * Graph unless WhatsApp ended it, the media leg, the SIP leg), then `ended` with the CDR fields. A second
+ * request while the first runs joins it; a request for an ended call does nothing.
+ */
+@Injectable()
+export class EndCallUseCase {
+  constructor(
+    @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
+    @Inject(GRAPH_CLIENT) private readonly graph: WhatsAppGraphClient,
+    private readonly media: MediaBusClient,
+    private readonly runtime: CallRuntime,
+  ) {}
+
+  execute(callId: string, req: EndCallRequest): Promise<void> {
+    const live = this.runtime.get(callId);
+    if (live?.ending) return live.ending;
+    const run = this.#run(callId, req);
+    if (live) live.ending = run;
+    return run;
+  }
+
+  async #run(callId: string, req: EndCallRequest): Promise<void> {
+    const log = this.runtime.logFor(callId);
+    const before = await this.calls.get(callId);
+    if (!before || before.state === 'ended') return;
+    const res = await this.calls.apply(callId, this.#eventOf(req), {
+      endedBy: req.by,
+      endCause: req.cause,
+      ...(req.waStatus ? { waCause: req.waErrorCode ? `${req.waStatus} (${req.waErrorCode})` : req.waStatus } : {}),
+      ...(req.sipCause ? { sipCause: req.sipCause } : {}),
+    });
+    if (res.outcome !== 'applied' && res.record.state !== 'ending') return;
+    log.info({ by: req.by, cause: req.cause, from: before.state }, 'call ending');
+    await this.#releaseLegs(before, req);
+    const endedAt = Date.now();
+    const durationMs = before.answeredAt ? endedAt - before.answeredAt : 0;
+    await this.calls.apply(callId, { type: 'legs.released' }, { endedAt, durationMs });
+    this.runtime.dispose(callId);
+    log.info({ by: req.by, cause: req.cause, durationMs }, 'call ended');
+  }
+
+  #eventOf(req: EndCallRequest) {
+    switch (req.by) {
+      case 'wa':
+        return { type: 'wa.terminate' as const, status: req.waStatus ?? 'completed', cause: req.cause };
+      case 'pbx':
+        return { type: 'pbx.hangup' as const, cause: req.cause };
+      case 'api':
+        return { type: 'hangup.requested' as const, by: 'api', cause: req.cause };
+      default:
+        return { type: 'failed' as const, cause: req.cause };
+    }
+  }
+
+  /** Each release is attempted even if another fails: a call never outlives one of its legs. */
+  async #releaseLegs(rec: CallRecord, req: EndCallRequest): Promise<void> {
+    const log = this.runtime.logFor(rec.callId);
+    const live = this.runtime.get(rec.callId);
+    const tasks: Promise<unknown>[] = [];
+    if (req.by !== 'wa' && rec.waCallId) {
+      const action = NOT_YET_ACCEPTED.has(rec.state) && rec.direction === 'inbound' ? 'reject' : 'terminate';
+      tasks.push((action === 'reject' ? this.graph.reject(rec.waCallId) : this.graph.terminate(rec.waCallId)).catch((err: unknown) => log.warn({ err, action }, 'WhatsApp side release failed')));
+    }
+    if (rec.waLegId) {
+      tasks.push(this.media.closeWaLeg(rec.callId, rec.waLegId, req.cause).catch((err: unknown) => log.warn({ err }, 'media leg release failed')));
+    }
+    if (live?.pbxLeg) {
+      tasks.push(live.pbxLeg.hangup(req.cause).catch((err: unknown) => log.warn({ err }, 'PBX leg release failed')));
+    }
+    await Promise.all(tasks);
+  }
+}

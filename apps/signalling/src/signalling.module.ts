@@ -1,0 +1,77 @@
+import { DynamicModule, Module, type Provider } from '@nestjs/common';
+import { ClientsModule, Transport } from '@nestjs/microservices';
+import { APP_FILTER } from '@nestjs/core';
+import Redis from 'ioredis';
+import { ConfigModule, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
+import type { Logger } from '@wagw/logging';
+import { CallRepository } from '@wagw/call-state';
+import { RedisDedupStore, WhatsAppGraphClient } from '@wagw/whatsapp';
+import { DEAD_LETTERS, DEDUP_STORE, GRAPH_CLIENT, SIGNALLING_LOGGER, SIGNALLING_REDIS, CALL_REPOSITORY } from './signalling.tokens';
+import { HealthController } from './health/health.controller';
+import { WebhookController } from './webhooks/webhook.controller';
+import { WebhookSignatureGuard } from './webhooks/webhook-signature.guard';
+import { WebhookIngestService } from './webhooks/webhook-ingest.service';
+import { WebhookEventRouter } from './webhooks/webhook-event.router';
+import { DeadLetterRepository } from './webhooks/dead-letter.repository';
+import { DeadLetterController } from './webhooks/dead-letter.controller';
+import { MEDIA_BUS, MediaBusClient } from './media/media-bus.client';
+import { MediaEventsController } from './media/media-events.controller';
+import { CallsController } from './calls/calls.controller';
+import { ApiTokenGuard } from './api/api-token.guard';
+import { AppErrorFilter } from './api/app-error.filter';
+import { CallRuntime } from './calls/call-runtime';
+import { AnswerUserCallUseCase } from './calls/answer-user-call.use-case';
+import { EndCallUseCase } from './calls/end-call.use-case';
+
+/** Wires the signalling app from plain classes (STYLE §1): config, Redis, Graph client, bus, use cases. */
+@Module({})
+export class SignallingModule {
+  static forRoot(config: Readonly<AppConfig>, logger: Logger): DynamicModule {
+    const providers: Provider[] = [
+      { provide: SIGNALLING_LOGGER, useValue: logger },
+      {
+        provide: SIGNALLING_REDIS,
+        useFactory: () => new Redis(config.redis.url, { maxRetriesPerRequest: 2, lazyConnect: false }),
+      },
+      { provide: DEDUP_STORE, useFactory: (redis: Redis) => new RedisDedupStore(redis, config.redis.keyPrefix), inject: [SIGNALLING_REDIS] },
+      {
+        provide: DEAD_LETTERS,
+        useFactory: (redis: Redis) => new DeadLetterRepository(redis, config.redis.keyPrefix, config.signalling.deadLetterMax),
+        inject: [SIGNALLING_REDIS],
+      },
+      { provide: CALL_REPOSITORY, useFactory: (redis: Redis) => new CallRepository(redis, { keyPrefix: config.redis.keyPrefix }), inject: [SIGNALLING_REDIS] },
+      {
+        provide: GRAPH_CLIENT,
+        useFactory: () =>
+          new WhatsAppGraphClient({
+            baseUrl: config.whatsapp.graphBaseUrl,
+            apiVersion: config.whatsapp.graphApiVersion,
+            accessToken: config.whatsapp.accessToken,
+            phoneNumberId: config.whatsapp.phoneNumberId,
+            requestTimeoutMs: config.whatsapp.requestTimeoutMs,
+            maxRetries: config.whatsapp.maxRetries,
+            retryBaseDelayMs: config.whatsapp.retryBaseDelayMs,
+            logger: logger.child({ component: 'graph' }),
+          }),
+      },
+      { provide: APP_FILTER, useClass: AppErrorFilter },
+      WebhookSignatureGuard,
+      WebhookIngestService,
+      WebhookEventRouter,
+      MediaBusClient,
+      ApiTokenGuard,
+      CallRuntime,
+      AnswerUserCallUseCase,
+      EndCallUseCase,
+    ];
+    return {
+      module: SignallingModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ClientsModule.register([{ name: MEDIA_BUS, transport: Transport.REDIS, options: { ...redisOptionsFromUrl(config.redis.url) } }]),
+      ],
+      controllers: [HealthController, WebhookController, DeadLetterController, CallsController, MediaEventsController],
+      providers,
+    };
+  }
+}

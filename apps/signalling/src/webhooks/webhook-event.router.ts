@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { CallRepository } from '@wagw/call-state';
+import type { Logger } from '@wagw/logging';
+import type { CallTerminateEvent, WebhookEvent } from '@wagw/whatsapp';
+import { CALL_REPOSITORY, SIGNALLING_LOGGER } from '../signalling.tokens';
+import { AnswerUserCallUseCase } from '../calls/answer-user-call.use-case';
+import { EndCallUseCase } from '../calls/end-call.use-case';
+
+/**
+ * Hands each validated, de-duplicated webhook event to its use case. Events of one WhatsApp call arrive
+ * here in order per call (WebhookIngestService lanes), but Meta may deliver them out of order: the
+ * call's state machine decides what a late event means.
+ */
+@Injectable()
+export class WebhookEventRouter {
+  constructor(
+    @Inject(SIGNALLING_LOGGER) private readonly logger: Logger,
+    @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
+    private readonly answerUserCall: AnswerUserCallUseCase,
+    private readonly endCall: EndCallUseCase,
+  ) {}
+
+  async route(event: WebhookEvent): Promise<void> {
+    switch (event.kind) {
+      case 'call.connect':
+        if (event.sdpType === 'offer') return this.answerUserCall.execute(event);
+        this.logger.info({ waCallId: event.waCallId }, 'business-initiated connect (answer) not handled yet');
+        return;
+      case 'call.terminate':
+        return this.#terminate(event);
+      default:
+        this.logger.info({ kind: event.kind }, 'webhook event received; no handler for this kind yet');
+    }
+  }
+
+  async #terminate(event: CallTerminateEvent): Promise<void> {
+    const record = await this.calls.getByWaCallId(event.waCallId);
+    const cause = event.errors[0] ? `${event.status}: ${event.errors[0].code} ${event.errors[0].message ?? ''}`.trim() : event.status;
+    if (!record) {
+      // terminate before connect (reference §2.1): remember the call as ended so a late connect is ignored
+      await this.calls.recordTerminatedBeforeConnect(event.waCallId, { cause, at: Date.now() });
+      this.logger.info({ waCallId: event.waCallId }, 'terminate for an unknown call: recorded so a late connect is ignored');
+      return;
+    }
+    await this.endCall.execute(record.callId, {
+      by: 'wa',
+      cause,
+      waStatus: event.status,
+      ...(event.errors[0] ? { waErrorCode: event.errors[0].code } : {}),
+    });
+  }
+}
