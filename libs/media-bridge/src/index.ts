@@ -1,2 +1,3 @@
 export * from './audio/tone';
 export * from './audio/opus';
+export * from './webrtc/user-media.types';
