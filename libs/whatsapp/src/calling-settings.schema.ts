@@ -50,3 +50,30 @@ export function toCallingSettings(raw: Record<string, unknown>, w: z.output<type
   }
   return out;
 }
+
+/** What `updateCallingSettings` sends: the typed fields, plus any other wire fields (`call_hours`, `voicemail`, ...). */
+export interface CallingSettingsUpdate {
+  status?: 'ENABLED' | 'DISABLED';
+  callIconVisibility?: string;
+  callbackPermissionStatus?: 'ENABLED' | 'DISABLED';
+  srtpKeyExchangeProtocol?: 'DTLS' | 'SDES';
+  sip?: { status?: 'ENABLED' | 'DISABLED'; servers?: { hostname: string; port?: number }[] };
+  /** Further keys of the `calling` block in Meta's snake_case, sent as given (typed fields win on a clash). */
+  extra?: Record<string, unknown>;
+}
+
+/** The `calling` block of `POST /<PHONE_NUMBER_ID>/settings` (reference §5.1). Absent fields are left out. */
+export function toCallingSettingsWire(update: CallingSettingsUpdate): Record<string, unknown> {
+  const wire: Record<string, unknown> = { ...(update.extra ?? {}) };
+  if (update.status !== undefined) wire['status'] = update.status;
+  if (update.callIconVisibility !== undefined) wire['call_icon_visibility'] = update.callIconVisibility;
+  if (update.callbackPermissionStatus !== undefined) wire['callback_permission_status'] = update.callbackPermissionStatus;
+  if (update.srtpKeyExchangeProtocol !== undefined) wire['srtp_key_exchange_protocol'] = update.srtpKeyExchangeProtocol;
+  if (update.sip !== undefined) {
+    const sip: Record<string, unknown> = {};
+    if (update.sip.status !== undefined) sip['status'] = update.sip.status;
+    if (update.sip.servers !== undefined) sip['servers'] = update.sip.servers.map((s) => ({ ...s }));
+    wire['sip'] = sip;
+  }
+  return wire;
+}

@@ -39,7 +39,8 @@ export const connectCallSchema = z.object({
   event: z.literal('connect'),
   session: z.object({
     sdp_type: looseEnum(['offer', 'answer']),
-    sdp: z.string().min(1, 'sdp must not be empty'),
+    /** RFC 8866 §5: every SDP starts with the version line. */
+    sdp: z.string().min(1, 'sdp must not be empty').startsWith('v=0', 'sdp must start with "v=0"'),
   }),
 });
 
@@ -57,8 +58,13 @@ export const terminateCallSchema = z.object({
   errors: z.array(wireErrorSchema).optional(),
 });
 
+function eventOf(input: unknown): unknown {
+  return typeof input === 'object' && input !== null ? (input as Record<string, unknown>)['event'] : input;
+}
+
 export const callItemSchema = z.discriminatedUnion('event', [connectCallSchema, terminateCallSchema], {
-  error: (iss) => (iss.code === 'invalid_union' ? `event must be "connect" or "terminate", got ${JSON.stringify(iss.input)}` : undefined),
+  error: (iss) =>
+    iss.code === 'invalid_union' ? `event must be "connect" or "terminate", got ${JSON.stringify(eventOf(iss.input))}` : undefined,
 });
 export type WireCallItem = z.infer<typeof callItemSchema>;
 

@@ -20,10 +20,11 @@ export const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
 /** Case-insensitive literal enum: accepts `completed`, `COMPLETED`, `Completed`; yields the lower-case value. */
 export function looseEnum<const T extends readonly [string, ...string[]]>(values: T) {
+  const expected = values.map((v) => JSON.stringify(v)).join(' | ');
   return z
-    .string()
+    .string({ error: `expected one of ${expected} (any case)` })
     .transform((s) => s.trim().toLowerCase())
-    .pipe(z.enum(values));
+    .pipe(z.enum(values, { error: (iss) => `expected one of ${expected} (any case), got ${JSON.stringify(iss.input)}` }));
 }
 
 export const metadataSchema = z.object({
@@ -58,15 +59,25 @@ export function opaqueOf(o: { biz_opaque_callback_data?: string | undefined; biz
   return o.biz_opaque_callback_data ?? o.biz_opaque_callback_date;
 }
 
-/** The envelope: `object`, `entry[].changes[].field/value` (reference §2.2). Items are validated one by one later. */
-export const envelopeSchema = z.object({
+/**
+ * The envelope: `object`, `entry[].changes[].field/value` (reference §2.2). The parser validates it layer by
+ * layer (head, each entry, each change) so one bad entry or change does not hide its neighbours.
+ */
+export const envelopeHeadSchema = z.object({
   object: z.literal('whatsapp_business_account', { error: 'object must be "whatsapp_business_account"' }),
-  entry: z.array(
-    z.object({
-      id: z.string().optional(),
-      time: epochSeconds.optional(),
-      changes: z.array(z.object({ field: nonEmpty, value: z.record(z.string(), z.unknown()) })),
-    }),
-  ),
+  entry: z.array(z.unknown(), { error: 'entry must be an array' }),
 });
+
+export const entrySchema = z.object({
+  id: z.string().optional(),
+  time: epochSeconds.optional(),
+  changes: z.array(z.unknown(), { error: 'changes must be an array' }),
+});
+
+export const changeSchema = z.object({
+  field: nonEmpty,
+  value: z.record(z.string(), z.unknown(), { error: 'value must be an object' }),
+});
+
+export const envelopeSchema = envelopeHeadSchema.extend({ entry: z.array(entrySchema.extend({ changes: z.array(changeSchema) })) });
 export type WireEnvelope = z.infer<typeof envelopeSchema>;

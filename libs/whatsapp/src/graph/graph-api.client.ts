@@ -1,0 +1,151 @@
+import type { z } from 'zod';
+import { type CallingSettings, type CallingSettingsUpdate, callingSettingsWireSchema, toCallingSettings, toCallingSettingsWire } from '../calling-settings.schema';
+import { describeIssues } from '../zod-issues';
+import { GraphResponseError } from '../whatsapp.errors';
+import {
+  type CallAction,
+  callActionBody,
+  callPermissionsResponseSchema,
+  connectBody,
+  connectResponseSchema,
+  messageSendResponseSchema,
+  permissionRequestBody,
+  settingsResponseSchema,
+  successResponseSchema,
+  templateBody,
+} from './graph-api.dto';
+import type {
+  CallPermissionQuery,
+  CallPermissions,
+  ConnectCallInput,
+  ConnectCallResult,
+  MessageSendResult,
+  SendPermissionRequestInput,
+  SendPermissionTemplateInput,
+} from './graph-api.types';
+import { GraphHttp, type GraphHttpOptions, type GraphRequest } from './graph-http';
+
+export interface WhatsAppGraphClientOptions extends GraphHttpOptions {
+  /** The business number whose `/calls`, `/messages`, `/call_permissions` and `/settings` are used. */
+  phoneNumberId: string;
+}
+
+/**
+ * WhatsApp Cloud API calling client (reference §3; Meta "Calling API reference", REF-2511). Body shapes
+ * follow Meta's samples. Errors: `GraphApiError` subclasses from `mapGraphError` (reference §7),
+ * `GraphOutcomeUnknownError` when a connect or message send may or may not have happened,
+ * `GraphUnreachableError` when retries are exhausted on network errors, `GraphResponseError` for a 2xx
+ * with an unexpected body. Retry rules: `GraphRequest.idempotent`.
+ */
+export class WhatsAppGraphClient {
+  readonly #http: GraphHttp;
+  readonly #phonePath: string;
+
+  constructor(options: WhatsAppGraphClientOptions) {
+    const { phoneNumberId, ...http } = options;
+    if (!/^\d+$/.test(phoneNumberId)) throw new TypeError(`phoneNumberId must be digits, got ${JSON.stringify(phoneNumberId)}`);
+    this.#http = new GraphHttp(http);
+    this.#phonePath = `/${phoneNumberId}`;
+  }
+
+  /** Business-initiated call with our SDP offer. Not idempotent: a 5xx or timeout gives GraphOutcomeUnknownError. */
+  async connect(input: ConnectCallInput): Promise<ConnectCallResult> {
+    const body = connectBody(input);
+    const res = await this.#send({ operation: 'calls.connect', method: 'POST', path: `${this.#phonePath}/calls`, body, idempotent: false }, connectResponseSchema);
+    const first = res.calls[0];
+    if (!first) throw new GraphResponseError('calls.connect', 'calls is empty');
+    return { waCallId: first.id };
+  }
+
+  /** Sends our SDP answer early so ICE/DTLS come up before accept (reference §3.2). */
+  async preAccept(waCallId: string, sdp: string): Promise<void> {
+    await this.#callAction(waCallId, 'pre_accept', sdp);
+  }
+
+  /** Answers the call; `sdp` must equal the pre_accept SDP if one was sent (reference §3.3). */
+  async accept(waCallId: string, sdp: string, bizOpaqueCallbackData?: string): Promise<void> {
+    await this.#callAction(waCallId, 'accept', sdp, bizOpaqueCallbackData);
+  }
+
+  async reject(waCallId: string): Promise<void> {
+    await this.#callAction(waCallId, 'reject');
+  }
+
+  /** Ends an active call; call it even after an RTCP BYE, billing depends on it (reference §3.4). */
+  async terminate(waCallId: string): Promise<void> {
+    await this.#callAction(waCallId, 'terminate');
+  }
+
+  /** Free-form interactive `call_permission_request` (reference §3.6). Not idempotent. */
+  async sendPermissionRequest(input: SendPermissionRequestInput): Promise<MessageSendResult> {
+    return this.#sendMessage('messages.call_permission_request', permissionRequestBody(input.to, input.bodyText));
+  }
+
+  /** A template with the `call_permission_request` component (reference §3.6). Not idempotent. */
+  async sendPermissionRequestTemplate(input: SendPermissionTemplateInput): Promise<MessageSendResult> {
+    return this.#sendMessage('messages.call_permission_template', templateBody(input.to, input.templateName, input.languageCode, input.components));
+  }
+
+  /** `GET call_permissions` by phone number or BSUID (reference §3.7). */
+  async getCallPermissions(query: CallPermissionQuery): Promise<CallPermissions> {
+    const q: Record<string, string> = {};
+    if (query.userWaId) q['user_wa_id'] = query.userWaId;
+    else if (query.recipient) q['recipient'] = query.recipient;
+    else throw new TypeError('getCallPermissions needs userWaId or recipient');
+    const req: GraphRequest = { operation: 'call_permissions.get', method: 'GET', path: `${this.#phonePath}/call_permissions`, query: q, idempotent: true };
+    const res = await this.#send(req, callPermissionsResponseSchema);
+    const actions = (res.actions ?? []).map((a) => ({
+      name: a.action_name,
+      canPerform: a.can_perform_action,
+      limits: (a.limits ?? []).map((l) => ({
+        timePeriod: l.time_period,
+        maxAllowed: l.max_allowed,
+        currentUsage: l.current_usage,
+        limitExpiresAt: l.limit_expiration_time,
+      })),
+    }));
+    return {
+      status: res.permission.status,
+      expiresAt: res.permission.expiration_time ?? res.permission.expiration,
+      actions,
+      canStartCall: actions.find((a) => a.name === 'start_call')?.canPerform,
+      canRequestPermission: actions.find((a) => a.name === 'send_call_permission_request')?.canPerform,
+    };
+  }
+
+  /** `GET settings`, the `calling` block (reference §5.2). An absent block reads as no settings. */
+  async getCallingSettings(): Promise<CallingSettings> {
+    const req: GraphRequest = { operation: 'settings.get', method: 'GET', path: `${this.#phonePath}/settings`, idempotent: true };
+    const res = await this.#send(req, settingsResponseSchema);
+    const raw = res.calling ?? {};
+    const parsed = callingSettingsWireSchema.safeParse(raw);
+    if (!parsed.success) throw new GraphResponseError('settings.get', `calling: ${describeIssues(parsed.error.issues)}`);
+    return toCallingSettings(raw, parsed.data);
+  }
+
+  /** `POST settings` with a `calling` block (reference §5.1). Sending `call_hours` replaces it whole. */
+  async updateCallingSettings(calling: CallingSettingsUpdate): Promise<void> {
+    const body = { calling: toCallingSettingsWire(calling) };
+    await this.#send({ operation: 'settings.update', method: 'POST', path: `${this.#phonePath}/settings`, body, idempotent: true }, successResponseSchema);
+  }
+
+  /** pre_accept / accept / reject / terminate on one call id: Meta applies a repeat at most once, so they retry. */
+  async #callAction(waCallId: string, action: CallAction, sdp?: string, bizOpaqueCallbackData?: string): Promise<void> {
+    const body = callActionBody(waCallId, action, sdp, bizOpaqueCallbackData);
+    await this.#send({ operation: `calls.${action}`, method: 'POST', path: `${this.#phonePath}/calls`, body, idempotent: true }, successResponseSchema);
+  }
+
+  async #sendMessage(operation: string, body: Record<string, unknown>): Promise<MessageSendResult> {
+    const res = await this.#send({ operation, method: 'POST', path: `${this.#phonePath}/messages`, body, idempotent: false }, messageSendResponseSchema);
+    const first = res.messages[0];
+    if (!first) throw new GraphResponseError(operation, 'messages is empty');
+    return { messageId: first.id };
+  }
+
+  async #send<S extends z.ZodType>(req: GraphRequest, schema: S): Promise<z.output<S>> {
+    const body = await this.#http.request(req);
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) throw new GraphResponseError(req.operation, describeIssues(parsed.error.issues));
+    return parsed.data;
+  }
+}

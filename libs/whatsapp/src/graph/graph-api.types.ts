@@ -1,0 +1,70 @@
+/** Domain-side inputs and results of `WhatsAppGraphClient`. Times are Unix seconds. */
+
+export interface ConnectCallInput {
+  /** The user's phone number (E.164 digits). `to` wins when both are given (reference §3.1). */
+  to?: string;
+  /** The user's BSUID. */
+  recipient?: string;
+  /** Our SDP offer. */
+  sdp: string;
+  /** At most 512 characters; echoed in status and terminate webhooks. */
+  bizOpaqueCallbackData?: string;
+}
+
+export interface ConnectCallResult {
+  waCallId: string;
+}
+
+export interface SendPermissionRequestInput {
+  to: string;
+  /** Optional body text; header and footer are not allowed (reference §3.6). */
+  bodyText?: string;
+}
+
+export interface SendPermissionTemplateInput {
+  to: string;
+  templateName: string;
+  languageCode: string;
+  /** Template components in Meta's spelling (e.g. body parameters), sent as given. */
+  components?: Record<string, unknown>[];
+}
+
+export interface MessageSendResult {
+  messageId: string;
+}
+
+/** Query by phone number or by BSUID; `userWaId` wins when both are given. */
+export interface CallPermissionQuery {
+  userWaId?: string;
+  recipient?: string;
+}
+
+export type CallPermissionStatus = 'no_permission' | 'temporary' | 'permanent';
+
+export interface CallPermissionLimit {
+  /** ISO 8601 duration, e.g. `PT24H`, `P7D`. */
+  timePeriod: string;
+  maxAllowed: number;
+  currentUsage: number;
+  /** Present once the limit is reached. */
+  limitExpiresAt: number | undefined;
+}
+
+export interface CallPermissionAction {
+  /** `send_call_permission_request`, `start_call`, or an action Meta adds later. */
+  name: string;
+  /** Meta's verdict, all limits considered. */
+  canPerform: boolean;
+  limits: CallPermissionLimit[];
+}
+
+export interface CallPermissions {
+  status: CallPermissionStatus;
+  /** Temporary permissions only. */
+  expiresAt: number | undefined;
+  actions: CallPermissionAction[];
+  /** `start_call.can_perform_action`; undefined when Meta did not list the action. */
+  canStartCall: boolean | undefined;
+  /** `send_call_permission_request.can_perform_action`; undefined when not listed. */
+  canRequestPermission: boolean | undefined;
+}
