@@ -8,7 +8,7 @@ import { z } from 'zod';
 const onOff = z
   .string()
   .transform((s) => s.trim().toUpperCase())
-  .pipe(z.enum(['ENABLED', 'DISABLED']));
+  .pipe(z.enum(['ENABLED', 'DISABLED'], { error: (iss) => `expected "ENABLED" or "DISABLED" (any case), got ${JSON.stringify(iss.input)}` }));
 
 export const callingSettingsWireSchema = z.looseObject({
   status: onOff.optional(),
@@ -17,7 +17,7 @@ export const callingSettingsWireSchema = z.looseObject({
   srtp_key_exchange_protocol: z
     .string()
     .transform((s) => s.trim().toUpperCase())
-    .pipe(z.enum(['DTLS', 'SDES']))
+    .pipe(z.enum(['DTLS', 'SDES'], { error: (iss) => `expected "DTLS" or "SDES" (any case), got ${JSON.stringify(iss.input)}` }))
     .optional(),
   sip: z
     .looseObject({

@@ -18,6 +18,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
       const where = formatPath(issue.path);
       const missing = issue.code === 'invalid_type' && /received undefined$/.test(issue.message);
       if (missing) return `${where || 'value'} is missing (expected ${issue.expected})`;
+      if (where !== '' && /, got undefined$/.test(issue.message)) return `${where} is missing (${issue.message.replace(/, got undefined$/, '')})`;
       return where === '' ? issue.message : `${where}: ${issue.message}`;
     })
     .join('; ');

@@ -9,8 +9,8 @@ import { contactSchema, epochSeconds, looseEnum, metadataSchema, nonEmpty, opaqu
 export const callsValueSchema = z.object({
   metadata: metadataSchema,
   contacts: z.array(contactSchema).optional(),
-  calls: z.array(z.unknown(), { error: 'calls must be an array' }).optional(),
-  statuses: z.array(z.unknown(), { error: 'statuses must be an array' }).optional(),
+  calls: z.array(z.unknown(), { error: 'must be an array' }).optional(),
+  statuses: z.array(z.unknown(), { error: 'must be an array' }).optional(),
   errors: z.array(wireErrorSchema).optional(),
 });
 
@@ -40,7 +40,7 @@ export const connectCallSchema = z.object({
   session: z.object({
     sdp_type: looseEnum(['offer', 'answer']),
     /** RFC 8866 §5: every SDP starts with the version line. */
-    sdp: z.string().min(1, 'sdp must not be empty').startsWith('v=0', 'sdp must start with "v=0"'),
+    sdp: z.string().min(1, 'must not be empty').startsWith('v=0', 'must start with "v=0"'),
   }),
 });
 
@@ -64,14 +64,14 @@ function eventOf(input: unknown): unknown {
 
 export const callItemSchema = z.discriminatedUnion('event', [connectCallSchema, terminateCallSchema], {
   error: (iss) =>
-    iss.code === 'invalid_union' ? `event must be "connect" or "terminate", got ${JSON.stringify(eventOf(iss.input))}` : undefined,
+    iss.code === 'invalid_union' ? `must be "connect" or "terminate", got ${JSON.stringify(eventOf(iss.input))}` : undefined,
 });
 export type WireCallItem = z.infer<typeof callItemSchema>;
 
 /** Business-initiated call progress (reference §2.5). */
 export const callStatusItemSchema = z.object({
   id: nonEmpty,
-  type: z.literal('call', { error: 'statuses[].type must be "call" on the calls field' }),
+  type: z.literal('call', { error: 'must be "call" on the calls field' }),
   status: looseEnum(['ringing', 'accepted', 'rejected']),
   timestamp: epochSeconds,
   recipient_id: z.string().optional(),

@@ -9,8 +9,8 @@ import { contactSchema, epochSeconds, looseEnum, metadataSchema, nonEmpty, opaqu
 export const messagesValueSchema = z.object({
   metadata: metadataSchema,
   contacts: z.array(contactSchema).optional(),
-  messages: z.array(z.unknown(), { error: 'messages must be an array' }).optional(),
-  statuses: z.array(z.unknown(), { error: 'statuses must be an array' }).optional(),
+  messages: z.array(z.unknown(), { error: 'must be an array' }).optional(),
+  statuses: z.array(z.unknown(), { error: 'must be an array' }).optional(),
   errors: z.array(wireErrorSchema).optional(),
 });
 
@@ -45,7 +45,7 @@ export type WirePermissionReply = z.infer<typeof permissionReplyMessageSchema>;
 
 export const voicemailMessageSchema = z.object({
   ...senderFields,
-  id: z.string().startsWith('wacid.', 'voicemail message id must be the call WACID'),
+  id: z.string().startsWith('wacid.', 'must be the call WACID (wacid.…) for a voicemail'),
   type: z.literal('audio'),
   audio: z.object({
     id: nonEmpty,

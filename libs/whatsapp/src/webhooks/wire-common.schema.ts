@@ -6,14 +6,17 @@ import { z } from 'zod';
  */
 
 /** Unix seconds, sent as a string in Meta's samples and as a number by some senders (reference §2.6, §9). */
-export const epochSeconds = z.union([
-  z.number().int().nonnegative(),
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'Unix seconds as digits')
-    .transform((s) => Number(s)),
-]);
+export const epochSeconds = z.union(
+  [
+    z.number().int('must be whole seconds').nonnegative('must not be negative'),
+    z
+      .string()
+      .trim()
+      .regex(/^\d+$/, 'Unix seconds as digits')
+      .transform((s) => Number(s)),
+  ],
+  { error: (iss) => `expected Unix seconds (a non-negative integer or a string of digits), got ${JSON.stringify(iss.input)}` },
+);
 
 /** A non-empty string identifier. */
 export const nonEmpty = z.string().trim().min(1, 'must not be empty');
@@ -21,10 +24,19 @@ export const nonEmpty = z.string().trim().min(1, 'must not be empty');
 /** Case-insensitive literal enum: accepts `completed`, `COMPLETED`, `Completed`; yields the lower-case value. */
 export function looseEnum<const T extends readonly [string, ...string[]]>(values: T) {
   const expected = values.map((v) => JSON.stringify(v)).join(' | ');
+  const allowed: readonly string[] = values;
   return z
     .string({ error: `expected one of ${expected} (any case)` })
-    .transform((s) => s.trim().toLowerCase())
-    .pipe(z.enum(values, { error: (iss) => `expected one of ${expected} (any case), got ${JSON.stringify(iss.input)}` }));
+    .refine((s) => allowed.includes(s.trim().toLowerCase()), {
+      error: (iss) => `expected one of ${expected} (any case), got ${JSON.stringify(iss.input)}`,
+    })
+    .transform((s) => s.trim().toLowerCase() as T[number]);
+}
+
+/** Exact (case-sensitive) literal enum whose error names the allowed values and what was received. */
+export function strictEnum<const T extends readonly [string, ...string[]]>(values: T) {
+  const expected = values.map((v) => JSON.stringify(v)).join(' | ');
+  return z.enum(values, { error: (iss) => `expected one of ${expected}, got ${JSON.stringify(iss.input)}` });
 }
 
 export const metadataSchema = z.object({
@@ -64,19 +76,19 @@ export function opaqueOf(o: { biz_opaque_callback_data?: string | undefined; biz
  * layer (head, each entry, each change) so one bad entry or change does not hide its neighbours.
  */
 export const envelopeHeadSchema = z.object({
-  object: z.literal('whatsapp_business_account', { error: 'object must be "whatsapp_business_account"' }),
-  entry: z.array(z.unknown(), { error: 'entry must be an array' }),
+  object: z.literal('whatsapp_business_account', { error: 'must be "whatsapp_business_account"' }),
+  entry: z.array(z.unknown(), { error: 'must be an array' }),
 });
 
 export const entrySchema = z.object({
   id: z.string().optional(),
   time: epochSeconds.optional(),
-  changes: z.array(z.unknown(), { error: 'changes must be an array' }),
+  changes: z.array(z.unknown(), { error: 'must be an array' }),
 });
 
 export const changeSchema = z.object({
   field: nonEmpty,
-  value: z.record(z.string(), z.unknown(), { error: 'value must be an object' }),
+  value: z.record(z.string(), z.unknown(), { error: 'must be an object' }),
 });
 
 export const envelopeSchema = envelopeHeadSchema.extend({ entry: z.array(entrySchema.extend({ changes: z.array(changeSchema) })) });
