@@ -1,1 +1,6 @@
-export {};
+export * from './call-state.machine';
+export * from './call-state.errors';
+export * from './call-record.types';
+export * from './call-record.derive';
+export * from './keys';
+export * from './call.repository';

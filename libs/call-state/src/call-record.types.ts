@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { InvalidCallRecordError } from './call-state.errors';
+import { CALL_DIRECTIONS, CALL_STATES, END_PARTIES } from './call-state.machine';
+
+/** Our id of a call (`call_<time><random>`), WhatsApp's `wacid.…`, and the PBX leg's SIP Call-ID. */
+export type CallId = string;
+export type WaCallId = string;
+export type SipCallId = string;
+
+/** A decimal integer as stored in a Redis hash field. */
+const storedInt = z
+  .string()
+  .regex(/^-?\d{1,16}$/, 'a decimal integer')
+  .transform(Number)
+  .pipe(z.number().int().min(0));
+
+/**
+ * One call as stored in its Redis hash: flat scalar fields only. Times are epoch milliseconds. Read with
+ * `parseCallRecord` (validates; unknown fields are dropped), write with `toCallHash`.
+ */
+export const callRecordHashSchema = z.object({
+  callId: z.string().min(1),
+  direction: z.enum(CALL_DIRECTIONS),
+  state: z.enum(CALL_STATES),
+  /** Bumped by every write; the compare-and-set token. */
+  version: storedInt,
+  createdAt: storedInt,
+  updatedAt: storedInt,
+  /** When both legs were up (entering `active`). */
+  answeredAt: storedInt.optional(),
+  /** When the call reached `ended`. */
+  endedAt: storedInt.optional(),
+  /** Talk time: endedAt - answeredAt, 0 if never answered. */
+  durationMs: storedInt.optional(),
+  /** The business number (E.164 digits) and its Graph phone number id. */
+  businessNumber: z.string(),
+  phoneNumberId: z.string(),
+  /** The WhatsApp user (wa_id, E.164 digits) and their profile name. */
+  userWaId: z.string().optional(),
+  userName: z.string().optional(),
+  /** Inbound: where the call is routed on the PBX (SIP URI or extension). */
+  destination: z.string().optional(),
+  /** Outbound: the agent (id, extension or SIP URI) who places the call. */
+  agent: z.string().optional(),
+  waCallId: z.string().optional(),
+  sipCallId: z.string().optional(),
+  /** Leg ids in the media app (WebRTC leg toward WhatsApp, RTP leg toward the PBX). */
+  waLegId: z.string().optional(),
+  pbxLegId: z.string().optional(),
+  /** Our SDP toward WhatsApp (the `pre_accept` and `accept` must carry the same one). */
+  waSdp: z.string().optional(),
+  /** Codec on the PBX leg, e.g. `PCMU/8000`. */
+  codec: z.string().optional(),
+  /** Outbound: message id (wamid) of our call permission request, to match the user's reply. */
+  permissionMessageId: z.string().optional(),
+  /** Why and by whom the call ended, in words; WhatsApp's and the PBX's own cause. */
+  endCause: z.string().optional(),
+  endedBy: z.enum(END_PARTIES).optional(),
+  waCause: z.string().optional(),
+  sipCause: z.string().optional(),
+});
+
+export type CallRecord = z.output<typeof callRecordHashSchema>;
+
+/** Every field name of a record, in schema order. */
+export const CALL_RECORD_FIELDS = Object.keys(callRecordHashSchema.shape) as readonly (keyof CallRecord)[];
+
+/** Fields fixed at creation or owned by the repository. */
+export const IMMUTABLE_FIELDS = ['callId', 'direction', 'createdAt', 'version', 'updatedAt'] as const;
+type ImmutableField = (typeof IMMUTABLE_FIELDS)[number];
+
+/** What a write may change. `state` changes belong to `CallRepository.apply` (the machine decides). */
+export type CallPatch = Partial<Omit<CallRecord, ImmutableField>>;
+
+/** A record to create: version starts at 0; createdAt/updatedAt default to now. */
+export type NewCallRecord = Omit<CallRecord, 'version' | 'createdAt' | 'updatedAt'> & {
+  version?: 0;
+  createdAt?: number;
+  updatedAt?: number;
+};
+
+const NUMERIC_FIELDS = new Set<string>(['version', 'createdAt', 'updatedAt', 'answeredAt', 'endedAt', 'durationMs']);
+const KNOWN_FIELDS = new Set<string>(CALL_RECORD_FIELDS);
+
+/** Validates a hash read from Redis into a record; throws `InvalidCallRecordError` naming the bad fields. */
+export function parseCallRecord(callId: string, hash: Record<string, string>): CallRecord {
+  const res = callRecordHashSchema.safeParse(hash);
+  if (!res.success) {
+    throw new InvalidCallRecordError(callId, res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+  }
+  return res.data;
+}
+
+/**
+ * Flattens a record or patch into hash field/value pairs; `undefined` fields are skipped (a write never
+ * deletes a field). Throws TypeError for unknown fields or non-integer times: those are bugs.
+ */
+export function toCallHash(fields: Partial<CallRecord>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    if (!KNOWN_FIELDS.has(key)) throw new TypeError(`unknown call record field ${key}`);
+    if (NUMERIC_FIELDS.has(key)) {
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new TypeError(`call record field ${key} must be a non-negative integer, got ${String(value)}`);
+      out[key] = String(value);
+    } else {
+      if (typeof value !== 'string') throw new TypeError(`call record field ${key} must be a string, got ${typeof value}`);
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+/** Throws TypeError when a patch tries to change a field fixed at creation or owned by the repository. */
+export function assertPatchable(patch: object): void {
+  for (const key of IMMUTABLE_FIELDS) {
+    if (key in patch && (patch as Record<string, unknown>)[key] !== undefined) throw new TypeError(`call record field ${key} cannot be patched`);
+  }
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * A new call id: `call_` + 10 characters of millisecond time + 16 random characters (Crockford base32,
+ * ULID layout), so ids sort by creation time.
+ */
+export function newCallId(now: number = Date.now()): CallId {
+  let time = '';
+  let t = Math.floor(now);
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  const bytes = randomBytes(16);
+  let rand = '';
+  for (const b of bytes) rand += CROCKFORD[b % 32];
+  return `call_${time}${rand}`;
+}

@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { CallExistsError, CallNotFoundError, InvalidStateError, InvalidTransitionError, VersionConflictError, WaCallIdConflictError } from './call-state.errors';
+import type { NewCallRecord } from './call-record.types';
+import { CallRepository, type CallRepositoryOptions } from './call.repository';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+function redisUrl(): string {
+  const url = process.env['TEST_REDIS_URL'];
+  if (!url) throw new Error('TEST_REDIS_URL is not set: run with --selectProjects integration');
+  return url;
+}
+
+let redis: Redis;
+let prefix: string;
+
+function repo(options: Partial<CallRepositoryOptions> = {}): CallRepository {
+  return new CallRepository(redis, { keyPrefix: prefix, ...options });
+}
+
+function inbound(callId: string, extra: Partial<NewCallRecord> = {}): NewCallRecord {
+  return {
+    callId,
+    direction: 'inbound',
+    state: 'offered',
+    businessNumber: '15550001111',
+    phoneNumberId: '100000000000001',
+    userWaId: '15552223333',
+    userName: 'Jane',
+    ...extra,
+  };
+}
+
+/** Every key under this test's prefix (SCAN, bounded by the cursor returning to 0). */
+async function keysUnderPrefix(): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    found.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return found.sort();
+}
+
+beforeAll(() => {
+  redis = new Redis(redisUrl(), { lazyConnect: false, maxRetriesPerRequest: 2 });
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+beforeEach(() => {
+  prefix = `t-${randomUUID()}`;
+});
+
+afterEach(async () => {
+  const keys = await keysUnderPrefix();
+  if (keys.length > 0) await redis.del(...keys);
+});
+
+describe('CallRepository on a real Redis', () => {
+  it('create then get returns the same record at version 0, and a second create of the id fails', async () => {
+    const calls = repo({ now: () => 1_700_000_000_000 });
+    const created = await calls.create(inbound('call_a', { waCallId: 'wacid.A' }));
+    expect(created).toMatchObject({ callId: 'call_a', state: 'offered', version: 0, createdAt: 1_700_000_000_000, waCallId: 'wacid.A' });
+    expect(await calls.get('call_a')).toEqual(created);
+    expect(await calls.getByWaCallId('wacid.A')).toEqual(created);
+    await expect(calls.create(inbound('call_a'))).rejects.toBeInstanceOf(CallExistsError);
+    expect(await calls.get('call_missing')).toBeNull();
+  });
+
+  it('create refuses a state the direction cannot start in', async () => {
+    await expect(repo().create(inbound('call_b', { state: 'active' }))).rejects.toBeInstanceOf(InvalidStateError);
+    expect(await keysUnderPrefix()).toEqual([]);
+  });
+
+  it('of two writers with the same expected version exactly one wins', async () => {
+    const calls = repo();
+    await calls.create(inbound('call_c'));
+    const results = await Promise.allSettled([
+      calls.update('call_c', 0, { destination: 'sip:100@pbx' }),
+      calls.update('call_c', 0, { destination: 'sip:200@pbx' }),
+    ]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect(lost[0]?.reason).toBeInstanceOf(VersionConflictError);
+    const stored = await calls.get('call_c');
+    expect(stored?.version).toBe(1);
+    expect(stored?.destination).toBe((won[0] as PromiseFulfilledResult<{ destination?: string }>).value.destination);
+  });
+
+  it('20 concurrent applies of one event apply it exactly once', async () => {
+    const calls = repo();
+    await calls.create(inbound('call_d'));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => calls.apply('call_d', { type: 'hangup.requested', by: 'api', cause: 'agent hung up' })),
+    );
+    expect(results.filter((r) => r.outcome === 'applied')).toHaveLength(1);
+    expect(results.filter((r) => r.outcome === 'ignored')).toHaveLength(19);
+    const stored = await calls.get('call_d');
+    expect(stored).toMatchObject({ state: 'ending', version: 1, endedBy: 'api', endCause: 'agent hung up' });
+  });
+
+  it('apply ignores late external events, throws on internal misuse and reports a missing call', async () => {
+    const calls = repo();
+    await calls.create(inbound('call_e'));
+    const ignored = await calls.apply('call_e', { type: 'wa.accept-sent' });
+    expect(ignored).toMatchObject({ outcome: 'ignored', record: { state: 'offered', version: 0 } });
+    await expect(calls.apply('call_e', { type: 'legs.released' })).rejects.toBeInstanceOf(InvalidTransitionError);
+    await expect(calls.apply('call_nope', { type: 'pbx.ringing' })).rejects.toBeInstanceOf(CallNotFoundError);
+    expect((await calls.get('call_e'))?.version).toBe(0);
+  });
+
+  it('a call walks its flow; the active index holds it until it ends, then the ended index does', async () => {
+    let now = 1_700_000_000_000;
+    const calls = repo({ now: () => now });
+    await calls.create(inbound('call_f', { waCallId: 'wacid.F' }));
+    await calls.create(inbound('call_g'));
+    expect((await calls.listActive()).map((r) => r.callId)).toEqual(['call_f', 'call_g']);
+
+    await calls.apply('call_f', { type: 'pbx.dialing', sipCallId: 'sip-1' });
+    await calls.apply('call_f', { type: 'pbx.answered' });
+    now += 1000;
+    const active = await calls.apply('call_f', { type: 'wa.accept-sent' });
+    expect(active).toMatchObject({ outcome: 'applied', from: 'accepting', to: 'active', record: { answeredAt: now, sipCallId: 'sip-1' } });
+    now += 5000;
+    await calls.apply('call_f', { type: 'wa.terminate', status: 'completed' });
+    expect((await calls.listActive()).map((r) => r.callId)).toEqual(['call_f', 'call_g']);
+    const ended = await calls.apply('call_f', { type: 'legs.released' });
+
+    expect(ended.record).toMatchObject({ state: 'ended', endedAt: now, durationMs: 5000, endedBy: 'wa', waCause: 'completed' });
+    expect((await calls.listActive()).map((r) => r.callId)).toEqual(['call_g']);
+    expect((await calls.listRecent(10)).map((r) => r.callId)).toEqual(['call_f']);
+    expect(await calls.getByWaCallId('wacid.F')).toBeNull();
+  });
+
+  it('TTLs follow the state: live, ending, ended', async () => {
+    const calls = repo({ liveTtlMs: 6 * HOUR, endingTtlMs: 10 * MIN, endedTtlMs: 7 * DAY });
+    await calls.create(inbound('call_h', { waCallId: 'wacid.H' }));
+    const pttl = (key: string) => redis.pttl(key);
+    const callKey = calls.keys.call('call_h');
+    const aliasKey = calls.keys.waCall('wacid.H');
+
+    for (const key of [callKey, aliasKey]) {
+      expect(await pttl(key)).toBeGreaterThan(6 * HOUR - MIN);
+      expect(await pttl(key)).toBeLessThanOrEqual(6 * HOUR);
+    }
+    await calls.apply('call_h', { type: 'failed', cause: 'media app down' });
+    for (const key of [callKey, aliasKey]) {
+      expect(await pttl(key)).toBeGreaterThan(10 * MIN - MIN);
+      expect(await pttl(key)).toBeLessThanOrEqual(10 * MIN);
+    }
+    await calls.apply('call_h', { type: 'legs.released' });
+    expect(await pttl(callKey)).toBeGreaterThan(7 * DAY - MIN);
+    expect(await pttl(callKey)).toBeLessThanOrEqual(7 * DAY);
+    expect(await pttl(aliasKey)).toBe(-2);
+  });
+
+  it('of concurrent claims of one wacid exactly one succeeds, and the owner may claim again', async () => {
+    const calls = repo();
+    const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => calls.claimWaCallId('wacid.RACE', `call_${i}`)));
+    const winners = claims.flatMap((ok, i) => (ok ? [`call_${i}`] : []));
+    expect(winners).toHaveLength(1);
+    const owner = winners[0] ?? '';
+    expect(await calls.claimWaCallId('wacid.RACE', owner)).toBe(true);
+    expect(await redis.get(calls.keys.waCall('wacid.RACE'))).toBe(owner);
+    const loser = owner === 'call_0' ? 'call_1' : 'call_0';
+    await expect(calls.create(inbound(loser, { waCallId: 'wacid.RACE' }))).rejects.toBeInstanceOf(WaCallIdConflictError);
+    await expect(calls.create(inbound(owner, { waCallId: 'wacid.RACE' }))).resolves.toMatchObject({ callId: owner });
+  });
+
+  it('linkWaCallId records the wacid of an outbound call once and refuses a second one', async () => {
+    const calls = repo();
+    await calls.create({ ...inbound('call_i'), direction: 'outbound', state: 'dialing-wa' });
+    const linked = await calls.linkWaCallId('call_i', 'wacid.I');
+    expect(linked).toMatchObject({ waCallId: 'wacid.I', version: 1 });
+    expect((await calls.getByWaCallId('wacid.I'))?.callId).toBe('call_i');
+    expect(await calls.linkWaCallId('call_i', 'wacid.I')).toEqual(linked);
+    await expect(calls.linkWaCallId('call_i', 'wacid.OTHER')).rejects.toBeInstanceOf(WaCallIdConflictError);
+  });
+
+  it('after a call has ended only its record and its ended-index entry remain', async () => {
+    const calls = repo();
+    await calls.create({ ...inbound('call_j', { waCallId: 'wacid.J' }), direction: 'outbound', state: 'permission-pending' });
+    await calls.apply('call_j', { type: 'permission.requested', messageId: 'wamid.1' });
+    await calls.apply('call_j', { type: 'permission.granted' });
+    await calls.amend('call_j', { pbxLegId: 'leg-1', codec: 'PCMU/8000' });
+    await calls.apply('call_j', { type: 'pbx.hangup', cause: 'BYE' });
+    await calls.apply('call_j', { type: 'legs.released' });
+
+    expect(await keysUnderPrefix()).toEqual([calls.keys.call('call_j'), calls.keys.endedCalls].sort());
+    expect(await redis.zrange(calls.keys.endedCalls, 0, -1)).toEqual(['call_j']);
+    expect(await calls.get('call_j')).toMatchObject({ state: 'ended', permissionMessageId: 'wamid.1', pbxLegId: 'leg-1', endedBy: 'pbx', sipCause: 'BYE' });
+  });
+
+  it('an ended record cannot be moved back to a live state', async () => {
+    const calls = repo();
+    await calls.create(inbound('call_k'));
+    await calls.apply('call_k', { type: 'failed', cause: 'x' });
+    const ended = await calls.apply('call_k', { type: 'legs.released' });
+    await expect(calls.update('call_k', ended.record.version, { state: 'active' })).rejects.toBeInstanceOf(InvalidStateError);
+  });
+
+  it('the ended index is capped and skips records that expired', async () => {
+    const calls = repo({ endedIndexMax: 2 });
+    for (const id of ['call_l1', 'call_l2', 'call_l3']) {
+      await calls.create(inbound(id));
+      await calls.apply(id, { type: 'failed', cause: 'x' });
+      await calls.apply(id, { type: 'legs.released' });
+    }
+    expect(await redis.zcard(calls.keys.endedCalls)).toBe(2);
+    await redis.del(calls.keys.call('call_l3'));
+    expect((await calls.listRecent(10)).map((r) => r.callId)).toEqual(['call_l2']);
+    expect(await redis.zrange(calls.keys.endedCalls, 0, -1)).toEqual(['call_l2']);
+  });
+});

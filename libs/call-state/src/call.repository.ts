@@ -1,0 +1,281 @@
+import type { Redis } from 'ioredis';
+import { silentLogger, type Logger } from '@wagw/logging';
+import { deriveTransitionPatch } from './call-record.derive';
+import {
+  assertPatchable,
+  parseCallRecord,
+  toCallHash,
+  type CallPatch,
+  type CallRecord,
+  type NewCallRecord,
+} from './call-record.types';
+import { CallExistsError, CallNotFoundError, InvalidStateError, VersionConflictError, WaCallIdConflictError } from './call-state.errors';
+import { CALL_STATES, assertInitialState, transition, type CallEvent, type CallState } from './call-state.machine';
+import { CREATE_CALL, UPDATE_CALL } from './call-repository.scripts';
+import { redisKeys, type RedisKeys } from './keys';
+
+const HOUR_MS = 3_600_000;
+
+export interface CallRepositoryOptions {
+  /** `redis.keyPrefix` from config. */
+  keyPrefix: string;
+  /** TTL of a record (and its wacall alias) in a live state, refreshed on every write. Default 6 h. */
+  liveTtlMs?: number;
+  /** TTL while `ending`. Default 10 min. */
+  endingTtlMs?: number;
+  /** CDR retention: TTL of an `ended` record and age limit of the ended index. Default 7 days. */
+  endedTtlMs?: number;
+  /** Most ended calls kept in the ended index (oldest dropped first). Default 10 000. */
+  endedIndexMax?: number;
+  /** Attempts of `apply`/`linkWaCallId` when the compare-and-set keeps losing. Default 5. */
+  maxApplyAttempts?: number;
+  logger?: Logger;
+  /** Clock (epoch ms); tests may pin it. */
+  now?: () => number;
+}
+
+export type ApplyResult =
+  | { outcome: 'applied'; from: CallState; to: CallState; record: CallRecord }
+  | { outcome: 'ignored'; reason: string; record: CallRecord };
+
+/** A caller's extra fields for a transition: fixed, or computed from the record the transition applies to. */
+export type PatchInput = Omit<CallPatch, 'state'> | ((current: CallRecord) => Omit<CallPatch, 'state'>);
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v <= 0) throw new TypeError(`CallRepository option ${name} must be a positive integer, got ${String(value)}`);
+  return v;
+}
+
+function pairs(hash: Record<string, string>): string[] {
+  return Object.entries(hash).flat();
+}
+
+function hashOf(flat: unknown[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
+  return out;
+}
+
+/**
+ * Call records in Redis (STYLE §2): one hash per call, written only by compare-and-set on `version` in Lua,
+ * TTL chosen by state, an index of live calls by creation time, a capped index of ended calls (CDRs) by end
+ * time, and a waCallId -> callId alias whose TTL follows the record. Once a call has ended only its record
+ * and its ended-index entry remain.
+ */
+export class CallRepository {
+  readonly #redis: Redis;
+  readonly #keys: RedisKeys;
+  readonly #ttls: Readonly<Record<CallState, number>>;
+  readonly #ttlsJson: string;
+  readonly #endedIndexMax: number;
+  readonly #maxAttempts: number;
+  readonly #log: Logger;
+  readonly #now: () => number;
+
+  constructor(redis: Redis, options: CallRepositoryOptions) {
+    this.#redis = redis;
+    this.#keys = redisKeys(options.keyPrefix);
+    const live = positiveInt('liveTtlMs', options.liveTtlMs, 6 * HOUR_MS);
+    const ending = positiveInt('endingTtlMs', options.endingTtlMs, 10 * 60_000);
+    const ended = positiveInt('endedTtlMs', options.endedTtlMs, 7 * 24 * HOUR_MS);
+    this.#ttls = Object.fromEntries(CALL_STATES.map((s) => [s, s === 'ending' ? ending : s === 'ended' ? ended : live])) as Record<CallState, number>;
+    this.#ttlsJson = JSON.stringify(this.#ttls);
+    this.#endedIndexMax = positiveInt('endedIndexMax', options.endedIndexMax, 10_000);
+    this.#maxAttempts = positiveInt('maxApplyAttempts', options.maxApplyAttempts, 5);
+    this.#log = options.logger ?? silentLogger();
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The key builder this repository uses (same prefix). */
+  get keys(): RedisKeys {
+    return this.#keys;
+  }
+
+  /** The TTL a record gets in `state`. */
+  ttlMsFor(state: CallState): number {
+    return this.#ttls[state];
+  }
+
+  /**
+   * Stores a new call at version 0 in one of its direction's initial states. Throws `CallExistsError` if the
+   * id is taken and `WaCallIdConflictError` if its waCallId maps to another call (claim it first).
+   */
+  async create(input: NewCallRecord): Promise<CallRecord> {
+    assertInitialState(input.direction, input.state);
+    if (input.version !== undefined && input.version !== 0) throw new TypeError('a new call record starts at version 0');
+    const now = this.#now();
+    const createdAt = input.createdAt ?? now;
+    const record = parseCallRecord(input.callId, toCallHash({ ...input, version: 0, createdAt, updatedAt: input.updatedAt ?? createdAt }));
+    const keys = [this.#keys.call(record.callId), this.#keys.activeCalls];
+    if (record.waCallId !== undefined) keys.push(this.#keys.waCall(record.waCallId));
+    const res = (await CREATE_CALL.run(this.#redis, keys, [this.#ttls[record.state], record.callId, createdAt, ...pairs(toCallHash(record))])) as string[];
+    if (res[0] === 'EXISTS') throw new CallExistsError(record.callId);
+    if (res[0] === 'WA_TAKEN') throw new WaCallIdConflictError(record.waCallId ?? '', record.callId, `it belongs to ${res[1]}`);
+    return record;
+  }
+
+  async get(callId: string): Promise<CallRecord | null> {
+    const hash = await this.#redis.hgetall(this.#keys.call(callId));
+    return Object.keys(hash).length === 0 ? null : parseCallRecord(callId, hash);
+  }
+
+  /** The call a WhatsApp call id maps to, while that call has not ended. */
+  async getByWaCallId(waCallId: string): Promise<CallRecord | null> {
+    const callId = await this.#redis.get(this.#keys.waCall(waCallId));
+    return callId === null ? null : this.get(callId);
+  }
+
+  /**
+   * Claims a WhatsApp call id for `callId` (SET NX, live TTL) before the call is created, so two concurrent
+   * `connect` webhooks for one wacid create one call. True if `callId` owns it now (also when it already did).
+   */
+  async claimWaCallId(waCallId: string, callId: string): Promise<boolean> {
+    const key = this.#keys.waCall(waCallId);
+    const set = await this.#redis.set(key, callId, 'PX', this.#ttls.offered, 'NX');
+    if (set === 'OK') return true;
+    return (await this.#redis.get(key)) === callId;
+  }
+
+  /**
+   * Records the WhatsApp call id of an existing call (e.g. the wacid our `connect` returned) and points the
+   * alias at it. Idempotent; throws `WaCallIdConflictError` if the call has another one or the wacid is taken.
+   */
+  async linkWaCallId(callId: string, waCallId: string): Promise<CallRecord> {
+    let lastConflict: VersionConflictError | undefined;
+    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+      const current = await this.#require(callId);
+      if (current.waCallId === waCallId) return current;
+      if (current.waCallId !== undefined) throw new WaCallIdConflictError(waCallId, callId, `the call already has ${current.waCallId}`);
+      try {
+        return await this.update(callId, current.version, { waCallId });
+      } catch (err) {
+        if (!(err instanceof VersionConflictError)) throw err;
+        lastConflict = err;
+      }
+    }
+    throw lastConflict ?? new Error('unreachable');
+  }
+
+  /**
+   * Compare-and-set write: applies `patch` if the stored version is `expectedVersion`, bumps the version and
+   * sets the TTL, indexes and alias for the resulting state; returns the new record. Throws
+   * `VersionConflictError`, `CallNotFoundError`, `InvalidStateError` (leaving `ended`) or
+   * `WaCallIdConflictError`. A `state` in the patch bypasses the machine: use `apply` for state changes.
+   */
+  async update(callId: string, expectedVersion: number, patch: CallPatch): Promise<CallRecord> {
+    assertPatchable(patch);
+    if (patch.state !== undefined && !CALL_STATES.includes(patch.state)) throw new TypeError(`unknown call state ${String(patch.state)}`);
+    const fields = toCallHash(patch);
+    const waCallId = patch.waCallId ?? (await this.#redis.hget(this.#keys.call(callId), 'waCallId'));
+    const keys = [this.#keys.call(callId), this.#keys.activeCalls, this.#keys.endedCalls];
+    if (waCallId) keys.push(this.#keys.waCall(waCallId));
+    const now = this.#now();
+    const args = [expectedVersion, now, this.#ttlsJson, this.#endedIndexMax, now - this.#ttls.ended, callId, ...pairs(fields)];
+    const res = (await UPDATE_CALL.run(this.#redis, keys, args)) as unknown[];
+    switch (res[0]) {
+      case 'OK':
+        return parseCallRecord(callId, hashOf(res.slice(1)));
+      case 'CONFLICT':
+        throw new VersionConflictError(callId, expectedVersion, Number(res[1]));
+      case 'NOT_FOUND':
+        throw new CallNotFoundError(callId);
+      case 'TERMINAL':
+        throw new InvalidStateError('ended', `call ${callId} has ended and cannot move to ${String(patch.state)}`);
+      case 'WA_IMMUTABLE':
+        throw new WaCallIdConflictError(String(patch.waCallId), callId, `the call already has ${String(res[1])}`);
+      case 'WA_TAKEN':
+        throw new WaCallIdConflictError(String(patch.waCallId), callId, `it belongs to ${String(res[1])}`);
+      default:
+        throw new Error(`unexpected reply from the call update script: ${JSON.stringify(res.slice(0, 2))}`);
+    }
+  }
+
+  /**
+   * Reads the call, runs the machine on `event` and, if the transition applies, writes the new state plus the
+   * fields it implies (`deriveTransitionPatch`) and the caller's `patch` by compare-and-set. On a lost CAS it
+   * re-reads and decides again (bounded by `maxApplyAttempts`), so N concurrent identical events apply once.
+   * Throws `CallNotFoundError`, `InvalidTransitionError` (internal misuse) or, after the last attempt,
+   * `VersionConflictError`.
+   */
+  async apply(callId: string, event: CallEvent, patch?: PatchInput): Promise<ApplyResult> {
+    let lastConflict: VersionConflictError | undefined;
+    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+      const current = await this.#require(callId);
+      const decision = transition(current, event);
+      if (decision.kind === 'ignored') return { outcome: 'ignored', reason: decision.reason, record: current };
+      const extra = typeof patch === 'function' ? patch(current) : (patch ?? {});
+      if ('state' in extra) throw new TypeError('apply: the state is decided by the machine, not by the patch');
+      const derived = deriveTransitionPatch({ ...current, ...extra }, event, decision.to, this.#now());
+      try {
+        const record = await this.update(callId, current.version, { ...derived, ...extra, state: decision.to });
+        return { outcome: 'applied', from: decision.from, to: decision.to, record };
+      } catch (err) {
+        if (!(err instanceof VersionConflictError)) throw err;
+        lastConflict = err;
+        this.#log.debug({ callId, event: event.type, attempt }, 'call record changed under us: deciding again');
+      }
+    }
+    throw lastConflict ?? new Error('unreachable');
+  }
+
+  /**
+   * Writes fields without a state change (leg ids, SDP, codec), by compare-and-set with bounded retries.
+   * Throws `CallNotFoundError`, or `VersionConflictError` after the last attempt.
+   */
+  async amend(callId: string, patch: PatchInput): Promise<CallRecord> {
+    let lastConflict: VersionConflictError | undefined;
+    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+      const current = await this.#require(callId);
+      const extra = typeof patch === 'function' ? patch(current) : patch;
+      if ('state' in extra) throw new TypeError('amend: a state change goes through apply');
+      try {
+        return await this.update(callId, current.version, extra);
+      } catch (err) {
+        if (!(err instanceof VersionConflictError)) throw err;
+        lastConflict = err;
+      }
+    }
+    throw lastConflict ?? new Error('unreachable');
+  }
+
+  /** Live calls (not yet ended), oldest first. Index entries whose record expired are dropped. */
+  listActive(limit = 1000): Promise<CallRecord[]> {
+    return this.#loadIndexed(this.#keys.activeCalls, 'oldest', limit);
+  }
+
+  /** Ended calls (CDRs), most recently ended first. */
+  listRecent(limit = 100): Promise<CallRecord[]> {
+    return this.#loadIndexed(this.#keys.endedCalls, 'newest', limit);
+  }
+
+  async #require(callId: string): Promise<CallRecord> {
+    const record = await this.get(callId);
+    if (!record) throw new CallNotFoundError(callId);
+    return record;
+  }
+
+  async #loadIndexed(indexKey: string, order: 'oldest' | 'newest', limit: number): Promise<CallRecord[]> {
+    if (!Number.isSafeInteger(limit) || limit <= 0) throw new TypeError(`limit must be a positive integer, got ${limit}`);
+    const ids = order === 'oldest' ? await this.#redis.zrange(indexKey, 0, limit - 1) : await this.#redis.zrevrange(indexKey, 0, limit - 1);
+    if (ids.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.#keys.call(id));
+    const replies = (await pipeline.exec()) ?? [];
+    const records: CallRecord[] = [];
+    const gone: string[] = [];
+    ids.forEach((id, i) => {
+      const [err, hash] = replies[i] ?? [new Error('no reply'), null];
+      if (err) throw err;
+      const fields = hash as Record<string, string>;
+      if (Object.keys(fields).length === 0) return void gone.push(id);
+      try {
+        records.push(parseCallRecord(id, fields));
+      } catch (parseErr) {
+        this.#log.warn({ callId: id, err: parseErr }, 'invalid call record skipped in listing');
+      }
+    });
+    if (gone.length > 0) await this.#redis.zrem(indexKey, ...gone);
+    return records;
+  }
+}

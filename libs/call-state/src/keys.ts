@@ -1,0 +1,50 @@
+/**
+ * The one builder of the gateway's Redis key names (docs/ARCHITECTURE.md, "Redis keys"). Every key lives
+ * under `<redis.keyPrefix>:` so several gateways can share a Redis; nothing else concatenates key names.
+ *
+ * | key                            | type   | what                                                    |
+ * |--------------------------------|--------|---------------------------------------------------------|
+ * | `call:<callId>`                | hash   | the call record; TTL by state                           |
+ * | `calls:active`                 | zset   | live call ids scored by creation time (ms)              |
+ * | `calls:ended`                  | zset   | ended call ids (CDRs) scored by end time (ms), capped   |
+ * | `wacall:<waCallId>`            | string | waCallId -> callId, TTL in step with the record         |
+ * | `webhooks:seen:<dedupKey>`     | string | webhook de-dup claim (`SET NX EX`)                      |
+ * | `webhooks:dead-letter`         | list   | parked webhooks of unknown/invalid shape                |
+ * | `perm:<phoneNumberId>:<waId>`  | hash   | call permission state per business number + user        |
+ */
+export interface RedisKeys {
+  /** The prefix itself (without the trailing colon). */
+  readonly prefix: string;
+  /** SCAN pattern matching every key under the prefix (for tools and tests). */
+  readonly allPattern: string;
+  call(callId: string): string;
+  readonly activeCalls: string;
+  readonly endedCalls: string;
+  waCall(waCallId: string): string;
+  webhookSeen(dedupKey: string): string;
+  readonly webhookDeadLetter: string;
+  permission(phoneNumberId: string, waId: string): string;
+}
+
+const SAFE_PART = /^[^\s*?[\]]{1,512}$/;
+
+/** Rejects empty parts and characters that would make a key ambiguous or a SCAN pattern wide. */
+function part(kind: string, value: string): string {
+  if (typeof value !== 'string' || !SAFE_PART.test(value)) throw new TypeError(`invalid ${kind} for a Redis key: ${JSON.stringify(value)}`);
+  return value;
+}
+
+export function redisKeys(keyPrefix: string): RedisKeys {
+  const prefix = part('key prefix', keyPrefix);
+  return {
+    prefix,
+    allPattern: `${prefix}:*`,
+    call: (callId) => `${prefix}:call:${part('call id', callId)}`,
+    activeCalls: `${prefix}:calls:active`,
+    endedCalls: `${prefix}:calls:ended`,
+    waCall: (waCallId) => `${prefix}:wacall:${part('WhatsApp call id', waCallId)}`,
+    webhookSeen: (dedupKey) => `${prefix}:webhooks:seen:${part('de-dup key', dedupKey)}`,
+    webhookDeadLetter: `${prefix}:webhooks:dead-letter`,
+    permission: (phoneNumberId, waId) => `${prefix}:perm:${part('phone number id', phoneNumberId)}:${part('wa id', waId)}`,
+  };
+}
