@@ -102,6 +102,25 @@ export class ManagedProcess {
     return this.#exit;
   }
 
+  /** Sends `signal` to the main pid if it still runs. */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.running) return;
+    try {
+      process.kill(this.pid, signal);
+    } catch {
+      // exited between the check and the kill
+    }
+  }
+
+  /** Resolves true once exited, or false after `timeoutMs`. */
+  async waitExit(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const result = await Promise.race([this.exited.then(() => true as const), timeout]);
+    clearTimeout(timer);
+    return result;
+  }
+
   /** The whole log so far. */
   log(): string {
     try {
@@ -127,11 +146,7 @@ export class ManagedProcess {
 
   async #doStop(signal: NodeJS.Signals, graceMs: number): Promise<ProcessExit> {
     if (this.running) {
-      try {
-        process.kill(this.pid, signal);
-      } catch {
-        // already exited between the check and the kill
-      }
+      this.signal(signal);
       const timer = setTimeout(() => killGroup(this.pid, 'SIGKILL'), graceMs);
       await this.exited;
       clearTimeout(timer);
