@@ -1,0 +1,343 @@
+/**
+ * The PBX side of a call's media: plain RTP over UDP (RFC 3550) on an even port, RTCP on the odd one.
+ *
+ * Remote address: first the SDP's (`remote`, or `setRemote` after an answer/re-INVITE); then learned
+ * symmetrically from what arrives ("latching", for phones behind NAT whose SDP shows a private address).
+ * Rule: the leg latches to the source of the first valid RTP packet whose payload type is one of the
+ * negotiated `payloadTypes`, from ANY address (the SDP address of a NATed phone is useless, so restricting
+ * to it would defeat the purpose). Once latched, packets from other sources are dropped, unless the latched
+ * source has been silent for `relatchAfterMs` (NAT rebinding, a phone that moved): then the next valid
+ * packet from a new source takes over. `setRemote` starts learning again. RTCP latches the same way on the
+ * odd port; until an RTCP packet arrives, RTCP goes to the latched RTP address at port + 1 (or the SDP's).
+ *
+ * Sending: one random SSRC and our own sequence numbers for everything sent through `sendRtp`
+ * (MediaPort contract). Reports: SR (or RR when we sent nothing) plus SDES CNAME every ~`rtcpIntervalMs`
+ * (randomised x0.5..1.5, RFC 3550 §6.2), BYE on close.
+ *
+ * Hot path: no allocation of our own per packet. The `RtpPacketIn` given to listeners is one reused object:
+ * copy its fields if you keep them; its `payload` is a view of that datagram's own buffer, which Node
+ * allocates per datagram, so keeping the payload is safe. Sends use a ring of 16 preallocated buffers, because
+ * node:dgram defers the actual send to a later tick.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import type { RemoteInfo } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '@wagw/logging';
+import type { MediaPort, RtpPacketIn, RtpPacketOut } from '../bridge/media-port.types';
+import { SafeEmitter } from '../bridge/safe-emitter';
+import type { RtcpPacket } from './rtcp-packet';
+import { RtcpSession, type RemoteReceptionReport } from './rtcp-session';
+import { createRtpPacket, parseRtpInto, RTP_FIXED_HEADER_LENGTH, writeSimpleRtp } from './rtp-packet';
+import type { RtpReceiveSnapshot } from './rtp-receive-stats';
+import type { RtpSocketPair } from './port-allocator';
+
+const SEND_RING = 16;
+const MAX_PACKET = 1500;
+
+export interface RtpRemote {
+  address: string;
+  port: number;
+  /** RTCP port (a=rtcp); default port + 1. */
+  rtcpPort?: number;
+}
+
+export interface RtpLegOptions {
+  /** A bound pair from `RtpPortAllocator.allocate()`; released by `close()`. */
+  pair: RtpSocketPair;
+  /** Remote from the SDP (c= and m=), if known yet. */
+  remote?: RtpRemote;
+  /** Payload types negotiated for this session (audio and telephone-event). */
+  payloadTypes: readonly number[];
+  /** Clock rate of the audio payload (8000 for G.711, 48000 for Opus): jitter and SR timestamps. */
+  clockRate: number;
+  logger: Logger;
+  /** Learn the remote from received packets (default true). */
+  latching?: boolean;
+  /** Silence of the latched source after which another source may take over (default 2000 ms). */
+  relatchAfterMs?: number;
+  /** Mean RTCP report interval (default 5000 ms). */
+  rtcpIntervalMs?: number;
+  cname?: string;
+  /** Monotonic clock in ms for `receivedAt` (default performance.now). */
+  now?: () => number;
+}
+
+export interface RtpLegStats {
+  localRtpPort: number;
+  ssrc: number;
+  /** Where RTP goes now (latched or from the SDP). */
+  remote: RtpRemote | null;
+  latched: boolean;
+  packetsSent: number;
+  octetsSent: number;
+  packetsReceived: number;
+  octetsReceived: number;
+  /** Datagrams on the RTP port that were not valid RTP. */
+  packetsInvalid: number;
+  /** Valid RTP with a payload type not negotiated. */
+  packetsUnexpectedPayloadType: number;
+  /** Dropped because they came from another source than the latched one. */
+  packetsFromOtherSource: number;
+  /** sendRtp calls while no remote address was known. */
+  sendsWithoutRemote: number;
+  sendErrors: number;
+  /** RFC 3550 reception statistics of the remote source (A.1, A.3, A.8); null before any packet. */
+  receive: RtpReceiveSnapshot | null;
+  rtcpSent: number;
+  rtcpReceived: number;
+  rtcpInvalid: number;
+  /** What the remote reported about our stream in its last SR/RR. */
+  remoteReport: RemoteReceptionReport | null;
+}
+
+export interface RtpLegEvents extends Record<string, unknown> {
+  /** The leg latched (or re-latched) to a source. */
+  latched: { kind: 'rtp' | 'rtcp'; address: string; port: number };
+  rtcp: RtcpPacket[];
+  bye: { ssrcs: number[]; reason?: string };
+}
+
+interface Endpoint {
+  address: string;
+  port: number;
+}
+
+export class RtpLeg implements MediaPort {
+  readonly ssrc: number;
+  readonly events: SafeEmitter<RtpLegEvents>;
+  readonly #pair: RtpSocketPair;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #latching: boolean;
+  readonly #relatchAfterMs: number;
+  readonly #rtcpIntervalMs: number;
+  readonly #acceptedPt = new Uint8Array(128);
+  readonly #rtcp: RtcpSession;
+  readonly #rx = createRtpPacket();
+  readonly #packetIn: RtpPacketIn = { payloadType: 0, sequenceNumber: 0, timestamp: 0, marker: false, ssrc: 0, payload: Buffer.alloc(0), receivedAt: 0 };
+  readonly #sendRing: Buffer[] = Array.from({ length: SEND_RING }, () => Buffer.allocUnsafe(MAX_PACKET));
+  #sendIndex = 0;
+  #listeners: ReadonlyArray<(p: RtpPacketIn) => void> = [];
+  #sdpRtp: Endpoint | null = null;
+  #sdpRtcp: Endpoint | null = null;
+  #latchedRtp: Endpoint | null = null;
+  #latchedRtcp: Endpoint | null = null;
+  #lastFromLatchedAt = 0;
+  #seq: number;
+  #counters = { received: 0, octetsReceived: 0, invalid: 0, unexpectedPt: 0, otherSource: 0, noRemote: 0, sendErrors: 0, rtcpInvalid: 0 };
+  #rtcpTimer: NodeJS.Timeout | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: RtpLegOptions) {
+    this.#pair = options.pair;
+    this.#logger = options.logger;
+    this.#now = options.now ?? (() => performance.now());
+    this.#latching = options.latching ?? true;
+    this.#relatchAfterMs = options.relatchAfterMs ?? 2000;
+    this.#rtcpIntervalMs = options.rtcpIntervalMs ?? 5000;
+    for (const pt of options.payloadTypes) this.#acceptedPt[pt & 0x7f] = 1;
+    this.ssrc = randomBytes(4).readUInt32BE(0);
+    this.#seq = randomInt(0, 0x10000);
+    this.events = new SafeEmitter<RtpLegEvents>(this.#logger);
+    const cname = options.cname ?? `wagw-${randomBytes(6).toString('hex')}`;
+    this.#rtcp = new RtcpSession({ ssrc: this.ssrc, cname, clockRate: options.clockRate });
+    if (options.remote) this.setRemote(options.remote);
+    this.#pair.rtp.on('message', this.#onRtpMessage);
+    this.#pair.rtcp.on('message', this.#onRtcpMessage);
+    this.#pair.rtp.on('error', this.#onSocketError);
+    this.#pair.rtcp.on('error', this.#onSocketError);
+    this.#scheduleRtcp();
+  }
+
+  get localRtpPort(): number {
+    return this.#pair.rtpPort;
+  }
+
+  get localRtcpPort(): number {
+    return this.#pair.rtcpPort;
+  }
+
+  /** Where RTP goes now: the latched source, else the SDP's address. */
+  get remote(): RtpRemote | null {
+    const rtp = this.#latchedRtp ?? this.#sdpRtp;
+    if (!rtp) return null;
+    const rtcp = this.#rtcpDestination();
+    return rtcp ? { address: rtp.address, port: rtp.port, rtcpPort: rtcp.port } : { address: rtp.address, port: rtp.port };
+  }
+
+  /** Sets the remote from an SDP (answer or re-INVITE) and starts learning the source again. */
+  setRemote(remote: RtpRemote): void {
+    this.#sdpRtp = { address: remote.address, port: remote.port };
+    this.#sdpRtcp = { address: remote.address, port: remote.rtcpPort ?? remote.port + 1 };
+    this.#latchedRtp = null;
+    this.#latchedRtcp = null;
+  }
+
+  onRtp(listener: (packet: RtpPacketIn) => void): () => void {
+    this.#listeners = [...this.#listeners, listener];
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
+    };
+  }
+
+  sendRtp(packet: RtpPacketOut): void {
+    if (this.#closed) return;
+    const dest = this.#latchedRtp ?? this.#sdpRtp;
+    if (!dest) {
+      this.#counters.noRemote++;
+      return;
+    }
+    this.#seq = (this.#seq + 1) & 0xffff;
+    const buf = this.#sendRing[this.#sendIndex] as Buffer;
+    this.#sendIndex = (this.#sendIndex + 1) % SEND_RING;
+    const len = writeSimpleRtp(buf, packet.payloadType, packet.marker, this.#seq, packet.timestamp, this.ssrc, packet.payload);
+    this.#pair.rtp.send(buf, 0, len, dest.port, dest.address);
+    this.#rtcp.onRtpSent(packet.timestamp, len - RTP_FIXED_HEADER_LENGTH, this.#now());
+  }
+
+  #onRtpMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
+    const rx = this.#rx;
+    if (!parseRtpInto(msg, rx)) {
+      this.#counters.invalid++;
+      return;
+    }
+    if (this.#acceptedPt[rx.payloadType] !== 1) {
+      this.#counters.unexpectedPt++;
+      return;
+    }
+    const now = this.#now();
+    if (!this.#acceptSource(rinfo, now)) {
+      this.#counters.otherSource++;
+      return;
+    }
+    this.#counters.received++;
+    this.#counters.octetsReceived += rx.payload.length;
+    this.#rtcp.receive.update(rx.ssrc, rx.sequenceNumber, rx.timestamp, now);
+    const p = this.#packetIn;
+    p.payloadType = rx.payloadType;
+    p.sequenceNumber = rx.sequenceNumber;
+    p.timestamp = rx.timestamp;
+    p.marker = rx.marker;
+    p.ssrc = rx.ssrc;
+    p.payload = rx.payload;
+    p.receivedAt = now;
+    const listeners = this.#listeners;
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        (listeners[i] as (p: RtpPacketIn) => void)(p);
+      } catch (err) {
+        this.#logger.error({ err }, 'RTP listener threw');
+      }
+    }
+  };
+
+  /** Latching (see the file comment). */
+  #acceptSource(rinfo: RemoteInfo, now: number): boolean {
+    if (!this.#latching) return true;
+    const cur = this.#latchedRtp;
+    if (cur !== null && cur.port === rinfo.port && cur.address === rinfo.address) {
+      this.#lastFromLatchedAt = now;
+      return true;
+    }
+    if (cur !== null && now - this.#lastFromLatchedAt < this.#relatchAfterMs) return false;
+    this.#latchedRtp = { address: rinfo.address, port: rinfo.port };
+    this.#lastFromLatchedAt = now;
+    this.#logger.debug({ address: rinfo.address, port: rinfo.port, relatch: cur !== null }, 'RTP source latched');
+    this.events.emit('latched', { kind: 'rtp', address: rinfo.address, port: rinfo.port });
+    return true;
+  }
+
+  #onRtcpMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
+    let packets: RtcpPacket[];
+    try {
+      packets = this.#rtcp.handle(msg, Date.now(), this.#now());
+    } catch {
+      // not RTCP (or truncated): counted, never fatal
+      this.#counters.rtcpInvalid++;
+      return;
+    }
+    if (this.#latching) {
+      const cur = this.#latchedRtcp;
+      if (!cur || cur.address !== rinfo.address || cur.port !== rinfo.port) {
+        this.#latchedRtcp = { address: rinfo.address, port: rinfo.port };
+        this.events.emit('latched', { kind: 'rtcp', address: rinfo.address, port: rinfo.port });
+      }
+    }
+    this.events.emit('rtcp', packets);
+    for (const p of packets) if (p.type === 'bye') this.events.emit('bye', p.reason === undefined ? { ssrcs: p.ssrcs } : { ssrcs: p.ssrcs, reason: p.reason });
+  };
+
+  #onSocketError = (err: Error): void => {
+    this.#counters.sendErrors++;
+    this.#logger.warn({ err, localPort: this.#pair.rtpPort }, 'RTP socket error');
+  };
+
+  #rtcpDestination(): Endpoint | null {
+    if (this.#latchedRtcp) return this.#latchedRtcp;
+    if (this.#latchedRtp) return { address: this.#latchedRtp.address, port: this.#latchedRtp.port + 1 };
+    return this.#sdpRtcp;
+  }
+
+  #scheduleRtcp(): void {
+    const delay = this.#rtcpIntervalMs * (0.5 + Math.random());
+    this.#rtcpTimer = setTimeout(() => {
+      this.#sendReport();
+      this.#scheduleRtcp();
+    }, delay);
+    this.#rtcpTimer.unref();
+  }
+
+  #sendReport(): void {
+    const dest = this.#rtcpDestination();
+    if (!dest) return;
+    const report = this.#rtcp.buildReport(Date.now(), this.#now());
+    this.#pair.rtcp.send(report, dest.port, dest.address);
+  }
+
+  stats(): RtpLegStats {
+    const c = this.#counters;
+    return {
+      localRtpPort: this.#pair.rtpPort,
+      ssrc: this.ssrc,
+      remote: this.remote,
+      latched: this.#latchedRtp !== null,
+      packetsSent: this.#rtcp.packetsSent,
+      octetsSent: this.#rtcp.octetsSent,
+      packetsReceived: c.received,
+      octetsReceived: c.octetsReceived,
+      packetsInvalid: c.invalid,
+      packetsUnexpectedPayloadType: c.unexpectedPt,
+      packetsFromOtherSource: c.otherSource,
+      sendsWithoutRemote: c.noRemote,
+      sendErrors: c.sendErrors,
+      receive: this.#rtcp.receive.started ? this.#rtcp.receive.snapshot() : null,
+      rtcpSent: this.#rtcp.reportsSent,
+      rtcpReceived: this.#rtcp.packetsReceived,
+      rtcpInvalid: c.rtcpInvalid,
+      remoteReport: this.#rtcp.remoteReport,
+    };
+  }
+
+  /** Sends RTCP BYE (when a remote is known), stops the timer and releases both ports. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    clearTimeout(this.#rtcpTimer);
+    this.#listeners = [];
+    const dest = this.#rtcpDestination();
+    if (dest) {
+      const bye = this.#rtcp.buildBye(Date.now(), this.#now());
+      // the send completes (or fails) before the socket closes; a failure only costs the BYE
+      await new Promise<void>((resolve) => this.#pair.rtcp.send(bye, dest.port, dest.address, () => resolve()));
+    }
+    this.#pair.rtp.off('message', this.#onRtpMessage);
+    this.#pair.rtcp.off('message', this.#onRtcpMessage);
+    await this.#pair.release();
+    this.#pair.rtp.off('error', this.#onSocketError);
+    this.#pair.rtcp.off('error', this.#onSocketError);
+    this.events.removeAll();
+  }
+}
