@@ -48,6 +48,13 @@ export class TimerRegistry {
     return this.#timers.size;
   }
 
+  /** Cancels every pending timer and wakes every sleeper, but stays usable (the emulator's reset). */
+  cancelAll(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    for (const wake of [...this.#sleepers]) wake();
+  }
+
   close(): void {
     this.#closed = true;
     for (const t of this.#timers) clearTimeout(t);

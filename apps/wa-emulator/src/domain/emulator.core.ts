@@ -1,0 +1,265 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { AppConfig } from '@wagw/config';
+import type { Logger } from '@wagw/logging';
+import type { UserMediaFactory } from '@wagw/media-bridge';
+import { BusinessCallFlow } from './business-call.flow';
+import { CallLifecycle } from './call-lifecycle';
+import { Clock } from './clock';
+import { ControlError, callingNotEnabled, invalidToken, sipEnabledNumber, unknownObject } from './emulator.errors';
+import { parseCallsRequest } from './graph-requests';
+import { MediaControl } from './media.control';
+import { META_PERMISSION_LIMITS, type PermissionChoice } from './permission.book';
+import { PermissionFlow, type ReplyResult } from './permission.flow';
+import { SettingsStore } from './settings.store';
+import { TimerRegistry } from './timers';
+import { UserCallFlow, type UserCallOptions } from './user-call.flow';
+import { type UserBehaviour, UserRegistry } from './users.registry';
+import { callDetail, callSummary, deliveryView, userView } from './views';
+import { WebhookEmitter } from './webhook.emitter';
+import { type WebhookFaults, WebhookSender, type WebhookTransport, httpWebhookTransport } from './webhook.sender';
+
+export interface EmulatorCoreOptions {
+  config: Readonly<AppConfig>;
+  userMediaFactory: UserMediaFactory;
+  logger: Logger;
+  clock?: Clock;
+  /** How webhooks leave the process; HTTP by default, an in-memory fake in unit tests. */
+  webhookTransport?: WebhookTransport;
+}
+
+/**
+ * The emulated WhatsApp Cloud API (Calling): Graph operations of the business, control operations of the
+ * simulated users, and the switches tests need. Plain TypeScript; the Nest controllers only translate HTTP.
+ */
+export class EmulatorCore {
+  readonly clock: Clock;
+  readonly timers = new TimerRegistry();
+  readonly users: UserRegistry;
+  readonly settings = new SettingsStore();
+  readonly sender: WebhookSender;
+  readonly lifecycle: CallLifecycle;
+  readonly permissions: PermissionFlow;
+  readonly userCalls: UserCallFlow;
+  readonly businessCalls: BusinessCallFlow;
+  readonly media: MediaControl;
+  readonly #config: Readonly<AppConfig>;
+  readonly #emitter: WebhookEmitter;
+  readonly #logger: Logger;
+  #closed = false;
+
+  constructor(options: EmulatorCoreOptions) {
+    const { config, logger } = options;
+    const e = config.emulator;
+    this.#config = config;
+    this.#logger = logger;
+    this.clock = options.clock ?? new Clock();
+    this.users = new UserRegistry({ ...META_PERMISSION_LIMITS, dailyConnectedCallCap: e.dailyConnectedCallCap });
+    this.sender = new WebhookSender({
+      url: e.webhookUrl,
+      appSecret: config.whatsapp.appSecret,
+      maxAttempts: e.webhookMaxAttempts,
+      retryBaseDelayMs: e.webhookRetryBaseDelayMs,
+      transport: options.webhookTransport ?? httpWebhookTransport,
+      timers: this.timers,
+      logger: logger.child({ component: 'webhooks' }),
+    });
+    const biz = { wabaId: e.wabaId, phoneNumberId: config.whatsapp.phoneNumberId, businessNumber: config.whatsapp.businessNumber };
+    const emitter = new WebhookEmitter(biz, this.sender, this.clock);
+    this.#emitter = emitter;
+    const common = { clock: this.clock, timers: this.timers, users: this.users, emitter, logger };
+    this.permissions = new PermissionFlow(common);
+    this.lifecycle = new CallLifecycle({
+      ...common,
+      media: options.userMediaFactory,
+      settings: this.settings,
+      permissionEvents: this.permissions,
+      timing: { acceptWindowMs: e.acceptWindowMs, ringTimeoutMs: e.ringTimeoutMs, mediaTimeoutMs: e.mediaTimeoutMs },
+    });
+    this.userCalls = new UserCallFlow({ ...common, lifecycle: this.lifecycle, settings: this.settings, acceptWindowMs: e.acceptWindowMs });
+    this.businessCalls = new BusinessCallFlow({ ...common, lifecycle: this.lifecycle, ringTimeoutMs: e.ringTimeoutMs });
+    this.media = new MediaControl(this.users, this.lifecycle);
+  }
+
+  // ---- Graph API (the business's side) -------------------------------------------------------------
+
+  /** Bearer token (401/190) and phone number id (400/100, subcode 33), in Meta's order. */
+  authorize(authorization: string | undefined, phoneNumberId: string): void {
+    const match = /^Bearer\s+(.+)$/i.exec(authorization?.trim() ?? '');
+    const given = Buffer.from(match?.[1] ?? '');
+    const expected = Buffer.from(this.#config.whatsapp.accessToken);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidToken();
+    if (phoneNumberId !== this.#config.whatsapp.phoneNumberId) throw unknownObject(phoneNumberId);
+  }
+
+  /** POST /<PHONE_NUMBER_ID>/calls (reference §3.1-§3.4). */
+  async callsAction(body: unknown): Promise<Record<string, unknown>> {
+    const cmd = parseCallsRequest(body);
+    if (this.settings.sipEnabled()) throw sipEnabledNumber();
+    switch (cmd.action) {
+      case 'connect': {
+        if (!this.settings.callingEnabled()) throw callingNotEnabled();
+        const call = await this.businessCalls.connect(cmd);
+        return { messaging_product: 'whatsapp', calls: [{ id: call.id }] };
+      }
+      case 'pre_accept':
+        await this.userCalls.preAccept(cmd.callId, cmd.sdpType, cmd.sdp);
+        break;
+      case 'accept':
+        await this.userCalls.accept(cmd.callId, cmd.sdpType, cmd.sdp, cmd.bizOpaqueCallbackData);
+        break;
+      case 'reject':
+        this.userCalls.reject(cmd.callId);
+        break;
+      case 'terminate': {
+        const call = this.lifecycle.requireLive(cmd.callId, 'terminate');
+        call.note(this.clock.now(), 'business_terminated');
+        this.lifecycle.end(call, 'business_terminate');
+        break;
+      }
+    }
+    return { messaging_product: 'whatsapp', success: true };
+  }
+
+  /** POST /<PHONE_NUMBER_ID>/messages (reference §3.6). */
+  sendMessage(body: unknown): Record<string, unknown> {
+    return this.permissions.sendMessage(body);
+  }
+
+  /** GET /<PHONE_NUMBER_ID>/call_permissions (reference §3.7). */
+  callPermissions(query: { user_wa_id?: unknown; recipient?: unknown }): Record<string, unknown> {
+    return this.permissions.callPermissions(query);
+  }
+
+  getSettings(): Record<string, unknown> {
+    return { calling: this.settings.calling() };
+  }
+
+  /** POST /<PHONE_NUMBER_ID>/settings, then the account_settings_update webhook (reference §2.9, §5.1). */
+  updateSettings(body: unknown): Record<string, unknown> {
+    const calling = this.settings.update(body);
+    this.#emitter.settingsUpdate(calling);
+    return { success: true };
+  }
+
+  // ---- simulated users (control API) -----------------------------------------------------------------
+
+  createUser(waId: string, name?: string): Record<string, unknown> {
+    return this.userView(this.users.ensure(waId, name).waId);
+  }
+
+  userView(waId: string): Record<string, unknown> {
+    const user = this.users.get(waId);
+    const call = user.currentCallId ? this.lifecycle.find(user.currentCallId) : undefined;
+    return userView(user, this.clock.now(), call);
+  }
+
+  listUsers(): Record<string, unknown>[] {
+    return this.users.list().map((u) => this.userView(u.waId));
+  }
+
+  setBehaviour(waId: string, patch: Partial<UserBehaviour>): UserBehaviour {
+    const user = this.users.ensure(waId);
+    user.behaviour = { ...user.behaviour, ...patch };
+    return user.behaviour;
+  }
+
+  async userCall(waId: string, options: UserCallOptions = {}): Promise<{ waCallId: string }> {
+    const call = await this.userCalls.startCall(waId, options);
+    return { waCallId: call.id };
+  }
+
+  /** The user hangs up (or, while a business call rings, declines it). */
+  hangup(waId: string): Record<string, unknown> {
+    const user = this.users.get(waId);
+    const call = user.currentCallId ? this.lifecycle.find(user.currentCallId) : undefined;
+    if (!call || call.ended) throw new ControlError('conflict', `user ${waId} is not in a call`);
+    if (call.direction === 'BUSINESS_INITIATED' && call.state === 'ringing') return callSummary(this.businessCalls.decline(waId));
+    call.note(this.clock.now(), 'user_hung_up');
+    this.lifecycle.end(call, 'user_hangup');
+    return callSummary(call);
+  }
+
+  answer(waId: string): Record<string, unknown> {
+    return callSummary(this.businessCalls.answer(waId));
+  }
+
+  reject(waId: string): Record<string, unknown> {
+    return callSummary(this.businessCalls.decline(waId));
+  }
+
+  permissionReply(waId: string, input: { choice: PermissionChoice; requestId?: string; fromProfile?: boolean }): ReplyResult {
+    return this.permissions.reply(waId, input);
+  }
+
+  revoke(waId: string, notify = false): Record<string, unknown> {
+    this.permissions.revoke(waId, notify);
+    return this.userView(waId);
+  }
+
+  registerPermissionTemplate(name: string): string[] {
+    this.permissions.registerPermissionTemplate(name);
+    return this.permissions.permissionTemplates();
+  }
+
+  // ---- calls, clock, faults, webhooks -----------------------------------------------------------------
+
+  listCalls(): Record<string, unknown>[] {
+    return this.lifecycle.list().map(callSummary);
+  }
+
+  callView(waCallId: string): Record<string, unknown> {
+    const call = this.lifecycle.find(waCallId);
+    if (!call) throw new ControlError('not_found', `no call ${waCallId}`);
+    return callDetail(call);
+  }
+
+  clockView(): { now: number; iso: string; offsetMs: number } {
+    const now = this.clock.now();
+    return { now, iso: new Date(now).toISOString(), offsetMs: this.clock.offsetMs };
+  }
+
+  advanceClock(ms: number): { now: number; iso: string; offsetMs: number } {
+    this.clock.advance(ms);
+    this.#logger.info({ offsetMs: this.clock.offsetMs }, 'emulator clock advanced');
+    return this.clockView();
+  }
+
+  setFaults(patch: Partial<WebhookFaults>): Readonly<WebhookFaults> {
+    const faults = this.sender.setFaults(patch);
+    this.#logger.info({ faults }, 'webhook faults set');
+    return faults;
+  }
+
+  webhookLog(filter: { key?: string; kind?: string } = {}): Record<string, unknown>[] {
+    return this.sender
+      .log()
+      .filter((r) => (filter.key === undefined || r.key === filter.key) && (filter.kind === undefined || r.kind === filter.kind))
+      .map(deliveryView);
+  }
+
+  /** Resolves when no webhook is queued or in flight. */
+  webhooksIdle(): Promise<void> {
+    return this.sender.idle();
+  }
+
+  /** Back to a fresh emulator (tests): calls dropped without webhooks, users, settings, faults, log, clock. */
+  async reset(): Promise<void> {
+    this.sender.reset();
+    this.timers.cancelAll();
+    await this.lifecycle.clear();
+    this.users.clear();
+    this.settings.reset();
+    this.permissions.reset();
+    this.clock.offsetMs = 0;
+    this.#logger.info('emulator reset');
+  }
+
+  /** Cancels every timer, stops deliveries, closes every user's media. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.timers.close();
+    this.sender.close();
+    await this.lifecycle.clear();
+  }
+}

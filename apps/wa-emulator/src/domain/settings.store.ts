@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { invalidParameter } from './emulator.errors';
+
+/**
+ * The business number's `calling` settings block (reference §5.1-§5.2, CS-2606). POST replaces the keys it
+ * sends and keeps the others (sending `call_hours` replaces the whole call_hours value); GET returns what was
+ * stored, so `srtp_key_exchange_protocol` appears only once set. Unknown keys are stored and echoed.
+ *
+ * The emulator starts with calling ENABLED (Meta's default is off; the demo needs it on) and the callback
+ * permission DISABLED.
+ */
+
+const onOff = z.enum(['ENABLED', 'DISABLED'], { error: 'must be "ENABLED" or "DISABLED"' });
+const hhmm = z.string().regex(/^([01]\d|2[0-3])[0-5]\d$/, 'a time as "HHMM"');
+const DAYS = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] as const;
+
+const callHoursSchema = z.looseObject({
+  status: onOff,
+  timezone_id: z.string().min(1, 'an IANA time zone'),
+  weekly_operating_hours: z
+    .array(z.looseObject({ day_of_week: z.enum(DAYS), open_time: hhmm, close_time: hhmm }))
+    .min(1, 'weekly_operating_hours must not be empty')
+    .superRefine((entries, ctx) => {
+      for (const day of DAYS) {
+        const ofDay = entries.filter((e) => e.day_of_week === day).sort((a, b) => a.open_time.localeCompare(b.open_time));
+        if (ofDay.length > 2) ctx.addIssue({ code: 'custom', message: `more than 2 entries for ${day}` });
+        ofDay.forEach((e, i) => {
+          if (e.open_time >= e.close_time) ctx.addIssue({ code: 'custom', message: `${day}: open_time must be before close_time` });
+          const next = ofDay[i + 1];
+          if (next && next.open_time < e.close_time) ctx.addIssue({ code: 'custom', message: `${day}: overlapping entries` });
+        });
+      }
+    }),
+  holiday_schedule: z
+    .array(z.looseObject({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD') }))
+    .max(20, 'at most 20 holidays')
+    .optional(),
+});
+
+const callingPatchSchema = z.looseObject({
+  status: onOff.optional(),
+  call_icon_visibility: z.enum(['DEFAULT', 'DISABLE_ALL', 'HIDE_IN_CHAT']).optional(),
+  call_icons: z.looseObject({ restrict_to_user_countries: z.array(z.string().regex(/^[A-Z]{2}$/, 'ISO country codes')) }).optional(),
+  call_hours: callHoursSchema.optional(),
+  callback_permission_status: onOff.optional(),
+  srtp_key_exchange_protocol: z.enum(['DTLS', 'SDES']).optional(),
+  audio: z.looseObject({ additional_codecs: z.array(z.enum(['PCMA', 'PCMU'])) }).optional(),
+  sip: z
+    .looseObject({
+      status: onOff,
+      servers: z.array(z.looseObject({ hostname: z.string().min(1), port: z.number().int().min(1).max(65535).optional() })).optional(),
+    })
+    .optional(),
+});
+
+const postBodySchema = z.looseObject({ calling: z.record(z.string(), z.unknown(), { error: 'calling must be an object' }) });
+
+export const DEFAULT_CALLING_SETTINGS: Readonly<Record<string, unknown>> = {
+  status: 'ENABLED',
+  call_icon_visibility: 'DEFAULT',
+  callback_permission_status: 'DISABLED',
+  sip: { status: 'DISABLED', servers: [] },
+};
+
+function describeIssues(error: z.ZodError, prefix: string): string {
+  return error.issues.map((i) => `${[prefix, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
+}
+
+export class SettingsStore {
+  #calling: Record<string, unknown> = structuredClone(DEFAULT_CALLING_SETTINGS) as Record<string, unknown>;
+
+  /** A copy of the stored calling block. */
+  calling(): Record<string, unknown> {
+    return structuredClone(this.#calling);
+  }
+
+  callingEnabled(): boolean {
+    return this.#calling['status'] === 'ENABLED';
+  }
+
+  sipEnabled(): boolean {
+    const sip = this.#calling['sip'] as { status?: unknown } | undefined;
+    return sip?.status === 'ENABLED';
+  }
+
+  callbackPermissionEnabled(): boolean {
+    return this.#calling['callback_permission_status'] === 'ENABLED';
+  }
+
+  /** Validates a POST body `{ calling: {...} }` (100 on problems) and applies it; returns the new block. */
+  update(body: unknown): Record<string, unknown> {
+    const outer = postBodySchema.safeParse(body);
+    if (!outer.success) throw invalidParameter(describeIssues(outer.error, 'body'));
+    const patch = callingPatchSchema.safeParse(outer.data.calling);
+    if (!patch.success) throw invalidParameter(describeIssues(patch.error, 'calling'));
+    const next = { ...this.#calling, ...structuredClone(outer.data.calling) };
+    const sip = outer.data.calling['sip'] as Record<string, unknown> | undefined;
+    if (sip && sip['servers'] === undefined) {
+      // Disabling SIP keeps the configured servers (SIP-2512).
+      const before = this.#calling['sip'] as Record<string, unknown> | undefined;
+      next['sip'] = { ...sip, servers: before?.['servers'] ?? [] };
+    }
+    const servers = (next['sip'] as { status?: unknown; servers?: unknown[] } | undefined) ?? {};
+    if (servers.status === 'ENABLED' && !servers.servers?.length) {
+      throw invalidParameter('calling.sip.servers: at least one server is required while sip.status is ENABLED');
+    }
+    this.#calling = next;
+    return this.calling();
+  }
+
+  reset(): void {
+    this.#calling = structuredClone(DEFAULT_CALLING_SETTINGS) as Record<string, unknown>;
+  }
+}
