@@ -1,0 +1,116 @@
+import { OpusCodec } from '../audio/opus';
+import { analyseTone, meanAbs, ToneGenerator } from '../audio/tone';
+import { decodeG711, encodeG711, type G711Law } from './g711';
+import { G711_FRAME_SAMPLES, OpusG711Transcoder } from './transcoder';
+
+/** Opus packets as WhatsApp sends them: 48 kHz codec rate, 20 ms. */
+function waOpusTone(frequencyHz: number, frames: number): Buffer[] {
+  const codec = new OpusCodec(48000);
+  const gen = new ToneGenerator(frequencyHz, 48000);
+  return Array.from({ length: frames }, () => codec.encode(gen.next(960)));
+}
+
+function g711Tone(law: G711Law, frequencyHz: number, frames: number, samplesPerPacket = G711_FRAME_SAMPLES): Uint8Array[] {
+  const gen = new ToneGenerator(frequencyHz, 8000);
+  return Array.from({ length: frames }, () => {
+    const codes = new Uint8Array(samplesPerPacket);
+    encodeG711(law, gen.next(samplesPerPacket), codes);
+    return codes;
+  });
+}
+
+function concat(parts: Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+function toPcm(law: G711Law, codes: Uint8Array, n: number): Int16Array {
+  const pcm = new Int16Array(n);
+  decodeG711(law, codes, pcm, n);
+  return pcm;
+}
+
+describe.each(['PCMU', 'PCMA'] as const)('OpusG711Transcoder (%s)', (law) => {
+  it('turns a 1 kHz Opus tone from WhatsApp into a 1 kHz G.711 tone', () => {
+    const tc = new OpusG711Transcoder({ law });
+    const out = new Uint8Array(G711_FRAME_SAMPLES);
+    const heard = waOpusTone(1000, 50).map((p) => {
+      expect(tc.opusToG711(p, out)).toBe(160);
+      return toPcm(law, out, 160);
+    });
+    const pcm = concat(heard).subarray(1600); // skip the codec's start-up
+    const rep = analyseTone(pcm, 1000, 8000);
+    expect(rep.framesWithTone).toBe(rep.frames);
+    expect(analyseTone(pcm, 400, 8000).framesWithTone).toBe(0);
+    expect(tc.stats().framesDecoded).toBe(50);
+  });
+
+  it('turns a 400 Hz G.711 tone from the PBX into Opus that WhatsApp decodes as 400 Hz', () => {
+    const tc = new OpusG711Transcoder({ law, opusComplexity: 3 });
+    const wa = new OpusCodec(48000);
+    const heard: Int16Array[] = [];
+    for (const codes of g711Tone(law, 400, 50)) {
+      expect(tc.writeG711(codes)).toBe(1);
+      const opus = tc.takeOpus();
+      expect(opus).toBeDefined();
+      heard.push(wa.decode(opus as Buffer));
+    }
+    expect(tc.takeOpus()).toBeUndefined();
+    const pcm = concat(heard);
+    expect(pcm.length).toBe(50 * 960);
+    const rep = analyseTone(pcm.subarray(9600), 400, 48000);
+    expect(rep.framesWithTone).toBe(rep.frames);
+    expect(analyseTone(pcm.subarray(9600), 1000, 48000).framesWithTone).toBe(0);
+    expect(tc.stats().framesEncoded).toBe(50);
+    expect(tc.stats().encodeMeanUs).toBeGreaterThan(0);
+  });
+
+  it('conceals lost Opus frames with PLC that continues the tone', () => {
+    const tc = new OpusG711Transcoder({ law });
+    const out = new Uint8Array(G711_FRAME_SAMPLES);
+    const heard: Int16Array[] = [];
+    waOpusTone(1000, 60).forEach((p, i) => {
+      const n = i > 20 && i % 5 === 0 ? tc.concealToG711(out) : tc.opusToG711(p, out);
+      heard.push(toPcm(law, out, n));
+    });
+    const concealedFrames = heard.filter((_, i) => i > 20 && i % 5 === 0);
+    expect(tc.stats().framesConcealed).toBe(concealedFrames.length);
+    for (const frame of concealedFrames) expect(meanAbs(frame)).toBeGreaterThan(500); // not silence
+    const rep = analyseTone(concat(heard).subarray(1600), 1000, 8000);
+    expect(rep.framesWithTone).toBeGreaterThanOrEqual(rep.frames - 1);
+  });
+
+  it('conceals as G.711 silence before any packet was decoded', () => {
+    const tc = new OpusG711Transcoder({ law });
+    const out = new Uint8Array(G711_FRAME_SAMPLES).fill(0x11);
+    expect(tc.concealToG711(out)).toBe(160);
+    expect(out.every((c) => c === (law === 'PCMU' ? 0xff : 0xd5))).toBe(true);
+  });
+
+  it('conceals an undecodable Opus packet instead of throwing', () => {
+    const tc = new OpusG711Transcoder({ law });
+    const out = new Uint8Array(G711_FRAME_SAMPLES);
+    const packets = waOpusTone(1000, 5);
+    tc.opusToG711(packets[0] as Buffer, out);
+    // TOC code 3 (arbitrary frame count) with a frame count byte of 0: invalid per RFC 6716 §3.2.5
+    expect(tc.opusToG711(Uint8Array.of(0x0b, 0x00), out)).toBe(160);
+    expect(tc.stats()).toMatchObject({ decodeErrors: 1, framesConcealed: 1, framesDecoded: 1 });
+  });
+
+  it('packs 10 ms and 30 ms G.711 packets into whole 20 ms Opus frames', () => {
+    const tc = new OpusG711Transcoder({ law });
+    const ready10 = g711Tone(law, 400, 4, 80).map((c) => tc.writeG711(c)); // 4 x 10 ms
+    expect(ready10).toEqual([0, 1, 1, 2]);
+    expect([tc.takeOpus(), tc.takeOpus(), tc.takeOpus()].map((b) => b !== undefined)).toEqual([true, true, false]);
+    tc.writeG711(new Uint8Array(240)); // 30 ms: one frame and 10 ms pending
+    expect(tc.pendingSamples).toBe(80);
+    tc.dropPending();
+    expect(tc.pendingSamples).toBe(0);
+    expect(tc.stats().framesEncoded).toBe(3);
+  });
+});
