@@ -130,7 +130,7 @@ describe('parseWebhook', () => {
   });
 
   it('never throws and accounts for every item, whatever garbage replaces parts of a payload', () => {
-    const weird: unknown[] = [null, 0, -1, '', 'x', [], {}, [null], { event: 5 }, true, 1e309, '1767168000'];
+    const weird: unknown[] = [null, 0, -1, '', 'x', [], {}, [null], { event: 5 }, true, Number.POSITIVE_INFINITY, '1767168000'];
     let seed = 7;
     const rand = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
