@@ -1,4 +1,4 @@
-import { DynamicModule, Module, type Provider } from '@nestjs/common';
+import { DynamicModule, Inject, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import { APP_FILTER } from '@nestjs/core';
 import Redis from 'ioredis';
@@ -6,13 +6,14 @@ import { ConfigModule, redisOptionsFromUrl, type AppConfig } from '@wagw/config'
 import type { Logger } from '@wagw/logging';
 import { CallRepository } from '@wagw/call-state';
 import { RedisDedupStore, WhatsAppGraphClient } from '@wagw/whatsapp';
-import { DEAD_LETTERS, DEDUP_STORE, GRAPH_CLIENT, SIGNALLING_LOGGER, SIGNALLING_REDIS, CALL_REPOSITORY } from './signalling.tokens';
+import { DEAD_LETTERS, DEDUP_STORE, GRAPH_CLIENT, SIGNALLING_LOGGER, SIGNALLING_REDIS, CALL_REPOSITORY, EARLY_TERMINATES } from './signalling.tokens';
 import { HealthController } from './health/health.controller';
 import { WebhookController } from './webhooks/webhook.controller';
 import { WebhookSignatureGuard } from './webhooks/webhook-signature.guard';
 import { WebhookIngestService } from './webhooks/webhook-ingest.service';
 import { WebhookEventRouter } from './webhooks/webhook-event.router';
 import { DeadLetterRepository } from './webhooks/dead-letter.repository';
+import { EarlyTerminateStore } from './webhooks/early-terminate.store';
 import { DeadLetterController } from './webhooks/dead-letter.controller';
 import { MEDIA_BUS, MediaBusClient } from './media/media-bus.client';
 import { MediaEventsController } from './media/media-events.controller';
@@ -25,7 +26,13 @@ import { EndCallUseCase } from './calls/end-call.use-case';
 
 /** Wires the signalling app from plain classes (STYLE §1): config, Redis, Graph client, bus, use cases. */
 @Module({})
-export class SignallingModule {
+export class SignallingModule implements OnApplicationShutdown {
+  constructor(@Inject(SIGNALLING_REDIS) private readonly redis: Redis) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
   static forRoot(config: Readonly<AppConfig>, logger: Logger): DynamicModule {
     const providers: Provider[] = [
       { provide: SIGNALLING_LOGGER, useValue: logger },
@@ -37,6 +44,11 @@ export class SignallingModule {
       {
         provide: DEAD_LETTERS,
         useFactory: (redis: Redis) => new DeadLetterRepository(redis, config.redis.keyPrefix, config.signalling.deadLetterMax),
+        inject: [SIGNALLING_REDIS],
+      },
+      {
+        provide: EARLY_TERMINATES,
+        useFactory: (redis: Redis) => new EarlyTerminateStore(redis, config.redis.keyPrefix, config.whatsapp.webhookDedupTtlS),
         inject: [SIGNALLING_REDIS],
       },
       { provide: CALL_REPOSITORY, useFactory: (redis: Redis) => new CallRepository(redis, { keyPrefix: config.redis.keyPrefix }), inject: [SIGNALLING_REDIS] },

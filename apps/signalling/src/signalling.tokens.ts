@@ -5,3 +5,4 @@ export const DEAD_LETTERS = Symbol('DEAD_LETTERS');
 export const DEDUP_STORE = Symbol('DEDUP_STORE');
 export const CALL_REPOSITORY = Symbol('CALL_REPOSITORY');
 export const GRAPH_CLIENT = Symbol('GRAPH_CLIENT');
+export const EARLY_TERMINATES = Symbol('EARLY_TERMINATES');

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '@wagw/config';
-import type { CallRepository } from '@wagw/call-state';
+import { newCallId, type CallRepository } from '@wagw/call-state';
 import type { CallConnectEvent, WhatsAppGraphClient } from '@wagw/whatsapp';
-import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
+import { CALL_REPOSITORY, EARLY_TERMINATES, GRAPH_CLIENT } from '../signalling.tokens';
+import type { EarlyTerminateStore } from '../webhooks/early-terminate.store';
 import { MediaBusClient } from '../media/media-bus.client';
 import { CallRuntime, type LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
@@ -14,12 +14,18 @@ import { EndCallUseCase } from './end-call.use-case';
  * `accept` with the same SDP when the call is answered; media toward WhatsApp starts only after accept
  * returned 200. Without a PBX (demo/foundation) the gateway answers by itself and plays a test tone.
  */
+/** Drops undefined values (records are flat hashes; absent means unknown). */
+function optional<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 @Injectable()
 export class AnswerUserCallUseCase {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
     @Inject(GRAPH_CLIENT) private readonly graph: WhatsAppGraphClient,
+    @Inject(EARLY_TERMINATES) private readonly earlyTerminates: EarlyTerminateStore,
     private readonly media: MediaBusClient,
     private readonly runtime: CallRuntime,
     private readonly endCall: EndCallUseCase,
@@ -31,25 +37,24 @@ export class AnswerUserCallUseCase {
       this.runtime.logFor('-').warn({ waCallId: event.waCallId, ageS }, 'stale connect webhook ignored: the accept window has passed');
       return;
     }
-    const callId = `call_${randomUUID()}`;
+    if (await this.earlyTerminates.wasTerminated(event.waCallId)) {
+      this.runtime.logFor('-').info({ waCallId: event.waCallId }, 'connect after its terminate: ignored (the user already hung up)');
+      return;
+    }
+    const callId = newCallId();
     if (!(await this.calls.claimWaCallId(event.waCallId, callId))) {
       this.runtime.logFor('-').info({ waCallId: event.waCallId }, 'connect for a call we already know: ignored');
       return;
     }
     const live = this.runtime.open(callId, { waCallId: event.waCallId, direction: 'inbound' });
-    const now = Date.now();
     await this.calls.create({
       callId,
       direction: 'inbound',
       state: 'offered',
-      version: 0,
-      createdAt: now,
-      updatedAt: now,
       waCallId: event.waCallId,
       businessNumber: event.to ?? this.config.whatsapp.businessNumber,
       phoneNumberId: event.phoneNumberId,
-      userWaId: event.from ?? event.contactWaId,
-      userName: event.contactName,
+      ...optional({ userWaId: event.from ?? event.contactWaId, userName: event.contactName }),
     });
     live.log.info({ from: event.from, to: event.to, name: event.contactName }, 'user-initiated call offered');
     try {
@@ -63,7 +68,7 @@ export class AnswerUserCallUseCase {
 
   async #answerWaSide(live: LiveCall, event: CallConnectEvent): Promise<void> {
     const leg = await this.media.createWaLeg(live.callId, event.sdp);
-    await this.calls.apply(live.callId, { type: 'wa.leg-created', legId: leg.legId, sdp: leg.sdp });
+    await this.calls.amend(live.callId, { waLegId: leg.legId, waSdp: leg.sdp });
     await this.graph.preAccept(event.waCallId, leg.sdp);
     live.log.info({ legId: leg.legId }, 'pre_accept sent');
   }
@@ -71,7 +76,7 @@ export class AnswerUserCallUseCase {
   async #acceptWithoutPbx(live: LiveCall, waCallId: string): Promise<void> {
     const record = await this.calls.get(live.callId);
     if (!record || record.state !== 'offered' || !record.waLegId || !record.waSdp) return;
-    await this.calls.apply(live.callId, { type: 'pbx.answered' });
+    await this.calls.apply(live.callId, { type: 'accept.requested' });
     await this.graph.accept(waCallId, record.waSdp);
     const res = await this.calls.apply(live.callId, { type: 'wa.accept-sent' });
     if (res.outcome !== 'applied') return;

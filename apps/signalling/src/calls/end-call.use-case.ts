@@ -47,29 +47,25 @@ export class EndCallUseCase {
     const before = await this.calls.get(callId);
     if (!before || before.state === 'ended') return;
     const res = await this.calls.apply(callId, this.#eventOf(req), {
-      endedBy: req.by,
-      endCause: req.cause,
       ...(req.waStatus ? { waCause: req.waErrorCode ? `${req.waStatus} (${req.waErrorCode})` : req.waStatus } : {}),
       ...(req.sipCause ? { sipCause: req.sipCause } : {}),
     });
     if (res.outcome !== 'applied' && res.record.state !== 'ending') return;
     log.info({ by: req.by, cause: req.cause, from: before.state }, 'call ending');
     await this.#releaseLegs(before, req);
-    const endedAt = Date.now();
-    const durationMs = before.answeredAt ? endedAt - before.answeredAt : 0;
-    await this.calls.apply(callId, { type: 'legs.released' }, { endedAt, durationMs });
+    const ended = await this.calls.apply(callId, { type: 'legs.released' });
     this.runtime.dispose(callId);
-    log.info({ by: req.by, cause: req.cause, durationMs }, 'call ended');
+    log.info({ by: req.by, cause: req.cause, durationMs: ended.record.durationMs }, 'call ended');
   }
 
   #eventOf(req: EndCallRequest) {
     switch (req.by) {
       case 'wa':
-        return { type: 'wa.terminate' as const, status: req.waStatus ?? 'completed', cause: req.cause };
+        return { type: 'wa.terminate' as const, status: req.waStatus ?? 'completed', cause: req.cause, ...(req.waErrorCode ? { errorCode: req.waErrorCode } : {}) };
       case 'pbx':
         return { type: 'pbx.hangup' as const, cause: req.cause };
       case 'api':
-        return { type: 'hangup.requested' as const, by: 'api', cause: req.cause };
+        return { type: 'hangup.requested' as const, by: 'api' as const, cause: req.cause };
       default:
         return { type: 'failed' as const, cause: req.cause };
     }

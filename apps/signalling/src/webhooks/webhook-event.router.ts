@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { CallRepository } from '@wagw/call-state';
 import type { Logger } from '@wagw/logging';
 import type { CallTerminateEvent, WebhookEvent } from '@wagw/whatsapp';
-import { CALL_REPOSITORY, SIGNALLING_LOGGER } from '../signalling.tokens';
+import { CALL_REPOSITORY, EARLY_TERMINATES, SIGNALLING_LOGGER } from '../signalling.tokens';
+import type { EarlyTerminateStore } from './early-terminate.store';
 import { AnswerUserCallUseCase } from '../calls/answer-user-call.use-case';
 import { EndCallUseCase } from '../calls/end-call.use-case';
 
@@ -16,6 +17,7 @@ export class WebhookEventRouter {
   constructor(
     @Inject(SIGNALLING_LOGGER) private readonly logger: Logger,
     @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
+    @Inject(EARLY_TERMINATES) private readonly earlyTerminates: EarlyTerminateStore,
     private readonly answerUserCall: AnswerUserCallUseCase,
     private readonly endCall: EndCallUseCase,
   ) {}
@@ -38,7 +40,7 @@ export class WebhookEventRouter {
     const cause = event.errors[0] ? `${event.status}: ${event.errors[0].code} ${event.errors[0].message ?? ''}`.trim() : event.status;
     if (!record) {
       // terminate before connect (reference §2.1): remember the call as ended so a late connect is ignored
-      await this.calls.recordTerminatedBeforeConnect(event.waCallId, { cause, at: Date.now() });
+      await this.earlyTerminates.mark(event.waCallId, cause);
       this.logger.info({ waCallId: event.waCallId }, 'terminate for an unknown call: recorded so a late connect is ignored');
       return;
     }
