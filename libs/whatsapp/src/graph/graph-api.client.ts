@@ -144,6 +144,7 @@ export class WhatsAppGraphClient {
 
   async #send<S extends z.ZodType>(req: GraphRequest, schema: S): Promise<z.output<S>> {
     const body = await this.#http.request(req);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new GraphResponseError(req.operation, 'body is not a JSON object');
     const parsed = schema.safeParse(body);
     if (!parsed.success) throw new GraphResponseError(req.operation, describeIssues(parsed.error.issues));
     return parsed.data;
