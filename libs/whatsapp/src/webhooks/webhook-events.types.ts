@@ -142,7 +142,11 @@ export type WebhookEvent =
 
 export type WebhookEventKind = WebhookEvent['kind'];
 
-/** An item (or the whole body) that failed validation. `path` is JSON-path-like, e.g. `entry[0].changes[0].value.calls[1]`. */
+/**
+ * An item (or the whole body) that failed validation. `path` is JSON-path-like, e.g.
+ * `entry[0].changes[0].value.calls[1]`, or `$` for the body and envelope; `reason` names the offending
+ * field relative to `path` (`session.sdp: must start with "v=0"`); `raw` is the item as received.
+ */
 export interface WebhookRejection {
   path: string;
   reason: string;
