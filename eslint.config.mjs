@@ -3,7 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const pureLibs = ['whatsapp', 'call-state', 'contracts', 'media-bridge', 'sip'];
+const pureLibs = ['whatsapp', 'call-state', 'contracts', 'media-bridge', 'sip', 'permissions'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-output/**', 'bench/results/**', '**/*.js', '**/*.mjs'] },
