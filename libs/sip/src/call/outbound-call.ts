@@ -1,0 +1,269 @@
+import type { Logger } from '@wagw/logging';
+import type { SipMessage } from 'sip';
+import { signRequest } from 'sip/digest';
+import { Dialog } from '../dialog/dialog';
+import { formatReason, genericHeaders, headerValue, nameAddr, normaliseHeaders, parseReason, parseRetryAfter, randomToken, tagOf, type SipReason } from '../message/headers';
+import { causeFromStatus, type CallCause } from '../sip.errors';
+import type { CallFailedEvent, InviteOptions, OutboundCallEvents } from '../sip.types';
+import type { Endpoint, TransportProtocol } from '../transport/sip-transport';
+import { CallLeg, signCreds } from './call-leg';
+import type { LegContext, SentRequest } from './leg-context';
+
+export type OutboundCallState = 'calling' | 'proceeding' | 'confirmed' | 'terminated';
+
+/**
+ * The UAC leg toward the PBX (RFC 3261 §13.2): INVITE with our offer, 1xx as `trying`/`progress`, a 2xx
+ * answered with ACK (route set from Record-Route reversed, remote target from Contact), failures as
+ * `failed` with a cause. One 401/407 is answered with credentials (new CSeq, same Call-ID); CANCEL only
+ * after a provisional (§9.1); a 2xx that crosses our CANCEL is ACKed and hung up with BYE.
+ */
+export class OutboundCall extends CallLeg<OutboundCallEvents> {
+  readonly target: string;
+  #state: OutboundCallState = 'calling';
+  #invite: SipMessage;
+  #sent: SentRequest | undefined;
+  #destination: Endpoint | undefined;
+  readonly #proxy: string | undefined;
+  #ack: SipMessage | undefined;
+  #authTried = false;
+  #tried = false;
+  #cancel: { reason: SipReason | undefined; cause: CallCause; sent: boolean } | undefined;
+  #ringTimer: NodeJS.Timeout | undefined;
+  #cancelTimer: NodeJS.Timeout | undefined;
+
+  constructor(ctx: LegContext, options: InviteOptions, transport: TransportProtocol, proxy: string | undefined, logger: Logger) {
+    const callId = options.callId ?? `${randomToken(12)}@${ctx.advertisedHost}`;
+    super(ctx, callId, transport, logger.child({ sipCallId: callId, direction: 'outbound' }));
+    this.target = options.target;
+    this.#proxy = proxy;
+    this.localSdp = options.sdp;
+    if (options.auth) this.credentials = options.auth;
+    this.#invite = this.#buildInvite(options);
+    if (options.ringTimeoutMs !== undefined) {
+      this.#ringTimer = setTimeout(() => this.#onRingTimeout(), options.ringTimeoutMs);
+    }
+  }
+
+  get state(): OutboundCallState {
+    return this.#state;
+  }
+
+  /** Sends the INVITE (the stack calls this once, after listeners could be attached). */
+  async start(): Promise<void> {
+    this.log.info({ target: this.target, transport: this.transport }, 'sending INVITE');
+    await this.#sendInvite(this.#invite);
+  }
+
+  /**
+   * Cancels a call not yet answered (RFC 3261 §9.1). Before any provisional response the CANCEL waits for
+   * one. Resolves once the CANCEL is sent or scheduled; the outcome arrives as `failed` (cause `cancelled`).
+   */
+  cancel(reason?: SipReason): void {
+    this.#requestCancel(reason, 'cancelled');
+  }
+
+  /** CANCEL before the answer, BYE after it; nothing once terminated. */
+  async hangup(reason?: SipReason): Promise<void> {
+    if (this.#state === 'confirmed') await this.bye(reason);
+    else if (this.#state !== 'terminated') this.cancel(reason);
+  }
+
+  override dispose(): void {
+    if (this.#state !== 'confirmed' && this.#state !== 'terminated') {
+      this.#sent?.shutdown();
+      this.#fail({ status: 503, reason: 'Stack Closed', cause: 'unreachable' });
+      return;
+    }
+    this.#state = 'terminated';
+    super.dispose();
+  }
+
+  protected clearTimers(): void {
+    clearTimeout(this.#ringTimer);
+    clearTimeout(this.#cancelTimer);
+    this.#ringTimer = undefined;
+    this.#cancelTimer = undefined;
+  }
+
+  #buildInvite(o: InviteOptions): SipMessage {
+    const fromUri = `sip:${encodeURIComponent(o.from.user)}@${o.from.host ?? this.ctx.advertisedHost}`;
+    const to = typeof o.to === 'string' ? { uri: o.to } : (o.to ?? { uri: o.target });
+    return {
+      method: 'INVITE',
+      uri: o.target,
+      headers: {
+        via: [],
+        'max-forwards': 70,
+        from: nameAddr(fromUri, o.from.displayName, randomToken(6)),
+        to: nameAddr(to.uri, 'displayName' in to ? to.displayName : undefined),
+        'call-id': this.callId,
+        cseq: { seq: 1, method: 'INVITE' },
+        contact: [this.ctx.contact(this.transport)],
+        allow: this.ctx.allow,
+        'content-type': 'application/sdp',
+        ...normaliseHeaders(o.headers),
+      },
+      content: o.sdp,
+    };
+  }
+
+  async #sendInvite(invite: SipMessage): Promise<void> {
+    this.#invite = invite;
+    const options = { transport: this.transport, onResponse: (rs: SipMessage, local: boolean) => this.#onResponse(invite, rs, local) };
+    const sent = await this.ctx.sendRequest(invite, this.#proxy ? { ...options, proxy: this.#proxy } : options);
+    if (invite !== this.#invite) return;
+    this.#sent = sent;
+    this.#destination = sent?.destination;
+    if (this.#cancel && !this.#cancel.sent && this.#state === 'proceeding') this.#sendCancel();
+  }
+
+  #onResponse(invite: SipMessage, rs: SipMessage, local: boolean): void {
+    const status = rs.status ?? 0;
+    if (status >= 200 && status < 300) return this.#onSuccess(invite, rs);
+    if (invite !== this.#invite || this.#state === 'terminated') return;
+    if (status < 200) return this.#onProvisional(rs, status);
+    this.#onFailure(rs, status, local);
+  }
+
+  #onProvisional(rs: SipMessage, status: number): void {
+    if (status === 100) {
+      if (!this.#tried) {
+        this.#tried = true;
+        this.safeEmit('trying');
+      }
+      return;
+    }
+    if (this.#state === 'calling') this.#state = 'proceeding';
+    if (this.#cancel && !this.#cancel.sent) this.#sendCancel();
+    if (status !== 180 && status !== 183) return void this.log.debug({ status }, 'provisional response ignored');
+    const sdp = isSdp(rs) ? rs.content : undefined;
+    this.safeEmit('progress', sdp ? { status, reason: rs.reason ?? '', sdp } : { status, reason: rs.reason ?? '' });
+  }
+
+  #onSuccess(invite: SipMessage, rs: SipMessage): void {
+    const tag = tagOf(rs.headers.to);
+    if (this.dialog && this.dialog.remoteTag === tag) {
+      if (this.#ack) void this.ctx.sendAck(this.#ack, this.dialog.nextHop, this.dialog.transport); // 2xx retransmission
+      return;
+    }
+    const dialog = Dialog.asUac(invite, rs, this.transport);
+    const ack = dialog.createAck(invite.headers.cseq.seq);
+    void this.ctx.sendAck(ack, dialog.nextHop, dialog.transport);
+    if (this.dialog || this.#state === 'terminated' || this.#cancel) {
+      // a second (forked) 2xx, or one that crossed our CANCEL or came after we gave up: ACK, then BYE
+      this.log.info({ tag, crossedCancel: !!this.#cancel }, 'unwanted 2xx: ACK and BYE');
+      void this.#byeUnwanted(dialog);
+      if (this.#cancel && this.#state !== 'terminated') {
+        this.#fail({ status: 487, reason: 'Request Terminated', cause: this.#cancel.cause });
+      }
+      return;
+    }
+    this.#ack = ack;
+    this.#state = 'confirmed';
+    this.clearTimers();
+    this.establish(dialog);
+    this.log.info({ status: rs.status }, 'call answered');
+    this.safeEmit('answered', isSdp(rs) && rs.content ? { sdp: rs.content, headers: genericHeaders(rs) } : { headers: genericHeaders(rs) });
+  }
+
+  #onFailure(rs: SipMessage, status: number, local: boolean): void {
+    if (!local && (status === 401 || status === 407) && this.credentials && !this.#authTried && !this.#cancel) {
+      this.#authTried = true;
+      if (this.#retryWithAuth(rs)) return;
+    }
+    let cause: CallCause;
+    if (this.#cancel) cause = this.#cancel.cause;
+    else if (local) cause = 'unreachable';
+    else cause = causeFromStatus(status);
+    const event: CallFailedEvent = { status, reason: rs.reason || (local ? 'No Response' : ''), cause };
+    const retryAfter = parseRetryAfter(headerValue(rs, 'retry-after'));
+    if (retryAfter !== undefined) event.retryAfter = retryAfter;
+    const sipReason = parseReason(headerValue(rs, 'reason'));
+    if (sipReason) event.sipReason = sipReason;
+    this.#fail(event);
+  }
+
+  /** Re-sends the INVITE with credentials (RFC 3261 §22.2): CSeq + 1, same Call-ID and tags, new branch. */
+  #retryWithAuth(challenge: SipMessage): boolean {
+    const creds = this.credentials;
+    if (!creds) return false;
+    const prev = this.#invite;
+    const next: SipMessage = {
+      method: 'INVITE',
+      uri: prev.uri,
+      headers: { ...prev.headers, via: [], cseq: { seq: prev.headers.cseq.seq + 1, method: 'INVITE' } },
+      content: prev.content,
+    };
+    try {
+      this.digest = {};
+      signRequest(this.digest, next, challenge, signCreds(creds));
+    } catch (err) {
+      this.log.warn({ err, status: challenge.status }, 'cannot answer the digest challenge');
+      return false;
+    }
+    this.log.info({ status: challenge.status }, 'answering digest challenge');
+    void this.#sendInvite(next);
+    return true;
+  }
+
+  #requestCancel(reason: SipReason | undefined, cause: CallCause): void {
+    if (this.#state === 'confirmed' || this.#state === 'terminated' || this.#cancel) return;
+    this.#cancel = { reason, cause, sent: false };
+    clearTimeout(this.#ringTimer);
+    if (this.#state === 'proceeding' && this.#destination) this.#sendCancel();
+    else this.log.info('CANCEL waits for a provisional response (RFC 3261 §9.1)');
+  }
+
+  #sendCancel(): void {
+    const cancel = this.#cancel;
+    const destination = this.#destination;
+    if (!cancel || cancel.sent || !destination) return;
+    cancel.sent = true;
+    const invite = this.#invite;
+    const via = invite.headers.via[0];
+    const request: SipMessage = {
+      method: 'CANCEL',
+      uri: invite.uri,
+      headers: {
+        via: via ? [{ ...via, params: { ...via.params } }] : [],
+        'max-forwards': 70,
+        to: invite.headers.to,
+        from: invite.headers.from,
+        'call-id': invite.headers['call-id'],
+        cseq: { seq: invite.headers.cseq.seq, method: 'CANCEL' },
+        ...(invite.headers.route ? { route: invite.headers.route } : {}),
+        ...(cancel.reason ? { reason: formatReason(cancel.reason) } : {}),
+      },
+    };
+    this.log.info({ cause: cancel.cause }, 'sending CANCEL');
+    void this.ctx.sendRequest(request, { transport: destination.protocol, destination });
+    // RFC 3261 §9.1: without a final response 64*T1 after the CANCEL, the INVITE transaction is abandoned
+    this.#cancelTimer = setTimeout(() => {
+      this.#sent?.shutdown();
+      this.#fail({ status: 408, reason: 'No Final Response After CANCEL', cause: cancel.cause });
+    }, this.ctx.timers.transactionTimeoutMs);
+  }
+
+  #onRingTimeout(): void {
+    this.#ringTimer = undefined;
+    this.log.info('ring timeout: cancelling');
+    this.#requestCancel({ protocol: 'SIP', cause: 408, text: 'Ring timeout' }, 'no-answer');
+  }
+
+  async #byeUnwanted(dialog: Dialog): Promise<void> {
+    const bye = dialog.createRequest('BYE', { headers: { reason: formatReason({ protocol: 'SIP', cause: 487, text: 'Call cancelled' }) } });
+    await this.ctx.sendRequest(bye, { transport: dialog.transport, hop: dialog.nextHop });
+  }
+
+  #fail(event: CallFailedEvent): void {
+    if (this.#state === 'terminated') return;
+    this.#state = 'terminated';
+    this.finish(undefined);
+    this.log.info({ status: event.status, cause: event.cause }, 'call failed');
+    this.safeEmit('failed', event);
+  }
+}
+
+function isSdp(m: SipMessage): boolean {
+  return /application\/sdp/i.test(headerValue(m, 'content-type') ?? '') && !!m.content;
+}

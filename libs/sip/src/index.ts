@@ -1,0 +1,25 @@
+/**
+ * libs/sip: the SIP layer toward the PBX trunk (B2BUA legs on npm `sip`), SDP helpers, SipError and the
+ * cause <-> status mapping. Pure TypeScript; Nest only in sip.module.ts.
+ */
+export { SipStack } from './stack/sip-stack';
+export type { InviteHandler } from './stack/incoming-request-router';
+export { OutboundCall, type OutboundCallState } from './call/outbound-call';
+export { InboundCall, type InboundCallState } from './call/inbound-call';
+export type { CallLeg } from './call/call-leg';
+export type { SipTimers } from './call/leg-context';
+export * from './sip.types';
+export * from './sip.errors';
+export * from './sdp/sdp';
+export type { Endpoint, TlsListenOptions, TransportProtocol } from './transport/sip-transport';
+export {
+  buildDtmfRelay,
+  formatReason,
+  parseDtmfInfo,
+  parseReason,
+  parseRetryAfter,
+  type DtmfInfo,
+  type SipParty,
+  type SipReason,
+} from './message/headers';
+export { TypedEmitter } from './typed-emitter';

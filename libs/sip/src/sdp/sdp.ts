@@ -1,0 +1,280 @@
+import { SdpError, SipError } from '../sip.errors';
+
+/**
+ * Audio SDP for plain RTP toward the PBX (RFC 4566 syntax, RFC 3264 offer/answer). Only the first audio
+ * m-line is used; other m-lines of an offer are answered with port 0 (RFC 3264 §6). IPv4 only.
+ */
+
+export type SdpDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+export type CodecName = 'PCMU' | 'PCMA' | 'G722' | 'opus';
+
+export interface RtpCodec {
+  payloadType: number;
+  /** Encoding name as written in the rtpmap (`PCMU`, `opus`, `telephone-event`). */
+  name: string;
+  clockRate: number;
+  channels?: number;
+  fmtp?: string;
+}
+
+export interface SdpMediaLine {
+  type: string;
+  port: number;
+  protocol: string;
+  formats: string[];
+}
+
+export interface AudioDescription {
+  /** The effective connection address (media-level c= over session-level). */
+  connectionAddress: string;
+  port: number;
+  protocol: string;
+  /** Audio codecs in m-line (preference) order, without telephone-event. */
+  codecs: RtpCodec[];
+  /** RFC 4733 telephone-event payload types. */
+  telephoneEvents: RtpCodec[];
+  ptime?: number;
+  direction: SdpDirection;
+}
+
+export interface ParsedSdp {
+  origin: { username: string; sessionId: string; sessionVersion: string; address: string };
+  media: SdpMediaLine[];
+  /** Index of the audio m-line in `media`, -1 when none. */
+  audioIndex: number;
+  audio?: AudioDescription;
+}
+
+const STATIC_CODECS: Record<number, RtpCodec> = {
+  0: { payloadType: 0, name: 'PCMU', clockRate: 8000 },
+  8: { payloadType: 8, name: 'PCMA', clockRate: 8000 },
+  9: { payloadType: 9, name: 'G722', clockRate: 8000 },
+};
+
+/** What we offer for each codec when we build an offer (dynamic types follow common practice). */
+export const DEFAULT_CODECS: Readonly<Record<CodecName, RtpCodec>> = {
+  PCMU: STATIC_CODECS[0] as RtpCodec,
+  PCMA: STATIC_CODECS[8] as RtpCodec,
+  G722: STATIC_CODECS[9] as RtpCodec,
+  opus: { payloadType: 111, name: 'opus', clockRate: 48000, channels: 2, fmtp: 'minptime=10;useinbandfec=1' },
+};
+
+const DIRECTIONS: readonly SdpDirection[] = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
+
+interface MediaBlock {
+  line: SdpMediaLine;
+  connection?: string;
+  attributes: string[];
+}
+
+function splitSdp(text: string): { session: string[]; blocks: MediaBlock[]; sessionAttrs: string[] } {
+  const session: string[] = [];
+  const sessionAttrs: string[] = [];
+  const blocks: MediaBlock[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line.length < 2 || line[1] !== '=') continue;
+    const type = line[0];
+    const value = line.slice(2);
+    const current = blocks[blocks.length - 1];
+    if (type === 'm') {
+      const [mtype = '', port = '', protocol = '', ...formats] = value.split(/\s+/);
+      blocks.push({ line: { type: mtype, port: Number(port.split('/')[0]), protocol, formats }, attributes: [] });
+    } else if (current) {
+      if (type === 'c') current.connection = value;
+      else if (type === 'a') current.attributes.push(value);
+    } else if (type === 'a') sessionAttrs.push(value);
+    else session.push(line);
+  }
+  return { session, blocks, sessionAttrs };
+}
+
+function connectionAddress(c: string | undefined): string | undefined {
+  const m = c ? /^IN\s+IP[46]\s+([^\s/]+)/.exec(c) : null;
+  return m?.[1];
+}
+
+function directionOf(attrs: readonly string[]): SdpDirection | undefined {
+  return DIRECTIONS.find((d) => attrs.includes(d));
+}
+
+function codecsOf(block: MediaBlock): RtpCodec[] {
+  const codecs: RtpCodec[] = [];
+  for (const fmt of block.line.formats) {
+    const pt = Number(fmt);
+    if (!Number.isInteger(pt)) continue;
+    const rtpmap = block.attributes.find((a) => a.startsWith(`rtpmap:${pt} `));
+    let codec: RtpCodec | undefined;
+    if (rtpmap) {
+      const [name = '', rate = '', channels] = rtpmap.slice(`rtpmap:${pt} `.length).trim().split('/');
+      codec = { payloadType: pt, name, clockRate: Number(rate) };
+      if (channels) codec.channels = Number(channels);
+    } else if (STATIC_CODECS[pt]) codec = { ...(STATIC_CODECS[pt] as RtpCodec) };
+    if (!codec) continue;
+    const fmtp = block.attributes.find((a) => a.startsWith(`fmtp:${pt} `));
+    if (fmtp) codec.fmtp = fmtp.slice(`fmtp:${pt} `.length).trim();
+    codecs.push(codec);
+  }
+  return codecs;
+}
+
+/** Parses an SDP body. Throws SdpError when it has no origin line or no media. */
+export function parseSdp(text: string): ParsedSdp {
+  const { session, blocks, sessionAttrs } = splitSdp(text);
+  const o = session.find((l) => l.startsWith('o='));
+  if (!o || blocks.length === 0) throw new SdpError('SDP without o= line or m= line');
+  const [username = '-', sessionId = '0', sessionVersion = '0', , , address = ''] = o.slice(2).split(/\s+/);
+  const sessionConnection = connectionAddress(session.find((l) => l.startsWith('c='))?.slice(2));
+  const audioIndex = blocks.findIndex((b) => b.line.type === 'audio');
+  const parsed: ParsedSdp = {
+    origin: { username, sessionId, sessionVersion, address },
+    media: blocks.map((b) => b.line),
+    audioIndex,
+  };
+  const block = blocks[audioIndex];
+  if (block) {
+    const all = codecsOf(block);
+    const ptime = block.attributes.find((a) => a.startsWith('ptime:'));
+    const audio: AudioDescription = {
+      connectionAddress: connectionAddress(block.connection) ?? sessionConnection ?? '',
+      port: block.line.port,
+      protocol: block.line.protocol,
+      codecs: all.filter((c) => c.name.toLowerCase() !== 'telephone-event'),
+      telephoneEvents: all.filter((c) => c.name.toLowerCase() === 'telephone-event'),
+      direction: directionOf(block.attributes) ?? directionOf(sessionAttrs) ?? 'sendrecv',
+    };
+    if (ptime) audio.ptime = Number(ptime.slice('ptime:'.length));
+    parsed.audio = audio;
+  }
+  return parsed;
+}
+
+/** The first codec of `preferences` (our order) that the remote audio description also lists. */
+export function pickCodec(audio: AudioDescription, preferences: readonly CodecName[]): RtpCodec | undefined {
+  for (const name of preferences) {
+    const found = audio.codecs.find((c) => c.name.toLowerCase() === name.toLowerCase());
+    if (found) return found;
+  }
+  return undefined;
+}
+
+export interface BuildAudioSdpOptions {
+  address: string;
+  port: number;
+  codecs: readonly RtpCodec[];
+  telephoneEvent?: RtpCodec;
+  ptime?: number;
+  direction?: SdpDirection;
+  sessionId?: string;
+  sessionVersion?: string | number;
+  /** Rejected non-audio m-lines to echo with port 0 (answers only). */
+  rejected?: readonly { index: number; line: SdpMediaLine }[];
+  audioIndex?: number;
+}
+
+function codecLines(c: RtpCodec): string[] {
+  const lines = [`a=rtpmap:${c.payloadType} ${c.name}/${c.clockRate}${c.channels && c.channels > 1 ? `/${c.channels}` : ''}`];
+  if (c.fmtp) lines.push(`a=fmtp:${c.payloadType} ${c.fmtp}`);
+  return lines;
+}
+
+/** Serialises one audio stream (plus rejected m-lines) as SDP with CRLF line ends. */
+export function buildAudioSdp(o: BuildAudioSdpOptions): string {
+  const sessionId = o.sessionId ?? String(Date.now());
+  const all = o.telephoneEvent ? [...o.codecs, o.telephoneEvent] : [...o.codecs];
+  const audio = [`m=audio ${o.port} RTP/AVP ${all.map((c) => c.payloadType).join(' ')}`, `c=IN IP4 ${o.address}`];
+  for (const c of all) audio.push(...codecLines(c));
+  if (o.ptime) audio.push(`a=ptime:${o.ptime}`);
+  audio.push(`a=${o.direction ?? 'sendrecv'}`);
+  const sections: string[][] = [];
+  for (const r of o.rejected ?? []) sections[r.index] = [`m=${r.line.type} 0 ${r.line.protocol} ${r.line.formats.join(' ') || '0'}`];
+  sections[o.audioIndex ?? 0] = audio;
+  const lines = [
+    'v=0',
+    `o=- ${sessionId} ${o.sessionVersion ?? sessionId} IN IP4 ${o.address}`,
+    's=-',
+    `c=IN IP4 ${o.address}`,
+    't=0 0',
+    ...sections.filter((s) => s !== undefined).flat(),
+  ];
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+export interface OfferOptions {
+  address: string;
+  port: number;
+  /** Codecs in preference order. Default PCMU, PCMA. */
+  codecs?: readonly CodecName[];
+  /** Offer RFC 4733 telephone-event/8000 (payload type 101). Default true. */
+  telephoneEvent?: boolean;
+  ptime?: number;
+  sessionId?: string;
+}
+
+export function buildOffer(o: OfferOptions): string {
+  const codecs = (o.codecs ?? ['PCMU', 'PCMA']).map((n) => DEFAULT_CODECS[n]);
+  const opts: BuildAudioSdpOptions = { address: o.address, port: o.port, codecs, ptime: o.ptime ?? 20 };
+  if (o.telephoneEvent ?? true) opts.telephoneEvent = { payloadType: 101, name: 'telephone-event', clockRate: 8000, fmtp: '0-16' };
+  if (o.sessionId) opts.sessionId = o.sessionId;
+  return buildAudioSdp(opts);
+}
+
+export interface AnswerOptions {
+  address: string;
+  port: number;
+  preferences: readonly CodecName[];
+  ptime?: number;
+  /** Accept the offer's telephone-event if present. Default true. */
+  telephoneEvent?: boolean;
+  sessionId?: string;
+}
+
+export interface SdpAnswer {
+  sdp: string;
+  codec: RtpCodec;
+  telephoneEvent?: RtpCodec;
+  /** The offer's media address and port (where to send RTP). */
+  remote: { address: string; port: number };
+}
+
+const ANSWER_DIRECTION: Record<SdpDirection, SdpDirection> = {
+  sendrecv: 'sendrecv',
+  sendonly: 'recvonly',
+  recvonly: 'sendonly',
+  inactive: 'inactive',
+};
+
+/**
+ * Answers an audio offer with one codec (ours by preference, offer's payload type) and the offer's
+ * telephone-event at that clock rate. Throws SipError(488) when nothing matches (RFC 3264 §6).
+ */
+export function buildAnswer(offer: string | ParsedSdp, o: AnswerOptions): SdpAnswer {
+  let parsed: ParsedSdp;
+  try {
+    parsed = typeof offer === 'string' ? parseSdp(offer) : offer;
+  } catch {
+    throw new SipError(488, 'Not Acceptable Here', { warning: '399 wagw "Unparseable SDP"' });
+  }
+  const audio = parsed.audio;
+  if (!audio || audio.port === 0 || !/^RTP\/AVP$/i.test(audio.protocol)) {
+    throw new SipError(488, 'Not Acceptable Here', { warning: '304 wagw "No plain RTP audio stream"' });
+  }
+  const codec = pickCodec(audio, o.preferences);
+  if (!codec) throw new SipError(488, 'Not Acceptable Here', { warning: '305 wagw "Incompatible media format"' });
+  const te = (o.telephoneEvent ?? true) ? audio.telephoneEvents.find((t) => t.clockRate === codec.clockRate) : undefined;
+  const build: BuildAudioSdpOptions = {
+    address: o.address,
+    port: o.port,
+    codecs: [codec],
+    direction: ANSWER_DIRECTION[audio.direction],
+    audioIndex: parsed.audioIndex,
+    rejected: parsed.media.map((line, index) => ({ index, line })).filter((m) => m.index !== parsed.audioIndex),
+  };
+  const ptime = o.ptime ?? audio.ptime;
+  if (ptime) build.ptime = ptime;
+  if (te) build.telephoneEvent = te;
+  if (o.sessionId) build.sessionId = o.sessionId;
+  const answer: SdpAnswer = { sdp: buildAudioSdp(build), codec, remote: { address: audio.connectionAddress, port: audio.port } };
+  if (te) answer.telephoneEvent = te;
+  return answer;
+}

@@ -1,0 +1,166 @@
+import type { Logger } from '@wagw/logging';
+import type { DtmfInfo, SipParty, SipReason } from './message/headers';
+import type { CallCause } from './sip.errors';
+import type { TlsListenOptions, TransportProtocol } from './transport/sip-transport';
+
+/** Public option and event types of libs/sip. */
+
+export interface SipListenOptions {
+  /** Address to bind. With 0.0.0.0, `publicHost` is required (it goes into Via and Contact). */
+  host: string;
+  /** UDP port (0: any free port). Omit to disable UDP. */
+  udpPort?: number;
+  /** TCP port (0: any free port). Omit to disable TCP. */
+  tcpPort?: number;
+  tls?: TlsListenOptions;
+}
+
+export interface SipStackOptions {
+  listen: SipListenOptions;
+  /** Host or address written in Via and Contact. Default: `listen.host`. */
+  publicHost?: string;
+  /** User-Agent (requests) and Server (responses) value. Default `wagw`. */
+  userAgent?: string;
+  logger: Logger;
+  /**
+   * Timer B/F (RFC 3261 §17.1.1.2): how long a request may go without a response before it fails as
+   * unreachable. Default and maximum 64*T1 = 32000 ms (npm `sip` fixes T1 at 500 ms).
+   */
+  transactionTimeoutMs?: number;
+  /** User part of our Contact URI. Default `wagw`. */
+  contactUser?: string;
+}
+
+export interface DigestCredentials {
+  username: string;
+  password: string;
+  /** Answer only challenges of this realm (default: the first challenge). */
+  realm?: string;
+}
+
+export interface InviteOptions {
+  /** Request-URI, e.g. `sip:1001@pbx.example.com`. */
+  target: string;
+  /** Default `udp` (a `transport` parameter in `target` or the proxy URI wins). */
+  transport?: TransportProtocol;
+  from: { user: string; host?: string; displayName?: string };
+  /** To URI (default: `target`), optionally with a display name. */
+  to?: string | { uri: string; displayName?: string };
+  /** Our SDP offer. */
+  sdp: string;
+  /** Extra headers (name -> value), e.g. `P-Asserted-Identity`, `X-WA-Call-Id`. */
+  headers?: Record<string, string>;
+  /** Credentials for a 401/407 from the trunk (answered once). */
+  auth?: DigestCredentials;
+  /** `host[:port]` or a SIP URI: send the INVITE there whatever the Request-URI's host. */
+  outboundProxy?: string;
+  /** CANCEL when no 2xx came within this time (cause `no-answer`). Default: no limit. */
+  ringTimeoutMs?: number;
+  /** Call-ID to use (default: random). */
+  callId?: string;
+  logger?: Logger;
+}
+
+export interface ProgressEvent {
+  status: 180 | 183;
+  reason: string;
+  sdp?: string;
+}
+
+export interface AnsweredEvent {
+  sdp?: string;
+  /** Generic headers of the 2xx (lowercase names). */
+  headers: Record<string, string>;
+}
+
+export interface CallFailedEvent {
+  status: number;
+  reason: string;
+  cause: CallCause;
+  /** Seconds from a Retry-After header. */
+  retryAfter?: number;
+  /** The `Reason` header of the response, if any. */
+  sipReason?: SipReason;
+}
+
+export type EndedCause = 'bye' | 'no-ack' | 'shutdown';
+
+export interface CallEndedEvent {
+  by: 'local' | 'remote';
+  cause: EndedCause;
+  /** The `Reason` header of the BYE (remote) or the one we sent (local). */
+  reason?: SipReason;
+}
+
+export interface InfoEvent {
+  contentType: string;
+  body: string;
+  /** Set when the INFO carried a DTMF digit (application/dtmf-relay or application/dtmf). */
+  dtmf?: DtmfInfo;
+}
+
+/** Events common to both legs. */
+export interface CallLegEvents {
+  ended: [CallEndedEvent];
+  info: [InfoEvent];
+}
+
+export interface OutboundCallEvents extends CallLegEvents {
+  trying: [];
+  progress: [ProgressEvent];
+  answered: [AnsweredEvent];
+  failed: [CallFailedEvent];
+}
+
+export interface CancelledEvent {
+  reason?: SipReason;
+}
+
+export interface InboundCallEvents extends CallLegEvents {
+  /** The caller cancelled before we answered; we sent 200 to the CANCEL and 487 to the INVITE. */
+  cancelled: [CancelledEvent];
+  /** The ACK for our 2xx arrived. */
+  acked: [];
+}
+
+/** What an INVITE authoriser sees of the request. */
+export interface InboundRequestInfo {
+  method: string;
+  callId: string;
+  requestUri: string;
+  from: SipParty;
+  to: SipParty;
+  source: { address: string; port: number };
+  transport: TransportProtocol;
+  headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * The decision on an out-of-dialog INVITE before the application sees it:
+ * `accept`; `reject` with a status (e.g. 403 for an address not on the allow-list); or `digest`, which
+ * challenges (401, or 407 with `proxy`) unless the request carries valid credentials for `realm`.
+ */
+export type InviteAuthDecision =
+  | { action: 'accept' }
+  | { action: 'reject'; status: number; reason?: string; headers?: Record<string, string> }
+  | {
+      action: 'digest';
+      realm: string;
+      proxy?: boolean;
+      /** The password of `username`, or undefined for an unknown user. */
+      password: (username: string) => string | undefined | Promise<string | undefined>;
+    };
+
+export type InviteAuthorizer = (request: InboundRequestInfo) => InviteAuthDecision | Promise<InviteAuthDecision>;
+
+export interface OptionsResult {
+  status: number;
+  reason: string;
+  rttMs: number;
+}
+
+export interface RejectOptions {
+  /** Extra headers, e.g. `{ 'Retry-After': '30', Warning: '399 gw "No agent"' }`. */
+  headers?: Record<string, string>;
+  reason?: SipReason;
+}

@@ -1,0 +1,143 @@
+import type { Logger } from '@wagw/logging';
+import type { NameAddr, SipMessage } from 'sip';
+import { makeResponse } from 'sip';
+import { InboundCall } from '../call/inbound-call';
+import type { DialogRequestHandler, LegContext } from '../call/leg-context';
+import { dialogKey } from '../dialog/dialog';
+import { genericHeaders, normaliseHeaders, partyOf, tagOf, uriString } from '../message/headers';
+import { reasonPhrase } from '../sip.errors';
+import type { InboundRequestInfo, InviteAuthorizer } from '../sip.types';
+import type { Endpoint, TransportProtocol } from '../transport/sip-transport';
+import { DigestVerifier } from './digest-verifier';
+
+export type InviteHandler = (call: InboundCall) => void | Promise<void>;
+
+export interface RouterDeps {
+  ctx: LegContext;
+  log: Logger;
+  dialogs: Map<string, DialogRequestHandler>;
+  legs: Set<{ dispose(): void }>;
+  contact(transport: TransportProtocol): NameAddr;
+  isClosed(): boolean;
+}
+
+/** Methods that only make sense inside a dialog: outside one they get 481 (RFC 3261 §12.2.2). */
+const DIALOG_ONLY = new Set(['BYE', 'INFO', 'UPDATE', 'PRACK']);
+
+/**
+ * Routes requests that opened a new server transaction: in-dialog ones to their leg (481 when the dialog
+ * is unknown), CANCEL to the INVITE it targets, OPTIONS answered here, new INVITEs through the authoriser
+ * to the application's handler as InboundCalls (after an immediate `100 Trying`).
+ */
+export class IncomingRequestRouter {
+  inviteHandler: InviteHandler | undefined;
+  authorizer: InviteAuthorizer | undefined;
+  readonly #deps: RouterDeps;
+  readonly #digest = new DigestVerifier();
+  /** Inbound calls by Call-ID and INVITE branch, for CANCEL matching (RFC 3261 §9.2). */
+  readonly #byBranch = new Map<string, InboundCall>();
+
+  constructor(deps: RouterDeps) {
+    this.#deps = deps;
+  }
+
+  route(request: SipMessage, remote: Endpoint): void {
+    const toTag = tagOf(request.headers.to);
+    if (request.method === 'CANCEL') return this.#onCancel(request);
+    if (toTag) {
+      const fromTag = tagOf(request.headers.from) ?? '';
+      const handler = this.#deps.dialogs.get(dialogKey(request.headers['call-id'], toTag, fromTag));
+      if (handler) return handler.onDialogRequest(request);
+      if (request.method !== 'ACK') this.#respond(request, 481);
+      return;
+    }
+    switch (request.method) {
+      case 'ACK':
+        return; // stray ACK for a 2xx we no longer know: nothing to do
+      case 'INVITE':
+        return void this.#onInvite(request, remote);
+      case 'OPTIONS':
+        return this.#respond(request, 200, { allow: this.#deps.ctx.allow, accept: 'application/sdp' });
+      default:
+        return this.#respond(request, DIALOG_ONLY.has(request.method ?? '') ? 481 : 405, { allow: this.#deps.ctx.allow });
+    }
+  }
+
+  /** Drops a terminated leg from the CANCEL index. */
+  forget(leg: object): void {
+    if (leg instanceof InboundCall) this.#byBranch.delete(branchKey(leg.callId, leg.branch));
+  }
+
+  #respond(request: SipMessage, status: number, headers: Record<string, unknown> = {}, reason?: string): void {
+    this.#deps.ctx.sendResponse(makeResponse(request, status, reason ?? reasonPhrase(status), { headers }));
+  }
+
+  #onCancel(cancel: SipMessage): void {
+    const branch = String(cancel.headers.via[0]?.params['branch'] ?? '');
+    const call = this.#byBranch.get(branchKey(cancel.headers['call-id'], branch));
+    if (call) call.onCancel(cancel);
+    else this.#respond(cancel, 481);
+  }
+
+  async #onInvite(invite: SipMessage, remote: Endpoint): Promise<void> {
+    const log = this.#deps.log.child({ sipCallId: invite.headers['call-id'], direction: 'inbound' });
+    this.#respond(invite, 100, {}, 'Trying');
+    if (!(await this.#authorized(invite, remote, log))) return;
+    if (this.#deps.isClosed()) return;
+    const handler = this.inviteHandler;
+    if (!handler) {
+      log.warn('INVITE without an onInvite handler: 480');
+      return this.#respond(invite, 480);
+    }
+    const call = new InboundCall(this.#deps.ctx, invite, remote, this.#deps.log);
+    this.#deps.legs.add(call);
+    this.#byBranch.set(branchKey(call.callId, call.branch), call);
+    log.info({ from: call.from.uri, to: call.to.uri, source: `${remote.address}:${remote.port}` }, 'incoming call');
+    try {
+      await handler(call);
+    } catch (err) {
+      log.error({ err }, 'onInvite handler failed');
+      if (call.state === 'offered' || call.state === 'early') call.reject(500);
+    }
+  }
+
+  /** Applies the authoriser; answers the request itself (403, 401/407 challenge, 500) when it does not pass. */
+  async #authorized(invite: SipMessage, remote: Endpoint, log: Logger): Promise<boolean> {
+    const authorizer = this.authorizer;
+    if (!authorizer) return true;
+    try {
+      const decision = await authorizer(requestInfo(invite, remote));
+      if (decision.action === 'accept') return true;
+      if (decision.action === 'reject') {
+        log.info({ status: decision.status, source: remote.address }, 'INVITE refused by the authoriser');
+        this.#respond(invite, decision.status, normaliseHeaders(decision.headers), decision.reason);
+        return false;
+      }
+      if (await this.#digest.verify(invite, decision)) return true;
+      log.info({ source: remote.address }, 'INVITE challenged (digest)');
+      this.#deps.ctx.sendResponse(this.#digest.challenge(invite, decision));
+      return false;
+    } catch (err) {
+      log.error({ err }, 'INVITE authoriser failed: 500');
+      this.#respond(invite, 500);
+      return false;
+    }
+  }
+}
+
+function branchKey(callId: string, branch: string): string {
+  return `${callId}|${branch}`;
+}
+
+export function requestInfo(request: SipMessage, remote: Endpoint): InboundRequestInfo {
+  return {
+    method: request.method ?? '',
+    callId: request.headers['call-id'],
+    requestUri: uriString(request.uri ?? ''),
+    from: partyOf(request.headers.from),
+    to: partyOf(request.headers.to),
+    source: { address: remote.address, port: remote.port },
+    transport: remote.protocol,
+    headers: genericHeaders(request),
+  };
+}

@@ -1,0 +1,289 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '@wagw/logging';
+import type { ClientTransaction, NameAddr, SipMessage, SipUri, TransactionLayer } from 'sip';
+import { makeResponse, makeTransactionLayer, parseUri } from 'sip';
+import type { DialogRequestHandler, LegContext, RequestOptions, SentRequest, SipTimers } from '../call/leg-context';
+import { requestFinal } from '../call/leg-context';
+import { OutboundCall } from '../call/outbound-call';
+import { nameAddr, newBranch, randomToken } from '../message/headers';
+import { InvalidStateError } from '../sip.errors';
+import type { InviteAuthorizer, InviteOptions, OptionsResult, SipStackOptions } from '../sip.types';
+import { resolveProxy, resolveUri, uriTransport } from '../transport/destination';
+import { SipTransport, summarise, type Endpoint, type TransportProtocol } from '../transport/sip-transport';
+import { IncomingRequestRouter, type InviteHandler } from './incoming-request-router';
+
+const T1_MS = 500; // fixed inside npm `sip`'s transaction layer
+const T2_MS = 4000;
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE';
+
+interface Disposable {
+  dispose(): void;
+}
+
+/**
+ * Our SIP stack: npm `sip`'s parser and RFC 3261 transaction layer over our own UDP/TCP/TLS transport
+ * (one instance per stack, no module singleton). It fills npm `sip`'s gaps: destinations are resolved
+ * here, never by npm `sip`'s route logic (whose flow-token decoding crashes on a Route or Request-URI with
+ * our own host), `100 Trying` and 2xx retransmission are sent by the legs, a configurable transaction
+ * timeout shortens Timer B/F, and `close()` releases every socket and timer.
+ */
+export class SipStack {
+  readonly #log: Logger;
+  readonly #transport: SipTransport;
+  readonly #tx: TransactionLayer;
+  readonly #timers: SipTimers;
+  readonly #userAgent: string;
+  readonly #contactUser: string;
+  readonly #advertisedHost: string;
+  readonly #router: IncomingRequestRouter;
+  readonly #ctx: LegContext;
+  /** Messages that came off the wire: responses not in here were synthesised (timeouts, transport errors). */
+  readonly #wire = new WeakSet<SipMessage>();
+  readonly #legs = new Set<Disposable>();
+  readonly #dialogs = new Map<string, DialogRequestHandler>();
+  readonly #txTimers = new Set<NodeJS.Timeout>();
+  #closed = false;
+
+  private constructor(options: SipStackOptions, transport: SipTransport, advertisedHost: string, log: Logger) {
+    this.#log = log;
+    this.#transport = transport;
+    this.#advertisedHost = advertisedHost;
+    this.#userAgent = options.userAgent ?? 'wagw';
+    this.#contactUser = options.contactUser ?? 'wagw';
+    this.#timers = { t1Ms: T1_MS, t2Ms: T2_MS, transactionTimeoutMs: Math.min(options.transactionTimeoutMs ?? 64 * T1_MS, 64 * T1_MS) };
+    this.#tx = makeTransactionLayer({ 'max-forwards': 70 });
+    this.#ctx = this.#makeContext();
+    this.#router = new IncomingRequestRouter({
+      ctx: this.#ctx,
+      log,
+      dialogs: this.#dialogs,
+      legs: this.#legs,
+      contact: (t) => this.#contact(t),
+      isClosed: () => this.#closed,
+    });
+  }
+
+  /** Binds the configured transports and returns a running stack. */
+  static async start(options: SipStackOptions): Promise<SipStack> {
+    const listen = options.listen;
+    if (listen.udpPort === undefined && listen.tcpPort === undefined && !listen.tls) {
+      throw new TypeError('SipStack needs at least one of listen.udpPort, listen.tcpPort, listen.tls');
+    }
+    const advertisedHost = options.publicHost ?? listen.host;
+    if (advertisedHost === '0.0.0.0' || advertisedHost === '::') throw new TypeError('publicHost is required when listening on a wildcard address');
+    const log = options.logger.child({ component: 'sip' });
+    const holder: { stack?: SipStack } = {};
+    const transport = await SipTransport.listen({
+      host: listen.host,
+      advertisedHost,
+      ...(listen.udpPort !== undefined ? { udpPort: listen.udpPort } : {}),
+      ...(listen.tcpPort !== undefined ? { tcpPort: listen.tcpPort } : {}),
+      ...(listen.tls ? { tls: listen.tls } : {}),
+      logger: log,
+      onMessage: (m, remote) => {
+        if (holder.stack) holder.stack.#onMessage(m, remote);
+      },
+    });
+    const stack = new SipStack(options, transport, advertisedHost, log);
+    holder.stack = stack;
+    log.info({ host: listen.host, advertisedHost, ports: stack.ports }, 'sip stack listening');
+    return stack;
+  }
+
+  /** Bound port per enabled transport. */
+  get ports(): Partial<Record<TransportProtocol, number>> {
+    const out: Partial<Record<TransportProtocol, number>> = {};
+    for (const p of this.#transport.protocols) out[p] = this.#transport.port(p);
+    return out;
+  }
+
+  get advertisedHost(): string {
+    return this.#advertisedHost;
+  }
+
+  get timers(): Readonly<SipTimers> {
+    return this.#timers;
+  }
+
+  /** Starts an outbound call (UAC leg). Attach listeners right away: events follow asynchronously. */
+  invite(options: InviteOptions): OutboundCall {
+    if (this.#closed) throw new InvalidStateError('invite', 'closed');
+    const parsed = parseUri(options.target);
+    if (!parsed) throw new TypeError(`not a SIP URI: ${options.target}`);
+    const transport = options.transport ?? uriTransport(parsed) ?? 'udp';
+    if (this.#transport.port(transport) === undefined) throw new InvalidStateError(`invite over ${transport}`, 'transport not enabled');
+    const call = new OutboundCall(this.#ctx, options, transport, options.outboundProxy, options.logger ?? this.#log);
+    this.#legs.add(call);
+    void call.start();
+    return call;
+  }
+
+  /** Handles out-of-dialog INVITEs (after `onInviteAuth`). Without a handler INVITEs get 480. */
+  onInvite(handler: InviteHandler): void {
+    this.#router.inviteHandler = handler;
+  }
+
+  /** Decides on each new INVITE before `onInvite` sees it: allow-lists, digest challenges. */
+  onInviteAuth(authorizer: InviteAuthorizer): void {
+    this.#router.authorizer = authorizer;
+  }
+
+  /** Sends OPTIONS (keep-alive / health) and resolves with the final status and round-trip time. */
+  async sendOptions(target: string, transport: TransportProtocol = 'udp', options: { outboundProxy?: string } = {}): Promise<OptionsResult> {
+    if (this.#closed) throw new InvalidStateError('send OPTIONS', 'closed');
+    const request: SipMessage = {
+      method: 'OPTIONS',
+      uri: target,
+      headers: {
+        via: [],
+        'max-forwards': 70,
+        from: nameAddr(`sip:${this.#contactUser}@${this.#advertisedHost}`, undefined, randomToken(6)),
+        to: nameAddr(target),
+        'call-id': `${randomToken(12)}@${this.#advertisedHost}`,
+        cseq: { seq: 1, method: 'OPTIONS' },
+        contact: [this.#contact(transport)],
+        accept: 'application/sdp',
+      },
+    };
+    const started = performance.now();
+    const proxy = options.outboundProxy ? { proxy: options.outboundProxy } : {};
+    const { response } = await requestFinal(this.#ctx, request, { transport, ...proxy });
+    return { status: response.status ?? 0, reason: response.reason ?? '', rttMs: Math.round(performance.now() - started) };
+  }
+
+  /** Ends every leg (no signalling), stops every transaction and timer, and closes every socket. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const leg of [...this.#legs]) leg.dispose();
+    this.#legs.clear();
+    this.#dialogs.clear();
+    for (const t of this.#txTimers) clearTimeout(t);
+    this.#txTimers.clear();
+    // npm `sip` enters a client transaction's first state on process.nextTick (a shutdown before that is
+    // undone, leaving its timers running): let those ticks run, then stop every transaction
+    await new Promise((resolve) => setImmediate(resolve));
+    this.#tx.destroy();
+    await this.#transport.close();
+    this.#log.info('sip stack closed');
+  }
+
+  #makeContext(): LegContext {
+    return {
+      logger: this.#log,
+      userAgent: this.#userAgent,
+      allow: ALLOW,
+      timers: this.#timers,
+      advertisedHost: this.#advertisedHost,
+      contact: (t) => this.#contact(t),
+      sendRequest: (rq, o) => this.#sendRequest(rq, o),
+      sendAck: (ack, hop, t) => this.#sendAck(ack, hop, t),
+      sendResponse: (rs) => this.#sendResponse(rs),
+      registerDialog: (id, h) => void this.#dialogs.set(id, h),
+      unregisterDialog: (id) => void this.#dialogs.delete(id),
+      legTerminated: (leg) => {
+        this.#legs.delete(leg as Disposable);
+        this.#router.forget(leg);
+      },
+    };
+  }
+
+  #contact(transport: TransportProtocol): NameAddr {
+    const port = this.#transport.port(transport) ?? 0;
+    const param = transport === 'udp' ? '' : `;transport=${transport}`;
+    return { uri: `sip:${this.#contactUser}@${this.#advertisedHost}:${port}${param}`, params: {} };
+  }
+
+  #onMessage(m: SipMessage, remote: Endpoint): void {
+    if (this.#closed) return;
+    this.#wire.add(m);
+    if (!m.method) {
+      const tx = this.#tx.getClient(m);
+      if (tx) tx.message(m, remote);
+      else this.#log.debug({ msg: summarise(m) }, 'response without a transaction dropped');
+      return;
+    }
+    const server = this.#tx.getServer(m);
+    if (server) return server.message(m, remote); // a retransmission, or the ACK of a non-2xx
+    if (m.method !== 'ACK') this.#tx.createServerTransaction(m, this.#transport.responder(remote, m));
+    this.#router.route(m, remote);
+  }
+
+  async #destination(rq: SipMessage, o: RequestOptions): Promise<Endpoint> {
+    if (o.destination) return o.destination;
+    if (o.proxy) return resolveProxy(o.proxy, o.transport);
+    return resolveUri(o.hop ?? rq.uri ?? '', o.transport);
+  }
+
+  async #sendRequest(rq: SipMessage, o: RequestOptions): Promise<SentRequest | undefined> {
+    let destination: Endpoint;
+    try {
+      destination = await this.#destination(rq, o);
+    } catch (err) {
+      this.#log.warn({ err, msg: summarise(rq) }, 'no destination for request');
+      setImmediate(() => o.onResponse?.(makeResponse(rq, 503, 'Service Unavailable'), true));
+      return undefined;
+    }
+    if (this.#closed) return undefined;
+    if (rq.method !== 'CANCEL') rq.headers.via = [{ params: {} }];
+    rq.headers['user-agent'] ??= this.#userAgent;
+    let timer: NodeJS.Timeout | undefined;
+    const stopTimer = (): void => {
+      if (!timer) return;
+      clearTimeout(timer);
+      this.#txTimers.delete(timer);
+      timer = undefined;
+    };
+    const ref: { tx?: ClientTransaction } = {};
+    const onResponse = (rs: SipMessage): void => {
+      const status = rs.status ?? 0;
+      if (rq.method === 'INVITE' || status >= 200) stopTimer();
+      o.onResponse?.(rs, !this.#wire.has(rs));
+    };
+    const connection = this.#transport.open(destination, (err) => {
+      this.#log.warn({ err: err.message, msg: summarise(rq) }, 'transport error: request failed');
+      ref.tx?.message(makeResponse(rq, 503, 'Service Unavailable'));
+    });
+    const created = this.#tx.createClientTransaction(connection, rq, onResponse);
+    ref.tx = created;
+    if (this.#timers.transactionTimeoutMs < 64 * T1_MS) {
+      timer = setTimeout(() => {
+        stopTimer();
+        created.shutdown();
+        onResponse(makeResponse(rq, 408, 'Request Timeout'));
+      }, this.#timers.transactionTimeoutMs);
+      this.#txTimers.add(timer);
+    }
+    return {
+      destination,
+      shutdown: () => {
+        stopTimer();
+        created.shutdown();
+      },
+    };
+  }
+
+  async #sendAck(ack: SipMessage, hop: string | SipUri, transport: TransportProtocol): Promise<void> {
+    let destination: Endpoint;
+    try {
+      destination = await resolveUri(hop, transport);
+    } catch (err) {
+      this.#log.warn({ err, msg: summarise(ack) }, 'no destination for ACK');
+      return;
+    }
+    if (this.#closed) return;
+    if (!ack.headers.via[0]?.params['branch']) ack.headers.via = [{ params: { branch: newBranch() } }];
+    ack.headers['user-agent'] ??= this.#userAgent;
+    const connection = this.#transport.open(destination, (err) => this.#log.warn({ err: err.message }, 'ACK not delivered'));
+    connection.send(ack);
+    connection.release();
+  }
+
+  #sendResponse(rs: SipMessage): void {
+    if (this.#closed) return;
+    const tx = this.#tx.getServer(rs);
+    if (!tx) return void this.#log.debug({ msg: summarise(rs) }, 'no server transaction for response (already ended)');
+    rs.headers['server'] ??= this.#userAgent;
+    tx.send(rs);
+  }
+}

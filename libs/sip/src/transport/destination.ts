@@ -1,0 +1,56 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { SipUri } from 'sip';
+import { parseUri } from 'sip';
+import type { Endpoint, TransportProtocol } from './sip-transport';
+
+/**
+ * Where to send a request (a reduced RFC 3263): the transport is the URI's `transport` parameter (`sips:`
+ * means TLS), else the leg's; the port is the URI's, else 5060/5061; a host name is resolved to an IPv4
+ * address (A record or /etc/hosts). NAPTR/SRV are not consulted: configure the trunk as host:port
+ * (`outboundProxy`) when its domain only has SRV records.
+ */
+
+const TRANSPORTS: readonly TransportProtocol[] = ['udp', 'tcp', 'tls'];
+
+export function defaultPort(protocol: TransportProtocol): number {
+  return protocol === 'tls' ? 5061 : 5060;
+}
+
+/** Transport named by a URI, if it names one we support. */
+export function uriTransport(uri: SipUri): TransportProtocol | undefined {
+  if (uri.schema === 'sips') return 'tls';
+  const t = uri.params['transport'];
+  const lower = typeof t === 'string' ? t.toLowerCase() : undefined;
+  return TRANSPORTS.find((p) => p === lower);
+}
+
+export class DestinationError extends Error {
+  override readonly name = 'DestinationError';
+}
+
+/** Resolves a SIP URI (string or parsed) to the endpoint to send to. */
+export async function resolveUri(uri: string | SipUri, fallback: TransportProtocol): Promise<Endpoint> {
+  const parsed = typeof uri === 'string' ? parseUri(uri) : uri;
+  if (!parsed) throw new DestinationError(`not a SIP URI: ${String(uri)}`);
+  const protocol = uriTransport(parsed) ?? fallback;
+  const port = parsed.port || defaultPort(protocol);
+  return { protocol, port, address: await resolveHost(parsed.host) };
+}
+
+/** Parses an outbound proxy given as `host`, `host:port` or a SIP URI. */
+export async function resolveProxy(proxy: string, fallback: TransportProtocol): Promise<Endpoint> {
+  if (/^sips?:/i.test(proxy)) return resolveUri(proxy, fallback);
+  const m = /^([^:\s]+)(?::(\d+))?$/.exec(proxy.trim());
+  if (!m?.[1]) throw new DestinationError(`not a host[:port]: ${proxy}`);
+  return { protocol: fallback, port: m[2] ? Number(m[2]) : defaultPort(fallback), address: await resolveHost(m[1]) };
+}
+
+async function resolveHost(host: string): Promise<string> {
+  if (isIP(host)) return host;
+  try {
+    return (await lookup(host, { family: 4 })).address;
+  } catch (err) {
+    throw new DestinationError(`cannot resolve ${host}: ${(err as Error).message}`);
+  }
+}
