@@ -82,7 +82,7 @@ export class OpusG711Transcoder {
 
   /**
    * WhatsApp -> PBX: decodes one Opus packet into G.711 codes in `out` (160 for a 20 ms packet); returns the
-   * number of samples. An undecodable packet is concealed instead (counted in `decodeErrors`).
+   * number of samples (at most `out.length`). An undecodable packet is concealed instead (`decodeErrors`).
    */
   opusToG711(packet: Uint8Array, out: Uint8Array): number {
     const t0 = this.#now();
@@ -95,7 +95,8 @@ export class OpusG711Transcoder {
       return this.concealToG711(out);
     }
     if (packet.length > 0) this.#lastToc = packet[0] as number;
-    const n = encodeG711FromLe(this.law, pcm, out);
+    // WhatsApp sends 20 ms (reference §6.1); a longer frame is cut to what `out` holds
+    const n = encodeG711FromLe(this.law, pcm, out, Math.min(pcm.length, out.length * 2));
     this.#decoded++;
     this.#decodeUsTotal += (this.#now() - t0) * 1000;
     return n;

@@ -1,0 +1,350 @@
+/**
+ * Connects the WhatsApp side and the PBX side of a call: two `MediaPort`s, audio both ways, RFC 4733 DTMF
+ * both ways, every outgoing stream re-stamped onto its leg's single SSRC (reference §6.1).
+ *
+ * transcode (PBX negotiated PCMU/PCMA):
+ *   WhatsApp -> PBX: Opus packets go into a jitter buffer; the playout clock takes one frame per 20 ms,
+ *   decodes it (or conceals a lost one) to G.711 and sends it with a timestamp from the playout clock
+ *   (+160 per frame, also across silences, so the PBX stream never jumps back or sideways).
+ *   PBX -> WhatsApp: each G.711 packet is decoded and encoded to Opus at once (WhatsApp has its own jitter
+ *   buffer), timestamps converted 8 kHz -> 48 kHz by a `Restamper`.
+ * passthrough (PBX negotiated Opus): payloads are forwarded byte for byte both ways, only the payload type
+ *   and timestamps are rewritten (Restamper, 48 kHz -> 48 kHz).
+ *
+ * DTMF: telephone-event packets are relayed as they arrive (not through the jitter buffer). The event
+ * timestamp is converted into the destination's audio timestamp space (48 kHz <-> 8 kHz), the duration stays
+ * in 8 kHz units. Without a PBX telephone-event PT, digits from WhatsApp are only reported (`dtmf` event), so
+ * signalling can send SIP INFO. `sendDtmfToWa`/`sendDtmfToPbx` originate digits.
+ *
+ * Ports: the bridge hands `sendRtp` a fresh packet object and payload each time, and keeps received payloads
+ * by reference (jitter buffer): ports must give out a payload per packet (RtpLeg and werift do).
+ */
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '@wagw/logging';
+import type { G711Law } from '../codec/g711';
+import { G711_FRAME_SAMPLES, OpusG711Transcoder, type TranscoderStats } from '../codec/transcoder';
+import { RtpReceiveStats } from '../rtp/rtp-receive-stats';
+import { BridgeClosedError, DtmfNotNegotiatedError } from './bridge.errors';
+import { dtmfEventOf, DtmfReceiver, DtmfSender, type DtmfOutPacket } from './dtmf';
+import { FrameClock, type FrameTicker, type FrameTickListener } from './frame-clock';
+import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from './jitter-buffer';
+import type { MediaPort, RtpPacketIn } from './media-port.types';
+import { Restamper } from './restamper';
+import { SafeEmitter } from './safe-emitter';
+
+export type BridgeMedia =
+  | { mode: 'transcode'; pbxCodec: G711Law; pbxPt: number; waOpusPt?: number }
+  | { mode: 'passthrough'; pbxPt: number; waOpusPt?: number };
+
+export interface AudioBridgeOptions {
+  wa: MediaPort;
+  pbx: MediaPort;
+  media: BridgeMedia;
+  logger: Logger;
+  /** WhatsApp's telephone-event/8000 payload type (default 126). */
+  waDtmfPt?: number;
+  /** The PBX's negotiated telephone-event payload type; omit when the PBX has none. */
+  pbxDtmfPt?: number;
+  /** Playout clock; share one per process. Default: a clock of the bridge's own. */
+  ticker?: FrameTicker;
+  /** Monotonic ms on the ticker's scale (default performance.now). */
+  now?: () => number;
+  opusComplexity?: number;
+  opusBitrateBps?: number;
+  jitter?: Omit<JitterBufferOptions, 'clockRate'>;
+}
+
+export type DtmfDirection = 'wa-to-pbx' | 'pbx-to-wa';
+
+export interface BridgeDtmfEvent {
+  direction: DtmfDirection;
+  digit: string;
+  durationMs: number;
+  /** 'rtp': relayed from the other side; 'api': sent by sendDtmfToWa/sendDtmfToPbx. */
+  source: 'rtp' | 'api';
+}
+
+export interface AudioBridgeEvents extends Record<string, unknown> {
+  dtmf: BridgeDtmfEvent;
+}
+
+export interface BridgeDirectionStats {
+  /** Audio packets received from the source side. */
+  packetsIn: number;
+  /** Audio packets sent to the destination side (transcode: including concealed frames). */
+  packetsOut: number;
+  dtmfPacketsIn: number;
+  dtmfPacketsOut: number;
+  /** Digits completed in this direction (relayed or sent by the API). */
+  digits: number;
+  /** Packets of a payload type the bridge does not carry. */
+  ignored: number;
+  /** RFC 3550 loss and jitter of the source stream. */
+  lost: number;
+  jitterMs: number;
+}
+
+export interface AudioBridgeStats {
+  mode: BridgeMedia['mode'];
+  waToPbx: BridgeDirectionStats;
+  pbxToWa: BridgeDirectionStats;
+  /** WhatsApp -> PBX jitter buffer (transcode only): late, dropped, concealed, target delay. */
+  jitterBuffer: JitterBufferStats | null;
+  /** Codec counters and running mean µs per frame (transcode only). */
+  transcoder: TranscoderStats | null;
+}
+
+interface DirectionCounters {
+  packetsIn: number;
+  packetsOut: number;
+  dtmfPacketsIn: number;
+  dtmfPacketsOut: number;
+  digits: number;
+  ignored: number;
+}
+
+const zeroCounters = (): DirectionCounters => ({ packetsIn: 0, packetsOut: 0, dtmfPacketsIn: 0, dtmfPacketsOut: 0, digits: 0, ignored: 0 });
+
+export class AudioBridge {
+  readonly events: SafeEmitter<AudioBridgeEvents>;
+  readonly #wa: MediaPort;
+  readonly #pbx: MediaPort;
+  readonly #mode: BridgeMedia['mode'];
+  readonly #pbxPt: number;
+  readonly #waOpusPt: number;
+  readonly #waDtmfPt: number;
+  readonly #pbxDtmfPt: number | null;
+  readonly #now: () => number;
+  readonly #ticker: FrameTicker;
+  readonly #ownClock: FrameClock | null;
+  readonly #tickListener: FrameTickListener = { onFrameTick: (now) => this.#onTick(now) };
+  readonly #unsubscribe: (() => void)[];
+  readonly #jb: JitterBuffer | null;
+  readonly #tc: OpusG711Transcoder | null;
+  readonly #toWa: Restamper;
+  readonly #toPbx: Restamper | null;
+  readonly #waRx = new RtpReceiveStats(48000);
+  readonly #pbxRx: RtpReceiveStats;
+  readonly #waDtmfRx = new DtmfReceiver();
+  readonly #pbxDtmfRx = new DtmfReceiver();
+  readonly #waDtmfTx = new DtmfSender();
+  readonly #pbxDtmfTx = new DtmfSender();
+  readonly #toPbxCount = zeroCounters();
+  readonly #toWaCount = zeroCounters();
+  /** transcode, WhatsApp -> PBX: timestamp of the next frame on the playout clock, and the last played frame. */
+  #pbxFrameTs = Math.floor(Math.random() * 0x100000000);
+  #pbxGap = true;
+  #anchorWaTs = 0;
+  #anchorPbxTs = 0;
+  #anchored = false;
+  /** transcode, PBX -> WhatsApp: the source timestamp that continues the G.711 stream. */
+  #pbxNextSrcTs = -1;
+  #closed = false;
+
+  constructor(options: AudioBridgeOptions) {
+    const media = options.media;
+    this.#wa = options.wa;
+    this.#pbx = options.pbx;
+    this.#mode = media.mode;
+    this.#pbxPt = media.pbxPt;
+    this.#waOpusPt = media.waOpusPt ?? 111;
+    this.#waDtmfPt = options.waDtmfPt ?? 126;
+    this.#pbxDtmfPt = options.pbxDtmfPt ?? null;
+    this.#now = options.now ?? (() => performance.now());
+    this.events = new SafeEmitter<AudioBridgeEvents>(options.logger);
+    if (media.mode === 'transcode') {
+      this.#tc = new OpusG711Transcoder({ law: media.pbxCodec, opusComplexity: options.opusComplexity ?? 5, opusBitrateBps: options.opusBitrateBps });
+      this.#jb = new JitterBuffer({ ...options.jitter, clockRate: 48000 });
+      this.#toWa = new Restamper({ srcRate: 8000, dstRate: 48000 });
+      this.#toPbx = null;
+      this.#pbxRx = new RtpReceiveStats(8000);
+    } else {
+      this.#tc = null;
+      this.#jb = null;
+      this.#toWa = new Restamper({ srcRate: 48000, dstRate: 48000 });
+      this.#toPbx = new Restamper({ srcRate: 48000, dstRate: 48000 });
+      this.#pbxRx = new RtpReceiveStats(48000);
+    }
+    this.#ownClock = options.ticker ? null : new FrameClock({ logger: options.logger, now: this.#now });
+    this.#ticker = options.ticker ?? (this.#ownClock as FrameClock);
+    this.#unsubscribe = [this.#wa.onRtp(this.#onWaRtp), this.#pbx.onRtp(this.#onPbxRtp)];
+    this.#ticker.add(this.#tickListener);
+  }
+
+  #onWaRtp = (p: RtpPacketIn): void => {
+    const now = this.#now();
+    if (p.payloadType === this.#waOpusPt) {
+      this.#toPbxCount.packetsIn++;
+      this.#waRx.update(p.ssrc, p.sequenceNumber, p.timestamp, now);
+      if (this.#jb) {
+        this.#jb.push(p.sequenceNumber, p.timestamp, p.ssrc, p.payload, now);
+        return;
+      }
+      const toPbx = this.#toPbx as Restamper;
+      const ts = toPbx.mapAudio(p.ssrc, p.timestamp, now);
+      this.#pbx.sendRtp({ payloadType: this.#pbxPt, timestamp: ts, marker: p.marker || toPbx.discontinuity, payload: p.payload });
+      this.#toPbxCount.packetsOut++;
+    } else if (p.payloadType === this.#waDtmfPt) {
+      this.#relayDtmf('wa-to-pbx', p, now);
+    } else {
+      this.#toPbxCount.ignored++;
+    }
+  };
+
+  #onPbxRtp = (p: RtpPacketIn): void => {
+    const now = this.#now();
+    if (p.payloadType === this.#pbxPt) {
+      this.#toWaCount.packetsIn++;
+      this.#pbxRx.update(p.ssrc, p.sequenceNumber, p.timestamp, now);
+      if (this.#tc) this.#transcodeToWa(this.#tc, p, now);
+      else {
+        const ts = this.#toWa.mapAudio(p.ssrc, p.timestamp, now);
+        this.#wa.sendRtp({ payloadType: this.#waOpusPt, timestamp: ts, marker: p.marker || this.#toWa.discontinuity, payload: p.payload });
+        this.#toWaCount.packetsOut++;
+      }
+    } else if (this.#pbxDtmfPt !== null && p.payloadType === this.#pbxDtmfPt) {
+      this.#relayDtmf('pbx-to-wa', p, now);
+    } else {
+      this.#toWaCount.ignored++;
+    }
+  };
+
+  /** PBX -> WhatsApp: G.711 to Opus frames; a gap in the G.711 timestamps drops a partly filled frame. */
+  #transcodeToWa(tc: OpusG711Transcoder, p: RtpPacketIn, now: number): void {
+    let pending = tc.pendingSamples;
+    if (pending > 0 && p.timestamp !== this.#pbxNextSrcTs) {
+      tc.dropPending();
+      pending = 0;
+    }
+    const startTs = p.timestamp - pending;
+    this.#pbxNextSrcTs = (p.timestamp + p.payload.length) >>> 0;
+    tc.writeG711(p.payload);
+    let k = 0;
+    for (let opus = tc.takeOpus(); opus !== undefined; opus = tc.takeOpus(), k++) {
+      const ts = this.#toWa.mapAudio(p.ssrc, (startTs + G711_FRAME_SAMPLES * k) >>> 0, now);
+      const marker = (k === 0 && p.marker) || this.#toWa.discontinuity;
+      this.#wa.sendRtp({ payloadType: this.#waOpusPt, timestamp: ts, marker, payload: opus });
+      this.#toWaCount.packetsOut++;
+    }
+  }
+
+  #onTick(now: number): void {
+    if (this.#jb && this.#tc) this.#playToPbx(this.#jb, this.#tc, now);
+    this.#completeStale(this.#waDtmfRx, 'wa-to-pbx', now);
+    this.#completeStale(this.#pbxDtmfRx, 'pbx-to-wa', now);
+    const toWa = this.#waDtmfTx.busy ? this.#waDtmfTx.tick(now, this.#toWa.current(now)) : null;
+    if (toWa) this.#sendDtmfPackets(this.#wa, this.#waDtmfPt, toWa, this.#toWaCount);
+    if (this.#pbxDtmfPt !== null && this.#pbxDtmfTx.busy) {
+      const pbxTs = this.#toPbx ? this.#toPbx.current(now) : this.#pbxFrameTs;
+      const toPbx = this.#pbxDtmfTx.tick(now, pbxTs);
+      if (toPbx) this.#sendDtmfPackets(this.#pbx, this.#pbxDtmfPt, toPbx, this.#toPbxCount);
+    }
+  }
+
+  /** transcode, WhatsApp -> PBX: one frame per tick from the jitter buffer, on the playout clock's timestamps. */
+  #playToPbx(jb: JitterBuffer, tc: OpusG711Transcoder, now: number): void {
+    const ts = this.#pbxFrameTs;
+    this.#pbxFrameTs = (ts + G711_FRAME_SAMPLES) >>> 0;
+    const frame = jb.pop(now);
+    if (frame === null) {
+      this.#pbxGap = true;
+      return;
+    }
+    const out = Buffer.allocUnsafe(G711_FRAME_SAMPLES);
+    if (frame === 'missing') tc.concealToG711(out);
+    else {
+      tc.opusToG711(frame.payload, out);
+      this.#anchorWaTs = frame.timestamp;
+      this.#anchorPbxTs = ts;
+      this.#anchored = true;
+    }
+    this.#pbx.sendRtp({ payloadType: this.#pbxPt, timestamp: ts, marker: this.#pbxGap, payload: out });
+    this.#pbxGap = false;
+    this.#toPbxCount.packetsOut++;
+  }
+
+  #relayDtmf(direction: DtmfDirection, p: RtpPacketIn, now: number): void {
+    const toPbx = direction === 'wa-to-pbx';
+    const rx = toPbx ? this.#waDtmfRx : this.#pbxDtmfRx;
+    const count = toPbx ? this.#toPbxCount : this.#toWaCount;
+    count.dtmfPacketsIn++;
+    const kind = rx.onPacket(p.timestamp, p.payload, now);
+    const dstPt = toPbx ? this.#pbxDtmfPt : this.#waDtmfPt;
+    if (kind !== 'invalid' && dstPt !== null) {
+      const ts = toPbx ? this.#pbxEventTs(p.ssrc, p.timestamp, now) : this.#toWa.mapEvent(p.ssrc, p.timestamp, now);
+      (toPbx ? this.#pbx : this.#wa).sendRtp({ payloadType: dstPt, timestamp: ts, marker: kind === 'start', payload: p.payload });
+      count.dtmfPacketsOut++;
+    }
+    const done = rx.completed;
+    if (done) this.#emitDigit(direction, done.digit, done.durationMs, 'rtp');
+  }
+
+  /** A WhatsApp event timestamp (48 kHz audio space) in the PBX stream's timestamp space. */
+  #pbxEventTs(ssrc: number, waTs: number, now: number): number {
+    if (this.#toPbx) return this.#toPbx.mapEvent(ssrc, waTs, now);
+    if (!this.#anchored) return this.#pbxFrameTs;
+    return (this.#anchorPbxTs + Math.round(((waTs - this.#anchorWaTs) | 0) / 6)) >>> 0;
+  }
+
+  #completeStale(rx: DtmfReceiver, direction: DtmfDirection, now: number): void {
+    const done = rx.poll(now);
+    if (done) this.#emitDigit(direction, done.digit, done.durationMs, 'rtp');
+  }
+
+  #sendDtmfPackets(port: MediaPort, pt: number, packets: DtmfOutPacket[], count: DirectionCounters): void {
+    for (const pk of packets) {
+      port.sendRtp({ payloadType: pt, timestamp: pk.timestamp, marker: pk.marker, payload: pk.payload });
+      count.dtmfPacketsOut++;
+    }
+  }
+
+  #emitDigit(direction: DtmfDirection, digit: string, durationMs: number, source: 'rtp' | 'api'): void {
+    (direction === 'wa-to-pbx' ? this.#toPbxCount : this.#toWaCount).digits++;
+    this.events.emit('dtmf', { direction, digit, durationMs, source });
+  }
+
+  /** Sends digits to WhatsApp as RFC 4733 events (PT 126, 8 kHz durations); resolves when all were sent. */
+  sendDtmfToWa(digits: string, durationMs = 160): Promise<void> {
+    return this.#sendDigits(this.#waDtmfTx, 'pbx-to-wa', digits, durationMs);
+  }
+
+  /** Sends digits to the PBX as RFC 4733 events; rejects with DtmfNotNegotiatedError when it has no PT. */
+  sendDtmfToPbx(digits: string, durationMs = 160): Promise<void> {
+    if (this.#pbxDtmfPt === null) return Promise.reject(new DtmfNotNegotiatedError('pbx'));
+    return this.#sendDigits(this.#pbxDtmfTx, 'wa-to-pbx', digits, durationMs);
+  }
+
+  async #sendDigits(tx: DtmfSender, direction: DtmfDirection, digits: string, durationMs: number): Promise<void> {
+    if (this.#closed) throw new BridgeClosedError();
+    for (const d of digits) dtmfEventOf(d); // all valid, or none queued
+    const sent = [...digits].map((d) => tx.enqueue(d, durationMs).then(() => this.#emitDigit(direction, d.toUpperCase(), durationMs, 'api')));
+    await Promise.all(sent);
+  }
+
+  stats(): AudioBridgeStats {
+    const dir = (c: DirectionCounters, rx: RtpReceiveStats): BridgeDirectionStats => {
+      const s = rx.started ? rx.snapshot() : null;
+      return { ...c, lost: s ? Math.max(0, s.packetsLost) : 0, jitterMs: s ? s.jitterMs : 0 };
+    };
+    return {
+      mode: this.#mode,
+      waToPbx: dir(this.#toPbxCount, this.#waRx),
+      pbxToWa: dir(this.#toWaCount, this.#pbxRx),
+      jitterBuffer: this.#jb ? this.#jb.stats() : null,
+      transcoder: this.#tc ? this.#tc.stats() : null,
+    };
+  }
+
+  /** Stops forwarding (the ports stay open: their owner closes them); pending API digits reject. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const off of this.#unsubscribe) off();
+    this.#ticker.remove(this.#tickListener);
+    this.#ownClock?.stop();
+    const err = new BridgeClosedError();
+    this.#waDtmfTx.cancel(err);
+    this.#pbxDtmfTx.cancel(err);
+    this.#jb?.reset();
+  }
+}
