@@ -146,6 +146,11 @@ export class BaresipCtrlClient {
     });
   }
 
+  /** Makes every event received so far invisible to later waitEvent calls (e.g. between tests). */
+  forgetEvents(): void {
+    for (const e of this.#events) this.#consumed.add(e.seq);
+  }
+
   close(): void {
     this.#socket.destroy();
     this.#fail(new PeerHarnessError('baresip ctrl client closed'));

@@ -11,6 +11,7 @@ import {
   type BaresipTransport,
 } from './baresip-config';
 import { freeTcpPort, freeTcpUdpPort } from './free-port';
+import { freeUdpPortRange } from './port-range';
 import { ManagedProcess, PeerHarnessError, delay, makeTempDir, removeTempDir, waitUntil } from './process';
 import { writeSineWav } from './wav';
 
@@ -66,9 +67,14 @@ export interface BaresipHandle {
   /** Any ctrl_tcp long command, e.g. `listcalls`, `callstat`. */
   command(name: string, params?: string): Promise<BaresipResponse>;
   waitRegistered(timeoutMs?: number): Promise<void>;
-  /** Next not-yet-awaited event of `type` (earlier arrivals count). */
+  /**
+   * The earliest event of `type` not returned by an earlier waitEvent (arrivals before the call count, so
+   * there is no race with the action). Events a test did not await stay pending: call forgetEvents() when a
+   * new scenario starts on a reused phone.
+   */
   waitEvent(type: string, timeoutMs?: number, match?: (e: BaresipEvent) => boolean): Promise<BaresipEvent>;
   events(): readonly BaresipEvent[];
+  forgetEvents(): void;
   recordings(): BaresipRecordings;
   log(): string;
   /** SIGTERM (un-registers), a second SIGTERM after 1.5 s forces exit, then SIGKILL. Idempotent. */
@@ -76,27 +82,6 @@ export interface BaresipHandle {
 }
 
 const RTP_RANGE = 16;
-const RTP_LOW = 10_000;
-const RTP_HIGH = 32_000; // below Linux's ephemeral range, where free-port picks SIP/ctrl ports
-
-function udpPortFree(port: number, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = createSocket('udp4');
-    sock.once('error', () => resolve(false));
-    sock.bind(port, host, () => sock.close(() => resolve(true)));
-  });
-}
-
-/** An even-aligned range of RTP_RANGE UDP ports that are free now. */
-async function freeRtpRange(host: string): Promise<[number, number]> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const base = RTP_LOW + 2 * Math.floor((Math.random() * (RTP_HIGH - RTP_LOW - RTP_RANGE)) / 2);
-    let ok = true;
-    for (let p = base; p < base + RTP_RANGE && ok; p++) ok = await udpPortFree(p, host);
-    if (ok) return [base, base + RTP_RANGE - 1];
-  }
-  throw new PeerHarnessError('no free RTP port range for baresip after 20 attempts');
-}
 
 type Resolved = Required<Omit<BaresipOptions, 'password' | 'wavPath'>> & Pick<BaresipOptions, 'password' | 'wavPath'>;
 
@@ -105,7 +90,8 @@ async function writeFiles(o: Resolved, dir: string) {
   mkdirSync(recordDir);
   const wavPath = o.wavPath ?? writeSineWav({ path: join(dir, 'tone-400hz.wav'), frequencyHz: 400, seconds: 10 });
   const [sipPort, ctrlPort, consPort] = [await freeTcpUdpPort(o.host), await freeTcpPort(o.host), await freeTcpUdpPort(o.host)];
-  const [rtpPortMin, rtpPortMax] = await freeRtpRange(o.host);
+  const rtpPortMin = await freeUdpPortRange(RTP_RANGE, o.host);
+  const rtpPortMax = rtpPortMin + RTP_RANGE - 1;
   const config = buildBaresipConfig({
     host: o.host,
     sipPort,
@@ -255,6 +241,10 @@ class BaresipPhone implements BaresipHandle {
 
   events(): readonly BaresipEvent[] {
     return this.#ctrl.events();
+  }
+
+  forgetEvents(): void {
+    this.#ctrl.forgetEvents();
   }
 
   recordings(): BaresipRecordings {

@@ -11,3 +11,5 @@ export * from './pcap';
 export * from './baresip-ctrl';
 export * from './baresip-config';
 export * from './baresip';
+export * from './port-range';
+export * from './sipp';

@@ -28,6 +28,8 @@ export interface StartProcessOptions {
   cwd: string;
   /** File that receives stdout and stderr (appended). */
   logPath: string;
+  /** If set, stderr goes here instead of `logPath`. */
+  stderrPath?: string;
   env?: NodeJS.ProcessEnv;
   /** `'ignore'` (default) reads /dev/null; `'pipe'` keeps a writable stdin. */
   stdin?: 'ignore' | 'pipe';
@@ -66,11 +68,12 @@ export class ManagedProcess {
     this.name = options.name;
     this.logPath = options.logPath;
     const fd = openSync(options.logPath, 'a');
+    const errFd = options.stderrPath ? openSync(options.stderrPath, 'a') : fd;
     try {
       const child = spawn(options.command, [...options.args], {
         cwd: options.cwd,
         env: options.env ?? process.env,
-        stdio: [options.stdin ?? 'ignore', fd, fd],
+        stdio: [options.stdin ?? 'ignore', fd, errFd],
         detached: true,
       });
       this.exited = new Promise<ProcessExit>((resolve) => {
@@ -89,8 +92,11 @@ export class ManagedProcess {
         liveGroups.add(child.pid);
         installExitHook();
       }
+      // a forgotten peer must not keep the test runner alive; the exit hook kills it instead
+      child.unref();
     } finally {
       closeSync(fd);
+      if (errFd !== fd) closeSync(errFd);
     }
   }
 
