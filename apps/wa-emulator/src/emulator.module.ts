@@ -1,0 +1,33 @@
+import { type BeforeApplicationShutdown, type DynamicModule, Inject, Injectable, Module } from '@nestjs/common';
+import type { Logger } from '@wagw/logging';
+import type { EmulatorCore } from './domain/emulator.core';
+import { EMULATOR_CORE, EMULATOR_LOGGER } from './emulator.tokens';
+import { ControlEmulatorController } from './http/control-emulator.controller';
+import { ControlUsersController } from './http/control-users.controller';
+import { GraphController } from './http/graph.controller';
+import { HealthController } from './http/health.controller';
+
+/** Closes the core (timers, deliveries, user media) before the HTTP server stops. */
+@Injectable()
+class EmulatorShutdown implements BeforeApplicationShutdown {
+  constructor(@Inject(EMULATOR_CORE) private readonly core: EmulatorCore) {}
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.core.close();
+  }
+}
+
+/**
+ * The emulator's thin Nest layer: controllers over an EmulatorCore built outside Nest. Control routes are
+ * registered before the Graph routes so /emulator/* never reaches the `:version/:phoneNumberId` patterns.
+ */
+@Module({})
+export class EmulatorModule {
+  static forRoot(core: EmulatorCore, logger: Logger): DynamicModule {
+    return {
+      module: EmulatorModule,
+      controllers: [HealthController, ControlUsersController, ControlEmulatorController, GraphController],
+      providers: [{ provide: EMULATOR_CORE, useValue: core }, { provide: EMULATOR_LOGGER, useValue: logger }, EmulatorShutdown],
+    };
+  }
+}

@@ -1,0 +1,67 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, UseFilters } from '@nestjs/common';
+import type { EmulatorCore } from '../domain/emulator.core';
+import type { WebhookFaults } from '../domain/webhook.sender';
+import { EMULATOR_CORE } from '../emulator.tokens';
+import { ControlExceptionFilter } from './control-exception.filter';
+import { ClockAdvanceDto, FaultsDto, TemplateDto, WebhookLogQueryDto } from './control.dto';
+
+/** Calls, clock, faults, delivery log, templates and reset: /emulator/* (see apps/wa-emulator/README.md). */
+@Controller('emulator')
+@UseFilters(ControlExceptionFilter)
+export class ControlEmulatorController {
+  constructor(@Inject(EMULATOR_CORE) private readonly core: EmulatorCore) {}
+
+  @Get('calls')
+  calls(): Record<string, unknown>[] {
+    return this.core.listCalls();
+  }
+
+  @Get('calls/:waCallId')
+  call(@Param('waCallId') waCallId: string): Record<string, unknown> {
+    return this.core.callView(waCallId);
+  }
+
+  @Get('clock')
+  clock(): Record<string, unknown> {
+    return this.core.clockView();
+  }
+
+  @Post('clock/advance')
+  @HttpCode(200)
+  advance(@Body() body: ClockAdvanceDto): Record<string, unknown> {
+    return this.core.advanceClock(body.ms);
+  }
+
+  @Get('faults')
+  faults(): Readonly<WebhookFaults> {
+    return this.core.sender.faults;
+  }
+
+  @Put('faults')
+  setFaults(@Body() body: FaultsDto): Readonly<WebhookFaults> {
+    return this.core.setFaults({ ...body });
+  }
+
+  @Get('webhooks')
+  webhooks(@Query() query: WebhookLogQueryDto): Record<string, unknown>[] {
+    return this.core.webhookLog({ ...query });
+  }
+
+  @Post('templates')
+  @HttpCode(200)
+  registerTemplate(@Body() body: TemplateDto): { callPermissionTemplates: string[] } {
+    return { callPermissionTemplates: this.core.registerPermissionTemplate(body.name) };
+  }
+
+  @Get('templates')
+  templates(): { callPermissionTemplates: string[] } {
+    return { callPermissionTemplates: this.core.permissions.permissionTemplates() };
+  }
+
+  @Post('reset')
+  @HttpCode(200)
+  async reset(): Promise<{ ok: true }> {
+    await this.core.reset();
+    return { ok: true };
+  }
+}

@@ -1,0 +1,142 @@
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import type { PermissionChoice } from '../domain/permission.book';
+import type { UserBehaviour } from '../domain/users.registry';
+
+/** Bodies of the control API (/emulator/*), validated by the global ValidationPipe (whitelist, forbid unknown). */
+
+export class CreateUserDto {
+  @Matches(/^\d{6,15}$/, { message: 'waId must be 6-15 digits (E.164 without +)' })
+  waId!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  name?: string;
+}
+
+export class UserCallDto {
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  ctaPayload?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  deeplinkPayload?: string;
+}
+
+export class BehaviourDto implements Partial<UserBehaviour> {
+  @IsOptional()
+  @IsIn(['accept', 'reject', 'ignore'])
+  incomingCall?: UserBehaviour['incomingCall'];
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  answerAfterMs?: number;
+
+  @IsOptional()
+  @IsIn(['none', 'allow_once', 'always_allow', 'never_allow'])
+  permissionRequest?: UserBehaviour['permissionRequest'];
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  replyAfterMs?: number;
+}
+
+export class PermissionReplyDto {
+  @IsIn(['allow_once', 'always_allow', 'never_allow'])
+  choice!: PermissionChoice;
+
+  @IsOptional()
+  @IsString()
+  requestId?: string;
+
+  @IsOptional()
+  @IsBoolean()
+  fromProfile?: boolean;
+}
+
+export class RevokeDto {
+  @IsOptional()
+  @IsBoolean()
+  notify?: boolean;
+}
+
+export class ToneDto {
+  @IsNumber()
+  @Min(20)
+  @Max(20_000)
+  frequencyHz!: number;
+}
+
+export class WavDto {
+  @IsString()
+  @MinLength(1)
+  path!: string;
+}
+
+export class DtmfDto {
+  @Matches(/^[0-9*#A-D]+$/, { message: 'digits: 0-9, *, #, A-D' })
+  digits!: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(40)
+  @Max(5000)
+  durationMs?: number;
+}
+
+export class AnalysisQueryDto {
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(20)
+  @Max(24_000)
+  frequencyHz?: number;
+}
+
+export class ClockAdvanceDto {
+  @IsInt()
+  ms!: number;
+}
+
+export class FaultsDto {
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  duplicateCount?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  delayMs?: number;
+
+  @IsOptional()
+  @IsBoolean()
+  reorderNextCall?: boolean;
+}
+
+export class TemplateDto {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(512)
+  name!: string;
+}
+
+export class WebhookLogQueryDto {
+  @IsOptional()
+  @IsString()
+  key?: string;
+
+  @IsOptional()
+  @IsString()
+  kind?: string;
+}

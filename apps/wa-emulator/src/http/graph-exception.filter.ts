@@ -1,0 +1,36 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
+import type { Response } from 'express';
+import type { Logger } from '@wagw/logging';
+import { GraphError } from '../domain/emulator.errors';
+import { newTraceId } from '../domain/ids';
+import { EMULATOR_LOGGER } from '../emulator.tokens';
+
+/**
+ * Graph routes answer errors in Meta's shape (reference §3.5):
+ * `{ error: { message, type, code, error_subcode?, error_data?, fbtrace_id } }`.
+ */
+@Catch()
+export class GraphExceptionFilter implements ExceptionFilter {
+  constructor(@Inject(EMULATOR_LOGGER) private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const fbtrace_id = newTraceId();
+    if (exception instanceof GraphError) {
+      const error: Record<string, unknown> = { message: exception.message, type: exception.type, code: exception.metaCode };
+      if (exception.subcode !== undefined) error['error_subcode'] = exception.subcode;
+      if (exception.errorData !== undefined) error['error_data'] = exception.errorData;
+      error['fbtrace_id'] = fbtrace_id;
+      this.logger.info({ code: exception.metaCode, httpStatus: exception.httpStatus, details: exception.errorData?.details }, 'graph request refused');
+      res.status(exception.httpStatus).json({ error });
+      return;
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      res.status(status).json({ error: { message: exception.message, type: 'OAuthException', code: status === 404 ? 803 : 100, fbtrace_id } });
+      return;
+    }
+    this.logger.error({ err: exception }, 'graph request failed');
+    res.status(500).json({ error: { message: 'An unknown error has occurred.', type: 'OAuthException', code: 1, fbtrace_id } });
+  }
+}
