@@ -1,0 +1,169 @@
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createSelfSignedCert, makeTempDir, removeTempDir } from '@wagw/testing';
+import { SipStack, type InboundCall, type TransportProtocol } from '@wagw/sip';
+import { nextEvent, testLogger, testSdp } from './helpers';
+
+/** Two of our own stacks in one process, calling each other over UDP, TCP and TLS. */
+
+const logger = testLogger(process.env['SIP_TEST_LOG']);
+let certDir: string;
+let tls: { key: string; cert: string };
+
+beforeAll(async () => {
+  certDir = makeTempDir('sip-tls');
+  const pair = await createSelfSignedCert(certDir);
+  tls = { key: readFileSync(pair.key, 'utf8'), cert: readFileSync(pair.cert, 'utf8') };
+});
+
+afterAll(() => {
+  removeTempDir(certDir);
+});
+
+async function startPair(): Promise<{ a: SipStack; b: SipStack }> {
+  const listen = () => ({ host: '127.0.0.1', udpPort: 0, tcpPort: 0, tls: { port: 0, key: tls.key, cert: tls.cert, ca: tls.cert } });
+  const a = await SipStack.start({ listen: listen(), logger, userAgent: 'stack-a' });
+  const b = await SipStack.start({ listen: listen(), logger, userAgent: 'stack-b' });
+  return { a, b };
+}
+
+function targetOf(stack: SipStack, transport: TransportProtocol, user = 'agent'): string {
+  const port = stack.ports[transport];
+  return `sip:${user}@127.0.0.1:${port}${transport === 'udp' ? '' : `;transport=${transport}`}`;
+}
+
+describe.each<TransportProtocol>(['udp', 'tcp', 'tls'])('two stacks over %s', (transport) => {
+  let a: SipStack;
+  let b: SipStack;
+
+  beforeEach(async () => ({ a, b } = await startPair()));
+  afterEach(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it('a call is rung, answered, ACKed, carries DTMF INFO both ways and is ended by BYE with a Reason', async () => {
+    const incoming = new Promise<InboundCall>((resolve) => b.onInvite((call) => resolve(call)));
+    const call = a.invite({ target: targetOf(b, transport), transport, from: { user: 'wa-15550001', displayName: 'Zoë Müller' }, sdp: testSdp(40000) });
+    const trying = nextEvent(call, 'trying');
+    const progress = nextEvent(call, 'progress', 10_000, ['failed']);
+    const uas = await incoming;
+    expect(uas.from.displayName).toBe('Zoë Müller');
+    expect(uas.from.user).toBe('wa-15550001');
+    expect(uas.sdp).toContain('m=audio 40000');
+    expect(uas.transport).toBe(transport);
+    await trying;
+    uas.ringing();
+    expect((await progress)[0].status).toBe(180);
+
+    const acked = nextEvent(uas, 'acked');
+    const answered = nextEvent(call, 'answered', 10_000, ['failed']);
+    uas.answer(testSdp(40002));
+    const [answer] = await answered;
+    expect(answer.sdp).toContain('m=audio 40002');
+    await acked;
+    expect(uas.state).toBe('confirmed');
+
+    const infoAtB = nextEvent(uas, 'info');
+    expect(await call.sendDtmf('5', 200)).toBe(200);
+    expect((await infoAtB)[0].dtmf).toEqual({ digit: '5', durationMs: 200 });
+    const infoAtA = nextEvent(call, 'info');
+    expect(await uas.sendInfo('application/dtmf', '#')).toBe(200);
+    expect((await infoAtA)[0].dtmf).toEqual({ digit: '#' });
+
+    const endedAtB = nextEvent(uas, 'ended');
+    const endedAtA = nextEvent(call, 'ended');
+    expect(await call.bye({ protocol: 'Q.850', cause: 16, text: 'Normal call clearing' })).toBe(200);
+    expect((await endedAtA)[0]).toMatchObject({ by: 'local', cause: 'bye' });
+    expect((await endedAtB)[0]).toEqual({ by: 'remote', cause: 'bye', reason: { protocol: 'Q.850', cause: 16, text: 'Normal call clearing' } });
+  });
+
+  it('a rejected call fails with the cause of its status and the Retry-After', async () => {
+    b.onInvite((c) => c.reject(486, 'Busy Here', { headers: { 'Retry-After': '30' } }));
+    const call = a.invite({ target: targetOf(b, transport), transport, from: { user: 'x' }, sdp: testSdp(40000) });
+    const [failed] = await nextEvent(call, 'failed');
+    expect(failed).toMatchObject({ status: 486, cause: 'busy', retryAfter: 30 });
+  });
+});
+
+describe('digest authentication and allow-lists between two stacks (udp)', () => {
+  let a: SipStack;
+  let b: SipStack;
+
+  beforeEach(async () => {
+    ({ a, b } = await startPair());
+    b.onInviteAuth((req) =>
+      req.from.user === 'blocked'
+        ? { action: 'reject', status: 403, reason: 'Not Allowed' }
+        : { action: 'digest', realm: 'gw.test', proxy: true, password: (u) => (u === 'pbx' ? 'secret' : undefined) },
+    );
+    b.onInvite((c) => c.answer(testSdp(40010)));
+  });
+  afterEach(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it('the right credentials pass the 407 challenge and the call is answered', async () => {
+    const call = a.invite({ target: targetOf(b, 'udp'), from: { user: 'pbx' }, sdp: testSdp(40000), auth: { username: 'pbx', password: 'secret' } });
+    await nextEvent(call, 'answered', 10_000, ['failed']);
+    await call.bye();
+  });
+
+  it('a wrong password is challenged again and fails as auth-failed', async () => {
+    const call = a.invite({ target: targetOf(b, 'udp'), from: { user: 'pbx' }, sdp: testSdp(40000), auth: { username: 'pbx', password: 'wrong' } });
+    const [failed] = await nextEvent(call, 'failed');
+    expect(failed).toMatchObject({ status: 407, cause: 'auth-failed' });
+  });
+
+  it('a caller the allow-list refuses gets 403 without a challenge', async () => {
+    const call = a.invite({ target: targetOf(b, 'udp'), from: { user: 'blocked' }, sdp: testSdp(40000), auth: { username: 'pbx', password: 'secret' } });
+    const [failed] = await nextEvent(call, 'failed');
+    expect(failed).toMatchObject({ status: 403, reason: 'Not Allowed', cause: 'rejected' });
+  });
+});
+
+describe('stack lifecycle', () => {
+  it('answers OPTIONS with 200 and measures the round trip', async () => {
+    const { a, b } = await startPair();
+    try {
+      const result = await a.sendOptions(targetOf(b, 'tcp'), 'tcp');
+      expect(result.status).toBe(200);
+      expect(result.rttMs).toBeGreaterThanOrEqual(0);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('close() releases its ports even with a call in progress over TCP', async () => {
+    const { a, b } = await startPair();
+    const ports = b.ports;
+    const incoming = new Promise<InboundCall>((resolve) => b.onInvite((c) => resolve(c)));
+    const call = a.invite({ target: targetOf(b, 'tcp'), transport: 'tcp', from: { user: 'x' }, sdp: testSdp(40000) });
+    const failed = nextEvent(call, 'failed');
+    (await incoming).ringing();
+    await a.close();
+    expect((await failed)[0].cause).toBe('unreachable');
+    await b.close();
+    await expect(bindUdp(ports.udp ?? 0)).resolves.toBe(true);
+    await expect(listenTcp(ports.tcp ?? 0)).resolves.toBe(true);
+  });
+});
+
+function bindUdp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.once('error', () => resolve(false));
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+function listenTcp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
