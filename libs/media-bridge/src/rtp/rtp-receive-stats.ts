@@ -55,9 +55,6 @@ export class RtpReceiveStats {
     this.#initSeq(seq);
     this.#maxSeq = (seq - 1) & 0xffff;
     this.#probation = MIN_SEQUENTIAL;
-    this.#received = 0;
-    this.#expectedPrior = 0;
-    this.#receivedPrior = 0;
     this.#haveTransit = false;
     this.#jitter = 0;
   }
@@ -67,6 +64,9 @@ export class RtpReceiveStats {
     this.#maxSeq = seq;
     this.#badSeq = RTP_SEQ_MOD + 1;
     this.#cycles = 0;
+    this.#received = 0;
+    this.#receivedPrior = 0;
+    this.#expectedPrior = 0;
   }
 
   /**
