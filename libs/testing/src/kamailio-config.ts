@@ -173,3 +173,10 @@ export function buildKamailioTlsConfig(certPath: string, keyPath: string): strin
     '',
   ].join('\n');
 }
+
+/** Contact addresses in `kamcmd ul.lookup location <user>` output; [] when the AOR is unknown. */
+export function parseUlLookup(output: string): string[] {
+  if (/AOR not found/i.test(output)) return [];
+  if (/^error:/im.test(output)) throw new Error(`kamcmd ul.lookup failed: ${output.trim()}`);
+  return [...output.matchAll(/^\s*Address: (\S+)/gm)].map((m) => m[1] as string);
+}

@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freeTcpPort, freeTcpUdpPort } from './free-port';
-import { buildKamailioConfig, buildKamailioTlsConfig, type KamailioAuthUser } from './kamailio-config';
+import { buildKamailioConfig, buildKamailioTlsConfig, parseUlLookup, type KamailioAuthUser } from './kamailio-config';
 import { ManagedProcess, PeerHarnessError, makeTempDir, removeTempDir, waitUntil } from './process';
 import { sipOptionsPing } from './sip-probe';
 
@@ -150,12 +150,6 @@ export async function startKamailio(options: KamailioOptions = {}): Promise<Kama
       throw err;
     }
   }
-}
-
-export function parseUlLookup(output: string): string[] {
-  if (/AOR not found/i.test(output)) return [];
-  if (/^error:/im.test(output)) throw new PeerHarnessError(`kamcmd ul.lookup failed: ${output.trim()}`);
-  return [...output.matchAll(/^\s*Address: (\S+)/gm)].map((m) => m[1] as string);
 }
 
 function makeHandle(

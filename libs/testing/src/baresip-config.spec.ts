@@ -1,0 +1,37 @@
+import { buildBaresipAccount, buildBaresipConfig, parseRegInfo } from './baresip-config';
+
+describe('baresip config', () => {
+  const registrar = { host: '127.0.0.1', port: 5070 };
+
+  it('builds an account line with transport, credentials, answer mode and codecs', () => {
+    const line = buildBaresipAccount({
+      user: 'gw', password: 'pw', registrar, transport: 'tcp', answerMode: 'manual', codecs: ['PCMA'], registerIntervalS: 300,
+    });
+    expect(line).toBe('<sip:gw@127.0.0.1:5070;transport=tcp>;auth_pass=pw;regint=300;answermode=manual;audio_codecs=PCMA\n');
+  });
+
+  it('refuses values that would break the files', () => {
+    const base = { registrar, transport: 'udp', answerMode: 'auto', codecs: ['PCMU'], registerIntervalS: 0 } as const;
+    expect(() => buildBaresipAccount({ ...base, user: 'a;b' })).toThrow(TypeError);
+    expect(() => buildBaresipAccount({ ...base, user: 'a', password: 'p w' })).toThrow(TypeError);
+  });
+
+  it('loads no sound-card module and listens where told', () => {
+    const cfg = buildBaresipConfig({
+      host: '127.0.0.1', sipPort: 5062, transport: 'udp', wavPath: '/x/in.wav', recordDir: '/x/rec', ctrlPort: 4444,
+      consPort: 5555, rtpPortMin: 10000, rtpPortMax: 10015, modulesDir: '/m',
+    });
+    expect(cfg).toMatch(/^sip_listen\s+127\.0\.0\.1:5062$/m);
+    expect(cfg).toMatch(/^audio_source\s+aufile,\/x\/in\.wav$/m);
+    expect(cfg).toMatch(/^rtp_ports\s+10000-10015$/m);
+    expect(cfg).not.toMatch(/alsa|pulse|gtk|x11/);
+  });
+
+  it('reads the registration state from reginfo output with colour codes', () => {
+    const ok = '\n--- User Agents (1) ---\n> sip:1001@127.0.0.1:5070   \u001b[32mOK \u001b[;m  Expires 299s\n';
+    const off = '\n--- User Agents (1) ---\n> sip:1001@127.0.0.1:5070   \u001b[33mzzz\u001b[;m  Expires 0s\n';
+    expect(parseRegInfo(ok, 'sip:1001@127.0.0.1:5070')).toBe(true);
+    expect(parseRegInfo(off, 'sip:1001@127.0.0.1:5070')).toBe(false);
+    expect(parseRegInfo(ok, 'sip:1002@127.0.0.1:5070')).toBe(false);
+  });
+});
