@@ -5,11 +5,14 @@ import { testConfig } from './core-harness';
 import { FakeUserMediaFactory } from './fake-user-media';
 import { type HttpResult, WebhookReceiver, httpJson } from './webhook-receiver';
 
-/** Short timings so timer rules show within a test (the schema's minimum is 1 s). */
+/**
+ * Short timings so timer rules show within a test (the schema's minimum is 1 s). The media watchdog gets
+ * 5 s so calls in tests about other rules stay up on a loaded machine; watchdog tests ask for 1 s.
+ */
 export const FAST_TIMING: Partial<AppConfig['emulator']> = {
   acceptWindowMs: 1000,
   ringTimeoutMs: 1000,
-  mediaTimeoutMs: 1000,
+  mediaTimeoutMs: 5000,
   webhookRetryBaseDelayMs: 50,
   webhookMaxAttempts: 4,
 };
