@@ -18,6 +18,11 @@ import { callDetail, callSummary, deliveryView, userView } from './views';
 import { WebhookEmitter } from './webhook.emitter';
 import { type WebhookFaults, WebhookSender, type WebhookTransport, httpWebhookTransport } from './webhook.sender';
 
+/** A partial update without keys set to undefined (they must not erase stored values). */
+function definedOnly<T extends object>(patch: Partial<T>): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 export interface EmulatorCoreOptions {
   config: Readonly<AppConfig>;
   userMediaFactory: UserMediaFactory;
@@ -159,7 +164,7 @@ export class EmulatorCore {
 
   setBehaviour(waId: string, patch: Partial<UserBehaviour>): UserBehaviour {
     const user = this.users.ensure(waId);
-    user.behaviour = { ...user.behaviour, ...patch };
+    user.behaviour = { ...user.behaviour, ...definedOnly(patch) };
     return user.behaviour;
   }
 
@@ -225,7 +230,7 @@ export class EmulatorCore {
   }
 
   setFaults(patch: Partial<WebhookFaults>): Readonly<WebhookFaults> {
-    const faults = this.sender.setFaults(patch);
+    const faults = this.sender.setFaults(definedOnly(patch));
     this.#logger.info({ faults }, 'webhook faults set');
     return faults;
   }

@@ -3,7 +3,7 @@ import type { EmulatorCore } from '../domain/emulator.core';
 import type { WebhookFaults } from '../domain/webhook.sender';
 import { EMULATOR_CORE } from '../emulator.tokens';
 import { ControlExceptionFilter } from './control-exception.filter';
-import { ClockAdvanceDto, FaultsDto, TemplateDto, WebhookLogQueryDto } from './control.dto';
+import { ClockAdvanceDto, FaultsDto, TemplateDto, WebhookLogQueryDto, sentFields } from './control.dto';
 
 /** Calls, clock, faults, delivery log, templates and reset: /emulator/* (see apps/wa-emulator/README.md). */
 @Controller('emulator')
@@ -39,12 +39,12 @@ export class ControlEmulatorController {
 
   @Put('faults')
   setFaults(@Body() body: FaultsDto): Readonly<WebhookFaults> {
-    return this.core.setFaults({ ...body });
+    return this.core.setFaults(sentFields(body));
   }
 
   @Get('webhooks')
   webhooks(@Query() query: WebhookLogQueryDto): Record<string, unknown>[] {
-    return this.core.webhookLog({ ...query });
+    return this.core.webhookLog(sentFields(query));
   }
 
   @Post('templates')

@@ -4,7 +4,7 @@ import type { ReplyResult } from '../domain/permission.flow';
 import type { UserBehaviour } from '../domain/users.registry';
 import { EMULATOR_CORE } from '../emulator.tokens';
 import { ControlExceptionFilter } from './control-exception.filter';
-import { AnalysisQueryDto, BehaviourDto, CreateUserDto, DtmfDto, PermissionReplyDto, RevokeDto, ToneDto, UserCallDto, WavDto } from './control.dto';
+import { AnalysisQueryDto, sentFields, BehaviourDto, CreateUserDto, DtmfDto, PermissionReplyDto, RevokeDto, ToneDto, UserCallDto, WavDto } from './control.dto';
 
 /** Simulated WhatsApp users: /emulator/users (documented in apps/wa-emulator/README.md). */
 @Controller('emulator/users')
@@ -29,13 +29,13 @@ export class ControlUsersController {
 
   @Put(':waId/behaviour')
   behaviour(@Param('waId') waId: string, @Body() body: BehaviourDto): UserBehaviour {
-    return this.core.setBehaviour(waId, { ...body });
+    return this.core.setBehaviour(waId, sentFields(body));
   }
 
   @Post(':waId/call')
   @HttpCode(200)
   call(@Param('waId') waId: string, @Body() body: UserCallDto): Promise<{ waCallId: string }> {
-    return this.core.userCall(waId, { ...body });
+    return this.core.userCall(waId, sentFields(body));
   }
 
   @Post(':waId/hangup')
@@ -59,7 +59,7 @@ export class ControlUsersController {
   @Post(':waId/permission-reply')
   @HttpCode(200)
   permissionReply(@Param('waId') waId: string, @Body() body: PermissionReplyDto): ReplyResult {
-    return this.core.permissionReply(waId, { ...body });
+    return this.core.permissionReply(waId, { ...sentFields(body), choice: body.choice });
   }
 
   @Post(':waId/revoke')

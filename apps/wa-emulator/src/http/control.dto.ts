@@ -5,6 +5,14 @@ import type { UserBehaviour } from '../domain/users.registry';
 
 /** Bodies of the control API (/emulator/*), validated by the global ValidationPipe (whitelist, forbid unknown). */
 
+/**
+ * The fields a client actually sent. DTO instances carry every declared field (ES2022 class fields), unset
+ * ones as undefined, which must not overwrite stored values in a partial update.
+ */
+export function sentFields<T extends object>(dto: T): Partial<T> {
+  return Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 export class CreateUserDto {
   @Matches(/^\d{6,15}$/, { message: 'waId must be 6-15 digits (E.164 without +)' })
   waId!: string;
