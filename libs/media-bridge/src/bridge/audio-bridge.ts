@@ -185,6 +185,7 @@ export class AudioBridge {
       this.#pbx.sendRtp({ payloadType: this.#pbxPt, timestamp: ts, marker: p.marker || toPbx.discontinuity, payload: p.payload });
       this.#toPbxCount.packetsOut++;
     } else if (p.payloadType === this.#waDtmfPt) {
+      this.#jb?.skip(p.sequenceNumber, p.ssrc); // events share the audio's sequence space: not a lost frame
       this.#relayDtmf('wa-to-pbx', p, now);
     } else {
       this.#toPbxCount.ignored++;

@@ -50,6 +50,17 @@ describe('JitterBuffer', () => {
     expect(jb.targetFrames).toBeGreaterThan(targetBefore); // a late packet adds delay
   });
 
+  it('steps over sequence numbers announced as non-audio (telephone-events) without loss', () => {
+    const jb = new JitterBuffer({ clockRate: 48000 });
+    push(jb, 1, 0);
+    jb.skip(2, SSRC);
+    jb.skip(3, SSRC);
+    push(jb, 4, 20);
+    push(jb, 5, 40);
+    expect(popAt(jb, 20, 40, 60)).toEqual([1, 4, 5]);
+    expect(jb.stats()).toMatchObject({ lost: 0, concealed: 0, played: 3 });
+  });
+
   it('drops duplicates', () => {
     const jb = new JitterBuffer({ clockRate: 48000 });
     expect(push(jb, 7, 0)).toBe('queued');

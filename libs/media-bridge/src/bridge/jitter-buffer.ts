@@ -12,6 +12,8 @@
  * - Packets older than the next one to play are late and dropped. When more than one frame above target is
  *   queued for a while, the oldest is dropped to shrink the delay.
  * - Bounded memory: a ring of `capacity` slots; a packet too far ahead (or a new SSRC) resets the buffer.
+ * - Other packets of the same RTP stream (RFC 4733 events share the audio's sequence space, reference §6.1)
+ *   are announced with `skip`, so their sequence numbers are stepped over instead of counted as lost audio.
  *
  * No allocation per packet: the slots keep the caller's payload by reference (ports hand out a payload per
  * packet, see RtpLeg), and `pop` returns one reused frame object.
@@ -61,6 +63,10 @@ export interface JitterBufferStats {
 
 type State = 'idle' | 'buffering' | 'playing';
 
+const EMPTY = 0;
+const AUDIO = 1;
+const SKIP = 2;
+
 const LATE_BOOST_DECAY_FRAMES = 500;
 const SHRINK_AFTER_FRAMES = 25;
 
@@ -71,6 +77,7 @@ export class JitterBuffer {
   readonly #maxFrames: number;
   readonly #mask: number;
   readonly #maxConceal: number;
+  /** EMPTY, AUDIO or SKIP per slot. */
   readonly #present: Uint8Array;
   readonly #ext: Float64Array;
   readonly #ts: Float64Array;
@@ -133,15 +140,8 @@ export class JitterBuffer {
       ext = this.#next;
     }
     const i = ext & this.#mask;
-    if (this.#present[i] === 1) {
-      if (this.#ext[i] === ext) {
-        this.#s.duplicates++;
-        return 'duplicate';
-      }
-      this.#free(i); // a stale packet a whole ring behind: the newer one wins the slot
-      this.#s.dropped++;
-    }
-    this.#present[i] = 1;
+    if (!this.#claim(i, ext)) return 'duplicate';
+    this.#present[i] = AUDIO;
     this.#ext[i] = ext;
     this.#ts[i] = timestamp;
     this.#arrival[i] = arrivalMs;
@@ -149,6 +149,33 @@ export class JitterBuffer {
     this.#depth++;
     if (this.#state === 'idle') this.#state = 'buffering';
     return 'queued';
+  }
+
+  /**
+   * Announces a packet of the same stream that is not audio (a telephone-event): its sequence number is
+   * stepped over at playout rather than reported missing. Ignored when it is already behind the playout.
+   */
+  skip(sequenceNumber: number, ssrc: number): void {
+    if (ssrc !== this.#ssrc) return;
+    const ext = this.#extend(sequenceNumber);
+    if ((this.#hasFloor && ext < this.#next) || ext - this.#next > this.#mask || ext < this.#next - this.#mask) return;
+    const i = ext & this.#mask;
+    if (!this.#claim(i, ext)) return;
+    this.#present[i] = SKIP;
+    this.#ext[i] = ext;
+    this.#payload[i] = this.#empty;
+  }
+
+  /** Frees slot `i` for `ext`; false when it already holds `ext` (a duplicate). */
+  #claim(i: number, ext: number): boolean {
+    if (this.#present[i] === EMPTY) return true;
+    if (this.#ext[i] === ext) {
+      if (this.#present[i] === AUDIO) this.#s.duplicates++;
+      return false;
+    }
+    if (this.#present[i] === AUDIO) this.#s.dropped++; // a stale packet a whole ring behind: the newer one wins
+    this.#free(i);
+    return true;
   }
 
   /** Once per frame interval: the frame to play, 'missing' (conceal one frame), or null (nothing to play). */
@@ -174,8 +201,7 @@ export class JitterBuffer {
       const oldest = this.#oldestSlot();
       const waited = nowMs - (this.#arrival[oldest] as number);
       if (this.#depth >= this.targetFrames || waited >= this.targetFrames * this.#frameMs) {
-        if (this.#hasFloor) this.#s.lost += (this.#ext[oldest] as number) - this.#next;
-        this.#next = this.#ext[oldest] as number;
+        this.#advanceTo(this.#ext[oldest] as number);
         this.#state = 'playing';
         return this.#take();
       }
@@ -189,11 +215,28 @@ export class JitterBuffer {
   }
 
   /** Plays the expected slot, or reports it missing when later packets are queued. */
+  /** Moves playout to `ext`, counting skipped audio as lost (once playing) and stepping over SKIP slots. */
+  #advanceTo(ext: number): void {
+    for (let n = 0; this.#next < ext && n <= this.#mask; n++) {
+      const i = this.#next & this.#mask;
+      if (this.#present[i] === SKIP && this.#ext[i] === this.#next) this.#free(i);
+      else if (this.#hasFloor) this.#s.lost++;
+      this.#next++;
+    }
+    this.#next = ext;
+  }
+
   #take(): JitterPop {
+    for (let n = 0; n <= this.#mask; n++) {
+      const s = this.#next & this.#mask;
+      if (this.#present[s] !== SKIP || this.#ext[s] !== this.#next) break;
+      this.#free(s);
+      this.#next++;
+    }
     const i = this.#next & this.#mask;
     this.#next++;
     this.#hasFloor = true;
-    if (this.#present[i] !== 1 || this.#ext[i] !== this.#next - 1) {
+    if (this.#present[i] !== AUDIO || this.#ext[i] !== this.#next - 1) {
       this.#s.lost++;
       this.#s.concealed++;
       return 'missing';
@@ -213,12 +256,10 @@ export class JitterBuffer {
     if (this.#depth > this.targetFrames + 1) {
       if (++this.#aboveTargetRun < SHRINK_AFTER_FRAMES) return;
       const i = this.#next & this.#mask;
-      if (this.#present[i] === 1 && this.#ext[i] === this.#next) {
-        this.#free(i);
-        this.#s.dropped++;
-      } else {
-        this.#s.lost++;
-      }
+      const kind = this.#ext[i] === this.#next ? (this.#present[i] as number) : EMPTY;
+      if (kind === AUDIO) this.#s.dropped++;
+      else if (kind === EMPTY) this.#s.lost++;
+      if (kind !== EMPTY) this.#free(i);
       this.#next++;
     }
     this.#aboveTargetRun = 0;
@@ -227,15 +268,15 @@ export class JitterBuffer {
   #oldestSlot(): number {
     let best = -1;
     for (let i = 0; i <= this.#mask; i++) {
-      if (this.#present[i] === 1 && (best < 0 || (this.#ext[i] as number) < (this.#ext[best] as number))) best = i;
+      if (this.#present[i] === AUDIO && (best < 0 || (this.#ext[i] as number) < (this.#ext[best] as number))) best = i;
     }
     return best;
   }
 
   #free(i: number): void {
-    this.#present[i] = 0;
+    if (this.#present[i] === AUDIO) this.#depth--;
+    this.#present[i] = EMPTY;
     this.#payload[i] = this.#empty;
-    this.#depth--;
   }
 
   /** Unwraps a 16-bit sequence number to the extended counter nearest to the next one to play. */
