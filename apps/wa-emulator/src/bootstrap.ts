@@ -7,6 +7,7 @@ import type { UserMediaFactory } from '@wagw/media-bridge';
 import { EmulatorCore } from './domain/emulator.core';
 import type { WebhookTransport } from './domain/webhook.sender';
 import { EmulatorModule } from './emulator.module';
+import { useJsonBodies } from './http/body-parsing';
 import { PinoNestLogger } from './http/pino-nest-logger';
 import { createDefaultUserMediaFactory } from './media/default-user-media';
 
@@ -43,7 +44,8 @@ export async function bootstrapEmulator(config?: Readonly<AppConfig>, overrides:
   });
   let app: INestApplication | undefined;
   try {
-    app = await NestFactory.create(EmulatorModule.forRoot(core, logger), { logger: new PinoNestLogger(logger) });
+    app = await NestFactory.create(EmulatorModule.forRoot(core, logger), { bodyParser: false, logger: new PinoNestLogger(logger) });
+    useJsonBodies(app);
     app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
     await app.listen(overrides.port ?? cfg.emulator.httpPort, cfg.emulator.httpHost);
   } catch (err) {

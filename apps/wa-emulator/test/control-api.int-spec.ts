@@ -87,6 +87,17 @@ describe('wa-emulator over HTTP: control API', () => {
     expect((await h.control('POST', 'clock/advance', { ms: 'soon' })).status).toBe(400);
   });
 
+  it("malformed JSON is refused in each route family's error shape", async () => {
+    const { graphApiVersion, phoneNumberId, accessToken } = h.config.whatsapp;
+    const bad = Buffer.from('{"messaging_product":');
+    const graph = await httpJson('POST', `${h.emulator.baseUrl}/${graphApiVersion}/${phoneNumberId}/calls`, bad, { authorization: `Bearer ${accessToken}` });
+    expect(graph.status).toBe(400);
+    expect(graph.body).toEqual({ error: { message: expect.stringContaining('Invalid request body'), type: 'OAuthException', code: 100, fbtrace_id: expect.any(String) } });
+    const control = await httpJson('POST', `${h.emulator.baseUrl}/emulator/users`, bad);
+    expect(control).toEqual({ status: 400, body: { error: { kind: 'invalid', message: expect.stringContaining('request body') } } });
+    expect((await h.control('POST', `users/${WA_ID}/call`)).status).toBe(200);
+  });
+
   it('health answers', async () => {
     const res = await httpJson('GET', `${h.emulator.baseUrl}/health`);
     expect(res).toEqual({ status: 200, body: { status: 'ok', users: 0, activeCalls: 0 } });

@@ -124,9 +124,9 @@ export interface HttpResult {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON from the server under test
 }
 
-/** JSON over node:http without keep-alive (no socket outlives a test). */
+/** JSON over node:http without keep-alive (no socket outlives a test). A Buffer body is sent as is. */
 export function httpJson(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
     const req = request(
       url,
