@@ -55,13 +55,13 @@ function pingUdp(o: Required<Omit<SipPingOptions, 'user'>> & { user?: string }):
       resolve(code);
     };
     const timer = setTimeout(() => finish(undefined), o.timeoutMs);
-    sock.on('error', () => finish(undefined));
+    sock.on('error', () => finish(undefined)); // a connected socket reports ICMP port unreachable at once
     sock.on('message', (msg) => {
       const code = parseFinalStatus(msg.toString('utf8'));
       if (code !== undefined) finish(code);
     });
     sock.bind(0, o.host, () => {
-      sock.send(buildOptionsRequest(o, sock.address().port), o.port, o.host);
+      sock.connect(o.port, o.host, () => sock.send(buildOptionsRequest(o, sock.address().port)));
     });
   });
 }
