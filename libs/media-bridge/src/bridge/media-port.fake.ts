@@ -16,6 +16,7 @@ export class FakeMediaPort implements MediaPort {
   readonly ssrc: number;
   #listeners: ((p: RtpPacketIn) => void)[] = [];
   #seq = 1000;
+  #waiters: (() => void)[] = [];
 
   constructor(ssrc = 0x0a0b0c0d) {
     this.ssrc = ssrc;
@@ -35,6 +36,26 @@ export class FakeMediaPort implements MediaPort {
   sendRtp(packet: RtpPacketOut): void {
     this.#seq = (this.#seq + 1) & 0xffff;
     this.sent.push({ ...packet, payload: Buffer.from(packet.payload), sequenceNumber: this.#seq, ssrc: this.ssrc });
+    for (const w of [...this.#waiters]) w();
+  }
+
+  /** Resolves once `count` packets of `payloadType` were sent; rejects after `timeoutMs`. */
+  waitForSent(payloadType: number, count: number, timeoutMs = 5000): Promise<SentPacket[]> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const got = this.sentWith(payloadType);
+        if (got.length < count) return;
+        clearTimeout(timer);
+        this.#waiters = this.#waiters.filter((w) => w !== check);
+        resolve(got);
+      };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== check);
+        reject(new Error(`only ${this.sentWith(payloadType).length} of ${count} packets of PT ${payloadType} sent`));
+      }, timeoutMs);
+      this.#waiters.push(check);
+      check();
+    });
   }
 
   /** Delivers a packet as if it had arrived from the network. */

@@ -1,0 +1,149 @@
+/**
+ * Two real RtpLegs over loopback UDP: latching, RTCP reports and BYE, and port release.
+ */
+import { silentLogger } from '@wagw/logging';
+import type { RtpPacketIn } from '../bridge/media-port.types';
+import { RtpPortAllocator } from './port-allocator';
+import { RtpLeg, type RtpLegOptions } from './rtp-leg';
+
+const HOST = '127.0.0.1';
+
+/** Collects what a leg receives (copies: the leg reuses its packet object) and waits for counts. */
+function collect(leg: RtpLeg) {
+  const got: RtpPacketIn[] = [];
+  const waiters: (() => void)[] = [];
+  leg.onRtp((p) => {
+    got.push({ ...p, payload: Buffer.from(p.payload) });
+    for (const w of [...waiters]) w();
+  });
+  const waitFor = (count: number, timeoutMs = 5000): Promise<RtpPacketIn[]> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`received ${got.length} of ${count}`)), timeoutMs);
+      const check = (): void => {
+        if (got.length < count) return;
+        clearTimeout(timer);
+        waiters.splice(waiters.indexOf(check), 1);
+        resolve(got);
+      };
+      waiters.push(check);
+      check();
+    });
+  return { got, waitFor };
+}
+
+/** Sends a PCMU-shaped packet every 20 ms until stopped. */
+function pump(leg: RtpLeg): () => void {
+  let ts = 0;
+  const timer = setInterval(() => {
+    leg.sendRtp({ payloadType: 0, timestamp: ts, marker: false, payload: Buffer.alloc(160, 0xff) });
+    ts += 160;
+  }, 20);
+  return () => clearInterval(timer);
+}
+
+describe('RtpLeg over loopback UDP', () => {
+  let allocator: RtpPortAllocator;
+  const legs: RtpLeg[] = [];
+  const stops: (() => void)[] = [];
+
+  const open = async (options: Partial<RtpLegOptions> = {}): Promise<RtpLeg> => {
+    const leg = new RtpLeg({ pair: await allocator.allocate(), payloadTypes: [0, 101], clockRate: 8000, logger: silentLogger(), ...options });
+    legs.push(leg);
+    return leg;
+  };
+
+  beforeEach(() => {
+    const base = 42000 + 2 * Math.floor(Math.random() * 4000);
+    allocator = new RtpPortAllocator({ portMin: base, portMax: base + 99, host: HOST });
+  });
+
+  afterEach(async () => {
+    stops.splice(0).forEach((s) => s());
+    await Promise.all(legs.splice(0).map((l) => l.close()));
+    expect(allocator.inUse).toBe(0);
+  });
+
+  it('latches to the source of the first valid RTP, whatever the SDP said, and answers there', async () => {
+    const gateway = await open({ remote: { address: HOST, port: 9 } }); // the SDP of a NATed phone: useless
+    const phone = await open({ remote: { address: HOST, port: gateway.localRtpPort } });
+    const atPhone = collect(phone);
+    const latched = gateway.events.once('latched');
+    stops.push(pump(phone));
+    expect(await latched).toEqual({ kind: 'rtp', address: HOST, port: phone.localRtpPort });
+    stops.push(pump(gateway));
+    await atPhone.waitFor(5);
+    expect(gateway.stats()).toMatchObject({ latched: true, remote: { address: HOST, port: phone.localRtpPort } });
+  });
+
+  it('drops packets of another source while the latched one talks, and re-latches after its silence', async () => {
+    const gateway = await open({ relatchAfterMs: 200 });
+    const phoneA = await open({ remote: { address: HOST, port: gateway.localRtpPort } });
+    const phoneB = await open({ remote: { address: HOST, port: gateway.localRtpPort } });
+    const first = gateway.events.once('latched');
+    const stopA = pump(phoneA);
+    await first;
+    const stopB = pump(phoneB); // an intruder (or the phone's new address) while A still talks
+    stops.push(stopB);
+    const atB = collect(phoneB);
+    const intruders = await new Promise<number>((resolve) => {
+      const off = gateway.onRtp(() => {
+        const n = gateway.stats().packetsFromOtherSource;
+        if (n >= 3) {
+          off();
+          resolve(n);
+        }
+      });
+    });
+    expect(intruders).toBeGreaterThanOrEqual(3);
+    expect(gateway.stats().remote?.port).toBe(phoneA.localRtpPort);
+    const relatched = gateway.events.once('latched');
+    stopA(); // A falls silent: after 200 ms B takes over
+    expect(await relatched).toMatchObject({ kind: 'rtp', port: phoneB.localRtpPort });
+    stops.push(pump(gateway));
+    await atB.waitFor(3);
+  });
+
+  it('exchanges RTCP SR/RR with reception statistics and says BYE on close', async () => {
+    const gateway = await open({ rtcpIntervalMs: 150 });
+    const phone = await open({ remote: { address: HOST, port: gateway.localRtpPort }, rtcpIntervalMs: 150 });
+    gateway.setRemote({ address: HOST, port: phone.localRtpPort });
+    stops.push(pump(phone), pump(gateway));
+    const srFromGateway = await new Promise((resolve) => {
+      const off = phone.events.on('rtcp', (packets) => {
+        const sr = packets.find((p) => p.type === 'sr' && p.reports.length > 0);
+        if (sr) {
+          off();
+          resolve(sr);
+        }
+      });
+    });
+    expect(srFromGateway).toMatchObject({ type: 'sr', ssrc: gateway.ssrc, reports: [{ ssrc: phone.ssrc, cumulativeLost: 0 }] });
+    const stats = gateway.stats();
+    expect(stats.receive).toMatchObject({ ssrc: phone.ssrc, packetsLost: 0 });
+    expect(stats.packetsSent).toBeGreaterThan(0);
+    expect(stats.rtcpSent).toBeGreaterThan(0);
+    const bye = phone.events.once('bye');
+    stops.splice(0).forEach((s) => s());
+    await gateway.close();
+    expect(await bye).toEqual({ ssrcs: [gateway.ssrc] });
+  });
+
+  it('counts datagrams that are not RTP or carry a payload type not negotiated', async () => {
+    const gateway = await open();
+    const phone = await open({ remote: { address: HOST, port: gateway.localRtpPort }, payloadTypes: [0, 8] });
+    const seen = collect(gateway);
+    phone.sendRtp({ payloadType: 8, timestamp: 0, marker: false, payload: Buffer.alloc(160) }); // PT 8: not negotiated
+    phone.sendRtp({ payloadType: 0, timestamp: 160, marker: false, payload: Buffer.alloc(160) });
+    await seen.waitFor(1);
+    expect(seen.got.map((p) => p.payloadType)).toEqual([0]);
+    expect(gateway.stats().packetsUnexpectedPayloadType).toBe(1);
+  });
+
+  it('releases both ports on close, idempotently', async () => {
+    const leg = await open();
+    expect(allocator.inUse).toBe(1);
+    await Promise.all([leg.close(), leg.close()]);
+    expect(allocator.inUse).toBe(0);
+    leg.sendRtp({ payloadType: 0, timestamp: 0, marker: false, payload: Buffer.alloc(1) }); // no throw after close
+  });
+});
