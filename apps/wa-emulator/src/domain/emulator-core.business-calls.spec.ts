@@ -190,6 +190,17 @@ describe('EmulatorCore: business-initiated calls', () => {
     expect(err.errorData?.details).toMatch(/ice-pwd/);
   });
 
+  it('connect may name the user by BSUID (recipient); an unknown BSUID is 138001', async () => {
+    grantPermanent();
+    behave('ignore');
+    const bsuid = h.core.users.get(WA_ID).bsuid;
+    const res = await h.core.callsAction({ messaging_product: 'whatsapp', recipient: bsuid, action: 'connect', session: { sdp_type: 'offer', sdp: businessOfferSdp() } });
+    const id = (res['calls'] as { id: string }[])[0]?.id as string;
+    expect(h.core.lifecycle.find(id)?.waId).toBe(WA_ID);
+    const err = await graphError(h.core.callsAction({ messaging_product: 'whatsapp', recipient: 'US.0', action: 'connect', session: { sdp_type: 'offer', sdp: businessOfferSdp() } }));
+    expect(err.metaCode).toBe(138001);
+  });
+
   it('a temporary permission older than 7 days no longer allows calls', async () => {
     h.core.users.get(WA_ID).permissions.grantTemporary(h.core.clock.now());
     h.core.advanceClock(7 * DAY_MS);
