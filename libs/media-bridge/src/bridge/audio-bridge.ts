@@ -137,6 +137,9 @@ export class AudioBridge {
   #anchorWaTs = 0;
   #anchorPbxTs = 0;
   #anchored = false;
+  /** The last relayed event's source timestamp and its mapped timestamp, per direction. */
+  readonly #toPbxEvent = { src: -1, dst: 0 };
+  readonly #toWaEvent = { src: -1, dst: 0 };
   /** transcode, PBX -> WhatsApp: the source timestamp that continues the G.711 stream. */
   #pbxNextSrcTs = -1;
   #closed = false;
@@ -272,7 +275,13 @@ export class AudioBridge {
     const kind = rx.onPacket(p.timestamp, p.payload, now);
     const dstPt = toPbx ? this.#pbxDtmfPt : this.#waDtmfPt;
     if (kind !== 'invalid' && dstPt !== null) {
-      const ts = toPbx ? this.#pbxEventTs(p.ssrc, p.timestamp, now) : this.#toWa.mapEvent(p.ssrc, p.timestamp, now);
+      // every packet of one event keeps the timestamp mapped at its first packet, even if the playout shifted
+      const ev = toPbx ? this.#toPbxEvent : this.#toWaEvent;
+      if (ev.src !== p.timestamp) {
+        ev.src = p.timestamp;
+        ev.dst = toPbx ? this.#pbxEventTs(p.ssrc, p.timestamp, now) : this.#toWa.mapEvent(p.ssrc, p.timestamp, now);
+      }
+      const ts = ev.dst;
       (toPbx ? this.#pbx : this.#wa).sendRtp({ payloadType: dstPt, timestamp: ts, marker: kind === 'start', payload: p.payload });
       count.dtmfPacketsOut++;
     }
