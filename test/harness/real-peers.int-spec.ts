@@ -119,10 +119,9 @@ describe('real test peers (Kamailio, baresip, SIPp)', () => {
     const uas = await startSippUas({ scenario: join(__dirname, 'uas-answer.xml'), timeoutMs: 20_000 });
     const proxy = await startKamailio({ routes: { '7000': `sip:${uas.host}:${uas.port}` } });
     peerDirs.push(proxy.dir);
+    const caller = await startBaresip({ user: '2201', registrar: { host: proxy.host, port: proxy.port } });
+    peerDirs.push(caller.dir);
     try {
-      const caller = await startBaresip({ user: '2201', registrar: { host: proxy.host, port: proxy.port } });
-      phones.push(caller);
-
       await caller.dial('7000');
       await caller.waitEvent('CALL_ESTABLISHED');
       await caller.hangup();
@@ -132,6 +131,7 @@ describe('real test peers (Kamailio, baresip, SIPp)', () => {
       expect({ exitCode: result.exitCode, errors: result.errors }).toEqual({ exitCode: 0, errors: '' });
       expect(proxy.log()).toMatch(/relay INVITE to sip:7000@127\.0\.0\.1:\d+/);
     } finally {
+      await caller.stop(); // before its registrar, so un-registering does not wait for a dead proxy
       await uas.stop();
       await proxy.stop();
     }

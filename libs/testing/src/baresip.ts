@@ -43,6 +43,11 @@ export interface BaresipOptions {
   modulesDir?: string;
 }
 
+/**
+ * sndfile names its dumps `dump-<YYYY-MM-DD-hh-mm-ss>-{dec,enc}.wav`: two calls of one phone starting in the
+ * same second share (overwrite) a file. The header sizes are final only once the call has closed; readWav
+ * also reads a file still being written.
+ */
 export interface BaresipRecordings {
   /** What the phone heard (decoder side), one WAV per call, oldest first. */
   dec: string[];
@@ -77,7 +82,7 @@ export interface BaresipHandle {
   forgetEvents(): void;
   recordings(): BaresipRecordings;
   log(): string;
-  /** SIGTERM (un-registers), a second SIGTERM after 1.5 s forces exit, then SIGKILL. Idempotent. */
+  /** SIGTERM (un-registers), a second SIGTERM after 0.5 s forces exit, then SIGKILL after 1 s. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -264,11 +269,13 @@ class BaresipPhone implements BaresipHandle {
 
   async #doStop(): Promise<void> {
     this.#ctrl.close();
-    // first SIGTERM: un-register and exit; a second one makes baresip exit at once
+    // First SIGTERM: hang up, un-register, exit (tens of ms on loopback). It can hang on a transaction
+    // toward a peer that is gone (a registrar stopped first, a callee stopped in parallel); a second SIGTERM
+    // makes baresip exit at once.
     this.#proc.signal('SIGTERM');
-    if (!(await this.#proc.waitExit(1500))) {
+    if (!(await this.#proc.waitExit(500))) {
       this.#proc.signal('SIGTERM');
-      await this.#proc.waitExit(1500);
+      await this.#proc.waitExit(1000);
     }
     await this.#proc.stop('SIGKILL', 0);
     removeTempDir(this.dir, this.#o.keepDir);
