@@ -1,0 +1,113 @@
+import type { RtpPacket } from 'werift';
+import type { Logger } from '@wagw/logging';
+import type { RtpPacketIn } from '../bridge/media-port.types';
+import { DtmfReceiver } from '../bridge/dtmf';
+import { OpusRecorder } from '../audio/opus-recorder';
+import { OPUS_PAYLOAD_TYPE, TELEPHONE_EVENT_PAYLOAD_TYPE } from '../audio/outbound-audio-stream';
+
+/** A DTMF digit received as RFC 4733 events. */
+export interface ReceivedDtmf {
+  digit: string;
+  durationMs: number;
+  /** Local time (ms since epoch) the digit completed. */
+  at: number;
+}
+
+export interface InboundMediaStats {
+  packetsReceived: number;
+  bytesReceived: number;
+  firstPacketReceivedAt?: number;
+  lastPacketReceivedAt?: number;
+  dtmfReceived: ReceivedDtmf[];
+}
+
+export interface InboundMediaOptions {
+  logger: Logger;
+  /** Keep the newest N seconds of decoded Opus (0: do not decode). */
+  recordSeconds: number;
+  onDtmf?: (digit: ReceivedDtmf) => void;
+}
+
+/**
+ * What arrives on a WhatsApp audio transport (already SRTP-decrypted by werift): counts it, fans it out to
+ * `onRtp` listeners (a throwing listener is logged, never breaks the receive path), decodes PT 126
+ * telephone-events into digits and, when recording, decodes PT 111 Opus into a bounded PCM ring.
+ */
+export class InboundMedia {
+  readonly #logger: Logger;
+  readonly #listeners = new Set<(packet: RtpPacketIn) => void>();
+  readonly #dtmf = new DtmfReceiver();
+  readonly #recorder: OpusRecorder | undefined;
+  readonly #onDtmf: ((digit: ReceivedDtmf) => void) | undefined;
+  readonly #stats: InboundMediaStats = { packetsReceived: 0, bytesReceived: 0, dtmfReceived: [] };
+
+  constructor(options: InboundMediaOptions) {
+    this.#logger = options.logger;
+    this.#recorder = options.recordSeconds > 0 ? new OpusRecorder(options.recordSeconds) : undefined;
+    this.#onDtmf = options.onDtmf;
+  }
+
+  get recorder(): OpusRecorder | undefined {
+    return this.#recorder;
+  }
+
+  onRtp(listener: (packet: RtpPacketIn) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  stats(): InboundMediaStats {
+    return { ...this.#stats, dtmfReceived: [...this.#stats.dtmfReceived] };
+  }
+
+  handle(rtp: RtpPacket): void {
+    const now = Date.now();
+    const { header, payload } = rtp;
+    this.#stats.packetsReceived++;
+    this.#stats.bytesReceived += payload.length;
+    this.#stats.firstPacketReceivedAt ??= now;
+    this.#stats.lastPacketReceivedAt = now;
+    if (header.payloadType === TELEPHONE_EVENT_PAYLOAD_TYPE) this.#dtmfPacket(header.timestamp, payload, now);
+    else if (header.payloadType === OPUS_PAYLOAD_TYPE) this.#recorder?.push(payload);
+    this.#pollDtmf(now);
+    if (this.#listeners.size === 0) return;
+    const packet: RtpPacketIn = {
+      payloadType: header.payloadType,
+      sequenceNumber: header.sequenceNumber,
+      timestamp: header.timestamp,
+      marker: header.marker,
+      ssrc: header.ssrc,
+      payload,
+      receivedAt: now,
+    };
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(packet);
+      } catch (err) {
+        this.#logger.error({ err }, 'RTP listener threw');
+      }
+    }
+  }
+
+  #dtmfPacket(timestamp: number, payload: Buffer, now: number): void {
+    this.#dtmf.onPacket(timestamp, payload, now);
+    const done = this.#dtmf.completed;
+    if (done) this.#digit({ digit: done.digit, durationMs: done.durationMs, at: now });
+  }
+
+  #pollDtmf(now: number): void {
+    const done = this.#dtmf.poll(now);
+    if (done) this.#digit({ digit: done.digit, durationMs: done.durationMs, at: now });
+  }
+
+  #digit(d: ReceivedDtmf): void {
+    this.#stats.dtmfReceived.push(d);
+    if (this.#stats.dtmfReceived.length > 256) this.#stats.dtmfReceived.shift();
+    this.#logger.debug({ digit: d.digit, durationMs: d.durationMs }, 'DTMF received');
+    try {
+      this.#onDtmf?.(d);
+    } catch (err) {
+      this.#logger.error({ err }, 'DTMF listener threw');
+    }
+  }
+}

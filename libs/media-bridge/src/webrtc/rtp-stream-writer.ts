@@ -1,0 +1,136 @@
+import { randomInt } from 'node:crypto';
+import {
+  RtcpSenderInfo,
+  RtcpSourceDescriptionPacket,
+  RtcpSrPacket,
+  RtpHeader,
+  SourceDescriptionChunk,
+  SourceDescriptionItem,
+  type RTCDtlsTransport,
+} from 'werift';
+import type { Logger } from '@wagw/logging';
+import type { RtpPacketOut } from '../bridge/media-port.types';
+
+const NTP_EPOCH_OFFSET_S = 2208988800;
+const SR_INTERVAL_MS = 1000;
+
+/** 64-bit NTP timestamp of a wall-clock time (RFC 3550 §4). */
+export function ntpTimestamp(epochMs: number): bigint {
+  const seconds = Math.floor(epochMs / 1000) + NTP_EPOCH_OFFSET_S;
+  const fraction = Math.floor(((epochMs % 1000) / 1000) * 2 ** 32);
+  return (BigInt(seconds) << 32n) | BigInt(fraction);
+}
+
+export interface RtpStreamWriterOptions {
+  dtlsTransport: RTCDtlsTransport;
+  ssrc: number;
+  /** RTCP SDES CNAME sent with each sender report. */
+  cname: string;
+  /** RTP clock of the stream's timestamps (Opus: 48000). */
+  clockRate: number;
+  logger: Logger;
+}
+
+export interface RtpWriterStats {
+  packetsSent: number;
+  octetsSent: number;
+  senderReportsSent: number;
+  /** Packets refused because DTLS-SRTP was not up. */
+  packetsDropped: number;
+}
+
+/**
+ * Writes every outgoing packet of a leg on ONE SSRC with its own sequence numbers (Meta: one SSRC per
+ * direction, reference §6.1), through werift's DTLS transport: `RTCRtpSender.sendRtp` would overwrite
+ * the payload type with the negotiated codec's and so could not carry PT 126 telephone-events. Sends RTCP
+ * sender reports (with SDES CNAME) about once a second once started, so RTCP keeps flowing during silence.
+ */
+export class RtpStreamWriter {
+  readonly #opts: RtpStreamWriterOptions;
+  #sequence = randomInt(0, 0x10000);
+  #lastTimestamp: number | undefined;
+  #lastSentAt = 0;
+  #srTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  readonly #stats: RtpWriterStats = { packetsSent: 0, octetsSent: 0, senderReportsSent: 0, packetsDropped: 0 };
+
+  constructor(options: RtpStreamWriterOptions) {
+    this.#opts = options;
+  }
+
+  get ssrc(): number {
+    return this.#opts.ssrc;
+  }
+
+  stats(): RtpWriterStats {
+    return { ...this.#stats };
+  }
+
+  get ready(): boolean {
+    return !this.#closed && this.#opts.dtlsTransport.state === 'connected';
+  }
+
+  /** Sends one packet; returns false (and counts a drop) when SRTP is not up or the writer is closed. */
+  write(packet: RtpPacketOut): boolean {
+    if (!this.ready) {
+      this.#stats.packetsDropped++;
+      return false;
+    }
+    this.#sequence = (this.#sequence + 1) & 0xffff;
+    const header = new RtpHeader({
+      payloadType: packet.payloadType,
+      sequenceNumber: this.#sequence,
+      timestamp: packet.timestamp >>> 0,
+      ssrc: this.#opts.ssrc,
+      marker: packet.marker,
+    });
+    this.#lastTimestamp = header.timestamp;
+    this.#lastSentAt = Date.now();
+    this.#stats.packetsSent++;
+    this.#stats.octetsSent += packet.payload.length;
+    this.#opts.dtlsTransport.sendRtp(packet.payload, header).catch((err: unknown) => {
+      this.#opts.logger.debug({ err }, 'SRTP send failed');
+    });
+    return true;
+  }
+
+  /** Starts the RTCP sender-report loop (idempotent). */
+  startRtcp(): void {
+    if (this.#srTimer || this.#closed) return;
+    const tick = (): void => {
+      this.#sendReport();
+      const jitter = SR_INTERVAL_MS * (0.5 + Math.random());
+      this.#srTimer = setTimeout(tick, jitter);
+    };
+    this.#srTimer = setTimeout(tick, SR_INTERVAL_MS * (0.5 + Math.random()));
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#srTimer) clearTimeout(this.#srTimer);
+    this.#srTimer = undefined;
+  }
+
+  #sendReport(): void {
+    if (!this.ready) return;
+    const now = Date.now();
+    const base = this.#lastTimestamp ?? 0;
+    const rtpTimestamp = (base + Math.round(((now - this.#lastSentAt) * this.#opts.clockRate) / 1000)) >>> 0;
+    const sr = new RtcpSrPacket({
+      ssrc: this.#opts.ssrc,
+      senderInfo: new RtcpSenderInfo({
+        ntpTimestamp: ntpTimestamp(now),
+        rtpTimestamp,
+        packetCount: this.#stats.packetsSent >>> 0,
+        octetCount: this.#stats.octetsSent >>> 0,
+      }),
+    });
+    const sdes = new RtcpSourceDescriptionPacket({
+      chunks: [new SourceDescriptionChunk({ source: this.#opts.ssrc, items: [new SourceDescriptionItem({ type: 1, text: this.#opts.cname })] })],
+    });
+    this.#stats.senderReportsSent++;
+    this.#opts.dtlsTransport.sendRtcp([sr, sdes]).catch((err: unknown) => {
+      this.#opts.logger.debug({ err }, 'SRTCP send failed');
+    });
+  }
+}
