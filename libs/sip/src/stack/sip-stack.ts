@@ -234,13 +234,15 @@ export class SipStack {
       this.#txTimers.delete(timer);
       timer = undefined;
     };
-    const ref: { tx?: ClientTransaction } = {};
+    const ref: { tx?: ClientTransaction; final?: boolean } = {};
     const onResponse = (rs: SipMessage): void => {
       const status = rs.status ?? 0;
       if (rq.method === 'INVITE' || status >= 200) stopTimer();
+      if (status >= 200) ref.final = true;
       o.onResponse?.(rs, !this.#wire.has(rs));
     };
     const connection = this.#transport.open(destination, (err) => {
+      if (ref.final) return; // the connection closed after the transaction got its answer
       this.#log.warn({ err: err.message, msg: summarise(rq) }, 'transport error: request failed');
       ref.tx?.message(makeResponse(rq, 503, 'Service Unavailable'));
     });

@@ -1,0 +1,154 @@
+import { freeTcpUdpPort } from '@wagw/testing';
+import { SipStack, type OutboundCall } from '@wagw/sip';
+import { nextEvent, testLogger, testSdp } from './helpers';
+import { SippRun, type SippOptions } from './sipp-runner';
+
+/**
+ * Our UAC leg against SIPp playing the PBX (test/sipp/uas-*.xml). SIPp binds 127.0.0.1 like our stack, so
+ * every call also exercises routes and Request-URIs that carry our own host with another port.
+ */
+
+const logger = testLogger(process.env['SIP_TEST_LOG']);
+const keepSipp = process.env['SIP_TEST_KEEP_SIPP'] === '1';
+
+describe.each(['udp', 'tcp'] as const)('our UAC against a SIPp PBX over %s', (transport) => {
+  let stack: SipStack;
+  let sipp: SippRun | undefined;
+  let port: number;
+
+  beforeEach(async () => {
+    stack = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0, tcpPort: 0 }, logger });
+    port = await freeTcpUdpPort();
+  });
+  afterEach(async () => {
+    await sipp?.stop();
+    sipp = undefined;
+    await stack.close();
+  });
+
+  async function runSipp(scenario: string, extra: Partial<SippOptions> = {}): Promise<SippRun> {
+    sipp = new SippRun({ scenario, transport, port, keepDir: keepSipp, traceMessages: keepSipp, ...extra });
+    await sipp.listening();
+    return sipp;
+  }
+
+  async function expectSippPassed(run: SippRun): Promise<void> {
+    const result = await run.result();
+    expect({ code: result.code, details: result.details }).toMatchObject({ code: 0 });
+  }
+
+  function call(extra: Partial<Parameters<SipStack['invite']>[0]> = {}): OutboundCall {
+    return stack.invite({ target: `sip:1001@127.0.0.1:${port}`, transport, from: { user: 'gw', displayName: 'WhatsApp 15550001' }, sdp: testSdp(41000), ...extra });
+  }
+
+  it('is answered through an outbound proxy, ACKs and hangs up along the Record-Route with a Q.850 Reason', async () => {
+    const run = await runSipp('uas-answer-expect-200.xml');
+    const leg = call({ target: 'sip:1001@pbx.example.invalid', outboundProxy: `127.0.0.1:${port}` });
+    const trying = nextEvent(leg, 'trying');
+    const progress = nextEvent(leg, 'progress', 10_000, ['failed']);
+    const answered = nextEvent(leg, 'answered', 10_000, ['failed']);
+    await trying;
+    expect((await progress)[0]).toMatchObject({ status: 180 });
+    expect((await answered)[0].sdp).toContain('a=rtpmap:0 PCMU/8000');
+    expect(await leg.bye({ protocol: 'Q.850', cause: 16, text: 'Normal call clearing' })).toBe(200);
+    await expectSippPassed(run);
+  });
+
+  it('fails as busy on 486 with the Retry-After and Reason of the response', async () => {
+    const run = await runSipp('uas-busy-expect-486.xml');
+    const [failed] = await nextEvent(call(), 'failed');
+    expect(failed).toEqual({ status: 486, reason: 'Busy Here', cause: 'busy', retryAfter: 60, sipReason: { protocol: 'Q.850', cause: 17, text: 'User busy' } });
+    await expectSippPassed(run);
+  });
+
+  it('cancels a ringing call: CANCEL with the INVITE CSeq, 487 ACKed, failed as cancelled', async () => {
+    const run = await runSipp('uas-cancel-expect-487.xml');
+    const leg = call();
+    await nextEvent(leg, 'progress', 10_000, ['failed']);
+    const failed = nextEvent(leg, 'failed');
+    leg.cancel({ protocol: 'SIP', cause: 487, text: 'Caller hung up' });
+    expect((await failed)[0]).toMatchObject({ status: 487, cause: 'cancelled' });
+    await expectSippPassed(run);
+  });
+
+  it('answers a 407 with a Proxy-Authorization for the challenge (CSeq + 1) and the call is answered', async () => {
+    const run = await runSipp('uas-proxy-auth-expect-200.xml');
+    const leg = call({ auth: { username: 'gw', password: 'gwpass' } });
+    await nextEvent(leg, 'answered', 10_000, ['failed']);
+    await leg.bye();
+    await expectSippPassed(run);
+  });
+
+  it('answers a 401 with an Authorization whose digest SIPp verifies, and the call is answered', async () => {
+    const run = await runSipp('uas-auth-expect-200.xml', { keys: { user: 'gw', password: 'gwpass' } });
+    const leg = call({ auth: { username: 'gw', password: 'gwpass', realm: 'sipp.test' } });
+    await nextEvent(leg, 'answered', 10_000, ['failed']);
+    await leg.bye();
+    await expectSippPassed(run);
+  });
+
+  it('fails when the trunk refuses the credentials (SIPp verifies them and answers 403)', async () => {
+    const run = await runSipp('uas-auth-expect-200.xml', { keys: { user: 'gw', password: 'gwpass' } });
+    const [failed] = await nextEvent(call({ auth: { username: 'gw', password: 'wrong' } }), 'failed');
+    expect(failed).toMatchObject({ status: 403, reason: 'Bad Credentials', cause: 'rejected' });
+    const result = await run.result();
+    expect(result.code).toBe(1); // the scenario's bad-credentials branch fails the SIPp call
+  });
+
+  it('fails as auth-failed without credentials for a 401', async () => {
+    const run = await runSipp('uas-auth-expect-200.xml', { keys: { user: 'gw', password: 'gwpass' } });
+    const [failed] = await nextEvent(call(), 'failed');
+    expect(failed).toMatchObject({ status: 401, cause: 'auth-failed' });
+    await run.stop();
+  });
+
+  it('ACKs every retransmission of the 200 and ends when the PBX sends BYE', async () => {
+    const run = await runSipp('uas-retransmit-200-expect-200.xml');
+    const leg = call();
+    await nextEvent(leg, 'answered', 10_000, ['failed']);
+    const [ended] = await nextEvent(leg, 'ended');
+    expect(ended).toEqual({ by: 'remote', cause: 'bye', reason: { protocol: 'Q.850', cause: 16 } });
+    await expectSippPassed(run);
+  });
+
+  it('sends DTMF as application/dtmf-relay INFO in the dialog', async () => {
+    const run = await runSipp('uas-info-expect-200.xml');
+    const leg = call();
+    await nextEvent(leg, 'answered', 10_000, ['failed']);
+    expect(await leg.sendDtmf('7')).toBe(200);
+    await leg.hangup();
+    await expectSippPassed(run);
+  });
+
+  it('sends OPTIONS and reports the status', async () => {
+    const run = await runSipp('uas-options-expect-200.xml');
+    const result = await stack.sendOptions(`sip:127.0.0.1:${port}`, transport);
+    expect(result.status).toBe(200);
+    await expectSippPassed(run);
+  });
+});
+
+describe('our UAC toward nobody', () => {
+  it('fails as unreachable over TCP when the connection is refused', async () => {
+    const stack = await SipStack.start({ listen: { host: '127.0.0.1', tcpPort: 0 }, logger });
+    try {
+      const port = await freeTcpUdpPort();
+      const [failed] = await nextEvent(stack.invite({ target: `sip:1001@127.0.0.1:${port}`, transport: 'tcp', from: { user: 'gw' }, sdp: testSdp(41000) }), 'failed');
+      expect(failed).toMatchObject({ status: 503, cause: 'unreachable' });
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('fails as unreachable over UDP when Timer B (shortened to 1.5 s) fires without any response', async () => {
+    const stack = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0 }, logger, transactionTimeoutMs: 1500 });
+    try {
+      const port = await freeTcpUdpPort();
+      const leg = stack.invite({ target: `sip:1001@127.0.0.1:${port}`, from: { user: 'gw' }, sdp: testSdp(41000) });
+      const [failed] = await nextEvent(leg, 'failed', 10_000);
+      expect(failed).toMatchObject({ status: 408, cause: 'unreachable' });
+    } finally {
+      await stack.close();
+    }
+  });
+});
