@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Logger } from '@wagw/logging';
-import { GraphError } from '../domain/emulator.errors';
+import { ControlError, GraphError } from '../domain/emulator.errors';
 import { newTraceId } from '../domain/ids';
 import { EMULATOR_LOGGER } from '../emulator.tokens';
 
@@ -23,6 +23,11 @@ export class GraphExceptionFilter implements ExceptionFilter {
       error['fbtrace_id'] = fbtrace_id;
       this.logger.info({ code: exception.metaCode, httpStatus: exception.httpStatus, details: exception.errorData?.details }, 'graph request refused');
       res.status(exception.httpStatus).json({ error });
+      return;
+    }
+    if (exception instanceof ControlError) {
+      // A domain refusal outside Meta's table (e.g. a malformed user id): Meta answers such input with 100.
+      res.status(400).json({ error: { message: '(#100) Invalid parameter', type: 'OAuthException', code: 100, error_data: { details: exception.message }, fbtrace_id } });
       return;
     }
     if (exception instanceof HttpException) {
