@@ -110,6 +110,40 @@ describe('wa-emulator over HTTP: permissions and business-initiated calls', () =
     expect((await connect()).status).toBe(200);
   });
 
+  it('a permanent permission outlives any clock advance until the user revokes it', async () => {
+    await grantPermanent();
+    await h.control('POST', 'clock/advance', { ms: 90 * DAY_MS });
+    await behave({ incomingCall: 'ignore' });
+    expect((await connect()).status).toBe(200);
+    await h.control('POST', `users/${WA_ID}/hangup`);
+    const revoked = await h.control('POST', `users/${WA_ID}/revoke`, {});
+    expect(revoked.body.permission.status).toBe('no_permission');
+    expect((await connect()).body.error.code).toBe(138006);
+  });
+
+  it('a connected call resets the unanswered streak: 3 declined, 1 answered, 3 declined keep the permission', async () => {
+    await grantPermanent();
+    for (let i = 0; i < 3; i++) await unanswered('reject');
+    await behave({ incomingCall: 'accept', answerAfterMs: 0 });
+    const answered = (await connect()).body.calls[0].id as string;
+    await h.receiver.waitForEvent(answered, 'status.ACCEPTED');
+    await h.graph('POST', 'calls', { messaging_product: 'whatsapp', call_id: answered, action: 'terminate' });
+    for (let i = 0; i < 3; i++) await unanswered('reject');
+    expect((await h.graph('GET', `call_permissions?user_wa_id=${WA_ID}`)).body.permission).toEqual({ status: 'permanent' });
+    expect((await h.control('GET', `users/${WA_ID}`)).body.permission.unansweredStreak).toBe(3);
+  });
+
+  it('an answered business call whose business sends no media ends FAILED with 138021', async () => {
+    await h.close();
+    h = await startEmulatorHarness({ mediaTimeoutMs: 1000 });
+    await grantPermanent();
+    await behave({ incomingCall: 'accept', answerAfterMs: 0 });
+    const id = (await connect()).body.calls[0].id as string;
+    const terminate = await h.receiver.waitForEvent(id, 'call.terminate');
+    expect(terminate.item).toMatchObject({ status: 'FAILED', direction: 'BUSINESS_INITIATED' });
+    expect(terminate.value['errors']).toEqual([expect.objectContaining({ code: 138021 })]);
+  });
+
   it('a temporary permission expires after 7 days of emulator clock', async () => {
     await requestPermission();
     await h.control('POST', `users/${WA_ID}/permission-reply`, { choice: 'allow_once' });
