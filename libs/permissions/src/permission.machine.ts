@@ -315,7 +315,7 @@ function effects(cur: PermissionSnapshot, input: PermissionInput, to: Permission
       const { type: _t, ...reply } = input;
       const out: Partial<PermissionSnapshot> = { lastReply: reply, permissionAsOf: input.at };
       if (to === 'granted-once') out.expiresAt = input.expiresAt ?? input.at + rules.temporaryPermissionMs;
-      if (to === 'revoked') out.revokedBy = 'automatic';
+      if (to === 'revoked') out.revokedBy = cur.revokedBy ?? 'automatic';
       return out;
     }
     case 'call.connected': {
@@ -328,7 +328,7 @@ function effects(cur: PermissionSnapshot, input: PermissionInput, to: Permission
     }
     case 'call.unanswered': {
       const limit = cur.missedInRow + 1 >= rules.revokeAfterMisses;
-      return { missedInRow: limit ? 0 : cur.missedInRow + 1, lastUnansweredAt: maxOf(cur.lastUnansweredAt, input.at), ...(to === 'revoked' ? { revokedBy: 'unanswered-calls' as const } : {}) };
+      return { missedInRow: limit ? 0 : cur.missedInRow + 1, lastUnansweredAt: maxOf(cur.lastUnansweredAt, input.at), ...(to === 'revoked' ? { revokedBy: cur.revokedBy ?? 'unanswered-calls' } : {}) };
     }
     case 'reconciled': {
       const out: Partial<PermissionSnapshot> = {
@@ -338,11 +338,11 @@ function effects(cur: PermissionSnapshot, input: PermissionInput, to: Permission
         callBlockedUntil: input.callBlockedUntil,
       };
       if (to === 'granted-once') out.expiresAt = input.expiresAt ?? input.at + rules.temporaryPermissionMs;
-      if (to === 'revoked') out.revokedBy = 'reconciled';
+      if (to === 'revoked') out.revokedBy = cur.revokedBy ?? 'reconciled';
       return out;
     }
     case 'revoked.by-user':
-      return { permissionAsOf: input.at, ...(to === 'revoked' ? { revokedBy: 'user' as const } : {}) };
+      return { permissionAsOf: input.at, ...(to === 'revoked' ? { revokedBy: cur.revokedBy ?? 'user' } : {}) };
     default:
       return {};
   }
