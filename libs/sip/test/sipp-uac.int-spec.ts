@@ -1,0 +1,127 @@
+import { freeTcpUdpPort } from '@wagw/testing';
+import { SipStack, type InboundCall } from '@wagw/sip';
+import { nextEvent, testLogger, testSdp } from './helpers';
+import { SippRun, type SippOptions } from './sipp-runner';
+
+/** SIPp playing the PBX calls our UAS leg (test/sipp/uac-*.xml). */
+
+const logger = testLogger(process.env['SIP_TEST_LOG']);
+const keepSipp = process.env['SIP_TEST_KEEP_SIPP'] === '1';
+
+describe.each(['udp', 'tcp'] as const)('a SIPp PBX calling our UAS over %s', (transport) => {
+  let stack: SipStack;
+  let sipp: SippRun | undefined;
+  let incoming: Promise<InboundCall>;
+
+  beforeEach(async () => {
+    stack = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0, tcpPort: 0 }, logger });
+    incoming = new Promise((resolve) => stack.onInvite((call) => resolve(call)));
+  });
+  afterEach(async () => {
+    await sipp?.stop();
+    sipp = undefined;
+    await stack.close();
+  });
+
+  async function runSipp(scenario: string, extra: Partial<SippOptions> = {}): Promise<SippRun> {
+    const port = await freeTcpUdpPort();
+    const remote = `127.0.0.1:${stack.ports[transport]}`;
+    sipp = new SippRun({ scenario, transport, port, remote, service: 'agent', keepDir: keepSipp, traceMessages: keepSipp, ...extra });
+    return sipp;
+  }
+
+  async function expectSippPassed(run: SippRun): Promise<void> {
+    const result = await run.result();
+    expect({ code: result.code, details: result.details }).toMatchObject({ code: 0 });
+  }
+
+  it('retransmits the 200 until the ACK, then ends on the PBX BYE', async () => {
+    const run = await runSipp('uac-late-ack-expect-200.xml');
+    const call = await incoming;
+    expect(call.callId).toContain(run.callIdToken);
+    expect(call.from).toMatchObject({ user: '1001', displayName: 'PBX 1001' });
+    expect(call.requestUri).toMatch(/^sip:agent@127\.0\.0\.1:/);
+    expect(call.sdp).toContain('a=rtpmap:8 PCMA/8000');
+    const acked = nextEvent(call, 'acked');
+    call.ringing();
+    call.answer(testSdp(42000));
+    await acked;
+    expect(call.answerRetransmissions).toBeGreaterThanOrEqual(1);
+    const [ended] = await nextEvent(call, 'ended');
+    expect(ended).toEqual({ by: 'remote', cause: 'bye', reason: { protocol: 'Q.850', cause: 16, text: 'Normal call clearing' } });
+    await expectSippPassed(run);
+  });
+
+  it('answers a CANCEL with 200 and the INVITE with 487', async () => {
+    const run = await runSipp('uac-cancel-expect-487.xml');
+    const call = await incoming;
+    const cancelled = nextEvent(call, 'cancelled');
+    call.ringing();
+    expect((await cancelled)[0]).toEqual({ reason: { protocol: 'SIP', cause: 200, text: 'Call completed elsewhere' } });
+    expect(call.state).toBe('terminated');
+    await expectSippPassed(run);
+  });
+
+  it('rejects with 486, Retry-After, Warning and a Q.850 Reason', async () => {
+    const run = await runSipp('uac-busy-expect-486.xml');
+    const call = await incoming;
+    call.reject(486, 'Busy Here', { headers: { 'Retry-After': '30', Warning: '399 wagw "Agent busy"' }, reason: { protocol: 'Q.850', cause: 17 } });
+    await expectSippPassed(run);
+  });
+
+  it('receives DTMF INFO and hangs up with a BYE carrying a Reason', async () => {
+    const run = await runSipp('uac-info-bye-expect-200.xml');
+    const call = await incoming;
+    const info = nextEvent(call, 'info');
+    const acked = nextEvent(call, 'acked');
+    call.answer(testSdp(42000));
+    await acked;
+    expect((await info)[0]).toMatchObject({ contentType: 'application/dtmf-relay', dtmf: { digit: '5', durationMs: 160 } });
+    expect(await call.bye({ protocol: 'Q.850', cause: 16, text: 'Normal call clearing' })).toBe(200);
+    await expectSippPassed(run);
+  });
+
+  it('challenges the INVITE with 401 and takes the call once the digest verifies', async () => {
+    stack.onInviteAuth(() => ({ action: 'digest', realm: 'gw.test', password: (user) => (user === 'pbx' ? 'secret' : undefined) }));
+    const run = await runSipp('uac-auth-expect-200.xml', { args: ['-au', 'pbx', '-ap', 'secret'] });
+    const call = await incoming;
+    expect(call.headers['authorization']).toBeUndefined(); // parsed, not a generic header
+    const ended = nextEvent(call, 'ended');
+    call.answer(testSdp(42000));
+    expect((await ended)[0]).toMatchObject({ by: 'remote' });
+    await expectSippPassed(run);
+  });
+
+  it('answers session refreshes (re-INVITE and UPDATE) with 200 and the same SDP', async () => {
+    const run = await runSipp('uac-reinvite-expect-200.xml');
+    const call = await incoming;
+    const ended = nextEvent(call, 'ended');
+    const answer = testSdp(42000);
+    call.answer(answer);
+    expect((await ended)[0]).toMatchObject({ by: 'remote', cause: 'bye' });
+    await expectSippPassed(run);
+  });
+
+  it('answers OPTIONS with 200 and an Allow header', async () => {
+    const run = await runSipp('uac-options-expect-200.xml');
+    await expectSippPassed(run);
+  });
+});
+
+describe('a SIPp PBX the allow-list refuses', () => {
+  it('gets 403 and never reaches onInvite', async () => {
+    const stack = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0 }, logger });
+    let offered = 0;
+    stack.onInvite(() => void offered++);
+    stack.onInviteAuth((req) => (req.source.address === '10.9.9.9' ? { action: 'accept' } : { action: 'reject', status: 403, reason: 'Not On Allow-List' }));
+    const run = new SippRun({ scenario: 'uac-busy-expect-486.xml', transport: 'udp', port: await freeTcpUdpPort(), remote: `127.0.0.1:${stack.ports.udp}`, service: 'agent' });
+    try {
+      const result = await run.result();
+      expect(result.code).toBe(1); // the scenario expected 486 and got 403
+      expect(offered).toBe(0);
+    } finally {
+      await run.stop();
+      await stack.close();
+    }
+  });
+});
