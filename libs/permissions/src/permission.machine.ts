@@ -1,5 +1,6 @@
 import { META_PERMISSION_RULES, type PermissionRules } from './permission.rules';
-import { pruneConnectedCalls, pruneRequests, type SentRequest } from './quota';
+import { nextSnapshot, prunedSnapshot, sameSnapshot } from './permission-snapshot';
+import type { SentRequest } from './quota';
 
 /**
  * The call-permission state machine of one (business phone number id, user wa_id) pair: states, inputs,
@@ -7,19 +8,20 @@ import { pruneConnectedCalls, pruneRequests, type SentRequest } from './quota';
  * transitions and writes by compare-and-set. Meta's rules: reference §2.8 (reply scenarios), §4 (limits).
  *
  * ```
- *            request.sent                 reply accept (once | auto callback grant)
- *   none ---------------> requested -------------------------------------> granted-once
- *   expired, revoked ---'     |  \   reply accept (always)                   |   |  \ our clock passes
- *                             |   '-------------------------> granted-always |   |   '-> expired
- *                             | reply reject                      |          |   |        (no webhook)
- *                             v                                   |          |   |
- *                          declined  <--- reply reject (any state)'----------'   |
- *                             ^ (a later accept still grants)                    |
- *                             |                                                  v
- *                             '--- never left by our requests ---     revoked <--- 4 unanswered calls,
- *                                                                                  automatic reject,
- *                                                                                  reconcile says none,
- *                                                                                  user revoked
+ *   none, expired, revoked --request.sent--> requested
+ *
+ *   any state --reply accept once | callback grant (automatic)--> granted-once  (not from granted-always)
+ *   any state --reply accept always-----------------------------> granted-always
+ *   any state --reply reject (user)-----------------------------> declined
+ *   reconciled temporary | permanent: as the replies above
+ *
+ *   granted-once --our clock passes expiresAt (no webhook)------> expired
+ *   granted-once, granted-always --4th unanswered call in a row
+ *        | automatic reject | reconciled no_permission | revoked.by-user--> revoked
+ *   requested --request.failed (our latest request)-------------> none
+ *
+ *   declined, granted-*: request.sent is recorded (quota) but keeps the state;
+ *   call.connected / call.unanswered only move counters (reset quota, miss streak, daily cap)
  * ```
  * States:
  * - `none`: nothing known (no record, or only call counters).
@@ -302,84 +304,6 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function maxOf(a: number | undefined, b: number): number {
-  return a === undefined ? b : Math.max(a, b);
-}
-
-/** The fields an input sets besides the state; `to` is the table's target. */
-function effects(cur: PermissionSnapshot, input: PermissionInput, to: PermissionState, now: number, rules: PermissionRules): Partial<PermissionSnapshot> {
-  switch (input.type) {
-    case 'request.sent':
-      return { requests: pruneRequests([...cur.requests, { id: input.messageId, at: input.at }], now) };
-    case 'reply': {
-      const { type: _t, ...reply } = input;
-      const out: Partial<PermissionSnapshot> = { lastReply: reply, permissionAsOf: input.at };
-      if (to === 'granted-once') out.expiresAt = input.expiresAt ?? input.at + rules.temporaryPermissionMs;
-      if (to === 'revoked') out.revokedBy = cur.revokedBy ?? 'automatic';
-      return out;
-    }
-    case 'call.connected': {
-      const out: Partial<PermissionSnapshot> = { lastConnectedAt: maxOf(cur.lastConnectedAt, input.at) };
-      if (cur.lastUnansweredAt === undefined || input.at >= cur.lastUnansweredAt) out.missedInRow = 0;
-      if (input.direction === 'business_initiated') out.connectedCalls = pruneConnectedCalls([...cur.connectedCalls, input.at], now);
-      // A connected call resets Meta's request limit (§4), so a block Meta reported before it is void.
-      if (cur.requestBlockedUntil !== undefined && input.at >= (cur.reconciledAt ?? 0)) out.requestBlockedUntil = undefined;
-      return out;
-    }
-    case 'call.unanswered': {
-      const limit = cur.missedInRow + 1 >= rules.revokeAfterMisses;
-      return { missedInRow: limit ? 0 : cur.missedInRow + 1, lastUnansweredAt: maxOf(cur.lastUnansweredAt, input.at), ...(to === 'revoked' ? { revokedBy: cur.revokedBy ?? 'unanswered-calls' } : {}) };
-    }
-    case 'reconciled': {
-      const out: Partial<PermissionSnapshot> = {
-        permissionAsOf: input.at,
-        reconciledAt: input.at,
-        requestBlockedUntil: input.requestBlockedUntil,
-        callBlockedUntil: input.callBlockedUntil,
-      };
-      if (to === 'granted-once') out.expiresAt = input.expiresAt ?? input.at + rules.temporaryPermissionMs;
-      if (to === 'revoked') out.revokedBy = cur.revokedBy ?? 'reconciled';
-      return out;
-    }
-    case 'revoked.by-user':
-      return { permissionAsOf: input.at, ...(to === 'revoked' ? { revokedBy: cur.revokedBy ?? 'user' } : {}) };
-    default:
-      return {};
-  }
-}
-
-/** The snapshot with time-bounded lists pruned as of `now` (what a write stores anyway). */
-function pruned(s: PermissionSnapshot, now: number): PermissionSnapshot {
-  return { ...s, requests: pruneRequests(s.requests, now), connectedCalls: pruneConnectedCalls(s.connectedCalls, now) };
-}
-
-/** The snapshot after `input` moved it from `from` (effective) to `to`. */
-function nextSnapshot(cur: PermissionSnapshot, input: PermissionInput, from: PermissionState, to: PermissionState, now: number, rules: PermissionRules): PermissionSnapshot {
-  const next: PermissionSnapshot = { ...cur, ...effects(cur, input, to, now, rules), state: to };
-  if (to !== from) next.stateSince = input.at;
-  else if (cur.state !== to && to === 'expired') next.stateSince = cur.expiresAt ?? input.at;
-  if (to !== 'granted-once' && to !== 'expired') next.expiresAt = undefined;
-  if (to !== 'revoked') next.revokedBy = undefined;
-  return next;
-}
-
-/** Field-order-independent, undefined-blind comparison of two snapshots. */
-export function sameSnapshot(a: PermissionSnapshot, b: PermissionSnapshot): boolean {
-  return canonical(a) === canonical(b);
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /**
  * Decides what `input` does to a pair whose stored snapshot is `snapshot` (null: no record), with `now`
  * as the clock for expiry. Pure. Returns `applied` with the next snapshot (possibly the same state with
@@ -400,7 +324,7 @@ export function transition(
   const signal = signalOf(current, input, now, rules);
   const to = PERMISSION_TRANSITIONS[from][signal];
   if (to === 'ignore') return { kind: 'ignored', state: from, signal, reason: `${IGNORE_REASONS[signal] ?? 'no effect'} (${signal} in ${from})` };
-  const base = pruned(current, now);
+  const base = prunedSnapshot(current, now);
   const next = nextSnapshot(base, input, from, to, now, rules);
   if (sameSnapshot(base, next)) return { kind: 'ignored', state: from, signal, reason: `duplicate: ${signal} changes nothing in ${from}` };
   const unknownRequest = input.type === 'reply' && input.contextKind === 'message' && !requestOf(current, input.contextId);
