@@ -71,6 +71,25 @@ describe.each(['udp', 'tcp'] as const)('our UAC against a SIPp PBX over %s', (tr
     await expectSippPassed(run);
   });
 
+  it('ACKs and hangs up a 200 that crosses its CANCEL, and still fails as cancelled', async () => {
+    const run = await runSipp('uas-cancel-crossed-200-expect-200.xml');
+    const leg = call();
+    await nextEvent(leg, 'progress', 10_000, ['failed']);
+    const failed = nextEvent(leg, 'failed', 10_000, ['answered']);
+    leg.cancel();
+    expect((await failed)[0]).toMatchObject({ status: 487, cause: 'cancelled' });
+    await expectSippPassed(run);
+  });
+
+  it('cancels when the ring timeout expires and fails as no-answer', async () => {
+    const run = await runSipp('uas-cancel-expect-487.xml');
+    const leg = call({ ringTimeoutMs: 300 });
+    await nextEvent(leg, 'progress', 10_000, ['failed']);
+    const [failed] = await nextEvent(leg, 'failed');
+    expect(failed).toMatchObject({ status: 487, cause: 'no-answer' });
+    await expectSippPassed(run);
+  });
+
   it('answers a 407 with a Proxy-Authorization for the challenge (CSeq + 1) and the call is answered', async () => {
     const run = await runSipp('uas-proxy-auth-expect-200.xml');
     const leg = call({ auth: { username: 'gw', password: 'gwpass' } });
