@@ -23,3 +23,4 @@ export {
   type SipReason,
 } from './message/headers';
 export { TypedEmitter } from './typed-emitter';
+export { SipModule, SIP_STACK, type SipModuleAsyncOptions } from './sip.module';
