@@ -1,2 +1,3 @@
 export * from './media.contracts';
 export * from './contracts.errors';
+export * from './pbx-media.contracts';

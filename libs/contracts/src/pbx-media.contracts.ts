@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { CONTRACT_VERSION } from './media.contracts';
+
+/**
+ * Signalling <-> media messages for the PBX side (plain RTP toward the trunk) and the bridge between the
+ * two legs. Same rules as media.contracts.ts: `v` on every message, `deadline` on every request.
+ */
+export const PBX_MEDIA_PATTERNS = {
+  /** Allocate an RTP leg and build our SDP offer toward the PBX (we place the INVITE). */
+  createPbxOffer: 'media.pbx-leg.create-offer',
+  /** Apply the PBX's SDP answer (200 OK): negotiated codec, remote address. */
+  applyPbxAnswer: 'media.pbx-leg.apply-answer',
+  /** Allocate an RTP leg from the PBX's SDP offer (the PBX placed the INVITE) and answer it. */
+  answerPbxOffer: 'media.pbx-leg.answer-offer',
+  /** Bridge the WhatsApp leg and the PBX leg (audio both ways, DTMF mapping); opens the WhatsApp media gate. */
+  startBridge: 'media.bridge.start',
+  /** Send DTMF digits toward one side (e.g. SIP INFO from the PBX converted to RFC 4733 toward WhatsApp). */
+  sendDtmf: 'media.bridge.send-dtmf',
+  closePbxLeg: 'media.pbx-leg.close',
+  /** Leak checks and /metrics: legs, bridges, RTP ports in use. */
+  mediaStats: 'media.stats',
+} as const;
+
+export const PBX_MEDIA_EVENTS = {
+  /** A DTMF digit completed in either direction. */
+  dtmf: 'media.bridge.dtmf',
+} as const;
+
+const envelope = { v: z.literal(CONTRACT_VERSION), deadline: z.number().int().positive() };
+const callId = z.string().min(1).max(128);
+const legId = z.string().min(1).max(128);
+const sdp = z.string().min(10).max(20000);
+export const pbxCodec = z.enum(['PCMU', 'PCMA', 'opus']);
+
+export const createPbxOfferRequest = z.object({ ...envelope, callId, codecs: z.array(pbxCodec).min(1) });
+export const createPbxOfferReply = z.object({ v: z.literal(CONTRACT_VERSION), legId, sdp, rtpPort: z.number().int() });
+
+export const applyPbxAnswerRequest = z.object({ ...envelope, callId, legId, sdp });
+export const negotiatedReply = z.object({
+  v: z.literal(CONTRACT_VERSION),
+  codec: pbxCodec,
+  payloadType: z.number().int().min(0).max(127),
+  dtmfPayloadType: z.number().int().min(0).max(127).optional(),
+});
+
+export const answerPbxOfferRequest = z.object({ ...envelope, callId, sdp, codecs: z.array(pbxCodec).min(1) });
+export const answerPbxOfferReply = negotiatedReply.extend({ legId, sdp, rtpPort: z.number().int() });
+
+export const startBridgeRequest = z.object({ ...envelope, callId, waLegId: legId, pbxLegId: legId });
+
+export const sendDtmfRequest = z.object({
+  ...envelope,
+  callId,
+  toward: z.enum(['wa', 'pbx']),
+  digits: z.string().regex(/^[0-9A-D*#]{1,32}$/, 'DTMF digits 0-9 A-D * #'),
+  durationMs: z.number().int().min(40).max(2000).optional(),
+});
+
+export const closePbxLegRequest = z.object({ ...envelope, callId, legId, reason: z.string().max(200) });
+
+export const mediaStatsRequest = z.object({ ...envelope });
+export const mediaStatsReply = z.object({
+  v: z.literal(CONTRACT_VERSION),
+  waLegs: z.number().int(),
+  pbxLegs: z.number().int(),
+  bridges: z.number().int(),
+  rtpPortsInUse: z.number().int(),
+});
+
+export const dtmfEvent = z.object({
+  v: z.literal(CONTRACT_VERSION),
+  callId,
+  direction: z.enum(['wa-to-pbx', 'pbx-to-wa']),
+  digit: z.string().regex(/^[0-9A-D*#]$/),
+  durationMs: z.number().int(),
+  at: z.number().int(),
+});
+
+export type PbxCodec = z.infer<typeof pbxCodec>;
+export type CreatePbxOfferReply = z.infer<typeof createPbxOfferReply>;
+export type NegotiatedReply = z.infer<typeof negotiatedReply>;
+export type AnswerPbxOfferReply = z.infer<typeof answerPbxOfferReply>;
+export type SendDtmfRequest = z.infer<typeof sendDtmfRequest>;
+export type MediaStatsReply = z.infer<typeof mediaStatsReply>;
+export type DtmfEvent = z.infer<typeof dtmfEvent>;
