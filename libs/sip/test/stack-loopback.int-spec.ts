@@ -124,6 +124,23 @@ describe('digest authentication and allow-lists between two stacks (udp)', () =>
   });
 });
 
+describe('option tags (RFC 3261 §8.2.2.3)', () => {
+  it('refuses an INVITE that requires 100rel with 420 and tolerates Require: timer', async () => {
+    const { a, b } = await startPair();
+    try {
+      b.onInvite((c) => c.answer(testSdp(40020)));
+      const needs100rel = a.invite({ target: targetOf(b, 'udp'), from: { user: 'x' }, sdp: testSdp(40000), headers: { Require: '100rel' } });
+      expect((await nextEvent(needs100rel, 'failed'))[0]).toMatchObject({ status: 420, cause: 'rejected' });
+      const needsTimer = a.invite({ target: targetOf(b, 'udp'), from: { user: 'x' }, sdp: testSdp(40000), headers: { Require: 'timer', 'Session-Expires': '1800' } });
+      await nextEvent(needsTimer, 'answered', 10_000, ['failed']);
+      await needsTimer.bye();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
 describe('stack lifecycle', () => {
   it('answers OPTIONS with 200 and measures the round trip', async () => {
     const { a, b } = await startPair();

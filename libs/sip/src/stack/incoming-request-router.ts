@@ -21,6 +21,9 @@ export interface RouterDeps {
   isClosed(): boolean;
 }
 
+/** Option tags a request may require of us (RFC 3261 §8.2.2.3): session timers are tolerated, no others. */
+const SUPPORTED_OPTIONS = new Set(['timer']);
+
 /** Methods that only make sense inside a dialog: outside one they get 481 (RFC 3261 §12.2.2). */
 const DIALOG_ONLY = new Set(['BYE', 'INFO', 'UPDATE', 'PRACK']);
 
@@ -81,6 +84,11 @@ export class IncomingRequestRouter {
 
   async #onInvite(invite: SipMessage, remote: Endpoint): Promise<void> {
     const log = this.#deps.log.child({ sipCallId: invite.headers['call-id'], direction: 'inbound' });
+    const unsupported = requiredOptions(invite).filter((o) => !SUPPORTED_OPTIONS.has(o));
+    if (unsupported.length > 0) {
+      log.info({ unsupported }, 'INVITE requires extensions we lack: 420');
+      return this.#respond(invite, 420, { unsupported: unsupported.join(', ') }, 'Bad Extension');
+    }
     this.#respond(invite, 100, {}, 'Trying');
     if (!(await this.#authorized(invite, remote, log))) return;
     if (this.#deps.isClosed()) return;
@@ -123,6 +131,12 @@ export class IncomingRequestRouter {
       return false;
     }
   }
+}
+
+function requiredOptions(request: SipMessage): string[] {
+  const value = request.headers['require'];
+  if (typeof value !== 'string') return [];
+  return value.split(',').map((o) => o.trim().toLowerCase()).filter((o) => o !== '');
 }
 
 function branchKey(callId: string, branch: string): string {

@@ -35,7 +35,7 @@ export async function resolveUri(uri: string | SipUri, fallback: TransportProtoc
   if (!parsed) throw new DestinationError(`not a SIP URI: ${String(uri)}`);
   const protocol = uriTransport(parsed) ?? fallback;
   const port = parsed.port || defaultPort(protocol);
-  return { protocol, port, address: await resolveHost(parsed.host) };
+  return withHostname({ protocol, port, address: await resolveHost(parsed.host) }, parsed.host);
 }
 
 /** Parses an outbound proxy given as `host`, `host:port` or a SIP URI. */
@@ -43,7 +43,11 @@ export async function resolveProxy(proxy: string, fallback: TransportProtocol): 
   if (/^sips?:/i.test(proxy)) return resolveUri(proxy, fallback);
   const m = /^([^:\s]+)(?::(\d+))?$/.exec(proxy.trim());
   if (!m?.[1]) throw new DestinationError(`not a host[:port]: ${proxy}`);
-  return { protocol: fallback, port: m[2] ? Number(m[2]) : defaultPort(fallback), address: await resolveHost(m[1]) };
+  return withHostname({ protocol: fallback, port: m[2] ? Number(m[2]) : defaultPort(fallback), address: await resolveHost(m[1]) }, m[1]);
+}
+
+function withHostname(endpoint: Endpoint, host: string): Endpoint {
+  return isIP(host) ? endpoint : { ...endpoint, hostname: host };
 }
 
 async function resolveHost(host: string): Promise<string> {

@@ -18,6 +18,8 @@ export interface Endpoint {
   protocol: TransportProtocol;
   address: string;
   port: number;
+  /** The host name the address was resolved from: TLS verifies the peer certificate against it (SNI too). */
+  hostname?: string;
 }
 
 export interface TlsListenOptions {
@@ -265,6 +267,7 @@ export class SipTransport {
     if (target.protocol === 'tls') {
       const opts: ConnectionOptions = { host: target.address, port: target.port, rejectUnauthorized: tls?.rejectUnauthorized ?? true };
       if (tls?.ca) opts.ca = tls.ca;
+      if (target.hostname) opts.servername = target.hostname;
       socket = tlsConnect(opts);
     } else {
       socket = tcpConnect(target.port, target.address);
