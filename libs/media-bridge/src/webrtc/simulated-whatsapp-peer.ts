@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
 import type { Logger } from '@wagw/logging';
 import type { FrameTicker } from '../bridge/frame-clock';
+import type { RtpPacketIn } from '../bridge/media-port.types';
 import { OutboundAudioStream } from '../audio/outbound-audio-stream';
 import { parseWav, resampleLinear } from '../audio/wav';
 import { InboundMedia } from './inbound-media';
@@ -60,6 +61,11 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
   /** DTLS role the peer ended up with ('server' for its offers; 'client' when answering `active`). */
   get dtlsRole(): string | undefined {
     return this.#transceiver?.dtlsTransport.role;
+  }
+
+  /** Received (decrypted) RTP, as the user's phone sees it; returns the unsubscribe function. */
+  onRtp(listener: (packet: RtpPacketIn) => void): () => void {
+    return this.#inbound.onRtp(listener);
   }
 
   async createOffer(): Promise<string> {

@@ -91,10 +91,10 @@ describe('WaLeg answering a WhatsApp (simulated relay) offer', () => {
 
   it('fails when ICE does not connect within connectTimeoutMs, and whenConnected rejects', async () => {
     const peer = new SimulatedWhatsAppPeer({ iceAddress: ICE, logger });
-    open.push(peer);
-    const { leg } = await WaLeg.answerOffer(await peer.createOffer(), { ...legOptions(), connectTimeoutMs: 300 });
+    const offer = await peer.createOffer();
+    await peer.close(); // the relay's candidate is gone: every check times out
+    const { leg } = await WaLeg.answerOffer(offer, { ...legOptions(), connectTimeoutMs: 300 });
     open.push(leg);
-    // The peer never gets our answer, so it cannot authenticate our checks.
     const states: string[] = [];
     leg.on('stateChanged', (c) => states.push(c.state));
 
@@ -146,6 +146,7 @@ describe('WaLeg offering to WhatsApp (business-initiated)', () => {
     expect(isIceLite(offer)).toBe(false);
     expect(dtlsSetup(answer)).toBe('active');
     await leg.whenConnected();
+    await peer.connected(2000);
     expect(leg.stats()).toMatchObject({ dtlsRole: 'server', iceControlling: true });
 
     peer.playTone(1000);
@@ -158,10 +159,11 @@ describe('WaLeg offering to WhatsApp (business-initiated)', () => {
   });
 
   it('connects as the DTLS client when Meta answers passive', async () => {
-    const { leg, answer } = await businessCall('passive');
+    const { peer, leg, answer } = await businessCall('passive');
 
     expect(dtlsSetup(answer)).toBe('passive');
     await leg.whenConnected();
+    await peer.connected(2000);
     expect(leg.stats()).toMatchObject({ dtlsRole: 'client', iceControlling: true });
   });
 
