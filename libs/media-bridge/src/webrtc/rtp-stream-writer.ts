@@ -10,14 +10,13 @@ import {
 } from 'werift';
 import type { Logger } from '@wagw/logging';
 import type { RtpPacketOut } from '../bridge/media-port.types';
+import { ntpFromUnixMs } from '../rtp/rtcp-packet';
 
-const NTP_EPOCH_OFFSET_S = 2208988800;
 const SR_INTERVAL_MS = 1000;
 
-/** 64-bit NTP timestamp of a wall-clock time (RFC 3550 §4). */
-export function ntpTimestamp(epochMs: number): bigint {
-  const seconds = Math.floor(epochMs / 1000) + NTP_EPOCH_OFFSET_S;
-  const fraction = Math.floor(((epochMs % 1000) / 1000) * 2 ** 32);
+/** 64-bit NTP timestamp of a wall-clock time (RFC 3550 §4), as werift's RtcpSenderInfo takes it. */
+function ntp64(epochMs: number): bigint {
+  const { seconds, fraction } = ntpFromUnixMs(epochMs);
   return (BigInt(seconds) << 32n) | BigInt(fraction);
 }
 
@@ -114,12 +113,13 @@ export class RtpStreamWriter {
   #sendReport(): void {
     if (!this.ready) return;
     const now = Date.now();
-    const base = this.#lastTimestamp ?? 0;
-    const rtpTimestamp = (base + Math.round(((now - this.#lastSentAt) * this.#opts.clockRate) / 1000)) >>> 0;
+    // the RTP timestamp that corresponds to `now`: the last one sent, advanced by the time since (RFC 3550 §6.4.1)
+    const elapsedMs = this.#lastTimestamp === undefined ? 0 : now - this.#lastSentAt;
+    const rtpTimestamp = ((this.#lastTimestamp ?? 0) + Math.round((elapsedMs * this.#opts.clockRate) / 1000)) >>> 0;
     const sr = new RtcpSrPacket({
       ssrc: this.#opts.ssrc,
       senderInfo: new RtcpSenderInfo({
-        ntpTimestamp: ntpTimestamp(now),
+        ntpTimestamp: ntp64(now),
         rtpTimestamp,
         packetCount: this.#stats.packetsSent >>> 0,
         octetCount: this.#stats.octetsSent >>> 0,
