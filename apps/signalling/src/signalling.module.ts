@@ -23,6 +23,9 @@ import { AppErrorFilter } from './api/app-error.filter';
 import { CallRuntime } from './calls/call-runtime';
 import { AnswerUserCallUseCase } from './calls/answer-user-call.use-case';
 import { EndCallUseCase } from './calls/end-call.use-case';
+import { BridgeToPbxUseCase } from './calls/bridge-to-pbx.use-case';
+import { SipStackService } from './sip/sip-stack.service';
+import { TrunkDirectory } from './sip/trunk-directory';
 
 /** Wires the signalling app from plain classes (STYLE §1): config, Redis, Graph client, bus, use cases. */
 @Module({})
@@ -75,6 +78,9 @@ export class SignallingModule implements OnApplicationShutdown {
       CallRuntime,
       AnswerUserCallUseCase,
       EndCallUseCase,
+      BridgeToPbxUseCase,
+      SipStackService,
+      { provide: TrunkDirectory, useValue: new TrunkDirectory(config.pbx) },
     ];
     return {
       module: SignallingModule,

@@ -7,6 +7,9 @@ import type { EarlyTerminateStore } from '../webhooks/early-terminate.store';
 import { MediaBusClient } from '../media/media-bus.client';
 import { CallRuntime, type LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
+import { BridgeToPbxUseCase } from './bridge-to-pbx.use-case';
+import { SipStackService } from '../sip/sip-stack.service';
+import { TrunkDirectory } from '../sip/trunk-directory';
 
 /**
  * A user calls the business (reference §6.2): the `connect` webhook carries Meta's offer. We build the
@@ -29,6 +32,9 @@ export class AnswerUserCallUseCase {
     private readonly media: MediaBusClient,
     private readonly runtime: CallRuntime,
     private readonly endCall: EndCallUseCase,
+    private readonly bridge: BridgeToPbxUseCase,
+    private readonly sip: SipStackService,
+    private readonly trunks: TrunkDirectory,
   ) {}
 
   async execute(event: CallConnectEvent): Promise<void> {
@@ -59,7 +65,10 @@ export class AnswerUserCallUseCase {
     live.log.info({ from: event.from, to: event.to, name: event.contactName }, 'user-initiated call offered');
     try {
       await this.#answerWaSide(live, event);
-      await this.#acceptWithoutPbx(live, event.waCallId);
+      const route = this.sip.running ? this.trunks.routeFor(event.to ?? this.config.whatsapp.businessNumber) : undefined;
+      if (route) await this.bridge.execute(live, route);
+      else if (this.config.signalling.autoAcceptWithoutPbx) await this.#acceptWithoutPbx(live, event.waCallId);
+      else await this.endCall.execute(callId, { by: 'system', cause: `no PBX route for business number ${event.to ?? '(unknown)'}` });
     } catch (err) {
       live.log.error({ err }, 'user-initiated call set-up failed');
       await this.endCall.execute(callId, { by: 'system', cause: `set-up failed: ${(err as Error).message}` });

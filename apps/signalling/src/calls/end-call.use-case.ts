@@ -83,7 +83,10 @@ export class EndCallUseCase {
     if (rec.waLegId) {
       tasks.push(this.media.closeWaLeg(rec.callId, rec.waLegId, req.cause).catch((err: unknown) => log.warn({ err }, 'media leg release failed')));
     }
-    if (live?.pbxLeg) {
+    if (rec.pbxLegId) {
+      tasks.push(this.media.closePbxLeg(rec.callId, rec.pbxLegId, req.cause).catch((err: unknown) => log.warn({ err }, 'PBX media leg release failed')));
+    }
+    if (live?.pbxLeg && req.by !== 'pbx') {
       tasks.push(live.pbxLeg.hangup(req.cause).catch((err: unknown) => log.warn({ err }, 'PBX leg release failed')));
     }
     await Promise.all(tasks);

@@ -16,6 +16,16 @@ import {
   type MediaSource,
   type ToneReportReply,
   type ListLegsReply,
+  PBX_MEDIA_PATTERNS,
+  createPbxOfferReply,
+  negotiatedReply,
+  answerPbxOfferReply,
+  mediaStatsReply,
+  type PbxCodec,
+  type CreatePbxOfferReply,
+  type NegotiatedReply,
+  type AnswerPbxOfferReply,
+  type MediaStatsReply,
 } from '@wagw/contracts';
 
 export const MEDIA_BUS = Symbol('MEDIA_BUS');
@@ -66,6 +76,34 @@ export class MediaBusClient implements OnApplicationShutdown {
 
   async closeWaLeg(callId: string, legId: string, reason: string): Promise<void> {
     await this.#request(MEDIA_PATTERNS.closeWaLeg, { callId, legId, reason }, okReply);
+  }
+
+  createPbxOffer(callId: string, codecs: PbxCodec[]): Promise<CreatePbxOfferReply> {
+    return this.#request(PBX_MEDIA_PATTERNS.createPbxOffer, { callId, codecs }, createPbxOfferReply);
+  }
+
+  applyPbxAnswer(callId: string, legId: string, sdp: string): Promise<NegotiatedReply> {
+    return this.#request(PBX_MEDIA_PATTERNS.applyPbxAnswer, { callId, legId, sdp }, negotiatedReply);
+  }
+
+  answerPbxOffer(callId: string, sdp: string, codecs: PbxCodec[]): Promise<AnswerPbxOfferReply> {
+    return this.#request(PBX_MEDIA_PATTERNS.answerPbxOffer, { callId, sdp, codecs }, answerPbxOfferReply);
+  }
+
+  async startBridge(callId: string, waLegId: string, pbxLegId: string): Promise<void> {
+    await this.#request(PBX_MEDIA_PATTERNS.startBridge, { callId, waLegId, pbxLegId }, okReply);
+  }
+
+  async sendDtmf(callId: string, toward: 'wa' | 'pbx', digits: string, durationMs?: number): Promise<void> {
+    await this.#request(PBX_MEDIA_PATTERNS.sendDtmf, { callId, toward, digits, ...(durationMs ? { durationMs } : {}) }, okReply);
+  }
+
+  async closePbxLeg(callId: string, legId: string, reason: string): Promise<void> {
+    await this.#request(PBX_MEDIA_PATTERNS.closePbxLeg, { callId, legId, reason }, okReply);
+  }
+
+  mediaStats(): Promise<MediaStatsReply> {
+    return this.#request(PBX_MEDIA_PATTERNS.mediaStats, {}, mediaStatsReply);
   }
 
   listLegs(): Promise<ListLegsReply> {

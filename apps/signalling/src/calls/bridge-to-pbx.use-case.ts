@@ -1,0 +1,110 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { CallRecord, CallRepository } from '@wagw/call-state';
+import type { OutboundCall } from '@wagw/sip';
+import type { WhatsAppGraphClient } from '@wagw/whatsapp';
+import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
+import { MediaBusClient } from '../media/media-bus.client';
+import { SipStackService } from '../sip/sip-stack.service';
+import type { ResolvedDestination, ResolvedRoute } from '../sip/trunk-directory';
+import { CallRuntime, type LiveCall } from './call-runtime';
+import { EndCallUseCase } from './end-call.use-case';
+
+type DialOutcome = { kind: 'answered'; sdp: string; call: OutboundCall } | { kind: 'failed'; cause: string; sipCause: string } | { kind: 'aborted' };
+
+function hostOf(hostPort: string): string {
+  return hostPort.replace(/:\d+$/, '');
+}
+
+/**
+ * Rings the PBX for a user-initiated call (issue: inbound bridge): one RTP leg offered with the trunk's
+ * codecs, destinations tried in order (or only the first, with onFailure=reject), `accept` toward
+ * WhatsApp with the pre_accept SDP once a destination answers, then the media bridge. A failure of every
+ * destination ends the call with `reject` and the SIP cause in the CDR.
+ */
+@Injectable()
+export class BridgeToPbxUseCase {
+  constructor(
+    @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
+    @Inject(GRAPH_CLIENT) private readonly graph: WhatsAppGraphClient,
+    private readonly media: MediaBusClient,
+    private readonly sip: SipStackService,
+    private readonly runtime: CallRuntime,
+    private readonly endCall: EndCallUseCase,
+  ) {}
+
+  async execute(live: LiveCall, route: ResolvedRoute): Promise<void> {
+    let last: DialOutcome = { kind: 'failed', cause: 'no destination', sipCause: '' };
+    let offerSdp: string | undefined;
+    for (const dest of route.destinations) {
+      const rec = await this.calls.get(live.callId);
+      if (!rec || rec.state === 'ending' || rec.state === 'ended') return;
+      if (!offerSdp) {
+        const offer = await this.media.createPbxOffer(live.callId, dest.trunk.codecs);
+        await this.calls.amend(live.callId, { pbxLegId: offer.legId });
+        offerSdp = offer.sdp;
+      }
+      last = await this.#dial(live, rec, dest, offerSdp);
+      if (last.kind === 'aborted') return;
+      if (last.kind === 'answered') return this.#connect(live, last);
+      live.log.warn({ destination: dest.uri, cause: last.cause, sip: last.sipCause }, 'destination failed');
+      if (route.onFailure === 'reject') break;
+    }
+    if (last.kind === 'failed') {
+      await this.endCall.execute(live.callId, { by: 'pbx', cause: last.cause, sipCause: last.sipCause });
+    }
+  }
+
+  #dial(live: LiveCall, rec: CallRecord, dest: ResolvedDestination, sdp: string): Promise<DialOutcome> {
+    const trunk = dest.trunk;
+    const call = this.sip.stack.invite({
+      target: dest.uri,
+      transport: trunk.transport,
+      outboundProxy: trunk.hosts[0] as string,
+      from: {
+        user: trunk.fromUser || rec.userWaId || 'whatsapp',
+        host: trunk.fromDomain || hostOf(trunk.hosts[0] as string),
+        ...(rec.userName ? { displayName: rec.userName } : {}),
+      },
+      sdp,
+      headers: { 'X-WA-Call-Id': rec.waCallId ?? '', ...(rec.userWaId ? { 'X-WA-User': rec.userWaId } : {}) },
+      ...(trunk.username ? { auth: { username: trunk.username, password: trunk.password } } : {}),
+      ringTimeoutMs: dest.ringTimeoutMs,
+      logger: live.log,
+    });
+    live.pbxLeg = { kind: 'pbx', hangup: async (reason) => void (await call.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) })) };
+    void this.calls.apply(live.callId, { type: 'pbx.dialing', sipCallId: call.callId }, { destination: dest.uri, sipCallId: call.callId });
+    live.log.info({ destination: dest.uri, trunk: trunk.name, sipCallId: call.callId }, 'INVITE sent to the PBX');
+    return new Promise<DialOutcome>((resolve) => {
+      call.on('progress', (p) => {
+        live.log.info({ status: p.status }, 'PBX ringing');
+        void this.calls.apply(live.callId, { type: 'pbx.ringing' });
+      });
+      call.on('answered', (a) => resolve(a.sdp ? { kind: 'answered', sdp: a.sdp, call } : { kind: 'failed', cause: 'PBX answered without SDP', sipCause: '200 without SDP' }));
+      call.on('failed', (f) => {
+        const ended = f.cause === 'cancelled';
+        resolve(ended ? { kind: 'aborted' } : { kind: 'failed', cause: `PBX ${f.cause}`, sipCause: `${f.status} ${f.reason}` });
+      });
+      call.on('ended', (e) => {
+        if (e.by === 'remote') void this.endCall.execute(live.callId, { by: 'pbx', cause: 'PBX hung up', sipCause: e.reason ? `BYE (${e.reason.protocol} ${e.reason.cause})` : 'BYE' });
+      });
+    });
+  }
+
+  async #connect(live: LiveCall, answered: { sdp: string; call: OutboundCall }): Promise<void> {
+    const rec = await this.calls.get(live.callId);
+    if (!rec?.pbxLegId || !rec.waLegId || !rec.waSdp || !rec.waCallId) throw new Error('call record lacks legs at answer');
+    const negotiated = await this.media.applyPbxAnswer(live.callId, rec.pbxLegId, answered.sdp);
+    await this.calls.amend(live.callId, { codec: negotiated.codec });
+    const res = await this.calls.apply(live.callId, { type: 'pbx.answered' });
+    if (res.outcome !== 'applied') {
+      live.log.info({ reason: res.reason }, 'PBX answered a call that is already ending: hanging up the PBX leg');
+      await answered.call.hangup();
+      return;
+    }
+    await this.graph.accept(rec.waCallId, rec.waSdp);
+    const active = await this.calls.apply(live.callId, { type: 'wa.accept-sent' });
+    if (active.outcome !== 'applied') return;
+    await this.media.startBridge(live.callId, rec.waLegId, rec.pbxLegId);
+    live.log.info({ codec: negotiated.codec }, 'call bridged: WhatsApp <-> PBX');
+  }
+}

@@ -1,0 +1,54 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { APP_CONFIG, type AppConfig } from '@wagw/config';
+import type { Logger } from '@wagw/logging';
+import { SipStack, type SipListenOptions } from '@wagw/sip';
+import { SIGNALLING_LOGGER } from '../signalling.tokens';
+
+/**
+ * Owns the SIP stack toward the PBX (libs/sip): listens on the configured UDP/TCP/TLS ports at start,
+ * closes every socket at shutdown. `stack` throws when SIP is not running (no port configured).
+ */
+@Injectable()
+export class SipStackService implements OnApplicationBootstrap, OnApplicationShutdown {
+  #stack: SipStack | undefined;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(SIGNALLING_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  get running(): boolean {
+    return this.#stack !== undefined;
+  }
+
+  get stack(): SipStack {
+    if (!this.#stack) throw new Error('the SIP stack is not running (pbx.udpPort, pbx.tcpPort and pbx.tlsPort are all 0)');
+    return this.#stack;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const pbx = this.config.pbx;
+    if (pbx.udpPort === 0 && pbx.tcpPort === 0 && pbx.tlsPort === 0) {
+      this.logger.warn('SIP is off: no pbx port configured');
+      return;
+    }
+    const listen: SipListenOptions = { host: pbx.listenHost };
+    if (pbx.udpPort > 0) listen.udpPort = pbx.udpPort;
+    if (pbx.tcpPort > 0) listen.tcpPort = pbx.tcpPort;
+    if (pbx.tlsPort > 0) listen.tls = { port: pbx.tlsPort, cert: readFileSync(pbx.tlsCertFile, 'utf8'), key: readFileSync(pbx.tlsKeyFile, 'utf8') };
+    this.#stack = await SipStack.start({
+      listen,
+      ...(pbx.publicHost ? { publicHost: pbx.publicHost } : {}),
+      userAgent: 'wa-sip-gateway',
+      logger: this.logger.child({ component: 'sip' }),
+    });
+    this.logger.info({ ports: this.#stack.ports, host: this.#stack.advertisedHost }, 'SIP stack listening');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const s = this.#stack;
+    this.#stack = undefined;
+    await s?.close();
+  }
+}

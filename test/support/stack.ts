@@ -1,0 +1,118 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import pino from 'pino';
+import { loadConfig, type AppConfig, type Env } from '@wagw/config';
+import { createLogger, type Logger } from '@wagw/logging';
+import { freeTcpPort, freeTcpUdpPort } from '@wagw/testing';
+import { bootstrapSignalling, type SignallingHandle } from '../../apps/signalling/src/bootstrap';
+import { bootstrapMedia, type MediaHandle } from '../../apps/media/src/bootstrap';
+import { bootstrapEmulator, type EmulatorHandle } from '../../apps/wa-emulator/src/bootstrap';
+
+export interface StackOptions {
+  /** Extra environment-style overrides (e.g. { SIGNALLING_AUTO_ACCEPT_WITHOUT_PBX: 'true' }). */
+  env?: Env;
+  /** Name used for the log file under test-output/logs. */
+  name: string;
+}
+
+export interface Stack {
+  config: Readonly<AppConfig>;
+  redis: Redis;
+  emulator: EmulatorHandle;
+  media: MediaHandle;
+  signalling: SignallingHandle;
+  logFile: string;
+  /** GET/POST on the emulator control API, JSON in and out; throws with the body on non-2xx. */
+  emu<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  /** GET/POST on the signalling CRM API with the bearer token. */
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  /** Keys under this stack's prefix, sorted. */
+  keys(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** The real apps, booted in-process on free ports against the test Redis, with one log file per stack. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const redisUrl = process.env['TEST_REDIS_URL'];
+  if (!redisUrl) throw new Error('TEST_REDIS_URL is not set: run integration tests through jest --selectProjects integration');
+  const [sigPort, mediaPort, emuPort, sipPort] = await Promise.all([freeTcpPort(), freeTcpPort(), freeTcpPort(), freeTcpUdpPort()]);
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const config = loadConfig({
+    env: {
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: prefix,
+      LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'debug',
+      SIGNALLING_HTTP_PORT: String(sigPort),
+      MEDIA_HTTP_PORT: String(mediaPort),
+      MEDIA_ICE_INTERFACE_ADDRESS: '127.0.0.1',
+      EMULATOR_HTTP_PORT: String(emuPort),
+      EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${sigPort}/webhooks/whatsapp`,
+      WHATSAPP_GRAPH_BASE_URL: `http://127.0.0.1:${emuPort}`,
+      PBX_UDP_PORT: String(sipPort),
+      PBX_TCP_PORT: String(sipPort),
+      ...options.env,
+    },
+  });
+  const dir = join(__dirname, '..', '..', 'test-output', 'logs');
+  mkdirSync(dir, { recursive: true });
+  const logFile = join(dir, `${options.name.replace(/[^a-z0-9-]+/gi, '-')}-${prefix}.log`);
+  const base = (name: string): Logger => createLogger({ name, level: config.log.level, destination: pino.destination({ dest: logFile, sync: false, append: true }) });
+  const media = await bootstrapMedia({ config, logger: base('media') });
+  const emulator = await bootstrapEmulator(config, { logger: base('wa-emulator') });
+  const signalling = await bootstrapSignalling({ config, logger: base('signalling') });
+  const redis = new Redis(redisUrl);
+  const emu = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${emulator.baseUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`emulator ${method} ${path} -> ${res.status}: ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> => {
+    const res = await fetch(`${signalling.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${config.signalling.apiToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+  };
+  return {
+    config,
+    redis,
+    emulator,
+    media,
+    signalling,
+    logFile,
+    emu,
+    api,
+    keys: async () => (await redis.keys(`${prefix}:*`)).sort(),
+    close: async () => {
+      await emulator.close();
+      await signalling.close();
+      await media.close();
+      await redis.quit();
+    },
+  };
+}
+
+/** Polls `check` until it returns a value that is not undefined/false, or fails after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
