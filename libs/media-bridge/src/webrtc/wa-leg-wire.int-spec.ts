@@ -71,6 +71,7 @@ describe('WaLeg on the wire', () => {
     expect(legRtp()).toEqual([]);
 
     leg.startMedia();
+    await waitFor('tone packets at the relay', () => peer.stats().packetsReceived >= 5);
     await leg.sendDtmf('5', 100);
     await waitFor('a digit at the relay', () => peer.stats().dtmfReceived.length === 1);
 
