@@ -1,5 +1,9 @@
 import { silentLogger } from '@wagw/logging';
-import { analyseTone } from '../audio/tone';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { analyseTone, ToneGenerator } from '../audio/tone';
+import { encodeWav } from '../audio/wav';
 import { SimulatedWhatsAppPeer } from './simulated-whatsapp-peer';
 import { WaLeg } from './wa-leg';
 import { candidates, dtlsSetup, isIceLite, ssrcs } from './sdp-rewrite';
@@ -66,6 +70,24 @@ describe('WaLeg answering a WhatsApp (simulated relay) offer', () => {
     const at1k = leg.analyseTone(1000);
     expect(at1k.frames).toBeGreaterThan(10);
     expect(at1k.framesWithTone).toBeGreaterThan(at1k.frames * 0.7);
+    expect(leg.analyseTone(400).framesWithTone).toBe(0);
+  });
+
+  it('plays an 8 kHz WAV from the user, heard at the leg at its frequency', async () => {
+    const { peer, leg } = await userInitiatedCall();
+    await leg.whenConnected();
+    const dir = await mkdtemp(join(tmpdir(), 'wa-leg-'));
+    const file = join(dir, 'prompt.wav');
+    await writeFile(file, encodeWav(new ToneGenerator(1000, 8000).next(8000), 8000));
+
+    try {
+      await peer.playWav(file);
+      await packetsAtLeg(leg, 40);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+
+    expect(leg.analyseTone(1000).framesWithTone).toBeGreaterThan(10);
     expect(leg.analyseTone(400).framesWithTone).toBe(0);
   });
 
