@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { loadConfig, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
+import { createLogger, type Logger } from '@wagw/logging';
+import { MediaModule } from './media.module';
+import { PinoNestLogger } from './shared/pino-nest-logger';
+
+export interface MediaHandle {
+  app: INestApplication;
+  config: Readonly<AppConfig>;
+  logger: Logger;
+  /** http://host:port of the health server. */
+  httpUrl: string;
+  /** Drains (closes every WhatsApp leg), then stops the bus listener and the HTTP server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Boots the media app: the health HTTP server (media.httpHost/httpPort) and a Redis-transport listener for
+ * the signalling app's requests (libs/contracts MEDIA_PATTERNS). Without `config`, it is loaded from
+ * config/default.yaml and the environment.
+ */
+export async function bootstrapMedia(config?: Readonly<AppConfig>, options: { logger?: Logger } = {}): Promise<MediaHandle> {
+  // eslint-disable-next-line no-process-env -- the app edge hands the environment to libs/config
+  const cfg = config ?? loadConfig({ env: process.env });
+  const logger = options.logger ?? createLogger({ name: 'media', level: cfg.log.level, pretty: cfg.log.pretty });
+  const app = await NestFactory.create(MediaModule.forRoot(cfg, logger), { logger: new PinoNestLogger(logger) });
+  app.connectMicroservice<MicroserviceOptions>({ transport: Transport.REDIS, options: { ...redisOptionsFromUrl(cfg.redis.url) } });
+  app.enableShutdownHooks();
+  await app.startAllMicroservices();
+  await app.listen(cfg.media.httpPort, cfg.media.httpHost);
+  const addr = app.getHttpServer().address() as { port: number };
+  const httpUrl = `http://${cfg.media.httpHost}:${addr.port}`;
+  logger.info({ httpUrl, iceAddress: cfg.media.iceInterfaceAddress || '(all)', publicAddress: cfg.media.publicAddress || '(none)' }, 'media listening');
+  return { app, config: cfg, logger, httpUrl, close: () => app.close() };
+}

@@ -1,0 +1,93 @@
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { callLogger, type Logger } from '@wagw/logging';
+import type { WaLeg, WaLegState } from '@wagw/media-bridge';
+import { MEDIA_LOGGER, WA_LEG_FACTORY } from '../media.tokens';
+import { WaLegEventsPublisher } from '../bus/wa-leg-events.publisher';
+import { LegNotFoundError, ShuttingDownError } from './media.errors';
+import type { WaLegFactory } from './wa-leg.factory';
+
+interface LegEntry {
+  callId: string;
+  legId: string;
+  leg: WaLeg;
+}
+
+export interface CreatedLeg {
+  legId: string;
+  sdpType: 'offer' | 'answer';
+  sdp: string;
+}
+
+export interface LegSummary {
+  callId: string;
+  legId: string;
+  state: WaLegState;
+}
+
+/**
+ * Owns the process's WhatsApp legs by legId (each bound to its callId), publishes their state changes,
+ * and on shutdown stops taking new legs and closes every open one (STYLE §1 drain).
+ */
+@Injectable()
+export class SessionRegistry implements BeforeApplicationShutdown {
+  readonly #legs = new Map<string, LegEntry>();
+  #draining = false;
+
+  constructor(
+    @Inject(WA_LEG_FACTORY) private readonly factory: WaLegFactory,
+    private readonly events: WaLegEventsPublisher,
+    @Inject(MEDIA_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  get size(): number {
+    return this.#legs.size;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** User-initiated with Meta's offer (we answer), business-initiated without (we offer). */
+  async create(callId: string, remoteOffer?: string): Promise<CreatedLeg> {
+    if (this.#draining) throw new ShuttingDownError();
+    const legId = `wa-${randomUUID()}`;
+    const log = callLogger(this.logger, { callId }).child({ legId });
+    const { leg, sdp } = remoteOffer ? await this.factory.answerOffer(remoteOffer, log) : await this.factory.createOffer(log);
+    this.#legs.set(legId, { callId, legId, leg });
+    if (leg.state !== 'new') this.events.stateChanged(callId, legId, leg.state);
+    leg.on('stateChanged', ({ state, reason }) => this.events.stateChanged(callId, legId, state, reason));
+    log.info({ sdpType: remoteOffer ? 'answer' : 'offer' }, 'WhatsApp leg created');
+    return { legId, sdpType: remoteOffer ? 'answer' : 'offer', sdp };
+  }
+
+  get(callId: string, legId: string): WaLeg {
+    const entry = this.#legs.get(legId);
+    if (!entry || entry.callId !== callId) throw new LegNotFoundError(callId, legId);
+    return entry.leg;
+  }
+
+  /** Idempotent: closing a leg that is already gone succeeds; a legId of another call does not. */
+  async close(callId: string, legId: string, reason: string): Promise<void> {
+    const entry = this.#legs.get(legId);
+    if (!entry) {
+      this.logger.debug({ callId, legId }, 'close of an unknown WhatsApp leg (already closed)');
+      return;
+    }
+    if (entry.callId !== callId) throw new LegNotFoundError(callId, legId);
+    this.#legs.delete(legId);
+    await entry.leg.close(reason);
+  }
+
+  list(): LegSummary[] {
+    return [...this.#legs.values()].map(({ callId, legId, leg }) => ({ callId, legId, state: leg.state }));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.#draining = true;
+    const entries = [...this.#legs.values()];
+    this.#legs.clear();
+    if (entries.length) this.logger.info({ legs: entries.length }, 'closing WhatsApp legs for shutdown');
+    await Promise.all(entries.map((e) => e.leg.close('media app shutting down')));
+  }
+}

@@ -1,0 +1,52 @@
+import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
+import { readFile } from 'node:fs/promises';
+import Redis from 'ioredis';
+import { firstValueFrom } from 'rxjs';
+import { loadConfig, redisOptionsFromUrl } from '@wagw/config';
+import { CONTRACT_VERSION, MEDIA_EVENTS, MEDIA_PATTERNS, type CreateWaLegReply, type WaLegStateChangedEvent } from '@wagw/contracts';
+import { silentLogger } from '@wagw/logging';
+import { sdpCandidates, SimulatedWhatsAppPeer } from '@wagw/media-bridge';
+import { freeTcpPort } from '@wagw/testing';
+import { bootstrapMedia } from '../../src/bootstrap';
+
+const redisUrl = process.env['TEST_REDIS_URL'] as string;
+const logger = silentLogger();
+
+async function openUdpPorts(): Promise<Set<number>> {
+  const rows = (await readFile('/proc/self/net/udp', 'utf8')).split('\n').slice(1);
+  return new Set(rows.map((r) => parseInt(r.trim().split(/\s+/)[1]?.split(':')[1] ?? '', 16)).filter((p) => !Number.isNaN(p)));
+}
+
+describe('media app shutdown', () => {
+  it('closes every WhatsApp leg (sockets released, closed event published) before it stops', async () => {
+    const config = loadConfig({ env: { REDIS_URL: redisUrl, MEDIA_HTTP_PORT: String(await freeTcpPort()), MEDIA_ICE_INTERFACE_ADDRESS: '127.0.0.1' } });
+    const media = await bootstrapMedia(config, { logger });
+    const client: ClientProxy = ClientProxyFactory.create({ transport: Transport.REDIS, options: redisOptionsFromUrl(redisUrl) });
+    const subscriber = new Redis(redisUrl);
+    const peer = new SimulatedWhatsAppPeer({ iceAddress: '127.0.0.1', logger });
+    try {
+      const events: WaLegStateChangedEvent[] = [];
+      await subscriber.subscribe(MEDIA_EVENTS.waLegStateChanged);
+      subscriber.on('message', (_c: string, m: string) => events.push((JSON.parse(m) as { data: WaLegStateChangedEvent }).data));
+      const created = await firstValueFrom(
+        client.send<CreateWaLegReply>(MEDIA_PATTERNS.createWaLeg, { v: CONTRACT_VERSION, deadline: Date.now() + 5000, callId: 'call-shutdown', remoteOffer: await peer.createOffer() }),
+      );
+      await peer.applyAnswer(created.sdp);
+      await peer.connected(5000);
+      const legPorts = sdpCandidates(created.sdp).map((c) => c.port);
+      expect(legPorts.every((p) => p > 0)).toBe(true);
+
+      await media.close();
+
+      expect([...(await openUdpPorts())].filter((p) => legPorts.includes(p))).toEqual([]);
+      const deadline = Date.now() + 5000;
+      while (!events.some((e) => e.legId === created.legId && e.state === 'closed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      expect(events.filter((e) => e.legId === created.legId).map((e) => e.state)).toContain('closed');
+      await expect(fetch(`${media.httpUrl}/health`)).rejects.toThrow();
+    } finally {
+      await peer.close();
+      await client.close();
+      await subscriber.quit();
+    }
+  });
+});
