@@ -57,3 +57,19 @@ export function useHostCandidatesOnly(pc: RTCPeerConnection): void {
     t.dtlsTransport.iceTransport.connection.stunServer = undefined;
   }
 }
+
+/** Beyond any DTLS 1.2 flight number (RFC 6347 §4.2.4 has six). */
+const HANDSHAKE_OVER = Number.MAX_SAFE_INTEGER;
+
+/**
+ * werift's DTLS handshake retransmission loop (`Flight.transmit`) is not cancelled by
+ * `RTCPeerConnection.close()`: a flight still waiting for its answer keeps its timer (and retransmits into
+ * the closed socket) for up to ~27 s. The loop ends at its next timer once the context's flight number
+ * has passed the one it waits for, so mark the handshake over when closing mid-handshake.
+ */
+export function endDtlsRetransmissions(pc: RTCPeerConnection): void {
+  for (const t of pc.getTransceivers()) {
+    const context = t.dtlsTransport.dtls?.dtls;
+    if (context) context.flight = HANDSHAKE_OVER;
+  }
+}

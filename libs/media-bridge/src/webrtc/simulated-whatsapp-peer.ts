@@ -6,7 +6,7 @@ import type { RtpPacketIn } from '../bridge/media-port.types';
 import { OutboundAudioStream } from '../audio/outbound-audio-stream';
 import { parseWav, resampleLinear } from '../audio/wav';
 import { InboundMedia } from './inbound-media';
-import { META_OPUS_FMTP, peerConfig, useHostCandidatesOnly } from './peer-config';
+import { endDtlsRetransmissions, META_OPUS_FMTP, peerConfig, useHostCandidatesOnly } from './peer-config';
 import { RtpStreamWriter } from './rtp-stream-writer';
 import { filterCandidates, sessionLevelIceLite, singleSsrcLine, withDtlsSetup } from './sdp-rewrite';
 import { SdpRejectedError, WaLegFailedError, WaLegStateError } from './webrtc.errors';
@@ -158,6 +158,7 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
       this.#stream?.close();
       this.#writer?.close();
       try {
+        endDtlsRetransmissions(this.#pc);
         await this.#pc.close();
       } catch (err) {
         this.#logger.debug({ err }, 'simulated peer close failed');

@@ -5,7 +5,7 @@ import { SafeEmitter } from '../bridge/safe-emitter';
 import { OutboundAudioStream } from '../audio/outbound-audio-stream';
 import type { ToneReport } from '../audio/tone';
 import { InboundMedia } from './inbound-media';
-import { GATEWAY_OPUS_FMTP, peerConfig, useHostCandidatesOnly } from './peer-config';
+import { endDtlsRetransmissions, GATEWAY_OPUS_FMTP, peerConfig, useHostCandidatesOnly } from './peer-config';
 import { RtpStreamWriter } from './rtp-stream-writer';
 import { advertiseAddress, dtlsSetup, filterCandidates, hasFingerprint, whatsappSdpProblems } from './sdp-rewrite';
 import { SdpRejectedError, WaLegFailedError, WaLegStateError } from './webrtc.errors';
@@ -291,6 +291,7 @@ export class WaLeg implements MediaPort {
     this.#writer?.close();
     this.#setState(final, reason);
     try {
+      endDtlsRetransmissions(this.#pc);
       await this.#pc.close();
     } catch (err) {
       this.#logger.debug({ err }, 'peer connection close failed');
