@@ -9,6 +9,7 @@ const ICE = '127.0.0.1';
 const logger = silentLogger();
 const STUN_BINDING_REQUEST = 0x0001;
 const CLIENT_HELLO = 1;
+const RTCP_SR = 200;
 
 const open: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
@@ -55,7 +56,7 @@ describe('WaLeg on the wire', () => {
     expect(firstClientHelloFrom(tap.packets)).toBe('left');
   });
 
-  it('sends no RTP before startMedia(), then Opus and PT 126 events on one SSRC with one sequence space', async () => {
+  it('sends no RTP or sender report before startMedia(), then Opus and PT 126 on one SSRC and sequence space, and RTCP SRs', async () => {
     const peer = new SimulatedWhatsAppPeer({ iceAddress: ICE, logger });
     open.push(peer);
     const { tap, sdp: offer } = await tapRelayCandidate(await peer.createOffer());
@@ -69,6 +70,8 @@ describe('WaLeg on the wire', () => {
     const legRtp = (): Array<NonNullable<ReturnType<typeof parseRtpHeader>>> =>
       tap.packets.filter((p) => p.from === 'left').flatMap((p) => parseRtpHeader(p.data) ?? []);
     expect(legRtp()).toEqual([]);
+    const senderReports = (): number => tap.packets.filter((p) => p.from === 'left' && p.data[1] === RTCP_SR).length;
+    expect(senderReports()).toBe(0);
 
     leg.startMedia();
     await waitFor('tone packets at the relay', () => peer.stats().packetsReceived >= 5);
@@ -80,6 +83,7 @@ describe('WaLeg on the wire', () => {
     expect(new Set(rtp.map((r) => r.ssrc))).toEqual(new Set([leg.stats().ssrc]));
     const gaps = rtp.slice(1).map((r, i) => (r.sequenceNumber - (rtp[i]?.sequenceNumber ?? 0) + 0x10000) % 0x10000);
     expect(new Set(gaps)).toEqual(new Set([1]));
+    await waitFor('an RTCP sender report from the leg', () => senderReports() > 0, 3000);
   });
 
   it('offering: with the relay answering setup:active, the relay sends the ClientHello and the leg still controls ICE', async () => {

@@ -45,6 +45,11 @@ async function packetsAtLeg(leg: WaLeg, count: number): Promise<void> {
 describe('WaLeg answering a WhatsApp (simulated relay) offer', () => {
   it('answers as a full ICE agent and DTLS client and connects', async () => {
     const { peer, leg, offer, answer } = await userInitiatedCall();
+    const seen: string[] = [];
+    leg.on('stateChanged', () => {
+      throw new Error('a buggy listener');
+    });
+    leg.on('stateChanged', ({ state }) => seen.push(state));
 
     expect(isIceLite(offer)).toBe(true);
     expect(ssrcs(offer)).toHaveLength(1);
@@ -58,6 +63,7 @@ describe('WaLeg answering a WhatsApp (simulated relay) offer', () => {
     expect(stats.dtlsRole).toBe('client');
     expect(stats.iceControlling).toBe(true);
     expect(peer.dtlsRole).toBe('server');
+    expect(seen).toEqual(['connected']); // the throwing listener did not stop the other or the leg
   });
 
   it('hears a 1 kHz tone from the user at 1 kHz and not at 400 Hz', async () => {
