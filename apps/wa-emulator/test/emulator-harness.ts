@@ -28,15 +28,18 @@ export interface EmulatorHarness {
   close(): Promise<void>;
 }
 
-/** Boots the emulator in-process (fake user media) with a signature-checking webhook receiver. */
-export async function startEmulatorHarness(emulator: Partial<AppConfig['emulator']> = {}): Promise<EmulatorHarness> {
+/**
+ * Boots the emulator in-process with a signature-checking webhook receiver. Users get the fake media
+ * (`media`), or with `realUserMedia` the app's default factory (werift SimulatedUserMediaFactory).
+ */
+export async function startEmulatorHarness(emulator: Partial<AppConfig['emulator']> = {}, options: { realUserMedia?: boolean } = {}): Promise<EmulatorHarness> {
   const base = testConfig();
   const receiver = await WebhookReceiver.start(base.whatsapp.appSecret);
   const config = testConfig({ ...FAST_TIMING, ...emulator, webhookUrl: receiver.url });
   const media = new FakeUserMediaFactory();
   let handle: EmulatorHandle;
   try {
-    handle = await bootstrapEmulator(config, { userMediaFactory: media, logger: silentLogger(), port: 0 });
+    handle = await bootstrapEmulator(config, { ...(options.realUserMedia ? {} : { userMediaFactory: media }), logger: silentLogger(), port: 0 });
   } catch (err) {
     await receiver.close();
     throw err;
