@@ -48,13 +48,15 @@ describe('SDP rewriting for the WhatsApp leg', () => {
     expect(out).not.toContain('\n\n');
   });
 
-  it('drops IPv6 and TCP candidates even without an address filter', () => {
-    expect(candidates(filterCandidates(werift)).map((c) => c.address)).toEqual(['127.0.0.1', '192.0.2.2', '203.0.113.9']);
+  it('without an address filter keeps every UDP candidate, IPv6 included, and drops TCP', () => {
+    expect(candidates(filterCandidates(werift)).map((c) => c.address)).toEqual(['127.0.0.1', '192.0.2.2', '2001:db8::1', '203.0.113.9']);
   });
 
   it('advertises the public address on host candidates, keeping ports', () => {
     const out = advertiseAddress(filterCandidates(werift, '127.0.0.1'), '198.51.100.7');
     expect(candidates(out).map((c) => `${c.address}:${c.port}`)).toEqual(['198.51.100.7:40001', '203.0.113.9:50000']);
+    const all = candidates(advertiseAddress(filterCandidates(werift), '198.51.100.7')).map((c) => `${c.address}:${c.port}`);
+    expect(all).toEqual(['198.51.100.7:40001', '198.51.100.7:40002', '2001:db8::1:40003', '203.0.113.9:50000']);
   });
 
   it('reads setup, ice-lite and SSRCs', () => {

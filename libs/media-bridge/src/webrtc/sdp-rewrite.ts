@@ -37,27 +37,29 @@ export function candidates(sdp: string): ParsedCandidate[] {
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /**
- * Keeps only UDP IPv4 candidates, and with `onlyAddress` only host candidates of that address (server-
- * reflexive candidates, whose related address is the bound one, are kept too).
+ * Keeps only UDP candidates (Meta's relay is UDP-only). With `onlyAddress` (an IPv4 address) only host
+ * candidates of that address stay, plus server-reflexive ones whose related address it is; without it,
+ * every interface's IPv4 and IPv6 host candidates stay (Meta itself offers one of each, reference §6.1).
  */
 export function filterCandidates(sdp: string, onlyAddress?: string): string {
   const lines = sdpLines(sdp).filter((line) => {
     const c = parseCandidateLine(line);
     if (!c) return true;
-    if (c.transport !== 'udp' || !IPV4.test(c.address)) return false;
+    if (c.transport !== 'udp') return false;
     if (!onlyAddress) return true;
+    if (!IPV4.test(c.address)) return false;
     return c.type === 'host' ? c.address === onlyAddress : line.includes(` raddr ${onlyAddress} `);
   });
   return joinSdp(lines);
 }
 
-/** Advertises `publicAddress` instead of the local host address (1:1 NAT); duplicates are dropped. */
+/** Advertises the IPv4 `publicAddress` instead of local IPv4 host addresses (1:1 NAT); duplicates are dropped. */
 export function advertiseAddress(sdp: string, publicAddress: string): string {
   const seen = new Set<string>();
   const lines: string[] = [];
   for (const line of sdpLines(sdp)) {
     const c = parseCandidateLine(line);
-    if (!c || c.type !== 'host') {
+    if (!c || c.type !== 'host' || !IPV4.test(c.address)) {
       lines.push(line);
       continue;
     }

@@ -132,6 +132,18 @@ describe('WaLeg answering a WhatsApp (simulated relay) offer', () => {
     expect(states).toEqual(['failed', 'closed']);
   });
 
+  it('advertises the public address (1:1 NAT) and still connects, since its own checks open the path', async () => {
+    const peer = new SimulatedWhatsAppPeer({ iceAddress: ICE, logger });
+    open.push(peer);
+    const { leg, sdp } = await WaLeg.answerOffer(await peer.createOffer(), { ...legOptions(), publicAddress: '198.51.100.7' });
+    open.push(leg);
+
+    expect(candidates(sdp).map((c) => c.address)).toEqual(['198.51.100.7']);
+    await peer.applyAnswer(sdp);
+    await leg.whenConnected();
+    await peer.connected(2000);
+  });
+
   it('refuses an offer without a DTLS fingerprint', async () => {
     const peer = new SimulatedWhatsAppPeer({ iceAddress: ICE, logger });
     open.push(peer);
