@@ -17,15 +17,28 @@ export interface MediaHandle {
   close(): Promise<void>;
 }
 
+export interface BootstrapMediaOptions {
+  config?: Readonly<AppConfig>;
+  logger?: Logger;
+}
+
+function isAppConfig(arg: Readonly<AppConfig> | BootstrapMediaOptions): arg is Readonly<AppConfig> {
+  return 'media' in arg && 'redis' in arg;
+}
+
 /**
  * Boots the media app: the health HTTP server (media.httpHost/httpPort) and a Redis-transport listener for
- * the signalling app's requests (libs/contracts MEDIA_PATTERNS). Without `config`, it is loaded from
- * config/default.yaml and the environment.
+ * the signalling app's requests (libs/contracts MEDIA_PATTERNS). Takes the config itself or
+ * `{ config?, logger? }`; without a config it is loaded from config/default.yaml and the environment.
  */
-export async function bootstrapMedia(config?: Readonly<AppConfig>, options: { logger?: Logger } = {}): Promise<MediaHandle> {
+export async function bootstrapMedia(
+  configOrOptions: Readonly<AppConfig> | BootstrapMediaOptions = {},
+  options: { logger?: Logger } = {},
+): Promise<MediaHandle> {
+  const opts: BootstrapMediaOptions = isAppConfig(configOrOptions) ? { config: configOrOptions, ...options } : { ...configOrOptions, ...options };
   // eslint-disable-next-line no-process-env -- the app edge hands the environment to libs/config
-  const cfg = config ?? loadConfig({ env: process.env });
-  const logger = options.logger ?? createLogger({ name: 'media', level: cfg.log.level, pretty: cfg.log.pretty });
+  const cfg = opts.config ?? loadConfig({ env: process.env });
+  const logger = opts.logger ?? createLogger({ name: 'media', level: cfg.log.level, pretty: cfg.log.pretty });
   const app = await NestFactory.create(MediaModule.forRoot(cfg, logger), { logger: new PinoNestLogger(logger) });
   app.connectMicroservice<MicroserviceOptions>({ transport: Transport.REDIS, options: { ...redisOptionsFromUrl(cfg.redis.url) } });
   app.enableShutdownHooks();

@@ -20,7 +20,7 @@ async function openUdpPorts(): Promise<Set<number>> {
 describe('media app shutdown', () => {
   it('closes every WhatsApp leg (sockets released, closed event published) before it stops', async () => {
     const config = loadConfig({ env: { REDIS_URL: redisUrl, MEDIA_HTTP_PORT: String(await freeTcpPort()), MEDIA_ICE_INTERFACE_ADDRESS: '127.0.0.1' } });
-    const media = await bootstrapMedia(config, { logger });
+    const media = await bootstrapMedia({ config, logger });
     const client: ClientProxy = ClientProxyFactory.create({ transport: Transport.REDIS, options: redisOptionsFromUrl(redisUrl) });
     const subscriber = new Redis(redisUrl);
     const peer = new SimulatedWhatsAppPeer({ iceAddress: '127.0.0.1', logger });
