@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CallRecord } from '@wagw/call-state';
+import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
+import { eventually, startStack, type Stack } from '../support/stack';
+import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
+
+/**
+ * Inbound bridge (issue 3): a WhatsApp user calls, the gateway INVITEs Kamailio (digest-authenticated
+ * trunk), the baresip desk phone 1001 rings and auto-answers, audio flows both ways (Opus <-> G.711), and
+ * a hang-up on either side ends both legs. Run over UDP and over TCP.
+ */
+describe.each(['udp', 'tcp'] as const)('inbound over %s: a WhatsApp user rings a desk phone behind Kamailio', (transport) => {
+  const user = '15552223333';
+  let dir: string;
+  let pbx: DemoPbx;
+  let stack: Stack;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wagw-inbound-'));
+    pbx = await startDemoPbx({ transport, phoneToneHz: 400, dir });
+    stack = await startStack({ name: `inbound-${transport}`, env: pbx.gatewayEnv('15550001111') });
+    await stack.emu('POST', '/emulator/users', { waId: user, name: 'Jane' });
+  });
+
+  afterEach(async () => {
+    await stack?.close();
+    await pbx?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function placeCall(): Promise<{ waCallId: string; call: CallRecord }> {
+    const { waCallId } = await stack.emu<{ waCallId: string }>('POST', `/emulator/users/${user}/call`, {});
+    await stack.emu('POST', `/emulator/users/${user}/media/tone`, { frequencyHz: 1000 });
+    const call = await eventually(`call ${waCallId} active`, async () => {
+      const res = await stack.api('GET', `/v1/calls/${waCallId}`);
+      const rec = res.body as CallRecord;
+      return res.status === 200 && rec.state === 'active' ? rec : undefined;
+    }, 20_000);
+    return { waCallId, call };
+  }
+
+  async function userHears(frequencyHz: number): Promise<number> {
+    return eventually(`${frequencyHz} Hz at the WhatsApp user`, async () => {
+      const a = await stack.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${user}/media/analysis?frequencyHz=${frequencyHz}`);
+      return a.tone && a.tone.framesWithTone >= 25 ? a.tone.framesWithTone : undefined;
+    }, 15_000, 250);
+  }
+
+  async function ended(callId: string): Promise<CallRecord> {
+    return eventually('call ended', async () => {
+      const rec = (await stack.api('GET', `/v1/calls/${callId}`)).body as CallRecord;
+      return rec.state === 'ended' ? rec : undefined;
+    }, 15_000);
+  }
+
+  async function nothingLeaks(callId: string): Promise<void> {
+    const prefix = stack.config.redis.keyPrefix;
+    const keys = await eventually('only the CDR left', async () => {
+      const k = (await stack.keys()).filter((key) => !key.includes(':webhooks:seen:'));
+      return k.length === 2 ? k : undefined;
+    });
+    expect(keys).toEqual([`${prefix}:call:${callId}`, `${prefix}:calls:ended`].sort());
+    const stats = await stack.signalling.app.get(MediaBusClient).mediaStats();
+    expect(stats).toMatchObject({ waLegs: 0, pbxLegs: 0, bridges: 0, rtpPortsInUse: 0 });
+    expect((await stack.api('GET', '/v1/calls')).body).toMatchObject({ active: [] });
+  }
+
+  it('bridges audio both ways and ends both legs when the user hangs up', async () => {
+    const { call } = await placeCall();
+    expect(call.codec).toMatch(/PCMU|PCMA/);
+    expect(call.destination).toBe(`sip:1001@${pbx.kamailio.host}`);
+    await userHears(400);
+    const heard = await phoneHeard(pbx.phone, 1000);
+    expect(heard.framesWithTone).toBeGreaterThanOrEqual(25);
+
+    await stack.emu('POST', `/emulator/users/${user}/hangup`);
+    const cdr = await ended(call.callId);
+    expect(cdr).toMatchObject({ endedBy: 'wa' });
+    await pbx.phone.waitEvent('CALL_CLOSED', 10_000);
+    await nothingLeaks(call.callId);
+  });
+
+  it('ends the WhatsApp call with terminate when the desk phone hangs up', async () => {
+    const { waCallId, call } = await placeCall();
+    await userHears(400);
+    await pbx.phone.hangup();
+    const cdr = await ended(call.callId);
+    expect(cdr).toMatchObject({ endedBy: 'pbx' });
+    const emuCall = await eventually('WhatsApp call ended', async () => {
+      const c = await stack.emu<{ state: string; timeline: { event: string }[] }>('GET', `/emulator/calls/${waCallId}`);
+      return c.state === 'ended' ? c : undefined;
+    });
+    expect(JSON.stringify(emuCall.timeline)).toMatch(/terminate/);
+    await nothingLeaks(call.callId);
+  });
+});

@@ -1,0 +1,83 @@
+import { join } from 'node:path';
+import { analyseTone, type ToneReport } from '@wagw/media-bridge';
+import { readWav, startBaresip, startKamailio, writeSineWav, type BaresipHandle, type KamailioHandle } from '@wagw/testing';
+import type { Env } from '@wagw/config';
+import { eventually } from './stack';
+
+export interface DemoPbx {
+  kamailio: KamailioHandle;
+  phone: BaresipHandle;
+  /** Environment overrides that point the gateway's trunk and route at this PBX. */
+  gatewayEnv(businessNumber: string, opts?: { ringTimeoutMs?: number; codecs?: string[] }): Env;
+  stop(): Promise<void>;
+}
+
+export const GW_USER = 'gw';
+export const GW_PASSWORD = 'gw-secret';
+
+/**
+ * A PBX the way a contact center has one: Kamailio as registrar/proxy (digest auth for the gateway's
+ * trunk user) and a baresip desk phone registered as extension 1001, auto-answering and playing a tone.
+ */
+export async function startDemoPbx(options: { transport: 'udp' | 'tcp'; phoneToneHz?: number; extension?: string; answerMode?: 'auto' | 'manual'; dir: string }): Promise<DemoPbx> {
+  const kamailio = await startKamailio({ authUsers: [{ user: GW_USER, password: GW_PASSWORD }] });
+  const wavPath = join(options.dir, `phone-${options.phoneToneHz ?? 400}.wav`);
+  writeSineWav({ path: wavPath, frequencyHz: options.phoneToneHz ?? 400, sampleRate: 8000, seconds: 30 });
+  let phone: BaresipHandle;
+  try {
+    phone = await startBaresip({
+      user: options.extension ?? '1001',
+      registrar: { host: kamailio.host, port: kamailio.port },
+      transport: options.transport,
+      wavPath,
+      answerMode: options.answerMode ?? 'auto',
+    });
+  } catch (err) {
+    await kamailio.stop();
+    throw err;
+  }
+  const extension = options.extension ?? '1001';
+  return {
+    kamailio,
+    phone,
+    gatewayEnv: (businessNumber, opts = {}) => ({
+      PBX_TRUNKS: JSON.stringify([
+        {
+          name: 'pbx',
+          hosts: [`${kamailio.host}:${kamailio.port}`],
+          transport: options.transport,
+          username: GW_USER,
+          password: GW_PASSWORD,
+          fromUser: GW_USER,
+          fromDomain: kamailio.host,
+          codecs: opts.codecs ?? ['PCMU', 'PCMA'],
+          allowFrom: [],
+        },
+      ]),
+      PBX_ROUTES: JSON.stringify([
+        { businessNumber, destinations: [{ uri: `sip:${extension}@${kamailio.host}`, trunk: 'pbx', ringTimeoutMs: opts.ringTimeoutMs ?? 20000 }], onFailure: 'reject' },
+      ]),
+    }),
+    stop: async () => {
+      await phone.stop();
+      await kamailio.stop();
+    },
+  };
+}
+
+/** Tone analysis of the newest recording of what the phone heard (8 kHz). */
+export async function phoneHeard(phone: BaresipHandle, frequencyHz: number, minFrames = 25): Promise<ToneReport> {
+  return eventually(
+    `${frequencyHz} Hz in the phone's recording`,
+    async () => {
+      const dec = phone.recordings().dec;
+      const last = dec[dec.length - 1];
+      if (!last) return undefined;
+      const wav = readWav(last);
+      const rep = analyseTone(wav.samples, frequencyHz, wav.sampleRate);
+      return rep.framesWithTone >= minFrames ? rep : undefined;
+    },
+    15_000,
+    250,
+  );
+}
