@@ -1,0 +1,35 @@
+/**
+ * Events for the CRM (Server-Sent Events on GET /v1/events and signed webhooks to the CRM URL). The
+ * envelope is stable: `{ id, type, at, data }`; `id` increases per gateway process start and is unique.
+ */
+export type PermissionKind = 'once' | 'always';
+
+export interface CrmEventData {
+  'permission.requested': { waId: string; businessNumber: string; messageId: string; callId?: string };
+  'permission.granted': { waId: string; businessNumber: string; kind: PermissionKind; expiresAt?: number; source: 'user_action' | 'automatic' };
+  'permission.declined': { waId: string; businessNumber: string };
+  'permission.revoked': { waId: string; businessNumber: string; reason: string };
+  'permission.expired': { waId: string; businessNumber: string; expiredAt: number };
+  'call.incoming': { callId: string; waId?: string; userName?: string; businessNumber: string; destination?: string };
+  'call.ringing': { callId: string; waId?: string; side: 'agent' | 'user' | 'desk-phone' };
+  'call.connected': { callId: string; waId?: string; direction: 'inbound' | 'outbound'; codec?: string };
+  'call.ended': { callId: string; waId?: string; direction: 'inbound' | 'outbound'; cause: string; endedBy?: string; durationMs: number };
+  'call.dtmf': { callId: string; digit: string; direction: 'wa-to-pbx' | 'pbx-to-wa'; durationMs: number };
+}
+
+export type CrmEventType = keyof CrmEventData;
+
+export const CRM_EVENT_TYPES = [
+  'permission.requested',
+  'permission.granted',
+  'permission.declined',
+  'permission.revoked',
+  'permission.expired',
+  'call.incoming',
+  'call.ringing',
+  'call.connected',
+  'call.ended',
+  'call.dtmf',
+] as const satisfies readonly CrmEventType[];
+
+export type CrmEvent = { [K in CrmEventType]: { id: string; type: K; at: number; data: CrmEventData[K] } }[CrmEventType];
