@@ -57,12 +57,12 @@ describe('call flows', () => {
       'ringing-pbx',
       'dialing-wa',
       'ringing-wa',
-      'active',
+      'ringing-wa',
       'active',
       'ending',
       'ended',
     ]);
-    expect(ignored).toEqual(['wa.accepted']);
+    expect(ignored).toEqual(['wa.answer']);
   });
 
   it('an outbound call ignores pbx.answered (wa.dialing carries the agent answer)', () => {
@@ -72,8 +72,8 @@ describe('call flows', () => {
   });
 
   it('a PBX-originated call goes dialing-wa -> ringing-wa -> active', () => {
-    const { path } = run('outbound', 'dialing-wa', [{ type: 'wa.ringing' }, { type: 'wa.answer' }]);
-    expect(path).toEqual(['dialing-wa', 'ringing-wa', 'active']);
+    const { path } = run('outbound', 'dialing-wa', [{ type: 'wa.answer' }, { type: 'wa.ringing' }, { type: 'wa.accepted' }]);
+    expect(path).toEqual(['dialing-wa', 'dialing-wa', 'ringing-wa', 'active']);
   });
 
   it('the user declining permission ends the call', () => {

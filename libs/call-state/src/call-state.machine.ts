@@ -24,7 +24,8 @@ import { InvalidStateError, InvalidTransitionError } from './call-state.errors';
  *    accepting <---------------------+    dialing-wa <------------------------- (created here)
  *        | wa.accept-sent                     | wa.ringing
  *        v                                    v
- *     active                              ringing-wa --wa.answer--> active
+ *     active                              ringing-wa --wa.accepted--> active   (wa.answer, the SDP, is
+ *                                                                          applied in either wa state)
  *
  *  any non-terminal state --(wa.terminate | wa.rejected | pbx.failed | pbx.hangup | permission.declined
  *                             | hangup.requested | failed)--> ending --legs.released--> ended
@@ -39,7 +40,8 @@ import { InvalidStateError, InvalidTransitionError } from './call-state.errors';
  * - `dialing-pbx`: an INVITE toward the PBX is out (inbound: the destination; outbound: the agent's phone).
  * - `ringing-pbx`: the PBX side alerts (180/183).
  * - `dialing-wa`: business-initiated; `connect` sent to WhatsApp (PBX-originated calls start here).
- * - `ringing-wa`: business-initiated; WhatsApp reported `RINGING`.
+ * - `ringing-wa`: business-initiated; WhatsApp reported `RINGING`. `ACCEPTED` (the user picked up) makes
+ *   the call `active`; the `connect` webhook's SDP answer comes earlier and changes no state.
  * - `accepting`: inbound; the call was answered (PBX 200 OK, or the gateway itself), `accept` in flight.
  * - `active`: both legs up, media bridged.
  * - `ending`: teardown in progress; every further event except `legs.released` is late and ignored.
@@ -172,8 +174,10 @@ const WA_DIALED: Row = {
   ...LATE_PBX_PROGRESS,
   ...PBX_LEG_ENDS,
   'wa.dialing': 'ignore',
-  'wa.answer': 'active',
-  'wa.accepted': 'ignore',
+  // Meta's connect webhook carries the SDP answer before the user's phone rings (BIC-2606: connect, then
+  // statuses RINGING, ACCEPTED): applying it starts ICE/DTLS, but only ACCEPTED says the user picked up.
+  'wa.answer': 'ignore',
+  'wa.accepted': 'active',
   'wa.rejected': 'ending',
   'wa.terminate': 'ending',
   ...TEARDOWN,
