@@ -6,6 +6,7 @@ import { BusinessCallFlow } from './business-call.flow';
 import { CallLifecycle } from './call-lifecycle';
 import { Clock } from './clock';
 import { ControlError, callingNotEnabled, invalidToken, sipEnabledNumber, unknownObject } from './emulator.errors';
+import { type GraphFailureRule, type GraphFaultAction, GraphFaults, callsFaultAction } from './graph-faults';
 import { parseCallsRequest } from './graph-requests';
 import { MediaControl } from './media.control';
 import { META_PERMISSION_LIMITS, type PermissionChoice } from './permission.book';
@@ -21,6 +22,11 @@ import { type WebhookFaults, WebhookSender, type WebhookTransport, httpWebhookTr
 /** A partial update without keys set to undefined (they must not erase stored values). */
 function definedOnly<T extends object>(patch: Partial<T>): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Every test switch: webhook delivery faults plus the armed Graph failures (README "Fault switches"). */
+export interface EmulatorFaults extends WebhookFaults {
+  graphFailures: GraphFailureRule[];
 }
 
 export interface EmulatorCoreOptions {
@@ -41,6 +47,7 @@ export class EmulatorCore {
   readonly timers = new TimerRegistry();
   readonly users: UserRegistry;
   readonly settings = new SettingsStore();
+  readonly graphFaults = new GraphFaults();
   readonly sender: WebhookSender;
   readonly lifecycle: CallLifecycle;
   readonly permissions: PermissionFlow;
@@ -96,8 +103,16 @@ export class EmulatorCore {
     if (phoneNumberId !== this.#config.whatsapp.phoneNumberId) throw unknownObject(phoneNumberId);
   }
 
-  /** POST /<PHONE_NUMBER_ID>/calls (reference §3.1-§3.4). */
+  /** POST /<PHONE_NUMBER_ID>/calls (reference §3.1-§3.4), with the armed Graph failures around it. */
   async callsAction(body: unknown): Promise<Record<string, unknown>> {
+    const action = callsFaultAction(body);
+    this.graphFaults.before(action);
+    const result = await this.#callsAction(body);
+    this.graphFaults.after(action);
+    return result;
+  }
+
+  async #callsAction(body: unknown): Promise<Record<string, unknown>> {
     const cmd = parseCallsRequest(body);
     if (this.settings.sipEnabled()) throw sipEnabledNumber();
     switch (cmd.action) {
@@ -127,23 +142,33 @@ export class EmulatorCore {
 
   /** POST /<PHONE_NUMBER_ID>/messages (reference §3.6). */
   sendMessage(body: unknown): Record<string, unknown> {
-    return this.permissions.sendMessage(body);
+    return this.#withFaults('messages', () => this.permissions.sendMessage(body));
   }
 
   /** GET /<PHONE_NUMBER_ID>/call_permissions (reference §3.7). */
   callPermissions(query: { user_wa_id?: unknown; recipient?: unknown }): Record<string, unknown> {
-    return this.permissions.callPermissions(query);
+    return this.#withFaults('call_permissions', () => this.permissions.callPermissions(query));
   }
 
   getSettings(): Record<string, unknown> {
-    return { calling: this.settings.calling() };
+    return this.#withFaults('settings', () => ({ calling: this.settings.calling() }));
   }
 
   /** POST /<PHONE_NUMBER_ID>/settings, then the account_settings_update webhook (reference §2.9, §5.1). */
   updateSettings(body: unknown): Record<string, unknown> {
-    const calling = this.settings.update(body);
-    this.#emitter.settingsUpdate(calling);
-    return { success: true };
+    return this.#withFaults('settings', () => {
+      const calling = this.settings.update(body);
+      this.#emitter.settingsUpdate(calling);
+      return { success: true };
+    });
+  }
+
+  /** A synchronous Graph operation between the `before` and `after` Graph failure checks. */
+  #withFaults<T>(action: GraphFaultAction, run: () => T): T {
+    this.graphFaults.before(action);
+    const result = run();
+    this.graphFaults.after(action);
+    return result;
   }
 
   // ---- simulated users (control API) -----------------------------------------------------------------
@@ -229,9 +254,17 @@ export class EmulatorCore {
     return this.clockView();
   }
 
-  setFaults(patch: Partial<WebhookFaults>): Readonly<WebhookFaults> {
-    const faults = this.sender.setFaults(definedOnly(patch));
-    this.#logger.info({ faults }, 'webhook faults set');
+  faults(): EmulatorFaults {
+    return { ...this.sender.faults, graphFailures: this.graphFaults.rules };
+  }
+
+  /** Webhook faults are merged into the current ones; `graphFailures`, when sent, replaces the armed list. */
+  setFaults(patch: Partial<EmulatorFaults>): EmulatorFaults {
+    const { graphFailures, ...webhook } = patch;
+    this.sender.setFaults(definedOnly(webhook));
+    if (graphFailures !== undefined) this.graphFaults.arm(graphFailures.map((r) => definedOnly(r) as GraphFailureRule));
+    const faults = this.faults();
+    this.#logger.info({ faults }, 'faults set');
     return faults;
   }
 
@@ -250,6 +283,7 @@ export class EmulatorCore {
   /** Back to a fresh emulator (tests): calls dropped without webhooks, users, settings, faults, log, clock. */
   async reset(): Promise<void> {
     this.sender.reset();
+    this.graphFaults.clear();
     this.timers.cancelAll();
     await this.lifecycle.clear();
     this.users.clear();

@@ -1,6 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, UseFilters } from '@nestjs/common';
-import type { EmulatorCore } from '../domain/emulator.core';
-import type { WebhookFaults } from '../domain/webhook.sender';
+import type { EmulatorCore, EmulatorFaults } from '../domain/emulator.core';
 import { EMULATOR_CORE } from '../emulator.tokens';
 import { ControlExceptionFilter } from './control-exception.filter';
 import { ClockAdvanceDto, FaultsDto, TemplateDto, WebhookLogQueryDto, sentFields } from './control.dto';
@@ -33,12 +32,12 @@ export class ControlEmulatorController {
   }
 
   @Get('faults')
-  faults(): Readonly<WebhookFaults> {
-    return this.core.sender.faults;
+  faults(): EmulatorFaults {
+    return this.core.faults();
   }
 
   @Put('faults')
-  setFaults(@Body() body: FaultsDto): Readonly<WebhookFaults> {
+  setFaults(@Body() body: FaultsDto): EmulatorFaults {
     return this.core.setFaults(sentFields(body));
   }
 

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { GRAPH_FAULT_ACTIONS, GRAPH_FAULT_STATUSES, type GraphFailureRule, type GraphFaultAction, type GraphFaultStatus, type GraphFaultWhen } from '../domain/graph-faults';
 import type { PermissionChoice } from '../domain/permission.book';
 import type { UserBehaviour } from '../domain/users.registry';
 
@@ -114,6 +115,30 @@ export class ClockAdvanceDto {
   ms!: number;
 }
 
+/** One transient Graph failure rule (README "Fault switches"). */
+export class GraphFailureDto implements GraphFailureRule {
+  @IsOptional()
+  @IsIn(GRAPH_FAULT_ACTIONS)
+  action?: GraphFaultAction;
+
+  @IsIn(GRAPH_FAULT_STATUSES)
+  status!: GraphFaultStatus;
+
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  count!: number;
+
+  @IsIn(['before', 'after'])
+  when!: GraphFaultWhen;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  retryAfterS?: number;
+}
+
 export class FaultsDto {
   @IsOptional()
   @IsInt()
@@ -130,6 +155,14 @@ export class FaultsDto {
   @IsOptional()
   @IsBoolean()
   reorderNextCall?: boolean;
+
+  /** Replaces the armed Graph failures; [] disarms them. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @Type(() => GraphFailureDto)
+  graphFailures?: GraphFailureDto[];
 }
 
 export class TemplateDto {

@@ -2,12 +2,14 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject 
 import type { Response } from 'express';
 import type { Logger } from '@wagw/logging';
 import { ControlError, GraphError } from '../domain/emulator.errors';
+import { TransientGraphError } from '../domain/graph-faults';
 import { newTraceId } from '../domain/ids';
 import { EMULATOR_LOGGER } from '../emulator.tokens';
 
 /**
  * Graph routes answer errors in Meta's shape (reference §3.5):
- * `{ error: { message, type, code, error_subcode?, error_data?, fbtrace_id } }`.
+ * `{ error: { message, type, code, is_transient?, error_subcode?, error_data?, fbtrace_id } }`; injected transient
+ * failures (graphFailures fault) add `is_transient: true` and, when asked, a `Retry-After` header.
  */
 @Catch()
 export class GraphExceptionFilter implements ExceptionFilter {
@@ -18,6 +20,10 @@ export class GraphExceptionFilter implements ExceptionFilter {
     const fbtrace_id = newTraceId();
     if (exception instanceof GraphError) {
       const error: Record<string, unknown> = { message: exception.message, type: exception.type, code: exception.metaCode };
+      if (exception instanceof TransientGraphError) {
+        error['is_transient'] = true;
+        if (exception.retryAfterS !== undefined) res.setHeader('Retry-After', String(exception.retryAfterS));
+      }
       if (exception.subcode !== undefined) error['error_subcode'] = exception.subcode;
       if (exception.errorData !== undefined) error['error_data'] = exception.errorData;
       error['fbtrace_id'] = fbtrace_id;
