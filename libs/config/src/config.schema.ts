@@ -135,6 +135,26 @@ export const emulatorSchema = z
   })
   .strict();
 
+export const crmSchema = z
+  .object({
+    webhookUrl: z
+      .string()
+      .regex(/^(https?:\/\/\S+)?$/, 'empty, or an http:// or https:// URL')
+      .describe('Where every CRM event (call.*, permission.*) is POSTed as JSON, signed. Empty: CRM webhooks off.'),
+    webhookSecret: z
+      .string()
+      .describe('HMAC-SHA256 key signing CRM webhooks (header X-Wagw-Signature-256: sha256= and the hex HMAC of the raw body). Needed when crm.webhookUrl is set. Never logged.'),
+    webhookMaxAttempts: z.number().int().min(1).max(20).describe('Delivery attempts per CRM webhook (at-least-once; retried on non-2xx and network errors).'),
+    webhookRetryBaseDelayMs: z.number().int().min(10).max(60000).describe('Delay before the second attempt of a CRM webhook; doubles on each further attempt (capped at 60 s).'),
+    eventBufferSize: z.number().int().min(0).max(100000).describe('Recent CRM events kept in memory so an SSE client reconnecting with Last-Event-ID gets what it missed.'),
+  })
+  .strict()
+  .superRefine((crm, ctx) => {
+    if (crm.webhookUrl && crm.webhookSecret.length < 16) {
+      ctx.addIssue({ code: 'custom', path: ['webhookSecret'], message: 'at least 16 characters when crm.webhookUrl is set' });
+    }
+  });
+
 export const appConfigSchema = z
   .object({
     log: logSchema,
@@ -144,6 +164,7 @@ export const appConfigSchema = z
     media: mediaSchema,
     pbx: pbxSchema,
     emulator: emulatorSchema,
+    crm: crmSchema,
   })
   .strict()
   .superRefine((cfg, ctx) => {
