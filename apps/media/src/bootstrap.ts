@@ -13,7 +13,7 @@ export interface MediaHandle {
   logger: Logger;
   /** http://host:port of the health server. */
   httpUrl: string;
-  /** Drains (closes every WhatsApp leg), then stops the bus listener and the HTTP server. */
+  /** Drains (stops every bridge, closes every WhatsApp and PBX leg), then stops the bus listener and the HTTP server. */
   close(): Promise<void>;
 }
 

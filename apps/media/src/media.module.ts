@@ -2,13 +2,18 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { ConfigModule, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
-import { FrameClock } from '@wagw/media-bridge';
-import { MEDIA_EVENTS_CLIENT, MEDIA_FRAME_CLOCK, MEDIA_LOGGER, WA_LEG_FACTORY } from './media.tokens';
+import { FrameClock, RtpPortAllocator } from '@wagw/media-bridge';
+import { MEDIA_EVENTS_CLIENT, MEDIA_FRAME_CLOCK, MEDIA_LOGGER, RTP_ADDRESSES, RTP_PORT_ALLOCATOR, WA_LEG_FACTORY } from './media.tokens';
 import { HealthController } from './health/health.controller';
+import { DtmfEventsPublisher } from './bus/dtmf-events.publisher';
 import { MediaBusController } from './bus/media-bus.controller';
+import { PbxMediaBusController } from './bus/pbx-media-bus.controller';
 import { WaLegEventsPublisher } from './bus/wa-leg-events.publisher';
 import { SessionRegistry } from './sessions/session-registry';
-import { ConfiguredWaLegFactory } from './sessions/wa-leg.factory';
+import { BridgeRegistry } from './sessions/bridge-registry';
+import { PbxLegRegistry } from './sessions/pbx-leg-registry';
+import { rtpAddresses, type RtpAddresses } from './sessions/rtp-address';
+import { ConfiguredWaLegFactory, recordSecondsFor } from './sessions/wa-leg.factory';
 
 /** Wires the media app (STYLE §1: Nest for DI, config, health and shutdown only; the legs are plain classes). */
 @Module({})
@@ -17,7 +22,7 @@ export class MediaModule {
     return {
       module: MediaModule,
       imports: [ConfigModule.forRoot(config)],
-      controllers: [HealthController, MediaBusController],
+      controllers: [HealthController, MediaBusController, PbxMediaBusController],
       providers: [
         { provide: MEDIA_LOGGER, useValue: logger },
         { provide: MEDIA_FRAME_CLOCK, useFactory: () => new FrameClock({ logger: logger.child({ component: 'frame-clock' }) }) },
@@ -25,9 +30,22 @@ export class MediaModule {
           provide: MEDIA_EVENTS_CLIENT,
           useFactory: () => ClientProxyFactory.create({ transport: Transport.REDIS, options: { ...redisOptionsFromUrl(config.redis.url) } }),
         },
-        { provide: WA_LEG_FACTORY, useFactory: (clock: FrameClock) => new ConfiguredWaLegFactory(config.media, clock), inject: [MEDIA_FRAME_CLOCK] },
+        {
+          provide: WA_LEG_FACTORY,
+          useFactory: (clock: FrameClock) => new ConfiguredWaLegFactory(config.media, clock, recordSecondsFor(config)),
+          inject: [MEDIA_FRAME_CLOCK],
+        },
+        { provide: RTP_ADDRESSES, useFactory: () => rtpAddresses(config.media) },
+        {
+          provide: RTP_PORT_ALLOCATOR,
+          useFactory: (addresses: RtpAddresses) => new RtpPortAllocator({ portMin: config.media.rtpPortMin, portMax: config.media.rtpPortMax, host: addresses.bindHost }),
+          inject: [RTP_ADDRESSES],
+        },
         WaLegEventsPublisher,
+        DtmfEventsPublisher,
         SessionRegistry,
+        BridgeRegistry,
+        PbxLegRegistry,
       ],
     };
   }

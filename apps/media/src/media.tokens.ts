@@ -6,3 +6,7 @@ export const MEDIA_EVENTS_CLIENT = Symbol('MEDIA_EVENTS_CLIENT');
 export const MEDIA_FRAME_CLOCK = Symbol('MEDIA_FRAME_CLOCK');
 /** Factory of WhatsApp legs (replaceable in tests). */
 export const WA_LEG_FACTORY = Symbol('WA_LEG_FACTORY');
+/** The process-wide RtpPortAllocator over media.rtpPortMin..rtpPortMax (PBX legs). */
+export const RTP_PORT_ALLOCATOR = Symbol('RTP_PORT_ALLOCATOR');
+/** RtpAddresses: where PBX legs bind and what their SDP advertises. */
+export const RTP_ADDRESSES = Symbol('RTP_ADDRESSES');

@@ -7,14 +7,12 @@ import {
   MEDIA_PATTERNS,
   analyseWaToneRequest,
   applyWaAnswerRequest,
-  assertBeforeDeadline,
   closeWaLegRequest,
   createWaLegReply,
   createWaLegRequest,
   listLegsReply,
   listLegsRequest,
   okReply,
-  parseMessage,
   startWaMediaRequest,
   toneReport,
   type CreateWaLegReply,
@@ -24,8 +22,9 @@ import {
 } from '@wagw/contracts';
 import type { Logger } from '@wagw/logging';
 import { MEDIA_LOGGER } from '../media.tokens';
+import { BridgeRegistry } from '../sessions/bridge-registry';
 import { SessionRegistry } from '../sessions/session-registry';
-import { toRpcException } from './rpc-error';
+import { serveRequest } from './serve-request';
 
 const OK: OkReply = { v: CONTRACT_VERSION, ok: true };
 
@@ -38,6 +37,7 @@ const OK: OkReply = { v: CONTRACT_VERSION, ok: true };
 export class MediaBusController {
   constructor(
     private readonly registry: SessionRegistry,
+    private readonly bridges: BridgeRegistry,
     @Inject(MEDIA_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -86,6 +86,7 @@ export class MediaBusController {
   @MessagePattern(MEDIA_PATTERNS.closeWaLeg)
   closeWaLeg(@Payload() data: unknown): Promise<OkReply> {
     return this.#serve(MEDIA_PATTERNS.closeWaLeg, closeWaLegRequest, okReply, data, async (req) => {
+      this.bridges.stopForLeg(req.callId, req.legId, req.reason);
       await this.registry.close(req.callId, req.legId, req.reason);
       return OK;
     });
@@ -96,19 +97,13 @@ export class MediaBusController {
     return this.#serve(MEDIA_PATTERNS.listLegs, listLegsRequest, listLegsReply, data, async () => ({ v: CONTRACT_VERSION, legs: this.registry.list() }));
   }
 
-  async #serve<Req extends z.ZodType<{ deadline: number }>, Rep extends z.ZodType>(
+  #serve<Req extends z.ZodType<{ deadline: number }>, Rep extends z.ZodType>(
     pattern: string,
     request: Req,
     reply: Rep,
     data: unknown,
     handle: (req: z.infer<Req>) => Promise<z.infer<Rep>>,
   ): Promise<z.infer<Rep>> {
-    try {
-      const req = parseMessage(pattern, request, data);
-      assertBeforeDeadline(pattern, req.deadline);
-      return parseMessage(pattern, reply, await handle(req));
-    } catch (err) {
-      throw toRpcException(err, this.logger, pattern);
-    }
+    return serveRequest(this.logger, pattern, request, reply, data, handle);
   }
 }

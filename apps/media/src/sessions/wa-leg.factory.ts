@@ -11,14 +11,23 @@ export interface WaLegFactory {
 /** Seconds of received audio each leg keeps decoded for analyseWaTone (the foundation demo's check). */
 export const RECORD_SECONDS = 10;
 
+/**
+ * Seconds of received audio a leg keeps decoded. Only the gateway-answered call without a PBX (the demo and
+ * foundation tests) is ever analysed; with PBX trunks configured calls are bridged and the bridge decodes what
+ * it needs, so the legs skip the extra Opus decode (a leg's recording is fixed when it is created).
+ */
+export function recordSecondsFor(config: Pick<AppConfig, 'pbx'>): number {
+  return config.pbx.trunks.length === 0 ? RECORD_SECONDS : 0;
+}
+
 /** Legs configured from `media.*`: empty strings in config mean "not set". */
 export class ConfiguredWaLegFactory implements WaLegFactory {
   readonly #base: Omit<WaLegOptions, 'logger'>;
 
-  constructor(media: Readonly<AppConfig['media']>, clock: FrameTicker) {
+  constructor(media: Readonly<AppConfig['media']>, clock: FrameTicker, recordSeconds = RECORD_SECONDS) {
     this.#base = {
       connectTimeoutMs: media.iceConnectTimeoutMs,
-      recordSeconds: RECORD_SECONDS,
+      recordSeconds,
       clock,
       ...(media.iceInterfaceAddress ? { iceAddress: media.iceInterfaceAddress } : {}),
       ...(media.publicAddress ? { publicAddress: media.publicAddress } : {}),

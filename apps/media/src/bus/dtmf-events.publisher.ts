@@ -1,0 +1,26 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ClientProxy } from '@nestjs/microservices';
+import { CONTRACT_VERSION, dtmfEvent, parseMessage, PBX_MEDIA_EVENTS } from '@wagw/contracts';
+import type { Logger } from '@wagw/logging';
+import type { DtmfDirection } from '@wagw/media-bridge';
+import { MEDIA_EVENTS_CLIENT, MEDIA_LOGGER } from '../media.tokens';
+
+/**
+ * Emits the bridges' DTMF digits to signalling (PBX_MEDIA_EVENTS.dtmf), fire-and-forget, validated first.
+ * The Redis client is shared with (and closed by) WaLegEventsPublisher.
+ */
+@Injectable()
+export class DtmfEventsPublisher {
+  constructor(
+    @Inject(MEDIA_EVENTS_CLIENT) private readonly client: ClientProxy,
+    @Inject(MEDIA_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  digit(callId: string, direction: DtmfDirection, digit: string, durationMs: number): void {
+    const pattern = PBX_MEDIA_EVENTS.dtmf;
+    const event = parseMessage(pattern, dtmfEvent, { v: CONTRACT_VERSION, callId, direction, digit, durationMs: Math.round(durationMs), at: Date.now() });
+    this.client.emit(pattern, event).subscribe({
+      error: (err: unknown) => this.logger.warn({ err, callId, direction, digit }, 'could not publish a DTMF digit'),
+    });
+  }
+}
