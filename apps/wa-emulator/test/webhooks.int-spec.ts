@@ -59,7 +59,7 @@ describe('wa-emulator over HTTP: webhook delivery', () => {
   });
 
   it('the duplicate switch sends every webhook N extra times with identical bytes', async () => {
-    expect((await h.control('PUT', 'faults', { duplicateCount: 2 })).body).toEqual({ duplicateCount: 2, delayMs: 0, reorderNextCall: false });
+    expect((await h.control('PUT', 'faults', { duplicateCount: 2 })).body).toEqual({ duplicateCount: 2, delayMs: 0, reorderNextCall: false, graphFailures: [] });
     const waCallId = await userCall();
     await h.receiver.waitFor((events) => events.filter((e) => e.id === waCallId).length === 3);
     const raws = h.receiver.received.map((r) => r.raw.toString('utf8'));
