@@ -9,10 +9,13 @@ import type { WebhookTransport } from './domain/webhook.sender';
 import { EmulatorModule } from './emulator.module';
 import { useJsonBodies } from './http/body-parsing';
 import { PinoNestLogger } from './http/pino-nest-logger';
+import { BrowserMediaHub } from './media/browser-media.hub';
 import { createDefaultUserMediaFactory } from './media/default-user-media';
+import { SwitchingUserMediaFactory } from './media/media-mode.factory';
+import type { PhoneServices } from './phone/phone.tokens';
 
 export interface EmulatorOverrides {
-  /** Media of the simulated users; default: createDefaultUserMediaFactory (werift). */
+  /** Media of the simulated users in `simulated` mode; default: createDefaultUserMediaFactory (werift). */
   userMediaFactory?: UserMediaFactory;
   logger?: Logger;
   /** Listen on this port instead of emulator.httpPort (0: a free one). */
@@ -25,30 +28,40 @@ export interface EmulatorHandle {
   app: INestApplication;
   core: EmulatorCore;
   config: Readonly<AppConfig>;
-  /** http://host:port of the Graph endpoints and the control API. */
+  /** http://host:port of the Graph endpoints, the control API and the phone pages (/phone/:waId). */
   baseUrl: string;
+  /** The browser media relay and the per-user media mode switch (PUT /emulator/users/:waId/media-mode). */
+  phone: PhoneServices;
   /** Cancels every timer, closes every user session, stops deliveries, then stops the HTTP server. */
   close(): Promise<void>;
 }
+
+/** How long a `?media=browser` phone page has for an SDP job (getUserMedia and ICE gathering included). */
+const BROWSER_JOB_TIMEOUT_MS = 15_000;
 
 /** Boots the WhatsApp Cloud API emulator (in-process for tests; main.ts for the demo). */
 export async function bootstrapEmulator(config?: Readonly<AppConfig>, overrides: EmulatorOverrides = {}): Promise<EmulatorHandle> {
   // eslint-disable-next-line no-process-env -- the app edge hands the environment to libs/config
   const cfg = config ?? loadConfig({ env: process.env });
   const logger = overrides.logger ?? createLogger({ name: 'wa-emulator', level: cfg.log.level, pretty: cfg.log.pretty });
+  const mediaLogger = logger.child({ component: 'user-media' });
+  const hub = new BrowserMediaHub({ logger: mediaLogger, jobTimeoutMs: BROWSER_JOB_TIMEOUT_MS });
+  const simulated = overrides.userMediaFactory ?? createDefaultUserMediaFactory(cfg, mediaLogger);
+  const phone: PhoneServices = { hub, media: new SwitchingUserMediaFactory({ simulated, hub, logger: mediaLogger }) };
   const core = new EmulatorCore({
     config: cfg,
     logger,
-    userMediaFactory: overrides.userMediaFactory ?? createDefaultUserMediaFactory(cfg, logger.child({ component: 'user-media' })),
+    userMediaFactory: phone.media,
     ...(overrides.webhookTransport ? { webhookTransport: overrides.webhookTransport } : {}),
   });
   let app: INestApplication | undefined;
   try {
-    app = await NestFactory.create(EmulatorModule.forRoot(core, logger), { bodyParser: false, logger: new PinoNestLogger(logger) });
+    app = await NestFactory.create(EmulatorModule.forRoot(core, logger, phone), { bodyParser: false, logger: new PinoNestLogger(logger) });
     useJsonBodies(app);
     app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
     await app.listen(overrides.port ?? cfg.emulator.httpPort, cfg.emulator.httpHost);
   } catch (err) {
+    hub.close();
     await core.close();
     await app?.close();
     throw err;
@@ -63,8 +76,10 @@ export async function bootstrapEmulator(config?: Readonly<AppConfig>, overrides:
     core,
     config: cfg,
     baseUrl,
+    phone,
     close: () => {
       closing ??= (async () => {
+        hub.close();
         await core.close();
         await started.close();
       })();

@@ -6,13 +6,20 @@ import { ControlEmulatorController } from './http/control-emulator.controller';
 import { ControlUsersController } from './http/control-users.controller';
 import { GraphController } from './http/graph.controller';
 import { HealthController } from './http/health.controller';
+import { BrowserMediaController } from './phone/browser-media.controller';
+import { PhonePageController } from './phone/phone-page.controller';
+import { PHONE_SERVICES, type PhoneServices } from './phone/phone.tokens';
 
 /** Closes the core (timers, deliveries, user media) before the HTTP server stops. */
 @Injectable()
 class EmulatorShutdown implements BeforeApplicationShutdown {
-  constructor(@Inject(EMULATOR_CORE) private readonly core: EmulatorCore) {}
+  constructor(
+    @Inject(EMULATOR_CORE) private readonly core: EmulatorCore,
+    @Inject(PHONE_SERVICES) private readonly phone: PhoneServices,
+  ) {}
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.phone.hub.close(); // ends the phone pages' job streams, which would keep the HTTP server open
     await this.core.close();
   }
 }
@@ -23,11 +30,16 @@ class EmulatorShutdown implements BeforeApplicationShutdown {
  */
 @Module({})
 export class EmulatorModule {
-  static forRoot(core: EmulatorCore, logger: Logger): DynamicModule {
+  static forRoot(core: EmulatorCore, logger: Logger, phone: PhoneServices): DynamicModule {
     return {
       module: EmulatorModule,
-      controllers: [HealthController, ControlUsersController, ControlEmulatorController, GraphController],
-      providers: [{ provide: EMULATOR_CORE, useValue: core }, { provide: EMULATOR_LOGGER, useValue: logger }, EmulatorShutdown],
+      controllers: [HealthController, ControlUsersController, ControlEmulatorController, BrowserMediaController, PhonePageController, GraphController],
+      providers: [
+        { provide: EMULATOR_CORE, useValue: core },
+        { provide: EMULATOR_LOGGER, useValue: logger },
+        { provide: PHONE_SERVICES, useValue: phone },
+        EmulatorShutdown,
+      ],
     };
   }
 }
