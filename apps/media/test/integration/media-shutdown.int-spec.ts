@@ -3,10 +3,20 @@ import { readFile } from 'node:fs/promises';
 import Redis from 'ioredis';
 import { firstValueFrom } from 'rxjs';
 import { loadConfig, redisOptionsFromUrl } from '@wagw/config';
-import { CONTRACT_VERSION, MEDIA_EVENTS, MEDIA_PATTERNS, type CreateWaLegReply, type WaLegStateChangedEvent } from '@wagw/contracts';
+import {
+  CONTRACT_VERSION,
+  MEDIA_EVENTS,
+  MEDIA_PATTERNS,
+  PBX_MEDIA_PATTERNS,
+  type CreatePbxOfferReply,
+  type CreateWaLegReply,
+  type MediaStatsReply,
+  type WaLegStateChangedEvent,
+} from '@wagw/contracts';
 import { silentLogger } from '@wagw/logging';
 import { sdpCandidates, SimulatedWhatsAppPeer } from '@wagw/media-bridge';
-import { freeTcpPort } from '@wagw/testing';
+import { buildAnswer } from '@wagw/sip';
+import { freeTcpPort, freeUdpPortRange } from '@wagw/testing';
 import { bootstrapMedia } from '../../src/bootstrap';
 
 const redisUrl = process.env['TEST_REDIS_URL'] as string;
@@ -47,6 +57,37 @@ describe('media app shutdown', () => {
       await peer.close();
       await client.close();
       await subscriber.quit();
+    }
+  });
+
+  it('stops every bridge and releases every PBX leg port before it stops', async () => {
+    const base = await freeUdpPortRange(20);
+    const config = loadConfig({
+      env: { REDIS_URL: redisUrl, MEDIA_HTTP_PORT: String(await freeTcpPort()), MEDIA_ICE_INTERFACE_ADDRESS: '127.0.0.1', MEDIA_RTP_PORT_MIN: String(base), MEDIA_RTP_PORT_MAX: String(base + 19) },
+    });
+    const media = await bootstrapMedia({ config, logger });
+    const client: ClientProxy = ClientProxyFactory.create({ transport: Transport.REDIS, options: redisOptionsFromUrl(redisUrl) });
+    const peer = new SimulatedWhatsAppPeer({ iceAddress: '127.0.0.1', logger });
+    const send = <T>(pattern: string, body: Record<string, unknown>): Promise<T> =>
+      firstValueFrom(client.send<T>(pattern, { v: CONTRACT_VERSION, deadline: Date.now() + 5000, ...body }));
+    try {
+      const wa = await send<CreateWaLegReply>(MEDIA_PATTERNS.createWaLeg, { callId: 'call-drain', remoteOffer: await peer.createOffer() });
+      await peer.applyAnswer(wa.sdp);
+      await peer.connected(5000);
+      const pbx = await send<CreatePbxOfferReply>(PBX_MEDIA_PATTERNS.createPbxOffer, { callId: 'call-drain', codecs: ['PCMU'] });
+      const phoneAnswer = buildAnswer(pbx.sdp, { address: '127.0.0.1', port: base + 18, preferences: ['PCMU'] }).sdp;
+      await send(PBX_MEDIA_PATTERNS.applyPbxAnswer, { callId: 'call-drain', legId: pbx.legId, sdp: phoneAnswer });
+      await send(PBX_MEDIA_PATTERNS.startBridge, { callId: 'call-drain', waLegId: wa.legId, pbxLegId: pbx.legId });
+      expect(await send<MediaStatsReply>(PBX_MEDIA_PATTERNS.mediaStats, {})).toMatchObject({ waLegs: 1, pbxLegs: 1, bridges: 1, rtpPortsInUse: 1 });
+      expect(await openUdpPorts()).toContain(pbx.rtpPort);
+
+      await media.close();
+
+      const open = await openUdpPorts();
+      expect([pbx.rtpPort, pbx.rtpPort + 1].filter((p) => open.has(p))).toEqual([]);
+    } finally {
+      await peer.close();
+      await client.close();
     }
   });
 });
