@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import type { INestApplication } from '@nestjs/common';
+import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { json, raw } from 'express';
 import { loadConfig, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
@@ -23,6 +23,8 @@ export interface BootstrapSignallingOptions {
   logger?: Logger;
   /** Listen on this port instead of signalling.httpPort (tests pass 0 for a free one). */
   port?: number;
+  /** Clock of permission decisions (default Date.now); tests pass the emulator's clock. */
+  now?: () => number;
 }
 
 /**
@@ -33,12 +35,13 @@ export async function bootstrapSignalling(options: BootstrapSignallingOptions = 
   // eslint-disable-next-line no-process-env -- the app edge hands the environment to libs/config
   const config = options.config ?? loadConfig({ env: process.env });
   const logger = options.logger ?? createLogger({ name: 'signalling', level: config.log.level, pretty: config.log.pretty });
-  const app = await NestFactory.create(SignallingModule.forRoot(config, logger), {
+  const app = await NestFactory.create(SignallingModule.forRoot(config, logger, options.now ? { now: options.now } : {}), {
     bodyParser: false,
     logger: new PinoNestLogger(logger),
   });
   app.use(`/${WEBHOOK_PATH}`, raw({ type: () => true, limit: '1mb' }));
   app.use(json({ limit: '256kb' }));
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.connectMicroservice<MicroserviceOptions>({ transport: Transport.REDIS, options: { ...redisOptionsFromUrl(config.redis.url) } });
   app.enableShutdownHooks();
   await app.startAllMicroservices();

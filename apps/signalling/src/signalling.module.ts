@@ -6,7 +6,7 @@ import { ConfigModule, redisOptionsFromUrl, type AppConfig } from '@wagw/config'
 import type { Logger } from '@wagw/logging';
 import { CallRepository } from '@wagw/call-state';
 import { RedisDedupStore, WhatsAppGraphClient } from '@wagw/whatsapp';
-import { DEAD_LETTERS, DEDUP_STORE, GRAPH_CLIENT, SIGNALLING_LOGGER, SIGNALLING_REDIS, CALL_REPOSITORY, EARLY_TERMINATES } from './signalling.tokens';
+import { DEAD_LETTERS, DEDUP_STORE, GRAPH_CLIENT, SIGNALLING_LOGGER, SIGNALLING_REDIS, CALL_REPOSITORY, EARLY_TERMINATES, CLOCK, PERMISSIONS, CONTACTS } from './signalling.tokens';
 import { HealthController } from './health/health.controller';
 import { WebhookController } from './webhooks/webhook.controller';
 import { WebhookSignatureGuard } from './webhooks/webhook-signature.guard';
@@ -26,6 +26,22 @@ import { EndCallUseCase } from './calls/end-call.use-case';
 import { BridgeToPbxUseCase } from './calls/bridge-to-pbx.use-case';
 import { SipStackService } from './sip/sip-stack.service';
 import { TrunkDirectory } from './sip/trunk-directory';
+import { PermissionRepository } from '@wagw/permissions';
+import { CrmEventBus } from './events/crm-event-bus';
+import { PermissionService } from './permissions/permission.service';
+import { PermissionsController } from './permissions/permissions.controller';
+import { ContactsRepository } from './contacts/contacts.repository';
+import { ContactsController } from './contacts/contacts.controller';
+import { PbxDialer } from './sip/pbx-dialer';
+import { AgentDirectory } from './sip/agent-directory';
+import { StartAgentCallUseCase } from './calls/start-agent-call.use-case';
+import { DialAgentUseCase } from './calls/dial-agent.use-case';
+import { BusinessCallEventsHandler } from './calls/business-call-events.handler';
+
+export interface SignallingModuleOptions {
+  /** Clock for permission decisions (epoch ms); tests pass the emulator's so days can pass. */
+  now?: () => number;
+}
 
 /** Wires the signalling app from plain classes (STYLE §1): config, Redis, Graph client, bus, use cases. */
 @Module({})
@@ -36,7 +52,7 @@ export class SignallingModule implements OnApplicationShutdown {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
-  static forRoot(config: Readonly<AppConfig>, logger: Logger): DynamicModule {
+  static forRoot(config: Readonly<AppConfig>, logger: Logger, options: SignallingModuleOptions = {}): DynamicModule {
     const providers: Provider[] = [
       { provide: SIGNALLING_LOGGER, useValue: logger },
       {
@@ -81,6 +97,20 @@ export class SignallingModule implements OnApplicationShutdown {
       BridgeToPbxUseCase,
       SipStackService,
       { provide: TrunkDirectory, useValue: new TrunkDirectory(config.pbx) },
+      { provide: CLOCK, useValue: options.now ?? Date.now },
+      {
+        provide: PERMISSIONS,
+        useFactory: (redis: Redis) => new PermissionRepository(redis, { keyPrefix: config.redis.keyPrefix, logger: logger.child({ component: 'permissions' }), now: options.now ?? Date.now }),
+        inject: [SIGNALLING_REDIS],
+      },
+      { provide: CONTACTS, useFactory: (redis: Redis) => new ContactsRepository(redis, config.redis.keyPrefix), inject: [SIGNALLING_REDIS] },
+      CrmEventBus,
+      PermissionService,
+      PbxDialer,
+      AgentDirectory,
+      StartAgentCallUseCase,
+      DialAgentUseCase,
+      BusinessCallEventsHandler,
     ];
     return {
       module: SignallingModule,
@@ -88,7 +118,7 @@ export class SignallingModule implements OnApplicationShutdown {
         ConfigModule.forRoot(config),
         ClientsModule.register([{ name: MEDIA_BUS, transport: Transport.REDIS, options: { ...redisOptionsFromUrl(config.redis.url) } }]),
       ],
-      controllers: [HealthController, WebhookController, DeadLetterController, CallsController, MediaEventsController],
+      controllers: [HealthController, WebhookController, DeadLetterController, CallsController, MediaEventsController, PermissionsController, ContactsController],
       providers,
     };
   }

@@ -6,3 +6,8 @@ export const DEDUP_STORE = Symbol('DEDUP_STORE');
 export const CALL_REPOSITORY = Symbol('CALL_REPOSITORY');
 export const GRAPH_CLIENT = Symbol('GRAPH_CLIENT');
 export const EARLY_TERMINATES = Symbol('EARLY_TERMINATES');
+export const PERMISSIONS = Symbol('PERMISSIONS');
+export const CLOCK = Symbol('CLOCK');
+/** Epoch ms. Date.now in production; tests hand in the emulator's clock so days can pass. */
+export type Clock = () => number;
+export const CONTACTS = Symbol('CONTACTS');

@@ -49,6 +49,14 @@ export const signallingSchema = z
     apiToken: z.string().min(16, 'at least 16 characters').describe('Bearer token of the CRM/operator API (/v1/*). Never logged.'),
     deadLetterMax: z.number().int().min(10).max(100000).describe('Webhooks of unknown or invalid shape kept for operators (newest first).'),
     mediaRequestTimeoutMs: z.number().int().min(100).max(30000).describe('Deadline of a request from signalling to the media app over the bus.'),
+    permissionReconcileAfterMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86400000)
+      .describe('Before a business-initiated call, our permission record older than this is checked against GET call_permissions (0: always).'),
+    agentRingTimeoutMs: z.number().int().min(3000).max(120000).describe("How long an agent's phone rings for an agent-initiated call before the call is given up."),
+    permissionWaitMs: z.number().int().min(10000).max(7 * 86400000).describe('How long a call waits for the user to answer its permission request before it is given up.'),
     autoAcceptWithoutPbx: z
       .boolean()
       .describe('Answer user-initiated calls with the media app alone (test tone) when no PBX is configured. Demo and foundation tests only.'),

@@ -8,12 +8,15 @@ interface CodedError {
   message: string;
   httpStatus?: number;
   details?: Record<string, unknown>;
+  /** Refusals say when trying again may work (epoch ms). */
+  retryAt?: number;
 }
 
 /** Error codes of our own conditions and the HTTP status the CRM API answers them with. */
 const STATUS_BY_CODE: Record<string, number> = {
   CALL_NOT_FOUND: 404,
   PERMISSION_DECLINED: 403,
+  PERMISSION_PENDING: 409,
   PERMISSION_QUOTA: 429,
   DAILY_CALL_CAP: 429,
   CALL_NOT_CANCELLABLE: 409,
@@ -48,7 +51,8 @@ export class AppErrorFilter implements ExceptionFilter {
     if (isCoded(err)) {
       const status = err.httpStatus ?? STATUS_BY_CODE[err.code] ?? 500;
       if (status >= 500) this.logger.warn({ code: err.code, err }, 'API request failed');
-      res.status(status).json({ error: { code: err.code, message: err.message, ...(err.details ?? {}) } });
+      if (err.retryAt !== undefined) res.setHeader('Retry-After', String(Math.max(0, Math.ceil((err.retryAt - Date.now()) / 1000))));
+      res.status(status).json({ error: { code: err.code, message: err.message, ...(err.retryAt !== undefined ? { retryAt: err.retryAt } : {}), ...(err.details ?? {}) } });
       return;
     }
     this.logger.error({ err }, 'unexpected error in an API request');

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import { newCallId, type CallRepository } from '@wagw/call-state';
 import type { CallConnectEvent, WhatsAppGraphClient } from '@wagw/whatsapp';
-import { CALL_REPOSITORY, EARLY_TERMINATES, GRAPH_CLIENT } from '../signalling.tokens';
+import { CALL_REPOSITORY, CONTACTS, EARLY_TERMINATES, GRAPH_CLIENT } from '../signalling.tokens';
 import type { EarlyTerminateStore } from '../webhooks/early-terminate.store';
 import { MediaBusClient } from '../media/media-bus.client';
 import { CallRuntime, type LiveCall } from './call-runtime';
@@ -10,6 +10,9 @@ import { EndCallUseCase } from './end-call.use-case';
 import { BridgeToPbxUseCase } from './bridge-to-pbx.use-case';
 import { SipStackService } from '../sip/sip-stack.service';
 import { TrunkDirectory } from '../sip/trunk-directory';
+import { CrmEventBus } from '../events/crm-event-bus';
+import { PermissionService } from '../permissions/permission.service';
+import type { ContactsRepository } from '../contacts/contacts.repository';
 
 /**
  * A user calls the business (reference §6.2): the `connect` webhook carries Meta's offer. We build the
@@ -35,6 +38,9 @@ export class AnswerUserCallUseCase {
     private readonly bridge: BridgeToPbxUseCase,
     private readonly sip: SipStackService,
     private readonly trunks: TrunkDirectory,
+    private readonly events: CrmEventBus,
+    private readonly permissions: PermissionService,
+    @Inject(CONTACTS) private readonly contacts: ContactsRepository,
   ) {}
 
   async execute(event: CallConnectEvent): Promise<void> {
@@ -66,6 +72,15 @@ export class AnswerUserCallUseCase {
     try {
       await this.#answerWaSide(live, event);
       const route = this.sip.running ? this.trunks.routeFor(event.to ?? this.config.whatsapp.businessNumber) : undefined;
+      const waId = event.from ?? event.contactWaId;
+      if (waId) await this.contacts.touch(waId, event.contactName);
+      this.events.publish('call.incoming', {
+        callId,
+        businessNumber: event.to ?? this.config.whatsapp.businessNumber,
+        ...(waId ? { waId } : {}),
+        ...(event.contactName ? { userName: event.contactName } : {}),
+        ...(route?.destinations[0] ? { destination: route.destinations[0].uri } : {}),
+      });
       if (route) await this.bridge.execute(live, route);
       else if (this.config.signalling.autoAcceptWithoutPbx) await this.#acceptWithoutPbx(live, event.waCallId);
       else await this.endCall.execute(callId, { by: 'system', cause: `no PBX route for business number ${event.to ?? '(unknown)'}` });
@@ -92,5 +107,14 @@ export class AnswerUserCallUseCase {
     const tone = this.config.media.testToneHz;
     await this.media.startWaMedia(live.callId, record.waLegId, tone > 0 ? { kind: 'tone', frequencyHz: tone } : { kind: 'silence' });
     live.log.info({ toneHz: tone }, 'call answered by the gateway itself (no PBX configured): media started');
+    await this.#connected(live.callId);
+  }
+
+  /** A user-initiated call is up: Meta resets the permission quota on a connected call (reference §4). */
+  async #connected(callId: string): Promise<void> {
+    const rec = await this.calls.get(callId);
+    if (!rec) return;
+    if (rec.userWaId) await this.permissions.onCallConnected(rec.userWaId, 'user_initiated');
+    this.events.publish('call.connected', { callId, direction: 'inbound', ...(rec.userWaId ? { waId: rec.userWaId } : {}), ...(rec.codec ? { codec: rec.codec } : {}) });
   }
 }

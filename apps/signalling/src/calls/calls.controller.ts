@@ -1,8 +1,11 @@
-import { Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
 import type { CallRecord, CallRepository } from '@wagw/call-state';
 import { ApiTokenGuard } from '../api/api-token.guard';
 import { CALL_REPOSITORY } from '../signalling.tokens';
 import { EndCallUseCase } from './end-call.use-case';
+import { StartAgentCallUseCase } from './start-agent-call.use-case';
+import { StartCallDto } from './start-call.dto';
 
 /** Active calls and CDRs for the CRM and operators. */
 @Controller('v1/calls')
@@ -11,7 +14,19 @@ export class CallsController {
   constructor(
     @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
     private readonly endCall: EndCallUseCase,
+    private readonly startAgentCall: StartAgentCallUseCase,
   ) {}
+
+  /**
+   * The agent clicks "call": 201 when the call starts now (permission granted), 202 when a permission
+   * request was sent and the call waits for the reply; 403/429 with the reason when it may not be placed.
+   */
+  @Post()
+  async start(@Body() body: StartCallDto, @Res({ passthrough: true }) res: Response): Promise<CallRecord & { messageId?: string }> {
+    const result = await this.startAgentCall.execute({ to: body.to, agent: body.agent });
+    res.status(result.started === 'now' ? 201 : 202);
+    return result.started === 'now' ? result.record : { ...result.record, messageId: result.messageId };
+  }
 
   @Get()
   async list(@Query('state') state?: string, @Query('limit') limit?: string): Promise<{ active: CallRecord[]; recent: CallRecord[] }> {

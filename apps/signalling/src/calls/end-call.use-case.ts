@@ -4,6 +4,7 @@ import type { WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
 import { CallRuntime } from './call-runtime';
+import { CrmEventBus } from '../events/crm-event-bus';
 
 export type EndedBy = 'wa' | 'pbx' | 'api' | 'system';
 
@@ -32,6 +33,7 @@ export class EndCallUseCase {
     @Inject(GRAPH_CLIENT) private readonly graph: WhatsAppGraphClient,
     private readonly media: MediaBusClient,
     private readonly runtime: CallRuntime,
+    private readonly events: CrmEventBus,
   ) {}
 
   execute(callId: string, req: EndCallRequest): Promise<void> {
@@ -55,6 +57,15 @@ export class EndCallUseCase {
     await this.#releaseLegs(before, req);
     const ended = await this.calls.apply(callId, { type: 'legs.released' });
     this.runtime.dispose(callId);
+    const r = ended.record;
+    this.events.publish('call.ended', {
+      callId,
+      direction: r.direction,
+      cause: r.endCause ?? req.cause,
+      durationMs: r.durationMs ?? 0,
+      ...(r.userWaId ? { waId: r.userWaId } : {}),
+      ...(r.endedBy ? { endedBy: r.endedBy } : {}),
+    });
     log.info({ by: req.by, cause: req.cause, durationMs: ended.record.durationMs }, 'call ended');
   }
 

@@ -6,6 +6,8 @@ import { CALL_REPOSITORY, EARLY_TERMINATES, SIGNALLING_LOGGER } from '../signall
 import type { EarlyTerminateStore } from './early-terminate.store';
 import { AnswerUserCallUseCase } from '../calls/answer-user-call.use-case';
 import { EndCallUseCase } from '../calls/end-call.use-case';
+import { BusinessCallEventsHandler } from '../calls/business-call-events.handler';
+import { PermissionService } from '../permissions/permission.service';
 
 /**
  * Hands each validated, de-duplicated webhook event to its use case. Events of one WhatsApp call arrive
@@ -20,24 +22,32 @@ export class WebhookEventRouter {
     @Inject(EARLY_TERMINATES) private readonly earlyTerminates: EarlyTerminateStore,
     private readonly answerUserCall: AnswerUserCallUseCase,
     private readonly endCall: EndCallUseCase,
+    private readonly businessCalls: BusinessCallEventsHandler,
+    private readonly permissions: PermissionService,
   ) {}
 
   async route(event: WebhookEvent): Promise<void> {
     switch (event.kind) {
       case 'call.connect':
         if (event.sdpType === 'offer') return this.answerUserCall.execute(event);
-        this.logger.info({ waCallId: event.waCallId }, 'business-initiated connect (answer) not handled yet');
-        return;
+        return this.businessCalls.onAnswer(event);
+      case 'call.status':
+        return this.businessCalls.onStatus(event);
       case 'call.terminate':
         return this.#terminate(event);
+      case 'permission.reply':
+        return this.businessCalls.onPermissionReply(event);
+      case 'message.status':
+        return this.permissions.onMessageStatus(event);
       default:
-        this.logger.info({ kind: event.kind }, 'webhook event received; no handler for this kind yet');
+        this.logger.info({ kind: event.kind }, 'webhook event noted: nothing to do for this kind');
     }
   }
 
   async #terminate(event: CallTerminateEvent): Promise<void> {
     const record = await this.calls.getByWaCallId(event.waCallId);
     const cause = event.errors[0] ? `${event.status}: ${event.errors[0].code} ${event.errors[0].message ?? ''}`.trim() : event.status;
+    if (await this.businessCalls.onTerminate(event, cause)) return;
     if (!record) {
       // terminate before connect (reference §2.1): remember the call as ended so a late connect is ignored
       await this.earlyTerminates.mark(event.waCallId, cause);

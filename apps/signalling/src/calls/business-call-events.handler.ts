@@ -1,0 +1,109 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { CallRecord, CallRepository } from '@wagw/call-state';
+import type { CallConnectEvent, CallStatusEvent, CallTerminateEvent, PermissionReplyEvent } from '@wagw/whatsapp';
+import type { Logger } from '@wagw/logging';
+import { CALL_REPOSITORY, SIGNALLING_LOGGER } from '../signalling.tokens';
+import { MediaBusClient } from '../media/media-bus.client';
+import { PermissionService } from '../permissions/permission.service';
+import { CrmEventBus } from '../events/crm-event-bus';
+import { CallRuntime } from './call-runtime';
+import { DialAgentUseCase } from './dial-agent.use-case';
+import { EndCallUseCase } from './end-call.use-case';
+
+/**
+ * Webhooks of business-initiated calls (reference §2.4-§2.6) and the permission replies that release
+ * waiting agent calls (§2.8). Calls are found by `biz_opaque_callback_data` (our call id, set on connect),
+ * else by the WhatsApp call id: the connect webhook can overtake our own record of the call id.
+ */
+@Injectable()
+export class BusinessCallEventsHandler {
+  constructor(
+    @Inject(SIGNALLING_LOGGER) private readonly logger: Logger,
+    @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
+    private readonly media: MediaBusClient,
+    private readonly permissions: PermissionService,
+    private readonly events: CrmEventBus,
+    private readonly runtime: CallRuntime,
+    private readonly dialAgent: DialAgentUseCase,
+    private readonly endCall: EndCallUseCase,
+  ) {}
+
+  async #find(opaque: string | undefined, waCallId: string): Promise<CallRecord | null> {
+    if (opaque?.startsWith('call_')) {
+      const rec = await this.calls.get(opaque);
+      if (rec) return rec;
+    }
+    return this.calls.getByWaCallId(waCallId);
+  }
+
+  /** Meta's SDP answer to our offer: apply it so ICE/DTLS come up while the user's phone rings. */
+  async onAnswer(event: CallConnectEvent): Promise<void> {
+    const rec = await this.#find(event.bizOpaqueCallbackData, event.waCallId);
+    if (!rec?.waLegId) {
+      this.logger.warn({ waCallId: event.waCallId }, 'SDP answer for a call we do not know: ignored');
+      return;
+    }
+    const log = this.runtime.logFor(rec.callId);
+    await this.media.applyWaAnswer(rec.callId, rec.waLegId, event.sdp);
+    await this.calls.apply(rec.callId, { type: 'wa.answer' });
+    log.info('WhatsApp SDP answer applied');
+  }
+
+  async onStatus(event: CallStatusEvent): Promise<void> {
+    const rec = await this.#find(event.bizOpaqueCallbackData, event.waCallId);
+    if (!rec) {
+      this.logger.warn({ waCallId: event.waCallId, status: event.status }, 'call status for a call we do not know: ignored');
+      return;
+    }
+    const log = this.runtime.logFor(rec.callId);
+    if (event.status === 'ringing') {
+      const res = await this.calls.apply(rec.callId, { type: 'wa.ringing' });
+      if (res.outcome === 'applied') this.events.publish('call.ringing', { callId: rec.callId, side: 'user', ...(rec.userWaId ? { waId: rec.userWaId } : {}) });
+      return;
+    }
+    if (event.status === 'rejected') {
+      if (rec.userWaId) await this.permissions.onCallUnanswered(rec.userWaId);
+      await this.endCall.execute(rec.callId, { by: 'wa', cause: 'the customer declined the call', waStatus: 'completed' });
+      return;
+    }
+    const res = await this.calls.apply(rec.callId, { type: 'wa.accepted' });
+    if (res.outcome !== 'applied' || !rec.waLegId || !rec.pbxLegId) return;
+    await this.media.startBridge(rec.callId, rec.waLegId, rec.pbxLegId);
+    if (rec.userWaId) await this.permissions.onCallConnected(rec.userWaId, 'business_initiated');
+    this.events.publish('call.connected', { callId: rec.callId, direction: 'outbound', ...(rec.userWaId ? { waId: rec.userWaId } : {}), ...(rec.codec ? { codec: rec.codec } : {}) });
+    log.info('customer accepted: call bridged (agent <-> WhatsApp)');
+  }
+
+  /** Terminate of a business-initiated call. Unanswered calls count toward Meta's 4-in-a-row revocation. */
+  async onTerminate(event: CallTerminateEvent, cause: string): Promise<boolean> {
+    const rec = await this.#find(event.bizOpaqueCallbackData, event.waCallId);
+    if (!rec || rec.direction !== 'outbound') return false;
+    const wasRinging = rec.state === 'dialing-wa' || rec.state === 'ringing-wa';
+    if (wasRinging && rec.userWaId) await this.permissions.onCallUnanswered(rec.userWaId);
+    await this.endCall.execute(rec.callId, {
+      by: 'wa',
+      cause: wasRinging ? `the customer did not answer (${cause})` : cause,
+      waStatus: event.status,
+      ...(event.errors[0] ? { waErrorCode: event.errors[0].code } : {}),
+    });
+    return true;
+  }
+
+  /** A permission reply: grants release the agent calls waiting for it, a refusal ends them. */
+  async onPermissionReply(event: PermissionReplyEvent): Promise<void> {
+    const res = await this.permissions.onReply(event);
+    const waId = event.from ?? event.contactWaId;
+    if (!res || res.outcome !== 'applied' || !waId) return;
+    const waiting = (await this.calls.listActive()).filter((c) => c.state === 'permission-pending' && c.userWaId === waId);
+    for (const call of waiting) {
+      if (res.to === 'granted-once' || res.to === 'granted-always') {
+        const applied = await this.calls.apply(call.callId, { type: 'permission.granted' });
+        if (applied.outcome !== 'applied') continue;
+        this.runtime.get(call.callId)?.clearTimers();
+        void this.dialAgent.execute(call.callId);
+      } else if (res.to === 'declined' || res.to === 'revoked') {
+        await this.endCall.execute(call.callId, { by: 'system', cause: 'the customer declined the call permission request' });
+      }
+    }
+  }
+}

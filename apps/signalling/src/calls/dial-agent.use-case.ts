@@ -1,0 +1,99 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@wagw/config';
+import type { CallRecord, CallRepository } from '@wagw/call-state';
+import { DailyCallCapError, NoCallPermissionError, type WhatsAppGraphClient } from '@wagw/whatsapp';
+import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
+import { MediaBusClient } from '../media/media-bus.client';
+import { PbxDialer } from '../sip/pbx-dialer';
+import { AgentDirectory } from '../sip/agent-directory';
+import { PermissionService } from '../permissions/permission.service';
+import { CrmEventBus } from '../events/crm-event-bus';
+import { CallRuntime, type LiveCall } from './call-runtime';
+import { EndCallUseCase } from './end-call.use-case';
+
+/**
+ * An agent call whose permission is settled: ring the agent's phone through the PBX first; when the agent
+ * answers, place the business-initiated WhatsApp call (`connect` with our SDP offer, reference §3.1). The
+ * user's ACCEPTED then bridges the two (BusinessCallEventsHandler).
+ */
+@Injectable()
+export class DialAgentUseCase {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
+    @Inject(GRAPH_CLIENT) private readonly graph: WhatsAppGraphClient,
+    private readonly media: MediaBusClient,
+    private readonly dialer: PbxDialer,
+    private readonly agents: AgentDirectory,
+    private readonly permissions: PermissionService,
+    private readonly events: CrmEventBus,
+    private readonly runtime: CallRuntime,
+    private readonly endCall: EndCallUseCase,
+  ) {}
+
+  async execute(callId: string): Promise<void> {
+    const live = this.runtime.open(callId, { direction: 'outbound' });
+    try {
+      const rec = await this.calls.get(callId);
+      if (!rec?.agent || !rec.userWaId) throw new Error('agent call record lacks its agent or user');
+      const answered = await this.#ringAgent(live, rec);
+      if (answered) await this.#callUser(live, rec.userWaId);
+    } catch (err) {
+      live.log.error({ err }, 'agent call set-up failed');
+      await this.endCall.execute(callId, { by: 'system', cause: `set-up failed: ${(err as Error).message}` });
+    }
+  }
+
+  /** Rings the agent; true once the agent answered and the call moved on to WhatsApp. */
+  async #ringAgent(live: LiveCall, rec: CallRecord): Promise<boolean> {
+    const { uri, trunk } = this.agents.resolve(rec.agent as string);
+    const offer = await this.media.createPbxOffer(live.callId, trunk.codecs);
+    await this.calls.amend(live.callId, { pbxLegId: offer.legId, destination: uri });
+    const outcome = await this.dialer.dial({
+      uri,
+      trunk,
+      ringTimeoutMs: this.config.signalling.agentRingTimeoutMs,
+      sdp: offer.sdp,
+      from: { user: rec.userWaId as string, displayName: `WhatsApp ${rec.userName ?? rec.userWaId}` },
+      headers: { 'X-WA-User': rec.userWaId as string, 'X-Wagw-Call-Id': live.callId },
+      log: live.log,
+      onCreated: (call) => {
+        live.pbxLeg = { kind: 'pbx', hangup: async (reason) => void (await call.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) })) };
+        void this.calls.apply(live.callId, { type: 'pbx.dialing', sipCallId: call.callId }, { sipCallId: call.callId });
+      },
+      onRinging: () => {
+        void this.calls.apply(live.callId, { type: 'pbx.ringing' });
+        this.events.publish('call.ringing', { callId: live.callId, side: 'agent', ...(rec.userWaId ? { waId: rec.userWaId } : {}) });
+      },
+      onRemoteHangup: (sipCause) => void this.endCall.execute(live.callId, { by: 'pbx', cause: 'the agent hung up', sipCause }),
+    });
+    if (outcome.kind === 'aborted') return false;
+    if (outcome.kind === 'failed') {
+      await this.endCall.execute(live.callId, { by: 'pbx', cause: `agent phone: ${outcome.cause}`, sipCause: outcome.sipCause });
+      return false;
+    }
+    const negotiated = await this.media.applyPbxAnswer(live.callId, offer.legId, outcome.sdp);
+    await this.calls.amend(live.callId, { codec: negotiated.codec });
+    const res = await this.calls.apply(live.callId, { type: 'wa.dialing' });
+    if (res.outcome !== 'applied') {
+      await outcome.call.hangup();
+      return false;
+    }
+    live.log.info({ codec: negotiated.codec }, 'agent answered: calling the WhatsApp user');
+    return true;
+  }
+
+  async #callUser(live: LiveCall, waId: string): Promise<void> {
+    const leg = await this.media.createWaLeg(live.callId);
+    await this.calls.amend(live.callId, { waLegId: leg.legId, waSdp: leg.sdp });
+    try {
+      const { waCallId } = await this.graph.connect({ to: waId, sdp: leg.sdp, bizOpaqueCallbackData: live.callId });
+      await this.calls.linkWaCallId(live.callId, waCallId);
+      live.log.info({ waCallId }, 'business-initiated WhatsApp call placed');
+    } catch (err) {
+      if (err instanceof NoCallPermissionError) await this.permissions.reconcile(waId);
+      const cause = err instanceof NoCallPermissionError || err instanceof DailyCallCapError ? err.reason : (err as Error).message;
+      await this.endCall.execute(live.callId, { by: 'system', cause: `WhatsApp refused the call: ${cause}` });
+    }
+  }
+}

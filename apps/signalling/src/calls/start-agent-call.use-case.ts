@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@wagw/config';
+import { newCallId, type CallRecord, type CallRepository } from '@wagw/call-state';
+import { refusalError } from '@wagw/permissions';
+import { CALL_REPOSITORY, CONTACTS } from '../signalling.tokens';
+import { PermissionService } from '../permissions/permission.service';
+import { AgentDirectory, InvalidAgentError } from '../sip/agent-directory';
+import type { ContactsRepository } from '../contacts/contacts.repository';
+import { CallRuntime } from './call-runtime';
+import { DialAgentUseCase } from './dial-agent.use-case';
+import { EndCallUseCase } from './end-call.use-case';
+
+export interface StartAgentCallInput {
+  to: string;
+  agent: string;
+}
+
+export type StartAgentCallResult = { started: 'now'; record: CallRecord } | { started: 'after-permission'; record: CallRecord; messageId: string };
+
+/** `+15552223333`, `1 555 222 3333` -> `15552223333` (E.164 digits as WhatsApp writes them). */
+export function normalizeWaId(to: string): string {
+  const digits = to.replace(/[\s().-]/g, '').replace(/^\+/, '');
+  if (!/^\d{6,15}$/.test(digits)) throw new InvalidAgentError(`to must be a phone number in E.164 (6-15 digits, + optional), got ${JSON.stringify(to)}`);
+  return digits;
+}
+
+/**
+ * The agent clicks "call" in the CRM (POST /v1/calls): with a grant the agent's phone rings now; without
+ * one a permission request is sent and the call waits for the reply; declined or over quota -> refused
+ * with the reason and when it frees up (reference §4).
+ */
+@Injectable()
+export class StartAgentCallUseCase {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
+    private readonly permissions: PermissionService,
+    private readonly agents: AgentDirectory,
+    @Inject(CONTACTS) private readonly contacts: ContactsRepository,
+    private readonly runtime: CallRuntime,
+    private readonly dialAgent: DialAgentUseCase,
+    private readonly endCall: EndCallUseCase,
+  ) {}
+
+  async execute(input: StartAgentCallInput): Promise<StartAgentCallResult> {
+    const waId = normalizeWaId(input.to);
+    const agent = this.agents.resolve(input.agent);
+    const decision = await this.permissions.decideForCall(waId);
+    if (decision.action === 'refuse') throw refusalError(decision);
+    const callId = newCallId();
+    const base = {
+      callId,
+      direction: 'outbound' as const,
+      businessNumber: this.config.whatsapp.businessNumber,
+      phoneNumberId: this.config.whatsapp.phoneNumberId,
+      userWaId: waId,
+      agent: agent.uri,
+    };
+    await this.contacts.touch(waId);
+    if (decision.action === 'call') {
+      const record = await this.calls.create({ ...base, state: 'dialing-pbx' });
+      const live = this.runtime.open(callId, { direction: 'outbound' });
+      live.log.info({ waId, agent: agent.uri, permission: decision.state }, 'agent call: permission granted, ringing the agent');
+      void this.dialAgent.execute(callId);
+      return { started: 'now', record };
+    }
+    await this.calls.create({ ...base, state: 'permission-pending' });
+    const live = this.runtime.open(callId, { direction: 'outbound' });
+    try {
+      const { messageId } = await this.permissions.request(waId, { callId });
+      await this.calls.apply(callId, { type: 'permission.requested', messageId }, { permissionMessageId: messageId });
+      live.guard('permissionWaitMs', this.config.signalling.permissionWaitMs, () => {
+        void this.endCall.execute(callId, { by: 'system', cause: 'the customer did not answer the call permission request in time' });
+      });
+      live.log.info({ waId, agent: agent.uri, messageId }, 'agent call waits for the call permission reply');
+      return { started: 'after-permission', record: (await this.calls.get(callId)) as CallRecord, messageId };
+    } catch (err) {
+      await this.endCall.execute(callId, { by: 'system', cause: `permission request failed: ${(err as Error).message}` });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * The OpenAPI 3.1 description of the signalling app's public HTTP API, served at GET /openapi.json and
+ * rendered at GET /docs. Hand-written against the controllers (calls/, permissions/, contacts/, events/,
+ * webhooks/, health/); `openapi.document.spec.ts` fails when a route is missing here or documented but
+ * not served.
+ */
+import { CRM_EVENT_TYPES } from '../events/crm-event.types';
+import { OPENAPI_SCHEMAS } from './openapi.schemas';
+
+type Json = Record<string, unknown>;
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Json, description: string): Json => ({ description, content: { 'application/json': { schema } } });
+const error = (description: string): Json => json(ref('Error'), description);
+const UNAUTHORIZED = error('Missing or wrong bearer token.');
+const bearer = [{ bearer: [] }];
+const waIdParam = { name: 'waId', in: 'path', required: true, description: 'The WhatsApp user number, E.164 digits (a leading + is accepted).', schema: { type: 'string' } };
+const callIdParam = { name: 'id', in: 'path', required: true, description: 'Our call id, or the WhatsApp call id (wacid.…).', schema: { type: 'string' } };
+const html = (description: string): Json => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+
+const calls: Json = {
+  '/v1/calls': {
+    post: {
+      tags: ['calls'],
+      operationId: 'startCall',
+      summary: 'An agent calls a WhatsApp user',
+      description:
+        "Places a business-initiated call: the agent's phone rings first (PBX), then the user's WhatsApp. Without permission a call permission " +
+        'request is sent and the call waits in `permission-pending` until the user answers it (then it is placed, or ends when declined).',
+      security: bearer,
+      requestBody: { required: true, content: { 'application/json': { schema: ref('StartCallRequest') } } },
+      responses: {
+        '201': json(ref('CallStarted'), 'The user already granted permission: the call starts now (state `dialing-pbx`).'),
+        '202': json(ref('CallPendingPermission'), 'A permission request was sent; the call is `permission-pending`.'),
+        '400': error('Invalid body (to, agent).'),
+        '401': UNAUTHORIZED,
+        '403': error('PERMISSION_DECLINED: the user chose never to allow calls.'),
+        '429': error('PERMISSION_QUOTA (no permission and no request left) or DAILY_CALL_CAP; `retryAt` says when to try again.'),
+        '502': error('WhatsApp Graph API failed or was unreachable.'),
+      },
+    },
+    get: {
+      tags: ['calls'],
+      operationId: 'listCalls',
+      summary: 'Active calls and recent call detail records',
+      security: bearer,
+      parameters: [
+        { name: 'state', in: 'query', required: false, description: 'Only calls in this state.', schema: { type: 'string', enum: (OPENAPI_SCHEMAS['CallRecord'] as { properties: { state: { enum: string[] } } }).properties.state.enum } },
+        { name: 'limit', in: 'query', required: false, description: 'Recent records to return (1-500, default 50).', schema: { type: 'integer', minimum: 1, maximum: 500 } },
+      ],
+      responses: { '200': json(ref('CallList'), 'Active calls (oldest first) and recent ended ones (newest first).'), '401': UNAUTHORIZED },
+    },
+  },
+  '/v1/calls/{id}': {
+    get: {
+      tags: ['calls'],
+      operationId: 'getCall',
+      summary: 'One call (live state, or its CDR once ended)',
+      security: bearer,
+      parameters: [callIdParam],
+      responses: { '200': json(ref('CallRecord'), 'The call.'), '401': UNAUTHORIZED, '404': error('No such call.') },
+    },
+  },
+  '/v1/calls/{id}/hangup': {
+    post: {
+      tags: ['calls'],
+      operationId: 'hangupCall',
+      summary: 'Hang up a call (also cancels one waiting for permission)',
+      description: 'Releases every leg; answers with the record once it ended (`endedBy: api`). Hanging up an ended call returns its record.',
+      security: bearer,
+      parameters: [callIdParam],
+      responses: { '200': json(ref('CallRecord'), 'The ended call.'), '401': UNAUTHORIZED, '404': error('No such call.') },
+    },
+  },
+};
+
+const permissions: Json = {
+  '/v1/permissions/{waId}': {
+    get: {
+      tags: ['permissions'],
+      operationId: 'getPermission',
+      summary: "A user's call permission, request quota and what a call would do now",
+      security: bearer,
+      parameters: [waIdParam],
+      responses: { '200': json(ref('PermissionView'), 'The permission (state `none` for a user never asked).'), '400': error('Not a phone number.'), '401': UNAUTHORIZED },
+    },
+  },
+  '/v1/permissions/{waId}/request': {
+    post: {
+      tags: ['permissions'],
+      operationId: 'requestPermission',
+      summary: 'Send a call permission request to the user (without placing a call)',
+      security: bearer,
+      parameters: [waIdParam],
+      requestBody: {
+        required: false,
+        content: { 'application/json': { schema: { type: 'object', properties: { bodyText: { type: 'string', minLength: 1, maxLength: 1024, description: 'Text of the request message.' } } } } },
+      },
+      responses: {
+        '202': json(ref('PermissionRequested'), 'The request message was sent; the reply arrives as a permission.* event.'),
+        '401': UNAUTHORIZED,
+        '403': error('PERMISSION_DECLINED.'),
+        '429': error('PERMISSION_QUOTA or DAILY_CALL_CAP, with `retryAt`.'),
+        '502': error('WhatsApp Graph API failed.'),
+      },
+    },
+  },
+  '/v1/contacts': {
+    get: {
+      tags: ['contacts'],
+      operationId: 'listContacts',
+      summary: 'WhatsApp users the gateway has seen, most recent first',
+      security: bearer,
+      responses: { '200': json({ type: 'object', required: ['contacts'], properties: { contacts: { type: 'array', items: ref('Contact') } } }, 'The contacts.'), '401': UNAUTHORIZED },
+    },
+  },
+};
+
+const events: Json = {
+  '/v1/events': {
+    get: {
+      tags: ['events'],
+      operationId: 'streamEvents',
+      summary: 'CRM events as Server-Sent Events',
+      description:
+        'Each event is `id: <event id>`, `event: <type>`, `data: <CrmEvent JSON>`. A comment line is sent every 15 s to keep the connection open. ' +
+        'On reconnect, send `Last-Event-ID` (EventSource does it by itself) to get the buffered events published since; if that id is no longer ' +
+        'buffered, every buffered event is replayed (de-duplicate by id). The token may be given as `?token=` because EventSource cannot set headers.',
+      security: [{ bearer: [] }, { tokenQuery: [] }],
+      parameters: [
+        { name: 'types', in: 'query', required: false, description: `Comma-separated event types to receive (default all): ${CRM_EVENT_TYPES.join(', ')}.`, schema: { type: 'string' }, example: 'call.incoming,call.ended' },
+        { name: 'Last-Event-ID', in: 'header', required: false, description: 'Replay buffered events after this id.', schema: { type: 'string' } },
+        { name: 'lastEventId', in: 'query', required: false, description: 'Same as the Last-Event-ID header.', schema: { type: 'string' } },
+      ],
+      responses: {
+        '200': {
+          description: 'An endless event stream.',
+          content: { 'text/event-stream': { schema: { type: 'string' }, example: 'id: m1x2-7\nevent: call.ended\ndata: {"id":"m1x2-7","type":"call.ended","at":1767225600000,"data":{...}}\n\n' } },
+        },
+        '400': error('Unknown event type in `types`.'),
+        '401': UNAUTHORIZED,
+      },
+    },
+  },
+};
+
+const operations: Json = {
+  '/webhooks/whatsapp': {
+    get: {
+      tags: ['whatsapp'],
+      operationId: 'verifyWebhook',
+      summary: "Meta's webhook verification handshake",
+      parameters: [
+        { name: 'hub.mode', in: 'query', required: true, schema: { type: 'string', const: 'subscribe' } },
+        { name: 'hub.verify_token', in: 'query', required: true, description: 'Must equal whatsapp.verifyToken.', schema: { type: 'string' } },
+        { name: 'hub.challenge', in: 'query', required: true, schema: { type: 'string' } },
+      ],
+      responses: { '200': { description: 'The challenge, echoed.', content: { 'text/plain': { schema: { type: 'string' } } } }, '403': error('Wrong mode or verify token.') },
+    },
+    post: {
+      tags: ['whatsapp'],
+      operationId: 'receiveWebhook',
+      summary: 'WhatsApp Cloud API webhooks (calls, call permission replies, message statuses)',
+      description:
+        'Signed by Meta with `X-Hub-Signature-256: sha256=<hex HMAC of the raw body keyed with the app secret>`. Acknowledged at once; processed ' +
+        'after the acknowledgement, de-duplicated. Bodies of unknown shape are acknowledged and parked as dead letters.',
+      parameters: [{ name: 'X-Hub-Signature-256', in: 'header', required: true, schema: { type: 'string', pattern: '^sha256=[0-9a-f]{64}$' } }],
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', description: "Meta's webhook envelope: { object: whatsapp_business_account, entry: [...] }." } } } },
+      responses: {
+        '200': json({ type: 'object', required: ['received'], properties: { received: { const: true } } }, 'Received.'),
+        '400': error('The body is not JSON.'),
+        '401': error('Missing or wrong signature.'),
+      },
+    },
+  },
+  '/v1/webhooks/dead-letters': {
+    get: {
+      tags: ['operations'],
+      operationId: 'listDeadLetters',
+      summary: 'Webhooks acknowledged but not applied (unknown or invalid shape)',
+      security: bearer,
+      parameters: [{ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } }],
+      responses: {
+        '200': json({ type: 'object', required: ['total', 'items'], properties: { total: { type: 'integer' }, items: { type: 'array', items: ref('DeadLetter') } } }, 'Newest first.'),
+        '401': UNAUTHORIZED,
+      },
+    },
+  },
+  '/health': {
+    get: {
+      tags: ['operations'],
+      operationId: 'health',
+      summary: 'Liveness and readiness (Redis reachable)',
+      responses: {
+        '200': json({ type: 'object', properties: { status: { const: 'ok' }, redis: { const: 'up' } } }, 'Healthy.'),
+        '503': json({ type: 'object', properties: { status: { const: 'error' }, redis: { const: 'down' }, reason: { type: 'string' } } }, 'Redis does not answer.'),
+      },
+    },
+  },
+  '/openapi.json': {
+    get: { tags: ['operations'], operationId: 'openapi', summary: 'This document', responses: { '200': json({ type: 'object' }, 'OpenAPI 3.1.') } },
+  },
+  '/docs': { get: { tags: ['operations'], operationId: 'docs', summary: 'This document as a readable page', responses: { '200': html('HTML.') } } },
+  '/console': { get: { tags: ['console'], operationId: 'console', summary: 'The agent console (an example CRM page built only on this API)', responses: { '200': html('HTML.') } } },
+  '/console/{file}': {
+    get: {
+      tags: ['console'],
+      operationId: 'consoleAsset',
+      summary: "The console's script and style sheet",
+      parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string', enum: ['console.js', 'console.css'] } }],
+      responses: { '200': { description: 'The file.' }, '404': error('No such file.') },
+    },
+  },
+};
+
+const webhooks: Json = {
+  crmEvent: {
+    post: {
+      summary: 'Every CRM event, POSTed to crm.webhookUrl',
+      description:
+        'Signed: `X-Wagw-Signature-256: sha256=<hex HMAC-SHA256 of the raw body keyed with crm.webhookSecret>`; `X-Wagw-Event-Id` is the ' +
+        'de-duplication key (at-least-once: a non-2xx answer or a network error is retried with exponential backoff up to ' +
+        'crm.webhookMaxAttempts). Events of one user (or one call) arrive in order.',
+      parameters: [
+        { name: 'X-Wagw-Signature-256', in: 'header', required: true, schema: { type: 'string', pattern: '^sha256=[0-9a-f]{64}$' } },
+        { name: 'X-Wagw-Event-Id', in: 'header', required: true, schema: { type: 'string' } },
+        { name: 'X-Wagw-Event-Type', in: 'header', required: true, schema: { type: 'string', enum: [...CRM_EVENT_TYPES] } },
+        { name: 'X-Wagw-Delivery-Attempt', in: 'header', required: true, schema: { type: 'integer', minimum: 1 } },
+      ],
+      requestBody: { required: true, content: { 'application/json': { schema: ref('CrmEvent') } } },
+      responses: { '2XX': { description: 'Delivered.' }, default: { description: 'Retried later.' } },
+    },
+  },
+};
+
+export const OPENAPI_DOCUMENT = Object.freeze({
+  openapi: '3.1.0',
+  info: {
+    title: 'WhatsApp-to-SIP gateway: signalling API',
+    version: '1.0.0',
+    description:
+      'WhatsApp Business Calling <-> SIP/PBX gateway. `/v1/*` is the CRM and operator API (bearer `signalling.apiToken`); ' +
+      '`/webhooks/whatsapp` is the callback URL registered with Meta. Times are epoch milliseconds; numbers are E.164 digits.',
+  },
+  servers: [{ url: '/' }],
+  tags: [
+    { name: 'calls', description: 'Place, watch and hang up calls.' },
+    { name: 'permissions', description: 'Call permission of WhatsApp users (Meta requires it before a business calls).' },
+    { name: 'contacts', description: 'WhatsApp users the gateway has seen.' },
+    { name: 'events', description: 'CRM events: Server-Sent Events here, and signed webhooks (see webhooks).' },
+    { name: 'whatsapp', description: 'Called by Meta.' },
+    { name: 'operations', description: 'Health, dead letters, this document.' },
+    { name: 'console', description: 'The agent console.' },
+  ],
+  paths: { ...calls, ...permissions, ...events, ...operations },
+  webhooks,
+  components: {
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer', description: 'signalling.apiToken' },
+      tokenQuery: { type: 'apiKey', in: 'query', name: 'token', description: 'signalling.apiToken, for EventSource clients (GET /v1/events only).' },
+    },
+    schemas: OPENAPI_SCHEMAS,
+  },
+});
