@@ -61,7 +61,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const base = (name: string): Logger => createLogger({ name, level: config.log.level, destination: pino.destination({ dest: logFile, sync: false, append: true }) });
   const media = await bootstrapMedia({ config, logger: base('media') });
   const emulator = await bootstrapEmulator(config, { logger: base('wa-emulator') });
-  const signalling = await bootstrapSignalling({ config, logger: base('signalling') });
+  // the gateway decides permissions on the emulator's clock, so tests can let days pass
+  const signalling = await bootstrapSignalling({ config, logger: base('signalling'), now: () => emulator.core.clock.now() });
   const redis = new Redis(redisUrl);
   const emu = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${emulator.baseUrl}${path}`, {
