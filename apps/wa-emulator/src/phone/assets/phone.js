@@ -101,7 +101,7 @@
   function renderPermission() {
     var p = user.permission;
     byTestId('permission-status').textContent =
-      'Call permission: ' + p.status + (p.expiresAt ? ' until ' + new Date(p.expiresAt).toLocaleString() : '');
+      'Call permission: ' + p.status.replace('_', ' ') + (p.expiresAt ? ' until ' + new Date(p.expiresAt).toLocaleString() : '');
     var pending = user.pendingPermissionRequests.filter(function (r) {
       return r.state === 'pending';
     });
