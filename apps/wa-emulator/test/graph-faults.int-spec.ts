@@ -86,6 +86,12 @@ describe('wa-emulator over HTTP: graphFailures fault', () => {
     await h.emulator.core.webhooksIdle();
     expect(h.receiver.eventsOf(waCallId).filter((e) => e.type === 'call.terminate')).toHaveLength(1);
     expect((await h.control('GET', 'faults')).body.graphFailures).toEqual([]);
+    const requests = await h.control('GET', `graph-requests?callId=${encodeURIComponent(waCallId)}`);
+    expect(requests.body.map((r: { action: string; httpStatus: number }) => [r.action, r.httpStatus])).toEqual([
+      ['accept', 200],
+      ['terminate', 503],
+    ]);
+    expect((await h.control('GET', 'graph-requests?action=terminate')).body).toEqual([expect.objectContaining({ callId: waCallId, code: 2, injected: 'after' })]);
   });
 
   it('POST /emulator/reset disarms graph failures', async () => {

@@ -7,6 +7,7 @@ import { CallLifecycle } from './call-lifecycle';
 import { Clock } from './clock';
 import { ControlError, callingNotEnabled, invalidToken, sipEnabledNumber, unknownObject } from './emulator.errors';
 import { type GraphFailureRule, type GraphFaultAction, GraphFaults, callsFaultAction } from './graph-faults';
+import { type GraphRequestRecord, type GraphRequestRefs, GraphRequestLog, requestRefs } from './graph-request.log';
 import { parseCallsRequest } from './graph-requests';
 import { MediaControl } from './media.control';
 import { META_PERMISSION_LIMITS, type PermissionChoice } from './permission.book';
@@ -48,6 +49,7 @@ export class EmulatorCore {
   readonly users: UserRegistry;
   readonly settings = new SettingsStore();
   readonly graphFaults = new GraphFaults();
+  readonly graphRequests = new GraphRequestLog();
   readonly sender: WebhookSender;
   readonly lifecycle: CallLifecycle;
   readonly permissions: PermissionFlow;
@@ -103,13 +105,16 @@ export class EmulatorCore {
     if (phoneNumberId !== this.#config.whatsapp.phoneNumberId) throw unknownObject(phoneNumberId);
   }
 
-  /** POST /<PHONE_NUMBER_ID>/calls (reference §3.1-§3.4), with the armed Graph failures around it. */
+  /** POST /<PHONE_NUMBER_ID>/calls (reference §3.1-§3.4), logged, with the armed Graph failures around it. */
   async callsAction(body: unknown): Promise<Record<string, unknown>> {
     const action = callsFaultAction(body);
-    this.graphFaults.before(action);
-    const result = await this.#callsAction(body);
-    this.graphFaults.after(action);
-    return result;
+    const record = this.graphRequests.open('POST', action ?? 'calls', requestRefs(body));
+    try {
+      this.graphFaults.before(action);
+      return this.#settle(record, action, await this.#callsAction(body));
+    } catch (err) {
+      throw this.graphRequests.failed(record, err);
+    }
   }
 
   async #callsAction(body: unknown): Promise<Record<string, unknown>> {
@@ -142,32 +147,43 @@ export class EmulatorCore {
 
   /** POST /<PHONE_NUMBER_ID>/messages (reference §3.6). */
   sendMessage(body: unknown): Record<string, unknown> {
-    return this.#withFaults('messages', () => this.permissions.sendMessage(body));
+    return this.#graph('POST', 'messages', requestRefs(body), () => this.permissions.sendMessage(body));
   }
 
   /** GET /<PHONE_NUMBER_ID>/call_permissions (reference §3.7). */
   callPermissions(query: { user_wa_id?: unknown; recipient?: unknown }): Record<string, unknown> {
-    return this.#withFaults('call_permissions', () => this.permissions.callPermissions(query));
+    return this.#graph('GET', 'call_permissions', requestRefs(query), () => this.permissions.callPermissions(query));
   }
 
   getSettings(): Record<string, unknown> {
-    return this.#withFaults('settings', () => ({ calling: this.settings.calling() }));
+    return this.#graph('GET', 'settings', {}, () => ({ calling: this.settings.calling() }));
   }
 
   /** POST /<PHONE_NUMBER_ID>/settings, then the account_settings_update webhook (reference §2.9, §5.1). */
   updateSettings(body: unknown): Record<string, unknown> {
-    return this.#withFaults('settings', () => {
+    return this.#graph('POST', 'settings', {}, () => {
       const calling = this.settings.update(body);
       this.#emitter.settingsUpdate(calling);
       return { success: true };
     });
   }
 
-  /** A synchronous Graph operation between the `before` and `after` Graph failure checks. */
-  #withFaults<T>(action: GraphFaultAction, run: () => T): T {
-    this.graphFaults.before(action);
-    const result = run();
+  /** A synchronous Graph operation, logged, between the `before` and `after` Graph failure checks. */
+  #graph(method: 'GET' | 'POST', action: GraphFaultAction, refs: GraphRequestRefs, run: () => Record<string, unknown>): Record<string, unknown> {
+    const record = this.graphRequests.open(method, action, refs);
+    try {
+      this.graphFaults.before(action);
+      return this.#settle(record, action, run());
+    } catch (err) {
+      throw this.graphRequests.failed(record, err);
+    }
+  }
+
+  /** The operation succeeded: note its ids, then the `after` fault may still answer an error. */
+  #settle(record: GraphRequestRecord, action: GraphFaultAction | undefined, result: Record<string, unknown>): Record<string, unknown> {
+    this.graphRequests.noteResult(record, result);
     this.graphFaults.after(action);
+    this.graphRequests.succeeded(record);
     return result;
   }
 
@@ -284,6 +300,7 @@ export class EmulatorCore {
   async reset(): Promise<void> {
     this.sender.reset();
     this.graphFaults.clear();
+    this.graphRequests.clear();
     this.timers.cancelAll();
     await this.lifecycle.clear();
     this.users.clear();

@@ -139,6 +139,27 @@ describe('EmulatorCore: graphFailures fault', () => {
     expect(h.core.getSettings()).toMatchObject({ calling: { call_icon_visibility: 'DISABLE_ALL' } });
   });
 
+  it('the Graph request log records every request with its outcome, the injected ones marked', async () => {
+    h.core.users.get(WA_ID).permissions.grantPermanent(h.core.clock.now());
+    h.core.setFaults({ graphFailures: [{ action: 'connect', status: 503, count: 1, when: 'after' }] });
+    await graphError(connect());
+    const { waCallId } = await h.core.userCall('15552224445');
+    await action('pre_accept', waCallId, businessAnswerSdp());
+    await graphError(action('accept', waCallId, businessAnswerSdp()));
+    h.core.callPermissions({ user_wa_id: WA_ID });
+
+    const [placed] = h.core.listCalls();
+    expect(h.core.graphRequests.list()).toEqual([
+      { seq: 1, at: expect.any(Number), method: 'POST', action: 'connect', to: WA_ID, callId: placed?.['waCallId'], httpStatus: 503, code: 2, injected: 'after' },
+      { seq: 2, at: expect.any(Number), method: 'POST', action: 'pre_accept', callId: waCallId, httpStatus: 200 },
+      { seq: 3, at: expect.any(Number), method: 'POST', action: 'accept', callId: waCallId, httpStatus: 400, code: 100 },
+      { seq: 4, at: expect.any(Number), method: 'GET', action: 'call_permissions', to: WA_ID, httpStatus: 200 },
+    ]);
+    expect(h.core.graphRequests.list({ callId: waCallId }).map((r) => r.action)).toEqual(['pre_accept', 'accept']);
+    await h.core.reset();
+    expect(h.core.graphRequests.list()).toEqual([]);
+  });
+
   it('setFaults merges webhook faults, replaces graph failures when sent; reset disarms everything', async () => {
     h.core.setFaults({ delayMs: 5, graphFailures: [{ status: 503, count: 4, when: 'before' }] });
     expect(h.core.setFaults({ duplicateCount: 1 })).toEqual({

@@ -44,6 +44,8 @@ export class TransientGraphError extends GraphError {
     message: string,
     details: string,
     readonly retryAfterS: number | undefined,
+    /** Whether the request's effect happened (`after`) or not (`before`). */
+    readonly when: GraphFaultWhen,
   ) {
     super(metaCode, httpStatus, message, { details });
   }
@@ -56,11 +58,11 @@ export class TransientGraphError extends GraphError {
  */
 export function transientError(rule: GraphFailureRule, action: GraphFaultAction | undefined): TransientGraphError {
   const details = `injected by the emulator's graphFailures fault (${rule.when}, ${action ?? 'any request'})`;
-  if (rule.status === 503) return new TransientGraphError(2, 503, 'Service temporarily unavailable', details, rule.retryAfterS);
-  if (rule.status === 500) return new TransientGraphError(1, 500, 'An unknown error has occurred.', details, rule.retryAfterS);
-  if (action === 'messages') return new TransientGraphError(80007, 429, '(#80007) The WhatsApp Business Account has reached its rate limit.', details, rule.retryAfterS);
-  if (action === 'call_permissions') return new TransientGraphError(613, 429, '(#613) Calls to this api have exceeded the rate limit.', details, rule.retryAfterS);
-  return new TransientGraphError(4, 429, '(#4) Application request limit reached', details, rule.retryAfterS);
+  if (rule.status === 503) return new TransientGraphError(2, 503, 'Service temporarily unavailable', details, rule.retryAfterS, rule.when);
+  if (rule.status === 500) return new TransientGraphError(1, 500, 'An unknown error has occurred.', details, rule.retryAfterS, rule.when);
+  if (action === 'messages') return new TransientGraphError(80007, 429, '(#80007) The WhatsApp Business Account has reached its rate limit.', details, rule.retryAfterS, rule.when);
+  if (action === 'call_permissions') return new TransientGraphError(613, 429, '(#613) Calls to this api have exceeded the rate limit.', details, rule.retryAfterS, rule.when);
+  return new TransientGraphError(4, 429, '(#4) Application request limit reached', details, rule.retryAfterS, rule.when);
 }
 
 export class GraphFaults {

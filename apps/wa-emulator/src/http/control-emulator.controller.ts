@@ -2,7 +2,8 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, UseFi
 import type { EmulatorCore, EmulatorFaults } from '../domain/emulator.core';
 import { EMULATOR_CORE } from '../emulator.tokens';
 import { ControlExceptionFilter } from './control-exception.filter';
-import { ClockAdvanceDto, FaultsDto, TemplateDto, WebhookLogQueryDto, sentFields } from './control.dto';
+import { ClockAdvanceDto, FaultsDto, GraphRequestQueryDto, TemplateDto, WebhookLogQueryDto, sentFields } from './control.dto';
+import type { GraphRequestRecord } from '../domain/graph-request.log';
 
 /** Calls, clock, faults, delivery log, templates and reset: /emulator/* (see apps/wa-emulator/README.md). */
 @Controller('emulator')
@@ -39,6 +40,12 @@ export class ControlEmulatorController {
   @Put('faults')
   setFaults(@Body() body: FaultsDto): EmulatorFaults {
     return this.core.setFaults(sentFields(body));
+  }
+
+  /** Graph requests the business made (authorised ones), oldest first. */
+  @Get('graph-requests')
+  graphRequests(@Query() query: GraphRequestQueryDto): GraphRequestRecord[] {
+    return this.core.graphRequests.list(sentFields(query));
   }
 
   @Get('webhooks')

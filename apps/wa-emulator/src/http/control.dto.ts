@@ -172,6 +172,20 @@ export class TemplateDto {
   name!: string;
 }
 
+export class GraphRequestQueryDto {
+  @IsOptional()
+  @IsString()
+  action?: string;
+
+  @IsOptional()
+  @IsString()
+  callId?: string;
+
+  @IsOptional()
+  @IsString()
+  to?: string;
+}
+
 export class WebhookLogQueryDto {
   @IsOptional()
   @IsString()
