@@ -219,3 +219,18 @@ describe('reconcile from GET call_permissions', () => {
     expect(run([{ type: 'call.connected', direction: 'user_initiated', at: T0 + HOUR_MS }], blocked).requestBlockedUntil).toBeUndefined();
   });
 });
+
+describe('webhook timestamps are whole seconds', () => {
+  const reconciledAt = T0 + 278; // GET call_permissions read 278 ms into the second
+  const reconciled = run([{ type: 'reconciled', status: 'no_permission', at: reconciledAt }, { type: 'request.sent', messageId: 'wamid.R1', at: reconciledAt + 100 }]);
+
+  it('a reply stamped in the same second as a reconcile is applied (it may be the newer one)', () => {
+    const r = transition(reconciled, reply({ response: 'accept', expiresAt: T0 + 7 * DAY_MS, contextId: 'wamid.R1', contextKind: 'message', at: T0 }), T0 + 500);
+    expect(r).toMatchObject({ kind: 'applied', to: 'granted-once' });
+  });
+
+  it('a reply stamped a whole second before the reconcile is stale', () => {
+    const r = transition(reconciled, reply({ response: 'accept', contextId: 'wamid.R1', contextKind: 'message', at: T0 - 1000 }), T0 + 500);
+    expect(r).toMatchObject({ kind: 'ignored', reason: expect.stringContaining('stale') });
+  });
+});

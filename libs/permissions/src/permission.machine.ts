@@ -268,6 +268,9 @@ function requestOf(snapshot: PermissionSnapshot, id: string | undefined): SentRe
   return id === undefined ? undefined : snapshot.requests.find((r) => r.id === id);
 }
 
+/** Meta's webhook timestamps are Unix seconds: a reply happened up to this much after its stamp. */
+const WEBHOOK_TIME_RESOLUTION_MS = 1000;
+
 /** Why an input is dropped before the table (duplicate, stale, superseded), or undefined to go on. */
 function guard(snapshot: PermissionSnapshot, input: PermissionInput): string | undefined {
   const asOf = snapshot.permissionAsOf;
@@ -279,7 +282,8 @@ function guard(snapshot: PermissionSnapshot, input: PermissionInput): string | u
       return latest?.id === input.messageId ? undefined : `${input.messageId} is not our latest request`;
     }
     case 'reply': {
-      if (asOf !== undefined && input.at < asOf) return `stale: reply at ${iso(input.at)} is older than the permission fact of ${iso(asOf)}`;
+      // webhook timestamps are whole seconds: a reply stamped in the same second as a fact may be the newer
+      if (asOf !== undefined && input.at + WEBHOOK_TIME_RESOLUTION_MS <= asOf) return `stale: reply at ${iso(input.at)} is older than the permission fact of ${iso(asOf)}`;
       if (input.contextKind !== 'message') return undefined;
       const answered = requestOf(snapshot, input.contextId);
       const lastAnswered = requestOf(snapshot, snapshot.lastReply?.contextKind === 'message' ? snapshot.lastReply.contextId : undefined);
