@@ -312,6 +312,8 @@ describe('WhatsAppGraphClient against the wa-emulator', () => {
       await client.terminate(waCallId);
       expect(sent.map((r) => r.action)).toEqual(['terminate', 'terminate']);
       expect(sleeps).toHaveLength(1);
+      const atEmulator = (await control('GET', `graph-requests?action=terminate&callId=${encodeURIComponent(waCallId)}`)) as { httpStatus: number }[];
+      expect(atEmulator.map((r) => r.httpStatus)).toEqual([503, 200]);
       expect(await control('GET', `calls/${waCallId}`)).toMatchObject({ state: 'ended', endReason: 'business_terminate' });
       await h.emulator.core.webhooksIdle();
       const log = (await control('GET', `webhooks?key=${encodeURIComponent(waCallId)}`)) as { kind: string; state: string }[];
@@ -331,6 +333,9 @@ describe('WhatsAppGraphClient against the wa-emulator', () => {
       expect(sent).toEqual([{ method: 'POST', endpoint: 'calls', action: 'connect' }]);
       const calls = await callsOf(USER);
       expect(calls).toEqual([expect.objectContaining({ state: 'ringing' })]);
+      expect(await control('GET', 'graph-requests?action=connect')).toEqual([
+        expect.objectContaining({ to: USER, callId: calls[0]?.waCallId, httpStatus: 503, code: 2, injected: 'after' }),
+      ]);
       await h.receiver.waitForEvent(calls[0]?.waCallId as string, 'call.connect');
       expect((await control('GET', 'faults')).graphFailures).toEqual([expect.objectContaining({ action: 'connect', count: 2 })]);
     });
