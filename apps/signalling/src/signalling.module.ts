@@ -28,6 +28,12 @@ import { SipStackService } from './sip/sip-stack.service';
 import { TrunkDirectory } from './sip/trunk-directory';
 import { PermissionRepository } from '@wagw/permissions';
 import { CrmEventBus } from './events/crm-event-bus';
+import { CrmEventStreamService } from './events/crm-event-stream.service';
+import { CrmWebhookService } from './events/crm-webhook.service';
+import { EventsTokenGuard } from './events/events-token.guard';
+import { CrmEventsController } from './events/crm-events.controller';
+import { OpenApiController } from './openapi/openapi.controller';
+import { ConsoleController } from './console/console.controller';
 import { PermissionService } from './permissions/permission.service';
 import { PermissionsController } from './permissions/permissions.controller';
 import { ContactsRepository } from './contacts/contacts.repository';
@@ -105,6 +111,9 @@ export class SignallingModule implements OnApplicationShutdown {
       },
       { provide: CONTACTS, useFactory: (redis: Redis) => new ContactsRepository(redis, config.redis.keyPrefix), inject: [SIGNALLING_REDIS] },
       CrmEventBus,
+      CrmEventStreamService,
+      CrmWebhookService,
+      EventsTokenGuard,
       PermissionService,
       PbxDialer,
       AgentDirectory,
@@ -118,7 +127,7 @@ export class SignallingModule implements OnApplicationShutdown {
         ConfigModule.forRoot(config),
         ClientsModule.register([{ name: MEDIA_BUS, transport: Transport.REDIS, options: { ...redisOptionsFromUrl(config.redis.url) } }]),
       ],
-      controllers: [HealthController, WebhookController, DeadLetterController, CallsController, MediaEventsController, PermissionsController, ContactsController],
+      controllers: [HealthController, WebhookController, DeadLetterController, CallsController, MediaEventsController, PermissionsController, ContactsController, CrmEventsController, OpenApiController, ConsoleController],
       providers,
     };
   }

@@ -1,0 +1,304 @@
+// Agent console: an example CRM page that uses only the gateway's public API (see /docs).
+//   GET  /v1/contacts                 the WhatsApp users the gateway has seen
+//   GET  /v1/permissions/{waId}       call permission per user (the badge; the call icon is disabled on "refuse")
+//   POST /v1/calls {to, agent}        call a user: 201 the call starts, 202 a permission request was sent
+//   POST /v1/calls/{id}/hangup        hang up (also cancels a call waiting for permission)
+//   GET  /v1/calls                    calls already in progress when the page opens
+//   GET  /v1/events?token=...         live events (Server-Sent Events): call.* and permission.*
+// Copy it freely: no framework, no build step.
+'use strict';
+
+(() => {
+  const TOKEN_KEY = 'wagw.console.token';
+  const AGENT_KEY = 'wagw.console.agent';
+  const ADDED_KEY = 'wagw.console.addedNumbers';
+  const $ = (id) => document.getElementById(id);
+
+  /** waId -> { waId, name, permission, call: { callId, phase, since, text } } */
+  const contacts = new Map();
+  /** callId -> waId, so events without a waId still find their row. */
+  const callOwner = new Map();
+  let events = null; // the EventSource
+  let incomingCallId = null;
+
+  // ---- HTTP -----------------------------------------------------------------------------------------
+
+  /** Calls the API with the bearer token; resolves { status, body } and throws on network errors. */
+  async function api(method, path, body) {
+    const res = await fetch(path, {
+      method,
+      headers: { authorization: `Bearer ${localStorage.getItem(TOKEN_KEY)}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  /** The sentence of an error answer: { error: { code, message, retryAt? } }. */
+  function describeError(res) {
+    const err = (res.body && res.body.error) || {};
+    const message = Array.isArray(err.message) ? err.message.join('; ') : err.message || `HTTP ${res.status}`;
+    return err.retryAt ? `${message} (try again after ${new Date(err.retryAt).toLocaleString()})` : message;
+  }
+
+  function showError(text) {
+    $('error').textContent = text || '';
+    $('error').hidden = !text;
+  }
+
+  // ---- sign in / out --------------------------------------------------------------------------------
+
+  async function signIn(token) {
+    localStorage.setItem(TOKEN_KEY, token);
+    const res = await api('GET', '/v1/contacts');
+    if (res.status === 401) {
+      localStorage.removeItem(TOKEN_KEY);
+      showError('That token was refused. Use the gateway API token (signalling.apiToken).');
+      return;
+    }
+    if (res.status !== 200) return showError(describeError(res));
+    showError('');
+    $('login').hidden = true;
+    $('session').hidden = false;
+    $('app').hidden = false;
+    $('agent').value = localStorage.getItem(AGENT_KEY) || '1001';
+    for (const c of res.body.contacts) addContact(c.waId, c.name);
+    for (const waId of JSON.parse(localStorage.getItem(ADDED_KEY) || '[]')) addContact(waId);
+    connectEvents();
+    await loadActiveCalls();
+  }
+
+  function signOut() {
+    localStorage.removeItem(TOKEN_KEY);
+    if (events) events.close();
+    location.reload();
+  }
+
+  // ---- contacts and permission badges ---------------------------------------------------------------
+
+  /** Adds a row for a user (once) and loads its permission badge. */
+  function addContact(waId, name) {
+    const known = contacts.get(waId);
+    if (known) {
+      if (name && !known.name) {
+        known.name = name;
+        render(waId);
+      }
+      return known;
+    }
+    const contact = { waId, name, permission: null, call: null };
+    contacts.set(waId, contact);
+    const row = $('contact-row').content.firstElementChild.cloneNode(true);
+    row.id = `contact-${waId}`;
+    row.dataset.testid = `contact-${waId}`;
+    for (const el of row.querySelectorAll('[data-role]')) el.dataset.testid = `${el.dataset.role}-${waId}`;
+    row.querySelector('[data-role=call]').addEventListener('click', () => startCall(waId));
+    row.querySelector('[data-role=hangup]').addEventListener('click', () => hangUp(waId));
+    $('contacts').appendChild(row);
+    $('empty').hidden = true;
+    render(waId);
+    loadPermission(waId);
+    return contact;
+  }
+
+  async function loadPermission(waId) {
+    const res = await api('GET', `/v1/permissions/${encodeURIComponent(waId)}`);
+    if (res.status !== 200) return showError(`Permission of +${waId}: ${describeError(res)}`);
+    contacts.get(waId).permission = res.body;
+    render(waId);
+  }
+
+  /** The badge text for a permission state. */
+  function badgeText(p) {
+    if (!p) return '…';
+    switch (p.state) {
+      case 'granted-once': return p.expiresAt ? `once until ${new Date(p.expiresAt).toLocaleString()}` : 'once';
+      case 'granted-always': return 'always';
+      case 'declined': return 'never';
+      default: return p.state; // none, requested, revoked, expired
+    }
+  }
+
+  // ---- call status ----------------------------------------------------------------------------------
+
+  const PHASE_TEXT = {
+    'awaiting-permission': 'Awaiting permission…',
+    dialing: 'Calling…',
+    ringing: 'Ringing…',
+    incoming: 'Incoming call',
+    ending: 'Ending…',
+  };
+
+  /** Our display phase for a call record state (GET /v1/calls). */
+  function phaseOf(state) {
+    if (state === 'permission-pending') return 'awaiting-permission';
+    if (state === 'offered') return 'incoming';
+    if (state === 'dialing-pbx' || state === 'dialing-wa') return 'dialing';
+    if (state === 'active') return 'connected';
+    if (state === 'ending' || state === 'ended') return state;
+    return 'ringing'; // ringing-pbx, ringing-wa, accepting
+  }
+
+  function setCall(waId, callId, phase, extra = {}) {
+    const contact = addContact(waId);
+    const current = contact.call;
+    const busy = current && current.phase !== 'ended' && current.phase !== 'refused';
+    if (busy && current.callId !== callId && phase === 'ended') return; // an older call's late event
+    callOwner.set(callId, waId);
+    contact.call = { ...contact.call, callId, phase, ...extra };
+    render(waId);
+  }
+
+  function elapsed(since) {
+    const s = Math.max(0, Math.floor((Date.now() - since) / 1000));
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  }
+
+  /** Redraws one row from its contact. */
+  function render(waId) {
+    const c = contacts.get(waId);
+    const row = $(`contact-${waId}`);
+    if (!c || !row) return;
+    row.querySelector('.name').textContent = c.name || `+${waId}`;
+    row.querySelector('.number').textContent = c.name ? `+${waId}` : '';
+    const badge = row.querySelector('[data-role=badge]');
+    badge.textContent = badgeText(c.permission);
+    badge.dataset.state = c.permission ? c.permission.state : 'loading';
+
+    const call = c.call;
+    const live = call && call.phase !== 'ended' && call.phase !== 'refused';
+    const refused = c.permission && c.permission.decision.action === 'refuse';
+    const button = row.querySelector('[data-role=call]');
+    button.disabled = Boolean(live || refused || !c.permission);
+    button.title = refused ? c.permission.decision.reason : live ? 'A call is in progress' : `Call +${waId}`;
+    button.setAttribute('aria-label', button.title);
+    row.querySelector('[data-role=hangup]').hidden = !live;
+
+    const status = row.querySelector('[data-role=status]');
+    status.dataset.state = call ? call.phase : 'idle';
+    if (!call) status.textContent = '';
+    else if (call.phase === 'connected') status.textContent = `Connected ${elapsed(call.since)}`;
+    else if (call.phase === 'ended') status.textContent = `Ended: ${call.text || 'call ended'}`;
+    else if (call.phase === 'refused') status.textContent = call.text;
+    else status.textContent = call.text || PHASE_TEXT[call.phase];
+  }
+
+  // ---- actions --------------------------------------------------------------------------------------
+
+  async function startCall(waId) {
+    const agent = $('agent').value.trim();
+    if (!agent) return showError('Enter your phone (extension or SIP URI) first.');
+    localStorage.setItem(AGENT_KEY, agent);
+    showError('');
+    const res = await api('POST', '/v1/calls', { to: `+${waId}`, agent });
+    if (res.status === 201) setCall(waId, res.body.callId, phaseOf(res.body.state));
+    else if (res.status === 202) setCall(waId, res.body.callId, 'awaiting-permission');
+    else setCall(waId, `refused-${Date.now()}`, 'refused', { text: describeError(res) });
+    loadPermission(waId);
+  }
+
+  async function hangUp(waId) {
+    const call = contacts.get(waId).call;
+    if (!call) return;
+    const res = await api('POST', `/v1/calls/${encodeURIComponent(call.callId)}/hangup`);
+    if (res.status !== 200) showError(describeError(res));
+  }
+
+  /** Calls already in progress when the page opens. */
+  async function loadActiveCalls() {
+    const res = await api('GET', '/v1/calls');
+    if (res.status !== 200) return;
+    for (const rec of res.body.active) {
+      if (rec.userWaId) setCall(rec.userWaId, rec.callId, phaseOf(rec.state), { since: rec.answeredAt || Date.now() });
+    }
+  }
+
+  // ---- live events ----------------------------------------------------------------------------------
+
+  /** Subscribes to /v1/events. EventSource reconnects by itself and sends Last-Event-ID, so nothing is missed. */
+  function connectEvents() {
+    const token = encodeURIComponent(localStorage.getItem(TOKEN_KEY));
+    events = new EventSource(`/v1/events?token=${token}`);
+    const live = (state) => {
+      $('live').dataset.state = state;
+      $('live').textContent = state;
+    };
+    events.onopen = () => live('live');
+    events.onerror = () => live(events.readyState === EventSource.CLOSED ? 'offline' : 'reconnecting');
+    const types = ['call.incoming', 'call.ringing', 'call.connected', 'call.ended', 'permission.requested', 'permission.granted', 'permission.declined', 'permission.revoked', 'permission.expired'];
+    // Handle events one at a time, in arrival order (some need an API lookup first).
+    let queue = Promise.resolve();
+    for (const type of types) {
+      events.addEventListener(type, (msg) => {
+        queue = queue.then(() => onEvent(JSON.parse(msg.data))).catch((err) => showError(`Event ${type}: ${err.message}`));
+      });
+    }
+  }
+
+  /** The row a call event belongs to: its waId, or the call we already know, or the record from the API. */
+  async function ownerOf(data) {
+    if (data.waId) return data.waId;
+    if (callOwner.has(data.callId)) return callOwner.get(data.callId);
+    const res = await api('GET', `/v1/calls/${encodeURIComponent(data.callId)}`);
+    return res.status === 200 ? res.body.userWaId : undefined;
+  }
+
+  /** One CRM event: { id, type, at, data }. */
+  async function onEvent(event) {
+    const d = event.data;
+    if (event.type.startsWith('permission.')) {
+      addContact(d.waId);
+      if (event.type === 'permission.requested' && d.callId) setCall(d.waId, d.callId, 'awaiting-permission');
+      return loadPermission(d.waId);
+    }
+    const waId = await ownerOf(d);
+    if (!waId) return;
+    if (event.type === 'call.incoming') {
+      addContact(waId, d.userName);
+      setCall(waId, d.callId, 'incoming');
+      showIncoming(d.callId, `Incoming WhatsApp call from ${d.userName ? `${d.userName} (+${waId})` : `+${waId}`}`);
+    } else if (event.type === 'call.ringing') {
+      setCall(waId, d.callId, 'ringing', { text: d.side === 'user' ? 'Ringing the customer…' : 'Ringing your phone…' });
+    } else if (event.type === 'call.connected') {
+      setCall(waId, d.callId, 'connected', { since: event.at });
+    } else if (event.type === 'call.ended') {
+      setCall(waId, d.callId, 'ended', { text: d.cause });
+      if (incomingCallId === d.callId) showIncoming(null);
+      loadPermission(waId);
+    }
+  }
+
+  function showIncoming(callId, text) {
+    incomingCallId = callId;
+    $('incoming').hidden = !callId;
+    $('incoming').dataset.callId = callId || '';
+    $('incoming-text').textContent = text || '';
+  }
+
+  // ---- wiring ---------------------------------------------------------------------------------------
+
+  $('login').addEventListener('submit', (e) => {
+    e.preventDefault();
+    signIn($('token').value.trim());
+  });
+  $('logout').addEventListener('click', signOut);
+  $('incoming-dismiss').addEventListener('click', () => showIncoming(null));
+  $('add').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const waId = $('add-number').value.replace(/\D/g, '');
+    if (waId.length < 6 || waId.length > 15) return showError('Enter a WhatsApp number in international format, e.g. +15552223333.');
+    const added = new Set(JSON.parse(localStorage.getItem(ADDED_KEY) || '[]')).add(waId);
+    localStorage.setItem(ADDED_KEY, JSON.stringify([...added]));
+    $('add-number').value = '';
+    showError('');
+    addContact(waId);
+  });
+  // the running timer of connected calls
+  setInterval(() => {
+    for (const c of contacts.values()) if (c.call && c.call.phase === 'connected') render(c.waId);
+  }, 1000);
+  $('empty').hidden = false;
+
+  const saved = localStorage.getItem(TOKEN_KEY);
+  if (saved) signIn(saved);
+})();
