@@ -31,7 +31,7 @@ describe('decidePermission', () => {
 
   it('a pending request: refuse as pending until another request is allowed, then request again', () => {
     const pending = snap({ state: 'requested', requests: [{ id: 'wamid.R1', at: T0 }] });
-    expect(decidePermission(pending, T0 + HOUR_MS)).toMatchObject({ action: 'refuse', code: 'PERMISSION_PENDING', retryAt: T0 + DAY_MS, reason: expect.stringContaining('not answered yet') });
+    expect(decidePermission(pending, T0 + HOUR_MS)).toMatchObject({ action: 'refuse', code: 'PERMISSION_QUOTA', retryAt: T0 + DAY_MS, reason: expect.stringContaining('not answered yet') });
     expect(decidePermission(pending, T0 + DAY_MS)).toEqual({ action: 'request', state: 'requested', nextRequestAt: T0 + 7 * DAY_MS });
   });
 
@@ -54,7 +54,6 @@ describe('decidePermission', () => {
     expect(err).toMatchObject({ code: 'PERMISSION_DECLINED', reason: 'no', retryAt: undefined, message: 'no' });
     expect(refusalError({ code: 'DAILY_CALL_CAP', reason: 'cap', retryAt: 5 })).toMatchObject({ code: 'DAILY_CALL_CAP', retryAt: 5 });
     expect(refusalError({ code: 'PERMISSION_QUOTA', reason: 'q' }).code).toBe('PERMISSION_QUOTA');
-    expect(refusalError({ code: 'PERMISSION_PENDING', reason: 'p' }).code).toBe('PERMISSION_PENDING');
   });
 
   it('uses the rules it is given (a lower cap)', () => {

@@ -58,7 +58,8 @@ function decideRequest(record: PermissionSnapshot | null, state: PermissionState
   if (!quota.canRequest) {
     const next = quota.nextRequestAt ?? now;
     if (state === 'requested' && latest) {
-      return refuse(state, 'PERMISSION_PENDING', `A call permission request was sent to the customer at ${when(latest.at)} and is not answered yet; another request can be sent at ${when(next)}.`, next);
+      // still a quota refusal: the agent cannot ask again before `next` (the CRM shows one code for it)
+      return refuse(state, 'PERMISSION_QUOTA', `A call permission request was sent to the customer at ${when(latest.at)} and is not answered yet; another request can be sent at ${when(next)}.`, next);
     }
     const limit = quota.blockedByMetaUntil !== undefined && quota.left24h > 0 && quota.left7d > 0
       ? 'WhatsApp reports the permission request limit for this customer as reached'

@@ -138,7 +138,7 @@ describe('decide() before a business-initiated call', () => {
     const perms = repo({ rules: { callsPer24h: 2 } });
     expect(await perms.decide(key)).toEqual({ action: 'request', state: 'none', nextRequestAt: T0 + DAY_MS });
     await perms.apply(key, { type: 'request.sent', messageId: 'wamid.R1', at: T0 });
-    expect(await perms.decide(key, T0 + HOUR_MS)).toMatchObject({ action: 'refuse', code: 'PERMISSION_PENDING', retryAt: T0 + DAY_MS });
+    expect(await perms.decide(key, T0 + HOUR_MS)).toMatchObject({ action: 'refuse', code: 'PERMISSION_QUOTA', retryAt: T0 + DAY_MS });
     clock = T0 + 2 * HOUR_MS;
     await perms.apply(key, accept({ expiresAt: T0 + 7 * DAY_MS, contextId: 'wamid.R1', contextKind: 'message' }));
     expect(await perms.decide(key, clock)).toEqual({ action: 'call', state: 'granted-once', expiresAt: T0 + 7 * DAY_MS });

@@ -58,7 +58,7 @@ export class PermissionDeclinedError extends PermissionRefusedError {
   readonly code = 'PERMISSION_DECLINED' as const;
 }
 
-/** No permission, and the request quota (1 per 24 h, 2 per 7 days) is used up. */
+/** No permission, and the request quota (1 per 24 h, 2 per 7 days) is used up (an earlier request may still be unanswered). */
 export class PermissionQuotaError extends PermissionRefusedError {
   readonly code = 'PERMISSION_QUOTA' as const;
 }
@@ -68,12 +68,7 @@ export class DailyCallCapReachedError extends PermissionRefusedError {
   readonly code = 'DAILY_CALL_CAP' as const;
 }
 
-/** A request is out and unanswered, and another may not be sent yet. */
-export class PermissionPendingError extends PermissionRefusedError {
-  readonly code = 'PERMISSION_PENDING' as const;
-}
-
-export type PermissionRefusalError = PermissionDeclinedError | PermissionQuotaError | DailyCallCapReachedError | PermissionPendingError;
+export type PermissionRefusalError = PermissionDeclinedError | PermissionQuotaError | DailyCallCapReachedError;
 export type RefusalCode = PermissionRefusalError['code'];
 
 /** The error class for a refusal code, so a use case can `throw refusalError(decision)`. */
@@ -86,7 +81,5 @@ export function refusalError(refusal: { code: RefusalCode } & RefusalDetails): P
       return new PermissionQuotaError(details);
     case 'DAILY_CALL_CAP':
       return new DailyCallCapReachedError(details);
-    case 'PERMISSION_PENDING':
-      return new PermissionPendingError(details);
   }
 }

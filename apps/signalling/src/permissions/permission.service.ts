@@ -153,9 +153,15 @@ export class PermissionService {
 
   /** Publishes the CRM event for a permission change. */
   #announce(waId: string, res: PermissionApplyResult): void {
-    if (res.outcome !== 'applied' || res.from === res.to) return;
+    if (res.outcome !== 'applied') return;
     const businessNumber = this.config.whatsapp.businessNumber;
     const rec = res.record;
+    // the machine reports an expiry from the effective state (already `expired`): announce it by its signal
+    if (res.signal === 'expiry.observed') {
+      this.events.publish('permission.expired', { waId, businessNumber, expiredAt: rec.expiresAt ?? this.now() });
+      return;
+    }
+    if (res.from === res.to) return;
     switch (res.to) {
       case 'granted-once':
       case 'granted-always':
@@ -172,9 +178,6 @@ export class PermissionService {
         return;
       case 'revoked':
         this.events.publish('permission.revoked', { waId, businessNumber, reason: rec.revokedBy ?? 'automatic' });
-        return;
-      case 'expired':
-        this.events.publish('permission.expired', { waId, businessNumber, expiredAt: rec.expiresAt ?? this.now() });
         return;
       default:
         return;

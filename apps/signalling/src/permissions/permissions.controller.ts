@@ -29,7 +29,7 @@ export class PermissionsController {
   async request(@Param('waId') waId: string, @Body() body: RequestPermissionDto): Promise<{ messageId: string; permission: PermissionView }> {
     const id = normalizeWaId(waId);
     const decision = await this.permissions.decideForCall(id);
-    if (decision.action === 'refuse' && decision.code !== 'PERMISSION_PENDING') throw refusalError(decision);
+    if (decision.action === 'refuse') throw refusalError(decision);
     const { messageId } = await this.permissions.request(id, body.bodyText ? { bodyText: body.bodyText } : {});
     return { messageId, permission: await this.permissions.view(id) };
   }
