@@ -1,0 +1,91 @@
+import { silentLogger } from '@wagw/logging';
+import { FakeMediaPort, ManualFrameTicker, writeTelephoneEvent, type RtpLeg, type WaLeg, type WaLegStateChange } from '@wagw/media-bridge';
+import type { DtmfEventsPublisher } from '../bus/dtmf-events.publisher';
+import { BridgeRegistry, bridgeMediaFor } from './bridge-registry';
+import type { NegotiatedPbxLeg } from './pbx-leg-registry';
+import type { NegotiatedMedia } from './pbx-sdp';
+
+/** A WhatsApp leg as the registry sees it: a MediaPort with a media gate, a player and state events. */
+class FakeWaLeg extends FakeMediaPort {
+  started = 0;
+  stoppedPlaying = 0;
+  #listeners: ((c: WaLegStateChange) => void)[] = [];
+  startMedia(): void {
+    this.started++;
+  }
+  stopPlaying(): void {
+    this.stoppedPlaying++;
+  }
+  on(_event: 'stateChanged', listener: (c: WaLegStateChange) => void): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
+    };
+  }
+  move(state: WaLegStateChange['state']): void {
+    for (const l of [...this.#listeners]) l({ state, previous: 'connected' });
+  }
+}
+
+const PCMU: NegotiatedMedia = { codec: 'PCMU', payloadType: 0, clockRate: 8000, dtmfPayloadType: 101, remote: null, receivePayloadTypes: [0, 101] };
+
+function setup() {
+  const ticker = new ManualFrameTicker();
+  const published: [string, string, string][] = [];
+  const events = { digit: (callId: string, direction: string, digit: string) => published.push([callId, direction, digit]) } as unknown as DtmfEventsPublisher;
+  const registry = new BridgeRegistry(ticker, events, silentLogger());
+  const wa = new FakeWaLeg();
+  const rtp = new FakeMediaPort(0x11111111);
+  const pbx: NegotiatedPbxLeg = { legId: 'pbx-1', leg: rtp as unknown as RtpLeg, media: PCMU };
+  const start = (): void => registry.start('call-1', { legId: 'wa-1', leg: wa as unknown as WaLeg }, pbx);
+  return { ticker, published, registry, wa, rtp, pbx, start };
+}
+
+describe('BridgeRegistry', () => {
+  it('transcodes G.711 and passes Opus through', () => {
+    expect(bridgeMediaFor(PCMU)).toEqual({ mode: 'transcode', pbxCodec: 'PCMU', pbxPt: 0 });
+    expect(bridgeMediaFor({ ...PCMU, codec: 'opus', payloadType: 96, clockRate: 48000 })).toEqual({ mode: 'passthrough', pbxPt: 96 });
+  });
+
+  it('opens the WhatsApp media gate, stops its player, and starting the same legs again is a no-op', () => {
+    const { registry, wa, ticker, start } = setup();
+    start();
+    start();
+    expect([wa.started, wa.stoppedPlaying]).toEqual([1, 1]);
+    expect(registry.size).toBe(1);
+    expect(ticker.listenerCount).toBe(1);
+  });
+
+  it('stops the bridge when the WhatsApp leg fails, releasing the ports listeners and the clock', () => {
+    const { registry, wa, rtp, ticker, start } = setup();
+    start();
+    wa.move('failed');
+    expect(registry.size).toBe(0);
+    expect([wa.listenerCount, rtp.listenerCount, ticker.listenerCount]).toEqual([0, 0, 0]);
+  });
+
+  it('stops only for a leg of that call', () => {
+    const { registry, start } = setup();
+    start();
+    expect(registry.stopForLeg('call-2', 'pbx-1', 'other call')).toBe(false);
+    expect(registry.stopForLeg('call-1', 'pbx-2', 'other leg')).toBe(false);
+    expect(registry.stopForLeg('call-1', 'pbx-1', 'PBX hung up')).toBe(true);
+    expect(registry.size).toBe(0);
+  });
+
+  it('publishes digits a party pressed, not digits sent through the API', async () => {
+    const { registry, published, rtp, ticker, start } = setup();
+    start();
+    for (let k = 0; k < 7; k++) {
+      const payload = writeTelephoneEvent({ event: 3, end: k >= 4, volume: 10, duration: Math.min(k, 4) * 160 });
+      rtp.deliver({ payloadType: 101, sequenceNumber: k, timestamp: 8000, marker: k === 0, ssrc: 7, payload });
+    }
+    const sent = registry.sendDtmf('call-1', 'pbx', '4', 40);
+    await sent;
+    for (let t = 0; t < 10; t++) ticker.tick(1000 + 20 * t);
+    await new Promise((resolve) => setImmediate(resolve)); // the API digit's completion is reported asynchronously
+    expect(published).toEqual([['call-1', 'pbx-to-wa', '3']]);
+    expect(rtp.sentWith(101).length).toBeGreaterThanOrEqual(3);
+    await expect(registry.sendDtmf('call-9', 'wa', '1')).rejects.toMatchObject({ code: 'BRIDGE_NOT_FOUND' });
+  });
+});
