@@ -2,6 +2,20 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { ToneReport } from '@wagw/media-bridge';
+
+/** The phone page's test hooks (apps/wa-emulator/src/phone/assets/phone.js), read with page.evaluate. */
+declare global {
+  interface Window {
+    phone: {
+      waId: string;
+      mode: 'browser' | 'simulated';
+      /** Goertzel tone check over the newest `lastMs` of what the remote track played (browser mode). */
+      measureTone(frequencyHz: number, lastMs?: number): ToneReport | null;
+      mediaCall(): { callId: string; connectionState: string; packetsReceived: number } | null;
+    };
+  }
+}
 
 /**
  * Headless Chromium (Debian's build, libwebrtc) for the phone page tests, with the flags measured in

@@ -10,14 +10,6 @@ import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client
 import { launchPhoneBrowser, type PhoneBrowser } from '../browser/phone-chromium';
 import { eventually, startStack, type Stack } from '../support/stack';
 
-declare global {
-  interface Window {
-    phone: {
-      measureTone(frequencyHz: number, lastMs?: number): ToneReport | null;
-      mediaCall(): { callId: string; connectionState: string; packetsReceived: number } | null;
-    };
-  }
-}
 
 /**
  * Chromium (libwebrtc, the WebRTC stack of WhatsApp's apps) is the WhatsApp user: its phone page runs with

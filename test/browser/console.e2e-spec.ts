@@ -1,0 +1,116 @@
+import type { Page } from 'playwright-core';
+import { eventually, startStack, type Stack } from '../support/stack';
+import { launchPhoneBrowser, type PhoneBrowser } from './phone-chromium';
+
+/** What the console's badge says for each permission state (GET /v1/permissions/{waId} -> state). */
+const BADGE_TEXT: Record<string, RegExp> = {
+  none: /^none$/,
+  requested: /^requested$/,
+  'granted-once': /^once( until .+)?$/,
+  'granted-always': /^always$/,
+  declined: /^never$/,
+  revoked: /^revoked$/,
+  expired: /^expired$/,
+};
+
+/**
+ * Smoke test of the agent console (GET /console) in headless Chromium against the real stack (no PBX: the
+ * gateway answers user calls itself). The agent signs in with the API token; a WhatsApp user calls; the
+ * console shows the incoming call, the contact with its permission badge, the live status with a running
+ * timer, and hangs the call up with its button.
+ */
+describe('the agent console', () => {
+  const user = '15552225555';
+  let stack: Stack;
+  let browser: PhoneBrowser;
+
+  beforeEach(async () => {
+    stack = await startStack({ name: 'console-browser' });
+    await stack.emu('POST', '/emulator/users', { waId: user, name: 'Ana' });
+    browser = await launchPhoneBrowser();
+  });
+
+  afterEach(async () => {
+    await browser.close();
+    await stack.close();
+  });
+
+  async function openConsole(): Promise<Page> {
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1100, height: 640 });
+    await page.goto(`${stack.signalling.baseUrl}/console`);
+    return page;
+  }
+
+  async function permissionState(waId: string): Promise<string> {
+    const res = await stack.api('GET', `/v1/permissions/${waId}`);
+    expect(res.status).toBe(200);
+    return (res.body as { state: string }).state;
+  }
+
+  it('signs in with the token, shows a calling user live with badge and timer, and hangs up', async () => {
+    const page = await openConsole();
+    await page.getByTestId('token').fill('wrong-token-0123456789');
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('error').getByText('refused').waitFor();
+
+    await page.getByTestId('token').fill(stack.config.signalling.apiToken);
+    await page.getByTestId('login-submit').click();
+    await page.locator('[data-testid=live][data-state=live]').waitFor();
+
+    const { waCallId } = await stack.emu<{ waCallId: string }>('POST', `/emulator/users/${user}/call`, {});
+    await page.getByTestId('incoming').getByText('Incoming WhatsApp call from Ana (+15552225555)').waitFor();
+    const status = page.getByTestId(`status-${user}`);
+    await page.locator(`[data-testid=status-${user}][data-state=connected]`).waitFor();
+    const first = await status.textContent();
+    expect(first).toMatch(/^Connected \d+:\d\d$/);
+    await eventually('the call timer runs', async () => ((await status.textContent()) !== first ? true : undefined), 5000, 100);
+
+    const badge = page.getByTestId(`badge-${user}`);
+    const state = await eventually('badge loaded', async () => (await badge.getAttribute('data-state')) !== 'loading' && badge.getAttribute('data-state'));
+    expect(state).toBe(await permissionState(user));
+    expect((await badge.textContent()) ?? '').toMatch(BADGE_TEXT[state as string] as RegExp);
+    await expect(page.getByTestId(`call-${user}`).isDisabled()).resolves.toBe(true); // a call is in progress
+    await browser.screenshot(page, 'console-connected');
+
+    await page.getByTestId(`hangup-${user}`).click();
+    await page.locator(`[data-testid=status-${user}][data-state=ended]`).waitFor();
+    expect(await status.textContent()).toMatch(/^Ended: .+/);
+    await page.getByTestId('incoming').waitFor({ state: 'hidden' });
+    await page.getByTestId(`hangup-${user}`).waitFor({ state: 'hidden' });
+    const emuCall = await stack.emu<{ state: string }>('GET', `/emulator/calls/${waCallId}`);
+    expect(emuCall.state).toBe('ended');
+    await browser.screenshot(page, 'console-ended');
+  });
+
+  it('remembers the token, lists the contacts the gateway has seen and a number added by hand, each with its badge', async () => {
+    // the user called once before the agent opened the console
+    const { waCallId } = await stack.emu<{ waCallId: string }>('POST', `/emulator/users/${user}/call`, {});
+    await eventually('call active', async () => ((await stack.api('GET', `/v1/calls/${waCallId}`)).body as { state?: string }).state === 'active');
+    await stack.emu('POST', `/emulator/users/${user}/hangup`);
+    await eventually('call ended', async () => ((await stack.api('GET', `/v1/calls/${waCallId}`)).body as { state?: string }).state === 'ended');
+
+    const page = await openConsole();
+    await page.getByTestId('token').fill(stack.config.signalling.apiToken);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId(`contact-${user}`).getByText('Ana').waitFor();
+
+    const other = '447700900123';
+    await page.getByTestId('add-number').fill('+44 7700 900123');
+    await page.getByTestId('add-submit').click();
+    await page.locator(`[data-testid=badge-${other}][data-state=none]`).waitFor();
+    expect(await page.getByTestId(`badge-${other}`).textContent()).toBe('none');
+    await expect(page.getByTestId(`call-${other}`).isEnabled()).resolves.toBe(true);
+
+    await page.reload();
+    await page.locator('[data-testid=live][data-state=live]').waitFor();
+    for (const waId of [user, other]) {
+      const badge = page.getByTestId(`badge-${waId}`);
+      const state = await eventually(`badge of ${waId}`, async () => (await badge.getAttribute('data-state')) !== 'loading' && badge.getAttribute('data-state'));
+      expect(state).toBe(await permissionState(waId));
+      expect((await badge.textContent()) ?? '').toMatch(BADGE_TEXT[state as string] as RegExp);
+    }
+    expect(await page.getByTestId('login').isHidden()).toBe(true);
+    await browser.screenshot(page, 'console-contacts');
+  });
+});
