@@ -86,9 +86,12 @@ describe('the agent console', () => {
   it('remembers the token, lists the contacts the gateway has seen and a number added by hand, each with its badge', async () => {
     // the user called once before the agent opened the console
     const { waCallId } = await stack.emu<{ waCallId: string }>('POST', `/emulator/users/${user}/call`, {});
-    await eventually('call active', async () => ((await stack.api('GET', `/v1/calls/${waCallId}`)).body as { state?: string }).state === 'active');
+    const callId = await eventually('call active', async () => {
+      const rec = (await stack.api('GET', `/v1/calls/${waCallId}`)).body as { callId: string; state?: string };
+      return rec.state === 'active' && rec.callId;
+    });
     await stack.emu('POST', `/emulator/users/${user}/hangup`);
-    await eventually('call ended', async () => ((await stack.api('GET', `/v1/calls/${waCallId}`)).body as { state?: string }).state === 'ended');
+    await eventually('call ended', async () => ((await stack.api('GET', `/v1/calls/${callId}`)).body as { state?: string }).state === 'ended');
 
     const page = await openConsole();
     await page.getByTestId('token').fill(stack.config.signalling.apiToken);
