@@ -122,6 +122,12 @@ export const pbxSchema = z
     tlsPort: portOrZero.describe('SIP TLS port (0: off).'),
     tlsCertFile: z.string().describe('PEM certificate for SIP TLS (needed when tlsPort is set).'),
     tlsKeyFile: z.string().describe('PEM private key for SIP TLS.'),
+    transactionTimeoutMs: z
+      .number()
+      .int()
+      .min(500)
+      .max(32000)
+      .describe('Timer B/F (RFC 3261 §17.1.1.2): a SIP request toward the PBX with no response this long fails, and the trunk counts as unreachable. 64*T1 = 32000 is the RFC value and the maximum.'),
     trunks: z.array(trunkSchema).describe('PBX trunks (YAML list; env PBX_TRUNKS takes a YAML/JSON list). Empty: no PBX.'),
     routes: z.array(routeSchema).describe('Where calls to each business number ring (YAML list; env PBX_ROUTES).'),
   })

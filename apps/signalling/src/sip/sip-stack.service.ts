@@ -41,6 +41,7 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
       listen,
       ...(pbx.publicHost ? { publicHost: pbx.publicHost } : {}),
       userAgent: 'wa-sip-gateway',
+      transactionTimeoutMs: pbx.transactionTimeoutMs,
       logger: this.logger.child({ component: 'sip' }),
     });
     this.logger.info({ ports: this.#stack.ports, host: this.#stack.advertisedHost }, 'SIP stack listening');
