@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { freeTcpPort } from '@wagw/testing';
 import { eventually, startStack, type Stack } from '../support/stack';
 import { launchPhoneBrowser, type PhoneBrowser } from './phone-chromium';
 
@@ -22,18 +23,36 @@ const BADGE_TEXT: Record<string, RegExp> = {
 describe('the agent console', () => {
   const user = '15552225555';
   let stack: Stack;
+  let booted = false;
   let browser: PhoneBrowser;
 
   beforeEach(async () => {
-    stack = await startStack({ name: 'console-browser' });
-    await stack.emu('POST', '/emulator/users', { waId: user, name: 'Ana' });
     browser = await launchPhoneBrowser();
   });
 
   afterEach(async () => {
     await browser.close();
-    await stack.close();
+    if (booted) await stack.close();
+    booted = false;
   });
+
+  async function boot(env: Record<string, string> = {}): Promise<void> {
+    stack = await startStack({ name: 'console-browser', env });
+    booted = true;
+    await stack.emu('POST', '/emulator/users', { waId: user, name: 'Ana' });
+  }
+
+  /** An agent call needs a PBX trunk to name the agent's phone; nothing is dialled before permission. */
+  async function bootWithTrunk(): Promise<void> {
+    const trunk = { name: 'pbx', hosts: [`127.0.0.1:${await freeTcpPort()}`], transport: 'udp', username: '', password: '', fromUser: '', fromDomain: '', codecs: ['PCMU'], allowFrom: [] };
+    await boot({ PBX_TRUNKS: JSON.stringify([trunk]) });
+  }
+
+  async function signIn(page: Page): Promise<void> {
+    await page.getByTestId('token').fill(stack.config.signalling.apiToken);
+    await page.getByTestId('login-submit').click();
+    await page.locator('[data-testid=live][data-state=live]').waitFor();
+  }
 
   async function openConsole(): Promise<Page> {
     const page = await browser.context.newPage();
@@ -49,6 +68,7 @@ describe('the agent console', () => {
   }
 
   it('signs in with the token, shows a calling user live with badge and timer, and hangs up', async () => {
+    await boot();
     const page = await openConsole();
     await page.getByTestId('token').fill('wrong-token-0123456789');
     await page.getByTestId('login-submit').click();
@@ -84,6 +104,7 @@ describe('the agent console', () => {
   });
 
   it('remembers the token, lists the contacts the gateway has seen and a number added by hand, each with its badge', async () => {
+    await boot();
     // the user called once before the agent opened the console
     const { waCallId } = await stack.emu<{ waCallId: string }>('POST', `/emulator/users/${user}/call`, {});
     const callId = await eventually('call active', async () => {
@@ -115,5 +136,31 @@ describe('the agent console', () => {
     }
     expect(await page.getByTestId('login').isHidden()).toBe(true);
     await browser.screenshot(page, 'console-contacts');
+  });
+
+  it('calls a user without permission: awaiting permission, then "never" with the call icon disabled and the reason as tooltip', async () => {
+    await bootWithTrunk();
+    const page = await openConsole();
+    await signIn(page);
+    await page.getByTestId('add-number').fill(`+${user}`);
+    await page.getByTestId('add-submit').click();
+    await page.locator(`[data-testid=badge-${user}][data-state=none]`).waitFor();
+
+    await page.getByTestId(`call-${user}`).click();
+    await page.locator(`[data-testid=status-${user}][data-state=awaiting-permission]`).waitFor();
+    await page.locator(`[data-testid=badge-${user}][data-state=requested]`).waitFor();
+    await page.getByTestId(`hangup-${user}`).waitFor();
+    await browser.screenshot(page, 'console-awaiting-permission');
+
+    await stack.emu('POST', `/emulator/users/${user}/permission-reply`, { choice: 'never_allow' });
+    await page.locator(`[data-testid=badge-${user}][data-state=declined]`).waitFor();
+    expect(await page.getByTestId(`badge-${user}`).textContent()).toBe('never');
+    await page.locator(`[data-testid=status-${user}][data-state=ended]`).waitFor();
+    const call = page.getByTestId(`call-${user}`);
+    expect(await call.isDisabled()).toBe(true);
+    const view = (await stack.api('GET', `/v1/permissions/${user}`)).body as { decision: { action: string; reason: string } };
+    expect(view.decision.action).toBe('refuse');
+    expect(await call.getAttribute('title')).toBe(view.decision.reason);
+    await browser.screenshot(page, 'console-declined');
   });
 });
