@@ -12,6 +12,11 @@ type Json = Record<string, unknown>;
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: Json, description: string): Json => ({ description, content: { 'application/json': { schema } } });
 const error = (description: string): Json => json(ref('Error'), description);
+/** 429 answers carry `retryAt` in the body and the same moment as Retry-After (seconds). */
+const tooMany = (description: string): Json => ({
+  ...error(description),
+  headers: { 'Retry-After': { description: 'Seconds until retryAt.', schema: { type: 'integer', minimum: 0 } } },
+});
 const UNAUTHORIZED = error('Missing or wrong bearer token.');
 const bearer = [{ bearer: [] }];
 const waIdParam = { name: 'waId', in: 'path', required: true, description: 'The WhatsApp user number, E.164 digits (a leading + is accepted).', schema: { type: 'string' } };
@@ -35,7 +40,7 @@ const calls: Json = {
         '400': error('Invalid body (to, agent).'),
         '401': UNAUTHORIZED,
         '403': error('PERMISSION_DECLINED: the user chose never to allow calls.'),
-        '429': error('PERMISSION_QUOTA (no permission and no request left) or DAILY_CALL_CAP; `retryAt` says when to try again.'),
+        '429': tooMany('PERMISSION_QUOTA (no permission and no request left) or DAILY_CALL_CAP; `retryAt` says when to try again.'),
         '502': error('WhatsApp Graph API failed or was unreachable.'),
       },
     },
@@ -100,7 +105,7 @@ const permissions: Json = {
         '202': json(ref('PermissionRequested'), 'The request message was sent; the reply arrives as a permission.* event.'),
         '401': UNAUTHORIZED,
         '403': error('PERMISSION_DECLINED.'),
-        '429': error('PERMISSION_QUOTA or DAILY_CALL_CAP, with `retryAt`.'),
+        '429': tooMany('PERMISSION_QUOTA or DAILY_CALL_CAP, with `retryAt`.'),
         '502': error('WhatsApp Graph API failed.'),
       },
     },
