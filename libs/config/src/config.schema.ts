@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { businessHoursSchema } from './business-hours.schema';
 
 /**
  * The gateway's configuration, one tree for every app. Each leaf has a description: the README's config
@@ -91,25 +92,40 @@ export const trunkSchema = z
     fromDomain: z.string().describe('Domain of From/To on calls we place (empty: the first host).'),
     codecs: z.array(z.enum(['PCMU', 'PCMA', 'opus'])).min(1).describe('Codecs offered to the PBX, in preference order.'),
     allowFrom: z.array(z.string()).describe('Source IPs (or CIDRs) allowed to send INVITEs on this trunk (empty: the trunk hosts).'),
+    optionsIntervalMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600000)
+      .refine((v) => v === 0 || v >= 200, '0 (off) or at least 200')
+      .default(30000)
+      .describe('OPTIONS keep-alive to each host every this many ms; a host marked down is tried only after the up ones (0: off, hosts tried in order).'),
+    downAfterFailures: z.number().int().min(1).max(100).default(2).describe('Consecutive failed OPTIONS (no answer by the next one, 408, 503, transport error) before a host is marked down.'),
+    upAfterSuccesses: z.number().int().min(1).max(100).default(2).describe('Consecutive answered OPTIONS before a down host is marked up again.'),
+    failoverTimeoutMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(32000)
+      .default(3000)
+      .describe('An INVITE with no response at all (not even 100 Trying) from a host within this time goes to the next host (0: wait for the SIP transaction timeout).'),
+  })
+  .strict();
+
+const destinationSchema = z
+  .object({
+    uri: sipUri.describe('Extension or queue URI on the trunk, e.g. sip:1001@pbx.example.com.'),
+    trunk: z.string().describe('Trunk name.'),
+    ringTimeoutMs: z.number().int().min(1000).max(55000).describe('Ring time before trying the next destination (Meta allows ~30-60 s in all).'),
   })
   .strict();
 
 export const routeSchema = z
   .object({
     businessNumber: z.string().regex(/^\d{6,15}$/, 'E.164 digits without +').describe('WhatsApp business number this route serves.'),
-    destinations: z
-      .array(
-        z
-          .object({
-            uri: sipUri.describe('Extension or queue URI on the trunk, e.g. sip:1001@pbx.example.com.'),
-            trunk: z.string().describe('Trunk name.'),
-            ringTimeoutMs: z.number().int().min(1000).max(55000).describe('Ring time before trying the next destination (Meta allows ~30-60 s in all).'),
-          })
-          .strict(),
-      )
-      .min(1)
-      .describe('Destinations tried in order.'),
+    destinations: z.array(destinationSchema).min(1).describe('Destinations tried in order.'),
     onFailure: z.enum(['reject', 'next']).describe('When a destination fails: reject the WhatsApp call, or try the next destination.'),
+    hours: businessHoursSchema(destinationSchema).optional().describe('Business hours (time zone, weekly ranges, holidays) and the after-hours action. Absent: always open.'),
   })
   .strict();
 
@@ -190,6 +206,13 @@ export const appConfigSchema = z
       r.destinations.forEach((d, j) => {
         if (!trunks.has(d.trunk)) {
           ctx.addIssue({ code: 'custom', path: ['pbx', 'routes', i, 'destinations', j, 'trunk'], message: `one of the configured trunks (${[...trunks].join(', ') || 'none configured'})` });
+        }
+      }),
+    );
+    cfg.pbx.routes.forEach((r, i) =>
+      r.hours?.afterHours.destinations?.forEach((d, j) => {
+        if (!trunks.has(d.trunk)) {
+          ctx.addIssue({ code: 'custom', path: ['pbx', 'routes', i, 'hours', 'afterHours', 'destinations', j, 'trunk'], message: `one of the configured trunks (${[...trunks].join(', ') || 'none configured'})` });
         }
       }),
     );

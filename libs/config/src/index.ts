@@ -1,4 +1,5 @@
 export * from './config.schema';
+export * from './business-hours.schema';
 export * from './config.errors';
 export * from './load-config';
 export * from './config.module';

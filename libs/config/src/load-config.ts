@@ -84,7 +84,7 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown): vo
 }
 
 function getPath(obj: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>((node, key) => (isPlainObject(node) ? node[key as string] : undefined), obj);
+  return path.reduce<unknown>((node, key) => (isPlainObject(node) || Array.isArray(node) ? (node as Record<string, unknown>)[key as string] : undefined), obj);
 }
 
 /** Strings stay strings; other leaves take the YAML reading of the variable ("5060" -> 5060, "true" -> true). */
