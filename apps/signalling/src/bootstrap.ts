@@ -39,7 +39,7 @@ export async function bootstrapSignalling(options: BootstrapSignallingOptions = 
     bodyParser: false,
     logger: new PinoNestLogger(logger),
   });
-  app.use(`/${WEBHOOK_PATH}`, raw({ type: () => true, limit: '1mb' }));
+  app.use(`/${WEBHOOK_PATH}`, raw({ type: () => true, limit: '3mb' }));
   app.use(json({ limit: '256kb' }));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.connectMicroservice<MicroserviceOptions>({ transport: Transport.REDIS, options: { ...redisOptionsFromUrl(config.redis.url) } });

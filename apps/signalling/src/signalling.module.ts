@@ -43,6 +43,9 @@ import { AgentDirectory } from './sip/agent-directory';
 import { StartAgentCallUseCase } from './calls/start-agent-call.use-case';
 import { DialAgentUseCase } from './calls/dial-agent.use-case';
 import { BusinessCallEventsHandler } from './calls/business-call-events.handler';
+import { PbxOriginatedCallUseCase } from './calls/pbx-originated-call.use-case';
+import { DtmfRelay } from './calls/dtmf-relay';
+import { SipInboundRegistrar } from './sip/sip-inbound.registrar';
 
 export interface SignallingModuleOptions {
   /** Clock for permission decisions (epoch ms); tests pass the emulator's so days can pass. */
@@ -120,6 +123,9 @@ export class SignallingModule implements OnApplicationShutdown {
       StartAgentCallUseCase,
       DialAgentUseCase,
       BusinessCallEventsHandler,
+      PbxOriginatedCallUseCase,
+      DtmfRelay,
+      SipInboundRegistrar,
     ];
     return {
       module: SignallingModule,

@@ -109,6 +109,8 @@ export const trunkSchema = z
       .max(32000)
       .default(3000)
       .describe('An INVITE with no response at all (not even 100 Trying) from a host within this time goes to the next host (0: wait for the SIP transaction timeout).'),
+    inboundUsername: z.string().default('').describe('Digest username the PBX must present on INVITEs it sends us (empty: the IP allow-list alone).'),
+    inboundPassword: z.string().default('').describe('Digest password for inboundUsername. Never logged.'),
   })
   .strict();
 
@@ -144,6 +146,9 @@ export const pbxSchema = z
       .min(500)
       .max(32000)
       .describe('Timer B/F (RFC 3261 §17.1.1.2): a SIP request toward the PBX with no response this long fails, and the trunk counts as unreachable. 64*T1 = 32000 is the RFC value and the maximum.'),
+    requestPermissionOnInvite: z
+      .boolean()
+      .describe('A PBX call to a WhatsApp user who has not allowed calls sends them a permission request (the INVITE is still answered 480).'),
     trunks: z.array(trunkSchema).describe('PBX trunks (YAML list; env PBX_TRUNKS takes a YAML/JSON list). Empty: no PBX.'),
     routes: z.array(routeSchema).describe('Where calls to each business number ring (YAML list; env PBX_ROUTES).'),
   })

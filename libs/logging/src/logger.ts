@@ -20,6 +20,8 @@ export const REDACT_PATHS: readonly string[] = [
   'appSecret',
   'verifyToken',
   'password',
+  'inboundPassword',
+  '*.inboundPassword',
   'apiToken',
   '*.apiToken',
   'config.signalling.apiToken',

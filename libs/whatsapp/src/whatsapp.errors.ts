@@ -16,8 +16,14 @@ export abstract class AppError extends Error {
 
 /** Every documented Meta error code, its kind and a readable reason (reference §7). */
 export const GRAPH_ERROR_TABLE = {
+  1: { kind: 'api_unknown', reason: 'Graph API unknown error (possibly temporary)' },
+  2: { kind: 'api_service_unavailable', reason: 'Graph API service temporarily unavailable' },
+  4: { kind: 'app_rate_limited', reason: 'application request limit reached' },
   100: { kind: 'invalid_parameter', reason: 'invalid parameter (for SDP problems the detail is in error_data)' },
+  190: { kind: 'access_token_invalid', reason: 'the access token is invalid or expired (whatsapp.accessToken)' },
   613: { kind: 'api_rate_limited', reason: 'API rate limit reached (call_permissions)' },
+  80007: { kind: 'waba_rate_limited', reason: 'WhatsApp Business Account rate limit reached' },
+  130429: { kind: 'throughput_limited', reason: 'Cloud API message throughput reached' },
   131009: { kind: 'interactive_type_not_supported', reason: 'interactive voice_call not supported for the sender country' },
   131026: { kind: 'message_undeliverable', reason: 'message undeliverable (recipient client outdated)' },
   131030: { kind: 'recipient_not_allowed', reason: 'recipient not on the test-number allow-list' },
@@ -47,6 +53,12 @@ export const GRAPH_ERROR_TABLE = {
 } as const;
 
 export type KnownGraphErrorCode = keyof typeof GRAPH_ERROR_TABLE;
+
+/** Meta refused the request for load or rate: nothing happened, so repeating it is safe for every operation. */
+export const RATE_LIMIT_KINDS: ReadonlySet<string> = new Set(['app_rate_limited', 'api_rate_limited', 'waba_rate_limited', 'throughput_limited']);
+
+/** Meta failed for a passing reason; whether the request took effect is unknown. */
+export const TRANSIENT_KINDS: ReadonlySet<string> = new Set(['api_unknown', 'api_service_unavailable']);
 export type GraphErrorKind = (typeof GRAPH_ERROR_TABLE)[KnownGraphErrorCode]['kind'] | 'unknown';
 
 export interface GraphErrorDetails {

@@ -54,6 +54,13 @@ export class AppErrorFilter implements ExceptionFilter {
       res.status(status).json({ error: { code: err.code, message: err.message, ...(err.retryAt !== undefined ? { retryAt: err.retryAt } : {}), ...(err.details ?? {}) } });
       return;
     }
+    const http = err as { status?: unknown; expose?: unknown; message?: unknown; type?: unknown };
+    if (typeof http.status === 'number' && http.status >= 400 && http.status < 500 && http.expose === true) {
+      // body-parser refusals (413 too large, 400 bad encoding): the client's fault, said plainly
+      this.logger.warn({ status: http.status, type: http.type }, 'request body refused');
+      res.status(http.status).json({ error: { code: `HTTP_${http.status}`, message: String(http.message) } });
+      return;
+    }
     this.logger.error({ err }, 'unexpected error in an API request');
     res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error (see the gateway log)' } });
   }

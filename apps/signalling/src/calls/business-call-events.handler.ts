@@ -56,18 +56,22 @@ export class BusinessCallEventsHandler {
       return;
     }
     const log = this.runtime.logFor(rec.callId);
+    const live = this.runtime.get(rec.callId);
     if (event.status === 'ringing') {
       const res = await this.calls.apply(rec.callId, { type: 'wa.ringing' });
-      if (res.outcome === 'applied') this.events.publish('call.ringing', { callId: rec.callId, side: 'user', ...(rec.userWaId ? { waId: rec.userWaId } : {}) });
+      if (res.outcome !== 'applied') return;
+      live?.waProgress?.ringing();
+      this.events.publish('call.ringing', { callId: rec.callId, side: 'user', ...(rec.userWaId ? { waId: rec.userWaId } : {}) });
       return;
     }
     if (event.status === 'rejected') {
       if (rec.userWaId) await this.permissions.onCallUnanswered(rec.userWaId);
-      await this.endCall.execute(rec.callId, { by: 'wa', cause: 'the customer declined the call', waStatus: 'completed' });
+      await this.endCall.execute(rec.callId, { by: 'wa', cause: 'the customer declined the call', waStatus: 'completed', sipStatus: 486 });
       return;
     }
     const res = await this.calls.apply(rec.callId, { type: 'wa.accepted' });
     if (res.outcome !== 'applied' || !rec.waLegId || !rec.pbxLegId) return;
+    await live?.waProgress?.accepted();
     await this.media.startBridge(rec.callId, rec.waLegId, rec.pbxLegId);
     if (rec.userWaId) await this.permissions.onCallConnected(rec.userWaId, 'business_initiated');
     this.events.publish('call.connected', { callId: rec.callId, direction: 'outbound', ...(rec.userWaId ? { waId: rec.userWaId } : {}), ...(rec.codec ? { codec: rec.codec } : {}) });
@@ -83,6 +87,7 @@ export class BusinessCallEventsHandler {
     await this.endCall.execute(rec.callId, {
       by: 'wa',
       cause: wasRinging ? `the customer did not answer (${cause})` : cause,
+      ...(wasRinging ? { sipStatus: 480 } : {}),
       waStatus: event.status,
       ...(event.errors[0] ? { waErrorCode: event.errors[0].code } : {}),
     });

@@ -5,7 +5,16 @@ import { SIGNALLING_LOGGER } from '../signalling.tokens';
 /** A leg this process holds a live handle for (a SIP dialog); released when the call ends. */
 export interface LiveLeg {
   readonly kind: 'pbx';
-  hangup(reason: string): Promise<void>;
+  /** Ends the SIP leg: CANCEL/BYE for a call we placed; a final response (sipStatus) or BYE for one the PBX placed. */
+  hangup(reason: string, sipStatus?: number): Promise<void>;
+  /** DTMF toward the PBX as SIP INFO (application/dtmf-relay), for legs without telephone-event. */
+  sendDtmfInfo?(digit: string, durationMs: number): Promise<void>;
+}
+
+/** A PBX-originated call waits on WhatsApp's progress to answer its INVITE (180 on RINGING, 200 on ACCEPTED). */
+export interface WaProgressListener {
+  ringing(): void;
+  accepted(): Promise<void>;
 }
 
 /**
@@ -16,6 +25,9 @@ export interface LiveLeg {
 export class LiveCall {
   readonly #timers = new Set<NodeJS.Timeout>();
   pbxLeg: LiveLeg | undefined;
+  waProgress: WaProgressListener | undefined;
+  /** The PBX leg's telephone-event payload type, when negotiated (else DTMF toward it goes as SIP INFO). */
+  pbxDtmfPt: number | undefined;
   /** The teardown in progress, so a second end request joins it instead of running twice. */
   ending: Promise<void> | undefined;
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import type { CallRecord, CallRepository } from '@wagw/call-state';
 import { ApiTokenGuard } from '../api/api-token.guard';
@@ -30,7 +30,9 @@ export class CallsController {
 
   @Get()
   async list(@Query('state') state?: string, @Query('limit') limit?: string): Promise<{ active: CallRecord[]; recent: CallRecord[] }> {
-    const n = Math.min(Math.max(Number(limit ?? 50) || 50, 1), 500);
+    const parsed = limit === undefined ? 50 : Number.parseInt(limit, 10);
+    if (!Number.isInteger(parsed) || parsed < 1 || parsed > 500) throw new BadRequestException(`limit must be an integer from 1 to 500, got ${JSON.stringify(limit)}`);
+    const n = parsed;
     const [active, recent] = await Promise.all([this.calls.listActive(), this.calls.listRecent(n)]);
     const filter = (r: CallRecord): boolean => !state || r.state === state;
     return { active: active.filter(filter), recent: recent.filter(filter) };

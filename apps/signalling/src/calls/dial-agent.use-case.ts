@@ -10,6 +10,7 @@ import { PermissionService } from '../permissions/permission.service';
 import { CrmEventBus } from '../events/crm-event-bus';
 import { CallRuntime, type LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
+import { DtmfRelay } from './dtmf-relay';
 
 /**
  * An agent call whose permission is settled: ring the agent's phone through the PBX first; when the agent
@@ -29,6 +30,7 @@ export class DialAgentUseCase {
     private readonly events: CrmEventBus,
     private readonly runtime: CallRuntime,
     private readonly endCall: EndCallUseCase,
+    private readonly dtmf: DtmfRelay,
   ) {}
 
   async execute(callId: string): Promise<void> {
@@ -58,7 +60,11 @@ export class DialAgentUseCase {
       headers: { 'X-WA-User': rec.userWaId as string, 'X-Wagw-Call-Id': live.callId },
       log: live.log,
       onCreated: (call) => {
-        live.pbxLeg = { kind: 'pbx', hangup: async (reason) => void (await call.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) })) };
+        live.pbxLeg = {
+          kind: 'pbx',
+          hangup: async (reason) => void (await call.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) })),
+          sendDtmfInfo: async (digit, ms) => void (await call.sendDtmf(digit, ms)),
+        };
         void this.calls.apply(live.callId, { type: 'pbx.dialing', sipCallId: call.callId }, { sipCallId: call.callId });
       },
       onRinging: () => {
@@ -66,6 +72,7 @@ export class DialAgentUseCase {
         this.events.publish('call.ringing', { callId: live.callId, side: 'agent', ...(rec.userWaId ? { waId: rec.userWaId } : {}) });
       },
       onRemoteHangup: (sipCause) => void this.endCall.execute(live.callId, { by: 'pbx', cause: 'the agent hung up', sipCause }),
+      onDtmfInfo: (digit, ms) => void this.dtmf.fromSipInfo(live, digit, ms),
     });
     if (outcome.kind === 'aborted') return false;
     if (outcome.kind === 'failed') {
@@ -73,6 +80,7 @@ export class DialAgentUseCase {
       return false;
     }
     const negotiated = await this.media.applyPbxAnswer(live.callId, offer.legId, outcome.sdp);
+    live.pbxDtmfPt = negotiated.dtmfPayloadType;
     await this.calls.amend(live.callId, { codec: negotiated.codec });
     const res = await this.calls.apply(live.callId, { type: 'wa.dialing' });
     if (res.outcome !== 'applied') {

@@ -16,6 +16,8 @@ export interface EndCallRequest {
   waErrorCode?: number;
   /** SIP status/reason when the PBX ended it. */
   sipCause?: string;
+  /** Final response to a PBX-originated INVITE not answered yet (e.g. 486 when the user declined). */
+  sipStatus?: number;
 }
 
 /** States in which Meta has not been told we accept the call yet: ending it there is a `reject`. */
@@ -98,7 +100,7 @@ export class EndCallUseCase {
       tasks.push(this.media.closePbxLeg(rec.callId, rec.pbxLegId, req.cause).catch((err: unknown) => log.warn({ err }, 'PBX media leg release failed')));
     }
     if (live?.pbxLeg && req.by !== 'pbx') {
-      tasks.push(live.pbxLeg.hangup(req.cause).catch((err: unknown) => log.warn({ err }, 'PBX leg release failed')));
+      tasks.push(live.pbxLeg.hangup(req.cause, req.sipStatus).catch((err: unknown) => log.warn({ err }, 'PBX leg release failed')));
     }
     await Promise.all(tasks);
   }

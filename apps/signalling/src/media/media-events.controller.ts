@@ -1,10 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { MEDIA_EVENTS, parseMessage, waLegStateChangedEvent } from '@wagw/contracts';
+import { MEDIA_EVENTS, PBX_MEDIA_EVENTS, dtmfEvent, parseMessage, waLegStateChangedEvent } from '@wagw/contracts';
 import type { CallRepository } from '@wagw/call-state';
 import type { Logger } from '@wagw/logging';
 import { CALL_REPOSITORY, SIGNALLING_LOGGER } from '../signalling.tokens';
 import { EndCallUseCase } from '../calls/end-call.use-case';
+import { DtmfRelay } from '../calls/dtmf-relay';
 
 /** Events from the media app: a WhatsApp leg that fails (ICE/DTLS timeout) ends its call. */
 @Controller()
@@ -13,7 +14,20 @@ export class MediaEventsController {
     @Inject(SIGNALLING_LOGGER) private readonly logger: Logger,
     @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
     private readonly endCall: EndCallUseCase,
+    private readonly dtmf: DtmfRelay,
   ) {}
+
+  @EventPattern(PBX_MEDIA_EVENTS.dtmf)
+  async onDtmf(@Payload() payload: unknown): Promise<void> {
+    let event;
+    try {
+      event = parseMessage(PBX_MEDIA_EVENTS.dtmf, dtmfEvent, payload);
+    } catch (err) {
+      this.logger.warn({ err }, 'media DTMF event refused');
+      return;
+    }
+    await this.dtmf.fromMedia(event);
+  }
 
   @EventPattern(MEDIA_EVENTS.waLegStateChanged)
   async onWaLegState(@Payload() payload: unknown): Promise<void> {

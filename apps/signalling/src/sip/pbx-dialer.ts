@@ -21,6 +21,8 @@ export interface DialRequest {
   onRinging(): void;
   /** The far end hung up after answering. */
   onRemoteHangup(sipCause: string): void;
+  /** A DTMF digit by SIP INFO from the PBX. */
+  onDtmfInfo?(digit: string, durationMs?: number): void;
 }
 
 function hostOf(hostPort: string): string {
@@ -56,6 +58,9 @@ export class PbxDialer {
         resolve(a.sdp ? { kind: 'answered', sdp: a.sdp, call } : { kind: 'failed', cause: 'PBX answered without SDP', sipCause: '200 without SDP' }),
       );
       call.on('failed', (f) => resolve(f.cause === 'cancelled' ? { kind: 'aborted' } : { kind: 'failed', cause: `PBX ${f.cause}`, sipCause: `${f.status} ${f.reason}` }));
+      call.on('info', (info) => {
+        if (info.dtmf) req.onDtmfInfo?.(info.dtmf.digit, info.dtmf.durationMs);
+      });
       call.on('ended', (e) => {
         if (e.by === 'remote') req.onRemoteHangup(e.reason ? `BYE (${e.reason.protocol} ${e.reason.cause})` : 'BYE');
       });

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { readFileSync } from 'node:fs';
 import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
-import { SipStack, type SipListenOptions } from '@wagw/sip';
+import { SipStack, type InviteAuthorizer, type InviteHandler, type SipListenOptions } from '@wagw/sip';
 import { SIGNALLING_LOGGER } from '../signalling.tokens';
 
 /**
@@ -12,11 +12,24 @@ import { SIGNALLING_LOGGER } from '../signalling.tokens';
 @Injectable()
 export class SipStackService implements OnApplicationBootstrap, OnApplicationShutdown {
   #stack: SipStack | undefined;
+  #inbound: { authorize: InviteAuthorizer; handle: InviteHandler } | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SIGNALLING_LOGGER) private readonly logger: Logger,
   ) {}
+
+  /** INVITEs from the PBX: the authoriser (allow-list, digest) and the handler; applied when the stack starts. */
+  setInboundHandlers(authorize: InviteAuthorizer, handle: InviteHandler): void {
+    this.#inbound = { authorize, handle };
+    this.#applyInbound();
+  }
+
+  #applyInbound(): void {
+    if (!this.#stack || !this.#inbound) return;
+    this.#stack.onInviteAuth(this.#inbound.authorize);
+    this.#stack.onInvite(this.#inbound.handle);
+  }
 
   get running(): boolean {
     return this.#stack !== undefined;
@@ -44,6 +57,7 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
       transactionTimeoutMs: pbx.transactionTimeoutMs,
       logger: this.logger.child({ component: 'sip' }),
     });
+    this.#applyInbound();
     this.logger.info({ ports: this.#stack.ports, host: this.#stack.advertisedHost }, 'SIP stack listening');
   }
 

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { ApiTokenGuard } from '../api/api-token.guard';
 import { DEAD_LETTERS } from '../signalling.tokens';
 import type { DeadLetter, DeadLetterRepository } from './dead-letter.repository';
@@ -11,7 +11,9 @@ export class DeadLetterController {
 
   @Get()
   async list(@Query('limit') limit?: string): Promise<{ total: number; items: DeadLetter[] }> {
-    const n = Math.min(Math.max(Number(limit ?? 50) || 50, 1), 1000);
+    const parsed = limit === undefined ? 50 : Number.parseInt(limit, 10);
+    if (!Number.isInteger(parsed) || parsed < 1 || parsed > 1000) throw new BadRequestException(`limit must be an integer from 1 to 1000, got ${JSON.stringify(limit)}`);
+    const n = parsed;
     const [total, items] = await Promise.all([this.deadLetters.count(), this.deadLetters.list(n)]);
     return { total, items };
   }

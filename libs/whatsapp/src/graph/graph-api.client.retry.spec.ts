@@ -48,7 +48,7 @@ describe('retries of idempotent requests', () => {
     const { graph, fake } = client([unavailable(), unavailable(), unavailable()], { maxRetries: 2 });
     const err = await graph.terminate('wacid.A').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GraphApiError);
-    expect(err).toMatchObject({ httpStatus: 503, kind: 'unknown', metaCode: 2 });
+    expect(err).toMatchObject({ httpStatus: 503, kind: 'api_service_unavailable', metaCode: 2 });
     expect(fake.requests).toHaveLength(3);
   });
 
@@ -88,7 +88,7 @@ describe('non-idempotent requests (connect, message sends)', () => {
     const { graph, fake } = client([unavailable(), CONNECTED]);
     const err = await graph.connect({ to: '1', sdp: SDP }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GraphOutcomeUnknownError);
-    expect(err).toMatchObject({ operation: 'calls.connect', reason: 'HTTP 503' });
+    expect(err).toMatchObject({ operation: 'calls.connect', reason: 'HTTP 503 code 2' });
     expect((err as GraphOutcomeUnknownError).cause).toBeInstanceOf(GraphApiError);
     expect(fake.requests).toHaveLength(1);
   });
@@ -180,5 +180,25 @@ describe('logging', () => {
       ['debug', 'calls.accept', 400, 1],
     ]);
     expect(JSON.stringify(logger.entries)).not.toContain(TOKEN);
+  });
+});
+
+describe('retries that Meta answers "already done"', () => {
+  it('a terminate whose first attempt took effect (5xx answer) and whose retry gets 100 resolves as done', async () => {
+    const { graph, fake } = client([unavailable(), graphError(400, 100)]);
+    await expect(graph.terminate('wacid.A')).resolves.toBeUndefined();
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('the same 100 on the FIRST attempt is an error (the call id is wrong or ended before we asked)', async () => {
+    const { graph, fake } = client([graphError(400, 100)]);
+    await expect(graph.terminate('wacid.B')).rejects.toMatchObject({ kind: 'invalid_parameter' });
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('rate-limit codes are retried even for a message send (Meta refused before doing anything)', async () => {
+    const { graph, fake } = client([graphError(400, 80007), { status: 200, body: { messaging_product: 'whatsapp', contacts: [{ input: '1', wa_id: '1' }], messages: [{ id: 'wamid.X' }] } }]);
+    await expect(graph.sendPermissionRequest({ to: '1' })).resolves.toEqual({ messageId: 'wamid.X' });
+    expect(fake.requests).toHaveLength(2);
   });
 });

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { type CallingSettings, type CallingSettingsUpdate, callingSettingsWireSchema, toCallingSettings, toCallingSettingsWire } from '../calling-settings.schema';
 import { describeIssues } from '../zod-issues';
-import { GraphResponseError } from '../whatsapp.errors';
+import { GraphResponseError, type GraphApiError } from '../whatsapp.errors';
 import {
   type CallAction,
   callActionBody,
@@ -132,7 +132,19 @@ export class WhatsAppGraphClient {
   /** pre_accept / accept / reject / terminate on one call id: Meta applies a repeat at most once, so they retry. */
   async #callAction(waCallId: string, action: CallAction, sdp?: string, bizOpaqueCallbackData?: string): Promise<void> {
     const body = callActionBody(waCallId, action, sdp, bizOpaqueCallbackData);
-    await this.#send({ operation: `calls.${action}`, method: 'POST', path: `${this.#phonePath}/calls`, body, idempotent: true }, successResponseSchema);
+    const endsCall = action === 'terminate' || action === 'reject';
+    await this.#send(
+      {
+        operation: `calls.${action}`,
+        method: 'POST',
+        path: `${this.#phonePath}/calls`,
+        body,
+        idempotent: true,
+        // a retried terminate/reject that Meta refuses (100: call already ended) means the first one worked
+        ...(endsCall ? { doneOnRetry: { when: (e: GraphApiError) => e.kind === 'invalid_parameter', body: { messaging_product: 'whatsapp', success: true } } } : {}),
+      },
+      successResponseSchema,
+    );
   }
 
   async #sendMessage(operation: string, body: Record<string, unknown>): Promise<MessageSendResult> {

@@ -1,5 +1,5 @@
 import type { Logger } from '@wagw/logging';
-import { GraphOutcomeUnknownError, GraphUnreachableError } from '../whatsapp.errors';
+import { GraphApiError, GraphOutcomeUnknownError, GraphUnreachableError, RATE_LIMIT_KINDS, TRANSIENT_KINDS } from '../whatsapp.errors';
 import { mapGraphError } from './map-graph-error';
 import { type NetworkFailure, backoffDelayMs, classifyNetworkError, parseRetryAfterMs } from './retry-policy';
 
@@ -41,6 +41,11 @@ export interface GraphRequest {
    * or when the connection failed before anything was sent; otherwise the outcome is unknown.
    */
   idempotent: boolean;
+  /**
+   * For actions whose repeat Meta refuses once the first took effect (terminate/reject on an ended call):
+   * `when(error)` on a retry means the earlier attempt succeeded, and `body` stands for its answer.
+   */
+  doneOnRetry?: { when: (error: GraphApiError) => boolean; body: unknown };
 }
 
 type Attempt =
@@ -75,6 +80,10 @@ export class GraphHttp {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const decision = decide(req, await this.#attempt(req, attempt));
       if (decision.kind === 'done') return decision.body;
+      if (decision.kind === 'fail' && attempt > 1 && decision.error instanceof GraphApiError && req.doneOnRetry?.when(decision.error)) {
+        this.#logger.info({ operation: req.operation, attempt, metaCode: decision.error.metaCode }, 'graph retry refused as already done: the earlier attempt took effect');
+        return req.doneOnRetry.body;
+      }
       if (decision.kind === 'fail') throw decision.error;
       if (attempt === attempts) throw decision.giveUp;
       const delayMs = decision.retryAfterMs ?? backoffDelayMs(attempt, this.#o.retryBaseDelayMs, this.#o.maxRetryDelayMs, this.#o.random);
@@ -137,8 +146,13 @@ function decide(req: GraphRequest, a: Attempt): Decision {
   }
   if (a.status >= 200 && a.status < 300) return { kind: 'done', body: a.body };
   const mapped = mapGraphError(a.status, a.body);
-  // 429: Meta refused the request, nothing happened; safe to repeat for every operation.
-  if (a.status === 429) return { kind: 'retry', giveUp: mapped, retryAfterMs: a.retryAfterMs };
+  // 429 or a rate-limit code: Meta refused the request, nothing happened; safe to repeat for every operation.
+  if (a.status === 429 || RATE_LIMIT_KINDS.has(mapped.kind)) return { kind: 'retry', giveUp: mapped, retryAfterMs: a.retryAfterMs };
+  // codes 1/2: a passing failure whose effect is unknown: repeat only what may be repeated
+  if (TRANSIENT_KINDS.has(mapped.kind)) {
+    if (req.idempotent) return { kind: 'retry', giveUp: mapped, retryAfterMs: a.retryAfterMs };
+    return { kind: 'fail', error: new GraphOutcomeUnknownError(req.operation, `HTTP ${a.status} code ${mapped.metaCode}`, mapped) };
+  }
   if (a.status < 500) return { kind: 'fail', error: mapped };
   // A 5xx with a documented code (138004 connection error, 138007 connect timeout) is Meta's definite answer.
   if (mapped.kind !== 'unknown') return { kind: 'fail', error: mapped };

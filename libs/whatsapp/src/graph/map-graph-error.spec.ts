@@ -41,7 +41,7 @@ describe('mapGraphError', () => {
   });
 
   it('maps an undocumented code or a non-Graph body to kind unknown', () => {
-    expect(mapGraphError(500, graphBody(2)).kind).toBe('unknown');
+    expect(mapGraphError(500, graphBody(424242)).kind).toBe('unknown');
     const html = mapGraphError(502, '<html>Bad gateway</html>');
     expect(html.kind).toBe('unknown');
     expect(html.metaCode).toBeUndefined();

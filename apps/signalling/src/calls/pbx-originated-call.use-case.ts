@@ -1,0 +1,137 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@wagw/config';
+import { newCallId, type CallRepository } from '@wagw/call-state';
+import type { InboundCall } from '@wagw/sip';
+import { DailyCallCapError, NoCallPermissionError, type WhatsAppGraphClient } from '@wagw/whatsapp';
+import type { PermissionDecision } from '@wagw/permissions';
+import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
+import { MediaBusClient } from '../media/media-bus.client';
+import { PermissionService } from '../permissions/permission.service';
+import { TrunkDirectory } from '../sip/trunk-directory';
+import { trunkForSource } from '../sip/inbound-trunk-auth';
+import { CallRuntime, type LiveCall } from './call-runtime';
+import { EndCallUseCase } from './end-call.use-case';
+import { DtmfRelay } from './dtmf-relay';
+
+const RETRY_AFTER_CAP_S = 3600;
+
+/** `sip:+15551234567@gw;user=phone` -> `15551234567`, or undefined when the user part is not E.164. */
+export function waIdOfRequestUri(uri: string): string | undefined {
+  const user = /^sips?:([^@;]+)@/.exec(uri)?.[1];
+  const digits = user ? decodeURIComponent(user).replace(/^\+/, '').replace(/[\s().-]/g, '') : '';
+  return /^\d{6,15}$/.test(digits) ? digits : undefined;
+}
+
+/**
+ * A desk phone behind the PBX dials a WhatsApp user through our trunk (issue: PBX-originated calls). With a
+ * grant the business-initiated WhatsApp call is placed with our offer; RINGING -> 180, ACCEPTED -> 200 OK
+ * with the bridged media, declined -> 486, unanswered -> 480. Without a grant the INVITE is answered 480
+ * (a permission request is sent when configured), declined -> 403, quota or daily cap -> 503 Retry-After.
+ */
+@Injectable()
+export class PbxOriginatedCallUseCase {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
+    @Inject(GRAPH_CLIENT) private readonly graph: WhatsAppGraphClient,
+    private readonly media: MediaBusClient,
+    private readonly permissions: PermissionService,
+    private readonly trunks: TrunkDirectory,
+    private readonly runtime: CallRuntime,
+    private readonly endCall: EndCallUseCase,
+    private readonly dtmf: DtmfRelay,
+  ) {}
+
+  async execute(sip: InboundCall): Promise<void> {
+    const waId = waIdOfRequestUri(sip.requestUri);
+    if (!waId) return sip.reject(404, 'Not Found', { headers: { Warning: `399 wagw "the called number is not an E.164 WhatsApp number"` } });
+    if (!sip.sdp) return sip.reject(488, 'Not Acceptable Here', { headers: { Warning: '399 wagw "an INVITE without an SDP offer is not supported"' } });
+    const decision = await this.permissions.decideForCall(waId);
+    if (decision.action !== 'call') return this.#refuse(sip, waId, decision);
+    await this.#place(sip, waId);
+  }
+
+  async #refuse(sip: InboundCall, waId: string, decision: Exclude<PermissionDecision, { action: 'call' }>): Promise<void> {
+    if (decision.action === 'request') {
+      let sent = false;
+      if (this.config.pbx.requestPermissionOnInvite) {
+        sent = await this.permissions.request(waId).then(
+          () => true,
+          () => false,
+        );
+      }
+      const text = sent ? 'the WhatsApp user has not allowed calls yet; a permission request was sent' : 'the WhatsApp user has not allowed calls yet';
+      return sip.reject(480, sent ? 'Call Permission Requested' : 'No Call Permission', { headers: { Warning: `399 wagw "${text}"` } });
+    }
+    if (decision.code === 'PERMISSION_DECLINED') {
+      return sip.reject(403, 'Call Permission Declined', { headers: { Warning: `399 wagw "${decision.reason.replace(/"/g, "'")}"` } });
+    }
+    const retryS = decision.retryAt ? Math.max(1, Math.min(RETRY_AFTER_CAP_S * 24 * 7, Math.ceil((decision.retryAt - Date.now()) / 1000))) : RETRY_AFTER_CAP_S;
+    return sip.reject(503, decision.code === 'DAILY_CALL_CAP' ? 'Daily Call Limit Reached' : 'Permission Request Limit Reached', {
+      headers: { 'Retry-After': String(retryS), Warning: `399 wagw "${decision.reason.replace(/"/g, "'")}"` },
+    });
+  }
+
+  async #place(sip: InboundCall, waId: string): Promise<void> {
+    const trunk = trunkForSource(this.trunks.trunks(), sip.source.address) ?? this.trunks.trunks()[0];
+    const callId = newCallId();
+    await this.calls.create({
+      callId,
+      direction: 'outbound',
+      state: 'dialing-wa',
+      businessNumber: this.config.whatsapp.businessNumber,
+      phoneNumberId: this.config.whatsapp.phoneNumberId,
+      userWaId: waId,
+      agent: sip.from.uri,
+      sipCallId: sip.callId,
+    });
+    const live = this.runtime.open(callId, { direction: 'outbound' });
+    live.log.info({ waId, from: sip.from.uri, sipCallId: sip.callId }, 'PBX call to a WhatsApp user');
+    this.#wire(live, sip);
+    try {
+      const pbx = await this.media.answerPbxOffer(callId, sip.sdp as string, trunk?.codecs ?? ['PCMU', 'PCMA']);
+      live.pbxDtmfPt = pbx.dtmfPayloadType;
+      await this.calls.amend(callId, { pbxLegId: pbx.legId, codec: pbx.codec });
+      live.waProgress = {
+        ringing: () => sip.ringing(),
+        accepted: async () => {
+          sip.answer(pbx.sdp);
+          live.log.info({ codec: pbx.codec }, 'WhatsApp user accepted: 200 OK to the PBX');
+        },
+      };
+      const wa = await this.media.createWaLeg(callId);
+      await this.calls.amend(callId, { waLegId: wa.legId, waSdp: wa.sdp });
+      const { waCallId } = await this.graph.connect({ to: waId, sdp: wa.sdp, bizOpaqueCallbackData: callId });
+      await this.calls.linkWaCallId(callId, waCallId);
+      live.log.info({ waCallId }, 'business-initiated WhatsApp call placed for the PBX');
+    } catch (err) {
+      if (err instanceof NoCallPermissionError) await this.permissions.reconcile(waId);
+      const status = err instanceof NoCallPermissionError ? 480 : err instanceof DailyCallCapError ? 503 : 500;
+      const cause = err instanceof NoCallPermissionError || err instanceof DailyCallCapError ? err.reason : (err as Error).message;
+      live.log.warn({ err }, 'PBX call could not be placed toward WhatsApp');
+      await this.endCall.execute(callId, { by: 'system', cause: `WhatsApp call failed: ${cause}`, sipStatus: status });
+    }
+  }
+
+  /** The SIP side's own ends (CANCEL, BYE) and DTMF by SIP INFO. */
+  #wire(live: LiveCall, sip: InboundCall): void {
+    live.pbxLeg = {
+      kind: 'pbx',
+      hangup: async (reason, sipStatus) => {
+        if (sip.state === 'offered' || sip.state === 'early') {
+          sip.reject(sipStatus ?? 480, undefined, { reason: { protocol: 'SIP', cause: sipStatus ?? 480, text: reason.slice(0, 100) } });
+          return;
+        }
+        await sip.bye({ protocol: 'Q.850', cause: 16, text: reason.slice(0, 100) });
+      },
+      sendDtmfInfo: async (digit, durationMs) => void (await sip.sendDtmf(digit, durationMs)),
+    };
+    sip.on('cancelled', () => void this.endCall.execute(live.callId, { by: 'pbx', cause: 'the PBX cancelled the call', sipCause: 'CANCEL' }));
+    sip.on('ended', (e) => {
+      if (e.by === 'remote') void this.endCall.execute(live.callId, { by: 'pbx', cause: 'the desk phone hung up', sipCause: 'BYE' });
+    });
+    sip.on('info', (info) => {
+      if (info.dtmf) void this.dtmf.fromSipInfo(live, info.dtmf.digit, info.dtmf.durationMs);
+    });
+  }
+}
