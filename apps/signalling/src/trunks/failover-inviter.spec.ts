@@ -1,0 +1,184 @@
+import { silentLogger } from '@wagw/logging';
+import { TypedEmitter, type CallFailedEvent, type InviteOptions, type OutboundCall, type OutboundCallEvents } from '@wagw/sip';
+import type { TrunkConfig } from '../sip/trunk-directory';
+import { FailoverInviter, isHostFailure, type HostRanking } from './failover-inviter';
+
+/** Stands in for an OutboundCall: the test drives its events. */
+class FakeLeg extends TypedEmitter<OutboundCallEvents> {
+  state: OutboundCall['state'] = 'calling';
+  readonly hangups: unknown[] = [];
+  disposed = false;
+  constructor(
+    readonly options: InviteOptions,
+    readonly callId: string,
+  ) {
+    super(silentLogger());
+  }
+  emit<K extends keyof OutboundCallEvents>(event: K, ...args: OutboundCallEvents[K]): void {
+    if (event === 'progress') this.state = 'proceeding';
+    if (event === 'answered') this.state = 'confirmed';
+    if (event === 'failed') this.state = 'terminated';
+    this.safeEmit(event, ...args);
+  }
+  fail(status: number, reason: string, cause: CallFailedEvent['cause']): void {
+    this.emit('failed', { status, reason, cause });
+  }
+  dispose(): void {
+    this.disposed = true;
+    this.fail(503, 'Stack Closed', 'unreachable');
+  }
+  async hangup(reason?: unknown): Promise<void> {
+    this.hangups.push(reason);
+    if (this.state === 'proceeding') this.fail(487, 'Request Terminated', 'cancelled');
+  }
+}
+
+class FakeSender {
+  readonly legs: FakeLeg[] = [];
+  invite = (options: InviteOptions): OutboundCall => {
+    const leg = new FakeLeg(options, options.callId ?? `call-${this.legs.length + 1}`);
+    this.legs.push(leg);
+    return leg as unknown as OutboundCall;
+  };
+}
+
+const trunk = {
+  name: 'pbx',
+  hosts: ['10.0.0.1:5060', '10.0.0.2:5060', '10.0.0.3:5060'],
+  transport: 'tcp',
+  fromDomain: '',
+  failoverTimeoutMs: 2000,
+} as TrunkConfig;
+
+const invite = { target: 'sip:1001@pbx.example.com', from: { user: '15551234567' }, sdp: 'v=0', ringTimeoutMs: 20_000 };
+
+describe('FailoverInviter', () => {
+  let sender: FakeSender;
+  let ranking: HostRanking & { failures: [string, string, string][]; order: string[] };
+  let inviter: FailoverInviter;
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    sender = new FakeSender();
+    ranking = {
+      failures: [],
+      order: [...trunk.hosts],
+      hostsInOrder() {
+        return this.order;
+      },
+      reportFailure(t, h, r) {
+        this.failures.push([t, h, r]);
+      },
+    };
+    inviter = new FailoverInviter({ sender: () => sender, ranking, logger: silentLogger() });
+  });
+
+  afterEach(() => jest.useRealTimers());
+
+  function record(call: ReturnType<FailoverInviter['invite']>): string[] {
+    const events: string[] = [];
+    call.on('progress', (p) => void events.push(`progress ${p.status}`));
+    call.on('answered', () => void events.push('answered'));
+    call.on('failed', (f) => void events.push(`failed ${f.status} ${f.cause}`));
+    return events;
+  }
+
+  it('sends the INVITE to the first host in the monitor order with the trunk transport and From domain of that host', () => {
+    ranking.order = ['10.0.0.2:5060', '10.0.0.1:5060', '10.0.0.3:5060'];
+    const call = inviter.invite(trunk, invite);
+    expect(sender.legs).toHaveLength(1);
+    expect(sender.legs[0]?.options).toMatchObject({ outboundProxy: '10.0.0.2:5060', transport: 'tcp', from: { user: '15551234567', host: '10.0.0.2' } });
+    expect(call.callId).toBe('call-1');
+    expect(call.host).toBe('10.0.0.2:5060');
+  });
+
+  it.each([
+    [503, 'Service Unavailable', 'unreachable'],
+    [408, 'Request Timeout', 'timeout'],
+    [503, 'Service Unavailable', 'unreachable'], // transport error (synthesised locally)
+    [408, 'No Response', 'unreachable'], // Timer B
+  ] as const)('tries the next host with the same Call-ID after %s %s', (status, reason, cause) => {
+    const call = inviter.invite(trunk, invite);
+    const events = record(call);
+    sender.legs[0]?.fail(status, reason, cause);
+    expect(sender.legs).toHaveLength(2);
+    expect(sender.legs[1]?.options).toMatchObject({ outboundProxy: '10.0.0.2:5060', callId: 'call-1' });
+    expect(ranking.failures).toEqual([['pbx', '10.0.0.1:5060', `${status} ${reason}`]]);
+    sender.legs[1]?.emit('progress', { status: 180, reason: 'Ringing' });
+    sender.legs[1]?.emit('answered', { sdp: 'v=0 answer', headers: {} });
+    expect(events).toEqual(['progress 180', 'answered']);
+    expect(call.host).toBe('10.0.0.2:5060');
+  });
+
+  it('does not fail over on an answer such as busy or decline', () => {
+    const events = record(inviter.invite(trunk, invite));
+    sender.legs[0]?.fail(486, 'Busy Here', 'busy');
+    expect(sender.legs).toHaveLength(1);
+    expect(events).toEqual(['failed 486 busy']);
+    expect(ranking.failures).toEqual([]);
+  });
+
+  it('gives up on a host that sends nothing within failoverTimeoutMs and tries the next one', () => {
+    const events = record(inviter.invite(trunk, invite));
+    jest.advanceTimersByTime(1999);
+    expect(sender.legs).toHaveLength(1);
+    jest.advanceTimersByTime(1);
+    expect(sender.legs[0]?.disposed).toBe(true);
+    expect(sender.legs).toHaveLength(2);
+    expect(ranking.failures[0]).toEqual(['pbx', '10.0.0.1:5060', 'no response within 2000 ms']);
+    expect(events).toEqual([]); // the abandoned attempt's own failure is not forwarded
+  });
+
+  it('keeps waiting on a host that sent 100 Trying', () => {
+    inviter.invite(trunk, invite);
+    sender.legs[0]?.emit('trying');
+    jest.advanceTimersByTime(10_000);
+    expect(sender.legs).toHaveLength(1);
+  });
+
+  it('reports the last failure once every host failed', () => {
+    const events = record(inviter.invite(trunk, invite));
+    sender.legs[0]?.fail(503, 'Service Unavailable', 'unreachable');
+    sender.legs[1]?.fail(503, 'Service Unavailable', 'unreachable');
+    jest.advanceTimersByTime(60_000); // no timer on the last host: it waits for the transaction
+    expect(sender.legs).toHaveLength(3);
+    sender.legs[2]?.fail(408, 'Request Timeout', 'timeout');
+    expect(events).toEqual(['failed 408 timeout']);
+    expect(ranking.failures.map((f) => f[1])).toEqual(trunk.hosts);
+  });
+
+  it('a hangup stops the failover: the call fails as cancelled', () => {
+    const call = inviter.invite(trunk, invite);
+    const events = record(call);
+    void call.hangup({ protocol: 'SIP', cause: 487, text: 'caller left' });
+    jest.advanceTimersByTime(2000); // the first host never answered: abandoned, no next host tried
+    expect(sender.legs).toHaveLength(1);
+    expect(events).toEqual(['failed 487 cancelled']);
+  });
+
+  it('forwards a cancel of a ringing attempt and nothing from an abandoned one', async () => {
+    const call = inviter.invite(trunk, invite);
+    const events = record(call);
+    sender.legs[0]?.emit('progress', { status: 180, reason: 'Ringing' });
+    await call.hangup();
+    expect(sender.legs[0]?.hangups).toHaveLength(1);
+    expect(events).toEqual(['progress 180', 'failed 487 cancelled']);
+  });
+
+  it('shortens the ring timeout of a later attempt by the time already spent', () => {
+    inviter.invite(trunk, invite);
+    jest.advanceTimersByTime(2000);
+    expect(sender.legs[1]?.options.ringTimeoutMs).toBe(18_000);
+  });
+});
+
+describe('isHostFailure', () => {
+  it('is true for unreachable, 408 and 503, false for answers and our own cancel', () => {
+    expect(isHostFailure({ status: 503, reason: '', cause: 'unreachable' })).toBe(true);
+    expect(isHostFailure({ status: 504, reason: '', cause: 'unreachable' })).toBe(true);
+    expect(isHostFailure({ status: 408, reason: '', cause: 'timeout' })).toBe(true);
+    expect(isHostFailure({ status: 480, reason: '', cause: 'no-answer' })).toBe(false);
+    expect(isHostFailure({ status: 404, reason: '', cause: 'rejected' })).toBe(false);
+    expect(isHostFailure({ status: 408, reason: 'No Final Response After CANCEL', cause: 'cancelled' })).toBe(false);
+  });
+});

@@ -1,0 +1,207 @@
+import type { Logger } from '@wagw/logging';
+import { TypedEmitter, type CallFailedEvent, type InviteOptions, type OutboundCall, type OutboundCallEvents, type SipReason } from '@wagw/sip';
+import type { TrunkConfig } from '../sip/trunk-directory';
+
+/** What the inviter needs of the SIP stack (SipStack satisfies it). */
+export interface InviteSender {
+  invite(options: InviteOptions): OutboundCall;
+}
+
+/** What the inviter needs of the health monitor (TrunkHealthMonitor satisfies it). */
+export interface HostRanking {
+  hostsInOrder(trunk: TrunkConfig): string[];
+  reportFailure(trunkName: string, host: string, reason: string): void;
+}
+
+/** The caller's INVITE options; the inviter adds the transport, the outbound proxy (host) and the Call-ID. */
+export type TrunkInviteOptions = Omit<InviteOptions, 'transport' | 'outboundProxy' | 'callId'>;
+
+export interface FailoverInviterOptions {
+  /** The running stack (a function: the stack starts after the inviter is built). */
+  sender: () => InviteSender;
+  ranking: HostRanking;
+  logger: Logger;
+}
+
+function hostOf(hostPort: string): string {
+  return hostPort.replace(/:\d+$/, '');
+}
+
+/**
+ * Failures after which the same request goes to the trunk's next host (RFC 3263 §4.3: a transport error,
+ * a timeout or a 503 means "try the next server"): unreachable (no response, transport error, 502-504),
+ * 408, 503. A busy, declined, unanswered or cancelled call is an answer, not a host failure.
+ */
+export function isHostFailure(f: CallFailedEvent): boolean {
+  if (f.cause === 'cancelled' || f.cause === 'no-answer') return false;
+  return f.cause === 'unreachable' || f.cause === 'timeout' || f.status === 408 || f.status === 503;
+}
+
+interface Attempt {
+  host: string;
+  call: OutboundCall;
+  /** Set when we gave up on this attempt (no response in time): its later events are ignored. */
+  abandoned: boolean;
+  noResponseTimer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * One INVITE toward a trunk that fails over between the trunk's hosts: the first healthy host is tried,
+ * then the next one on a host failure (`isHostFailure`) or when the host sends nothing at all within the
+ * trunk's `failoverTimeoutMs`. Every attempt carries the same Call-ID (same request, another server).
+ * Events of the current attempt are forwarded; `failed` only once no host is left (or on an answer
+ * such as busy, or our own hangup).
+ */
+export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
+  #callId: string | undefined;
+  readonly #trunk: TrunkConfig;
+  readonly #hosts: string[];
+  readonly #options: TrunkInviteOptions;
+  readonly #sender: InviteSender;
+  readonly #ranking: HostRanking;
+  readonly #log: Logger;
+  readonly #startedAt = Date.now();
+  #attempt: Attempt | undefined;
+  #next = 0;
+  #hangup: { reason: SipReason | undefined } | undefined;
+  #done = false;
+
+  constructor(trunk: TrunkConfig, options: TrunkInviteOptions, deps: { sender: InviteSender; ranking: HostRanking; logger: Logger }) {
+    super(deps.logger);
+    this.#trunk = trunk;
+    this.#options = options;
+    this.#sender = deps.sender;
+    this.#ranking = deps.ranking;
+    this.#log = deps.logger;
+    this.#hosts = deps.ranking.hostsInOrder(trunk);
+    if (this.#hosts.length === 0) throw new TypeError(`trunk ${trunk.name} has no hosts`);
+  }
+
+  /** Call-ID of every attempt (the first attempt's, kept for the next ones: the same request). */
+  get callId(): string {
+    if (!this.#callId) throw new Error('TrunkCall not started');
+    return this.#callId;
+  }
+
+  /** The host of the current (or answering) attempt. */
+  get host(): string | undefined {
+    return this.#attempt?.host;
+  }
+
+  /** The SIP leg of the current attempt (the answered one once `answered` fired). */
+  get leg(): OutboundCall | undefined {
+    return this.#attempt?.call;
+  }
+
+  /** Sends the INVITE to the first host (the inviter calls it once; the stack sends asynchronously). */
+  start(): void {
+    this.#tryNext();
+  }
+
+  /** CANCEL before the answer (no further host is tried), BYE after it. */
+  async hangup(reason?: SipReason): Promise<void> {
+    this.#hangup ??= { reason };
+    const a = this.#attempt;
+    if (a && !a.abandoned) await a.call.hangup(reason);
+  }
+
+  #tryNext(): void {
+    const host = this.#hosts[this.#next++];
+    if (host === undefined) return;
+    const ringLeft = this.#options.ringTimeoutMs === undefined ? undefined : Math.max(1000, this.#options.ringTimeoutMs - (Date.now() - this.#startedAt));
+    const call = this.#sender.invite({
+      ...this.#options,
+      ...(ringLeft !== undefined ? { ringTimeoutMs: ringLeft } : {}),
+      from: { ...this.#options.from, host: this.#options.from.host ?? (this.#trunk.fromDomain || hostOf(host)) },
+      transport: this.#trunk.transport,
+      outboundProxy: host,
+      ...(this.#callId ? { callId: this.#callId } : {}),
+    });
+    this.#callId ??= call.callId;
+    const attempt: Attempt = { host, call, abandoned: false, noResponseTimer: undefined };
+    this.#attempt = attempt;
+    if (this.#next > 1) this.#log.warn({ trunk: this.#trunk.name, host, attempt: this.#next }, 'INVITE failing over to the next trunk host');
+    this.#listen(attempt);
+    const waitMs = this.#trunk.failoverTimeoutMs;
+    if (waitMs > 0 && this.#next < this.#hosts.length) {
+      attempt.noResponseTimer = setTimeout(() => this.#onNoResponse(attempt), waitMs);
+    }
+  }
+
+  #listen(a: Attempt): void {
+    const responded = (): void => {
+      clearTimeout(a.noResponseTimer);
+      a.noResponseTimer = undefined;
+    };
+    const live = (): boolean => !a.abandoned && this.#attempt === a;
+    a.call.on('trying', () => {
+      responded();
+      if (live()) this.safeEmit('trying');
+    });
+    a.call.on('progress', (p) => {
+      responded();
+      if (live()) this.safeEmit('progress', p);
+    });
+    a.call.on('answered', (e) => {
+      responded();
+      if (live()) this.safeEmit('answered', e);
+    });
+    a.call.on('failed', (f) => {
+      responded();
+      if (live()) this.#onFailed(a, f);
+    });
+    a.call.on('ended', (e) => {
+      if (live()) this.safeEmit('ended', e);
+    });
+    a.call.on('info', (i) => {
+      if (live()) this.safeEmit('info', i);
+    });
+  }
+
+  #onNoResponse(a: Attempt): void {
+    a.noResponseTimer = undefined;
+    if (!(this.#attempt === a && !a.abandoned && a.call.state === 'calling')) return;
+    a.abandoned = true;
+    a.call.dispose(); // no provisional yet, so no CANCEL is possible (RFC 3261 §9.1): end the transaction
+    this.#hostFailed(a.host, `no response within ${this.#trunk.failoverTimeoutMs} ms`, { status: 408, reason: 'No Response', cause: 'unreachable' });
+  }
+
+  #onFailed(a: Attempt, f: CallFailedEvent): void {
+    if (!this.#hangup && isHostFailure(f)) return this.#hostFailed(a.host, `${f.status} ${f.reason}`.trim(), f);
+    this.#finish(f);
+  }
+
+  #hostFailed(host: string, reason: string, f: CallFailedEvent): void {
+    this.#ranking.reportFailure(this.#trunk.name, host, reason);
+    if (this.#hangup) return this.#finish({ status: 487, reason: 'Request Terminated', cause: 'cancelled' });
+    if (this.#next >= this.#hosts.length) {
+      this.#log.warn({ trunk: this.#trunk.name, host, reason }, 'INVITE failed on the last trunk host');
+      return this.#finish(f);
+    }
+    this.#log.warn({ trunk: this.#trunk.name, host, reason }, 'trunk host failed the INVITE');
+    this.#tryNext();
+  }
+
+  #finish(f: CallFailedEvent): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.safeEmit('failed', f);
+  }
+}
+
+/** Builds TrunkCalls: the one way the signalling app sends an INVITE over a trunk. */
+export class FailoverInviter {
+  readonly #options: FailoverInviterOptions;
+
+  constructor(options: FailoverInviterOptions) {
+    this.#options = options;
+  }
+
+  /** Starts an INVITE over `trunk`; attach listeners right away (events follow asynchronously). */
+  invite(trunk: TrunkConfig, options: TrunkInviteOptions): TrunkCall {
+    const sender = this.#options.sender();
+    const call = new TrunkCall(trunk, options, { sender, ranking: this.#options.ranking, logger: options.logger ?? this.#options.logger });
+    call.start();
+    return call;
+  }
+}
