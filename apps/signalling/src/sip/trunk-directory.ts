@@ -14,6 +14,10 @@ export interface ResolvedRoute {
   businessNumber: string;
   destinations: ResolvedDestination[];
   onFailure: RouteConfig['onFailure'];
+  /** Business hours (routing/business-hours.ts); absent: always open. */
+  hours?: NonNullable<RouteConfig['hours']>;
+  /** Where calls ring outside the hours (afterHours.action `route`); empty otherwise. */
+  afterHoursDestinations: ResolvedDestination[];
 }
 
 /**
@@ -21,21 +25,33 @@ export interface ResolvedRoute {
  * which trunk host to send it to. Pure; the SIP adapter asks it, the config reload replaces it.
  */
 export class TrunkDirectory {
-  readonly #trunks: Map<string, TrunkConfig>;
-  readonly #routes: Map<string, ResolvedRoute>;
+  #trunks = new Map<string, TrunkConfig>();
+  #routes = new Map<string, ResolvedRoute>();
 
   constructor(pbx: PbxConfig) {
-    this.#trunks = new Map(pbx.trunks.map((t) => [t.name, t]));
+    this.replace(pbx);
+  }
+
+  /**
+   * Swaps in new trunks and routes (config reload). Calls in progress keep the route objects they were
+   * given; only lookups after this see the new ones.
+   */
+  replace(pbx: Pick<PbxConfig, 'trunks' | 'routes'>): void {
+    const trunks = new Map(pbx.trunks.map((t) => [t.name, t]));
+    const resolve = (d: RouteConfig['destinations'][number]): ResolvedDestination => ({ uri: d.uri, ringTimeoutMs: d.ringTimeoutMs, trunk: TrunkDirectory.#trunkIn(trunks, d.trunk) });
     this.#routes = new Map(
       pbx.routes.map((r) => [
         r.businessNumber,
         {
           businessNumber: r.businessNumber,
           onFailure: r.onFailure,
-          destinations: r.destinations.map((d) => ({ uri: d.uri, ringTimeoutMs: d.ringTimeoutMs, trunk: this.#trunk(d.trunk) })),
+          destinations: r.destinations.map(resolve),
+          ...(r.hours ? { hours: r.hours } : {}),
+          afterHoursDestinations: (r.hours?.afterHours.destinations ?? []).map(resolve),
         },
       ]),
     );
+    this.#trunks = trunks;
   }
 
   get hasTrunks(): boolean {
@@ -51,8 +67,8 @@ export class TrunkDirectory {
     return this.#routes.get(businessNumber.replace(/^\+/, ''));
   }
 
-  #trunk(name: string): TrunkConfig {
-    const t = this.#trunks.get(name);
+  static #trunkIn(trunks: Map<string, TrunkConfig>, name: string): TrunkConfig {
+    const t = trunks.get(name);
     // config validation guarantees route trunks exist; reaching this is a bug
     if (!t) throw new TypeError(`route refers to unknown trunk ${name}`);
     return t;
