@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CallRecord } from '@wagw/call-state';
 import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
 import { eventually, startStack, type Stack } from '../support/stack';
@@ -21,6 +22,12 @@ describe('a WhatsApp user calls a gateway with no PBX', () => {
 
   afterEach(async () => {
     await stack.close();
+    // debug-level logs of three apps through a whole call: no secret may appear in them
+    const log = readFileSync(stack.logFile, 'utf8');
+    expect(log.length).toBeGreaterThan(1000);
+    for (const secret of [stack.config.whatsapp.accessToken, stack.config.whatsapp.appSecret, stack.config.signalling.apiToken]) {
+      expect(log.includes(secret)).toBe(false);
+    }
   });
 
   async function callFromUser(): Promise<string> {

@@ -206,6 +206,18 @@ export const appConfigSchema = z
     if (cfg.media.rtpPortMin > cfg.media.rtpPortMax) {
       ctx.addIssue({ code: 'custom', path: ['media', 'rtpPortMax'], message: `at least media.rtpPortMin (${cfg.media.rtpPortMin})` });
     }
+    if (/graph\.facebook\.com/.test(cfg.whatsapp.graphBaseUrl)) {
+      // against Meta, the demo's published secrets would let anyone forge webhooks or drive the CRM API
+      const demo: [string[], string, string][] = [
+        [['whatsapp', 'accessToken'], cfg.whatsapp.accessToken, 'emulator-token'],
+        [['whatsapp', 'appSecret'], cfg.whatsapp.appSecret, 'emulator-app-secret'],
+        [['whatsapp', 'verifyToken'], cfg.whatsapp.verifyToken, 'emulator-verify-token'],
+        [['signalling', 'apiToken'], cfg.signalling.apiToken, 'dev-api-token-change-me'],
+      ];
+      for (const [path, value, demoValue] of demo) {
+        if (value === demoValue || value === '') ctx.addIssue({ code: 'custom', path, message: 'your own secret when whatsapp.graphBaseUrl is Meta (not the demo default)' });
+      }
+    }
     const trunks = new Set(cfg.pbx.trunks.map((t) => t.name));
     cfg.pbx.routes.forEach((r, i) =>
       r.destinations.forEach((d, j) => {

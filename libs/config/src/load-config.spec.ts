@@ -49,4 +49,19 @@ describe('loadConfig', () => {
     for (const key of configKeys()) expect({ key: key.path, description: key.description.length > 10 }).toEqual({ key: key.path, description: true });
     expect(envNameOf('whatsapp.graphBaseUrl')).toBe('WHATSAPP_GRAPH_BASE_URL');
   });
+
+  it('refuses the demo secrets when the Graph base URL is Meta, naming each key', () => {
+    const env = { WHATSAPP_GRAPH_BASE_URL: 'https://graph.facebook.com', WHATSAPP_ACCESS_TOKEN: 'EAAG-real' };
+    expect(() => loadConfig({ env, configDir: dir })).toThrow(/whatsapp\.appSecret[\s\S]*not the demo default/);
+    try {
+      loadConfig({ env, configDir: dir });
+    } catch (err) {
+      const msg = (err as Error).message;
+      expect(msg).toContain('whatsapp.verifyToken');
+      expect(msg).toContain('signalling.apiToken');
+      expect(msg).not.toContain('whatsapp.accessToken');
+    }
+    const own = { ...env, WHATSAPP_APP_SECRET: 'a'.repeat(32), WHATSAPP_VERIFY_TOKEN: 'v'.repeat(20), SIGNALLING_API_TOKEN: 't'.repeat(24) };
+    expect(loadConfig({ env: own, configDir: dir }).whatsapp.graphBaseUrl).toBe('https://graph.facebook.com');
+  });
 });
