@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CallRecord } from '@wagw/call-state';
+import { CrmEventBus } from '../../apps/signalling/src/events/crm-event-bus';
+import type { CrmEvent } from '../../apps/signalling/src/events/crm-event.types';
+import { eventually, startStack, type Stack } from '../support/stack';
+import { expectNoLeaks } from '../support/leaks';
+import { phoneHeard } from '../support/pbx';
+import { callClosed, grantPermanently, graphRequests, startPbxToWhatsApp, userHeard, type PbxToWhatsApp } from '../support/pbx-to-whatsapp';
+
+/**
+ * PBX-originated calls ("done when"): baresip extension 1001, registered to Kamailio, dials a WhatsApp number;
+ * Kamailio routes it to the gateway (trunk allowFrom = Kamailio's address), which places a business-initiated
+ * WhatsApp call. The user rings (180 to the phone), answers (200), tones pass both ways, and a hang-up on
+ * either side ends both legs. Without a grant the phone gets 480 and the user a permission request; after
+ * "allow once" the redial connects.
+ */
+const USER = '15557650001';
+
+interface EmuUser {
+  state: string;
+  pendingPermissionRequests: { requestId: string; state: string }[];
+}
+
+describe('a desk phone behind Kamailio calls a WhatsApp user through the gateway', () => {
+  let dir: string;
+  let pbx: PbxToWhatsApp | undefined;
+  let stack: Stack | undefined;
+  let events: CrmEvent[];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wagw-pbx-wa-'));
+    pbx = await startPbxToWhatsApp({ waIds: [USER], dir, phoneToneHz: 400 });
+    stack = await startStack({ name: 'pbx-calls-whatsapp', env: pbx.gatewayEnv() });
+    events = [];
+    stack.signalling.app.get(CrmEventBus).subscribe((e) => events.push(e));
+    await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Wes' });
+    // the user's phone rings until the test answers it
+    await stack.emu('PUT', `/emulator/users/${USER}/behaviour`, { incomingCall: 'ignore', permissionRequest: 'none' });
+  });
+
+  afterEach(() => expectNoLeaks(stack));
+  afterEach(async () => {
+    await stack?.close();
+    await pbx?.stop();
+    stack = undefined;
+    pbx = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const s = (): Stack => stack as Stack;
+  const phone = () => (pbx as PbxToWhatsApp).phone;
+  const user = () => s().emu<EmuUser>('GET', `/emulator/users/${USER}`);
+
+  async function callOf(state: CallRecord['state']): Promise<CallRecord> {
+    return eventually(`the gateway's call to ${USER} ${state}`, async () => {
+      const { active, recent } = (await s().api('GET', '/v1/calls')).body as { active: CallRecord[]; recent: CallRecord[] };
+      return [...active, ...recent].find((c) => c.userWaId === USER && c.state === state);
+    }, 20_000);
+  }
+
+  /** Dials the user and takes the call to the point where both sides hear each other. */
+  async function connectedCall(): Promise<CallRecord> {
+    await phone().dial(USER);
+    await phone().waitEvent('CALL_RINGING', 20_000);
+    const ringing = await callOf('ringing-wa');
+    expect(ringing).toMatchObject({ direction: 'outbound', userWaId: USER });
+    expect((await user()).state).toBe('in_call:ringing');
+    await s().emu('POST', `/emulator/users/${USER}/answer`);
+    await phone().waitEvent('CALL_ESTABLISHED', 20_000);
+    const active = await callOf('active');
+    expect(active.codec).toMatch(/^(PCMU|PCMA)$/);
+    await s().emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
+    expect(await userHeard(s(), USER, 400)).toBeGreaterThanOrEqual(25);
+    expect((await phoneHeard(phone(), 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
+    return active;
+  }
+
+  async function ended(callId: string): Promise<CallRecord> {
+    return eventually(`call ${callId} ended`, async () => {
+      const rec = (await s().api('GET', `/v1/calls/${callId}`)).body as CallRecord;
+      return rec.state === 'ended' ? rec : undefined;
+    }, 20_000);
+  }
+
+  it('with a grant: the user rings and answers, tones pass both ways, and the user hangs up', async () => {
+    await grantPermanently(s(), USER);
+    const call = await connectedCall();
+
+    await s().emu('POST', `/emulator/users/${USER}/hangup`);
+    const closed = await callClosed(phone());
+    expect(closed.id).toBeDefined();
+    const cdr = await ended(call.callId);
+    expect(cdr).toMatchObject({ endedBy: 'wa', direction: 'outbound' });
+    expect(cdr.durationMs).toBeGreaterThan(0);
+    expect(events.filter((e) => e.type.startsWith('call.')).map((e) => e.type)).toEqual(['call.ringing', 'call.connected', 'call.ended']);
+    const connects = (await graphRequests(s())).filter((r) => r.action === 'connect');
+    expect(connects).toMatchObject([{ to: USER, httpStatus: 200 }]);
+  });
+
+  it('with a grant: the desk phone hangs up and the WhatsApp call is terminated', async () => {
+    await grantPermanently(s(), USER);
+    const call = await connectedCall();
+    const waCallId = call.waCallId as string;
+
+    await phone().hangup();
+    await callClosed(phone());
+    const cdr = await ended(call.callId);
+    expect(cdr).toMatchObject({ endedBy: 'pbx' });
+    const emuCall = await eventually('WhatsApp call ended', async () => {
+      const c = await s().emu<{ state: string }>('GET', `/emulator/calls/${waCallId}`);
+      return c.state === 'ended' ? c : undefined;
+    });
+    expect(emuCall.state).toBe('ended');
+    const terminates = await s().emu<{ action: string; httpStatus: number }[]>('GET', `/emulator/graph-requests?action=terminate&callId=${encodeURIComponent(waCallId)}`);
+    expect(terminates).toMatchObject([{ action: 'terminate', httpStatus: 200 }]);
+  });
+
+  it('without a grant: 480 and a permission request; after "allow once" the redial connects', async () => {
+    await phone().dial(USER);
+    const refused = await callClosed(phone());
+    expect(refused.param).toMatch(/480 Call Permission Requested/);
+    expect((await graphRequests(s())).filter((r) => r.action === 'connect')).toEqual([]);
+    const pending = await eventually('permission request delivered to the user', async () => {
+      const reqs = (await user()).pendingPermissionRequests.filter((r) => r.state === 'pending');
+      return reqs.length === 1 ? reqs : undefined;
+    });
+    expect(pending).toHaveLength(1);
+    expect(events.map((e) => e.type)).toContain('permission.requested');
+
+    await s().emu('POST', `/emulator/users/${USER}/permission-reply`, { choice: 'allow_once' });
+    await eventually('the gateway to apply the grant', async () => {
+      const res = await s().api('GET', `/v1/permissions/${USER}`);
+      return (res.body as { state: string }).state === 'granted-once' ? true : undefined;
+    });
+    const call = await connectedCall();
+    await phone().hangup();
+    await callClosed(phone());
+    expect(await ended(call.callId)).toMatchObject({ endedBy: 'pbx' });
+  });
+});
