@@ -1,0 +1,39 @@
+import type { Provider } from '@nestjs/common';
+import type { Logger } from '@wagw/logging';
+import { SIGNALLING_LOGGER } from '../signalling.tokens';
+import { SipStackService } from '../sip/sip-stack.service';
+import { FailoverInviter } from '../trunks/failover-inviter';
+import { TrunkHealthService } from '../trunks/trunk-health.service';
+import { RoutingPolicy } from '../routing/routing-policy';
+import { AdminController } from './admin.controller';
+import { CONFIG_SOURCE, ConfigReloadService, type ConfigSource } from './config-reload.service';
+import { MetricsController } from './metrics.controller';
+import { TrunksController } from './trunks.controller';
+
+/**
+ * Trunk operations (issue: keep-alives and failover, business hours, config reload): the providers and
+ * controllers the signalling module registers. `source` re-reads the configuration on reload.
+ */
+export function operationsProviders(source: ConfigSource | undefined): Provider[] {
+  return [
+    TrunkHealthService,
+    {
+      provide: FailoverInviter,
+      useFactory: (sip: SipStackService, health: TrunkHealthService, logger: Logger) =>
+        new FailoverInviter({ sender: () => sip.stack, ranking: health.monitor, logger: logger.child({ component: 'trunk-inviter' }) }),
+      inject: [SipStackService, TrunkHealthService, SIGNALLING_LOGGER],
+    },
+    RoutingPolicy,
+    {
+      provide: CONFIG_SOURCE,
+      useValue:
+        source ??
+        ((): never => {
+          throw new Error('configuration reload is not available: the app was built without a config source');
+        }),
+    },
+    ConfigReloadService,
+  ];
+}
+
+export const OPERATIONS_CONTROLLERS = [TrunksController, AdminController, MetricsController];
