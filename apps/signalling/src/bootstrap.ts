@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { json, raw } from 'express';
-import { loadConfig, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
+import { loadConfig, redisOptionsFromUrl, type AppConfig, type Env } from '@wagw/config';
 import { createLogger, type Logger } from '@wagw/logging';
 import { SignallingModule } from './signalling.module';
 import { WEBHOOK_PATH } from './webhooks/webhook.controller';
@@ -25,6 +25,8 @@ export interface BootstrapSignallingOptions {
   port?: number;
   /** Clock of permission decisions (default Date.now); tests pass the emulator's clock. */
   now?: () => number;
+  /** Environment the configuration is read from, now and on reload (default process.env). */
+  env?: Env;
 }
 
 /**
@@ -33,9 +35,10 @@ export interface BootstrapSignallingOptions {
  */
 export async function bootstrapSignalling(options: BootstrapSignallingOptions = {}): Promise<SignallingHandle> {
   // eslint-disable-next-line no-process-env -- the app edge hands the environment to libs/config
-  const config = options.config ?? loadConfig({ env: process.env });
+  const env = options.env ?? process.env;
+  const config = options.config ?? loadConfig({ env });
   const logger = options.logger ?? createLogger({ name: 'signalling', level: config.log.level, pretty: config.log.pretty });
-  const app = await NestFactory.create(SignallingModule.forRoot(config, logger, options.now ? { now: options.now } : {}), {
+  const app = await NestFactory.create(SignallingModule.forRoot(config, logger, { ...(options.now ? { now: options.now } : {}), reloadConfig: () => loadConfig({ env }) }), {
     bodyParser: false,
     logger: new PinoNestLogger(logger),
   });

@@ -43,6 +43,7 @@ import { AgentDirectory } from './sip/agent-directory';
 import { StartAgentCallUseCase } from './calls/start-agent-call.use-case';
 import { DialAgentUseCase } from './calls/dial-agent.use-case';
 import { BusinessCallEventsHandler } from './calls/business-call-events.handler';
+import { OPERATIONS_CONTROLLERS, operationsProviders } from './admin/operations.providers';
 import { PbxOriginatedCallUseCase } from './calls/pbx-originated-call.use-case';
 import { DtmfRelay } from './calls/dtmf-relay';
 import { SipInboundRegistrar } from './sip/sip-inbound.registrar';
@@ -50,6 +51,8 @@ import { SipInboundRegistrar } from './sip/sip-inbound.registrar';
 export interface SignallingModuleOptions {
   /** Clock for permission decisions (epoch ms); tests pass the emulator's so days can pass. */
   now?: () => number;
+  /** Re-reads the configuration for POST /v1/admin/reload and SIGHUP (bootstrap passes loadConfig over its env). */
+  reloadConfig?: () => Readonly<AppConfig>;
 }
 
 /** Wires the signalling app from plain classes (STYLE §1): config, Redis, Graph client, bus, use cases. */
@@ -123,6 +126,7 @@ export class SignallingModule implements OnApplicationShutdown {
       StartAgentCallUseCase,
       DialAgentUseCase,
       BusinessCallEventsHandler,
+      ...operationsProviders(options.reloadConfig),
       PbxOriginatedCallUseCase,
       DtmfRelay,
       SipInboundRegistrar,
@@ -133,7 +137,7 @@ export class SignallingModule implements OnApplicationShutdown {
         ConfigModule.forRoot(config),
         ClientsModule.register([{ name: MEDIA_BUS, transport: Transport.REDIS, options: { ...redisOptionsFromUrl(config.redis.url) } }]),
       ],
-      controllers: [HealthController, WebhookController, DeadLetterController, CallsController, MediaEventsController, PermissionsController, ContactsController, CrmEventsController, OpenApiController, ConsoleController],
+      controllers: [HealthController, WebhookController, DeadLetterController, CallsController, MediaEventsController, PermissionsController, ContactsController, CrmEventsController, OpenApiController, ConsoleController, ...OPERATIONS_CONTROLLERS],
       providers,
     };
   }

@@ -1,19 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CallRecord, CallRepository } from '@wagw/call-state';
-import type { OutboundCall } from '@wagw/sip';
 import type { WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
-import { SipStackService } from '../sip/sip-stack.service';
+import { FailoverInviter, type TrunkCall } from '../trunks/failover-inviter';
+import { RoutingPolicy } from '../routing/routing-policy';
 import type { ResolvedDestination, ResolvedRoute } from '../sip/trunk-directory';
 import { CallRuntime, type LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 
-type DialOutcome = { kind: 'answered'; sdp: string; call: OutboundCall } | { kind: 'failed'; cause: string; sipCause: string } | { kind: 'aborted' };
-
-function hostOf(hostPort: string): string {
-  return hostPort.replace(/:\d+$/, '');
-}
+type DialOutcome = { kind: 'answered'; sdp: string; call: TrunkCall } | { kind: 'failed'; cause: string; sipCause: string } | { kind: 'aborted' };
 
 /**
  * Rings the PBX for a user-initiated call (issue: inbound bridge): one RTP leg offered with the trunk's
@@ -27,15 +23,18 @@ export class BridgeToPbxUseCase {
     @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
     @Inject(GRAPH_CLIENT) private readonly graph: WhatsAppGraphClient,
     private readonly media: MediaBusClient,
-    private readonly sip: SipStackService,
+    private readonly inviter: FailoverInviter,
+    private readonly routing: RoutingPolicy,
     private readonly runtime: CallRuntime,
     private readonly endCall: EndCallUseCase,
   ) {}
 
   async execute(live: LiveCall, route: ResolvedRoute): Promise<void> {
+    const decision = this.routing.decide(route, live.log); // business hours, on the gateway's clock
+    if (decision.kind === 'reject') return this.endCall.execute(live.callId, { by: 'system', cause: decision.cause });
     let last: DialOutcome = { kind: 'failed', cause: 'no destination', sipCause: '' };
     let offerSdp: string | undefined;
-    for (const dest of route.destinations) {
+    for (const dest of decision.destinations) {
       const rec = await this.calls.get(live.callId);
       if (!rec || rec.state === 'ending' || rec.state === 'ended') return;
       if (!offerSdp) {
@@ -56,13 +55,10 @@ export class BridgeToPbxUseCase {
 
   #dial(live: LiveCall, rec: CallRecord, dest: ResolvedDestination, sdp: string): Promise<DialOutcome> {
     const trunk = dest.trunk;
-    const call = this.sip.stack.invite({
+    const call = this.inviter.invite(trunk, {
       target: dest.uri,
-      transport: trunk.transport,
-      outboundProxy: trunk.hosts[0] as string,
       from: {
         user: trunk.fromUser || rec.userWaId || 'whatsapp',
-        host: trunk.fromDomain || hostOf(trunk.hosts[0] as string),
         ...(rec.userName ? { displayName: rec.userName } : {}),
       },
       sdp,
@@ -90,7 +86,7 @@ export class BridgeToPbxUseCase {
     });
   }
 
-  async #connect(live: LiveCall, answered: { sdp: string; call: OutboundCall }): Promise<void> {
+  async #connect(live: LiveCall, answered: { sdp: string; call: TrunkCall }): Promise<void> {
     const rec = await this.calls.get(live.callId);
     if (!rec?.pbxLegId || !rec.waLegId || !rec.waSdp || !rec.waCallId) throw new Error('call record lacks legs at answer');
     const negotiated = await this.media.applyPbxAnswer(live.callId, rec.pbxLegId, answered.sdp);

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { Logger } from '@wagw/logging';
-import type { OutboundCall } from '@wagw/sip';
-import { SipStackService } from './sip-stack.service';
+import { FailoverInviter, type TrunkCall } from '../trunks/failover-inviter';
 import type { TrunkConfig } from './trunk-directory';
 
 export type DialOutcome =
-  | { kind: 'answered'; sdp: string; call: OutboundCall }
+  | { kind: 'answered'; sdp: string; call: TrunkCall }
   | { kind: 'failed'; cause: string; sipCause: string }
   | { kind: 'aborted' };
 
@@ -17,7 +16,7 @@ export interface DialRequest {
   from: { user: string; displayName?: string };
   headers?: Record<string, string>;
   log: Logger;
-  onCreated(call: OutboundCall): void;
+  onCreated(call: TrunkCall): void;
   onRinging(): void;
   /** The far end hung up after answering. */
   onRemoteHangup(sipCause: string): void;
@@ -25,25 +24,19 @@ export interface DialRequest {
   onDtmfInfo?(digit: string, durationMs?: number): void;
 }
 
-function hostOf(hostPort: string): string {
-  return hostPort.replace(/:\d+$/, '');
-}
-
 /**
- * One INVITE over a trunk, resolved when it is answered, fails, or is cancelled by us. The trunk's first
- * host is the outbound proxy; digest credentials answer a 401/407 once.
+ * One INVITE over a trunk, resolved when it is answered, fails, or is cancelled by us. The trunk's hosts
+ * are tried in health order with failover (FailoverInviter); digest credentials answer a 401/407 once.
  */
 @Injectable()
 export class PbxDialer {
-  constructor(private readonly sip: SipStackService) {}
+  constructor(private readonly inviter: FailoverInviter) {}
 
   dial(req: DialRequest): Promise<DialOutcome> {
     const { trunk } = req;
-    const call = this.sip.stack.invite({
+    const call = this.inviter.invite(trunk, {
       target: req.uri,
-      transport: trunk.transport,
-      outboundProxy: trunk.hosts[0] as string,
-      from: { user: req.from.user, host: trunk.fromDomain || hostOf(trunk.hosts[0] as string), ...(req.from.displayName ? { displayName: req.from.displayName } : {}) },
+      from: { user: req.from.user, ...(req.from.displayName ? { displayName: req.from.displayName } : {}) },
       sdp: req.sdp,
       ...(req.headers ? { headers: req.headers } : {}),
       ...(trunk.username ? { auth: { username: trunk.username, password: trunk.password } } : {}),

@@ -27,6 +27,11 @@ class FakeLeg extends TypedEmitter<OutboundCallEvents> {
     this.disposed = true;
     this.fail(503, 'Stack Closed', 'unreachable');
   }
+  readonly infos: string[] = [];
+  async sendDtmf(digit: string, durationMs = 160): Promise<number> {
+    this.infos.push(`${digit}/${durationMs}`);
+    return 200;
+  }
   async hangup(reason?: unknown): Promise<void> {
     this.hangups.push(reason);
     if (this.state === 'proceeding') this.fail(487, 'Request Terminated', 'cancelled');
@@ -163,6 +168,15 @@ describe('FailoverInviter', () => {
     await call.hangup();
     expect(sender.legs[0]?.hangups).toHaveLength(1);
     expect(events).toEqual(['progress 180', 'failed 487 cancelled']);
+  });
+
+  it('sends in-dialog DTMF on the leg of the host that answered', async () => {
+    const call = inviter.invite(trunk, invite);
+    sender.legs[0]?.fail(503, 'Service Unavailable', 'unreachable');
+    sender.legs[1]?.emit('answered', { sdp: 'v=0', headers: {} });
+    await expect(call.sendDtmf('5', 200)).resolves.toBe(200);
+    expect(sender.legs[1]?.infos).toEqual(['5/200']);
+    expect(sender.legs[0]?.infos).toEqual([]);
   });
 
   it('shortens the ring timeout of a later attempt by the time already spent', () => {

@@ -1,5 +1,5 @@
 import type { Logger } from '@wagw/logging';
-import { TypedEmitter, type CallFailedEvent, type InviteOptions, type OutboundCall, type OutboundCallEvents, type SipReason } from '@wagw/sip';
+import { InvalidStateError, TypedEmitter, type CallFailedEvent, type InviteOptions, type OutboundCall, type OutboundCallEvents, type SipReason } from '@wagw/sip';
 import type { TrunkConfig } from '../sip/trunk-directory';
 
 /** What the inviter needs of the SIP stack (SipStack satisfies it). */
@@ -103,6 +103,22 @@ export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
     this.#hangup ??= { reason };
     const a = this.#attempt;
     if (a && !a.abandoned) await a.call.hangup(reason);
+  }
+
+  /** In-dialog INFO (after the answer), on the answering host's leg. */
+  sendInfo(contentType: string, body: string): Promise<number> {
+    return this.#leg('send INFO').sendInfo(contentType, body);
+  }
+
+  /** One DTMF digit as `application/dtmf-relay` INFO (after the answer). */
+  sendDtmf(digit: string, durationMs?: number): Promise<number> {
+    return this.#leg('send DTMF').sendDtmf(digit, durationMs);
+  }
+
+  #leg(operation: string): OutboundCall {
+    const a = this.#attempt;
+    if (!a || a.abandoned) throw new InvalidStateError(operation, 'no attempt');
+    return a.call;
   }
 
   #tryNext(): void {
