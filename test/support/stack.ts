@@ -39,22 +39,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   if (!redisUrl) throw new Error('TEST_REDIS_URL is not set: run integration tests through jest --selectProjects integration');
   const [sigPort, mediaPort, emuPort, sipPort] = await Promise.all([freeTcpPort(), freeTcpPort(), freeTcpPort(), freeTcpUdpPort()]);
   const prefix = `t${randomBytes(4).toString('hex')}`;
-  const config = loadConfig({
-    env: {
-      REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: prefix,
-      LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'debug',
-      SIGNALLING_HTTP_PORT: String(sigPort),
-      MEDIA_HTTP_PORT: String(mediaPort),
-      MEDIA_ICE_INTERFACE_ADDRESS: '127.0.0.1',
-      EMULATOR_HTTP_PORT: String(emuPort),
-      EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${sigPort}/webhooks/whatsapp`,
-      WHATSAPP_GRAPH_BASE_URL: `http://127.0.0.1:${emuPort}`,
-      PBX_UDP_PORT: String(sipPort),
-      PBX_TCP_PORT: String(sipPort),
-      ...options.env,
-    },
-  });
+  // the environment the gateway reads its config from (again on POST /v1/admin/reload)
+  const env: Env = {
+    REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX: prefix,
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'debug',
+    SIGNALLING_HTTP_PORT: String(sigPort),
+    MEDIA_HTTP_PORT: String(mediaPort),
+    MEDIA_ICE_INTERFACE_ADDRESS: '127.0.0.1',
+    EMULATOR_HTTP_PORT: String(emuPort),
+    EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${sigPort}/webhooks/whatsapp`,
+    WHATSAPP_GRAPH_BASE_URL: `http://127.0.0.1:${emuPort}`,
+    PBX_UDP_PORT: String(sipPort),
+    PBX_TCP_PORT: String(sipPort),
+    ...options.env,
+  };
+  const config = loadConfig({ env });
   const dir = join(__dirname, '..', '..', 'test-output', 'logs');
   mkdirSync(dir, { recursive: true });
   const logFile = join(dir, `${options.name.replace(/[^a-z0-9-]+/gi, '-')}-${prefix}.log`);
@@ -62,7 +62,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const media = await bootstrapMedia({ config, logger: base('media') });
   const emulator = await bootstrapEmulator(config, { logger: base('wa-emulator') });
   // the gateway decides permissions on the emulator's clock, so tests can let days pass
-  const signalling = await bootstrapSignalling({ config, logger: base('signalling'), now: () => emulator.core.clock.now() });
+  const signalling = await bootstrapSignalling({ config, env, logger: base('signalling'), now: () => emulator.core.clock.now() });
   const redis = new Redis(redisUrl);
   const emu = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${emulator.baseUrl}${path}`, {
