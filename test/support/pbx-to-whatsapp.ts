@@ -1,7 +1,20 @@
 import { join } from 'node:path';
 import type { Env } from '@wagw/config';
-import { freeTcpUdpPort, startBaresip, startKamailio, writeSineWav, type BaresipEvent, type BaresipHandle, type KamailioHandle } from '@wagw/testing';
+import {
+  freeTcpUdpPort,
+  runSipp,
+  startBaresip,
+  startKamailio,
+  writeSineWav,
+  writeTonePcap,
+  type BaresipEvent,
+  type BaresipHandle,
+  type KamailioHandle,
+  type SippResult,
+} from '@wagw/testing';
 import { eventually, type Stack } from './stack';
+
+export const SIPP_SCENARIOS = join(__dirname, '..', 'sipp');
 
 /**
  * A PBX whose desk phone calls WhatsApp users through the gateway (issue: PBX-originated calls): Kamailio
@@ -42,29 +55,44 @@ export async function startPbxToWhatsApp(options: { waIds: readonly string[]; di
     kamailio,
     phone,
     gatewaySipPort,
-    gatewayEnv: (trunk = {}) => ({
-      PBX_UDP_PORT: String(gatewaySipPort),
-      PBX_TCP_PORT: String(gatewaySipPort),
-      PBX_TRUNKS: JSON.stringify([
-        {
-          name: 'pbx',
-          hosts: [`${kamailio.host}:${kamailio.port}`],
-          transport: 'udp',
-          username: '',
-          password: '',
-          fromUser: '',
-          fromDomain: kamailio.host,
-          codecs: ['PCMU', 'PCMA'],
-          allowFrom: trunk.allowFrom ?? [kamailio.host],
-          inboundUsername: trunk.inboundUsername ?? '',
-          inboundPassword: trunk.inboundPassword ?? '',
-        },
-      ]),
-    }),
+    gatewayEnv: (trunk = {}) => pbxTrunkEnv({ sipPort: gatewaySipPort, host: `${kamailio.host}:${kamailio.port}`, allowFrom: [kamailio.host], ...trunk }),
     stop: async () => {
       await phone.stop();
       await kamailio.stop();
     },
+  };
+}
+
+export interface PbxTrunkEnvOptions {
+  /** The gateway's SIP port (UDP and TCP). */
+  sipPort: number;
+  /** `host:port` of the PBX. */
+  host: string;
+  allowFrom: string[];
+  inboundUsername?: string;
+  inboundPassword?: string;
+}
+
+/** Environment overrides: the gateway's SIP port and one trunk `pbx` (UDP, G.711) that may send INVITEs from `allowFrom`. */
+export function pbxTrunkEnv(o: PbxTrunkEnvOptions): Env {
+  return {
+    PBX_UDP_PORT: String(o.sipPort),
+    PBX_TCP_PORT: String(o.sipPort),
+    PBX_TRUNKS: JSON.stringify([
+      {
+        name: 'pbx',
+        hosts: [o.host],
+        transport: 'udp',
+        username: '',
+        password: '',
+        fromUser: '',
+        fromDomain: o.host.replace(/:\d+$/, ''),
+        codecs: ['PCMU', 'PCMA'],
+        allowFrom: o.allowFrom,
+        inboundUsername: o.inboundUsername ?? '',
+        inboundPassword: o.inboundPassword ?? '',
+      },
+    ]),
   };
 }
 
@@ -101,4 +129,48 @@ export interface GraphRequestEntry {
 /** The emulator's log of Graph requests that reached it (token and number checks passed), oldest first. */
 export function graphRequests(stack: Stack): Promise<GraphRequestEntry[]> {
   return stack.emu<GraphRequestEntry[]>('GET', '/emulator/graph-requests');
+}
+
+export interface SippUacOptions {
+  /** File name in test/sipp/. */
+  scenario: string;
+  /** The gateway's SIP port (UDP). */
+  gatewayPort: number;
+  /** Request-URI user (the WhatsApp number dialled). */
+  service: string;
+  /** SIPp's working directory (holds `tone.pcap` when `tonePcap` is set); the caller removes it. */
+  dir: string;
+  /** SIPp's own address (default 127.0.0.1); 127.0.0.2 is a source that is on no allow-list. */
+  localHost?: string;
+  /** `-key name value`: `[name]` in the scenario. */
+  keys?: Readonly<Record<string, string>>;
+  auth?: { user: string; password: string };
+  calls?: number;
+  rate?: number;
+  /** Writes `tone.pcap` (PCMU, 20 ms packets) in `dir` for the scenario's play_pcap_audio. */
+  tonePcap?: { frequencyHz: number; seconds: number };
+  timeoutMs?: number;
+}
+
+/** Runs a SIPp UAC scenario of test/sipp/ against the gateway; resolves with SIPp's result (exit code 0: as written). */
+export function runSippUac(o: SippUacOptions): Promise<SippResult> {
+  if (o.tonePcap) writeTonePcap({ path: join(o.dir, 'tone.pcap'), codec: 'PCMU', ...o.tonePcap });
+  return runSipp({
+    scenario: join(SIPP_SCENARIOS, o.scenario),
+    target: `127.0.0.1:${o.gatewayPort}`,
+    service: o.service,
+    dir: o.dir,
+    ...(o.localHost ? { localHost: o.localHost } : {}),
+    ...(o.auth ? { auth: o.auth } : {}),
+    ...(o.calls !== undefined ? { calls: o.calls } : {}),
+    ...(o.rate !== undefined ? { rate: o.rate } : {}),
+    timeoutMs: o.timeoutMs ?? 60_000,
+    extraArgs: Object.entries(o.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]),
+  });
+}
+
+/** SIPp's outcome in one line for assertion messages. */
+export function sippOutcome(r: SippResult): { exitCode: number | null; timedOut: boolean; stats: string; errors: string } {
+  const stats = r.stats ? `created ${r.stats.created}, successful ${r.stats.successful}, failed ${r.stats.failed}` : 'no stats';
+  return { exitCode: r.exitCode, timedOut: r.timedOut, stats, errors: `${r.errors.slice(-1500)}${r.stderr.slice(-500)}` };
 }
