@@ -12,6 +12,7 @@ import { PinoNestLogger } from './http/pino-nest-logger';
 import { BrowserMediaHub } from './media/browser-media.hub';
 import { createDefaultUserMediaFactory } from './media/default-user-media';
 import { SwitchingUserMediaFactory } from './media/media-mode.factory';
+import { SdpOnlyUserMediaFactory } from './media/sdp-only-user-media';
 import type { PhoneServices } from './phone/phone.tokens';
 
 export interface EmulatorOverrides {
@@ -32,6 +33,8 @@ export interface EmulatorHandle {
   baseUrl: string;
   /** The browser media relay and the per-user media mode switch (PUT /emulator/users/:waId/media-mode). */
   phone: PhoneServices;
+  /** Media of users in mode `sdp-only` (load runs): `sinkPackets` counts the ICE checks that reached its sink. */
+  sdpOnlyMedia: SdpOnlyUserMediaFactory;
   /** Cancels every timer, closes every user session, stops deliveries, then stops the HTTP server. */
   close(): Promise<void>;
 }
@@ -47,7 +50,8 @@ export async function bootstrapEmulator(config?: Readonly<AppConfig>, overrides:
   const mediaLogger = logger.child({ component: 'user-media' });
   const hub = new BrowserMediaHub({ logger: mediaLogger, jobTimeoutMs: BROWSER_JOB_TIMEOUT_MS });
   const simulated = overrides.userMediaFactory ?? createDefaultUserMediaFactory(cfg, mediaLogger);
-  const phone: PhoneServices = { hub, media: new SwitchingUserMediaFactory({ simulated, hub, logger: mediaLogger }) };
+  const sdpOnly = new SdpOnlyUserMediaFactory({ iceAddress: cfg.emulator.userIceAddress, logger: mediaLogger });
+  const phone: PhoneServices = { hub, media: new SwitchingUserMediaFactory({ simulated, hub, sdpOnly, logger: mediaLogger }) };
   const core = new EmulatorCore({
     config: cfg,
     logger,
@@ -63,6 +67,7 @@ export async function bootstrapEmulator(config?: Readonly<AppConfig>, overrides:
   } catch (err) {
     hub.close();
     await core.close();
+    await sdpOnly.close();
     await app?.close();
     throw err;
   }
@@ -77,10 +82,12 @@ export async function bootstrapEmulator(config?: Readonly<AppConfig>, overrides:
     config: cfg,
     baseUrl,
     phone,
+    sdpOnlyMedia: sdpOnly,
     close: () => {
       closing ??= (async () => {
         hub.close();
         await core.close();
+        await sdpOnly.close();
         await started.close();
       })();
       return closing;

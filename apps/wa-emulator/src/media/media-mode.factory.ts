@@ -2,15 +2,21 @@ import type { Logger } from '@wagw/logging';
 import type { UserMediaFactory, UserMediaSession } from '@wagw/media-bridge';
 import type { BrowserMediaHub } from './browser-media.hub';
 import { BrowserRelayedUserMedia } from './browser-relayed-user-media';
+import { ControlError } from '../domain/emulator.errors';
 
-export const USER_MEDIA_MODES = ['simulated', 'browser'] as const;
-/** `simulated`: the configured factory (werift by default); `browser`: the user's phone page. */
+export const USER_MEDIA_MODES = ['simulated', 'browser', 'sdp-only'] as const;
+/**
+ * `simulated`: the configured factory (werift by default); `browser`: the user's phone page; `sdp-only`:
+ * relay-shaped SDP without a peer, for load runs (SdpOnlyUserMedia).
+ */
 export type UserMediaMode = (typeof USER_MEDIA_MODES)[number];
 
 export interface SwitchingUserMediaFactoryOptions {
   /** What serves users in `simulated` mode (the bootstrap's default or override). */
   simulated: UserMediaFactory;
   hub: BrowserMediaHub;
+  /** What serves users in `sdp-only` mode; without it that mode is refused. */
+  sdpOnly?: UserMediaFactory;
   logger: Logger;
 }
 
@@ -31,6 +37,7 @@ export class SwitchingUserMediaFactory implements UserMediaFactory {
   }
 
   setMode(waId: string, mode: UserMediaMode): UserMediaMode {
+    if (mode === 'sdp-only' && !this.#opts.sdpOnly) throw new ControlError('invalid', 'media mode sdp-only is not available in this emulator');
     if (mode === 'simulated') this.#modes.delete(waId);
     else this.#modes.set(waId, mode);
     this.#opts.logger.info({ waId, mode }, 'user media mode set');
@@ -38,7 +45,9 @@ export class SwitchingUserMediaFactory implements UserMediaFactory {
   }
 
   create(options: { waId: string; callId: string }): UserMediaSession {
-    if (this.mode(options.waId) === 'simulated') return this.#opts.simulated.create(options);
+    const mode = this.mode(options.waId);
+    if (mode === 'sdp-only' && this.#opts.sdpOnly) return this.#opts.sdpOnly.create(options);
+    if (mode !== 'browser') return this.#opts.simulated.create(options);
     return new BrowserRelayedUserMedia({
       ...options,
       hub: this.#opts.hub,

@@ -36,7 +36,7 @@ export class BrowserMediaController {
     return this.#view(waId);
   }
 
-  /** Which media serves the user's next call: `simulated` (werift) or `browser` (the phone page). */
+  /** Which media serves the user's next call: `simulated` (werift), `browser` (the phone page) or `sdp-only` (load runs). */
   @Put(':waId/media-mode')
   setMediaMode(@Param('waId') waId: string, @Body() body: MediaModeDto): MediaModeView {
     this.core.users.ensure(waId);
