@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
 import type { Logger } from '@wagw/logging';
 import type { FrameTicker } from '../bridge/frame-clock';
-import type { RtpPacketIn } from '../bridge/media-port.types';
+import type { RtpPacketIn, RtpPacketOut } from '../bridge/media-port.types';
 import { OutboundAudioStream } from '../audio/outbound-audio-stream';
 import { parseWav, resampleLinear } from '../audio/wav';
 import { InboundMedia } from './inbound-media';
@@ -110,6 +110,14 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
         else resolve();
       };
     });
+  }
+
+  /**
+   * Sends one RTP packet as the user's phone, bypassing the player (load generators, custom payloads): the
+   * peer's one SSRC and its own sequence numbers. Returns false (nothing sent) before DTLS-SRTP is up.
+   */
+  sendRtp(packet: RtpPacketOut): boolean {
+    return this.#writer?.write(packet) ?? false;
   }
 
   playTone(frequencyHz: number): void {

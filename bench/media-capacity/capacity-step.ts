@@ -1,0 +1,168 @@
+/**
+ * One measurement step: N calls through a target (our media app or rtpengine), both generators pumping
+ * 50 packets/s each way for a warm-up and a measured window. CPU and memory come from /proc for the
+ * target's process only; the generators' own CPU is reported next to it, since they share the machine.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadavg } from 'node:os';
+import { FRAME_MS, LatencyHistogram, monoUs, pairOnsets } from './audio-marks';
+import type { BridgeTarget } from './bridge-target';
+import type { GeneratorProcess } from './generator-rpc';
+import type { PbxResults } from './pbx-generator';
+import { cpuPercent, rssBytes, sampleCpu, udpDrops, type CpuSample } from './proc-stats';
+import type { PumpPlan } from './pump-schedule';
+import type { BenchMode, WaResults } from './wa-generator';
+
+export interface StepOptions {
+  target: BridgeTarget;
+  wa: GeneratorProcess;
+  pbx: GeneratorProcess;
+  mode: BenchMode;
+  calls: number;
+  host: string;
+  pbxPortMin: number;
+  pbxPortMax: number;
+  warmupMs: number;
+  windowMs: number;
+  log: (line: string) => void;
+}
+
+export interface DirectionResult {
+  sent: number;
+  received: number;
+  lossPct: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  latencySamples: number;
+}
+
+export interface StepResult {
+  target: string;
+  mode: BenchMode;
+  calls: number;
+  connected: number;
+  setupSeconds: number;
+  cpuPct: number;
+  cpuPctPerCall: number;
+  rssMb: number;
+  rssPerCallKb: number;
+  waToPbx: DirectionResult;
+  pbxToWa: DirectionResult;
+  eventLoopLagMs: { p50: number; p99: number; max: number } | null;
+  targetUdpDrops: number;
+  generatorUdpDrops: number;
+  generatorCpuPct: { wa: number; pbx: number };
+  generatorLateMaxMs: number;
+  loadAvg1m: number;
+  pass: boolean;
+  failures: string[];
+}
+
+const MAX_LATENCY_MS = 10;
+
+async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
+
+async function setUp(o: StepOptions): Promise<{ connected: number }> {
+  await o.pbx.call('allocate', o.calls, o.mode, o.host, o.pbxPortMin, o.pbxPortMax);
+  const offers = await o.wa.call<string[]>('createPeers', o.calls, o.mode, o.host);
+  const ids = offers.map((_, i) => i);
+  await pool(ids, 8, async (i) => {
+    const callId = `bench-${i}`;
+    const { waAnswer } = await o.target.setupCall(callId, offers[i] as string, o.mode, (offer) => o.pbx.call<string>('answer', i, offer, o.host));
+    await o.wa.call('applyAnswer', i, waAnswer);
+  });
+  const conn = await o.wa.call<{ connected: number; failed: string[] }>('waitConnected', 30000);
+  if (conn.failed.length) o.log(`  ${conn.failed.length ? `not connected: ${conn.failed.join('; ')}` : ''}`);
+  await pool(ids, 8, (i) => o.target.startCall(`bench-${i}`));
+  return { connected: conn.connected };
+}
+
+function direction(sent: number, received: number, hist: LatencyHistogram): DirectionResult {
+  return {
+    sent,
+    received,
+    lossPct: sent > 0 ? Math.max(0, (100 * (sent - received)) / sent) : 0,
+    latencyP50Ms: hist.quantile(0.5),
+    latencyP99Ms: hist.quantile(0.99),
+    latencySamples: hist.count,
+  };
+}
+
+function latencies(mode: BenchMode, from: WaResults | PbxResults, to: WaResults | PbxResults, plan: PumpPlan): LatencyHistogram {
+  const h = new LatencyHistogram();
+  if (mode === 'passthrough') h.merge(to.latency);
+  else from.onsetSentUs.forEach((sent, i) => pairOnsets(sent, to.onsetReceivedUs[i] ?? [], 200, h, plan.windowFromUs, plan.windowToUs));
+  return h;
+}
+
+export async function runStep(o: StepOptions): Promise<StepResult> {
+  await o.target.start();
+  await sleep(1000); // let the fresh process settle (JIT, lazy requires) before its baseline memory
+  const baselineRss = rssBytes(o.target.pid);
+  const t0 = performance.now();
+  const { connected } = await setUp(o);
+  const setupSeconds = (performance.now() - t0) / 1000;
+  const startAtUs = monoUs() + 500_000;
+  const plan: PumpPlan = {
+    startAtUs,
+    packets: Math.round((o.warmupMs + o.windowMs) / FRAME_MS),
+    windowFromUs: startAtUs + o.warmupMs * 1000,
+    windowToUs: startAtUs + (o.warmupMs + o.windowMs) * 1000,
+  };
+  const pumping = Promise.all([o.wa.call('pump', plan), o.pbx.call('pump', plan)]);
+  await sleep((plan.windowFromUs - monoUs()) / 1000);
+  const pids = [o.target.pid, o.wa.pid, o.pbx.pid];
+  const before: CpuSample[] = pids.map(sampleCpu);
+  const dropsBefore = pids.map(udpDrops);
+  await o.target.probe?.('reset');
+  await sleep((plan.windowToUs - monoUs()) / 1000);
+  const after: CpuSample[] = pids.map(sampleCpu);
+  const lag = (await o.target.probe?.('read')) ?? null;
+  const rss = rssBytes(o.target.pid);
+  const load = loadavg()[0] as number;
+  const dropsAfter = pids.map(udpDrops);
+  await pumping;
+  await sleep(500); // in flight, and the bridge's jitter buffer playing out
+  const [wa, pbx] = await Promise.all([o.wa.call<WaResults>('results'), o.pbx.call<PbxResults>('results')]);
+  await o.target.stop();
+  await Promise.all([o.wa.call('closeAll'), o.pbx.call('closeAll')]);
+
+  const cpu = pids.map((_, i) => cpuPercent(before[i] as CpuSample, after[i] as CpuSample));
+  const drops = pids.map((_, i) => (dropsAfter[i] as number) - (dropsBefore[i] as number));
+  const waToPbx = direction(wa.sent, pbx.received, latencies(o.mode, wa, pbx, plan));
+  const pbxToWa = direction(pbx.sent, wa.received, latencies(o.mode, pbx, wa, plan));
+  const failures: string[] = [];
+  if (connected < o.calls) failures.push(`${o.calls - connected} calls not connected`);
+  for (const [name, d] of [['WA->PBX', waToPbx], ['PBX->WA', pbxToWa]] as const) {
+    if (d.lossPct > 0) failures.push(`${name} loss ${d.lossPct.toFixed(3)} %`);
+    if (!(d.latencyP99Ms <= MAX_LATENCY_MS)) failures.push(`${name} p99 ${d.latencyP99Ms.toFixed(1)} ms`);
+  }
+  if ((drops[0] as number) > 0) failures.push(`${drops[0]} datagrams dropped at the target's sockets`);
+  return {
+    target: o.target.name,
+    mode: o.mode,
+    calls: o.calls,
+    connected,
+    setupSeconds,
+    cpuPct: cpu[0] as number,
+    cpuPctPerCall: (cpu[0] as number) / o.calls,
+    rssMb: rss / 2 ** 20,
+    rssPerCallKb: (rss - baselineRss) / 1024 / o.calls,
+    waToPbx,
+    pbxToWa,
+    eventLoopLagMs: lag ? { p50: lag['p50'] as number, p99: lag['p99'] as number, max: lag['max'] as number } : null,
+    targetUdpDrops: drops[0] as number,
+    generatorUdpDrops: (drops[1] as number) + (drops[2] as number),
+    generatorCpuPct: { wa: cpu[1] as number, pbx: cpu[2] as number },
+    generatorLateMaxMs: Math.max(wa.lateMaxMs, pbx.lateMaxMs),
+    loadAvg1m: load,
+    pass: failures.length === 0,
+    failures,
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Request/response over a forked child's IPC channel, so the load generators run in their own processes
+ * (their CPU is not the media app's) and the driver calls them like async functions.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+interface RpcRequest {
+  id: number;
+  method: string;
+  args: unknown[];
+}
+
+interface RpcReply {
+  id: number;
+  result?: unknown;
+  error?: string;
+}
+
+const REGISTER = join(__dirname, '..', 'support', 'register.cjs');
+
+export type Handlers = Record<string, (...args: never[]) => unknown>;
+
+/** The driver's handle on a generator process. */
+export class GeneratorProcess {
+  readonly #child: ChildProcess;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  #next = 1;
+  #exited: Error | undefined;
+
+  private constructor(child: ChildProcess, name: string) {
+    this.#child = child;
+    child.on('message', (m: RpcReply) => {
+      const p = this.#pending.get(m.id);
+      if (!p) return;
+      this.#pending.delete(m.id);
+      if (m.error !== undefined) p.reject(new Error(`${name}: ${m.error}`));
+      else p.resolve(m.result);
+    });
+    child.on('exit', (code, signal) => {
+      this.#exited = new Error(`${name} exited (${code ?? signal})`);
+      for (const p of this.#pending.values()) p.reject(this.#exited);
+      this.#pending.clear();
+    });
+  }
+
+  /** Forks `file` (TypeScript, through the bench register hook). */
+  static start(file: string, name: string, execArgv: string[] = []): GeneratorProcess {
+    const child = fork(file, [], { execArgv: ['-r', REGISTER, ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return new GeneratorProcess(child, name);
+  }
+
+  get pid(): number {
+    return this.#child.pid ?? 0;
+  }
+
+  call<T>(method: string, ...args: unknown[]): Promise<T> {
+    if (this.#exited) return Promise.reject(this.#exited);
+    const id = this.#next++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#child.send({ id, method, args } satisfies RpcRequest);
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.#exited || this.#child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
+    this.#child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** In the child: serves `handlers` on the IPC channel; exits when the parent goes away. */
+export function serveRpc(handlers: Handlers): void {
+  process.on('message', (m: RpcRequest) => {
+    const fn = handlers[m.method] as ((...args: unknown[]) => unknown) | undefined;
+    const reply = (r: Omit<RpcReply, 'id'>): void => void process.send?.({ id: m.id, ...r });
+    if (!fn) return reply({ error: `unknown method ${m.method}` });
+    Promise.resolve()
+      .then(() => fn(...m.args))
+      .then(
+        (result) => reply({ result }),
+        (err: unknown) => reply({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+      );
+  });
+  process.on('disconnect', () => process.exit(0));
+}

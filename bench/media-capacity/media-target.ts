@@ -1,0 +1,145 @@
+/**
+ * The system under test: our media app (apps/media) in its own process, fresh for every step, with a
+ * private Redis; driven over the Redis bus with the libs/contracts requests that signalling uses.
+ * Calls are user-initiated (WhatsApp offers, the media app answers) toward a PBX the media app offers to.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
+import { firstValueFrom } from 'rxjs';
+import { redisOptionsFromUrl } from '@wagw/config';
+import { CONTRACT_VERSION, MEDIA_PATTERNS, PBX_MEDIA_PATTERNS, type CreatePbxOfferReply, type CreateWaLegReply } from '@wagw/contracts';
+import { freeTcpPort, startRedisServer, type RedisServerHandle } from '@wagw/testing';
+import type { BenchMode } from './wa-generator';
+import type { BridgeTarget, CallSetup } from './bridge-target';
+
+const ROOT = join(__dirname, '..', '..');
+const REGISTER = join(ROOT, 'bench', 'support', 'register.cjs');
+const PROBE = join(__dirname, 'loop-probe.cjs');
+const MAIN_TS = join(ROOT, 'apps', 'media', 'src', 'main.ts');
+/** A trunk must exist so legs do not keep decoded recordings (wa-leg.factory recordSecondsFor). */
+const TRUNKS = JSON.stringify([{ name: 'pbx', hosts: ['127.0.0.1:5060'], transport: 'udp', username: '', password: '', fromUser: '', fromDomain: '', codecs: ['PCMU'], allowFrom: [] }]);
+
+export interface MediaTargetOptions {
+  host: string;
+  portMin: number;
+  portMax: number;
+  /** Extra node flags for the media process (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+  /** Profile directory for --cpu-prof. */
+  cwd?: string;
+}
+
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  // eslint-disable-next-line no-process-env -- the bench hands its environment (PATH, HOME) to the child
+  return { ...process.env, ...extra };
+}
+
+export class MediaTarget implements BridgeTarget {
+  readonly name = 'media app';
+  readonly #opts: MediaTargetOptions;
+  #redis: RedisServerHandle | undefined;
+  #child: ChildProcess | undefined;
+  #client: ClientProxy | undefined;
+  #probeReplies: ((m: Record<string, number>) => void)[] = [];
+  #legs = new Map<string, { waLegId: string; pbxLegId: string }>();
+
+  constructor(options: MediaTargetOptions) {
+    this.#opts = options;
+  }
+
+  get pid(): number {
+    return this.#child?.pid ?? 0;
+  }
+
+  /** Starts Redis (once) and a fresh media process; resolves when its health endpoint answers. */
+  async start(): Promise<void> {
+    this.#redis ??= await startRedisServer();
+    const httpPort = await freeTcpPort();
+    const env = childEnv({
+      REDIS_URL: this.#redis.url,
+      LOG_LEVEL: 'warn',
+      MEDIA_HTTP_PORT: String(httpPort),
+      MEDIA_ICE_INTERFACE_ADDRESS: this.#opts.host,
+      MEDIA_ICE_CONNECT_TIMEOUT_MS: '30000',
+      MEDIA_RTP_PORT_MIN: String(this.#opts.portMin),
+      MEDIA_RTP_PORT_MAX: String(this.#opts.portMax),
+      PBX_TRUNKS: TRUNKS,
+    });
+    const child = spawn(process.execPath, ['-r', REGISTER, '-r', PROBE, ...(this.#opts.nodeArgs ?? []), MAIN_TS], {
+      env,
+      cwd: this.#opts.cwd ?? ROOT,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    this.#child = child;
+    child.on('message', (m: Record<string, number> & { probe?: string }) => this.#probeReplies.shift()?.(m));
+    await waitForHealth(`http://${this.#opts.host}:${httpPort}/health`, child, 30000);
+    this.#client = ClientProxyFactory.create({ transport: Transport.REDIS, options: redisOptionsFromUrl(this.#redis.url) });
+    await this.#client.connect();
+  }
+
+  async setupCall(callId: string, waOffer: string, mode: BenchMode, answerPbx: (offer: string) => Promise<string>): Promise<CallSetup> {
+    const wa = await this.#request<CreateWaLegReply>(MEDIA_PATTERNS.createWaLeg, { callId, remoteOffer: waOffer });
+    const codecs = mode === 'transcode' ? ['PCMU'] : ['opus'];
+    const offer = await this.#request<CreatePbxOfferReply>(PBX_MEDIA_PATTERNS.createPbxOffer, { callId, codecs });
+    const pbxAnswer = await answerPbx(offer.sdp);
+    await this.#request(PBX_MEDIA_PATTERNS.applyPbxAnswer, { callId, legId: offer.legId, sdp: pbxAnswer });
+    this.#legs.set(callId, { waLegId: wa.legId, pbxLegId: offer.legId });
+    return { waAnswer: wa.sdp };
+  }
+
+  /** Bridges the call (opens the WhatsApp media gate): after the WhatsApp side connected. */
+  async startCall(callId: string): Promise<void> {
+    const legs = this.#legs.get(callId);
+    if (!legs) throw new Error(`no legs for ${callId}`);
+    await this.#request(PBX_MEDIA_PATTERNS.startBridge, { callId, waLegId: legs.waLegId, pbxLegId: legs.pbxLegId });
+  }
+
+  probe(cmd: 'reset' | 'read'): Promise<Record<string, number>> {
+    return new Promise((resolve) => {
+      this.#probeReplies.push(resolve);
+      this.#child?.send({ probe: cmd });
+    });
+  }
+
+  /** Stops the media process (its legs go with it); Redis stays for the next step. */
+  async stop(): Promise<void> {
+    await this.#client?.close();
+    this.#client = undefined;
+    this.#legs.clear();
+    const child = this.#child;
+    this.#child = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    await this.#redis?.stop();
+    this.#redis = undefined;
+  }
+
+  #request<T>(pattern: string, body: Record<string, unknown>): Promise<T> {
+    if (!this.#client) throw new Error('media target not started');
+    return firstValueFrom(this.#client.send<T>(pattern, { v: CONTRACT_VERSION, deadline: Date.now() + 30000, ...body }));
+  }
+}
+
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`media process exited (${child.exitCode}) before it was healthy`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`media process not healthy within ${timeoutMs} ms`);
+}

@@ -1,0 +1,149 @@
+/**
+ * Load generator, PBX side (its own process): N plain RTP endpoints on loopback, like desk phones or a PBX
+ * trunk. Each answers the SDP offer of the system under test (PCMU for transcode, Opus for passthrough),
+ * sends 50 packets/s and counts and times what comes back. RPC methods are called by the driver.
+ */
+import type { RemoteInfo } from 'node:dgram';
+import { RtpPortAllocator, type RtpSocketPair } from '@wagw/media-bridge';
+import { buildAnswer } from '@wagw/sip';
+import { LatencyHistogram, LOOP_FRAMES, meanAbsPcmu, monoUs, OnsetDetector, pcmuLoop, readStamp, stampedPayload, type MarkedLoop } from './audio-marks';
+import { serveRpc } from './generator-rpc';
+import { runSchedule, type PumpPlan } from './pump-schedule';
+import type { BenchMode } from './wa-generator';
+
+interface PbxCall {
+  pair: RtpSocketPair;
+  remote: { address: string; port: number } | null;
+  pt: number;
+  ssrc: number;
+  seq: number;
+  sent: number;
+  received: number;
+  onsetSentUs: number[];
+  onsetReceivedUs: number[];
+  detector: OnsetDetector;
+  header: Buffer;
+}
+
+export interface PbxResults {
+  sent: number;
+  received: number;
+  silentCalls: number;
+  latency: [number, number][];
+  onsetSentUs: number[][];
+  onsetReceivedUs: number[][];
+  lateMaxMs: number;
+}
+
+let calls: PbxCall[] = [];
+let mode: BenchMode = 'transcode';
+let loop: MarkedLoop | undefined;
+let allocator: RtpPortAllocator | undefined;
+let hist = new LatencyHistogram();
+let window = { from: 0, to: 0 };
+let lateMaxMs = 0;
+
+function onMessage(c: PbxCall, msg: Buffer, _rinfo: RemoteInfo): void {
+  if (msg.length < 12 || (msg[0] as number) >> 6 !== 2) return;
+  const pt = (msg[1] as number) & 0x7f;
+  if (pt !== c.pt) return; // telephone-event or comfort noise: not audio
+  const now = monoUs();
+  const cc = (msg[0] as number) & 0x0f;
+  let off = 12 + 4 * cc;
+  if ((msg[0] as number) & 0x10) off += 4 + 4 * msg.readUInt16BE(off + 2);
+  const payload = msg.subarray(off);
+  c.received++;
+  if (mode === 'passthrough') {
+    const sentUs = readStamp(payload);
+    if (sentUs !== undefined && sentUs >= window.from && sentUs <= window.to) hist.add((now - sentUs) / 1000);
+    return;
+  }
+  if (c.detector.push(meanAbsPcmu(payload))) c.onsetReceivedUs.push(now);
+}
+
+/** Binds `n` RTP/RTCP pairs from [portMin, portMax]; returns nothing (ports go into the answers). */
+async function allocate(n: number, benchMode: BenchMode, host: string, portMin: number, portMax: number): Promise<void> {
+  mode = benchMode;
+  loop ??= pcmuLoop();
+  allocator ??= new RtpPortAllocator({ portMin, portMax, host });
+  for (let i = 0; i < n; i++) {
+    const pair = await allocator.allocate();
+    const c: PbxCall = {
+      pair,
+      remote: null,
+      pt: 0,
+      ssrc: (Math.random() * 0xffffffff) >>> 0,
+      seq: (Math.random() * 0xffff) | 0,
+      sent: 0,
+      received: 0,
+      onsetSentUs: [],
+      onsetReceivedUs: [],
+      detector: new OnsetDetector(),
+      header: Buffer.alloc(12),
+    };
+    pair.rtp.on('message', (msg, rinfo) => onMessage(c, msg, rinfo));
+    pair.rtcp.on('message', () => undefined);
+    calls.push(c);
+  }
+}
+
+/** Answers the offer of the system under test for call `i`: PCMU (transcode) or Opus (passthrough). */
+function answer(i: number, offerSdp: string, host: string): string {
+  const c = calls[i] as PbxCall;
+  const a = buildAnswer(offerSdp, { address: host, port: c.pair.rtpPort, preferences: [mode === 'transcode' ? 'PCMU' : 'opus'] });
+  c.pt = a.codec.payloadType;
+  c.remote = a.remote;
+  return a.sdp;
+}
+
+async function pump(plan: PumpPlan): Promise<void> {
+  hist = new LatencyHistogram();
+  window = { from: plan.windowFromUs, to: plan.windowToUs };
+  const frames = (loop as MarkedLoop).frames;
+  const onset = (loop as MarkedLoop).onset;
+  const r = await runSchedule(calls.length, plan, (i, k, now) => {
+    const c = calls[i] as PbxCall;
+    if (!c.remote) return;
+    let payload: Buffer;
+    let ts: number;
+    if (mode === 'passthrough') {
+      payload = stampedPayload(now, i, k);
+      ts = k * 960;
+    } else {
+      const f = (k + i * 11) % LOOP_FRAMES;
+      payload = frames[f] as Buffer;
+      if (onset[f]) c.onsetSentUs.push(now);
+      ts = k * 160;
+    }
+    c.seq = (c.seq + 1) & 0xffff;
+    const h = Buffer.allocUnsafe(12);
+    h[0] = 0x80;
+    h[1] = (k === 0 ? 0x80 : 0) | c.pt;
+    h.writeUInt16BE(c.seq, 2);
+    h.writeUInt32BE(ts >>> 0, 4);
+    h.writeUInt32BE(c.ssrc, 8);
+    c.pair.rtp.send([h, payload], c.remote.port, c.remote.address);
+    c.sent++;
+  });
+  lateMaxMs = r.lateMaxMs;
+}
+
+function results(): PbxResults {
+  return {
+    sent: calls.reduce((n, c) => n + c.sent, 0),
+    received: calls.reduce((n, c) => n + c.received, 0),
+    silentCalls: calls.filter((c) => c.received === 0).length,
+    latency: hist.toSparse(),
+    onsetSentUs: calls.map((c) => c.onsetSentUs),
+    onsetReceivedUs: calls.map((c) => c.onsetReceivedUs),
+    lateMaxMs,
+  };
+}
+
+async function closeAll(): Promise<void> {
+  const closing = calls.map((c) => c.pair.release());
+  calls = [];
+  await Promise.all(closing);
+}
+
+serveRpc({ allocate, answer, pump, results, closeAll });

@@ -1,0 +1,126 @@
+/**
+ * Load generator, WhatsApp side (its own process): N simulated WhatsApp users, each a werift peer shaped
+ * like Meta's relay (ICE-lite, DTLS server in its offer, Opus PT 111, one SSRC). It offers, takes the
+ * answer of the system under test (our media app or rtpengine), then sends 50 packets/s of Opus and counts
+ * and times what comes back. RPC methods are called by the driver (generator-rpc.ts).
+ */
+import { silentLogger } from '@wagw/logging';
+import { OpusCodec, SimulatedWhatsAppPeer, type RtpPacketIn } from '@wagw/media-bridge';
+import { LatencyHistogram, LOOP_FRAMES, monoUs, OnsetDetector, opusLoop, readStamp, stampedPayload, type MarkedLoop } from './audio-marks';
+import { serveRpc } from './generator-rpc';
+import { runSchedule, type PumpPlan } from './pump-schedule';
+
+export type BenchMode = 'transcode' | 'passthrough';
+
+interface WaCall {
+  peer: SimulatedWhatsAppPeer;
+  sent: number;
+  received: number;
+  onsetSentUs: number[];
+  onsetReceivedUs: number[];
+  decoder: OpusCodec | null;
+  detector: OnsetDetector;
+  off: () => void;
+}
+
+export interface WaResults {
+  sent: number;
+  received: number;
+  /** Calls that received nothing at all. */
+  silentCalls: number;
+  latency: [number, number][];
+  onsetSentUs: number[][];
+  onsetReceivedUs: number[][];
+  lateMaxMs: number;
+}
+
+const logger = silentLogger();
+const OPUS_PT = 111;
+let calls: WaCall[] = [];
+let mode: BenchMode = 'transcode';
+let loop: MarkedLoop | undefined;
+let hist = new LatencyHistogram();
+let window = { from: 0, to: 0 };
+let lateMaxMs = 0;
+
+function onRtp(c: WaCall, p: RtpPacketIn): void {
+  if (p.payloadType !== OPUS_PT) return;
+  const now = monoUs();
+  c.received++;
+  if (mode === 'passthrough') {
+    const sentUs = readStamp(p.payload);
+    if (sentUs !== undefined && sentUs >= window.from && sentUs <= window.to) hist.add((now - sentUs) / 1000);
+    return;
+  }
+  const pcm = (c.decoder as OpusCodec).decode(p.payload);
+  let s = 0;
+  for (let i = 0; i < pcm.length; i++) s += Math.abs(pcm[i] as number);
+  if (c.detector.push(s / pcm.length)) c.onsetReceivedUs.push(now);
+}
+
+async function createPeers(n: number, benchMode: BenchMode, iceAddress: string): Promise<string[]> {
+  mode = benchMode;
+  loop ??= opusLoop();
+  const offers: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const peer = new SimulatedWhatsAppPeer({ iceAddress, logger, recordSeconds: 0 });
+    const c: WaCall = { peer, sent: 0, received: 0, onsetSentUs: [], onsetReceivedUs: [], decoder: mode === 'transcode' ? new OpusCodec(8000) : null, detector: new OnsetDetector(), off: () => undefined };
+    c.off = peer.onRtp((p) => onRtp(c, p));
+    calls.push(c);
+    offers.push(await peer.createOffer());
+  }
+  return offers;
+}
+
+async function applyAnswer(i: number, sdp: string): Promise<void> {
+  await (calls[i] as WaCall).peer.applyAnswer(sdp);
+}
+
+/** Waits for every peer's DTLS; returns how many connected. */
+async function waitConnected(timeoutMs: number): Promise<{ connected: number; failed: string[] }> {
+  const results = await Promise.allSettled(calls.map((c) => c.peer.connected(timeoutMs)));
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`call ${i}: ${String(r.reason)}`] : []));
+  return { connected: results.length - failed.length, failed: failed.slice(0, 5) };
+}
+
+async function pump(plan: PumpPlan): Promise<void> {
+  hist = new LatencyHistogram();
+  window = { from: plan.windowFromUs, to: plan.windowToUs };
+  const frames = (loop as MarkedLoop).frames;
+  const onset = (loop as MarkedLoop).onset;
+  const r = await runSchedule(calls.length, plan, (i, k, now) => {
+    const c = calls[i] as WaCall;
+    let payload: Buffer;
+    if (mode === 'passthrough') payload = stampedPayload(now, i, k);
+    else {
+      const f = (k + i * 7) % LOOP_FRAMES; // calls beep at different times
+      payload = frames[f] as Buffer;
+      if (onset[f]) c.onsetSentUs.push(now);
+    }
+    if (c.peer.sendRtp({ payloadType: OPUS_PT, timestamp: (k * 960) >>> 0, marker: k === 0, payload })) c.sent++;
+  });
+  lateMaxMs = r.lateMaxMs;
+}
+
+function results(): WaResults {
+  return {
+    sent: calls.reduce((n, c) => n + c.sent, 0),
+    received: calls.reduce((n, c) => n + c.received, 0),
+    silentCalls: calls.filter((c) => c.received === 0).length,
+    latency: hist.toSparse(),
+    onsetSentUs: calls.map((c) => c.onsetSentUs),
+    onsetReceivedUs: calls.map((c) => c.onsetReceivedUs),
+    lateMaxMs,
+  };
+}
+
+async function closeAll(): Promise<void> {
+  const closing = calls.map((c) => {
+    c.off();
+    return c.peer.close();
+  });
+  calls = [];
+  await Promise.all(closing);
+}
+
+serveRpc({ createPeers, applyAnswer, waitConnected, pump, results, closeAll });
