@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { callLogger, type Logger } from '@wagw/logging';
-import { AudioBridge, type BridgeMedia, type FrameTicker, type WaLeg } from '@wagw/media-bridge';
+import { AudioBridge, type AudioBridgeStats, type BridgeMedia, type FrameTicker, type WaLeg } from '@wagw/media-bridge';
 import { MEDIA_FRAME_CLOCK, MEDIA_LOGGER } from '../media.tokens';
 import { DtmfEventsPublisher } from '../bus/dtmf-events.publisher';
 import { BridgeNotFoundError } from './media.errors';
@@ -40,6 +40,11 @@ export class BridgeRegistry {
 
   get size(): number {
     return this.#byCall.size;
+  }
+
+  /** The call's running bridge: mode (transcode or passthrough) and per-direction counters; undefined when none. */
+  statsOf(callId: string): AudioBridgeStats | undefined {
+    return this.#byCall.get(callId)?.bridge.stats();
   }
 
   /** Bridges the call's legs; the same legs again is a no-op, other legs replace the running bridge. */

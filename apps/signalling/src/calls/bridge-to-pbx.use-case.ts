@@ -29,7 +29,21 @@ export class BridgeToPbxUseCase {
     private readonly endCall: EndCallUseCase,
   ) {}
 
+  /**
+   * Starts ringing and returns at once: the dial must not hold the WhatsApp call's webhook lane (one call's
+   * webhooks are handled in order), or the terminate of a user who hangs up while the phone rings would
+   * wait for the PBX's answer instead of cancelling the INVITE. A set-up failure in there ends the call.
+   */
   async execute(live: LiveCall, route: ResolvedRoute): Promise<void> {
+    void this.#ring(live, route).catch(async (err: unknown) => {
+      live.log.error({ err }, 'bridging to the PBX failed');
+      await this.endCall
+        .execute(live.callId, { by: 'system', cause: `set-up failed: ${(err as Error).message}` })
+        .catch((endErr: unknown) => live.log.error({ err: endErr }, 'ending the call after a failed bridge failed'));
+    });
+  }
+
+  async #ring(live: LiveCall, route: ResolvedRoute): Promise<void> {
     const decision = this.routing.decide(route, live.log); // business hours, on the gateway's clock
     if (decision.kind === 'reject') return this.endCall.execute(live.callId, { by: 'system', cause: decision.cause });
     let last: DialOutcome = { kind: 'failed', cause: 'no destination', sipCause: '' };
@@ -53,7 +67,7 @@ export class BridgeToPbxUseCase {
     }
   }
 
-  #dial(live: LiveCall, rec: CallRecord, dest: ResolvedDestination, sdp: string): Promise<DialOutcome> {
+  async #dial(live: LiveCall, rec: CallRecord, dest: ResolvedDestination, sdp: string): Promise<DialOutcome> {
     const trunk = dest.trunk;
     const call = this.inviter.invite(trunk, {
       target: dest.uri,
@@ -68,12 +82,14 @@ export class BridgeToPbxUseCase {
       logger: live.log,
     });
     live.pbxLeg = { kind: 'pbx', hangup: async (reason) => void (await call.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) })) };
-    void this.calls.apply(live.callId, { type: 'pbx.dialing', sipCallId: call.callId }, { destination: dest.uri, sipCallId: call.callId });
+    // `dialing` is applied before the outcome is returned: a trunk that refuses the TCP connection fails the
+    // INVITE within milliseconds, and its pbx.hangup must not reach the record while it is still `offered`
+    const dialing = this.calls.apply(live.callId, { type: 'pbx.dialing', sipCallId: call.callId }, { destination: dest.uri, sipCallId: call.callId });
     live.log.info({ destination: dest.uri, trunk: trunk.name, sipCallId: call.callId }, 'INVITE sent to the PBX');
-    return new Promise<DialOutcome>((resolve) => {
+    const outcome = new Promise<DialOutcome>((resolve) => {
       call.on('progress', (p) => {
         live.log.info({ status: p.status }, 'PBX ringing');
-        void this.calls.apply(live.callId, { type: 'pbx.ringing' });
+        dialing.then(() => this.calls.apply(live.callId, { type: 'pbx.ringing' })).catch((err: unknown) => live.log.warn({ err }, 'ringing not recorded'));
       });
       call.on('answered', (a) => resolve(a.sdp ? { kind: 'answered', sdp: a.sdp, call } : { kind: 'failed', cause: 'PBX answered without SDP', sipCause: '200 without SDP' }));
       call.on('failed', (f) => {
@@ -84,6 +100,8 @@ export class BridgeToPbxUseCase {
         if (e.by === 'remote') void this.endCall.execute(live.callId, { by: 'pbx', cause: 'PBX hung up', sipCause: e.reason ? `BYE (${e.reason.protocol} ${e.reason.cause})` : 'BYE' });
       });
     });
+    await dialing;
+    return outcome;
   }
 
   async #connect(live: LiveCall, answered: { sdp: string; call: TrunkCall }): Promise<void> {

@@ -1,0 +1,93 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { analyseTone, decodeG711, OpusCodec, parseRtp, type ToneReport } from '@wagw/media-bridge';
+
+/**
+ * The media end of a PBX that SIPp plays the signalling of: a plain RTP socket on 127.0.0.1 (its port goes
+ * into SIPp's SDP answer) that keeps what it receives and sends every packet straight back under its own
+ * SSRC, so the WhatsApp user hears their own audio through the whole bridge. Received payloads can be
+ * decoded (G.711 or Opus) and checked for a tone.
+ */
+export interface ReceivedRtp {
+  payloadType: number;
+  sequenceNumber: number;
+  payload: Buffer;
+}
+
+export type EchoCodec = 'PCMU' | 'PCMA' | 'opus';
+
+export interface RtpEchoPeer {
+  readonly host: string;
+  readonly port: number;
+  /** Packets received, oldest first (the newest `maxKept`). */
+  received(): readonly ReceivedRtp[];
+  /** Packets sent back. */
+  readonly echoed: number;
+  /** Decodes the received packets of `payloadType` as `codec` and looks for `frequencyHz`. */
+  heard(codec: EchoCodec, payloadType: number, frequencyHz: number): ToneReport;
+  close(): Promise<void>;
+}
+
+const ECHO_SSRC = 0x5eed_0001;
+
+export async function startRtpEchoPeer(options: { host?: string; maxKept?: number } = {}): Promise<RtpEchoPeer> {
+  const host = options.host ?? '127.0.0.1';
+  const maxKept = options.maxKept ?? 1500;
+  const socket: Socket = createSocket('udp4');
+  const kept: ReceivedRtp[] = [];
+  let echoed = 0;
+  let closed = false;
+  socket.on('message', (msg, from) => {
+    if (msg.length < 12 || (msg[0] as number) >> 6 !== 2) return;
+    const pt = (msg[1] as number) & 0x7f;
+    if (pt >= 72 && pt <= 76) return; // RTCP (RFC 5761 §4): not echoed, not kept
+    const p = parseRtp(Buffer.from(msg));
+    kept.push({ payloadType: p.payloadType, sequenceNumber: p.sequenceNumber, payload: Buffer.from(p.payload) });
+    if (kept.length > maxKept) kept.shift();
+    const back = Buffer.from(msg);
+    back.writeUInt32BE(ECHO_SSRC, 8);
+    socket.send(back, from.port, from.address, () => undefined);
+    echoed++;
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, host, () => resolve());
+  });
+  const port = socket.address().port;
+  return {
+    host,
+    port,
+    received: () => kept,
+    get echoed() {
+      return echoed;
+    },
+    heard: (codec, payloadType, frequencyHz) => {
+      const packets = kept.filter((p) => p.payloadType === payloadType);
+      if (codec === 'opus') {
+        const opus = new OpusCodec(48000);
+        const pcm = packets.map((p) => opus.decode(p.payload));
+        return analyseTone(concat(pcm), frequencyHz, 48000);
+      }
+      const pcm = packets.map((p) => {
+        const out = new Int16Array(p.payload.length);
+        decodeG711(codec, p.payload, out);
+        return out;
+      });
+      return analyseTone(concat(pcm), frequencyHz, 8000);
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+    },
+  };
+}
+
+function concat(parts: Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
