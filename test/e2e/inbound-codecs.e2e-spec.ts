@@ -1,0 +1,97 @@
+import type { CallRecord } from '@wagw/call-state';
+import { BridgeRegistry } from '../../apps/media/src/sessions/bridge-registry';
+import { eventually, startStack, type Stack } from '../support/stack';
+import { expectNoLeaks } from '../support/leaks';
+import { startRtpEchoPeer, type EchoCodec, type RtpEchoPeer } from '../support/rtp-echo-peer';
+import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
+
+/**
+ * Codec choice on the PBX leg (issue 3, "done when"): the gateway offers Opus, PCMU and PCMA; the PBX's
+ * answer decides. SIPp answers with one codec and points the media at an RTP peer that echoes what it gets,
+ * so the WhatsApp user's 1 kHz tone crosses the bridge twice. A PBX that takes Opus gets the user's Opus
+ * packets passed through under the payload type of its answer (not ours, 111); one that takes only PCMU or
+ * only PCMA gets G.711 (20 ms, 160 bytes) that decodes to the tone, and the CDR names the codec.
+ */
+const BUSINESS = '15550001111';
+const USER = '15552225555';
+
+interface CodecCase {
+  peer: string;
+  pt: number;
+  rtpmap: string;
+  codec: EchoCodec;
+  mode: 'passthrough' | 'transcode';
+  /** RTP payload bytes per 20 ms packet when fixed (G.711), else undefined. */
+  payloadBytes?: number;
+}
+
+const CASES: CodecCase[] = [
+  { peer: 'that answers with Opus (payload type 107)', pt: 107, rtpmap: 'opus/48000/2', codec: 'opus', mode: 'passthrough' },
+  { peer: 'that takes only PCMU', pt: 0, rtpmap: 'PCMU/8000', codec: 'PCMU', mode: 'transcode', payloadBytes: 160 },
+  { peer: 'that takes only PCMA', pt: 8, rtpmap: 'PCMA/8000', codec: 'PCMA', mode: 'transcode', payloadBytes: 160 },
+];
+
+describe.each(CASES)('the PBX leg against a PBX $peer', (c) => {
+  let echo: RtpEchoPeer | undefined;
+  let pbx: SippPbx | undefined;
+  let stack: Stack | undefined;
+
+  afterEach(() => expectNoLeaks(stack));
+  afterEach(async () => {
+    await stack?.close();
+    await pbx?.stop();
+    await echo?.close();
+    stack = undefined;
+    pbx = undefined;
+    echo = undefined;
+  });
+
+  it(`bridges with ${c.mode} (${c.codec}) and the tone survives both ways`, async () => {
+    echo = await startRtpEchoPeer();
+    pbx = await startSippPbx('uas-answer-rtp-peer-expect-200.xml', {
+      transport: 'udp',
+      keys: { rtp_peer_host: echo.host, rtp_peer_port: String(echo.port), answer_pt: String(c.pt), answer_rtpmap: c.rtpmap },
+    });
+    const s = (stack = await startStack({ name: `inbound-codecs-${c.codec}`, env: trunkEnv(BUSINESS, pbx.hostPort, { transport: 'udp', codecs: ['opus', 'PCMU', 'PCMA'] }) }));
+    await s.emu('POST', '/emulator/users', { waId: USER, name: 'Kim' });
+
+    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+    await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
+    const call = await eventually('call active', async () => {
+      const res = await s.api('GET', `/v1/calls/${waCallId}`);
+      const rec = res.body as CallRecord;
+      return res.status === 200 && rec.state === 'active' ? rec : undefined;
+    }, 20_000);
+
+    expect(call.codec).toBe(c.codec);
+    // `active` is recorded once WhatsApp took the accept; the bridge starts right after
+    const mode = await eventually('bridge started', async () => s.media.app.get(BridgeRegistry).statsOf(call.callId)?.mode);
+    expect(mode).toBe(c.mode);
+    const atPbx = await eventually('1 kHz at the PBX', async () => {
+      const r = echo?.heard(c.codec, c.pt, 1000);
+      return r && r.framesWithTone >= 25 ? r : undefined;
+    }, 15_000, 250);
+    expect(atPbx.framesWithTone).toBeGreaterThanOrEqual(25);
+    const received = echo.received();
+    // every media packet carries the payload type of the PBX's answer (RFC 3264 §6.1: the answerer's number)
+    expect([...new Set(received.filter((p) => p.payloadType !== 101).map((p) => p.payloadType))]).toEqual([c.pt]);
+    if (c.payloadBytes) expect(new Set(received.map((p) => p.payload.length))).toEqual(new Set([c.payloadBytes]));
+    const atUser = await eventually('the echoed 1 kHz at the WhatsApp user', async () => {
+      const a = await s.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${USER}/media/analysis?frequencyHz=1000`);
+      return a.tone && a.tone.framesWithTone >= 25 ? a.tone : undefined;
+    }, 15_000, 250);
+    expect(atUser.framesWithTone).toBeGreaterThanOrEqual(25);
+    const bridged = s.media.app.get(BridgeRegistry).statsOf(call.callId);
+    expect(bridged?.waToPbx.packetsOut).toBeGreaterThan(0);
+    expect(bridged?.pbxToWa.packetsOut).toBeGreaterThan(0);
+
+    await s.emu('POST', `/emulator/users/${USER}/hangup`);
+    const cdr = await eventually('CDR', async () => {
+      const rec = (await s.api('GET', `/v1/calls/${call.callId}`)).body as CallRecord;
+      return rec.state === 'ended' ? rec : undefined;
+    });
+    expect(cdr).toMatchObject({ codec: c.codec, endedBy: 'wa' });
+    const sipp = await pbx.result();
+    expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
+  });
+});
