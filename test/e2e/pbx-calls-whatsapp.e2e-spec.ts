@@ -117,6 +117,33 @@ describe('a desk phone behind Kamailio calls a WhatsApp user through the gateway
     expect(terminates).toMatchObject([{ action: 'terminate', httpStatus: 200 }]);
   });
 
+  it('the user declines the ringing call: the desk phone gets 486', async () => {
+    await grantPermanently(s(), USER);
+    await phone().dial(USER);
+    await phone().waitEvent('CALL_RINGING', 20_000);
+    const ringing = await callOf('ringing-wa');
+
+    await s().emu('POST', `/emulator/users/${USER}/reject`);
+    const closed = await callClosed(phone());
+    expect(closed.param).toMatch(/^486 /);
+    expect(await ended(ringing.callId)).toMatchObject({ endedBy: 'wa' });
+  });
+
+  it('the desk phone gives up while the user rings (CANCEL): the WhatsApp call is terminated', async () => {
+    await grantPermanently(s(), USER);
+    await phone().dial(USER);
+    await phone().waitEvent('CALL_RINGING', 20_000);
+    const ringing = await callOf('ringing-wa');
+
+    await phone().hangup();
+    await callClosed(phone());
+    expect(await ended(ringing.callId)).toMatchObject({ endedBy: 'pbx' });
+    const waCallId = ringing.waCallId as string;
+    await eventually('the user\'s phone stops ringing', async () => (await user()).state === 'idle');
+    const terminates = await s().emu<{ httpStatus: number }[]>('GET', `/emulator/graph-requests?action=terminate&callId=${encodeURIComponent(waCallId)}`);
+    expect(terminates).toMatchObject([{ httpStatus: 200 }]);
+  });
+
   it('without a grant: 480 and a permission request; after "allow once" the redial connects', async () => {
     await phone().dial(USER);
     const refused = await callClosed(phone());

@@ -169,8 +169,15 @@ export function runSippUac(o: SippUacOptions): Promise<SippResult> {
   });
 }
 
-/** SIPp's outcome in one line for assertion messages. */
-export function sippOutcome(r: SippResult): { exitCode: number | null; timedOut: boolean; stats: string; errors: string } {
+/** SIPp's outcome for assertions: exit code, whether it was killed at its timeout, its call counts. */
+export function sippOutcome(r: SippResult): { exitCode: number | null; timedOut: boolean; stats: string } {
   const stats = r.stats ? `created ${r.stats.created}, successful ${r.stats.successful}, failed ${r.stats.failed}` : 'no stats';
-  return { exitCode: r.exitCode, timedOut: r.timedOut, stats, errors: `${r.errors.slice(-1500)}${r.stderr.slice(-500)}` };
+  return { exitCode: r.exitCode, timedOut: r.timedOut, stats };
+}
+
+/** Fails with SIPp's own error output unless it exited 0 (every call ran as the scenario says). */
+export function expectSippPassed(r: SippResult): void {
+  if (r.exitCode === 0 && !r.timedOut) return;
+  const o = sippOutcome(r);
+  throw new Error(`SIPp failed: exit ${o.exitCode}${o.timedOut ? ' (killed at its timeout)' : ''}, ${o.stats}\n${r.errors.slice(-2000)}\n${r.stderr.slice(-1000)}\n${r.stdout.slice(-1000)}`);
 }
