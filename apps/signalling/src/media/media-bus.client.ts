@@ -30,6 +30,14 @@ import {
 
 export const MEDIA_BUS = Symbol('MEDIA_BUS');
 
+/** Longest close reason the contracts take (`reason` of closeWaLegRequest / closePbxLegRequest). */
+export const CLOSE_REASON_MAX = 200;
+
+/** A close reason that fits the contract: an end cause quoting a Graph error runs past 200 characters. */
+function closeReason(reason: string): string {
+  return reason.length <= CLOSE_REASON_MAX ? reason : `${reason.slice(0, CLOSE_REASON_MAX - 3)}...`;
+}
+
 /**
  * Requests from signalling to the media app over the Redis transport. Each request carries a deadline; we
  * stop waiting at that deadline (DeadlineExceededError) and validate every reply against its contract.
@@ -75,7 +83,7 @@ export class MediaBusClient implements OnApplicationShutdown {
   }
 
   async closeWaLeg(callId: string, legId: string, reason: string): Promise<void> {
-    await this.#request(MEDIA_PATTERNS.closeWaLeg, { callId, legId, reason }, okReply);
+    await this.#request(MEDIA_PATTERNS.closeWaLeg, { callId, legId, reason: closeReason(reason) }, okReply);
   }
 
   createPbxOffer(callId: string, codecs: PbxCodec[]): Promise<CreatePbxOfferReply> {
@@ -99,7 +107,7 @@ export class MediaBusClient implements OnApplicationShutdown {
   }
 
   async closePbxLeg(callId: string, legId: string, reason: string): Promise<void> {
-    await this.#request(PBX_MEDIA_PATTERNS.closePbxLeg, { callId, legId, reason }, okReply);
+    await this.#request(PBX_MEDIA_PATTERNS.closePbxLeg, { callId, legId, reason: closeReason(reason) }, okReply);
   }
 
   mediaStats(): Promise<MediaStatsReply> {
