@@ -108,6 +108,18 @@ describe('CallRepository on a real Redis', () => {
     expect(stored).toMatchObject({ state: 'ending', version: 1, endedBy: 'api', endCause: 'agent hung up' });
   });
 
+  it('concurrent writers of different fields all land: lost compare-and-sets are retried after a jittered back-off', async () => {
+    const calls = repo();
+    await calls.create(inbound('call_race', { waCallId: 'wacid.RACE' }));
+    const fields = [{ waLegId: 'wa-1' }, { pbxLegId: 'pbx-1' }, { codec: 'PCMU' }, { destination: 'sip:1001@pbx' }, { sipCallId: 'sip-1' }] as const;
+
+    await Promise.all([...fields.map((f) => calls.amend('call_race', f)), calls.apply('call_race', { type: 'hangup.requested', by: 'api', cause: 'agent hung up' })]);
+
+    const stored = await calls.get('call_race');
+    expect(stored).toMatchObject({ state: 'ending', version: 6, waLegId: 'wa-1', pbxLegId: 'pbx-1', codec: 'PCMU', destination: 'sip:1001@pbx', sipCallId: 'sip-1' });
+    expect(await calls.getByWaCallId('wacid.RACE')).toMatchObject({ callId: 'call_race', version: 6 });
+  });
+
   it('apply ignores late external events, throws on internal misuse and reports a missing call', async () => {
     const calls = repo();
     await calls.create(inbound('call_e'));

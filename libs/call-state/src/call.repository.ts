@@ -27,7 +27,7 @@ export interface CallRepositoryOptions {
   endedTtlMs?: number;
   /** Most ended calls kept in the ended index (oldest dropped first). Default 10 000. */
   endedIndexMax?: number;
-  /** Attempts of `apply`/`linkWaCallId` when the compare-and-set keeps losing. Default 5. */
+  /** Attempts of `apply`/`amend`/`linkWaCallId` when the compare-and-set keeps losing (jittered back-off between). Default 8. */
   maxApplyAttempts?: number;
   logger?: Logger;
   /** Clock (epoch ms); tests may pin it. */
@@ -82,7 +82,7 @@ export class CallRepository {
     this.#ttls = Object.fromEntries(CALL_STATES.map((s) => [s, s === 'ending' ? ending : s === 'ended' ? ended : live])) as Record<CallState, number>;
     this.#ttlsJson = JSON.stringify(this.#ttls);
     this.#endedIndexMax = positiveInt('endedIndexMax', options.endedIndexMax, 10_000);
-    this.#maxAttempts = positiveInt('maxApplyAttempts', options.maxApplyAttempts, 5);
+    this.#maxAttempts = positiveInt('maxApplyAttempts', options.maxApplyAttempts, 8);
     this.#log = options.logger ?? silentLogger();
     this.#now = options.now ?? Date.now;
   }
@@ -148,10 +148,11 @@ export class CallRepository {
       if (current.waCallId === waCallId) return current;
       if (current.waCallId !== undefined) throw new WaCallIdConflictError(waCallId, callId, `the call already has ${current.waCallId}`);
       try {
-        return await this.update(callId, current.version, { waCallId });
+        return await this.#write(callId, current.version, { waCallId }, current);
       } catch (err) {
         if (!(err instanceof VersionConflictError)) throw err;
         lastConflict = err;
+        await this.#backOff(attempt);
       }
     }
     throw lastConflict ?? new Error('unreachable');
@@ -164,10 +165,18 @@ export class CallRepository {
    * `WaCallIdConflictError`. A `state` in the patch bypasses the machine: use `apply` for state changes.
    */
   async update(callId: string, expectedVersion: number, patch: CallPatch): Promise<CallRecord> {
+    return this.#write(callId, expectedVersion, patch, undefined);
+  }
+
+  /**
+   * update() with the record the caller read at `expectedVersion` (if any): its waCallId is the stored one
+   * whenever the compare-and-set succeeds, so the alias key needs no extra read.
+   */
+  async #write(callId: string, expectedVersion: number, patch: CallPatch, read: CallRecord | undefined): Promise<CallRecord> {
     assertPatchable(patch);
     if (patch.state !== undefined && !CALL_STATES.includes(patch.state)) throw new TypeError(`unknown call state ${String(patch.state)}`);
     const fields = toCallHash(patch);
-    const waCallId = patch.waCallId ?? (await this.#redis.hget(this.#keys.call(callId), 'waCallId'));
+    const waCallId = patch.waCallId ?? (read ? read.waCallId : await this.#redis.hget(this.#keys.call(callId), 'waCallId'));
     const keys = [this.#keys.call(callId), this.#keys.activeCalls, this.#keys.endedCalls];
     if (waCallId) keys.push(this.#keys.waCall(waCallId));
     const now = this.#now();
@@ -208,12 +217,13 @@ export class CallRepository {
       if ('state' in extra) throw new TypeError('apply: the state is decided by the machine, not by the patch');
       const derived = deriveTransitionPatch({ ...current, ...extra }, event, decision.to, this.#now());
       try {
-        const record = await this.update(callId, current.version, { ...derived, ...extra, state: decision.to });
+        const record = await this.#write(callId, current.version, { ...derived, ...extra, state: decision.to }, current);
         return { outcome: 'applied', from: decision.from, to: decision.to, record };
       } catch (err) {
         if (!(err instanceof VersionConflictError)) throw err;
         lastConflict = err;
         this.#log.debug({ callId, event: event.type, attempt }, 'call record changed under us: deciding again');
+        await this.#backOff(attempt);
       }
     }
     throw lastConflict ?? new Error('unreachable');
@@ -230,10 +240,11 @@ export class CallRepository {
       const extra = typeof patch === 'function' ? patch(current) : patch;
       if ('state' in extra) throw new TypeError('amend: a state change goes through apply');
       try {
-        return await this.update(callId, current.version, extra);
+        return await this.#write(callId, current.version, extra, current);
       } catch (err) {
         if (!(err instanceof VersionConflictError)) throw err;
         lastConflict = err;
+        await this.#backOff(attempt);
       }
     }
     throw lastConflict ?? new Error('unreachable');
@@ -247,6 +258,15 @@ export class CallRepository {
   /** Ended calls (CDRs), most recently ended first. */
   listRecent(limit = 100): Promise<CallRecord[]> {
     return this.#loadIndexed(this.#keys.endedCalls, 'newest', limit);
+  }
+
+  /**
+   * After a lost compare-and-set, waits a random 0..2^attempt ms (not after the last attempt), so writers
+   * racing on one call under load stop colliding in lockstep and each gets its turn.
+   */
+  async #backOff(attempt: number): Promise<void> {
+    if (attempt >= this.#maxAttempts) return;
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** attempt));
   }
 
   async #require(callId: string): Promise<CallRecord> {
