@@ -1,0 +1,151 @@
+// The whole path for the call benches, every part its own process: a private Redis, the media app, the
+// signalling app (the gateway: these three are "ours"), the WhatsApp emulator (Meta's side) and SIPp as the
+// PBX behind a UDP trunk (the load generators). Apps run from source through the repo's swc hook.
+import { join } from 'node:path';
+import { freePort, httpOk, loadAverage, ROOT, startProcess, startRedis, startTsApp, udpSockets, waitFor } from './proc.mjs';
+
+export const BUSINESS = '15550001111';
+export const API_TOKEN = 'bench-api-token-0123456789';
+export const PREFIX = 'bench';
+const SCENARIO_DIR = join(ROOT, 'test', 'sipp');
+
+/** Keys that outlive a call by design (de-dup markers with a TTL, parked webhooks, permissions, contacts). */
+const NOT_CALL_STATE = /:webhooks:seen:|:webhooks:dead-letter$|:perm:|:contacts(:names)?$/;
+
+export async function startGateway({ logDir, logLevel = 'info', nodeArgs = {}, sippScenario = 'uas-pbx-answers-expect-200.xml', sippArgs = [], mediaIceTimeoutMs = 60_000, extraEnv = {} }) {
+  const started = [];
+  const stopAll = async () => {
+    for (const p of started.reverse()) await p.stop().catch(() => undefined);
+  };
+  try {
+    const redis = await startRedis(logDir);
+    started.push(redis.proc);
+    const [sigPort, mediaPort, emuPort, sipPort, sippPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const sippMediaPort = await freePort();
+    const sipp = startProcess({
+      name: 'sipp',
+      command: 'sipp',
+      args: [
+        '-sf', join(SCENARIO_DIR, sippScenario), '-i', '127.0.0.1', '-p', String(sippPort), '-mi', '127.0.0.1', '-mp', String(sippMediaPort),
+        '-nostdin', '-trace_stat', '-stf', join(logDir, 'sipp-stats.csv'), '-fd', '1', '-trace_err', '-error_file', join(logDir, 'sipp-errors.log'),
+        '-max_socket', '60000', ...sippArgs,
+      ],
+      logFile: join(logDir, 'sipp.log'),
+    });
+    started.push(sipp);
+    await waitFor('SIPp UAS bound', () => udpSockets(sipp.pid) > 0, { proc: sipp, timeoutMs: 5000 });
+    const env = {
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: PREFIX,
+      LOG_LEVEL: logLevel,
+      SIGNALLING_HTTP_PORT: String(sigPort),
+      SIGNALLING_API_TOKEN: API_TOKEN,
+      MEDIA_HTTP_PORT: String(mediaPort),
+      MEDIA_ICE_INTERFACE_ADDRESS: '127.0.0.1',
+      MEDIA_ICE_CONNECT_TIMEOUT_MS: String(mediaIceTimeoutMs),
+      EMULATOR_HTTP_PORT: String(emuPort),
+      EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${sigPort}/webhooks/whatsapp`,
+      EMULATOR_USER_ICE_ADDRESS: '127.0.0.1',
+      WHATSAPP_GRAPH_BASE_URL: `http://127.0.0.1:${emuPort}`,
+      WHATSAPP_BUSINESS_NUMBER: BUSINESS,
+      PBX_UDP_PORT: String(sipPort),
+      PBX_TCP_PORT: '0',
+      PBX_TRUNKS: JSON.stringify([
+        { name: 'pbx', hosts: [`127.0.0.1:${sippPort}`], transport: 'udp', username: '', password: '', fromUser: '', fromDomain: '127.0.0.1', codecs: ['PCMU', 'PCMA'], allowFrom: [], optionsIntervalMs: 0 },
+      ]),
+      PBX_ROUTES: JSON.stringify([{ businessNumber: BUSINESS, destinations: [{ uri: `sip:1001@127.0.0.1:${sippPort}`, trunk: 'pbx', ringTimeoutMs: 20000 }], onFailure: 'reject' }]),
+      ...extraEnv,
+    };
+    const media = startTsApp({ name: 'media', nodeArgs: nodeArgs.media ?? [], entry: 'apps/media/src/main.ts', env, logFile: join(logDir, 'media.log') });
+    started.push(media);
+    const emulator = startTsApp({ name: 'emulator', nodeArgs: nodeArgs.emulator ?? [], entry: 'apps/wa-emulator/src/main.ts', env, logFile: join(logDir, 'emulator.log') });
+    started.push(emulator);
+    await waitFor('media health', () => httpOk(`http://127.0.0.1:${mediaPort}/health`), { proc: media, timeoutMs: 60_000 });
+    const signalling = startTsApp({ name: 'signalling', nodeArgs: nodeArgs.signalling ?? [], entry: 'apps/signalling/src/main.ts', env, logFile: join(logDir, 'signalling.log') });
+    started.push(signalling);
+    await waitFor('emulator health', () => httpOk(`http://127.0.0.1:${emuPort}/health`), { proc: emulator, timeoutMs: 60_000 });
+    await waitFor('signalling health', () => httpOk(`http://127.0.0.1:${sigPort}/health`), { proc: signalling, timeoutMs: 60_000 });
+    const { default: Redis } = await import('ioredis');
+    const redisClient = new Redis(redis.port, '127.0.0.1');
+    started.push({ stop: async () => redisClient.disconnect() });
+    return {
+      redisClient,
+      env,
+      redis,
+      sipp,
+      media,
+      signalling,
+      emulator,
+      emulatorUrl: `http://127.0.0.1:${emuPort}`,
+      signallingUrl: `http://127.0.0.1:${sigPort}`,
+      mediaUrl: `http://127.0.0.1:${mediaPort}`,
+      ours: { signalling, media, redis: redis.proc },
+      generators: { emulator, sipp },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** CPU seconds of each process now (ours and the generators). */
+export function cpuSnapshot(gw) {
+  const all = { ...gw.ours, ...gw.generators };
+  return Object.fromEntries(Object.entries(all).map(([k, p]) => [k, p.cpu()]));
+}
+
+export async function emu(gw, method, path, body) {
+  const res = await fetch(`${gw.emulatorUrl}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`emulator ${method} ${path} -> ${res.status}: ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+export async function api(gw, path) {
+  const res = await fetch(`${gw.signallingUrl}${path}`, { headers: { authorization: `Bearer ${API_TOKEN}` }, signal: AbortSignal.timeout(30_000) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`signalling GET ${path} -> ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+}
+
+/**
+ * What of any call the gateway still holds: active calls (API), WhatsApp legs (media /health), UDP sockets
+ * the media app holds beyond its idle baseline (RTP ports and WebRTC legs), Redis keys of call state other
+ * than CDRs and the ended index.
+ */
+export async function leakReport(gw, mediaUdpBaseline) {
+  const calls = await api(gw, '/v1/calls');
+  const health = await (await fetch(`${gw.mediaUrl}/health`)).json();
+  const keys = await gw.redisClient.keys(`${PREFIX}:*`);
+  const callState = [];
+  let cdrs = 0;
+  for (const key of keys) {
+    if (NOT_CALL_STATE.test(key) || key === `${PREFIX}:calls:ended`) continue;
+    if (key.startsWith(`${PREFIX}:call:`) && (await gw.redisClient.hget(key, 'state')) === 'ended') {
+      cdrs++;
+      continue;
+    }
+    callState.push(key);
+  }
+  return {
+    activeCalls: calls.active.length,
+    mediaWaLegs: health.legs,
+    mediaUdpSocketsOpen: udpSockets(gw.media.pid) - mediaUdpBaseline,
+    callStateKeys: callState.length,
+    callStateKeySample: callState.slice(0, 5),
+    cdrKeys: cdrs,
+    redisKeys: keys.length,
+  };
+}
+
+export function isClean(r) {
+  return r.activeCalls === 0 && r.mediaWaLegs === 0 && r.mediaUdpSocketsOpen <= 0 && r.callStateKeys === 0;
+}
+
+export { loadAverage };
