@@ -8,6 +8,8 @@ import { createLogger, type Logger } from '@wagw/logging';
 import { SignallingModule } from './signalling.module';
 import { WEBHOOK_PATH } from './webhooks/webhook.controller';
 import { PinoNestLogger } from './shared/pino-nest-logger';
+import { SignallingMetrics } from './metrics/signalling-metrics';
+import { webhookAckMiddleware } from './metrics/webhook-ack.middleware';
 
 export interface SignallingHandle {
   app: INestApplication;
@@ -42,6 +44,7 @@ export async function bootstrapSignalling(options: BootstrapSignallingOptions = 
     bodyParser: false,
     logger: new PinoNestLogger(logger),
   });
+  app.use(`/${WEBHOOK_PATH}`, webhookAckMiddleware(app.get(SignallingMetrics)));
   app.use(`/${WEBHOOK_PATH}`, raw({ type: () => true, limit: '3mb' }));
   app.use(json({ limit: '256kb' }));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));

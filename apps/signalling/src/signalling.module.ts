@@ -4,9 +4,8 @@ import { APP_FILTER } from '@nestjs/core';
 import Redis from 'ioredis';
 import { ConfigModule, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
-import { CallRepository } from '@wagw/call-state';
 import { RedisDedupStore, WhatsAppGraphClient } from '@wagw/whatsapp';
-import { DEAD_LETTERS, DEDUP_STORE, GRAPH_CLIENT, SIGNALLING_LOGGER, SIGNALLING_REDIS, CALL_REPOSITORY, EARLY_TERMINATES, CLOCK, PERMISSIONS, CONTACTS } from './signalling.tokens';
+import { DEAD_LETTERS, DEDUP_STORE, GRAPH_CLIENT, SIGNALLING_LOGGER, SIGNALLING_REDIS, EARLY_TERMINATES, CLOCK, PERMISSIONS, CONTACTS } from './signalling.tokens';
 import { HealthController } from './health/health.controller';
 import { WebhookController } from './webhooks/webhook.controller';
 import { WebhookSignatureGuard } from './webhooks/webhook-signature.guard';
@@ -47,6 +46,9 @@ import { OPERATIONS_CONTROLLERS, operationsProviders } from './admin/operations.
 import { PbxOriginatedCallUseCase } from './calls/pbx-originated-call.use-case';
 import { DtmfRelay } from './calls/dtmf-relay';
 import { SipInboundRegistrar } from './sip/sip-inbound.registrar';
+import { signallingMetricsProviders } from './metrics/metrics.providers';
+import { SignallingMetrics } from './metrics/signalling-metrics';
+import { meteredGraphFetch } from './metrics/graph-requests.fetch';
 
 export interface SignallingModuleOptions {
   /** Clock for permission decisions (epoch ms); tests pass the emulator's so days can pass. */
@@ -82,11 +84,13 @@ export class SignallingModule implements OnApplicationShutdown {
         useFactory: (redis: Redis) => new EarlyTerminateStore(redis, config.redis.keyPrefix, config.whatsapp.webhookDedupTtlS),
         inject: [SIGNALLING_REDIS],
       },
-      { provide: CALL_REPOSITORY, useFactory: (redis: Redis) => new CallRepository(redis, { keyPrefix: config.redis.keyPrefix }), inject: [SIGNALLING_REDIS] },
+      ...signallingMetricsProviders(config),
       {
         provide: GRAPH_CLIENT,
-        useFactory: () =>
+        inject: [SignallingMetrics],
+        useFactory: (metrics: SignallingMetrics) =>
           new WhatsAppGraphClient({
+            fetch: meteredGraphFetch(metrics),
             baseUrl: config.whatsapp.graphBaseUrl,
             apiVersion: config.whatsapp.graphApiVersion,
             accessToken: config.whatsapp.accessToken,

@@ -5,6 +5,7 @@ import { dedupKeyOf, parseWebhook, type DedupStore, type WebhookEvent } from '@w
 import { DEAD_LETTERS, DEDUP_STORE, SIGNALLING_LOGGER } from '../signalling.tokens';
 import type { DeadLetterRepository } from './dead-letter.repository';
 import { WebhookEventRouter } from './webhook-event.router';
+import { SignallingMetrics } from '../metrics/signalling-metrics';
 
 /**
  * Work done after the webhook ack: parse into typed events, park what cannot be used in the dead-letter
@@ -22,6 +23,7 @@ export class WebhookIngestService implements OnApplicationShutdown {
     @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterRepository,
     @Inject(DEDUP_STORE) private readonly dedup: DedupStore,
     private readonly router: WebhookEventRouter,
+    private readonly metrics: SignallingMetrics,
   ) {}
 
   /** Called by the controller after the signature check; never throws. */
@@ -39,6 +41,7 @@ export class WebhookIngestService implements OnApplicationShutdown {
   async #process(body: unknown): Promise<void> {
     const { events, rejected } = parseWebhook(body);
     const receivedAt = new Date().toISOString();
+    this.metrics.webhook('dead_letter', rejected.length);
     for (const r of rejected) {
       this.logger.warn({ path: r.path, reason: r.reason }, 'webhook item not applied: parked in dead-letter list');
       await this.deadLetters.add({ receivedAt, path: r.path, reason: r.reason, raw: r.raw });
@@ -50,6 +53,7 @@ export class WebhookIngestService implements OnApplicationShutdown {
     const key = dedupKeyOf(event);
     const fresh = await this.dedup.claim(key, this.config.whatsapp.webhookDedupTtlS);
     if (!fresh) {
+      this.metrics.webhook('duplicate');
       this.logger.info({ dedupKey: key, kind: event.kind }, 'duplicate webhook ignored');
       return;
     }

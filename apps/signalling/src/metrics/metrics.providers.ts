@@ -1,0 +1,25 @@
+import type { Provider } from '@nestjs/common';
+import type Redis from 'ioredis';
+import type { AppConfig } from '@wagw/config';
+import { CALL_REPOSITORY, SIGNALLING_REDIS } from '../signalling.tokens';
+import { MeteredCallRepository } from './metered-call.repository';
+import { SignallingMetrics } from './signalling-metrics';
+
+/**
+ * The app's metrics (its own registry, a PING on the app's Redis at scrape time) and the call repository
+ * that feeds them: it replaces the plain CallRepository provider under CALL_REPOSITORY.
+ */
+export function signallingMetricsProviders(config: Readonly<AppConfig>): Provider[] {
+  return [
+    { provide: SignallingMetrics, useFactory: (redis: Redis) => new SignallingMetrics({ redisPing: () => redis.ping() }), inject: [SIGNALLING_REDIS] },
+    {
+      provide: CALL_REPOSITORY,
+      useFactory: (redis: Redis, metrics: SignallingMetrics) => {
+        const calls = new MeteredCallRepository(redis, { keyPrefix: config.redis.keyPrefix }, metrics);
+        metrics.listActive = () => calls.listActive(10_000);
+        return calls;
+      },
+      inject: [SIGNALLING_REDIS, SignallingMetrics],
+    },
+  ];
+}

@@ -1,0 +1,172 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CALL_DIRECTIONS, DIRECTION_STATES, type CallDirection, type CallRecord } from '@wagw/call-state';
+import { callFailureCategory } from './call-failure-category';
+
+/** What `POST /webhooks/whatsapp` and the work after its ack did with a delivery (one bounded label). */
+export const WEBHOOK_RESULTS = ['accepted', 'bad_signature', 'bad_json', 'duplicate', 'dead_letter', 'error'] as const;
+export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
+
+export interface SignallingMetricsOptions {
+  /** Live calls (any state but `ended`), read from Redis at each scrape. */
+  listActive?: () => Promise<readonly Pick<CallRecord, 'direction' | 'state'>[]>;
+  /** One Redis round trip (PING) at each scrape; a failure leaves the RTT series out and sets redis_up 0. */
+  redisPing?: () => Promise<unknown>;
+  /** Longest a scrape waits for the PING. Default 1000 ms. */
+  redisPingTimeoutMs?: number;
+  /** Process metrics (CPU, memory, event-loop lag, GC) on this registry. Default true. */
+  defaultMetrics?: boolean;
+}
+
+/** Answer times: people pick up after seconds, and a ring timeout is at most a few minutes. */
+const SETUP_BUCKETS_S = [0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 45, 60, 90, 120];
+/** A PING on a healthy local Redis takes well under a millisecond. */
+const RTT_BUCKETS_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+/** The webhook is acknowledged before any processing: milliseconds. */
+const ACK_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+/**
+ * The signalling app's Prometheus metrics on a registry of its own (never prom-client's global one: tests
+ * boot several apps, and several times, in one process). Call counters are fed by the call repository
+ * (`MeteredCallRepository`) so every use case is covered; gauges are computed at scrape time.
+ */
+export class SignallingMetrics {
+  readonly registry = new Registry();
+  readonly #setups: Counter<'direction'>;
+  readonly #ended: Counter<'direction' | 'outcome' | 'ended_by'>;
+  readonly #failures: Counter<'direction' | 'cause'>;
+  readonly #setupSeconds: Histogram<'direction'>;
+  readonly #webhooks: Counter<'result'>;
+  readonly #ackSeconds: Histogram;
+  readonly #graph: Counter<'operation' | 'status'>;
+  #listActive: SignallingMetricsOptions['listActive'];
+
+  constructor(options: SignallingMetricsOptions = {}) {
+    const registers = [this.registry];
+    this.#listActive = options.listActive;
+    this.#setups = new Counter({ name: 'wagw_call_setups_total', help: 'Calls created (set-up attempts), by direction.', labelNames: ['direction'], registers });
+    this.#ended = new Counter({
+      name: 'wagw_calls_ended_total',
+      help: 'Calls that reached ended: answered (were active) or failed, by who ended them.',
+      labelNames: ['direction', 'outcome', 'ended_by'],
+      registers,
+    });
+    this.#failures = new Counter({ name: 'wagw_call_failures_total', help: 'Calls ended without being answered, by failure category.', labelNames: ['direction', 'cause'], registers });
+    this.#setupSeconds = new Histogram({ name: 'wagw_call_setup_seconds', help: 'Time from call creation to active.', labelNames: ['direction'], buckets: SETUP_BUCKETS_S, registers });
+    this.#webhooks = new Counter({ name: 'wagw_webhooks_total', help: 'WhatsApp webhook deliveries and events, by result.', labelNames: ['result'], registers });
+    this.#ackSeconds = new Histogram({ name: 'wagw_webhook_ack_seconds', help: 'Time to answer a webhook POST (signature check and ack).', buckets: ACK_BUCKETS_S, registers });
+    this.#graph = new Counter({ name: 'wagw_graph_requests_total', help: 'Graph API HTTP attempts, by operation and HTTP status.', labelNames: ['operation', 'status'], registers });
+    this.#activeCallsGauge(registers);
+    if (options.redisPing) this.#redisGauges(registers, options.redisPing, options.redisPingTimeoutMs ?? 1000);
+    for (const direction of CALL_DIRECTIONS) this.#setups.inc({ direction }, 0);
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where `wagw_calls_active` reads live calls from (set once the repository exists). */
+  set listActive(source: NonNullable<SignallingMetricsOptions['listActive']>) {
+    this.#listActive = source;
+  }
+
+  callCreated(direction: CallDirection): void {
+    this.#setups.inc({ direction });
+  }
+
+  /** The call became active: its set-up time, creation to answer. */
+  callAnswered(record: Pick<CallRecord, 'direction' | 'createdAt' | 'answeredAt'>): void {
+    if (record.answeredAt === undefined) return;
+    this.#setupSeconds.observe({ direction: record.direction }, Math.max(0, record.answeredAt - record.createdAt) / 1000);
+  }
+
+  /** The call reached `ended`: answered or failed, and for a failure its category. */
+  callEnded(record: Pick<CallRecord, 'direction' | 'answeredAt' | 'endedBy' | 'endCause' | 'waCause' | 'sipCause'>): void {
+    const answered = record.answeredAt !== undefined;
+    this.#ended.inc({ direction: record.direction, outcome: answered ? 'answered' : 'failed', ended_by: record.endedBy ?? 'system' });
+    if (!answered) this.#failures.inc({ direction: record.direction, cause: callFailureCategory(record) });
+  }
+
+  webhook(result: WebhookResult, count = 1): void {
+    if (count > 0) this.#webhooks.inc({ result }, count);
+  }
+
+  webhookAcked(seconds: number): void {
+    this.#ackSeconds.observe(seconds);
+  }
+
+  /** One Graph API HTTP attempt; `status` is the HTTP status or `network_error`. Both labels are bounded by the caller. */
+  graphRequest(operation: string, status: string): void {
+    this.#graph.inc({ operation, status });
+  }
+
+  async metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  #activeCallsGauge(registers: Registry[]): void {
+    const sourceNow = () => this.#listActive;
+    new Gauge({
+      name: 'wagw_calls_active',
+      help: 'Calls not ended yet, by direction and state (all instances: read from Redis).',
+      labelNames: ['direction', 'state'],
+      registers,
+      async collect() {
+        const source = sourceNow();
+        this.reset();
+        if (!source) return;
+        // Redis unreachable: no series rather than a failed scrape (wagw_redis_up says why)
+        const calls = await source().catch(() => undefined);
+        if (!calls) return;
+        // every state a direction can be in is present (0 when empty), so a rate or an alert never sees a gap
+        for (const direction of CALL_DIRECTIONS) {
+          for (const state of DIRECTION_STATES[direction]) if (state !== 'ended') this.set({ direction, state }, 0);
+        }
+        for (const call of calls) if (call.state !== 'ended') this.inc({ direction: call.direction, state: call.state });
+      },
+    });
+  }
+
+  /** Both gauges of one scrape share one PING (prom-client collects a registry's metrics concurrently). */
+  #redisGauges(registers: Registry[], ping: () => Promise<unknown>, timeoutMs: number): void {
+    let inFlight: Promise<number | undefined> | undefined;
+    const rtt = (): Promise<number | undefined> => {
+      inFlight ??= pingRtt(ping, timeoutMs).finally(() => {
+        inFlight = undefined;
+      });
+      return inFlight;
+    };
+    const rttSeconds = new Histogram({
+      name: 'wagw_redis_rtt_seconds',
+      help: 'Round-trip time of the Redis PING made at each scrape (not observed when it failed or timed out).',
+      buckets: RTT_BUCKETS_S,
+      registers,
+      async collect() {
+        const seconds = await rtt();
+        if (seconds !== undefined) rttSeconds.observe(seconds);
+      },
+    });
+    new Gauge({
+      name: 'wagw_redis_up',
+      help: '1 when the scrape-time Redis PING was answered in time, else 0.',
+      registers,
+      async collect() {
+        this.set((await rtt()) === undefined ? 0 : 1);
+      },
+    });
+  }
+}
+
+/** Seconds of one PING, or undefined when it failed or took longer than `timeoutMs` (the timer is cleared either way). */
+async function pingRtt(ping: () => Promise<unknown>, timeoutMs: number): Promise<number | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const started = process.hrtime.bigint();
+  const reply = ping().then(
+    () => Number(process.hrtime.bigint() - started) / 1e9,
+    () => undefined,
+  );
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  try {
+    return await Promise.race([reply, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
