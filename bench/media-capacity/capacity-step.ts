@@ -25,6 +25,8 @@ export interface StepOptions {
   warmupMs: number;
   windowMs: number;
   log: (line: string) => void;
+  /** Writes a CPU profile of the target's measured window here (Node targets only). */
+  profileFile?: string;
 }
 
 export interface DirectionResult {
@@ -41,6 +43,8 @@ export interface StepResult {
   mode: BenchMode;
   calls: number;
   connected: number;
+  /** Calls set up again because their WhatsApp side did not connect the first time. */
+  setupRetries: number;
   setupSeconds: number;
   cpuPct: number;
   cpuPctPerCall: number;
@@ -68,19 +72,45 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
 }
 
-async function setUp(o: StepOptions): Promise<{ connected: number }> {
+const CONNECT_TIMEOUT_MS = 8000;
+const SETUP_ROUNDS = 3;
+
+/**
+ * Sets up every call (8 at a time), waits for the WhatsApp side's DTLS, and sets up again (fresh peer,
+ * new call id) the calls that did not connect, up to SETUP_ROUNDS times: a werift ICE-lite peer and
+ * rtpengine sometimes disagree on ICE roles and never connect (see README "Performance"). Returns the call
+ * ids in use and how many calls needed another round.
+ */
+async function setUp(o: StepOptions): Promise<{ callIds: string[]; connected: number; retried: number }> {
   await o.pbx.call('allocate', o.calls, o.mode, o.host, o.pbxPortMin, o.pbxPortMax);
-  const offers = await o.wa.call<string[]>('createPeers', o.calls, o.mode, o.host);
-  const ids = offers.map((_, i) => i);
-  await pool(ids, 8, async (i) => {
-    const callId = `bench-${i}`;
-    const { waAnswer } = await o.target.setupCall(callId, offers[i] as string, o.mode, (offer) => o.pbx.call<string>('answer', i, offer, o.host));
-    await o.wa.call('applyAnswer', i, waAnswer);
-  });
-  const conn = await o.wa.call<{ connected: number; failed: string[] }>('waitConnected', 30000);
-  if (conn.failed.length) o.log(`  ${conn.failed.length ? `not connected: ${conn.failed.join('; ')}` : ''}`);
-  await pool(ids, 8, (i) => o.target.startCall(`bench-${i}`));
-  return { connected: conn.connected };
+  let offers = await o.wa.call<string[]>('createPeers', o.calls, o.mode, o.host);
+  const callIds = offers.map((_, i) => `bench-${i}`);
+  let todo = callIds.map((_, i) => i);
+  let retried = 0;
+  for (let round = 1; todo.length > 0; round++) {
+    await pool(todo, 8, async (i) => {
+      await o.target.setupCall(callIds[i] as string, offers[i] as string, o.mode, {
+        applyWaAnswer: (sdp) => o.wa.call('applyAnswer', i, sdp),
+        answerPbx: (offer) => o.pbx.call<string>('answer', i, offer, o.host),
+      });
+    });
+    const failed = await o.wa.call<number[]>('waitConnected', CONNECT_TIMEOUT_MS);
+    if (failed.length === 0 || round >= SETUP_ROUNDS) {
+      if (failed.length) o.log(`  ${failed.length} calls did not connect after ${round} rounds`);
+      break;
+    }
+    retried += failed.length;
+    offers = [...offers];
+    for (const i of failed) {
+      await o.target.abortCall(callIds[i] as string);
+      callIds[i] = `bench-${i}-r${round}`;
+      offers[i] = await o.wa.call<string>('replacePeer', i);
+    }
+    todo = failed;
+  }
+  const notConnected = await o.wa.call<number[]>('waitConnected', 1);
+  await pool(callIds, 8, (id) => o.target.startCall(id));
+  return { callIds, connected: o.calls - notConnected.length, retried };
 }
 
 function direction(sent: number, received: number, hist: LatencyHistogram): DirectionResult {
@@ -106,7 +136,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
   await sleep(1000); // let the fresh process settle (JIT, lazy requires) before its baseline memory
   const baselineRss = rssBytes(o.target.pid);
   const t0 = performance.now();
-  const { connected } = await setUp(o);
+  const { connected, retried } = await setUp(o);
   const setupSeconds = (performance.now() - t0) / 1000;
   const startAtUs = monoUs() + 500_000;
   const plan: PumpPlan = {
@@ -121,9 +151,11 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
   const before: CpuSample[] = pids.map(sampleCpu);
   const dropsBefore = pids.map(udpDrops);
   await o.target.probe?.('reset');
+  if (o.profileFile) await o.target.probe?.('profile-start');
   await sleep((plan.windowToUs - monoUs()) / 1000);
   const after: CpuSample[] = pids.map(sampleCpu);
   const lag = (await o.target.probe?.('read')) ?? null;
+  if (o.profileFile) await o.target.probe?.('profile-stop', o.profileFile);
   const rss = rssBytes(o.target.pid);
   const load = loadavg()[0] as number;
   const dropsAfter = pids.map(udpDrops);
@@ -149,6 +181,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     mode: o.mode,
     calls: o.calls,
     connected,
+    setupRetries: retried,
     setupSeconds,
     cpuPct: cpu[0] as number,
     cpuPctPerCall: (cpu[0] as number) / o.calls,

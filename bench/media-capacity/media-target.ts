@@ -11,7 +11,7 @@ import { redisOptionsFromUrl } from '@wagw/config';
 import { CONTRACT_VERSION, MEDIA_PATTERNS, PBX_MEDIA_PATTERNS, type CreatePbxOfferReply, type CreateWaLegReply } from '@wagw/contracts';
 import { freeTcpPort, startRedisServer, type RedisServerHandle } from '@wagw/testing';
 import type { BenchMode } from './wa-generator';
-import type { BridgeTarget, CallSetup } from './bridge-target';
+import type { BridgeTarget, CallPeers, ProbeCommand } from './bridge-target';
 
 const ROOT = join(__dirname, '..', '..');
 const REGISTER = join(ROOT, 'bench', 'support', 'register.cjs');
@@ -78,14 +78,15 @@ export class MediaTarget implements BridgeTarget {
     await this.#client.connect();
   }
 
-  async setupCall(callId: string, waOffer: string, mode: BenchMode, answerPbx: (offer: string) => Promise<string>): Promise<CallSetup> {
+  /** As signalling does for a user-initiated call: answer WhatsApp (pre_accept), then offer to the PBX. */
+  async setupCall(callId: string, waOffer: string, mode: BenchMode, peers: CallPeers): Promise<void> {
     const wa = await this.#request<CreateWaLegReply>(MEDIA_PATTERNS.createWaLeg, { callId, remoteOffer: waOffer });
+    await peers.applyWaAnswer(wa.sdp);
     const codecs = mode === 'transcode' ? ['PCMU'] : ['opus'];
     const offer = await this.#request<CreatePbxOfferReply>(PBX_MEDIA_PATTERNS.createPbxOffer, { callId, codecs });
-    const pbxAnswer = await answerPbx(offer.sdp);
+    const pbxAnswer = await peers.answerPbx(offer.sdp);
     await this.#request(PBX_MEDIA_PATTERNS.applyPbxAnswer, { callId, legId: offer.legId, sdp: pbxAnswer });
     this.#legs.set(callId, { waLegId: wa.legId, pbxLegId: offer.legId });
-    return { waAnswer: wa.sdp };
   }
 
   /** Bridges the call (opens the WhatsApp media gate): after the WhatsApp side connected. */
@@ -95,10 +96,18 @@ export class MediaTarget implements BridgeTarget {
     await this.#request(PBX_MEDIA_PATTERNS.startBridge, { callId, waLegId: legs.waLegId, pbxLegId: legs.pbxLegId });
   }
 
-  probe(cmd: 'reset' | 'read'): Promise<Record<string, number>> {
+  async abortCall(callId: string): Promise<void> {
+    const legs = this.#legs.get(callId);
+    if (!legs) return;
+    this.#legs.delete(callId);
+    await this.#request(PBX_MEDIA_PATTERNS.closePbxLeg, { callId, legId: legs.pbxLegId, reason: 'bench: not connected' });
+    await this.#request(MEDIA_PATTERNS.closeWaLeg, { callId, legId: legs.waLegId, reason: 'bench: not connected' });
+  }
+
+  probe(cmd: ProbeCommand, file?: string): Promise<Record<string, number>> {
     return new Promise((resolve) => {
       this.#probeReplies.push(resolve);
-      this.#child?.send({ probe: cmd });
+      this.#child?.send({ probe: cmd, file });
     });
   }
 
@@ -123,9 +132,14 @@ export class MediaTarget implements BridgeTarget {
     this.#redis = undefined;
   }
 
-  #request<T>(pattern: string, body: Record<string, unknown>): Promise<T> {
+  async #request<T>(pattern: string, body: Record<string, unknown>): Promise<T> {
     if (!this.#client) throw new Error('media target not started');
-    return firstValueFrom(this.#client.send<T>(pattern, { v: CONTRACT_VERSION, deadline: Date.now() + 30000, ...body }));
+    try {
+      return await firstValueFrom(this.#client.send<T>(pattern, { v: CONTRACT_VERSION, deadline: Date.now() + 30000, ...body }));
+    } catch (err) {
+      // bus refusals arrive as plain { code, message } objects
+      throw err instanceof Error ? err : new Error(`${pattern}: ${JSON.stringify(err)}`);
+    }
   }
 }
 

@@ -58,29 +58,46 @@ function onRtp(c: WaCall, p: RtpPacketIn): void {
   if (c.detector.push(s / pcm.length)) c.onsetReceivedUs.push(now);
 }
 
-async function createPeers(n: number, benchMode: BenchMode, iceAddress: string): Promise<string[]> {
+let iceAddress = '127.0.0.1';
+
+function newCall(): WaCall {
+  const peer = new SimulatedWhatsAppPeer({ iceAddress, logger, recordSeconds: 0 });
+  const c: WaCall = { peer, sent: 0, received: 0, onsetSentUs: [], onsetReceivedUs: [], decoder: mode === 'transcode' ? new OpusCodec(8000) : null, detector: new OnsetDetector(), off: () => undefined };
+  c.off = peer.onRtp((p) => onRtp(c, p));
+  return c;
+}
+
+async function createPeers(n: number, benchMode: BenchMode, address: string): Promise<string[]> {
   mode = benchMode;
+  iceAddress = address;
   loop ??= opusLoop();
   const offers: string[] = [];
   for (let i = 0; i < n; i++) {
-    const peer = new SimulatedWhatsAppPeer({ iceAddress, logger, recordSeconds: 0 });
-    const c: WaCall = { peer, sent: 0, received: 0, onsetSentUs: [], onsetReceivedUs: [], decoder: mode === 'transcode' ? new OpusCodec(8000) : null, detector: new OnsetDetector(), off: () => undefined };
-    c.off = peer.onRtp((p) => onRtp(c, p));
+    const c = newCall();
     calls.push(c);
-    offers.push(await peer.createOffer());
+    offers.push(await c.peer.createOffer());
   }
   return offers;
+}
+
+/** Replaces call i's peer with a fresh one (its call is set up again); returns the new offer. */
+async function replacePeer(i: number): Promise<string> {
+  const old = calls[i] as WaCall;
+  old.off();
+  void old.peer.close();
+  const c = newCall();
+  calls[i] = c;
+  return c.peer.createOffer();
 }
 
 async function applyAnswer(i: number, sdp: string): Promise<void> {
   await (calls[i] as WaCall).peer.applyAnswer(sdp);
 }
 
-/** Waits for every peer's DTLS; returns how many connected. */
-async function waitConnected(timeoutMs: number): Promise<{ connected: number; failed: string[] }> {
+/** Waits for every peer's DTLS (up to `timeoutMs`); returns the indexes of the calls that did not connect. */
+async function waitConnected(timeoutMs: number): Promise<number[]> {
   const results = await Promise.allSettled(calls.map((c) => c.peer.connected(timeoutMs)));
-  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`call ${i}: ${String(r.reason)}`] : []));
-  return { connected: results.length - failed.length, failed: failed.slice(0, 5) };
+  return results.flatMap((r, i) => (r.status === 'rejected' ? [i] : []));
 }
 
 async function pump(plan: PumpPlan): Promise<void> {
@@ -123,4 +140,4 @@ async function closeAll(): Promise<void> {
   await Promise.all(closing);
 }
 
-serveRpc({ createPeers, applyAnswer, waitConnected, pump, results, closeAll });
+serveRpc({ createPeers, replacePeer, applyAnswer, waitConnected, pump, results, closeAll });

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { RtpHeader, RtpPacket, SrtpSession } from 'werift';
+import { estimateRoc, SRTP_AEAD_AES_128_GCM, SRTP_AES128_CM_HMAC_SHA1_80, SrtpProtector, SrtpUnprotector, type SrtpProfile } from './srtp-session';
+
+/** werift's SRTP (an independent implementation that interoperates with Chrome) as the reference. */
+function pair(profile: SrtpProfile): { werift: SrtpSession; ours: { protector: SrtpProtector; unprotector: SrtpUnprotector } } {
+  const saltLength = profile === SRTP_AEAD_AES_128_GCM ? 12 : 14;
+  const a = { key: randomBytes(16), salt: randomBytes(saltLength) };
+  const b = { key: randomBytes(16), salt: randomBytes(saltLength) };
+  // werift's local key is what we receive with, its remote key what we send with
+  const werift = new SrtpSession({ keys: { localMasterKey: a.key, localMasterSalt: a.salt, remoteMasterKey: b.key, remoteMasterSalt: b.salt }, profile });
+  return { werift, ours: { protector: new SrtpProtector(b, profile), unprotector: new SrtpUnprotector(a, profile) } };
+}
+
+const PROFILES: [string, SrtpProfile][] = [
+  ['AES_CM_128_HMAC_SHA1_80', SRTP_AES128_CM_HMAC_SHA1_80],
+  ['AEAD_AES_128_GCM', SRTP_AEAD_AES_128_GCM],
+];
+
+describe.each(PROFILES)('SRTP %s against werift', (_name, profile) => {
+  const seqs = [65530, 65531, 65532, 65533, 65534, 65535, 0, 1, 2, 3];
+
+  it('decrypts what werift encrypts, across a sequence-number wrap', () => {
+    const { werift, ours } = pair(profile);
+    for (const [k, seq] of seqs.entries()) {
+      const payload = randomBytes(20 + k * 7);
+      const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq, timestamp: 960 * k, ssrc: 0x11223344, marker: k === 0 });
+      const got = ours.unprotector.unprotect(Buffer.from(werift.encrypt(payload, header)));
+      expect(got).not.toBeNull();
+      expect(got).toMatchObject({ payloadType: 111, sequenceNumber: seq, timestamp: 960 * k, ssrc: 0x11223344, marker: k === 0 });
+      expect(Buffer.from(got?.payload ?? []).toString('hex')).toBe(payload.toString('hex'));
+    }
+  });
+
+  it('encrypts what werift decrypts, across a sequence-number wrap', () => {
+    const { werift, ours } = pair(profile);
+    for (const [k, seq] of seqs.entries()) {
+      const payload = randomBytes(33 + k);
+      const out = Buffer.alloc(payload.length + ours.protector.overhead);
+      const n = ours.protector.protect(out, 126, k === 2, seq, 48000 + k, 0xcafebabe, payload);
+      expect(n).toBe(out.length);
+      const rtp = RtpPacket.deSerialize(werift.decrypt(out.subarray(0, n)));
+      expect(rtp.header).toMatchObject({ payloadType: 126, sequenceNumber: seq, timestamp: 48000 + k, ssrc: 0xcafebabe, marker: k === 2 });
+      expect(rtp.payload.toString('hex')).toBe(payload.toString('hex'));
+    }
+  });
+
+  it('refuses a tampered packet, a replayed one and a truncated one, and counts them', () => {
+    const key = randomBytes(16);
+    const salt = randomBytes(profile === SRTP_AEAD_AES_128_GCM ? 12 : 14);
+    const receiverOfOurs = { tx: new SrtpProtector({ key, salt }, profile), rx: new SrtpUnprotector({ key, salt }, profile) };
+    const mk = (seq: number): Buffer => {
+      const out = Buffer.alloc(60 + receiverOfOurs.tx.overhead);
+      return out.subarray(0, receiverOfOurs.tx.protect(out, 111, false, seq, seq * 960, 7, Buffer.alloc(60, seq & 0xff)));
+    };
+    const first = mk(100);
+    expect(receiverOfOurs.rx.unprotect(Buffer.from(first))).not.toBeNull();
+    expect(receiverOfOurs.rx.unprotect(Buffer.from(first))).toBeNull(); // replay
+    const tampered = mk(101);
+    tampered[20] = (tampered[20] as number) ^ 1;
+    expect(receiverOfOurs.rx.unprotect(tampered)).toBeNull();
+    expect(receiverOfOurs.rx.unprotect(mk(102).subarray(0, 14))).toBeNull();
+    expect(receiverOfOurs.rx).toMatchObject({ replays: 1, authFailures: 1, malformed: 1 });
+    expect(receiverOfOurs.rx.unprotect(mk(103))?.sequenceNumber).toBe(103);
+  });
+
+  it('takes packets reordered across a wrap (the rollover counter is guessed per packet, RFC 3711 §3.3.1)', () => {
+    const key = randomBytes(16);
+    const salt = randomBytes(profile === SRTP_AEAD_AES_128_GCM ? 12 : 14);
+    const tx = new SrtpProtector({ key, salt }, profile);
+    const rx = new SrtpUnprotector({ key, salt }, profile);
+    const sent = new Map<number, Buffer>();
+    for (const seq of [65533, 65534, 65535, 0, 1, 2]) {
+      const out = Buffer.alloc(40 + tx.overhead);
+      sent.set(seq, out.subarray(0, tx.protect(out, 111, false, seq, 0, 9, Buffer.alloc(40, seq & 0xff))));
+    }
+    for (const seq of [65533, 0, 65534, 1, 65535, 2]) {
+      const got = rx.unprotect(sent.get(seq) as Buffer);
+      expect(got?.sequenceNumber).toBe(seq);
+      expect(got?.payload[0]).toBe(seq & 0xff);
+    }
+    expect(rx.authFailures).toBe(0);
+  });
+});
+
+describe('estimateRoc', () => {
+  it('guesses the previous, same or next rollover from the highest sequence number seen', () => {
+    expect(estimateRoc(3, 100, 200)).toBe(3);
+    expect(estimateRoc(3, 100, 65500)).toBe(2); // late packet from before the wrap
+    expect(estimateRoc(3, 65500, 10)).toBe(4); // the wrap itself
+    expect(estimateRoc(3, 65500, 65400)).toBe(3);
+    expect(estimateRoc(0, 10, 65500)).toBe(0); // nothing before the first rollover
+  });
+});
