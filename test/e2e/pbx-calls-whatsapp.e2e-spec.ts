@@ -7,7 +7,18 @@ import type { CrmEvent } from '../../apps/signalling/src/events/crm-event.types'
 import { eventually, startStack, type Stack } from '../support/stack';
 import { expectNoLeaks } from '../support/leaks';
 import { phoneHeard } from '../support/pbx';
-import { callClosed, grantPermanently, graphRequests, startPbxToWhatsApp, userHeard, type PbxToWhatsApp } from '../support/pbx-to-whatsapp';
+import { freeTcpUdpPort } from '@wagw/testing';
+import {
+  callClosed,
+  expectSippPassed,
+  grantPermanently,
+  graphRequests,
+  pbxTrunkEnv,
+  runSippUac,
+  startPbxToWhatsApp,
+  userHeard,
+  type PbxToWhatsApp,
+} from '../support/pbx-to-whatsapp';
 
 /**
  * PBX-originated calls ("done when"): baresip extension 1001, registered to Kamailio, dials a WhatsApp number;
@@ -165,5 +176,35 @@ describe('a desk phone behind Kamailio calls a WhatsApp user through the gateway
     await phone().hangup();
     await callClosed(phone());
     expect(await ended(call.callId)).toMatchObject({ endedBy: 'pbx' });
+  });
+});
+
+describe('a PBX offering no codec the gateway bridges (SIPp)', () => {
+  let dir: string;
+  let stack: Stack | undefined;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wagw-pbx-wa-sipp-'));
+    stack = await startStack({ name: 'pbx-calls-whatsapp-sipp', env: pbxTrunkEnv({ sipPort: await freeTcpUdpPort(), host: '127.0.0.1:5060', allowFrom: ['127.0.0.1'] }) });
+    await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Wes' });
+    await grantPermanently(stack, USER);
+  });
+
+  afterEach(() => expectNoLeaks(stack));
+  afterEach(async () => {
+    await stack?.close();
+    stack = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a G.729-only offer is answered 488 and no WhatsApp call is placed', async () => {
+    const s = stack as Stack;
+    expectSippPassed(await runSippUac({ scenario: 'uac-g729-only-expect-488.xml', gatewayPort: s.config.pbx.udpPort, service: USER, dir }));
+    expect((await graphRequests(s)).filter((r) => r.action === 'connect')).toEqual([]);
+    const cdr = await eventually('the refused call\'s record', async () => {
+      const { recent } = (await s.api('GET', '/v1/calls')).body as { recent: CallRecord[] };
+      return recent.find((c) => c.userWaId === USER && c.state === 'ended');
+    });
+    expect(cdr.endCause).toMatch(/not acceptable/i);
   });
 });

@@ -106,10 +106,12 @@ export class PbxOriginatedCallUseCase {
       live.log.info({ waCallId }, 'business-initiated WhatsApp call placed for the PBX');
     } catch (err) {
       if (err instanceof NoCallPermissionError) await this.permissions.reconcile(waId);
-      const status = err instanceof NoCallPermissionError ? 480 : err instanceof DailyCallCapError ? 503 : 500;
+      // the media app refuses an offer without a codec we bridge: 488 (RFC 3261 §21.4.26), not a server error
+      const sdpRefused = (err as { code?: unknown } | null)?.code === 'SDP_NOT_ACCEPTABLE';
+      const status = err instanceof NoCallPermissionError ? 480 : err instanceof DailyCallCapError ? 503 : sdpRefused ? 488 : 500;
       const cause = err instanceof NoCallPermissionError || err instanceof DailyCallCapError ? err.reason : (err as Error).message;
       live.log.warn({ err }, 'PBX call could not be placed toward WhatsApp');
-      await this.endCall.execute(callId, { by: 'system', cause: `WhatsApp call failed: ${cause}`, sipStatus: status });
+      await this.endCall.execute(callId, { by: 'system', cause: sdpRefused ? cause : `WhatsApp call failed: ${cause}`, sipStatus: status });
     }
   }
 
