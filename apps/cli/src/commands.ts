@@ -1,0 +1,129 @@
+import type { Logger } from '@wagw/logging';
+import { intOption, type ParsedArgs } from './cli-args';
+import { CommandFailedError, UsageError } from './cli.errors';
+import { HttpClient } from './http-client';
+import { parseOptionsTarget, sendOneOptions } from './sip-options';
+import { age, table } from './table';
+
+/** What a command gets: its arguments, where to send requests, and where to write. */
+export interface CommandContext {
+  args: ParsedArgs;
+  /** Positionals after the command name. */
+  operands: string[];
+  gateway(): HttpClient;
+  emulator(): HttpClient;
+  out(text: string): void;
+  logger: Logger;
+  now(): number;
+}
+
+interface HostView {
+  host: string;
+  state: string;
+  since: number;
+  lastProbe?: { status: number; reason: string; rttMs: number };
+  lastFailure?: { reason: string };
+}
+interface TrunkView {
+  name: string;
+  transport: string;
+  optionsIntervalMs: number;
+  hosts: HostView[];
+}
+interface CallView {
+  callId: string;
+  state: string;
+  direction: string;
+  createdAt: number;
+  userWaId?: string;
+  destination?: string;
+  agent?: string;
+  waCallId?: string;
+  endCause?: string;
+}
+
+function operand(ctx: CommandContext, index: number, what: string): string {
+  const v = ctx.operands[index];
+  if (!v) throw new UsageError(`missing ${what}`);
+  return v;
+}
+
+function json(ctx: CommandContext, value: unknown): boolean {
+  if (!ctx.args.flags.has('json')) return false;
+  ctx.out(JSON.stringify(value, null, 2));
+  return true;
+}
+
+export async function trunksCommand(ctx: CommandContext): Promise<void> {
+  const { body } = await ctx.gateway().request<{ trunks: TrunkView[] }>('GET', '/v1/trunks');
+  if (json(ctx, body)) return;
+  if (body.trunks.length === 0) return ctx.out('no trunks configured (pbx.trunks)');
+  const rows = body.trunks.flatMap((t) =>
+    t.hosts.map((h) => [
+      t.name,
+      h.host,
+      t.transport,
+      t.optionsIntervalMs > 0 ? h.state : 'not probed',
+      age(h.since, ctx.now()),
+      h.lastProbe ? `${h.lastProbe.status} ${h.lastProbe.reason} (${h.lastProbe.rttMs} ms)`.replace(/\s+\(/, ' (') : '-',
+      h.lastFailure?.reason ?? '-',
+    ]),
+  );
+  ctx.out(table(['TRUNK', 'HOST', 'TRANSPORT', 'STATE', 'SINCE', 'LAST OPTIONS', 'LAST FAILURE'], rows));
+}
+
+/** Any final answer but 408/503 shows the host is there (the gateway's keep-alive rule). */
+export async function optionsCommand(ctx: CommandContext): Promise<void> {
+  const target = parseOptionsTarget(operand(ctx, 0, '<sip-uri|host:port>'), ctx.args.options.get('transport'));
+  const timeoutMs = intOption(ctx.args, 'timeout-ms', 5000, 100, 32000);
+  const r = await sendOneOptions(target, timeoutMs, ctx.logger);
+  const silent = r.status === 408 && r.rttMs >= timeoutMs * 0.9;
+  const alive = r.status >= 200 && r.status !== 408 && r.status !== 503;
+  if (json(ctx, { target: target.uri, transport: target.transport, ...r, reachable: alive })) {
+    if (!alive) throw new CommandFailedError(`${target.uri} is not reachable`);
+    return;
+  }
+  const what = silent ? `no response within ${timeoutMs} ms` : `${r.status} ${r.reason}`.trim();
+  const line = `${target.uri} over ${target.transport}: ${what}${silent ? '' : ` in ${r.rttMs} ms`}`;
+  if (!alive) throw new CommandFailedError(`${line} (unreachable)`);
+  ctx.out(line);
+}
+
+export async function callsCommand(ctx: CommandContext): Promise<void> {
+  const { body } = await ctx.gateway().request<{ active: CallView[]; recent: CallView[] }>('GET', '/v1/calls');
+  const all = ctx.args.flags.has('all');
+  if (json(ctx, all ? body : { active: body.active })) return;
+  const calls = all ? [...body.active, ...body.recent.filter((r) => !body.active.some((a) => a.callId === r.callId))] : body.active;
+  if (calls.length === 0) return ctx.out(all ? 'no calls' : 'no active calls');
+  const rows = calls.map((c) => [c.callId, c.state, c.direction, c.userWaId ?? '-', c.destination ?? c.agent ?? '-', age(c.createdAt, ctx.now()), c.endCause ?? '']);
+  ctx.out(table(['CALL', 'STATE', 'DIRECTION', 'WHATSAPP USER', 'PBX SIDE', 'AGE', 'END CAUSE'], rows));
+}
+
+export async function testCallCommand(ctx: CommandContext): Promise<void> {
+  const to = operand(ctx, 0, '<waId> (the WhatsApp user to call)');
+  const agent = ctx.args.options.get('agent');
+  if (!agent) throw new UsageError('missing --agent <extension or SIP URI>');
+  const { status, body } = await ctx.gateway().request<CallView & { messageId?: string }>('POST', '/v1/calls', { to, agent });
+  if (json(ctx, { status, ...body })) return;
+  if (status === 202) ctx.out(`call ${body.callId}: permission requested from ${to}; the agent's phone rings once they allow calls`);
+  else ctx.out(`call ${body.callId}: ringing agent ${agent}, then WhatsApp user ${to} (state ${body.state})`);
+}
+
+export async function emulatorCallCommand(ctx: CommandContext): Promise<void> {
+  const waId = operand(ctx, 0, '<waId> (the simulated WhatsApp user)');
+  const emu = ctx.emulator();
+  const known = await emu.send('GET', `/emulator/users/${encodeURIComponent(waId)}`);
+  if (known.status === 404) {
+    await emu.request('POST', '/emulator/users', { waId, ...(ctx.args.options.has('name') ? { name: ctx.args.options.get('name') } : {}) });
+  }
+  const { body } = await emu.request<{ waCallId: string }>('POST', `/emulator/users/${encodeURIComponent(waId)}/call`, {});
+  if (json(ctx, body)) return;
+  ctx.out(`WhatsApp user ${waId} is calling the business: ${body.waCallId}`);
+}
+
+export async function reloadCommand(ctx: CommandContext): Promise<void> {
+  const { body } = await ctx.gateway().request<{ applied: string[]; restartNeeded: string[]; trunks: number; routes: number }>('POST', '/v1/admin/reload');
+  if (json(ctx, body)) return;
+  ctx.out(body.applied.length > 0 ? `configuration reloaded: ${body.applied.join(', ')} applied (${body.trunks} trunks, ${body.routes} routes)` : 'configuration reloaded: no trunk or route change');
+  if (body.restartNeeded.length > 0) ctx.out(`restart needed for: ${body.restartNeeded.join(', ')}`);
+}

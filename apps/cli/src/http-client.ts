@@ -1,0 +1,63 @@
+import { CommandFailedError, UnreachableError } from './cli.errors';
+
+export interface HttpResponse<T> {
+  status: number;
+  body: T;
+}
+
+/** JSON over HTTP with a deadline; failures become the CLI's typed errors (unreachable vs. refused). */
+export class HttpClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly what: string,
+    private readonly token?: string,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  /** The response of a 2xx; a non-2xx throws CommandFailedError with the server's message. */
+  async request<T>(method: string, path: string, body?: unknown): Promise<HttpResponse<T>> {
+    const res = await this.send(method, path, body);
+    if (res.status < 200 || res.status > 299) throw new CommandFailedError(`${this.what} answered ${method} ${path} with HTTP ${res.status}: ${errorText(res.body)}`);
+    return res as HttpResponse<T>;
+  }
+
+  /** Any response (the caller decides on the status); only "nothing answered" throws. */
+  async send(method: string, path: string, body?: unknown): Promise<HttpResponse<unknown>> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const why = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (cause?.code ?? cause?.message ?? (err as Error).message);
+      throw new UnreachableError(`cannot reach the ${this.what} at ${this.baseUrl}: ${why}`);
+    }
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text for the error message
+    }
+    return { status: res.status, body: parsed };
+  }
+}
+
+/** The message of our API's `{ error: { code, message } }`, or the body as text. */
+export function errorText(body: unknown): string {
+  const e = (body as { error?: { code?: unknown; message?: unknown; problems?: unknown } } | undefined)?.error;
+  if (e && typeof e === 'object') {
+    const msg = Array.isArray(e.message) ? e.message.join('; ') : String(e.message ?? '');
+    const problems = Array.isArray(e.problems) ? `\n  - ${e.problems.join('\n  - ')}` : '';
+    return `${e.code ? `${String(e.code)}: ` : ''}${msg}${problems}`;
+  }
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return (text ?? '').slice(0, 500);
+}
