@@ -14,6 +14,8 @@ import { BridgeRegistry } from './sessions/bridge-registry';
 import { PbxLegRegistry } from './sessions/pbx-leg-registry';
 import { rtpAddresses, type RtpAddresses } from './sessions/rtp-address';
 import { ConfiguredWaLegFactory, recordSecondsFor } from './sessions/wa-leg.factory';
+import { MediaMetricsController } from './metrics/media-metrics.controller';
+import { mediaMetricsProvider } from './metrics/media-metrics.provider';
 
 /** Wires the media app (STYLE §1: Nest for DI, config, health and shutdown only; the legs are plain classes). */
 @Module({})
@@ -22,7 +24,7 @@ export class MediaModule {
     return {
       module: MediaModule,
       imports: [ConfigModule.forRoot(config)],
-      controllers: [HealthController, MediaBusController, PbxMediaBusController],
+      controllers: [HealthController, MediaMetricsController, MediaBusController, PbxMediaBusController],
       providers: [
         { provide: MEDIA_LOGGER, useValue: logger },
         { provide: MEDIA_FRAME_CLOCK, useFactory: () => new FrameClock({ logger: logger.child({ component: 'frame-clock' }) }) },
@@ -46,6 +48,7 @@ export class MediaModule {
         SessionRegistry,
         BridgeRegistry,
         PbxLegRegistry,
+        mediaMetricsProvider,
       ],
     };
   }

@@ -6,6 +6,7 @@ import { DtmfEventsPublisher } from '../bus/dtmf-events.publisher';
 import { BridgeNotFoundError } from './media.errors';
 import type { NegotiatedPbxLeg } from './pbx-leg-registry';
 import type { NegotiatedMedia } from './pbx-sdp';
+import { BridgeTally, type BridgeRegistryStats } from '../metrics/media-totals';
 
 interface BridgeEntry {
   callId: string;
@@ -31,6 +32,7 @@ export function bridgeMediaFor(media: NegotiatedMedia): BridgeMedia {
 @Injectable()
 export class BridgeRegistry {
   readonly #byCall = new Map<string, BridgeEntry>();
+  readonly #closed = new BridgeTally();
 
   constructor(
     @Inject(MEDIA_FRAME_CLOCK) private readonly clock: FrameTicker,
@@ -40,6 +42,11 @@ export class BridgeRegistry {
 
   get size(): number {
     return this.#byCall.size;
+  }
+
+  /** Every running bridge's stats, and loss and transcoding totals of the stopped ones (metrics). */
+  get stats(): BridgeRegistryStats {
+    return { live: [...this.#byCall.values()].map((e) => e.bridge.stats()), closed: this.#closed.closed };
   }
 
   /** The call's running bridge: mode (transcode or passthrough) and per-direction counters; undefined when none. */
@@ -104,6 +111,7 @@ export class BridgeRegistry {
     if (this.#byCall.get(entry.callId) === entry) this.#byCall.delete(entry.callId);
     entry.offWa();
     const stats = entry.bridge.stats();
+    this.#closed.retire(stats);
     entry.bridge.close();
     entry.log.info(
       { reason, mode: stats.mode, waToPbx: stats.waToPbx.packetsOut, pbxToWa: stats.pbxToWa.packetsOut, lost: { wa: stats.waToPbx.lost, pbx: stats.pbxToWa.lost } },

@@ -8,6 +8,7 @@ import { BridgeRegistry } from './bridge-registry';
 import { LegNotFoundError, PbxLegNotNegotiatedError, PbxLegStateError, ShuttingDownError } from './media.errors';
 import { answerOffer, buildPbxOffer, negotiateAnswer, type NegotiatedMedia } from './pbx-sdp';
 import type { RtpAddresses } from './rtp-address';
+import { PacketTally, rtpLegPackets, type LegRegistryStats } from '../metrics/media-totals';
 
 interface PbxLegEntry {
   callId: string;
@@ -47,6 +48,7 @@ export interface NegotiatedPbxLeg {
 @Injectable()
 export class PbxLegRegistry implements BeforeApplicationShutdown {
   readonly #legs = new Map<string, PbxLegEntry>();
+  readonly #packets = new PacketTally(rtpLegPackets);
   #draining = false;
 
   constructor(
@@ -58,6 +60,11 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
 
   get size(): number {
     return this.#legs.size;
+  }
+
+  /** Legs held now and RTP packet totals over every negotiated leg since start, closed ones included (metrics). */
+  get stats(): LegRegistryStats {
+    return { legs: this.#legs.size, ...this.#packets.total([...this.#legs.values()].flatMap((e) => (e.leg ? [e.leg] : []))) };
   }
 
   /** RTP/RTCP port pairs bound and not yet released (0 once every leg is closed). */
@@ -161,6 +168,7 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
   }
 
   async #release(entry: PbxLegEntry): Promise<void> {
+    if (entry.leg) this.#packets.retire(entry.leg);
     if (entry.leg) await entry.leg.close();
     else await entry.pair.release();
   }

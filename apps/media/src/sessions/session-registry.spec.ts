@@ -12,6 +12,9 @@ class FakeLeg {
     this.#listener = listener;
     return () => undefined;
   }
+  stats(): { packetsReceived: number; packetsSent: number } {
+    return { packetsReceived: 0, packetsSent: 0 };
+  }
   async close(): Promise<void> {
     this.closeCalls++;
     this.move('closed');

@@ -6,6 +6,7 @@ import { MEDIA_LOGGER, WA_LEG_FACTORY } from '../media.tokens';
 import { WaLegEventsPublisher } from '../bus/wa-leg-events.publisher';
 import { LegNotFoundError, ShuttingDownError } from './media.errors';
 import type { WaLegFactory } from './wa-leg.factory';
+import { PacketTally, waLegPackets, type LegRegistryStats } from '../metrics/media-totals';
 
 interface LegEntry {
   callId: string;
@@ -32,6 +33,7 @@ export interface LegSummary {
 @Injectable()
 export class SessionRegistry implements BeforeApplicationShutdown {
   readonly #legs = new Map<string, LegEntry>();
+  readonly #packets = new PacketTally(waLegPackets);
   #draining = false;
 
   constructor(
@@ -46,6 +48,11 @@ export class SessionRegistry implements BeforeApplicationShutdown {
 
   get draining(): boolean {
     return this.#draining;
+  }
+
+  /** Legs held now and packet totals over every leg since start, closed ones included (metrics). */
+  get stats(): LegRegistryStats {
+    return { legs: this.#legs.size, ...this.#packets.total([...this.#legs.values()].map((e) => e.leg)) };
   }
 
   /** User-initiated with Meta's offer (we answer), business-initiated without (we offer). */
@@ -76,6 +83,7 @@ export class SessionRegistry implements BeforeApplicationShutdown {
     }
     if (entry.callId !== callId) throw new LegNotFoundError(callId, legId);
     this.#legs.delete(legId);
+    this.#packets.retire(entry.leg);
     await entry.leg.close(reason);
   }
 
@@ -87,6 +95,7 @@ export class SessionRegistry implements BeforeApplicationShutdown {
     this.#draining = true;
     const entries = [...this.#legs.values()];
     this.#legs.clear();
+    for (const e of entries) this.#packets.retire(e.leg);
     if (entries.length) this.logger.info({ legs: entries.length }, 'closing WhatsApp legs for shutdown');
     await Promise.all(entries.map((e) => e.leg.close('media app shutting down')));
   }
