@@ -5,7 +5,7 @@
  * RTP/AVP toward the PBX, transcoding Opus -> PCMU or Opus only), the PBX answer with `answer`, and
  * rtpengine then answers the WebRTC side itself (ICE, DTLS `a=setup:active`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
@@ -49,7 +49,6 @@ export class RtpengineTarget implements BridgeTarget {
 
   static version(binary = 'rtpengine'): string {
     try {
-      const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
       return /Version:\s*(\S+)/.exec(execFileSync(binary, ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
     } catch {
       return 'not installed';

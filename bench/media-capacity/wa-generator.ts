@@ -61,7 +61,7 @@ function onRtp(c: WaCall, p: RtpPacketIn): void {
 let iceAddress = '127.0.0.1';
 
 function newCall(): WaCall {
-  const peer = new SimulatedWhatsAppPeer({ iceAddress, logger, recordSeconds: 0 });
+  const peer = new SimulatedWhatsAppPeer({ iceAddress, logger, recordSeconds: 0, fastSrtp: true });
   const c: WaCall = { peer, sent: 0, received: 0, onsetSentUs: [], onsetReceivedUs: [], decoder: mode === 'transcode' ? new OpusCodec(8000) : null, detector: new OnsetDetector(), off: () => undefined };
   c.off = peer.onRtp((p) => onRtp(c, p));
   return c;

@@ -4,6 +4,7 @@ import type { RtpPacketIn } from '../bridge/media-port.types';
 import { DtmfReceiver } from '../bridge/dtmf';
 import { OpusRecorder } from '../audio/opus-recorder';
 import { OPUS_PAYLOAD_TYPE, TELEPHONE_EVENT_PAYLOAD_TYPE } from '../audio/outbound-audio-stream';
+import type { SrtpRtpPacket } from './srtp/srtp-session';
 
 /** A DTMF digit received as RFC 4733 events. */
 export interface ReceivedDtmf {
@@ -60,26 +61,28 @@ export class InboundMedia {
     return { ...this.#stats, dtmfReceived: [...this.#stats.dtmfReceived] };
   }
 
+  /** A packet from werift's RTP path. */
   handle(rtp: RtpPacket): void {
+    const h = rtp.header;
+    this.#dispatch(h.payloadType, h.sequenceNumber, h.timestamp, h.marker, h.ssrc, rtp.payload);
+  }
+
+  /** A packet from the SRTP fast path (its payload views the datagram's own buffer: keeping it is safe). */
+  handleFast(p: SrtpRtpPacket): void {
+    this.#dispatch(p.payloadType, p.sequenceNumber, p.timestamp, p.marker, p.ssrc, p.payload);
+  }
+
+  #dispatch(payloadType: number, sequenceNumber: number, timestamp: number, marker: boolean, ssrc: number, payload: Buffer): void {
     const now = Date.now();
-    const { header, payload } = rtp;
     this.#stats.packetsReceived++;
     this.#stats.bytesReceived += payload.length;
     this.#stats.firstPacketReceivedAt ??= now;
     this.#stats.lastPacketReceivedAt = now;
-    if (header.payloadType === TELEPHONE_EVENT_PAYLOAD_TYPE) this.#dtmfPacket(header.timestamp, payload, now);
-    else if (header.payloadType === OPUS_PAYLOAD_TYPE) this.#recorder?.push(payload);
+    if (payloadType === TELEPHONE_EVENT_PAYLOAD_TYPE) this.#dtmfPacket(timestamp, payload, now);
+    else if (payloadType === OPUS_PAYLOAD_TYPE) this.#recorder?.push(payload);
     this.#pollDtmf(now);
     if (this.#listeners.size === 0) return;
-    const packet: RtpPacketIn = {
-      payloadType: header.payloadType,
-      sequenceNumber: header.sequenceNumber,
-      timestamp: header.timestamp,
-      marker: header.marker,
-      ssrc: header.ssrc,
-      payload,
-      receivedAt: now,
-    };
+    const packet: RtpPacketIn = { payloadType, sequenceNumber, timestamp, marker, ssrc, payload, receivedAt: now };
     for (const listener of [...this.#listeners]) {
       try {
         listener(packet);

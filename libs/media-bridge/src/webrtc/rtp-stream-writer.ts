@@ -11,6 +11,7 @@ import {
 import type { Logger } from '@wagw/logging';
 import type { RtpPacketOut } from '../bridge/media-port.types';
 import { ntpFromUnixMs } from '../rtp/rtcp-packet';
+import type { SrtpFastPath } from './srtp/srtp-fast-path';
 
 const SR_INTERVAL_MS = 1000;
 
@@ -51,6 +52,7 @@ export class RtpStreamWriter {
   #lastSentAt = 0;
   #srTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  #fast: SrtpFastPath | null = null;
   readonly #stats: RtpWriterStats = { packetsSent: 0, octetsSent: 0, senderReportsSent: 0, packetsDropped: 0 };
 
   constructor(options: RtpStreamWriterOptions) {
@@ -69,27 +71,35 @@ export class RtpStreamWriter {
     return !this.#closed && this.#opts.dtlsTransport.state === 'connected';
   }
 
-  /** Sends one packet; returns false (and counts a drop) when SRTP is not up or the writer is closed. */
+  /** From now on RTP goes out through the SRTP fast path (sequence numbers continue). */
+  useFastPath(fast: SrtpFastPath | null): void {
+    this.#fast = fast;
+  }
+
+  /** Sends one packet; returns false (and counts a drop) when SRTP is not up, ICE refuses, or the writer is closed. */
   write(packet: RtpPacketOut): boolean {
     if (!this.ready) {
       this.#stats.packetsDropped++;
       return false;
     }
-    this.#sequence = (this.#sequence + 1) & 0xffff;
-    const header = new RtpHeader({
-      payloadType: packet.payloadType,
-      sequenceNumber: this.#sequence,
-      timestamp: packet.timestamp >>> 0,
-      ssrc: this.#opts.ssrc,
-      marker: packet.marker,
-    });
-    this.#lastTimestamp = header.timestamp;
+    const seq = (this.#sequence + 1) & 0xffff;
+    const timestamp = packet.timestamp >>> 0;
+    if (this.#fast) {
+      if (!this.#fast.send(packet.payloadType, packet.marker, seq, timestamp, this.#opts.ssrc, packet.payload)) {
+        this.#stats.packetsDropped++;
+        return false;
+      }
+    } else {
+      const header = new RtpHeader({ payloadType: packet.payloadType, sequenceNumber: seq, timestamp, ssrc: this.#opts.ssrc, marker: packet.marker });
+      this.#opts.dtlsTransport.sendRtp(packet.payload, header).catch((err: unknown) => {
+        this.#opts.logger.debug({ err }, 'SRTP send failed');
+      });
+    }
+    this.#sequence = seq;
+    this.#lastTimestamp = timestamp;
     this.#lastSentAt = Date.now();
     this.#stats.packetsSent++;
     this.#stats.octetsSent += packet.payload.length;
-    this.#opts.dtlsTransport.sendRtp(packet.payload, header).catch((err: unknown) => {
-      this.#opts.logger.debug({ err }, 'SRTP send failed');
-    });
     return true;
   }
 

@@ -8,6 +8,7 @@ import { parseWav, resampleLinear } from '../audio/wav';
 import { InboundMedia } from './inbound-media';
 import { endDtlsRetransmissions, META_OPUS_FMTP, peerConfig, useHostCandidatesOnly } from './peer-config';
 import { RtpStreamWriter } from './rtp-stream-writer';
+import { SrtpFastPath } from './srtp/srtp-fast-path';
 import { filterCandidates, sessionLevelIceLite, singleSsrcLine, withDtlsSetup } from './sdp-rewrite';
 import { SdpRejectedError, WaLegFailedError, WaLegStateError } from './webrtc.errors';
 import type { UserMediaFactory, UserMediaSession, UserMediaStats } from './user-media.types';
@@ -24,6 +25,8 @@ export interface SimulatedWhatsAppPeerOptions {
   /** Seconds of received audio kept decoded for recording() (default 60). */
   recordSeconds?: number;
   clock?: FrameTicker;
+  /** Carry RTP on the SRTP fast path once connected (default false: werift's own path, an independent check of the gateway's). */
+  fastSrtp?: boolean;
 }
 
 /**
@@ -39,6 +42,7 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
   readonly #inbound: InboundMedia;
   #transceiver: RTCRtpTransceiver | undefined;
   #writer: RtpStreamWriter | undefined;
+  #fast: SrtpFastPath | null = null;
   #stream: OutboundAudioStream | undefined;
   #closing: Promise<void> | undefined;
 
@@ -49,7 +53,13 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
     this.#pc = new RTCPeerConnection(peerConfig({ iceLite: true, opusFmtp: META_OPUS_FMTP, iceAddress: options.iceAddress }));
     this.#pc.connectionStateChange.subscribe((s) => {
       this.#logger.debug({ state: s }, 'simulated WhatsApp peer connection state');
-      if (s === 'connected') this.#writer?.startRtcp();
+      if (s === 'connected') {
+        if (options.fastSrtp && this.#transceiver && !this.#fast) {
+          this.#fast = SrtpFastPath.attach(this.#transceiver.dtlsTransport, (p) => this.#inbound.handleFast(p), this.#logger);
+          this.#writer?.useFastPath(this.#fast);
+        }
+        this.#writer?.startRtcp();
+      }
     });
   }
 
@@ -165,6 +175,8 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
     this.#closing ??= (async () => {
       this.#stream?.close();
       this.#writer?.close();
+      this.#writer?.useFastPath(null);
+      this.#fast?.detach();
       try {
         endDtlsRetransmissions(this.#pc);
         await this.#pc.close();

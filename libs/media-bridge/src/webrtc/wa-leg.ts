@@ -7,6 +7,7 @@ import type { ToneReport } from '../audio/tone';
 import { InboundMedia } from './inbound-media';
 import { endDtlsRetransmissions, GATEWAY_OPUS_FMTP, peerConfig, useHostCandidatesOnly } from './peer-config';
 import { RtpStreamWriter } from './rtp-stream-writer';
+import { SrtpFastPath } from './srtp/srtp-fast-path';
 import { advertiseAddress, dtlsSetup, filterCandidates, hasFingerprint, whatsappSdpProblems } from './sdp-rewrite';
 import { SdpRejectedError, WaLegFailedError, WaLegStateError } from './webrtc.errors';
 import type { WaLegEvents, WaLegOptions, WaLegRole, WaLegState, WaLegStats } from './wa-leg.types';
@@ -34,6 +35,7 @@ export class WaLeg implements MediaPort {
   readonly #inbound: InboundMedia;
   #transceiver: RTCRtpTransceiver | undefined;
   #writer: RtpStreamWriter | undefined;
+  #fast: SrtpFastPath | null = null;
   #stream: OutboundAudioStream | undefined;
   #state: WaLegState = 'new';
   #mediaStarted = false;
@@ -205,6 +207,8 @@ export class WaLeg implements MediaPort {
       packetsGated: this.#gated,
       ...(this.#state === 'connected' && dtls ? { dtlsRole: dtls.role, iceControlling: dtls.iceTransport.connection.iceControlling } : {}),
       ...(this.#connectedAfterMs !== undefined ? { connectedAfterMs: this.#connectedAfterMs } : {}),
+      ...(this.#state === 'connected' ? { rtpPath: this.#fast ? ('fast' as const) : ('werift' as const) } : {}),
+      ...(this.#fast ? { srtpRejected: rejectedOf(this.#fast) } : {}),
     };
   }
 
@@ -271,6 +275,7 @@ export class WaLeg implements MediaPort {
     if (s === 'connected' && this.#state === 'connecting') {
       this.#clearConnectTimer();
       this.#connectedAfterMs = Math.round(performance.now() - this.#checksStartedAt);
+      this.#useFastPath();
       this.#setState('connected');
       if (this.#mediaStarted) this.#writer?.startRtcp();
     } else if (s === 'failed' && (this.#state === 'connecting' || this.#state === 'connected')) {
@@ -285,8 +290,19 @@ export class WaLeg implements MediaPort {
     return this.#failing ?? Promise.resolve();
   }
 
+  /** Once DTLS-SRTP is up, RTP moves to the fast path unless the options keep werift's (see WaLegOptions). */
+  #useFastPath(): void {
+    const dtls = this.#transceiver?.dtlsTransport;
+    if (this.#opts.fastSrtp === false || !dtls || this.#fast) return;
+    this.#fast = SrtpFastPath.attach(dtls, (p) => this.#inbound.handleFast(p), this.#logger);
+    this.#writer?.useFastPath(this.#fast);
+    if (this.#fast) this.#logger.debug({ profile: this.#fast.profile }, 'RTP on the SRTP fast path');
+  }
+
   async #shutdown(final: 'failed' | 'closed', reason: string): Promise<void> {
     this.#clearConnectTimer();
+    this.#writer?.useFastPath(null);
+    this.#fast?.detach();
     this.#stream?.close();
     this.#writer?.close();
     this.#setState(final, reason);
@@ -311,6 +327,11 @@ export class WaLeg implements MediaPort {
     this.#logger.info({ from: previous, to: state, reason }, 'WhatsApp leg state');
     this.#events.emit('stateChanged', { state, previous, ...(reason ? { reason } : {}) });
   }
+}
+
+function rejectedOf(fast: SrtpFastPath): number {
+  const s = fast.stats();
+  return s.authFailures + s.replays + s.malformed;
 }
 
 /** Meta's SDPs always carry a DTLS fingerprint; without one (SDES numbers) a WebRTC leg cannot work (§8 pitfall 4). */

@@ -31,6 +31,11 @@ export interface WaLegOptions {
   recordSeconds?: number;
   /** 20 ms clock for the tone/DTMF helpers (a shared FrameClock); a private one when omitted. */
   clock?: FrameTicker;
+  /**
+   * Carry RTP on the SRTP fast path once DTLS is up (srtp/srtp-fast-path.ts; default true); false keeps
+   * werift's own RTP path. RTCP, ICE and DTLS are werift's either way.
+   */
+  fastSrtp?: boolean;
 }
 
 export interface WaLegStateChange {
@@ -63,4 +68,8 @@ export interface WaLegStats {
   dtlsRole?: 'client' | 'server' | 'auto';
   iceControlling?: boolean;
   connectedAfterMs?: number;
+  /** Who carries RTP once connected: the SRTP fast path or werift. */
+  rtpPath?: 'fast' | 'werift';
+  /** SRTP packets refused on receive (forged, replayed, malformed), fast path only. */
+  srtpRejected?: number;
 }

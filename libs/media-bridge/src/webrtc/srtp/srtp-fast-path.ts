@@ -1,0 +1,165 @@
+/**
+ * The RTP media path of a connected werift leg, without werift's per-packet machinery. werift stays in
+ * charge of ICE (checks, consent), DTLS and RTCP; once DTLS-SRTP is up, this takes the leg's RTP:
+ *
+ * - receive: it wraps the `onData` hook of werift's UDP transports (the function werift's STUN layer
+ *   installed), takes RTP datagrams (RFC 5761 demux: not STUN, not DTLS, not RTCP) and passes everything
+ *   else on to werift untouched; RTP is authenticated and decrypted in place (srtp-session.ts) and handed
+ *   to `onRtp` as a reused packet object whose payload views the datagram;
+ * - send: it protects into a new buffer and writes it to the nominated pair's socket, only while
+ *   ICE consent allows (werift's `canSendApplicationData`).
+ *
+ * werift's own path per packet (measured in the media app's CPU profile) parses every datagram as STUN
+ * first, allocates a native cipher and HMAC, builds header objects bit by bit, and runs the receiver's
+ * statistics and NACK bookkeeping the gateway never reads. The hooks used are werift 0.24 internals
+ * (pinned in package.json); `attach` checks their shape and returns null when they are not there, and the
+ * caller keeps werift's path.
+ */
+import type { RTCDtlsTransport } from 'werift';
+import type { Logger } from '@wagw/logging';
+import { isSupportedProfile, SrtpProtector, SrtpUnprotector, type SrtpProfile, type SrtpRtpPacket } from './srtp-session';
+
+/** The parts of werift 0.24 this uses, as they are shaped there. */
+interface WeriftUdpTransport {
+  type: string;
+  socket: { send(buf: Buffer, offset: number, length: number, port: number, address: string): void };
+  onData: (data: Buffer, addr: [string, number]) => void;
+}
+interface WeriftStunProtocol {
+  transport?: WeriftUdpTransport;
+}
+interface WeriftConnection {
+  protocols: WeriftStunProtocol[];
+  nominated?: { protocol: WeriftStunProtocol; remoteAddr: [string, number] };
+  canSendApplicationData(): boolean;
+}
+interface WeriftSrtpConfig {
+  keys: { localMasterKey: Buffer; localMasterSalt: Buffer; remoteMasterKey: Buffer; remoteMasterSalt: Buffer };
+  profile: number;
+}
+
+const MAX_PACKET = 1500;
+
+export interface SrtpFastPathStats {
+  profile: SrtpProfile;
+  packetsReceived: number;
+  packetsSent: number;
+  /** Sends refused: no nominated pair or no ICE consent. */
+  sendsRefused: number;
+  authFailures: number;
+  replays: number;
+  malformed: number;
+}
+
+/** RTP (not RTCP) in a datagram shared with STUN and DTLS (RFC 7983 first byte 128..191; RFC 5761 PT). */
+export function isRtpDatagram(data: Uint8Array): boolean {
+  const b0 = data[0] as number;
+  if (b0 < 128 || b0 > 191 || data.length < 12) return false;
+  const pt = (data[1] as number) & 0x7f;
+  return pt < 64 || pt > 95;
+}
+
+export class SrtpFastPath {
+  readonly #connection: WeriftConnection;
+  readonly #protector: SrtpProtector;
+  readonly #unprotector: SrtpUnprotector;
+  readonly #profile: SrtpProfile;
+  readonly #onRtp: (packet: SrtpRtpPacket) => void;
+  readonly #logger: Logger;
+  readonly #restore: (() => void)[] = [];
+  #received = 0;
+  #sent = 0;
+  #refused = 0;
+  #detached = false;
+
+  private constructor(connection: WeriftConnection, config: WeriftSrtpConfig, profile: SrtpProfile, onRtp: (p: SrtpRtpPacket) => void, logger: Logger) {
+    this.#connection = connection;
+    this.#profile = profile;
+    const k = config.keys;
+    // werift's "local" keys protect what this side sends, its "remote" keys what it receives
+    this.#protector = new SrtpProtector({ key: k.localMasterKey, salt: k.localMasterSalt }, profile);
+    this.#unprotector = new SrtpUnprotector({ key: k.remoteMasterKey, salt: k.remoteMasterSalt }, profile);
+    this.#onRtp = onRtp;
+    this.#logger = logger;
+  }
+
+  /** Takes over the RTP of a transport whose DTLS-SRTP is up; null (werift keeps it) when that is not possible. */
+  static attach(dtlsTransport: RTCDtlsTransport, onRtp: (packet: SrtpRtpPacket) => void, logger: Logger): SrtpFastPath | null {
+    const config = (dtlsTransport as unknown as { srtp?: { config?: WeriftSrtpConfig } }).srtp?.config;
+    const connection = dtlsTransport.iceTransport?.connection as unknown as WeriftConnection | undefined;
+    const transports = connection?.protocols?.map((p) => p.transport) ?? [];
+    const usable =
+      config?.keys?.localMasterKey &&
+      isSupportedProfile(config.profile) &&
+      connection &&
+      typeof connection.canSendApplicationData === 'function' &&
+      transports.length > 0 &&
+      transports.every((t) => t && t.type === 'udp' && typeof t.onData === 'function' && typeof t.socket?.send === 'function');
+    if (!usable || !config || !connection) {
+      logger.warn({ profile: config?.profile }, 'SRTP fast path not available: werift handles this leg\'s RTP');
+      return null;
+    }
+    const fast = new SrtpFastPath(connection, config, config.profile as SrtpProfile, onRtp, logger);
+    for (const t of transports as WeriftUdpTransport[]) fast.#hook(t);
+    return fast;
+  }
+
+  get profile(): SrtpProfile {
+    return this.#profile;
+  }
+
+  /** Protects and sends one RTP packet on the nominated pair; false when ICE gives no pair or no consent. */
+  send(payloadType: number, marker: boolean, seq: number, timestamp: number, ssrc: number, payload: Uint8Array): boolean {
+    const pair = this.#connection.nominated;
+    const transport = pair?.protocol.transport;
+    if (this.#detached || !pair || !transport || !this.#connection.canSendApplicationData()) {
+      this.#refused++;
+      return false;
+    }
+    if (payload.length + this.#protector.overhead > MAX_PACKET) throw new RangeError(`RTP payload of ${payload.length} bytes does not fit a datagram`);
+    // a fresh buffer (from Node's pool) per packet: dgram sends on a later tick, so a reused one could be overwritten
+    const buf = Buffer.allocUnsafe(payload.length + this.#protector.overhead);
+    const len = this.#protector.protect(buf, payloadType, marker, seq, timestamp, ssrc, payload);
+    transport.socket.send(buf, 0, len, pair.remoteAddr[1], pair.remoteAddr[0]);
+    this.#sent++;
+    return true;
+  }
+
+  stats(): SrtpFastPathStats {
+    const u = this.#unprotector;
+    return {
+      profile: this.#profile,
+      packetsReceived: this.#received,
+      packetsSent: this.#sent,
+      sendsRefused: this.#refused,
+      authFailures: u.authFailures,
+      replays: u.replays,
+      malformed: u.malformed,
+    };
+  }
+
+  /** Gives RTP back to werift (idempotent). */
+  detach(): void {
+    if (this.#detached) return;
+    this.#detached = true;
+    for (const r of this.#restore.splice(0)) r();
+  }
+
+  #hook(transport: WeriftUdpTransport): void {
+    const original = transport.onData;
+    transport.onData = (data, addr) => {
+      if (!isRtpDatagram(data)) return original(data, addr);
+      const packet = this.#unprotector.unprotect(data);
+      if (!packet) return;
+      this.#received++;
+      try {
+        this.#onRtp(packet);
+      } catch (err) {
+        this.#logger.error({ err }, 'RTP listener threw');
+      }
+    };
+    this.#restore.push(() => {
+      transport.onData = original;
+    });
+  }
+}
