@@ -9,6 +9,8 @@ import { HealthController } from './http/health.controller';
 import { BrowserMediaController } from './phone/browser-media.controller';
 import { PhonePageController } from './phone/phone-page.controller';
 import { PHONE_SERVICES, type PhoneServices } from './phone/phone.tokens';
+import { EmulatorMetrics } from './metrics/emulator-metrics';
+import { EmulatorMetricsController } from './metrics/emulator-metrics.controller';
 
 /** Closes the core (timers, deliveries, user media) before the HTTP server stops. */
 @Injectable()
@@ -33,11 +35,12 @@ export class EmulatorModule {
   static forRoot(core: EmulatorCore, logger: Logger, phone: PhoneServices): DynamicModule {
     return {
       module: EmulatorModule,
-      controllers: [HealthController, ControlUsersController, ControlEmulatorController, BrowserMediaController, PhonePageController, GraphController],
+      controllers: [HealthController, EmulatorMetricsController, ControlUsersController, ControlEmulatorController, BrowserMediaController, PhonePageController, GraphController],
       providers: [
         { provide: EMULATOR_CORE, useValue: core },
         { provide: EMULATOR_LOGGER, useValue: logger },
         { provide: PHONE_SERVICES, useValue: phone },
+        { provide: EmulatorMetrics, useFactory: () => new EmulatorMetrics(core) },
         EmulatorShutdown,
       ],
     };
