@@ -5,6 +5,7 @@ import type { CallRecord } from '@wagw/call-state';
 import { CrmEventBus } from '../../apps/signalling/src/events/crm-event-bus';
 import type { CrmEvent } from '../../apps/signalling/src/events/crm-event.types';
 import { eventually, startStack, type Stack } from '../support/stack';
+import { expectNoLeaks } from '../support/leaks';
 import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
 
 /**
@@ -32,6 +33,7 @@ describe('an agent calls a WhatsApp customer from the CRM', () => {
     await stack.emu('PUT', `/emulator/users/${USER}/behaviour`, { incomingCall: 'accept', answerAfterMs: 300, permissionRequest: 'none' });
   });
 
+  afterEach(() => expectNoLeaks(stack));
   afterEach(async () => {
     await stack?.close();
     await pbx?.stop();

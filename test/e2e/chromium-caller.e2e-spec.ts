@@ -9,6 +9,7 @@ import { SessionRegistry } from '../../apps/media/src/sessions/session-registry'
 import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
 import { launchPhoneBrowser, type PhoneBrowser } from '../browser/phone-chromium';
 import { eventually, startStack, type Stack } from '../support/stack';
+import { expectNoLeaks } from '../support/leaks';
 
 
 /**
@@ -41,6 +42,7 @@ describe('Chromium as the WhatsApp user calls a gateway with no PBX', () => {
     await stack.emu('POST', '/emulator/users', { waId: user, name: 'Chromium' });
   });
 
+  afterEach(() => expectNoLeaks(stack));
   afterEach(async () => {
     for (const page of browser.context.pages()) await page.close();
     await stack.close();

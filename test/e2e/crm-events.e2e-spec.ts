@@ -5,6 +5,7 @@ import { CrmEventStreamService } from '../../apps/signalling/src/events/crm-even
 import { verifyCrmWebhook } from '../../apps/signalling/src/events/crm-webhook.sender';
 import type { CrmEvent } from '../../apps/signalling/src/events/crm-event.types';
 import { eventually, startStack, type Stack } from '../support/stack';
+import { expectNoLeaks } from '../support/leaks';
 
 const SECRET = 'crm-webhook-secret-for-tests';
 const CALL_FLOW = ['call.incoming', 'call.connected', 'call.ended'];
@@ -129,6 +130,7 @@ describe('CRM events for a user-initiated call', () => {
     await stack.emu('POST', '/emulator/users', { waId: user, name: 'Ana' });
   });
 
+  afterEach(() => expectNoLeaks(stack));
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
     await stack.close();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CallRecord } from '@wagw/call-state';
 import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
 import { eventually, startStack, type Stack } from '../support/stack';
+import { expectNoLeaks } from '../support/leaks';
 import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
 
 /**
@@ -27,6 +28,7 @@ describe.each(['udp', 'tcp'] as const)('inbound over %s: a WhatsApp user rings a
     await stack.emu('POST', '/emulator/users', { waId: user, name: 'Jane' });
   });
 
+  afterEach(() => expectNoLeaks(stack));
   afterEach(async () => {
     await stack?.close();
     await pbx?.stop();

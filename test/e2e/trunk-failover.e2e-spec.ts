@@ -8,6 +8,7 @@ import { silentLogger } from '@wagw/logging';
 import { SipStack } from '@wagw/sip';
 import { freeTcpUdpPort } from '@wagw/testing';
 import { eventually, startStack, type Stack } from '../support/stack';
+import { expectNoLeaks } from '../support/leaks';
 import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
 
 /**
@@ -72,6 +73,7 @@ describe('trunk failover: a silent first host, Kamailio second', () => {
     pbx = await startDemoPbx({ transport: 'udp', phoneToneHz: 400, dir });
   });
 
+  afterEach(() => expectNoLeaks(stack));
   afterEach(async () => {
     await stack?.close();
     await responder?.close();

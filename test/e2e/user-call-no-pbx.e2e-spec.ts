@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { CallRecord } from '@wagw/call-state';
 import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
 import { eventually, startStack, type Stack } from '../support/stack';
+import { expectNoLeaks } from '../support/leaks';
 
 /**
  * Foundation end to end (issue 2): a simulated WhatsApp user calls; the signed webhook reaches signalling,
@@ -20,6 +21,7 @@ describe('a WhatsApp user calls a gateway with no PBX', () => {
     await stack.emu('POST', '/emulator/users', { waId: user, name: 'Jane' });
   });
 
+  afterEach(() => expectNoLeaks(stack));
   afterEach(async () => {
     await stack.close();
     // debug-level logs of three apps through a whole call: no secret may appear in them

@@ -5,6 +5,7 @@ import { signWebhookBody } from '@wagw/whatsapp';
 import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
 import { WebhookIngestService } from '../../apps/signalling/src/webhooks/webhook-ingest.service';
 import { eventually, startStack, type Stack } from '../support/stack';
+import { expectNoLeaks } from '../support/leaks';
 
 /**
  * The signalling app's WhatsApp callback URL, booted with the media app and the emulator: the signature over
@@ -32,6 +33,8 @@ describe('POST /webhooks/whatsapp on the booted signalling app', () => {
     await stack.emu('POST', '/emulator/users', { waId: user, name: 'Jane' });
   });
 
+  // its calls come from webhooks posted by hand: no WhatsApp user hangs them up
+  afterEach(() => expectNoLeaks(stack, { endLiveCalls: true }));
   afterEach(async () => {
     await stack.close();
   });

@@ -38,13 +38,33 @@ function clean(r: LeakReport): boolean {
   return r.activeCalls.length === 0 && r.keys.length === 0 && Object.values(r.media).every((n) => n === 0);
 }
 
+export interface NoLeaksOptions {
+  /** How long teardown in flight may take. Default 10 s. */
+  timeoutMs?: number;
+  /**
+   * For tests whose story ends with a call still up on purpose (e.g. a webhook posted by hand, with no
+   * WhatsApp user behind it to hang up): hang every live call up through the API first, then check that
+   * ending it released everything. Off by default: a call left up is a leak.
+   */
+  endLiveCalls?: boolean;
+}
+
 /**
  * After a test: no active calls (API), no WhatsApp or PBX media legs, bridges or RTP ports in the media app,
- * and no Redis keys of a call but its CDR. Waits up to `timeoutMs` for teardown in flight to finish, then
- * fails with what is left. Does nothing when the stack never started (a failed beforeEach).
+ * and no Redis keys of a call but its CDR. Waits up to `timeoutMs` (or `opts` when a number) for teardown
+ * in flight to finish, then fails with what is left. Does nothing when the stack never started (a failed beforeEach).
  */
-export async function expectNoLeaks(stack: Stack | undefined, timeoutMs = 10_000): Promise<void> {
+export async function expectNoLeaks(stack: Stack | undefined, opts: NoLeaksOptions | number = {}): Promise<void> {
   if (!stack) return;
+  const options = typeof opts === 'number' ? { timeoutMs: opts } : opts;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  if (options.endLiveCalls) {
+    const { active } = (await stack.api('GET', '/v1/calls')).body as { active: { callId: string }[] };
+    for (const { callId } of active) {
+      const res = await stack.api('POST', `/v1/calls/${callId}/hangup`);
+      if (res.status !== 200 && res.status !== 404) throw new Error(`hang-up of the live call ${callId} -> ${res.status}: ${JSON.stringify(res.body)}`);
+    }
+  }
   let last: LeakReport | undefined;
   try {
     await eventually(

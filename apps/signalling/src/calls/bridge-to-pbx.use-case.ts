@@ -53,7 +53,7 @@ export class BridgeToPbxUseCase {
       if (!rec || rec.state === 'ending' || rec.state === 'ended') return;
       if (!offerSdp) {
         const offer = await this.media.createPbxOffer(live.callId, dest.trunk.codecs);
-        await this.calls.amend(live.callId, { pbxLegId: offer.legId });
+        if (!(await this.#attachPbxLeg(live, offer.legId))) return;
         offerSdp = offer.sdp;
       }
       last = await this.#dial(live, rec, dest, offerSdp);
@@ -100,8 +100,31 @@ export class BridgeToPbxUseCase {
         if (e.by === 'remote') void this.endCall.execute(live.callId, { by: 'pbx', cause: 'PBX hung up', sipCause: e.reason ? `BYE (${e.reason.protocol} ${e.reason.cause})` : 'BYE' });
       });
     });
-    await dialing;
+    const dialed = await dialing;
+    if (dialed.record.state === 'ending' || dialed.record.state === 'ended') {
+      // the call ended before this INVITE was recorded, so its teardown may not have seen the leg
+      live.log.info({ state: dialed.record.state }, 'call ended while the INVITE went out: cancelling it');
+      await call.hangup({ protocol: 'SIP', cause: 487, text: 'Call ended' });
+      return { kind: 'aborted' };
+    }
     return outcome;
+  }
+
+  /**
+   * Records the call's PBX media leg. When the call ended meanwhile, its teardown may have read the record
+   * before the leg was on it: the leg is closed here (closing twice is harmless) and false returned.
+   */
+  async #attachPbxLeg(live: LiveCall, legId: string): Promise<boolean> {
+    let rec: CallRecord | null = null;
+    try {
+      await this.calls.amend(live.callId, { pbxLegId: legId });
+      rec = await this.calls.get(live.callId);
+    } catch (err) {
+      live.log.info({ err }, 'PBX media leg not recorded');
+    }
+    if (rec && rec.state !== 'ending' && rec.state !== 'ended') return true;
+    await this.media.closePbxLeg(live.callId, legId, 'call ended while its PBX leg was set up');
+    return false;
   }
 
   async #connect(live: LiveCall, answered: { sdp: string; call: TrunkCall }): Promise<void> {

@@ -56,7 +56,9 @@ export class EndCallUseCase {
     });
     if (res.outcome !== 'applied' && res.record.state !== 'ending') return;
     log.info({ by: req.by, cause: req.cause, from: before.state }, 'call ending');
-    await this.#releaseLegs(before, req);
+    // legs as recorded when `ending` was applied: one attached after our read of `before` is released too
+    // (a leg attached after `ending` is released by whoever attached it, seeing the state)
+    await this.#releaseLegs({ ...res.record, state: before.state }, req);
     const ended = await this.calls.apply(callId, { type: 'legs.released' });
     this.runtime.dispose(callId);
     const r = ended.record;
