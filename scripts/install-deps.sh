@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the gateway needs, only those that are missing.
-#   scripts/install-deps.sh run    what `npm start` uses: redis-server (demo PBX packages come with the PBX bridge)
+#   scripts/install-deps.sh run    what `npm start` uses: redis-server, and Kamailio + baresip for the demo PBX
+#                                  it starts when no trunk is configured (kamcmd comes with kamailio)
 #   scripts/install-deps.sh test   what `npm test` uses: the above plus the real test peers
 set -euo pipefail
 mode=${1:-test}
-need=(redis-server:redis-server)
+need=(redis-server:redis-server kamailio:kamailio kamcmd:kamailio baresip:baresip)
 if [ "$mode" = test ]; then
-  need+=(sipp:sip-tester kamailio:kamailio baresip:baresip sox:sox)
+  need+=(sipp:sip-tester sox:sox)
 fi
 missing=()
 for pair in "${need[@]}"; do
   cmd=${pair%%:*}; pkg=${pair##*:}
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  # kamailio and kamcmd live in /usr/sbin, which is not on a regular user's PATH
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${missing[@]}" | sort -u)
 fi
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Node >= 20.19 is required, found "+process.versions.node); process.exit(1) }'

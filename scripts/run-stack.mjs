@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // `npm start`: runs the whole gateway on this machine from the built dist/ (run `npm run build` first):
-// a private Redis (unless one already answers at REDIS_URL), the WhatsApp Cloud API emulator (unless
-// WHATSAPP_GRAPH_BASE_URL points at Meta), the media app and the signalling app. Waits for every health
-// endpoint, prints where things are, and stops everything on Ctrl-C.
+// a private Redis (unless one already answers at REDIS_URL), a demo PBX when no trunk is configured
+// (Kamailio + a baresip desk phone, see demo-pbx.mjs; DEMO_PBX=off skips it), the WhatsApp Cloud API
+// emulator (unless WHATSAPP_GRAPH_BASE_URL points at Meta), the media app and the signalling app. Waits
+// for every health endpoint, prints where things are, and stops everything on Ctrl-C (last started first).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { connect } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEMO_EXTENSION, demoPbxMissing, startDemoPbx } from './demo-pbx.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const env = { ...process.env };
@@ -31,7 +34,8 @@ function portOpen(host, port) {
 async function waitFor(what, check, timeoutMs) {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if (await check()) return;
+    if (stopping) throw new Error(`stopped while waiting for ${what}`);
+    if (await check().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${what} not ready within ${timeoutMs} ms`);
@@ -46,9 +50,18 @@ async function healthy(url) {
   }
 }
 
-function start(name, cmd, args) {
-  const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+/**
+ * Spawns a child of the stack; with `logFile` its output goes there instead of this terminal. Each child
+ * leads its own process group, so Ctrl-C reaches only this script, which then stops them in order.
+ */
+function start(name, cmd, args, { logFile } = {}) {
+  const out = logFile ? openSync(logFile, 'a') : 'inherit';
+  const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', out, out], detached: true });
   children.push({ name, child });
+  child.on('error', (err) => {
+    log(`${name} could not start: ${err.message}`);
+    void stop(1);
+  });
   child.on('exit', (code, signal) => {
     if (!stopping) {
       log(`${name} exited (${code ?? signal}); stopping the stack`);
@@ -58,17 +71,74 @@ function start(name, cmd, args) {
   return child;
 }
 
+function exitedWithin(child, ms) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** Stops the children last-started first (the apps before the phone, the phone before its registrar). */
 async function stop(code) {
   if (stopping) return;
   stopping = true;
-  for (const { child } of [...children].reverse()) child.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 1500));
-  for (const { child } of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const { name, child } of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    child.kill('SIGTERM');
+    if (!(await exitedWithin(child, 3000))) {
+      log(`${name} did not stop within 3 s: SIGKILL`);
+      killGroup(child);
+      await exitedWithin(child, 1000);
+    }
+  }
+  log('stopped');
   process.exit(code);
+}
+
+function killGroup(child) {
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // the group is gone already
+  }
+}
+
+// whatever way this script ends, no child outlives it (an orderly stop() has stopped them already)
+process.on('exit', () => {
+  for (const { child } of children) if (child.exitCode === null && child.signalCode === null) killGroup(child);
+});
+
+/** The gateway's configuration as the apps will read it (default.yaml, CONFIG_FILE, environment). */
+function gatewayConfig() {
+  const { loadConfig } = createRequire(import.meta.url)(join(root, 'dist/libs/config/src/index.js'));
+  return loadConfig({ env });
+}
+
+/** With no trunk configured, a demo PBX to ring: its trunk and route go into the apps' environment. */
+async function maybeStartDemoPbx(config) {
+  if (config.pbx.trunks.length > 0) return undefined;
+  if ((env.DEMO_PBX ?? '').toLowerCase() === 'off') {
+    log('no PBX trunk configured and DEMO_PBX=off: calls are answered by the gateway itself (test tone)');
+    return undefined;
+  }
+  const missing = await demoPbxMissing();
+  if (missing.length > 0) {
+    log(`no PBX trunk configured, and the demo PBX needs ${missing.join(', ')} (bash scripts/install-deps.sh run): calls are answered by the gateway itself (test tone)`);
+    return undefined;
+  }
+  const pbx = await startDemoPbx({ root, businessNumber: config.whatsapp.businessNumber, gatewaySipPort: config.pbx.udpPort, start, waitFor });
+  Object.assign(env, pbx.env);
+  log(`demo PBX: Kamailio at ${pbx.kamailio}, desk phone ${DEMO_EXTENSION} registered (answers by itself, plays a chime); logs in ${relative(root, pbx.dir)}/`);
+  return pbx;
 }
 
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
+process.on('SIGHUP', () => void stop(0));
 
 async function main() {
   if (!existsSync(join(root, 'dist/apps/signalling/src/main.js'))) {
@@ -84,17 +154,20 @@ async function main() {
     await waitFor('redis', () => portOpen(rHost, rPort), 5000);
   }
   env.REDIS_URL = redisUrl.toString();
+  const config = gatewayConfig();
+  const pbx = await maybeStartDemoPbx(config);
   const apps = [];
-  if (!usesMeta) apps.push(['wa-emulator', 'dist/apps/wa-emulator/src/main.js', env.EMULATOR_HTTP_PORT ?? '8090']);
-  apps.push(['media', 'dist/apps/media/src/main.js', env.MEDIA_HTTP_PORT ?? '8081']);
-  apps.push(['signalling', 'dist/apps/signalling/src/main.js', env.SIGNALLING_HTTP_PORT ?? '8080']);
+  if (!usesMeta) apps.push(['wa-emulator', 'dist/apps/wa-emulator/src/main.js', config.emulator.httpPort]);
+  apps.push(['media', 'dist/apps/media/src/main.js', config.media.httpPort]);
+  apps.push(['signalling', 'dist/apps/signalling/src/main.js', config.signalling.httpPort]);
   for (const [name, file, port] of apps) {
     start(name, process.execPath, ['--enable-source-maps', file]);
     await waitFor(`${name} health`, () => healthy(`http://127.0.0.1:${port}/health`), 20000);
     log(`${name} healthy: http://127.0.0.1:${port}/health`);
   }
   log('gateway running. Ctrl-C stops everything.');
-  if (!usesMeta) log('emulator control API: http://127.0.0.1:8090/emulator (see apps/wa-emulator/README.md)');
+  if (!usesMeta) log(`emulator control API: http://127.0.0.1:${config.emulator.httpPort}/emulator (see apps/wa-emulator/README.md)`);
+  if (pbx) log(`a WhatsApp user call rings desk phone ${DEMO_EXTENSION}; see README "Try it"`);
 }
 
 main().catch((err) => {
