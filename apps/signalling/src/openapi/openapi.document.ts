@@ -6,6 +6,7 @@
  */
 import { CRM_EVENT_TYPES } from '../events/crm-event.types';
 import { OPENAPI_SCHEMAS } from './openapi.schemas';
+import { OPERATIONS_OPENAPI_PATHS } from '../admin/operations.openapi';
 
 type Json = Record<string, unknown>;
 
@@ -257,7 +258,7 @@ export const OPENAPI_DOCUMENT = Object.freeze({
     { name: 'operations', description: 'Health, dead letters, this document.' },
     { name: 'console', description: 'The agent console.' },
   ],
-  paths: { ...calls, ...permissions, ...events, ...operations },
+  paths: { ...calls, ...permissions, ...events, ...operations, ...OPERATIONS_OPENAPI_PATHS },
   webhooks,
   components: {
     securitySchemes: {

@@ -1,0 +1,93 @@
+/**
+ * OpenAPI paths of the trunk operations endpoints (admin/): merged into the signalling app's document
+ * (openapi/openapi.document.ts), whose spec checks them against the served routes.
+ */
+type Json = Record<string, unknown>;
+
+const json = (schema: Json, description: string): Json => ({ description, content: { 'application/json': { schema } } });
+const errorRef = { $ref: '#/components/schemas/Error' };
+const bearer = [{ bearer: [] }];
+const UNAUTHORIZED = json(errorRef, 'Missing or wrong bearer token.');
+
+const hostHealth: Json = {
+  type: 'object',
+  required: ['trunk', 'host', 'state', 'since', 'consecutiveFailures', 'consecutiveSuccesses'],
+  properties: {
+    trunk: { type: 'string' },
+    host: { type: 'string', description: 'host:port as configured' },
+    state: { type: 'string', enum: ['unknown', 'up', 'down'], description: 'unknown: keep-alives off or no answer yet' },
+    since: { type: 'integer', description: 'Last state change (epoch milliseconds)' },
+    consecutiveFailures: { type: 'integer' },
+    consecutiveSuccesses: { type: 'integer' },
+    lastProbe: { type: 'object', properties: { at: { type: 'integer' }, status: { type: 'integer' }, reason: { type: 'string' }, rttMs: { type: 'integer' } } },
+    lastFailure: { type: 'object', properties: { at: { type: 'integer' }, reason: { type: 'string' } } },
+  },
+};
+
+export const OPERATIONS_OPENAPI_PATHS: Json = {
+  '/v1/trunks': {
+    get: {
+      tags: ['operations'],
+      operationId: 'listTrunks',
+      summary: 'Trunks and the health of each host (OPTIONS keep-alives)',
+      description: 'Calls try up (and unknown) hosts first in configured order, down hosts last.',
+      security: bearer,
+      responses: {
+        '200': json(
+          {
+            type: 'object',
+            required: ['trunks'],
+            properties: {
+              trunks: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['name', 'transport', 'optionsIntervalMs', 'hosts'],
+                  properties: { name: { type: 'string' }, transport: { type: 'string', enum: ['udp', 'tcp', 'tls'] }, optionsIntervalMs: { type: 'integer' }, hosts: { type: 'array', items: hostHealth } },
+                },
+              },
+            },
+          },
+          'In configured order.',
+        ),
+        '401': UNAUTHORIZED,
+      },
+    },
+  },
+  '/v1/admin/reload': {
+    post: {
+      tags: ['operations'],
+      operationId: 'reloadConfig',
+      summary: 'Re-read the configuration and apply trunks, routes and business hours',
+      description:
+        'Reads config/default.yaml, CONFIG_FILE and the environment again, validated. Calls in progress keep the route they ' +
+        'started with; the next call uses the new one. Other changed keys are listed as restartNeeded, not applied. SIGHUP does the same.',
+      security: bearer,
+      responses: {
+        '200': json(
+          {
+            type: 'object',
+            required: ['applied', 'restartNeeded', 'trunks', 'routes'],
+            properties: {
+              applied: { type: 'array', items: { type: 'string', enum: ['pbx.trunks', 'pbx.routes'] } },
+              restartNeeded: { type: 'array', items: { type: 'string' }, description: 'Config key paths' },
+              trunks: { type: 'integer' },
+              routes: { type: 'integer' },
+            },
+          },
+          'Reloaded.',
+        ),
+        '401': UNAUTHORIZED,
+        '422': json(errorRef, 'The configuration does not validate (error.code CONFIG_INVALID, error.problems name each key); nothing changed.'),
+      },
+    },
+  },
+  '/metrics': {
+    get: {
+      tags: ['operations'],
+      operationId: 'metrics',
+      summary: 'Prometheus metrics (wagw_trunk_host_up{trunk,host}, ...)',
+      responses: { '200': { description: 'Prometheus text format.', content: { 'text/plain': { schema: { type: 'string' } } } } },
+    },
+  },
+};
