@@ -2,12 +2,12 @@
 # Installs the Debian packages the gateway needs, only those that are missing.
 #   scripts/install-deps.sh run    what `npm start` uses: redis-server, and Kamailio + baresip for the demo PBX
 #                                  it starts when no trunk is configured (kamcmd comes with kamailio)
-#   scripts/install-deps.sh test   what `npm test` uses: the above plus the real test peers
+#   scripts/install-deps.sh test   what `npm test` uses: the above plus the real test peers (SIPp, sox, Chromium)
 set -euo pipefail
 mode=${1:-test}
 need=(redis-server:redis-server kamailio:kamailio kamcmd:kamailio baresip:baresip)
 if [ "$mode" = test ]; then
-  need+=(sipp:sip-tester sox:sox)
+  need+=(sipp:sip-tester sox:sox chromium:chromium)
 fi
 missing=()
 for pair in "${need[@]}"; do
