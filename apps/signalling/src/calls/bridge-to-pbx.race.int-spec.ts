@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { CallRepository, newCallId } from '@wagw/call-state';
+import { silentLogger } from '@wagw/logging';
+import type { WhatsAppGraphClient } from '@wagw/whatsapp';
+import type { MediaBusClient } from '../media/media-bus.client';
+import type { FailoverInviter } from '../trunks/failover-inviter';
+import { RoutingPolicy } from '../routing/routing-policy';
+import type { ResolvedRoute } from '../sip/trunk-directory';
+import { CrmEventBus } from '../events/crm-event-bus';
+import { BridgeToPbxUseCase } from './bridge-to-pbx.use-case';
+import { CallRuntime } from './call-runtime';
+import { EndCallUseCase } from './end-call.use-case';
+
+/**
+ * Regression (found by the e2e leak check): a user-initiated call that ends (its WhatsApp leg failed) while
+ * the bridge to the PBX is still creating the PBX media leg. The teardown read the record before the leg
+ * was on it, so the leg, and its RTP ports, stayed open for good, and the INVITE still went out. Real
+ * Redis call records; the media app, Graph API and trunk are recording fakes.
+ */
+describe('bridge to the PBX when the call ends during set-up', () => {
+  let redis: Redis;
+  let calls: CallRepository;
+
+  beforeAll(() => {
+    redis = new Redis(process.env['TEST_REDIS_URL'] as string);
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+  beforeEach(() => {
+    calls = new CallRepository(redis, { keyPrefix: `race${randomBytes(4).toString('hex')}` });
+  });
+
+  it('closes the PBX media leg it made after the teardown, and sends no INVITE', async () => {
+    const logger = silentLogger();
+    const closed: string[] = [];
+    const invites: unknown[] = [];
+    let offerAsked: () => void = () => undefined;
+    const asked = new Promise<void>((resolve) => (offerAsked = resolve));
+    let releaseOffer: () => void = () => undefined;
+    const media = {
+      createPbxOffer: () => {
+        offerAsked();
+        return new Promise((resolve) => (releaseOffer = () => resolve({ v: 1, legId: 'pbx-late', sdp: 'v=0\r\n', rtpPort: 20000 })));
+      },
+      closePbxLeg: async (_callId: string, legId: string) => void closed.push(legId),
+      closeWaLeg: async (_callId: string, legId: string) => void closed.push(legId),
+    };
+    const graph = { reject: async () => ({}), terminate: async () => ({}) };
+    const inviter = { invite: (...args: unknown[]) => invites.push(args) };
+    const runtime = new CallRuntime(logger);
+    const endCall = new EndCallUseCase(calls, graph as unknown as WhatsAppGraphClient, media as unknown as MediaBusClient, runtime, new CrmEventBus(logger));
+    const bridge = new BridgeToPbxUseCase(calls, graph as unknown as WhatsAppGraphClient, media as unknown as MediaBusClient, inviter as unknown as FailoverInviter, new RoutingPolicy(() => Date.now()), runtime, endCall);
+    const callId = newCallId();
+    await calls.create({ callId, direction: 'inbound', state: 'offered', waCallId: `wacid.${callId}`, waLegId: 'wa-1', businessNumber: '15550001111', phoneNumberId: '1' });
+    const live = runtime.open(callId, { waCallId: `wacid.${callId}`, direction: 'inbound' });
+    const trunk = { name: 'pbx', hosts: ['127.0.0.1:5060'], transport: 'udp', codecs: ['PCMU'] } as unknown as ResolvedRoute['destinations'][number]['trunk'];
+    const route = { businessNumber: '15550001111', onFailure: 'reject', destinations: [{ uri: 'sip:1001@127.0.0.1', ringTimeoutMs: 5000, trunk }] } as unknown as ResolvedRoute;
+
+    await bridge.execute(live, route);
+    await asked;
+    await endCall.execute(callId, { by: 'system', cause: 'WhatsApp media failed' });
+    releaseOffer();
+
+    for (let i = 0; i < 100 && !closed.includes('pbx-late'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(closed).toEqual(['wa-1', 'pbx-late']);
+    expect(invites).toEqual([]);
+    expect((await calls.get(callId))?.state).toBe('ended');
+  });
+});
