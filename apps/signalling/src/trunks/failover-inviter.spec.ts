@@ -179,6 +179,16 @@ describe('FailoverInviter', () => {
     expect(sender.legs[0]?.infos).toEqual([]);
   });
 
+  it('fails the call when a later INVITE cannot be sent (stack closing), and throws for the first one', () => {
+    const events = record(inviter.invite(trunk, invite));
+    sender.invite = () => {
+      throw new Error('cannot invite in state closed');
+    };
+    sender.legs[0]?.fail(503, 'Stack Closed', 'unreachable');
+    expect(events).toEqual(['failed 503 unreachable']);
+    expect(() => inviter.invite(trunk, invite)).toThrow('cannot invite in state closed');
+  });
+
   it('shortens the ring timeout of a later attempt by the time already spent', () => {
     inviter.invite(trunk, invite);
     jest.advanceTimersByTime(2000);

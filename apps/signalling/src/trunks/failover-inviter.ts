@@ -125,14 +125,20 @@ export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
     const host = this.#hosts[this.#next++];
     if (host === undefined) return;
     const ringLeft = this.#options.ringTimeoutMs === undefined ? undefined : Math.max(1000, this.#options.ringTimeoutMs - (Date.now() - this.#startedAt));
-    const call = this.#sender.invite({
-      ...this.#options,
-      ...(ringLeft !== undefined ? { ringTimeoutMs: ringLeft } : {}),
-      from: { ...this.#options.from, host: this.#options.from.host ?? (this.#trunk.fromDomain || hostOf(host)) },
-      transport: this.#trunk.transport,
-      outboundProxy: host,
-      ...(this.#callId ? { callId: this.#callId } : {}),
-    });
+    let call: OutboundCall;
+    try {
+      call = this.#sender.invite({
+        ...this.#options,
+        ...(ringLeft !== undefined ? { ringTimeoutMs: ringLeft } : {}),
+        from: { ...this.#options.from, host: this.#options.from.host ?? (this.#trunk.fromDomain || hostOf(host)) },
+        transport: this.#trunk.transport,
+        outboundProxy: host,
+        ...(this.#callId ? { callId: this.#callId } : {}),
+      });
+    } catch (err) {
+      if (!this.#callId) throw err; // the first INVITE: the caller sees the error, as with SipStack.invite
+      return this.#finish({ status: 503, reason: `Not Sent (${(err as Error).message})`.slice(0, 100), cause: 'unreachable' }); // e.g. the stack is closing
+    }
     this.#callId ??= call.callId;
     const attempt: Attempt = { host, call, abandoned: false, noResponseTimer: undefined };
     this.#attempt = attempt;
