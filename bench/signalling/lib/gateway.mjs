@@ -123,11 +123,15 @@ export async function leakReport(gw, mediaUdpBaseline) {
   const calls = await api(gw, '/v1/calls');
   const health = await (await fetch(`${gw.mediaUrl}/health`)).json();
   const keys = await gw.redisClient.keys(`${PREFIX}:*`);
+  const callKeys = keys.filter((k) => k.startsWith(`${PREFIX}:call:`));
+  const pipeline = gw.redisClient.pipeline();
+  for (const k of callKeys) pipeline.hget(k, 'state');
+  const states = new Map(((await pipeline.exec()) ?? []).map(([, state], i) => [callKeys[i], state]));
   const callState = [];
   let cdrs = 0;
   for (const key of keys) {
     if (NOT_CALL_STATE.test(key) || key === `${PREFIX}:calls:ended`) continue;
-    if (key.startsWith(`${PREFIX}:call:`) && (await gw.redisClient.hget(key, 'state')) === 'ended') {
+    if (states.get(key) === 'ended') {
       cdrs++;
       continue;
     }

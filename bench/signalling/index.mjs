@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// Signalling benches (issue: performance): call setup rate over the full path, webhook ingest per
+// signalling instance, and a soak of short calls with a leak check. The gateway's processes (signalling,
+// media, Redis) and the load generators (WhatsApp emulator, SIPp, the webhook generator, this driver) all
+// run as separate processes; CPU is reported per process, so the generators' cost is never counted as ours.
+//
+//   node bench/signalling/index.mjs [--quick] [--only setup,ingest,soak] [--out file.json] [--log-dir dir]
+//
+// As a suite of bench/run.mjs: `run(ctx)` with ctx { quick?, only?, logDir?, log? } resolves with
+// { suite: 'signalling', figures, targets, verdicts, environment }.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { startGateway } from './lib/gateway.mjs';
+import { loadAverage, ROOT } from './lib/proc.mjs';
+import { runCallSetup } from './call-setup.mjs';
+import { runSoak } from './soak.mjs';
+import { runWebhookIngest } from './webhook-ingest.mjs';
+
+export const TARGETS = {
+  callSetupsPerS: 200,
+  callSetupFailurePctMax: 0.1,
+  callSetupP99MsMax: 50,
+  webhooksPerS: 3000,
+  webhookAckP99MsMax: 10,
+  soakCalls: 10_000,
+};
+
+function plan(quick) {
+  return quick
+    ? { setupRates: [10, 25], setupSeconds: 8, ingestRates: [500, 1000], ingestSeconds: 4, soakCalls: 300, soakRate: 20 }
+    : { setupRates: [25, 50, 75, 100, 150, 200, 250], setupSeconds: 15, ingestRates: [1000, 2000, 3000, 4000, 5000], ingestSeconds: 8, soakCalls: TARGETS.soakCalls, soakRate: undefined };
+}
+
+export async function run(ctx = {}) {
+  const quick = Boolean(ctx.quick);
+  const only = new Set(ctx.only ?? ['setup', 'ingest', 'soak']);
+  const log = ctx.log ?? ((line) => process.stderr.write(`${line}\n`));
+  const logDir = ctx.logDir ?? join(tmpdir(), `wagw-bench-signalling-${Date.now()}`);
+  mkdirSync(logDir, { recursive: true });
+  const p = plan(quick);
+  const environment = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAverageAtStart: loadAverage(), logDir, quick };
+  const figures = {};
+  log(`signalling benches (logs in ${logDir}), load average ${environment.loadAverageAtStart.one}`);
+
+  if (only.has('ingest')) {
+    log('webhook ingest: one signalling process, its own Redis, a generator process');
+    figures.webhookIngest = await runWebhookIngest({ logDir, rates: p.ingestRates, seconds: p.ingestSeconds, log });
+  }
+  if (only.has('setup') || only.has('soak')) {
+    const gw = await startGateway({ logDir: join(logDir, 'gateway') });
+    try {
+      if (only.has('setup')) {
+        log('call setup: emulator users (sdp-only media) -> signalling + media + Redis -> SIPp UAS');
+        figures.callSetup = await runCallSetup(gw, { rates: p.setupRates, seconds: p.setupSeconds, log });
+      }
+      if (only.has('soak')) {
+        // a rate the gateway sustains (80 % of the measured one, at most 100/s), so the soak tests leaks, not overload
+        const sustained = figures.callSetup?.sustainedCallsPerS ?? 0;
+        const rate = p.soakRate ?? Math.max(10, Math.min(100, Math.floor(sustained * 0.8) || 50));
+        figures.soak = await runSoak(gw, { calls: p.soakCalls, ratePerS: rate, log });
+      }
+    } finally {
+      await gw.stop();
+    }
+  }
+  environment.loadAverageAtEnd = loadAverage();
+  return { suite: 'signalling', figures, targets: TARGETS, verdicts: verdicts(figures), environment };
+}
+
+function verdicts(f) {
+  const v = {};
+  if (f.callSetup) {
+    const at = f.callSetup.steps.find((s) => s.targetRate === TARGETS.callSetupsPerS);
+    v.callSetupRate = { met: f.callSetup.sustainedCallsPerS >= TARGETS.callSetupsPerS, sustained: f.callSetup.sustainedCallsPerS, target: TARGETS.callSetupsPerS };
+    v.callSetupP99 = { met: Boolean(at && at.setupMs.p99 !== null && at.setupMs.p99 <= TARGETS.callSetupP99MsMax), p99AtTargetRate: at?.setupMs.p99 ?? null, p99AtSustained: f.callSetup.setupMsAtSustained?.p99 ?? null, target: TARGETS.callSetupP99MsMax };
+  }
+  if (f.webhookIngest) {
+    const at = f.webhookIngest.steps.find((s) => s.targetRate === TARGETS.webhooksPerS);
+    v.webhookRate = { met: f.webhookIngest.sustainedWebhooksPerS >= TARGETS.webhooksPerS, sustained: f.webhookIngest.sustainedWebhooksPerS, target: TARGETS.webhooksPerS };
+    v.webhookAckP99 = { met: Boolean(at && at.ackMs.p99 !== null && at.ackMs.p99 <= TARGETS.webhookAckP99MsMax), p99AtTargetRate: at?.ackMs.p99 ?? null, target: TARGETS.webhookAckP99MsMax };
+  }
+  if (f.soak) v.soak = { met: f.soak.nothingLeaked && f.soak.rssWithin10Pct && f.soak.calls >= TARGETS.soakCalls, nothingLeaked: f.soak.nothingLeaked, rssWithin10Pct: f.soak.rssWithin10Pct, calls: f.soak.calls };
+  return v;
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  const arg = (name) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const result = await run({ quick: argv.includes('--quick'), only: arg('--only')?.split(','), logDir: arg('--log-dir') });
+  const out = arg('--out') ?? join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-signalling.json`);
+  mkdirSync(join(out, '..'), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  process.stderr.write(`written ${out}\n${JSON.stringify(result.verdicts, null, 2)}\n`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err) => {
+    process.stderr.write(`signalling bench failed: ${err.stack ?? err}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,58 @@
+// Soak: N short calls through the full path at a fixed rate, then the leak check: no active call (API), no
+// WhatsApp leg (media /health) and no UDP socket beyond the media app's idle baseline, no Redis key of a
+// call but its record (CDR), and the resident memory of the gateway's processes back within 10 % of where
+// it was after a warm-up.
+import { callStep, drained, UserPool } from './call-setup.mjs';
+import { sleep, udpSockets } from './lib/proc.mjs';
+import { round } from './lib/stats.mjs';
+
+function rss(gw) {
+  return Object.fromEntries(Object.entries(gw.ours).map(([k, p]) => [k, round(p.rss(), 1)]));
+}
+
+/** Waits up to `timeoutMs` for every process's RSS to be within `tolerance` of `base`; returns the last reading. */
+async function rssSettled(gw, base, tolerance, timeoutMs) {
+  const until = Date.now() + timeoutMs;
+  let now = rss(gw);
+  while (Date.now() < until) {
+    now = rss(gw);
+    if (Object.entries(base).every(([k, v]) => now[k] <= v * (1 + tolerance))) break;
+    await sleep(1000);
+  }
+  return now;
+}
+
+export async function runSoak(gw, { calls, ratePerS, holdMs = 1000, log = () => undefined }) {
+  const pool = new UserPool(gw);
+  const mediaUdpBaseline = udpSockets(gw.media.pid);
+  const rssAtBoot = rss(gw);
+  log(`  soak: warm-up 500 calls at ${ratePerS}/s`);
+  await callStep(gw, pool, mediaUdpBaseline, { ratePerS, calls: 500, holdMs });
+  await sleep(3000);
+  const rssStart = rss(gw);
+  log(`  soak: ${calls} calls at ${ratePerS}/s (RSS after warm-up ${JSON.stringify(rssStart)} MiB)`);
+  const step = await callStep(gw, pool, mediaUdpBaseline, { ratePerS, calls, holdMs, log });
+  const leak = await drained(gw, mediaUdpBaseline, 60_000);
+  const rssEnd = await rssSettled(gw, rssStart, 0.1, 30_000);
+  const rssWithin10Pct = Object.entries(rssStart).every(([k, v]) => rssEnd[k] <= v * 1.1);
+  log(`  soak: ${step.ok}/${step.calls} ok, leftovers ${JSON.stringify(leak.report)}, RSS ${JSON.stringify(rssEnd)} MiB (start ${JSON.stringify(rssStart)})`);
+  return {
+    calls: step.calls,
+    ok: step.ok,
+    failed: step.failed,
+    failureReasons: step.failureReasons,
+    ratePerS,
+    holdMs,
+    setupMs: step.setupMs,
+    after: {
+      activeCalls: leak.report.activeCalls,
+      mediaWaLegs: leak.report.mediaWaLegs,
+      mediaUdpSocketsOpen: leak.report.mediaUdpSocketsOpen,
+      callStateKeys: leak.report.callStateKeys,
+      cdrKeys: leak.report.cdrKeys,
+    },
+    nothingLeaked: leak.clean,
+    rssMiB: { atBoot: rssAtBoot, afterWarmup: rssStart, afterSoak: rssEnd },
+    rssWithin10Pct,
+  };
+}
