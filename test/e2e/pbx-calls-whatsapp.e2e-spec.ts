@@ -88,6 +88,19 @@ describe('a desk phone behind Kamailio calls a WhatsApp user through the gateway
     return active;
   }
 
+  /**
+   * ICE/DTLS of the WhatsApp leg come up while the user's phone rings. Waiting for it keeps the simulated
+   * user's werift DTLS client from being closed mid-handshake (its flight retransmission timer would outlive
+   * the test by up to ~30 s).
+   */
+  async function mediaConnectedWhileRinging(): Promise<void> {
+    await eventually('the user\'s media connected while ringing', async () => {
+      const a = await s().emu<{ connectionState: string }>('GET', `/emulator/users/${USER}/media/analysis`);
+      return a.connectionState === 'connected';
+    });
+    expect((await user()).state).toBe('in_call:ringing');
+  }
+
   async function ended(callId: string): Promise<CallRecord> {
     return eventually(`call ${callId} ended`, async () => {
       const rec = (await s().api('GET', `/v1/calls/${callId}`)).body as CallRecord;
@@ -133,6 +146,7 @@ describe('a desk phone behind Kamailio calls a WhatsApp user through the gateway
     await phone().dial(USER);
     await phone().waitEvent('CALL_RINGING', 20_000);
     const ringing = await callOf('ringing-wa');
+    await mediaConnectedWhileRinging();
 
     await s().emu('POST', `/emulator/users/${USER}/reject`);
     const closed = await callClosed(phone());
@@ -145,6 +159,7 @@ describe('a desk phone behind Kamailio calls a WhatsApp user through the gateway
     await phone().dial(USER);
     await phone().waitEvent('CALL_RINGING', 20_000);
     const ringing = await callOf('ringing-wa');
+    await mediaConnectedWhileRinging();
 
     await phone().hangup();
     await callClosed(phone());
