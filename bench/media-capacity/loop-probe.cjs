@@ -29,7 +29,7 @@ if (process.send) {
       session = new Session();
       session.connect();
       await post('Profiler.enable');
-      await post('Profiler.setSamplingInterval', { interval: 500 });
+      await post('Profiler.setSamplingInterval', { interval: m.intervalUs ?? 500 });
       await post('Profiler.start');
       process.send({ probe: 'profile-start' });
     } else if (m.probe === 'profile-stop') {

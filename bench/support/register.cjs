@@ -10,7 +10,10 @@ const { transformSync } = require('@swc/core');
 
 const root = join(__dirname, '..', '..');
 const swcrc = JSON.parse(readFileSync(join(root, '.swcrc'), 'utf8'));
-const options = { ...swcrc, swcrc: false, sourceMaps: 'inline' };
+// Inline source maps make every module's code several times larger in memory, and the process under test
+// should look like production (tsc output, no source maps): they are on only with BENCH_SOURCE_MAPS=1.
+const withMaps = process.env.BENCH_SOURCE_MAPS === '1';
+const options = { ...swcrc, swcrc: false, sourceMaps: withMaps ? 'inline' : false };
 
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function resolveWagw(request, parent, isMain, opts) {
@@ -23,4 +26,4 @@ require.extensions['.ts'] = function compileTs(module, filename) {
   const { code } = transformSync(readFileSync(filename, 'utf8'), { ...options, filename });
   module._compile(code, filename);
 };
-process.setSourceMapsEnabled?.(true);
+if (withMaps) process.setSourceMapsEnabled?.(true);

@@ -10,12 +10,12 @@ import { FakeMediaPort, ManualFrameTicker, type SentPacket } from './media-port.
 const WA_SSRC = 0x11110000;
 const PBX_SSRC = 0x22220000;
 
-function setup(media: BridgeMedia, { pbxDtmfPt }: { pbxDtmfPt?: number } = { pbxDtmfPt: 101 }) {
+function setup(media: BridgeMedia, { pbxDtmfPt, playout }: { pbxDtmfPt?: number; playout?: 'arrival' | 'clock' } = { pbxDtmfPt: 101 }) {
   const clock = { now: 0 };
   const wa = new FakeMediaPort(0xaaaa);
   const pbx = new FakeMediaPort(0xbbbb);
   const ticker = new ManualFrameTicker();
-  const bridge = new AudioBridge({ wa, pbx, media, logger: silentLogger(), ticker, now: () => clock.now, pbxDtmfPt });
+  const bridge = new AudioBridge({ wa, pbx, media, logger: silentLogger(), ticker, now: () => clock.now, pbxDtmfPt, ...(playout ? { playout } : {}) });
   const digits: BridgeDtmfEvent[] = [];
   bridge.events.on('dtmf', (d) => digits.push(d));
   /** One 20 ms step: optional deliveries, then the playout tick. */
@@ -108,8 +108,8 @@ describe('AudioBridge', () => {
     expect(toWa.filter((p) => p.marker).length).toBe(2); // the first packet and the source change
   });
 
-  it('conceals lost WhatsApp frames and keeps sending one PBX frame per tick', () => {
-    const { wa, pbx, step, bridge } = setup({ mode: 'transcode', pbxCodec: 'PCMU', pbxPt: 0 });
+  it.each(['arrival', 'clock'] as const)('conceals lost WhatsApp frames, keeping the PBX timeline continuous (%s playout)', (playout) => {
+    const { wa, pbx, step, bridge } = setup({ mode: 'transcode', pbxCodec: 'PCMU', pbxPt: 0 }, { pbxDtmfPt: 101, playout });
     opusFrames(1000, 40).forEach((payload, i) =>
       step(() => {
         if (i !== 20 && i !== 21) wa.deliver({ payloadType: 111, sequenceNumber: i, timestamp: 960 * i, marker: false, ssrc: WA_SSRC, payload });
@@ -120,6 +120,37 @@ describe('AudioBridge', () => {
     expect(new Set(diffs(out))).toEqual(new Set([160]));
     expect(bridge.stats().jitterBuffer).toMatchObject({ lost: 2, concealed: 2, played: 38 });
     expect(bridge.stats().transcoder?.framesConcealed).toBe(2);
+  });
+
+  it('arrival playout sends each WhatsApp frame to the PBX the moment it arrives; clock playout waits for the tick', () => {
+    const frames = opusFrames(1000, 3);
+    for (const playout of ['arrival', 'clock'] as const) {
+      const { wa, pbx } = setup({ mode: 'transcode', pbxCodec: 'PCMU', pbxPt: 0 }, { pbxDtmfPt: 101, playout });
+      frames.forEach((payload, i) => wa.deliver({ payloadType: 111, sequenceNumber: 40 + i, timestamp: 960 * i, marker: false, ssrc: WA_SSRC, payload }));
+      expect([playout, pbx.sentWith(0).length]).toEqual([playout, playout === 'arrival' ? 3 : 0]);
+    }
+  });
+
+  it('arrival playout waits for a reordered frame and conceals one that does not come by the next tick', () => {
+    const { wa, pbx, bridge, clock, ticker } = setup({ mode: 'transcode', pbxCodec: 'PCMU', pbxPt: 0 });
+    const frames = opusFrames(1000, 12);
+    const send = (i: number): void => wa.deliver({ payloadType: 111, sequenceNumber: 1000 + i, timestamp: 960 * i, marker: false, ssrc: WA_SSRC, payload: frames[i] as Buffer });
+    [0, 1, 2, 4].forEach(send); // 3 is late
+    expect(pbx.sentWith(0).length).toBe(3);
+    clock.now += 2;
+    send(3); // within the reorder wait: no concealment, 3 and 4 go out in order
+    ticker.tick(clock.now);
+    expect(pbx.sentWith(0).length).toBe(5);
+    [5, 7, 8].forEach(send); // 6 never comes
+    clock.now += 20;
+    ticker.tick(clock.now);
+    const out = pbx.sentWith(0);
+    expect(out.length).toBe(9);
+    expect(new Set(diffs(out))).toEqual(new Set([160]));
+    expect(bridge.stats().jitterBuffer).toMatchObject({ played: 8, lost: 1, concealed: 1 });
+    send(6); // too late now: dropped, not played out of order
+    expect(pbx.sentWith(0).length).toBe(9);
+    expect(bridge.stats().jitterBuffer?.late).toBe(1);
   });
 
   it('passes Opus through byte for byte, rewriting payload types and timestamps', () => {

@@ -3,9 +3,16 @@
  * both ways, every outgoing stream re-stamped onto its leg's single SSRC (reference §6.1).
  *
  * transcode (PBX negotiated PCMU/PCMA):
- *   WhatsApp -> PBX: Opus packets go into a jitter buffer; the playout clock takes one frame per 20 ms,
- *   decodes it (or conceals a lost one) to G.711 and sends it with a timestamp from the playout clock
- *   (+160 per frame, also across silences, so the PBX stream never jumps back or sideways).
+ *   WhatsApp -> PBX, `playout: 'arrival'` (default): each Opus packet that is next in sequence is decoded to
+ *   G.711 and sent at once; the jitter buffer only restores order and finds losses: a missing frame is
+ *   concealed (libopus PLC) once a later one has waited `reorderWaitMs` (checked on the playout clock).
+ *   Timestamps are the WhatsApp ones converted 48 kHz -> 8 kHz by a `Restamper`, so the PBX stream keeps
+ *   the sender's timing and its own jitter buffer absorbs the network's (as with rtpengine). This adds no
+ *   latency: the playout clock would add 0-20 ms plus its buffer's target delay (measured p99 > 20 ms).
+ *   `playout: 'clock'`: the jitter buffer holds 1-3 frames and the playout clock takes one frame per 20 ms,
+ *   decodes it (or conceals a lost one) and sends it with a timestamp from the playout clock (+160 per
+ *   frame, also across silences, so the PBX stream never jumps back or sideways): smoother output toward
+ *   a PBX without a jitter buffer, at 20-60 ms more latency.
  *   PBX -> WhatsApp: each G.711 packet is decoded and encoded to Opus at once (WhatsApp has its own jitter
  *   buffer), timestamps converted 8 kHz -> 48 kHz by a `Restamper`.
  * passthrough (PBX negotiated Opus): payloads are forwarded byte for byte both ways, only the payload type
@@ -22,7 +29,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@wagw/logging';
 import type { G711Law } from '../codec/g711';
-import { G711_FRAME_SAMPLES, OpusG711Transcoder, type TranscoderStats } from '../codec/transcoder';
+import { G711_FRAME_SAMPLES, OPUS_FRAME_TICKS, OpusG711Transcoder, type TranscoderStats } from '../codec/transcoder';
 import { RtpReceiveStats } from '../rtp/rtp-receive-stats';
 import { BridgeClosedError, DtmfNotNegotiatedError } from './bridge.errors';
 import { dtmfEventOf, DtmfReceiver, DtmfSender, type DtmfOutPacket } from './dtmf';
@@ -52,6 +59,10 @@ export interface AudioBridgeOptions {
   opusComplexity?: number;
   opusBitrateBps?: number;
   jitter?: Omit<JitterBufferOptions, 'clockRate'>;
+  /** transcode, WhatsApp -> PBX: decode on arrival (default) or on the playout clock (see the file comment). */
+  playout?: 'arrival' | 'clock';
+  /** Arrival playout: how long a later frame waits for a missing one before it is concealed (default 5 ms). */
+  reorderWaitMs?: number;
 }
 
 export type DtmfDirection = 'wa-to-pbx' | 'pbx-to-wa';
@@ -123,6 +134,11 @@ export class AudioBridge {
   readonly #tc: OpusG711Transcoder | null;
   readonly #toWa: Restamper;
   readonly #toPbx: Restamper | null;
+  readonly #arrival: boolean;
+  readonly #reorderWaitMs: number;
+  /** Arrival playout: the WhatsApp timestamp of the last frame played or concealed. */
+  #lastWaTs = 0;
+  #lastWaSsrc = 0;
   readonly #waRx = new RtpReceiveStats(48000);
   readonly #pbxRx: RtpReceiveStats;
   readonly #waDtmfRx = new DtmfReceiver();
@@ -154,12 +170,14 @@ export class AudioBridge {
     this.#waDtmfPt = options.waDtmfPt ?? 126;
     this.#pbxDtmfPt = options.pbxDtmfPt ?? null;
     this.#now = options.now ?? (() => performance.now());
+    this.#arrival = (options.playout ?? 'arrival') === 'arrival';
+    this.#reorderWaitMs = options.reorderWaitMs ?? 5;
     this.events = new SafeEmitter<AudioBridgeEvents>(options.logger);
     if (media.mode === 'transcode') {
       this.#tc = new OpusG711Transcoder({ law: media.pbxCodec, opusComplexity: options.opusComplexity ?? 5, opusBitrateBps: options.opusBitrateBps });
       this.#jb = new JitterBuffer({ ...options.jitter, clockRate: 48000 });
       this.#toWa = new Restamper({ srcRate: 8000, dstRate: 48000 });
-      this.#toPbx = null;
+      this.#toPbx = this.#arrival ? new Restamper({ srcRate: 48000, dstRate: 8000 }) : null;
       this.#pbxRx = new RtpReceiveStats(8000);
     } else {
       this.#tc = null;
@@ -181,6 +199,7 @@ export class AudioBridge {
       this.#waRx.update(p.ssrc, p.sequenceNumber, p.timestamp, now);
       if (this.#jb) {
         this.#jb.push(p.sequenceNumber, p.timestamp, p.ssrc, p.payload, now);
+        if (this.#arrival) this.#playReady(this.#jb, this.#tc as OpusG711Transcoder, now);
         return;
       }
       const toPbx = this.#toPbx as Restamper;
@@ -233,7 +252,10 @@ export class AudioBridge {
   }
 
   #onTick(now: number): void {
-    if (this.#jb && this.#tc) this.#playToPbx(this.#jb, this.#tc, now);
+    if (this.#jb && this.#tc) {
+      if (this.#arrival) this.#concealOverdue(this.#jb, this.#tc, now);
+      else this.#playToPbx(this.#jb, this.#tc, now);
+    }
     this.#completeStale(this.#waDtmfRx, 'wa-to-pbx', now);
     this.#completeStale(this.#pbxDtmfRx, 'pbx-to-wa', now);
     const toWa = this.#waDtmfTx.busy ? this.#waDtmfTx.tick(now, this.#toWa.current(now)) : null;
@@ -245,7 +267,38 @@ export class AudioBridge {
     }
   }
 
-  /** transcode, WhatsApp -> PBX: one frame per tick from the jitter buffer, on the playout clock's timestamps. */
+  /** Arrival playout: decodes and sends every frame that is next in sequence, on the WhatsApp timeline. */
+  #playReady(jb: JitterBuffer, tc: OpusG711Transcoder, now: number): void {
+    for (let frame = jb.popReady(); frame !== null; frame = jb.popReady()) {
+      const out = Buffer.allocUnsafe(G711_FRAME_SAMPLES);
+      tc.opusToG711(frame.payload, out);
+      this.#lastWaTs = frame.timestamp;
+      this.#lastWaSsrc = frame.ssrc;
+      this.#sendToPbx(frame.timestamp, frame.ssrc, out, now);
+    }
+  }
+
+  /** Arrival playout, on the clock: conceals frames a later one has waited for, then plays what follows. */
+  #concealOverdue(jb: JitterBuffer, tc: OpusG711Transcoder, now: number): void {
+    if (jb.depth === 0) return;
+    const conceal = jb.popOverdue(now, this.#reorderWaitMs);
+    for (let k = 0; k < conceal; k++) {
+      const out = Buffer.allocUnsafe(G711_FRAME_SAMPLES);
+      tc.concealToG711(out);
+      this.#lastWaTs = (this.#lastWaTs + OPUS_FRAME_TICKS) >>> 0;
+      this.#sendToPbx(this.#lastWaTs, this.#lastWaSsrc, out, now);
+    }
+    this.#playReady(jb, tc, now);
+  }
+
+  #sendToPbx(waTs: number, ssrc: number, payload: Buffer, now: number): void {
+    const toPbx = this.#toPbx as Restamper;
+    const ts = toPbx.mapAudio(ssrc, waTs, now);
+    this.#pbx.sendRtp({ payloadType: this.#pbxPt, timestamp: ts, marker: toPbx.discontinuity, payload });
+    this.#toPbxCount.packetsOut++;
+  }
+
+  /** transcode, clock playout: one frame per tick from the jitter buffer, on the playout clock's timestamps. */
   #playToPbx(jb: JitterBuffer, tc: OpusG711Transcoder, now: number): void {
     const ts = this.#pbxFrameTs;
     this.#pbxFrameTs = (ts + G711_FRAME_SAMPLES) >>> 0;

@@ -136,4 +136,33 @@ describe('JitterBuffer', () => {
     expect(st.depth).toBeLessThanOrEqual(3);
     expect(st.lost).toBe(0);
   });
+
+  describe('arrival playout', () => {
+    it('plays each frame the moment it is next in sequence, stepping over telephone-event slots', () => {
+      const jb = new JitterBuffer({ clockRate: 48000 });
+      push(jb, 10, 0);
+      expect(played(jb.popReady())).toBe(10);
+      expect(jb.popReady()).toBeNull();
+      jb.skip(11, SSRC); // an RFC 4733 packet in the audio's sequence space
+      push(jb, 12, 20);
+      expect(played(jb.popReady())).toBe(12);
+      expect(jb.stats()).toMatchObject({ played: 2, lost: 0, concealed: 0, depth: 0 });
+    });
+
+    it('declares a missing frame lost only after a later one waited waitMs, and conceals at most maxConcealFrames of a long gap', () => {
+      const jb = new JitterBuffer({ clockRate: 48000, maxConcealFrames: 3 });
+      push(jb, 1, 0);
+      expect(played(jb.popReady())).toBe(1);
+      push(jb, 3, 40);
+      expect(jb.popReady()).toBeNull();
+      expect(jb.popOverdue(44, 5)).toBe(0); // 3 has waited 4 ms
+      expect(jb.popOverdue(45, 5)).toBe(1); // 2 is lost: conceal one frame
+      expect(played(jb.popReady())).toBe(3);
+      push(jb, 14, 100); // 4..13 missing
+      expect(jb.popOverdue(120, 5)).toBe(3);
+      expect(played(jb.popReady())).toBe(14);
+      expect(jb.stats()).toMatchObject({ played: 3, lost: 11, concealed: 4 });
+      expect(push(jb, 10, 130)).toBe('late');
+    });
+  });
 });

@@ -17,6 +17,12 @@
  *
  * No allocation per packet: the slots keep the caller's payload by reference (ports hand out a payload per
  * packet, see RtpLeg), and `pop` returns one reused frame object.
+ *
+ * Arrival playout (`popReady` / `popOverdue`, what AudioBridge uses by default) keeps the ordering, loss and
+ * late-packet rules but adds no delay: a frame is played the moment it is the next in sequence, and a missing
+ * one is declared lost (to be concealed) only once a later frame has waited `waitMs` for it. The timing of
+ * the stream is then the sender's, and the PBX's own jitter buffer absorbs the network's jitter (as it does
+ * for rtpengine, which forwards and transcodes on arrival). Do not mix `pop` with the arrival methods.
  */
 
 export interface JitterBufferOptions {
@@ -116,6 +122,11 @@ export class JitterBuffer {
     this.#payload = new Array<Buffer>(capacity).fill(this.#empty);
   }
 
+  /** Frames queued now. */
+  get depth(): number {
+    return this.#depth;
+  }
+
   /** Current target delay in frames. */
   get targetFrames(): number {
     const jitterFrames = Math.ceil((2 * this.#jitter) / this.#frameMs);
@@ -196,6 +207,53 @@ export class JitterBuffer {
     return this.#take();
   }
 
+  /**
+   * Arrival playout: the next frame in sequence if it has arrived (telephone-event slots before it are stepped
+   * over), else null. The first packet starts playout at once.
+   */
+  popReady(): JitterFrame | null {
+    if (this.#state === 'idle') return null;
+    this.#stepOverEvents();
+    const i = this.#next & this.#mask;
+    if (this.#present[i] !== AUDIO || this.#ext[i] !== this.#next) return null;
+    this.#state = 'playing';
+    return this.#take() as JitterFrame;
+  }
+
+  /**
+   * Arrival playout, once per tick: how many frames to conceal now. The next frame is overdue when a later
+   * one has been queued for `waitMs` (a reordered packet would have come by then); every missing frame up to
+   * the oldest queued one is declared lost, and at most `maxConcealFrames` of them are to be concealed (the
+   * rest of a long gap is skipped: silence). Then `popReady` plays what follows.
+   */
+  popOverdue(nowMs: number, waitMs: number): number {
+    if (this.#depth === 0) return 0;
+    this.#stepOverEvents();
+    const oldest = this.#oldestSlot();
+    const firstQueued = this.#ext[oldest] as number;
+    if (firstQueued === this.#next || nowMs - (this.#arrival[oldest] as number) < waitMs) return 0;
+    const missing = firstQueued - this.#next;
+    if (!this.#hasFloor) {
+      // nothing played yet: the stream simply starts at the oldest packet that came
+      this.#next = firstQueued;
+      return 0;
+    }
+    this.#s.lost += missing;
+    const conceal = Math.min(missing, this.#maxConceal);
+    this.#s.concealed += conceal;
+    this.#next = firstQueued;
+    return conceal;
+  }
+
+  #stepOverEvents(): void {
+    for (let n = 0; n <= this.#mask; n++) {
+      const s = this.#next & this.#mask;
+      if (this.#present[s] !== SKIP || this.#ext[s] !== this.#next) return;
+      this.#free(s);
+      this.#next++;
+    }
+  }
+
   #popBuffering(nowMs: number): JitterPop {
     if (this.#depth > 0) {
       const oldest = this.#oldestSlot();
@@ -227,12 +285,7 @@ export class JitterBuffer {
   }
 
   #take(): JitterPop {
-    for (let n = 0; n <= this.#mask; n++) {
-      const s = this.#next & this.#mask;
-      if (this.#present[s] !== SKIP || this.#ext[s] !== this.#next) break;
-      this.#free(s);
-      this.#next++;
-    }
+    this.#stepOverEvents();
     const i = this.#next & this.#mask;
     this.#next++;
     this.#hasFloor = true;

@@ -1,0 +1,32 @@
+import { Logger } from '@nestjs/common';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GeneratorProcess } from './generator-rpc';
+import { MediaTarget } from './media-target';
+import { cpuPercent, sampleCpu } from './proc-stats';
+async function main(): Promise<void> {
+  Logger.overrideLogger(false);
+  const wa = GeneratorProcess.start(join(__dirname, 'wa-generator.ts'), 'wa');
+  const pbx = GeneratorProcess.start(join(__dirname, 'pbx-generator.ts'), 'pbx');
+  const t = new MediaTarget({ host: '127.0.0.1', portMin: 54000, portMax: 57999 });
+  await t.start(); await sleep(2000);
+  let a = sampleCpu(t.pid); await sleep(5000); process.stdout.write(`idle media: ${cpuPercent(a, sampleCpu(t.pid)).toFixed(2)}%\n`);
+  const n = 30;
+  await pbx.call('allocate', n, 'passthrough', '127.0.0.1', 50000, 53999);
+  const offers = await wa.call<string[]>('createPeers', n, 'passthrough', '127.0.0.1');
+  for (let i = 0; i < n; i++) await t.setupCall(`c${i}`, offers[i] as string, 'passthrough', { applyWaAnswer: (s) => wa.call('applyAnswer', i, s), answerPbx: (o) => pbx.call<string>('answer', i, o, '127.0.0.1') });
+  await wa.call('waitConnected', 8000);
+  await sleep(2000);
+  const { execFileSync } = await import('node:child_process');
+  a = sampleCpu(t.pid); const g = sampleCpu(wa.pid);
+  void execFileSync;
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const th = (): Map<string, number> => new Map(readdirSync(`/proc/${t.pid}/task`).map((tid) => { const st = readFileSync(`/proc/${t.pid}/task/${tid}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')); return [`${tid} ${name}`, Number(f[11]) + Number(f[12])]; }));
+  const t0 = th(); await sleep(5000); const t1 = th();
+  for (const [k, v] of t1) { const d = v - (t0.get(k) ?? 0); if (d > 0) process.stdout.write(`  thread ${k}: ${(d / 5).toFixed(1)}% \n`); } process.stdout.write(`media with ${n} connected legs, no media: ${cpuPercent(a, sampleCpu(t.pid)).toFixed(2)}%  wa gen ${cpuPercent(g, sampleCpu(wa.pid)).toFixed(2)}%\n`);
+  for (let i = 0; i < n; i++) await t.startCall(`c${i}`);
+  await sleep(2000);
+  a = sampleCpu(t.pid); await sleep(5000); process.stdout.write(`media with ${n} bridges, no media: ${cpuPercent(a, sampleCpu(t.pid)).toFixed(2)}%\n`);
+  await t.dispose(); await wa.stop(); await pbx.stop();
+}
+void main();
