@@ -38,18 +38,22 @@ export async function startPbxToWhatsApp(options: { waIds: readonly string[]; di
   const kamailio = await startKamailio({ routes });
   const wavPath = join(options.dir, `phone-${options.phoneToneHz ?? 400}.wav`);
   writeSineWav({ path: wavPath, frequencyHz: options.phoneToneHz ?? 400, sampleRate: 8000, seconds: 30 });
-  let phone: BaresipHandle;
-  try {
-    phone = await startBaresip({
-      user: options.extension ?? '1001',
-      registrar: { host: kamailio.host, port: kamailio.port },
-      transport: 'udp',
-      wavPath,
-      answerMode: 'manual',
-    });
-  } catch (err) {
-    await kamailio.stop();
-    throw err;
+  let phone: BaresipHandle | undefined;
+  // baresip also binds TLS on its SIP port + 1, which the harness does not check is free: retry on a clash
+  for (let attempt = 1; !phone; attempt++) {
+    try {
+      phone = await startBaresip({
+        user: options.extension ?? '1001',
+        registrar: { host: kamailio.host, port: kamailio.port },
+        transport: 'udp',
+        wavPath,
+        answerMode: 'manual',
+      });
+    } catch (err) {
+      if (attempt < 3 && /Address already in use/.test((err as Error).message)) continue;
+      await kamailio.stop();
+      throw err;
+    }
   }
   return {
     kamailio,
