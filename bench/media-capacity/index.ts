@@ -1,37 +1,68 @@
 /**
- * Media capacity suite (run by bench/run.mjs, or alone):
- *   node -r ./bench/support/register.cjs bench/media-capacity/index.ts [--out file.json] [--quick]
- *        [--targets media,rtpengine] [--modes transcode,passthrough] [--calls 10,20] [--window-s 10]
- * For each target and mode it climbs a ladder of concurrent calls and records CPU, memory, loss, latency and
- * event-loop lag per step; the capacity is the largest N that passed (0 % loss, p99 <= 10 ms each way).
+ * Media capacity suite: concurrent bridged calls, WhatsApp leg (DTLS-SRTP Opus) <-> PBX leg (RTP), in two
+ * modes (Opus <-> PCMU transcoding, Opus passthrough), through our media app and through Debian's
+ * rtpengine under the same generators. Run by bench/run.mjs, or alone:
+ *
+ *   node -r ./bench/support/register.cjs bench/media-capacity/index.ts [--quick] [--out file.json]
+ *        [--targets media,rtpengine] [--modes transcode,passthrough] [--calls 10,20] [--window-s 10] [--prof]
+ *
+ * For each target and mode it climbs a ladder of concurrent calls, one fresh target process per step, and
+ * stops after the first step that fails (loss > 0 or p99 > 10 ms either way). Output: { suite, figures,
+ * targets, verdicts, environment, tables } like the other bench suites.
  */
-import { writeFileSync } from 'node:fs';
-import { Logger } from '@nestjs/common';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { Logger } from '@nestjs/common';
 import { runStep, type StepResult } from './capacity-step';
 import { GeneratorProcess } from './generator-rpc';
 import { MediaTarget } from './media-target';
 import { RtpengineTarget } from './rtpengine-target';
+import { summarize, tables, TARGETS, verdicts } from './report';
+import { versions } from './versions';
 import type { BridgeTarget } from './bridge-target';
 import type { BenchMode } from './wa-generator';
 
 const HOST = '127.0.0.1';
+type TargetName = 'media' | 'rtpengine';
+
+export interface Plan {
+  ladders: Record<TargetName, Record<BenchMode, number[]>>;
+  warmupMs: number;
+  windowMs: number;
+}
+
+/** Shared N values (50 transcoded, 200 passthrough) let the report divide our CPU per call by rtpengine's. */
+export function plan(quick: boolean): Plan {
+  return quick
+    ? {
+        ladders: { media: { transcode: [10, 20], passthrough: [20, 40] }, rtpengine: { transcode: [10, 20], passthrough: [20, 40] } },
+        warmupMs: 1000,
+        windowMs: 4000,
+      }
+    : {
+        ladders: {
+          media: { transcode: [50, 100, 120, 140, 160, 200], passthrough: [100, 200, 300, 400, 500] },
+          rtpengine: { transcode: [25, 50, 75], passthrough: [100, 200, 300, 400] },
+        },
+        warmupMs: 3000,
+        windowMs: 10000,
+      };
+}
 
 interface Args {
   out?: string;
   quick: boolean;
-  targets: string[];
+  targets: TargetName[];
   modes: BenchMode[];
   calls?: number[];
-  windowS: number;
-  warmupS: number;
+  windowS?: number;
   prof: boolean;
   rtpengineLog?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, targets: ['media', 'rtpengine'], modes: ['transcode', 'passthrough'], windowS: 10, warmupS: 3, prof: false };
+  const a: Args = { quick: false, targets: ['media', 'rtpengine'], modes: ['transcode', 'passthrough'], prof: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = (): string => argv[++i] ?? '';
@@ -39,11 +70,10 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--quick') a.quick = true;
     else if (k === '--prof') a.prof = true;
     else if (k === '--rtpengine-log') a.rtpengineLog = v();
-    else if (k === '--targets') a.targets = v().split(',');
+    else if (k === '--targets') a.targets = v().split(',') as TargetName[];
     else if (k === '--modes') a.modes = v().split(',') as BenchMode[];
     else if (k === '--calls') a.calls = v().split(',').map(Number);
     else if (k === '--window-s') a.windowS = Number(v());
-    else if (k === '--warmup-s') a.warmupS = Number(v());
   }
   return a;
 }
@@ -51,26 +81,37 @@ function parseArgs(argv: string[]): Args {
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 function fmtStep(r: StepResult): string {
-  const d = (x: StepResult['waToPbx']): string => `loss ${x.lossPct.toFixed(2)}% p50 ${x.latencyP50Ms.toFixed(1)} p99 ${x.latencyP99Ms.toFixed(1)} ms (${x.latencySamples})`;
+  const d = (x: StepResult['waToPbx']): string => `loss ${x.lossPct.toFixed(2)}% p50 ${x.latencyP50Ms.toFixed(1)} p99 ${x.latencyP99Ms.toFixed(1)} ms`;
   const lag = r.eventLoopLagMs ? ` lag p99 ${r.eventLoopLagMs.p99.toFixed(1)} ms` : '';
-  return `  ${r.target} ${r.mode} N=${r.calls}${r.setupRetries ? ` (retried ${r.setupRetries})` : ""}: cpu ${r.cpuPct.toFixed(1)}% (${r.cpuPctPerCall.toFixed(3)}%/call) rss ${r.rssMb.toFixed(0)} MB (${r.rssPerCallKb.toFixed(0)} kB/call) | WA->PBX ${d(r.waToPbx)} | PBX->WA ${d(r.pbxToWa)}${lag} | gen cpu ${r.generatorCpuPct.wa.toFixed(0)}/${r.generatorCpuPct.pbx.toFixed(0)}% drops ${r.targetUdpDrops}/${r.generatorUdpDrops} ${r.pass ? 'PASS' : `FAIL ${r.failures.join(', ')}`}`;
+  const retried = r.setupRetries ? ` (retried ${r.setupRetries})` : '';
+  return `  ${r.target} ${r.mode} N=${r.calls}${retried}: cpu ${r.cpuPct.toFixed(1)}% (${r.cpuPctPerCall.toFixed(3)}%/call) rss ${r.rssMb.toFixed(0)} MB (${r.rssPerCallKb.toFixed(0)} kB/call) | WA->PBX ${d(r.waToPbx)} | PBX->WA ${d(r.pbxToWa)}${lag} | gen cpu ${r.generatorCpuPct.wa.toFixed(0)}+${r.generatorCpuPct.pbx.toFixed(0)}% | ${r.pass ? 'PASS' : `FAIL ${r.failures.join(', ')}`}`;
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+function makeTarget(name: TargetName, args: Args): BridgeTarget {
+  if (name === 'media') return new MediaTarget({ host: HOST, portMin: 54000, portMax: 57999 });
+  return new RtpengineTarget({ host: HOST, portMin: 44000, portMax: 47999, ...(args.rtpengineLog ? { logLevel: 7, logFile: args.rtpengineLog } : {}) });
+}
+
+export async function run(argv: string[]): Promise<Record<string, unknown>> {
+  const args = parseArgs(argv);
+  const p = plan(args.quick);
+  if (args.windowS) p.windowMs = args.windowS * 1000;
   Logger.overrideLogger(false); // the bus client's Nest logger would print to stdout
+  const environment = { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverageAtStart: loadavg(), quick: args.quick, warmupMs: p.warmupMs, windowMs: p.windowMs };
+  log(`media capacity: load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${p.warmupMs / 1000} s warm-up + ${p.windowMs / 1000} s measured per step`);
   const wa = GeneratorProcess.start(join(__dirname, 'wa-generator.ts'), 'wa-generator');
   const pbx = GeneratorProcess.start(join(__dirname, 'pbx-generator.ts'), 'pbx-generator');
   const steps: StepResult[] = [];
   try {
     for (const t of args.targets) {
-      const target: BridgeTarget =
-        t === 'media' ? new MediaTarget({ host: HOST, portMin: 54000, portMax: 57999 }) : new RtpengineTarget({ host: HOST, portMin: 44000, portMax: 47999, ...(args.rtpengineLog ? { logLevel: 7, logFile: args.rtpengineLog } : {}) });
+      const target = makeTarget(t, args);
       for (const mode of args.modes) {
-        for (const calls of args.calls ?? [10]) {
-          const r = await runStep({ target, wa, pbx, mode, calls, host: HOST, pbxPortMin: 50000, pbxPortMax: 53999, warmupMs: args.warmupS * 1000, windowMs: args.windowS * 1000, log, ...(args.prof ? { profileFile: join(tmpdir(), `media-${mode}-${calls}.cpuprofile`) } : {}) });
+        for (const calls of args.calls ?? p.ladders[t][mode]) {
+          const profileFile = args.prof ? join(tmpdir(), `${t}-${mode}-${calls}.cpuprofile`) : undefined;
+          const r = await runStep({ target, wa, pbx, mode, calls, host: HOST, pbxPortMin: 50000, pbxPortMax: 53999, warmupMs: p.warmupMs, windowMs: p.windowMs, log, ...(profileFile ? { profileFile } : {}) });
           log(fmtStep(r));
           steps.push(r);
+          if (!r.pass && !args.calls) break; // the ladder's top: the next step would only fail harder
         }
       }
       await target.dispose();
@@ -78,11 +119,23 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all([wa.stop(), pbx.stop()]);
   }
-  const out = { suite: 'media-capacity', steps };
-  if (args.out) writeFileSync(args.out, JSON.stringify(out, null, 2));
+  const figures = { ...summarize(steps), steps, versions: versions() };
+  const result = { suite: 'media-capacity', figures, targets: TARGETS, verdicts: verdicts(figures), environment: { ...environment, loadAverageAtEnd: loadavg() }, tables: tables(steps, figures) };
+  if (args.out) {
+    mkdirSync(join(args.out, '..'), { recursive: true });
+    writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
+  }
+  return result;
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`media-capacity failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  run(process.argv.slice(2)).then(
+    (r) => {
+      if (!process.argv.includes('--out')) process.stdout.write(`${JSON.stringify(r.verdicts, null, 2)}\n`);
+    },
+    (err: unknown) => {
+      process.stderr.write(`media-capacity failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

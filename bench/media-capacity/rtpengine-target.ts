@@ -90,7 +90,7 @@ export class RtpengineTarget implements BridgeTarget {
   async setupCall(callId: string, waOffer: string, mode: BenchMode, peers: CallPeers): Promise<void> {
     const fromTag = `wa-${callId}`;
     const toTag = `pbx-${callId}`;
-    const codec = mode === 'transcode' ? { mask: ['opus'], transcode: ['PCMU'] } : { strip: ['all'], except: ['opus'] };
+    const codec: BValue = mode === 'transcode' ? { mask: ['opus'], transcode: ['PCMU'] } : { strip: ['all'], except: ['opus'] };
     const offer = await this.#ng({
       command: 'offer',
       'call-id': callId,

@@ -1,0 +1,34 @@
+/** Versions of what the figures depend on: Node, the npm packages on the media path, and the Debian peers. */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+function pkg(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'missing';
+  }
+}
+
+function tool(cmd: string, args: string[], pattern: RegExp): string {
+  try {
+    const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return pattern.exec(out)?.[1] ?? out.trim().split('\n')[0] ?? 'unknown';
+  } catch {
+    return 'not installed';
+  }
+}
+
+export function versions(): Record<string, string> {
+  return {
+    node: process.version,
+    werift: pkg('werift'),
+    '@evan/opus': pkg('@evan/opus'),
+    nestjs: pkg('@nestjs/core'),
+    rtpengine: tool('rtpengine', ['--version'], /Version:\s*(\S+)/),
+    'redis-server': tool('redis-server', ['--version'], /v=(\S+)/),
+  };
+}
