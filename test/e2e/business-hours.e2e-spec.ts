@@ -6,6 +6,7 @@ import type { Env } from '@wagw/config';
 import { startBaresip, writeSineWav, type BaresipHandle } from '@wagw/testing';
 import { zonedTime, zonedTimeToEpochMs } from '../../apps/signalling/src/routing/business-hours';
 import { eventually, startStack, type Stack } from '../support/stack';
+import { expectNoLeaks } from '../support/leaks';
 import { startDemoPbx, type DemoPbx } from '../support/pbx';
 
 /**
@@ -54,6 +55,7 @@ describe.each(['reject', 'route'] as const)('business hours with afterHours %s',
     stack = await startStack({ name: `business-hours-${action}`, env });
   });
 
+  afterEach(() => expectNoLeaks(stack));
   afterEach(async () => {
     await stack?.close();
     await nightPhone?.stop();

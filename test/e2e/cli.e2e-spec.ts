@@ -5,6 +5,7 @@ import { silentLogger } from '@wagw/logging';
 import { SipStack } from '@wagw/sip';
 import { freeTcpUdpPort } from '@wagw/testing';
 import { eventually, startStack, type Stack } from '../support/stack';
+import { expectNoLeaks } from '../support/leaks';
 
 /**
  * The `wagw` admin CLI, spawned as a process (from source, through apps/cli/dev/register-ts.js) against a
@@ -74,6 +75,8 @@ describe('wagw CLI against a booted gateway', () => {
     vars = { WAGW_URL: stack.signalling.baseUrl, WAGW_TOKEN: stack.config.signalling.apiToken, WAGW_EMULATOR_URL: stack.emulator.baseUrl };
   });
 
+  // test-call leaves a call waiting for the user's permission reply: hang it up, then check nothing leaks
+  afterEach(() => expectNoLeaks(stack, { endLiveCalls: true }));
   afterAll(async () => {
     await stack?.close();
     await pbxHost?.close();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CallRecord } from '@wagw/call-state';
 import { startBaresip, writeSineWav, type BaresipHandle } from '@wagw/testing';
 import { eventually, startStack, type Stack } from '../support/stack';
+import { expectNoLeaks } from '../support/leaks';
 import { GW_PASSWORD, GW_USER, startDemoPbx, type DemoPbx } from '../support/pbx';
 
 /**
@@ -51,6 +52,7 @@ describe('config reload while a call is active', () => {
     stack = await startStack({ name: 'config-reload', env: { CONFIG_FILE: file } });
   });
 
+  afterEach(() => expectNoLeaks(stack));
   afterEach(async () => {
     await stack?.close();
     await phone2001?.stop();
