@@ -94,7 +94,7 @@ describe('GET /metrics of signalling, media and the emulator', () => {
     const flowing = await eventually('media packets both ways on the WhatsApp leg', async () => {
       const text = await media();
       return must(text, 'wagw_media_packets_total', { leg: 'wa', direction: 'in' }) > 25 && must(text, 'wagw_media_packets_total', { leg: 'wa', direction: 'out' }) > 25 ? text : undefined;
-    });
+    }, 15_000, 200);
     expect(must(flowing, 'wagw_media_legs', { kind: 'wa' })).toBe(1);
     expect(must(flowing, 'wagw_media_legs', { kind: 'pbx' })).toBe(0);
     expect(must(flowing, 'wagw_rtp_ports_in_use')).toBe(0);
