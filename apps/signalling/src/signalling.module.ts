@@ -4,7 +4,7 @@ import { APP_FILTER } from '@nestjs/core';
 import Redis from 'ioredis';
 import { ConfigModule, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
-import { RedisDedupStore, WhatsAppGraphClient } from '@wagw/whatsapp';
+import { createNodeHttpFetch, RedisDedupStore, WhatsAppGraphClient } from '@wagw/whatsapp';
 import { DEAD_LETTERS, DEDUP_STORE, GRAPH_CLIENT, SIGNALLING_LOGGER, SIGNALLING_REDIS, EARLY_TERMINATES, CLOCK, PERMISSIONS, CONTACTS } from './signalling.tokens';
 import { HealthController } from './health/health.controller';
 import { WebhookController } from './webhooks/webhook.controller';
@@ -92,7 +92,9 @@ export class SignallingModule implements OnApplicationShutdown {
         inject: [SignallingMetrics],
         useFactory: (metrics: SignallingMetrics) =>
           new WhatsAppGraphClient({
-            fetch: meteredGraphFetch(metrics),
+            // keep-alive node:http instead of global fetch (undici): a fifth of the CPU per Graph request; the
+            // metering wrapper passes the exchange through and reads only its status
+            fetch: meteredGraphFetch(metrics, createNodeHttpFetch() as unknown as typeof fetch),
             baseUrl: config.whatsapp.graphBaseUrl,
             apiVersion: config.whatsapp.graphApiVersion,
             accessToken: config.whatsapp.accessToken,

@@ -15,5 +15,6 @@ export {
 } from './calling-settings.schema';
 export { WhatsAppGraphClient, type WhatsAppGraphClientOptions } from './graph/graph-api.client';
 export type { GraphHttpOptions } from './graph/graph-http';
+export { createNodeHttpFetch, type GraphFetch, type GraphFetchInit, type GraphFetchResponse, type NodeHttpFetch } from './graph/node-http-fetch';
 export * from './graph/graph-api.types';
 export { MAX_BIZ_OPAQUE_CALLBACK_DATA, toWireSdp } from './graph/graph-api.dto';

@@ -2,6 +2,7 @@ import type { Logger } from '@wagw/logging';
 import { GraphApiError, GraphOutcomeUnknownError, GraphUnreachableError, RATE_LIMIT_KINDS, TRANSIENT_KINDS } from '../whatsapp.errors';
 import { mapGraphError } from './map-graph-error';
 import { type NetworkFailure, backoffDelayMs, classifyNetworkError, parseRetryAfterMs } from './retry-policy';
+import { createNodeHttpFetch, type GraphFetch, type GraphFetchInit } from './node-http-fetch';
 
 export interface GraphHttpOptions {
   /** e.g. `https://graph.facebook.com` (a trailing slash is ignored). */
@@ -17,7 +18,8 @@ export interface GraphHttpOptions {
   /** First backoff delay; doubles per retry, with jitter. */
   retryBaseDelayMs: number;
   logger: Logger;
-  fetch?: typeof fetch;
+  /** The HTTP exchange; default createNodeHttpFetch() (keep-alive node:http). Global `fetch` fits too. */
+  fetch?: GraphFetch;
   sleep?: (ms: number) => Promise<void>;
   /** Jitter source in [0, 1). Default Math.random. */
   random?: () => number;
@@ -67,7 +69,7 @@ export class GraphHttp {
     this.#o = {
       ...rest,
       baseUrl: rest.baseUrl.replace(/\/+$/, ''),
-      fetch: rest.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      fetch: rest.fetch ?? createNodeHttpFetch(),
       sleep: rest.sleep ?? defaultSleep,
       random: rest.random ?? Math.random,
       now: rest.now ?? Date.now,
@@ -112,7 +114,7 @@ export class GraphHttp {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#o.accessToken}`, accept: 'application/json' };
     if (req.body !== undefined) headers['content-type'] = 'application/json';
     try {
-      const init: RequestInit = { method: req.method, headers, signal: controller.signal };
+      const init: GraphFetchInit = { method: req.method, headers, signal: controller.signal };
       if (req.body !== undefined) init.body = JSON.stringify(req.body);
       const res = await this.#o.fetch(this.#url(req), init);
       const text = await res.text();
