@@ -1,10 +1,12 @@
-import type { RtpPacket } from 'werift';
+import { RtcpSrPacket, type RtcpPacket, type RtpPacket } from 'werift';
 import type { Logger } from '@wagw/logging';
 import type { RtpPacketIn } from '../bridge/media-port.types';
 import { DtmfReceiver } from '../bridge/dtmf';
 import { OpusRecorder } from '../audio/opus-recorder';
 import { OPUS_PAYLOAD_TYPE, TELEPHONE_EVENT_PAYLOAD_TYPE } from '../audio/outbound-audio-stream';
 import type { SrtpRtpPacket } from './srtp/srtp-session';
+import { RtpReceiveStats } from '../rtp/rtp-receive-stats';
+import type { RtcpReportBlock } from '../rtp/rtcp-packet';
 
 /** A DTMF digit received as RFC 4733 events. */
 export interface ReceivedDtmf {
@@ -41,6 +43,9 @@ export class InboundMedia {
   readonly #recorder: OpusRecorder | undefined;
   readonly #onDtmf: ((digit: ReceivedDtmf) => void) | undefined;
   readonly #stats: InboundMediaStats = { packetsReceived: 0, bytesReceived: 0, dtmfReceived: [] };
+  /** RFC 3550 reception statistics of the remote stream (its one SSRC, audio and events). */
+  readonly #rx = new RtpReceiveStats(48000);
+  #lastSr: { lsr: number; atMs: number } | null = null;
 
   constructor(options: InboundMediaOptions) {
     this.#logger = options.logger;
@@ -72,8 +77,27 @@ export class InboundMedia {
     this.#dispatch(p.payloadType, p.sequenceNumber, p.timestamp, p.marker, p.ssrc, p.payload);
   }
 
+  /** RTCP from the remote (werift decrypts it on either path): sender reports feed our reception reports. */
+  handleRtcp(rtcp: RtcpPacket): void {
+    if (rtcp instanceof RtcpSrPacket) this.noteSenderReport(rtcp.senderInfo.ntpTimestamp, Date.now());
+  }
+
+  /** The remote's last sender report (RFC 3550 §6.4.1 LSR: the middle 32 bits of its NTP timestamp). */
+  noteSenderReport(ntpTimestamp: bigint, atMs: number): void {
+    this.#lastSr = { lsr: Number((ntpTimestamp >> 16n) & 0xffffffffn), atMs };
+  }
+
+  /** A reception report block about the remote stream (RFC 3550 §6.4.1); null before any packet. */
+  receptionReport(nowMs: number): RtcpReportBlock | null {
+    if (!this.#rx.started) return null;
+    const sr = this.#lastSr;
+    const dlsr = sr ? Math.min(0xffffffff, Math.round(((nowMs - sr.atMs) * 65536) / 1000)) : 0;
+    return this.#rx.reportBlock(sr?.lsr ?? 0, dlsr);
+  }
+
   #dispatch(payloadType: number, sequenceNumber: number, timestamp: number, marker: boolean, ssrc: number, payload: Buffer): void {
     const now = Date.now();
+    this.#rx.update(ssrc, sequenceNumber, timestamp, now);
     this.#stats.packetsReceived++;
     this.#stats.bytesReceived += payload.length;
     this.#stats.firstPacketReceivedAt ??= now;

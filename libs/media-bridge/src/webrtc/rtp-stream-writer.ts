@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import {
+  RtcpReceiverInfo,
   RtcpSenderInfo,
   RtcpSourceDescriptionPacket,
   RtcpSrPacket,
@@ -10,7 +11,7 @@ import {
 } from 'werift';
 import type { Logger } from '@wagw/logging';
 import type { RtpPacketOut } from '../bridge/media-port.types';
-import { ntpFromUnixMs } from '../rtp/rtcp-packet';
+import { ntpFromUnixMs, type RtcpReportBlock } from '../rtp/rtcp-packet';
 import type { SrtpFastPath } from './srtp/srtp-fast-path';
 
 const SR_INTERVAL_MS = 1000;
@@ -53,6 +54,7 @@ export class RtpStreamWriter {
   #srTimer: NodeJS.Timeout | undefined;
   #closed = false;
   #fast: SrtpFastPath | null = null;
+  #report: ((nowMs: number) => RtcpReportBlock | null) | null = null;
   readonly #stats: RtpWriterStats = { packetsSent: 0, octetsSent: 0, senderReportsSent: 0, packetsDropped: 0 };
 
   constructor(options: RtpStreamWriterOptions) {
@@ -71,9 +73,14 @@ export class RtpStreamWriter {
     return !this.#closed && this.#opts.dtlsTransport.state === 'connected';
   }
 
-  /** From now on RTP goes out through the SRTP fast path (sequence numbers continue). */
-  useFastPath(fast: SrtpFastPath | null): void {
+  /**
+   * From now on RTP goes out through the SRTP fast path (sequence numbers continue). werift then no longer
+   * sees the received RTP and sends no receiver reports, so `report` supplies the reception report block that
+   * each of our sender reports carries (RFC 3550 §6.4.1).
+   */
+  useFastPath(fast: SrtpFastPath | null, report?: (nowMs: number) => RtcpReportBlock | null): void {
     this.#fast = fast;
+    this.#report = fast && report ? report : null;
   }
 
   /** Sends one packet; returns false (and counts a drop) when SRTP is not up, ICE refuses, or the writer is closed. */
@@ -126,6 +133,7 @@ export class RtpStreamWriter {
     // the RTP timestamp that corresponds to `now`: the last one sent, advanced by the time since (RFC 3550 §6.4.1)
     const elapsedMs = this.#lastTimestamp === undefined ? 0 : now - this.#lastSentAt;
     const rtpTimestamp = ((this.#lastTimestamp ?? 0) + Math.round((elapsedMs * this.#opts.clockRate) / 1000)) >>> 0;
+    const block = this.#report?.(now);
     const sr = new RtcpSrPacket({
       ssrc: this.#opts.ssrc,
       senderInfo: new RtcpSenderInfo({
@@ -134,6 +142,19 @@ export class RtpStreamWriter {
         packetCount: this.#stats.packetsSent >>> 0,
         octetCount: this.#stats.octetsSent >>> 0,
       }),
+      reports: block
+        ? [
+            new RtcpReceiverInfo({
+              ssrc: block.ssrc,
+              fractionLost: block.fractionLost,
+              packetsLost: block.cumulativeLost,
+              highestSequence: block.highestSequence,
+              jitter: block.jitter,
+              lsr: block.lastSr,
+              dlsr: block.delaySinceLastSr,
+            }),
+          ]
+        : [],
     });
     const sdes = new RtcpSourceDescriptionPacket({
       chunks: [new SourceDescriptionChunk({ source: this.#opts.ssrc, items: [new SourceDescriptionItem({ type: 1, text: this.#opts.cname })] })],

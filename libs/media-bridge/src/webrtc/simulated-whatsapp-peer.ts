@@ -56,7 +56,7 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
       if (s === 'connected') {
         if (options.fastSrtp && this.#transceiver && !this.#fast) {
           this.#fast = SrtpFastPath.attach(this.#transceiver.dtlsTransport, (p) => this.#inbound.handleFast(p), this.#logger);
-          this.#writer?.useFastPath(this.#fast);
+          this.#writer?.useFastPath(this.#fast, (now) => this.#inbound.receptionReport(now));
         }
         this.#writer?.startRtcp();
       }
@@ -194,6 +194,7 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
   #attach(transceiver: RTCRtpTransceiver): void {
     this.#transceiver = transceiver;
     transceiver.dtlsTransport.onRtp.subscribe((rtp) => this.#inbound.handle(rtp));
+    transceiver.dtlsTransport.onRtcp.subscribe((rtcp) => this.#inbound.handleRtcp(rtcp));
     this.#writer = new RtpStreamWriter({
       dtlsTransport: transceiver.dtlsTransport,
       ssrc: transceiver.sender.ssrc,

@@ -225,6 +225,7 @@ export class WaLeg implements MediaPort {
     this.#transceiver = transceiver;
     const dtlsTransport = transceiver.dtlsTransport;
     dtlsTransport.onRtp.subscribe((rtp) => this.#inbound.handle(rtp));
+    dtlsTransport.onRtcp.subscribe((rtcp) => this.#inbound.handleRtcp(rtcp));
     this.#writer = new RtpStreamWriter({
       dtlsTransport,
       ssrc: transceiver.sender.ssrc,
@@ -295,7 +296,7 @@ export class WaLeg implements MediaPort {
     const dtls = this.#transceiver?.dtlsTransport;
     if (this.#opts.fastSrtp === false || !dtls || this.#fast) return;
     this.#fast = SrtpFastPath.attach(dtls, (p) => this.#inbound.handleFast(p), this.#logger);
-    this.#writer?.useFastPath(this.#fast);
+    this.#writer?.useFastPath(this.#fast, (now) => this.#inbound.receptionReport(now));
     if (this.#fast) this.#logger.debug({ profile: this.#fast.profile }, 'RTP on the SRTP fast path');
   }
 
