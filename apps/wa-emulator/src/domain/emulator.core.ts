@@ -18,7 +18,7 @@ import { UserCallFlow, type UserCallOptions } from './user-call.flow';
 import { type UserBehaviour, UserRegistry } from './users.registry';
 import { callDetail, callSummary, deliveryView, userView } from './views';
 import { WebhookEmitter } from './webhook.emitter';
-import { type WebhookFaults, WebhookSender, type WebhookTransport, httpWebhookTransport } from './webhook.sender';
+import { type WebhookFaults, WebhookSender, type WebhookTransport, keepAliveWebhookTransport } from './webhook.sender';
 
 /** A partial update without keys set to undefined (they must not erase stored values). */
 function definedOnly<T extends object>(patch: Partial<T>): Partial<T> {
@@ -60,6 +60,8 @@ export class EmulatorCore {
   readonly #emitter: WebhookEmitter;
   readonly #logger: Logger;
   #closed = false;
+  /** The default transport's connection pool (none when the caller brought a transport). */
+  readonly #ownTransport: ReturnType<typeof keepAliveWebhookTransport> | undefined;
 
   constructor(options: EmulatorCoreOptions) {
     const { config, logger } = options;
@@ -68,12 +70,13 @@ export class EmulatorCore {
     this.#logger = logger;
     this.clock = options.clock ?? new Clock();
     this.users = new UserRegistry({ ...META_PERMISSION_LIMITS, dailyConnectedCallCap: e.dailyConnectedCallCap });
+    this.#ownTransport = options.webhookTransport ? undefined : keepAliveWebhookTransport();
     this.sender = new WebhookSender({
       url: e.webhookUrl,
       appSecret: config.whatsapp.appSecret,
       maxAttempts: e.webhookMaxAttempts,
       retryBaseDelayMs: e.webhookRetryBaseDelayMs,
-      transport: options.webhookTransport ?? httpWebhookTransport,
+      transport: options.webhookTransport ?? (this.#ownTransport as WebhookTransport),
       timers: this.timers,
       logger: logger.child({ component: 'webhooks' }),
     });
@@ -316,6 +319,7 @@ export class EmulatorCore {
     this.#closed = true;
     this.timers.close();
     this.sender.close();
+    this.#ownTransport?.close();
     await this.lifecycle.clear();
   }
 }

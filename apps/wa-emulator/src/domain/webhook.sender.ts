@@ -1,5 +1,5 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { signWebhookBody } from '@wagw/whatsapp';
 import type { Logger } from '@wagw/logging';
 import type { TimerRegistry } from './timers';
@@ -17,21 +17,40 @@ export interface WebhookTransport {
   post(url: string, body: Buffer, headers: Record<string, string>, signal: AbortSignal): Promise<number>;
 }
 
-/** Node http/https without keep-alive, so no socket outlives a delivery. */
-export const httpWebhookTransport: WebhookTransport = {
-  post(url, body, headers, signal) {
-    return new Promise<number>((resolve, reject) => {
+function postWith(agents: { http: HttpAgent | false; https: HttpsAgent | false }): WebhookTransport['post'] {
+  return (url, body, headers, signal) =>
+    new Promise<number>((resolve, reject) => {
       const target = new URL(url);
-      const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-      const req = send(target, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, agent: false, signal }, (res) => {
+      const secure = target.protocol === 'https:';
+      const send = secure ? httpsRequest : httpRequest;
+      const req = send(target, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, agent: secure ? agents.https : agents.http, signal }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });
       req.on('error', reject);
       req.end(body);
     });
-  },
-};
+}
+
+/** Node http/https without keep-alive, so no socket outlives a delivery. */
+export const httpWebhookTransport: WebhookTransport = { post: postWith({ http: false, https: false }) };
+
+/**
+ * Node http/https with keep-alive connections (the emulator's default): deliveries reuse connections as a
+ * busy sender does, instead of a TCP handshake per webhook on both sides. `close()` drops the pooled
+ * sockets (EmulatorCore.close()); idle ones never keep the process alive.
+ */
+export function keepAliveWebhookTransport(): WebhookTransport & { close(): void } {
+  const http = new HttpAgent({ keepAlive: true, maxSockets: 256 });
+  const https = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
+  return {
+    post: postWith({ http, https }),
+    close: () => {
+      http.destroy();
+      https.destroy();
+    },
+  };
+}
 
 export type WebhookKind =
   | 'calls.connect'
