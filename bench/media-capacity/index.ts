@@ -105,16 +105,19 @@ export async function run(argv: string[]): Promise<Record<string, unknown>> {
   try {
     for (const t of args.targets) {
       const target = makeTarget(t, args);
-      for (const mode of args.modes) {
-        for (const calls of args.calls ?? p.ladders[t][mode]) {
-          const profileFile = args.prof ? join(tmpdir(), `${t}-${mode}-${calls}.cpuprofile`) : undefined;
-          const r = await runStep({ target, wa, pbx, mode, calls, host: HOST, pbxPortMin: 50000, pbxPortMax: 53999, warmupMs: p.warmupMs, windowMs: p.windowMs, log, ...(profileFile ? { profileFile } : {}) });
-          log(fmtStep(r));
-          steps.push(r);
-          if (!r.pass && !args.calls) break; // the ladder's top: the next step would only fail harder
+      try {
+        for (const mode of args.modes) {
+          for (const calls of args.calls ?? p.ladders[t][mode]) {
+            const profileFile = args.prof ? join(tmpdir(), `${t}-${mode}-${calls}.cpuprofile`) : undefined;
+            const r = await runStep({ target, wa, pbx, mode, calls, host: HOST, pbxPortMin: 50000, pbxPortMax: 53999, warmupMs: p.warmupMs, windowMs: p.windowMs, log, ...(profileFile ? { profileFile } : {}) });
+            log(fmtStep(r));
+            steps.push(r);
+            if (!r.pass && !args.calls) break; // the ladder's top: the next step would only fail harder
+          }
         }
+      } finally {
+        await target.dispose();
       }
-      await target.dispose();
     }
   } finally {
     await Promise.all([wa.stop(), pbx.stop()]);

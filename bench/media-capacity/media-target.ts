@@ -11,6 +11,7 @@ import { redisOptionsFromUrl } from '@wagw/config';
 import { CONTRACT_VERSION, MEDIA_PATTERNS, PBX_MEDIA_PATTERNS, type CreatePbxOfferReply, type CreateWaLegReply } from '@wagw/contracts';
 import { freeTcpPort, startRedisServer, type RedisServerHandle } from '@wagw/testing';
 import type { BenchMode } from './wa-generator';
+import { killOnExit, killPidOnExit } from './kill-on-exit';
 import type { BridgeTarget, CallPeers, ProbeCommand } from './bridge-target';
 
 const ROOT = join(__dirname, '..', '..');
@@ -39,6 +40,7 @@ export class MediaTarget implements BridgeTarget {
   readonly name = 'media app';
   readonly #opts: MediaTargetOptions;
   #redis: RedisServerHandle | undefined;
+  #redisGuard: { forget(): void } | undefined;
   #child: ChildProcess | undefined;
   #client: ClientProxy | undefined;
   #probeReplies: ((m: Record<string, number>) => void)[] = [];
@@ -54,7 +56,10 @@ export class MediaTarget implements BridgeTarget {
 
   /** Starts Redis (once) and a fresh media process; resolves when its health endpoint answers. */
   async start(): Promise<void> {
-    this.#redis ??= await startRedisServer();
+    if (!this.#redis) {
+      this.#redis = await startRedisServer();
+      this.#redisGuard = killPidOnExit(this.#redis.pid);
+    }
     const httpPort = await freeTcpPort();
     const env = childEnv({
       REDIS_URL: this.#redis.url,
@@ -72,6 +77,7 @@ export class MediaTarget implements BridgeTarget {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     this.#child = child;
+    killOnExit(child);
     child.on('message', (m: Record<string, number> & { probe?: string }) => this.#probeReplies.shift()?.(m));
     await waitForHealth(`http://${this.#opts.host}:${httpPort}/health`, child, 30000);
     this.#client = ClientProxyFactory.create({ transport: Transport.REDIS, options: redisOptionsFromUrl(this.#redis.url) });
@@ -129,6 +135,7 @@ export class MediaTarget implements BridgeTarget {
   async dispose(): Promise<void> {
     await this.stop();
     await this.#redis?.stop();
+    this.#redisGuard?.forget();
     this.#redis = undefined;
   }
 

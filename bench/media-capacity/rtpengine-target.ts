@@ -13,6 +13,7 @@ import { freeUdpPortRange } from '@wagw/testing';
 import { bdecode, bencode, type BValue } from './bencode';
 import type { BridgeTarget, CallPeers } from './bridge-target';
 import type { BenchMode } from './wa-generator';
+import { killOnExit } from './kill-on-exit';
 
 export interface RtpengineTargetOptions {
   host: string;
@@ -75,6 +76,7 @@ export class RtpengineTarget implements BridgeTarget {
       if (this.#opts.logFile) appendFileSync(this.#opts.logFile, d);
     });
     this.#child = child;
+    killOnExit(child);
     this.#sock = createSocket('udp4');
     this.#sock.on('message', (msg) => this.#onReply(msg));
     await new Promise<void>((resolve) => this.#sock?.bind(0, this.#opts.host, () => resolve()));
