@@ -329,7 +329,7 @@ describe('WhatsAppGraphClient against the wa-emulator', () => {
 
       const err = await rejection(client.connect({ to: USER, sdp: await businessOffer() }));
       expect(err).toBeInstanceOf(GraphOutcomeUnknownError);
-      expect(err).toMatchObject({ operation: 'calls.connect', reason: 'HTTP 503' });
+      expect(err).toMatchObject({ operation: 'calls.connect', reason: 'HTTP 503 code 2' });
       expect(sent).toEqual([{ method: 'POST', endpoint: 'calls', action: 'connect' }]);
       const calls = await callsOf(USER);
       expect(calls).toEqual([expect.objectContaining({ state: 'ringing' })]);

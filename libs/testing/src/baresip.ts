@@ -10,7 +10,7 @@ import {
   type BaresipCodec,
   type BaresipTransport,
 } from './baresip-config';
-import { freeTcpPort, freeTcpUdpPort } from './free-port';
+import { freeSipPortPair, freeTcpPort, freeTcpUdpPort } from './free-port';
 import { freeUdpPortRange } from './port-range';
 import { ManagedProcess, PeerHarnessError, delay, makeTempDir, removeTempDir, waitUntil } from './process';
 import { writeSineWav } from './wav';
@@ -94,7 +94,7 @@ async function writeFiles(o: Resolved, dir: string) {
   const recordDir = join(dir, 'rec');
   mkdirSync(recordDir);
   const wavPath = o.wavPath ?? writeSineWav({ path: join(dir, 'tone-400hz.wav'), frequencyHz: 400, seconds: 10 });
-  const [sipPort, ctrlPort, consPort] = [await freeTcpUdpPort(o.host), await freeTcpPort(o.host), await freeTcpUdpPort(o.host)];
+  const [sipPort, ctrlPort, consPort] = [await freeSipPortPair(o.host), await freeTcpPort(o.host), await freeTcpUdpPort(o.host)];
   const rtpPortMin = await freeUdpPortRange(RTP_RANGE, o.host);
   const rtpPortMax = rtpPortMin + RTP_RANGE - 1;
   const config = buildBaresipConfig({

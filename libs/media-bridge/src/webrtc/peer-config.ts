@@ -1,5 +1,6 @@
 import { RTCRtpCodecParameters, type RTCPeerConnection, type RTCPeerConnectionConfig } from 'werift';
 import { OPUS_PAYLOAD_TYPE, TELEPHONE_EVENT_PAYLOAD_TYPE } from '../audio/outbound-audio-stream';
+import { configureIceCheckTiming } from './ice-timing';
 
 /** Meta's Opus fmtp (SIP-2512 samples, reference §6.1). */
 export const META_OPUS_FMTP = 'maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1';
@@ -31,6 +32,7 @@ export interface IcePeerOptions {
  * (127.0.0.1) and then advertises every interface.
  */
 export function peerConfig(options: IcePeerOptions): RTCPeerConnectionConfig {
+  configureIceCheckTiming();
   const { iceAddress, stunServer } = options;
   return {
     iceLite: options.iceLite,
