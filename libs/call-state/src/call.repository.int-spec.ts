@@ -120,6 +120,45 @@ describe('CallRepository on a real Redis', () => {
     expect(await calls.getByWaCallId('wacid.RACE')).toMatchObject({ callId: 'call_race', version: 6 });
   });
 
+  it('a write from another instance is not lost: a remembered record that went stale is read again before deciding', async () => {
+    const a = repo();
+    const b = repo();
+    await a.create(inbound('call_two', { waCallId: 'wacid.TWO' }));
+    await a.apply('call_two', { type: 'pbx.dialing', sipCallId: 'sip-2' });
+    await b.apply('call_two', { type: 'pbx.ringing' }); // instance B moves the call on; A still remembers dialing-pbx
+
+    const answered = await a.apply('call_two', { type: 'pbx.answered' });
+    const amended = await a.amend('call_two', { codec: 'PCMA' });
+
+    expect(answered).toMatchObject({ outcome: 'applied', from: 'ringing-pbx', to: 'accepting' });
+    expect(amended).toMatchObject({ state: 'accepting', codec: 'PCMA', version: 4 });
+    expect(await b.get('call_two')).toMatchObject({ state: 'accepting', codec: 'PCMA', version: 4 });
+  });
+
+  it('an event ignored in the remembered state is decided again on the stored one', async () => {
+    const a = repo();
+    const b = repo();
+    await a.create(inbound('call_late'));
+    await b.apply('call_late', { type: 'pbx.dialing', sipCallId: 'sip-3' });
+    await b.apply('call_late', { type: 'pbx.ringing' }); // A remembers `offered`, where pbx.answered is ignored
+
+    expect(await a.apply('call_late', { type: 'pbx.answered' })).toMatchObject({ outcome: 'applied', from: 'ringing-pbx', to: 'accepting' });
+  });
+
+  it('writes after the first read the remembered record instead of Redis (one round trip each)', async () => {
+    const calls = repo();
+    await calls.create(inbound('call_rt', { waCallId: 'wacid.RT' }));
+    const reads = jest.spyOn(redis, 'hgetall');
+
+    await calls.amend('call_rt', { waLegId: 'wa-1' });
+    await calls.apply('call_rt', { type: 'pbx.dialing', sipCallId: 'sip-rt' });
+    await calls.apply('call_rt', { type: 'pbx.ringing' });
+    reads.mockRestore();
+
+    expect(reads).not.toHaveBeenCalled();
+    expect(await calls.get('call_rt')).toMatchObject({ state: 'ringing-pbx', waLegId: 'wa-1', version: 3 });
+  });
+
   it('apply ignores late external events, throws on internal misuse and reports a missing call', async () => {
     const calls = repo();
     await calls.create(inbound('call_e'));

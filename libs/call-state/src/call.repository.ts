@@ -28,6 +28,11 @@ export interface CallRepositoryOptions {
   /** Most ended calls kept in the ended index (oldest dropped first). Default 10 000. */
   endedIndexMax?: number;
   /** Attempts of `apply`/`amend`/`linkWaCallId` when the compare-and-set keeps losing (jittered back-off between). Default 8. */
+  /**
+   * Live records remembered after this process read or wrote them, so a write that follows needs no read
+   * first (the compare-and-set on `version` still decides). 0 turns it off. Default 5000.
+   */
+  recordCacheMax?: number;
   maxApplyAttempts?: number;
   logger?: Logger;
   /** Clock (epoch ms); tests may pin it. */
@@ -72,6 +77,9 @@ export class CallRepository {
   readonly #maxAttempts: number;
   readonly #log: Logger;
   readonly #now: () => number;
+  /** Last record this process read or wrote per live call (see `recordCacheMax`); ended calls leave it. */
+  readonly #known = new Map<string, CallRecord>();
+  readonly #knownMax: number;
 
   constructor(redis: Redis, options: CallRepositoryOptions) {
     this.#redis = redis;
@@ -85,6 +93,7 @@ export class CallRepository {
     this.#maxAttempts = positiveInt('maxApplyAttempts', options.maxApplyAttempts, 8);
     this.#log = options.logger ?? silentLogger();
     this.#now = options.now ?? Date.now;
+    this.#knownMax = options.recordCacheMax ?? 5000;
   }
 
   /** The key builder this repository uses (same prefix). */
@@ -112,12 +121,20 @@ export class CallRepository {
     const res = (await CREATE_CALL.run(this.#redis, keys, [this.#ttls[record.state], record.callId, createdAt, ...pairs(toCallHash(record))])) as string[];
     if (res[0] === 'EXISTS') throw new CallExistsError(record.callId);
     if (res[0] === 'WA_TAKEN') throw new WaCallIdConflictError(record.waCallId ?? '', record.callId, `it belongs to ${res[1]}`);
+    this.#remember(record);
     return record;
   }
 
+  /** The stored record (always read from Redis). */
   async get(callId: string): Promise<CallRecord | null> {
     const hash = await this.#redis.hgetall(this.#keys.call(callId));
-    return Object.keys(hash).length === 0 ? null : parseCallRecord(callId, hash);
+    if (Object.keys(hash).length === 0) {
+      this.#known.delete(callId);
+      return null;
+    }
+    const record = parseCallRecord(callId, hash);
+    this.#remember(record);
+    return record;
   }
 
   /** The call a WhatsApp call id maps to, while that call has not ended. */
@@ -183,11 +200,16 @@ export class CallRepository {
     const args = [expectedVersion, now, this.#ttlsJson, this.#endedIndexMax, now - this.#ttls.ended, callId, ...pairs(fields)];
     const res = (await UPDATE_CALL.run(this.#redis, keys, args)) as unknown[];
     switch (res[0]) {
-      case 'OK':
-        return parseCallRecord(callId, hashOf(res.slice(1)));
+      case 'OK': {
+        const record = parseCallRecord(callId, hashOf(res.slice(1)));
+        this.#remember(record);
+        return record;
+      }
       case 'CONFLICT':
+        this.#known.delete(callId);
         throw new VersionConflictError(callId, expectedVersion, Number(res[1]));
       case 'NOT_FOUND':
+        this.#known.delete(callId);
         throw new CallNotFoundError(callId);
       case 'TERMINAL':
         throw new InvalidStateError('ended', `call ${callId} has ended and cannot move to ${String(patch.state)}`);
@@ -210,8 +232,14 @@ export class CallRepository {
   async apply(callId: string, event: CallEvent, patch?: PatchInput): Promise<ApplyResult> {
     let lastConflict: VersionConflictError | undefined;
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      const current = await this.#require(callId);
-      const decision = transition(current, event);
+      let { record: current, fresh } = await this.#current(callId);
+      let decision = transition(current, event);
+      if (decision.kind === 'ignored' && !fresh) {
+        // only a write proves a remembered record current: an ignore is decided again on the stored one
+        current = await this.#require(callId);
+        fresh = true;
+        decision = transition(current, event);
+      }
       if (decision.kind === 'ignored') return { outcome: 'ignored', reason: decision.reason, record: current };
       const extra = typeof patch === 'function' ? patch(current) : (patch ?? {});
       if ('state' in extra) throw new TypeError('apply: the state is decided by the machine, not by the patch');
@@ -223,7 +251,8 @@ export class CallRepository {
         if (!(err instanceof VersionConflictError)) throw err;
         lastConflict = err;
         this.#log.debug({ callId, event: event.type, attempt }, 'call record changed under us: deciding again');
-        await this.#backOff(attempt);
+        if (!fresh) attempt--; // a remembered record that was stale is not a lost race: read and decide again
+        else await this.#backOff(attempt);
       }
     }
     throw lastConflict ?? new Error('unreachable');
@@ -236,7 +265,7 @@ export class CallRepository {
   async amend(callId: string, patch: PatchInput): Promise<CallRecord> {
     let lastConflict: VersionConflictError | undefined;
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      const current = await this.#require(callId);
+      const { record: current, fresh } = await this.#current(callId);
       const extra = typeof patch === 'function' ? patch(current) : patch;
       if ('state' in extra) throw new TypeError('amend: a state change goes through apply');
       try {
@@ -244,7 +273,8 @@ export class CallRepository {
       } catch (err) {
         if (!(err instanceof VersionConflictError)) throw err;
         lastConflict = err;
-        await this.#backOff(attempt);
+        if (!fresh) attempt--; // the remembered record was stale: read and write again
+        else await this.#backOff(attempt);
       }
     }
     throw lastConflict ?? new Error('unreachable');
@@ -267,6 +297,26 @@ export class CallRepository {
   async #backOff(attempt: number): Promise<void> {
     if (attempt >= this.#maxAttempts) return;
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** attempt));
+  }
+
+  /** The record a write starts from: the remembered one (no read), else the stored one. */
+  async #current(callId: string): Promise<{ record: CallRecord; fresh: boolean }> {
+    const known = this.#known.get(callId);
+    if (known) return { record: known, fresh: false };
+    return { record: await this.#require(callId), fresh: true };
+  }
+
+  /** Remembers a live record (newest version wins); an ended call is forgotten. Bounded: full means start over. */
+  #remember(record: CallRecord): void {
+    if (this.#knownMax === 0) return;
+    if (record.state === 'ended') {
+      this.#known.delete(record.callId);
+      return;
+    }
+    const known = this.#known.get(record.callId);
+    if (known && known.version > record.version) return;
+    if (!known && this.#known.size >= this.#knownMax) this.#known.clear();
+    this.#known.set(record.callId, record);
   }
 
   async #require(callId: string): Promise<CallRecord> {
