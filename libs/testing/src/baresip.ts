@@ -123,7 +123,21 @@ async function writeFiles(o: Resolved, dir: string) {
   return { recordDir, sipPort, ctrlPort, consPort };
 }
 
+/**
+ * Starts a headless baresip. Its ports are picked free just before it starts, and another process can take
+ * one in between ("Address already in use", exit 98): then it starts again on new ports, up to 3 times.
+ */
 export async function startBaresip(options: BaresipOptions): Promise<BaresipHandle> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startBaresipOnce(options);
+    } catch (err) {
+      if (attempt >= 3 || !/Address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startBaresipOnce(options: BaresipOptions): Promise<BaresipHandle> {
   const o: Resolved = {
     transport: 'udp',
     answerMode: 'auto',
@@ -157,6 +171,8 @@ export async function startBaresip(options: BaresipOptions): Promise<BaresipHand
     return handle;
   } catch (err) {
     await proc.stop('SIGKILL');
+    // keep the log of a phone that failed for another reason than a lost port race (it is in the message)
+    if (/Address already in use/.test((err as Error).message)) removeTempDir(dir, o.keepDir);
     throw err;
   }
 }
