@@ -7,6 +7,8 @@ import { loadConfig, redisOptionsFromUrl, type AppConfig, type Env } from '@wagw
 import { createLogger, type Logger } from '@wagw/logging';
 import { SignallingModule } from './signalling.module';
 import { WEBHOOK_PATH } from './webhooks/webhook.controller';
+import { WebhookIngestService } from './webhooks/webhook-ingest.service';
+import { webhookFastAck } from './webhooks/webhook-fast-ack.middleware';
 import { PinoNestLogger } from './shared/pino-nest-logger';
 import { SignallingMetrics } from './metrics/signalling-metrics';
 import { webhookAckMiddleware } from './metrics/webhook-ack.middleware';
@@ -46,6 +48,8 @@ export async function bootstrapSignalling(options: BootstrapSignallingOptions = 
   });
   app.use(`/${WEBHOOK_PATH}`, webhookAckMiddleware(app.get(SignallingMetrics)));
   app.use(`/${WEBHOOK_PATH}`, raw({ type: () => true, limit: '3mb' }));
+  // signed JSON webhooks are acked before Nest's pipeline; anything else reaches the guard and controller
+  app.use(`/${WEBHOOK_PATH}`, webhookFastAck({ appSecret: () => config.whatsapp.appSecret, ingest: app.get(WebhookIngestService) }));
   app.use(json({ limit: '256kb' }));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.connectMicroservice<MicroserviceOptions>({ transport: Transport.REDIS, options: { ...redisOptionsFromUrl(config.redis.url) } });
