@@ -13,6 +13,8 @@ export interface CallPeers {
 /** What the capacity run needs from a system that bridges WebRTC to RTP: our media app or rtpengine. */
 export interface BridgeTarget {
   readonly name: string;
+  /** Whether the WhatsApp side offers as ICE-lite (like Meta) or as a full ICE agent (see rtpengine-target.ts). */
+  readonly waIceLite: boolean;
   /** The process whose CPU and memory are measured. */
   readonly pid: number;
   start(): Promise<void>;

@@ -4,7 +4,7 @@
  * rtpengine under the same generators. Run by bench/run.mjs, or alone:
  *
  *   node -r ./bench/support/register.cjs bench/media-capacity/index.ts [--quick] [--out file.json]
- *        [--targets media,rtpengine] [--modes transcode,passthrough] [--calls 10,20] [--window-s 10] [--prof]
+ *        [--targets media,rtpengine] [--modes transcode,passthrough] [--calls 10,20] [--window-s 10] [--prof] [--no-pin]
  *
  * For each target and mode it climbs a ladder of concurrent calls, one fresh target process per step, and
  * stops after the first step that fails (loss > 0 or p99 > 10 ms either way). Output: { suite, figures,
@@ -20,6 +20,7 @@ import { MediaTarget } from './media-target';
 import { RtpengineTarget } from './rtpengine-target';
 import { summarize, tables, TARGETS, verdicts } from './report';
 import { versions } from './versions';
+import { choosePinning, pinProcess, type Pinning } from './cpu-pinning';
 import type { BridgeTarget } from './bridge-target';
 import type { BenchMode } from './wa-generator';
 
@@ -58,17 +59,19 @@ interface Args {
   calls?: number[];
   windowS?: number;
   prof: boolean;
+  noPin: boolean;
   rtpengineLog?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, targets: ['media', 'rtpengine'], modes: ['transcode', 'passthrough'], prof: false };
+  const a: Args = { quick: false, targets: ['media', 'rtpengine'], modes: ['transcode', 'passthrough'], prof: false, noPin: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = (): string => argv[++i] ?? '';
     if (k === '--out') a.out = v();
     else if (k === '--quick') a.quick = true;
     else if (k === '--prof') a.prof = true;
+    else if (k === '--no-pin') a.noPin = true;
     else if (k === '--rtpengine-log') a.rtpengineLog = v();
     else if (k === '--targets') a.targets = v().split(',') as TargetName[];
     else if (k === '--modes') a.modes = v().split(',') as BenchMode[];
@@ -87,9 +90,9 @@ function fmtStep(r: StepResult): string {
   return `  ${r.target} ${r.mode} N=${r.calls}${retried}: cpu ${r.cpuPct.toFixed(1)}% (${r.cpuPctPerCall.toFixed(3)}%/call) rss ${r.rssMb.toFixed(0)} MB (${r.rssPerCallKb.toFixed(0)} kB/call) | WA->PBX ${d(r.waToPbx)} | PBX->WA ${d(r.pbxToWa)}${lag} | gen cpu ${r.generatorCpuPct.wa.toFixed(0)}+${r.generatorCpuPct.pbx.toFixed(0)}% | ${r.pass ? 'PASS' : `FAIL ${r.failures.join(', ')}`}`;
 }
 
-function makeTarget(name: TargetName, args: Args): BridgeTarget {
-  if (name === 'media') return new MediaTarget({ host: HOST, portMin: 54000, portMax: 57999 });
-  return new RtpengineTarget({ host: HOST, portMin: 44000, portMax: 47999, ...(args.rtpengineLog ? { logLevel: 7, logFile: args.rtpengineLog } : {}) });
+function makeTarget(name: TargetName, args: Args, pin: Pinning): BridgeTarget {
+  if (name === 'media') return new MediaTarget({ host: HOST, portMin: 54000, portMax: 57999, cpuList: pin.target });
+  return new RtpengineTarget({ host: HOST, portMin: 44000, portMax: 47999, cpuList: pin.target, ...(args.rtpengineLog ? { logLevel: 7, logFile: args.rtpengineLog } : {}) });
 }
 
 export async function run(argv: string[]): Promise<Record<string, unknown>> {
@@ -97,14 +100,17 @@ export async function run(argv: string[]): Promise<Record<string, unknown>> {
   const p = plan(args.quick);
   if (args.windowS) p.windowMs = args.windowS * 1000;
   Logger.overrideLogger(false); // the bus client's Nest logger would print to stdout
-  const environment = { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverageAtStart: loadavg(), quick: args.quick, warmupMs: p.warmupMs, windowMs: p.windowMs };
+  const pin = choosePinning(!args.noPin);
+  const environment = { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverageAtStart: loadavg(), quick: args.quick, warmupMs: p.warmupMs, windowMs: p.windowMs, cpuPinning: pin };
   log(`media capacity: load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${p.warmupMs / 1000} s warm-up + ${p.windowMs / 1000} s measured per step`);
   const wa = GeneratorProcess.start(join(__dirname, 'wa-generator.ts'), 'wa-generator');
   const pbx = GeneratorProcess.start(join(__dirname, 'pbx-generator.ts'), 'pbx-generator');
+  for (const g of [wa, pbx]) pinProcess(g.pid, pin.generators);
+  if (pin.target) log(`pinned: target on CPU ${pin.target}, generators on CPU ${pin.generators}`);
   const steps: StepResult[] = [];
   try {
     for (const t of args.targets) {
-      const target = makeTarget(t, args);
+      const target = makeTarget(t, args, pin);
       try {
         for (const mode of args.modes) {
           for (const calls of args.calls ?? p.ladders[t][mode]) {

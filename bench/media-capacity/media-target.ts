@@ -12,6 +12,7 @@ import { CONTRACT_VERSION, MEDIA_PATTERNS, PBX_MEDIA_PATTERNS, type CreatePbxOff
 import { freeTcpPort, startRedisServer, type RedisServerHandle } from '@wagw/testing';
 import type { BenchMode } from './wa-generator';
 import { killOnExit, killPidOnExit } from './kill-on-exit';
+import { pinnedCommand } from './cpu-pinning';
 import type { BridgeTarget, CallPeers, ProbeCommand } from './bridge-target';
 
 const ROOT = join(__dirname, '..', '..');
@@ -29,6 +30,8 @@ export interface MediaTargetOptions {
   nodeArgs?: string[];
   /** Profile directory for --cpu-prof. */
   cwd?: string;
+  /** CPUs the media process runs on (taskset list), or null. */
+  cpuList?: string | null;
 }
 
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -38,6 +41,7 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 export class MediaTarget implements BridgeTarget {
   readonly name = 'media app';
+  readonly waIceLite = true;
   readonly #opts: MediaTargetOptions;
   #redis: RedisServerHandle | undefined;
   #redisGuard: { forget(): void } | undefined;
@@ -71,7 +75,8 @@ export class MediaTarget implements BridgeTarget {
       MEDIA_RTP_PORT_MAX: String(this.#opts.portMax),
       PBX_TRUNKS: TRUNKS,
     });
-    const child = spawn(process.execPath, ['-r', REGISTER, '-r', PROBE, ...(this.#opts.nodeArgs ?? []), MAIN_TS], {
+    const [cmd, argv] = pinnedCommand(this.#opts.cpuList ?? null, process.execPath, ['-r', REGISTER, '-r', PROBE, ...(this.#opts.nodeArgs ?? []), MAIN_TS]);
+    const child = spawn(cmd, argv, {
       env,
       cwd: this.#opts.cwd ?? ROOT,
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

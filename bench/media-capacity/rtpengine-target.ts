@@ -14,6 +14,7 @@ import { bdecode, bencode, type BValue } from './bencode';
 import type { BridgeTarget, CallPeers } from './bridge-target';
 import type { BenchMode } from './wa-generator';
 import { killOnExit } from './kill-on-exit';
+import { pinnedCommand } from './cpu-pinning';
 
 export interface RtpengineTargetOptions {
   host: string;
@@ -23,6 +24,8 @@ export interface RtpengineTargetOptions {
   /** rtpengine's log level (default 3) and a file to append its log to (default: kept in memory for errors). */
   logLevel?: number;
   logFile?: string;
+  /** CPUs rtpengine runs on (taskset list), or null. */
+  cpuList?: string | null;
 }
 
 /** werift 0.24 cannot parse the short `a=rtcp:PORT`: write it out with the address. */
@@ -33,6 +36,12 @@ export function expandRtcpLine(sdp: string): string {
 
 export class RtpengineTarget implements BridgeTarget {
   readonly name = 'rtpengine';
+  /**
+   * rtpengine 10.5 turns ICE-controlled when it answers a Meta-style ICE-lite offer (session-level
+   * a=ice-lite), so neither side nominates and about a third of the calls never connect: the WhatsApp side
+   * offers as a full ICE agent here (controlling). Only who nominates the pair differs; media is the same.
+   */
+  readonly waIceLite = false;
   readonly #opts: RtpengineTargetOptions;
   #child: ChildProcess | undefined;
   #sock: Socket | undefined;
@@ -69,7 +78,8 @@ export class RtpengineTarget implements BridgeTarget {
       '--log-stderr',
       `--log-level=${this.#opts.logLevel ?? 3}`,
     ];
-    const child = spawn(this.#opts.binary ?? 'rtpengine', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const [cmd, argv] = pinnedCommand(this.#opts.cpuList ?? null, this.#opts.binary ?? 'rtpengine', args);
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-2000);

@@ -59,17 +59,20 @@ function onRtp(c: WaCall, p: RtpPacketIn): void {
 }
 
 let iceAddress = '127.0.0.1';
+let iceLite = true;
 
 function newCall(): WaCall {
-  const peer = new SimulatedWhatsAppPeer({ iceAddress, logger, recordSeconds: 0, fastSrtp: true });
+  const peer = new SimulatedWhatsAppPeer({ iceAddress, logger, recordSeconds: 0, fastSrtp: true, iceLite });
   const c: WaCall = { peer, sent: 0, received: 0, onsetSentUs: [], onsetReceivedUs: [], decoder: mode === 'transcode' ? new OpusCodec(8000) : null, detector: new OnsetDetector(), off: () => undefined };
   c.off = peer.onRtp((p) => onRtp(c, p));
   return c;
 }
 
-async function createPeers(n: number, benchMode: BenchMode, address: string): Promise<string[]> {
+/** `lite`: ICE-lite like Meta (our media app), or a full ICE agent (rtpengine, see SimulatedWhatsAppPeer). */
+async function createPeers(n: number, benchMode: BenchMode, address: string, lite: boolean): Promise<string[]> {
   mode = benchMode;
   iceAddress = address;
+  iceLite = lite;
   loop ??= opusLoop();
   const offers: string[] = [];
   for (let i = 0; i < n; i++) {

@@ -27,6 +27,12 @@ export interface SimulatedWhatsAppPeerOptions {
   clock?: FrameTicker;
   /** Carry RTP on the SRTP fast path once connected (default false: werift's own path, an independent check of the gateway's). */
   fastSrtp?: boolean;
+  /**
+   * ICE-lite like Meta's relay (default true). false makes the peer a full ICE agent, controlling as the
+   * offerer: for load tests against peers that mishandle an ICE-lite offerer (rtpengine 10.5 takes the
+   * controlled role when it answers one, and then neither side nominates).
+   */
+  iceLite?: boolean;
 }
 
 /**
@@ -50,7 +56,7 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
     this.#opts = options;
     this.#logger = options.logger.child({ simulatedPeer: true });
     this.#inbound = new InboundMedia({ logger: this.#logger, recordSeconds: options.recordSeconds ?? 60 });
-    this.#pc = new RTCPeerConnection(peerConfig({ iceLite: true, opusFmtp: META_OPUS_FMTP, iceAddress: options.iceAddress }));
+    this.#pc = new RTCPeerConnection(peerConfig({ iceLite: options.iceLite ?? true, opusFmtp: META_OPUS_FMTP, iceAddress: options.iceAddress }));
     this.#pc.connectionStateChange.subscribe((s) => {
       this.#logger.debug({ state: s }, 'simulated WhatsApp peer connection state');
       if (s === 'connected') {
@@ -212,11 +218,12 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
     }
   }
 
-  /** werift's SDP made to look like the relay's: one host candidate, one a=ssrc, session-level ice-lite. */
+  /** werift's SDP made to look like the relay's: one host candidate, one a=ssrc, session-level ice-lite (unless full ICE). */
   #shape(): string {
     const local = this.#pc.localDescription?.sdp;
     if (!local) throw new Error('werift produced no local description');
-    return sessionLevelIceLite(singleSsrcLine(filterCandidates(local, this.#opts.iceAddress), this.ssrc, WHATSAPP_CNAME));
+    const shaped = singleSsrcLine(filterCandidates(local, this.#opts.iceAddress), this.ssrc, WHATSAPP_CNAME);
+    return (this.#opts.iceLite ?? true) ? sessionLevelIceLite(shaped) : shaped;
   }
 
   #outbound(): OutboundAudioStream {
