@@ -56,9 +56,10 @@ export async function run(ctx = {}) {
         figures.callSetup = await runCallSetup(gw, { rates: p.setupRates, seconds: p.setupSeconds, log });
       }
       if (only.has('soak')) {
-        // a rate the gateway sustains (80 % of the measured one, at most 100/s), so the soak tests leaks, not overload
+        // 80 % of the rate the gateway sustained (so the soak tests leaks, not overload), at most 100/s, and at
+        // least what fits 10,000 calls into ~5 minutes of the bench's 15
         const sustained = figures.callSetup?.sustainedCallsPerS ?? 0;
-        const rate = p.soakRate ?? Math.max(10, Math.min(100, Math.floor(sustained * 0.8) || 50));
+        const rate = p.soakRate ?? Math.max(Math.ceil(p.soakCalls / 300), Math.min(100, Math.floor(sustained * 0.8)));
         figures.soak = await runSoak(gw, { calls: p.soakCalls, ratePerS: rate, log });
       }
     } finally {
