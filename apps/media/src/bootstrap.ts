@@ -3,9 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { loadConfig, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
-import { createLogger, type Logger } from '@wagw/logging';
+import { createLogger, PinoNestLogger, type Logger } from '@wagw/logging';
 import { MediaModule } from './media.module';
-import { PinoNestLogger } from './shared/pino-nest-logger';
 
 export interface MediaHandle {
   app: INestApplication;

@@ -4,12 +4,11 @@ import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { json, raw } from 'express';
 import { loadConfig, redisOptionsFromUrl, type AppConfig, type Env } from '@wagw/config';
-import { createLogger, type Logger } from '@wagw/logging';
+import { createLogger, PinoNestLogger, type Logger } from '@wagw/logging';
 import { SignallingModule } from './signalling.module';
 import { WEBHOOK_PATH } from './webhooks/webhook.controller';
 import { WebhookIngestService } from './webhooks/webhook-ingest.service';
 import { webhookFastAck } from './webhooks/webhook-fast-ack.middleware';
-import { PinoNestLogger } from './shared/pino-nest-logger';
 import { SignallingMetrics } from './metrics/signalling-metrics';
 import { webhookAckMiddleware } from './metrics/webhook-ack.middleware';
 

@@ -4,3 +4,4 @@ export * from './call-record.types';
 export * from './call-record.derive';
 export * from './keys';
 export * from './call.repository';
+export { LuaScript } from './call-repository.scripts';

@@ -1,28 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
-
-/**
- * A Lua script run by SHA (EVALSHA), loaded on first use or after a Redis restart (NOSCRIPT). Every key it
- * touches is passed in KEYS (built by `redisKeys` of @wagw/call-state); scripts never build key names.
- */
-export class LuaScript {
-  readonly #source: string;
-  readonly #sha: string;
-
-  constructor(source: string) {
-    this.#source = source;
-    this.#sha = createHash('sha1').update(source).digest('hex');
-  }
-
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.eval(this.#source, keys.length, ...keys, ...args);
-    }
-  }
-}
+import { LuaScript } from '@wagw/call-state';
 
 /**
  * Compare-and-set replacement of a permission record, in one step: refuses unless the stored version (0 for
