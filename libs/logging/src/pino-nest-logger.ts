@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Logger } from '@wagw/logging';
+import type { Logger } from './logger';
 
-/** Nest's own messages (module init, routes) through our pino logger. */
+/** Nest's own messages (module init, routes, microservice status) through our pino logger, for every app. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
