@@ -41,6 +41,12 @@ export function readStamp(payload: Uint8Array): number | undefined {
   return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).readDoubleBE(1);
 }
 
+/** The packet index a stamped payload carries (-1 when it is not one of ours). */
+export function readStampedIndex(payload: Uint8Array): number {
+  if (payload.length < 17 || payload[0] !== 0x78) return -1;
+  return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).readUInt32BE(13);
+}
+
 function loopPcm(sampleRate: number): Int16Array {
   const per = (sampleRate * FRAME_MS) / 1000;
   const pcm = new Int16Array(per * LOOP_FRAMES);

@@ -9,6 +9,7 @@ import { FRAME_MS, LatencyHistogram, monoUs, pairOnsets } from './audio-marks';
 import type { BridgeTarget } from './bridge-target';
 import type { GeneratorProcess } from './generator-rpc';
 import type { PbxResults } from './pbx-generator';
+import { receivedAfter } from './loss-count';
 import { cpuPercent, rssBytes, sampleCpu, udpDrops, type CpuSample } from './proc-stats';
 import type { PumpPlan } from './pump-schedule';
 import type { BenchMode, WaResults } from './wa-generator';
@@ -32,6 +33,7 @@ export interface StepOptions {
 export interface DirectionResult {
   sent: number;
   received: number;
+  /** (sent - received) / sent over the counted part (negative: more arrived than was sent). */
   lossPct: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
@@ -113,11 +115,12 @@ async function setUp(o: StepOptions): Promise<{ callIds: string[]; connected: nu
   return { callIds, connected: o.calls - notConnected.length, retried };
 }
 
+/** Loss counts both ways: a packet missing or one too many (a duplicate, a concealed frame) is a fault. */
 function direction(sent: number, received: number, hist: LatencyHistogram): DirectionResult {
   return {
     sent,
     received,
-    lossPct: sent > 0 ? Math.max(0, (100 * (sent - received)) / sent) : 0,
+    lossPct: sent > 0 ? (100 * (sent - received)) / sent : 0,
     latencyP50Ms: hist.quantile(0.5),
     latencyP99Ms: hist.quantile(0.99),
     latencySamples: hist.count,
@@ -129,6 +132,18 @@ function latencies(mode: BenchMode, from: WaResults | PbxResults, to: WaResults 
   if (mode === 'passthrough') h.merge(to.latency);
   else from.onsetSentUs.forEach((sent, i) => pairOnsets(sent, to.onsetReceivedUs[i] ?? [], 200, h, plan.windowFromUs, plan.windowToUs));
   return h;
+}
+
+/** Transcode: packets sent from each call's first counted frame on, and received after its boundary. */
+function countedTranscode(from: WaResults | PbxResults, to: WaResults | PbxResults): [number, number] {
+  let sent = 0;
+  let received = 0;
+  from.marks.forEach((m, i) => {
+    const r = to.marks[i];
+    sent += m.sent - m.frame;
+    received += r ? receivedAfter(r.received, r.arrivals, m.atUs) : 0;
+  });
+  return [sent, received];
 }
 
 export async function runStep(o: StepOptions): Promise<StepResult> {
@@ -144,6 +159,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     packets: Math.round((o.warmupMs + o.windowMs) / FRAME_MS),
     windowFromUs: startAtUs + o.warmupMs * 1000,
     windowToUs: startAtUs + (o.warmupMs + o.windowMs) * 1000,
+    countFromFrame: Math.round(Math.min(o.warmupMs, 1000) / FRAME_MS),
   };
   const pumping = Promise.all([o.wa.call('pump', plan), o.pbx.call('pump', plan)]);
   await sleep((plan.windowFromUs - monoUs()) / 1000);
@@ -167,12 +183,15 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
 
   const cpu = pids.map((_, i) => cpuPercent(before[i] as CpuSample, after[i] as CpuSample));
   const drops = pids.map((_, i) => (dropsAfter[i] as number) - (dropsBefore[i] as number));
-  const waToPbx = direction(wa.sent, pbx.received, latencies(o.mode, wa, pbx, plan));
-  const pbxToWa = direction(pbx.sent, wa.received, latencies(o.mode, pbx, wa, plan));
+  const [waSent, pbxReceived] = o.mode === 'passthrough' ? [wa.sentCounted, pbx.receivedCounted] : countedTranscode(wa, pbx);
+  const [pbxSent, waReceived] = o.mode === 'passthrough' ? [pbx.sentCounted, wa.receivedCounted] : countedTranscode(pbx, wa);
+  const waToPbx = direction(waSent, pbxReceived, latencies(o.mode, wa, pbx, plan));
+  const pbxToWa = direction(pbxSent, waReceived, latencies(o.mode, pbx, wa, plan));
   const failures: string[] = [];
   if (connected < o.calls) failures.push(`${o.calls - connected} calls not connected`);
   for (const [name, d] of [['WA->PBX', waToPbx], ['PBX->WA', pbxToWa]] as const) {
     if (d.lossPct > 0) failures.push(`${name} loss ${d.lossPct.toFixed(3)} %`);
+    else if (d.lossPct < 0) failures.push(`${name} ${d.received - d.sent} packets more than sent`);
     if (!(d.latencyP99Ms <= MAX_LATENCY_MS)) failures.push(`${name} p99 ${d.latencyP99Ms.toFixed(1)} ms`);
   }
   if ((drops[0] as number) > 0) failures.push(`${drops[0]} datagrams dropped at the target's sockets`);

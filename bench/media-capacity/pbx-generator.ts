@@ -6,9 +6,10 @@
 import type { RemoteInfo } from 'node:dgram';
 import { RtpPortAllocator, type RtpSocketPair } from '@wagw/media-bridge';
 import { buildAnswer } from '@wagw/sip';
-import { LatencyHistogram, LOOP_FRAMES, meanAbsPcmu, monoUs, OnsetDetector, pcmuLoop, readStamp, stampedPayload, type MarkedLoop } from './audio-marks';
+import { LatencyHistogram, LOOP_FRAMES, readStampedIndex, meanAbsPcmu, monoUs, OnsetDetector, pcmuLoop, readStamp, stampedPayload, type MarkedLoop } from './audio-marks';
 import { serveRpc } from './generator-rpc';
-import { runSchedule, type PumpPlan } from './pump-schedule';
+import { countFromUs, runSchedule, type PumpPlan } from './pump-schedule';
+import { ArrivalMarks, SendMarks } from './loss-count';
 import type { BenchMode } from './wa-generator';
 
 interface PbxCall {
@@ -19,15 +20,25 @@ interface PbxCall {
   seq: number;
   sent: number;
   received: number;
+  /** From countFromUs(...) on: what the loss figure compares. */
+  sentCounted: number;
+  receivedCounted: number;
+  countFromUs: number;
+  sendMarks: SendMarks;
+  arrivals: ArrivalMarks;
   onsetSentUs: number[];
   onsetReceivedUs: number[];
   detector: OnsetDetector;
-  header: Buffer;
 }
 
 export interface PbxResults {
   sent: number;
   received: number;
+  /** Counted for loss (from the plan's countFromFrame on). */
+  sentCounted: number;
+  receivedCounted: number;
+  /** Transcode: per call, the first counted frame, the boundary instant, packets sent and received, early arrivals. */
+  marks: { frame: number; atUs: number; sent: number; received: number; arrivals: number[] }[];
   silentCalls: number;
   latency: [number, number][];
   onsetSentUs: number[][];
@@ -42,6 +53,7 @@ let allocator: RtpPortAllocator | undefined;
 let hist = new LatencyHistogram();
 let window = { from: 0, to: 0 };
 let lateMaxMs = 0;
+let countFrom = 0;
 
 function onMessage(c: PbxCall, msg: Buffer, _rinfo: RemoteInfo): void {
   if (msg.length < 12 || (msg[0] as number) >> 6 !== 2) return;
@@ -53,6 +65,9 @@ function onMessage(c: PbxCall, msg: Buffer, _rinfo: RemoteInfo): void {
   if ((msg[0] as number) & 0x10) off += 4 + 4 * msg.readUInt16BE(off + 2);
   const payload = msg.subarray(off);
   c.received++;
+  if (mode === 'passthrough') {
+    if (readStampedIndex(payload) >= countFrom) c.receivedCounted++;
+  } else c.arrivals.note(now);
   if (mode === 'passthrough') {
     const sentUs = readStamp(payload);
     if (sentUs !== undefined && sentUs >= window.from && sentUs <= window.to) hist.add((now - sentUs) / 1000);
@@ -76,10 +91,14 @@ async function allocate(n: number, benchMode: BenchMode, host: string, portMin: 
       seq: (Math.random() * 0xffff) | 0,
       sent: 0,
       received: 0,
+      sentCounted: 0,
+      receivedCounted: 0,
+      countFromUs: Number.POSITIVE_INFINITY,
+      sendMarks: new SendMarks(0),
+      arrivals: new ArrivalMarks(),
       onsetSentUs: [],
       onsetReceivedUs: [],
       detector: new OnsetDetector(),
-      header: Buffer.alloc(12),
     };
     pair.rtp.on('message', (msg, rinfo) => onMessage(c, msg, rinfo));
     pair.rtcp.on('message', () => undefined);
@@ -99,6 +118,14 @@ function answer(i: number, offerSdp: string, host: string): string {
 async function pump(plan: PumpPlan): Promise<void> {
   hist = new LatencyHistogram();
   window = { from: plan.windowFromUs, to: plan.windowToUs };
+  countFrom = plan.countFromFrame;
+  calls.forEach((c, i) => {
+    c.countFromUs = countFromUs(plan, calls.length, i);
+    c.sendMarks = new SendMarks(plan.countFromFrame);
+    c.arrivals = new ArrivalMarks();
+    c.sentCounted = 0;
+    c.receivedCounted = 0;
+  });
   const frames = (loop as MarkedLoop).frames;
   const onset = (loop as MarkedLoop).onset;
   const r = await runSchedule(calls.length, plan, (i, k, now) => {
@@ -124,6 +151,9 @@ async function pump(plan: PumpPlan): Promise<void> {
     h.writeUInt32BE(c.ssrc, 8);
     c.pair.rtp.send([h, payload], c.remote.port, c.remote.address);
     c.sent++;
+    if (mode === 'passthrough') {
+      if (k >= plan.countFromFrame) c.sentCounted++;
+    } else c.sendMarks.note(k, now);
   });
   lateMaxMs = r.lateMaxMs;
 }
@@ -132,6 +162,9 @@ function results(): PbxResults {
   return {
     sent: calls.reduce((n, c) => n + c.sent, 0),
     received: calls.reduce((n, c) => n + c.received, 0),
+    sentCounted: calls.reduce((n, c) => n + c.sentCounted, 0),
+    marks: mode === 'transcode' ? calls.map((c) => ({ ...c.sendMarks.boundary(), sent: c.sent, received: c.received, arrivals: c.arrivals.list() })) : [],
+    receivedCounted: calls.reduce((n, c) => n + c.receivedCounted, 0),
     silentCalls: calls.filter((c) => c.received === 0).length,
     latency: hist.toSparse(),
     onsetSentUs: calls.map((c) => c.onsetSentUs),

@@ -13,6 +13,21 @@ export interface PumpPlan {
   /** Latency samples count only for packets sent inside [fromUs, toUs]. */
   windowFromUs: number;
   windowToUs: number;
+  /** Loss is counted from this frame on (the warm-up's frames, call setup effects included, are not). */
+  countFromFrame: number;
+}
+
+/**
+ * Loss accounting without trusting the target. Passthrough payloads carry their packet index, so both
+ * sides count the packets with index >= `countFromFrame`: exact. Transcoded payloads carry nothing, so
+ * both sides count, per call, what they send / receive after one instant, half a frame before that frame
+ * was due: any packet that takes less than 10 ms lands on the same side of that instant at both ends, so
+ * with the latency target met (and the generator on time) the counts are exact, and a packet the target
+ * drops, conceals or duplicates shows as a difference.
+ */
+export function countFromUs(plan: PumpPlan, calls: number, call: number): number {
+  const stepUs = (FRAME_MS * 1000) / calls;
+  return plan.startAtUs + (plan.countFromFrame * calls + call) * stepUs - (FRAME_MS * 1000) / 2;
 }
 
 /** Runs `send(call, frame, nowUs)` on schedule for `calls` calls; resolves when every packet went out. */

@@ -6,9 +6,10 @@
  */
 import { silentLogger } from '@wagw/logging';
 import { OpusCodec, SimulatedWhatsAppPeer, type RtpPacketIn } from '@wagw/media-bridge';
-import { LatencyHistogram, LOOP_FRAMES, monoUs, OnsetDetector, opusLoop, readStamp, stampedPayload, type MarkedLoop } from './audio-marks';
+import { LatencyHistogram, LOOP_FRAMES, readStampedIndex, monoUs, OnsetDetector, opusLoop, readStamp, stampedPayload, type MarkedLoop } from './audio-marks';
 import { serveRpc } from './generator-rpc';
-import { runSchedule, type PumpPlan } from './pump-schedule';
+import { countFromUs, runSchedule, type PumpPlan } from './pump-schedule';
+import { ArrivalMarks, SendMarks } from './loss-count';
 
 export type BenchMode = 'transcode' | 'passthrough';
 
@@ -16,6 +17,12 @@ interface WaCall {
   peer: SimulatedWhatsAppPeer;
   sent: number;
   received: number;
+  /** From countFromUs(...) on: what the loss figure compares. */
+  sentCounted: number;
+  receivedCounted: number;
+  countFromUs: number;
+  sendMarks: SendMarks;
+  arrivals: ArrivalMarks;
   onsetSentUs: number[];
   onsetReceivedUs: number[];
   decoder: OpusCodec | null;
@@ -26,6 +33,11 @@ interface WaCall {
 export interface WaResults {
   sent: number;
   received: number;
+  /** Counted for loss (from the plan's countFromFrame on). */
+  sentCounted: number;
+  receivedCounted: number;
+  /** Transcode: per call, the first counted frame, the boundary instant, packets sent and received, early arrivals. */
+  marks: { frame: number; atUs: number; sent: number; received: number; arrivals: number[] }[];
   /** Calls that received nothing at all. */
   silentCalls: number;
   latency: [number, number][];
@@ -42,11 +54,15 @@ let loop: MarkedLoop | undefined;
 let hist = new LatencyHistogram();
 let window = { from: 0, to: 0 };
 let lateMaxMs = 0;
+let countFrom = 0;
 
 function onRtp(c: WaCall, p: RtpPacketIn): void {
   if (p.payloadType !== OPUS_PT) return;
   const now = monoUs();
   c.received++;
+  if (mode === 'passthrough') {
+    if (readStampedIndex(p.payload) >= countFrom) c.receivedCounted++;
+  } else c.arrivals.note(now);
   if (mode === 'passthrough') {
     const sentUs = readStamp(p.payload);
     if (sentUs !== undefined && sentUs >= window.from && sentUs <= window.to) hist.add((now - sentUs) / 1000);
@@ -63,7 +79,7 @@ let iceLite = true;
 
 function newCall(): WaCall {
   const peer = new SimulatedWhatsAppPeer({ iceAddress, logger, recordSeconds: 0, fastSrtp: true, iceLite });
-  const c: WaCall = { peer, sent: 0, received: 0, onsetSentUs: [], onsetReceivedUs: [], decoder: mode === 'transcode' ? new OpusCodec(8000) : null, detector: new OnsetDetector(), off: () => undefined };
+  const c: WaCall = { peer, sent: 0, received: 0, sentCounted: 0, receivedCounted: 0, countFromUs: Number.POSITIVE_INFINITY, sendMarks: new SendMarks(0), arrivals: new ArrivalMarks(), onsetSentUs: [], onsetReceivedUs: [], decoder: mode === 'transcode' ? new OpusCodec(8000) : null, detector: new OnsetDetector(), off: () => undefined };
   c.off = peer.onRtp((p) => onRtp(c, p));
   return c;
 }
@@ -106,6 +122,14 @@ async function waitConnected(timeoutMs: number): Promise<number[]> {
 async function pump(plan: PumpPlan): Promise<void> {
   hist = new LatencyHistogram();
   window = { from: plan.windowFromUs, to: plan.windowToUs };
+  countFrom = plan.countFromFrame;
+  calls.forEach((c, i) => {
+    c.countFromUs = countFromUs(plan, calls.length, i);
+    c.sendMarks = new SendMarks(plan.countFromFrame);
+    c.arrivals = new ArrivalMarks();
+    c.sentCounted = 0;
+    c.receivedCounted = 0;
+  });
   const frames = (loop as MarkedLoop).frames;
   const onset = (loop as MarkedLoop).onset;
   const r = await runSchedule(calls.length, plan, (i, k, now) => {
@@ -117,7 +141,12 @@ async function pump(plan: PumpPlan): Promise<void> {
       payload = frames[f] as Buffer;
       if (onset[f]) c.onsetSentUs.push(now);
     }
-    if (c.peer.sendRtp({ payloadType: OPUS_PT, timestamp: (k * 960) >>> 0, marker: k === 0, payload })) c.sent++;
+    // a packet refused (DTLS not up, ICE consent) is still counted as sent: the loss figure covers it
+    c.peer.sendRtp({ payloadType: OPUS_PT, timestamp: (k * 960) >>> 0, marker: k === 0, payload });
+    c.sent++;
+    if (mode === 'passthrough') {
+      if (k >= plan.countFromFrame) c.sentCounted++;
+    } else c.sendMarks.note(k, now);
   });
   lateMaxMs = r.lateMaxMs;
 }
@@ -126,6 +155,9 @@ function results(): WaResults {
   return {
     sent: calls.reduce((n, c) => n + c.sent, 0),
     received: calls.reduce((n, c) => n + c.received, 0),
+    sentCounted: calls.reduce((n, c) => n + c.sentCounted, 0),
+    marks: mode === 'transcode' ? calls.map((c) => ({ ...c.sendMarks.boundary(), sent: c.sent, received: c.received, arrivals: c.arrivals.list() })) : [],
+    receivedCounted: calls.reduce((n, c) => n + c.receivedCounted, 0),
     silentCalls: calls.filter((c) => c.received === 0).length,
     latency: hist.toSparse(),
     onsetSentUs: calls.map((c) => c.onsetSentUs),
