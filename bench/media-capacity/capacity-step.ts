@@ -10,7 +10,7 @@ import type { BridgeTarget } from './bridge-target';
 import type { GeneratorProcess } from './generator-rpc';
 import type { PbxResults } from './pbx-generator';
 import { receivedAfter } from './loss-count';
-import { cpuPercent, rssBytes, sampleCpu, udpDrops, type CpuSample } from './proc-stats';
+import { cpuPercent, cpuSplit, rssBytes, sampleCpu, udpDrops, type CpuSample } from './proc-stats';
 import type { PumpPlan } from './pump-schedule';
 import type { BenchMode, WaResults } from './wa-generator';
 
@@ -50,6 +50,8 @@ export interface StepResult {
   setupSeconds: number;
   cpuPct: number;
   cpuPctPerCall: number;
+  /** Where the target's CPU went: user vs kernel time, and its main (event-loop) thread's share. */
+  cpuSplitPct: { user: number; system: number; mainThread: number };
   rssMb: number;
   rssPerCallKb: number;
   waToPbx: DirectionResult;
@@ -159,17 +161,20 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     packets: Math.round((o.warmupMs + o.windowMs) / FRAME_MS),
     windowFromUs: startAtUs + o.warmupMs * 1000,
     windowToUs: startAtUs + (o.warmupMs + o.windowMs) * 1000,
-    countFromFrame: Math.round(Math.min(o.warmupMs, 1000) / FRAME_MS),
+    // loss is counted over the measured window (and the drain after it), not over the warm-up
+    countFromFrame: Math.round(o.warmupMs / FRAME_MS),
   };
   const pumping = Promise.all([o.wa.call('pump', plan), o.pbx.call('pump', plan)]);
   await sleep((plan.windowFromUs - monoUs()) / 1000);
   const pids = [o.target.pid, o.wa.pid, o.pbx.pid];
   const before: CpuSample[] = pids.map(sampleCpu);
+  const splitBefore = { all: cpuSplit(o.target.pid), main: cpuSplit(o.target.pid, o.target.pid) };
   const dropsBefore = pids.map(udpDrops);
   await o.target.probe?.('reset');
   if (o.profileFile) await o.target.probe?.('profile-start');
   await sleep((plan.windowToUs - monoUs()) / 1000);
   const after: CpuSample[] = pids.map(sampleCpu);
+  const splitAfter = { all: cpuSplit(o.target.pid), main: cpuSplit(o.target.pid, o.target.pid) };
   const lag = (await o.target.probe?.('read')) ?? null;
   if (o.profileFile) await o.target.probe?.('profile-stop', o.profileFile);
   const rss = rssBytes(o.target.pid);
@@ -182,6 +187,13 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
   await Promise.all([o.wa.call('closeAll'), o.pbx.call('closeAll')]);
 
   const cpu = pids.map((_, i) => cpuPercent(before[i] as CpuSample, after[i] as CpuSample));
+  const wallS = (after[0] as CpuSample).wall - (before[0] as CpuSample).wall;
+  const pct = (a: number, b: number): number => (wallS > 0 ? (100 * (b - a)) / wallS : 0);
+  const cpuSplitPct = {
+    user: pct(splitBefore.all.user, splitAfter.all.user),
+    system: pct(splitBefore.all.system, splitAfter.all.system),
+    mainThread: pct(splitBefore.main.user + splitBefore.main.system, splitAfter.main.user + splitAfter.main.system),
+  };
   const drops = pids.map((_, i) => (dropsAfter[i] as number) - (dropsBefore[i] as number));
   const [waSent, pbxReceived] = o.mode === 'passthrough' ? [wa.sentCounted, pbx.receivedCounted] : countedTranscode(wa, pbx);
   const [pbxSent, waReceived] = o.mode === 'passthrough' ? [pbx.sentCounted, wa.receivedCounted] : countedTranscode(pbx, wa);
@@ -204,6 +216,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     setupSeconds,
     cpuPct: cpu[0] as number,
     cpuPctPerCall: (cpu[0] as number) / o.calls,
+    cpuSplitPct,
     rssMb: rss / 2 ** 20,
     rssPerCallKb: (rss - baselineRss) / 1024 / o.calls,
     waToPbx,

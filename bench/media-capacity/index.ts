@@ -87,7 +87,8 @@ function fmtStep(r: StepResult): string {
   const d = (x: StepResult['waToPbx']): string => `loss ${x.lossPct.toFixed(2)}% p50 ${x.latencyP50Ms.toFixed(1)} p99 ${x.latencyP99Ms.toFixed(1)} ms`;
   const lag = r.eventLoopLagMs ? ` lag p99 ${r.eventLoopLagMs.p99.toFixed(1)} ms` : '';
   const retried = r.setupRetries ? ` (retried ${r.setupRetries})` : '';
-  return `  ${r.target} ${r.mode} N=${r.calls}${retried}: cpu ${r.cpuPct.toFixed(1)}% (${r.cpuPctPerCall.toFixed(3)}%/call) rss ${r.rssMb.toFixed(0)} MB (${r.rssPerCallKb.toFixed(0)} kB/call) | WA->PBX ${d(r.waToPbx)} | PBX->WA ${d(r.pbxToWa)}${lag} | gen cpu ${r.generatorCpuPct.wa.toFixed(0)}+${r.generatorCpuPct.pbx.toFixed(0)}% | ${r.pass ? 'PASS' : `FAIL ${r.failures.join(', ')}`}`;
+  const split = `usr ${r.cpuSplitPct.user.toFixed(0)} sys ${r.cpuSplitPct.system.toFixed(0)} main ${r.cpuSplitPct.mainThread.toFixed(0)}`;
+  return `  ${r.target} ${r.mode} N=${r.calls}${retried}: cpu ${r.cpuPct.toFixed(1)}% [${split}] (${r.cpuPctPerCall.toFixed(3)}%/call) rss ${r.rssMb.toFixed(0)} MB (${r.rssPerCallKb.toFixed(0)} kB/call) | WA->PBX ${d(r.waToPbx)} | PBX->WA ${d(r.pbxToWa)}${lag} | gen cpu ${r.generatorCpuPct.wa.toFixed(0)}+${r.generatorCpuPct.pbx.toFixed(0)}% | ${r.pass ? 'PASS' : `FAIL ${r.failures.join(', ')}`}`;
 }
 
 function makeTarget(name: TargetName, args: Args, pin: Pinning): BridgeTarget {

@@ -20,6 +20,13 @@ export function clockTicksPerSecond(): number {
   return clockTicks;
 }
 
+/** User and system CPU seconds of a process (all threads), or of one of its threads (`/proc/<pid>/task/<tid>`). */
+export function cpuSplit(pid: number, tid?: number): { user: number; system: number } {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) / clockTicksPerSecond(), system: Number(fields[12]) / clockTicksPerSecond() };
+}
+
 /** CPU seconds (user + system, all threads) the process has used so far. */
 export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

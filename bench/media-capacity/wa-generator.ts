@@ -126,7 +126,7 @@ async function pump(plan: PumpPlan): Promise<void> {
   calls.forEach((c, i) => {
     c.countFromUs = countFromUs(plan, calls.length, i);
     c.sendMarks = new SendMarks(plan.countFromFrame);
-    c.arrivals = new ArrivalMarks();
+    c.arrivals = new ArrivalMarks(plan.countFromFrame + 60);
     c.sentCounted = 0;
     c.receivedCounted = 0;
   });
