@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import { callLogger, type Logger } from '@wagw/logging';
 import { AudioBridge, type AudioBridgeStats, type BridgeMedia, type FrameTicker, type WaLeg } from '@wagw/media-bridge';
 import { MEDIA_FRAME_CLOCK, MEDIA_LOGGER } from '../media.tokens';
@@ -38,6 +39,7 @@ export class BridgeRegistry {
     @Inject(MEDIA_FRAME_CLOCK) private readonly clock: FrameTicker,
     private readonly dtmf: DtmfEventsPublisher,
     @Inject(MEDIA_LOGGER) private readonly logger: Logger,
+    @Optional() @Inject(APP_CONFIG) private readonly config?: Readonly<AppConfig>,
   ) {}
 
   get size(): number {
@@ -69,6 +71,7 @@ export class BridgeRegistry {
       ...(pbx.media.dtmfPayloadType !== undefined ? { pbxDtmfPt: pbx.media.dtmfPayloadType } : {}),
       ticker: this.clock,
       logger: log,
+      ...(this.config ? { opusComplexity: this.config.media.opusComplexity } : {}),
     });
     bridge.events.on('dtmf', (d) => {
       log.info({ direction: d.direction, digit: d.digit, durationMs: d.durationMs, source: d.source }, 'DTMF digit');
