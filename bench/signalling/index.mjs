@@ -67,7 +67,36 @@ export async function run(ctx = {}) {
     }
   }
   environment.loadAverageAtEnd = loadAverage();
-  return { suite: 'signalling', figures, targets: TARGETS, verdicts: verdicts(figures), environment };
+  return { suite: 'signalling', figures, targets: TARGETS, verdicts: verdicts(figures), environment, tables: tables(figures) };
+}
+
+/** Tables for bench/run.mjs's report: [{ title, columns, rows }]. */
+function tables(f) {
+  const out = [];
+  const cpu = (c, k) => c[k]?.cpuMsPerUnit ?? null;
+  if (f.callSetup) {
+    out.push({
+      title: `Call setup, full path (hold ${f.callSetup.holdMs} ms; CPU ms per call per process)`,
+      columns: ['calls/s', 'calls', 'failed %', 'setup p50 ms', 'p99 ms', 'signalling', 'media', 'redis', 'emulator*', 'sipp*', 'load'],
+      rows: f.callSetup.steps.map((s) => [s.targetRate, s.calls, s.failurePct, s.setupMs.p50, s.setupMs.p99, cpu(s.cpu, 'signalling'), cpu(s.cpu, 'media'), cpu(s.cpu, 'redis'), cpu(s.cpu, 'emulator'), cpu(s.cpu, 'sipp'), s.loadAverageBefore]),
+    });
+  }
+  if (f.webhookIngest) {
+    out.push({
+      title: 'Webhook ingest, one signalling process (ack latency at the generator)',
+      columns: ['target/s', 'achieved/s', 'ack p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'not sent', 'all processed', 'CPU us/webhook'],
+      rows: f.webhookIngest.steps.map((s) => [s.targetRate, s.achievedRate, s.ackMs.p50, s.ackMs.p99, s.ackMs.p999, s.errors, s.notSent, s.allProcessed, s.signallingCpuUsPerWebhook]),
+    });
+  }
+  if (f.soak) {
+    const s = f.soak;
+    out.push({
+      title: `Soak: ${s.calls} calls at ${s.ratePerS}/s, then the leak check`,
+      columns: ['ok', 'failed', 'setup p99 ms', 'active calls', 'WA legs', 'media UDP sockets', 'call keys', 'RSS signalling MiB', 'RSS media MiB', 'within 10 %'],
+      rows: [[s.ok, s.failed, s.setupMs.p99, s.after.activeCalls, s.after.mediaWaLegs, s.after.mediaUdpSocketsOpen, s.after.callStateKeys, `${s.rssMiB.afterWarmup.signalling} -> ${s.rssMiB.afterSoak.signalling}`, `${s.rssMiB.afterWarmup.media} -> ${s.rssMiB.afterSoak.media}`, s.rssWithin10Pct]],
+    });
+  }
+  return out;
 }
 
 function verdicts(f) {
@@ -82,7 +111,10 @@ function verdicts(f) {
     v.webhookRate = { met: f.webhookIngest.sustainedWebhooksPerS >= TARGETS.webhooksPerS, sustained: f.webhookIngest.sustainedWebhooksPerS, target: TARGETS.webhooksPerS };
     v.webhookAckP99 = { met: Boolean(at && at.ackMs.p99 !== null && at.ackMs.p99 <= TARGETS.webhookAckP99MsMax), p99AtTargetRate: at?.ackMs.p99 ?? null, target: TARGETS.webhookAckP99MsMax };
   }
-  if (f.soak) v.soak = { met: f.soak.nothingLeaked && f.soak.rssWithin10Pct && f.soak.calls >= TARGETS.soakCalls, nothingLeaked: f.soak.nothingLeaked, rssWithin10Pct: f.soak.rssWithin10Pct, calls: f.soak.calls };
+  if (f.soak) {
+    v.soakNothingLeaked = { met: f.soak.nothingLeaked && f.soak.calls >= TARGETS.soakCalls, calls: f.soak.calls, failed: f.soak.failed, leftovers: f.soak.after, target: `${TARGETS.soakCalls} calls, 0 left` };
+    v.soakRss = { met: f.soak.rssWithin10Pct, start: f.soak.rssMiB.afterWarmup, end: f.soak.rssMiB.afterSoak, target: 'within 10 %' };
+  }
   return v;
 }
 
