@@ -25,7 +25,8 @@ import type { BridgeTarget } from './bridge-target';
 import type { BenchMode } from './wa-generator';
 
 const HOST = '127.0.0.1';
-type TargetName = 'media' | 'rtpengine';
+/** media-c1: our media app with media.opusComplexity 1 (transcode only): the capacity a cheaper encoder buys. */
+type TargetName = 'media' | 'media-c1' | 'rtpengine';
 
 export interface Plan {
   ladders: Record<TargetName, Record<BenchMode, number[]>>;
@@ -37,13 +38,14 @@ export interface Plan {
 export function plan(quick: boolean): Plan {
   return quick
     ? {
-        ladders: { media: { transcode: [10, 20], passthrough: [20, 40] }, rtpengine: { transcode: [10, 20], passthrough: [20, 40] } },
+        ladders: { media: { transcode: [10, 20], passthrough: [20, 40] }, 'media-c1': { transcode: [20], passthrough: [] }, rtpengine: { transcode: [10, 20], passthrough: [20, 40] } },
         warmupMs: 1000,
         windowMs: 4000,
       }
     : {
         ladders: {
           media: { transcode: [50, 100, 120, 140, 160, 200], passthrough: [100, 200, 300, 400, 500] },
+          'media-c1': { transcode: [120, 140, 160, 200], passthrough: [] },
           rtpengine: { transcode: [25, 50, 75], passthrough: [100, 200, 300, 400] },
         },
         warmupMs: 3000,
@@ -60,11 +62,13 @@ interface Args {
   windowS?: number;
   prof: boolean;
   noPin: boolean;
+  /** Extra node flags for the media process (e.g. "--trace-gc"); its stdout goes to <tmp>/media-stdout.log. */
+  mediaNodeArgs?: string;
   rtpengineLog?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, targets: ['media', 'rtpengine'], modes: ['transcode', 'passthrough'], prof: false, noPin: false };
+  const a: Args = { quick: false, targets: ['media', 'media-c1', 'rtpengine'], modes: ['transcode', 'passthrough'], prof: false, noPin: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = (): string => argv[++i] ?? '';
@@ -72,6 +76,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--quick') a.quick = true;
     else if (k === '--prof') a.prof = true;
     else if (k === '--no-pin') a.noPin = true;
+    else if (k === '--media-node-args') a.mediaNodeArgs = v();
     else if (k === '--rtpengine-log') a.rtpengineLog = v();
     else if (k === '--targets') a.targets = v().split(',') as TargetName[];
     else if (k === '--modes') a.modes = v().split(',') as BenchMode[];
@@ -92,7 +97,9 @@ function fmtStep(r: StepResult): string {
 }
 
 function makeTarget(name: TargetName, args: Args, pin: Pinning): BridgeTarget {
-  if (name === 'media') return new MediaTarget({ host: HOST, portMin: 54000, portMax: 57999, cpuList: pin.target });
+  const debug = args.mediaNodeArgs ? { nodeArgs: args.mediaNodeArgs.split(' '), stdoutFile: join(tmpdir(), 'media-stdout.log') } : {};
+  if (name === 'media') return new MediaTarget({ host: HOST, portMin: 54000, portMax: 57999, cpuList: pin.target, ...debug });
+  if (name === 'media-c1') return new MediaTarget({ host: HOST, portMin: 54000, portMax: 57999, cpuList: pin.target, opusComplexity: 1, name: 'media app, opusComplexity 1' });
   return new RtpengineTarget({ host: HOST, portMin: 44000, portMax: 47999, cpuList: pin.target, ...(args.rtpengineLog ? { logLevel: 7, logFile: args.rtpengineLog } : {}) });
 }
 
@@ -114,7 +121,8 @@ export async function run(argv: string[]): Promise<Record<string, unknown>> {
       const target = makeTarget(t, args, pin);
       try {
         for (const mode of args.modes) {
-          for (const calls of args.calls ?? p.ladders[t][mode]) {
+          const ladder = args.calls ?? p.ladders[t][mode];
+          for (const calls of ladder) {
             const profileFile = args.prof ? join(tmpdir(), `${t}-${mode}-${calls}.cpuprofile`) : undefined;
             const r = await runStep({ target, wa, pbx, mode, calls, host: HOST, pbxPortMin: 50000, pbxPortMax: 53999, warmupMs: p.warmupMs, windowMs: p.windowMs, log, ...(profileFile ? { profileFile } : {}) });
             log(fmtStep(r));

@@ -4,6 +4,7 @@
  * Calls are user-initiated (WhatsApp offers, the media app answers) toward a PBX the media app offers to.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
@@ -32,6 +33,12 @@ export interface MediaTargetOptions {
   cwd?: string;
   /** CPUs the media process runs on (taskset list), or null. */
   cpuList?: string | null;
+  /** media.opusComplexity for this run (default: the app's default). */
+  opusComplexity?: number;
+  /** Name in the results (default "media app"). */
+  name?: string;
+  /** Append the media process's stdout here (e.g. with --trace-gc in nodeArgs); default: dropped. */
+  stdoutFile?: string;
 }
 
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -40,7 +47,7 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export class MediaTarget implements BridgeTarget {
-  readonly name = 'media app';
+  readonly name: string;
   readonly waIceLite = true;
   readonly #opts: MediaTargetOptions;
   #redis: RedisServerHandle | undefined;
@@ -52,6 +59,7 @@ export class MediaTarget implements BridgeTarget {
 
   constructor(options: MediaTargetOptions) {
     this.#opts = options;
+    this.name = options.name ?? 'media app';
   }
 
   get pid(): number {
@@ -74,12 +82,14 @@ export class MediaTarget implements BridgeTarget {
       MEDIA_RTP_PORT_MIN: String(this.#opts.portMin),
       MEDIA_RTP_PORT_MAX: String(this.#opts.portMax),
       PBX_TRUNKS: TRUNKS,
+      ...(this.#opts.opusComplexity !== undefined ? { MEDIA_OPUS_COMPLEXITY: String(this.#opts.opusComplexity) } : {}),
     });
     const [cmd, argv] = pinnedCommand(this.#opts.cpuList ?? null, process.execPath, ['-r', REGISTER, '-r', PROBE, ...(this.#opts.nodeArgs ?? []), MAIN_TS]);
+    const out = this.#opts.stdoutFile ? openSync(this.#opts.stdoutFile, 'a') : 'ignore';
     const child = spawn(cmd, argv, {
       env,
       cwd: this.#opts.cwd ?? ROOT,
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      stdio: ['ignore', out, 'inherit', 'ipc'],
     });
     this.#child = child;
     killOnExit(child);

@@ -13,7 +13,7 @@ export const TARGETS = {
 };
 
 const MODES: BenchMode[] = ['transcode', 'passthrough'];
-const TARGET_NAMES = ['media app', 'rtpengine'];
+const TARGET_NAMES = ['media app', 'media app, opusComplexity 1', 'rtpengine'];
 
 export interface ModeSummary {
   /** Largest N that passed (0 % loss and p99 <= 10 ms both ways); 0 when none did. */

@@ -7,13 +7,15 @@
  * a BigInt and several buffers per packet):
  * - AES-CM: one AES-128-ECB cipher per direction, reused, turns the packet's counter blocks into keystream
  *   in one native call; the XOR and the HMAC-SHA1 tag (hmac-sha1.ts) are plain JavaScript.
- * - AES-GCM: node:crypto's GCM per packet (its IV changes per packet).
+ * - AES-GCM: aes-gcm.ts (the same reused ECB cipher for the counter blocks, GHASH in JavaScript), because
+ *   node:crypto's GCM needs a new stream-based cipher object per packet (its IV changes every packet).
  * - Receiving decrypts in place in the datagram's own buffer (Node allocates one per datagram) and hands out
  *   a view of it.
  * Packet index (ROC) estimation and the replay window follow RFC 3711 §3.3.1-3.3.2 (werift has no replay
  * protection; its ROC guess ignores reordering across a wrap).
  */
-import { createCipheriv, createDecipheriv, type Cipher } from 'node:crypto';
+import { createCipheriv, type Cipher } from 'node:crypto';
+import { AesGcm } from './aes-gcm';
 import { HmacSha1 } from './hmac-sha1';
 
 export const SRTP_AES128_CM_HMAC_SHA1_80 = 0x0001;
@@ -83,6 +85,7 @@ class SrtpCrypto {
   readonly #keys: SrtpSessionKeys;
   readonly #ecb: Cipher | null;
   readonly #mac: HmacSha1 | null;
+  readonly #gcm: AesGcm | null;
   #counters = Buffer.alloc(16 * 96);
   readonly #iv = Buffer.alloc(12);
 
@@ -93,9 +96,11 @@ class SrtpCrypto {
     if (profile === SRTP_AES128_CM_HMAC_SHA1_80) {
       this.#ecb = createCipheriv('aes-128-ecb', this.#keys.key, null).setAutoPadding(false);
       this.#mac = new HmacSha1(this.#keys.auth);
+      this.#gcm = null;
     } else {
       this.#ecb = null;
       this.#mac = null;
+      this.#gcm = new AesGcm(this.#keys.key);
     }
   }
 
@@ -143,8 +148,8 @@ class SrtpCrypto {
     return iv;
   }
 
-  get key(): Buffer {
-    return this.#keys.key;
+  get gcm(): AesGcm {
+    return this.#gcm as AesGcm;
   }
 }
 
@@ -180,12 +185,7 @@ export class SrtpProtector {
       c.ctrTag(out, end, this.#roc, out, end);
       return end + 10;
     }
-    const gcm = createCipheriv('aes-128-gcm', c.key, c.gcmIv(ssrc, this.#roc, seq));
-    gcm.setAAD(out.subarray(0, RTP_HEADER));
-    const enc = gcm.update(payload);
-    gcm.final();
-    enc.copy(out, RTP_HEADER);
-    gcm.getAuthTag().copy(out, end);
+    c.gcm.seal(c.gcmIv(ssrc, this.#roc, seq), out.subarray(0, RTP_HEADER), payload, out, RTP_HEADER);
     return end + 16;
   }
 }
@@ -239,16 +239,8 @@ export class SrtpUnprotector {
       c.ctrXor(packet, hdr, bodyEnd, ssrc, v, seq);
       payload = packet.subarray(hdr, bodyEnd);
     } else {
-      const gcm = createDecipheriv('aes-128-gcm', c.key, c.gcmIv(ssrc, v, seq));
-      gcm.setAAD(packet.subarray(0, hdr));
-      gcm.setAuthTag(packet.subarray(bodyEnd));
-      payload = gcm.update(packet.subarray(hdr, bodyEnd));
-      try {
-        gcm.final();
-      } catch {
-        // authentication failed: the tag does not match
-        return this.#forged();
-      }
+      payload = packet.subarray(hdr, bodyEnd);
+      if (!c.gcm.openInPlace(c.gcmIv(ssrc, v, seq), packet.subarray(0, hdr), payload, packet.subarray(bodyEnd))) return this.#forged();
     }
     // RFC 3711 §3.3.1: the ROC and s_l move only for authenticated packets
     if (v === s.roc + 1 || (v === s.roc && seq > s.lastSeq)) {

@@ -1,0 +1,55 @@
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { AesGcm } from './aes-gcm';
+
+function nodeSeal(key: Buffer, iv: Buffer, aad: Buffer, pt: Buffer): Buffer {
+  const c = createCipheriv('aes-128-gcm', key, iv);
+  c.setAAD(aad);
+  const ct = c.update(pt);
+  c.final();
+  return Buffer.concat([ct, c.getAuthTag()]);
+}
+
+describe('AesGcm', () => {
+  it('matches node:crypto AES-128-GCM for payloads of 0..200 bytes and headers of 0..40 bytes', () => {
+    for (let n = 0; n <= 200; n += 1) {
+      const key = randomBytes(16);
+      const iv = randomBytes(12);
+      const aad = randomBytes(n % 41);
+      const pt = randomBytes(n);
+      const out = Buffer.alloc(n + 16);
+      new AesGcm(key).seal(iv, aad, pt, out, 0);
+      expect(out.toString('hex')).toBe(nodeSeal(key, iv, aad, pt).toString('hex'));
+    }
+  });
+
+  it('NIST GCM test case 4 (60-byte plaintext, 20-byte AAD)', () => {
+    const key = Buffer.from('feffe9928665731c6d6a8f9467308308', 'hex');
+    const iv = Buffer.from('cafebabefacedbaddecaf888', 'hex');
+    const pt = Buffer.from('d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39', 'hex');
+    const aad = Buffer.from('feedfacedeadbeeffeedfacedeadbeefabaddad2', 'hex');
+    const out = Buffer.alloc(pt.length + 16);
+    new AesGcm(key).seal(iv, aad, pt, out, 0);
+    expect(out.subarray(pt.length).toString('hex')).toBe('5bc94fbc3221a5db94fae95ae7121a47');
+    expect(out.subarray(0, 8).toString('hex')).toBe('42831ec221777424');
+  });
+
+  it('opens what it sealed in place, and refuses a tampered ciphertext, AAD or tag without decrypting', () => {
+    const gcm = new AesGcm(randomBytes(16));
+    const iv = randomBytes(12);
+    const aad = randomBytes(12);
+    const pt = randomBytes(77);
+    const sealed = Buffer.alloc(pt.length + 16);
+    gcm.seal(iv, aad, pt, sealed, 0);
+    const ct = Buffer.from(sealed.subarray(0, pt.length));
+    const tag = sealed.subarray(pt.length);
+    const tampered = Buffer.from(ct);
+    tampered[5] = (tampered[5] as number) ^ 0x40;
+    expect(gcm.openInPlace(iv, aad, tampered, tag)).toBe(false);
+    expect(tampered.equals(Buffer.from(ct).fill(ct[5] as number ^ 0x40, 5, 6))).toBe(true); // untouched
+    const badAad = Buffer.from(aad);
+    badAad[0] = (badAad[0] as number) ^ 1;
+    expect(gcm.openInPlace(iv, badAad, Buffer.from(ct), tag)).toBe(false);
+    expect(gcm.openInPlace(iv, aad, ct, tag)).toBe(true);
+    expect(ct.equals(pt)).toBe(true);
+  });
+});
