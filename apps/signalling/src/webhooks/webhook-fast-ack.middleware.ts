@@ -30,8 +30,9 @@ export function webhookFastAck(options: WebhookFastAckOptions): (req: Request, r
     } catch {
       return next(); // the controller answers 400 with the parser's reason
     }
-    options.ingest.enqueue(body);
+    // the ack goes out first: parsing the events (which starts inside enqueue) is not on its path
     res.writeHead(200, ACK_HEADERS);
     res.end(ACK_BODY);
+    options.ingest.enqueue(body);
   };
 }
