@@ -6,7 +6,7 @@ import { OpusRecorder } from '../audio/opus-recorder';
 import { OPUS_PAYLOAD_TYPE, TELEPHONE_EVENT_PAYLOAD_TYPE } from '../audio/outbound-audio-stream';
 import type { SrtpRtpPacket } from './srtp/srtp-session';
 import { RtpReceiveStats } from '../rtp/rtp-receive-stats';
-import type { RtcpReportBlock } from '../rtp/rtcp-packet';
+import { ntpMiddle32, parseRtcp, type RtcpReportBlock } from '../rtp/rtcp-packet';
 
 /** A DTMF digit received as RFC 4733 events. */
 export interface ReceivedDtmf {
@@ -80,6 +80,18 @@ export class InboundMedia {
   /** RTCP from the remote (werift decrypts it on either path): sender reports feed our reception reports. */
   handleRtcp(rtcp: RtcpPacket): void {
     if (rtcp instanceof RtcpSrPacket) this.noteSenderReport(rtcp.senderInfo.ntpTimestamp, Date.now());
+  }
+
+  /** Plain compound RTCP from the SRTP fast path: sender reports feed our reception reports. */
+  handleRtcpBytes(rtcp: Buffer): void {
+    let packets: ReturnType<typeof parseRtcp>;
+    try {
+      packets = parseRtcp(rtcp);
+    } catch {
+      // malformed RTCP after a valid SRTCP tag: nothing to learn from it
+      return;
+    }
+    for (const p of packets) if (p.type === 'sr') this.#lastSr = { lsr: ntpMiddle32(p.ntpSeconds, p.ntpFraction), atMs: Date.now() };
   }
 
   /** The remote's last sender report (RFC 3550 §6.4.1 LSR: the middle 32 bits of its NTP timestamp). */

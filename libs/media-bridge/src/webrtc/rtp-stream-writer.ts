@@ -11,7 +11,7 @@ import {
 } from 'werift';
 import type { Logger } from '@wagw/logging';
 import type { RtpPacketOut } from '../bridge/media-port.types';
-import { ntpFromUnixMs, type RtcpReportBlock } from '../rtp/rtcp-packet';
+import { ntpFromUnixMs, SDES_CNAME, serializeRtcp, type RtcpReportBlock } from '../rtp/rtcp-packet';
 import type { SrtpFastPath } from './srtp/srtp-fast-path';
 
 const SR_INTERVAL_MS = 1000;
@@ -127,6 +127,17 @@ export class RtpStreamWriter {
     this.#srTimer = undefined;
   }
 
+  /** The same SR + SDES CNAME, serialized and protected by the SRTP fast path (no werift objects). */
+  #sendFastReport(now: number, rtpTimestamp: number, block: RtcpReportBlock | null): void {
+    const ntp = ntpFromUnixMs(now);
+    const ssrc = this.#opts.ssrc;
+    const rtcp = serializeRtcp([
+      { type: 'sr', ssrc, ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp, packetCount: this.#stats.packetsSent >>> 0, octetCount: this.#stats.octetsSent >>> 0, reports: block ? [block] : [] },
+      { type: 'sdes', chunks: [{ ssrc, items: [{ type: SDES_CNAME, text: this.#opts.cname }] }] },
+    ]);
+    if ((this.#fast as SrtpFastPath).sendRtcp(rtcp)) this.#stats.senderReportsSent++;
+  }
+
   #sendReport(): void {
     if (!this.ready) return;
     const now = Date.now();
@@ -134,6 +145,10 @@ export class RtpStreamWriter {
     const elapsedMs = this.#lastTimestamp === undefined ? 0 : now - this.#lastSentAt;
     const rtpTimestamp = ((this.#lastTimestamp ?? 0) + Math.round((elapsedMs * this.#opts.clockRate) / 1000)) >>> 0;
     const block = this.#report?.(now);
+    if (this.#fast) {
+      this.#sendFastReport(now, rtpTimestamp, block ?? null);
+      return;
+    }
     const sr = new RtcpSrPacket({
       ssrc: this.#opts.ssrc,
       senderInfo: new RtcpSenderInfo({

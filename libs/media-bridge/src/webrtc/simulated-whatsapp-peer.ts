@@ -61,7 +61,7 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
       this.#logger.debug({ state: s }, 'simulated WhatsApp peer connection state');
       if (s === 'connected') {
         if (options.fastSrtp && this.#transceiver && !this.#fast) {
-          this.#fast = SrtpFastPath.attach(this.#transceiver.dtlsTransport, (p) => this.#inbound.handleFast(p), this.#logger);
+          this.#fast = SrtpFastPath.attach(this.#transceiver.dtlsTransport, { onRtp: (p) => this.#inbound.handleFast(p), onRtcp: (r) => this.#inbound.handleRtcpBytes(r) }, this.#logger);
           this.#writer?.useFastPath(this.#fast, (now) => this.#inbound.receptionReport(now));
         }
         this.#writer?.startRtcp();

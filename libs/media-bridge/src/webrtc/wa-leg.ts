@@ -208,7 +208,7 @@ export class WaLeg implements MediaPort {
       ...(this.#state === 'connected' && dtls ? { dtlsRole: dtls.role, iceControlling: dtls.iceTransport.connection.iceControlling } : {}),
       ...(this.#connectedAfterMs !== undefined ? { connectedAfterMs: this.#connectedAfterMs } : {}),
       ...(this.#state === 'connected' ? { rtpPath: this.#fast ? ('fast' as const) : ('werift' as const) } : {}),
-      ...(this.#fast ? { srtpRejected: rejectedOf(this.#fast) } : {}),
+      ...(this.#fast ? { srtpRejected: rejectedOf(this.#fast), rtcpReceived: this.#fast.stats().rtcpReceived } : {}),
     };
   }
 
@@ -295,7 +295,7 @@ export class WaLeg implements MediaPort {
   #useFastPath(): void {
     const dtls = this.#transceiver?.dtlsTransport;
     if (this.#opts.fastSrtp === false || !dtls || this.#fast) return;
-    this.#fast = SrtpFastPath.attach(dtls, (p) => this.#inbound.handleFast(p), this.#logger);
+    this.#fast = SrtpFastPath.attach(dtls, { onRtp: (p) => this.#inbound.handleFast(p), onRtcp: (r) => this.#inbound.handleRtcpBytes(r) }, this.#logger);
     this.#writer?.useFastPath(this.#fast, (now) => this.#inbound.receptionReport(now));
     if (this.#fast) this.#logger.debug({ profile: this.#fast.profile }, 'RTP on the SRTP fast path');
   }
@@ -332,7 +332,7 @@ export class WaLeg implements MediaPort {
 
 function rejectedOf(fast: SrtpFastPath): number {
   const s = fast.stats();
-  return s.authFailures + s.replays + s.malformed;
+  return s.authFailures + s.replays + s.malformed + s.rtcpRejected;
 }
 
 /** Meta's SDPs always carry a DTLS fingerprint; without one (SDES numbers) a WebRTC leg cannot work (§8 pitfall 4). */

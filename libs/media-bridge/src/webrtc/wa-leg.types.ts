@@ -70,6 +70,8 @@ export interface WaLegStats {
   connectedAfterMs?: number;
   /** Who carries RTP once connected: the SRTP fast path or werift. */
   rtpPath?: 'fast' | 'werift';
-  /** SRTP packets refused on receive (forged, replayed, malformed), fast path only. */
+  /** SRTP and SRTCP packets refused on receive (forged, replayed, malformed), fast path only. */
   srtpRejected?: number;
+  /** SRTCP packets received on the fast path. */
+  rtcpReceived?: number;
 }

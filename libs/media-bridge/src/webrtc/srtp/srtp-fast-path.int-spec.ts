@@ -45,6 +45,7 @@ describe('SRTP fast path on werift legs', () => {
   it('carries the gateway leg\'s RTP both ways against a user on werift\'s own SRTP, with nothing rejected', async () => {
     const { peer, leg } = await call(false, true);
     await tonesBothWays(peer, leg);
+    await waitFor('a sender report from the user', () => (leg.stats().rtcpReceived ?? 0) > 0, 5000);
     const stats = leg.stats();
     expect(stats.rtpPath).toBe('fast');
     expect(stats.srtpRejected).toBe(0);
@@ -55,6 +56,7 @@ describe('SRTP fast path on werift legs', () => {
   it('works with both sides on the fast path (the load generator\'s setting)', async () => {
     const { peer, leg } = await call(true, true);
     await tonesBothWays(peer, leg);
+    await waitFor('a sender report from the user', () => (leg.stats().rtcpReceived ?? 0) > 0, 5000);
     expect(leg.stats()).toMatchObject({ rtpPath: 'fast', srtpRejected: 0 });
   });
 

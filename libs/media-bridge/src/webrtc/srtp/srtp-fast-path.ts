@@ -7,7 +7,9 @@
  *   else on to werift untouched; RTP is authenticated and decrypted in place (srtp-session.ts) and handed
  *   to `onRtp` as a reused packet object whose payload views the datagram;
  * - send: it protects into a new buffer and writes it to the nominated pair's socket, only while
- *   ICE consent allows (werift's `canSendApplicationData`).
+ *   ICE consent allows (werift's `canSendApplicationData`);
+ * - RTCP (SRTCP) the same way in both directions when the caller takes it (`onRtcp`): werift would parse
+ *   every report into objects and feed its receiver statistics, which the gateway never reads.
  *
  * werift's own path per packet (measured in the media app's CPU profile) parses every datagram as STUN
  * first, allocates a native cipher and HMAC, builds header objects bit by bit, and runs the receiver's
@@ -18,6 +20,7 @@
 import type { RTCDtlsTransport } from 'werift';
 import type { Logger } from '@wagw/logging';
 import { isSupportedProfile, SrtpProtector, SrtpUnprotector, type SrtpProfile, type SrtpRtpPacket } from './srtp-session';
+import { SrtcpProtector, SrtcpUnprotector } from './srtcp-session';
 
 /** The parts of werift 0.24 this uses, as they are shaped there. */
 interface WeriftUdpTransport {
@@ -49,6 +52,15 @@ export interface SrtpFastPathStats {
   authFailures: number;
   replays: number;
   malformed: number;
+  /** SRTCP packets taken (authenticated) and refused (forged, replayed, malformed). */
+  rtcpReceived: number;
+  rtcpRejected: number;
+}
+
+export interface FastPathHandlers {
+  onRtp: (packet: SrtpRtpPacket) => void;
+  /** Plain compound RTCP received (a view of the datagram); without it RTCP stays werift's. */
+  onRtcp?: (rtcp: Buffer) => void;
 }
 
 /** RTP (not RTCP) in a datagram shared with STUN and DTLS (RFC 7983 first byte 128..191; RFC 5761 PT). */
@@ -59,32 +71,51 @@ export function isRtpDatagram(data: Uint8Array): boolean {
   return pt < 64 || pt > 95;
 }
 
+/** RTCP in the same demultiplexing (RFC 5761 §4: packet types 192..223). */
+export function isRtcpDatagram(data: Uint8Array): boolean {
+  const b0 = data[0] as number;
+  if (b0 < 128 || b0 > 191 || data.length < 8) return false;
+  const pt = data[1] as number;
+  return pt >= 192 && pt <= 223;
+}
+
 export class SrtpFastPath {
   readonly #connection: WeriftConnection;
   readonly #protector: SrtpProtector;
   readonly #unprotector: SrtpUnprotector;
   readonly #profile: SrtpProfile;
   readonly #onRtp: (packet: SrtpRtpPacket) => void;
+  readonly #onRtcp: ((rtcp: Buffer) => void) | null;
+  readonly #rtcpOut: SrtcpProtector;
+  readonly #rtcpIn: SrtcpUnprotector;
   readonly #logger: Logger;
   readonly #restore: (() => void)[] = [];
   #received = 0;
+  #rtcpReceived = 0;
   #sent = 0;
   #refused = 0;
   #detached = false;
 
-  private constructor(connection: WeriftConnection, config: WeriftSrtpConfig, profile: SrtpProfile, onRtp: (p: SrtpRtpPacket) => void, logger: Logger) {
+  private constructor(connection: WeriftConnection, config: WeriftSrtpConfig, profile: SrtpProfile, handlers: FastPathHandlers, logger: Logger) {
     this.#connection = connection;
     this.#profile = profile;
     const k = config.keys;
     // werift's "local" keys protect what this side sends, its "remote" keys what it receives
     this.#protector = new SrtpProtector({ key: k.localMasterKey, salt: k.localMasterSalt }, profile);
     this.#unprotector = new SrtpUnprotector({ key: k.remoteMasterKey, salt: k.remoteMasterSalt }, profile);
-    this.#onRtp = onRtp;
+    this.#rtcpOut = new SrtcpProtector({ key: k.localMasterKey, salt: k.localMasterSalt }, profile);
+    this.#rtcpIn = new SrtcpUnprotector({ key: k.remoteMasterKey, salt: k.remoteMasterSalt }, profile);
+    this.#onRtp = handlers.onRtp;
+    this.#onRtcp = handlers.onRtcp ?? null;
     this.#logger = logger;
   }
 
-  /** Takes over the RTP of a transport whose DTLS-SRTP is up; null (werift keeps it) when that is not possible. */
-  static attach(dtlsTransport: RTCDtlsTransport, onRtp: (packet: SrtpRtpPacket) => void, logger: Logger): SrtpFastPath | null {
+  /**
+   * Takes over the RTP (and, with `onRtcp`, the RTCP) of a transport whose DTLS-SRTP is up; null (werift
+   * keeps it) when that is not possible.
+   */
+  static attach(dtlsTransport: RTCDtlsTransport, handlers: FastPathHandlers | ((packet: SrtpRtpPacket) => void), logger: Logger): SrtpFastPath | null {
+    const h: FastPathHandlers = typeof handlers === 'function' ? { onRtp: handlers } : handlers;
     const config = (dtlsTransport as unknown as { srtp?: { config?: WeriftSrtpConfig } }).srtp?.config;
     const connection = dtlsTransport.iceTransport?.connection as unknown as WeriftConnection | undefined;
     const transports = connection?.protocols?.map((p) => p.transport) ?? [];
@@ -99,13 +130,23 @@ export class SrtpFastPath {
       logger.warn({ profile: config?.profile }, 'SRTP fast path not available: werift handles this leg\'s RTP');
       return null;
     }
-    const fast = new SrtpFastPath(connection, config, config.profile as SrtpProfile, onRtp, logger);
+    const fast = new SrtpFastPath(connection, config, config.profile as SrtpProfile, h, logger);
     for (const t of transports as WeriftUdpTransport[]) fast.#hook(t);
     return fast;
   }
 
   get profile(): SrtpProfile {
     return this.#profile;
+  }
+
+  /** Protects and sends one compound RTCP packet (SRTCP); false when ICE gives no pair or no consent. */
+  sendRtcp(rtcp: Buffer): boolean {
+    const pair = this.#connection.nominated;
+    const transport = pair?.protocol.transport;
+    if (this.#detached || !pair || !transport || !this.#connection.canSendApplicationData()) return false;
+    const out = this.#rtcpOut.protect(rtcp);
+    transport.socket.send(out, 0, out.length, pair.remoteAddr[1], pair.remoteAddr[0]);
+    return true;
   }
 
   /** Protects and sends one RTP packet on the nominated pair; false when ICE gives no pair or no consent. */
@@ -135,6 +176,8 @@ export class SrtpFastPath {
       authFailures: u.authFailures,
       replays: u.replays,
       malformed: u.malformed,
+      rtcpReceived: this.#rtcpReceived,
+      rtcpRejected: this.#rtcpIn.rejected,
     };
   }
 
@@ -145,9 +188,21 @@ export class SrtpFastPath {
     for (const r of this.#restore.splice(0)) r();
   }
 
+  #rtcp(data: Buffer): void {
+    const plain = this.#rtcpIn.unprotect(data);
+    if (!plain) return;
+    this.#rtcpReceived++;
+    try {
+      this.#onRtcp?.(plain);
+    } catch (err) {
+      this.#logger.error({ err }, 'RTCP listener threw');
+    }
+  }
+
   #hook(transport: WeriftUdpTransport): void {
     const original = transport.onData;
     transport.onData = (data, addr) => {
+      if (this.#onRtcp && isRtcpDatagram(data)) return this.#rtcp(data);
       if (!isRtpDatagram(data)) return original(data, addr);
       const packet = this.#unprotector.unprotect(data);
       if (!packet) return;

@@ -62,10 +62,10 @@ function prf(master: SrtpMasterKey, label: number, length: number): Buffer {
   return ecb.update(blocks).subarray(0, length);
 }
 
-/** SRTP session keys (labels 0, 1, 2). */
-export function deriveSrtpSessionKeys(master: SrtpMasterKey): SrtpSessionKeys {
+/** SRTP session keys (labels 0, 1, 2), or SRTCP's with `labelBase` 3 (labels 3, 4, 5). */
+export function deriveSrtpSessionKeys(master: SrtpMasterKey, labelBase: 0 | 3 = 0): SrtpSessionKeys {
   if (master.key.length !== 16) throw new RangeError('SRTP master key must be 16 bytes');
-  return { key: prf(master, 0, 16), auth: prf(master, 1, 20), salt: prf(master, 2, 14) };
+  return { key: prf(master, labelBase, 16), auth: prf(master, labelBase + 1, 20), salt: prf(master, labelBase + 2, 14) };
 }
 
 /** The RTP packet unprotect() returns: one reused object; `payload` is a view of the datagram. */
@@ -78,8 +78,8 @@ export interface SrtpRtpPacket {
   payload: Buffer;
 }
 
-/** Shared by both directions: keys, the cipher, and the per-packet AES-CM keystream or GCM IV. */
-class SrtpCrypto {
+/** Shared by both directions (and SRTCP): keys, the cipher, and the per-packet AES-CM keystream or GCM IV. */
+export class SrtpCrypto {
   readonly profile: SrtpProfile;
   readonly tagLength: number;
   readonly #keys: SrtpSessionKeys;
@@ -89,10 +89,10 @@ class SrtpCrypto {
   #counters = Buffer.alloc(16 * 96);
   readonly #iv = Buffer.alloc(12);
 
-  constructor(master: SrtpMasterKey, profile: SrtpProfile) {
+  constructor(master: SrtpMasterKey, profile: SrtpProfile, labelBase: 0 | 3 = 0) {
     this.profile = profile;
     this.tagLength = tagLengthOf(profile);
-    this.#keys = deriveSrtpSessionKeys(master);
+    this.#keys = deriveSrtpSessionKeys(master, labelBase);
     if (profile === SRTP_AES128_CM_HMAC_SHA1_80) {
       this.#ecb = createCipheriv('aes-128-ecb', this.#keys.key, null).setAutoPadding(false);
       this.#mac = new HmacSha1(this.#keys.auth);
@@ -131,9 +131,9 @@ class SrtpCrypto {
     for (let i = start, k = 0; i < end; i++, k++) buf[i] = (buf[i] as number) ^ (ks[k] as number);
   }
 
-  /** AES-CM: the 80-bit tag of buf[0..end) || ROC, written at buf[end..end+10). */
-  ctrTag(buf: Buffer, end: number, roc: number, out: Buffer, outOff: number): void {
-    (this.#mac as HmacSha1).tagWithSuffix(buf, 0, end, roc, out, outOff, 10);
+  /** AES-CM: the 80-bit tag of buf[0..end) || uint32(suffix) (SRTP: the ROC; SRTCP: E|index), into out. */
+  ctrTag(buf: Buffer, end: number, suffix: number, out: Buffer, outOff: number): void {
+    (this.#mac as HmacSha1).tagWithSuffix(buf, 0, end, suffix, out, outOff, 10);
   }
 
   /** GCM IV (RFC 7714 §8.1): 00 00 | SSRC | ROC | SEQ, XOR the 12-byte session salt. */
@@ -143,6 +143,17 @@ class SrtpCrypto {
     iv.writeUInt32BE(ssrc >>> 0, 2);
     iv.writeUInt32BE(roc >>> 0, 6);
     iv.writeUInt16BE(seq, 10);
+    const salt = this.#keys.salt;
+    for (let i = 0; i < 12; i++) iv[i] = (iv[i] as number) ^ (salt[i] as number);
+    return iv;
+  }
+
+  /** SRTCP GCM IV (RFC 7714 §9.1): 00 00 | SSRC | 00 00 | index, XOR the 12-byte session salt. */
+  gcmRtcpIv(ssrc: number, index: number): Buffer {
+    const iv = this.#iv;
+    iv.fill(0);
+    iv.writeUInt32BE(ssrc >>> 0, 2);
+    iv.writeUInt32BE(index >>> 0, 8);
     const salt = this.#keys.salt;
     for (let i = 0; i < 12; i++) iv[i] = (iv[i] as number) ^ (salt[i] as number);
     return iv;
