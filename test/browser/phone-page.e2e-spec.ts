@@ -41,7 +41,8 @@ describe('the WhatsApp user phone page', () => {
   });
 
   afterEach(async () => {
-    for (const page of browser.context.pages()) await page.close();
+    // a page that will not close in 5 s (a stuck navigation) must not hold the emulator's close
+    for (const page of browser.context.pages()) await Promise.race([page.close(), new Promise((r) => setTimeout(r, 5000))]);
     await h.close();
   });
 

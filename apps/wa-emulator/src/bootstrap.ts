@@ -87,7 +87,16 @@ export async function bootstrapEmulator(config?: Readonly<AppConfig>, overrides:
         hub.close();
         await core.close();
         await sdpOnly.close();
-        await started.close();
+        // a browser's keep-alive or polling connections would hold server.close() open: give requests in
+        // flight a moment, then cut what is left (the emulator is a test and demo tool)
+        const server = started.getHttpServer() as import('node:http').Server;
+        server.closeIdleConnections();
+        const cut = setTimeout(() => server.closeAllConnections(), 2000);
+        try {
+          await started.close();
+        } finally {
+          clearTimeout(cut);
+        }
       })();
       return closing;
     },
