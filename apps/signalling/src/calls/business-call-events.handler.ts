@@ -80,9 +80,13 @@ export class BusinessCallEventsHandler {
     log.info('customer accepted: call bridged (agent <-> WhatsApp)');
   }
 
-  /** Terminate of a business-initiated call. Unanswered calls count toward Meta's 4-in-a-row revocation. */
-  async onTerminate(event: CallTerminateEvent, cause: string): Promise<boolean> {
-    const rec = await this.#find(event.bizOpaqueCallbackData, event.waCallId);
+  /**
+   * Terminate of a business-initiated call. Unanswered calls count toward Meta's 4-in-a-row revocation.
+   * `byWaCallId`: the caller's lookup of the event's wacid, reused unless the opaque data names the call.
+   */
+  async onTerminate(event: CallTerminateEvent, cause: string, byWaCallId?: CallRecord | null): Promise<boolean> {
+    const named = event.bizOpaqueCallbackData?.startsWith('call_') === true;
+    const rec = byWaCallId !== undefined && !named ? byWaCallId : await this.#find(event.bizOpaqueCallbackData, event.waCallId);
     if (!rec || rec.direction !== 'outbound') return false;
     const wasRinging = rec.state === 'dialing-wa' || rec.state === 'ringing-wa';
     if (wasRinging && rec.userWaId) await this.permissions.onCallUnanswered(rec.userWaId);

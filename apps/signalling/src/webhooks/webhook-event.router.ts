@@ -47,7 +47,7 @@ export class WebhookEventRouter {
   async #terminate(event: CallTerminateEvent): Promise<void> {
     const record = await this.calls.getByWaCallId(event.waCallId);
     const cause = event.errors[0] ? `${event.status}: ${event.errors[0].code} ${event.errors[0].message ?? ''}`.trim() : event.status;
-    if (await this.businessCalls.onTerminate(event, cause)) return;
+    if (await this.businessCalls.onTerminate(event, cause, record)) return;
     if (!record) {
       // terminate before connect (reference §2.1): remember the call as ended so a late connect is ignored
       await this.earlyTerminates.mark(event.waCallId, cause);
