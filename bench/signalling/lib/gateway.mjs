@@ -13,6 +13,7 @@ const SCENARIO_DIR = join(ROOT, 'test', 'sipp');
 /** Keys that outlive a call by design (de-dup markers with a TTL, parked webhooks, permissions, contacts). */
 const NOT_CALL_STATE = /:webhooks:seen:|:webhooks:dead-letter$|:perm:|:contacts(:names)?$/;
 
+/** The gateway's apps log at `logLevel` (info, as in production); the emulator, a load generator, at warn. */
 export async function startGateway({ logDir, logLevel = 'info', nodeArgs = {}, sippScenario = 'uas-pbx-answers-expect-200.xml', sippArgs = [], mediaIceTimeoutMs = 60_000, extraEnv = {} }) {
   const started = [];
   const stopAll = async () => {
@@ -59,7 +60,7 @@ export async function startGateway({ logDir, logLevel = 'info', nodeArgs = {}, s
     };
     const media = startTsApp({ name: 'media', nodeArgs: nodeArgs.media ?? [], entry: 'apps/media/src/main.ts', env, logFile: join(logDir, 'media.log') });
     started.push(media);
-    const emulator = startTsApp({ name: 'emulator', nodeArgs: nodeArgs.emulator ?? [], entry: 'apps/wa-emulator/src/main.ts', env, logFile: join(logDir, 'emulator.log') });
+    const emulator = startTsApp({ name: 'emulator', nodeArgs: nodeArgs.emulator ?? [], entry: 'apps/wa-emulator/src/main.ts', env: { ...env, LOG_LEVEL: 'warn' }, logFile: join(logDir, 'emulator.log') });
     started.push(emulator);
     await waitFor('media health', () => httpOk(`http://127.0.0.1:${mediaPort}/health`), { proc: media, timeoutMs: 60_000 });
     const signalling = startTsApp({ name: 'signalling', nodeArgs: nodeArgs.signalling ?? [], entry: 'apps/signalling/src/main.ts', env, logFile: join(logDir, 'signalling.log') });
