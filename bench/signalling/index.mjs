@@ -30,7 +30,7 @@ export const TARGETS = {
 function plan(quick) {
   return quick
     ? { setupRates: [10, 25], setupSeconds: 8, ingestRates: [500, 1000], ingestSeconds: 4, soakCalls: 300, soakRate: 20 }
-    : { setupRates: [25, 50, 75, 100, 150, 200, 250], setupSeconds: 15, ingestRates: [1000, 2000, 3000, 4000, 5000], ingestSeconds: 8, soakCalls: TARGETS.soakCalls, soakRate: undefined };
+    : { setupRates: [10, 20, 30, 40, 50, 60, 80, 100, 150, 200, 250], setupSeconds: 15, ingestRates: [1000, 2000, 3000, 4000, 5000], ingestSeconds: 8, soakCalls: TARGETS.soakCalls, soakRate: undefined };
 }
 
 export async function run(ctx = {}) {
