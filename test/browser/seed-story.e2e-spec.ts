@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startStack, type Stack } from '../support/stack';
 import { expectNoLeaks } from '../support/leaks';
 import { startDemoPbx, type DemoPbx } from '../support/pbx';
-import { launchPhoneBrowser, type PhoneBrowser } from './phone-chromium';
+import { launchPhoneBrowser, SCREENSHOT_DIR, type PhoneBrowser } from './phone-chromium';
 
 /** What the test reads from the phone page's DOM to tell whether the permission pop-up ever showed. */
 declare global {
@@ -37,6 +37,11 @@ describe('the seed story on the agent console and the WhatsApp user phone page',
   let shots: string[];
 
   beforeAll(async () => {
+    // screenshots of an earlier run must not pass for this run's
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    for (const name of readdirSync(SCREENSHOT_DIR, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name)) {
+      if (/^seed-story-.+\.png$/.test(name)) rmSync(join(SCREENSHOT_DIR, name));
+    }
     dir = mkdtempSync(join(tmpdir(), 'wagw-seed-story-'));
     pbx = await startDemoPbx({ transport: 'udp', dir });
     stack = await startStack({ name: 'seed-story-browser', env: pbx.gatewayEnv('15550001111') });
@@ -56,7 +61,11 @@ describe('the seed story on the agent console and the WhatsApp user phone page',
 
   afterEach(async () => {
     // a page that will not close in 5 s must not hold the stack's close
-    for (const page of browser.context.pages()) await Promise.race([page.close(), new Promise((r) => setTimeout(r, 5000))]);
+    for (const page of browser.context.pages()) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([page.close(), new Promise((r) => (timer = setTimeout(r, 5000)))]);
+      clearTimeout(timer);
+    }
   });
 
   /** Both tabs: the user's phone (it makes business calls ring until Accept) and the signed-in console. */
