@@ -64,6 +64,8 @@ export interface StepResult {
   loadAvg1m: number;
   pass: boolean;
   failures: string[];
+  /** A failed attempt that was run again (the ladder keeps the second result). */
+  retried?: boolean;
 }
 
 const MAX_LATENCY_MS = 10;

@@ -34,7 +34,10 @@ export interface Plan {
   windowMs: number;
 }
 
-/** Shared N values (50 transcoded, 200 passthrough) let the report divide our CPU per call by rtpengine's. */
+/**
+ * Shared N values (50 transcoded; 100, 200, 300 passthrough) let the report divide our CPU per call by
+ * rtpengine's. A ladder stops at its first failing step, so a run takes about 6-8 minutes.
+ */
 export function plan(quick: boolean): Plan {
   return quick
     ? {
@@ -44,12 +47,12 @@ export function plan(quick: boolean): Plan {
       }
     : {
         ladders: {
-          media: { transcode: [50, 100, 120, 140, 160, 200], passthrough: [100, 200, 300, 400, 500] },
-          'media-c1': { transcode: [120, 140, 160, 200], passthrough: [] },
-          rtpengine: { transcode: [25, 50, 75], passthrough: [100, 200, 300, 400] },
+          media: { transcode: [50, 100, 120, 140, 160], passthrough: [100, 200, 300, 400] },
+          'media-c1': { transcode: [120, 140, 160, 180], passthrough: [] },
+          rtpengine: { transcode: [25, 50, 75], passthrough: [100, 200, 300] },
         },
         warmupMs: 3000,
-        windowMs: 10000,
+        windowMs: 8000,
       };
 }
 
@@ -124,8 +127,16 @@ export async function run(argv: string[]): Promise<Record<string, unknown>> {
           const ladder = args.calls ?? p.ladders[t][mode];
           for (const calls of ladder) {
             const profileFile = args.prof ? join(tmpdir(), `${t}-${mode}-${calls}.cpuprofile`) : undefined;
-            const r = await runStep({ target, wa, pbx, mode, calls, host: HOST, pbxPortMin: 50000, pbxPortMax: 53999, warmupMs: p.warmupMs, windowMs: p.windowMs, log, ...(profileFile ? { profileFile } : {}) });
+            const step = (): Promise<StepResult> =>
+              runStep({ target, wa, pbx, mode, calls, host: HOST, pbxPortMin: 50000, pbxPortMax: 53999, warmupMs: p.warmupMs, windowMs: p.windowMs, log, ...(profileFile ? { profileFile } : {}) });
+            let r = await step();
             log(fmtStep(r));
+            if (!r.pass && !args.calls) {
+              // one retry: on a shared machine a step can fail on someone else's burst of work
+              steps.push({ ...r, retried: true });
+              r = await step();
+              log(fmtStep(r));
+            }
             steps.push(r);
             if (!r.pass && !args.calls) break; // the ladder's top: the next step would only fail harder
           }

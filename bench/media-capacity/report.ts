@@ -41,7 +41,8 @@ export interface Summary {
   vsRtpengine: Record<string, { headline: Comparison | null; all: Comparison[] }>;
 }
 
-function modeSummary(steps: StepResult[]): ModeSummary {
+function modeSummary(all: StepResult[]): ModeSummary {
+  const steps = all.filter((s) => !s.retried);
   const passed = steps.filter((s) => s.pass);
   const best = passed.length ? passed.reduce((a, b) => (b.calls > a.calls ? b : a)) : steps[steps.length - 1];
   return {
@@ -54,8 +55,8 @@ function modeSummary(steps: StepResult[]): ModeSummary {
 }
 
 function compare(steps: StepResult[], mode: BenchMode): { headline: Comparison | null; all: Comparison[] } {
-  const ours = steps.filter((s) => s.target === 'media app' && s.mode === mode);
-  const theirs = steps.filter((s) => s.target === 'rtpengine' && s.mode === mode);
+  const ours = steps.filter((s) => s.target === 'media app' && s.mode === mode && !s.retried);
+  const theirs = steps.filter((s) => s.target === 'rtpengine' && s.mode === mode && !s.retried);
   const all: Comparison[] = [];
   for (const o of ours) {
     const r = theirs.find((t) => t.calls === o.calls);
@@ -117,7 +118,7 @@ export function tables(steps: StepResult[], f: Summary): Table[] {
     `${f1(s.pbxToWa.latencyP50Ms)}/${f1(s.pbxToWa.latencyP99Ms)}`,
     s.eventLoopLagMs ? f1(s.eventLoopLagMs.p99) : '-',
     `${Math.round(s.generatorCpuPct.wa)}+${Math.round(s.generatorCpuPct.pbx)}`,
-    s.pass ? 'pass' : `FAIL: ${s.failures.join('; ')}`,
+    s.pass ? 'pass' : `${s.retried ? 'failed, retried: ' : 'FAIL: '}${s.failures.join('; ')}`,
   ]);
   const summaryRows: (string | number)[][] = [];
   for (const [t, modes] of Object.entries(f.capacity)) {
