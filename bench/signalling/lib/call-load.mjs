@@ -37,7 +37,7 @@ export async function runCallLoad(gw, { users, ratePerS, durationS, calls, holdM
     const due = t0 + (i * 1000) / ratePerS;
     const wait = due - performance.now();
     if (wait > 1) await sleep(wait);
-    const waId = free.pop();
+    const waId = free.shift(); // oldest free user first: a user's calls are spread out in time
     if (!waId) {
       skipped++;
       results.push({ ok: false, reason: 'generator: no free user' });
@@ -61,12 +61,14 @@ async function oneCall(gw, waId, holdMs) {
   try {
     ({ waCallId } = await emu(gw, 'POST', `/emulator/users/${waId}/call`, {}));
   } catch (err) {
-    return { ok: false, reason: `call refused: ${err.message.slice(0, 120)}` };
+    // a user the emulator still has in a call (an earlier hang-up got lost under overload): free it for later
+    if (/ 409: .*already in/.test(err.message)) await emu(gw, 'POST', `/emulator/users/${waId}/hangup`).catch(() => undefined);
+    return { ok: false, reason: `call refused: ${err.message.replace(/\d{11}/g, '<waId>').slice(0, 120)}` };
   }
   await sleep(holdMs);
   let summary;
   try {
-    summary = await emu(gw, 'POST', `/emulator/users/${waId}/hangup`);
+    summary = await hangUp(gw, waId);
   } catch {
     // the call ended before the user hung up (the gateway rejected or terminated it): read why
     summary = await emu(gw, 'GET', `/emulator/calls/${waCallId}`).catch(() => undefined);
@@ -74,6 +76,17 @@ async function oneCall(gw, waId, holdMs) {
   }
   if (summary.connectedAt === null) return { ok: false, waCallId, reason: 'not accepted within the hold time' };
   return { ok: true, waCallId, latencyMs: summary.connectedAt - summary.createdAt };
+}
+
+/** POST hangup; a network error (not an answer) is tried once more, so the user is not left in a call. */
+async function hangUp(gw, waId) {
+  try {
+    return await emu(gw, 'POST', `/emulator/users/${waId}/hangup`);
+  } catch (err) {
+    if (/ -> \d{3}:/.test(err.message)) throw err; // the emulator answered (e.g. 409: the call already ended)
+    await sleep(100);
+    return emu(gw, 'POST', `/emulator/users/${waId}/hangup`);
+  }
 }
 
 /** Counts of failure reasons. */
