@@ -18,7 +18,7 @@ import { runStep, type StepResult } from './capacity-step';
 import { GeneratorProcess } from './generator-rpc';
 import { MediaTarget } from './media-target';
 import { RtpengineTarget } from './rtpengine-target';
-import { summarize, tables, TARGETS, verdicts } from './report';
+import { keptUp, summarize, tables, TARGETS, verdicts } from './report';
 import { versions } from './versions';
 import { choosePinning, pinProcess, type Pinning } from './cpu-pinning';
 import type { BridgeTarget } from './bridge-target';
@@ -35,8 +35,9 @@ export interface Plan {
 }
 
 /**
- * Shared N values (50 transcoded; 100, 200, 300 passthrough) let the report divide our CPU per call by
- * rtpengine's. A ladder stops at its first failing step, so a run takes about 6-8 minutes.
+ * Shared N values (25 and 50 transcoded; 100, 200, 300 passthrough) let the report divide our CPU per call by
+ * rtpengine's. A ladder stops at its first failing step (rtpengine's at the first it cannot keep up with), so
+ * a run takes about 6-8 minutes.
  */
 export function plan(quick: boolean): Plan {
   return quick
@@ -47,9 +48,9 @@ export function plan(quick: boolean): Plan {
       }
     : {
         ladders: {
-          media: { transcode: [50, 100, 120, 140, 160], passthrough: [100, 200, 300, 400] },
-          'media-c1': { transcode: [120, 140, 160, 180], passthrough: [] },
-          rtpengine: { transcode: [25, 50, 75], passthrough: [100, 200, 300] },
+          media: { transcode: [25, 50, 80, 100, 120], passthrough: [100, 200, 300, 400] },
+          'media-c1': { transcode: [80, 100, 120, 140], passthrough: [] },
+          rtpengine: { transcode: [25, 50], passthrough: [100, 200, 300] },
         },
         warmupMs: 3000,
         windowMs: 8000,
@@ -131,14 +132,17 @@ export async function run(argv: string[]): Promise<Record<string, unknown>> {
               runStep({ target, wa, pbx, mode, calls, host: HOST, pbxPortMin: 50000, pbxPortMax: 53999, warmupMs: p.warmupMs, windowMs: p.windowMs, log, ...(profileFile ? { profileFile } : {}) });
             let r = await step();
             log(fmtStep(r));
-            if (!r.pass && !args.calls) {
+            // rtpengine's transcoding adds ~25-50 ms by design (it buffers to re-frame), so it never passes the
+            // latency bound: its ladder climbs while it keeps up, for the CPU comparison at the same N
+            const climbs = (x: StepResult): boolean => x.pass || (t === 'rtpengine' && keptUp(x));
+            if (!climbs(r) && !args.calls) {
               // one retry: on a shared machine a step can fail on someone else's burst of work
               steps.push({ ...r, retried: true });
               r = await step();
               log(fmtStep(r));
             }
             steps.push(r);
-            if (!r.pass && !args.calls) break; // the ladder's top: the next step would only fail harder
+            if (!climbs(r) && !args.calls) break; // the ladder's top: the next step would only fail harder
           }
         }
       } finally {

@@ -92,8 +92,8 @@ function tables(f) {
     const s = f.soak;
     out.push({
       title: `Soak: ${s.calls} calls at ${s.ratePerS}/s, then the leak check`,
-      columns: ['ok', 'failed', 'setup p99 ms', 'active calls', 'WA legs', 'media UDP sockets', 'call keys', 'RSS signalling MiB', 'RSS media MiB', 'within 10 %'],
-      rows: [[s.ok, s.failed, s.setupMs.p99, s.after.activeCalls, s.after.mediaWaLegs, s.after.mediaUdpSocketsOpen, s.after.callStateKeys, `${s.rssMiB.afterWarmup.signalling} -> ${s.rssMiB.afterSoak.signalling}`, `${s.rssMiB.afterWarmup.media} -> ${s.rssMiB.afterSoak.media}`, s.rssWithin10Pct]],
+      columns: ['ok', 'failed', 'setup p99 ms', 'active calls', 'WA legs', 'media UDP sockets', 'call keys', 'RSS signalling MiB', 'RSS media MiB', 'within 10 %', 'heap used signalling MiB', 'heap used media MiB'],
+      rows: [[s.ok, s.failed, s.setupMs.p99, s.after.activeCalls, s.after.mediaWaLegs, s.after.mediaUdpSocketsOpen, s.after.callStateKeys, `${s.rssMiB.afterWarmup.signalling} -> ${s.rssMiB.afterSoak.signalling}`, `${s.rssMiB.afterWarmup.media} -> ${s.rssMiB.afterSoak.media}`, s.rssWithin10Pct, `${s.heapUsedMiB.afterWarmup.signalling} -> ${s.heapUsedMiB.afterSoak.signalling}`, `${s.heapUsedMiB.afterWarmup.media} -> ${s.heapUsedMiB.afterSoak.media}`]],
     });
   }
   return out;

@@ -12,6 +12,18 @@ function rss(gw) {
   return { signalling: round(gw.signalling.rss(), 1), media: round(gw.media.rss(), 1) };
 }
 
+/**
+ * V8 heap in use (prom-client's nodejs_heap_size_used_bytes on each app's /metrics), MiB: what the JS objects
+ * hold, where RSS also counts heap pages V8 has not handed back yet. Reported next to RSS to tell the two apart.
+ */
+async function heapUsed(gw) {
+  const read = async (url) => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return round(Number(/^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)/m.exec(text)?.[1] ?? NaN) / 1048576, 1);
+  };
+  return { signalling: await read(gw.signallingUrl), media: await read(gw.mediaUrl) };
+}
+
 async function redisMemory(gw) {
   const info = await gw.redisClient.info('memory');
   const used = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN);
@@ -38,14 +50,16 @@ export async function runSoak(gw, { calls, ratePerS, holdMs = 1000, log = () => 
   await callStep(gw, pool, mediaUdpBaseline, { ratePerS, calls: 500, holdMs });
   await sleep(3000);
   const rssStart = rss(gw);
+  const heapStart = await heapUsed(gw);
   const redisStart = await redisMemory(gw);
   log(`  soak: ${calls} calls at ${ratePerS}/s (RSS after warm-up ${JSON.stringify(rssStart)} MiB)`);
   const step = await callStep(gw, pool, mediaUdpBaseline, { ratePerS, calls, holdMs, log });
   const leak = await drained(gw, mediaUdpBaseline, 60_000);
   const rssEnd = await rssSettled(gw, rssStart, 0.1, 60_000);
+  const heapEnd = await heapUsed(gw);
   const redisEnd = await redisMemory(gw);
   const rssWithin10Pct = Object.entries(rssStart).every(([k, v]) => rssEnd[k] <= v * 1.1);
-  log(`  soak: ${step.ok}/${step.calls} ok, leftovers ${JSON.stringify(leak.report)}, RSS ${JSON.stringify(rssEnd)} MiB (start ${JSON.stringify(rssStart)})`);
+  log(`  soak: ${step.ok}/${step.calls} ok, leftovers ${JSON.stringify(leak.report)}, RSS ${JSON.stringify(rssEnd)} MiB (start ${JSON.stringify(rssStart)}), V8 heap used ${JSON.stringify(heapEnd)} MiB (start ${JSON.stringify(heapStart)})`);
   return {
     calls: step.calls,
     ok: step.ok,
@@ -64,6 +78,7 @@ export async function runSoak(gw, { calls, ratePerS, holdMs = 1000, log = () => 
     nothingLeaked: leak.clean,
     rssMiB: { atBoot: rssAtBoot, afterWarmup: rssStart, afterSoak: rssEnd },
     rssWithin10Pct,
+    heapUsedMiB: { afterWarmup: heapStart, afterSoak: heapEnd },
     redis: { afterWarmup: redisStart, afterSoak: redisEnd },
   };
 }
