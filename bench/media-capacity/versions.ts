@@ -1,5 +1,5 @@
 /** Versions of what the figures depend on: Node, the npm packages on the media path, and the Debian peers. */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,12 +14,11 @@ function pkg(name: string): string {
 }
 
 function tool(cmd: string, args: string[], pattern: RegExp): string {
-  try {
-    const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return pattern.exec(out)?.[1] ?? out.trim().split('\n')[0] ?? 'unknown';
-  } catch {
-    return 'not installed';
-  }
+  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error) return 'not installed';
+  // rtpengine prints its version on stderr, redis-server on stdout
+  const out = `${r.stdout}${r.stderr}`;
+  return pattern.exec(out)?.[1] ?? (out.trim().split('\n')[0] || 'unknown');
 }
 
 export function versions(): Record<string, string> {
