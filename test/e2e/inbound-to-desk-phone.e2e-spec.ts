@@ -10,12 +10,13 @@ import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
 /**
  * Inbound bridge (issue 3): a WhatsApp user calls, the gateway INVITEs Kamailio (digest-authenticated
  * trunk), the baresip desk phone 1001 rings and auto-answers, audio flows both ways (Opus <-> G.711), and
- * a hang-up on either side ends both legs. Run over UDP and over TCP.
+ * a hang-up on either side ends both legs. Run over UDP, TCP and TLS (the trunk's certificate verified
+ * against `pbx.tlsCaFile`).
  */
 /** Keys that outlive a call by design: webhook de-dup markers (TTL), the user's permission record and contact entry. */
 const PER_USER_OR_WEBHOOK_KEY = /:webhooks:seen:|:perm:|:contacts(:names)?$/;
 
-describe.each(['udp', 'tcp'] as const)('inbound over %s: a WhatsApp user rings a desk phone behind Kamailio', (transport) => {
+describe.each(['udp', 'tcp', 'tls'] as const)('inbound over %s: a WhatsApp user rings a desk phone behind Kamailio', (transport) => {
   const user = '15552223333';
   let dir: string;
   let pbx: DemoPbx;
@@ -99,5 +100,41 @@ describe.each(['udp', 'tcp'] as const)('inbound over %s: a WhatsApp user rings a
     });
     expect(JSON.stringify(emuCall.timeline)).toMatch(/terminate/);
     await nothingLeaks(call.callId);
+  });
+});
+
+describe('inbound over tls to a trunk whose certificate is not trusted', () => {
+  const user = '15552224444';
+  let dir: string;
+  let pbx: DemoPbx;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wagw-inbound-tls-'));
+    pbx = await startDemoPbx({ transport: 'tls', phoneToneHz: 400, dir });
+    // the same trunk, but Node's public CAs instead of pbx.tlsCaFile: the self-signed certificate must fail
+    const { PBX_TLS_CA_FILE: _trusted, ...env } = pbx.gatewayEnv('15550001111');
+    stack = await startStack({ name: 'inbound-tls-untrusted', env });
+    await stack.emu('POST', '/emulator/users', { waId: user, name: 'Ray' });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await pbx?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('rejects the WhatsApp call, the phone never rings, and the CDR says why', async () => {
+    const { waCallId } = await stack.emu<{ waCallId: string }>('POST', `/emulator/users/${user}/call`, {});
+    const cdr = await eventually('call ended', async () => {
+      const { recent } = (await stack.api('GET', '/v1/calls')).body as { recent: CallRecord[] };
+      return recent.find((c) => c.waCallId === waCallId);
+    }, 20_000);
+    expect(cdr).toMatchObject({ state: 'ended', endedBy: 'pbx', endCause: 'PBX unreachable', sipCause: '503 Service Unavailable (self-signed certificate)' });
+    expect(cdr.answeredAt).toBeUndefined();
+    const emuCall = await stack.emu<{ state: string; timeline: { event: string }[] }>('GET', `/emulator/calls/${waCallId}`);
+    expect(JSON.stringify(emuCall.timeline)).toMatch(/reject/);
+    expect(pbx.phone.events().some((e) => e.type === 'CALL_INCOMING')).toBe(false);
+    await expectNoLeaks(stack);
   });
 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { analyseTone, type ToneReport } from '@wagw/media-bridge';
-import { readWav, startBaresip, startKamailio, writeSineWav, type BaresipHandle, type KamailioHandle } from '@wagw/testing';
+import { createSelfSignedCert, freeTcpPort, readWav, startBaresip, startKamailio, writeSineWav, type BaresipHandle, type KamailioHandle } from '@wagw/testing';
 import type { Env } from '@wagw/config';
 import { eventually } from './stack';
 
@@ -18,17 +18,23 @@ export const GW_PASSWORD = 'gw-secret';
 /**
  * A PBX the way a contact center has one: Kamailio as registrar/proxy (digest auth for the gateway's
  * trunk user) and a baresip desk phone registered as extension 1001, auto-answering and playing a tone.
+ * `transport` is the gateway's trunk transport. With 'tls', Kamailio also listens on TLS with a self-signed
+ * certificate for 127.0.0.1 that the gateway trusts through `pbx.tlsCaFile` (and verifies), the gateway
+ * listens on TLS too (for Kamailio's in-dialog requests), and the phone stays on UDP.
  */
-export async function startDemoPbx(options: { transport: 'udp' | 'tcp'; phoneToneHz?: number; extension?: string; answerMode?: 'auto' | 'manual'; dir: string }): Promise<DemoPbx> {
-  const kamailio = await startKamailio({ authUsers: [{ user: GW_USER, password: GW_PASSWORD }] });
+export async function startDemoPbx(options: { transport: 'udp' | 'tcp' | 'tls'; phoneToneHz?: number; extension?: string; answerMode?: 'auto' | 'manual'; dir: string }): Promise<DemoPbx> {
+  const cert = options.transport === 'tls' ? await createSelfSignedCert(options.dir) : undefined;
+  const kamailio = await startKamailio({ authUsers: [{ user: GW_USER, password: GW_PASSWORD }], ...(cert ? { tls: cert } : {}) });
   const wavPath = join(options.dir, `phone-${options.phoneToneHz ?? 400}.wav`);
   writeSineWav({ path: wavPath, frequencyHz: options.phoneToneHz ?? 400, sampleRate: 8000, seconds: 30 });
   let phone: BaresipHandle;
+  let gatewayTlsPort = 0;
   try {
+    if (cert) gatewayTlsPort = await freeTcpPort();
     phone = await startBaresip({
       user: options.extension ?? '1001',
       registrar: { host: kamailio.host, port: kamailio.port },
-      transport: options.transport,
+      transport: options.transport === 'tls' ? 'udp' : options.transport,
       wavPath,
       answerMode: options.answerMode ?? 'auto',
     });
@@ -41,10 +47,11 @@ export async function startDemoPbx(options: { transport: 'udp' | 'tcp'; phoneTon
     kamailio,
     phone,
     gatewayEnv: (businessNumber, opts = {}) => ({
+      ...(cert ? { PBX_TLS_PORT: String(gatewayTlsPort), PBX_TLS_CERT_FILE: cert.cert, PBX_TLS_KEY_FILE: cert.key, PBX_TLS_CA_FILE: cert.cert } : {}),
       PBX_TRUNKS: JSON.stringify([
         {
           name: 'pbx',
-          hosts: [`${kamailio.host}:${kamailio.port}`],
+          hosts: [`${kamailio.host}:${cert ? kamailio.tlsPort : kamailio.port}`],
           transport: options.transport,
           username: GW_USER,
           password: GW_PASSWORD,

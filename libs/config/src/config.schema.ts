@@ -147,6 +147,9 @@ export const pbxSchema = z
     tlsPort: portOrZero.describe('SIP TLS port (0: off).'),
     tlsCertFile: z.string().describe('PEM certificate for SIP TLS (needed when tlsPort is set).'),
     tlsKeyFile: z.string().describe('PEM private key for SIP TLS.'),
+    tlsCaFile: z
+      .string()
+      .describe("PEM CA certificates trusted for TLS connections to trunks, instead of Node's public bundle (empty: the bundle). For a PBX with a private or self-signed certificate; the certificate must still name the trunk host."),
     transactionTimeoutMs: z
       .number()
       .int()

@@ -11,7 +11,7 @@ export type { SipTimers } from './call/leg-context';
 export * from './sip.types';
 export * from './sip.errors';
 export * from './sdp/sdp';
-export type { Endpoint, TlsListenOptions, TransportProtocol } from './transport/sip-transport';
+export type { Endpoint, TlsClientOptions, TlsListenOptions, TransportProtocol } from './transport/sip-transport';
 export {
   buildDtmfRelay,
   formatReason,

@@ -1,7 +1,7 @@
 import type { Logger } from '@wagw/logging';
 import type { DtmfInfo, SipParty, SipReason } from './message/headers';
 import type { CallCause } from './sip.errors';
-import type { TlsListenOptions, TransportProtocol } from './transport/sip-transport';
+import type { TlsClientOptions, TlsListenOptions, TransportProtocol } from './transport/sip-transport';
 
 /** Public option and event types of libs/sip. */
 
@@ -29,6 +29,8 @@ export interface SipStackOptions {
   transactionTimeoutMs?: number;
   /** User part of our Contact URI. Default `wagw`. */
   contactUser?: string;
+  /** Trust for the TLS connections the stack opens (toward trunks). Default: Node's CA bundle, verified. */
+  tlsClient?: TlsClientOptions;
 }
 
 export interface DigestCredentials {

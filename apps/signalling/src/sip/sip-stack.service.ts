@@ -5,6 +5,15 @@ import type { Logger } from '@wagw/logging';
 import { SipStack, type InviteAuthorizer, type InviteHandler, type SipListenOptions } from '@wagw/sip';
 import { SIGNALLING_LOGGER } from '../signalling.tokens';
 
+/** A PEM file named by a config key; a missing or unreadable one stops the start with the key and the path. */
+function readPem(key: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
 /**
  * Owns the SIP stack toward the PBX (libs/sip): listens on the configured UDP/TCP/TLS ports at start,
  * closes every socket at shutdown. `stack` throws when SIP is not running (no port configured).
@@ -49,12 +58,13 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
     const listen: SipListenOptions = { host: pbx.listenHost };
     if (pbx.udpPort > 0) listen.udpPort = pbx.udpPort;
     if (pbx.tcpPort > 0) listen.tcpPort = pbx.tcpPort;
-    if (pbx.tlsPort > 0) listen.tls = { port: pbx.tlsPort, cert: readFileSync(pbx.tlsCertFile, 'utf8'), key: readFileSync(pbx.tlsKeyFile, 'utf8') };
+    if (pbx.tlsPort > 0) listen.tls = { port: pbx.tlsPort, cert: readPem('pbx.tlsCertFile', pbx.tlsCertFile), key: readPem('pbx.tlsKeyFile', pbx.tlsKeyFile) };
     this.#stack = await SipStack.start({
       listen,
       ...(pbx.publicHost ? { publicHost: pbx.publicHost } : {}),
       userAgent: 'wa-sip-gateway',
       transactionTimeoutMs: pbx.transactionTimeoutMs,
+      ...(pbx.tlsCaFile ? { tlsClient: { ca: readPem('pbx.tlsCaFile', pbx.tlsCaFile) } } : {}),
       logger: this.logger.child({ component: 'sip' }),
     });
     this.#applyInbound();

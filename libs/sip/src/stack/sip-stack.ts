@@ -79,6 +79,7 @@ export class SipStack {
       ...(listen.udpPort !== undefined ? { udpPort: listen.udpPort } : {}),
       ...(listen.tcpPort !== undefined ? { tcpPort: listen.tcpPort } : {}),
       ...(listen.tls ? { tls: listen.tls } : {}),
+      ...(options.tlsClient ? { tlsClient: options.tlsClient } : {}),
       logger: log,
       onMessage: (m, remote) => {
         if (holder.stack) holder.stack.#onMessage(m, remote);
@@ -221,7 +222,8 @@ export class SipStack {
       destination = await this.#destination(rq, o);
     } catch (err) {
       this.#log.warn({ err, msg: summarise(rq) }, 'no destination for request');
-      setImmediate(() => o.onResponse?.(makeResponse(rq, 503, 'Service Unavailable'), true));
+      const why = err instanceof Error ? err.message : String(err);
+      setImmediate(() => o.onResponse?.(makeResponse(rq, 503, `Service Unavailable (${why.slice(0, 100)})`), true));
       return undefined;
     }
     if (this.#closed) return undefined;
@@ -244,7 +246,8 @@ export class SipStack {
     const connection = this.#transport.open(destination, (err) => {
       if (ref.final) return; // the connection closed after the transaction got its answer
       this.#log.warn({ err: err.message, msg: summarise(rq) }, 'transport error: request failed');
-      ref.tx?.message(makeResponse(rq, 503, 'Service Unavailable'));
+      // never sent on the wire: the reason keeps why (refused, TLS certificate, ...) for the CDR and the logs
+      ref.tx?.message(makeResponse(rq, 503, `Service Unavailable (${err.message.slice(0, 100)})`));
     });
     const created = this.#tx.createClientTransaction(connection, rq, onResponse);
     ref.tx = created;

@@ -32,6 +32,14 @@ export interface TlsListenOptions {
   rejectUnauthorized?: boolean;
 }
 
+/** Trust for the connections we open (toward trunks), apart from any TLS listener. */
+export interface TlsClientOptions {
+  /** CA certificates trusted for outgoing TLS connections (default: Node's bundle). */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** Verify the peer certificate of outgoing connections. Default true. */
+  rejectUnauthorized?: boolean;
+}
+
 export interface TransportOptions {
   host: string;
   /** Host written in Via (and Contact by the stack). Default: `host`. */
@@ -39,6 +47,8 @@ export interface TransportOptions {
   udpPort?: number;
   tcpPort?: number;
   tls?: TlsListenOptions;
+  /** Trust for outgoing TLS; overrides `tls.ca`/`tls.rejectUnauthorized`. */
+  tlsClient?: TlsClientOptions;
   logger: Logger;
   onMessage(message: SipMessage, remote: Endpoint): void;
   /** A stream connection idle this long (no bytes either way) is closed. Default 10 minutes. */
@@ -262,11 +272,11 @@ export class SipTransport {
   #flowTo(target: Endpoint): Flow {
     const existing = this.#flows.get(flowKey(target));
     if (existing && !existing.socket.destroyed) return existing;
-    const tls = this.#options.tls;
+    const trust = { ...this.#options.tls, ...this.#options.tlsClient };
     let socket: Socket;
     if (target.protocol === 'tls') {
-      const opts: ConnectionOptions = { host: target.address, port: target.port, rejectUnauthorized: tls?.rejectUnauthorized ?? true };
-      if (tls?.ca) opts.ca = tls.ca;
+      const opts: ConnectionOptions = { host: target.address, port: target.port, rejectUnauthorized: trust.rejectUnauthorized ?? true };
+      if (trust.ca) opts.ca = trust.ca;
       if (target.hostname) opts.servername = target.hostname;
       socket = tlsConnect(opts);
     } else {
