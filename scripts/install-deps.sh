@@ -2,12 +2,18 @@
 # Installs the Debian packages the gateway needs, only those that are missing.
 #   scripts/install-deps.sh run    what `npm start` uses: redis-server, and Kamailio + baresip for the demo PBX
 #                                  it starts when no trunk is configured (kamcmd comes with kamailio)
-#   scripts/install-deps.sh test   what `npm test` uses: the above plus the real test peers (SIPp, sox, Chromium)
+#   scripts/install-deps.sh test   what `npm test` uses: the above plus the real test peers (SIPp, sox, Chromium,
+#                                  Kamailio's TLS module)
+#   scripts/install-deps.sh bench  what `npm run bench` uses: the above plus rtpengine (the reference relay)
 set -euo pipefail
 mode=${1:-test}
+case "$mode" in run|test|bench) ;; *) echo "usage: $0 run|test|bench" >&2; exit 2 ;; esac
 need=(redis-server:redis-server kamailio:kamailio kamcmd:kamailio baresip:baresip)
-if [ "$mode" = test ]; then
+if [ "$mode" != run ]; then
   need+=(sipp:sip-tester sox:sox chromium:chromium)
+fi
+if [ "$mode" = bench ]; then
+  need+=(rtpengine:rtpengine-daemon)
 fi
 missing=()
 for pair in "${need[@]}"; do
@@ -15,6 +21,10 @@ for pair in "${need[@]}"; do
   # kamailio and kamcmd live in /usr/sbin, which is not on a regular user's PATH
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
 done
+# Kamailio's TLS listener (the SIP-over-TLS tests) is a module of its own package
+if [ "$mode" != run ] && ! ls /usr/lib/*/kamailio/modules/tls.so >/dev/null 2>&1; then
+  missing+=(kamailio-tls-modules)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
