@@ -17,15 +17,20 @@
  * (pinned in package.json); `attach` checks their shape and returns null when they are not there, and the
  * caller keeps werift's path.
  */
+import type { Socket } from 'node:dgram';
 import type { RTCDtlsTransport } from 'werift';
 import type { Logger } from '@wagw/logging';
 import { isSupportedProfile, SrtpProtector, SrtpUnprotector, type SrtpProfile, type SrtpRtpPacket } from './srtp-session';
 import { SrtcpProtector, SrtcpUnprotector } from './srtcp-session';
+import { useIpLiteralLookup } from '../../rtp/ip-literal-lookup';
 
 /** The parts of werift 0.24 this uses, as they are shaped there. */
 interface WeriftUdpTransport {
   type: string;
-  socket: { send(buf: Buffer, offset: number, length: number, port: number, address: string): void };
+  socket: {
+    send(buf: Buffer, offset: number, length: number, port: number, address: string): void;
+    send(buf: Buffer, port: number, address: string): void;
+  };
   onData: (data: Buffer, addr: [string, number]) => void;
 }
 interface WeriftStunProtocol {
@@ -161,7 +166,9 @@ export class SrtpFastPath {
     // a fresh buffer (from Node's pool) per packet: dgram sends on a later tick, so a reused one could be overwritten
     const buf = Buffer.allocUnsafe(payload.length + this.#protector.overhead);
     const len = this.#protector.protect(buf, payloadType, marker, seq, timestamp, ssrc, payload);
-    transport.socket.send(buf, 0, len, pair.remoteAddr[1], pair.remoteAddr[0]);
+    // with an offset and length, dgram.send wraps the bytes in another Buffer: not needed when they are all of it
+    if (len === buf.length) transport.socket.send(buf, pair.remoteAddr[1], pair.remoteAddr[0]);
+    else transport.socket.send(buf, 0, len, pair.remoteAddr[1], pair.remoteAddr[0]);
     this.#sent++;
     return true;
   }
@@ -200,6 +207,7 @@ export class SrtpFastPath {
   }
 
   #hook(transport: WeriftUdpTransport): void {
+    useIpLiteralLookup(transport.socket as unknown as Socket);
     const original = transport.onData;
     transport.onData = (data, addr) => {
       if (this.#onRtcp && isRtcpDatagram(data)) return this.#rtcp(data);
