@@ -5,6 +5,7 @@
  *
  *   node -r ./bench/support/register.cjs bench/media-capacity/index.ts [--quick] [--out file.json]
  *        [--targets media,rtpengine] [--modes transcode,passthrough] [--calls 10,20] [--window-s 10] [--prof] [--no-pin]
+ *        [--media-root <other checkout>] (its media app instead of this one's: an A/B of two commits)
  *
  * For each target and mode it climbs a ladder of concurrent calls, one fresh target process per step, and
  * stops after the first step that fails (loss > 0 or p99 > 10 ms either way). Output: { suite, figures,
@@ -69,6 +70,8 @@ interface Args {
   /** Extra node flags for the media process (e.g. "--trace-gc"); its stdout goes to <tmp>/media-stdout.log. */
   mediaNodeArgs?: string;
   rtpengineLog?: string;
+  /** Another checkout whose media app is measured instead of this one's (A/B of two commits). */
+  mediaRoot?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -82,6 +85,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--no-pin') a.noPin = true;
     else if (k === '--media-node-args') a.mediaNodeArgs = v();
     else if (k === '--rtpengine-log') a.rtpengineLog = v();
+    else if (k === '--media-root') a.mediaRoot = v();
     else if (k === '--targets') a.targets = v().split(',') as TargetName[];
     else if (k === '--modes') a.modes = v().split(',') as BenchMode[];
     else if (k === '--calls') a.calls = v().split(',').map(Number);
@@ -101,7 +105,10 @@ function fmtStep(r: StepResult): string {
 }
 
 function makeTarget(name: TargetName, args: Args, pin: Pinning): BridgeTarget {
-  const debug = args.mediaNodeArgs ? { nodeArgs: args.mediaNodeArgs.split(' '), stdoutFile: join(tmpdir(), 'media-stdout.log') } : {};
+  const debug = {
+    ...(args.mediaNodeArgs ? { nodeArgs: args.mediaNodeArgs.split(' '), stdoutFile: join(tmpdir(), 'media-stdout.log') } : {}),
+    ...(args.mediaRoot ? { root: args.mediaRoot } : {}),
+  };
   if (name === 'media') return new MediaTarget({ host: HOST, portMin: 54000, portMax: 57999, cpuList: pin.target, ...debug });
   if (name === 'media-c1') return new MediaTarget({ host: HOST, portMin: 54000, portMax: 57999, cpuList: pin.target, opusComplexity: 1, name: 'media app, opusComplexity 1' });
   return new RtpengineTarget({ host: HOST, portMin: 44000, portMax: 47999, cpuList: pin.target, ...(args.rtpengineLog ? { logLevel: 7, logFile: args.rtpengineLog } : {}) });

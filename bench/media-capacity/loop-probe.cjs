@@ -2,7 +2,8 @@
 // Preloaded into the process under test (node -r): measures its event-loop delay with perf_hooks and
 // answers the bench driver over the IPC channel: {probe:'reset'} starts a window, {probe:'read'} returns
 // the delay percentiles (ms) since. With {probe:'profile-start'} / {probe:'profile-stop', file} it records
-// a CPU profile of just that window (node:inspector; open the .cpuprofile in Chrome DevTools).
+// a CPU profile of just that window (node:inspector; open the .cpuprofile in Chrome DevTools), or with
+// BENCH_PROFILE=heap in its environment a sampling heap profile (.heapprofile: who allocates).
 // Costs one 10 ms timer inside libuv; nothing else in the process changes.
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { writeFileSync } = require('node:fs');
@@ -10,6 +11,8 @@ const { writeFileSync } = require('node:fs');
 const histogram = monitorEventLoopDelay({ resolution: 10 });
 histogram.enable();
 let session;
+// BENCH_PROFILE=heap: the profile is a sampling heap profile (what allocates, .heapprofile) instead of CPU
+const HEAP = process.env.BENCH_PROFILE === 'heap';
 
 function post(method, params) {
   return new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
@@ -28,13 +31,19 @@ if (process.send) {
       const { Session } = require('node:inspector');
       session = new Session();
       session.connect();
-      await post('Profiler.enable');
-      await post('Profiler.setSamplingInterval', { interval: m.intervalUs ?? 500 });
-      await post('Profiler.start');
+      if (HEAP) {
+        await post('HeapProfiler.enable');
+        // every sampled allocation, also those already collected: the allocation rate is what drives the scavenges
+        await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+      } else {
+        await post('Profiler.enable');
+        await post('Profiler.setSamplingInterval', { interval: m.intervalUs ?? 500 });
+        await post('Profiler.start');
+      }
       process.send({ probe: 'profile-start' });
     } else if (m.probe === 'profile-stop') {
-      const { profile } = await post('Profiler.stop');
-      writeFileSync(m.file, JSON.stringify(profile));
+      const { profile } = await post(HEAP ? 'HeapProfiler.stopSampling' : 'Profiler.stop');
+      writeFileSync(HEAP ? m.file.replace(/\.cpuprofile$/, '.heapprofile') : m.file, JSON.stringify(profile));
       session.disconnect();
       process.send({ probe: 'profile-stop' });
     }

@@ -17,9 +17,7 @@ import { pinnedCommand } from './cpu-pinning';
 import type { BridgeTarget, CallPeers, ProbeCommand } from './bridge-target';
 
 const ROOT = join(__dirname, '..', '..');
-const REGISTER = join(ROOT, 'bench', 'support', 'register.cjs');
 const PROBE = join(__dirname, 'loop-probe.cjs');
-const MAIN_TS = join(ROOT, 'apps', 'media', 'src', 'main.ts');
 /** A trunk must exist so legs do not keep decoded recordings (wa-leg.factory recordSecondsFor). */
 const TRUNKS = JSON.stringify([{ name: 'pbx', hosts: ['127.0.0.1:5060'], transport: 'udp', username: '', password: '', fromUser: '', fromDomain: '', codecs: ['PCMU'], allowFrom: [] }]);
 
@@ -39,6 +37,8 @@ export interface MediaTargetOptions {
   name?: string;
   /** Append the media process's stdout here (e.g. with --trace-gc in nodeArgs); default: dropped. */
   stdoutFile?: string;
+  /** Run the media app of another checkout (with its own node_modules), e.g. to compare two commits. */
+  root?: string;
 }
 
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -84,7 +84,10 @@ export class MediaTarget implements BridgeTarget {
       PBX_TRUNKS: TRUNKS,
       ...(this.#opts.opusComplexity !== undefined ? { MEDIA_OPUS_COMPLEXITY: String(this.#opts.opusComplexity) } : {}),
     });
-    const [cmd, argv] = pinnedCommand(this.#opts.cpuList ?? null, process.execPath, ['-r', REGISTER, '-r', PROBE, ...(this.#opts.nodeArgs ?? []), MAIN_TS]);
+    const root = this.#opts.root ?? ROOT;
+    const register = join(root, 'bench', 'support', 'register.cjs');
+    const main = join(root, 'apps', 'media', 'src', 'main.ts');
+    const [cmd, argv] = pinnedCommand(this.#opts.cpuList ?? null, process.execPath, ['-r', register, '-r', PROBE, ...(this.#opts.nodeArgs ?? []), main]);
     const out = this.#opts.stdoutFile ? openSync(this.#opts.stdoutFile, 'a') : 'ignore';
     const child = spawn(cmd, argv, {
       env,
