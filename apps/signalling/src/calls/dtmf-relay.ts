@@ -19,7 +19,25 @@ export class DtmfRelay {
     private readonly runtime: CallRuntime,
   ) {}
 
-  async fromSipInfo(live: LiveCall, digit: string, durationMs?: number): Promise<void> {
+  /** Per call, the digit relayed last: the next one starts after it. */
+  readonly #chains = new Map<string, Promise<void>>();
+
+  /**
+   * Relays the digits of one call one after the other, in the order the INFOs came: two bus requests in
+   * flight at once can reach the media app in either order (the Redis transport's first request on a reply
+   * channel waits for its SUBSCRIBE, and a later one can overtake it), and a PBX sends INFOs back to back.
+   */
+  fromSipInfo(live: LiveCall, digit: string, durationMs?: number): Promise<void> {
+    const previous = this.#chains.get(live.callId) ?? Promise.resolve();
+    const next = previous.then(() => this.#relayInfo(live, digit, durationMs));
+    this.#chains.set(live.callId, next);
+    void next.finally(() => {
+      if (this.#chains.get(live.callId) === next) this.#chains.delete(live.callId);
+    });
+    return next;
+  }
+
+  async #relayInfo(live: LiveCall, digit: string, durationMs?: number): Promise<void> {
     const ms = Math.min(Math.max(durationMs ?? DEFAULT_DTMF_MS, 40), 2000);
     try {
       await this.media.sendDtmf(live.callId, 'wa', digit, ms);
