@@ -117,8 +117,10 @@ export async function grantPermanently(stack: Stack, waId: string): Promise<void
 /** What the emulator user heard of `frequencyHz` (at least `minFrames` 40 ms windows with the tone). */
 export async function userHeard(stack: Stack, waId: string, frequencyHz: number, minFrames = 25): Promise<number> {
   return eventually(`${frequencyHz} Hz at WhatsApp user ${waId}`, async () => {
-    const a = await stack.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${waId}/media/analysis?frequencyHz=${frequencyHz}`);
-    return a.tone && a.tone.framesWithTone >= minFrames ? a.tone.framesWithTone : undefined;
+    const a = await stack.emu<{ tone: { framesWithTone: number } | null; packetsReceived?: number; connectionState?: string }>('GET', `/emulator/users/${waId}/media/analysis?frequencyHz=${frequencyHz}`);
+    if (a.tone && a.tone.framesWithTone >= minFrames) return a.tone.framesWithTone;
+    // what the user had when the wait ran out goes into the timeout's message
+    throw new Error(`last analysis: ${JSON.stringify({ connectionState: a.connectionState, packetsReceived: a.packetsReceived, tone: a.tone })}`);
   }, 15_000, 250);
 }
 
