@@ -17,12 +17,10 @@
  * (pinned in package.json); `attach` checks their shape and returns null when they are not there, and the
  * caller keeps werift's path.
  */
-import type { Socket } from 'node:dgram';
 import type { RTCDtlsTransport } from 'werift';
 import type { Logger } from '@wagw/logging';
 import { isSupportedProfile, SrtpProtector, SrtpUnprotector, type SrtpProfile, type SrtpRtpPacket } from './srtp-session';
 import { SrtcpProtector, SrtcpUnprotector } from './srtcp-session';
-import { useIpLiteralLookup } from '../../rtp/ip-literal-lookup';
 
 /** The parts of werift 0.24 this uses, as they are shaped there. */
 interface WeriftUdpTransport {
@@ -207,7 +205,6 @@ export class SrtpFastPath {
   }
 
   #hook(transport: WeriftUdpTransport): void {
-    useIpLiteralLookup(transport.socket as unknown as Socket);
     const original = transport.onData;
     transport.onData = (data, addr) => {
       if (this.#onRtcp && isRtcpDatagram(data)) return this.#rtcp(data);
