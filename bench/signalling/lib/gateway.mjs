@@ -1,6 +1,6 @@
 // The whole path for the call benches, every part its own process: a private Redis, the media app, the
 // signalling app (the gateway: these three are "ours"), the WhatsApp emulator (Meta's side) and SIPp as the
-// PBX behind a UDP trunk (the load generators). Apps run from source (lib/register-apps.cjs).
+// PBX behind a UDP trunk (the load generators). Apps run from source (bench/support/register.cjs).
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { freePort, httpOk, loadAverage, ROOT, startProcess, startRedis, startTsApp, udpSockets, waitFor } from './proc.mjs';

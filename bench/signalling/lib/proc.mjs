@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const REGISTER = join(ROOT, 'bench', 'signalling', 'lib', 'register-apps.cjs');
+const REGISTER = join(ROOT, 'bench', 'support', 'register.cjs');
 const CLK_TCK = (() => {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -128,7 +128,7 @@ export function startProcess({ name, command, args, env, logFile, cwd = ROOT }) 
   };
 }
 
-/** One of the gateway's apps (or any TypeScript entry) run from source through lib/register-apps.cjs (swc, no source maps). */
+/** One of the gateway's apps (or any TypeScript entry) run from source through bench/support/register.cjs (swc, no source maps). */
 export function startTsApp({ name, entry, env, logFile, nodeArgs = [] }) {
   return startProcess({ name, command: process.execPath, args: [...nodeArgs, '-r', REGISTER, join(ROOT, entry)], env, logFile });
 }
