@@ -8,43 +8,20 @@ import { silentLogger } from '@wagw/logging';
 import { OpusCodec, SimulatedWhatsAppPeer, type RtpPacketIn } from '@wagw/media-bridge';
 import { LatencyHistogram, LOOP_FRAMES, readStampedIndex, monoUs, OnsetDetector, opusLoop, readStamp, stampedPayload, type MarkedLoop } from './audio-marks';
 import { serveRpc } from './generator-rpc';
-import { countFromUs, runSchedule, type PumpPlan } from './pump-schedule';
+import { runSchedule, type PumpPlan } from './pump-schedule';
 import { ArrivalMarks, SendMarks } from './loss-count';
+import { collectResults, startCounting, type BenchMode, type CallCounts, type GeneratorResults } from './generator-counts';
 
-export type BenchMode = 'transcode' | 'passthrough';
+export type { BenchMode } from './generator-counts';
 
-interface WaCall {
+interface WaCall extends CallCounts {
   peer: SimulatedWhatsAppPeer;
-  sent: number;
-  received: number;
-  /** From countFromUs(...) on: what the loss figure compares. */
-  sentCounted: number;
-  receivedCounted: number;
-  countFromUs: number;
-  sendMarks: SendMarks;
-  arrivals: ArrivalMarks;
-  onsetSentUs: number[];
-  onsetReceivedUs: number[];
   decoder: OpusCodec | null;
   detector: OnsetDetector;
   off: () => void;
 }
 
-export interface WaResults {
-  sent: number;
-  received: number;
-  /** Counted for loss (from the plan's countFromFrame on). */
-  sentCounted: number;
-  receivedCounted: number;
-  /** Transcode: per call, the first counted frame, the boundary instant, packets sent and received, early arrivals. */
-  marks: { frame: number; atUs: number; sent: number; received: number; arrivals: number[] }[];
-  /** Calls that received nothing at all. */
-  silentCalls: number;
-  latency: [number, number][];
-  onsetSentUs: number[][];
-  onsetReceivedUs: number[][];
-  lateMaxMs: number;
-}
+export type WaResults = GeneratorResults;
 
 const logger = silentLogger();
 const OPUS_PT = 111;
@@ -123,13 +100,7 @@ async function pump(plan: PumpPlan): Promise<void> {
   hist = new LatencyHistogram();
   window = { from: plan.windowFromUs, to: plan.windowToUs };
   countFrom = plan.countFromFrame;
-  calls.forEach((c, i) => {
-    c.countFromUs = countFromUs(plan, calls.length, i);
-    c.sendMarks = new SendMarks(plan.countFromFrame);
-    c.arrivals = new ArrivalMarks(plan.countFromFrame + 60);
-    c.sentCounted = 0;
-    c.receivedCounted = 0;
-  });
+  startCounting(calls, plan);
   const frames = (loop as MarkedLoop).frames;
   const onset = (loop as MarkedLoop).onset;
   const r = await runSchedule(calls.length, plan, (i, k, now) => {
@@ -152,18 +123,7 @@ async function pump(plan: PumpPlan): Promise<void> {
 }
 
 function results(): WaResults {
-  return {
-    sent: calls.reduce((n, c) => n + c.sent, 0),
-    received: calls.reduce((n, c) => n + c.received, 0),
-    sentCounted: calls.reduce((n, c) => n + c.sentCounted, 0),
-    marks: mode === 'transcode' ? calls.map((c) => ({ ...c.sendMarks.boundary(), sent: c.sent, received: c.received, arrivals: c.arrivals.list() })) : [],
-    receivedCounted: calls.reduce((n, c) => n + c.receivedCounted, 0),
-    silentCalls: calls.filter((c) => c.received === 0).length,
-    latency: hist.toSparse(),
-    onsetSentUs: calls.map((c) => c.onsetSentUs),
-    onsetReceivedUs: calls.map((c) => c.onsetReceivedUs),
-    lateMaxMs,
-  };
+  return collectResults(calls, mode, hist, lateMaxMs);
 }
 
 async function closeAll(): Promise<void> {
