@@ -22,22 +22,19 @@ export interface Endpoint {
   hostname?: string;
 }
 
-export interface TlsListenOptions {
-  port: number;
-  key: string | Buffer;
-  cert: string | Buffer;
+/** Trust for the connections we open (toward trunks). */
+export interface TlsClientOptions {
   /** CA certificates trusted for outgoing TLS connections (default: Node's bundle). */
   ca?: string | Buffer | (string | Buffer)[];
   /** Verify the peer certificate of outgoing connections. Default true. */
   rejectUnauthorized?: boolean;
 }
 
-/** Trust for the connections we open (toward trunks), apart from any TLS listener. */
-export interface TlsClientOptions {
-  /** CA certificates trusted for outgoing TLS connections (default: Node's bundle). */
-  ca?: string | Buffer | (string | Buffer)[];
-  /** Verify the peer certificate of outgoing connections. Default true. */
-  rejectUnauthorized?: boolean;
+/** A TLS listener; its `ca`/`rejectUnauthorized` apply to outgoing connections unless `tlsClient` is given. */
+export interface TlsListenOptions extends TlsClientOptions {
+  port: number;
+  key: string | Buffer;
+  cert: string | Buffer;
 }
 
 export interface TransportOptions {
