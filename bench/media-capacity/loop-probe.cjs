@@ -1,14 +1,15 @@
 /* eslint-disable no-undef, @typescript-eslint/no-require-imports -- a CommonJS preload run by plain Node */
 // Preloaded into the process under test (node -r): measures its event-loop delay with perf_hooks and
 // answers the bench driver over the IPC channel: {probe:'reset'} starts a window, {probe:'read'} returns
-// the delay percentiles (ms) since. With {probe:'profile-start'} / {probe:'profile-stop', file} it records
+// the delay percentiles (ms) since: how much later than due the probe's timer ran. With {probe:'profile-start'} / {probe:'profile-stop', file} it records
 // a CPU profile of just that window (node:inspector; open the .cpuprofile in Chrome DevTools), or with
 // BENCH_PROFILE=heap in its environment a sampling heap profile (.heapprofile: who allocates).
 // Costs one 10 ms timer inside libuv; nothing else in the process changes.
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { writeFileSync } = require('node:fs');
 
-const histogram = monitorEventLoopDelay({ resolution: 10 });
+const RESOLUTION_MS = 10;
+const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
 histogram.enable();
 let session;
 // BENCH_PROFILE=heap: the profile is a sampling heap profile (what allocates, .heapprofile) instead of CPU
@@ -25,7 +26,9 @@ if (process.send) {
       histogram.reset();
       process.send({ probe: 'reset' });
     } else if (m.probe === 'read') {
-      const ms = (ns) => ns / 1e6;
+      // the histogram holds the time between the probe timer's runs, its 10 ms interval included (an idle
+      // process reads p50 ~10.2 ms): the delay is what exceeds the interval
+      const ms = (ns) => Math.max(0, ns / 1e6 - RESOLUTION_MS);
       process.send({ probe: 'read', p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max), mean: ms(histogram.mean) });
     } else if (m.probe === 'profile-start') {
       const { Session } = require('node:inspector');
