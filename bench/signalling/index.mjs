@@ -87,6 +87,13 @@ function tables(f) {
       columns: ['target/s', 'achieved/s', 'ack p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'not sent', 'all processed', 'CPU us/webhook'],
       rows: f.webhookIngest.steps.map((s) => [s.targetRate, s.achievedRate, s.ackMs.p50, s.ackMs.p99, s.ackMs.p999, s.errors, s.notSent, s.allProcessed, s.signallingCpuUsPerWebhook]),
     });
+    if (f.webhookIngest.floor?.length) {
+      out.push({
+        title: 'Floor: the same generator against bare node:http (no signature, parsing, Redis or logs)',
+        columns: ['target/s', 'achieved/s', 'ack p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'not sent', 'CPU us/request'],
+        rows: f.webhookIngest.floor.map((s) => [s.targetRate, s.achievedRate, s.ackMs.p50, s.ackMs.p99, s.ackMs.p999, s.errors, s.notSent, s.serverCpuUsPerRequest]),
+      });
+    }
   }
   if (f.soak) {
     const s = f.soak;
