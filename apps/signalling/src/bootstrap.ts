@@ -9,8 +9,12 @@ import { SignallingModule } from './signalling.module';
 import { WEBHOOK_PATH } from './webhooks/webhook.controller';
 import { WebhookIngestService } from './webhooks/webhook-ingest.service';
 import { webhookFastAck } from './webhooks/webhook-fast-ack.middleware';
+import { installWebhookFastPath } from './webhooks/webhook-fast-path';
 import { SignallingMetrics } from './metrics/signalling-metrics';
 import { webhookAckMiddleware } from './metrics/webhook-ack.middleware';
+
+/** Largest webhook body taken (Meta's are a few kB; a batch of many changes stays far below). */
+const WEBHOOK_BODY_LIMIT_BYTES = 3 * 1024 * 1024;
 
 export interface SignallingHandle {
   app: INestApplication;
@@ -45,10 +49,24 @@ export async function bootstrapSignalling(options: BootstrapSignallingOptions = 
     bodyParser: false,
     logger: new PinoNestLogger(logger),
   });
-  app.use(`/${WEBHOOK_PATH}`, webhookAckMiddleware(app.get(SignallingMetrics)));
-  app.use(`/${WEBHOOK_PATH}`, raw({ type: () => true, limit: '3mb' }));
-  // signed JSON webhooks are acked before Nest's pipeline; anything else reaches the guard and controller
-  app.use(`/${WEBHOOK_PATH}`, webhookFastAck({ appSecret: () => config.whatsapp.appSecret, ingest: app.get(WebhookIngestService) }));
+  const metrics = app.get(SignallingMetrics);
+  const ingest = app.get(WebhookIngestService);
+  const appSecret = (): string => config.whatsapp.appSecret;
+  // signed JSON webhooks of a known length are read, verified and acked at the HTTP server, before Express
+  installWebhookFastPath(app.getHttpServer(), {
+    path: WEBHOOK_PATH,
+    limitBytes: WEBHOOK_BODY_LIMIT_BYTES,
+    appSecret,
+    ingest,
+    acked: (seconds) => {
+      metrics.webhookAcked(seconds);
+      metrics.webhook('accepted');
+    },
+  });
+  // the rest (chunked or encoded bodies) the same way inside Express; anything else reaches the guard and controller
+  app.use(`/${WEBHOOK_PATH}`, webhookAckMiddleware(metrics));
+  app.use(`/${WEBHOOK_PATH}`, raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT_BYTES }));
+  app.use(`/${WEBHOOK_PATH}`, webhookFastAck({ appSecret, ingest }));
   app.use(json({ limit: '256kb' }));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.connectMicroservice<MicroserviceOptions>({ transport: Transport.REDIS, options: { ...redisOptionsFromUrl(config.redis.url) } });
