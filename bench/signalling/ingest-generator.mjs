@@ -117,6 +117,7 @@ let errors = 0;
 let dropped = 0;
 let terminatesOk = 0;
 let lateMaxMs = 0;
+let reconnects = 0;
 const errorKinds = {};
 const queue = []; // due requests waiting for a free connection: { i, t0 }
 const idle = [];
@@ -153,6 +154,20 @@ function onDead(conn, error) {
   if (at >= 0) idle.splice(at, 1);
   if (error) record(conn.i, 0, Number(process.hrtime.bigint() - conn.t0) / 1e6, error);
   checkFinished(issued);
+  if ((!sentAll || queue.length > 0) && reconnects < connections * 4) {
+    // a connection the server closed: a new one takes its place (and the oldest waiting request); bounded,
+    // so a server that is gone ends the run with its errors instead of reconnecting forever
+    reconnects++;
+    const fresh = new Connection(onDone, onDead);
+    fresh.ready.then(
+      () => {
+        const next = queue.shift();
+        if (next !== undefined) fresh.send(requests[next.i], next.i, next.t0);
+        else idle.push(fresh);
+      },
+      () => undefined, // its 'error' handler has recorded it
+    );
+  }
 }
 
 const conns = Array.from({ length: connections }, () => new Connection(onDone, onDead));
@@ -171,7 +186,7 @@ for (let i = 0; i < total; i++) {
     continue;
   }
   issued++;
-  const conn = idle.pop();
+  const conn = idle.shift(); // round robin: no connection sits idle long enough for the server to close it
   if (conn) conn.send(requests[i], i);
   else queue.push({ i, t0: process.hrtime.bigint() });
 }
@@ -184,5 +199,5 @@ const lat = Array.from(latencies.subarray(0, done)).sort((a, b) => a - b);
 const pct = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.max(0, Math.ceil((p / 100) * lat.length) - 1))] : null);
 for (const c of conns) c.close();
 process.stdout.write(
-  `${JSON.stringify({ targetRate: rate, sent: done, ok, errors, dropped, errorKinds, sentInS, elapsedS, achievedRate: ok / elapsedS, terminatesOk, lateMaxMs, ackMs: { p50: pct(50), p90: pct(90), p99: pct(99), p999: pct(99.9), max: lat.at(-1) ?? null }, runId })}\n`,
+  `${JSON.stringify({ targetRate: rate, sent: done, ok, errors, dropped, errorKinds, sentInS, elapsedS, achievedRate: ok / elapsedS, terminatesOk, lateMaxMs, reconnects, ackMs: { p50: pct(50), p90: pct(90), p99: pct(99), p999: pct(99.9), max: lat.at(-1) ?? null }, runId })}\n`,
 );

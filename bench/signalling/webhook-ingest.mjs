@@ -117,6 +117,7 @@ export async function runWebhookIngest({ logDir, rates, seconds = 8, log = () =>
         sent: g.sent,
         ok: g.ok,
         errors: g.errors,
+        errorKinds: g.errorKinds,
         notSent: g.dropped,
         ackMs: Object.fromEntries(Object.entries(g.ackMs).map(([k, v]) => [k, round(v, 2)])),
         allProcessed: processed >= expected,
@@ -125,7 +126,7 @@ export async function runWebhookIngest({ logDir, rates, seconds = 8, log = () =>
         signallingCoreShare: round(cpu / (g.elapsedS + drainS), 2),
         redisCpuUsPerWebhook: round((redisCpu * 1e6) / Math.max(1, g.ok), 0),
       };
-      log(`  ingest ${rate}/s: achieved ${step.achievedRate}/s, ack p50 ${step.ackMs.p50} p99 ${step.ackMs.p99} ms, errors ${g.errors}, not sent ${g.dropped}, processed ${step.allProcessed ? 'all' : `${processed}/${expected}`} (+${step.processedAfterLastAckS} s), ${step.signallingCpuUsPerWebhook} µs CPU/webhook`);
+      log(`  ingest ${rate}/s: achieved ${step.achievedRate}/s, ack p50 ${step.ackMs.p50} p99 ${step.ackMs.p99} ms, errors ${g.errors}${g.errors ? ` ${JSON.stringify(g.errorKinds)}` : ''}, not sent ${g.dropped}, processed ${step.allProcessed ? 'all' : `${processed}/${expected}`} (+${step.processedAfterLastAckS} s), ${step.signallingCpuUsPerWebhook} µs CPU/webhook`);
       steps.push(step);
       if (g.dropped > 0 || g.achievedRate < rate * 0.9) break; // saturated: higher rates say nothing new
     }

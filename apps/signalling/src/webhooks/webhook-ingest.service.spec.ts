@@ -1,7 +1,7 @@
 import type { AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
 import type { DedupStore, WebhookEvent } from '@wagw/whatsapp';
-import { WebhookIngestService } from './webhook-ingest.service';
+import { BATCH_WINDOW_MS, WebhookIngestService } from './webhook-ingest.service';
 import type { DeadLetterRepository } from './dead-letter.repository';
 import type { WebhookEventRouter } from './webhook-event.router';
 import type { SignallingMetrics } from '../metrics/signalling-metrics';
@@ -40,10 +40,10 @@ function service(dedup: DedupStore, routed: WebhookEvent[]): WebhookIngestServic
   return new WebhookIngestService(config, logger, deadLetters, dedup, router, metrics);
 }
 
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, BATCH_WINDOW_MS + 5));
 
 describe('WebhookIngestService', () => {
-  it('starts the webhooks acked in one event-loop turn together (their de-dup claims leave in one go), in arrival order', async () => {
+  it('starts the webhooks acked within the batch window together (their de-dup claims leave in one go), in arrival order', async () => {
     const dedup = new HeldDedup();
     const routed: WebhookEvent[] = [];
     const ingest = service(dedup, routed);
@@ -62,7 +62,7 @@ describe('WebhookIngestService', () => {
     expect(routed.map((e) => (e as { messageId?: string }).messageId)).toEqual(['wamid.A', 'wamid.B', 'wamid.C']);
   });
 
-  it('idle() waits for webhooks still waiting for their batch, and a later turn starts a new batch', async () => {
+  it('idle() waits for webhooks still waiting for their batch, and one acked after a batch started starts a new batch', async () => {
     const dedup = new HeldDedup();
     const routed: WebhookEvent[] = [];
     const ingest = service(dedup, routed);
@@ -80,7 +80,7 @@ describe('WebhookIngestService', () => {
     expect(routed).toHaveLength(2);
   });
 
-  it('drops a duplicate delivered in the same turn as the original', async () => {
+  it('drops a duplicate delivered in the same batch as the original', async () => {
     const dedup = new HeldDedup();
     const routed: WebhookEvent[] = [];
     const ingest = service(dedup, routed);
