@@ -101,7 +101,7 @@ export function cpuSnapshot(gw) {
 // this process shares the machine with the gateway)
 const agent = new HttpAgent({ keepAlive: true, maxSockets: 128 });
 
-function httpJson(url, method, body, headers = {}) {
+function httpJson(url, method, body, headers = {}, retried = false) {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = httpRequest(url, { method, agent, timeout: 30_000, headers: { ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } }, (res) => {
@@ -110,7 +110,12 @@ function httpJson(url, method, body, headers = {}) {
       res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer in 30 s`)));
-    req.on('error', reject);
+    req.on('error', (err) => {
+      // a kept-alive socket the server closed as this request went out on it (its 5 s idle timeout): the
+      // request never reached the server, so it is sent once more on a fresh socket (as Node's docs advise)
+      if (!retried && req.reusedSocket && err.code === 'ECONNRESET') resolve(httpJson(url, method, body, headers, true));
+      else reject(err);
+    });
     req.end(payload);
   });
 }
