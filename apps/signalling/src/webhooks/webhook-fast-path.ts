@@ -1,9 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { verifyWebhookSignature } from '@wagw/whatsapp';
 
-/** The controller's answer to an accepted webhook, byte for byte (as webhook-fast-ack.middleware.ts). */
-const ACK_BODY = '{"received":true}';
-const ACK_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(ACK_BODY)) };
+/** The controller's answer to an accepted webhook, byte for byte. */
+export const ACK_BODY = '{"received":true}';
+export const ACK_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(ACK_BODY)) };
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -59,7 +59,7 @@ export function installWebhookFastPath(server: Server, options: WebhookFastPathO
     });
     req.once('end', () => {
       const raw = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received);
-      const body = acceptable(raw, req.headers['x-hub-signature-256'], options.appSecret());
+      const body = signedJsonBody(raw, req.headers['x-hub-signature-256'], options.appSecret());
       if (body === undefined) {
         // the guard and the controller answer it (401, 400) and log why, from these bytes
         Object.assign(req, { body: raw, _body: true });
@@ -81,8 +81,11 @@ function pathIs(url: string | undefined, exact: string): boolean {
   return Number.isNaN(next) || next === 0x3f; // end, or '?'
 }
 
-/** The parsed body of a webhook to ack here, or undefined when the app's own handling must answer it. */
-function acceptable(raw: Buffer, signature: string | string[] | undefined, secret: string): unknown {
+/**
+ * The parsed body of a webhook whose signature verifies over `raw` and which is JSON: one to ack at once. Undefined
+ * when the app's own guard and controller must answer it (they say why and log it).
+ */
+export function signedJsonBody(raw: Buffer, signature: string | string[] | undefined, secret: string): unknown {
   if (typeof signature !== 'string' || !verifyWebhookSignature(raw, signature, secret).ok) return undefined;
   try {
     return JSON.parse(raw.toString('utf8')) as unknown;
