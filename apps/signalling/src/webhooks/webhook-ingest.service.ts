@@ -7,19 +7,19 @@ import type { DeadLetterRepository } from './dead-letter.repository';
 import { WebhookEventRouter } from './webhook-event.router';
 import { SignallingMetrics } from '../metrics/signalling-metrics';
 
+/** How long the first webhook of a batch waits for others (after its ack, so not on the ack's path). */
+export const BATCH_WINDOW_MS = 2;
+
 /**
  * Work done after the webhook ack: parse into typed events, park what cannot be used in the dead-letter
  * list, drop duplicates (atomic claim in Redis, so it holds across instances and concurrent deliveries),
  * and hand each new event to the router. Events of one WhatsApp call are handled in arrival order.
  */
-/** How long the first webhook of a batch waits for others (after its ack, so not on the ack's path). */
-export const BATCH_WINDOW_MS = 2;
-
 @Injectable()
 export class WebhookIngestService implements OnApplicationShutdown {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #perCall = new Map<string, Promise<void>>();
-  /** Acked webhooks waiting for this turn's batch. */
+  /** Acked webhooks waiting for the open batch to start. */
   readonly #batch: unknown[] = [];
 
   constructor(
@@ -40,7 +40,7 @@ export class WebhookIngestService implements OnApplicationShutdown {
    */
   enqueue(body: unknown): void {
     this.#batch.push(body);
-    if (this.#batch.length > 1) return; // a batch is already scheduled for this turn
+    if (this.#batch.length > 1) return; // the open batch takes it
     const job = new Promise<void>((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(() => {
       const bodies = this.#batch.splice(0);
       return Promise.all(bodies.map((b) => this.#process(b).catch((err: unknown) => this.logger.error({ err }, 'webhook processing failed')))).then(() => undefined);
