@@ -137,34 +137,36 @@ function record(i, status, ms, error) {
   }
 }
 
-function checkFinished(issued) {
+let issued = 0;
+function checkFinished() {
   if (sentAll && done === issued) allDone();
 }
 
-let issued = 0;
-function onDone(conn, i, status, ms) {
-  record(i, status, ms);
+/** A free connection takes the oldest waiting request, or waits at the back of the round robin. */
+function serveNext(conn) {
   const next = queue.shift();
   if (next !== undefined) conn.send(requests[next.i], next.i, next.t0);
   else idle.push(conn);
-  checkFinished(issued);
+}
+
+function onDone(conn, i, status, ms) {
+  record(i, status, ms);
+  serveNext(conn);
+  checkFinished();
 }
 function onDead(conn, error) {
   const at = idle.indexOf(conn);
   if (at >= 0) idle.splice(at, 1);
   if (error) record(conn.i, 0, Number(process.hrtime.bigint() - conn.t0) / 1e6, error);
-  checkFinished(issued);
+  checkFinished();
   if ((!sentAll || queue.length > 0) && reconnects < connections * 4) {
     // a connection the server closed: a new one takes its place (and the oldest waiting request); bounded,
     // so a server that is gone ends the run with its errors instead of reconnecting forever
     reconnects++;
     const fresh = new Connection(onDone, onDead);
+    conns.push(fresh);
     fresh.ready.then(
-      () => {
-        const next = queue.shift();
-        if (next !== undefined) fresh.send(requests[next.i], next.i, next.t0);
-        else idle.push(fresh);
-      },
+      () => serveNext(fresh),
       () => undefined, // its 'error' handler has recorded it
     );
   }
@@ -192,12 +194,13 @@ for (let i = 0; i < total; i++) {
 }
 sentAll = true;
 const sentInS = (performance.now() - started) / 1000;
-checkFinished(issued);
-await Promise.race([finished, sleep(30_000)]);
+checkFinished();
+// answers still missing 30 s after the last request are given up (unref: the timer does not hold the process)
+await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
 const elapsedS = (performance.now() - started) / 1000;
 const lat = Array.from(latencies.subarray(0, done)).sort((a, b) => a - b);
 const pct = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.max(0, Math.ceil((p / 100) * lat.length) - 1))] : null);
-for (const c of conns) c.close();
+for (const c of conns) c.close(); // replacements included, so the process can exit
 process.stdout.write(
   `${JSON.stringify({ targetRate: rate, sent: done, ok, errors, dropped, errorKinds, sentInS, elapsedS, achievedRate: ok / elapsedS, terminatesOk, lateMaxMs, reconnects, ackMs: { p50: pct(50), p90: pct(90), p99: pct(99), p999: pct(99.9), max: lat.at(-1) ?? null }, runId })}\n`,
 );

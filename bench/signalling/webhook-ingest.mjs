@@ -21,6 +21,9 @@ function runGenerator(options) {
   });
 }
 
+/** The generator's ack percentiles, to 0.01 ms. */
+const roundedAckMs = (g) => Object.fromEntries(Object.entries(g.ackMs).map(([k, v]) => [k, round(v, 2)]));
+
 /** Keys the step's webhooks should leave: one de-dup key each, plus an early-terminate marker per terminate. */
 async function processedKeys(redis) {
   let cursor = '0';
@@ -54,7 +57,7 @@ async function runFloor({ logDir, rates, seconds, log }) {
         achievedRate: round(g.achievedRate, 0),
         notSent: g.dropped,
         errors: g.errors,
-        ackMs: Object.fromEntries(Object.entries(g.ackMs).map(([k, v]) => [k, round(v, 2)])),
+        ackMs: roundedAckMs(g),
         serverCpuUsPerRequest: round((cpu * 1e6) / Math.max(1, g.ok), 0),
       };
       log(`  floor (bare node:http) ${rate}/s: achieved ${step.achievedRate}/s, ack p50 ${step.ackMs.p50} p99 ${step.ackMs.p99} ms, ${step.serverCpuUsPerRequest} µs CPU/request`);
@@ -119,7 +122,7 @@ export async function runWebhookIngest({ logDir, rates, seconds = 8, log = () =>
         errors: g.errors,
         errorKinds: g.errorKinds,
         notSent: g.dropped,
-        ackMs: Object.fromEntries(Object.entries(g.ackMs).map(([k, v]) => [k, round(v, 2)])),
+        ackMs: roundedAckMs(g),
         allProcessed: processed >= expected,
         processedAfterLastAckS: round(drainS, 2),
         signallingCpuUsPerWebhook: round((cpu * 1e6) / Math.max(1, g.ok), 0),
