@@ -7,7 +7,7 @@ import type { EarlyTerminateStore } from '../webhooks/early-terminate.store';
 import { MediaBusClient } from '../media/media-bus.client';
 import { CallRuntime, type LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
-import { BridgeToPbxUseCase } from './bridge-to-pbx.use-case';
+import { BridgeToPbxUseCase, type WaSide } from './bridge-to-pbx.use-case';
 import { SipStackService } from '../sip/sip-stack.service';
 import { TrunkDirectory } from '../sip/trunk-directory';
 import { CrmEventBus } from '../events/crm-event-bus';
@@ -70,19 +70,25 @@ export class AnswerUserCallUseCase {
     });
     live.log.info({ from: event.from, to: event.to, name: event.contactName }, 'user-initiated call offered');
     try {
-      await this.#answerWaSide(live, event);
-      const route = this.sip.running ? this.trunks.routeFor(event.to ?? this.config.whatsapp.businessNumber) : undefined;
+      const businessNumber = event.to ?? this.config.whatsapp.businessNumber;
+      const route = this.sip.running ? this.trunks.routeFor(businessNumber) : undefined;
       const waId = event.from ?? event.contactWaId;
-      if (waId) await this.contacts.touch(waId, event.contactName);
-      this.events.publish('call.incoming', {
-        callId,
-        businessNumber: event.to ?? this.config.whatsapp.businessNumber,
-        ...(waId ? { waId } : {}),
-        ...(event.contactName ? { userName: event.contactName } : {}),
-        ...(route?.destinations[0] ? { destination: route.destinations[0].uri } : {}),
+      const waSide = this.#answerWaSide(live, event).then((side) => {
+        if (waId) this.#touchContact(live, waId, event.contactName);
+        this.events.publish('call.incoming', {
+          callId,
+          businessNumber,
+          ...(waId ? { waId } : {}),
+          ...(event.contactName ? { userName: event.contactName } : {}),
+          ...(route?.destinations[0] ? { destination: route.destinations[0].uri } : {}),
+        });
+        return side;
       });
-      if (route) await this.bridge.execute(live, route);
-      else if (this.config.signalling.autoAcceptWithoutPbx) await this.#acceptWithoutPbx(live, event.waCallId);
+      // the PBX side starts at once, beside the WhatsApp side: its media leg now, the INVITE once `waSide` is done
+      if (route) await this.bridge.execute(live, route, waSide);
+      await waSide;
+      if (route) return;
+      if (this.config.signalling.autoAcceptWithoutPbx) await this.#acceptWithoutPbx(live, event.waCallId);
       else await this.endCall.execute(callId, { by: 'system', cause: `no PBX route for business number ${event.to ?? '(unknown)'}` });
     } catch (err) {
       live.log.error({ err }, 'user-initiated call set-up failed');
@@ -90,11 +96,30 @@ export class AnswerUserCallUseCase {
     }
   }
 
-  async #answerWaSide(live: LiveCall, event: CallConnectEvent): Promise<void> {
+  /**
+   * Our WebRTC answer, recorded on the call, and pre_accept (reference §6.2: ICE/DTLS come up while the
+   * destination rings), the two side by side. A failure of either rejects, once both have settled: the
+   * call is then ended, and its teardown finds the leg on the record.
+   */
+  async #answerWaSide(live: LiveCall, event: CallConnectEvent): Promise<WaSide> {
     const leg = await this.media.createWaLeg(live.callId, event.sdp);
-    await this.calls.amend(live.callId, { waLegId: leg.legId, waSdp: leg.sdp });
-    await this.graph.preAccept(event.waCallId, leg.sdp);
+    const [recorded, preAccepted] = await Promise.allSettled([
+      this.calls.amend(live.callId, { waLegId: leg.legId, waSdp: leg.sdp }),
+      this.graph.preAccept(event.waCallId, leg.sdp),
+    ]);
+    if (recorded.status === 'rejected') {
+      // without the leg on the record the teardown would not close it
+      await this.media.closeWaLeg(live.callId, leg.legId, 'call record not updated').catch(() => undefined);
+      throw recorded.reason;
+    }
+    if (preAccepted.status === 'rejected') throw preAccepted.reason;
     live.log.info({ legId: leg.legId }, 'pre_accept sent');
+    return { waCallId: event.waCallId, legId: leg.legId, sdp: leg.sdp };
+  }
+
+  /** The contact book is the CRM's, not the call's: a failed update is logged, never fails the call. */
+  #touchContact(live: LiveCall, waId: string, name: string | undefined): void {
+    this.contacts.touch(waId, name).catch((err: unknown) => live.log.warn({ err }, 'contact not updated'));
   }
 
   async #acceptWithoutPbx(live: LiveCall, waCallId: string): Promise<void> {

@@ -18,6 +18,19 @@ import { EndCallUseCase } from './end-call.use-case';
  * was on it, so the leg, and its RTP ports, stayed open for good, and the INVITE still went out. Real
  * Redis call records; the media app, Graph API and trunk are recording fakes.
  */
+const trunk = { name: 'pbx', hosts: ['127.0.0.1:5060'], transport: 'udp', codecs: ['PCMU'] } as unknown as ResolvedRoute['destinations'][number]['trunk'];
+const route = { businessNumber: '15550001111', onFailure: 'reject', destinations: [{ uri: 'sip:1001@127.0.0.1', ringTimeoutMs: 5000, trunk }] } as unknown as ResolvedRoute;
+
+/** The use cases over real Redis records, with the media app, Graph API and trunk as the given fakes. */
+function wire(calls: CallRepository, media: object, inviter: object) {
+  const logger = silentLogger();
+  const graph = { reject: async () => ({}), terminate: async () => ({}) };
+  const runtime = new CallRuntime(logger);
+  const endCall = new EndCallUseCase(calls, graph as unknown as WhatsAppGraphClient, media as unknown as MediaBusClient, runtime, new CrmEventBus(logger));
+  const bridge = new BridgeToPbxUseCase(calls, graph as unknown as WhatsAppGraphClient, media as unknown as MediaBusClient, inviter as unknown as FailoverInviter, new RoutingPolicy(() => Date.now()), runtime, endCall);
+  return { runtime, endCall, bridge };
+}
+
 describe('bridge to the PBX when the call ends during set-up', () => {
   let redis: Redis;
   let calls: CallRepository;
@@ -33,7 +46,6 @@ describe('bridge to the PBX when the call ends during set-up', () => {
   });
 
   it('closes the PBX media leg it made after the teardown, and sends no INVITE', async () => {
-    const logger = silentLogger();
     const closed: string[] = [];
     const invites: unknown[] = [];
     let offerAsked: () => void = () => undefined;
@@ -47,24 +59,94 @@ describe('bridge to the PBX when the call ends during set-up', () => {
       closePbxLeg: async (_callId: string, legId: string) => void closed.push(legId),
       closeWaLeg: async (_callId: string, legId: string) => void closed.push(legId),
     };
-    const graph = { reject: async () => ({}), terminate: async () => ({}) };
     const inviter = { invite: (...args: unknown[]) => invites.push(args) };
-    const runtime = new CallRuntime(logger);
-    const endCall = new EndCallUseCase(calls, graph as unknown as WhatsAppGraphClient, media as unknown as MediaBusClient, runtime, new CrmEventBus(logger));
-    const bridge = new BridgeToPbxUseCase(calls, graph as unknown as WhatsAppGraphClient, media as unknown as MediaBusClient, inviter as unknown as FailoverInviter, new RoutingPolicy(() => Date.now()), runtime, endCall);
+    const { runtime, endCall, bridge } = wire(calls, media, inviter);
     const callId = newCallId();
     await calls.create({ callId, direction: 'inbound', state: 'offered', waCallId: `wacid.${callId}`, waLegId: 'wa-1', businessNumber: '15550001111', phoneNumberId: '1' });
     const live = runtime.open(callId, { waCallId: `wacid.${callId}`, direction: 'inbound' });
-    const trunk = { name: 'pbx', hosts: ['127.0.0.1:5060'], transport: 'udp', codecs: ['PCMU'] } as unknown as ResolvedRoute['destinations'][number]['trunk'];
-    const route = { businessNumber: '15550001111', onFailure: 'reject', destinations: [{ uri: 'sip:1001@127.0.0.1', ringTimeoutMs: 5000, trunk }] } as unknown as ResolvedRoute;
 
-    await bridge.execute(live, route);
+    await bridge.execute(live, route, Promise.resolve({ waCallId: `wacid.${callId}`, legId: 'wa-1', sdp: 'v=0\r\n' }));
     await asked;
     await endCall.execute(callId, { by: 'system', cause: 'WhatsApp media failed' });
     releaseOffer();
 
     for (let i = 0; i < 100 && !closed.includes('pbx-late'); i++) await new Promise((r) => setTimeout(r, 20));
     expect(closed).toEqual(['wa-1', 'pbx-late']);
+    expect(invites).toEqual([]);
+    expect((await calls.get(callId))?.state).toBe('ended');
+  });
+
+  it('makes the PBX media leg while the WhatsApp side is built, and sends the INVITE only once it is done', async () => {
+    const invites: unknown[] = [];
+    let offerAsked: () => void = () => undefined;
+    const asked = new Promise<void>((resolve) => (offerAsked = resolve));
+    const media = {
+      createPbxOffer: async () => {
+        offerAsked();
+        return { v: 1, legId: 'pbx-early', sdp: 'v=0\r\n', rtpPort: 20000 };
+      },
+      closePbxLeg: async () => undefined,
+      closeWaLeg: async () => undefined,
+    };
+    let invited: () => void = () => undefined;
+    const inviteSent = new Promise<void>((resolve) => (invited = resolve));
+    const call = { callId: 'sip-1', on: () => undefined, hangup: async () => undefined };
+    const inviter = {
+      invite: (...args: unknown[]) => {
+        invites.push(args);
+        invited();
+        return call;
+      },
+    };
+    const { runtime, bridge } = wire(calls, media, inviter);
+    const callId = newCallId();
+    await calls.create({ callId, direction: 'inbound', state: 'offered', waCallId: `wacid.${callId}`, businessNumber: '15550001111', phoneNumberId: '1' });
+    const live = runtime.open(callId, { waCallId: `wacid.${callId}`, direction: 'inbound' });
+    let waDone: () => void = () => undefined;
+    const waSide = new Promise<{ waCallId: string; legId: string; sdp: string }>((resolve) => (waDone = () => resolve({ waCallId: `wacid.${callId}`, legId: 'wa-1', sdp: 'v=0\r\n' })));
+
+    await bridge.execute(live, route, waSide);
+    await asked;
+    for (let i = 0; i < 100 && (await calls.get(callId))?.pbxLegId === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await calls.get(callId))?.pbxLegId).toBe('pbx-early');
+    await new Promise((r) => setTimeout(r, 50)); // the bridge now waits for the WhatsApp side: no INVITE yet
+    expect(invites).toEqual([]);
+    waDone();
+    await inviteSent;
+    expect(invites).toHaveLength(1);
+    for (let i = 0; i < 100 && (await calls.get(callId))?.state !== 'dialing-pbx'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await calls.get(callId))?.state).toBe('dialing-pbx');
+  });
+
+  it('stops without an INVITE, and the teardown closes the PBX media leg, when the WhatsApp side fails', async () => {
+    const closed: string[] = [];
+    const invites: unknown[] = [];
+    let offerAsked: () => void = () => undefined;
+    const asked = new Promise<void>((resolve) => (offerAsked = resolve));
+    const media = {
+      createPbxOffer: async () => {
+        offerAsked();
+        return { v: 1, legId: 'pbx-orphan', sdp: 'v=0\r\n', rtpPort: 20000 };
+      },
+      closePbxLeg: async (_callId: string, legId: string) => void closed.push(legId),
+      closeWaLeg: async (_callId: string, legId: string) => void closed.push(legId),
+    };
+    const inviter = { invite: (...args: unknown[]) => invites.push(args) };
+    const { runtime, endCall, bridge } = wire(calls, media, inviter);
+    const callId = newCallId();
+    await calls.create({ callId, direction: 'inbound', state: 'offered', waCallId: `wacid.${callId}`, businessNumber: '15550001111', phoneNumberId: '1' });
+    const live = runtime.open(callId, { waCallId: `wacid.${callId}`, direction: 'inbound' });
+    let waFailed: (err: Error) => void = () => undefined;
+    const waSide = new Promise<{ waCallId: string; legId: string; sdp: string }>((_resolve, reject) => (waFailed = reject));
+
+    await bridge.execute(live, route, waSide);
+    await asked;
+    // what AnswerUserCallUseCase does when pre_accept fails: the call ends, then its promise rejects
+    waFailed(new Error('pre_accept refused'));
+    await endCall.execute(callId, { by: 'system', cause: 'set-up failed: pre_accept refused' });
+
+    for (let i = 0; i < 100 && !closed.includes('pbx-orphan'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(closed).toContain('pbx-orphan');
     expect(invites).toEqual([]);
     expect((await calls.get(callId))?.state).toBe('ended');
   });

@@ -9,6 +9,15 @@ import type { ResolvedDestination, ResolvedRoute } from '../sip/trunk-directory'
 import { CallRuntime, type LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 
+/** The WhatsApp side of a user-initiated call, as the bridge needs it (AnswerUserCallUseCase makes it). */
+export interface WaSide {
+  waCallId: string;
+  /** The media app's WebRTC leg, already on the call record. */
+  legId: string;
+  /** Our SDP answer: pre_accept has carried it, accept carries it again. */
+  sdp: string;
+}
+
 type DialOutcome = { kind: 'answered'; sdp: string; call: TrunkCall } | { kind: 'failed'; cause: string; sipCause: string } | { kind: 'aborted' };
 
 /**
@@ -16,6 +25,10 @@ type DialOutcome = { kind: 'answered'; sdp: string; call: TrunkCall } | { kind: 
  * codecs, destinations tried in order (or only the first, with onFailure=reject), `accept` toward
  * WhatsApp with the pre_accept SDP once a destination answers, then the media bridge. A failure of every
  * destination ends the call with `reject` and the SIP cause in the CDR.
+ *
+ * To keep the set-up short, the PBX media leg is made while the media app still builds the WhatsApp leg;
+ * the INVITE waits for the WhatsApp side (leg recorded, pre_accept answered: a call Meta's side cannot take
+ * never rings a desk phone). When the WhatsApp side fails, its caller ends the call, and the bridge stops.
  */
 @Injectable()
 export class BridgeToPbxUseCase {
@@ -34,8 +47,13 @@ export class BridgeToPbxUseCase {
    * webhooks are handled in order), or the terminate of a user who hangs up while the phone rings would
    * wait for the PBX's answer instead of cancelling the INVITE. A set-up failure in there ends the call.
    */
-  async execute(live: LiveCall, route: ResolvedRoute): Promise<void> {
-    void this.#ring(live, route).catch(async (err: unknown) => {
+  async execute(live: LiveCall, route: ResolvedRoute, wa: Promise<WaSide>): Promise<void> {
+    // the caller awaits `wa` and ends the call when it fails: here a failed WhatsApp side only means "stop"
+    const waReady = wa.then(
+      (side) => side,
+      () => null,
+    );
+    void this.#ring(live, route, waReady).catch(async (err: unknown) => {
       live.log.error({ err }, 'bridging to the PBX failed');
       await this.endCall
         .execute(live.callId, { by: 'system', cause: `set-up failed: ${(err as Error).message}` })
@@ -43,22 +61,28 @@ export class BridgeToPbxUseCase {
     });
   }
 
-  async #ring(live: LiveCall, route: ResolvedRoute): Promise<void> {
+  async #ring(live: LiveCall, route: ResolvedRoute, waReady: Promise<WaSide | null>): Promise<void> {
     const decision = this.routing.decide(route, live.log); // business hours, on the gateway's clock
-    if (decision.kind === 'reject') return this.endCall.execute(live.callId, { by: 'system', cause: decision.cause });
+    if (decision.kind === 'reject') {
+      // ended only once the WhatsApp leg is on the record, so that the teardown closes it
+      if (!(await waReady)) return;
+      return this.endCall.execute(live.callId, { by: 'system', cause: decision.cause });
+    }
     let last: DialOutcome = { kind: 'failed', cause: 'no destination', sipCause: '' };
-    let offerSdp: string | undefined;
+    let offer: { legId: string; sdp: string } | undefined;
     for (const dest of decision.destinations) {
       const rec = await this.calls.get(live.callId);
       if (!rec || rec.state === 'ending' || rec.state === 'ended') return;
-      if (!offerSdp) {
-        const offer = await this.media.createPbxOffer(live.callId, dest.trunk.codecs);
-        if (!(await this.#attachPbxLeg(live, offer.legId))) return;
-        offerSdp = offer.sdp;
+      if (!offer) {
+        const made = await this.media.createPbxOffer(live.callId, dest.trunk.codecs);
+        if (!(await this.#attachPbxLeg(live, made.legId))) return;
+        offer = made;
       }
-      last = await this.#dial(live, rec, dest, offerSdp);
+      const wa = await waReady;
+      if (!wa) return;
+      last = await this.#dial(live, rec, dest, offer.sdp);
       if (last.kind === 'aborted') return;
-      if (last.kind === 'answered') return this.#connect(live, last);
+      if (last.kind === 'answered') return this.#connect(live, last, wa, offer.legId);
       live.log.warn({ destination: dest.uri, cause: last.cause, sip: last.sipCause }, 'destination failed');
       if (route.onFailure === 'reject') break;
     }
@@ -127,21 +151,18 @@ export class BridgeToPbxUseCase {
     return false;
   }
 
-  async #connect(live: LiveCall, answered: { sdp: string; call: TrunkCall }): Promise<void> {
-    const rec = await this.calls.get(live.callId);
-    if (!rec?.pbxLegId || !rec.waLegId || !rec.waSdp || !rec.waCallId) throw new Error('call record lacks legs at answer');
-    const negotiated = await this.media.applyPbxAnswer(live.callId, rec.pbxLegId, answered.sdp);
-    await this.calls.amend(live.callId, { codec: negotiated.codec });
-    const res = await this.calls.apply(live.callId, { type: 'pbx.answered' });
+  async #connect(live: LiveCall, answered: { sdp: string; call: TrunkCall }, wa: WaSide, pbxLegId: string): Promise<void> {
+    const negotiated = await this.media.applyPbxAnswer(live.callId, pbxLegId, answered.sdp);
+    const res = await this.calls.apply(live.callId, { type: 'pbx.answered' }, { codec: negotiated.codec });
     if (res.outcome !== 'applied') {
       live.log.info({ reason: res.reason }, 'PBX answered a call that is already ending: hanging up the PBX leg');
       await answered.call.hangup();
       return;
     }
-    await this.graph.accept(rec.waCallId, rec.waSdp);
+    await this.graph.accept(wa.waCallId, wa.sdp);
     const active = await this.calls.apply(live.callId, { type: 'wa.accept-sent' });
     if (active.outcome !== 'applied') return;
-    await this.media.startBridge(live.callId, rec.waLegId, rec.pbxLegId);
+    await this.media.startBridge(live.callId, wa.legId, pbxLegId);
     live.log.info({ codec: negotiated.codec }, 'call bridged: WhatsApp <-> PBX');
   }
 }
