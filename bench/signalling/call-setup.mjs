@@ -4,6 +4,7 @@
 // (terminate webhook -> BYE -> legs closed). Rising fixed rates, each step checked for leftovers.
 import { cpuSnapshot, isClean, leakReport } from './lib/gateway.mjs';
 import { prepareUsers, reasons, runCallLoad } from './lib/call-load.mjs';
+import { PbxAnswerTimes } from './lib/pbx-answer-times.mjs';
 import { loadAverage, sleep, udpSockets } from './lib/proc.mjs';
 import { cpuShare, round, summary } from './lib/stats.mjs';
 
@@ -31,6 +32,21 @@ export class UserPool {
   }
 }
 
+/** The PBX's own answer time per call, read from the signalling log (one reader per gateway: it keeps its place). */
+const answerTimes = new WeakMap();
+function pbxAnswerTimes(gw) {
+  if (!answerTimes.has(gw)) answerTimes.set(gw, new PbxAnswerTimes(gw.signallingLog));
+  return answerTimes.get(gw).read();
+}
+
+/**
+ * Set-up time the gateway added to each call: the emulator's webhook-out -> accept-in, minus what the PBX
+ * (SIPp) took from our INVITE to its 200. Calls whose INVITE/200 lines were not found are left out (`n` says).
+ */
+function addedByGateway(ok, pbxMs) {
+  return ok.filter((r) => pbxMs.has(r.waCallId)).map((r) => r.latencyMs - pbxMs.get(r.waCallId));
+}
+
 /** One step: `ratePerS` for `seconds` (or `calls` calls); figures for the calls, CPU per process, leftovers after. */
 export async function callStep(gw, pool, mediaUdpBaseline, { ratePerS, seconds, calls, holdMs, log }) {
   const users = await pool.atLeast(Math.ceil(ratePerS * (holdMs / 1000 + 3)) + 10);
@@ -42,6 +58,7 @@ export async function callStep(gw, pool, mediaUdpBaseline, { ratePerS, seconds, 
   const c1 = cpuSnapshot(gw);
   const after = await drained(gw, mediaUdpBaseline);
   const ok = run.results.filter((r) => r.ok);
+  const pbxMs = pbxAnswerTimes(gw);
   const failed = run.results.length - ok.length;
   return {
     targetRate: ratePerS,
@@ -52,6 +69,8 @@ export async function callStep(gw, pool, mediaUdpBaseline, { ratePerS, seconds, 
     failurePct: round((100 * failed) / Math.max(1, run.results.length), 3),
     failureReasons: reasons(run.results),
     setupMs: summary(ok.map((r) => r.latencyMs)),
+    setupAddedMs: summary(addedByGateway(ok, pbxMs)),
+    pbxAnswerMs: summary(ok.filter((r) => pbxMs.has(r.waCallId)).map((r) => pbxMs.get(r.waCallId))),
     cpu: cpuShare(c0, c1, wallS, run.results.length),
     loadAverageBefore: load.one,
     drained: after.clean,
@@ -67,7 +86,7 @@ export async function runCallSetup(gw, { rates, seconds, holdMs = 1000, log = ()
   const steps = [];
   for (const rate of rates) {
     const s = await callStep(gw, pool, mediaUdpBaseline, { ratePerS: rate, seconds, holdMs, log });
-    log(`  setup ${rate}/s: ${s.ok}/${s.calls} ok (${s.failurePct} % failed${s.failed ? `: ${JSON.stringify(s.failureReasons)}` : ''}), setup p50 ${s.setupMs.p50} p99 ${s.setupMs.p99} ms, CPU ms/call signalling ${s.cpu.signalling?.cpuMsPerUnit} media ${s.cpu.media?.cpuMsPerUnit} redis ${s.cpu.redis?.cpuMsPerUnit} (emulator ${s.cpu.emulator?.cpuMsPerUnit}, sipp ${s.cpu.sipp?.cpuMsPerUnit}), drained ${s.drained}`);
+    log(`  setup ${rate}/s: ${s.ok}/${s.calls} ok (${s.failurePct} % failed${s.failed ? `: ${JSON.stringify(s.failureReasons)}` : ''}), setup p50 ${s.setupMs.p50} p99 ${s.setupMs.p99} ms (added by the gateway p50 ${s.setupAddedMs.p50} p99 ${s.setupAddedMs.p99}, PBX answer p50 ${s.pbxAnswerMs.p50}), CPU ms/call signalling ${s.cpu.signalling?.cpuMsPerUnit} media ${s.cpu.media?.cpuMsPerUnit} redis ${s.cpu.redis?.cpuMsPerUnit} (emulator ${s.cpu.emulator?.cpuMsPerUnit}, sipp ${s.cpu.sipp?.cpuMsPerUnit}), drained ${s.drained}`);
     steps.push(s);
     if (s.failurePct > 5) break; // far past capacity
   }
@@ -78,6 +97,7 @@ export async function runCallSetup(gw, { rates, seconds, holdMs = 1000, log = ()
     steps,
     sustainedCallsPerS: best?.targetRate ?? 0,
     setupMsAtSustained: best?.setupMs ?? null,
+    setupAddedMsAtSustained: best?.setupAddedMs ?? null,
     mediaUdpBaseline,
   };
 }

@@ -76,9 +76,9 @@ function tables(f) {
   const cpu = (c, k) => c[k]?.cpuMsPerUnit ?? null;
   if (f.callSetup) {
     out.push({
-      title: `Call setup, full path (hold ${f.callSetup.holdMs} ms; CPU ms per call per process)`,
-      columns: ['calls/s', 'calls', 'failed %', 'setup p50 ms', 'p99 ms', 'signalling', 'media', 'redis', 'emulator*', 'sipp*', 'load'],
-      rows: f.callSetup.steps.map((s) => [s.targetRate, s.calls, s.failurePct, s.setupMs.p50, s.setupMs.p99, cpu(s.cpu, 'signalling'), cpu(s.cpu, 'media'), cpu(s.cpu, 'redis'), cpu(s.cpu, 'emulator'), cpu(s.cpu, 'sipp'), s.loadAverageBefore]),
+      title: `Call setup, full path (hold ${f.callSetup.holdMs} ms; added = full path minus the PBX's INVITE -> 200 time; CPU ms per call per process)`,
+      columns: ['calls/s', 'calls', 'failed %', 'setup p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'PBX p50 ms', 'signalling', 'media', 'redis', 'emulator*', 'sipp*', 'load'],
+      rows: f.callSetup.steps.map((s) => [s.targetRate, s.calls, s.failurePct, s.setupMs.p50, s.setupMs.p99, s.setupAddedMs?.p50, s.setupAddedMs?.p99, s.pbxAnswerMs?.p50, cpu(s.cpu, 'signalling'), cpu(s.cpu, 'media'), cpu(s.cpu, 'redis'), cpu(s.cpu, 'emulator'), cpu(s.cpu, 'sipp'), s.loadAverageBefore]),
     });
   }
   if (f.webhookIngest) {
@@ -111,7 +111,16 @@ function verdicts(f) {
   if (f.callSetup) {
     const at = f.callSetup.steps.find((s) => s.targetRate === TARGETS.callSetupsPerS);
     v.callSetupRate = { met: f.callSetup.sustainedCallsPerS >= TARGETS.callSetupsPerS, sustained: f.callSetup.sustainedCallsPerS, target: TARGETS.callSetupsPerS };
-    v.callSetupP99 = { met: Boolean(at && at.setupMs.p99 !== null && at.setupMs.p99 <= TARGETS.callSetupP99MsMax), p99AtTargetRate: at?.setupMs.p99 ?? null, p99AtSustained: f.callSetup.setupMsAtSustained?.p99 ?? null, target: TARGETS.callSetupP99MsMax };
+    // the target is the p99 the gateway adds (the PBX's own answer time taken out), at the target rate
+    const added = at?.setupAddedMs?.p99 ?? null;
+    v.callSetupP99 = {
+      met: added !== null && added <= TARGETS.callSetupP99MsMax,
+      addedP99AtTargetRate: added,
+      addedP99AtSustained: f.callSetup.setupAddedMsAtSustained?.p99 ?? null,
+      fullPathP99AtTargetRate: at?.setupMs.p99 ?? null,
+      fullPathP99AtSustained: f.callSetup.setupMsAtSustained?.p99 ?? null,
+      target: TARGETS.callSetupP99MsMax,
+    };
   }
   if (f.webhookIngest) {
     const at = f.webhookIngest.steps.find((s) => s.targetRate === TARGETS.webhooksPerS);

@@ -81,6 +81,7 @@ export async function startGateway({ logDir, logLevel = 'info', nodeArgs = {}, s
       emulatorUrl: `http://127.0.0.1:${emuPort}`,
       signallingUrl: `http://127.0.0.1:${sigPort}`,
       mediaUrl: `http://127.0.0.1:${mediaPort}`,
+      signallingLog: join(logDir, 'signalling.log'),
       ours: { signalling, media, redis: redis.proc },
       generators: { emulator, sipp },
       stop: stopAll,
