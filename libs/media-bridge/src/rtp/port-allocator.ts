@@ -5,6 +5,7 @@
  * rotates through the range so a just-released port is not reused at once (late packets of the previous call).
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { ipLiteralLookup } from './ip-literal-lookup';
 import { PortRangeExhaustedError } from './rtp.errors';
 
 export interface RtpPortAllocatorOptions {
@@ -32,7 +33,7 @@ function errorCode(err: unknown): string | undefined {
 /** Binds a UDP socket with node:dgram; rejects with the bind error (EADDRINUSE when taken). */
 export function bindUdpSocket(port: number, host: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
+    const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', lookup: ipLiteralLookup });
     const onError = (err: Error): void => {
       socket.close();
       reject(err);
