@@ -1,7 +1,7 @@
 import type { AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
 import type { DedupStore, WebhookEvent } from '@wagw/whatsapp';
-import { BATCH_WINDOW_MS, WebhookIngestService } from './webhook-ingest.service';
+import { BATCH_WINDOW_MS, QUIET_MS, WebhookIngestService } from './webhook-ingest.service';
 import type { DeadLetterRepository } from './dead-letter.repository';
 import type { WebhookEventRouter } from './webhook-event.router';
 import type { SignallingMetrics } from '../metrics/signalling-metrics';
@@ -91,5 +91,44 @@ describe('WebhookIngestService', () => {
     dedup.releaseAll();
     await ingest.idle();
     expect(routed).toHaveLength(1);
+  });
+
+  describe('on a clock the test moves', () => {
+    beforeEach(() => jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] }));
+    afterEach(() => jest.useRealTimers());
+    const endOfTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+    it('starts a webhook that comes after a quiet spell at the end of the I/O turn, without the batch window', async () => {
+      const dedup = new HeldDedup();
+      const ingest = service(dedup, []);
+
+      ingest.enqueue(statusWebhook('wamid.A'));
+      await endOfTurn();
+      expect(dedup.claims).toHaveLength(1);
+      jest.advanceTimersByTime(QUIET_MS + 1);
+      ingest.enqueue(statusWebhook('wamid.B'));
+      await endOfTurn();
+      expect(dedup.claims).toHaveLength(2);
+      dedup.releaseAll();
+      await ingest.idle();
+    });
+
+    it('holds one that follows another closely for the batch window', async () => {
+      const dedup = new HeldDedup();
+      const ingest = service(dedup, []);
+
+      ingest.enqueue(statusWebhook('wamid.A'));
+      await endOfTurn();
+      jest.advanceTimersByTime(QUIET_MS - 1);
+      ingest.enqueue(statusWebhook('wamid.B'));
+      ingest.enqueue(statusWebhook('wamid.C'));
+      await endOfTurn();
+      expect(dedup.claims).toHaveLength(1); // B and C wait for the window
+      jest.advanceTimersByTime(BATCH_WINDOW_MS);
+      await endOfTurn();
+      expect(dedup.claims).toHaveLength(3);
+      dedup.releaseAll();
+      await ingest.idle();
+    });
   });
 });

@@ -9,6 +9,12 @@ import { SignallingMetrics } from '../metrics/signalling-metrics';
 
 /** How long the first webhook of a batch waits for others (after its ack, so not on the ack's path). */
 export const BATCH_WINDOW_MS = 2;
+/**
+ * A webhook that comes after this long without one starts at the end of the current I/O turn instead (with
+ * any acked in the same turn): at low rates there is nothing to batch with, and the window would only
+ * delay the call's set-up.
+ */
+export const QUIET_MS = 20;
 
 /**
  * Work done after the webhook ack: parse into typed events, park what cannot be used in the dead-letter
@@ -21,6 +27,7 @@ export class WebhookIngestService implements OnApplicationShutdown {
   readonly #perCall = new Map<string, Promise<void>>();
   /** Acked webhooks waiting for the open batch to start. */
   readonly #batch: unknown[] = [];
+  #lastArrival = Number.NEGATIVE_INFINITY;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -36,12 +43,17 @@ export class WebhookIngestService implements OnApplicationShutdown {
    * acked within BATCH_WINDOW_MS of the first one start together, so their Redis commands leave as one
    * pipelined write and their replies come back in one read, instead of a write and a read per webhook (on
    * loopback in a VM each such wake-up cost ~130 us of CPU against ~10-20 us per command in a batch).
-   * A webhook waits at most that window before its processing starts; order of arrival is kept.
+   * A webhook waits at most that window before its processing starts (none after QUIET_MS without one);
+   * order of arrival is kept.
    */
   enqueue(body: unknown): void {
+    const now = performance.now();
+    const quiet = now - this.#lastArrival > QUIET_MS;
+    this.#lastArrival = now;
     this.#batch.push(body);
     if (this.#batch.length > 1) return; // the open batch takes it
-    const job = new Promise<void>((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(() => {
+    const start = new Promise<void>((resolve) => (quiet ? setImmediate(resolve) : setTimeout(resolve, BATCH_WINDOW_MS)));
+    const job = start.then(() => {
       const bodies = this.#batch.splice(0);
       return Promise.all(bodies.map((b) => this.#process(b).catch((err: unknown) => this.logger.error({ err }, 'webhook processing failed')))).then(() => undefined);
     });
