@@ -114,7 +114,7 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
   connected(timeoutMs: number): Promise<void> {
     if (this.#pc.connectionState === 'connected') return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => done(new WaLegFailedError(`simulated peer not connected within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => done(new WaLegFailedError(`simulated peer not connected within ${timeoutMs} ms (${this.#connectionStates()})`)), timeoutMs);
       const sub = this.#pc.connectionStateChange.subscribe((s) => {
         if (s === 'connected') done();
         else if (s === 'failed' || s === 'closed') done(new WaLegFailedError(`simulated peer ${s}`));
@@ -126,6 +126,12 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
         else resolve();
       };
     });
+  }
+
+  /** Where a connection that does not come up stands: for the error a test reports. */
+  #connectionStates(): string {
+    const dtls = this.#transceiver?.dtlsTransport;
+    return `connection ${this.#pc.connectionState}, ICE ${this.#pc.iceConnectionState}, DTLS ${dtls?.state ?? 'none'} as ${dtls?.role ?? '-'}`;
   }
 
   /**

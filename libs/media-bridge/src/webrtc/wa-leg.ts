@@ -266,7 +266,7 @@ export class WaLeg implements MediaPort {
     this.#setState('connecting');
     this.#connectTimer = setTimeout(() => {
       this.#connectTimer = undefined;
-      if (this.#state === 'connecting') void this.#fail(`ICE/DTLS not connected within ${this.#opts.connectTimeoutMs} ms`);
+      if (this.#state === 'connecting') void this.#fail(`ICE/DTLS not connected within ${this.#opts.connectTimeoutMs} ms (${this.#connectionStates()})`);
     }, this.#opts.connectTimeoutMs);
     // The DTLS ClientHello can only follow a valid ICE pair; werift already started the checks.
     if (this.#pc.connectionState === 'connected') this.#onConnectionState('connected');
@@ -280,10 +280,16 @@ export class WaLeg implements MediaPort {
       this.#setState('connected');
       if (this.#mediaStarted) this.#writer?.startRtcp();
     } else if (s === 'failed' && (this.#state === 'connecting' || this.#state === 'connected')) {
-      void this.#fail('ICE/DTLS connection failed');
+      void this.#fail(`ICE/DTLS connection failed (${this.#connectionStates()})`);
     } else if (s === 'disconnected') {
       this.#logger.warn('WhatsApp leg ICE consent lost (disconnected)');
     }
+  }
+
+  /** Where a connection that did not come up stood (ICE, then DTLS): part of the failure reason operators see. */
+  #connectionStates(): string {
+    const dtls = this.#transceiver?.dtlsTransport;
+    return `ICE ${this.#pc.iceConnectionState}, DTLS ${dtls?.state ?? 'none'} as ${dtls?.role ?? '-'}`;
   }
 
   #fail(reason: string): Promise<void> {
