@@ -9,6 +9,8 @@ import { freeTcpPort } from '@wagw/testing';
 import { bootstrapMedia, type MediaHandle } from '../../src/bootstrap';
 
 const ICE = '127.0.0.1';
+/** ICE + DTLS connect allowance: media.iceConnectTimeoutMs's default (a cold, loaded CI process took over 5 s once). */
+const CONNECT_MS = 10_000;
 const logger = silentLogger();
 const redisUrl = process.env['TEST_REDIS_URL'] as string;
 
@@ -21,7 +23,7 @@ const peers: SimulatedWhatsAppPeer[] = [];
 beforeAll(async () => {
   const port = await freeTcpPort();
   const config = loadConfig({
-    env: { REDIS_URL: redisUrl, MEDIA_HTTP_PORT: String(port), MEDIA_ICE_INTERFACE_ADDRESS: ICE, MEDIA_ICE_CONNECT_TIMEOUT_MS: '5000' },
+    env: { REDIS_URL: redisUrl, MEDIA_HTTP_PORT: String(port), MEDIA_ICE_INTERFACE_ADDRESS: ICE, MEDIA_ICE_CONNECT_TIMEOUT_MS: String(CONNECT_MS) },
   });
   media = await bootstrapMedia(config, { logger });
   client = ClientProxyFactory.create({ transport: Transport.REDIS, options: redisOptionsFromUrl(redisUrl) });
@@ -67,7 +69,7 @@ async function connectedUserCall(callId: string): Promise<{ peer: SimulatedWhats
   const created = await request<CreateWaLegReply>(MEDIA_PATTERNS.createWaLeg, { callId, remoteOffer: await peer.createOffer() });
   expect(created.sdpType).toBe('answer');
   await peer.applyAnswer(created.sdp);
-  await peer.connected(5000);
+  await peer.connected(CONNECT_MS);
   await waitFor('the connected event', () => events.some((e) => e.legId === created.legId && e.state === 'connected'));
   return { peer, legId: created.legId };
 }
@@ -108,7 +110,7 @@ describe('media app over the Redis bus', () => {
     const answer = await peer.answerOffer(created.sdp);
 
     await request(MEDIA_PATTERNS.applyWaAnswer, { callId: 'call-out', legId: created.legId, sdp: answer });
-    await peer.connected(5000);
+    await peer.connected(CONNECT_MS);
     await waitFor('the connected event', () => events.some((e) => e.legId === created.legId && e.state === 'connected'));
 
     await request(MEDIA_PATTERNS.closeWaLeg, { callId: 'call-out', legId: created.legId, reason: 'test done' });

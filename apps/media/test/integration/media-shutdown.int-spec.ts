@@ -20,6 +20,8 @@ import { freeTcpPort, freeUdpPortRange } from '@wagw/testing';
 import { bootstrapMedia } from '../../src/bootstrap';
 
 const redisUrl = process.env['TEST_REDIS_URL'] as string;
+/** ICE + DTLS connect allowance: media.iceConnectTimeoutMs's default (a cold, loaded CI process took over 5 s once). */
+const CONNECT_MS = 10_000;
 const logger = silentLogger();
 
 async function openUdpPorts(): Promise<Set<number>> {
@@ -42,7 +44,7 @@ describe('media app shutdown', () => {
         client.send<CreateWaLegReply>(MEDIA_PATTERNS.createWaLeg, { v: CONTRACT_VERSION, deadline: Date.now() + 5000, callId: 'call-shutdown', remoteOffer: await peer.createOffer() }),
       );
       await peer.applyAnswer(created.sdp);
-      await peer.connected(5000);
+      await peer.connected(CONNECT_MS);
       const legPorts = sdpCandidates(created.sdp).map((c) => c.port);
       expect(legPorts.every((p) => p > 0)).toBe(true);
 
@@ -73,7 +75,7 @@ describe('media app shutdown', () => {
     try {
       const wa = await send<CreateWaLegReply>(MEDIA_PATTERNS.createWaLeg, { callId: 'call-drain', remoteOffer: await peer.createOffer() });
       await peer.applyAnswer(wa.sdp);
-      await peer.connected(5000);
+      await peer.connected(CONNECT_MS);
       const pbx = await send<CreatePbxOfferReply>(PBX_MEDIA_PATTERNS.createPbxOffer, { callId: 'call-drain', codecs: ['PCMU'] });
       const phoneAnswer = buildAnswer(pbx.sdp, { address: '127.0.0.1', port: base + 18, preferences: ['PCMU'] }).sdp;
       await send(PBX_MEDIA_PATTERNS.applyPbxAnswer, { callId: 'call-drain', legId: pbx.legId, sdp: phoneAnswer });

@@ -26,6 +26,8 @@ import { bootstrapMedia, type MediaHandle } from '../../src/bootstrap';
 import { RtpPhone } from './rtp-phone';
 
 const ICE = '127.0.0.1';
+/** ICE + DTLS connect allowance: media.iceConnectTimeoutMs's default (a cold, loaded CI process took over 5 s once). */
+const CONNECT_MS = 10_000;
 const logger = silentLogger();
 const redisUrl = process.env['TEST_REDIS_URL'] as string;
 
@@ -43,7 +45,7 @@ beforeAll(async () => {
       REDIS_URL: redisUrl,
       MEDIA_HTTP_PORT: String(await freeTcpPort()),
       MEDIA_ICE_INTERFACE_ADDRESS: ICE,
-      MEDIA_ICE_CONNECT_TIMEOUT_MS: '5000',
+      MEDIA_ICE_CONNECT_TIMEOUT_MS: String(CONNECT_MS),
       MEDIA_RTP_PORT_MIN: String(gwBase),
       MEDIA_RTP_PORT_MAX: String(gwBase + 39),
     },
@@ -90,7 +92,7 @@ async function whatsAppUser(callId: string, toneHz: number): Promise<{ peer: Sim
   cleanup.push(() => peer.close());
   const created = await request<CreateWaLegReply>(MEDIA_PATTERNS.createWaLeg, { callId, remoteOffer: await peer.createOffer() });
   await peer.applyAnswer(created.sdp);
-  await peer.connected(5000);
+  await peer.connected(CONNECT_MS);
   peer.playTone(toneHz);
   return { peer, legId: created.legId };
 }
