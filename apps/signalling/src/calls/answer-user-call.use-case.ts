@@ -9,7 +9,7 @@ import { CallRuntime, type LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 import { BridgeToPbxUseCase, type WaSide } from './bridge-to-pbx.use-case';
 import { SipStackService } from '../sip/sip-stack.service';
-import { TrunkDirectory } from '../sip/trunk-directory';
+import { TrunkDirectory, type ResolvedRoute } from '../sip/trunk-directory';
 import { CrmEventBus } from '../events/crm-event-bus';
 import { PermissionService } from '../permissions/permission.service';
 import type { ContactsRepository } from '../contacts/contacts.repository';
@@ -70,18 +70,9 @@ export class AnswerUserCallUseCase {
     });
     live.log.info({ from: event.from, to: event.to, name: event.contactName }, 'user-initiated call offered');
     try {
-      const businessNumber = event.to ?? this.config.whatsapp.businessNumber;
-      const route = this.sip.running ? this.trunks.routeFor(businessNumber) : undefined;
-      const waId = event.from ?? event.contactWaId;
+      const route = this.sip.running ? this.trunks.routeFor(event.to ?? this.config.whatsapp.businessNumber) : undefined;
       const waSide = this.#answerWaSide(live, event).then((side) => {
-        if (waId) this.#touchContact(live, waId, event.contactName);
-        this.events.publish('call.incoming', {
-          callId,
-          businessNumber,
-          ...(waId ? { waId } : {}),
-          ...(event.contactName ? { userName: event.contactName } : {}),
-          ...(route?.destinations[0] ? { destination: route.destinations[0].uri } : {}),
-        });
+        this.#announce(live, event, route);
         return side;
       });
       // the PBX side starts at once, beside the WhatsApp side: its media leg now, the INVITE once `waSide` is done
@@ -117,9 +108,20 @@ export class AnswerUserCallUseCase {
     return { waCallId: event.waCallId, legId: leg.legId, sdp: leg.sdp };
   }
 
-  /** The contact book is the CRM's, not the call's: a failed update is logged, never fails the call. */
-  #touchContact(live: LiveCall, waId: string, name: string | undefined): void {
-    this.contacts.touch(waId, name).catch((err: unknown) => live.log.warn({ err }, 'contact not updated'));
+  /**
+   * Tells the CRM a call is coming in (`call.incoming`) and notes the caller in the contact book. The contact
+   * book is the CRM's, not the call's: a failed update is logged, never fails the call.
+   */
+  #announce(live: LiveCall, event: CallConnectEvent, route: ResolvedRoute | undefined): void {
+    const waId = event.from ?? event.contactWaId;
+    if (waId) this.contacts.touch(waId, event.contactName).catch((err: unknown) => live.log.warn({ err }, 'contact not updated'));
+    this.events.publish('call.incoming', {
+      callId: live.callId,
+      businessNumber: event.to ?? this.config.whatsapp.businessNumber,
+      ...(waId ? { waId } : {}),
+      ...(event.contactName ? { userName: event.contactName } : {}),
+      ...(route?.destinations[0] ? { destination: route.destinations[0].uri } : {}),
+    });
   }
 
   async #acceptWithoutPbx(live: LiveCall, waCallId: string): Promise<void> {
