@@ -46,15 +46,17 @@ function parseCallItem(raw: unknown, path: string, scope: CallsScope, sink: Pars
   }
   const item = sink.validate(callItemSchema, raw, path);
   if (!item) return;
-  const common = { ...scope.source, ...contactOfCall(item, scope.contacts), ...partiesOf(item) };
+  const contact = contactOfCall(item, scope.contacts);
   if (item.event === 'connect') {
-    sink.emit({ kind: 'call.connect', ...common, sdpType: item.session.sdp_type, sdp: item.session.sdp });
+    sink.emit({ kind: 'call.connect', ...scope.source, ...contact, ...partiesOf(item), sdpType: item.session.sdp_type, sdp: item.session.sdp });
     return;
   }
   const takesValueErrors = scope.terminateCount === 1 || item.status === 'failed';
   sink.emit({
     kind: 'call.terminate',
-    ...common,
+    ...scope.source,
+    ...contact,
+    ...partiesOf(item),
     status: item.status,
     startTime: item.start_time,
     endTime: item.end_time,
