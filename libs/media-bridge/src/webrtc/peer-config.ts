@@ -1,4 +1,4 @@
-import { RTCRtpCodecParameters, type RTCPeerConnection, type RTCPeerConnectionConfig } from 'werift';
+import { RTCRtpCodecParameters, type RTCPeerConnection, type RTCPeerConnectionConfig, type RTCRtpTransceiver } from 'werift';
 import { OPUS_PAYLOAD_TYPE, TELEPHONE_EVENT_PAYLOAD_TYPE } from '../audio/outbound-audio-stream';
 import { configureIceCheckTiming } from './ice-timing';
 
@@ -74,4 +74,10 @@ export function endDtlsRetransmissions(pc: RTCPeerConnection): void {
     const context = t.dtlsTransport.dtls?.dtls;
     if (context) context.flight = HANDSHAKE_OVER;
   }
+}
+
+/** Where a connection that has not come up stands (ICE, then DTLS and its role): for failure reasons. */
+export function iceDtlsStates(pc: RTCPeerConnection, transceiver: RTCRtpTransceiver | undefined): string {
+  const dtls = transceiver?.dtlsTransport;
+  return `ICE ${pc.iceConnectionState}, DTLS ${dtls?.state ?? 'none'} as ${dtls?.role ?? '-'}`;
 }

@@ -6,7 +6,7 @@ import type { RtpPacketIn, RtpPacketOut } from '../bridge/media-port.types';
 import { OutboundAudioStream } from '../audio/outbound-audio-stream';
 import { parseWav, resampleLinear } from '../audio/wav';
 import { InboundMedia } from './inbound-media';
-import { endDtlsRetransmissions, META_OPUS_FMTP, peerConfig, useHostCandidatesOnly } from './peer-config';
+import { endDtlsRetransmissions, iceDtlsStates, META_OPUS_FMTP, peerConfig, useHostCandidatesOnly } from './peer-config';
 import { RtpStreamWriter } from './rtp-stream-writer';
 import { SrtpFastPath } from './srtp/srtp-fast-path';
 import { filterCandidates, sessionLevelIceLite, singleSsrcLine, withDtlsSetup } from './sdp-rewrite';
@@ -114,7 +114,7 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
   connected(timeoutMs: number): Promise<void> {
     if (this.#pc.connectionState === 'connected') return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => done(new WaLegFailedError(`simulated peer not connected within ${timeoutMs} ms (${this.#connectionStates()})`)), timeoutMs);
+      const timer = setTimeout(() => done(new WaLegFailedError(`simulated peer not connected within ${timeoutMs} ms (connection ${this.#pc.connectionState}, ${iceDtlsStates(this.#pc, this.#transceiver)})`)), timeoutMs);
       const sub = this.#pc.connectionStateChange.subscribe((s) => {
         if (s === 'connected') done();
         else if (s === 'failed' || s === 'closed') done(new WaLegFailedError(`simulated peer ${s}`));
@@ -126,12 +126,6 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
         else resolve();
       };
     });
-  }
-
-  /** Where a connection that does not come up stands: for the error a test reports. */
-  #connectionStates(): string {
-    const dtls = this.#transceiver?.dtlsTransport;
-    return `connection ${this.#pc.connectionState}, ICE ${this.#pc.iceConnectionState}, DTLS ${dtls?.state ?? 'none'} as ${dtls?.role ?? '-'}`;
   }
 
   /**

@@ -5,7 +5,7 @@ import { SafeEmitter } from '../bridge/safe-emitter';
 import { OutboundAudioStream } from '../audio/outbound-audio-stream';
 import type { ToneReport } from '../audio/tone';
 import { InboundMedia } from './inbound-media';
-import { endDtlsRetransmissions, GATEWAY_OPUS_FMTP, peerConfig, useHostCandidatesOnly } from './peer-config';
+import { endDtlsRetransmissions, GATEWAY_OPUS_FMTP, iceDtlsStates, peerConfig, useHostCandidatesOnly } from './peer-config';
 import { RtpStreamWriter } from './rtp-stream-writer';
 import { SrtpFastPath } from './srtp/srtp-fast-path';
 import { advertiseAddress, dtlsSetup, filterCandidates, hasFingerprint, whatsappSdpProblems } from './sdp-rewrite';
@@ -266,7 +266,7 @@ export class WaLeg implements MediaPort {
     this.#setState('connecting');
     this.#connectTimer = setTimeout(() => {
       this.#connectTimer = undefined;
-      if (this.#state === 'connecting') void this.#fail(`ICE/DTLS not connected within ${this.#opts.connectTimeoutMs} ms (${this.#connectionStates()})`);
+      if (this.#state === 'connecting') void this.#fail(`ICE/DTLS not connected within ${this.#opts.connectTimeoutMs} ms (${iceDtlsStates(this.#pc, this.#transceiver)})`);
     }, this.#opts.connectTimeoutMs);
     // The DTLS ClientHello can only follow a valid ICE pair; werift already started the checks.
     if (this.#pc.connectionState === 'connected') this.#onConnectionState('connected');
@@ -280,16 +280,10 @@ export class WaLeg implements MediaPort {
       this.#setState('connected');
       if (this.#mediaStarted) this.#writer?.startRtcp();
     } else if (s === 'failed' && (this.#state === 'connecting' || this.#state === 'connected')) {
-      void this.#fail(`ICE/DTLS connection failed (${this.#connectionStates()})`);
+      void this.#fail(`ICE/DTLS connection failed (${iceDtlsStates(this.#pc, this.#transceiver)})`);
     } else if (s === 'disconnected') {
       this.#logger.warn('WhatsApp leg ICE consent lost (disconnected)');
     }
-  }
-
-  /** Where a connection that did not come up stood (ICE, then DTLS): part of the failure reason operators see. */
-  #connectionStates(): string {
-    const dtls = this.#transceiver?.dtlsTransport;
-    return `ICE ${this.#pc.iceConnectionState}, DTLS ${dtls?.state ?? 'none'} as ${dtls?.role ?? '-'}`;
   }
 
   #fail(reason: string): Promise<void> {
