@@ -40,11 +40,14 @@ function pbxAnswerTimes(gw) {
 }
 
 /**
- * Set-up time the gateway added to each call: the emulator's webhook-out -> accept-in, minus what the PBX
- * (SIPp) took from our INVITE to its 200. Calls whose INVITE/200 lines were not found are left out (`n` says).
+ * Per accepted call whose INVITE/200 lines were found (others are left out: `n` says): what the PBX (SIPp)
+ * took from our INVITE to its 200, and the set-up time the gateway added, the emulator's webhook-out ->
+ * accept-in minus the PBX's share.
  */
-function addedByGateway(ok, pbxMs) {
-  return ok.filter((r) => pbxMs.has(r.waCallId)).map((r) => r.latencyMs - pbxMs.get(r.waCallId));
+function splitSetup(ok, pbxMs) {
+  const found = ok.filter((r) => pbxMs.has(r.waCallId));
+  const pbx = found.map((r) => pbxMs.get(r.waCallId));
+  return { pbx, added: found.map((r, i) => r.latencyMs - pbx[i]) };
 }
 
 /** One step: `ratePerS` for `seconds` (or `calls` calls); figures for the calls, CPU per process, leftovers after. */
@@ -58,7 +61,7 @@ export async function callStep(gw, pool, mediaUdpBaseline, { ratePerS, seconds, 
   const c1 = cpuSnapshot(gw);
   const after = await drained(gw, mediaUdpBaseline);
   const ok = run.results.filter((r) => r.ok);
-  const pbxMs = pbxAnswerTimes(gw);
+  const setup = splitSetup(ok, pbxAnswerTimes(gw));
   const failed = run.results.length - ok.length;
   return {
     targetRate: ratePerS,
@@ -69,8 +72,8 @@ export async function callStep(gw, pool, mediaUdpBaseline, { ratePerS, seconds, 
     failurePct: round((100 * failed) / Math.max(1, run.results.length), 3),
     failureReasons: reasons(run.results),
     setupMs: summary(ok.map((r) => r.latencyMs)),
-    setupAddedMs: summary(addedByGateway(ok, pbxMs)),
-    pbxAnswerMs: summary(ok.filter((r) => pbxMs.has(r.waCallId)).map((r) => pbxMs.get(r.waCallId))),
+    setupAddedMs: summary(setup.added),
+    pbxAnswerMs: summary(setup.pbx),
     cpu: cpuShare(c0, c1, wallS, run.results.length),
     loadAverageBefore: load.one,
     drained: after.clean,

@@ -31,6 +31,22 @@ function wire(calls: CallRepository, media: object, inviter: object) {
   return { runtime, endCall, bridge };
 }
 
+/** A media app whose createPbxOffer answers `legId` at once; `asked` resolves when it is called, `closed` lists closed legs. */
+function offeringMedia(legId: string) {
+  const closed: string[] = [];
+  let offerAsked: () => void = () => undefined;
+  const asked = new Promise<void>((resolve) => (offerAsked = resolve));
+  const media = {
+    createPbxOffer: async () => {
+      offerAsked();
+      return { v: 1, legId, sdp: 'v=0\r\n', rtpPort: 20000 };
+    },
+    closePbxLeg: async (_callId: string, leg: string) => void closed.push(leg),
+    closeWaLeg: async (_callId: string, leg: string) => void closed.push(leg),
+  };
+  return { media, asked, closed };
+}
+
 describe('bridge to the PBX when the call ends during set-up', () => {
   let redis: Redis;
   let calls: CallRepository;
@@ -78,16 +94,7 @@ describe('bridge to the PBX when the call ends during set-up', () => {
 
   it('makes the PBX media leg while the WhatsApp side is built, and sends the INVITE only once it is done', async () => {
     const invites: unknown[] = [];
-    let offerAsked: () => void = () => undefined;
-    const asked = new Promise<void>((resolve) => (offerAsked = resolve));
-    const media = {
-      createPbxOffer: async () => {
-        offerAsked();
-        return { v: 1, legId: 'pbx-early', sdp: 'v=0\r\n', rtpPort: 20000 };
-      },
-      closePbxLeg: async () => undefined,
-      closeWaLeg: async () => undefined,
-    };
+    const { media, asked } = offeringMedia('pbx-early');
     let invited: () => void = () => undefined;
     const inviteSent = new Promise<void>((resolve) => (invited = resolve));
     const call = { callId: 'sip-1', on: () => undefined, hangup: async () => undefined };
@@ -119,18 +126,8 @@ describe('bridge to the PBX when the call ends during set-up', () => {
   });
 
   it('stops without an INVITE, and the teardown closes the PBX media leg, when the WhatsApp side fails', async () => {
-    const closed: string[] = [];
     const invites: unknown[] = [];
-    let offerAsked: () => void = () => undefined;
-    const asked = new Promise<void>((resolve) => (offerAsked = resolve));
-    const media = {
-      createPbxOffer: async () => {
-        offerAsked();
-        return { v: 1, legId: 'pbx-orphan', sdp: 'v=0\r\n', rtpPort: 20000 };
-      },
-      closePbxLeg: async (_callId: string, legId: string) => void closed.push(legId),
-      closeWaLeg: async (_callId: string, legId: string) => void closed.push(legId),
-    };
+    const { media, asked, closed } = offeringMedia('pbx-orphan');
     const inviter = { invite: (...args: unknown[]) => invites.push(args) };
     const { runtime, endCall, bridge } = wire(calls, media, inviter);
     const callId = newCallId();

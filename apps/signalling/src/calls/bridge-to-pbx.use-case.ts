@@ -49,10 +49,7 @@ export class BridgeToPbxUseCase {
    */
   async execute(live: LiveCall, route: ResolvedRoute, wa: Promise<WaSide>): Promise<void> {
     // the caller awaits `wa` and ends the call when it fails: here a failed WhatsApp side only means "stop"
-    const waReady = wa.then(
-      (side) => side,
-      () => null,
-    );
+    const waReady = wa.catch(() => null);
     void this.#ring(live, route, waReady).catch(async (err: unknown) => {
       live.log.error({ err }, 'bridging to the PBX failed');
       await this.endCall
