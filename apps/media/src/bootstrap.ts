@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
-import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import type { MicroserviceOptions } from '@nestjs/microservices';
 import { loadConfig, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
 import { createLogger, PinoNestLogger, type Logger } from '@wagw/logging';
 import { MediaModule } from './media.module';
+import { MediaBusRedisServer } from './bus/media-bus-redis.server';
 
 export interface MediaHandle {
   app: INestApplication;
@@ -39,12 +40,13 @@ export async function bootstrapMedia(
   const cfg = opts.config ?? loadConfig({ env: process.env });
   const logger = opts.logger ?? createLogger({ name: 'media', level: cfg.log.level, pretty: cfg.log.pretty });
   const app = await NestFactory.create(MediaModule.forRoot(cfg, logger), { logger: new PinoNestLogger(logger) });
-  app.connectMicroservice<MicroserviceOptions>({ transport: Transport.REDIS, options: { ...redisOptionsFromUrl(cfg.redis.url) } });
+  // requests to this instance: the plain patterns, or `<media.instanceId>/<pattern>` when it has a name
+  app.connectMicroservice<MicroserviceOptions>({ strategy: new MediaBusRedisServer({ ...redisOptionsFromUrl(cfg.redis.url) }, cfg.media.instanceId) });
   app.enableShutdownHooks();
   await app.startAllMicroservices();
   await app.listen(cfg.media.httpPort, cfg.media.httpHost);
   const addr = app.getHttpServer().address() as { port: number };
   const httpUrl = `http://${cfg.media.httpHost}:${addr.port}`;
-  logger.info({ httpUrl, iceAddress: cfg.media.iceInterfaceAddress || '(all)', publicAddress: cfg.media.publicAddress || '(none)' }, 'media listening');
+  logger.info({ httpUrl, instanceId: cfg.media.instanceId || '(single)', iceAddress: cfg.media.iceInterfaceAddress || '(all)', publicAddress: cfg.media.publicAddress || '(none)' }, 'media listening');
   return { app, config: cfg, logger, httpUrl, close: () => app.close() };
 }

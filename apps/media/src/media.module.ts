@@ -9,6 +9,7 @@ import { DtmfEventsPublisher } from './bus/dtmf-events.publisher';
 import { MediaBusController } from './bus/media-bus.controller';
 import { PbxMediaBusController } from './bus/pbx-media-bus.controller';
 import { WaLegEventsPublisher } from './bus/wa-leg-events.publisher';
+import { InstanceHeartbeatService } from './bus/instance-heartbeat.service';
 import { SessionRegistry } from './sessions/session-registry';
 import { BridgeRegistry } from './sessions/bridge-registry';
 import { PbxLegRegistry } from './sessions/pbx-leg-registry';
@@ -45,6 +46,7 @@ export class MediaModule {
         },
         WaLegEventsPublisher,
         DtmfEventsPublisher,
+        InstanceHeartbeatService,
         SessionRegistry,
         BridgeRegistry,
         PbxLegRegistry,

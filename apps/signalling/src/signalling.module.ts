@@ -14,7 +14,9 @@ import { WebhookEventRouter } from './webhooks/webhook-event.router';
 import { DeadLetterRepository } from './webhooks/dead-letter.repository';
 import { EarlyTerminateStore } from './webhooks/early-terminate.store';
 import { DeadLetterController } from './webhooks/dead-letter.controller';
-import { MEDIA_BUS, MediaBusClient } from './media/media-bus.client';
+import { MEDIA_BUS, MEDIA_ROUTER, MediaBusClient } from './media/media-bus.client';
+import { MediaRouter } from './media/media-router';
+import { MediaInstanceRegistry, redisKeys } from '@wagw/call-state';
 import { MediaBusRedisClient } from './media/media-bus-redis.client';
 import { MediaEventsController } from './media/media-events.controller';
 import { CallsController } from './calls/calls.controller';
@@ -59,6 +61,9 @@ export interface SignallingModuleOptions {
 }
 
 /** Wires the signalling app from plain classes (STYLE §1): config, Redis, Graph client, bus, use cases. */
+/** A call's media instance record outlives a call that never ends cleanly by as long as its call record does. */
+const LIVE_CALL_TTL_MS = 6 * 3_600_000;
+
 @Module({})
 export class SignallingModule implements OnApplicationShutdown {
   constructor(@Inject(SIGNALLING_REDIS) private readonly redis: Redis) {}
@@ -74,6 +79,20 @@ export class SignallingModule implements OnApplicationShutdown {
         provide: SIGNALLING_REDIS,
         // auto-pipelining: commands of concurrent calls issued in one tick leave in one write (fewer syscalls under load)
         useFactory: () => new Redis(config.redis.url, { maxRetriesPerRequest: 2, lazyConnect: false, enableAutoPipelining: true }),
+      },
+      {
+        // several media apps (signalling.mediaInstances): each call's requests go to the instance of its legs
+        provide: MEDIA_ROUTER,
+        useFactory: (redis: Redis) =>
+          config.signalling.mediaInstances.length === 0
+            ? null
+            : new MediaRouter({
+                instances: config.signalling.mediaInstances,
+                directory: new MediaInstanceRegistry(redis, redisKeys(config.redis.keyPrefix)),
+                logger: logger.child({ component: 'media-router' }),
+                assignmentTtlMs: LIVE_CALL_TTL_MS,
+              }),
+        inject: [SIGNALLING_REDIS],
       },
       { provide: DEDUP_STORE, useFactory: (redis: Redis) => new RedisDedupStore(redis, config.redis.keyPrefix), inject: [SIGNALLING_REDIS] },
       {

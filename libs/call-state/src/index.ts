@@ -5,3 +5,4 @@ export * from './call-record.derive';
 export * from './keys';
 export * from './call.repository';
 export { LuaScript } from './call-repository.scripts';
+export * from './media-instance.registry';

@@ -11,6 +11,8 @@ import { businessHoursSchema } from './business-hours.schema';
 const port = z.number().int().min(1).max(65535);
 const portOrZero = z.number().int().min(0).max(65535);
 const url = z.string().url();
+/** Name of one media app instance (media.instanceId, signalling.mediaInstances). */
+const mediaInstanceName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, - and _ (at most 32)');
 
 export const redisSchema = z
   .object({
@@ -50,6 +52,13 @@ export const signallingSchema = z
     apiToken: z.string().min(16, 'at least 16 characters').describe('Bearer token of the CRM/operator API (/v1/*). Never logged.'),
     deadLetterMax: z.number().int().min(10).max(100000).describe('Webhooks of unknown or invalid shape kept for operators (newest first).'),
     mediaRequestTimeoutMs: z.number().int().min(100).max(30000).describe('Deadline of a request from signalling to the media app over the bus.'),
+    mediaInstances: z
+      .array(mediaInstanceName)
+      .refine((names) => new Set(names).size === names.length, 'each instance once')
+      .default([])
+      .describe(
+        'Media app instances to spread calls over, by their media.instanceId (e.g. one per core). A call stays on the instance its first leg was made on; a new call goes to a live one (heartbeat in Redis). Empty: one media app with no instanceId.',
+      ),
     permissionReconcileAfterMs: z
       .number()
       .int()
@@ -68,6 +77,10 @@ export const mediaSchema = z
   .object({
     httpHost: z.string().min(1).describe('Address the media app health server binds to.'),
     httpPort: port.describe('Port of the media app health server.'),
+    instanceId: z
+      .union([z.literal(''), mediaInstanceName])
+      .default('')
+      .describe('Name of this media app among several (listed in signalling.mediaInstances); its bus requests come on channels of its own. Empty: the single media app.'),
     publicAddress: z.string().describe('IPv4 address advertised in ICE candidates toward WhatsApp. Empty: the host addresses.'),
     iceInterfaceAddress: z.string().describe('Local IPv4 address the WebRTC legs bind to. Empty: all interfaces.'),
     stunServer: z.string().describe('Optional STUN server (host:port) for a server-reflexive candidate. Empty: host candidates only.'),

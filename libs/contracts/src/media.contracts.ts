@@ -17,6 +17,14 @@ export const MEDIA_PATTERNS = {
   listLegs: 'media.legs.list',
 } as const;
 
+/**
+ * The channel a request pattern travels on to one media app instance (media.instanceId): the pattern itself
+ * for the single, unnamed instance, `<instanceId>/<pattern>` otherwise. Replies come on `<channel>.reply`.
+ */
+export function mediaRequestChannel(instanceId: string, pattern: string): string {
+  return instanceId === '' ? pattern : `${instanceId}/${pattern}`;
+}
+
 export const MEDIA_EVENTS = {
   waLegStateChanged: 'media.wa-leg.state-changed',
 } as const;

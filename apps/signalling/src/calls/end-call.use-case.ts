@@ -95,12 +95,17 @@ export class EndCallUseCase {
       const action = NOT_YET_ACCEPTED.has(rec.state) && rec.direction === 'inbound' ? 'reject' : 'terminate';
       tasks.push((action === 'reject' ? this.graph.reject(rec.waCallId) : this.graph.terminate(rec.waCallId)).catch((err: unknown) => log.warn({ err, action }, 'WhatsApp side release failed')));
     }
+    const mediaLegs: Promise<unknown>[] = [];
     if (rec.waLegId) {
-      tasks.push(this.media.closeWaLeg(rec.callId, rec.waLegId, req.cause).catch((err: unknown) => log.warn({ err }, 'media leg release failed')));
+      mediaLegs.push(this.media.closeWaLeg(rec.callId, rec.waLegId, req.cause).catch((err: unknown) => log.warn({ err }, 'media leg release failed')));
     }
     if (rec.pbxLegId) {
-      tasks.push(this.media.closePbxLeg(rec.callId, rec.pbxLegId, req.cause).catch((err: unknown) => log.warn({ err }, 'PBX media leg release failed')));
+      mediaLegs.push(this.media.closePbxLeg(rec.callId, rec.pbxLegId, req.cause).catch((err: unknown) => log.warn({ err }, 'PBX media leg release failed')));
     }
+    // with several media apps, the record of which one holds the call goes once its legs are closed
+    tasks.push(
+      Promise.all(mediaLegs).then(() => this.media.releaseCall(rec.callId).catch((err: unknown) => log.warn({ err }, 'media instance record not released (it expires)'))),
+    );
     if (live?.pbxLeg && req.by !== 'pbx') {
       tasks.push(live.pbxLeg.hangup(req.cause, req.sipStatus).catch((err: unknown) => log.warn({ err }, 'PBX leg release failed')));
     }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
 import type { z } from 'zod';
@@ -6,6 +6,7 @@ import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import {
   CONTRACT_VERSION,
   DeadlineExceededError,
+  mediaRequestChannel,
   MEDIA_PATTERNS,
   createWaLegReply,
   okReply,
@@ -27,8 +28,14 @@ import {
   type AnswerPbxOfferReply,
   type MediaStatsReply,
 } from '@wagw/contracts';
+import type { MediaRouter } from './media-router';
 
 export const MEDIA_BUS = Symbol('MEDIA_BUS');
+/** The MediaRouter when signalling.mediaInstances lists instances; absent (null) for the single media app. */
+export const MEDIA_ROUTER = Symbol('MEDIA_ROUTER');
+
+/** How a request finds its media instance: none (the single app), a new leg of the call, or the call's legs. */
+type Route = 'none' | 'new-leg' | 'call';
 
 /** Longest close reason the contracts take (`reason` of closeWaLegRequest / closePbxLegRequest). */
 export const CLOSE_REASON_MAX = 200;
@@ -45,29 +52,42 @@ function closeReason(reason: string): string {
 @Injectable()
 export class MediaBusClient implements OnApplicationShutdown {
   readonly #timeoutMs: number;
+  readonly #router: MediaRouter | null;
 
   constructor(
     @Inject(MEDIA_BUS) private readonly client: ClientProxy,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Optional() @Inject(MEDIA_ROUTER) router?: MediaRouter | null,
   ) {
     this.#timeoutMs = config.signalling.mediaRequestTimeoutMs;
+    this.#router = router ?? null;
   }
 
-  async #request<S extends z.ZodType>(pattern: string, body: Record<string, unknown>, reply: S): Promise<z.infer<S>> {
+  /** The bus channel of a request: the pattern itself, or the pattern on the call's media instance. */
+  async #channel(pattern: string, route: Route, callId: unknown): Promise<string> {
+    if (this.#router === null || route === 'none' || typeof callId !== 'string') return pattern;
+    const instance = route === 'new-leg' ? await this.#router.forNewLeg(callId) : await this.#router.forCall(callId);
+    return mediaRequestChannel(instance, pattern);
+  }
+
+  async #request<S extends z.ZodType>(pattern: string, body: Record<string, unknown>, reply: S, route: Route = 'call'): Promise<z.infer<S>> {
     const deadline = Date.now() + this.#timeoutMs;
+    let channel = pattern;
     try {
+      channel = await this.#channel(pattern, route, body['callId']);
       const res: unknown = await firstValueFrom(
-        this.client.send(pattern, { v: CONTRACT_VERSION, deadline, ...body }).pipe(timeout({ first: this.#timeoutMs })),
+        this.client.send(channel, { v: CONTRACT_VERSION, deadline, ...body }).pipe(timeout({ first: this.#timeoutMs })),
       );
       return parseMessage(pattern, reply, res);
     } catch (err) {
-      if ((err as Error).name === 'TimeoutError') throw new DeadlineExceededError(pattern, deadline);
+      // the channel names the media instance when there are several
+      if ((err as Error).name === 'TimeoutError') throw new DeadlineExceededError(channel, deadline);
       throw err;
     }
   }
 
   createWaLeg(callId: string, remoteOffer?: string): Promise<CreateWaLegReply> {
-    return this.#request(MEDIA_PATTERNS.createWaLeg, { callId, ...(remoteOffer ? { remoteOffer } : {}) }, createWaLegReply);
+    return this.#request(MEDIA_PATTERNS.createWaLeg, { callId, ...(remoteOffer ? { remoteOffer } : {}) }, createWaLegReply, 'new-leg');
   }
 
   async applyWaAnswer(callId: string, legId: string, sdp: string): Promise<void> {
@@ -87,7 +107,7 @@ export class MediaBusClient implements OnApplicationShutdown {
   }
 
   createPbxOffer(callId: string, codecs: PbxCodec[]): Promise<CreatePbxOfferReply> {
-    return this.#request(PBX_MEDIA_PATTERNS.createPbxOffer, { callId, codecs }, createPbxOfferReply);
+    return this.#request(PBX_MEDIA_PATTERNS.createPbxOffer, { callId, codecs }, createPbxOfferReply, 'new-leg');
   }
 
   applyPbxAnswer(callId: string, legId: string, sdp: string): Promise<NegotiatedReply> {
@@ -95,7 +115,7 @@ export class MediaBusClient implements OnApplicationShutdown {
   }
 
   answerPbxOffer(callId: string, sdp: string, codecs: PbxCodec[]): Promise<AnswerPbxOfferReply> {
-    return this.#request(PBX_MEDIA_PATTERNS.answerPbxOffer, { callId, sdp, codecs }, answerPbxOfferReply);
+    return this.#request(PBX_MEDIA_PATTERNS.answerPbxOffer, { callId, sdp, codecs }, answerPbxOfferReply, 'new-leg');
   }
 
   async startBridge(callId: string, waLegId: string, pbxLegId: string): Promise<void> {
@@ -110,12 +130,19 @@ export class MediaBusClient implements OnApplicationShutdown {
     await this.#request(PBX_MEDIA_PATTERNS.closePbxLeg, { callId, legId, reason: closeReason(reason) }, okReply);
   }
 
-  mediaStats(): Promise<MediaStatsReply> {
-    return this.#request(PBX_MEDIA_PATTERNS.mediaStats, {}, mediaStatsReply);
+  /** Of the single media app, or of one instance (`instanceId`) when there are several. */
+  mediaStats(instanceId = ''): Promise<MediaStatsReply> {
+    return this.#request(mediaRequestChannel(instanceId, PBX_MEDIA_PATTERNS.mediaStats), {}, mediaStatsReply, 'none');
   }
 
-  listLegs(): Promise<ListLegsReply> {
-    return this.#request(MEDIA_PATTERNS.listLegs, {}, listLegsReply);
+  /** Of the single media app, or of one instance (`instanceId`) when there are several. */
+  listLegs(instanceId = ''): Promise<ListLegsReply> {
+    return this.#request(mediaRequestChannel(instanceId, MEDIA_PATTERNS.listLegs), {}, listLegsReply, 'none');
+  }
+
+  /** The call has ended and its legs are closed: forgets its media instance (nothing with a single media app). */
+  async releaseCall(callId: string): Promise<void> {
+    await this.#router?.release(callId);
   }
 
   async onApplicationShutdown(): Promise<void> {
