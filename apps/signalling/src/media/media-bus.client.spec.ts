@@ -2,7 +2,9 @@ import { of } from 'rxjs';
 import type { ClientProxy } from '@nestjs/microservices';
 import type { AppConfig } from '@wagw/config';
 import { CONTRACT_VERSION, closePbxLegRequest, closeWaLegRequest } from '@wagw/contracts';
+import { silentLogger } from '@wagw/logging';
 import { CLOSE_REASON_MAX, MediaBusClient } from './media-bus.client';
+import { MediaRouter, type MediaInstanceDirectory } from './media-router';
 
 /** A ClientProxy that records what is sent and answers `{ v, ok: true }`. */
 function recordingProxy(): { proxy: ClientProxy; sent: Array<{ pattern: string; body: Record<string, unknown> }> } {
@@ -43,5 +45,46 @@ describe('MediaBusClient close requests (regression: long end causes left legs o
 
     expect(closePbxLegRequest.safeParse(sent[0]?.body).success).toBe(true);
     expect(sent[1]?.body['reason']).toBe('user hung up');
+  });
+});
+
+describe('MediaBusClient with several media instances', () => {
+  function routed(): { client: MediaBusClient; sent: Array<{ pattern: string }>; assigned: Map<string, string> } {
+    const assigned = new Map<string, string>();
+    const directory: MediaInstanceDirectory = {
+      live: async () => ['media-1', 'media-2'],
+      assign: async (callId, id) => (assigned.has(callId) ? (assigned.get(callId) as string) : (assigned.set(callId, id), id)),
+      instanceOf: async (callId) => assigned.get(callId) ?? null,
+      release: async (callId) => void assigned.delete(callId),
+    };
+    const router = new MediaRouter({ instances: ['media-1', 'media-2'], directory, logger: silentLogger(), assignmentTtlMs: 60_000 });
+    const { proxy, sent } = recordingProxy();
+    return { client: new MediaBusClient(proxy, config, router), sent, assigned };
+  }
+
+  it("sends an existing call's requests on its instance's channel, and forgets the instance when released", async () => {
+    const { client, sent, assigned } = routed();
+    assigned.set('call_b', 'media-2');
+    await client.startBridge('call_b', 'wa-b', 'pbx-b');
+    await client.closePbxLeg('call_b', 'pbx-b', 'done');
+    expect(sent.map((m) => m.pattern)).toEqual(['media-2/media.bridge.start', 'media-2/media.pbx-leg.close']);
+    await client.releaseCall('call_b');
+    expect(assigned.has('call_b')).toBe(false);
+  });
+
+  it('records the instance of a new leg and sends the rest of the call there', async () => {
+    const { client, sent, assigned } = routed();
+    await client.createPbxOffer('call_c', ['PCMU']).catch(() => undefined); // the fake's { ok } reply fails the offer contract
+    const instance = assigned.get('call_c');
+    expect(['media-1', 'media-2']).toContain(instance);
+    await client.closePbxLeg('call_c', 'pbx-c', 'done');
+    expect(sent.map((m) => m.pattern)).toEqual([`${instance}/media.pbx-leg.create-offer`, `${instance}/media.pbx-leg.close`]);
+  });
+
+  it('asks one instance for its legs and stats by name', async () => {
+    const { client, sent } = routed();
+    await client.listLegs('media-2').catch(() => undefined);
+    await client.mediaStats('media-1').catch(() => undefined);
+    expect(sent.map((m) => m.pattern)).toEqual(['media-2/media.legs.list', 'media-1/media.stats']);
   });
 });
