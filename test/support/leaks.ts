@@ -3,10 +3,10 @@ import { eventually, type Stack } from './stack';
 
 /**
  * Keys that outlive a call by design: webhook de-dup markers (TTL, including the early-terminate marker),
- * parked webhooks, the user's permission record and the contact list. Everything else of a call must be
+ * parked webhooks, the user's permission record, the contact list and the media instances' heartbeats. Everything else of a call must be
  * gone once it ended, except its record (the CDR) and its entry in the ended index.
  */
-export const NOT_CALL_STATE_KEY = /:webhooks:seen:|:webhooks:dead-letter$|:perm:|:contacts(:names)?$/;
+export const NOT_CALL_STATE_KEY = /:webhooks:seen:|:webhooks:dead-letter$|:perm:|:contacts(:names)?$|:media:instances$/;
 
 export interface LeakReport {
   /** Calls the API still lists as active. */
@@ -23,7 +23,12 @@ export async function leakReport(stack: Stack): Promise<LeakReport> {
   const res = await stack.api('GET', '/v1/calls');
   if (res.status !== 200) throw new Error(`GET /v1/calls -> ${res.status}`);
   const activeCalls = (res.body as { active: unknown[] }).active;
-  const { waLegs, pbxLegs, bridges, rtpPortsInUse } = await stack.signalling.app.get(MediaBusClient).mediaStats();
+  const bus = stack.signalling.app.get(MediaBusClient);
+  const media = { waLegs: 0, pbxLegs: 0, bridges: 0, rtpPortsInUse: 0 };
+  for (const instanceId of stack.medias.keys()) {
+    const stats = await bus.mediaStats(instanceId);
+    for (const k of Object.keys(media) as (keyof typeof media)[]) media[k] += stats[k];
+  }
   const keys: string[] = [];
   for (const key of await stack.keys()) {
     if (NOT_CALL_STATE_KEY.test(key) || key === `${prefix}:calls:ended`) continue;
@@ -31,7 +36,7 @@ export async function leakReport(stack: Stack): Promise<LeakReport> {
     if (key.startsWith(`${prefix}:call:`) && (await stack.redis.hget(key, 'state')) === 'ended') continue;
     keys.push(key);
   }
-  return { activeCalls, media: { waLegs, pbxLegs, bridges, rtpPortsInUse }, keys };
+  return { activeCalls, media, keys };
 }
 
 function clean(r: LeakReport): boolean {

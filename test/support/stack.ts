@@ -15,19 +15,29 @@ export interface StackOptions {
   env?: Env;
   /** Name used for the log file under test-output/logs. */
   name: string;
+  /**
+   * Several media apps (media.instanceId each, listed in signalling.mediaInstances), booted in-process on
+   * their own health ports. Default: one media app with no instance id.
+   */
+  mediaInstances?: readonly string[];
 }
 
 export interface Stack {
   config: Readonly<AppConfig>;
   redis: Redis;
   emulator: EmulatorHandle;
+  /** The (first) media app. */
   media: MediaHandle;
+  /** Every media app, by instance id ('' for the single, unnamed one). */
+  medias: ReadonlyMap<string, MediaHandle>;
   signalling: SignallingHandle;
   logFile: string;
   /** GET/POST on the emulator control API, JSON in and out; throws with the body on non-2xx. */
   emu<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   /** GET/POST on the signalling CRM API with the bearer token. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  /** Shuts one media app down (drained, heartbeat removed), as an operator stopping an instance would. */
+  stopMedia(instanceId: string): Promise<void>;
   /** Keys under this stack's prefix, sorted. */
   keys(): Promise<string[]>;
   close(): Promise<void>;
@@ -52,6 +62,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     WHATSAPP_GRAPH_BASE_URL: `http://127.0.0.1:${emuPort}`,
     PBX_UDP_PORT: String(sipPort),
     PBX_TCP_PORT: String(sipPort),
+    ...(options.mediaInstances ? { SIGNALLING_MEDIA_INSTANCES: JSON.stringify(options.mediaInstances) } : {}),
     ...options.env,
   };
   const config = loadConfig({ env });
@@ -59,7 +70,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   mkdirSync(dir, { recursive: true });
   const logFile = join(dir, `${options.name.replace(/[^a-z0-9-]+/gi, '-')}-${prefix}.log`);
   const base = (name: string): Logger => createLogger({ name, level: config.log.level, destination: pino.destination({ dest: logFile, sync: false, append: true }) });
-  const media = await bootstrapMedia({ config, logger: base('media') });
+  const medias = new Map<string, MediaHandle>();
+  for (const instanceId of options.mediaInstances ?? ['']) {
+    const own = instanceId === '' ? config : loadConfig({ env: { ...env, MEDIA_INSTANCE_ID: instanceId, MEDIA_HTTP_PORT: String(await freeTcpPort()) } });
+    medias.set(instanceId, await bootstrapMedia({ config: own, logger: base(instanceId === '' ? 'media' : `media:${instanceId}`) }));
+  }
+  const media = medias.values().next().value as MediaHandle;
   const emulator = await bootstrapEmulator(config, { logger: base('wa-emulator') });
   // the gateway decides permissions on the emulator's clock, so tests can let days pass
   const signalling = await bootstrapSignalling({ config, env, logger: base('signalling'), now: () => emulator.core.clock.now() });
@@ -88,15 +104,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     redis,
     emulator,
     media,
+    medias,
     signalling,
     logFile,
     emu,
     api,
+    stopMedia: async (instanceId) => {
+      const m = medias.get(instanceId);
+      medias.delete(instanceId);
+      await m?.close();
+    },
     keys: async () => (await redis.keys(`${prefix}:*`)).sort(),
     close: async () => {
       await emulator.close();
       await signalling.close();
-      await media.close();
+      for (const m of medias.values()) await m.close();
       await redis.quit();
     },
   };

@@ -1,0 +1,162 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CallRecord } from '@wagw/call-state';
+import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
+import { eventually, startStack, type Stack } from '../support/stack';
+import { expectNoLeaks } from '../support/leaks';
+import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
+
+/**
+ * Several media apps behind one signalling app (signalling.mediaInstances, media.instanceId each), e.g. one
+ * per core: WhatsApp users call a gateway with no PBX (the media app answers with a 400 Hz tone); calls are
+ * spread over both instances, each call's legs and audio are on the instance recorded for it, hang-ups
+ * release everything on both, and an instance that is stopped gets no new calls.
+ */
+const INSTANCES = ['media-1', 'media-2'] as const;
+/** Calls placed (at most) until both instances carry one: all on one instance by chance is 2 / 2^n. */
+const MAX_CALLS = 12;
+
+describe('calls spread over two media apps', () => {
+  let stack: Stack;
+  let nextUser = 0;
+
+  beforeEach(async () => {
+    stack = await startStack({ name: 'media-instances', mediaInstances: INSTANCES });
+  });
+
+  afterEach(() => expectNoLeaks(stack, 15_000));
+  afterEach(async () => {
+    await stack?.close();
+  });
+
+  /** A new WhatsApp user calls and the call becomes active; returns the user and the call. */
+  async function userCalls(): Promise<{ user: string; call: CallRecord }> {
+    const user = `1555300${String(nextUser++).padStart(4, '0')}`;
+    await stack.emu('POST', '/emulator/users', { waId: user, name: `User ${user}` });
+    const { waCallId } = await stack.emu<{ waCallId: string }>('POST', `/emulator/users/${user}/call`, {});
+    const call = await eventually(`call ${waCallId} active`, async () => {
+      const res = await stack.api('GET', `/v1/calls/${waCallId}`);
+      const rec = res.body as CallRecord;
+      return res.status === 200 && rec.state === 'active' ? rec : undefined;
+    }, 20_000);
+    return { user, call };
+  }
+
+  async function instanceOf(callId: string): Promise<string | null> {
+    return stack.redis.get(`${stack.config.redis.keyPrefix}:media:call:${callId}`);
+  }
+
+  async function legsOn(instanceId: string): Promise<string[]> {
+    const { legs } = await stack.signalling.app.get(MediaBusClient).listLegs(instanceId);
+    return legs.map((l) => l.callId);
+  }
+
+  async function userHears400(user: string): Promise<number> {
+    return eventually(`400 Hz at ${user}`, async () => {
+      const a = await stack.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${user}/media/analysis?frequencyHz=400`);
+      return a.tone && a.tone.framesWithTone >= 25 ? a.tone.framesWithTone : undefined;
+    }, 15_000, 200);
+  }
+
+  async function hangUpAll(users: string[]): Promise<void> {
+    for (const user of users) await stack.emu('POST', `/emulator/users/${user}/hangup`);
+  }
+
+  it("puts calls on both instances, each call's legs and audio on its recorded instance, and releases both", async () => {
+    const placed: { user: string; call: CallRecord; instance: string }[] = [];
+    while (placed.length < MAX_CALLS && new Set(placed.map((p) => p.instance)).size < INSTANCES.length) {
+      const { user, call } = await userCalls();
+      placed.push({ user, call, instance: (await instanceOf(call.callId)) as string });
+    }
+    expect(new Set(placed.map((p) => p.instance))).toEqual(new Set(INSTANCES));
+
+    // each instance holds exactly the legs of the calls recorded for it
+    for (const id of INSTANCES) {
+      expect((await legsOn(id)).sort()).toEqual(placed.filter((p) => p.instance === id).map((p) => p.call.callId).sort());
+    }
+    // and carries their audio: a call on each instance is heard by its user
+    for (const id of INSTANCES) {
+      const onIt = placed.find((p) => p.instance === id);
+      expect(await userHears400(onIt?.user as string)).toBeGreaterThanOrEqual(25);
+    }
+
+    await hangUpAll(placed.map((p) => p.user));
+    await eventually('every call ended and its instance record released', async () => {
+      for (const p of placed) {
+        if (((await stack.api('GET', `/v1/calls/${p.call.callId}`)).body as CallRecord).state !== 'ended') return false;
+        if ((await instanceOf(p.call.callId)) !== null) return false;
+      }
+      return true;
+    }, 15_000);
+    for (const id of INSTANCES) expect(await legsOn(id)).toEqual([]);
+  });
+
+  it('gives no new call to an instance that was stopped; the other one takes them all', async () => {
+    await stack.stopMedia('media-2');
+    // the router reads the live set at most once a second: a call placed after that must not go to media-2
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await stack.redis.zscore(`${stack.config.redis.keyPrefix}:media:instances`, 'media-2')).toBeNull();
+    const placed = [];
+    for (let i = 0; i < 6; i++) placed.push(await userCalls());
+    for (const { call } of placed) expect(await instanceOf(call.callId)).toBe('media-1');
+    expect((await legsOn('media-1')).sort()).toEqual(placed.map((p) => p.call.callId).sort());
+    expect(await userHears400(placed[0]?.user as string)).toBeGreaterThanOrEqual(25);
+    await hangUpAll(placed.map((p) => p.user));
+  });
+});
+
+describe('two media apps bridging to a desk phone behind Kamailio', () => {
+  const user = '15553110000';
+  let dir: string;
+  let pbx: DemoPbx;
+  let stack: Stack;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wagw-media-instances-'));
+    pbx = await startDemoPbx({ transport: 'udp', phoneToneHz: 400, dir });
+    stack = await startStack({ name: 'media-instances-pbx', env: pbx.gatewayEnv('15550001111'), mediaInstances: INSTANCES });
+    await stack.emu('POST', '/emulator/users', { waId: user, name: 'Jane' });
+  });
+
+  afterEach(() => expectNoLeaks(stack, 15_000));
+  afterEach(async () => {
+    await stack?.close();
+    await pbx?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** One call from the user to desk phone 1001, audio checked both ways, then the user hangs up. */
+  async function bridgedCall(): Promise<string> {
+    const { waCallId } = await stack.emu<{ waCallId: string }>('POST', `/emulator/users/${user}/call`, {});
+    await stack.emu('POST', `/emulator/users/${user}/media/tone`, { frequencyHz: 1000 });
+    const call = await eventually(`call ${waCallId} active`, async () => {
+      const res = await stack.api('GET', `/v1/calls/${waCallId}`);
+      const rec = res.body as CallRecord;
+      return res.status === 200 && rec.state === 'active' ? rec : undefined;
+    }, 20_000);
+    const instance = (await stack.redis.get(`${stack.config.redis.keyPrefix}:media:call:${call.callId}`)) as string;
+    // both legs (WebRTC toward the user, RTP toward the PBX) and their bridge are on that instance
+    expect(await stack.signalling.app.get(MediaBusClient).mediaStats(instance)).toMatchObject({ waLegs: 1, pbxLegs: 1, bridges: 1 });
+    await eventually('400 Hz from the desk phone at the user', async () => {
+      const a = await stack.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${user}/media/analysis?frequencyHz=400`);
+      return a.tone && a.tone.framesWithTone >= 25 ? true : undefined;
+    }, 15_000, 250);
+    expect((await phoneHeard(pbx.phone, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
+    await stack.emu('POST', `/emulator/users/${user}/hangup`);
+    await pbx.phone.waitEvent('CALL_CLOSED', 10_000);
+    await eventually('call ended', async () => ((await stack.api('GET', `/v1/calls/${call.callId}`)).body as CallRecord).state === 'ended', 15_000);
+    return instance;
+  }
+
+  it('bridges a call on either instance: the first call on one, then (that one stopped) the next on the other', async () => {
+    const first = await bridgedCall();
+    expect(INSTANCES).toContain(first);
+    await expectNoLeaks(stack, 15_000);
+    await stack.stopMedia(first);
+    await new Promise((r) => setTimeout(r, 1100)); // the router's view of live instances is at most a second old
+    const second = await bridgedCall();
+    expect(second).not.toBe(first);
+    expect(INSTANCES).toContain(second);
+  });
+});
