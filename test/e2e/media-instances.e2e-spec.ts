@@ -71,9 +71,12 @@ describe('calls spread over two media apps', () => {
     }
     expect(new Set(placed.map((p) => p.instance))).toEqual(new Set(INSTANCES));
 
-    // each instance holds exactly the legs of the calls recorded for it
+    // each instance holds exactly the legs of the calls recorded for it (over the bus and on its own /health)
     for (const id of INSTANCES) {
-      expect((await legsOn(id)).sort()).toEqual(placed.filter((p) => p.instance === id).map((p) => p.call.callId).sort());
+      const mine = placed.filter((p) => p.instance === id);
+      expect((await legsOn(id)).sort()).toEqual(mine.map((p) => p.call.callId).sort());
+      const health = (await (await fetch(`${stack.medias.get(id)?.httpUrl}/health`)).json()) as { instanceId: string; legs: number };
+      expect(health).toEqual({ status: 'ok', instanceId: id, legs: mine.length });
     }
     // and carries their audio: a call on each instance is heard by its user
     for (const id of INSTANCES) {
