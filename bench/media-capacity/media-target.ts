@@ -6,9 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
-import { redisOptionsFromUrl } from '@wagw/config';
+import { busChannelPrefix, PrefixedRedisClient, redisOptionsFromUrl } from '@wagw/config';
 import { CONTRACT_VERSION, MEDIA_PATTERNS, PBX_MEDIA_PATTERNS, type CreatePbxOfferReply, type CreateWaLegReply } from '@wagw/contracts';
 import { freeTcpPort, startRedisServer, type RedisServerHandle } from '@wagw/testing';
 import type { BenchMode } from './wa-generator';
@@ -16,6 +15,8 @@ import { killOnExit, killPidOnExit } from './kill-on-exit';
 import { pinnedCommand } from './cpu-pinning';
 import type { BridgeTarget, CallPeers, ProbeCommand } from './bridge-target';
 
+/** redis.keyPrefix of the media app under test: its bus channels are `<prefix>:media.*`. */
+const KEY_PREFIX = 'bench';
 const ROOT = join(__dirname, '..', '..');
 const PROBE = join(__dirname, 'loop-probe.cjs');
 /** A trunk must exist so legs do not keep decoded recordings (wa-leg.factory recordSecondsFor). */
@@ -53,7 +54,7 @@ export class MediaTarget implements BridgeTarget {
   #redis: RedisServerHandle | undefined;
   #redisGuard: { forget(): void } | undefined;
   #child: ChildProcess | undefined;
-  #client: ClientProxy | undefined;
+  #client: PrefixedRedisClient | undefined;
   #probeReplies: ((m: Record<string, number>) => void)[] = [];
   #legs = new Map<string, { waLegId: string; pbxLegId: string }>();
 
@@ -75,6 +76,7 @@ export class MediaTarget implements BridgeTarget {
     const httpPort = await freeTcpPort();
     const env = childEnv({
       REDIS_URL: this.#redis.url,
+      REDIS_KEY_PREFIX: KEY_PREFIX,
       LOG_LEVEL: 'warn',
       MEDIA_HTTP_PORT: String(httpPort),
       MEDIA_ICE_INTERFACE_ADDRESS: this.#opts.host,
@@ -98,7 +100,7 @@ export class MediaTarget implements BridgeTarget {
     killOnExit(child);
     child.on('message', (m: Record<string, number> & { probe?: string }) => this.#probeReplies.shift()?.(m));
     await waitForHealth(`http://${this.#opts.host}:${httpPort}/health`, child, 30000);
-    this.#client = ClientProxyFactory.create({ transport: Transport.REDIS, options: redisOptionsFromUrl(this.#redis.url) });
+    this.#client = new PrefixedRedisClient({ ...redisOptionsFromUrl(this.#redis.url), channelPrefix: busChannelPrefix(KEY_PREFIX) });
     await this.#client.connect();
   }
 

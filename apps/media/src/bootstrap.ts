@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import type { MicroserviceOptions } from '@nestjs/microservices';
-import { loadConfig, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
+import { busChannelPrefix, loadConfig, PrefixedRedisServer, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
+import { mediaRequestChannel } from '@wagw/contracts';
 import { createLogger, PinoNestLogger, type Logger } from '@wagw/logging';
 import { MediaModule } from './media.module';
-import { MediaBusRedisServer } from './bus/media-bus-redis.server';
 
 export interface MediaHandle {
   app: INestApplication;
@@ -40,8 +40,9 @@ export async function bootstrapMedia(
   const cfg = opts.config ?? loadConfig({ env: process.env });
   const logger = opts.logger ?? createLogger({ name: 'media', level: cfg.log.level, pretty: cfg.log.pretty });
   const app = await NestFactory.create(MediaModule.forRoot(cfg, logger), { logger: new PinoNestLogger(logger) });
-  // requests to this instance: the plain patterns, or `<media.instanceId>/<pattern>` when it has a name
-  app.connectMicroservice<MicroserviceOptions>({ strategy: new MediaBusRedisServer({ ...redisOptionsFromUrl(cfg.redis.url) }, cfg.media.instanceId) });
+  // requests on this gateway's bus (`<keyPrefix>:`), and on this instance's own channels when it has a name
+  const channels = busChannelPrefix(cfg.redis.keyPrefix) + mediaRequestChannel(cfg.media.instanceId, '');
+  app.connectMicroservice<MicroserviceOptions>({ strategy: new PrefixedRedisServer({ ...redisOptionsFromUrl(cfg.redis.url) }, channels) });
   app.enableShutdownHooks();
   await app.startAllMicroservices();
   await app.listen(cfg.media.httpPort, cfg.media.httpHost);

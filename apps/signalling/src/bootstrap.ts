@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
-import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import type { MicroserviceOptions } from '@nestjs/microservices';
 import { json, raw } from 'express';
-import { loadConfig, redisOptionsFromUrl, type AppConfig, type Env } from '@wagw/config';
+import { busChannelPrefix, loadConfig, PrefixedRedisServer, redisOptionsFromUrl, type AppConfig, type Env } from '@wagw/config';
 import { createLogger, PinoNestLogger, type Logger } from '@wagw/logging';
 import { SignallingModule } from './signalling.module';
 import { WEBHOOK_PATH } from './webhooks/webhook.controller';
@@ -69,7 +69,8 @@ export async function bootstrapSignalling(options: BootstrapSignallingOptions = 
   app.use(`/${WEBHOOK_PATH}`, webhookFastAck({ appSecret, ingest }));
   app.use(json({ limit: '256kb' }));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
-  app.connectMicroservice<MicroserviceOptions>({ transport: Transport.REDIS, options: { ...redisOptionsFromUrl(config.redis.url) } });
+  // the media app's events, on this gateway's bus channels (`<redis.keyPrefix>:`)
+  app.connectMicroservice<MicroserviceOptions>({ strategy: new PrefixedRedisServer({ ...redisOptionsFromUrl(config.redis.url) }, busChannelPrefix(config.redis.keyPrefix)) });
   app.enableShutdownHooks();
   await app.startAllMicroservices();
   const port = options.port ?? config.signalling.httpPort;

@@ -5,3 +5,4 @@ export * from './load-config';
 export * from './config.module';
 export * from './redis-url';
 export * from './config-doc';
+export * from './redis-bus.transport';

@@ -1,7 +1,6 @@
-import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import Redis from 'ioredis';
 import { firstValueFrom } from 'rxjs';
-import { loadConfig, redisOptionsFromUrl } from '@wagw/config';
+import { busChannelPrefix, loadConfig, PrefixedRedisClient, redisOptionsFromUrl } from '@wagw/config';
 import { CONTRACT_VERSION, MEDIA_EVENTS, MEDIA_PATTERNS, type CreateWaLegReply, type ListLegsReply, type ToneReportReply, type WaLegStateChangedEvent } from '@wagw/contracts';
 import { silentLogger } from '@wagw/logging';
 import { analyseTone, SimulatedWhatsAppPeer } from '@wagw/media-bridge';
@@ -15,7 +14,7 @@ const logger = silentLogger();
 const redisUrl = process.env['TEST_REDIS_URL'] as string;
 
 let media: MediaHandle;
-let client: ClientProxy;
+let client: PrefixedRedisClient;
 let subscriber: Redis;
 const events: WaLegStateChangedEvent[] = [];
 const peers: SimulatedWhatsAppPeer[] = [];
@@ -26,10 +25,10 @@ beforeAll(async () => {
     env: { REDIS_URL: redisUrl, MEDIA_HTTP_PORT: String(port), MEDIA_ICE_INTERFACE_ADDRESS: ICE, MEDIA_ICE_CONNECT_TIMEOUT_MS: String(CONNECT_MS) },
   });
   media = await bootstrapMedia(config, { logger });
-  client = ClientProxyFactory.create({ transport: Transport.REDIS, options: redisOptionsFromUrl(redisUrl) });
+  client = new PrefixedRedisClient({ ...redisOptionsFromUrl(redisUrl), channelPrefix: busChannelPrefix(config.redis.keyPrefix) });
   await client.connect();
   subscriber = new Redis(redisUrl);
-  await subscriber.subscribe(MEDIA_EVENTS.waLegStateChanged);
+  await subscriber.subscribe(busChannelPrefix(config.redis.keyPrefix) + MEDIA_EVENTS.waLegStateChanged);
   subscriber.on('message', (_channel: string, message: string) => events.push((JSON.parse(message) as { data: WaLegStateChangedEvent }).data));
 });
 

@@ -1,8 +1,7 @@
-import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { readFile } from 'node:fs/promises';
 import Redis from 'ioredis';
 import { firstValueFrom } from 'rxjs';
-import { loadConfig, redisOptionsFromUrl } from '@wagw/config';
+import { busChannelPrefix, loadConfig, PrefixedRedisClient, redisOptionsFromUrl } from '@wagw/config';
 import {
   CONTRACT_VERSION,
   MEDIA_EVENTS,
@@ -33,12 +32,12 @@ describe('media app shutdown', () => {
   it('closes every WhatsApp leg (sockets released, closed event published) before it stops', async () => {
     const config = loadConfig({ env: { REDIS_URL: redisUrl, MEDIA_HTTP_PORT: String(await freeTcpPort()), MEDIA_ICE_INTERFACE_ADDRESS: '127.0.0.1' } });
     const media = await bootstrapMedia({ config, logger });
-    const client: ClientProxy = ClientProxyFactory.create({ transport: Transport.REDIS, options: redisOptionsFromUrl(redisUrl) });
+    const client = new PrefixedRedisClient({ ...redisOptionsFromUrl(redisUrl), channelPrefix: busChannelPrefix(config.redis.keyPrefix) });
     const subscriber = new Redis(redisUrl);
     const peer = new SimulatedWhatsAppPeer({ iceAddress: '127.0.0.1', logger });
     try {
       const events: WaLegStateChangedEvent[] = [];
-      await subscriber.subscribe(MEDIA_EVENTS.waLegStateChanged);
+      await subscriber.subscribe(busChannelPrefix(config.redis.keyPrefix) + MEDIA_EVENTS.waLegStateChanged);
       subscriber.on('message', (_c: string, m: string) => events.push((JSON.parse(m) as { data: WaLegStateChangedEvent }).data));
       const created = await firstValueFrom(
         client.send<CreateWaLegReply>(MEDIA_PATTERNS.createWaLeg, { v: CONTRACT_VERSION, deadline: Date.now() + 5000, callId: 'call-shutdown', remoteOffer: await peer.createOffer() }),
@@ -68,7 +67,7 @@ describe('media app shutdown', () => {
       env: { REDIS_URL: redisUrl, MEDIA_HTTP_PORT: String(await freeTcpPort()), MEDIA_ICE_INTERFACE_ADDRESS: '127.0.0.1', MEDIA_RTP_PORT_MIN: String(base), MEDIA_RTP_PORT_MAX: String(base + 19) },
     });
     const media = await bootstrapMedia({ config, logger });
-    const client: ClientProxy = ClientProxyFactory.create({ transport: Transport.REDIS, options: redisOptionsFromUrl(redisUrl) });
+    const client = new PrefixedRedisClient({ ...redisOptionsFromUrl(redisUrl), channelPrefix: busChannelPrefix(config.redis.keyPrefix) });
     const peer = new SimulatedWhatsAppPeer({ iceAddress: '127.0.0.1', logger });
     const send = <T>(pattern: string, body: Record<string, unknown>): Promise<T> =>
       firstValueFrom(client.send<T>(pattern, { v: CONTRACT_VERSION, deadline: Date.now() + 5000, ...body }));

@@ -3,10 +3,9 @@
  * phone (RtpLeg with G.711 or Opus) as the PBX on the other. Tones are checked by frequency both ways,
  * DTMF by digit both ways, and every leg, bridge and port is gone after close.
  */
-import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import Redis from 'ioredis';
 import { firstValueFrom } from 'rxjs';
-import { loadConfig, redisOptionsFromUrl } from '@wagw/config';
+import { busChannelPrefix, loadConfig, PrefixedRedisClient, redisOptionsFromUrl } from '@wagw/config';
 import {
   CONTRACT_VERSION,
   MEDIA_PATTERNS,
@@ -32,7 +31,7 @@ const logger = silentLogger();
 const redisUrl = process.env['TEST_REDIS_URL'] as string;
 
 let media: MediaHandle;
-let client: ClientProxy;
+let client: PrefixedRedisClient;
 let subscriber: Redis;
 let phoneAllocator: RtpPortAllocator;
 const dtmfEvents: DtmfEvent[] = [];
@@ -52,10 +51,10 @@ beforeAll(async () => {
   });
   media = await bootstrapMedia(config, { logger });
   phoneAllocator = new RtpPortAllocator({ portMin: phoneBase, portMax: phoneBase + 39, host: ICE });
-  client = ClientProxyFactory.create({ transport: Transport.REDIS, options: redisOptionsFromUrl(redisUrl) });
+  client = new PrefixedRedisClient({ ...redisOptionsFromUrl(redisUrl), channelPrefix: busChannelPrefix(config.redis.keyPrefix) });
   await client.connect();
   subscriber = new Redis(redisUrl);
-  await subscriber.subscribe(PBX_MEDIA_EVENTS.dtmf);
+  await subscriber.subscribe(busChannelPrefix(config.redis.keyPrefix) + PBX_MEDIA_EVENTS.dtmf);
   subscriber.on('message', (_channel: string, message: string) => dtmfEvents.push((JSON.parse(message) as { data: DtmfEvent }).data));
 });
 

@@ -40,4 +40,14 @@ describe('MediaBusRedisClient', () => {
     expect(subscribed).toEqual(['media.wa-leg.create.reply', 'media.bridge.start.reply']);
     expect(unsubscribed).toEqual([]);
   });
+
+  it("sends on this gateway's bus channels: requests, and the replies it waits for, under the channel prefix", async () => {
+    const client = new MediaBusRedisClient({ host: '127.0.0.1', port: 6379, channelPrefix: 'gw-a:' });
+    const { subscribed, published } = wire(client);
+
+    expect(await requestAndReply(client, published, 'media-2/media.wa-leg.create')).toEqual({ ok: true });
+
+    expect(published.map((p) => p.channel)).toEqual(['gw-a:media-2/media.wa-leg.create']);
+    expect(subscribed).toEqual(['gw-a:media-2/media.wa-leg.create.reply']);
+  });
 });
