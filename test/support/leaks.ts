@@ -6,7 +6,7 @@ import { eventually, type Stack } from './stack';
  * parked webhooks, the user's permission record, the contact list and the media instances' heartbeats. Everything else of a call must be
  * gone once it ended, except its record (the CDR) and its entry in the ended index.
  */
-export const NOT_CALL_STATE_KEY = /:webhooks:seen:|:webhooks:dead-letter$|:perm:|:contacts(:names)?$|:media:instances$/;
+export const NOT_CALL_STATE_KEY = /:webhooks:seen:|:webhooks:dead-letter$|:perm:|:contacts(:names)?$|:media:instance:/;
 
 export interface LeakReport {
   /** Calls the API still lists as active. */

@@ -98,7 +98,7 @@ describe('redis keys', () => {
     expect(k.webhookSeen('wacid.X:connect')).toBe('wagw:webhooks:seen:wacid.X:connect');
     expect(k.webhookDeadLetter).toBe('wagw:webhooks:dead-letter');
     expect(k.permission('100', '1555')).toBe('wagw:perm:100:1555');
-    expect(k.mediaInstances).toBe('wagw:media:instances');
+    expect(k.mediaInstance('media-1')).toBe('wagw:media:instance:media-1');
     expect(k.mediaOfCall('call_1')).toBe('wagw:media:call:call_1');
     expect(k.allPattern).toBe('wagw:*');
   });

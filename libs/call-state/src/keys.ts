@@ -11,7 +11,7 @@
  * | `webhooks:seen:<dedupKey>`     | string | webhook de-dup claim (`SET NX EX`)                      |
  * | `webhooks:dead-letter`         | list   | parked webhooks of unknown/invalid shape                |
  * | `perm:<phoneNumberId>:<waId>`  | hash   | call permission state per business number + user        |
- * | `media:instances`              | zset   | media app instances scored by their last heartbeat (ms) |
+ * | `media:instance:<instanceId>`  | string | a media app's heartbeat (expires when it stops beating) |
  * | `media:call:<callId>`          | string | the media instance a call's legs are on (several only)  |
  */
 export interface RedisKeys {
@@ -26,7 +26,7 @@ export interface RedisKeys {
   webhookSeen(dedupKey: string): string;
   readonly webhookDeadLetter: string;
   permission(phoneNumberId: string, waId: string): string;
-  readonly mediaInstances: string;
+  mediaInstance(instanceId: string): string;
   mediaOfCall(callId: string): string;
 }
 
@@ -50,7 +50,7 @@ export function redisKeys(keyPrefix: string): RedisKeys {
     webhookSeen: (dedupKey) => `${prefix}:webhooks:seen:${part('de-dup key', dedupKey)}`,
     webhookDeadLetter: `${prefix}:webhooks:dead-letter`,
     permission: (phoneNumberId, waId) => `${prefix}:perm:${part('phone number id', phoneNumberId)}:${part('wa id', waId)}`,
-    mediaInstances: `${prefix}:media:instances`,
+    mediaInstance: (instanceId) => `${prefix}:media:instance:${part('media instance id', instanceId)}`,
     mediaOfCall: (callId) => `${prefix}:media:call:${part('call id', callId)}`,
   };
 }

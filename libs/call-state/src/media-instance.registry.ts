@@ -3,45 +3,39 @@ import type { RedisKeys } from './keys';
 
 /** How often a media instance writes its heartbeat. */
 export const MEDIA_HEARTBEAT_MS = 1000;
-/** A media instance whose last heartbeat is older than this is not given new calls. */
-export const MEDIA_LIVE_WITHIN_MS = 3500;
-/** Heartbeats of instances gone this long are dropped from the index (by the live ones' heartbeats). */
-const FORGET_AFTER_MS = 86_400_000;
+/** A heartbeat expires this long after it was written: an instance that stops beating gets no new calls. */
+export const MEDIA_HEARTBEAT_TTL_MS = 3500;
 
 /**
  * Which media app instances are alive, and which instance each call's legs are on, when signalling spreads
- * calls over several (`signalling.mediaInstances`). Instances write a heartbeat (`media:instances`, scored
- * by time); a call's instance is recorded once (`media:call:<callId>`, SET NX) so that every signalling
- * instance, and this one after a restart, sends the call's later requests to the same media instance.
+ * calls over several (`signalling.mediaInstances`). An instance's heartbeat is a key that expires
+ * (`media:instance:<id>`, Redis's clock, so the hosts' clocks need not agree); a call's instance is recorded
+ * once (`media:call:<callId>`, SET NX) so that every signalling instance, and this one after a restart,
+ * sends the call's later requests to the same media instance.
  */
 export class MediaInstanceRegistry {
   readonly #redis: Redis;
   readonly #keys: RedisKeys;
-  readonly #now: () => number;
 
-  constructor(redis: Redis, keys: RedisKeys, now: () => number = Date.now) {
+  constructor(redis: Redis, keys: RedisKeys) {
     this.#redis = redis;
     this.#keys = keys;
-    this.#now = now;
   }
 
-  async heartbeat(instanceId: string): Promise<void> {
-    const now = this.#now();
-    await this.#redis
-      .multi()
-      .zadd(this.#keys.mediaInstances, now, instanceId)
-      .zremrangebyscore(this.#keys.mediaInstances, '-inf', now - FORGET_AFTER_MS)
-      .exec();
+  async heartbeat(instanceId: string, ttlMs: number = MEDIA_HEARTBEAT_TTL_MS): Promise<void> {
+    await this.#redis.set(this.#keys.mediaInstance(instanceId), String(Date.now()), 'PX', ttlMs);
   }
 
   /** An instance shutting down: no new calls for it from now on. */
   async remove(instanceId: string): Promise<void> {
-    await this.#redis.zrem(this.#keys.mediaInstances, instanceId);
+    await this.#redis.del(this.#keys.mediaInstance(instanceId));
   }
 
-  /** Instances with a heartbeat within `withinMs`, in no particular order. */
-  live(withinMs: number = MEDIA_LIVE_WITHIN_MS): Promise<string[]> {
-    return this.#redis.zrangebyscore(this.#keys.mediaInstances, this.#now() - withinMs, '+inf');
+  /** Those of `instanceIds` whose heartbeat has not expired. */
+  async live(instanceIds: readonly string[]): Promise<string[]> {
+    if (instanceIds.length === 0) return [];
+    const beats = await this.#redis.mget(...instanceIds.map((id) => this.#keys.mediaInstance(id)));
+    return instanceIds.filter((_, i) => beats[i] !== null);
   }
 
   /** Records `instanceId` as the call's unless it already has one; returns the call's instance either way. */

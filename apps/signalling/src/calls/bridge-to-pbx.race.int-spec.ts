@@ -43,6 +43,7 @@ function offeringMedia(legId: string) {
     },
     closePbxLeg: async (_callId: string, leg: string) => void closed.push(leg),
     closeWaLeg: async (_callId: string, leg: string) => void closed.push(leg),
+    releaseCall: async () => undefined,
   };
   return { media, asked, closed };
 }
@@ -74,6 +75,7 @@ describe('bridge to the PBX when the call ends during set-up', () => {
       },
       closePbxLeg: async (_callId: string, legId: string) => void closed.push(legId),
       closeWaLeg: async (_callId: string, legId: string) => void closed.push(legId),
+      releaseCall: async () => undefined,
     };
     const inviter = { invite: (...args: unknown[]) => invites.push(args) };
     const { runtime, endCall, bridge } = wire(calls, media, inviter);

@@ -104,7 +104,9 @@ export class EndCallUseCase {
     }
     // with several media apps, the record of which one holds the call goes once its legs are closed
     tasks.push(
-      Promise.all(mediaLegs).then(() => this.media.releaseCall(rec.callId).catch((err: unknown) => log.warn({ err }, 'media instance record not released (it expires)'))),
+      Promise.all(mediaLegs)
+        .then(() => this.media.releaseCall(rec.callId))
+        .catch((err: unknown) => log.warn({ err }, 'media instance record not released (it expires)')),
     );
     if (live?.pbxLeg && req.by !== 'pbx') {
       tasks.push(live.pbxLeg.hangup(req.cause, req.sipStatus).catch((err: unknown) => log.warn({ err }, 'PBX leg release failed')));

@@ -52,7 +52,7 @@ describe('MediaBusClient with several media instances', () => {
   function routed(): { client: MediaBusClient; sent: Array<{ pattern: string }>; assigned: Map<string, string> } {
     const assigned = new Map<string, string>();
     const directory: MediaInstanceDirectory = {
-      live: async () => ['media-1', 'media-2'],
+      live: async (ids) => [...ids],
       assign: async (callId, id) => (assigned.has(callId) ? (assigned.get(callId) as string) : (assigned.set(callId, id), id)),
       instanceOf: async (callId) => assigned.get(callId) ?? null,
       release: async (callId) => void assigned.delete(callId),

@@ -7,9 +7,9 @@ class FakeDirectory implements MediaInstanceDirectory {
   liveReads = 0;
   readonly assigned = new Map<string, string>();
   assignCalls = 0;
-  async live(): Promise<string[]> {
+  async live(ids: readonly string[]): Promise<string[]> {
     this.liveReads++;
-    return [...this.liveIds];
+    return ids.filter((id) => this.liveIds.includes(id));
   }
   async assign(callId: string, instanceId: string): Promise<string> {
     this.assignCalls++;

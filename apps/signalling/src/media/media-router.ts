@@ -3,7 +3,8 @@ import type { Logger } from '@wagw/logging';
 
 /** What the router needs of libs/call-state MediaInstanceRegistry. */
 export interface MediaInstanceDirectory {
-  live(): Promise<string[]>;
+  /** Those of the given instances whose heartbeat has not expired. */
+  live(instanceIds: readonly string[]): Promise<string[]>;
   assign(callId: string, instanceId: string, ttlMs: number): Promise<string>;
   instanceOf(callId: string): Promise<string | null>;
   release(callId: string): Promise<void>;
@@ -41,7 +42,7 @@ export function rankFirst(callId: string, candidates: readonly string[]): string
 
 /**
  * Which media app instance a call's requests go to, when signalling.mediaInstances lists several. A call's
- * first leg goes to a live instance (heartbeat within MEDIA_LIVE_WITHIN_MS) chosen by rendezvous hashing of
+ * first leg goes to a live instance (heartbeat not expired) chosen by rendezvous hashing of
  * its call id, so calls spread evenly and two legs of one call asked for at the same time land together;
  * that choice is recorded in Redis once, and every later request of the call (here or on another
  * signalling instance) goes to the same instance. When the call ends, the record is released.
@@ -108,7 +109,7 @@ export class MediaRouter {
   async #candidates(): Promise<readonly string[]> {
     const now = this.#now();
     if (!this.#live || now - this.#live.at >= this.#liveCacheMs) {
-      const ids = this.#directory.live().then((live) => {
+      const ids = this.#directory.live(this.#instances).then((live) => {
         const usable = this.#instances.filter((id) => live.includes(id));
         if (usable.length === 0) this.#log.error({ listed: this.#instances }, 'no media instance has a recent heartbeat: new calls go to the listed ones and fail if none answers');
         return usable.length > 0 ? usable : this.#instances;
