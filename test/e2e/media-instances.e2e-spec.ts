@@ -100,6 +100,9 @@ describe('calls spread over two media apps', () => {
     // the router reads the live set at most once a second: a call placed after that must not go to media-2
     await new Promise((r) => setTimeout(r, 1100));
     expect(await stack.redis.exists(`${stack.config.redis.keyPrefix}:media:instance:media-2`)).toBe(0);
+    const metrics = await (await fetch(`${stack.signalling.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^wagw_media_instance_up\{instance="media-1"\} 1$/m);
+    expect(metrics).toMatch(/^wagw_media_instance_up\{instance="media-2"\} 0$/m);
     const placed = [];
     for (let i = 0; i < 6; i++) placed.push(await userCalls());
     for (const { call } of placed) expect(await instanceOf(call.callId)).toBe('media-1');

@@ -96,6 +96,18 @@ describe('SignallingMetrics', () => {
     expect(pings).toBe(3);
   });
 
+  it('publishes which media instances are up at scrape time, and no series while Redis does not answer', async () => {
+    let states: Promise<Record<string, boolean>> = Promise.resolve({ 'media-1': true, 'media-2': false });
+    const m = new SignallingMetrics({ defaultMetrics: false, mediaInstancesUp: () => states });
+
+    expect(await valueOf(m, 'wagw_media_instance_up', { instance: 'media-1' })).toBe(1);
+    expect(await valueOf(m, 'wagw_media_instance_up', { instance: 'media-2' })).toBe(0);
+    states = Promise.reject(new Error('connection refused'));
+    expect(await valueOf(m, 'wagw_media_instance_up', { instance: 'media-1' })).toBeUndefined();
+    // a single media app: no such metric at all
+    expect(await new SignallingMetrics({ defaultMetrics: false }).metrics()).not.toMatch(/wagw_media_instance_up/);
+  });
+
   it('counts webhook results, including several dead letters at once and nothing for zero', async () => {
     const m = new SignallingMetrics({ defaultMetrics: false });
 

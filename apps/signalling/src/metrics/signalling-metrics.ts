@@ -13,6 +13,11 @@ export interface SignallingMetricsOptions {
   redisPing?: () => Promise<unknown>;
   /** Longest a scrape waits for the PING. Default 1000 ms. */
   redisPingTimeoutMs?: number;
+  /**
+   * With several media apps (signalling.mediaInstances): which of them have a live heartbeat, read at each
+   * scrape (wagw_media_instance_up).
+   */
+  mediaInstancesUp?: () => Promise<Readonly<Record<string, boolean>>>;
   /** Process metrics (CPU, memory, event-loop lag, GC) on this registry. Default true. */
   defaultMetrics?: boolean;
 }
@@ -57,6 +62,7 @@ export class SignallingMetrics {
     this.#graph = new Counter({ name: 'wagw_graph_requests_total', help: 'Graph API HTTP attempts, by operation and HTTP status.', labelNames: ['operation', 'status'], registers });
     this.#activeCallsGauge(registers);
     if (options.redisPing) this.#redisGauges(registers, options.redisPing, options.redisPingTimeoutMs ?? 1000);
+    if (options.mediaInstancesUp) this.#mediaInstancesGauge(registers, options.mediaInstancesUp);
     for (const direction of CALL_DIRECTIONS) this.#setups.inc({ direction }, 0);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
@@ -119,6 +125,21 @@ export class SignallingMetrics {
           for (const state of DIRECTION_STATES[direction]) if (state !== 'ended') this.set({ direction, state }, 0);
         }
         for (const call of calls) if (call.state !== 'ended') this.inc({ direction: call.direction, state: call.state });
+      },
+    });
+  }
+
+  #mediaInstancesGauge(registers: Registry[], up: NonNullable<SignallingMetricsOptions['mediaInstancesUp']>): void {
+    new Gauge({
+      name: 'wagw_media_instance_up',
+      help: 'Media apps listed in signalling.mediaInstances: 1 while their heartbeat is live (new calls go to them), else 0.',
+      labelNames: ['instance'],
+      registers,
+      async collect() {
+        this.reset();
+        // Redis unreachable: no series rather than a failed scrape (wagw_redis_up says why)
+        const states = await up().catch(() => undefined);
+        for (const [instance, live] of Object.entries(states ?? {})) this.set({ instance }, live ? 1 : 0);
       },
     });
   }
