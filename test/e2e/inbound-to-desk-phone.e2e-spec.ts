@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallRecord } from '@wagw/call-state';
@@ -6,6 +6,7 @@ import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client
 import { eventually, startStack, type Stack } from '../support/stack';
 import { expectNoLeaks } from '../support/leaks';
 import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
+import { duplicateTopLevelKeys } from '../support/log-lines';
 
 /**
  * Inbound bridge (issue 3): a WhatsApp user calls, the gateway INVITEs Kamailio (digest-authenticated
@@ -34,6 +35,10 @@ describe.each(['udp', 'tcp', 'tls'] as const)('inbound over %s: a WhatsApp user 
     await stack?.close();
     await pbx?.stop();
     rmSync(dir, { recursive: true, force: true });
+    // a whole call's debug logs, SIP legs included: every line names each field once (log tools keep only the last)
+    const lines = readFileSync(stack.logFile, 'utf8').split('\n').filter((l) => l.startsWith('{'));
+    expect(lines.length).toBeGreaterThan(20);
+    expect(lines.map((l) => duplicateTopLevelKeys(l)).filter((d) => d.length > 0)).toEqual([]);
   });
 
   async function placeCall(): Promise<{ waCallId: string; call: CallRecord }> {

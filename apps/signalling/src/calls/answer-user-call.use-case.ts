@@ -68,7 +68,7 @@ export class AnswerUserCallUseCase {
       phoneNumberId: event.phoneNumberId,
       ...optional({ userWaId: event.from ?? event.contactWaId, userName: event.contactName }),
     });
-    live.log.info({ from: event.from, to: event.to, name: event.contactName }, 'user-initiated call offered');
+    live.log.info({ from: event.from, to: event.to, userName: event.contactName }, 'user-initiated call offered');
     try {
       const route = this.sip.running ? this.trunks.routeFor(event.to ?? this.config.whatsapp.businessNumber) : undefined;
       const waSide = this.#answerWaSide(live, event).then((side) => {

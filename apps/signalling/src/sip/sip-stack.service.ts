@@ -65,7 +65,7 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
       userAgent: 'wa-sip-gateway',
       transactionTimeoutMs: pbx.transactionTimeoutMs,
       ...(pbx.tlsCaFile ? { tlsClient: { ca: readPem('pbx.tlsCaFile', pbx.tlsCaFile) } } : {}),
-      logger: this.logger.child({ component: 'sip' }),
+      logger: this.logger, // the SIP stack names itself (component: sip)
     });
     this.#applyInbound();
     this.logger.info({ ports: this.#stack.ports, host: this.#stack.advertisedHost }, 'SIP stack listening');

@@ -107,7 +107,7 @@ export class BrowserRelayedUserMedia implements UserMediaSession {
   async #sdpJob(job: BrowserJob): Promise<string> {
     const result = await this.#opts.hub.request(this.#opts.waId, job);
     if (!result.sdp) throw new BrowserJobFailedError(job.kind, 'the page answered without an SDP');
-    this.#opts.logger.debug({ waCallId: this.#opts.callId, kind: job.kind, sdp: result.sdp }, 'SDP from the phone page');
+    this.#opts.logger.debug({ kind: job.kind, sdp: result.sdp }, 'SDP from the phone page'); // the logger names the call
     return result.sdp;
   }
 

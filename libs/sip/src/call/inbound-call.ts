@@ -32,7 +32,7 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
 
   constructor(ctx: LegContext, invite: SipMessage, remote: Endpoint, logger: Logger) {
     const callId = invite.headers['call-id'];
-    super(ctx, callId, remote.protocol, logger.child({ sipCallId: callId, direction: 'inbound' }));
+    super(ctx, callId, remote.protocol, logger.child({ sipCallId: callId, sipDirection: 'inbound' }));
     this.#invite = invite;
     this.#localTo = withTag(invite.headers.to, randomToken(6));
     this.from = partyOf(invite.headers.from);

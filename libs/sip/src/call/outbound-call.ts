@@ -33,7 +33,7 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
 
   constructor(ctx: LegContext, options: InviteOptions, transport: TransportProtocol, proxy: string | undefined, logger: Logger) {
     const callId = options.callId ?? `${randomToken(12)}@${ctx.advertisedHost}`;
-    super(ctx, callId, transport, logger.child({ sipCallId: callId, direction: 'outbound' }));
+    super(ctx, callId, transport, logger.child({ sipCallId: callId, sipDirection: 'outbound' }));
     this.target = options.target;
     this.#proxy = proxy;
     this.localSdp = options.sdp;

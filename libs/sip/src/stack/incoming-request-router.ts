@@ -83,7 +83,7 @@ export class IncomingRequestRouter {
   }
 
   async #onInvite(invite: SipMessage, remote: Endpoint): Promise<void> {
-    const log = this.#deps.log.child({ sipCallId: invite.headers['call-id'], direction: 'inbound' });
+    const log = this.#deps.log.child({ sipCallId: invite.headers['call-id'], sipDirection: 'inbound' });
     const unsupported = requiredOptions(invite).filter((o) => !SUPPORTED_OPTIONS.has(o));
     if (unsupported.length > 0) {
       log.info({ unsupported }, 'INVITE requires extensions we lack: 420');

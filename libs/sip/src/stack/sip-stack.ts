@@ -201,7 +201,7 @@ export class SipStack {
     if (!m.method) {
       const tx = this.#tx.getClient(m);
       if (tx) tx.message(m, remote);
-      else this.#log.debug({ msg: summarise(m) }, 'response without a transaction dropped');
+      else this.#log.debug({ sipMessage: summarise(m) }, 'response without a transaction dropped');
       return;
     }
     const server = this.#tx.getServer(m);
@@ -221,7 +221,7 @@ export class SipStack {
     try {
       destination = await this.#destination(rq, o);
     } catch (err) {
-      this.#log.warn({ err, msg: summarise(rq) }, 'no destination for request');
+      this.#log.warn({ err, sipMessage: summarise(rq) }, 'no destination for request');
       const why = err instanceof Error ? err.message : String(err);
       setImmediate(() => o.onResponse?.(makeResponse(rq, 503, `Service Unavailable (${why.slice(0, 100)})`), true));
       return undefined;
@@ -245,7 +245,7 @@ export class SipStack {
     };
     const connection = this.#transport.open(destination, (err) => {
       if (ref.final) return; // the connection closed after the transaction got its answer
-      this.#log.warn({ err: err.message, msg: summarise(rq) }, 'transport error: request failed');
+      this.#log.warn({ err: err.message, sipMessage: summarise(rq) }, 'transport error: request failed');
       // never sent on the wire: the reason keeps why (refused, TLS certificate, ...) for the CDR and the logs
       ref.tx?.message(makeResponse(rq, 503, `Service Unavailable (${err.message.slice(0, 100)})`));
     });
@@ -273,7 +273,7 @@ export class SipStack {
     try {
       destination = await resolveUri(hop, transport);
     } catch (err) {
-      this.#log.warn({ err, msg: summarise(ack) }, 'no destination for ACK');
+      this.#log.warn({ err, sipMessage: summarise(ack) }, 'no destination for ACK');
       return;
     }
     if (this.#closed) return;
@@ -287,7 +287,7 @@ export class SipStack {
   #sendResponse(rs: SipMessage): void {
     if (this.#closed) return;
     const tx = this.#tx.getServer(rs);
-    if (!tx) return void this.#log.debug({ msg: summarise(rs) }, 'no server transaction for response (already ended)');
+    if (!tx) return void this.#log.debug({ sipMessage: summarise(rs) }, 'no server transaction for response (already ended)');
     rs.headers['server'] ??= this.#userAgent;
     tx.send(rs);
   }

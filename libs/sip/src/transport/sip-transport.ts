@@ -181,7 +181,7 @@ export class SipTransport {
   #serialise(m: SipMessage, protocol: TransportProtocol, target: Endpoint): string {
     this.#stampVia(m, protocol);
     const text = stringify(m);
-    this.#log.debug({ to: `${target.protocol}:${target.address}:${target.port}`, msg: summarise(m) }, 'sip send');
+    this.#log.debug({ to: `${target.protocol}:${target.address}:${target.port}`, sipMessage: summarise(m) }, 'sip send');
     return text;
   }
 
@@ -222,11 +222,11 @@ export class SipTransport {
         if (remote.protocol === 'udp' && 'rport' in via.params) via.params['rport'] = String(remote.port);
       }
     }
-    this.#log.debug({ from: `${remote.protocol}:${remote.address}:${remote.port}`, msg: summarise(m) }, 'sip recv');
+    this.#log.debug({ from: `${remote.protocol}:${remote.address}:${remote.port}`, sipMessage: summarise(m) }, 'sip recv');
     try {
       this.#options.onMessage(m, remote);
     } catch (err) {
-      this.#log.error({ err, msg: summarise(m) }, 'sip message handler threw');
+      this.#log.error({ err, sipMessage: summarise(m) }, 'sip message handler threw');
     }
   }
 
