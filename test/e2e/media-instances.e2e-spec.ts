@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallRecord } from '@wagw/call-state';
 import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
+import { InstanceHeartbeatService } from '../../apps/media/src/bus/instance-heartbeat.service';
 import { eventually, startStack, type Stack } from '../support/stack';
 import { expectNoLeaks } from '../support/leaks';
 import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
@@ -109,6 +110,69 @@ describe('calls spread over two media apps', () => {
     expect((await legsOn('media-1')).sort()).toEqual(placed.map((p) => p.call.callId).sort());
     expect(await userHears400(placed[0]?.user as string)).toBeGreaterThanOrEqual(25);
     await hangUpAll(placed.map((p) => p.user));
+  });
+});
+
+describe('a media app lost with calls on it', () => {
+  let stack: Stack;
+  let nextUser = 0;
+
+  beforeEach(async () => {
+    stack = await startStack({ name: 'media-instances-lost', mediaInstances: INSTANCES });
+  });
+
+  afterEach(() => expectNoLeaks(stack, 15_000));
+  afterEach(async () => {
+    await stack?.close();
+  });
+
+  /** Active calls from new users until one is on `instance` (bounded); the others are hung up. */
+  async function callOn(instance: string): Promise<{ user: string; call: CallRecord }> {
+    for (let i = 0; i < MAX_CALLS; i++) {
+      const user = `1555400${String(nextUser++).padStart(4, '0')}`;
+      await stack.emu('POST', '/emulator/users', { waId: user, name: 'Lost' });
+      const { waCallId } = await stack.emu<{ waCallId: string }>('POST', `/emulator/users/${user}/call`, {});
+      const call = await eventually(`call ${waCallId} active`, async () => {
+        const res = await stack.api('GET', `/v1/calls/${waCallId}`);
+        const rec = res.body as CallRecord;
+        return res.status === 200 && rec.state === 'active' ? rec : undefined;
+      }, 20_000);
+      if ((await stack.redis.get(`${stack.config.redis.keyPrefix}:media:call:${call.callId}`)) === instance) return { user, call };
+      await stack.emu('POST', `/emulator/users/${user}/hangup`);
+    }
+    throw new Error(`no call landed on ${instance} in ${MAX_CALLS} tries`);
+  }
+
+  async function endedWith(callId: string): Promise<CallRecord> {
+    return eventually('call ended', async () => {
+      const rec = (await stack.api('GET', `/v1/calls/${callId}`)).body as CallRecord;
+      return rec.state === 'ended' ? rec : undefined;
+    }, 15_000);
+  }
+
+  it('ends the calls of a media app that is stopped (its legs close), and tells WhatsApp', async () => {
+    const { call } = await callOn('media-2');
+    await stack.stopMedia('media-2');
+    const cdr = await endedWith(call.callId);
+    expect(cdr).toMatchObject({ endedBy: 'system' });
+    expect(cdr.endCause).toMatch(/closed by the media app: media app shutting down/);
+    const emuCall = await eventually('WhatsApp call terminated', async () => {
+      const c = await stack.emu<{ state: string; timeline: { event: string }[] }>('GET', `/emulator/calls/${call.waCallId}`);
+      return c.state === 'ended' ? c : undefined;
+    });
+    expect(JSON.stringify(emuCall.timeline)).toMatch(/terminate/);
+  });
+
+  it('ends the calls of a media app whose heartbeat stops (as a crash or a hang looks), not those of the other', async () => {
+    const lost = await callOn('media-1');
+    const kept = await callOn('media-2');
+    // media-1 stops beating but keeps running: only its Redis heartbeat says it is gone
+    await stack.medias.get('media-1')?.app.get(InstanceHeartbeatService).beforeApplicationShutdown();
+    const cdr = await endedWith(lost.call.callId);
+    expect(cdr).toMatchObject({ endedBy: 'system', endCause: 'media instance media-1 lost (no heartbeat)' });
+    expect(((await stack.api('GET', `/v1/calls/${kept.call.callId}`)).body as CallRecord).state).toBe('active');
+    await stack.emu('POST', `/emulator/users/${kept.user}/hangup`);
+    await endedWith(kept.call.callId);
   });
 });
 

@@ -16,6 +16,7 @@ import { EarlyTerminateStore } from './webhooks/early-terminate.store';
 import { DeadLetterController } from './webhooks/dead-letter.controller';
 import { MEDIA_BUS, MEDIA_ROUTER, MediaBusClient } from './media/media-bus.client';
 import { MediaRouter } from './media/media-router';
+import { MediaInstanceWatchdog } from './media/media-instance.watchdog';
 import { MediaInstanceRegistry, redisKeys } from '@wagw/call-state';
 import { MediaBusRedisClient } from './media/media-bus-redis.client';
 import { MediaEventsController } from './media/media-events.controller';
@@ -156,6 +157,7 @@ export class SignallingModule implements OnApplicationShutdown {
       ...operationsProviders(options.reloadConfig),
       PbxOriginatedCallUseCase,
       DtmfRelay,
+      MediaInstanceWatchdog,
       SipInboundRegistrar,
     ];
     return {

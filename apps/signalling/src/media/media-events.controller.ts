@@ -7,7 +7,10 @@ import { CALL_REPOSITORY, SIGNALLING_LOGGER } from '../signalling.tokens';
 import { EndCallUseCase } from '../calls/end-call.use-case';
 import { DtmfRelay } from '../calls/dtmf-relay';
 
-/** Events from the media app: a WhatsApp leg that fails (ICE/DTLS timeout) ends its call. */
+/**
+ * Events from the media app: a WhatsApp leg that fails (ICE/DTLS timeout), or that the media app closes by
+ * itself (it is shutting down), ends its call; DTMF is relayed.
+ */
 @Controller()
 export class MediaEventsController {
   constructor(
@@ -39,9 +42,14 @@ export class MediaEventsController {
       return;
     }
     this.logger.debug({ callId: event.callId, legId: event.legId, state: event.state }, 'WhatsApp media leg state');
-    if (event.state !== 'failed') return;
+    if (event.state !== 'failed' && event.state !== 'closed') return;
     const record = await this.calls.get(event.callId);
-    if (!record || record.waLegId !== event.legId) return;
-    await this.endCall.execute(event.callId, { by: 'system', cause: `WhatsApp media failed: ${event.reason ?? 'ICE/DTLS did not connect'}` });
+    // a leg the call no longer uses, or one closed by the call's own ending
+    if (!record || record.waLegId !== event.legId || record.state === 'ending' || record.state === 'ended') return;
+    const cause =
+      event.state === 'failed'
+        ? `WhatsApp media failed: ${event.reason ?? 'ICE/DTLS did not connect'}`
+        : `WhatsApp media leg closed by the media app: ${event.reason ?? 'no reason given'}`;
+    await this.endCall.execute(event.callId, { by: 'system', cause });
   }
 }

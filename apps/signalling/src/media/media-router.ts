@@ -94,6 +94,12 @@ export class MediaRouter {
     return rankFirst(callId, await this.#candidates());
   }
 
+  /** The listed instances whose heartbeat has expired, read now (not the cached view). */
+  async lostInstances(): Promise<string[]> {
+    const live = await this.#directory.live(this.#instances);
+    return this.#instances.filter((id) => !live.includes(id));
+  }
+
   /** The call has ended: its legs are closed, so its instance record goes. */
   async release(callId: string): Promise<void> {
     this.#byCall.delete(callId);
