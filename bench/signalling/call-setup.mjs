@@ -2,10 +2,10 @@
 // media app creates the WhatsApp leg and the RTP leg over the bus, pre_accept, INVITE) -> SIPp as the PBX
 // answers at once -> ACK, accept to the emulator, bridge started; the user hangs up after `holdMs`
 // (terminate webhook -> BYE -> legs closed). Rising fixed rates, each step checked for leftovers.
-import { cpuSnapshot, isClean, leakReport } from './lib/gateway.mjs';
+import { cpuSnapshot, isClean, leakReport, mediaUdpSockets } from './lib/gateway.mjs';
 import { prepareUsers, reasons, runCallLoad } from './lib/call-load.mjs';
 import { PbxAnswerTimes } from './lib/pbx-answer-times.mjs';
-import { loadAverage, sleep, udpSockets } from './lib/proc.mjs';
+import { loadAverage, sleep } from './lib/proc.mjs';
 import { cpuShare, round, summary } from './lib/stats.mjs';
 
 /** Waits until the gateway holds nothing of any call (or `timeoutMs`); returns the last report. */
@@ -83,7 +83,7 @@ export async function callStep(gw, pool, mediaUdpBaseline, { ratePerS, seconds, 
 
 export async function runCallSetup(gw, { rates, seconds, holdMs = 1000, log = () => undefined }) {
   const pool = new UserPool(gw);
-  const mediaUdpBaseline = udpSockets(gw.media.pid);
+  const mediaUdpBaseline = mediaUdpSockets(gw);
   log('  call setup: warm-up 10 s at 10 calls/s');
   await callStep(gw, pool, mediaUdpBaseline, { ratePerS: 10, seconds: 10, holdMs });
   const steps = [];

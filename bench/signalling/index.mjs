@@ -5,8 +5,9 @@
 // run as separate processes; CPU is reported per process, so the generators' cost is never counted as ours.
 //
 //   node bench/signalling/index.mjs [--quick] [--only setup,ingest,soak] [--out file.json] [--log-dir dir]
+//     [--media-instances N]   (N media apps behind the signalling app for setup and soak; default 1)
 //
-// As a suite of bench/run.mjs: `run(ctx)` with ctx { quick?, only?, logDir?, log? } resolves with
+// As a suite of bench/run.mjs: `run(ctx)` with ctx { quick?, only?, logDir?, log?, mediaInstances? } resolves with
 // { suite: 'signalling', figures, targets, verdicts, environment }.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -40,7 +41,8 @@ export async function run(ctx = {}) {
   const logDir = ctx.logDir ?? join(tmpdir(), `wagw-bench-signalling-${Date.now()}`);
   mkdirSync(logDir, { recursive: true });
   const p = plan(quick);
-  const environment = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAverageAtStart: loadAverage(), logDir, quick };
+  const mediaInstances = ctx.mediaInstances ?? 1;
+  const environment = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAverageAtStart: loadAverage(), logDir, quick, mediaInstances };
   const figures = {};
   log(`signalling benches (logs in ${logDir}), load average ${environment.loadAverageAtStart.one}`);
 
@@ -49,7 +51,8 @@ export async function run(ctx = {}) {
     figures.webhookIngest = await runWebhookIngest({ logDir, rates: p.ingestRates, seconds: p.ingestSeconds, log });
   }
   if (only.has('setup') || only.has('soak')) {
-    const gw = await startGateway({ logDir: join(logDir, 'gateway') });
+    const gw = await startGateway({ logDir: join(logDir, 'gateway'), mediaInstances });
+    if (mediaInstances > 1) log(`  ${mediaInstances} media apps behind the signalling app (CPU and RSS of media: their sum)`);
     try {
       if (only.has('setup')) {
         log('call setup: emulator users (sdp-only media) -> signalling + media + Redis -> SIPp UAS');
@@ -140,7 +143,9 @@ async function main() {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const result = await run({ quick: argv.includes('--quick'), only: arg('--only')?.split(','), logDir: arg('--log-dir') });
+  const mediaInstances = Number(arg('--media-instances') ?? 1);
+  if (!Number.isInteger(mediaInstances) || mediaInstances < 1 || mediaInstances > 8) throw new Error('--media-instances takes 1 to 8');
+  const result = await run({ quick: argv.includes('--quick'), only: arg('--only')?.split(','), logDir: arg('--log-dir'), mediaInstances });
   const out = arg('--out') ?? join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-signalling.json`);
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);

@@ -5,7 +5,8 @@
 // 24 h): its memory is reported, not held to the 10 %. The SIP stack keeps an ended call's transactions for
 // Timer D (32 s over UDP, RFC 3261 §17.1.1.2), so the memory check waits up to 60 s.
 import { callStep, drained, UserPool } from './call-setup.mjs';
-import { sleep, udpSockets } from './lib/proc.mjs';
+import { sleep } from './lib/proc.mjs';
+import { mediaUdpSockets } from './lib/gateway.mjs';
 import { round } from './lib/stats.mjs';
 
 function rss(gw) {
@@ -21,7 +22,9 @@ async function heapUsed(gw) {
     const text = await (await fetch(`${url}/metrics`)).text();
     return round(Number(/^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)/m.exec(text)?.[1] ?? NaN) / 1048576, 1);
   };
-  return { signalling: await read(gw.signallingUrl), media: await read(gw.mediaUrl) };
+  let media = 0;
+  for (const m of gw.medias) media += await read(m.url);
+  return { signalling: await read(gw.signallingUrl), media: round(media, 1) };
 }
 
 async function redisMemory(gw) {
@@ -44,7 +47,7 @@ async function rssSettled(gw, base, tolerance, timeoutMs) {
 
 export async function runSoak(gw, { calls, ratePerS, holdMs = 1000, log = () => undefined }) {
   const pool = new UserPool(gw);
-  const mediaUdpBaseline = udpSockets(gw.media.pid);
+  const mediaUdpBaseline = mediaUdpSockets(gw);
   const rssAtBoot = rss(gw);
   log(`  soak: warm-up 500 calls at ${ratePerS}/s`);
   await callStep(gw, pool, mediaUdpBaseline, { ratePerS, calls: 500, holdMs });

@@ -11,10 +11,39 @@ export const PREFIX = 'bench';
 const SCENARIO_DIR = join(ROOT, 'test', 'sipp');
 
 /** Keys that outlive a call by design (de-dup markers with a TTL, parked webhooks, permissions, contacts). */
-const NOT_CALL_STATE = /:webhooks:seen:|:webhooks:dead-letter$|:perm:|:contacts(:names)?$/;
+const NOT_CALL_STATE = /:webhooks:seen:|:webhooks:dead-letter$|:perm:|:contacts(:names)?$|:media:instance:/;
 
-/** The gateway's apps log at `logLevel` (info, as in production); the emulator, a load generator, at warn. */
-export async function startGateway({ logDir, logLevel = 'info', nodeArgs = {}, sippScenario = 'uas-pbx-answers-expect-200.xml', sippArgs = [], mediaIceTimeoutMs = 60_000, extraEnv = {} }) {
+/**
+ * Several media apps as one process-like handle: CPU and RSS summed (so per-call figures compare with one
+ * media app), stop() stops them all; `pid` is the first one's.
+ */
+function mediaGroup(procs) {
+  return {
+    name: 'media',
+    pid: procs[0].pid,
+    procs,
+    get alive() {
+      return procs.every((p) => p.alive);
+    },
+    cpu: () => procs.reduce((sum, p) => sum + p.cpu(), 0),
+    rss: () => procs.reduce((sum, p) => sum + p.rss(), 0),
+    stop: async () => {
+      for (const p of procs) await p.stop();
+    },
+  };
+}
+
+/** UDP sockets held by the gateway's media apps (all of them). */
+export function mediaUdpSockets(gw) {
+  return gw.medias.reduce((sum, m) => sum + udpSockets(m.proc.pid), 0);
+}
+
+/**
+ * The gateway's apps log at `logLevel` (info, as in production); the emulator, a load generator, at warn.
+ * `mediaInstances` > 1 runs that many media apps (media.instanceId media-1.., RTP range split between them)
+ * behind the one signalling app (signalling.mediaInstances).
+ */
+export async function startGateway({ logDir, logLevel = 'info', nodeArgs = {}, sippScenario = 'uas-pbx-answers-expect-200.xml', sippArgs = [], mediaIceTimeoutMs = 60_000, extraEnv = {}, mediaInstances = 1 }) {
   const started = [];
   const stopAll = async () => {
     for (const p of started.reverse()) await p.stop().catch(() => undefined);
@@ -58,11 +87,21 @@ export async function startGateway({ logDir, logLevel = 'info', nodeArgs = {}, s
       PBX_ROUTES: JSON.stringify([{ businessNumber: BUSINESS, destinations: [{ uri: `sip:1001@127.0.0.1:${sippPort}`, trunk: 'pbx', ringTimeoutMs: 20000 }], onFailure: 'reject' }]),
       ...extraEnv,
     };
-    const media = startTsApp({ name: 'media', nodeArgs: nodeArgs.media ?? [], entry: 'apps/media/src/main.ts', env, logFile: join(logDir, 'media.log') });
-    started.push(media);
+    const instanceIds = mediaInstances > 1 ? Array.from({ length: mediaInstances }, (_, i) => `media-${i + 1}`) : [''];
+    if (mediaInstances > 1) env.SIGNALLING_MEDIA_INSTANCES = JSON.stringify(instanceIds);
+    const medias = [];
+    const rtpSpan = Math.floor(10_000 / instanceIds.length);
+    for (const [i, instanceId] of instanceIds.entries()) {
+      const port = i === 0 ? mediaPort : await freePort();
+      const own = instanceId === '' ? env : { ...env, MEDIA_INSTANCE_ID: instanceId, MEDIA_HTTP_PORT: String(port), MEDIA_RTP_PORT_MIN: String(20_000 + i * rtpSpan), MEDIA_RTP_PORT_MAX: String(20_000 + (i + 1) * rtpSpan - 1) };
+      const proc = startTsApp({ name: instanceId || 'media', nodeArgs: nodeArgs.media ?? [], entry: 'apps/media/src/main.ts', env: own, logFile: join(logDir, `${instanceId || 'media'}.log`) });
+      started.push(proc);
+      medias.push({ proc, url: `http://127.0.0.1:${port}` });
+    }
+    const media = mediaGroup(medias.map((m) => m.proc));
     const emulator = startTsApp({ name: 'emulator', nodeArgs: nodeArgs.emulator ?? [], entry: 'apps/wa-emulator/src/main.ts', env: { ...env, LOG_LEVEL: 'warn' }, logFile: join(logDir, 'emulator.log') });
     started.push(emulator);
-    await waitFor('media health', () => httpOk(`http://127.0.0.1:${mediaPort}/health`), { proc: media, timeoutMs: 60_000 });
+    for (const m of medias) await waitFor(`${m.proc.name} health`, () => httpOk(`${m.url}/health`), { proc: m.proc, timeoutMs: 60_000 });
     const signalling = startTsApp({ name: 'signalling', nodeArgs: nodeArgs.signalling ?? [], entry: 'apps/signalling/src/main.ts', env, logFile: join(logDir, 'signalling.log') });
     started.push(signalling);
     await waitFor('emulator health', () => httpOk(`http://127.0.0.1:${emuPort}/health`), { proc: emulator, timeoutMs: 60_000 });
@@ -76,6 +115,7 @@ export async function startGateway({ logDir, logLevel = 'info', nodeArgs = {}, s
       redis,
       sipp,
       media,
+      medias,
       signalling,
       emulator,
       emulatorUrl: `http://127.0.0.1:${emuPort}`,
@@ -141,7 +181,8 @@ export async function api(gw, path) {
  */
 export async function leakReport(gw, mediaUdpBaseline) {
   const calls = await api(gw, '/v1/calls');
-  const health = await (await fetch(`${gw.mediaUrl}/health`)).json();
+  let waLegs = 0;
+  for (const m of gw.medias) waLegs += (await (await fetch(`${m.url}/health`)).json()).legs;
   const keys = await gw.redisClient.keys(`${PREFIX}:*`);
   const callKeys = keys.filter((k) => k.startsWith(`${PREFIX}:call:`));
   const pipeline = gw.redisClient.pipeline();
@@ -159,8 +200,8 @@ export async function leakReport(gw, mediaUdpBaseline) {
   }
   return {
     activeCalls: calls.active.length,
-    mediaWaLegs: health.legs,
-    mediaUdpSocketsOpen: udpSockets(gw.media.pid) - mediaUdpBaseline,
+    mediaWaLegs: waLegs,
+    mediaUdpSocketsOpen: mediaUdpSockets(gw) - mediaUdpBaseline,
     callStateKeys: callState.length,
     callStateKeySample: callState.slice(0, 5),
     cdrKeys: cdrs,
