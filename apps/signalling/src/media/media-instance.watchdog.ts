@@ -6,6 +6,9 @@ import { EndCallUseCase } from '../calls/end-call.use-case';
 import { MEDIA_ROUTER } from './media-bus.client';
 import type { MediaRouter } from './media-router';
 
+/** Most live calls one check looks through (far above what one gateway carries). */
+const LIVE_CALLS_MAX = 100_000;
+
 /** How often the heartbeats of the media instances are checked. */
 export const WATCHDOG_INTERVAL_MS = 2000;
 
@@ -55,7 +58,8 @@ export class MediaInstanceWatchdog implements OnApplicationBootstrap, OnApplicat
   }
 
   async #endCallsOn(router: MediaRouter, lost: string[]): Promise<void> {
-    const withMedia = (await this.calls.listActive()).filter((c: CallRecord) => (c.waLegId || c.pbxLegId) && c.state !== 'ending' && c.state !== 'ended');
+    // every live call (not the API's default page of 1,000): this runs only once an instance is lost
+    const withMedia = (await this.calls.listActive(LIVE_CALLS_MAX)).filter((c: CallRecord) => (c.waLegId || c.pbxLegId) && c.state !== 'ending' && c.state !== 'ended');
     for (const call of withMedia) {
       const instance = await router.forCall(call.callId);
       if (!lost.includes(instance)) continue;
