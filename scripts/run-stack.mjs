@@ -54,9 +54,9 @@ async function healthy(url) {
  * Spawns a child of the stack; with `logFile` its output goes there instead of this terminal. Each child
  * leads its own process group, so Ctrl-C reaches only this script, which then stops them in order.
  */
-function start(name, cmd, args, { logFile } = {}) {
+function start(name, cmd, args, { logFile, extraEnv = {} } = {}) {
   const out = logFile ? openSync(logFile, 'a') : 'inherit';
-  const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', out, out], detached: true });
+  const child = spawn(cmd, args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', out, out], detached: true });
   children.push({ name, child });
   child.on('error', (err) => {
     log(`${name} could not start: ${err.message}`);
@@ -158,10 +158,24 @@ async function main() {
   const pbx = await maybeStartDemoPbx(config);
   const apps = [];
   if (!usesMeta) apps.push(['wa-emulator', 'dist/apps/wa-emulator/src/main.js', config.emulator.httpPort]);
-  apps.push(['media', 'dist/apps/media/src/main.js', config.media.httpPort]);
+  // MEDIA_APPS=N: N media apps (media-1.., health ports from media.httpPort up, the RTP range split), e.g. one per core
+  const mediaApps = Number(env.MEDIA_APPS ?? 1);
+  if (!Number.isInteger(mediaApps) || mediaApps < 1 || mediaApps > 64) throw new Error(`MEDIA_APPS=${env.MEDIA_APPS}: a whole number from 1 to 64`);
+  if (mediaApps === 1) apps.push(['media', 'dist/apps/media/src/main.js', config.media.httpPort]);
+  else {
+    const names = Array.from({ length: mediaApps }, (_, i) => `media-${i + 1}`);
+    const span = Math.floor((config.media.rtpPortMax - config.media.rtpPortMin + 1) / mediaApps);
+    for (const [i, name] of names.entries()) {
+      const port = config.media.httpPort + i;
+      if (port === config.signalling.httpPort || port === config.emulator.httpPort) throw new Error(`MEDIA_APPS=${mediaApps}: media health port ${port} is taken by another app (set MEDIA_HTTP_PORT lower or use fewer)`);
+      const first = config.media.rtpPortMin + i * span;
+      apps.push([name, 'dist/apps/media/src/main.js', port, { MEDIA_INSTANCE_ID: name, MEDIA_HTTP_PORT: String(port), MEDIA_RTP_PORT_MIN: String(first), MEDIA_RTP_PORT_MAX: String(first + span - 1) }]);
+    }
+    env.SIGNALLING_MEDIA_INSTANCES = JSON.stringify(names);
+  }
   apps.push(['signalling', 'dist/apps/signalling/src/main.js', config.signalling.httpPort]);
-  for (const [name, file, port] of apps) {
-    start(name, process.execPath, ['--enable-source-maps', file]);
+  for (const [name, file, port, extraEnv] of apps) {
+    start(name, process.execPath, ['--enable-source-maps', file], { extraEnv });
     await waitFor(`${name} health`, () => healthy(`http://127.0.0.1:${port}/health`), 20000);
     log(`${name} healthy: http://127.0.0.1:${port}/health`);
   }
