@@ -1,17 +1,30 @@
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 
-/** A TCP port that was free a moment ago on `host` (the OS picks it). */
+/**
+ * Ports for test peers (apps' HTTP, SIP, Redis, Kamailio, baresip) come from here: below Linux's ephemeral
+ * range (32768+), from which the OS also picks the source ports of outgoing connections (a port taken there
+ * by listen(0) and released can be grabbed by a connect() before the peer listens on it: EADDRINUSE), and
+ * below the media app's default RTP range (20000+).
+ */
+const LOW = 12_000;
+const HIGH = 19_999;
+/** Ports handed out lately by this module: not handed out again while a peer may still be starting on them. */
+const recent: number[] = [];
+const RECENT_MAX = 512;
+
+/** A TCP port that was free a moment ago on `host` and that this module has not handed out lately. */
 export async function freeTcpPort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+  const span = HIGH - LOW + 1;
+  const start = Math.floor(Math.random() * span);
+  for (let i = 0; i < 400; i++) {
+    const port = LOW + ((start + i) % span);
+    if (recent.includes(port) || !(await tcpPortFree(port, host))) continue;
+    recent.push(port);
+    if (recent.length > RECENT_MAX) recent.shift();
+    return port;
+  }
+  throw new Error(`no free TCP port in ${LOW}-${HIGH} after 400 tries`);
 }
 
 /** A port free for both TCP and UDP (SIP listens on both). */

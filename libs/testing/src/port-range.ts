@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { PeerHarnessError } from './process';
 
-/** Media ports come from below Linux's ephemeral range (32768+), where free-port.ts picks SIP/ctrl ports. */
+/** Media ports come from below Linux's ephemeral range (32768+), like free-port.ts's (12000-19999). */
 const LOW = 10_000;
 const HIGH = 32_000;
 
