@@ -5,7 +5,7 @@
  *
  *   node -r ./bench/support/register.cjs bench/media-capacity/index.ts [--quick] [--out file.json]
  *        [--targets media,rtpengine] [--modes transcode,passthrough] [--calls 10,20] [--window-s 10] [--prof] [--no-pin]
- *        [--media-root <other checkout>] (its media app instead of this one's: an A/B of two commits)
+ *        [--media-root <other checkout>] (its media app instead of this one's: an A/B of two commits, both from 38c4e8a on: prefixed bus channels)
  *
  * For each target and mode it climbs a ladder of concurrent calls, one fresh target process per step, and
  * stops after the first step that fails (loss > 0 or p99 > 10 ms either way). Output: { suite, figures,
