@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import type { CallRecord } from '@wagw/call-state';
 import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
 import { InstanceHeartbeatService } from '../../apps/media/src/bus/instance-heartbeat.service';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { activeCall, endedCall, eventually, startStack, type Stack } from '../support/stack';
 import { expectNoLeaks } from '../support/leaks';
 import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
+import { userHeard } from '../support/pbx-to-whatsapp';
 
 /**
  * Several media apps behind one signalling app (signalling.mediaInstances, media.instanceId each), e.g. one
@@ -17,6 +18,18 @@ import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
 const INSTANCES = ['media-1', 'media-2'] as const;
 /** Calls placed (at most) until both instances carry one: all on one instance by chance is 2 / 2^n. */
 const MAX_CALLS = 12;
+
+/** The media instance recorded for the call (null once the call has ended). */
+function instanceOf(stack: Stack, callId: string): Promise<string | null> {
+  return stack.redis.get(`${stack.config.redis.keyPrefix}:media:call:${callId}`);
+}
+
+/** A new WhatsApp user (`waId`) calls the business; resolves once the call is active. */
+async function newUserCalls(stack: Stack, waId: string): Promise<CallRecord> {
+  await stack.emu('POST', '/emulator/users', { waId, name: `User ${waId}` });
+  const { waCallId } = await stack.emu<{ waCallId: string }>('POST', `/emulator/users/${waId}/call`, {});
+  return activeCall(stack, waCallId);
+}
 
 describe('calls spread over two media apps', () => {
   let stack: Stack;
@@ -34,30 +47,12 @@ describe('calls spread over two media apps', () => {
   /** A new WhatsApp user calls and the call becomes active; returns the user and the call. */
   async function userCalls(): Promise<{ user: string; call: CallRecord }> {
     const user = `1555300${String(nextUser++).padStart(4, '0')}`;
-    await stack.emu('POST', '/emulator/users', { waId: user, name: `User ${user}` });
-    const { waCallId } = await stack.emu<{ waCallId: string }>('POST', `/emulator/users/${user}/call`, {});
-    const call = await eventually(`call ${waCallId} active`, async () => {
-      const res = await stack.api('GET', `/v1/calls/${waCallId}`);
-      const rec = res.body as CallRecord;
-      return res.status === 200 && rec.state === 'active' ? rec : undefined;
-    }, 20_000);
-    return { user, call };
-  }
-
-  async function instanceOf(callId: string): Promise<string | null> {
-    return stack.redis.get(`${stack.config.redis.keyPrefix}:media:call:${callId}`);
+    return { user, call: await newUserCalls(stack, user) };
   }
 
   async function legsOn(instanceId: string): Promise<string[]> {
     const { legs } = await stack.signalling.app.get(MediaBusClient).listLegs(instanceId);
     return legs.map((l) => l.callId);
-  }
-
-  async function userHears400(user: string): Promise<number> {
-    return eventually(`400 Hz at ${user}`, async () => {
-      const a = await stack.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${user}/media/analysis?frequencyHz=400`);
-      return a.tone && a.tone.framesWithTone >= 25 ? a.tone.framesWithTone : undefined;
-    }, 15_000, 200);
   }
 
   async function hangUpAll(users: string[]): Promise<void> {
@@ -68,7 +63,7 @@ describe('calls spread over two media apps', () => {
     const placed: { user: string; call: CallRecord; instance: string }[] = [];
     while (placed.length < MAX_CALLS && new Set(placed.map((p) => p.instance)).size < INSTANCES.length) {
       const { user, call } = await userCalls();
-      placed.push({ user, call, instance: (await instanceOf(call.callId)) as string });
+      placed.push({ user, call, instance: (await instanceOf(stack, call.callId)) as string });
     }
     expect(new Set(placed.map((p) => p.instance))).toEqual(new Set(INSTANCES));
 
@@ -82,14 +77,14 @@ describe('calls spread over two media apps', () => {
     // and carries their audio: a call on each instance is heard by its user
     for (const id of INSTANCES) {
       const onIt = placed.find((p) => p.instance === id);
-      expect(await userHears400(onIt?.user as string)).toBeGreaterThanOrEqual(25);
+      expect(await userHeard(stack, onIt?.user as string, 400)).toBeGreaterThanOrEqual(25);
     }
 
     await hangUpAll(placed.map((p) => p.user));
     await eventually('every call ended and its instance record released', async () => {
       for (const p of placed) {
         if (((await stack.api('GET', `/v1/calls/${p.call.callId}`)).body as CallRecord).state !== 'ended') return false;
-        if ((await instanceOf(p.call.callId)) !== null) return false;
+        if ((await instanceOf(stack, p.call.callId)) !== null) return false;
       }
       return true;
     }, 15_000);
@@ -106,9 +101,9 @@ describe('calls spread over two media apps', () => {
     expect(metrics).toMatch(/^wagw_media_instance_up\{instance="media-2"\} 0$/m);
     const placed = [];
     for (let i = 0; i < 6; i++) placed.push(await userCalls());
-    for (const { call } of placed) expect(await instanceOf(call.callId)).toBe('media-1');
+    for (const { call } of placed) expect(await instanceOf(stack, call.callId)).toBe('media-1');
     expect((await legsOn('media-1')).sort()).toEqual(placed.map((p) => p.call.callId).sort());
-    expect(await userHears400(placed[0]?.user as string)).toBeGreaterThanOrEqual(25);
+    expect(await userHeard(stack, placed[0]?.user as string, 400)).toBeGreaterThanOrEqual(25);
     await hangUpAll(placed.map((p) => p.user));
   });
 });
@@ -130,30 +125,17 @@ describe('a media app lost with calls on it', () => {
   async function callOn(instance: string): Promise<{ user: string; call: CallRecord }> {
     for (let i = 0; i < MAX_CALLS; i++) {
       const user = `1555400${String(nextUser++).padStart(4, '0')}`;
-      await stack.emu('POST', '/emulator/users', { waId: user, name: 'Lost' });
-      const { waCallId } = await stack.emu<{ waCallId: string }>('POST', `/emulator/users/${user}/call`, {});
-      const call = await eventually(`call ${waCallId} active`, async () => {
-        const res = await stack.api('GET', `/v1/calls/${waCallId}`);
-        const rec = res.body as CallRecord;
-        return res.status === 200 && rec.state === 'active' ? rec : undefined;
-      }, 20_000);
-      if ((await stack.redis.get(`${stack.config.redis.keyPrefix}:media:call:${call.callId}`)) === instance) return { user, call };
+      const call = await newUserCalls(stack, user);
+      if ((await instanceOf(stack, call.callId)) === instance) return { user, call };
       await stack.emu('POST', `/emulator/users/${user}/hangup`);
     }
     throw new Error(`no call landed on ${instance} in ${MAX_CALLS} tries`);
   }
 
-  async function endedWith(callId: string): Promise<CallRecord> {
-    return eventually('call ended', async () => {
-      const rec = (await stack.api('GET', `/v1/calls/${callId}`)).body as CallRecord;
-      return rec.state === 'ended' ? rec : undefined;
-    }, 15_000);
-  }
-
   it('ends the calls of a media app that is stopped (its legs close), and tells WhatsApp', async () => {
     const { call } = await callOn('media-2');
     await stack.stopMedia('media-2');
-    const cdr = await endedWith(call.callId);
+    const cdr = await endedCall(stack, call.callId);
     expect(cdr).toMatchObject({ endedBy: 'system' });
     expect(cdr.endCause).toMatch(/closed by the media app: media app shutting down/);
     const emuCall = await eventually('WhatsApp call terminated', async () => {
@@ -168,11 +150,11 @@ describe('a media app lost with calls on it', () => {
     const kept = await callOn('media-2');
     // media-1 stops beating but keeps running: only its Redis heartbeat says it is gone
     await stack.medias.get('media-1')?.app.get(InstanceHeartbeatService).beforeApplicationShutdown();
-    const cdr = await endedWith(lost.call.callId);
+    const cdr = await endedCall(stack, lost.call.callId);
     expect(cdr).toMatchObject({ endedBy: 'system', endCause: 'media instance media-1 lost (no heartbeat)' });
     expect(((await stack.api('GET', `/v1/calls/${kept.call.callId}`)).body as CallRecord).state).toBe('active');
     await stack.emu('POST', `/emulator/users/${kept.user}/hangup`);
-    await endedWith(kept.call.callId);
+    await endedCall(stack, kept.call.callId);
   });
 });
 
@@ -200,22 +182,15 @@ describe('two media apps bridging to a desk phone behind Kamailio', () => {
   async function bridgedCall(): Promise<string> {
     const { waCallId } = await stack.emu<{ waCallId: string }>('POST', `/emulator/users/${user}/call`, {});
     await stack.emu('POST', `/emulator/users/${user}/media/tone`, { frequencyHz: 1000 });
-    const call = await eventually(`call ${waCallId} active`, async () => {
-      const res = await stack.api('GET', `/v1/calls/${waCallId}`);
-      const rec = res.body as CallRecord;
-      return res.status === 200 && rec.state === 'active' ? rec : undefined;
-    }, 20_000);
-    const instance = (await stack.redis.get(`${stack.config.redis.keyPrefix}:media:call:${call.callId}`)) as string;
+    const call = await activeCall(stack, waCallId);
+    const instance = (await instanceOf(stack, call.callId)) as string;
     // both legs (WebRTC toward the user, RTP toward the PBX) and their bridge are on that instance
     expect(await stack.signalling.app.get(MediaBusClient).mediaStats(instance)).toMatchObject({ waLegs: 1, pbxLegs: 1, bridges: 1 });
-    await eventually('400 Hz from the desk phone at the user', async () => {
-      const a = await stack.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${user}/media/analysis?frequencyHz=400`);
-      return a.tone && a.tone.framesWithTone >= 25 ? true : undefined;
-    }, 15_000, 250);
+    expect(await userHeard(stack, user, 400)).toBeGreaterThanOrEqual(25); // the desk phone's tone
     expect((await phoneHeard(pbx.phone, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
     await stack.emu('POST', `/emulator/users/${user}/hangup`);
     await pbx.phone.waitEvent('CALL_CLOSED', 10_000);
-    await eventually('call ended', async () => ((await stack.api('GET', `/v1/calls/${call.callId}`)).body as CallRecord).state === 'ended', 15_000);
+    await endedCall(stack, call.callId);
     return instance;
   }
 

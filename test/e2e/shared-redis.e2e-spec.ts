@@ -1,6 +1,7 @@
 import type { CallRecord } from '@wagw/call-state';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { activeCall, startStack, type Stack } from '../support/stack';
 import { expectNoLeaks } from '../support/leaks';
+import { userHeard } from '../support/pbx-to-whatsapp';
 
 /**
  * Two gateways sharing one Redis (each with its own redis.keyPrefix, as the config reference promises): Redis
@@ -20,30 +21,22 @@ describe('two gateways on one Redis', () => {
     for (const s of stacks) await s.close();
   });
 
-  async function activeCall(stack: Stack, user: string): Promise<CallRecord> {
+  async function userCalls(stack: Stack, user: string): Promise<CallRecord> {
     await stack.emu('POST', '/emulator/users', { waId: user, name: 'Shared' });
     const { waCallId } = await stack.emu<{ waCallId: string }>('POST', `/emulator/users/${user}/call`, {});
-    return eventually(`call ${waCallId} active`, async () => {
-      const res = await stack.api('GET', `/v1/calls/${waCallId}`);
-      const rec = res.body as CallRecord;
-      return res.status === 200 && rec.state === 'active' ? rec : undefined;
-    }, 20_000);
+    return activeCall(stack, waCallId);
   }
 
   it("keeps each gateway's media requests, replies and events to itself", async () => {
     const [a, b] = stacks as [Stack, Stack];
     expect(a.config.redis.keyPrefix).not.toBe(b.config.redis.keyPrefix);
     const users = ['15553220001', '15553220002'];
-    const calls = await Promise.all([activeCall(a, users[0] as string), activeCall(b, users[1] as string)]);
+    const calls = await Promise.all([userCalls(a, users[0] as string), userCalls(b, users[1] as string)]);
 
     for (const [i, stack] of [a, b].entries()) {
       const health = (await (await fetch(`${stack.media.httpUrl}/health`)).json()) as { legs: number };
       expect(health.legs).toBe(1);
-      const tone = await eventually(`400 Hz at user ${i}`, async () => {
-        const r = await stack.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${users[i]}/media/analysis?frequencyHz=400`);
-        return r.tone && r.tone.framesWithTone >= 25 ? r.tone.framesWithTone : undefined;
-      }, 15_000, 200);
-      expect(tone).toBeGreaterThanOrEqual(25);
+      expect(await userHeard(stack, users[i] as string, 400)).toBeGreaterThanOrEqual(25);
       expect(calls[i]?.waLegId).toBeDefined();
     }
 

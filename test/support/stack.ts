@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import pino from 'pino';
+import type { CallRecord } from '@wagw/call-state';
 import { loadConfig, type AppConfig, type Env } from '@wagw/config';
 import { createLogger, type Logger } from '@wagw/logging';
 import { freeTcpPort, freeTcpUdpPort } from '@wagw/testing';
@@ -138,4 +139,21 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/** The call of WhatsApp call `waCallId` once the API shows it active. */
+export function activeCall(stack: Stack, waCallId: string, timeoutMs = 20_000): Promise<CallRecord> {
+  return eventually(`call ${waCallId} active`, async () => {
+    const res = await stack.api('GET', `/v1/calls/${waCallId}`);
+    const rec = res.body as CallRecord;
+    return res.status === 200 && rec.state === 'active' ? rec : undefined;
+  }, timeoutMs);
+}
+
+/** The call's record (its CDR) once the API shows it ended. */
+export function endedCall(stack: Stack, callId: string, timeoutMs = 15_000): Promise<CallRecord> {
+  return eventually(`call ${callId} ended`, async () => {
+    const rec = (await stack.api('GET', `/v1/calls/${callId}`)).body as CallRecord;
+    return rec.state === 'ended' ? rec : undefined;
+  }, timeoutMs);
 }
