@@ -94,6 +94,11 @@ export class MediaRouter {
     return rankFirst(callId, await this.#candidates());
   }
 
+  /** signalling.mediaInstances. */
+  get instances(): readonly string[] {
+    return this.#instances;
+  }
+
   /** The listed instances whose heartbeat has expired, read now (not the cached view). */
   async lostInstances(): Promise<string[]> {
     const live = await this.#directory.live(this.#instances);

@@ -1,7 +1,8 @@
 import type { Provider } from '@nestjs/common';
 import type Redis from 'ioredis';
 import type { AppConfig } from '@wagw/config';
-import { MediaInstanceRegistry, redisKeys } from '@wagw/call-state';
+import { MEDIA_ROUTER } from '../media/media-bus.client';
+import type { MediaRouter } from '../media/media-router';
 import { CALL_REPOSITORY, SIGNALLING_REDIS } from '../signalling.tokens';
 import { MeteredCallRepository } from './metered-call.repository';
 import { SignallingMetrics } from './signalling-metrics';
@@ -14,16 +15,15 @@ export function signallingMetricsProviders(config: Readonly<AppConfig>): Provide
   return [
     {
       provide: SignallingMetrics,
-      useFactory: (redis: Redis) => {
-        const instances = config.signalling.mediaInstances;
-        const registry = new MediaInstanceRegistry(redis, redisKeys(config.redis.keyPrefix));
-        const mediaInstancesUp = async (): Promise<Record<string, boolean>> => {
-          const live = await registry.live(instances);
-          return Object.fromEntries(instances.map((id) => [id, live.includes(id)]));
+      useFactory: (redis: Redis, router: MediaRouter | null) => {
+        // several media apps: which are up, from the router's own heartbeat reading
+        const mediaInstancesUp = async (r: MediaRouter): Promise<Record<string, boolean>> => {
+          const lost = await r.lostInstances();
+          return Object.fromEntries(r.instances.map((id) => [id, !lost.includes(id)]));
         };
-        return new SignallingMetrics({ redisPing: () => redis.ping(), ...(instances.length > 0 ? { mediaInstancesUp } : {}) });
+        return new SignallingMetrics({ redisPing: () => redis.ping(), ...(router ? { mediaInstancesUp: () => mediaInstancesUp(router) } : {}) });
       },
-      inject: [SIGNALLING_REDIS],
+      inject: [SIGNALLING_REDIS, MEDIA_ROUTER],
     },
     {
       provide: CALL_REPOSITORY,
