@@ -12,6 +12,11 @@ export const PBX_MEDIA_PATTERNS = {
   applyPbxAnswer: 'media.pbx-leg.apply-answer',
   /** Allocate an RTP leg from the PBX's SDP offer (the PBX placed the INVITE) and answer it. */
   answerPbxOffer: 'media.pbx-leg.answer-offer',
+  /**
+   * A mid-call SDP from the PBX: a new offer (re-INVITE or UPDATE with SDP; the reply has our answer) or its
+   * answer to the SDP we offered in a 2xx (ACK with SDP). Media address changes, hold and resume.
+   */
+  updatePbxMedia: 'media.pbx-leg.update',
   /** Bridge the WhatsApp leg and the PBX leg (audio both ways, DTMF mapping); opens the WhatsApp media gate. */
   startBridge: 'media.bridge.start',
   /** Send DTMF digits toward one side (e.g. SIP INFO from the PBX converted to RFC 4733 toward WhatsApp). */
@@ -45,6 +50,9 @@ export const negotiatedReply = z.object({
 
 export const answerPbxOfferRequest = z.object({ ...envelope, callId, sdp, codecs: z.array(pbxCodec).min(1) });
 export const answerPbxOfferReply = negotiatedReply.extend({ legId, sdp, rtpPort: z.number().int() });
+
+export const updatePbxMediaRequest = z.object({ ...envelope, callId, legId, kind: z.enum(['offer', 'answer']), sdp });
+export const updatePbxMediaReply = z.object({ v: z.literal(CONTRACT_VERSION), sdp: sdp.optional(), sending: z.boolean() });
 
 export const startBridgeRequest = z.object({ ...envelope, callId, waLegId: legId, pbxLegId: legId });
 
@@ -80,6 +88,7 @@ export type PbxCodec = z.infer<typeof pbxCodec>;
 export type CreatePbxOfferReply = z.infer<typeof createPbxOfferReply>;
 export type NegotiatedReply = z.infer<typeof negotiatedReply>;
 export type AnswerPbxOfferReply = z.infer<typeof answerPbxOfferReply>;
+export type UpdatePbxMediaReply = z.infer<typeof updatePbxMediaReply>;
 export type SendDtmfRequest = z.infer<typeof sendDtmfRequest>;
 export type MediaStatsReply = z.infer<typeof mediaStatsReply>;
 export type DtmfEvent = z.infer<typeof dtmfEvent>;

@@ -1,5 +1,5 @@
 import { freeTcpUdpPort } from '@wagw/testing';
-import { SipStack, type InboundCall } from '@wagw/sip';
+import { SipError, SipStack, type InboundCall } from '@wagw/sip';
 import { nextEvent, testLogger, testSdp } from './helpers';
 import { SippRun, type SippOptions } from './sipp-runner';
 
@@ -106,6 +106,53 @@ describe.each(['udp', 'tcp'] as const)('a SIPp PBX calling our UAS over %s', (tr
     const run = await runSipp('uac-options-expect-200.xml');
     await expectSippPassed(run);
   });
+});
+
+describe('a SIPp PBX changing the media mid-call (re-INVITE with and without SDP)', () => {
+  it('hands each new offer to the SDP handler and answers with its answer, 488 on its refusal, and the ACK answer to our offer', async () => {
+    const stack = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0 }, logger });
+    const incoming = new Promise<InboundCall>((resolve) => stack.onInvite((call) => resolve(call)));
+    const run = new SippRun({
+      scenario: 'uac-reinvite-hold-move-expect-200.xml',
+      transport: 'udp',
+      port: await freeTcpUdpPort(),
+      remote: `127.0.0.1:${stack.ports.udp}`,
+      service: 'agent',
+      keys: { first_port: '40000', moved_port: '41000' },
+      keepDir: keepSipp,
+      traceMessages: keepSipp,
+    });
+    try {
+      const call = await incoming;
+      const offers: string[] = [];
+      const answers: string[] = [];
+      call.setSdpHandler({
+        offer: async (sdp) => {
+          offers.push(sdp);
+          if (!/PCMU/.test(sdp)) throw new SipError(488, 'Not Acceptable Here', { warning: '305 wagw "no codec of the call"' });
+          return testSdp(42000).replace('a=sendrecv', /a=sendonly/.test(sdp) ? 'a=recvonly' : 'a=sendrecv');
+        },
+        answer: async (sdp) => void answers.push(sdp),
+      });
+      const ended = nextEvent(call, 'ended', 30_000); // the scenario's pauses take ~11 s
+      call.answer(testSdp(42000));
+      expect((await ended)[0]).toMatchObject({ by: 'remote', cause: 'bye' });
+      const result = await run.result();
+      expect({ code: result.code, details: result.details }).toMatchObject({ code: 0 });
+      const summary = (sdp: string) => [/m=audio (\d+) RTP\/AVP ([\d ]+)/.exec(sdp)?.slice(1, 3).join(' '), /a=(sendrecv|sendonly|recvonly|inactive)/.exec(sdp)?.[1]];
+      // move, hold, resume, G.729 (refused); the re-INVITE without SDP got our offer and its ACK the answer
+      expect(offers.map(summary)).toEqual([
+        ['41000 0 8 101', 'sendrecv'],
+        ['41000 0 8 101', 'sendonly'],
+        ['41000 0 8 101', 'sendrecv'],
+        ['41000 18', 'sendrecv'],
+      ]);
+      expect(answers.map(summary)).toEqual([['41000 0 8 101', 'sendrecv']]);
+    } finally {
+      await run.stop();
+      await stack.close();
+    }
+  }, 45_000);
 });
 
 describe('a SIPp PBX the allow-list refuses', () => {

@@ -17,11 +17,14 @@ import {
   okReply,
   sendDtmfRequest,
   startBridgeRequest,
+  updatePbxMediaReply,
+  updatePbxMediaRequest,
   type AnswerPbxOfferReply,
   type CreatePbxOfferReply,
   type MediaStatsReply,
   type NegotiatedReply,
   type OkReply,
+  type UpdatePbxMediaReply,
 } from '@wagw/contracts';
 import type { Logger } from '@wagw/logging';
 import { MEDIA_LOGGER } from '../media.tokens';
@@ -81,6 +84,14 @@ export class PbxMediaBusController {
       await this.#abandonIfLate(pattern, req.callId, legId, req.deadline);
       return { ...negotiated(media), legId, sdp, rtpPort };
     });
+  }
+
+  @MessagePattern(PBX_MEDIA_PATTERNS.updatePbxMedia)
+  updatePbxMedia(@Payload() data: unknown): Promise<UpdatePbxMediaReply> {
+    return this.#serve(PBX_MEDIA_PATTERNS.updatePbxMedia, updatePbxMediaRequest, updatePbxMediaReply, data, async (req) => ({
+      v: CONTRACT_VERSION,
+      ...this.pbxLegs.update(req.callId, req.legId, req.kind, req.sdp),
+    }));
   }
 
   @MessagePattern(PBX_MEDIA_PATTERNS.startBridge)

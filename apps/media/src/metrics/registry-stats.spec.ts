@@ -58,7 +58,7 @@ describe('registry stats for metrics', () => {
     const registry = new BridgeRegistry(ticker, { digit: () => undefined } as unknown as DtmfEventsPublisher, silentLogger());
     const wa = new CountingLeg();
     const rtp = new FakeMediaPort(0x22222222);
-    const pcmu = { codec: 'PCMU' as const, payloadType: 0, clockRate: 8000, remote: null, receivePayloadTypes: [0] };
+    const pcmu = { codec: 'PCMU' as const, payloadType: 0, clockRate: 8000, remote: null, receivePayloadTypes: [0], sending: true };
     registry.start('call-1', { legId: 'wa-1', leg: wa as unknown as WaLeg }, { legId: 'pbx-1', leg: rtp as unknown as RtpLeg, media: pcmu });
     // PBX audio with sequence numbers 3..6 missing: 4 packets lost (RFC 3550 A.3, after 2 in probation)
     for (const seq of [1, 2, 3, 4, 5, 6, 11, 12, 13]) rtp.deliver({ payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, marker: false, ssrc: 9, payload: Buffer.alloc(160, 0xff) });

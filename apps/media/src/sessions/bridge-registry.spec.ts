@@ -27,7 +27,7 @@ class FakeWaLeg extends FakeMediaPort {
   }
 }
 
-const PCMU: NegotiatedMedia = { codec: 'PCMU', payloadType: 0, clockRate: 8000, dtmfPayloadType: 101, remote: null, receivePayloadTypes: [0, 101] };
+const PCMU: NegotiatedMedia = { codec: 'PCMU', payloadType: 0, clockRate: 8000, dtmfPayloadType: 101, remote: null, receivePayloadTypes: [0, 101], sending: true };
 
 function setup() {
   const ticker = new ManualFrameTicker();

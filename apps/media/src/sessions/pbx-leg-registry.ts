@@ -6,7 +6,7 @@ import { RtpLeg, type RtpPortAllocator, type RtpSocketPair } from '@wagw/media-b
 import { MEDIA_LOGGER, RTP_ADDRESSES, RTP_PORT_ALLOCATOR } from '../media.tokens';
 import { BridgeRegistry } from './bridge-registry';
 import { LegNotFoundError, PbxLegNotNegotiatedError, PbxLegStateError, ShuttingDownError } from './media.errors';
-import { answerOffer, buildPbxOffer, negotiateAnswer, type NegotiatedMedia } from './pbx-sdp';
+import { answerOffer, answerReoffer, applyReanswer, buildPbxOffer, negotiateAnswer, type MediaUpdate, type NegotiatedMedia } from './pbx-sdp';
 import type { RtpAddresses } from './rtp-address';
 import { PacketTally, rtpLegPackets, type LegRegistryStats } from '../metrics/media-totals';
 
@@ -18,6 +18,8 @@ interface PbxLegEntry {
   pair: RtpSocketPair;
   /** Our offer, while we wait for the PBX's answer. */
   offer?: string;
+  /** The SDP we sent last (offer or answer): a mid-call answer keeps its session id and raises its version. */
+  localSdp?: string;
   media?: NegotiatedMedia;
   leg?: RtpLeg;
 }
@@ -76,6 +78,7 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
   async createOffer(callId: string, codecs: readonly PbxCodec[]): Promise<CreatedPbxOffer> {
     const entry = await this.#allocate(callId);
     entry.offer = buildPbxOffer(this.addresses.sdpAddress, entry.pair.rtpPort, codecs);
+    entry.localSdp = entry.offer;
     entry.log.info({ codecs, rtpPort: entry.pair.rtpPort }, 'PBX leg offered');
     entry.log.debug({ sdp: entry.offer }, 'SDP offer toward the PBX');
     return { legId: entry.legId, sdp: entry.offer, rtpPort: entry.pair.rtpPort };
@@ -97,12 +100,48 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
     try {
       const { sdp, media } = answerOffer(offerSdp, codecs, this.addresses.sdpAddress, entry.pair.rtpPort);
       this.#start(entry, media);
+      entry.localSdp = sdp;
       entry.log.debug({ offer: offerSdp, answer: sdp }, 'SDP offer from the PBX answered');
       return { legId: entry.legId, sdp, rtpPort: entry.pair.rtpPort, media };
     } catch (err) {
       await this.close(callId, entry.legId, 'PBX offer not acceptable');
       throw err;
     }
+  }
+
+  /**
+   * A mid-call SDP from the PBX (RFC 3264 §8): a new offer (re-INVITE or UPDATE with SDP), answered here, or
+   * its answer to the SDP we offered in the 2xx to a re-INVITE without one. Applies what it changes: a new
+   * address or port (RTP goes there at once, and latching learns the source again), hold and resume
+   * (sendonly, inactive or c=0.0.0.0 stop our RTP; sendrecv or recvonly start it again). The codec and its
+   * payload types stay; an SDP that changes them is refused (SdpNotAcceptableError) and changes nothing.
+   */
+  update(callId: string, legId: string, kind: 'offer' | 'answer', sdp: string): { sdp?: string; sending: boolean } {
+    const entry = this.#entry(callId, legId);
+    const { leg, media, localSdp } = entry;
+    if (!leg || !media || localSdp === undefined) throw new PbxLegNotNegotiatedError(legId);
+    let answer: string | undefined;
+    let update: MediaUpdate;
+    if (kind === 'offer') {
+      ({ sdp: answer, update } = answerReoffer(sdp, media, localSdp, this.addresses.sdpAddress, entry.pair.rtpPort));
+      entry.localSdp = answer;
+    } else {
+      update = applyReanswer(sdp, media);
+    }
+    const moved = update.remote !== null && (update.remote.address !== media.remote?.address || update.remote.port !== media.remote?.port);
+    if (moved && update.remote) {
+      leg.setRemote(update.remote);
+      entry.media = { ...media, remote: update.remote };
+    }
+    const holdChanged = leg.sending !== update.sending;
+    leg.setSending(update.sending);
+    entry.log.info(
+      { kind, direction: update.direction, sending: update.sending, ...(moved ? { remote: update.remote } : {}) },
+      moved ? 'PBX moved the media of the call' : holdChanged ? (update.sending ? 'PBX resumed the call' : 'PBX put the call on hold') : 'PBX session refreshed, media unchanged',
+    );
+    if (kind === 'offer') entry.log.debug({ offer: sdp, answer }, 'mid-call SDP offer from the PBX answered');
+    else entry.log.debug({ answer: sdp }, 'mid-call SDP answer from the PBX');
+    return answer === undefined ? { sending: update.sending } : { sdp: answer, sending: update.sending };
   }
 
   /** The leg with its RtpLeg and negotiated media; throws when unknown or not negotiated yet. */
@@ -155,6 +194,7 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
       payloadTypes: media.receivePayloadTypes,
       clockRate: media.clockRate,
       logger: entry.log,
+      sending: media.sending,
       ...(media.remote ? { remote: media.remote } : {}),
     });
     delete entry.offer;

@@ -1,5 +1,5 @@
 import { parseSdp } from '@wagw/sip';
-import { answerOffer, buildPbxOffer, negotiateAnswer } from './pbx-sdp';
+import { answerOffer, answerReoffer, applyReanswer, buildPbxOffer, negotiateAnswer } from './pbx-sdp';
 
 const sdp = (...lines: string[]): string => `${lines.join('\r\n')}\r\n`;
 
@@ -21,7 +21,7 @@ describe('PBX leg offer/answer', () => {
   it("takes the answer's first offered codec, its telephone-event and its address", () => {
     const offer = buildPbxOffer('198.51.100.7', 20002, ['PCMU', 'PCMA']);
     const media = negotiateAnswer(phoneAnswer('m=audio 30000 RTP/AVP 8 0 101', 'a=rtpmap:101 telephone-event/8000'), offer);
-    expect(media).toEqual({ codec: 'PCMA', payloadType: 8, clockRate: 8000, dtmfPayloadType: 101, remote: { address: '192.0.2.10', port: 30000 }, receivePayloadTypes: [8, 101] });
+    expect(media).toEqual({ codec: 'PCMA', payloadType: 8, clockRate: 8000, dtmfPayloadType: 101, remote: { address: '192.0.2.10', port: 30000 }, receivePayloadTypes: [8, 101], sending: true });
   });
 
   it('accepts our numbers on receive when the PBX renumbers dynamic payload types, and has no DTMF without telephone-event', () => {
@@ -49,7 +49,7 @@ describe('PBX leg offer/answer', () => {
   it("answers a PBX offer with our preferred codec in the offer's numbering and its telephone-event", () => {
     const offer = phoneAnswer('m=audio 40000 RTP/AVP 0 8 101', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16');
     const { sdp: answer, media } = answerOffer(offer, ['PCMA', 'PCMU'], '198.51.100.7', 20004);
-    expect(media).toEqual({ codec: 'PCMA', payloadType: 8, clockRate: 8000, dtmfPayloadType: 101, remote: { address: '192.0.2.10', port: 40000 }, receivePayloadTypes: [8, 101] });
+    expect(media).toEqual({ codec: 'PCMA', payloadType: 8, clockRate: 8000, dtmfPayloadType: 101, remote: { address: '192.0.2.10', port: 40000 }, receivePayloadTypes: [8, 101], sending: true });
     const parsed = parseSdp(answer);
     expect(parsed.audio).toMatchObject({ connectionAddress: '198.51.100.7', port: 20004, ptime: 20 });
     expect(parsed.audio?.codecs.map((c) => c.name)).toEqual(['PCMA']);
@@ -59,5 +59,71 @@ describe('PBX leg offer/answer', () => {
     expect(() => answerOffer(phoneAnswer('m=audio 40000 RTP/AVP 9'), ['PCMU'], '198.51.100.7', 20004)).toThrow(
       expect.objectContaining({ code: 'SDP_NOT_ACCEPTABLE', message: expect.stringContaining('488') }),
     );
+  });
+
+  it('does not send toward a PBX whose offer says sendonly or inactive', () => {
+    for (const dir of ['sendonly', 'inactive']) {
+      const offer = phoneAnswer('m=audio 40000 RTP/AVP 0').replace('a=sendrecv', `a=${dir}`);
+      expect(answerOffer(offer, ['PCMU'], '198.51.100.7', 20004).media.sending).toBe(false);
+    }
+  });
+});
+
+describe('PBX leg: mid-call SDP (RFC 3264 §8)', () => {
+  const initialOffer = phoneAnswer('m=audio 40000 RTP/AVP 0 8 101', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16');
+  const first = answerOffer(initialOffer, ['PCMU', 'PCMA'], '198.51.100.7', 20004);
+  const reoffer = (address: string, port: number, dir = 'sendrecv', formats = '0 8 101'): string =>
+    sdp('v=0', 'o=phone 1 2 IN IP4 192.0.2.10', 's=-', `c=IN IP4 ${address}`, 't=0 0', `m=audio ${port} RTP/AVP ${formats}`, 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', `a=${dir}`);
+
+  it('a re-offer at a new address and port moves the media; the answer keeps our port, codec and session', () => {
+    const { sdp: answer, update } = answerReoffer(reoffer('192.0.2.20', 41000), first.media, first.sdp, '198.51.100.7', 20004);
+    expect(update).toEqual({ remote: { address: '192.0.2.20', port: 41000 }, sending: true, direction: 'sendrecv' });
+    const parsed = parseSdp(answer);
+    const before = parseSdp(first.sdp);
+    expect(parsed.audio).toMatchObject({ connectionAddress: '198.51.100.7', port: 20004, direction: 'sendrecv' });
+    expect(parsed.audio?.codecs.map((c) => [c.name, c.payloadType])).toEqual([['PCMU', 0]]);
+    expect(parsed.audio?.telephoneEvents.map((t) => t.payloadType)).toEqual([101]);
+    // the same SDP as before: same session id and version (§8: a changed SDP raises it, a repeated one not)
+    expect(parsed.origin).toMatchObject({ sessionId: before.origin.sessionId, sessionVersion: before.origin.sessionVersion });
+  });
+
+  it.each([
+    ['sendonly', 'recvonly', false],
+    ['inactive', 'inactive', false],
+    ['recvonly', 'sendonly', true],
+  ])('hold by a=%s is answered a=%s, sending %s, and raises our version', (offered, answered, sending) => {
+    const { sdp: answer, update } = answerReoffer(reoffer('192.0.2.10', 40000, offered), first.media, first.sdp, '198.51.100.7', 20004);
+    expect(update).toMatchObject({ sending, direction: offered });
+    const parsed = parseSdp(answer);
+    expect(parsed.audio?.direction).toBe(answered);
+    expect(BigInt(parsed.origin.sessionVersion)).toBe(BigInt(parseSdp(first.sdp).origin.sessionVersion) + 1n);
+  });
+
+  it('hold by c=0.0.0.0 (RFC 2543 style) stops sending and keeps the address', () => {
+    const { update } = answerReoffer(reoffer('0.0.0.0', 40000), first.media, first.sdp, '198.51.100.7', 20004);
+    expect(update).toEqual({ remote: null, sending: false, direction: 'sendrecv' });
+  });
+
+  it('resuming after hold raises the version again', () => {
+    const held = answerReoffer(reoffer('192.0.2.10', 40000, 'sendonly'), first.media, first.sdp, '198.51.100.7', 20004);
+    const resumed = answerReoffer(reoffer('192.0.2.10', 40000), first.media, held.sdp, '198.51.100.7', 20004);
+    expect(resumed.update.sending).toBe(true);
+    expect(BigInt(parseSdp(resumed.sdp).origin.sessionVersion)).toBe(BigInt(parseSdp(held.sdp).origin.sessionVersion) + 1n);
+    expect(parseSdp(resumed.sdp).audio?.direction).toBe('sendrecv');
+  });
+
+  it.each([
+    ['drops the call codec', reoffer('192.0.2.10', 40000, 'sendrecv', '8 101'), /drops the call's codec PCMU/],
+    ['renumbers telephone-event', reoffer('192.0.2.10', 40000, 'sendrecv', '0 96').replace('rtpmap:101', 'rtpmap:96'), /telephone-event from payload type 101 to 96/],
+    ['has no plain RTP audio', reoffer('192.0.2.10', 40000).replace('RTP/AVP', 'RTP/SAVP'), /no plain RTP audio/],
+    ['is not SDP', 'v=0 garbage', /unparseable/],
+  ])('a re-offer that %s is refused (SDP_NOT_ACCEPTABLE)', (_what, offer, message) => {
+    expect(() => answerReoffer(offer, first.media, first.sdp, '198.51.100.7', 20004)).toThrow(expect.objectContaining({ code: 'SDP_NOT_ACCEPTABLE', message: expect.stringMatching(message) }));
+  });
+
+  it("takes the PBX's answer to our mid-call offer (ACK): new address, hold; the same codec rules", () => {
+    expect(applyReanswer(reoffer('192.0.2.30', 42000), first.media)).toEqual({ remote: { address: '192.0.2.30', port: 42000 }, sending: true, direction: 'sendrecv' });
+    expect(applyReanswer(reoffer('192.0.2.30', 42000, 'inactive'), first.media).sending).toBe(false);
+    expect(() => applyReanswer(reoffer('192.0.2.30', 42000, 'sendrecv', '8'), first.media)).toThrow(expect.objectContaining({ code: 'SDP_NOT_ACCEPTABLE' }));
   });
 });

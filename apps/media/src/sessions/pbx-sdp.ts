@@ -1,6 +1,6 @@
 import type { PbxCodec } from '@wagw/contracts';
 import type { RtpRemote } from '@wagw/media-bridge';
-import { buildAnswer, buildOffer, parseSdp, SipError, type AudioDescription, type ParsedSdp, type RtpCodec } from '@wagw/sip';
+import { buildAnswer, buildOffer, parseSdp, SipError, type AudioDescription, type CodecName, type ParsedSdp, type RtpCodec, type SdpDirection } from '@wagw/sip';
 import { SdpNotAcceptableError } from './media.errors';
 
 /**
@@ -19,6 +19,8 @@ export interface NegotiatedMedia {
   remote: RtpRemote | null;
   /** Payload types the PBX may send to us: the negotiated ones plus, for our offer, our numbers for them. */
   receivePayloadTypes: number[];
+  /** Whether the PBX receives RTP (its SDP says sendrecv or recvonly): we send only then (RFC 3264 §5.1). */
+  sending: boolean;
 }
 
 export const PTIME_MS = 20;
@@ -59,6 +61,11 @@ function playableAudio(sdp: string | ParsedSdp, what: string): AudioDescription 
   return audio;
 }
 
+/** The PBX's SDP direction allows it to receive. */
+function pbxReceives(direction: SdpDirection): boolean {
+  return direction === 'sendrecv' || direction === 'recvonly';
+}
+
 function negotiated(codec: RtpCodec, te: RtpCodec | undefined, audio: AudioDescription, extraReceive: readonly number[]): NegotiatedMedia {
   const name = pbxCodecOf(codec.name) as PbxCodec;
   const dtmf = te && te.clockRate === DTMF_CLOCK_RATE ? te.payloadType : undefined;
@@ -71,6 +78,7 @@ function negotiated(codec: RtpCodec, te: RtpCodec | undefined, audio: AudioDescr
     ...(dtmf !== undefined ? { dtmfPayloadType: dtmf } : {}),
     remote: remoteOf(audio),
     receivePayloadTypes: [...receive],
+    sending: pbxReceives(audio.direction),
   };
 }
 
@@ -103,4 +111,83 @@ export function answerOffer(offerSdp: string, preferences: readonly PbxCodec[], 
     if (err instanceof SipError) throw new SdpNotAcceptableError(`${err.status} ${err.reason}${err.headers['warning'] ? ` (${err.headers['warning']})` : ''}`);
     throw err;
   }
+}
+
+/** What a mid-call SDP from the PBX changes on its leg. */
+export interface MediaUpdate {
+  /** Where to send RTP now; null when the SDP holds the stream (c=0.0.0.0): the address stays. */
+  remote: RtpRemote | null;
+  /** Whether we send RTP: the PBX receives and does not hold with c=0.0.0.0. */
+  sending: boolean;
+  /** The PBX's direction (its point of view). */
+  direction: SdpDirection;
+}
+
+function mediaUpdate(audio: AudioDescription): MediaUpdate {
+  const remote = remoteOf(audio);
+  return { remote, sending: remote !== null && pbxReceives(audio.direction), direction: audio.direction };
+}
+
+/**
+ * The call's codec (and telephone-event) in a mid-call SDP, at the payload types negotiated at the start:
+ * a session keeps its codec; a change of codec or of payload type numbers is refused (the caller answers
+ * 488 and the session stays as it was, RFC 3261 §14.2).
+ */
+function sameCodec(audio: AudioDescription, media: NegotiatedMedia, what: string): { codec: RtpCodec; te: RtpCodec | undefined } {
+  const codec = audio.codecs.find((c) => pbxCodecOf(c.name) === media.codec);
+  if (!codec) throw new SdpNotAcceptableError(`the ${what} drops the call's codec ${media.codec} (changing codecs mid-call is not supported)`);
+  if (codec.payloadType !== media.payloadType) {
+    throw new SdpNotAcceptableError(`the ${what} moves ${media.codec} from payload type ${media.payloadType} to ${codec.payloadType} (not supported mid-call)`);
+  }
+  const te = audio.telephoneEvents.find((t) => t.clockRate === DTMF_CLOCK_RATE);
+  if (te && media.dtmfPayloadType !== undefined && te.payloadType !== media.dtmfPayloadType) {
+    throw new SdpNotAcceptableError(`the ${what} moves telephone-event from payload type ${media.dtmfPayloadType} to ${te.payloadType} (not supported mid-call)`);
+  }
+  return { codec, te: media.dtmfPayloadType !== undefined ? te : undefined };
+}
+
+/** The SDP without its o= line: what tells a changed session description from a repeated one. */
+function body(sdp: string): string {
+  return sdp.replace(/^o=.*$/m, '');
+}
+
+/**
+ * Our answer to a new offer from the PBX in an established call (a re-INVITE or UPDATE with SDP, RFC 3264
+ * §8): the same address, port, codec and telephone-event as before, the direction that answers the offer's
+ * (sendonly -> recvonly, inactive -> inactive), and our o= version raised by one when the answer differs
+ * from our previous SDP (kept when it does not, §8). `ourLastSdp` is the SDP we sent last.
+ */
+export function answerReoffer(offerSdp: string, media: NegotiatedMedia, ourLastSdp: string, address: string, port: number): { sdp: string; update: MediaUpdate } {
+  const audio = playableAudio(offerSdp, 're-offer');
+  const { codec } = sameCodec(audio, media, 're-offer');
+  const last = parseSdp(ourLastSdp).origin;
+  const build = (version: string): string => {
+    try {
+      return buildAnswer(offerSdp, {
+        address,
+        port,
+        preferences: [codec.name as CodecName],
+        ptime: PTIME_MS,
+        telephoneEvent: media.dtmfPayloadType !== undefined,
+        sessionId: last.sessionId,
+        sessionVersion: version,
+      }).sdp;
+    } catch (err) {
+      if (err instanceof SipError) throw new SdpNotAcceptableError(`${err.status} ${err.reason}${err.headers['warning'] ? ` (${err.headers['warning']})` : ''}`);
+      throw err;
+    }
+  };
+  let sdp = build(last.sessionVersion);
+  if (body(sdp) !== body(ourLastSdp)) sdp = build(String(BigInt(/^\d+$/.test(last.sessionVersion) ? last.sessionVersion : '0') + 1n));
+  return { sdp, update: mediaUpdate(audio) };
+}
+
+/**
+ * The PBX's answer to the offer we made mid-call (our SDP in the 2xx to its re-INVITE without SDP, answered
+ * in its ACK, RFC 3261 §14.1): same codec rules as a re-offer; nothing to send back.
+ */
+export function applyReanswer(answerSdp: string, media: NegotiatedMedia): MediaUpdate {
+  const audio = playableAudio(answerSdp, 're-answer');
+  sameCodec(audio, media, 're-answer');
+  return mediaUpdate(audio);
 }

@@ -3,6 +3,7 @@ import type { CallRecord, CallRepository } from '@wagw/call-state';
 import type { WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
+import { pbxSdpHandler } from './pbx-sdp-handler';
 import { FailoverInviter, type TrunkCall } from '../trunks/failover-inviter';
 import { RoutingPolicy } from '../routing/routing-policy';
 import type { ResolvedDestination, ResolvedRoute } from '../sip/trunk-directory';
@@ -150,6 +151,7 @@ export class BridgeToPbxUseCase {
 
   async #connect(live: LiveCall, answered: { sdp: string; call: TrunkCall }, wa: WaSide, pbxLegId: string): Promise<void> {
     const negotiated = await this.media.applyPbxAnswer(live.callId, pbxLegId, answered.sdp);
+    answered.call.setSdpHandler(pbxSdpHandler(this.media, live.callId, pbxLegId, live.log));
     const res = await this.calls.apply(live.callId, { type: 'pbx.answered' }, { codec: negotiated.codec });
     if (res.outcome !== 'applied') {
       live.log.info({ reason: res.reason }, 'PBX answered a call that is already ending: hanging up the PBX leg');

@@ -6,6 +6,7 @@ import { DailyCallCapError, NoCallPermissionError, type WhatsAppGraphClient } fr
 import type { PermissionDecision } from '@wagw/permissions';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
+import { pbxSdpHandler } from './pbx-sdp-handler';
 import { PermissionService } from '../permissions/permission.service';
 import { TrunkDirectory } from '../sip/trunk-directory';
 import { trunkForSource } from '../sip/inbound-trunk-auth';
@@ -91,6 +92,7 @@ export class PbxOriginatedCallUseCase {
     try {
       const pbx = await this.media.answerPbxOffer(callId, sip.sdp as string, trunk?.codecs ?? ['PCMU', 'PCMA']);
       live.pbxDtmfPt = pbx.dtmfPayloadType;
+      sip.setSdpHandler(pbxSdpHandler(this.media, callId, pbx.legId, live.log));
       await this.calls.amend(callId, { pbxLegId: pbx.legId, codec: pbx.codec });
       live.waProgress = {
         ringing: () => sip.ringing(),

@@ -22,11 +22,13 @@ import {
   negotiatedReply,
   answerPbxOfferReply,
   mediaStatsReply,
+  updatePbxMediaReply,
   type PbxCodec,
   type CreatePbxOfferReply,
   type NegotiatedReply,
   type AnswerPbxOfferReply,
   type MediaStatsReply,
+  type UpdatePbxMediaReply,
 } from '@wagw/contracts';
 import type { MediaRouter } from './media-router';
 
@@ -112,6 +114,11 @@ export class MediaBusClient implements OnApplicationShutdown {
 
   applyPbxAnswer(callId: string, legId: string, sdp: string): Promise<NegotiatedReply> {
     return this.#request(PBX_MEDIA_PATTERNS.applyPbxAnswer, { callId, legId, sdp }, negotiatedReply);
+  }
+
+  /** A mid-call SDP from the PBX (see PBX_MEDIA_PATTERNS.updatePbxMedia); for an offer the reply has our answer. */
+  updatePbxMedia(callId: string, legId: string, kind: 'offer' | 'answer', sdp: string): Promise<UpdatePbxMediaReply> {
+    return this.#request(PBX_MEDIA_PATTERNS.updatePbxMedia, { callId, legId, kind, sdp }, updatePbxMediaReply);
   }
 
   answerPbxOffer(callId: string, sdp: string, codecs: PbxCodec[]): Promise<AnswerPbxOfferReply> {

@@ -58,6 +58,11 @@ export interface RtpLegOptions {
   /** Mean RTCP report interval (default 5000 ms). */
   rtcpIntervalMs?: number;
   cname?: string;
+  /**
+   * Whether RTP goes out (default true). False while the PBX does not receive (its SDP says sendonly or
+   * inactive, RFC 3264 §5.1, or holds with c=0.0.0.0): packets handed to `sendRtp` are dropped and counted.
+   */
+  sending?: boolean;
   /** Monotonic clock in ms for `receivedAt` (default performance.now). */
   now?: () => number;
 }
@@ -80,6 +85,8 @@ export interface RtpLegStats {
   packetsFromOtherSource: number;
   /** sendRtp calls while no remote address was known. */
   sendsWithoutRemote: number;
+  /** sendRtp calls dropped while not sending (the PBX holds the call or does not receive). */
+  sendsOnHold: number;
   sendErrors: number;
   /** RFC 3550 reception statistics of the remote source (A.1, A.3, A.8); null before any packet. */
   receive: RtpReceiveSnapshot | null;
@@ -124,7 +131,8 @@ export class RtpLeg implements MediaPort {
   #latchedRtcp: Endpoint | null = null;
   #lastFromLatchedAt = 0;
   #seq: number;
-  #counters = { received: 0, octetsReceived: 0, invalid: 0, unexpectedPt: 0, otherSource: 0, noRemote: 0, sendErrors: 0, rtcpInvalid: 0 };
+  #counters = { received: 0, octetsReceived: 0, invalid: 0, unexpectedPt: 0, otherSource: 0, noRemote: 0, onHold: 0, sendErrors: 0, rtcpInvalid: 0 };
+  #sending: boolean;
   #rtcpTimer: NodeJS.Timeout | undefined;
   #closed: Promise<void> | undefined;
 
@@ -135,6 +143,7 @@ export class RtpLeg implements MediaPort {
     this.#latching = options.latching ?? true;
     this.#relatchAfterMs = options.relatchAfterMs ?? 2000;
     this.#rtcpIntervalMs = options.rtcpIntervalMs ?? 5000;
+    this.#sending = options.sending ?? true;
     for (const pt of options.payloadTypes) this.#acceptedPt[pt & 0x7f] = 1;
     this.ssrc = randomBytes(4).readUInt32BE(0);
     this.#seq = randomInt(0, 0x10000);
@@ -173,6 +182,16 @@ export class RtpLeg implements MediaPort {
     this.#latchedRtcp = null;
   }
 
+  /** Whether RTP goes out now (see `RtpLegOptions.sending`). */
+  get sending(): boolean {
+    return this.#sending;
+  }
+
+  /** Starts or stops sending RTP (hold and resume by SDP); RTCP and receiving go on either way. */
+  setSending(sending: boolean): void {
+    this.#sending = sending;
+  }
+
   onRtp(listener: (packet: RtpPacketIn) => void): () => void {
     this.#listeners = [...this.#listeners, listener];
     return () => {
@@ -182,6 +201,10 @@ export class RtpLeg implements MediaPort {
 
   sendRtp(packet: RtpPacketOut): void {
     if (this.#closed) return;
+    if (!this.#sending) {
+      this.#counters.onHold++;
+      return;
+    }
     const dest = this.#latchedRtp ?? this.#sdpRtp;
     if (!dest) {
       this.#counters.noRemote++;
@@ -309,6 +332,7 @@ export class RtpLeg implements MediaPort {
       packetsUnexpectedPayloadType: c.unexpectedPt,
       packetsFromOtherSource: c.otherSource,
       sendsWithoutRemote: c.noRemote,
+      sendsOnHold: c.onHold,
       sendErrors: c.sendErrors,
       receive: this.#rtcp.receive.started ? this.#rtcp.receive.snapshot() : null,
       rtcpSent: this.#rtcp.reportsSent,

@@ -5,16 +5,29 @@ import { signRequest, type DigestContext } from 'sip/digest';
 import type { Dialog, DialogRequestOptions } from '../dialog/dialog';
 import { TwoXxRetransmitter } from '../dialog/two-xx-retransmitter';
 import { buildDtmfRelay, formatReason, headerValue, parseDtmfInfo, parseReason, type SipReason } from '../message/headers';
-import { InvalidStateError, reasonPhrase } from '../sip.errors';
+import { InvalidStateError, reasonPhrase, SipError } from '../sip.errors';
 import type { CallEndedEvent, CallLegEvents, DigestCredentials, InfoEvent } from '../sip.types';
 import type { TransportProtocol } from '../transport/sip-transport';
 import { TypedEmitter } from '../typed-emitter';
 import { requestFinal, type DialogRequestHandler, type LegContext } from './leg-context';
 
 /**
- * What both legs share once a dialog exists: in-dialog requests in (BYE, INFO, re-INVITE/UPDATE refreshes,
- * OPTIONS, ACK) and out (BYE, INFO), 2xx retransmission until ACK (RFC 3261 §13.3.1.4), and the single
- * `ended` event. Session timers (RFC 4028) are tolerated: a refresh is answered 200 with our current SDP.
+ * Mid-call SDP from the far end (RFC 3264 §8), for the owner of the media: `offer` gets a re-INVITE's or
+ * UPDATE's new offer and resolves with our answer (rejecting with a SipError answers with its status, e.g.
+ * 488, any other rejection with 500: the session stays as it was, RFC 3261 §14.2); `answer` gets the answer
+ * in the ACK to the offer we put in the 2xx of a re-INVITE without SDP.
+ */
+export interface RemoteSdpHandler {
+  offer(sdp: string): Promise<string>;
+  answer(sdp: string): Promise<void>;
+}
+
+/**
+ * What both legs share once a dialog exists: in-dialog requests in (BYE, INFO, re-INVITE/UPDATE, OPTIONS,
+ * ACK) and out (BYE, INFO), 2xx retransmission until ACK (RFC 3261 §13.3.1.4), and the single `ended`
+ * event. A re-INVITE or UPDATE is answered with our current SDP (session timers, RFC 4028) unless a
+ * RemoteSdpHandler is set: then a new offer in it goes to the handler (media moves, hold, resume), and a
+ * re-INVITE without SDP gets our SDP as an offer whose answer, in the ACK, goes there too.
  */
 export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknown[] }>
   extends TypedEmitter<E>
@@ -33,6 +46,11 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
   #initialSeq: number | undefined;
   #pendingBye: { reason: SipReason | undefined; resolve: (status: number | undefined) => void } | undefined;
   #terminated = false;
+  #sdpHandler: RemoteSdpHandler | undefined;
+  /** A far-end offer is with the handler: another re-INVITE waits (500 with Retry-After, RFC 3261 §14.2). */
+  #offerPending = false;
+  /** CSeqs of re-INVITE 2xx responses that carried our offer: their ACK carries the answer. */
+  readonly #offersInTwoXx = new Set<number>();
 
   protected constructor(ctx: LegContext, callId: string, transport: TransportProtocol, logger: Logger) {
     super(logger);
@@ -78,6 +96,11 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
   /** Sends one DTMF digit as `application/dtmf-relay` INFO. */
   sendDtmf(digit: string, durationMs = 160): Promise<number> {
     return this.sendInfo('application/dtmf-relay', buildDtmfRelay(digit, durationMs));
+  }
+
+  /** Takes mid-call SDP from now on (see RemoteSdpHandler); without one, refreshes get our current SDP. */
+  setSdpHandler(handler: RemoteSdpHandler): void {
+    this.#sdpHandler = handler;
   }
 
   /** Stops every timer and forgets the dialog (stack shutdown); emits `ended` (shutdown) if the call was up. */
@@ -201,6 +224,7 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     if (!retransmitter) return; // a retransmitted ACK, or one for a 2xx we no longer track
     retransmitter.stop();
     this.#retransmitters.delete(seq);
+    if (this.#offersInTwoXx.delete(seq)) this.#takeAnswerInAck(request);
     if (seq !== this.#initialSeq) return;
     this.#lastRetransmissions = retransmitter.retransmissions;
     this.onAcked();
@@ -212,16 +236,65 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
   }
 
   #answerRefresh(request: SipMessage): void {
-    this.dialog?.refreshTarget(request);
     const isInvite = request.method === 'INVITE';
     const hasOffer = /application\/sdp/i.test(headerValue(request, 'content-type') ?? '') && !!request.content;
+    if (this.#offerPending && (isInvite || hasOffer)) {
+      // RFC 3261 §14.2: a second offer while the first is being answered waits (random 0-10 s)
+      this.respond(request, 500, { 'retry-after': String(Math.floor(Math.random() * 11)) }, undefined, 'Offer In Progress');
+      return;
+    }
+    this.dialog?.refreshTarget(request);
+    if (hasOffer && request.content && this.#sdpHandler) {
+      void this.#answerOffer(request, request.content, this.#sdpHandler, isInvite);
+      return;
+    }
     const body = isInvite || hasOffer ? this.localSdp : undefined;
     const headers: Record<string, unknown> = { contact: [this.ctx.contact(this.transport)], allow: this.ctx.allow };
     if (body !== undefined) headers['content-type'] = 'application/sdp';
     this.log.info({ method: request.method }, 'session refresh answered with the current SDP');
     const response = makeResponse(request, 200, 'OK', body === undefined ? { headers } : { headers, content: body });
+    // a re-INVITE without SDP makes our SDP in the 2xx an offer: its answer comes in the ACK (RFC 3261 §14.1)
+    if (isInvite && !hasOffer && body !== undefined && this.#sdpHandler) this.#offersInTwoXx.add(request.headers.cseq.seq);
     if (isInvite) this.sendTwoXx(response, false);
     else this.ctx.sendResponse(response);
+  }
+
+  /** A far-end offer mid-call: the handler's answer in a 200, or its refusal (the session stays as it was). */
+  async #answerOffer(request: SipMessage, offer: string, handler: RemoteSdpHandler, isInvite: boolean): Promise<void> {
+    this.#offerPending = true;
+    let answer: string;
+    try {
+      answer = await handler.offer(offer);
+    } catch (err) {
+      this.#offerPending = false;
+      if (this.#terminated) return;
+      const refusal = err instanceof SipError ? err : new SipError(500, 'Server Internal Error');
+      this.log.warn({ err, method: request.method, status: refusal.status }, 'mid-call SDP offer refused: the session stays as it was');
+      this.respond(request, refusal.status, { ...refusal.headers }, undefined, refusal.reason);
+      return;
+    }
+    this.#offerPending = false;
+    if (this.#terminated) return;
+    this.localSdp = answer;
+    const headers: Record<string, unknown> = { contact: [this.ctx.contact(this.transport)], allow: this.ctx.allow, 'content-type': 'application/sdp' };
+    this.log.info({ method: request.method }, 'mid-call SDP offer answered');
+    const response = makeResponse(request, 200, 'OK', { headers, content: answer });
+    if (isInvite) this.sendTwoXx(response, false);
+    else this.ctx.sendResponse(response);
+  }
+
+  /** The answer to our offer in a re-INVITE's 2xx, from its ACK; an ACK without one leaves the session as it was. */
+  #takeAnswerInAck(ack: SipMessage): void {
+    const handler = this.#sdpHandler;
+    const sdp = /application\/sdp/i.test(headerValue(ack, 'content-type') ?? '') ? ack.content : undefined;
+    if (!handler || !sdp) {
+      this.log.warn('ACK without the SDP answer to our offer in a re-INVITE 2xx: media unchanged');
+      return;
+    }
+    handler.answer(sdp).then(
+      () => this.log.info('mid-call SDP answer from the ACK applied'),
+      (err: unknown) => this.log.warn({ err }, 'mid-call SDP answer in the ACK not usable: media unchanged'),
+    );
   }
 }
 

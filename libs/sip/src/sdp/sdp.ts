@@ -227,6 +227,8 @@ export interface AnswerOptions {
   /** Accept the offer's telephone-event if present. Default true. */
   telephoneEvent?: boolean;
   sessionId?: string;
+  /** o= session version (default: the session id); RFC 3264 §8 wants it raised when a re-answer changes. */
+  sessionVersion?: string | number;
 }
 
 export interface SdpAnswer {
@@ -274,6 +276,7 @@ export function buildAnswer(offer: string | ParsedSdp, o: AnswerOptions): SdpAns
   if (ptime) build.ptime = ptime;
   if (te) build.telephoneEvent = te;
   if (o.sessionId) build.sessionId = o.sessionId;
+  if (o.sessionVersion !== undefined) build.sessionVersion = o.sessionVersion;
   const answer: SdpAnswer = { sdp: buildAudioSdp(build), codec, remote: { address: audio.connectionAddress, port: audio.port } };
   if (te) answer.telephoneEvent = te;
   return answer;
