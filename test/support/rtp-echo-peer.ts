@@ -11,6 +11,8 @@ export interface ReceivedRtp {
   payloadType: number;
   sequenceNumber: number;
   payload: Buffer;
+  /** performance.now() when it arrived. */
+  at: number;
 }
 
 export type EchoCodec = 'PCMU' | 'PCMA' | 'opus';
@@ -41,7 +43,7 @@ export async function startRtpEchoPeer(options: { host?: string; maxKept?: numbe
     const pt = (msg[1] as number) & 0x7f;
     if (pt >= 72 && pt <= 76) return; // RTCP (RFC 5761 §4): not echoed, not kept
     const p = parseRtp(Buffer.from(msg));
-    kept.push({ payloadType: p.payloadType, sequenceNumber: p.sequenceNumber, payload: Buffer.from(p.payload) });
+    kept.push({ payloadType: p.payloadType, sequenceNumber: p.sequenceNumber, payload: Buffer.from(p.payload), at: performance.now() });
     if (kept.length > maxKept) kept.shift();
     const back = Buffer.from(msg);
     back.writeUInt32BE(ECHO_SSRC, 8);

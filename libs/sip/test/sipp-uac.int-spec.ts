@@ -113,7 +113,7 @@ describe('a SIPp PBX changing the media mid-call (re-INVITE with and without SDP
     const stack = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0 }, logger });
     const incoming = new Promise<InboundCall>((resolve) => stack.onInvite((call) => resolve(call)));
     const run = new SippRun({
-      scenario: 'uac-reinvite-hold-move-expect-200.xml',
+      scenario: 'uac-pbx-moves-holds-resumes-expect-200.xml',
       transport: 'udp',
       port: await freeTcpUdpPort(),
       remote: `127.0.0.1:${stack.ports.udp}`,

@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CallRecord } from '@wagw/call-state';
+import { freeTcpUdpPort } from '@wagw/testing';
+import { expectNoLeaks } from '../support/leaks';
+import { expectSippPassed, grantPermanently, pbxTrunkEnv, runSippUac, userHeard } from '../support/pbx-to-whatsapp';
+import { startRtpEchoPeer, type ReceivedRtp, type RtpEchoPeer } from '../support/rtp-echo-peer';
+import { eventually, startStack, type Stack } from '../support/stack';
+
+/**
+ * Mid-call media changes from the PBX on a real call (RFC 3264 §8): SIPp plays a desk phone that calls a
+ * WhatsApp user (test/sipp/uac-pbx-moves-holds-resumes-expect-200.xml) with its media first at RTP peer A, then
+ * moves it to peer B by re-INVITE (a transfer), holds (a=sendonly) for 2 s, resumes, offers G.729 only
+ * (488, the call goes on) and re-INVITEs without SDP (our offer in the 200, its answer in the ACK). Both
+ * peers echo what they get, so the user's 1 kHz tone comes back through whichever one has the media.
+ */
+const USER = '15557700001';
+const TONE_HZ = 1000;
+
+/** The longest silence between two consecutive packets, and the time of the packet after it. */
+function longestGap(packets: readonly ReceivedRtp[]): { ms: number; resumedAt: number } {
+  let best = { ms: 0, resumedAt: 0 };
+  for (let i = 1; i < packets.length; i++) {
+    const ms = (packets[i] as ReceivedRtp).at - (packets[i - 1] as ReceivedRtp).at;
+    if (ms > best.ms) best = { ms, resumedAt: (packets[i] as ReceivedRtp).at };
+  }
+  return best;
+}
+
+describe('a PBX that moves, holds and resumes the media of a call to a WhatsApp user (SIPp, two RTP peers)', () => {
+  let dir: string;
+  let stack: Stack | undefined;
+  let peerA: RtpEchoPeer | undefined;
+  let peerB: RtpEchoPeer | undefined;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wagw-pbx-media-changes-'));
+    stack = await startStack({ name: 'pbx-media-changes', env: pbxTrunkEnv({ sipPort: await freeTcpUdpPort(), host: '127.0.0.1:5060', allowFrom: ['127.0.0.1'] }) });
+    await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Ines' });
+    await grantPermanently(stack, USER);
+    peerA = await startRtpEchoPeer();
+    peerB = await startRtpEchoPeer();
+  });
+
+  afterEach(() => expectNoLeaks(stack));
+  afterEach(async () => {
+    await stack?.close();
+    await peerA?.close();
+    await peerB?.close();
+    stack = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends RTP to the new address at once, none while held, again on resume; refuses a codec change with 488 and keeps the call', async () => {
+    const s = stack as Stack;
+    const a = peerA as RtpEchoPeer;
+    const b = peerB as RtpEchoPeer;
+    const sipp = runSippUac({
+      scenario: 'uac-pbx-moves-holds-resumes-expect-200.xml',
+      gatewayPort: s.config.pbx.udpPort,
+      service: USER,
+      dir,
+      keys: { first_port: String(a.port), moved_port: String(b.port) },
+      timeoutMs: 60_000,
+    });
+    // the user answers by itself (after 1 s) and plays a steady tone for the whole call
+    const call = await eventually('the call active', async () => {
+      const { active } = (await s.api('GET', '/v1/calls')).body as { active: CallRecord[] };
+      return active.find((c) => c.userWaId === USER && c.state === 'active');
+    }, 20_000);
+    await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: TONE_HZ });
+
+    expectSippPassed(await sipp); // every 200 answered as the scenario checks (recvonly to the hold), 488 to G.729
+
+    const atA = a.received().filter((p) => p.payloadType === 0);
+    const atB = b.received().filter((p) => p.payloadType === 0);
+    // the tone reached A first, then B: the move took the RTP with it
+    expect(atA.length).toBeGreaterThan(50);
+    expect(atB.length).toBeGreaterThan(100);
+    expect(a.heard('PCMU', 0, TONE_HZ).framesWithTone).toBeGreaterThanOrEqual(25);
+    expect(b.heard('PCMU', 0, TONE_HZ).framesWithTone).toBeGreaterThanOrEqual(25);
+    // nothing went to A after the first packet to B (a latched or stale address would keep sending there)
+    expect((atA.at(-1) as ReceivedRtp).at).toBeLessThanOrEqual((atB[0] as ReceivedRtp).at + 60);
+    // the 2 s hold is a silence at B (the user's tone never stops), and RTP came back after it
+    const gap = longestGap(atB);
+    expect(gap.ms).toBeGreaterThan(1200);
+    expect(gap.ms).toBeLessThan(4000);
+    expect(atB.filter((p) => p.at >= gap.resumedAt).length).toBeGreaterThan(50);
+    // the echo from both peers came back to the user through the bridge
+    expect(await userHeard(s, USER, TONE_HZ)).toBeGreaterThanOrEqual(25);
+
+    const ended = await eventually('the call ended', async () => {
+      const rec = (await s.api('GET', `/v1/calls/${call.callId}`)).body as CallRecord;
+      return rec.state === 'ended' ? rec : undefined;
+    }, 15_000);
+    expect(ended).toMatchObject({ endedBy: 'pbx', codec: 'PCMU' });
+  });
+});
