@@ -194,7 +194,7 @@ describe('a desk phone behind Kamailio calls a WhatsApp user through the gateway
   });
 });
 
-describe('a PBX offering no codec the gateway bridges (SIPp)', () => {
+describe('SIPp as the PBX: an offer without a codec the gateway bridges, an INVITE without an offer', () => {
   let dir: string;
   let stack: Stack | undefined;
 
@@ -210,6 +210,18 @@ describe('a PBX offering no codec the gateway bridges (SIPp)', () => {
     await stack?.close();
     stack = undefined;
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an INVITE without SDP (delayed offer): our offer in the 200 OK, the answer in the ACK, and the user hears the phone', async () => {
+    const s = stack as Stack;
+    const sipp = runSippUac({ scenario: 'uac-pbx-delayed-offer-expect-200.xml', gatewayPort: s.config.pbx.udpPort, service: USER, dir, tonePcap: { frequencyHz: 1000, seconds: 4 } });
+    expect(await userHeard(s, USER, 1000)).toBeGreaterThanOrEqual(25);
+    expectSippPassed(await sipp);
+    const cdr = await eventually('the delayed-offer call\'s record', async () => {
+      const { recent } = (await s.api('GET', '/v1/calls')).body as { recent: CallRecord[] };
+      return recent.find((c) => c.userWaId === USER && c.state === 'ended');
+    });
+    expect(cdr).toMatchObject({ direction: 'outbound', endedBy: 'pbx', codec: 'PCMU' });
   });
 
   it('a G.729-only offer is answered 488 and no WhatsApp call is placed', async () => {

@@ -118,11 +118,18 @@ export interface CancelledEvent {
   reason?: SipReason;
 }
 
+export interface AckedEvent {
+  sdp?: string;
+}
+
 export interface InboundCallEvents extends CallLegEvents {
   /** The caller cancelled before we answered; we sent 200 to the CANCEL and 487 to the INVITE. */
   cancelled: [CancelledEvent];
-  /** The ACK for our 2xx arrived. */
-  acked: [];
+  /**
+   * The ACK for our 2xx arrived; `sdp` is its body when it has one: the answer, when our 2xx carried the
+   * offer (the INVITE had none: "delayed offer", RFC 3261 §13.2.1).
+   */
+  acked: [AckedEvent];
 }
 
 /** What an INVITE authoriser sees of the request. */

@@ -71,10 +71,15 @@ export class BusinessCallEventsHandler {
     }
     const res = await this.calls.apply(rec.callId, { type: 'wa.accepted' });
     if (res.outcome !== 'applied' || !rec.waLegId || !rec.pbxLegId) return;
-    // bridge first: a PBX may send DTMF (SIP INFO) right after its ACK, and that needs the bridge (RFC 3264
-    // §5: the PBX, as offerer, is ready for our media before our 200)
-    await this.media.startBridge(rec.callId, rec.waLegId, rec.pbxLegId);
-    await live?.waProgress?.accepted();
+    if (live?.waProgress?.connect) {
+      // delayed offer: our offer in the 200 OK, the PBX's answer in its ACK, then the bridge
+      await live.waProgress.connect(rec.waLegId);
+    } else {
+      // bridge first: a PBX may send DTMF (SIP INFO) right after its ACK, and that needs the bridge (RFC 3264
+      // §5: the PBX, as offerer, is ready for our media before our 200)
+      await this.media.startBridge(rec.callId, rec.waLegId, rec.pbxLegId);
+      await live?.waProgress?.accepted();
+    }
     if (rec.userWaId) await this.permissions.onCallConnected(rec.userWaId, 'business_initiated');
     this.events.publish('call.connected', { callId: rec.callId, direction: 'outbound', ...(rec.userWaId ? { waId: rec.userWaId } : {}), ...(rec.codec ? { codec: rec.codec } : {}) });
     log.info('customer accepted: call bridged (agent <-> WhatsApp)');

@@ -15,6 +15,11 @@ export interface LiveLeg {
 export interface WaProgressListener {
   ringing(): void;
   accepted(): Promise<void>;
+  /**
+   * Set when the PBX's INVITE had no SDP (delayed offer): on ACCEPTED this answers the INVITE with our offer,
+   * takes the answer from the ACK and starts the bridge itself, instead of the bridge then `accepted()`.
+   */
+  connect?(waLegId: string): Promise<void>;
 }
 
 /**

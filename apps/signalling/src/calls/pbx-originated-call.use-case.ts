@@ -46,7 +46,6 @@ export class PbxOriginatedCallUseCase {
   async execute(sip: InboundCall): Promise<void> {
     const waId = waIdOfRequestUri(sip.requestUri);
     if (!waId) return sip.reject(404, 'Not Found', { headers: { Warning: `399 wagw "the called number is not an E.164 WhatsApp number"` } });
-    if (!sip.sdp) return sip.reject(488, 'Not Acceptable Here', { headers: { Warning: '399 wagw "an INVITE without an SDP offer is not supported"' } });
     const decision = await this.permissions.decideForCall(waId);
     if (decision.action !== 'call') return this.#refuse(sip, waId, decision);
     await this.#place(sip, waId);
@@ -90,17 +89,25 @@ export class PbxOriginatedCallUseCase {
     live.log.info({ waId, from: sip.from.uri, sipCallId: sip.callId }, 'PBX call to a WhatsApp user');
     this.#wire(live, sip);
     try {
-      const pbx = await this.media.answerPbxOffer(callId, sip.sdp as string, trunk?.codecs ?? ['PCMU', 'PCMA']);
-      live.pbxDtmfPt = pbx.dtmfPayloadType;
-      sip.setSdpHandler(pbxSdpHandler(this.media, callId, pbx.legId, live.log));
-      await this.calls.amend(callId, { pbxLegId: pbx.legId, codec: pbx.codec });
-      live.waProgress = {
-        ringing: () => sip.ringing(),
-        accepted: async () => {
-          sip.answer(pbx.sdp);
-          live.log.info({ codec: pbx.codec }, 'WhatsApp user accepted: 200 OK to the PBX');
-        },
-      };
+      const codecs = trunk?.codecs ?? ['PCMU', 'PCMA'];
+      if (sip.sdp) {
+        const pbx = await this.media.answerPbxOffer(callId, sip.sdp, codecs);
+        live.pbxDtmfPt = pbx.dtmfPayloadType;
+        sip.setSdpHandler(pbxSdpHandler(this.media, callId, pbx.legId, live.log));
+        await this.calls.amend(callId, { pbxLegId: pbx.legId, codec: pbx.codec });
+        live.waProgress = {
+          ringing: () => sip.ringing(),
+          accepted: async () => {
+            sip.answer(pbx.sdp);
+            live.log.info({ codec: pbx.codec }, 'WhatsApp user accepted: 200 OK to the PBX');
+          },
+        };
+      } else {
+        const offer = await this.media.createPbxOffer(callId, codecs);
+        await this.calls.amend(callId, { pbxLegId: offer.legId });
+        live.log.info('INVITE without SDP (delayed offer): our offer goes in the 200 OK, the answer comes in the ACK');
+        live.waProgress = { ringing: () => sip.ringing(), accepted: async () => undefined, connect: async (waLegId) => this.#connectDelayed(live, sip, offer.legId, offer.sdp, waLegId) };
+      }
       const wa = await this.media.createWaLeg(callId);
       await this.calls.amend(callId, { waLegId: wa.legId, waSdp: wa.sdp });
       const { waCallId } = await this.graph.connect({ to: waId, sdp: wa.sdp, bizOpaqueCallbackData: callId });
@@ -114,6 +121,45 @@ export class PbxOriginatedCallUseCase {
       const cause = err instanceof NoCallPermissionError || err instanceof DailyCallCapError ? err.reason : (err as Error).message;
       live.log.warn({ err }, 'PBX call could not be placed toward WhatsApp');
       await this.endCall.execute(callId, { by: 'system', cause: sdpRefused ? cause : `WhatsApp call failed: ${cause}`, sipStatus: status });
+    }
+  }
+
+  /**
+   * Delayed offer (RFC 3261 §13.2.1; Cisco CUCM's default on SIP trunks): the user accepted, so our offer
+   * goes in the 200 OK, the PBX's answer comes in its ACK, and only then is the PBX leg negotiated and the
+   * bridge started. An ACK without a usable answer ends the call (BYE, WhatsApp terminated).
+   */
+  #connectDelayed(live: LiveCall, sip: InboundCall, pbxLegId: string, offerSdp: string, waLegId: string): void {
+    const ack = new Promise<{ sdp?: string } | null>((resolve) => {
+      sip.once('acked', (e) => resolve(e));
+      sip.once('ended', () => resolve(null));
+    });
+    sip.answer(offerSdp);
+    live.log.info('WhatsApp user accepted: 200 OK with our offer to the PBX');
+    // the ACK is awaited off the webhook's path (it may take up to 64*T1 when lost)
+    ack.then((acked) => this.#applyAckAnswer(live, acked, pbxLegId, waLegId, sip)).catch((err: unknown) => live.log.error({ err }, 'delayed-offer answer not applied'));
+  }
+
+  async #applyAckAnswer(live: LiveCall, acked: { sdp?: string } | null, pbxLegId: string, waLegId: string, sip: InboundCall): Promise<void> {
+    if (!acked) {
+      // the leg ended before its ACK (the PBX's BYE, or no ACK within 64*T1: the SIP leg sent its BYE)
+      await this.endCall.execute(live.callId, { by: 'pbx', cause: 'the PBX call ended before its ACK (delayed offer)' });
+      return;
+    }
+    if (!acked.sdp) {
+      await this.endCall.execute(live.callId, { by: 'system', cause: 'the PBX ACK carried no SDP answer to our offer (delayed offer)' });
+      return;
+    }
+    try {
+      const negotiated = await this.media.applyPbxAnswer(live.callId, pbxLegId, acked.sdp);
+      live.pbxDtmfPt = negotiated.dtmfPayloadType;
+      sip.setSdpHandler(pbxSdpHandler(this.media, live.callId, pbxLegId, live.log));
+      await this.calls.amend(live.callId, { codec: negotiated.codec });
+      await this.media.startBridge(live.callId, waLegId, pbxLegId);
+      live.log.info({ codec: negotiated.codec }, 'PBX answer from the ACK applied: call bridged');
+    } catch (err) {
+      live.log.warn({ err }, 'the answer in the PBX ACK cannot be used');
+      await this.endCall.execute(live.callId, { by: 'system', cause: `the PBX answer in the ACK was not usable: ${(err as Error).message}` });
     }
   }
 

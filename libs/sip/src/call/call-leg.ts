@@ -161,7 +161,7 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
   }
 
   /** Hook: the ACK for the initial 2xx arrived. */
-  protected onAcked(): void {
+  protected onAcked(_ack: SipMessage): void {
     // the UAS leg emits `acked`
   }
 
@@ -227,7 +227,7 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     if (this.#offersInTwoXx.delete(seq)) this.#takeAnswerInAck(request);
     if (seq !== this.#initialSeq) return;
     this.#lastRetransmissions = retransmitter.retransmissions;
-    this.onAcked();
+    this.onAcked(request);
     const pending = this.#pendingBye;
     if (pending) {
       this.#pendingBye = undefined;

@@ -68,7 +68,7 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
     this.#provisional(183, sdp);
   }
 
-  /** Sends the 2xx with our answer and retransmits it until the ACK. */
+  /** Sends the 2xx with our answer (our offer, when the INVITE had none) and retransmits it until the ACK. */
   answer(sdp: string): void {
     this.#assertOpen('answer');
     this.localSdp = sdp;
@@ -128,9 +128,10 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
     super.dispose();
   }
 
-  protected override onAcked(): void {
+  protected override onAcked(ack: SipMessage): void {
     if (this.#state === 'answered') this.#state = 'confirmed';
-    this.safeEmit('acked');
+    const isSdp = /application\/sdp/i.test(headerValue(ack, 'content-type') ?? '');
+    this.safeEmit('acked', isSdp && ack.content ? { sdp: ack.content } : {});
   }
 
   protected override finish(event: CallEndedEvent | undefined): void {
