@@ -224,6 +224,19 @@ describe('SIPp as the PBX: an offer without a codec the gateway bridges, an INVI
     expect(cdr).toMatchObject({ direction: 'outbound', endedBy: 'pbx', codec: 'PCMU' });
   });
 
+  it('a PBX that never ACKs our 200 OK: the gateway gives up after 64*T1 with a BYE and ends the WhatsApp call', async () => {
+    const s = stack as Stack;
+    const sipp = runSippUac({ scenario: 'uac-no-ack-expect-bye.xml', gatewayPort: s.config.pbx.udpPort, service: USER, dir, tonePcap: { frequencyHz: 1000, seconds: 45 }, timeoutMs: 70_000 });
+    expectSippPassed(await sipp); // the BYE came (32 s after the 200 OK)
+    const cdr = await eventually('the unacknowledged call\'s record', async () => {
+      const { recent } = (await s.api('GET', '/v1/calls')).body as { recent: CallRecord[] };
+      return recent.find((c) => c.userWaId === USER && c.state === 'ended');
+    });
+    expect(cdr).toMatchObject({ direction: 'outbound', endedBy: 'pbx', endCause: expect.stringMatching(/never acknowledged/) });
+    // WhatsApp was told: the user's side of the call is over as well
+    expect((await graphRequests(s)).filter((r) => r.action === 'terminate').length).toBe(1);
+  }, 90_000);
+
   it('a G.729-only offer is answered 488 and no WhatsApp call is placed', async () => {
     const s = stack as Stack;
     expectSippPassed(await runSippUac({ scenario: 'uac-g729-only-expect-488.xml', gatewayPort: s.config.pbx.udpPort, service: USER, dir }));

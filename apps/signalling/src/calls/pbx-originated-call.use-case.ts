@@ -179,6 +179,8 @@ export class PbxOriginatedCallUseCase {
     sip.on('cancelled', () => void this.endCall.execute(live.callId, { by: 'pbx', cause: 'the PBX cancelled the call', sipCause: 'CANCEL' }));
     sip.on('ended', (e) => {
       if (e.by === 'remote') void this.endCall.execute(live.callId, { by: 'pbx', cause: 'the desk phone hung up', sipCause: 'BYE' });
+      // no ACK for our 200 OK within 64*T1: the SIP leg sent its BYE (RFC 3261 §13.3.1.4); the WhatsApp side ends too
+      else if (e.cause === 'no-ack') void this.endCall.execute(live.callId, { by: 'pbx', cause: 'the PBX never acknowledged our 200 OK (no ACK within 32 s)', sipCause: 'no ACK' });
     });
     sip.on('info', (info) => {
       if (info.dtmf) void this.dtmf.fromSipInfo(live, info.dtmf.digit, info.dtmf.durationMs);
