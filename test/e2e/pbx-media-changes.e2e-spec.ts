@@ -6,7 +6,8 @@ import { freeTcpUdpPort } from '@wagw/testing';
 import { expectNoLeaks } from '../support/leaks';
 import { expectSippPassed, grantPermanently, pbxTrunkEnv, runSippUac, userHeard } from '../support/pbx-to-whatsapp';
 import { startRtpEchoPeer, type ReceivedRtp, type RtpEchoPeer } from '../support/rtp-echo-peer';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
+import { activeCall, endedCall, eventually, startStack, type Stack } from '../support/stack';
 
 /**
  * Mid-call media changes from the PBX on a real call (RFC 3264 §8): SIPp plays a desk phone that calls a
@@ -16,7 +17,14 @@ import { eventually, startStack, type Stack } from '../support/stack';
  * peers echo what they get, so the user's 1 kHz tone comes back through whichever one has the media.
  */
 const USER = '15557700001';
+const CALLER = '15557700002';
+const BUSINESS = '15550001111';
 const TONE_HZ = 1000;
+
+/** What the two peers got of the user's tone (G.711 PCMU, payload type 0). */
+function tonePackets(peer: RtpEchoPeer): ReceivedRtp[] {
+  return peer.received().filter((p) => p.payloadType === 0);
+}
 
 /** The longest silence between two consecutive packets, and the time of the packet after it. */
 function longestGap(packets: readonly ReceivedRtp[]): { ms: number; resumedAt: number } {
@@ -73,8 +81,8 @@ describe('a PBX that moves, holds and resumes the media of a call to a WhatsApp 
 
     expectSippPassed(await sipp); // every 200 answered as the scenario checks (recvonly to the hold), 488 to G.729
 
-    const atA = a.received().filter((p) => p.payloadType === 0);
-    const atB = b.received().filter((p) => p.payloadType === 0);
+    const atA = tonePackets(a);
+    const atB = tonePackets(b);
     // the tone reached A first, then B: the move took the RTP with it
     expect(atA.length).toBeGreaterThan(50);
     expect(atB.length).toBeGreaterThan(100);
@@ -90,10 +98,56 @@ describe('a PBX that moves, holds and resumes the media of a call to a WhatsApp 
     // the echo from both peers came back to the user through the bridge
     expect(await userHeard(s, USER, TONE_HZ)).toBeGreaterThanOrEqual(25);
 
-    const ended = await eventually('the call ended', async () => {
-      const rec = (await s.api('GET', `/v1/calls/${call.callId}`)).body as CallRecord;
-      return rec.state === 'ended' ? rec : undefined;
-    }, 15_000);
-    expect(ended).toMatchObject({ endedBy: 'pbx', codec: 'PCMU' });
+    expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'pbx', codec: 'PCMU' });
+  });
+});
+
+describe('a PBX that moves, holds and resumes the media of a WhatsApp user\'s call to it (SIPp as the PBX, two RTP peers)', () => {
+  let stack: Stack | undefined;
+  let pbx: SippPbx | undefined;
+  let peerA: RtpEchoPeer | undefined;
+  let peerB: RtpEchoPeer | undefined;
+
+  afterEach(() => expectNoLeaks(stack));
+  afterEach(async () => {
+    await stack?.close();
+    await pbx?.stop();
+    await peerA?.close();
+    await peerB?.close();
+    stack = undefined;
+    pbx = undefined;
+  });
+
+  it('follows the re-INVITEs of an agent transfer and hold: RTP to the new peer at once, none while held, again on resume', async () => {
+    const a = (peerA = await startRtpEchoPeer());
+    const b = (peerB = await startRtpEchoPeer());
+    pbx = await startSippPbx('uas-pbx-moves-holds-resumes-expect-200.xml', {
+      transport: 'udp',
+      keys: { rtp_peer_host: a.host, first_port: String(a.port), moved_port: String(b.port) },
+    });
+    const s = (stack = await startStack({ name: 'pbx-media-changes-inbound', env: trunkEnv(BUSINESS, pbx.hostPort, { transport: 'udp', codecs: ['PCMU', 'PCMA'] }) }));
+    await s.emu('POST', '/emulator/users', { waId: CALLER, name: 'Omar' });
+    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${CALLER}/call`, {});
+    await s.emu('POST', `/emulator/users/${CALLER}/media/tone`, { frequencyHz: TONE_HZ });
+    const call = await activeCall(s, waCallId);
+
+    // the PBX's script: 3 s at A, the move to B, 2.5 s, a 2 s hold, the resume; wait for RTP after the hold
+    const resumed = await eventually('RTP at B again after the hold', async () => {
+      const gap = longestGap(tonePackets(b));
+      return gap.ms > 1200 && tonePackets(b).filter((p) => p.at >= gap.resumedAt).length > 50 ? gap : undefined;
+    }, 30_000, 250);
+    expect(resumed.ms).toBeLessThan(4000);
+    const atA = tonePackets(a);
+    const atB = tonePackets(b);
+    expect(atA.length).toBeGreaterThan(50);
+    expect(a.heard('PCMU', 0, TONE_HZ).framesWithTone).toBeGreaterThanOrEqual(25);
+    expect(b.heard('PCMU', 0, TONE_HZ).framesWithTone).toBeGreaterThanOrEqual(25);
+    expect((atA.at(-1) as ReceivedRtp).at).toBeLessThanOrEqual((atB[0] as ReceivedRtp).at + 60);
+    expect(await userHeard(s, CALLER, TONE_HZ)).toBeGreaterThanOrEqual(25);
+
+    await s.emu('POST', `/emulator/users/${CALLER}/hangup`);
+    expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'wa', codec: 'PCMU' });
+    const sipp = await pbx.result();
+    expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
   });
 });
