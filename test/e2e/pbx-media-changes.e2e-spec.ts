@@ -20,6 +20,8 @@ const USER = '15557700001';
 const CALLER = '15557700002';
 const BUSINESS = '15550001111';
 const TONE_HZ = 1000;
+/** Peer B stands for another phone: its own SSRC (the bridge re-stamps it onto the user's one stream). */
+const SECOND_PHONE_SSRC = 0x0b0b_0002;
 
 /** What the two peers got of the user's tone (G.711 PCMU, payload type 0). */
 function tonePackets(peer: RtpEchoPeer): ReceivedRtp[] {
@@ -48,7 +50,7 @@ describe('a PBX that moves, holds and resumes the media of a call to a WhatsApp 
     await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Ines' });
     await grantPermanently(stack, USER);
     peerA = await startRtpEchoPeer();
-    peerB = await startRtpEchoPeer();
+    peerB = await startRtpEchoPeer({ ssrc: SECOND_PHONE_SSRC });
   });
 
   afterEach(() => expectNoLeaks(stack));
@@ -120,7 +122,7 @@ describe('a PBX that moves, holds and resumes the media of a WhatsApp user\'s ca
 
   it('follows the re-INVITEs of an agent transfer and hold: RTP to the new peer at once, none while held, again on resume', async () => {
     const a = (peerA = await startRtpEchoPeer());
-    const b = (peerB = await startRtpEchoPeer());
+    const b = (peerB = await startRtpEchoPeer({ ssrc: SECOND_PHONE_SSRC }));
     pbx = await startSippPbx('uas-pbx-moves-holds-resumes-expect-200.xml', {
       transport: 'udp',
       keys: { rtp_peer_host: a.host, first_port: String(a.port), moved_port: String(b.port) },
@@ -134,7 +136,10 @@ describe('a PBX that moves, holds and resumes the media of a WhatsApp user\'s ca
     // the PBX's script: 3 s at A, the move to B, 2.5 s, a 2 s hold, the resume; wait for RTP after the hold
     const resumed = await eventually('RTP at B again after the hold', async () => {
       const gap = longestGap(tonePackets(b));
-      return gap.ms > 1200 && tonePackets(b).filter((p) => p.at >= gap.resumedAt).length > 50 ? gap : undefined;
+      const after = tonePackets(b).filter((p) => p.at >= gap.resumedAt).length;
+      if (gap.ms > 1200 && after > 50) return gap;
+      // what the peers had when the wait ran out goes into the timeout's message
+      throw new Error(`A ${tonePackets(a).length} packets, B ${tonePackets(b).length}, B's longest gap ${Math.round(gap.ms)} ms with ${after} after it`);
     }, 30_000, 250);
     expect(resumed.ms).toBeLessThan(4000);
     const atA = tonePackets(a);

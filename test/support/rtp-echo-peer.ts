@@ -31,7 +31,9 @@ export interface RtpEchoPeer {
 
 const ECHO_SSRC = 0x5eed_0001;
 
-export async function startRtpEchoPeer(options: { host?: string; maxKept?: number } = {}): Promise<RtpEchoPeer> {
+/** `ssrc`: the SSRC it sends under (default 0x5eed0001); two peers with their own stand for two phones. */
+export async function startRtpEchoPeer(options: { host?: string; maxKept?: number; ssrc?: number } = {}): Promise<RtpEchoPeer> {
+  const ssrc = options.ssrc ?? ECHO_SSRC;
   const host = options.host ?? '127.0.0.1';
   const maxKept = options.maxKept ?? 1500;
   const socket: Socket = createSocket('udp4');
@@ -46,7 +48,7 @@ export async function startRtpEchoPeer(options: { host?: string; maxKept?: numbe
     kept.push({ payloadType: p.payloadType, sequenceNumber: p.sequenceNumber, payload: Buffer.from(p.payload), at: performance.now() });
     if (kept.length > maxKept) kept.shift();
     const back = Buffer.from(msg);
-    back.writeUInt32BE(ECHO_SSRC, 8);
+    back.writeUInt32BE(ssrc, 8);
     socket.send(back, from.port, from.address, () => undefined);
     echoed++;
   });

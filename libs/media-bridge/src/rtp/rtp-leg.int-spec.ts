@@ -103,6 +103,27 @@ describe('RtpLeg over loopback UDP', () => {
     await atB.waitFor(3);
   });
 
+  it('after setRemote moves the media, the old phone still talking does not pull the stream back; the new one is latched', async () => {
+    const gateway = await open();
+    const oldPhone = await open({ remote: { address: HOST, port: gateway.localRtpPort } });
+    const newPhone = await open({ remote: { address: HOST, port: gateway.localRtpPort } });
+    const first = gateway.events.once('latched');
+    stops.push(pump(oldPhone)); // keeps talking after the move (packets in flight, a phone slow to stop)
+    await first;
+    gateway.setRemote({ address: HOST, port: newPhone.localRtpPort }); // a re-INVITE moved the media
+    const atNew = collect(newPhone);
+    const atOld = collect(oldPhone);
+    stops.push(pump(gateway));
+    await atNew.waitFor(10);
+    expect(gateway.stats()).toMatchObject({ latched: false, remote: { port: newPhone.localRtpPort } });
+    const relatched = gateway.events.once('latched');
+    stops.push(pump(newPhone));
+    expect(await relatched).toMatchObject({ kind: 'rtp', port: newPhone.localRtpPort });
+    await atNew.waitFor(20);
+    expect(atOld.got).toHaveLength(0); // nothing went back to the old phone
+    expect(gateway.stats().packetsFromOtherSource).toBeGreaterThan(0);
+  });
+
   it('exchanges RTCP SR/RR with reception statistics and says BYE on close', async () => {
     const gateway = await open({ rtcpIntervalMs: 150 });
     const phone = await open({ remote: { address: HOST, port: gateway.localRtpPort }, rtcpIntervalMs: 150 });

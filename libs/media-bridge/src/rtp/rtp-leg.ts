@@ -7,8 +7,11 @@
  * negotiated `payloadTypes`, from ANY address (the SDP address of a NATed phone is useless, so restricting
  * to it would defeat the purpose). Once latched, packets from other sources are dropped, unless the latched
  * source has been silent for `relatchAfterMs` (NAT rebinding, a phone that moved): then the next valid
- * packet from a new source takes over. `setRemote` starts learning again. RTCP latches the same way on the
- * odd port; until an RTCP packet arrives, RTCP goes to the latched RTP address at port + 1 (or the SDP's).
+ * packet from a new source takes over. `setRemote` starts learning again, except from the sources it
+ * replaced: after a re-INVITE moved the media (a transfer), packets still in flight from the old phone must
+ * not pull the stream back to it, so the old SDP address and the old latched source are ignored until a new
+ * source is latched. RTCP latches the same way on the odd port; until an RTCP packet arrives, RTCP goes to
+ * the latched RTP address at port + 1 (or the SDP's).
  *
  * Sending: one random SSRC and our own sequence numbers for everything sent through `sendRtp`
  * (MediaPort contract). Reports: SR (or RR when we sent nothing) plus SDES CNAME every ~`rtcpIntervalMs`
@@ -129,6 +132,8 @@ export class RtpLeg implements MediaPort {
   #sdpRtcp: Endpoint | null = null;
   #latchedRtp: Endpoint | null = null;
   #latchedRtcp: Endpoint | null = null;
+  /** Sources a `setRemote` replaced (RTP and RTCP): not latched again until a new source is. */
+  #retired: Endpoint[] = [];
   #lastFromLatchedAt = 0;
   #seq: number;
   #counters = { received: 0, octetsReceived: 0, invalid: 0, unexpectedPt: 0, otherSource: 0, noRemote: 0, onHold: 0, sendErrors: 0, rtcpInvalid: 0 };
@@ -176,6 +181,8 @@ export class RtpLeg implements MediaPort {
 
   /** Sets the remote from an SDP (answer or re-INVITE) and starts learning the source again. */
   setRemote(remote: RtpRemote): void {
+    const moved = (e: Endpoint | null): e is Endpoint => e !== null && (e.address !== remote.address || (e.port !== remote.port && e.port !== (remote.rtcpPort ?? remote.port + 1)));
+    this.#retired = [this.#sdpRtp, this.#latchedRtp, this.#sdpRtcp, this.#latchedRtcp].filter(moved);
     this.#sdpRtp = { address: remote.address, port: remote.port };
     this.#sdpRtcp = { address: remote.address, port: remote.rtcpPort ?? remote.port + 1 };
     this.#latchedRtp = null;
@@ -263,11 +270,22 @@ export class RtpLeg implements MediaPort {
       return true;
     }
     if (cur !== null && now - this.#lastFromLatchedAt < this.#relatchAfterMs) return false;
+    if (this.#isRetired(rinfo)) return false;
+    this.#retired = [];
     this.#latchedRtp = { address: rinfo.address, port: rinfo.port };
     this.#lastFromLatchedAt = now;
     this.#logger.debug({ address: rinfo.address, port: rinfo.port, relatch: cur !== null }, 'RTP source latched');
     this.events.emit('latched', { kind: 'rtp', address: rinfo.address, port: rinfo.port });
     return true;
+  }
+
+  #isRetired(rinfo: RemoteInfo): boolean {
+    const retired = this.#retired;
+    for (let i = 0; i < retired.length; i++) {
+      const e = retired[i] as Endpoint;
+      if (e.port === rinfo.port && e.address === rinfo.address) return true;
+    }
+    return false;
   }
 
   #onRtcpMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
@@ -279,7 +297,7 @@ export class RtpLeg implements MediaPort {
       this.#counters.rtcpInvalid++;
       return;
     }
-    if (this.#latching) {
+    if (this.#latching && !this.#isRetired(rinfo)) {
       const cur = this.#latchedRtcp;
       if (!cur || cur.address !== rinfo.address || cur.port !== rinfo.port) {
         this.#latchedRtcp = { address: rinfo.address, port: rinfo.port };
