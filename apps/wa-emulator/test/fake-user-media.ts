@@ -83,6 +83,7 @@ export class FakeUserMediaSession implements UserMediaSession {
   dtmfSent: string[] = [];
   closed = false;
   #packetsReceived = 0;
+  #rtcpReceived = 0;
   #firstAt: number | undefined;
   #lastAt: number | undefined;
   readonly #dtmfReceived: UserDtmfEvent[] = [];
@@ -130,6 +131,7 @@ export class FakeUserMediaSession implements UserMediaSession {
   stats(): UserMediaStats {
     return {
       packetsReceived: this.#packetsReceived,
+      rtcpReceived: this.#rtcpReceived,
       packetsSent: 0,
       ...(this.#firstAt !== undefined ? { firstPacketReceivedAt: this.#firstAt } : {}),
       ...(this.#lastAt !== undefined ? { lastPacketReceivedAt: this.#lastAt } : {}),
@@ -152,6 +154,11 @@ export class FakeUserMediaSession implements UserMediaSession {
     this.#packetsReceived += count;
     this.#firstAt ??= now;
     this.#lastAt = now;
+  }
+
+  /** Test hook: `count` RTCP reports arrive from the business (and no RTP: a call on hold). */
+  receiveRtcpFromBusiness(count: number): void {
+    this.#rtcpReceived += count;
   }
 
   /** Test hook: the business sends `ms` of a tone (20 ms packets, decoded at 48 kHz into the recording). */

@@ -186,7 +186,7 @@ export const emulatorSchema = z
     webhookRetryBaseDelayMs: z.number().int().min(10).max(60000).describe('Delay before the second delivery attempt of a webhook; doubles on each further attempt (capped at 30 s).'),
     wabaId: z.string().regex(/^\d+$/, 'digits').describe('WhatsApp Business Account id the emulator writes as entry[].id in every webhook.'),
     dailyConnectedCallCap: z.number().int().min(1).max(100000).describe('Connected business-initiated calls per business+user pair per 24 h (Meta: 100).'),
-    mediaTimeoutMs: z.number().int().min(1000).max(120000).describe('A call whose business side sent no media this long after accept ends FAILED (Meta: 20 s).'),
+    mediaTimeoutMs: z.number().int().min(1000).max(120000).describe('A call whose business side sent no media (RTP or RTCP: Meta counts both) this long after accept ends FAILED (Meta: 20 s at the start, 30 s mid-call).'),
     acceptWindowMs: z.number().int().min(1000).max(300000).describe('A user-initiated call not accepted within this time ends as not answered (Meta: 30-60 s).'),
     ringTimeoutMs: z.number().int().min(1000).max(300000).describe('A business-initiated call the user does not answer within this time ends unanswered.'),
     userIceAddress: z.string().describe('Address the simulated users media binds to and advertises.'),

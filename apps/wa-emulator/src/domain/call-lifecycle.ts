@@ -114,6 +114,8 @@ export class CallLifecycle {
    * Meta drops a call whose business side sends nothing: at least one packet within the first 20 s after
    * the start, and then never a gap of 30 s (TS-2512). Emulated with one period, mediaTimeoutMs: at each
    * tick the packets received from the business must have grown, else the call ends FAILED (138021).
+   * RTP and RTCP both count: "keep sending at least RTCP during silence or IVR waits" (TS-2512), so a call
+   * the PBX holds without music lives on the business's RTCP reports.
    */
   #armWatchdog(call: EmulatedCall, seen: number): void {
     call.setTimer(
@@ -121,8 +123,9 @@ export class CallLifecycle {
       this.deps.timers.set(this.deps.timing.mediaTimeoutMs, () => {
         if (call.ended) return;
         const stats = call.session.stats();
-        if (stats.packetsReceived > seen) {
-          this.#armWatchdog(call, stats.packetsReceived);
+        const received = stats.packetsReceived + (stats.rtcpReceived ?? 0);
+        if (received > seen) {
+          this.#armWatchdog(call, received);
           return;
         }
         const details = seen === 0 ? `No media received from the business within ${this.deps.timing.mediaTimeoutMs} ms of the call start` : `No media received from the business for ${this.deps.timing.mediaTimeoutMs} ms`;

@@ -133,6 +133,19 @@ describe('EmulatorCore: user-initiated calls', () => {
     expect(h.core.lifecycle.find(waCallId)?.endReason).toBe('media_timeout');
   });
 
+  it('RTCP alone from the business keeps the call up (a hold without music, TS-2512)', async () => {
+    const { waCallId } = await h.core.userCall(WA_ID);
+    await call('accept', waCallId, businessAnswerSdp());
+    h.media.session(waCallId).receiveFromBusiness(50);
+    for (let i = 0; i < 3; i++) {
+      h.media.session(waCallId).receiveRtcpFromBusiness(1);
+      await jest.advanceTimersByTimeAsync(MEDIA_TIMEOUT_MS);
+      expect(h.core.lifecycle.find(waCallId)?.state).toBe('accepted');
+    }
+    await jest.advanceTimersByTimeAsync(MEDIA_TIMEOUT_MS);
+    expect(h.core.lifecycle.find(waCallId)?.endReason).toBe('media_timeout');
+  });
+
   it('the user hanging up an answered call sends terminate COMPLETED with start_time, end_time and duration', async () => {
     const { waCallId } = await h.core.userCall(WA_ID);
     await call('accept', waCallId, businessAnswerSdp());

@@ -18,6 +18,8 @@ export interface ReceivedDtmf {
 
 export interface InboundMediaStats {
   packetsReceived: number;
+  /** RTCP compound packets received (Meta counts them as media: a call on hold lives on RTCP). */
+  rtcpReceived: number;
   bytesReceived: number;
   firstPacketReceivedAt?: number;
   lastPacketReceivedAt?: number;
@@ -42,7 +44,7 @@ export class InboundMedia {
   readonly #dtmf = new DtmfReceiver();
   readonly #recorder: OpusRecorder | undefined;
   readonly #onDtmf: ((digit: ReceivedDtmf) => void) | undefined;
-  readonly #stats: InboundMediaStats = { packetsReceived: 0, bytesReceived: 0, dtmfReceived: [] };
+  readonly #stats: InboundMediaStats = { packetsReceived: 0, rtcpReceived: 0, bytesReceived: 0, dtmfReceived: [] };
   /** RFC 3550 reception statistics of the remote stream (its one SSRC, audio and events). */
   readonly #rx = new RtpReceiveStats(48000);
   #lastSr: { lsr: number; atMs: number } | null = null;
@@ -79,11 +81,13 @@ export class InboundMedia {
 
   /** RTCP from the remote (werift decrypts it on either path): sender reports feed our reception reports. */
   handleRtcp(rtcp: RtcpPacket): void {
+    this.#stats.rtcpReceived++;
     if (rtcp instanceof RtcpSrPacket) this.noteSenderReport(rtcp.senderInfo.ntpTimestamp, Date.now());
   }
 
   /** Plain compound RTCP from the SRTP fast path: sender reports feed our reception reports. */
   handleRtcpBytes(rtcp: Buffer): void {
+    this.#stats.rtcpReceived++;
     let packets: ReturnType<typeof parseRtcp>;
     try {
       packets = parseRtcp(rtcp);

@@ -165,6 +165,7 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
     const inbound = this.#inbound.stats();
     return {
       packetsReceived: inbound.packetsReceived,
+      rtcpReceived: inbound.rtcpReceived,
       packetsSent: this.#writer?.stats().packetsSent ?? 0,
       ...(inbound.firstPacketReceivedAt !== undefined ? { firstPacketReceivedAt: inbound.firstPacketReceivedAt } : {}),
       ...(inbound.lastPacketReceivedAt !== undefined ? { lastPacketReceivedAt: inbound.lastPacketReceivedAt } : {}),

@@ -11,6 +11,8 @@ export interface UserDtmfEvent {
 
 export interface UserMediaStats {
   packetsReceived: number;
+  /** RTCP packets received from the business (where the user's media reports them). */
+  rtcpReceived?: number;
   packetsSent: number;
   firstPacketReceivedAt?: number;
   lastPacketReceivedAt?: number;
