@@ -59,6 +59,7 @@ describe('a desk phone behind Kamailio holds and resumes a WhatsApp user\'s call
       return !st.sending && st.sendsOnHold > 150 ? st : undefined; // 3 s of the user's frames held back
     }, 15_000, 100);
     const sentWhileHeld = held.packetsSent;
+    expect(legs.legsOnHold).toBe(1); // wagw_pbx_legs_on_hold
     expect((await activeCall(s, waCallId)).state).toBe('active'); // outlived the 2 s no-media timeout
 
     await phone.command('resume');
@@ -67,6 +68,8 @@ describe('a desk phone behind Kamailio holds and resumes a WhatsApp user\'s call
       return st.sending && st.packetsSent > sentWhileHeld + 50 ? st : undefined;
     }, 15_000, 100);
     expect(resumed.sendsOnHold).toBeGreaterThanOrEqual(held.sendsOnHold);
+    expect(legs.legsOnHold).toBe(0);
+    expect(legs.mediaChanges).toMatchObject({ hold: 1, resume: 1, refused: 0 });
 
     await s.emu('POST', `/emulator/users/${USER}/hangup`);
     expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'wa' });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallRecord } from '@wagw/call-state';
 import { freeTcpUdpPort } from '@wagw/testing';
+import { PbxLegRegistry } from '../../apps/media/src/sessions/pbx-leg-registry';
 import { expectNoLeaks } from '../support/leaks';
 import { expectSippPassed, grantPermanently, pbxTrunkEnv, runSippUac, userHeard } from '../support/pbx-to-whatsapp';
 import { startRtpEchoPeer, type ReceivedRtp, type RtpEchoPeer } from '../support/rtp-echo-peer';
@@ -86,6 +87,8 @@ describe('a PBX that moves, holds and resumes the media of a call to a WhatsApp 
     await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: TONE_HZ });
 
     expectSippPassed(await sipp); // every 200 answered as the scenario checks (recvonly to the hold), 488 to G.729
+    // what the media app did with each mid-call SDP (wagw_pbx_media_changes_total): the ACK's answer changed nothing
+    expect(s.media.app.get(PbxLegRegistry).mediaChanges).toEqual({ move: 1, hold: 1, resume: 1, refresh: 1, refused: 1 });
 
     const atA = tonePackets(a);
     const atB = tonePackets(b);

@@ -15,6 +15,7 @@ export const mediaMetricsProvider: Provider = {
       pbxLegs: () => pbx.stats,
       bridges: () => bridges.stats,
       rtpPorts: () => ({ pairsInUse: ports.inUse, pairCapacity: ports.capacity }),
+      pbxMediaChanges: () => ({ changes: pbx.mediaChanges, legsOnHold: pbx.legsOnHold }),
     }),
   inject: [SessionRegistry, PbxLegRegistry, BridgeRegistry, RTP_PORT_ALLOCATOR],
 };

@@ -102,6 +102,20 @@ describe('MediaMetrics', () => {
     expect(await valueOf(metrics, 'wagw_transcode_seconds', { op: 'decode' })).toBeUndefined();
   });
 
+  it('publishes mid-call SDP changes from the PBX by kind and the legs on hold, when the source is given', async () => {
+    const { sources } = fakeSources();
+    const pbx = { changes: { move: 2, hold: 3, resume: 1, refresh: 0, refused: 1 }, legsOnHold: 2 };
+    const metrics = new MediaMetrics({ ...sources, pbxMediaChanges: () => pbx }, { defaultMetrics: false });
+    expect(await valueOf(metrics, 'wagw_pbx_media_changes_total', { change: 'hold' })).toBe(3);
+    expect(await valueOf(metrics, 'wagw_pbx_media_changes_total', { change: 'refused' })).toBe(1);
+    expect(await valueOf(metrics, 'wagw_pbx_legs_on_hold')).toBe(2);
+    pbx.legsOnHold = 0;
+    pbx.changes.resume = 3;
+    expect(await valueOf(metrics, 'wagw_pbx_legs_on_hold')).toBe(0);
+    expect(await valueOf(metrics, 'wagw_pbx_media_changes_total', { change: 'resume' })).toBe(3);
+    expect(fakeSources().metrics.registry.getSingleMetric('wagw_pbx_legs_on_hold')).toBeUndefined();
+  });
+
   it('serves process metrics on a registry per instance, so two media apps in one process do not collide', async () => {
     const { sources } = fakeSources();
     const a = new MediaMetrics(sources);

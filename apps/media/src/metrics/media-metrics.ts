@@ -8,6 +8,8 @@ export interface MediaMetricsSources {
   pbxLegs: () => LegRegistryStats;
   bridges: () => BridgeRegistryStats;
   rtpPorts: () => { pairsInUse: number; pairCapacity: number };
+  /** Mid-call SDP changes from the PBX by kind, and the PBX legs held now (absent: not published). */
+  pbxMediaChanges?: () => { changes: Readonly<Record<string, number>>; legsOnHold: number };
 }
 
 export interface MediaMetricsOptions {
@@ -82,12 +84,36 @@ export class MediaMetrics {
       },
     });
     this.#packetCounters(sources, registers);
+    if (sources.pbxMediaChanges) this.#pbxChangeMetrics(sources.pbxMediaChanges, registers);
     this.#qualityGauges(sources, registers);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
   async metrics(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  #pbxChangeMetrics(source: NonNullable<MediaMetricsSources['pbxMediaChanges']>, registers: Registry[]): void {
+    const changes = new ScrapedCounter(
+      new Counter({
+        name: 'wagw_pbx_media_changes_total',
+        help: 'Mid-call SDP from the PBX (re-INVITE, UPDATE, ACK answer), by what it did: move (new address), hold, resume, refresh (nothing changed), refused (488).',
+        labelNames: ['change'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [change, n] of Object.entries(source().changes)) changes.publish({ change }, n);
+        },
+      }),
+    );
+    new Gauge({
+      name: 'wagw_pbx_legs_on_hold',
+      help: 'PBX legs the PBX holds now (the gateway sends them no RTP).',
+      registers,
+      collect() {
+        this.set(source().legsOnHold);
+      },
+    });
   }
 
   #packetCounters(sources: MediaMetricsSources, registers: Registry[]): void {

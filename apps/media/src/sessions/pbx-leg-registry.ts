@@ -34,6 +34,10 @@ export interface AnsweredPbxOffer extends CreatedPbxOffer {
   media: NegotiatedMedia;
 }
 
+/** Mid-call SDP changes applied (or refused) since start: what `update` did, by kind (metrics). */
+export type PbxMediaChange = 'move' | 'hold' | 'resume' | 'refresh' | 'refused';
+export const PBX_MEDIA_CHANGES: readonly PbxMediaChange[] = ['move', 'hold', 'resume', 'refresh', 'refused'];
+
 export interface NegotiatedPbxLeg {
   legId: string;
   leg: RtpLeg;
@@ -51,6 +55,7 @@ export interface NegotiatedPbxLeg {
 export class PbxLegRegistry implements BeforeApplicationShutdown {
   readonly #legs = new Map<string, PbxLegEntry>();
   readonly #packets = new PacketTally(rtpLegPackets);
+  readonly #changes: Record<PbxMediaChange, number> = { move: 0, hold: 0, resume: 0, refresh: 0, refused: 0 };
   #draining = false;
 
   constructor(
@@ -67,6 +72,18 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
   /** Legs held now and RTP packet totals over every negotiated leg since start, closed ones included (metrics). */
   get stats(): LegRegistryStats {
     return { legs: this.#legs.size, ...this.#packets.total([...this.#legs.values()].flatMap((e) => (e.leg ? [e.leg] : []))) };
+  }
+
+  /** Mid-call SDP changes since start, by kind (a move that also holds counts as both). */
+  get mediaChanges(): Readonly<Record<PbxMediaChange, number>> {
+    return { ...this.#changes };
+  }
+
+  /** Legs the PBX holds now (we send it no RTP). */
+  get legsOnHold(): number {
+    let n = 0;
+    for (const e of this.#legs.values()) if (e.leg && !e.leg.sending) n++;
+    return n;
   }
 
   /** RTP/RTCP port pairs bound and not yet released (0 once every leg is closed). */
@@ -122,12 +139,15 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
     if (!leg || !media || localSdp === undefined) throw new PbxLegNotNegotiatedError(legId);
     let answer: string | undefined;
     let update: MediaUpdate;
-    if (kind === 'offer') {
-      ({ sdp: answer, update } = answerReoffer(sdp, media, localSdp, this.addresses.sdpAddress, entry.pair.rtpPort));
-      entry.localSdp = answer;
-    } else {
-      update = applyReanswer(sdp, media);
+    try {
+      if (kind === 'offer') ({ sdp: answer, update } = answerReoffer(sdp, media, localSdp, this.addresses.sdpAddress, entry.pair.rtpPort));
+      else update = applyReanswer(sdp, media);
+    } catch (err) {
+      this.#changes.refused++;
+      entry.log.warn({ err, kind }, 'mid-call SDP from the PBX refused: media unchanged');
+      throw err;
     }
+    if (answer !== undefined) entry.localSdp = answer;
     const moved = update.remote !== null && (update.remote.address !== media.remote?.address || update.remote.port !== media.remote?.port);
     if (moved && update.remote) {
       leg.setRemote(update.remote);
@@ -135,6 +155,9 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
     }
     const holdChanged = leg.sending !== update.sending;
     leg.setSending(update.sending);
+    if (moved) this.#changes.move++;
+    if (holdChanged) this.#changes[update.sending ? 'resume' : 'hold']++;
+    if (!moved && !holdChanged) this.#changes.refresh++;
     entry.log.info(
       { kind, direction: update.direction, sending: update.sending, ...(moved ? { remote: update.remote } : {}) },
       moved ? 'PBX moved the media of the call' : holdChanged ? (update.sending ? 'PBX resumed the call' : 'PBX put the call on hold') : 'PBX session refreshed, media unchanged',
