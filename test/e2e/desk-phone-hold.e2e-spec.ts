@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RtpLegStats } from '@wagw/media-bridge';
 import { PbxLegRegistry } from '../../apps/media/src/sessions/pbx-leg-registry';
+import { CrmEventBus } from '../../apps/signalling/src/events/crm-event-bus';
+import type { CrmEvent } from '../../apps/signalling/src/events/crm-event.types';
 import { expectNoLeaks } from '../support/leaks';
 import { userHeard } from '../support/pbx-to-whatsapp';
 import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
@@ -45,6 +47,8 @@ describe('a desk phone behind Kamailio holds and resumes a WhatsApp user\'s call
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
     await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
     const call = await activeCall(s, waCallId);
+    const crm: CrmEvent[] = [];
+    const unsubscribe = s.signalling.app.get(CrmEventBus).subscribe((e) => void crm.push(e));
     expect(await userHeard(s, USER, 400)).toBeGreaterThanOrEqual(25);
     expect((await phoneHeard(phone, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
     const legs = s.media.app.get(PbxLegRegistry);
@@ -70,6 +74,12 @@ describe('a desk phone behind Kamailio holds and resumes a WhatsApp user\'s call
     expect(resumed.sendsOnHold).toBeGreaterThanOrEqual(held.sendsOnHold);
     expect(legs.legsOnHold).toBe(0);
     expect(legs.mediaChanges).toMatchObject({ hold: 1, resume: 1, refused: 0 });
+    // the CRM heard both (GET /v1/events, crm.webhookUrl)
+    expect(crm.filter((e) => e.type === 'call.held' || e.type === 'call.resumed').map((e) => [e.type, e.data])).toEqual([
+      ['call.held', { callId: call.callId, waId: USER }],
+      ['call.resumed', { callId: call.callId, waId: USER }],
+    ]);
+    unsubscribe();
 
     await s.emu('POST', `/emulator/users/${USER}/hangup`);
     expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'wa' });

@@ -49,6 +49,7 @@ import { BusinessCallEventsHandler } from './calls/business-call-events.handler'
 import { OPERATIONS_CONTROLLERS, operationsProviders } from './admin/operations.providers';
 import { PbxOriginatedCallUseCase } from './calls/pbx-originated-call.use-case';
 import { DtmfRelay } from './calls/dtmf-relay';
+import { PbxSdpUpdates } from './calls/pbx-sdp-updates';
 import { SipInboundRegistrar } from './sip/sip-inbound.registrar';
 import { signallingMetricsProviders } from './metrics/metrics.providers';
 import { SignallingMetrics } from './metrics/signalling-metrics';
@@ -157,6 +158,7 @@ export class SignallingModule implements OnApplicationShutdown {
       ...operationsProviders(options.reloadConfig),
       PbxOriginatedCallUseCase,
       DtmfRelay,
+      PbxSdpUpdates,
       MediaInstanceWatchdog,
       SipInboundRegistrar,
     ];

@@ -11,6 +11,7 @@ import { CrmEventBus } from '../events/crm-event-bus';
 import { BridgeToPbxUseCase } from './bridge-to-pbx.use-case';
 import { CallRuntime } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
+import { PbxSdpUpdates } from './pbx-sdp-updates';
 
 /**
  * Regression (found by the e2e leak check): a user-initiated call that ends (its WhatsApp leg failed) while
@@ -27,7 +28,8 @@ function wire(calls: CallRepository, media: object, inviter: object) {
   const graph = { reject: async () => ({}), terminate: async () => ({}) };
   const runtime = new CallRuntime(logger);
   const endCall = new EndCallUseCase(calls, graph as unknown as WhatsAppGraphClient, media as unknown as MediaBusClient, runtime, new CrmEventBus(logger));
-  const bridge = new BridgeToPbxUseCase(calls, graph as unknown as WhatsAppGraphClient, media as unknown as MediaBusClient, inviter as unknown as FailoverInviter, new RoutingPolicy(() => Date.now()), runtime, endCall);
+  const sdpUpdates = new PbxSdpUpdates(media as unknown as MediaBusClient, new CrmEventBus(logger));
+  const bridge = new BridgeToPbxUseCase(calls, graph as unknown as WhatsAppGraphClient, media as unknown as MediaBusClient, inviter as unknown as FailoverInviter, new RoutingPolicy(() => Date.now()), runtime, endCall, sdpUpdates);
   return { runtime, endCall, bridge };
 }
 

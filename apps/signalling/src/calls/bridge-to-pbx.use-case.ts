@@ -3,7 +3,7 @@ import type { CallRecord, CallRepository } from '@wagw/call-state';
 import type { WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
-import { pbxSdpHandler } from './pbx-sdp-handler';
+import { PbxSdpUpdates } from './pbx-sdp-updates';
 import { FailoverInviter, type TrunkCall } from '../trunks/failover-inviter';
 import { RoutingPolicy } from '../routing/routing-policy';
 import type { ResolvedDestination, ResolvedRoute } from '../sip/trunk-directory';
@@ -41,6 +41,7 @@ export class BridgeToPbxUseCase {
     private readonly routing: RoutingPolicy,
     private readonly runtime: CallRuntime,
     private readonly endCall: EndCallUseCase,
+    private readonly sdpUpdates: PbxSdpUpdates,
   ) {}
 
   /**
@@ -80,7 +81,7 @@ export class BridgeToPbxUseCase {
       if (!wa) return;
       last = await this.#dial(live, rec, dest, offer.sdp);
       if (last.kind === 'aborted') return;
-      if (last.kind === 'answered') return this.#connect(live, last, wa, offer.legId);
+      if (last.kind === 'answered') return this.#connect(live, last, wa, offer.legId, rec.userWaId);
       live.log.warn({ destination: dest.uri, cause: last.cause, sip: last.sipCause }, 'destination failed');
       if (route.onFailure === 'reject') break;
     }
@@ -149,9 +150,9 @@ export class BridgeToPbxUseCase {
     return false;
   }
 
-  async #connect(live: LiveCall, answered: { sdp: string; call: TrunkCall }, wa: WaSide, pbxLegId: string): Promise<void> {
+  async #connect(live: LiveCall, answered: { sdp: string; call: TrunkCall }, wa: WaSide, pbxLegId: string, waId: string | undefined): Promise<void> {
     const negotiated = await this.media.applyPbxAnswer(live.callId, pbxLegId, answered.sdp);
-    answered.call.setSdpHandler(pbxSdpHandler(this.media, live.callId, pbxLegId, live.log));
+    answered.call.setSdpHandler(this.sdpUpdates.handlerFor(live, pbxLegId, waId));
     const res = await this.calls.apply(live.callId, { type: 'pbx.answered' }, { codec: negotiated.codec });
     if (res.outcome !== 'applied') {
       live.log.info({ reason: res.reason }, 'PBX answered a call that is already ending: hanging up the PBX leg');

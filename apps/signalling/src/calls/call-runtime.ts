@@ -31,6 +31,8 @@ export class LiveCall {
   readonly #timers = new Set<NodeJS.Timeout>();
   pbxLeg: LiveLeg | undefined;
   waProgress: WaProgressListener | undefined;
+  /** The PBX holds the call now (its last SDP: sendonly, inactive or c=0.0.0.0). */
+  pbxOnHold = false;
   /** The PBX leg's telephone-event payload type, when negotiated (else DTMF toward it goes as SIP INFO). */
   pbxDtmfPt: number | undefined;
   /** The teardown in progress, so a second end request joins it instead of running twice. */

@@ -4,7 +4,7 @@ import type { CallRecord, CallRepository } from '@wagw/call-state';
 import { DailyCallCapError, NoCallPermissionError, type WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
-import { pbxSdpHandler } from './pbx-sdp-handler';
+import { PbxSdpUpdates } from './pbx-sdp-updates';
 import { PbxDialer } from '../sip/pbx-dialer';
 import { AgentDirectory } from '../sip/agent-directory';
 import { PermissionService } from '../permissions/permission.service';
@@ -32,6 +32,7 @@ export class DialAgentUseCase {
     private readonly runtime: CallRuntime,
     private readonly endCall: EndCallUseCase,
     private readonly dtmf: DtmfRelay,
+    private readonly sdpUpdates: PbxSdpUpdates,
   ) {}
 
   async execute(callId: string): Promise<void> {
@@ -81,7 +82,7 @@ export class DialAgentUseCase {
       return false;
     }
     const negotiated = await this.media.applyPbxAnswer(live.callId, offer.legId, outcome.sdp);
-    outcome.call.setSdpHandler(pbxSdpHandler(this.media, live.callId, offer.legId, live.log));
+    outcome.call.setSdpHandler(this.sdpUpdates.handlerFor(live, offer.legId, rec.userWaId));
     live.pbxDtmfPt = negotiated.dtmfPayloadType;
     await this.calls.amend(live.callId, { codec: negotiated.codec });
     const res = await this.calls.apply(live.callId, { type: 'wa.dialing' });

@@ -6,7 +6,7 @@ import { DailyCallCapError, NoCallPermissionError, type WhatsAppGraphClient } fr
 import type { PermissionDecision } from '@wagw/permissions';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
-import { pbxSdpHandler } from './pbx-sdp-handler';
+import { PbxSdpUpdates } from './pbx-sdp-updates';
 import { PermissionService } from '../permissions/permission.service';
 import { TrunkDirectory } from '../sip/trunk-directory';
 import { trunkForSource } from '../sip/inbound-trunk-auth';
@@ -41,6 +41,7 @@ export class PbxOriginatedCallUseCase {
     private readonly runtime: CallRuntime,
     private readonly endCall: EndCallUseCase,
     private readonly dtmf: DtmfRelay,
+    private readonly sdpUpdates: PbxSdpUpdates,
   ) {}
 
   async execute(sip: InboundCall): Promise<void> {
@@ -93,7 +94,7 @@ export class PbxOriginatedCallUseCase {
       if (sip.sdp) {
         const pbx = await this.media.answerPbxOffer(callId, sip.sdp, codecs);
         live.pbxDtmfPt = pbx.dtmfPayloadType;
-        sip.setSdpHandler(pbxSdpHandler(this.media, callId, pbx.legId, live.log));
+        sip.setSdpHandler(this.sdpUpdates.handlerFor(live, pbx.legId, waId));
         await this.calls.amend(callId, { pbxLegId: pbx.legId, codec: pbx.codec });
         live.waProgress = {
           ringing: () => sip.ringing(),
@@ -153,7 +154,7 @@ export class PbxOriginatedCallUseCase {
     try {
       const negotiated = await this.media.applyPbxAnswer(live.callId, pbxLegId, acked.sdp);
       live.pbxDtmfPt = negotiated.dtmfPayloadType;
-      sip.setSdpHandler(pbxSdpHandler(this.media, live.callId, pbxLegId, live.log));
+      sip.setSdpHandler(this.sdpUpdates.handlerFor(live, pbxLegId, waIdOfRequestUri(sip.requestUri)));
       await this.calls.amend(live.callId, { codec: negotiated.codec });
       await this.media.startBridge(live.callId, waLegId, pbxLegId);
       live.log.info({ codec: negotiated.codec }, 'PBX answer from the ACK applied: call bridged');

@@ -15,6 +15,9 @@ export interface CrmEventData {
   'call.connected': { callId: string; waId?: string; direction: 'inbound' | 'outbound'; codec?: string };
   'call.ended': { callId: string; waId?: string; direction: 'inbound' | 'outbound'; cause: string; endedBy?: string; durationMs: number };
   'call.dtmf': { callId: string; digit: string; direction: 'wa-to-pbx' | 'pbx-to-wa'; durationMs: number };
+  /** The PBX put the call on hold (re-INVITE sendonly/inactive): the desk phone's side, not WhatsApp's. */
+  'call.held': { callId: string; waId?: string };
+  'call.resumed': { callId: string; waId?: string };
 }
 
 export type CrmEventType = keyof CrmEventData;
@@ -30,6 +33,8 @@ export const CRM_EVENT_TYPES = [
   'call.connected',
   'call.ended',
   'call.dtmf',
+  'call.held',
+  'call.resumed',
 ] as const satisfies readonly CrmEventType[];
 
 export type CrmEvent = { [K in CrmEventType]: { id: string; type: K; at: number; data: CrmEventData[K] } }[CrmEventType];

@@ -106,7 +106,7 @@ const crmEvent = obj(
       description:
         'By type. call.incoming {callId, waId?, userName?, businessNumber, destination?}; call.ringing {callId, waId?, side: agent|user|desk-phone}; ' +
         'call.connected {callId, waId?, direction, codec?}; call.ended {callId, waId?, direction, cause, endedBy?, durationMs}; ' +
-        'call.dtmf {callId, digit, direction: wa-to-pbx|pbx-to-wa, durationMs}; permission.requested {waId, businessNumber, messageId, callId?}; ' +
+        'call.dtmf {callId, digit, direction: wa-to-pbx|pbx-to-wa, durationMs}; call.held and call.resumed {callId, waId?} (the PBX holds or resumes the call); permission.requested {waId, businessNumber, messageId, callId?}; ' +
         'permission.granted {waId, businessNumber, kind: once|always, expiresAt?, source: user_action|automatic}; permission.declined {waId, businessNumber}; ' +
         'permission.revoked {waId, businessNumber, reason}; permission.expired {waId, businessNumber, expiredAt}.',
     },
