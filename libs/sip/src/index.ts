@@ -6,7 +6,7 @@ export { SipStack } from './stack/sip-stack';
 export type { InviteHandler } from './stack/incoming-request-router';
 export { OutboundCall, type OutboundCallState } from './call/outbound-call';
 export { InboundCall, type InboundCallState } from './call/inbound-call';
-export type { CallLeg, RemoteSdpHandler } from './call/call-leg';
+export type { CallLeg, RemoteSdpHandler, TransferHandler, TransferRequest } from './call/call-leg';
 export type { SipTimers } from './call/leg-context';
 export * from './sip.types';
 export * from './sip.errors';

@@ -64,6 +64,26 @@ describe('BridgeRegistry', () => {
     expect([wa.listenerCount, rtp.listenerCount, ticker.listenerCount]).toEqual([0, 0, 0]);
   });
 
+  it('a new PBX leg for the same WhatsApp leg (a transfer) continues the stream toward WhatsApp: no timestamp jump', () => {
+    const { registry, wa, rtp, start } = setup();
+    start();
+    const g711 = (port: FakeMediaPort, seq: number, ssrc: number): void =>
+      port.deliver({ payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, marker: false, ssrc, payload: Buffer.alloc(160, 0x55) });
+    for (let i = 0; i < 5; i++) g711(rtp, i, 0x11111111);
+    const before = wa.sentWith(111);
+    expect(before.length).toBe(5);
+    const second = new FakeMediaPort(0x22222222);
+    registry.start('call-1', { legId: 'wa-1', leg: wa as unknown as WaLeg }, { legId: 'pbx-2', leg: second as unknown as RtpLeg, media: PCMU });
+    for (let i = 0; i < 3; i++) g711(second, 9000 + i, 0x33333333); // another phone: its own SSRC, sequence and timestamps
+    const after = wa.sentWith(111).slice(5);
+    expect(after.length).toBe(3);
+    const step = (((after[0]?.timestamp as number) - (before.at(-1)?.timestamp as number)) >>> 0) / 960;
+    expect(step).toBeGreaterThanOrEqual(1); // at least one 20 ms frame on, and far from a random restart
+    expect(step).toBeLessThan(50);
+    expect(after.map((p) => (((p.timestamp - (after[0]?.timestamp as number)) >>> 0) / 960))).toEqual([0, 1, 2]);
+    expect(registry.size).toBe(1);
+  });
+
   it('stops only for a leg of that call', () => {
     const { registry, start } = setup();
     start();

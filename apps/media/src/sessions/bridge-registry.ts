@@ -60,6 +60,8 @@ export class BridgeRegistry {
   start(callId: string, wa: { legId: string; leg: WaLeg }, pbx: NegotiatedPbxLeg): void {
     const running = this.#byCall.get(callId);
     if (running?.waLegId === wa.legId && running.pbxLegId === pbx.legId) return;
+    // a new PBX leg for the same WhatsApp leg (a transfer): the stream toward WhatsApp goes on where it was
+    const waInitialTimestamp = running?.waLegId === wa.legId ? running.bridge.waTimestampNow() : undefined;
     if (running) this.#stop(running, 'replaced by a new bridge');
     const log = callLogger(this.logger, { callId }).child({ waLegId: wa.legId, pbxLegId: pbx.legId });
     wa.leg.stopPlaying();
@@ -72,6 +74,7 @@ export class BridgeRegistry {
       ticker: this.clock,
       logger: log,
       ...(this.config ? { opusComplexity: this.config.media.opusComplexity } : {}),
+      ...(waInitialTimestamp !== undefined ? { waInitialTimestamp } : {}),
     });
     bridge.events.on('dtmf', (d) => {
       log.info({ direction: d.direction, digit: d.digit, durationMs: d.durationMs, source: d.source }, 'DTMF digit');

@@ -31,6 +31,10 @@ export class LiveCall {
   readonly #timers = new Set<NodeJS.Timeout>();
   pbxLeg: LiveLeg | undefined;
   waProgress: WaProgressListener | undefined;
+  /** Call-IDs of SIP legs this call is transferred away from: their BYE no longer ends the call. */
+  readonly retiredSipCalls = new Set<string>();
+  /** A transfer in progress (its target still ringing): the call's end cancels it. */
+  transfer: { cancel(reason: string): Promise<void> } | undefined;
   /** The PBX holds the call now (its last SDP: sendonly, inactive or c=0.0.0.0). */
   pbxOnHold = false;
   /** The PBX leg's telephone-event payload type, when negotiated (else DTMF toward it goes as SIP INFO). */

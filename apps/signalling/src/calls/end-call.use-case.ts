@@ -108,6 +108,7 @@ export class EndCallUseCase {
         .then(() => this.media.releaseCall(rec.callId))
         .catch((err: unknown) => log.warn({ err }, 'media instance record not released (it expires)')),
     );
+    if (live?.transfer) tasks.push(live.transfer.cancel(req.cause).catch((err: unknown) => log.warn({ err }, 'transfer in progress not cancelled')));
     if (live?.pbxLeg && req.by !== 'pbx') {
       tasks.push(live.pbxLeg.hangup(req.cause, req.sipStatus).catch((err: unknown) => log.warn({ err }, 'PBX leg release failed')));
     }

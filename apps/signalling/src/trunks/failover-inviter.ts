@@ -1,5 +1,5 @@
 import type { Logger } from '@wagw/logging';
-import { InvalidStateError, TypedEmitter, type CallFailedEvent, type InviteOptions, type OutboundCall, type OutboundCallEvents, type RemoteSdpHandler, type SipReason } from '@wagw/sip';
+import { InvalidStateError, TypedEmitter, type CallFailedEvent, type InviteOptions, type OutboundCall, type OutboundCallEvents, type RemoteSdpHandler, type SipReason, type TransferHandler } from '@wagw/sip';
 import type { TrunkConfig } from '../sip/trunk-directory';
 
 /** What the inviter needs of the SIP stack (SipStack satisfies it). */
@@ -113,6 +113,11 @@ export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
   /** One DTMF digit as `application/dtmf-relay` INFO (after the answer). */
   sendDtmf(digit: string, durationMs?: number): Promise<number> {
     return this.#leg('send DTMF').sendDtmf(digit, durationMs);
+  }
+
+  /** REFER (blind transfer) from the PBX goes to `handler` (after the answer, on the answering host's leg). */
+  setTransferHandler(handler: TransferHandler): void {
+    this.#leg('take REFER').setTransferHandler(handler);
   }
 
   /** Mid-call SDP from the PBX goes to `handler` (after the answer, on the answering host's leg). */

@@ -63,6 +63,12 @@ export interface AudioBridgeOptions {
   playout?: 'arrival' | 'clock';
   /** Arrival playout: how long a later frame waits for a missing one before it is concealed (default 5 ms). */
   reorderWaitMs?: number;
+  /**
+   * First timestamp of the stream toward WhatsApp. A bridge that takes over a call from another (a transfer to
+   * another PBX leg) continues the previous bridge's stream here (`waTimestampNow()`): Meta's client expects
+   * one SSRC and no timestamp jump (reference §6.1). Default random.
+   */
+  waInitialTimestamp?: number;
 }
 
 export type DtmfDirection = 'wa-to-pbx' | 'pbx-to-wa';
@@ -176,13 +182,13 @@ export class AudioBridge {
     if (media.mode === 'transcode') {
       this.#tc = new OpusG711Transcoder({ law: media.pbxCodec, opusComplexity: options.opusComplexity ?? 5, opusBitrateBps: options.opusBitrateBps });
       this.#jb = new JitterBuffer({ ...options.jitter, clockRate: 48000 });
-      this.#toWa = new Restamper({ srcRate: 8000, dstRate: 48000 });
+      this.#toWa = new Restamper({ srcRate: 8000, dstRate: 48000, ...(options.waInitialTimestamp !== undefined ? { initialTimestamp: options.waInitialTimestamp } : {}) });
       this.#toPbx = this.#arrival ? new Restamper({ srcRate: 48000, dstRate: 8000 }) : null;
       this.#pbxRx = new RtpReceiveStats(8000);
     } else {
       this.#tc = null;
       this.#jb = null;
-      this.#toWa = new Restamper({ srcRate: 48000, dstRate: 48000 });
+      this.#toWa = new Restamper({ srcRate: 48000, dstRate: 48000, ...(options.waInitialTimestamp !== undefined ? { initialTimestamp: options.waInitialTimestamp } : {}) });
       this.#toPbx = new Restamper({ srcRate: 48000, dstRate: 48000 });
       this.#pbxRx = new RtpReceiveStats(48000);
     }
@@ -382,6 +388,11 @@ export class AudioBridge {
     for (const d of digits) dtmfEventOf(d); // all valid, or none queued
     const sent = [...digits].map((d) => tx.enqueue(d, durationMs).then(() => this.#emitDigit(direction, d.toUpperCase(), durationMs, 'api')));
     await Promise.all(sent);
+  }
+
+  /** Where the stream toward WhatsApp stands now, one frame ahead (48 kHz): a successor bridge starts there. */
+  waTimestampNow(): number {
+    return (this.#toWa.current(this.#now()) + 960) >>> 0;
   }
 
   stats(): AudioBridgeStats {

@@ -23,6 +23,18 @@ export interface RemoteSdpHandler {
 }
 
 /**
+ * A blind transfer the far end asked for (REFER without Replaces, RFC 3515): the REFER was accepted (202)
+ * and a NOTIFY `100 Trying` sent; the handler places the call to `referTo` and reports its progress and
+ * outcome with `notify` (a final status, 200-699, ends the implicit subscription).
+ */
+export interface TransferRequest {
+  referTo: string;
+  referredBy?: string;
+  notify(status: number, reason: string): Promise<void>;
+}
+export type TransferHandler = (request: TransferRequest) => void;
+
+/**
  * What both legs share once a dialog exists: in-dialog requests in (BYE, INFO, re-INVITE/UPDATE, OPTIONS,
  * ACK) and out (BYE, INFO), 2xx retransmission until ACK (RFC 3261 §13.3.1.4), and the single `ended`
  * event. A re-INVITE or UPDATE is answered with our current SDP (session timers, RFC 4028) unless a
@@ -47,6 +59,7 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
   #pendingBye: { reason: SipReason | undefined; resolve: (status: number | undefined) => void } | undefined;
   #terminated = false;
   #sdpHandler: RemoteSdpHandler | undefined;
+  #transferHandler: TransferHandler | undefined;
   /** A far-end offer is with the handler: another re-INVITE waits (500 with Retry-After, RFC 3261 §14.2). */
   #offerPending = false;
   /** CSeqs of re-INVITE 2xx responses that carried our offer: their ACK carries the answer. */
@@ -103,6 +116,11 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     this.#sdpHandler = handler;
   }
 
+  /** Takes REFER (blind transfer) from now on; without a handler a REFER is answered 501. */
+  setTransferHandler(handler: TransferHandler): void {
+    this.#transferHandler = handler;
+  }
+
   /** Stops every timer and forgets the dialog (stack shutdown); emits `ended` (shutdown) if the call was up. */
   dispose(): void {
     this.finish(this.dialog ? { by: 'local', cause: 'shutdown' } : undefined);
@@ -127,6 +145,8 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
         return this.#answerRefresh(request);
       case 'OPTIONS':
         return this.respond(request, 200, { allow: this.ctx.allow, accept: 'application/sdp' });
+      case 'REFER':
+        return this.#onRefer(request);
       default:
         return this.respond(request, 501);
     }
@@ -283,6 +303,33 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     else this.ctx.sendResponse(response);
   }
 
+  /** REFER (RFC 3515): 202 and NOTIFY 100, then the handler; Replaces (attended transfer) is not taken. */
+  #onRefer(request: SipMessage): void {
+    const handler = this.#transferHandler;
+    if (!handler) return this.respond(request, 501);
+    const uri = referToUri(request);
+    if (!/^sips?:/i.test(uri)) return this.respond(request, 400, {}, undefined, 'Bad Refer-To');
+    if (/[?&]replaces=/i.test(uri)) {
+      this.log.info({ referTo: uri }, 'REFER with Replaces (attended transfer) refused: not supported');
+      return this.respond(request, 501, {}, undefined, 'Attended Transfer Not Supported');
+    }
+    this.respond(request, 202, { contact: [this.ctx.contact(this.transport)] }, undefined, 'Accepted');
+    this.log.info({ referTo: uri }, 'REFER accepted: blind transfer');
+    let done = false;
+    const notify = async (status: number, reason: string): Promise<void> => {
+      if (done || this.#terminated) return;
+      const final = status >= 200;
+      done = final;
+      const headers = { event: 'refer', 'subscription-state': final ? 'terminated;reason=noresource' : 'active;expires=60' };
+      await this.sendInDialog('NOTIFY', { headers, contentType: 'message/sipfrag;version=2.0', body: `SIP/2.0 ${status} ${reason}\r\n` }).catch((err: unknown) =>
+        this.log.warn({ err, status }, 'transfer NOTIFY not delivered'),
+      );
+    };
+    void notify(100, 'Trying');
+    const referredBy = headerValue(request, 'referred-by') ?? headerValue(request, 'b');
+    handler(referredBy ? { referTo: uri, referredBy, notify } : { referTo: uri, notify });
+  }
+
   /** The answer to our offer in a re-INVITE's 2xx, from its ACK; an ACK without one leaves the session as it was. */
   #takeAnswerInAck(ack: SipMessage): void {
     const handler = this.#sdpHandler;
@@ -296,6 +343,14 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
       (err: unknown) => this.log.warn({ err }, 'mid-call SDP answer in the ACK not usable: media unchanged'),
     );
   }
+}
+
+/** The Refer-To URI (npm `sip` parses the header as a name-addr; a compact `r` stays a string), or ''. */
+function referToUri(request: SipMessage): string {
+  const raw: unknown = request.headers['refer-to'] ?? request.headers['r'];
+  if (raw && typeof raw === 'object' && 'uri' in raw) return String((raw as { uri: unknown }).uri);
+  const text = typeof raw === 'string' ? raw : '';
+  return /<([^>]+)>/.exec(text)?.[1] ?? text.trim().split(';')[0] ?? '';
 }
 
 export function optionalReason(reason: SipReason | undefined): { reason?: SipReason } {

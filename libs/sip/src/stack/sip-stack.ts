@@ -14,7 +14,7 @@ import { IncomingRequestRouter, type InviteHandler } from './incoming-request-ro
 
 const T1_MS = 500; // fixed inside npm `sip`'s transaction layer
 const T2_MS = 4000;
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER';
 
 interface Disposable {
   dispose(): void;

@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startBaresip, writeSineWav, type BaresipHandle } from '@wagw/testing';
+import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
+import { expectNoLeaks } from '../support/leaks';
+import { userHeard } from '../support/pbx-to-whatsapp';
+import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
+import { activeCall, endedCall, eventually, startStack, type Stack } from '../support/stack';
+
+/**
+ * Blind transfer by a desk phone behind a proxy-only PBX (Kamailio): the agent's phone 1001 answers a
+ * WhatsApp user's call and transfers it to 1002 with baresip's own `transfer` (REFER, RFC 3515). The
+ * gateway INVITEs 1002 through the trunk, bridges the user to it when it answers, ends the dialog with 1001
+ * and tells it by NOTIFY. Audio is checked as audio: each phone plays its own tone (400 / 700 Hz); the user
+ * hears 1002's tone after the transfer and 1002 hears the user's 1 kHz.
+ */
+const USER = '15552226666';
+const BUSINESS = '15550001111';
+
+describe('a desk phone behind Kamailio transfers a WhatsApp user\'s call to another phone (REFER)', () => {
+  let dir: string;
+  let pbx: DemoPbx | undefined;
+  let second: BaresipHandle | undefined;
+  let stack: Stack | undefined;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wagw-transfer-'));
+    pbx = await startDemoPbx({ transport: 'udp', phoneToneHz: 400, dir });
+    const wavPath = join(dir, 'phone-700.wav');
+    writeSineWav({ path: wavPath, frequencyHz: 700, sampleRate: 8000, seconds: 30 });
+    second = await startBaresip({ user: '1002', registrar: { host: pbx.kamailio.host, port: pbx.kamailio.port }, wavPath, answerMode: 'auto' });
+    stack = await startStack({ name: 'desk-phone-transfer', env: pbx.gatewayEnv(BUSINESS) });
+    await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Tom' });
+  });
+
+  afterEach(() => expectNoLeaks(stack));
+  afterEach(async () => {
+    await stack?.close();
+    await second?.stop();
+    await pbx?.stop();
+    stack = undefined;
+    second = undefined;
+    pbx = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('bridges the user to the phone the call was transferred to, ends the first phone\'s dialog, and keeps one call', async () => {
+    const s = stack as Stack;
+    const first = (pbx as DemoPbx).phone;
+    const target = second as BaresipHandle;
+    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+    await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
+    const call = await activeCall(s, waCallId);
+    expect(await userHeard(s, USER, 400)).toBeGreaterThanOrEqual(25);
+
+    await first.command('transfer', `sip:1002@${(pbx as DemoPbx).kamailio.host}`);
+    await target.waitEvent('CALL_ESTABLISHED', 20_000);
+    await first.waitEvent('CALL_CLOSED', 20_000);
+    const moved = await eventually('the call record on the new phone', async () => {
+      const rec = (await s.api('GET', `/v1/calls/${waCallId}`)).body as typeof call;
+      return rec.sipCallId !== call.sipCallId && rec.pbxLegId !== call.pbxLegId ? rec : undefined;
+    }, 15_000);
+    expect(moved).toMatchObject({ state: 'active', destination: expect.stringContaining('1002') });
+    expect(await userHeard(s, USER, 700)).toBeGreaterThanOrEqual(25);
+    expect((await phoneHeard(target, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
+    // the first phone's media leg is gone: one PBX leg for the one call
+    expect(await s.signalling.app.get(MediaBusClient).mediaStats()).toMatchObject({ waLegs: 1, pbxLegs: 1, bridges: 1 });
+
+    await s.emu('POST', `/emulator/users/${USER}/hangup`);
+    await target.waitEvent('CALL_CLOSED', 20_000);
+    expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'wa', destination: expect.stringContaining('1002') });
+  });
+  it('tells the first phone when the target cannot be reached (NOTIFY with the failure); its hang-up then ends the call', async () => {
+    const s = stack as Stack;
+    const first = (pbx as DemoPbx).phone;
+    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+    await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
+    const call = await activeCall(s, waCallId);
+    await first.command('transfer', `sip:1003@${(pbx as DemoPbx).kamailio.host}`); // nobody registered as 1003
+    const failed = await first.waitEvent('TRANSFER_FAILED', 15_000);
+    expect(failed.param).toBe('404 Not Found'); // the sipfrag of our final NOTIFY
+    expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'pbx' });
+  });
+});
