@@ -229,7 +229,7 @@ export class BridgeToPbxUseCase {
       live.transfer = undefined;
       live.pbxLeg = { kind: 'pbx', hangup: async (reason) => void (await call.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) })) };
       live.pbxDtmfPt = negotiated.dtmfPayloadType;
-      live.pbxOnHold = false;
+      this.sdpUpdates.legReplaced(live, ctx.rec.userWaId);
       await this.calls.amend(live.callId, { pbxLegId: legId, sipCallId: call.callId, destination: req.referTo, codec: negotiated.codec });
       this.#endOnRemoteBye(live, call);
       call.setSdpHandler(this.sdpUpdates.handlerFor(live, legId, ctx.rec.userWaId));

@@ -56,6 +56,19 @@ describe('PbxSdpUpdates', () => {
     ]);
   });
 
+  it('a call moved to a new PBX leg while held is resumed for the CRM, once', async () => {
+    const bus = new CrmEventBus(silentLogger());
+    const events: CrmEvent[] = [];
+    bus.subscribe((e) => void events.push(e));
+    const updates = new PbxSdpUpdates(media({ reply: { sdp: 'v=0', sending: false } }).client, bus);
+    const live = new LiveCall('call-9', silentLogger());
+    await updates.handlerFor(live, 'pbx-1', '155').offer('v=0 hold');
+    updates.legReplaced(live, '155');
+    updates.legReplaced(live, '155');
+    expect(events.map((e) => e.type)).toEqual(['call.held', 'call.resumed']);
+    expect(live.pbxOnHold).toBe(false);
+  });
+
   it('turns a refused offer into 488 with a Warning that says why', async () => {
     const refused = Object.assign(new Error('SDP not acceptable: the re-offer drops the call\'s codec "PCMU"'), { code: 'SDP_NOT_ACCEPTABLE' });
     const err = await setup({ error: refused })

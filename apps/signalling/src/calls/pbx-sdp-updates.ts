@@ -23,6 +23,13 @@ export class PbxSdpUpdates {
     private readonly events: CrmEventBus,
   ) {}
 
+  /** The call moved to a new PBX leg (a transfer): a hold of the old one is over, and the CRM hears so. */
+  legReplaced(live: LiveCall, waId?: string): void {
+    if (!live.pbxOnHold) return;
+    live.pbxOnHold = false;
+    this.events.publish('call.resumed', { callId: live.callId, ...(waId ? { waId } : {}) });
+  }
+
   /** The handler for the SIP leg of `live` whose media is PBX leg `pbxLegId`. */
   handlerFor(live: LiveCall, pbxLegId: string, waId?: string): RemoteSdpHandler {
     const applied = (kind: 'offer' | 'answer', sending: boolean): void => {
