@@ -50,6 +50,7 @@ import { OPERATIONS_CONTROLLERS, operationsProviders } from './admin/operations.
 import { PbxOriginatedCallUseCase } from './calls/pbx-originated-call.use-case';
 import { DtmfRelay } from './calls/dtmf-relay';
 import { PbxSdpUpdates } from './calls/pbx-sdp-updates';
+import { TransferService } from './calls/transfer.service';
 import { SipInboundRegistrar } from './sip/sip-inbound.registrar';
 import { signallingMetricsProviders } from './metrics/metrics.providers';
 import { SignallingMetrics } from './metrics/signalling-metrics';
@@ -159,6 +160,7 @@ export class SignallingModule implements OnApplicationShutdown {
       PbxOriginatedCallUseCase,
       DtmfRelay,
       PbxSdpUpdates,
+      TransferService,
       MediaInstanceWatchdog,
       SipInboundRegistrar,
     ];

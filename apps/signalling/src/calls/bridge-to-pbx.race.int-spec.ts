@@ -12,6 +12,7 @@ import { BridgeToPbxUseCase } from './bridge-to-pbx.use-case';
 import { CallRuntime } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 import { PbxSdpUpdates } from './pbx-sdp-updates';
+import { TransferService } from './transfer.service';
 
 /**
  * Regression (found by the e2e leak check): a user-initiated call that ends (its WhatsApp leg failed) while
@@ -29,7 +30,8 @@ function wire(calls: CallRepository, media: object, inviter: object) {
   const runtime = new CallRuntime(logger);
   const endCall = new EndCallUseCase(calls, graph as unknown as WhatsAppGraphClient, media as unknown as MediaBusClient, runtime, new CrmEventBus(logger));
   const sdpUpdates = new PbxSdpUpdates(media as unknown as MediaBusClient, new CrmEventBus(logger));
-  const bridge = new BridgeToPbxUseCase(calls, graph as unknown as WhatsAppGraphClient, media as unknown as MediaBusClient, inviter as unknown as FailoverInviter, new RoutingPolicy(() => Date.now()), runtime, endCall, sdpUpdates);
+  const transfers = new TransferService(calls, media as unknown as MediaBusClient, inviter as unknown as FailoverInviter, endCall, sdpUpdates);
+  const bridge = new BridgeToPbxUseCase(calls, graph as unknown as WhatsAppGraphClient, media as unknown as MediaBusClient, inviter as unknown as FailoverInviter, new RoutingPolicy(() => Date.now()), runtime, endCall, sdpUpdates, transfers);
   return { runtime, endCall, bridge };
 }
 

@@ -6,14 +6,11 @@ import { MediaBusClient } from '../media/media-bus.client';
 import { PbxSdpUpdates } from './pbx-sdp-updates';
 import { FailoverInviter, type TrunkCall } from '../trunks/failover-inviter';
 import { RoutingPolicy } from '../routing/routing-policy';
-import type { TransferRequest } from '@wagw/sip';
 import type { ResolvedDestination, ResolvedRoute, TrunkConfig } from '../sip/trunk-directory';
 import type { TrunkInviteOptions } from '../trunks/failover-inviter';
 import { CallRuntime, type LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
-
-/** How long a transfer target may ring before the transfer fails (the call stays with the transferor). */
-const TRANSFER_RING_TIMEOUT_MS = 30_000;
+import { TRANSFER_RING_TIMEOUT_MS, TransferService, trunkLeg } from './transfer.service';
 
 /** The WhatsApp side of a user-initiated call, as the bridge needs it (AnswerUserCallUseCase makes it). */
 export interface WaSide {
@@ -47,6 +44,7 @@ export class BridgeToPbxUseCase {
     private readonly runtime: CallRuntime,
     private readonly endCall: EndCallUseCase,
     private readonly sdpUpdates: PbxSdpUpdates,
+    private readonly transfers: TransferService,
   ) {}
 
   /**
@@ -129,7 +127,7 @@ export class BridgeToPbxUseCase {
         const ended = f.cause === 'cancelled';
         resolve(ended ? { kind: 'aborted' } : { kind: 'failed', cause: `PBX ${f.cause}`, sipCause: `${f.status} ${f.reason}` });
       });
-      this.#endOnRemoteBye(live, call);
+      this.transfers.endCallOnRemoteBye(live, call, 'PBX hung up');
     });
     const dialed = await dialing;
     if (dialed.record.state === 'ending' || dialed.record.state === 'ended') {
@@ -158,13 +156,7 @@ export class BridgeToPbxUseCase {
     return false;
   }
 
-  /** The PBX hanging up this SIP leg ends the call, unless the call was transferred away from it. */
-  #endOnRemoteBye(live: LiveCall, call: TrunkCall): void {
-    call.on('ended', (e) => {
-      if (e.by !== 'remote' || live.retiredSipCalls.has(call.callId)) return;
-      void this.endCall.execute(live.callId, { by: 'pbx', cause: 'PBX hung up', sipCause: e.reason ? `BYE (${e.reason.protocol} ${e.reason.cause})` : 'BYE' });
-    });
-  }
+
 
   async #connect(live: LiveCall, answered: { sdp: string; call: TrunkCall }, wa: WaSide, pbxLegId: string, rec: CallRecord, trunk: TrunkConfig): Promise<void> {
     const waId = rec.userWaId;
@@ -180,82 +172,16 @@ export class BridgeToPbxUseCase {
     const active = await this.calls.apply(live.callId, { type: 'wa.accept-sent' });
     if (active.outcome !== 'applied') return;
     await this.media.startBridge(live.callId, wa.legId, pbxLegId);
-    answered.call.setTransferHandler((req) => void this.#transfer(live, answered.call, pbxLegId, req, { rec, trunk, waLegId: wa.legId }));
+    this.transfers.attach(live, trunkLeg(answered.call), {
+      pbxLegId,
+      waLegId: wa.legId,
+      trunk,
+      invite: (target, sdp, logger) => this.#inviteOptions(rec, trunk, target, sdp, TRANSFER_RING_TIMEOUT_MS, logger),
+      ...(rec.userWaId ? { waId: rec.userWaId } : {}),
+    });
     live.log.info({ codec: negotiated.codec }, 'call bridged: WhatsApp <-> PBX');
   }
 
-  /**
-   * A blind transfer asked by the PBX side (REFER, RFC 3515; a phone behind a proxy such as Kamailio
-   * transfers this way): a new PBX leg INVITEs the Refer-To target through the same trunk while the call
-   * goes on; when it answers, the WhatsApp leg is bridged to it (the stream toward WhatsApp continues, same
-   * SSRC, no timestamp jump), the old leg is closed and its dialog ended, and the transferor hears NOTIFY
-   * 200. From the REFER on, the transferor hanging up does not end the call (phones often hang up at once).
-   * When the target does not answer, the transferor hears the failure and keeps the call, or, when it has
-   * hung up already, the call ends.
-   */
-  async #transfer(live: LiveCall, from: TrunkCall, fromLegId: string, req: TransferRequest, ctx: { rec: CallRecord; trunk: TrunkConfig; waLegId: string }): Promise<void> {
-    const log = live.log.child({ referTo: req.referTo });
-    const rec = await this.calls.get(live.callId);
-    if (!rec || rec.state !== 'active' || live.transfer) {
-      log.info({ state: rec?.state }, 'REFER refused: the call is not active, or a transfer is in progress');
-      return req.notify(rec?.state === 'active' ? 491 : 481, rec?.state === 'active' ? 'Request Pending' : 'Call Does Not Exist');
-    }
-    live.retiredSipCalls.add(from.callId);
-    let legId: string | undefined;
-    let target: TrunkCall | undefined;
-    let cancelled = false;
-    live.transfer = {
-      cancel: async (reason) => {
-        cancelled = true;
-        await target?.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) });
-        if (legId) await this.media.closePbxLeg(live.callId, legId, reason);
-      },
-    };
-    try {
-      const offer = await this.media.createPbxOffer(live.callId, ctx.trunk.codecs);
-      legId = offer.legId;
-      if (cancelled) return void (await this.media.closePbxLeg(live.callId, legId, 'call ended during the transfer'));
-      const call = (target = this.inviter.invite(ctx.trunk, this.#inviteOptions(ctx.rec, ctx.trunk, req.referTo, offer.sdp, TRANSFER_RING_TIMEOUT_MS, log)));
-      log.info({ sipCallId: call.callId }, 'transfer: INVITE sent to the target');
-      const outcome = await new Promise<{ ok: true; sdp: string } | { ok: false; status: number; reason: string }>((resolve) => {
-        call.on('progress', (p) => void req.notify(p.status, p.reason));
-        call.on('answered', (a) => resolve(a.sdp ? { ok: true, sdp: a.sdp } : { ok: false, status: 488, reason: 'Answered Without SDP' }));
-        call.on('failed', (f) => resolve({ ok: false, status: f.status >= 300 ? f.status : 500, reason: f.reason }));
-      });
-      if (cancelled) return; // the call ended meanwhile: cancel() released the target and its leg
-      if (!outcome.ok) return await this.#transferFailed(live, from, req, legId, `${outcome.status} ${outcome.reason}`, outcome);
-      const negotiated = await this.media.applyPbxAnswer(live.callId, legId, outcome.sdp);
-      await this.media.startBridge(live.callId, ctx.waLegId, legId);
-      live.transfer = undefined;
-      live.pbxLeg = { kind: 'pbx', hangup: async (reason) => void (await call.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) })) };
-      live.pbxDtmfPt = negotiated.dtmfPayloadType;
-      this.sdpUpdates.legReplaced(live, ctx.rec.userWaId);
-      await this.calls.amend(live.callId, { pbxLegId: legId, sipCallId: call.callId, destination: req.referTo, codec: negotiated.codec });
-      this.#endOnRemoteBye(live, call);
-      call.setSdpHandler(this.sdpUpdates.handlerFor(live, legId, ctx.rec.userWaId));
-      const newLegId = legId;
-      call.setTransferHandler((next) => void this.#transfer(live, call, newLegId, next, ctx));
-      await this.media.closePbxLeg(live.callId, fromLegId, 'call transferred');
-      await req.notify(200, 'OK');
-      await from.hangup({ protocol: 'SIP', cause: 200, text: 'Call transferred' });
-      log.info({ codec: negotiated.codec, sipCallId: call.callId }, 'call transferred');
-    } catch (err) {
-      log.warn({ err }, 'transfer failed');
-      await this.#transferFailed(live, from, req, legId, (err as Error).message, { status: 500, reason: 'Server Internal Error' });
-    }
-  }
 
-  /** The target did not take the call: NOTIFY the failure; the call stays with the transferor if it is still there. */
-  async #transferFailed(live: LiveCall, from: TrunkCall, req: TransferRequest, legId: string | undefined, cause: string, notify: { status: number; reason: string }): Promise<void> {
-    live.transfer = undefined;
-    if (legId) await this.media.closePbxLeg(live.callId, legId, 'transfer failed').catch((err: unknown) => live.log.warn({ err }, 'transfer leg not closed'));
-    await req.notify(notify.status, notify.reason);
-    if (from.leg && !from.leg.terminated) {
-      live.retiredSipCalls.delete(from.callId);
-      live.log.warn({ cause }, 'transfer target did not take the call: the call stays with the transferor');
-      return;
-    }
-    await this.endCall.execute(live.callId, { by: 'pbx', cause: `transfer failed (${cause}) after the transferor hung up`, sipCause: cause.slice(0, 60) });
-  }
 
 }

@@ -1,0 +1,144 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { CallRepository } from '@wagw/call-state';
+import type { Logger } from '@wagw/logging';
+import type { SipReason, TransferHandler, TransferRequest } from '@wagw/sip';
+import { MediaBusClient } from '../media/media-bus.client';
+import { CALL_REPOSITORY } from '../signalling.tokens';
+import type { TrunkConfig } from '../sip/trunk-directory';
+import { FailoverInviter, type TrunkCall, type TrunkInviteOptions } from '../trunks/failover-inviter';
+import type { LiveCall } from './call-runtime';
+import { EndCallUseCase } from './end-call.use-case';
+import { PbxSdpUpdates } from './pbx-sdp-updates';
+
+/** How long a transfer target may ring before the transfer fails (the call stays with the transferor). */
+export const TRANSFER_RING_TIMEOUT_MS = 30_000;
+
+/** The SIP leg a call is transferred away from: ours toward the PBX (a TrunkCall) or the PBX's (an InboundCall). */
+export interface TransferableLeg {
+  readonly callId: string;
+  /** The dialog is over (the transferor hung up). */
+  readonly terminated: boolean;
+  setTransferHandler(handler: TransferHandler): void;
+  /** Ends the dialog (BYE) once the call is on the new leg. */
+  release(reason: SipReason): Promise<void>;
+}
+
+/** A TrunkCall (our INVITE toward the PBX) as a TransferableLeg. */
+export function trunkLeg(call: TrunkCall): TransferableLeg {
+  return {
+    callId: call.callId,
+    get terminated() {
+      return call.leg?.terminated ?? true;
+    },
+    setTransferHandler: (h) => call.setTransferHandler(h),
+    release: (reason) => call.hangup(reason),
+  };
+}
+
+export interface TransferContext {
+  /** The PBX media leg the call uses now. */
+  pbxLegId: string;
+  waLegId: string;
+  /** The trunk the transfer target is called through. */
+  trunk: TrunkConfig;
+  /** The INVITE toward a transfer target: this call's caller identity and headers. */
+  invite(target: string, sdp: string, logger: Logger): TrunkInviteOptions;
+  waId?: string;
+}
+
+/**
+ * Blind transfer asked by the PBX side (REFER, RFC 3515; a phone behind a proxy such as Kamailio transfers
+ * this way): a new PBX leg INVITEs the Refer-To target through the call's trunk while the call goes on; when
+ * it answers, the WhatsApp leg is bridged to it (the stream toward WhatsApp continues: same SSRC, no
+ * timestamp jump), the old leg is closed and its dialog ended, and the transferor hears NOTIFY 200. From the
+ * REFER on, the transferor hanging up does not end the call (phones often hang up at once). When the target
+ * does not answer, the transferor hears the failure and keeps the call, or, when it has hung up already,
+ * the call ends. The call ending cancels a transfer in progress (LiveCall.transfer).
+ */
+@Injectable()
+export class TransferService {
+  constructor(
+    @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
+    private readonly media: MediaBusClient,
+    private readonly inviter: FailoverInviter,
+    private readonly endCall: EndCallUseCase,
+    private readonly sdpUpdates: PbxSdpUpdates,
+  ) {}
+
+  /** Takes REFER on `leg`, the SIP leg of the call whose PBX media leg is `ctx.pbxLegId`. */
+  attach(live: LiveCall, leg: TransferableLeg, ctx: TransferContext): void {
+    leg.setTransferHandler((req) => void this.#transfer(live, leg, req, ctx));
+  }
+
+  /** The PBX hanging up this SIP leg ends the call, unless the call is transferred away from it. */
+  endCallOnRemoteBye(live: LiveCall, call: TrunkCall, cause: string): void {
+    call.on('ended', (e) => {
+      if (e.by !== 'remote' || live.retiredSipCalls.has(call.callId)) return;
+      void this.endCall.execute(live.callId, { by: 'pbx', cause, sipCause: e.reason ? `BYE (${e.reason.protocol} ${e.reason.cause})` : 'BYE' });
+    });
+  }
+
+  async #transfer(live: LiveCall, from: TransferableLeg, req: TransferRequest, ctx: TransferContext): Promise<void> {
+    const log = live.log.child({ referTo: req.referTo });
+    const rec = await this.calls.get(live.callId);
+    if (!rec || rec.state !== 'active' || live.transfer) {
+      log.info({ state: rec?.state }, 'REFER refused: the call is not active, or a transfer is in progress');
+      return req.notify(rec?.state === 'active' ? 491 : 481, rec?.state === 'active' ? 'Request Pending' : 'Call Does Not Exist');
+    }
+    live.retiredSipCalls.add(from.callId);
+    let legId: string | undefined;
+    let target: TrunkCall | undefined;
+    let cancelled = false;
+    live.transfer = {
+      cancel: async (reason) => {
+        cancelled = true;
+        await target?.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) });
+        if (legId) await this.media.closePbxLeg(live.callId, legId, reason);
+      },
+    };
+    try {
+      const offer = await this.media.createPbxOffer(live.callId, ctx.trunk.codecs);
+      legId = offer.legId;
+      if (cancelled) return void (await this.media.closePbxLeg(live.callId, legId, 'call ended during the transfer'));
+      const call = (target = this.inviter.invite(ctx.trunk, ctx.invite(req.referTo, offer.sdp, log)));
+      log.info({ sipCallId: call.callId }, 'transfer: INVITE sent to the target');
+      const outcome = await new Promise<{ ok: true; sdp: string } | { ok: false; status: number; reason: string }>((resolve) => {
+        call.on('progress', (p) => void req.notify(p.status, p.reason));
+        call.on('answered', (a) => resolve(a.sdp ? { ok: true, sdp: a.sdp } : { ok: false, status: 488, reason: 'Answered Without SDP' }));
+        call.on('failed', (f) => resolve({ ok: false, status: f.status >= 300 ? f.status : 500, reason: f.reason }));
+      });
+      if (cancelled) return; // the call ended meanwhile: cancel() released the target and its leg
+      if (!outcome.ok) return await this.#failed(live, from, req, legId, `${outcome.status} ${outcome.reason}`, outcome);
+      const negotiated = await this.media.applyPbxAnswer(live.callId, legId, outcome.sdp);
+      await this.media.startBridge(live.callId, ctx.waLegId, legId);
+      live.transfer = undefined;
+      live.pbxLeg = { kind: 'pbx', hangup: async (reason) => void (await call.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) })) };
+      live.pbxDtmfPt = negotiated.dtmfPayloadType;
+      this.sdpUpdates.legReplaced(live, ctx.waId);
+      await this.calls.amend(live.callId, { pbxLegId: legId, sipCallId: call.callId, destination: req.referTo, codec: negotiated.codec });
+      this.endCallOnRemoteBye(live, call, 'PBX hung up');
+      call.setSdpHandler(this.sdpUpdates.handlerFor(live, legId, ctx.waId));
+      this.attach(live, trunkLeg(call), { ...ctx, pbxLegId: legId });
+      await this.media.closePbxLeg(live.callId, ctx.pbxLegId, 'call transferred');
+      await req.notify(200, 'OK');
+      await from.release({ protocol: 'SIP', cause: 200, text: 'Call transferred' });
+      log.info({ codec: negotiated.codec, sipCallId: call.callId }, 'call transferred');
+    } catch (err) {
+      log.warn({ err }, 'transfer failed');
+      await this.#failed(live, from, req, legId, (err as Error).message, { status: 500, reason: 'Server Internal Error' });
+    }
+  }
+
+  /** The target did not take the call: NOTIFY the failure; the call stays with the transferor if it is still there. */
+  async #failed(live: LiveCall, from: TransferableLeg, req: TransferRequest, legId: string | undefined, cause: string, notify: { status: number; reason: string }): Promise<void> {
+    live.transfer = undefined;
+    if (legId) await this.media.closePbxLeg(live.callId, legId, 'transfer failed').catch((err: unknown) => live.log.warn({ err }, 'transfer leg not closed'));
+    await req.notify(notify.status, notify.reason);
+    if (!from.terminated) {
+      live.retiredSipCalls.delete(from.callId);
+      live.log.warn({ cause }, 'transfer target did not take the call: the call stays with the transferor');
+      return;
+    }
+    await this.endCall.execute(live.callId, { by: 'pbx', cause: `transfer failed (${cause}) after the transferor hung up`, sipCause: cause.slice(0, 60) });
+  }
+}
