@@ -1,16 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CallRecord } from '@wagw/call-state';
 import { startBaresip, writeSineWav, type BaresipHandle } from '@wagw/testing';
 import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
 import { expectNoLeaks } from '../support/leaks';
-import { userHeard } from '../support/pbx-to-whatsapp';
+import { grantPermanently, startPbxToWhatsApp, userHeard, type PbxToWhatsApp } from '../support/pbx-to-whatsapp';
 import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
 import { activeCall, endedCall, eventually, startStack, type Stack } from '../support/stack';
 
 /**
  * Blind transfer by a desk phone behind a proxy-only PBX (Kamailio): the agent's phone 1001 answers a
- * WhatsApp user's call and transfers it to 1002 with baresip's own `transfer` (REFER, RFC 3515). The
+ * WhatsApp user's call (or calls the user) and transfers it to 1002 with baresip's own `transfer` (REFER, RFC 3515). The
  * gateway INVITEs 1002 through the trunk, bridges the user to it when it answers, ends the dialog with 1001
  * and tells it by NOTIFY. Audio is checked as audio: each phone plays its own tone (400 / 700 Hz); the user
  * hears 1002's tone after the transfer and 1002 hears the user's 1 kHz.
@@ -81,5 +82,59 @@ describe('a desk phone behind Kamailio transfers a WhatsApp user\'s call to anot
     const failed = await first.waitEvent('TRANSFER_FAILED', 15_000);
     expect(failed.param).toBe('404 Not Found'); // the sipfrag of our final NOTIFY
     expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'pbx' });
+  });
+});
+
+describe('a desk phone behind Kamailio calls a WhatsApp user, then transfers the call to another phone (REFER)', () => {
+  const CALLEE = '15552227777';
+  let dir: string;
+  let pbx: PbxToWhatsApp | undefined;
+  let second: BaresipHandle | undefined;
+  let stack: Stack | undefined;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wagw-transfer-out-'));
+    pbx = await startPbxToWhatsApp({ waIds: [CALLEE], dir, phoneToneHz: 400 });
+    const wavPath = join(dir, 'phone-700.wav');
+    writeSineWav({ path: wavPath, frequencyHz: 700, sampleRate: 8000, seconds: 30 });
+    second = await startBaresip({ user: '1002', registrar: { host: pbx.kamailio.host, port: pbx.kamailio.port }, wavPath, answerMode: 'auto' });
+    stack = await startStack({ name: 'desk-phone-transfer-out', env: pbx.gatewayEnv() });
+    await stack.emu('POST', '/emulator/users', { waId: CALLEE, name: 'Ana' });
+    await grantPermanently(stack, CALLEE);
+  });
+
+  afterEach(() => expectNoLeaks(stack));
+  afterEach(async () => {
+    await stack?.close();
+    await second?.stop();
+    await pbx?.stop();
+    stack = undefined;
+    second = undefined;
+    pbx = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('puts the WhatsApp user through to the second phone, through the trunk the call came in on', async () => {
+    const s = stack as Stack;
+    const first = (pbx as PbxToWhatsApp).phone;
+    const target = second as BaresipHandle;
+    await first.dial(CALLEE);
+    await first.waitEvent('CALL_ESTABLISHED', 20_000); // the user answers by itself after 1 s
+    const call = await eventually('the call active', async () => {
+      const { active } = (await s.api('GET', '/v1/calls')).body as { active: CallRecord[] };
+      return active.find((c) => c.userWaId === CALLEE && c.state === 'active');
+    }, 20_000);
+    await s.emu('POST', `/emulator/users/${CALLEE}/media/tone`, { frequencyHz: 1000 });
+    expect(await userHeard(s, CALLEE, 400)).toBeGreaterThanOrEqual(25);
+
+    await first.command('transfer', `sip:1002@${(pbx as PbxToWhatsApp).kamailio.host}`);
+    await target.waitEvent('CALL_ESTABLISHED', 20_000);
+    await first.waitEvent('CALL_CLOSED', 20_000);
+    expect(await userHeard(s, CALLEE, 700)).toBeGreaterThanOrEqual(25);
+    expect((await phoneHeard(target, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
+    expect(await s.signalling.app.get(MediaBusClient).mediaStats()).toMatchObject({ waLegs: 1, pbxLegs: 1, bridges: 1 });
+
+    await target.hangup();
+    expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'pbx', destination: expect.stringContaining('1002') });
   });
 });

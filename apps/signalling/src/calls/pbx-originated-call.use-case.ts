@@ -13,6 +13,8 @@ import { trunkForSource } from '../sip/inbound-trunk-auth';
 import { CallRuntime, type LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 import { DtmfRelay } from './dtmf-relay';
+import { TRANSFER_RING_TIMEOUT_MS, TransferService, type TransferableLeg } from './transfer.service';
+import type { TrunkConfig } from '../sip/trunk-directory';
 
 const RETRY_AFTER_CAP_S = 3600;
 
@@ -42,6 +44,7 @@ export class PbxOriginatedCallUseCase {
     private readonly endCall: EndCallUseCase,
     private readonly dtmf: DtmfRelay,
     private readonly sdpUpdates: PbxSdpUpdates,
+    private readonly transfers: TransferService,
   ) {}
 
   async execute(sip: InboundCall): Promise<void> {
@@ -91,8 +94,10 @@ export class PbxOriginatedCallUseCase {
     this.#wire(live, sip);
     try {
       const codecs = trunk?.codecs ?? ['PCMU', 'PCMA'];
+      let pbxLegId: string;
       if (sip.sdp) {
         const pbx = await this.media.answerPbxOffer(callId, sip.sdp, codecs);
+        pbxLegId = pbx.legId;
         live.pbxDtmfPt = pbx.dtmfPayloadType;
         sip.setSdpHandler(this.sdpUpdates.handlerFor(live, pbx.legId, waId));
         await this.calls.amend(callId, { pbxLegId: pbx.legId, codec: pbx.codec });
@@ -105,12 +110,14 @@ export class PbxOriginatedCallUseCase {
         };
       } else {
         const offer = await this.media.createPbxOffer(callId, codecs);
+        pbxLegId = offer.legId;
         await this.calls.amend(callId, { pbxLegId: offer.legId });
         live.log.info('INVITE without SDP (delayed offer): our offer goes in the 200 OK, the answer comes in the ACK');
         live.waProgress = { ringing: () => sip.ringing(), accepted: async () => undefined, connect: async (waLegId) => this.#connectDelayed(live, sip, offer.legId, offer.sdp, waLegId) };
       }
       const wa = await this.media.createWaLeg(callId);
       await this.calls.amend(callId, { waLegId: wa.legId, waSdp: wa.sdp });
+      if (trunk) this.#takeTransfers(live, sip, trunk, pbxLegId, wa.legId, waId);
       const { waCallId } = await this.graph.connect({ to: waId, sdp: wa.sdp, bizOpaqueCallbackData: callId });
       await this.calls.linkWaCallId(callId, waCallId);
       live.log.info({ waCallId }, 'business-initiated WhatsApp call placed for the PBX');
@@ -164,6 +171,37 @@ export class PbxOriginatedCallUseCase {
     }
   }
 
+  /**
+   * REFER from the desk phone (a blind transfer of the WhatsApp user to another phone, TransferService):
+   * the target is called through the trunk the INVITE came from, as the WhatsApp user. With a delayed offer
+   * the PBX leg is negotiated by the ACK: a REFER comes after it, so the leg id is the same.
+   */
+  #takeTransfers(live: LiveCall, sip: InboundCall, trunk: TrunkConfig, pbxLegId: string, waLegId: string, waId: string): void {
+    const leg: TransferableLeg = {
+      callId: sip.callId,
+      get terminated() {
+        return sip.terminated;
+      },
+      setTransferHandler: (h) => sip.setTransferHandler(h),
+      release: async (reason) => void (await sip.bye(reason)),
+    };
+    this.transfers.attach(live, leg, {
+      pbxLegId,
+      waLegId,
+      trunk,
+      waId,
+      invite: (target, sdp, logger) => ({
+        target,
+        from: { user: trunk.fromUser || waId },
+        sdp,
+        headers: { 'X-WA-User': waId },
+        ...(trunk.username ? { auth: { username: trunk.username, password: trunk.password } } : {}),
+        ringTimeoutMs: TRANSFER_RING_TIMEOUT_MS,
+        logger,
+      }),
+    });
+  }
+
   /** The SIP side's own ends (CANCEL, BYE) and DTMF by SIP INFO. */
   #wire(live: LiveCall, sip: InboundCall): void {
     live.pbxLeg = {
@@ -179,6 +217,7 @@ export class PbxOriginatedCallUseCase {
     };
     sip.on('cancelled', () => void this.endCall.execute(live.callId, { by: 'pbx', cause: 'the PBX cancelled the call', sipCause: 'CANCEL' }));
     sip.on('ended', (e) => {
+      if (live.retiredSipCalls.has(sip.callId)) return; // transferred away from this leg
       if (e.by === 'remote') void this.endCall.execute(live.callId, { by: 'pbx', cause: 'the desk phone hung up', sipCause: 'BYE' });
       // no ACK for our 200 OK within 64*T1: the SIP leg sent its BYE (RFC 3261 §13.3.1.4); the WhatsApp side ends too
       else if (e.cause === 'no-ack') void this.endCall.execute(live.callId, { by: 'pbx', cause: 'the PBX never acknowledged our 200 OK (no ACK within 32 s)', sipCause: 'no ACK' });
