@@ -72,6 +72,29 @@ describe('a desk phone behind Kamailio transfers a WhatsApp user\'s call to anot
     await target.waitEvent('CALL_CLOSED', 20_000);
     expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'wa', destination: expect.stringContaining('1002') });
   });
+  it('an agent\'s call to a customer from the CRM is transferred the same way', async () => {
+    const s = stack as Stack;
+    const first = (pbx as DemoPbx).phone;
+    const target = second as BaresipHandle;
+    await grantPermanently(s, USER);
+    const res = await s.api('POST', '/v1/calls', { to: `+${USER}`, agent: '1001' });
+    const callId = (res.body as CallRecord).callId;
+    await eventually('the agent call active', async () => ((await s.api('GET', `/v1/calls/${callId}`)).body as CallRecord).state === 'active' || undefined, 20_000);
+    await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
+    expect(await userHeard(s, USER, 400)).toBeGreaterThanOrEqual(25);
+
+    await first.command('transfer', `sip:1002@${(pbx as DemoPbx).kamailio.host}`);
+    await target.waitEvent('CALL_ESTABLISHED', 20_000);
+    await first.waitEvent('CALL_CLOSED', 20_000);
+    expect(await userHeard(s, USER, 700)).toBeGreaterThanOrEqual(25);
+    expect((await phoneHeard(target, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
+    expect(await s.signalling.app.get(MediaBusClient).mediaStats()).toMatchObject({ waLegs: 1, pbxLegs: 1, bridges: 1 });
+
+    expect((await s.api('POST', `/v1/calls/${callId}/hangup`)).status).toBe(200);
+    await target.waitEvent('CALL_CLOSED', 20_000);
+    expect(await endedCall(s, callId)).toMatchObject({ destination: expect.stringContaining('1002') });
+  });
+
   it('tells the first phone when the target cannot be reached (NOTIFY with the failure); its hang-up then ends the call', async () => {
     const s = stack as Stack;
     const first = (pbx as DemoPbx).phone;

@@ -12,6 +12,16 @@ import { CrmEventBus } from '../events/crm-event-bus';
 import { CallRuntime, type LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 import { DtmfRelay } from './dtmf-relay';
+import { TRANSFER_RING_TIMEOUT_MS, TransferService, trunkLeg } from './transfer.service';
+import type { TrunkCall } from '../trunks/failover-inviter';
+import type { TrunkConfig } from '../sip/trunk-directory';
+
+/** The agent's answered SIP leg, its PBX media leg and trunk. */
+interface AgentLeg {
+  call: TrunkCall;
+  pbxLegId: string;
+  trunk: TrunkConfig;
+}
 
 /**
  * An agent call whose permission is settled: ring the agent's phone through the PBX first; when the agent
@@ -33,6 +43,7 @@ export class DialAgentUseCase {
     private readonly endCall: EndCallUseCase,
     private readonly dtmf: DtmfRelay,
     private readonly sdpUpdates: PbxSdpUpdates,
+    private readonly transfers: TransferService,
   ) {}
 
   async execute(callId: string): Promise<void> {
@@ -40,19 +51,20 @@ export class DialAgentUseCase {
     try {
       const rec = await this.calls.get(callId);
       if (!rec?.agent || !rec.userWaId) throw new Error('agent call record lacks its agent or user');
-      const answered = await this.#ringAgent(live, rec);
-      if (answered) await this.#callUser(live, rec.userWaId);
+      const agentLeg = await this.#ringAgent(live, rec);
+      if (agentLeg) await this.#callUser(live, rec, agentLeg);
     } catch (err) {
       live.log.error({ err }, 'agent call set-up failed');
       await this.endCall.execute(callId, { by: 'system', cause: `set-up failed: ${(err as Error).message}` });
     }
   }
 
-  /** Rings the agent; true once the agent answered and the call moved on to WhatsApp. */
-  async #ringAgent(live: LiveCall, rec: CallRecord): Promise<boolean> {
+  /** Rings the agent; the agent's answered leg once the call moved on to WhatsApp, else null. */
+  async #ringAgent(live: LiveCall, rec: CallRecord): Promise<AgentLeg | null> {
     const { uri, trunk } = this.agents.resolve(rec.agent as string);
     const offer = await this.media.createPbxOffer(live.callId, trunk.codecs);
     await this.calls.amend(live.callId, { pbxLegId: offer.legId, destination: uri });
+    let agentSipCallId = '';
     const outcome = await this.dialer.dial({
       uri,
       trunk,
@@ -62,6 +74,7 @@ export class DialAgentUseCase {
       headers: { 'X-WA-User': rec.userWaId as string, 'X-Wagw-Call-Id': live.callId },
       log: live.log,
       onCreated: (call) => {
+        agentSipCallId = call.callId;
         live.pbxLeg = {
           kind: 'pbx',
           hangup: async (reason) => void (await call.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) })),
@@ -73,13 +86,16 @@ export class DialAgentUseCase {
         void this.calls.apply(live.callId, { type: 'pbx.ringing' });
         this.events.publish('call.ringing', { callId: live.callId, side: 'agent', ...(rec.userWaId ? { waId: rec.userWaId } : {}) });
       },
-      onRemoteHangup: (sipCause) => void this.endCall.execute(live.callId, { by: 'pbx', cause: 'the agent hung up', sipCause }),
+      onRemoteHangup: (sipCause) => {
+        if (live.retiredSipCalls.has(agentSipCallId)) return; // the agent transferred the call away from this leg
+        void this.endCall.execute(live.callId, { by: 'pbx', cause: 'the agent hung up', sipCause });
+      },
       onDtmfInfo: (digit, ms) => void this.dtmf.fromSipInfo(live, digit, ms),
     });
-    if (outcome.kind === 'aborted') return false;
+    if (outcome.kind === 'aborted') return null;
     if (outcome.kind === 'failed') {
       await this.endCall.execute(live.callId, { by: 'pbx', cause: `agent phone: ${outcome.cause}`, sipCause: outcome.sipCause });
-      return false;
+      return null;
     }
     const negotiated = await this.media.applyPbxAnswer(live.callId, offer.legId, outcome.sdp);
     outcome.call.setSdpHandler(this.sdpUpdates.handlerFor(live, offer.legId, rec.userWaId));
@@ -88,15 +104,32 @@ export class DialAgentUseCase {
     const res = await this.calls.apply(live.callId, { type: 'wa.dialing' });
     if (res.outcome !== 'applied') {
       await outcome.call.hangup();
-      return false;
+      return null;
     }
     live.log.info({ codec: negotiated.codec }, 'agent answered: calling the WhatsApp user');
-    return true;
+    return { call: outcome.call, pbxLegId: offer.legId, trunk };
   }
 
-  async #callUser(live: LiveCall, waId: string): Promise<void> {
+  async #callUser(live: LiveCall, rec: CallRecord, agent: AgentLeg): Promise<void> {
+    const waId = rec.userWaId as string;
     const leg = await this.media.createWaLeg(live.callId);
     await this.calls.amend(live.callId, { waLegId: leg.legId, waSdp: leg.sdp });
+    // REFER from the agent's phone (once the customer is on): the target is called as the customer
+    this.transfers.attach(live, trunkLeg(agent.call), {
+      pbxLegId: agent.pbxLegId,
+      waLegId: leg.legId,
+      trunk: agent.trunk,
+      waId,
+      invite: (target, sdp, logger) => ({
+        target,
+        from: { user: waId, displayName: `WhatsApp ${rec.userName ?? waId}` },
+        sdp,
+        headers: { 'X-WA-User': waId, 'X-Wagw-Call-Id': live.callId },
+        ...(agent.trunk.username ? { auth: { username: agent.trunk.username, password: agent.trunk.password } } : {}),
+        ringTimeoutMs: TRANSFER_RING_TIMEOUT_MS,
+        logger,
+      }),
+    });
     try {
       const { waCallId } = await this.graph.connect({ to: waId, sdp: leg.sdp, bizOpaqueCallbackData: live.callId });
       await this.calls.linkWaCallId(live.callId, waCallId);
