@@ -19,6 +19,34 @@ import { activeCall, endedCall, eventually, startStack, type Stack } from '../su
 const USER = '15552226666';
 const BUSINESS = '15550001111';
 
+/** Extension 1002 on the same Kamailio: auto-answers and plays 700 Hz (the colleague the call goes to). */
+async function startSecondPhone(dir: string, registrar: { host: string; port: number }): Promise<BaresipHandle> {
+  const wavPath = join(dir, 'phone-700.wav');
+  writeSineWav({ path: wavPath, frequencyHz: 700, sampleRate: 8000, seconds: 30 });
+  return startBaresip({ user: '1002', registrar, wavPath, answerMode: 'auto' });
+}
+
+/** Stops the gateway, then both phones and Kamailio, and removes the test's directory. */
+async function tearDown(stack: Stack | undefined, second: BaresipHandle | undefined, pbx: { stop(): Promise<void> } | undefined, dir: string): Promise<void> {
+  await stack?.close();
+  await second?.stop();
+  await pbx?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * `first` transfers its call with `waId` to 1002 (baresip's own REFER); waits until 1002 has the call and
+ * `first`'s dialog is over, then checks the audio both ways and that one PBX leg is left.
+ */
+async function transferTo1002(s: Stack, first: BaresipHandle, target: BaresipHandle, kamailioHost: string, waId: string): Promise<void> {
+  await first.command('transfer', `sip:1002@${kamailioHost}`);
+  await target.waitEvent('CALL_ESTABLISHED', 20_000);
+  await first.waitEvent('CALL_CLOSED', 20_000);
+  expect(await userHeard(s, waId, 700)).toBeGreaterThanOrEqual(25);
+  expect((await phoneHeard(target, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
+  expect(await s.signalling.app.get(MediaBusClient).mediaStats()).toMatchObject({ waLegs: 1, pbxLegs: 1, bridges: 1 });
+}
+
 describe('a desk phone behind Kamailio transfers a WhatsApp user\'s call to another phone (REFER)', () => {
   let dir: string;
   let pbx: DemoPbx | undefined;
@@ -28,22 +56,15 @@ describe('a desk phone behind Kamailio transfers a WhatsApp user\'s call to anot
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wagw-transfer-'));
     pbx = await startDemoPbx({ transport: 'udp', phoneToneHz: 400, dir });
-    const wavPath = join(dir, 'phone-700.wav');
-    writeSineWav({ path: wavPath, frequencyHz: 700, sampleRate: 8000, seconds: 30 });
-    second = await startBaresip({ user: '1002', registrar: { host: pbx.kamailio.host, port: pbx.kamailio.port }, wavPath, answerMode: 'auto' });
+    second = await startSecondPhone(dir, { host: pbx.kamailio.host, port: pbx.kamailio.port });
     stack = await startStack({ name: 'desk-phone-transfer', env: pbx.gatewayEnv(BUSINESS) });
     await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Tom' });
   });
 
   afterEach(() => expectNoLeaks(stack));
   afterEach(async () => {
-    await stack?.close();
-    await second?.stop();
-    await pbx?.stop();
-    stack = undefined;
-    second = undefined;
-    pbx = undefined;
-    rmSync(dir, { recursive: true, force: true });
+    await tearDown(stack, second, pbx, dir);
+    [stack, second, pbx] = [undefined, undefined, undefined];
   });
 
   it('bridges the user to the phone the call was transferred to, ends the first phone\'s dialog, and keeps one call', async () => {
@@ -55,18 +76,12 @@ describe('a desk phone behind Kamailio transfers a WhatsApp user\'s call to anot
     const call = await activeCall(s, waCallId);
     expect(await userHeard(s, USER, 400)).toBeGreaterThanOrEqual(25);
 
-    await first.command('transfer', `sip:1002@${(pbx as DemoPbx).kamailio.host}`);
-    await target.waitEvent('CALL_ESTABLISHED', 20_000);
-    await first.waitEvent('CALL_CLOSED', 20_000);
+    await transferTo1002(s, first, target, (pbx as DemoPbx).kamailio.host, USER);
     const moved = await eventually('the call record on the new phone', async () => {
       const rec = (await s.api('GET', `/v1/calls/${waCallId}`)).body as typeof call;
       return rec.sipCallId !== call.sipCallId && rec.pbxLegId !== call.pbxLegId ? rec : undefined;
     }, 15_000);
     expect(moved).toMatchObject({ state: 'active', destination: expect.stringContaining('1002') });
-    expect(await userHeard(s, USER, 700)).toBeGreaterThanOrEqual(25);
-    expect((await phoneHeard(target, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
-    // the first phone's media leg is gone: one PBX leg for the one call
-    expect(await s.signalling.app.get(MediaBusClient).mediaStats()).toMatchObject({ waLegs: 1, pbxLegs: 1, bridges: 1 });
 
     await s.emu('POST', `/emulator/users/${USER}/hangup`);
     await target.waitEvent('CALL_CLOSED', 20_000);
@@ -83,12 +98,7 @@ describe('a desk phone behind Kamailio transfers a WhatsApp user\'s call to anot
     await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
     expect(await userHeard(s, USER, 400)).toBeGreaterThanOrEqual(25);
 
-    await first.command('transfer', `sip:1002@${(pbx as DemoPbx).kamailio.host}`);
-    await target.waitEvent('CALL_ESTABLISHED', 20_000);
-    await first.waitEvent('CALL_CLOSED', 20_000);
-    expect(await userHeard(s, USER, 700)).toBeGreaterThanOrEqual(25);
-    expect((await phoneHeard(target, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
-    expect(await s.signalling.app.get(MediaBusClient).mediaStats()).toMatchObject({ waLegs: 1, pbxLegs: 1, bridges: 1 });
+    await transferTo1002(s, first, target, (pbx as DemoPbx).kamailio.host, USER);
 
     expect((await s.api('POST', `/v1/calls/${callId}/hangup`)).status).toBe(200);
     await target.waitEvent('CALL_CLOSED', 20_000);
@@ -118,9 +128,7 @@ describe('a desk phone behind Kamailio calls a WhatsApp user, then transfers the
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wagw-transfer-out-'));
     pbx = await startPbxToWhatsApp({ waIds: [CALLEE], dir, phoneToneHz: 400 });
-    const wavPath = join(dir, 'phone-700.wav');
-    writeSineWav({ path: wavPath, frequencyHz: 700, sampleRate: 8000, seconds: 30 });
-    second = await startBaresip({ user: '1002', registrar: { host: pbx.kamailio.host, port: pbx.kamailio.port }, wavPath, answerMode: 'auto' });
+    second = await startSecondPhone(dir, { host: pbx.kamailio.host, port: pbx.kamailio.port });
     stack = await startStack({ name: 'desk-phone-transfer-out', env: pbx.gatewayEnv() });
     await stack.emu('POST', '/emulator/users', { waId: CALLEE, name: 'Ana' });
     await grantPermanently(stack, CALLEE);
@@ -128,13 +136,8 @@ describe('a desk phone behind Kamailio calls a WhatsApp user, then transfers the
 
   afterEach(() => expectNoLeaks(stack));
   afterEach(async () => {
-    await stack?.close();
-    await second?.stop();
-    await pbx?.stop();
-    stack = undefined;
-    second = undefined;
-    pbx = undefined;
-    rmSync(dir, { recursive: true, force: true });
+    await tearDown(stack, second, pbx, dir);
+    [stack, second, pbx] = [undefined, undefined, undefined];
   });
 
   it('puts the WhatsApp user through to the second phone, through the trunk the call came in on', async () => {
@@ -150,12 +153,7 @@ describe('a desk phone behind Kamailio calls a WhatsApp user, then transfers the
     await s.emu('POST', `/emulator/users/${CALLEE}/media/tone`, { frequencyHz: 1000 });
     expect(await userHeard(s, CALLEE, 400)).toBeGreaterThanOrEqual(25);
 
-    await first.command('transfer', `sip:1002@${(pbx as PbxToWhatsApp).kamailio.host}`);
-    await target.waitEvent('CALL_ESTABLISHED', 20_000);
-    await first.waitEvent('CALL_CLOSED', 20_000);
-    expect(await userHeard(s, CALLEE, 700)).toBeGreaterThanOrEqual(25);
-    expect((await phoneHeard(target, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
-    expect(await s.signalling.app.get(MediaBusClient).mediaStats()).toMatchObject({ waLegs: 1, pbxLegs: 1, bridges: 1 });
+    await transferTo1002(s, first, target, (pbx as PbxToWhatsApp).kamailio.host, CALLEE);
 
     await target.hangup();
     expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'pbx', destination: expect.stringContaining('1002') });
