@@ -7,10 +7,9 @@ import { PbxSdpUpdates } from './pbx-sdp-updates';
 import { FailoverInviter, type TrunkCall } from '../trunks/failover-inviter';
 import { RoutingPolicy } from '../routing/routing-policy';
 import type { ResolvedDestination, ResolvedRoute, TrunkConfig } from '../sip/trunk-directory';
-import type { TrunkInviteOptions } from '../trunks/failover-inviter';
 import { CallRuntime, type LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
-import { TRANSFER_RING_TIMEOUT_MS, TransferService, trunkLeg } from './transfer.service';
+import { TransferService, trunkLeg } from './transfer.service';
 
 /** The WhatsApp side of a user-initiated call, as the bridge needs it (AnswerUserCallUseCase makes it). */
 export interface WaSide {
@@ -93,25 +92,26 @@ export class BridgeToPbxUseCase {
     }
   }
 
-  /** The INVITE toward a PBX destination for this call: the WhatsApp user as the caller. */
-  #inviteOptions(rec: CallRecord, trunk: TrunkConfig, target: string, sdp: string, ringTimeoutMs: number, logger: LiveCall['log']): TrunkInviteOptions {
+  /** The WhatsApp user as the caller toward the PBX, and the headers that name the WhatsApp call. */
+  #caller(rec: CallRecord, trunk: TrunkConfig): { caller: { user: string; displayName?: string }; headers: Record<string, string> } {
     return {
-      target,
-      from: {
-        user: trunk.fromUser || rec.userWaId || 'whatsapp',
-        ...(rec.userName ? { displayName: rec.userName } : {}),
-      },
-      sdp,
+      caller: { user: trunk.fromUser || rec.userWaId || 'whatsapp', ...(rec.userName ? { displayName: rec.userName } : {}) },
       headers: { 'X-WA-Call-Id': rec.waCallId ?? '', ...(rec.userWaId ? { 'X-WA-User': rec.userWaId } : {}) },
-      ...(trunk.username ? { auth: { username: trunk.username, password: trunk.password } } : {}),
-      ringTimeoutMs,
-      logger,
     };
   }
 
   async #dial(live: LiveCall, rec: CallRecord, dest: ResolvedDestination, sdp: string): Promise<DialOutcome> {
     const trunk = dest.trunk;
-    const call = this.inviter.invite(trunk, this.#inviteOptions(rec, trunk, dest.uri, sdp, dest.ringTimeoutMs, live.log));
+    const { caller, headers } = this.#caller(rec, trunk);
+    const call = this.inviter.invite(trunk, {
+      target: dest.uri,
+      from: caller,
+      sdp,
+      headers,
+      ...(trunk.username ? { auth: { username: trunk.username, password: trunk.password } } : {}),
+      ringTimeoutMs: dest.ringTimeoutMs,
+      logger: live.log,
+    });
     live.pbxLeg = { kind: 'pbx', hangup: async (reason) => void (await call.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) })) };
     // `dialing` is applied before the outcome is returned: a trunk that refuses the TCP connection fails the
     // INVITE within milliseconds, and its pbx.hangup must not reach the record while it is still `offered`
@@ -156,8 +156,6 @@ export class BridgeToPbxUseCase {
     return false;
   }
 
-
-
   async #connect(live: LiveCall, answered: { sdp: string; call: TrunkCall }, wa: WaSide, pbxLegId: string, rec: CallRecord, trunk: TrunkConfig): Promise<void> {
     const waId = rec.userWaId;
     const negotiated = await this.media.applyPbxAnswer(live.callId, pbxLegId, answered.sdp);
@@ -176,12 +174,9 @@ export class BridgeToPbxUseCase {
       pbxLegId,
       waLegId: wa.legId,
       trunk,
-      invite: (target, sdp, logger) => this.#inviteOptions(rec, trunk, target, sdp, TRANSFER_RING_TIMEOUT_MS, logger),
-      ...(rec.userWaId ? { waId: rec.userWaId } : {}),
+      ...this.#caller(rec, trunk),
+      ...(waId ? { waId } : {}),
     });
     live.log.info({ codec: negotiated.codec }, 'call bridged: WhatsApp <-> PBX');
   }
-
-
-
 }

@@ -12,7 +12,7 @@ import { CrmEventBus } from '../events/crm-event-bus';
 import { CallRuntime, type LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 import { DtmfRelay } from './dtmf-relay';
-import { TRANSFER_RING_TIMEOUT_MS, TransferService, trunkLeg } from './transfer.service';
+import { TransferService, trunkLeg } from './transfer.service';
 import type { TrunkCall } from '../trunks/failover-inviter';
 import type { TrunkConfig } from '../sip/trunk-directory';
 
@@ -120,15 +120,8 @@ export class DialAgentUseCase {
       waLegId: leg.legId,
       trunk: agent.trunk,
       waId,
-      invite: (target, sdp, logger) => ({
-        target,
-        from: { user: waId, displayName: `WhatsApp ${rec.userName ?? waId}` },
-        sdp,
-        headers: { 'X-WA-User': waId, 'X-Wagw-Call-Id': live.callId },
-        ...(agent.trunk.username ? { auth: { username: agent.trunk.username, password: agent.trunk.password } } : {}),
-        ringTimeoutMs: TRANSFER_RING_TIMEOUT_MS,
-        logger,
-      }),
+      caller: { user: waId, displayName: `WhatsApp ${rec.userName ?? waId}` },
+      headers: { 'X-WA-User': waId, 'X-Wagw-Call-Id': live.callId },
     });
     try {
       const { waCallId } = await this.graph.connect({ to: waId, sdp: leg.sdp, bizOpaqueCallbackData: live.callId });

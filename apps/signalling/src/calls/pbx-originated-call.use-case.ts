@@ -13,7 +13,7 @@ import { trunkForSource } from '../sip/inbound-trunk-auth';
 import { CallRuntime, type LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 import { DtmfRelay } from './dtmf-relay';
-import { TRANSFER_RING_TIMEOUT_MS, TransferService, type TransferableLeg } from './transfer.service';
+import { TransferService, type TransferableLeg } from './transfer.service';
 import type { TrunkConfig } from '../sip/trunk-directory';
 
 const RETRY_AFTER_CAP_S = 3600;
@@ -190,15 +190,8 @@ export class PbxOriginatedCallUseCase {
       waLegId,
       trunk,
       waId,
-      invite: (target, sdp, logger) => ({
-        target,
-        from: { user: trunk.fromUser || waId },
-        sdp,
-        headers: { 'X-WA-User': waId },
-        ...(trunk.username ? { auth: { username: trunk.username, password: trunk.password } } : {}),
-        ringTimeoutMs: TRANSFER_RING_TIMEOUT_MS,
-        logger,
-      }),
+      caller: { user: trunk.fromUser || waId },
+      headers: { 'X-WA-User': waId },
     });
   }
 

@@ -1,17 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CallRepository } from '@wagw/call-state';
-import type { Logger } from '@wagw/logging';
 import type { SipReason, TransferHandler, TransferRequest } from '@wagw/sip';
 import { MediaBusClient } from '../media/media-bus.client';
 import { CALL_REPOSITORY } from '../signalling.tokens';
 import type { TrunkConfig } from '../sip/trunk-directory';
-import { FailoverInviter, type TrunkCall, type TrunkInviteOptions } from '../trunks/failover-inviter';
+import { FailoverInviter, type TrunkCall } from '../trunks/failover-inviter';
 import type { LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 import { PbxSdpUpdates } from './pbx-sdp-updates';
 
 /** How long a transfer target may ring before the transfer fails (the call stays with the transferor). */
-export const TRANSFER_RING_TIMEOUT_MS = 30_000;
+const TRANSFER_RING_TIMEOUT_MS = 30_000;
 
 /** The SIP leg a call is transferred away from: ours toward the PBX (a TrunkCall) or the PBX's (an InboundCall). */
 export interface TransferableLeg {
@@ -41,8 +40,9 @@ export interface TransferContext {
   waLegId: string;
   /** The trunk the transfer target is called through. */
   trunk: TrunkConfig;
-  /** The INVITE toward a transfer target: this call's caller identity and headers. */
-  invite(target: string, sdp: string, logger: Logger): TrunkInviteOptions;
+  /** Who the transfer target sees calling (the WhatsApp user), and the headers of the call's first INVITE. */
+  caller: { user: string; displayName?: string };
+  headers: Record<string, string>;
   waId?: string;
 }
 
@@ -100,7 +100,16 @@ export class TransferService {
       const offer = await this.media.createPbxOffer(live.callId, ctx.trunk.codecs);
       legId = offer.legId;
       if (cancelled) return void (await this.media.closePbxLeg(live.callId, legId, 'call ended during the transfer'));
-      const call = (target = this.inviter.invite(ctx.trunk, ctx.invite(req.referTo, offer.sdp, log)));
+      const { trunk } = ctx;
+      const call = (target = this.inviter.invite(trunk, {
+        target: req.referTo,
+        from: ctx.caller,
+        sdp: offer.sdp,
+        headers: ctx.headers,
+        ...(trunk.username ? { auth: { username: trunk.username, password: trunk.password } } : {}),
+        ringTimeoutMs: TRANSFER_RING_TIMEOUT_MS,
+        logger: log,
+      }));
       log.info({ sipCallId: call.callId }, 'transfer: INVITE sent to the target');
       const outcome = await new Promise<{ ok: true; sdp: string } | { ok: false; status: number; reason: string }>((resolve) => {
         call.on('progress', (p) => void req.notify(p.status, p.reason));

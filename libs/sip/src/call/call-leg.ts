@@ -4,7 +4,7 @@ import { makeResponse } from 'sip';
 import { signRequest, type DigestContext } from 'sip/digest';
 import type { Dialog, DialogRequestOptions } from '../dialog/dialog';
 import { TwoXxRetransmitter } from '../dialog/two-xx-retransmitter';
-import { buildDtmfRelay, formatReason, headerValue, parseDtmfInfo, parseReason, type SipReason } from '../message/headers';
+import { buildDtmfRelay, formatReason, headerValue, parseDtmfInfo, parseReason, sdpBody, type SipReason } from '../message/headers';
 import { InvalidStateError, reasonPhrase, SipError } from '../sip.errors';
 import type { CallEndedEvent, CallLegEvents, DigestCredentials, InfoEvent } from '../sip.types';
 import type { TransportProtocol } from '../transport/sip-transport';
@@ -257,15 +257,16 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
 
   #answerRefresh(request: SipMessage): void {
     const isInvite = request.method === 'INVITE';
-    const hasOffer = /application\/sdp/i.test(headerValue(request, 'content-type') ?? '') && !!request.content;
+    const offer = sdpBody(request);
+    const hasOffer = offer !== undefined;
     if (this.#offerPending && (isInvite || hasOffer)) {
       // RFC 3261 §14.2: a second offer while the first is being answered waits (random 0-10 s)
       this.respond(request, 500, { 'retry-after': String(Math.floor(Math.random() * 11)) }, undefined, 'Offer In Progress');
       return;
     }
     this.dialog?.refreshTarget(request);
-    if (hasOffer && request.content && this.#sdpHandler) {
-      void this.#answerOffer(request, request.content, this.#sdpHandler, isInvite);
+    if (offer !== undefined && this.#sdpHandler) {
+      void this.#answerOffer(request, offer, this.#sdpHandler, isInvite);
       return;
     }
     const body = isInvite || hasOffer ? this.localSdp : undefined;
@@ -333,7 +334,7 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
   /** The answer to our offer in a re-INVITE's 2xx, from its ACK; an ACK without one leaves the session as it was. */
   #takeAnswerInAck(ack: SipMessage): void {
     const handler = this.#sdpHandler;
-    const sdp = /application\/sdp/i.test(headerValue(ack, 'content-type') ?? '') ? ack.content : undefined;
+    const sdp = sdpBody(ack);
     if (!handler || !sdp) {
       this.log.warn('ACK without the SDP answer to our offer in a re-INVITE 2xx: media unchanged');
       return;

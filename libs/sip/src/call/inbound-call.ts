@@ -2,7 +2,7 @@ import type { Logger } from '@wagw/logging';
 import type { NameAddr, SipMessage } from 'sip';
 import { makeResponse } from 'sip';
 import { Dialog } from '../dialog/dialog';
-import { formatReason, genericHeaders, headerValue, normaliseHeaders, parseReason, partyOf, randomToken, uriString, withTag, type SipParty, type SipReason } from '../message/headers';
+import { formatReason, genericHeaders, headerValue, normaliseHeaders, parseReason, partyOf, randomToken, sdpBody, uriString, withTag, type SipParty, type SipReason } from '../message/headers';
 import { InvalidStateError, reasonPhrase } from '../sip.errors';
 import type { CallEndedEvent, InboundCallEvents, RejectOptions } from '../sip.types';
 import type { Endpoint } from '../transport/sip-transport';
@@ -38,8 +38,7 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
     this.from = partyOf(invite.headers.from);
     this.to = partyOf(invite.headers.to);
     this.requestUri = uriString(invite.uri ?? '');
-    const isSdp = /application\/sdp/i.test(headerValue(invite, 'content-type') ?? '');
-    this.sdp = isSdp && invite.content ? invite.content : undefined;
+    this.sdp = sdpBody(invite);
     this.headers = genericHeaders(invite);
     this.source = { address: remote.address, port: remote.port };
   }
@@ -130,8 +129,8 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
 
   protected override onAcked(ack: SipMessage): void {
     if (this.#state === 'answered') this.#state = 'confirmed';
-    const isSdp = /application\/sdp/i.test(headerValue(ack, 'content-type') ?? '');
-    this.safeEmit('acked', isSdp && ack.content ? { sdp: ack.content } : {});
+    const sdp = sdpBody(ack);
+    this.safeEmit('acked', sdp ? { sdp } : {});
   }
 
   protected override finish(event: CallEndedEvent | undefined): void {

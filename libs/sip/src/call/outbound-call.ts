@@ -2,7 +2,7 @@ import type { Logger } from '@wagw/logging';
 import type { SipMessage } from 'sip';
 import { signRequest } from 'sip/digest';
 import { Dialog } from '../dialog/dialog';
-import { formatReason, genericHeaders, headerValue, nameAddr, normaliseHeaders, parseReason, parseRetryAfter, randomToken, tagOf, type SipReason } from '../message/headers';
+import { formatReason, genericHeaders, headerValue, nameAddr, normaliseHeaders, parseReason, parseRetryAfter, randomToken, sdpBody, tagOf, type SipReason } from '../message/headers';
 import { causeFromStatus, type CallCause } from '../sip.errors';
 import type { CallFailedEvent, InviteOptions, OutboundCallEvents } from '../sip.types';
 import type { Endpoint, TransportProtocol } from '../transport/sip-transport';
@@ -136,7 +136,7 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
     if (this.#state === 'calling') this.#state = 'proceeding';
     if (this.#cancel && !this.#cancel.sent) this.#sendCancel();
     if (status !== 180 && status !== 183) return void this.log.debug({ status }, 'provisional response ignored');
-    const sdp = isSdp(rs) ? rs.content : undefined;
+    const sdp = sdpBody(rs);
     this.safeEmit('progress', sdp ? { status, reason: rs.reason ?? '', sdp } : { status, reason: rs.reason ?? '' });
   }
 
@@ -163,7 +163,8 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
     this.clearTimers();
     this.establish(dialog);
     this.log.info({ status: rs.status }, 'call answered');
-    this.safeEmit('answered', isSdp(rs) && rs.content ? { sdp: rs.content, headers: genericHeaders(rs) } : { headers: genericHeaders(rs) });
+    const answer = sdpBody(rs);
+    this.safeEmit('answered', answer ? { sdp: answer, headers: genericHeaders(rs) } : { headers: genericHeaders(rs) });
   }
 
   #onFailure(rs: SipMessage, status: number, local: boolean): void {
@@ -262,8 +263,4 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
     this.log.info({ status: event.status, cause: event.cause }, 'call failed');
     this.safeEmit('failed', event);
   }
-}
-
-function isSdp(m: SipMessage): boolean {
-  return /application\/sdp/i.test(headerValue(m, 'content-type') ?? '') && !!m.content;
 }

@@ -100,6 +100,11 @@ export function headerValue(message: SipMessage, name: string): string | undefin
   return undefined;
 }
 
+/** The message's SDP body (Content-Type application/sdp, not empty), or undefined. */
+export function sdpBody(message: SipMessage): string | undefined {
+  return /application\/sdp/i.test(headerValue(message, 'content-type') ?? '') && message.content ? message.content : undefined;
+}
+
 /** The generic headers of a message (lowercase names), i.e. all the ones npm `sip` leaves as strings. */
 export function genericHeaders(message: SipMessage): Record<string, string> {
   const out: Record<string, string> = {};
