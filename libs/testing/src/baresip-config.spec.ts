@@ -1,4 +1,4 @@
-import { buildBaresipAccount, buildBaresipConfig, parseRegInfo } from './baresip-config';
+import { buildBaresipAccount, buildBaresipConfig, parseRegInfo, type BaresipMediaEncryption } from './baresip-config';
 
 describe('baresip config', () => {
   const registrar = { host: '127.0.0.1', port: 5070 };
@@ -10,13 +10,24 @@ describe('baresip config', () => {
     expect(line).toBe('<sip:gw@127.0.0.1:5070;transport=tcp>;auth_pass=pw;regint=300;answermode=manual;audio_codecs=PCMA\n');
   });
 
+  it('adds mediaenc to the account only when a media encryption is asked for', () => {
+    const base = { user: '1001', registrar, transport: 'udp', answerMode: 'auto', codecs: ['PCMU'], registerIntervalS: 0 } as const;
+    expect(buildBaresipAccount({ ...base, mediaEncryption: 'srtp-mand' })).toBe(
+      '<sip:1001@127.0.0.1:5070;transport=udp>;regint=0;answermode=auto;audio_codecs=PCMU;mediaenc=srtp-mand\n',
+    );
+    expect(buildBaresipAccount({ ...base, mediaEncryption: 'srtp' })).toMatch(/;mediaenc=srtp\n$/);
+    expect(buildBaresipAccount(base)).not.toMatch(/mediaenc/);
+  });
+
   it('refuses values that would break the files', () => {
     const base = { registrar, transport: 'udp', answerMode: 'auto', codecs: ['PCMU'], registerIntervalS: 0 } as const;
     expect(() => buildBaresipAccount({ ...base, user: 'a;b' })).toThrow(TypeError);
     expect(() => buildBaresipAccount({ ...base, user: 'a', password: 'p w' })).toThrow(TypeError);
+    const unknown = 'zrtp' as unknown as BaresipMediaEncryption;
+    expect(() => buildBaresipAccount({ ...base, user: 'a', mediaEncryption: unknown })).toThrow(TypeError);
   });
 
-  it('loads no sound-card module and listens where told', () => {
+  it('loads no sound-card module, loads the SRTP module and listens where told', () => {
     const cfg = buildBaresipConfig({
       host: '127.0.0.1', sipPort: 5062, transport: 'udp', wavPath: '/x/in.wav', recordDir: '/x/rec', ctrlPort: 4444,
       consPort: 5555, rtpPortMin: 10000, rtpPortMax: 10015, modulesDir: '/m',
@@ -25,6 +36,7 @@ describe('baresip config', () => {
     expect(cfg).toMatch(/^audio_source\s+aufile,\/x\/in\.wav$/m);
     expect(cfg).toMatch(/^rtp_ports\s+10000-10015$/m);
     expect(cfg).not.toMatch(/alsa|pulse|gtk|x11/);
+    expect(cfg).toMatch(/^module\s+srtp\.so$/m);
   });
 
   it('reads the registration state from reginfo output with colour codes', () => {

@@ -6,6 +6,18 @@
 export type BaresipTransport = 'udp' | 'tcp';
 export type BaresipCodec = 'PCMU' | 'PCMA';
 
+/**
+ * SDES-SRTP (RFC 4568) modes of baresip's `srtp` module, the account's `mediaenc` value (measured on 1.0):
+ * - `srtp`: best effort. Offers `RTP/AVP` plus one `a=crypto:1 AES_CM_128_HMAC_SHA1_80` line; encrypts only
+ *   if the answer has a crypto line. As callee it accepts RTP/AVP, RTP/SAVP and RTP/SAVPF offers.
+ * - `srtp-mand`: offers `RTP/SAVP` (same single crypto line); as callee answers 488 to anything but RTP/SAVP.
+ * - `srtp-mandf`: the same with `RTP/SAVPF` only.
+ * As callee it picks the first offered crypto line whose suite it knows (AES_CM_128_HMAC_SHA1_80 or _32,
+ * AEAD GCM), in offer order, and answers with that line's tag and a fresh key (no lifetime or MKI).
+ */
+export const BARESIP_MEDIA_ENCRYPTIONS = ['srtp', 'srtp-mand', 'srtp-mandf'] as const;
+export type BaresipMediaEncryption = (typeof BARESIP_MEDIA_ENCRYPTIONS)[number];
+
 export interface BaresipConfigInput {
   host: string;
   sipPort: number;
@@ -28,6 +40,8 @@ export interface BaresipAccountInput {
   codecs: readonly BaresipCodec[];
   /** 0 disables registration. */
   registerIntervalS: number;
+  /** SDES-SRTP mode (`mediaenc`); absent: plain RTP/AVP, and RTP/SAVP offers get 488. */
+  mediaEncryption?: BaresipMediaEncryption;
 }
 
 const SAFE_RE = /^[^\s<>;"]+$/;
@@ -63,6 +77,8 @@ export function buildBaresipConfig(c: BaresipConfigInput): string {
     ['module', 'aufile.so'],
     ['module', 'sndfile.so'],
     ['module', 'cons.so'],
+    // SDES-SRTP; inert unless an account sets mediaenc (measured: same RTP/AVP SDP, no crypto line)
+    ['module', 'srtp.so'],
     ['module_app', 'account.so'],
     ['module_app', 'menu.so'],
     ['module_app', 'ctrl_tcp.so'],
@@ -83,6 +99,12 @@ export function buildBaresipAccount(a: BaresipAccountInput): string {
   check(a.user, USER_RE, 'user');
   const params = [`regint=${a.registerIntervalS}`, `answermode=${a.answerMode}`, `audio_codecs=${a.codecs.join(',')}`];
   if (a.password !== undefined) params.unshift(`auth_pass=${check(a.password, SAFE_RE, 'password')}`);
+  if (a.mediaEncryption !== undefined) {
+    if (!BARESIP_MEDIA_ENCRYPTIONS.includes(a.mediaEncryption)) {
+      throw new TypeError(`invalid media encryption for the baresip account: ${JSON.stringify(a.mediaEncryption)}`);
+    }
+    params.push(`mediaenc=${a.mediaEncryption}`);
+  }
   return `<${baresipAor(a)};transport=${a.transport}>;${params.join(';')}\n`;
 }
 

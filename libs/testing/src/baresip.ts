@@ -8,6 +8,7 @@ import {
   buildBaresipConfig,
   parseRegInfo,
   type BaresipCodec,
+  type BaresipMediaEncryption,
   type BaresipTransport,
 } from './baresip-config';
 import { freeSipPortPair, freeTcpPort, freeTcpUdpPort } from './free-port';
@@ -32,6 +33,11 @@ export interface BaresipOptions {
   answerMode?: 'auto' | 'manual';
   /** Offered/accepted codecs in preference order; default PCMU, PCMA. */
   codecs?: readonly BaresipCodec[];
+  /**
+   * SDES-SRTP (`mediaenc`): `srtp-mand` offers RTP/SAVP with one AES_CM_128_HMAC_SHA1_80 crypto line and
+   * answers 488 to anything else; `srtp` is best effort (RTP/AVP plus crypto). Default: plain RTP.
+   */
+  mediaEncryption?: BaresipMediaEncryption;
   /** Register at start (default true); false sets regint=0. */
   register?: boolean;
   /** Resolve only once registered (default: same as `register`). */
@@ -88,7 +94,8 @@ export interface BaresipHandle {
 
 const RTP_RANGE = 16;
 
-type Resolved = Required<Omit<BaresipOptions, 'password' | 'wavPath'>> & Pick<BaresipOptions, 'password' | 'wavPath'>;
+type Optional = 'password' | 'wavPath' | 'mediaEncryption';
+type Resolved = Required<Omit<BaresipOptions, Optional>> & Pick<BaresipOptions, Optional>;
 
 async function writeFiles(o: Resolved, dir: string) {
   const recordDir = join(dir, 'rec');
@@ -113,6 +120,7 @@ async function writeFiles(o: Resolved, dir: string) {
   const account = buildBaresipAccount({
     user: o.user,
     ...(o.password !== undefined ? { password: o.password } : {}),
+    ...(o.mediaEncryption !== undefined ? { mediaEncryption: o.mediaEncryption } : {}),
     registrar: o.registrar,
     transport: o.transport,
     answerMode: o.answerMode,
