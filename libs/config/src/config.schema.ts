@@ -111,6 +111,12 @@ export const trunkSchema = z
     fromUser: z.string().describe('User part of From on calls we place (empty: the WhatsApp caller number).'),
     fromDomain: z.string().describe('Domain of From/To on calls we place (empty: the first host).'),
     codecs: z.array(z.enum(['PCMU', 'PCMA', 'opus'])).min(1).describe('Codecs offered to the PBX, in preference order.'),
+    srtp: z
+      .enum(['off', 'optional', 'mandatory'])
+      .default('off')
+      .describe(
+        'SRTP toward the trunk with SDES keys (RFC 4568, AES_CM_128_HMAC_SHA1_80/_32): off (plain RTP; an RTP/SAVP offer is refused), optional (offers RTP/AVP with a=crypto; SRTP when the PBX takes it), mandatory (RTP/SAVP only; plain offers and answers refused with 488). The keys travel in the SDP: use transport tls.',
+      ),
     allowFrom: z.array(z.string()).describe('Source IPs (or CIDRs) allowed to send INVITEs on this trunk (empty: the trunk hosts).'),
     optionsIntervalMs: z
       .number()

@@ -36,8 +36,10 @@ const callId = z.string().min(1).max(128);
 const legId = z.string().min(1).max(128);
 const sdp = z.string().min(10).max(20000);
 export const pbxCodec = z.enum(['PCMU', 'PCMA', 'opus']);
+/** SDES-SRTP toward the trunk (RFC 4568): off (plain RTP), optional (taken when the PBX takes it), mandatory. */
+export const srtpPolicy = z.enum(['off', 'optional', 'mandatory']);
 
-export const createPbxOfferRequest = z.object({ ...envelope, callId, codecs: z.array(pbxCodec).min(1) });
+export const createPbxOfferRequest = z.object({ ...envelope, callId, codecs: z.array(pbxCodec).min(1), srtp: srtpPolicy.optional() });
 export const createPbxOfferReply = z.object({ v: z.literal(CONTRACT_VERSION), legId, sdp, rtpPort: z.number().int() });
 
 export const applyPbxAnswerRequest = z.object({ ...envelope, callId, legId, sdp });
@@ -46,9 +48,11 @@ export const negotiatedReply = z.object({
   codec: pbxCodec,
   payloadType: z.number().int().min(0).max(127),
   dtmfPayloadType: z.number().int().min(0).max(127).optional(),
+  /** The SDES crypto suite when the leg runs SRTP. */
+  srtp: z.string().max(64).optional(),
 });
 
-export const answerPbxOfferRequest = z.object({ ...envelope, callId, sdp, codecs: z.array(pbxCodec).min(1) });
+export const answerPbxOfferRequest = z.object({ ...envelope, callId, sdp, codecs: z.array(pbxCodec).min(1), srtp: srtpPolicy.optional() });
 export const answerPbxOfferReply = negotiatedReply.extend({ legId, sdp, rtpPort: z.number().int() });
 
 export const updatePbxMediaRequest = z.object({ ...envelope, callId, legId, kind: z.enum(['offer', 'answer']), sdp });
@@ -85,6 +89,7 @@ export const dtmfEvent = z.object({
 });
 
 export type PbxCodec = z.infer<typeof pbxCodec>;
+export type SrtpPolicy = z.infer<typeof srtpPolicy>;
 export type CreatePbxOfferReply = z.infer<typeof createPbxOfferReply>;
 export type NegotiatedReply = z.infer<typeof negotiatedReply>;
 export type AnswerPbxOfferReply = z.infer<typeof answerPbxOfferReply>;

@@ -42,6 +42,7 @@ function negotiated(media: NegotiatedMedia): NegotiatedReply {
     codec: media.codec,
     payloadType: media.payloadType,
     ...(media.dtmfPayloadType !== undefined ? { dtmfPayloadType: media.dtmfPayloadType } : {}),
+    ...(media.srtp ? { srtp: media.srtp.suite } : {}),
   };
 }
 
@@ -63,7 +64,7 @@ export class PbxMediaBusController {
   createPbxOffer(@Payload() data: unknown): Promise<CreatePbxOfferReply> {
     const pattern = PBX_MEDIA_PATTERNS.createPbxOffer;
     return this.#serve(pattern, createPbxOfferRequest, createPbxOfferReply, data, async (req) => {
-      const created = await this.pbxLegs.createOffer(req.callId, req.codecs);
+      const created = await this.pbxLegs.createOffer(req.callId, req.codecs, req.srtp ?? 'off');
       await this.#abandonIfLate(pattern, req.callId, created.legId, req.deadline);
       return { v: CONTRACT_VERSION, ...created };
     });
@@ -80,7 +81,7 @@ export class PbxMediaBusController {
   answerPbxOffer(@Payload() data: unknown): Promise<AnswerPbxOfferReply> {
     const pattern = PBX_MEDIA_PATTERNS.answerPbxOffer;
     return this.#serve(pattern, answerPbxOfferRequest, answerPbxOfferReply, data, async (req) => {
-      const { legId, sdp, rtpPort, media } = await this.pbxLegs.answerOffer(req.callId, req.sdp, req.codecs);
+      const { legId, sdp, rtpPort, media } = await this.pbxLegs.answerOffer(req.callId, req.sdp, req.codecs, req.srtp ?? 'off');
       await this.#abandonIfLate(pattern, req.callId, legId, req.deadline);
       return { ...negotiated(media), legId, sdp, rtpPort };
     });

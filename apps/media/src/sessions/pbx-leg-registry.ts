@@ -1,12 +1,12 @@
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { PbxCodec } from '@wagw/contracts';
+import type { PbxCodec, SrtpPolicy } from '@wagw/contracts';
 import { callLogger, type Logger } from '@wagw/logging';
-import { RtpLeg, type RtpPortAllocator, type RtpSocketPair } from '@wagw/media-bridge';
+import { RtpLeg, sameSdesKey, srtpProfileOf, type RtpPortAllocator, type RtpSocketPair } from '@wagw/media-bridge';
 import { MEDIA_LOGGER, RTP_ADDRESSES, RTP_PORT_ALLOCATOR } from '../media.tokens';
 import { BridgeRegistry } from './bridge-registry';
 import { LegNotFoundError, PbxLegNotNegotiatedError, PbxLegStateError, ShuttingDownError } from './media.errors';
-import { answerOffer, answerReoffer, applyReanswer, buildPbxOffer, negotiateAnswer, type MediaUpdate, type NegotiatedMedia } from './pbx-sdp';
+import { answerOffer, answerReoffer, applyReanswer, buildPbxOffer, negotiateAnswer, type MediaUpdate, type NegotiatedMedia, type PbxOffer } from './pbx-sdp';
 import type { RtpAddresses } from './rtp-address';
 import { PacketTally, rtpLegPackets, type LegRegistryStats } from '../metrics/media-totals';
 
@@ -16,8 +16,10 @@ interface PbxLegEntry {
   log: Logger;
   /** Bound at creation (the SDP needs the port); handed to the RtpLeg once negotiated. */
   pair: RtpSocketPair;
-  /** Our offer, while we wait for the PBX's answer. */
-  offer?: string;
+  /** Our offer (and its crypto keys), while we wait for the PBX's answer. */
+  offer?: PbxOffer;
+  /** The trunk's SRTP policy for our offer's answer. */
+  srtp: SrtpPolicy;
   /** The SDP we sent last (offer or answer): a mid-call answer keeps its session id and raises its version. */
   localSdp?: string;
   media?: NegotiatedMedia;
@@ -91,34 +93,37 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
     return this.allocator.inUse;
   }
 
-  /** We place the INVITE: ports and our SDP offer (codecs in the requested order, telephone-event, ptime 20). */
-  async createOffer(callId: string, codecs: readonly PbxCodec[]): Promise<CreatedPbxOffer> {
-    const entry = await this.#allocate(callId);
-    entry.offer = buildPbxOffer(this.addresses.sdpAddress, entry.pair.rtpPort, codecs);
-    entry.localSdp = entry.offer;
-    entry.log.info({ codecs, rtpPort: entry.pair.rtpPort }, 'PBX leg offered');
-    entry.log.debug({ sdp: entry.offer }, 'SDP offer toward the PBX');
-    return { legId: entry.legId, sdp: entry.offer, rtpPort: entry.pair.rtpPort };
+  /**
+   * We place the INVITE: ports and our SDP offer (codecs in the requested order, telephone-event, ptime 20;
+   * crypto lines by the trunk's `srtp`).
+   */
+  async createOffer(callId: string, codecs: readonly PbxCodec[], srtp: SrtpPolicy = 'off'): Promise<CreatedPbxOffer> {
+    const entry = await this.#allocate(callId, srtp);
+    entry.offer = buildPbxOffer(this.addresses.sdpAddress, entry.pair.rtpPort, codecs, srtp);
+    entry.localSdp = entry.offer.sdp;
+    entry.log.info({ codecs, srtp, rtpPort: entry.pair.rtpPort }, 'PBX leg offered');
+    entry.log.debug({ sdp: redactKeys(entry.offer.sdp) }, 'SDP offer toward the PBX');
+    return { legId: entry.legId, sdp: entry.offer.sdp, rtpPort: entry.pair.rtpPort };
   }
 
   /** The PBX's 200 OK answer to our offer: negotiated codec, remote address; starts the RTP leg. */
   applyAnswer(callId: string, legId: string, answerSdp: string): NegotiatedMedia {
     const entry = this.#entry(callId, legId);
     if (entry.media || entry.offer === undefined) throw new PbxLegStateError(legId, 'apply an answer');
-    const media = negotiateAnswer(answerSdp, entry.offer);
+    const media = negotiateAnswer(answerSdp, entry.offer, entry.srtp);
     this.#start(entry, media);
-    entry.log.debug({ sdp: answerSdp }, 'SDP answer from the PBX');
+    entry.log.debug({ sdp: redactKeys(answerSdp) }, 'SDP answer from the PBX');
     return media;
   }
 
-  /** The PBX placed the INVITE: ports, our answer by codec preference, and the RTP leg. */
-  async answerOffer(callId: string, offerSdp: string, codecs: readonly PbxCodec[]): Promise<AnsweredPbxOffer> {
-    const entry = await this.#allocate(callId);
+  /** The PBX placed the INVITE: ports, our answer by codec preference (and `srtp` policy), and the RTP leg. */
+  async answerOffer(callId: string, offerSdp: string, codecs: readonly PbxCodec[], srtp: SrtpPolicy = 'off'): Promise<AnsweredPbxOffer> {
+    const entry = await this.#allocate(callId, srtp);
     try {
-      const { sdp, media } = answerOffer(offerSdp, codecs, this.addresses.sdpAddress, entry.pair.rtpPort);
+      const { sdp, media } = answerOffer(offerSdp, codecs, this.addresses.sdpAddress, entry.pair.rtpPort, srtp);
       this.#start(entry, media);
       entry.localSdp = sdp;
-      entry.log.debug({ offer: offerSdp, answer: sdp }, 'SDP offer from the PBX answered');
+      entry.log.debug({ offer: redactKeys(offerSdp), answer: redactKeys(sdp) }, 'SDP offer from the PBX answered');
       return { legId: entry.legId, sdp, rtpPort: entry.pair.rtpPort, media };
     } catch (err) {
       await this.close(callId, entry.legId, 'PBX offer not acceptable');
@@ -153,6 +158,12 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
       leg.setRemote(update.remote);
       entry.media = { ...media, remote: update.remote };
     }
+    const rekeyed = update.srtp !== undefined && media.srtp !== undefined && !sameSdesKey(update.srtp.remote, media.srtp.remote);
+    if (update.srtp) entry.media = { ...(entry.media as NegotiatedMedia), srtp: update.srtp };
+    if (rekeyed && update.srtp) {
+      leg.setSrtpRemoteKey(update.srtp.remote);
+      entry.log.info({ suite: update.srtp.suite }, 'PBX changed its SRTP key');
+    }
     const holdChanged = leg.sending !== update.sending;
     leg.setSending(update.sending);
     if (moved) this.#changes.move++;
@@ -162,8 +173,8 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
       { kind, direction: update.direction, sending: update.sending, ...(moved ? { remote: update.remote } : {}) },
       moved ? 'PBX moved the media of the call' : holdChanged ? (update.sending ? 'PBX resumed the call' : 'PBX put the call on hold') : 'PBX session refreshed, media unchanged',
     );
-    if (kind === 'offer') entry.log.debug({ offer: sdp, answer }, 'mid-call SDP offer from the PBX answered');
-    else entry.log.debug({ answer: sdp }, 'mid-call SDP answer from the PBX');
+    if (kind === 'offer') entry.log.debug({ offer: redactKeys(sdp), answer: answer === undefined ? undefined : redactKeys(answer) }, 'mid-call SDP offer from the PBX answered');
+    else entry.log.debug({ answer: redactKeys(sdp) }, 'mid-call SDP answer from the PBX');
     return answer === undefined ? { sending: update.sending } : { sdp: answer, sending: update.sending };
   }
 
@@ -197,7 +208,7 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
     await Promise.all(entries.map((e) => this.#release(e)));
   }
 
-  async #allocate(callId: string): Promise<PbxLegEntry> {
+  async #allocate(callId: string, srtp: SrtpPolicy): Promise<PbxLegEntry> {
     if (this.#draining) throw new ShuttingDownError();
     const pair = await this.allocator.allocate();
     if (this.#draining) {
@@ -205,7 +216,7 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
       throw new ShuttingDownError();
     }
     const legId = `pbx-${randomUUID()}`;
-    const entry: PbxLegEntry = { callId, legId, pair, log: callLogger(this.logger, { callId }).child({ legId }) };
+    const entry: PbxLegEntry = { callId, legId, pair, srtp, log: callLogger(this.logger, { callId }).child({ legId }) };
     this.#legs.set(legId, entry);
     return entry;
   }
@@ -219,9 +230,13 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
       logger: entry.log,
       sending: media.sending,
       ...(media.remote ? { remote: media.remote } : {}),
+      ...(media.srtp ? { srtp: { profile: srtpProfileOf(media.srtp.suite), local: media.srtp.local, remote: media.srtp.remote } } : {}),
     });
     delete entry.offer;
-    entry.log.info({ codec: media.codec, payloadType: media.payloadType, dtmfPayloadType: media.dtmfPayloadType, remote: media.remote }, 'PBX leg negotiated');
+    entry.log.info(
+      { codec: media.codec, payloadType: media.payloadType, dtmfPayloadType: media.dtmfPayloadType, remote: media.remote, srtp: media.srtp?.suite ?? 'off' },
+      'PBX leg negotiated',
+    );
   }
 
   #entry(callId: string, legId: string): PbxLegEntry {
@@ -239,5 +254,10 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
 
 function summary(leg: RtpLeg): Record<string, unknown> {
   const s = leg.stats();
-  return { packetsSent: s.packetsSent, packetsReceived: s.packetsReceived, latched: s.latched, lost: s.receive?.packetsLost ?? 0 };
+  return { packetsSent: s.packetsSent, packetsReceived: s.packetsReceived, latched: s.latched, lost: s.receive?.packetsLost ?? 0, ...(s.srtp ? { srtpRejected: s.srtpRejected } : {}) };
+}
+
+/** SDP for the debug log: SDES keys are secrets (STYLE: never logged), the rest is kept. */
+function redactKeys(sdp: string): string {
+  return sdp.replace(/(a=crypto:\d+\s+\S+\s+inline:)[^\s|]+/g, '$1<redacted>');
 }

@@ -9,7 +9,7 @@ function phoneAnswer(m: string, ...attrs: string[]): string {
 
 describe('PBX leg offer/answer', () => {
   it('offers the requested codecs in order, each once, then telephone-event/8000 at 20 ms', () => {
-    const offer = parseSdp(buildPbxOffer('198.51.100.7', 20002, ['PCMA', 'PCMU', 'PCMA']));
+    const offer = parseSdp(buildPbxOffer('198.51.100.7', 20002, ['PCMA', 'PCMU', 'PCMA']).sdp);
     expect(offer.audio).toMatchObject({ connectionAddress: '198.51.100.7', port: 20002, protocol: 'RTP/AVP', ptime: 20, direction: 'sendrecv' });
     expect(offer.audio?.codecs.map((c) => [c.name, c.payloadType])).toEqual([
       ['PCMA', 8],
@@ -115,7 +115,7 @@ describe('PBX leg: mid-call SDP (RFC 3264 §8)', () => {
   it.each([
     ['drops the call codec', reoffer('192.0.2.10', 40000, 'sendrecv', '8 101'), /drops the call's codec PCMU/],
     ['renumbers telephone-event', reoffer('192.0.2.10', 40000, 'sendrecv', '0 96').replace('rtpmap:101', 'rtpmap:96'), /telephone-event from payload type 101 to 96/],
-    ['has no plain RTP audio', reoffer('192.0.2.10', 40000).replace('RTP/AVP', 'RTP/SAVP'), /no plain RTP audio/],
+    ['turns on SRTP', reoffer('192.0.2.10', 40000).replace('RTP/AVP', 'RTP/SAVP'), /turns on SRTP/],
     ['is not SDP', 'v=0 garbage', /unparseable/],
   ])('a re-offer that %s is refused (SDP_NOT_ACCEPTABLE)', (_what, offer, message) => {
     expect(() => answerReoffer(offer, first.media, first.sdp, '198.51.100.7', 20004)).toThrow(expect.objectContaining({ code: 'SDP_NOT_ACCEPTABLE', message: expect.stringMatching(message) }));

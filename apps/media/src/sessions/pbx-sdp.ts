@@ -1,11 +1,13 @@
-import type { PbxCodec } from '@wagw/contracts';
+import type { PbxCodec, SrtpPolicy } from '@wagw/contracts';
 import type { RtpRemote } from '@wagw/media-bridge';
-import { buildAnswer, buildOffer, parseSdp, SipError, type AudioDescription, type CodecName, type ParsedSdp, type RtpCodec, type SdpDirection } from '@wagw/sip';
+import { buildAnswer, buildOffer, parseSdp, SipError, audioProtocolOf, type AudioDescription, type AudioProtocol, type CodecName, type ParsedSdp, type RtpCodec, type SdpCrypto, type SdpDirection } from '@wagw/sip';
 import { SdpNotAcceptableError } from './media.errors';
+import { answeredSrtp, chooseOfferedCrypto, offerCrypto, ourCryptoLine, reofferedSrtp, type NegotiatedSrtp, type OfferedCrypto } from './pbx-srtp';
 
 /**
- * Offer/answer for the PBX leg (RFC 3264) on top of the @wagw/sip SDP helpers: plain RTP/AVP, one audio
- * stream, 20 ms frames, RFC 4733 telephone-event/8000.
+ * Offer/answer for the PBX leg (RFC 3264) on top of the @wagw/sip SDP helpers: one audio stream, 20 ms
+ * frames, RFC 4733 telephone-event/8000; plain RTP/AVP, or SRTP with SDES keys by the trunk's `srtp`
+ * policy (pbx-srtp.ts).
  */
 
 /** What a PBX leg negotiated. Payload types are the ones the PBX expects to receive (RFC 3264 §5.1, §6.1). */
@@ -21,6 +23,14 @@ export interface NegotiatedMedia {
   receivePayloadTypes: number[];
   /** Whether the PBX receives RTP (its SDP says sendrecv or recvonly): we send only then (RFC 3264 §5.1). */
   sending: boolean;
+  /** SRTP with SDES keys, when negotiated. */
+  srtp?: NegotiatedSrtp;
+}
+
+/** Our offer toward the PBX: the SDP and the crypto lines it holds (our key for each, by tag). */
+export interface PbxOffer {
+  sdp: string;
+  crypto: OfferedCrypto[];
 }
 
 export const PTIME_MS = 20;
@@ -39,9 +49,22 @@ function unique(codecs: readonly PbxCodec[]): PbxCodec[] {
   return [...new Set(codecs)];
 }
 
-/** Our offer: the codecs in the requested order, then telephone-event/8000, ptime 20. */
-export function buildPbxOffer(address: string, port: number, codecs: readonly PbxCodec[]): string {
-  return buildOffer({ address, port, codecs: unique(codecs), telephoneEvent: true, ptime: PTIME_MS });
+/**
+ * Our offer: the codecs in the requested order, then telephone-event/8000, ptime 20. With `srtp` mandatory:
+ * RTP/SAVP and a crypto line per suite; optional: RTP/AVP with the same lines (the PBX may take them or not).
+ */
+export function buildPbxOffer(address: string, port: number, codecs: readonly PbxCodec[], srtp: SrtpPolicy = 'off'): PbxOffer {
+  const crypto = offerCrypto(srtp);
+  const sdp = buildOffer({
+    address,
+    port,
+    codecs: unique(codecs),
+    telephoneEvent: true,
+    ptime: PTIME_MS,
+    ...(srtp === 'mandatory' ? { protocol: 'RTP/SAVP' as const } : {}),
+    ...(crypto.length > 0 ? { crypto: crypto.map((c) => ourCryptoLine(c.tag, c.suite, c.local)) } : {}),
+  });
+  return { sdp, crypto };
 }
 
 function remoteOf(audio: AudioDescription): RtpRemote | null {
@@ -49,7 +72,10 @@ function remoteOf(audio: AudioDescription): RtpRemote | null {
   return address && address !== '0.0.0.0' ? { address, port: audio.port } : null;
 }
 
-function playableAudio(sdp: string | ParsedSdp, what: string): AudioDescription {
+const ANY_PROTOCOL: readonly AudioProtocol[] = ['RTP/AVP', 'RTP/SAVP'];
+
+/** The audio stream of an SDP, on one of `protocols` (RTP/SAVP only where SRTP is on). */
+function playableAudio(sdp: string | ParsedSdp, what: string, protocols: readonly AudioProtocol[] = ANY_PROTOCOL): AudioDescription {
   let parsed: ParsedSdp;
   try {
     parsed = typeof sdp === 'string' ? parseSdp(sdp) : sdp;
@@ -57,7 +83,10 @@ function playableAudio(sdp: string | ParsedSdp, what: string): AudioDescription 
     throw new SdpNotAcceptableError(`unparseable ${what}`);
   }
   const audio = parsed.audio;
-  if (!audio || audio.port === 0 || !/^RTP\/AVP$/i.test(audio.protocol)) throw new SdpNotAcceptableError(`no plain RTP audio stream in the ${what}`);
+  if (!audio || audio.port === 0) throw new SdpNotAcceptableError(`no audio stream in the ${what}`);
+  const protocol = audioProtocolOf(audio.protocol);
+  if (protocol === undefined) throw new SdpNotAcceptableError(`no RTP audio stream in the ${what} (${audio.protocol})`);
+  if (!protocols.includes(protocol)) throw new SdpNotAcceptableError(`the ${what} asks for SRTP (RTP/SAVP) and the trunk's srtp is off`);
   return audio;
 }
 
@@ -66,7 +95,7 @@ function pbxReceives(direction: SdpDirection): boolean {
   return direction === 'sendrecv' || direction === 'recvonly';
 }
 
-function negotiated(codec: RtpCodec, te: RtpCodec | undefined, audio: AudioDescription, extraReceive: readonly number[]): NegotiatedMedia {
+function negotiated(codec: RtpCodec, te: RtpCodec | undefined, audio: AudioDescription, extraReceive: readonly number[], srtp: NegotiatedSrtp | undefined): NegotiatedMedia {
   const name = pbxCodecOf(codec.name) as PbxCodec;
   const dtmf = te && te.clockRate === DTMF_CLOCK_RATE ? te.payloadType : undefined;
   const receive = new Set([codec.payloadType, ...extraReceive]);
@@ -79,16 +108,18 @@ function negotiated(codec: RtpCodec, te: RtpCodec | undefined, audio: AudioDescr
     remote: remoteOf(audio),
     receivePayloadTypes: [...receive],
     sending: pbxReceives(audio.direction),
+    ...(srtp ? { srtp } : {}),
   };
 }
 
 /**
  * The PBX's answer to our offer: the first codec of the answer that we offered (the answerer's choice),
  * its telephone-event/8000 if any. Our offer's numbers for the same formats are accepted on receive too.
+ * SRTP: the answer's crypto line names the tag of ours it took (pbx-srtp.ts `answeredSrtp`).
  */
-export function negotiateAnswer(answerSdp: string, ourOffer: string): NegotiatedMedia {
+export function negotiateAnswer(answerSdp: string, ourOffer: PbxOffer, policy: SrtpPolicy = 'off'): NegotiatedMedia {
   const answer = playableAudio(answerSdp, 'answer');
-  const offer = playableAudio(ourOffer, 'offer');
+  const offer = playableAudio(ourOffer.sdp, 'offer');
   const codec = answer.codecs.find((c) => {
     const name = pbxCodecOf(c.name);
     return name !== undefined && offer.codecs.some((o) => pbxCodecOf(o.name) === name);
@@ -98,15 +129,27 @@ export function negotiateAnswer(answerSdp: string, ourOffer: string): Negotiated
   const ours = offer.codecs.find((o) => pbxCodecOf(o.name) === pbxCodecOf(codec.name));
   const ourTe = te ? offer.telephoneEvents.find((t) => t.clockRate === DTMF_CLOCK_RATE) : undefined;
   const extra = [ours?.payloadType, ourTe?.payloadType].filter((pt): pt is number => pt !== undefined);
-  return negotiated(codec, te, answer, extra);
+  return negotiated(codec, te, answer, extra, answeredSrtp(answer, ourOffer.crypto, policy));
 }
 
-/** Our answer to the PBX's offer: one codec by our preference, the offer's telephone-event, ptime 20. */
-export function answerOffer(offerSdp: string, preferences: readonly PbxCodec[], address: string, port: number): { sdp: string; media: NegotiatedMedia } {
-  const audio = playableAudio(offerSdp, 'offer');
+/**
+ * Our answer to the PBX's offer: one codec by our preference, the offer's telephone-event, ptime 20, and,
+ * by the trunk's `srtp` policy, the first usable crypto line of the offer answered with our own key.
+ */
+export function answerOffer(offerSdp: string, preferences: readonly PbxCodec[], address: string, port: number, policy: SrtpPolicy = 'off'): { sdp: string; media: NegotiatedMedia } {
+  const audio = playableAudio(offerSdp, 'offer', policy === 'off' ? ['RTP/AVP'] : ANY_PROTOCOL);
+  const srtp = policy === 'off' ? undefined : chooseOfferedCrypto(audio, policy);
   try {
-    const answer = buildAnswer(offerSdp, { address, port, preferences: unique(preferences), ptime: PTIME_MS, telephoneEvent: true });
-    return { sdp: answer.sdp, media: negotiated(answer.codec, answer.telephoneEvent, audio, []) };
+    const answer = buildAnswer(offerSdp, {
+      address,
+      port,
+      preferences: unique(preferences),
+      ptime: PTIME_MS,
+      telephoneEvent: true,
+      protocols: ANY_PROTOCOL,
+      ...(srtp ? { crypto: [ourCryptoLine(srtp.tag, srtp.suite, srtp.local)] } : {}),
+    });
+    return { sdp: answer.sdp, media: negotiated(answer.codec, answer.telephoneEvent, audio, [], srtp) };
   } catch (err) {
     if (err instanceof SipError) throw new SdpNotAcceptableError(`${err.status} ${err.reason}${err.headers['warning'] ? ` (${err.headers['warning']})` : ''}`);
     throw err;
@@ -121,11 +164,13 @@ export interface MediaUpdate {
   sending: boolean;
   /** The PBX's direction (its point of view). */
   direction: SdpDirection;
+  /** The leg's SRTP after the change (a re-key brings the PBX's new key), when it runs SRTP. */
+  srtp?: NegotiatedSrtp;
 }
 
-function mediaUpdate(audio: AudioDescription): MediaUpdate {
+function mediaUpdate(audio: AudioDescription, srtp: NegotiatedSrtp | undefined): MediaUpdate {
   const remote = remoteOf(audio);
-  return { remote, sending: remote !== null && pbxReceives(audio.direction), direction: audio.direction };
+  return { remote, sending: remote !== null && pbxReceives(audio.direction), direction: audio.direction, ...(srtp ? { srtp } : {}) };
 }
 
 /**
@@ -160,6 +205,8 @@ function body(sdp: string): string {
 export function answerReoffer(offerSdp: string, media: NegotiatedMedia, ourLastSdp: string, address: string, port: number): { sdp: string; update: MediaUpdate } {
   const audio = playableAudio(offerSdp, 're-offer');
   const { codec } = sameCodec(audio, media, 're-offer');
+  const srtp = reofferedSrtp(audio, media.srtp, 're-offer');
+  const crypto: SdpCrypto[] = srtp ? [ourCryptoLine(srtp.tag, srtp.suite, srtp.local)] : [];
   const last = parseSdp(ourLastSdp).origin;
   const build = (version: string): string => {
     try {
@@ -171,6 +218,8 @@ export function answerReoffer(offerSdp: string, media: NegotiatedMedia, ourLastS
         telephoneEvent: media.dtmfPayloadType !== undefined,
         sessionId: last.sessionId,
         sessionVersion: version,
+        protocols: ANY_PROTOCOL,
+        crypto,
       }).sdp;
     } catch (err) {
       if (err instanceof SipError) throw new SdpNotAcceptableError(`${err.status} ${err.reason}${err.headers['warning'] ? ` (${err.headers['warning']})` : ''}`);
@@ -179,7 +228,7 @@ export function answerReoffer(offerSdp: string, media: NegotiatedMedia, ourLastS
   };
   let sdp = build(last.sessionVersion);
   if (body(sdp) !== body(ourLastSdp)) sdp = build(String(BigInt(/^\d+$/.test(last.sessionVersion) ? last.sessionVersion : '0') + 1n));
-  return { sdp, update: mediaUpdate(audio) };
+  return { sdp, update: mediaUpdate(audio, srtp) };
 }
 
 /**
@@ -189,5 +238,5 @@ export function answerReoffer(offerSdp: string, media: NegotiatedMedia, ourLastS
 export function applyReanswer(answerSdp: string, media: NegotiatedMedia): MediaUpdate {
   const audio = playableAudio(answerSdp, 're-answer');
   sameCodec(audio, media, 're-answer');
-  return mediaUpdate(audio);
+  return mediaUpdate(audio, reofferedSrtp(audio, media.srtp, 're-answer'));
 }

@@ -70,14 +70,19 @@ export class BridgeToPbxUseCase {
       return this.endCall.execute(live.callId, { by: 'system', cause: decision.cause });
     }
     let last: DialOutcome = { kind: 'failed', cause: 'no destination', sipCause: '' };
-    let offer: { legId: string; sdp: string } | undefined;
+    let offer: { legId: string; sdp: string; trunk: TrunkConfig } | undefined;
     for (const dest of decision.destinations) {
       const rec = await this.calls.get(live.callId);
       if (!rec || rec.state === 'ending' || rec.state === 'ended') return;
+      if (offer && !sameOffer(offer.trunk, dest.trunk)) {
+        // the next trunk wants other codecs or another SRTP policy: a new leg with its own offer
+        await this.media.closePbxLeg(live.callId, offer.legId, `next destination on trunk ${dest.trunk.name}`);
+        offer = undefined;
+      }
       if (!offer) {
-        const made = await this.media.createPbxOffer(live.callId, dest.trunk.codecs);
+        const made = await this.media.createPbxOffer(live.callId, dest.trunk.codecs, dest.trunk.srtp);
         if (!(await this.#attachPbxLeg(live, made.legId))) return;
-        offer = made;
+        offer = { ...made, trunk: dest.trunk };
       }
       const wa = await waReady;
       if (!wa) return;
@@ -179,4 +184,9 @@ export class BridgeToPbxUseCase {
     });
     live.log.info({ codec: negotiated.codec }, 'call bridged: WhatsApp <-> PBX');
   }
+}
+
+/** Whether one SDP offer serves both trunks: the same codecs in the same order and the same SRTP policy. */
+function sameOffer(a: TrunkConfig, b: TrunkConfig): boolean {
+  return a.srtp === b.srtp && a.codecs.length === b.codecs.length && a.codecs.every((c, i) => c === b.codecs[i]);
 }

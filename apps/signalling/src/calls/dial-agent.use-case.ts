@@ -62,7 +62,7 @@ export class DialAgentUseCase {
   /** Rings the agent; the agent's answered leg once the call moved on to WhatsApp, else null. */
   async #ringAgent(live: LiveCall, rec: CallRecord): Promise<AgentLeg | null> {
     const { uri, trunk } = this.agents.resolve(rec.agent as string);
-    const offer = await this.media.createPbxOffer(live.callId, trunk.codecs);
+    const offer = await this.media.createPbxOffer(live.callId, trunk.codecs, trunk.srtp);
     await this.calls.amend(live.callId, { pbxLegId: offer.legId, destination: uri });
     let agentSipCallId = '';
     const outcome = await this.dialer.dial({

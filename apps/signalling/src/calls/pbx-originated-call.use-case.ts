@@ -96,7 +96,7 @@ export class PbxOriginatedCallUseCase {
       const codecs = trunk?.codecs ?? ['PCMU', 'PCMA'];
       let pbxLegId: string;
       if (sip.sdp) {
-        const pbx = await this.media.answerPbxOffer(callId, sip.sdp, codecs);
+        const pbx = await this.media.answerPbxOffer(callId, sip.sdp, codecs, trunk?.srtp);
         pbxLegId = pbx.legId;
         live.pbxDtmfPt = pbx.dtmfPayloadType;
         sip.setSdpHandler(this.sdpUpdates.handlerFor(live, pbx.legId, waId));
@@ -109,7 +109,7 @@ export class PbxOriginatedCallUseCase {
           },
         };
       } else {
-        const offer = await this.media.createPbxOffer(callId, codecs);
+        const offer = await this.media.createPbxOffer(callId, codecs, trunk?.srtp);
         pbxLegId = offer.legId;
         await this.calls.amend(callId, { pbxLegId: offer.legId });
         live.log.info('INVITE without SDP (delayed offer): our offer goes in the 200 OK, the answer comes in the ACK');

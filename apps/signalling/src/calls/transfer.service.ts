@@ -97,7 +97,7 @@ export class TransferService {
       },
     };
     try {
-      const offer = await this.media.createPbxOffer(live.callId, ctx.trunk.codecs);
+      const offer = await this.media.createPbxOffer(live.callId, ctx.trunk.codecs, ctx.trunk.srtp);
       legId = offer.legId;
       if (cancelled) return void (await this.media.closePbxLeg(live.callId, legId, 'call ended during the transfer'));
       const { trunk } = ctx;

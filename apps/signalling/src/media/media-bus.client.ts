@@ -24,6 +24,7 @@ import {
   mediaStatsReply,
   updatePbxMediaReply,
   type PbxCodec,
+  type SrtpPolicy,
   type CreatePbxOfferReply,
   type NegotiatedReply,
   type AnswerPbxOfferReply,
@@ -108,8 +109,9 @@ export class MediaBusClient implements OnApplicationShutdown {
     await this.#request(MEDIA_PATTERNS.closeWaLeg, { callId, legId, reason: closeReason(reason) }, okReply);
   }
 
-  createPbxOffer(callId: string, codecs: PbxCodec[]): Promise<CreatePbxOfferReply> {
-    return this.#request(PBX_MEDIA_PATTERNS.createPbxOffer, { callId, codecs }, createPbxOfferReply, 'new-leg');
+  /** Our SDP offer toward the PBX; `srtp` is the trunk's SDES-SRTP policy. */
+  createPbxOffer(callId: string, codecs: PbxCodec[], srtp: SrtpPolicy = 'off'): Promise<CreatePbxOfferReply> {
+    return this.#request(PBX_MEDIA_PATTERNS.createPbxOffer, { callId, codecs, srtp }, createPbxOfferReply, 'new-leg');
   }
 
   applyPbxAnswer(callId: string, legId: string, sdp: string): Promise<NegotiatedReply> {
@@ -121,8 +123,8 @@ export class MediaBusClient implements OnApplicationShutdown {
     return this.#request(PBX_MEDIA_PATTERNS.updatePbxMedia, { callId, legId, kind, sdp }, updatePbxMediaReply);
   }
 
-  answerPbxOffer(callId: string, sdp: string, codecs: PbxCodec[]): Promise<AnswerPbxOfferReply> {
-    return this.#request(PBX_MEDIA_PATTERNS.answerPbxOffer, { callId, sdp, codecs }, answerPbxOfferReply, 'new-leg');
+  answerPbxOffer(callId: string, sdp: string, codecs: PbxCodec[], srtp: SrtpPolicy = 'off'): Promise<AnswerPbxOfferReply> {
+    return this.#request(PBX_MEDIA_PATTERNS.answerPbxOffer, { callId, sdp, codecs, srtp }, answerPbxOfferReply, 'new-leg');
   }
 
   async startBridge(callId: string, waLegId: string, pbxLegId: string): Promise<void> {

@@ -34,6 +34,7 @@ export class TrunkHealthService implements OnApplicationBootstrap, OnApplication
     });
     this.monitor.on('hostStateChanged', () => this.#metrics.publish(this.monitor.snapshot()));
     this.monitor.setTrunks(trunks.trunks());
+    this.#warnKeysInClear(trunks.trunks());
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -56,6 +57,16 @@ export class TrunkHealthService implements OnApplicationBootstrap, OnApplication
   setTrunks(trunks: readonly TrunkConfig[]): void {
     this.monitor.setTrunks(trunks);
     this.#metrics.publish(this.monitor.snapshot());
+    this.#warnKeysInClear(trunks);
+  }
+
+  /** SDES keys travel in the SDP: on a trunk without TLS anyone on the path reads them. */
+  #warnKeysInClear(trunks: readonly TrunkConfig[]): void {
+    for (const t of trunks) {
+      if (t.srtp !== 'off' && t.transport !== 'tls') {
+        this.#log.warn({ trunk: t.name, transport: t.transport, srtp: t.srtp }, 'trunk uses SRTP with SDES keys over a transport without TLS: the keys are readable on the path (set transport: tls)');
+      }
+    }
   }
 
   snapshot(): TrunkHealth[] {

@@ -3,8 +3,11 @@
  */
 import { silentLogger } from '@wagw/logging';
 import type { RtpPacketIn } from '../bridge/media-port.types';
+import { createSocket } from 'node:dgram';
+import { SRTP_AES128_CM_HMAC_SHA1_32, SRTP_AES128_CM_HMAC_SHA1_80, SrtpUnprotector, type SrtpProfile } from '../webrtc/srtp/srtp-session';
 import { RtpPortAllocator } from './port-allocator';
 import { RtpLeg, type RtpLegOptions } from './rtp-leg';
+import { newSdesKey } from './sdes';
 
 const HOST = '127.0.0.1';
 
@@ -166,5 +169,99 @@ describe('RtpLeg over loopback UDP', () => {
     await Promise.all([leg.close(), leg.close()]);
     expect(allocator.inUse).toBe(0);
     leg.sendRtp({ payloadType: 0, timestamp: 0, marker: false, payload: Buffer.alloc(1) }); // no throw after close
+  });
+
+  describe.each([
+    ['AES_CM_128_HMAC_SHA1_80', SRTP_AES128_CM_HMAC_SHA1_80, 10],
+    ['AES_CM_128_HMAC_SHA1_32', SRTP_AES128_CM_HMAC_SHA1_32, 4],
+  ] as [string, SrtpProfile, number][])('with SDES-SRTP %s', (_suite, profile, tagLength) => {
+    const securePair = async (extra: Partial<RtpLegOptions> = {}): Promise<{ gateway: RtpLeg; phone: RtpLeg; keys: { gateway: ReturnType<typeof newSdesKey>; phone: ReturnType<typeof newSdesKey> } }> => {
+      const keys = { gateway: newSdesKey(), phone: newSdesKey() };
+      const gateway = await open({ srtp: { profile, local: keys.gateway, remote: keys.phone }, ...extra });
+      const phone = await open({ srtp: { profile, local: keys.phone, remote: keys.gateway }, remote: { address: HOST, port: gateway.localRtpPort }, ...extra });
+      gateway.setRemote({ address: HOST, port: phone.localRtpPort });
+      return { gateway, phone, keys };
+    };
+
+    it('carries RTP both ways, encrypted and tagged on the wire', async () => {
+      const { gateway, phone, keys } = await securePair();
+      const atGateway = collect(gateway);
+      const atPhone = collect(phone);
+      phone.sendRtp({ payloadType: 0, timestamp: 160, marker: true, payload: Buffer.alloc(160, 0x5a) });
+      gateway.sendRtp({ payloadType: 101, timestamp: 320, marker: false, payload: Buffer.from([1, 0x8a, 0, 160]) });
+      expect((await atGateway.waitFor(1))[0]).toMatchObject({ payloadType: 0, timestamp: 160, marker: true, payload: Buffer.alloc(160, 0x5a) });
+      expect((await atPhone.waitFor(1))[0]).toMatchObject({ payloadType: 101, timestamp: 320, payload: Buffer.from([1, 0x8a, 0, 160]) });
+      expect(gateway.stats()).toMatchObject({ srtp: true, srtpRejected: 0, latched: true });
+
+      // what a third party on the path sees: ciphertext of the right length, which only the gateway's key opens
+      const sniffer = createSocket('udp4');
+      await new Promise<void>((resolve) => sniffer.bind(0, HOST, () => resolve()));
+      try {
+        gateway.setRemote({ address: HOST, port: sniffer.address().port });
+        const wire = new Promise<Buffer>((resolve) => sniffer.once('message', (m) => resolve(m)));
+        gateway.sendRtp({ payloadType: 0, timestamp: 480, marker: false, payload: Buffer.alloc(160, 0x5a) });
+        const packet = await wire;
+        expect(packet.length).toBe(12 + 160 + tagLength);
+        expect(packet.subarray(12, 172).equals(Buffer.alloc(160, 0x5a))).toBe(false);
+        expect(new SrtpUnprotector(keys.phone, profile).unprotect(Buffer.from(packet))).toBeNull();
+        expect(new SrtpUnprotector(keys.gateway, profile).unprotect(packet)?.payload.equals(Buffer.alloc(160, 0x5a))).toBe(true);
+      } finally {
+        sniffer.close();
+      }
+    });
+
+    it('exchanges SRTCP reports and says BYE over SRTCP on close', async () => {
+      const { gateway, phone } = await securePair({ rtcpIntervalMs: 150 });
+      stops.push(pump(phone), pump(gateway));
+      const sr = await new Promise((resolve) => {
+        const off = phone.events.on('rtcp', (packets) => {
+          const found = packets.find((p) => p.type === 'sr' && p.reports.length > 0);
+          if (found) {
+            off();
+            resolve(found);
+          }
+        });
+      });
+      expect(sr).toMatchObject({ type: 'sr', ssrc: gateway.ssrc, reports: [{ ssrc: phone.ssrc, cumulativeLost: 0 }] });
+      expect(phone.stats()).toMatchObject({ rtcpInvalid: 0, srtpRejected: 0 });
+      const bye = phone.events.once('bye');
+      stops.splice(0).forEach((s) => s());
+      await gateway.close();
+      expect(await bye).toEqual({ ssrcs: [gateway.ssrc] });
+    });
+
+    it('refuses plain RTP and packets under another key, without latching to their source', async () => {
+      const { gateway, phone } = await securePair();
+      const seen = collect(gateway);
+      const plain = await open({ remote: { address: HOST, port: gateway.localRtpPort } });
+      const wrongKey = await open({ srtp: { profile, local: newSdesKey(), remote: newSdesKey() }, remote: { address: HOST, port: gateway.localRtpPort } });
+      for (let i = 0; i < 3; i++) {
+        plain.sendRtp({ payloadType: 0, timestamp: i * 160, marker: false, payload: Buffer.alloc(160) });
+        wrongKey.sendRtp({ payloadType: 0, timestamp: i * 160, marker: false, payload: Buffer.alloc(160) });
+      }
+      phone.sendRtp({ payloadType: 0, timestamp: 0, marker: false, payload: Buffer.alloc(160, 1) });
+      await seen.waitFor(1);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // let any straggler of the six arrive (all were sent before)
+      expect(seen.got).toHaveLength(1);
+      expect(gateway.stats()).toMatchObject({ srtpRejected: 6, remote: { port: phone.localRtpPort } });
+    });
+
+    it('takes the remote key a re-INVITE brings, and then only that one', async () => {
+      const { gateway, phone } = await securePair();
+      const seen = collect(gateway);
+      const rekeyed = newSdesKey();
+      const phone2 = await open({ srtp: { profile, local: rekeyed, remote: newSdesKey() }, remote: { address: HOST, port: gateway.localRtpPort } });
+      phone.sendRtp({ payloadType: 0, timestamp: 0, marker: false, payload: Buffer.alloc(160, 1) });
+      await seen.waitFor(1);
+      gateway.setRemote({ address: HOST, port: phone2.localRtpPort });
+      gateway.setSrtpRemoteKey(rekeyed);
+      phone2.sendRtp({ payloadType: 0, timestamp: 160, marker: false, payload: Buffer.alloc(160, 2) });
+      await seen.waitFor(2);
+      phone.sendRtp({ payloadType: 0, timestamp: 320, marker: false, payload: Buffer.alloc(160, 3) });
+      phone2.sendRtp({ payloadType: 0, timestamp: 480, marker: false, payload: Buffer.alloc(160, 4) });
+      await seen.waitFor(3);
+      expect(seen.got.map((p) => p.payload[0])).toEqual([1, 2, 4]);
+      expect(gateway.stats().srtpRejected).toBeGreaterThanOrEqual(1);
+    });
   });
 });

@@ -17,6 +17,11 @@
  * (MediaPort contract). Reports: SR (or RR when we sent nothing) plus SDES CNAME every ~`rtcpIntervalMs`
  * (randomised x0.5..1.5, RFC 3550 §6.2), BYE on close.
  *
+ * SRTP (SDES keys, RFC 4568, when `srtp` is given): what goes out is protected with our key, RTP as SRTP and
+ * RTCP as SRTCP; what comes in must authenticate with the remote's key before it is looked at at all (no
+ * latching, no statistics from a packet that does not), and is decrypted in place. A re-INVITE that changes
+ * the remote's key calls `setSrtpRemoteKey`.
+ *
  * Hot path: no allocation of our own per packet. The `RtpPacketIn` given to listeners is one reused object:
  * copy its fields if you keep them; its `payload` is a view of that datagram's own buffer, which Node
  * allocates per datagram, so keeping the payload is safe. Sends use a ring of 16 preallocated buffers, because
@@ -28,6 +33,8 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '@wagw/logging';
 import type { MediaPort, RtpPacketIn, RtpPacketOut } from '../bridge/media-port.types';
 import { SafeEmitter } from '../bridge/safe-emitter';
+import { SrtcpProtector, SrtcpUnprotector } from '../webrtc/srtp/srtcp-session';
+import { SrtpProtector, SrtpUnprotector, type SrtpMasterKey, type SrtpProfile } from '../webrtc/srtp/srtp-session';
 import type { RtcpPacket } from './rtcp-packet';
 import { RtcpSession, type RemoteReceptionReport } from './rtcp-session';
 import { createRtpPacket, parseRtpInto, RTP_FIXED_HEADER_LENGTH, writeSimpleRtp } from './rtp-packet';
@@ -42,6 +49,25 @@ export interface RtpRemote {
   port: number;
   /** RTCP port (a=rtcp); default port + 1. */
   rtcpPort?: number;
+}
+
+/** SRTP on an RTP leg: the profile of the chosen crypto suite and each side's master key. */
+export interface RtpLegSrtp {
+  profile: SrtpProfile;
+  /** Ours: protects what we send. */
+  local: SrtpMasterKey;
+  /** The remote's: opens what arrives. */
+  remote: SrtpMasterKey;
+}
+
+interface SrtpState {
+  rtpOut: SrtpProtector;
+  rtcpOut: SrtcpProtector;
+  rtpIn: SrtpUnprotector;
+  rtcpIn: SrtcpUnprotector;
+  profile: SrtpProfile;
+  /** Bytes of SRTP tag after an RTP payload. */
+  tagLength: number;
 }
 
 export interface RtpLegOptions {
@@ -66,6 +92,8 @@ export interface RtpLegOptions {
    * inactive, RFC 3264 §5.1, or holds with c=0.0.0.0): packets handed to `sendRtp` are dropped and counted.
    */
   sending?: boolean;
+  /** SRTP with SDES keys (default: plain RTP). */
+  srtp?: RtpLegSrtp;
   /** Monotonic clock in ms for `receivedAt` (default performance.now). */
   now?: () => number;
 }
@@ -91,6 +119,10 @@ export interface RtpLegStats {
   /** sendRtp calls dropped while not sending (the PBX holds the call or does not receive). */
   sendsOnHold: number;
   sendErrors: number;
+  /** Whether the leg runs SRTP. */
+  srtp: boolean;
+  /** SRTP and SRTCP packets refused: failed authentication, replayed or malformed. */
+  srtpRejected: number;
   /** RFC 3550 reception statistics of the remote source (A.1, A.3, A.8); null before any packet. */
   receive: RtpReceiveSnapshot | null;
   rtcpSent: number;
@@ -136,7 +168,8 @@ export class RtpLeg implements MediaPort {
   #retired: Endpoint[] = [];
   #lastFromLatchedAt = 0;
   #seq: number;
-  #counters = { received: 0, octetsReceived: 0, invalid: 0, unexpectedPt: 0, otherSource: 0, noRemote: 0, onHold: 0, sendErrors: 0, rtcpInvalid: 0 };
+  #counters = { received: 0, octetsReceived: 0, invalid: 0, unexpectedPt: 0, otherSource: 0, noRemote: 0, onHold: 0, sendErrors: 0, rtcpInvalid: 0, srtpRejected: 0 };
+  #srtp: SrtpState | null = null;
   #sending: boolean;
   #rtcpTimer: NodeJS.Timeout | undefined;
   #closed: Promise<void> | undefined;
@@ -155,6 +188,7 @@ export class RtpLeg implements MediaPort {
     this.events = new SafeEmitter<RtpLegEvents>(this.#logger);
     const cname = options.cname ?? `wagw-${randomBytes(6).toString('hex')}`;
     this.#rtcp = new RtcpSession({ ssrc: this.ssrc, cname, clockRate: options.clockRate });
+    if (options.srtp) this.#srtp = srtpState(options.srtp);
     if (options.remote) this.setRemote(options.remote);
     this.#pair.rtp.on('message', this.#onRtpMessage);
     this.#pair.rtcp.on('message', this.#onRtcpMessage);
@@ -199,6 +233,22 @@ export class RtpLeg implements MediaPort {
     this.#sending = sending;
   }
 
+  /** Whether the leg runs SRTP. */
+  get secure(): boolean {
+    return this.#srtp !== null;
+  }
+
+  /**
+   * The remote's new SDES key (a re-INVITE that re-keys, RFC 4568 §7.1.4): what arrives from now on opens
+   * with it, with fresh replay windows; our own key and stream go on. Throws on a plain RTP leg.
+   */
+  setSrtpRemoteKey(remote: SrtpMasterKey): void {
+    const s = this.#srtp;
+    if (!s) throw new Error('setSrtpRemoteKey on a plain RTP leg');
+    s.rtpIn = new SrtpUnprotector(remote, s.profile);
+    s.rtcpIn = new SrtcpUnprotector(remote, s.profile);
+  }
+
   onRtp(listener: (packet: RtpPacketIn) => void): () => void {
     this.#listeners = [...this.#listeners, listener];
     return () => {
@@ -220,13 +270,25 @@ export class RtpLeg implements MediaPort {
     this.#seq = (this.#seq + 1) & 0xffff;
     const buf = this.#sendRing[this.#sendIndex] as Buffer;
     this.#sendIndex = (this.#sendIndex + 1) % SEND_RING;
-    const len = writeSimpleRtp(buf, packet.payloadType, packet.marker, this.#seq, packet.timestamp, this.ssrc, packet.payload);
+    const srtp = this.#srtp;
+    const len = srtp
+      ? srtp.rtpOut.protect(buf, packet.payloadType, packet.marker, this.#seq, packet.timestamp, this.ssrc, packet.payload)
+      : writeSimpleRtp(buf, packet.payloadType, packet.marker, this.#seq, packet.timestamp, this.ssrc, packet.payload);
     this.#pair.rtp.send(buf, 0, len, dest.port, dest.address);
-    this.#rtcp.onRtpSent(packet.timestamp, len - RTP_FIXED_HEADER_LENGTH, this.#now());
+    this.#rtcp.onRtpSent(packet.timestamp, packet.payload.length, this.#now());
   }
 
   #onRtpMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
     const rx = this.#rx;
+    const srtp = this.#srtp;
+    if (srtp) {
+      if (srtp.rtpIn.unprotect(msg) === null) {
+        this.#counters.srtpRejected++;
+        return;
+      }
+      // decrypted in place: the header is as sent, the tag is cut off
+      msg = msg.subarray(0, msg.length - srtp.tagLength);
+    }
     if (!parseRtpInto(msg, rx)) {
       this.#counters.invalid++;
       return;
@@ -289,6 +351,14 @@ export class RtpLeg implements MediaPort {
   }
 
   #onRtcpMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
+    if (this.#srtp) {
+      const plain = this.#srtp.rtcpIn.unprotect(msg);
+      if (plain === null) {
+        this.#counters.srtpRejected++;
+        return;
+      }
+      msg = plain;
+    }
     let packets: RtcpPacket[];
     try {
       packets = this.#rtcp.handle(msg, Date.now(), this.#now());
@@ -332,7 +402,7 @@ export class RtpLeg implements MediaPort {
     const dest = this.#rtcpDestination();
     if (!dest) return;
     const report = this.#rtcp.buildReport(Date.now(), this.#now());
-    this.#pair.rtcp.send(report, dest.port, dest.address);
+    this.#pair.rtcp.send(this.#srtp ? this.#srtp.rtcpOut.protect(report) : report, dest.port, dest.address);
   }
 
   stats(): RtpLegStats {
@@ -352,6 +422,8 @@ export class RtpLeg implements MediaPort {
       sendsWithoutRemote: c.noRemote,
       sendsOnHold: c.onHold,
       sendErrors: c.sendErrors,
+      srtp: this.#srtp !== null,
+      srtpRejected: c.srtpRejected,
       receive: this.#rtcp.receive.started ? this.#rtcp.receive.snapshot() : null,
       rtcpSent: this.#rtcp.reportsSent,
       rtcpReceived: this.#rtcp.packetsReceived,
@@ -371,7 +443,8 @@ export class RtpLeg implements MediaPort {
     this.#listeners = [];
     const dest = this.#rtcpDestination();
     if (dest) {
-      const bye = this.#rtcp.buildBye(Date.now(), this.#now());
+      const plainBye = this.#rtcp.buildBye(Date.now(), this.#now());
+      const bye = this.#srtp ? this.#srtp.rtcpOut.protect(plainBye) : plainBye;
       // the send completes (or fails) before the socket closes; a failure only costs the BYE
       await new Promise<void>((resolve) => this.#pair.rtcp.send(bye, dest.port, dest.address, () => resolve()));
     }
@@ -382,4 +455,16 @@ export class RtpLeg implements MediaPort {
     this.#pair.rtcp.off('error', this.#onSocketError);
     this.events.removeAll();
   }
+}
+
+function srtpState(o: RtpLegSrtp): SrtpState {
+  const rtpOut = new SrtpProtector(o.local, o.profile);
+  return {
+    rtpOut,
+    rtcpOut: new SrtcpProtector(o.local, o.profile),
+    rtpIn: new SrtpUnprotector(o.remote, o.profile),
+    rtcpIn: new SrtcpUnprotector(o.remote, o.profile),
+    profile: o.profile,
+    tagLength: rtpOut.overhead - RTP_FIXED_HEADER_LENGTH,
+  };
 }

@@ -25,6 +25,7 @@ describe('parseSdp', () => {
       connectionAddress: '10.0.0.5',
       port: 18000,
       protocol: 'RTP/AVP',
+      crypto: [],
       codecs: [
         { payloadType: 8, name: 'PCMA', clockRate: 8000 },
         { payloadType: 0, name: 'PCMU', clockRate: 8000 },
@@ -42,6 +43,24 @@ describe('parseSdp', () => {
     expect(sdp.audio?.connectionAddress).toBe('2.2.2.2');
     expect(sdp.audio?.codecs).toEqual([{ payloadType: 111, name: 'opus', clockRate: 48000, channels: 2, fmtp: 'useinbandfec=1' }]);
     expect(sdp.audio?.direction).toBe('sendonly');
+  });
+
+  it('reads SDES crypto lines in order with their session parameters, and leaves malformed ones out', () => {
+    const sdp = parseSdp(
+      [
+        'v=0', 'o=- 1 1 IN IP4 10.0.0.5', 's=-', 'c=IN IP4 10.0.0.5', 't=0 0', 'm=audio 18000 RTP/SAVP 0',
+        'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:4',
+        'a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj UNENCRYPTED_SRTCP KDR=1',
+        'a=crypto:x AES_CM_128_HMAC_SHA1_80 inline:abc',
+        'a=crypto:3',
+        '',
+      ].join('\r\n'),
+    );
+    expect(sdp.audio?.protocol).toBe('RTP/SAVP');
+    expect(sdp.audio?.crypto).toEqual([
+      { tag: 1, suite: 'AES_CM_128_HMAC_SHA1_80', keyParams: 'inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:4', sessionParams: [] },
+      { tag: 2, suite: 'AES_CM_128_HMAC_SHA1_32', keyParams: 'inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj', sessionParams: ['UNENCRYPTED_SRTCP', 'KDR=1'] },
+    ]);
   });
 
   it('rejects a body without an m= line', () => {
@@ -70,6 +89,28 @@ describe('buildOffer', () => {
     expect(parsed.origin).toMatchObject({ sessionId: '42', address: '192.0.2.10' });
     expect(parsed.audio?.codecs.map((c) => c.name)).toEqual(['opus', 'PCMU']);
     expect(parsed.audio?.ptime).toBe(20);
+  });
+});
+
+describe('SDES (RTP/SAVP with a=crypto)', () => {
+  const crypto = { tag: 2, suite: 'AES_CM_128_HMAC_SHA1_80', keyParams: 'inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR', sessionParams: [] };
+
+  it('offers RTP/SAVP with the crypto lines after the codecs, and parses back to the same', () => {
+    const offer = buildOffer({ address: '192.0.2.10', port: 30000, codecs: ['PCMU'], protocol: 'RTP/SAVP', crypto: [crypto, { ...crypto, tag: 3, suite: 'AES_CM_128_HMAC_SHA1_32' }] });
+    expect(offer).toContain('m=audio 30000 RTP/SAVP 0 101\r\n');
+    expect(offer).toContain('a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR\r\n');
+    expect(parseSdp(offer).audio?.crypto.map((c) => [c.tag, c.suite])).toEqual([
+      [2, 'AES_CM_128_HMAC_SHA1_80'],
+      [3, 'AES_CM_128_HMAC_SHA1_32'],
+    ]);
+  });
+
+  it('answers a SAVP offer with SAVP and the given crypto line when SAVP is taken', () => {
+    const savp = `${ASTERISK_OFFER}a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj\r\n`.replace('RTP/AVP', 'RTP/SAVP');
+    const answer = buildAnswer(savp, { address: '10.0.0.2', port: 7000, preferences: ['PCMA'], protocols: ['RTP/AVP', 'RTP/SAVP'], crypto: [crypto] });
+    const audio = parseSdp(answer.sdp).audio;
+    expect(audio?.protocol).toBe('RTP/SAVP');
+    expect(audio?.crypto).toEqual([crypto]);
   });
 });
 
@@ -109,9 +150,10 @@ describe('buildAnswer', () => {
     expect(error).toMatchObject({ status: 488, headers: { warning: expect.stringContaining('305') } });
   });
 
-  it('refuses a secure (SAVP) or disabled audio stream with 488', () => {
+  it('refuses a secure (SAVP) stream unless told to take it, or a disabled audio stream, with 488', () => {
     const savp = ASTERISK_OFFER.replace('RTP/AVP', 'RTP/SAVP');
     expect(() => buildAnswer(savp, { address: '10.0.0.2', port: 7000, preferences: ['PCMA'] })).toThrow(SipError);
+    expect(() => buildAnswer(ASTERISK_OFFER, { address: '10.0.0.2', port: 7000, preferences: ['PCMA'], protocols: ['RTP/SAVP'] })).toThrow(SipError);
     const disabled = ASTERISK_OFFER.replace('m=audio 18000', 'm=audio 0');
     expect(() => buildAnswer(disabled, { address: '10.0.0.2', port: 7000, preferences: ['PCMA'] })).toThrow(SipError);
   });

@@ -1,8 +1,9 @@
 import { SdpError, SipError } from '../sip.errors';
 
 /**
- * Audio SDP for plain RTP toward the PBX (RFC 4566 syntax, RFC 3264 offer/answer). Only the first audio
- * m-line is used; other m-lines of an offer are answered with port 0 (RFC 3264 §6). IPv4 only.
+ * Audio SDP toward the PBX (RFC 4566 syntax, RFC 3264 offer/answer): RTP/AVP, or RTP/SAVP with SDES keys
+ * (RFC 4568 `a=crypto` lines, carried as text here; their keys are the media side's business). Only the
+ * first audio m-line is used; other m-lines of an offer are answered with port 0 (RFC 3264 §6). IPv4 only.
  */
 
 export type SdpDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
@@ -24,11 +25,25 @@ export interface SdpMediaLine {
   formats: string[];
 }
 
+/** One `a=crypto:<tag> <suite> <key-params> [<session-params>...]` line (RFC 4568 §9.1). */
+export interface SdpCrypto {
+  tag: number;
+  suite: string;
+  /** `inline:<base64 key||salt>[|lifetime][|MKI:length]`, several joined by `;` (kept as written). */
+  keyParams: string;
+  sessionParams: string[];
+}
+
+/** Protocols of an audio m-line: plain RTP, or SRTP keyed by SDES. */
+export type AudioProtocol = 'RTP/AVP' | 'RTP/SAVP';
+
 export interface AudioDescription {
   /** The effective connection address (media-level c= over session-level). */
   connectionAddress: string;
   port: number;
   protocol: string;
+  /** RFC 4568 crypto attributes, in the order written (an offer's preference order). */
+  crypto: SdpCrypto[];
   /** Audio codecs in m-line (preference) order, without telephone-event. */
   codecs: RtpCodec[];
   /** RFC 4733 telephone-event payload types. */
@@ -118,6 +133,25 @@ function codecsOf(block: MediaBlock): RtpCodec[] {
   return codecs;
 }
 
+const CRYPTO_RE = /^crypto:(\d{1,9})\s+(\S+)\s+(\S+)((?:\s+\S+)*)\s*$/;
+
+/** The block's well-formed `a=crypto` lines; a malformed one is left out (it cannot be chosen). */
+function cryptoOf(block: MediaBlock): SdpCrypto[] {
+  const out: SdpCrypto[] = [];
+  for (const a of block.attributes) {
+    const m = CRYPTO_RE.exec(a);
+    if (!m) continue;
+    out.push({ tag: Number(m[1]), suite: m[2] as string, keyParams: m[3] as string, sessionParams: (m[4] ?? '').split(/\s+/).filter((p) => p.length > 0) });
+  }
+  return out;
+}
+
+/** The m-line protocol is RTP/AVP or RTP/SAVP (case-insensitive), written the canonical way; else undefined. */
+export function audioProtocolOf(protocol: string): AudioProtocol | undefined {
+  const upper = protocol.toUpperCase();
+  return upper === 'RTP/AVP' || upper === 'RTP/SAVP' ? upper : undefined;
+}
+
 /** Parses an SDP body. Throws SdpError when it has no origin line or no media. */
 export function parseSdp(text: string): ParsedSdp {
   const { session, blocks, sessionAttrs } = splitSdp(text);
@@ -139,6 +173,7 @@ export function parseSdp(text: string): ParsedSdp {
       connectionAddress: connectionAddress(block.connection) ?? sessionConnection ?? '',
       port: block.line.port,
       protocol: block.line.protocol,
+      crypto: cryptoOf(block),
       codecs: all.filter((c) => c.name.toLowerCase() !== 'telephone-event'),
       telephoneEvents: all.filter((c) => c.name.toLowerCase() === 'telephone-event'),
       direction: directionOf(block.attributes) ?? directionOf(sessionAttrs) ?? 'sendrecv',
@@ -165,6 +200,10 @@ export interface BuildAudioSdpOptions {
   telephoneEvent?: RtpCodec;
   ptime?: number;
   direction?: SdpDirection;
+  /** Default RTP/AVP. */
+  protocol?: AudioProtocol;
+  /** `a=crypto` lines (RFC 4568) for the audio stream. */
+  crypto?: readonly SdpCrypto[];
   sessionId?: string;
   sessionVersion?: string | number;
   /** Rejected non-audio m-lines to echo with port 0 (answers only). */
@@ -182,9 +221,10 @@ function codecLines(c: RtpCodec): string[] {
 export function buildAudioSdp(o: BuildAudioSdpOptions): string {
   const sessionId = o.sessionId ?? String(Date.now());
   const all = o.telephoneEvent ? [...o.codecs, o.telephoneEvent] : [...o.codecs];
-  const audio = [`m=audio ${o.port} RTP/AVP ${all.map((c) => c.payloadType).join(' ')}`, `c=IN IP4 ${o.address}`];
+  const audio = [`m=audio ${o.port} ${o.protocol ?? 'RTP/AVP'} ${all.map((c) => c.payloadType).join(' ')}`, `c=IN IP4 ${o.address}`];
   for (const c of all) audio.push(...codecLines(c));
   if (o.ptime) audio.push(`a=ptime:${o.ptime}`);
+  for (const c of o.crypto ?? []) audio.push(`a=crypto:${c.tag} ${c.suite} ${c.keyParams}${c.sessionParams.map((p) => ` ${p}`).join('')}`);
   audio.push(`a=${o.direction ?? 'sendrecv'}`);
   const sections: string[][] = [];
   for (const r of o.rejected ?? []) sections[r.index] = [`m=${r.line.type} 0 ${r.line.protocol} ${r.line.formats.join(' ') || '0'}`];
@@ -209,11 +249,16 @@ export interface OfferOptions {
   telephoneEvent?: boolean;
   ptime?: number;
   sessionId?: string;
+  /** Default RTP/AVP. */
+  protocol?: AudioProtocol;
+  crypto?: readonly SdpCrypto[];
 }
 
 export function buildOffer(o: OfferOptions): string {
   const codecs = (o.codecs ?? ['PCMU', 'PCMA']).map((n) => DEFAULT_CODECS[n]);
   const opts: BuildAudioSdpOptions = { address: o.address, port: o.port, codecs, ptime: o.ptime ?? 20 };
+  if (o.protocol) opts.protocol = o.protocol;
+  if (o.crypto) opts.crypto = o.crypto;
   if (o.telephoneEvent ?? true) opts.telephoneEvent = { payloadType: 101, name: 'telephone-event', clockRate: 8000, fmtp: '0-16' };
   if (o.sessionId) opts.sessionId = o.sessionId;
   return buildAudioSdp(opts);
@@ -229,6 +274,10 @@ export interface AnswerOptions {
   sessionId?: string;
   /** o= session version (default: the session id); RFC 3264 §8 wants it raised when a re-answer changes. */
   sessionVersion?: string | number;
+  /** m= protocols taken in an offer (answered with the same one). Default RTP/AVP only. */
+  protocols?: readonly AudioProtocol[];
+  /** `a=crypto` lines of the answer (the one chosen from the offer's, with our key). */
+  crypto?: readonly SdpCrypto[];
 }
 
 export interface SdpAnswer {
@@ -258,8 +307,9 @@ export function buildAnswer(offer: string | ParsedSdp, o: AnswerOptions): SdpAns
     throw new SipError(488, 'Not Acceptable Here', { warning: '399 wagw "Unparseable SDP"' });
   }
   const audio = parsed.audio;
-  if (!audio || audio.port === 0 || !/^RTP\/AVP$/i.test(audio.protocol)) {
-    throw new SipError(488, 'Not Acceptable Here', { warning: '304 wagw "No plain RTP audio stream"' });
+  const protocol = audio ? audioProtocolOf(audio.protocol) : undefined;
+  if (!audio || audio.port === 0 || protocol === undefined || !(o.protocols ?? ['RTP/AVP']).includes(protocol)) {
+    throw new SipError(488, 'Not Acceptable Here', { warning: `304 wagw "No ${(o.protocols ?? ['RTP/AVP']).join(' or ')} audio stream"` });
   }
   const codec = pickCodec(audio, o.preferences);
   if (!codec) throw new SipError(488, 'Not Acceptable Here', { warning: '305 wagw "Incompatible media format"' });
@@ -269,12 +319,14 @@ export function buildAnswer(offer: string | ParsedSdp, o: AnswerOptions): SdpAns
     port: o.port,
     codecs: [codec],
     direction: ANSWER_DIRECTION[audio.direction],
+    protocol,
     audioIndex: parsed.audioIndex,
     rejected: parsed.media.map((line, index) => ({ index, line })).filter((m) => m.index !== parsed.audioIndex),
   };
   const ptime = o.ptime ?? audio.ptime;
   if (ptime) build.ptime = ptime;
   if (te) build.telephoneEvent = te;
+  if (o.crypto) build.crypto = o.crypto;
   if (o.sessionId) build.sessionId = o.sessionId;
   if (o.sessionVersion !== undefined) build.sessionVersion = o.sessionVersion;
   const answer: SdpAnswer = { sdp: buildAudioSdp(build), codec, remote: { address: audio.connectionAddress, port: audio.port } };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { RtcpSenderInfo, RtcpSrPacket, SrtcpSession } from 'werift';
 import { parseRtcp, serializeRtcp } from '../../rtp/rtcp-packet';
-import { SRTP_AEAD_AES_128_GCM, SRTP_AES128_CM_HMAC_SHA1_80, type SrtpProfile } from './srtp-session';
+import { SRTP_AEAD_AES_128_GCM, SRTP_AES128_CM_HMAC_SHA1_32, SRTP_AES128_CM_HMAC_SHA1_80, SrtpCrypto, type SrtpProfile } from './srtp-session';
 import { SrtcpProtector, SrtcpUnprotector } from './srtcp-session';
 
 const PROFILES: [string, SrtpProfile][] = [
@@ -47,5 +47,33 @@ describe.each(PROFILES)('SRTCP %s against werift', (_n, profile) => {
     expect(rx.unprotect(Buffer.from(p1))).toBeNull();
     expect(rx.unprotect(Buffer.from(p2))?.toString('hex')).toBe(rtcp.toString('hex'));
     expect(rx.rejected).toBe(2);
+  });
+});
+
+describe('SRTCP with AES_CM_128_HMAC_SHA1_32', () => {
+  it('sends an 80-bit tag (RFC 5764 §4.1.2: the 32-bit tag is for SRTP only) and round-trips', () => {
+    const master = { key: randomBytes(16), salt: randomBytes(14) };
+    expect(new SrtpCrypto(master, SRTP_AES128_CM_HMAC_SHA1_32, 3).tagLength).toBe(10);
+    expect(new SrtpCrypto(master, SRTP_AES128_CM_HMAC_SHA1_32, 0).tagLength).toBe(4);
+    const rtcp = serializeRtcp([{ type: 'rr', ssrc: 9, reports: [] }]);
+    const short = new SrtcpProtector(master, SRTP_AES128_CM_HMAC_SHA1_32).protect(rtcp);
+    const long = new SrtcpProtector(master, SRTP_AES128_CM_HMAC_SHA1_80).protect(rtcp);
+    expect(short.toString('hex')).toBe(long.toString('hex'));
+    expect(new SrtcpUnprotector(master, SRTP_AES128_CM_HMAC_SHA1_32).unprotect(short)?.toString('hex')).toBe(rtcp.toString('hex'));
+  });
+
+  it('also takes a 32-bit tag, as baresip and libsrtp-based peers send with this suite; a forged one still fails', () => {
+    const master = { key: randomBytes(16), salt: randomBytes(14) };
+    const rtcp = serializeRtcp([{ type: 'rr', ssrc: 9, reports: [] }]);
+    const rx = new SrtcpUnprotector(master, SRTP_AES128_CM_HMAC_SHA1_32);
+    const tx = new SrtcpProtector(master, SRTP_AES128_CM_HMAC_SHA1_80);
+    // HMAC-SHA1 truncated to 4 bytes is the first 4 of the 10-byte tag
+    const short = (p: Buffer): Buffer => p.subarray(0, p.length - 6);
+    expect(rx.unprotect(short(tx.protect(rtcp)))?.toString('hex')).toBe(rtcp.toString('hex'));
+    const forged = short(tx.protect(rtcp));
+    forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1;
+    expect(rx.unprotect(forged)).toBeNull();
+    expect(new SrtcpUnprotector(master, SRTP_AES128_CM_HMAC_SHA1_80).unprotect(short(tx.protect(rtcp)))).toBeNull();
+    expect(rx.rejected).toBe(1);
   });
 });

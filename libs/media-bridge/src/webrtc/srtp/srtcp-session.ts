@@ -7,7 +7,7 @@
  *   AES-CM:  header(8) | encrypted rest | E|index(4) | tag(10), tag = HMAC-SHA1 over all before it
  *   GCM:     header(8) | encrypted rest | tag(16) | E|index(4), AAD = header | E|index
  */
-import { SRTP_AES128_CM_HMAC_SHA1_80, SrtpCrypto, type SrtpMasterKey, type SrtpProfile } from './srtp-session';
+import { SRTP_AES128_CM_HMAC_SHA1_32, SrtpCrypto, type SrtpMasterKey, type SrtpProfile } from './srtp-session';
 
 const HEADER = 8;
 const WINDOW = 128;
@@ -29,7 +29,7 @@ export class SrtcpProtector {
     const ssrc = rtcp.readUInt32BE(4);
     const out = Buffer.allocUnsafe(rtcp.length + 4 + c.tagLength);
     rtcp.copy(out, 0, 0, HEADER);
-    if (c.profile === SRTP_AES128_CM_HMAC_SHA1_80) {
+    if (c.counterMode) {
       rtcp.copy(out, HEADER, HEADER);
       c.ctrXor(out, HEADER, rtcp.length, ssrc, this.#index >>> 16, this.#index & 0xffff);
       out.writeUInt32BE(eIndex, rtcp.length);
@@ -56,23 +56,34 @@ export class SrtcpUnprotector {
     this.#c = new SrtpCrypto(master, profile, 3);
   }
 
-  /** The plain compound RTCP packet (a view into `packet`, decrypted in place), or null (counted) when refused. */
+  /**
+   * The plain compound RTCP packet (a view into `packet`, decrypted in place), or null (counted) when refused.
+   * With AES_CM_128_HMAC_SHA1_32, a 32-bit tag is taken too: RFC 5764 gives that profile's SRTCP 80 bits,
+   * RFC 4568 does not say, and SDES peers differ (baresip, and libsrtp's policy for the suite, use 32).
+   */
   unprotect(packet: Buffer): Buffer | null {
     const c = this.#c;
+    const plain = this.#open(packet, c.tagLength) ?? (c.profile === SRTP_AES128_CM_HMAC_SHA1_32 ? this.#open(packet, 4) : null);
+    return plain ?? this.#refuse();
+  }
+
+  /** Authenticates with a tag of `tagLength` bytes (AES-CM) and decrypts; null, untouched, when it fails. */
+  #open(packet: Buffer, tagLength: number): Buffer | null {
+    const c = this.#c;
     const len = packet.length;
-    if (len < HEADER + 4 + c.tagLength) return this.#refuse();
-    const ctr = c.profile === SRTP_AES128_CM_HMAC_SHA1_80;
-    const indexAt = ctr ? len - 10 - 4 : len - 4;
+    const ctr = c.counterMode;
+    if (len < HEADER + 4 + (ctr ? tagLength : c.tagLength)) return null;
+    const indexAt = ctr ? len - tagLength - 4 : len - 4;
     const eIndex = packet.readUInt32BE(indexAt);
     const index = eIndex & 0x7fffffff;
-    if (index <= this.#highest - WINDOW || this.#seen[index % WINDOW] === index) return this.#refuse();
+    if (index <= this.#highest - WINDOW || this.#seen[index % WINDOW] === index) return null;
     const ssrc = packet.readUInt32BE(4);
     const encrypted = eIndex >>> 31 === 1;
     if (ctr) {
-      c.ctrTag(packet, indexAt, eIndex, this.#tag, 0);
+      c.ctrTag(packet, indexAt, eIndex, this.#tag, 0, tagLength);
       let diff = 0;
-      for (let i = 0; i < 10; i++) diff |= (this.#tag[i] as number) ^ (packet[indexAt + 4 + i] as number);
-      if (diff !== 0) return this.#refuse();
+      for (let i = 0; i < tagLength; i++) diff |= (this.#tag[i] as number) ^ (packet[indexAt + 4 + i] as number);
+      if (diff !== 0) return null;
       if (encrypted) c.ctrXor(packet, HEADER, indexAt, ssrc, index >>> 16, index & 0xffff);
     } else {
       const tagAt = indexAt - 16;
@@ -80,7 +91,7 @@ export class SrtcpUnprotector {
       const aadEnd = encrypted ? HEADER : tagAt;
       const aad = Buffer.concat([packet.subarray(0, aadEnd), packet.subarray(indexAt, indexAt + 4)]);
       const body = packet.subarray(aadEnd, tagAt);
-      if (!c.gcm.openInPlace(c.gcmRtcpIv(ssrc, index), aad, body, packet.subarray(tagAt, indexAt))) return this.#refuse();
+      if (!c.gcm.openInPlace(c.gcmRtcpIv(ssrc, index), aad, body, packet.subarray(tagAt, indexAt))) return null;
     }
     if (index > this.#highest) this.#highest = index;
     this.#seen[index % WINDOW] = index;

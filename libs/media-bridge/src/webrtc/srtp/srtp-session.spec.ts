@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { RtpHeader, RtpPacket, SrtpSession } from 'werift';
-import { estimateRoc, SRTP_AEAD_AES_128_GCM, SRTP_AES128_CM_HMAC_SHA1_80, SrtpProtector, SrtpUnprotector, type SrtpProfile } from './srtp-session';
+import { estimateRoc, SRTP_AEAD_AES_128_GCM, SRTP_AES128_CM_HMAC_SHA1_32, SRTP_AES128_CM_HMAC_SHA1_80, SrtpProtector, SrtpUnprotector, type SrtpProfile } from './srtp-session';
 
 /** werift's SRTP (an independent implementation that interoperates with Chrome) as the reference. */
 function pair(profile: SrtpProfile): { werift: SrtpSession; ours: { protector: SrtpProtector; unprotector: SrtpUnprotector } } {
@@ -80,6 +80,40 @@ describe.each(PROFILES)('SRTP %s against werift', (_name, profile) => {
       expect(got?.payload[0]).toBe(seq & 0xff);
     }
     expect(rx.authFailures).toBe(0);
+  });
+});
+
+describe('SRTP AES_CM_128_HMAC_SHA1_32 (SDES toward a PBX; werift has no such profile)', () => {
+  const master = { key: randomBytes(16), salt: randomBytes(14) };
+
+  it('encrypts as the 80-bit suite does and tags with the first 4 bytes of its HMAC (RFC 3711 §4.2, RFC 4568 §6.2)', () => {
+    const long = new SrtpProtector(master, SRTP_AES128_CM_HMAC_SHA1_80);
+    const short = new SrtpProtector(master, SRTP_AES128_CM_HMAC_SHA1_32);
+    expect(short.overhead).toBe(12 + 4);
+    for (const seq of [65534, 65535, 0, 1]) {
+      const payload = randomBytes(160);
+      const a = Buffer.alloc(payload.length + long.overhead);
+      const b = Buffer.alloc(payload.length + short.overhead);
+      const na = long.protect(a, 0, false, seq, seq * 160, 0xdeadbeef, payload);
+      const nb = short.protect(b, 0, false, seq, seq * 160, 0xdeadbeef, payload);
+      expect(nb).toBe(na - 6);
+      expect(b.subarray(0, 12 + 160).toString('hex')).toBe(a.subarray(0, 12 + 160).toString('hex'));
+      expect(b.subarray(172, 176).toString('hex')).toBe(a.subarray(172, 176).toString('hex'));
+    }
+  });
+
+  it('round-trips, and refuses a packet tagged for the other suite', () => {
+    const tx = new SrtpProtector(master, SRTP_AES128_CM_HMAC_SHA1_32);
+    const rx = new SrtpUnprotector(master, SRTP_AES128_CM_HMAC_SHA1_32);
+    const payload = randomBytes(160);
+    const out = Buffer.alloc(payload.length + tx.overhead);
+    const got = rx.unprotect(out.subarray(0, tx.protect(out, 8, true, 7, 1120, 42, payload)));
+    expect(got).toMatchObject({ payloadType: 8, marker: true, sequenceNumber: 7, timestamp: 1120, ssrc: 42 });
+    expect(Buffer.from(got?.payload ?? []).toString('hex')).toBe(payload.toString('hex'));
+    const long = new SrtpProtector(master, SRTP_AES128_CM_HMAC_SHA1_80);
+    const other = Buffer.alloc(payload.length + long.overhead);
+    expect(rx.unprotect(other.subarray(0, long.protect(other, 8, false, 8, 1280, 42, payload)))).toBeNull();
+    expect(rx.authFailures).toBe(1);
   });
 });
 

@@ -1,7 +1,9 @@
 /**
  * SRTP for RTP packets (RFC 3711), with the two DTLS-SRTP profiles WebRTC peers negotiate (RFC 5764):
- * SRTP_AES128_CM_HMAC_SHA1_80 (0x0001) and SRTP_AEAD_AES_128_GCM (0x0007, RFC 7714). RTCP is not handled
- * here (it stays on werift's path: one packet a second).
+ * SRTP_AES128_CM_HMAC_SHA1_80 (0x0001) and SRTP_AEAD_AES_128_GCM (0x0007, RFC 7714), and, for SDES keys
+ * toward a PBX (RFC 4568), SRTP_AES128_CM_HMAC_SHA1_32 (0x0002: a 32-bit SRTP tag; SRTCP keeps 80 bits as
+ * RFC 5764 §4.1.2 defines the profile, and takes 32-bit ones too: see srtcp-session.ts). SRTCP is in
+ * srtcp-session.ts.
  *
  * Hot-path choices, measured on the media app's profile (werift allocates a native cipher, a native HMAC,
  * a BigInt and several buffers per packet):
@@ -19,8 +21,9 @@ import { AesGcm } from './aes-gcm';
 import { HmacSha1 } from './hmac-sha1';
 
 export const SRTP_AES128_CM_HMAC_SHA1_80 = 0x0001;
+export const SRTP_AES128_CM_HMAC_SHA1_32 = 0x0002;
 export const SRTP_AEAD_AES_128_GCM = 0x0007;
-export type SrtpProfile = typeof SRTP_AES128_CM_HMAC_SHA1_80 | typeof SRTP_AEAD_AES_128_GCM;
+export type SrtpProfile = typeof SRTP_AES128_CM_HMAC_SHA1_80 | typeof SRTP_AES128_CM_HMAC_SHA1_32 | typeof SRTP_AEAD_AES_128_GCM;
 
 export interface SrtpMasterKey {
   /** 16 bytes. */
@@ -40,12 +43,15 @@ export interface SrtpSessionKeys {
 const RTP_HEADER = 12;
 const REPLAY_WINDOW = 128;
 
+/** The DTLS-SRTP profiles the WebRTC fast path takes (what werift negotiates). */
 export function isSupportedProfile(p: number): p is SrtpProfile {
   return p === SRTP_AES128_CM_HMAC_SHA1_80 || p === SRTP_AEAD_AES_128_GCM;
 }
 
-function tagLengthOf(profile: SrtpProfile): number {
-  return profile === SRTP_AEAD_AES_128_GCM ? 16 : 10;
+/** Tag bytes: SRTP (labelBase 0) or SRTCP (labelBase 3: 80 bits with HMAC-SHA1, RFC 5764 §4.1.2). */
+function tagLengthOf(profile: SrtpProfile, labelBase: 0 | 3): number {
+  if (profile === SRTP_AEAD_AES_128_GCM) return 16;
+  return profile === SRTP_AES128_CM_HMAC_SHA1_32 && labelBase === 0 ? 4 : 10;
 }
 
 /** AES-CM PRF output for one label (RFC 3711 §4.3.1, key derivation rate 0); a 12-byte salt is zero-padded. */
@@ -81,6 +87,8 @@ export interface SrtpRtpPacket {
 /** Shared by both directions (and SRTCP): keys, the cipher, and the per-packet AES-CM keystream or GCM IV. */
 export class SrtpCrypto {
   readonly profile: SrtpProfile;
+  /** AES counter mode with an HMAC-SHA1 tag (else AES-GCM). */
+  readonly counterMode: boolean;
   readonly tagLength: number;
   readonly #keys: SrtpSessionKeys;
   readonly #ecb: Cipher | null;
@@ -91,9 +99,10 @@ export class SrtpCrypto {
 
   constructor(master: SrtpMasterKey, profile: SrtpProfile, labelBase: 0 | 3 = 0) {
     this.profile = profile;
-    this.tagLength = tagLengthOf(profile);
+    this.counterMode = profile !== SRTP_AEAD_AES_128_GCM;
+    this.tagLength = tagLengthOf(profile, labelBase);
     this.#keys = deriveSrtpSessionKeys(master, labelBase);
-    if (profile === SRTP_AES128_CM_HMAC_SHA1_80) {
+    if (this.counterMode) {
       this.#ecb = createCipheriv('aes-128-ecb', this.#keys.key, null).setAutoPadding(false);
       this.#mac = new HmacSha1(this.#keys.auth);
       this.#gcm = null;
@@ -131,9 +140,9 @@ export class SrtpCrypto {
     for (let i = start, k = 0; i < end; i++, k++) buf[i] = (buf[i] as number) ^ (ks[k] as number);
   }
 
-  /** AES-CM: the 80-bit tag of buf[0..end) || uint32(suffix) (SRTP: the ROC; SRTCP: E|index), into out. */
-  ctrTag(buf: Buffer, end: number, suffix: number, out: Buffer, outOff: number): void {
-    (this.#mac as HmacSha1).tagWithSuffix(buf, 0, end, suffix, out, outOff, 10);
+  /** AES-CM: the tag (`tagLength` bytes unless given) of buf[0..end) || uint32(suffix) (SRTP: the ROC; SRTCP: E|index), into out. */
+  ctrTag(buf: Buffer, end: number, suffix: number, out: Buffer, outOff: number, tagLength = this.tagLength): void {
+    (this.#mac as HmacSha1).tagWithSuffix(buf, 0, end, suffix, out, outOff, tagLength);
   }
 
   /** GCM IV (RFC 7714 §8.1): 00 00 | SSRC | ROC | SEQ, XOR the 12-byte session salt. */
@@ -190,11 +199,11 @@ export class SrtpProtector {
     out.writeUInt32BE(ssrc >>> 0, 8);
     const end = RTP_HEADER + payload.length;
     const c = this.#c;
-    if (c.profile === SRTP_AES128_CM_HMAC_SHA1_80) {
+    if (c.counterMode) {
       out.set(payload, RTP_HEADER);
       c.ctrXor(out, RTP_HEADER, end, ssrc, this.#roc, seq);
       c.ctrTag(out, end, this.#roc, out, end);
-      return end + 10;
+      return end + c.tagLength;
     }
     c.gcm.seal(c.gcmIv(ssrc, this.#roc, seq), out.subarray(0, RTP_HEADER), payload, out, RTP_HEADER);
     return end + 16;
@@ -242,10 +251,10 @@ export class SrtpUnprotector {
     }
     const bodyEnd = len - c.tagLength;
     let payload: Buffer;
-    if (c.profile === SRTP_AES128_CM_HMAC_SHA1_80) {
+    if (c.counterMode) {
       c.ctrTag(packet, bodyEnd, v, this.#tag, 0);
       let diff = 0;
-      for (let i = 0; i < 10; i++) diff |= (this.#tag[i] as number) ^ (packet[bodyEnd + i] as number);
+      for (let i = 0; i < c.tagLength; i++) diff |= (this.#tag[i] as number) ^ (packet[bodyEnd + i] as number);
       if (diff !== 0) return this.#forged();
       c.ctrXor(packet, hdr, bodyEnd, ssrc, v, seq);
       payload = packet.subarray(hdr, bodyEnd);
