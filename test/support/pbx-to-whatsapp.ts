@@ -9,6 +9,7 @@ import {
   writeTonePcap,
   type BaresipEvent,
   type BaresipHandle,
+  type BaresipMediaEncryption,
   type KamailioHandle,
   type SippResult,
 } from '@wagw/testing';
@@ -28,11 +29,18 @@ export interface PbxToWhatsApp {
   /** The UDP/TCP port the gateway's SIP stack must listen on (Kamailio routes the WhatsApp numbers there). */
   gatewaySipPort: number;
   /** The trunk `pbx` whose allowFrom is Kamailio's address, plus the pinned SIP port. */
-  gatewayEnv(trunk?: { inboundUsername?: string; inboundPassword?: string; allowFrom?: string[] }): Env;
+  gatewayEnv(trunk?: { inboundUsername?: string; inboundPassword?: string; allowFrom?: string[]; srtp?: 'off' | 'optional' | 'mandatory' }): Env;
   stop(): Promise<void>;
 }
 
-export async function startPbxToWhatsApp(options: { waIds: readonly string[]; dir: string; phoneToneHz?: number; extension?: string }): Promise<PbxToWhatsApp> {
+export async function startPbxToWhatsApp(options: {
+  waIds: readonly string[];
+  dir: string;
+  phoneToneHz?: number;
+  extension?: string;
+  /** The phone uses SDES-SRTP (baresip's mediaenc). */
+  phoneMediaEncryption?: BaresipMediaEncryption;
+}): Promise<PbxToWhatsApp> {
   const gatewaySipPort = await freeTcpUdpPort();
   const routes = Object.fromEntries(options.waIds.map((waId) => [waId, `sip:127.0.0.1:${gatewaySipPort}`]));
   const kamailio = await startKamailio({ routes });
@@ -48,6 +56,7 @@ export async function startPbxToWhatsApp(options: { waIds: readonly string[]; di
         transport: 'udp',
         wavPath,
         answerMode: 'manual',
+        ...(options.phoneMediaEncryption ? { mediaEncryption: options.phoneMediaEncryption } : {}),
       });
     } catch (err) {
       if (attempt < 3 && /Address already in use/.test((err as Error).message)) continue;
@@ -75,6 +84,7 @@ export interface PbxTrunkEnvOptions {
   allowFrom: string[];
   inboundUsername?: string;
   inboundPassword?: string;
+  srtp?: 'off' | 'optional' | 'mandatory';
 }
 
 /** Environment overrides: the gateway's SIP port and one trunk `pbx` (UDP, G.711) that may send INVITEs from `allowFrom`. */
@@ -92,6 +102,7 @@ export function pbxTrunkEnv(o: PbxTrunkEnvOptions): Env {
         fromUser: '',
         fromDomain: o.host.replace(/:\d+$/, ''),
         codecs: ['PCMU', 'PCMA'],
+        ...(o.srtp ? { srtp: o.srtp } : {}),
         allowFrom: o.allowFrom,
         inboundUsername: o.inboundUsername ?? '',
         inboundPassword: o.inboundPassword ?? '',

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { analyseTone, type ToneReport } from '@wagw/media-bridge';
-import { createSelfSignedCert, freeTcpPort, readWav, startBaresip, startKamailio, writeSineWav, type BaresipHandle, type KamailioHandle } from '@wagw/testing';
+import { createSelfSignedCert, freeTcpPort, readWav, startBaresip, startKamailio, writeSineWav, type BaresipHandle, type BaresipMediaEncryption, type KamailioHandle } from '@wagw/testing';
 import type { Env } from '@wagw/config';
 import { eventually } from './stack';
 
@@ -8,7 +8,7 @@ export interface DemoPbx {
   kamailio: KamailioHandle;
   phone: BaresipHandle;
   /** Environment overrides that point the gateway's trunk and route at this PBX. */
-  gatewayEnv(businessNumber: string, opts?: { ringTimeoutMs?: number; codecs?: string[] }): Env;
+  gatewayEnv(businessNumber: string, opts?: { ringTimeoutMs?: number; codecs?: string[]; srtp?: 'off' | 'optional' | 'mandatory' }): Env;
   stop(): Promise<void>;
 }
 
@@ -20,9 +20,17 @@ export const GW_PASSWORD = 'gw-secret';
  * trunk user) and a baresip desk phone registered as extension 1001, auto-answering and playing a tone.
  * `transport` is the gateway's trunk transport. With 'tls', Kamailio also listens on TLS with a self-signed
  * certificate for 127.0.0.1 that the gateway trusts through `pbx.tlsCaFile` (and verifies), the gateway
- * listens on TLS too (for Kamailio's in-dialog requests), and the phone stays on UDP.
+ * listens on TLS too (for Kamailio's in-dialog requests), and the phone stays on UDP. `phoneMediaEncryption`
+ * makes the phone use SDES-SRTP (baresip's mediaenc).
  */
-export async function startDemoPbx(options: { transport: 'udp' | 'tcp' | 'tls'; phoneToneHz?: number; extension?: string; answerMode?: 'auto' | 'manual'; dir: string }): Promise<DemoPbx> {
+export async function startDemoPbx(options: {
+  transport: 'udp' | 'tcp' | 'tls';
+  phoneToneHz?: number;
+  extension?: string;
+  answerMode?: 'auto' | 'manual';
+  phoneMediaEncryption?: BaresipMediaEncryption;
+  dir: string;
+}): Promise<DemoPbx> {
   const cert = options.transport === 'tls' ? await createSelfSignedCert(options.dir) : undefined;
   const kamailio = await startKamailio({ authUsers: [{ user: GW_USER, password: GW_PASSWORD }], ...(cert ? { tls: cert } : {}) });
   const wavPath = join(options.dir, `phone-${options.phoneToneHz ?? 400}.wav`);
@@ -37,6 +45,7 @@ export async function startDemoPbx(options: { transport: 'udp' | 'tcp' | 'tls'; 
       transport: options.transport === 'tls' ? 'udp' : options.transport,
       wavPath,
       answerMode: options.answerMode ?? 'auto',
+      ...(options.phoneMediaEncryption ? { mediaEncryption: options.phoneMediaEncryption } : {}),
     });
   } catch (err) {
     await kamailio.stop();
@@ -58,6 +67,7 @@ export async function startDemoPbx(options: { transport: 'udp' | 'tcp' | 'tls'; 
           fromUser: GW_USER,
           fromDomain: kamailio.host,
           codecs: opts.codecs ?? ['PCMU', 'PCMA'],
+          ...(opts.srtp ? { srtp: opts.srtp } : {}),
           allowFrom: [],
         },
       ]),

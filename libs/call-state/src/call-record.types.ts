@@ -52,6 +52,8 @@ export const callRecordHashSchema = z.object({
   waSdp: z.string().optional(),
   /** Codec on the PBX leg, e.g. `PCMU/8000`. */
   codec: z.string().optional(),
+  /** SRTP crypto suite on the PBX leg (SDES, the trunk's `srtp`), e.g. `AES_CM_128_HMAC_SHA1_80`; absent: plain RTP. */
+  pbxSrtp: z.string().optional(),
   /** Outbound: message id (wamid) of our call permission request, to match the user's reply. */
   permissionMessageId: z.string().optional(),
   /** Why and by whom the call ended, in words; WhatsApp's and the PBX's own cause. */

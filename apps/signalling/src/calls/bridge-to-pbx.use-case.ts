@@ -165,7 +165,7 @@ export class BridgeToPbxUseCase {
     const waId = rec.userWaId;
     const negotiated = await this.media.applyPbxAnswer(live.callId, pbxLegId, answered.sdp);
     answered.call.setSdpHandler(this.sdpUpdates.handlerFor(live, pbxLegId, waId));
-    const res = await this.calls.apply(live.callId, { type: 'pbx.answered' }, { codec: negotiated.codec });
+    const res = await this.calls.apply(live.callId, { type: 'pbx.answered' }, { codec: negotiated.codec, ...(negotiated.srtp ? { pbxSrtp: negotiated.srtp } : {}) });
     if (res.outcome !== 'applied') {
       live.log.info({ reason: res.reason }, 'PBX answered a call that is already ending: hanging up the PBX leg');
       await answered.call.hangup();

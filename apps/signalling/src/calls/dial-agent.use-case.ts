@@ -100,7 +100,7 @@ export class DialAgentUseCase {
     const negotiated = await this.media.applyPbxAnswer(live.callId, offer.legId, outcome.sdp);
     outcome.call.setSdpHandler(this.sdpUpdates.handlerFor(live, offer.legId, rec.userWaId));
     live.pbxDtmfPt = negotiated.dtmfPayloadType;
-    await this.calls.amend(live.callId, { codec: negotiated.codec });
+    await this.calls.amend(live.callId, { codec: negotiated.codec, ...(negotiated.srtp ? { pbxSrtp: negotiated.srtp } : {}) });
     const res = await this.calls.apply(live.callId, { type: 'wa.dialing' });
     if (res.outcome !== 'applied') {
       await outcome.call.hangup();

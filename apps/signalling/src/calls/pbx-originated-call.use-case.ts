@@ -100,7 +100,7 @@ export class PbxOriginatedCallUseCase {
         pbxLegId = pbx.legId;
         live.pbxDtmfPt = pbx.dtmfPayloadType;
         sip.setSdpHandler(this.sdpUpdates.handlerFor(live, pbx.legId, waId));
-        await this.calls.amend(callId, { pbxLegId: pbx.legId, codec: pbx.codec });
+        await this.calls.amend(callId, { pbxLegId: pbx.legId, codec: pbx.codec, ...(pbx.srtp ? { pbxSrtp: pbx.srtp } : {}) });
         live.waProgress = {
           ringing: () => sip.ringing(),
           accepted: async () => {
@@ -162,7 +162,7 @@ export class PbxOriginatedCallUseCase {
       const negotiated = await this.media.applyPbxAnswer(live.callId, pbxLegId, acked.sdp);
       live.pbxDtmfPt = negotiated.dtmfPayloadType;
       sip.setSdpHandler(this.sdpUpdates.handlerFor(live, pbxLegId, waIdOfRequestUri(sip.requestUri)));
-      await this.calls.amend(live.callId, { codec: negotiated.codec });
+      await this.calls.amend(live.callId, { codec: negotiated.codec, ...(negotiated.srtp ? { pbxSrtp: negotiated.srtp } : {}) });
       await this.media.startBridge(live.callId, waLegId, pbxLegId);
       live.log.info({ codec: negotiated.codec }, 'PBX answer from the ACK applied: call bridged');
     } catch (err) {

@@ -124,7 +124,7 @@ export class TransferService {
       live.pbxLeg = { kind: 'pbx', hangup: async (reason) => void (await call.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) })) };
       live.pbxDtmfPt = negotiated.dtmfPayloadType;
       this.sdpUpdates.legReplaced(live, ctx.waId);
-      await this.calls.amend(live.callId, { pbxLegId: legId, sipCallId: call.callId, destination: req.referTo, codec: negotiated.codec });
+      await this.calls.amend(live.callId, { pbxLegId: legId, sipCallId: call.callId, destination: req.referTo, codec: negotiated.codec, ...(negotiated.srtp ? { pbxSrtp: negotiated.srtp } : {}) });
       this.endCallOnRemoteBye(live, call, 'PBX hung up');
       call.setSdpHandler(this.sdpUpdates.handlerFor(live, legId, ctx.waId));
       this.attach(live, trunkLeg(call), { ...ctx, pbxLegId: legId });

@@ -43,6 +43,7 @@ const callRecord = obj(
     pbxLegId: str('Media app leg id toward the PBX.'),
     waSdp: str('Our SDP toward WhatsApp.'),
     codec: str('Codec on the PBX leg, e.g. PCMU/8000.'),
+    pbxSrtp: str('SRTP crypto suite on the PBX leg (SDES keys, trunk srtp), e.g. AES_CM_128_HMAC_SHA1_80; absent when the PBX leg is plain RTP.'),
     permissionMessageId: str('Outbound: message id (wamid) of the permission request sent for this call.'),
     endCause: str('Why the call ended, in words.'),
     endedBy: { type: 'string', enum: [...END_PARTIES], description: '`wa` the user, `pbx` the PBX side, `api` a hang-up through this API, `system` a timeout or failure.' },
