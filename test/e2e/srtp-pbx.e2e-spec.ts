@@ -35,9 +35,18 @@ describe('a WhatsApp user calls a desk phone over a TLS trunk with SRTP (baresip
   let pbx: DemoPbx | undefined;
   let stack: Stack | undefined;
 
-  const start = async (phone: 'srtp-mand' | undefined): Promise<Stack> => {
+  /** `fallback`: a second destination, the same phone through a plain trunk, after the SRTP one fails. */
+  const start = async (phone: 'srtp-mand' | undefined, fallback = false): Promise<Stack> => {
     pbx = await startDemoPbx({ transport: 'tls', phoneToneHz: 400, dir, ...(phone ? { phoneMediaEncryption: phone } : {}) });
-    stack = await startStack({ name: 'srtp-pbx', env: pbx.gatewayEnv(BUSINESS, { srtp: 'mandatory' }) });
+    const env = pbx.gatewayEnv(BUSINESS, { srtp: 'mandatory' });
+    if (fallback) {
+      const [secure] = JSON.parse(env['PBX_TRUNKS'] as string) as Record<string, unknown>[];
+      const [route] = JSON.parse(env['PBX_ROUTES'] as string) as { destinations: Record<string, unknown>[] }[];
+      env['PBX_TRUNKS'] = JSON.stringify([secure, { ...secure, name: 'plain', srtp: 'off' }]);
+      const first = route?.destinations[0] as Record<string, unknown>;
+      env['PBX_ROUTES'] = JSON.stringify([{ ...route, destinations: [first, { ...first, trunk: 'plain' }], onFailure: 'next' }]);
+    }
+    stack = await startStack({ name: 'srtp-pbx', env });
     await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Sam' });
     return stack;
   };
@@ -97,6 +106,19 @@ describe('a WhatsApp user calls a desk phone over a TLS trunk with SRTP (baresip
       const c = await s.emu<{ state: string }>('GET', `/emulator/calls/${waCallId}`);
       return c.state === 'ended' ? c : undefined;
     });
+  });
+  it('a route falls back from an SRTP trunk the phone refuses to a plain trunk with a new, plain offer', async () => {
+    const s = await start(undefined, true);
+    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+    await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
+    const call = await activeCall(s, waCallId);
+    expect(call.pbxSrtp).toBeUndefined();
+    expect(await userHeard(s, USER, 400)).toBeGreaterThanOrEqual(25);
+    expect((await phoneHeard((pbx as DemoPbx).phone, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
+    expect(pbxLegStats(s, call).srtp).toBe(false);
+    expect(s.media.app.get(PbxLegRegistry).size).toBe(1); // the SRTP offer's leg was closed
+    await s.emu('POST', `/emulator/users/${USER}/hangup`);
+    expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'wa' });
   });
 });
 
