@@ -38,7 +38,7 @@ describe('a WhatsApp user calls a desk phone over a TLS trunk with SRTP (baresip
   /** `fallback`: a second destination, the same phone through a plain trunk, after the SRTP one fails. */
   const start = async (phone: 'srtp-mand' | undefined, fallback = false): Promise<Stack> => {
     pbx = await startDemoPbx({ transport: 'tls', phoneToneHz: 400, dir, ...(phone ? { phoneMediaEncryption: phone } : {}) });
-    const env = pbx.gatewayEnv(BUSINESS, { srtp: 'mandatory' });
+    const env: Record<string, string | undefined> = { ...pbx.gatewayEnv(BUSINESS, { srtp: 'mandatory' }) };
     if (fallback) {
       const [secure] = JSON.parse(env['PBX_TRUNKS'] as string) as Record<string, unknown>[];
       const [route] = JSON.parse(env['PBX_ROUTES'] as string) as { destinations: Record<string, unknown>[] }[];
@@ -70,6 +70,7 @@ describe('a WhatsApp user calls a desk phone over a TLS trunk with SRTP (baresip
     await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
     const call = await activeCall(s, waCallId);
     expect(call.pbxSrtp).toBe('AES_CM_128_HMAC_SHA1_80'); // on the call record (GET /v1/calls/{id})
+    expect((await s.api('GET', '/v1/trunks')).body).toMatchObject({ trunks: [{ name: 'pbx', transport: 'tls', srtp: 'mandatory' }] });
     expect(await userHeard(s, USER, 400)).toBeGreaterThanOrEqual(25);
     expect((await phoneHeard(phone, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
     expect(phone.log()).toMatch(SRTP_ON);

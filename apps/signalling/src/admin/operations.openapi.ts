@@ -42,8 +42,14 @@ export const OPERATIONS_OPENAPI_PATHS: Json = {
                 type: 'array',
                 items: {
                   type: 'object',
-                  required: ['name', 'transport', 'optionsIntervalMs', 'hosts'],
-                  properties: { name: { type: 'string' }, transport: { type: 'string', enum: ['udp', 'tcp', 'tls'] }, optionsIntervalMs: { type: 'integer' }, hosts: { type: 'array', items: hostHealth } },
+                  required: ['name', 'transport', 'srtp', 'optionsIntervalMs', 'hosts'],
+                  properties: {
+                    name: { type: 'string' },
+                    transport: { type: 'string', enum: ['udp', 'tcp', 'tls'] },
+                    srtp: { type: 'string', enum: ['off', 'optional', 'mandatory'], description: 'SRTP with SDES keys toward the trunk.' },
+                    optionsIntervalMs: { type: 'integer' },
+                    hosts: { type: 'array', items: hostHealth },
+                  },
                 },
               },
             },

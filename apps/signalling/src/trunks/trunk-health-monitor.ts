@@ -33,6 +33,8 @@ export interface HostHealth {
 export interface TrunkHealth {
   name: string;
   transport: TrunkConfig['transport'];
+  /** SDES-SRTP policy of the trunk's media (off, optional, mandatory). */
+  srtp: TrunkConfig['srtp'];
   /** 0 when keep-alives are off (hosts stay `unknown` and are tried in configured order). */
   optionsIntervalMs: number;
   hosts: HostHealth[];
@@ -149,6 +151,7 @@ export class TrunkHealthMonitor extends TypedEmitter<TrunkHealthEvents> {
     return [...this.#trunks.values()].map((t) => ({
       name: t.config.name,
       transport: t.config.transport,
+      srtp: t.config.srtp,
       optionsIntervalMs: t.config.optionsIntervalMs,
       hosts: [...t.hosts.values()].map((h) => structuredClone(h.health)),
     }));
