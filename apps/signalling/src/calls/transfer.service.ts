@@ -47,8 +47,9 @@ export interface TransferContext {
 }
 
 /**
- * Blind transfer asked by the PBX side (REFER, RFC 3515; a phone behind a proxy such as Kamailio transfers
- * this way): a new PBX leg INVITEs the Refer-To target through the call's trunk while the call goes on; when
+ * Transfer asked by the PBX side (REFER, RFC 3515; a phone behind a proxy such as Kamailio transfers this
+ * way), blind or attended (a Replaces in the Refer-To, RFC 3891: the target's INVITE carries it, with the
+ * REFER's Referred-By): a new PBX leg INVITEs the Refer-To target through the call's trunk while the call goes on; when
  * it answers, the WhatsApp leg is bridged to it (the stream toward WhatsApp continues: same SSRC, no
  * timestamp jump), the old leg is closed and its dialog ended, and the transferor hears NOTIFY 200. From the
  * REFER on, the transferor hanging up does not end the call (phones often hang up at once). When the target
@@ -105,12 +106,12 @@ export class TransferService {
         target: req.referTo,
         from: ctx.caller,
         sdp: offer.sdp,
-        headers: ctx.headers,
+        headers: { ...ctx.headers, ...(req.replaces ? { Replaces: req.replaces } : {}), ...(req.referredBy ? { 'Referred-By': req.referredBy } : {}) },
         ...(trunk.username ? { auth: { username: trunk.username, password: trunk.password } } : {}),
         ringTimeoutMs: TRANSFER_RING_TIMEOUT_MS,
         logger: log,
       }));
-      log.info({ sipCallId: call.callId }, 'transfer: INVITE sent to the target');
+      log.info({ sipCallId: call.callId, attended: req.replaces !== undefined }, 'transfer: INVITE sent to the target');
       const outcome = await new Promise<{ ok: true; sdp: string } | { ok: false; status: number; reason: string }>((resolve) => {
         call.on('progress', (p) => void req.notify(p.status, p.reason));
         call.on('answered', (a) => resolve(a.sdp ? { ok: true, sdp: a.sdp } : { ok: false, status: 488, reason: 'Answered Without SDP' }));

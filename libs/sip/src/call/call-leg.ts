@@ -10,6 +10,7 @@ import type { CallEndedEvent, CallLegEvents, DigestCredentials, InfoEvent } from
 import type { TransportProtocol } from '../transport/sip-transport';
 import { TypedEmitter } from '../typed-emitter';
 import { requestFinal, type DialogRequestHandler, type LegContext } from './leg-context';
+import { parseReferTo, referToUri } from './refer-to';
 
 /**
  * Mid-call SDP from the far end (RFC 3264 §8), for the owner of the media: `offer` gets a re-INVITE's or
@@ -23,13 +24,18 @@ export interface RemoteSdpHandler {
 }
 
 /**
- * A blind transfer the far end asked for (REFER without Replaces, RFC 3515): the REFER was accepted (202)
- * and a NOTIFY `100 Trying` sent; the handler places the call to `referTo` and reports its progress and
- * outcome with `notify` (a final status, 200-699, ends the implicit subscription).
+ * A transfer the far end asked for (REFER, RFC 3515): the REFER was accepted (202) and a NOTIFY `100 Trying`
+ * sent; the handler places the call to `referTo` and reports its progress and outcome with `notify` (a final
+ * status, 200-699, ends the implicit subscription). Blind when `replaces` is absent; attended when the
+ * Refer-To URI carried a Replaces header (RFC 3891): the INVITE to the target carries it, so that the target
+ * replaces its consultation call with the transferor by this one.
  */
 export interface TransferRequest {
+  /** The Refer-To URI without its header part (`?...`). */
   referTo: string;
   referredBy?: string;
+  /** Attended transfer: the Replaces value (`call-id;to-tag=...;from-tag=...`), unescaped. */
+  replaces?: string;
   notify(status: number, reason: string): Promise<void>;
 }
 export type TransferHandler = (request: TransferRequest) => void;
@@ -304,18 +310,18 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     else this.ctx.sendResponse(response);
   }
 
-  /** REFER (RFC 3515): 202 and NOTIFY 100, then the handler; Replaces (attended transfer) is not taken. */
+  /** REFER (RFC 3515): 202 and NOTIFY 100, then the handler; blind, or attended with Replaces (RFC 3891). */
   #onRefer(request: SipMessage): void {
     const handler = this.#transferHandler;
     if (!handler) return this.respond(request, 501);
-    const uri = referToUri(request);
-    if (!/^sips?:/i.test(uri)) return this.respond(request, 400, {}, undefined, 'Bad Refer-To');
-    if (/[?&]replaces=/i.test(uri)) {
-      this.log.info({ referTo: uri }, 'REFER with Replaces (attended transfer) refused: not supported');
-      return this.respond(request, 501, {}, undefined, 'Attended Transfer Not Supported');
+    const target = parseReferTo(referToUri(request));
+    if (typeof target === 'string') {
+      this.log.info({ referTo: referToUri(request), why: target }, 'REFER refused: bad Refer-To');
+      return this.respond(request, 400, {}, undefined, 'Bad Refer-To');
     }
+    const uri = target.uri;
     this.respond(request, 202, { contact: [this.ctx.contact(this.transport)] }, undefined, 'Accepted');
-    this.log.info({ referTo: uri }, 'REFER accepted: blind transfer');
+    this.log.info({ referTo: uri, ...(target.replaces ? { replaces: target.replaces } : {}) }, target.replaces ? 'REFER accepted: attended transfer (Replaces)' : 'REFER accepted: blind transfer');
     let done = false;
     const notify = async (status: number, reason: string): Promise<void> => {
       if (done || this.#terminated) return;
@@ -328,7 +334,7 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     };
     void notify(100, 'Trying');
     const referredBy = headerValue(request, 'referred-by') ?? headerValue(request, 'b');
-    handler(referredBy ? { referTo: uri, referredBy, notify } : { referTo: uri, notify });
+    handler({ referTo: uri, notify, ...(referredBy ? { referredBy } : {}), ...(target.replaces ? { replaces: target.replaces } : {}) });
   }
 
   /** The answer to our offer in a re-INVITE's 2xx, from its ACK; an ACK without one leaves the session as it was. */
@@ -344,14 +350,6 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
       (err: unknown) => this.log.warn({ err }, 'mid-call SDP answer in the ACK not usable: media unchanged'),
     );
   }
-}
-
-/** The Refer-To URI (npm `sip` parses the header as a name-addr; a compact `r` stays a string), or ''. */
-function referToUri(request: SipMessage): string {
-  const raw: unknown = request.headers['refer-to'] ?? request.headers['r'];
-  if (raw && typeof raw === 'object' && 'uri' in raw) return String((raw as { uri: unknown }).uri);
-  const text = typeof raw === 'string' ? raw : '';
-  return /<([^>]+)>/.exec(text)?.[1] ?? text.trim().split(';')[0] ?? '';
 }
 
 export function optionalReason(reason: SipReason | undefined): { reason?: SipReason } {
