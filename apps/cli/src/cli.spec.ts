@@ -5,6 +5,7 @@ import { runCli } from './cli';
 import { errorText } from './http-client';
 import { parseOptionsTarget } from './sip-options';
 import { age, table } from './table';
+import { registrationRow, type TrunkView } from './commands';
 
 function io() {
   const out: string[] = [];
@@ -102,5 +103,17 @@ describe('runCli', () => {
     h = io();
     expect(await runCli(['test-call', '15551234567'], { ...env, token: 't' }, h.io)).toBe(2);
     expect(h.err.join('')).toMatch(/missing --agent/);
+  });
+});
+
+describe('trunks: a trunk its PBX registers to', () => {
+  const base: TrunkView = { name: 'pbx', transport: 'udp', optionsIntervalMs: 0, hosts: [] };
+  it('shows where the PBX registered from and how long is left, or that it is not registered; nothing for other trunks', () => {
+    const now = 1_000_000;
+    expect(registrationRow({ ...base, registration: { source: { address: '192.0.2.7', port: 40123 }, registeredAt: now - 90_000, expiresAt: now + 300_000 } }, now)).toEqual([
+      ['pbx', '192.0.2.7:40123', 'udp', 'registered, 300 s left', '1m30s', '-', '-'],
+    ]);
+    expect(registrationRow({ ...base, registration: null }, now)).toEqual([['pbx', '(PBX registers)', 'udp', 'not registered', '-', '-', '-']]);
+    expect(registrationRow(base, now)).toEqual([]);
   });
 });

@@ -24,11 +24,13 @@ interface HostView {
   lastProbe?: { status: number; reason: string; rttMs: number };
   lastFailure?: { reason: string };
 }
-interface TrunkView {
+export interface TrunkView {
   name: string;
   transport: string;
   optionsIntervalMs: number;
   hosts: HostView[];
+  /** Trunks the PBX registers to (registrar: true): where from, or null. */
+  registration?: { source: { address: string; port: number }; registeredAt: number; expiresAt: number } | null;
 }
 interface CallView {
   callId: string;
@@ -58,8 +60,9 @@ export async function trunksCommand(ctx: CommandContext): Promise<void> {
   const { body } = await ctx.gateway().request<{ trunks: TrunkView[] }>('GET', '/v1/trunks');
   if (json(ctx, body)) return;
   if (body.trunks.length === 0) return ctx.out('no trunks configured (pbx.trunks)');
-  const rows = body.trunks.flatMap((t) =>
-    t.hosts.map((h) => [
+  const rows = body.trunks.flatMap((t) => [
+    ...registrationRow(t, ctx.now()),
+    ...t.hosts.map((h) => [
       t.name,
       h.host,
       t.transport,
@@ -68,8 +71,16 @@ export async function trunksCommand(ctx: CommandContext): Promise<void> {
       h.lastProbe ? `${h.lastProbe.status} ${h.lastProbe.reason} (${h.lastProbe.rttMs} ms)`.replace(/\s+\(/, ' (') : '-',
       h.lastFailure?.reason ?? '-',
     ]),
-  );
+  ]);
   ctx.out(table(['TRUNK', 'HOST', 'TRANSPORT', 'STATE', 'SINCE', 'LAST OPTIONS', 'LAST FAILURE'], rows));
+}
+
+/** A registrar trunk's row: the address its PBX registered from (or that it is not registered). */
+export function registrationRow(t: TrunkView, now: number): string[][] {
+  if (t.registration === undefined) return [];
+  const r = t.registration;
+  if (r === null) return [[t.name, '(PBX registers)', t.transport, 'not registered', '-', '-', '-']];
+  return [[t.name, `${r.source.address}:${r.source.port}`, t.transport, `registered, ${Math.max(0, Math.round((r.expiresAt - now) / 1000))} s left`, age(r.registeredAt, now), '-', '-']];
 }
 
 /** Any final answer but 408/503 shows the host is there (the gateway's keep-alive rule). */

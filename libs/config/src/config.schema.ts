@@ -104,7 +104,7 @@ const hostPort = z.string().regex(/^[A-Za-z0-9.\-:[\]]+:\d{1,5}$/, 'host:port');
 export const trunkSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _').describe('Trunk name, referenced by routes.'),
-    hosts: z.array(hostPort).min(1, 'at least one host:port').describe('PBX hosts in failover order (host:port).'),
+    hosts: z.array(hostPort).describe('PBX hosts in failover order (host:port). Empty only with registrar: true (the PBX registers to the gateway).'),
     transport: z.enum(['udp', 'tcp', 'tls']).describe('SIP transport toward the trunk.'),
     username: z.string().describe('Digest username toward the trunk (empty: no authentication).'),
     password: z.string().describe('Digest password toward the trunk. Never logged.'),
@@ -137,8 +137,16 @@ export const trunkSchema = z
       .describe('An INVITE with no response at all (not even 100 Trying) from a host within this time goes to the next host (0: wait for the SIP transaction timeout).'),
     inboundUsername: z.string().default('').describe('Digest username the PBX must present on INVITEs it sends us (empty: the IP allow-list alone).'),
     inboundPassword: z.string().default('').describe('Digest password for inboundUsername. Never logged.'),
+    registrar: z
+      .boolean()
+      .default(false)
+      .describe(
+        'The PBX registers to the gateway on this trunk, as to a SIP provider (REGISTER with inboundUsername/inboundPassword as the address of record and digest credentials); calls toward the trunk go to where it registered from, with its Contact as Request-URI and the destination in To. hosts may then be empty.',
+      ),
   })
-  .strict();
+  .strict()
+  .refine((t) => t.hosts.length > 0 || t.registrar, { message: 'at least one host:port (or registrar: true, where the PBX registers to the gateway)', path: ['hosts'] })
+  .refine((t) => !t.registrar || (t.inboundUsername !== '' && t.inboundPassword !== ''), { message: 'registrar: true needs inboundUsername and inboundPassword (what the PBX registers with)', path: ['registrar'] });
 
 const destinationSchema = z
   .object({

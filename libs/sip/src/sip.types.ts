@@ -162,6 +162,30 @@ export type InviteAuthDecision =
 
 export type InviteAuthorizer = (request: InboundRequestInfo) => InviteAuthDecision | Promise<InviteAuthDecision>;
 
+/** A REGISTER (RFC 3261 §10) that reached us: the address of record, the contacts, the expiry asked for. */
+export interface RegisterRequestInfo extends InboundRequestInfo {
+  /** Contacts in the request, each with its `expires` parameter when it has one. */
+  contacts: { uri: string; expires?: number }[];
+  /** `Contact: *` (remove every binding; only with Expires: 0). */
+  wildcard: boolean;
+  /** The Expires header, when present. */
+  expires?: number;
+}
+
+/** What a registrar answers: 200 with the bindings now held (each with its granted expiry), or an error. */
+export type RegisterResult =
+  | { status: 200; bindings: { uri: string; expires: number }[] }
+  | { status: number; reason?: string; headers?: Record<string, string> };
+
+/**
+ * The application's registrar: `authorize` decides who may register (reject, or a digest challenge, 401
+ * unless `proxy`), then `register` applies the request and gives the answer.
+ */
+export interface RegisterHandler {
+  authorize(request: RegisterRequestInfo): InviteAuthDecision | Promise<InviteAuthDecision>;
+  register(request: RegisterRequestInfo): RegisterResult | Promise<RegisterResult>;
+}
+
 export interface OptionsResult {
   status: number;
   reason: string;

@@ -49,6 +49,24 @@ export const OPERATIONS_OPENAPI_PATHS: Json = {
                     srtp: { type: 'string', enum: ['off', 'optional', 'mandatory'], description: 'SRTP with SDES keys toward the trunk.' },
                     optionsIntervalMs: { type: 'integer' },
                     hosts: { type: 'array', items: hostHealth },
+                    registration: {
+                      description: 'Trunks with registrar: true only. Where the PBX is registered from (null: not registered).',
+                      oneOf: [
+                        { type: 'null' },
+                        {
+                          type: 'object',
+                          required: ['trunk', 'contact', 'source', 'transport', 'registeredAt', 'expiresAt'],
+                          properties: {
+                            trunk: { type: 'string' },
+                            contact: { type: 'string', description: 'The Contact it registered: the Request-URI of calls toward it.' },
+                            source: { type: 'object', properties: { address: { type: 'string' }, port: { type: 'integer' } } },
+                            transport: { type: 'string', enum: ['udp', 'tcp', 'tls'] },
+                            registeredAt: { type: 'integer', description: 'Epoch ms.' },
+                            expiresAt: { type: 'integer', description: 'Epoch ms.' },
+                          },
+                        },
+                      ],
+                    },
                   },
                 },
               },

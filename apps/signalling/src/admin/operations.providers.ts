@@ -20,7 +20,7 @@ export function operationsProviders(source: ConfigSource | undefined): Provider[
     {
       provide: FailoverInviter,
       useFactory: (sip: SipStackService, health: TrunkHealthService, logger: Logger) =>
-        new FailoverInviter({ sender: () => sip.stack, ranking: health.monitor, logger: logger.child({ component: 'trunk-inviter' }) }),
+        new FailoverInviter({ sender: () => sip.stack, ranking: health.ranking, logger: logger.child({ component: 'trunk-inviter' }) }),
       inject: [SipStackService, TrunkHealthService, SIGNALLING_LOGGER],
     },
     RoutingPolicy,

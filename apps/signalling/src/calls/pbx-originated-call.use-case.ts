@@ -10,6 +10,7 @@ import { PbxSdpUpdates } from './pbx-sdp-updates';
 import { PermissionService } from '../permissions/permission.service';
 import { TrunkDirectory } from '../sip/trunk-directory';
 import { trunkForSource } from '../sip/inbound-trunk-auth';
+import { TrunkHealthService } from '../trunks/trunk-health.service';
 import { CallRuntime, type LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 import { DtmfRelay } from './dtmf-relay';
@@ -45,6 +46,7 @@ export class PbxOriginatedCallUseCase {
     private readonly dtmf: DtmfRelay,
     private readonly sdpUpdates: PbxSdpUpdates,
     private readonly transfers: TransferService,
+    private readonly trunkState: TrunkHealthService,
   ) {}
 
   async execute(sip: InboundCall): Promise<void> {
@@ -77,7 +79,7 @@ export class PbxOriginatedCallUseCase {
   }
 
   async #place(sip: InboundCall, waId: string): Promise<void> {
-    const trunk = trunkForSource(this.trunks.trunks(), sip.source.address) ?? this.trunks.trunks()[0];
+    const trunk = trunkForSource(this.trunks.trunks(), sip.source.address, (t) => this.trunkState.registeredSource(t)) ?? this.trunks.trunks()[0];
     const callId = newCallId();
     await this.calls.create({
       callId,

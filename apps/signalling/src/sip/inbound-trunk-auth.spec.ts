@@ -60,4 +60,22 @@ describe('inbound INVITE authorisation', () => {
   it('accepts an allowed source without credentials configured', () => {
     expect(authorizeInvite([trunk({})], req('10.0.0.5'), 'gw')).toEqual({ action: 'accept' });
   });
+
+  it('takes INVITEs of a registrar trunk from where its PBX registered, and from nowhere else', () => {
+    const reg = trunk({ name: 'reg', hosts: [], registrar: true, inboundUsername: 'acme', inboundPassword: 's3cret' });
+    const registeredAt = (t: TrunkConfig): string | undefined => (t.name === 'reg' ? '192.0.2.7' : undefined);
+    expect(trunkForSource([reg], '192.0.2.7', registeredAt)?.name).toBe('reg');
+    expect(trunkForSource([reg], '192.0.2.8', registeredAt)).toBeUndefined();
+    expect(trunkForSource([reg], '192.0.2.7')).toBeUndefined(); // not registered
+    expect(authorizeInvite([reg], req('192.0.2.7'), 'gw', registeredAt)).toMatchObject({ action: 'digest', proxy: true });
+  });
+});
+
+describe('trunk schema: registrar trunks', () => {
+  it('needs hosts unless the PBX registers, and inbound credentials when it does', () => {
+    expect(() => trunk({ hosts: [] })).toThrow(/at least one host:port \(or registrar: true/);
+    expect(() => trunk({ hosts: [], registrar: true })).toThrow(/registrar: true needs inboundUsername and inboundPassword/);
+    expect(trunk({ hosts: [], registrar: true, inboundUsername: 'acme', inboundPassword: 'x' }).registrar).toBe(true);
+    expect(trunk({}).registrar).toBe(false);
+  });
 });

@@ -5,6 +5,7 @@ import { PbxOriginatedCallUseCase } from '../calls/pbx-originated-call.use-case'
 import { SipStackService } from './sip-stack.service';
 import { TrunkDirectory } from './trunk-directory';
 import { authorizeInvite } from './inbound-trunk-auth';
+import { TrunkHealthService } from '../trunks/trunk-health.service';
 
 /** Connects INVITEs from the PBX to their authorisation (trunk allow-lists, digest) and the call use case. */
 @Injectable()
@@ -14,12 +15,13 @@ export class SipInboundRegistrar implements OnModuleInit {
     private readonly sip: SipStackService,
     private readonly trunks: TrunkDirectory,
     private readonly pbxCalls: PbxOriginatedCallUseCase,
+    private readonly trunkState: TrunkHealthService,
   ) {}
 
   onModuleInit(): void {
     this.sip.setInboundHandlers(
       (req) => {
-        const decision = authorizeInvite(this.trunks.trunks(), req, this.sip.running ? this.sip.stack.advertisedHost : 'wagw');
+        const decision = authorizeInvite(this.trunks.trunks(), req, this.sip.running ? this.sip.stack.advertisedHost : 'wagw', (t) => this.trunkState.registeredSource(t));
         if (decision.action === 'reject') this.logger.warn({ source: req.source, callId: req.callId, status: decision.status }, 'INVITE refused: source not on a trunk allow-list');
         return decision;
       },

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { readFileSync } from 'node:fs';
 import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
-import { SipStack, type InviteAuthorizer, type InviteHandler, type SipListenOptions } from '@wagw/sip';
+import { SipStack, type InviteAuthorizer, type InviteHandler, type RegisterHandler, type SipListenOptions } from '@wagw/sip';
 import { SIGNALLING_LOGGER } from '../signalling.tokens';
 
 /** A PEM file named by a config key; a missing or unreadable one stops the start with the key and the path. */
@@ -22,6 +22,7 @@ function readPem(key: string, path: string): string {
 export class SipStackService implements OnApplicationBootstrap, OnApplicationShutdown {
   #stack: SipStack | undefined;
   #inbound: { authorize: InviteAuthorizer; handle: InviteHandler } | undefined;
+  #registrar: RegisterHandler | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -34,7 +35,14 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
     this.#applyInbound();
   }
 
+  /** REGISTERs from PBXs (trunks with `registrar: true`); applied when the stack starts. */
+  setRegisterHandler(handler: RegisterHandler): void {
+    this.#registrar = handler;
+    this.#applyInbound();
+  }
+
   #applyInbound(): void {
+    if (this.#stack && this.#registrar) this.#stack.onRegister(this.#registrar);
     if (!this.#stack || !this.#inbound) return;
     this.#stack.onInviteAuth(this.#inbound.authorize);
     this.#stack.onInvite(this.#inbound.handle);

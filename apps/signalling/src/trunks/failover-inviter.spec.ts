@@ -206,3 +206,25 @@ describe('isHostFailure', () => {
     expect(isHostFailure({ status: 408, reason: 'No Final Response After CANCEL', cause: 'cancelled' })).toBe(false);
   });
 });
+
+describe('FailoverInviter toward a trunk whose PBX registers to us', () => {
+  const registrar = { name: 'reg', hosts: [], transport: 'udp', fromDomain: 'pbx.example', failoverTimeoutMs: 2000, registrar: true } as unknown as TrunkConfig;
+
+  it('sends to the registered address with its Contact as Request-URI and the destination in To', () => {
+    const sender = new FakeSender();
+    const ranking: HostRanking = { hostsInOrder: () => ['192.0.2.7:40123'], reportFailure: () => undefined, registeredContact: () => 'sip:pbx-1@10.1.1.1:5060' };
+    const inviter = new FailoverInviter({ sender: () => sender, ranking, logger: silentLogger() });
+    inviter.invite(registrar, invite);
+    expect(sender.legs[0]?.options).toMatchObject({ target: 'sip:pbx-1@10.1.1.1:5060', to: 'sip:1001@pbx.example.com', outboundProxy: '192.0.2.7:40123', transport: 'udp' });
+  });
+
+  it('fails with 480 (not registered) without sending when no PBX is registered', async () => {
+    const sender = new FakeSender();
+    const ranking: HostRanking = { hostsInOrder: () => [], reportFailure: () => undefined, registeredContact: () => undefined };
+    const call = new FailoverInviter({ sender: () => sender, ranking, logger: silentLogger() }).invite(registrar, invite);
+    expect(call.callId).toMatch(/@unsent$/);
+    const failed = await new Promise<CallFailedEvent>((resolve) => call.on('failed', resolve));
+    expect(failed).toEqual({ status: 480, reason: 'Temporarily Unavailable (PBX not registered)', cause: 'unreachable' });
+    expect(sender.legs).toHaveLength(0);
+  });
+});

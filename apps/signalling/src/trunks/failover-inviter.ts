@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '@wagw/logging';
 import { InvalidStateError, TypedEmitter, type CallFailedEvent, type InviteOptions, type OutboundCall, type OutboundCallEvents, type RemoteSdpHandler, type SipReason, type TransferHandler } from '@wagw/sip';
 import type { TrunkConfig } from '../sip/trunk-directory';
@@ -11,6 +12,8 @@ export interface InviteSender {
 export interface HostRanking {
   hostsInOrder(trunk: TrunkConfig): string[];
   reportFailure(trunkName: string, host: string, reason: string): void;
+  /** For a trunk whose PBX registers to us: the Contact it registered (our Request-URI toward it). */
+  registeredContact?(trunk: TrunkConfig): string | undefined;
 }
 
 /** The caller's INVITE options; the inviter adds the transport, the outbound proxy (host) and the Call-ID. */
@@ -69,12 +72,14 @@ export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
   constructor(trunk: TrunkConfig, options: TrunkInviteOptions, deps: { sender: InviteSender; ranking: HostRanking; logger: Logger }) {
     super(deps.logger);
     this.#trunk = trunk;
-    this.#options = options;
     this.#sender = deps.sender;
     this.#ranking = deps.ranking;
     this.#log = deps.logger;
     this.#hosts = deps.ranking.hostsInOrder(trunk);
-    if (this.#hosts.length === 0) throw new TypeError(`trunk ${trunk.name} has no hosts`);
+    const contact = trunk.registrar ? deps.ranking.registeredContact?.(trunk) : undefined;
+    // toward a registered PBX: its Contact as Request-URI, the destination in To (RFC 3261 §10, §16.5)
+    this.#options = contact ? { ...options, target: contact, to: options.to ?? options.target } : options;
+    if (this.#hosts.length === 0 && !trunk.registrar) throw new TypeError(`trunk ${trunk.name} has no hosts`);
   }
 
   /** Call-ID of every attempt (the first attempt's, kept for the next ones: the same request). */
@@ -93,8 +98,17 @@ export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
     return this.#attempt?.call;
   }
 
-  /** Sends the INVITE to the first host (the inviter calls it once; the stack sends asynchronously). */
+  /**
+   * Sends the INVITE to the first host (the inviter calls it once; the stack sends asynchronously). A
+   * registrar trunk whose PBX is not registered fails at once with 480, on the next tick, like any answer.
+   */
   start(): void {
+    if (this.#hosts.length === 0) {
+      this.#callId = `${randomBytes(12).toString('hex')}@unsent`;
+      this.#log.warn({ trunk: this.#trunk.name }, 'INVITE not sent: no PBX registered on the trunk');
+      setImmediate(() => this.#finish({ status: 480, reason: 'Temporarily Unavailable (PBX not registered)', cause: 'unreachable' }));
+      return;
+    }
     this.#tryNext();
   }
 

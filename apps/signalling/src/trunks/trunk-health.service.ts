@@ -4,19 +4,29 @@ import type { Logger } from '@wagw/logging';
 import { SIGNALLING_LOGGER } from '../signalling.tokens';
 import { SipStackService } from '../sip/sip-stack.service';
 import { TrunkDirectory, type TrunkConfig } from '../sip/trunk-directory';
+import type { HostRanking } from './failover-inviter';
 import { TrunkHealthMonitor, type TrunkHealth } from './trunk-health-monitor';
+import { TrunkRegistrations, type TrunkBinding } from './trunk-registrations';
 import { TrunkHostMetrics } from './trunk-host.metrics';
 
 /** How long bootstrap waits for the SIP stack (started by SipStackService's hook, in parallel) to listen. */
 const SIP_START_WAIT_MS = 10_000;
 
+/** A trunk's health, and for a registrar trunk where its PBX is registered (null: not registered). */
+export interface TrunkState extends TrunkHealth {
+  registration?: TrunkBinding | null;
+}
+
 /**
  * Nest wrapper of TrunkHealthMonitor: OPTIONS through the app's SIP stack, started once the stack
- * listens, stopped (timers cleared) at shutdown; publishes `wagw_trunk_host_up` on every change.
+ * listens, stopped (timers cleared) at shutdown; publishes `wagw_trunk_host_up` on every change. Also
+ * the registrar of trunks whose PBX registers to the gateway (TrunkRegistrations): REGISTERs from the SIP
+ * stack, and where calls toward such a trunk go (`ranking`).
  */
 @Injectable()
 export class TrunkHealthService implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly monitor: TrunkHealthMonitor;
+  readonly registrations: TrunkRegistrations;
   readonly #metrics = new TrunkHostMetrics();
   readonly #log: Logger;
   #shutdown = false;
@@ -25,7 +35,7 @@ export class TrunkHealthService implements OnApplicationBootstrap, OnApplication
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SIGNALLING_LOGGER) logger: Logger,
     private readonly sip: SipStackService,
-    trunks: TrunkDirectory,
+    private readonly trunks: TrunkDirectory,
   ) {
     this.#log = logger.child({ component: 'trunk-health' });
     this.monitor = new TrunkHealthMonitor({
@@ -35,6 +45,31 @@ export class TrunkHealthService implements OnApplicationBootstrap, OnApplication
     this.monitor.on('hostStateChanged', () => this.#metrics.publish(this.monitor.snapshot()));
     this.monitor.setTrunks(trunks.trunks());
     this.#warnKeysInClear(trunks.trunks());
+    this.registrations = new TrunkRegistrations({ logger: logger.child({ component: 'trunk-registrar' }) });
+    this.registrations.setTrunks(trunks.trunks());
+    const realm = (): string => (this.sip.running ? this.sip.stack.advertisedHost : 'wagw');
+    this.sip.setRegisterHandler({ authorize: (r) => this.registrations.authorize(r, realm()), register: (r) => this.registrations.register(r) });
+  }
+
+  /**
+   * Where INVITEs toward a trunk go: its hosts by health, or, for a registrar trunk, where its PBX registered
+   * from (with the Contact it registered as Request-URI).
+   */
+  get ranking(): HostRanking {
+    return {
+      hostsInOrder: (trunk) => {
+        if (!trunk.registrar) return this.monitor.hostsInOrder(trunk);
+        const b = this.registrations.binding(trunk.name);
+        return b ? [`${b.source.address}:${b.source.port}`] : [];
+      },
+      reportFailure: (trunk, host, reason) => this.monitor.reportFailure(trunk, host, reason),
+      registeredContact: (trunk) => this.registrations.binding(trunk.name)?.contact,
+    };
+  }
+
+  /** The source address of the PBX registered on `trunk`, if any (its INVITEs are taken from there). */
+  registeredSource(trunk: TrunkConfig): string | undefined {
+    return trunk.registrar ? this.registrations.binding(trunk.name)?.source.address : undefined;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -50,6 +85,7 @@ export class TrunkHealthService implements OnApplicationBootstrap, OnApplication
   onApplicationShutdown(): void {
     this.#shutdown = true;
     this.monitor.stop();
+    this.registrations.close();
     this.#metrics.clear();
   }
 
@@ -58,6 +94,14 @@ export class TrunkHealthService implements OnApplicationBootstrap, OnApplication
     this.monitor.setTrunks(trunks);
     this.#metrics.publish(this.monitor.snapshot());
     this.#warnKeysInClear(trunks);
+    this.registrations.setTrunks(trunks);
+  }
+
+  #trunkNames(pred: (t: TrunkConfig) => boolean): string[] {
+    return this.trunks
+      .trunks()
+      .filter(pred)
+      .map((t) => t.name);
   }
 
   /** SDES keys travel in the SDP: on a trunk without TLS anyone on the path reads them. */
@@ -69,7 +113,8 @@ export class TrunkHealthService implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  snapshot(): TrunkHealth[] {
-    return this.monitor.snapshot();
+  snapshot(): TrunkState[] {
+    const registrar = new Set(this.#trunkNames((t) => t.registrar));
+    return this.monitor.snapshot().map((h) => (registrar.has(h.name) ? { ...h, registration: this.registrations.binding(h.name) ?? null } : h));
   }
 }

@@ -6,7 +6,7 @@ import type { DialogRequestHandler, LegContext } from '../call/leg-context';
 import { dialogKey } from '../dialog/dialog';
 import { genericHeaders, normaliseHeaders, partyOf, tagOf, uriString } from '../message/headers';
 import { reasonPhrase } from '../sip.errors';
-import type { InboundRequestInfo, InviteAuthorizer } from '../sip.types';
+import type { InboundRequestInfo, InviteAuthDecision, InviteAuthorizer, RegisterHandler, RegisterRequestInfo } from '../sip.types';
 import type { Endpoint, TransportProtocol } from '../transport/sip-transport';
 import { DigestVerifier } from './digest-verifier';
 
@@ -35,6 +35,7 @@ const DIALOG_ONLY = new Set(['BYE', 'INFO', 'UPDATE', 'PRACK']);
 export class IncomingRequestRouter {
   inviteHandler: InviteHandler | undefined;
   authorizer: InviteAuthorizer | undefined;
+  registerHandler: RegisterHandler | undefined;
   readonly #deps: RouterDeps;
   readonly #digest = new DigestVerifier();
   /** Inbound calls by Call-ID and INVITE branch, for CANCEL matching (RFC 3261 §9.2). */
@@ -61,6 +62,8 @@ export class IncomingRequestRouter {
         return void this.#onInvite(request, remote);
       case 'OPTIONS':
         return this.#respond(request, 200, { allow: this.#deps.ctx.allow, accept: 'application/sdp' });
+      case 'REGISTER':
+        return void this.#onRegister(request, remote);
       default:
         return this.#respond(request, DIALOG_ONLY.has(request.method ?? '') ? 481 : 405, { allow: this.#deps.ctx.allow });
     }
@@ -109,24 +112,49 @@ export class IncomingRequestRouter {
     }
   }
 
-  /** Applies the authoriser; answers the request itself (403, 401/407 challenge, 500) when it does not pass. */
-  async #authorized(invite: SipMessage, remote: Endpoint, log: Logger): Promise<boolean> {
-    const authorizer = this.authorizer;
-    if (!authorizer) return true;
+  /** REGISTER (RFC 3261 §10.3): the registrar's authorisation (digest, 401), then its answer with the bindings. */
+  async #onRegister(request: SipMessage, remote: Endpoint): Promise<void> {
+    const handler = this.registerHandler;
+    if (!handler) return this.#respond(request, 405, { allow: this.#deps.ctx.allow });
+    const log = this.#deps.log.child({ sipCallId: request.headers['call-id'], sipDirection: 'inbound' });
+    const info = registerInfo(request, remote);
+    if (!(await this.#authorized(request, remote, log, () => handler.authorize(info)))) return;
     try {
-      const decision = await authorizer(requestInfo(invite, remote));
+      const result = await handler.register(info);
+      if (result.status === 200 && 'bindings' in result) {
+        const contact = result.bindings.map((b) => ({ uri: b.uri, params: { expires: String(b.expires) } }));
+        return this.#respond(request, 200, contact.length > 0 ? { contact, date: new Date().toUTCString() } : { date: new Date().toUTCString() });
+      }
+      const failed = result as Extract<typeof result, { reason?: string }>;
+      this.#respond(request, failed.status, normaliseHeaders(failed.headers ?? {}), failed.reason);
+    } catch (err) {
+      log.error({ err }, 'registrar failed: 500');
+      this.#respond(request, 500);
+    }
+  }
+
+  /**
+   * Applies an authoriser (the INVITE one unless `decide` is given); answers the request itself (403,
+   * 401/407 challenge, 500) when it does not pass.
+   */
+  async #authorized(invite: SipMessage, remote: Endpoint, log: Logger, decide?: () => InviteAuthDecision | Promise<InviteAuthDecision>): Promise<boolean> {
+    const authorizer = this.authorizer;
+    const method = invite.method ?? 'request';
+    if (!decide && !authorizer) return true;
+    try {
+      const decision = decide ? await decide() : await (authorizer as InviteAuthorizer)(requestInfo(invite, remote));
       if (decision.action === 'accept') return true;
       if (decision.action === 'reject') {
-        log.info({ status: decision.status, source: remote.address }, 'INVITE refused by the authoriser');
+        log.info({ status: decision.status, source: remote.address }, `${method} refused by the authoriser`);
         this.#respond(invite, decision.status, normaliseHeaders(decision.headers), decision.reason);
         return false;
       }
       if (await this.#digest.verify(invite, decision)) return true;
-      log.info({ source: remote.address }, 'INVITE challenged (digest)');
+      log.info({ source: remote.address }, `${method} challenged (digest)`);
       this.#deps.ctx.sendResponse(this.#digest.challenge(invite, decision));
       return false;
     } catch (err) {
-      log.error({ err }, 'INVITE authoriser failed: 500');
+      log.error({ err }, `${method} authoriser failed: 500`);
       this.#respond(invite, 500);
       return false;
     }
@@ -154,4 +182,24 @@ export function requestInfo(request: SipMessage, remote: Endpoint): InboundReque
     transport: remote.protocol,
     headers: genericHeaders(request),
   };
+}
+
+/** A REGISTER's contacts (with their expires parameters), wildcard and Expires header. */
+export function registerInfo(request: SipMessage, remote: Endpoint): RegisterRequestInfo {
+  const raw: unknown = request.headers.contact;
+  const list = Array.isArray(raw) ? (raw as { uri?: unknown; params?: Record<string, unknown> }[]) : [];
+  const contacts: RegisterRequestInfo['contacts'] = [];
+  let wildcard = false;
+  for (const c of list) {
+    const uri = typeof c.uri === 'string' ? c.uri : '';
+    if (uri === '*' || uri === '') {
+      wildcard = uri === '*' || wildcard;
+      continue;
+    }
+    const e = Number(c.params?.['expires']);
+    contacts.push(Number.isInteger(e) && e >= 0 ? { uri, expires: e } : { uri });
+  }
+  if (typeof raw === 'string' && raw.trim() === '*') wildcard = true;
+  const header = Number(request.headers['expires']);
+  return { ...requestInfo(request, remote), contacts, wildcard, ...(Number.isInteger(header) && header >= 0 ? { expires: header } : {}) };
 }

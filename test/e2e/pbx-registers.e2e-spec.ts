@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CallRecord } from '@wagw/call-state';
+import { startBaresip, writeSineWav, type BaresipHandle } from '@wagw/testing';
+import { expectNoLeaks } from '../support/leaks';
+import { phoneHeard } from '../support/pbx';
+import { callClosed, grantPermanently, userHeard } from '../support/pbx-to-whatsapp';
+import { activeCall, endedCall, eventually, startStack, type Stack } from '../support/stack';
+
+/**
+ * A PBX that registers to the gateway as to its SIP provider (trunk `registrar: true`, no hosts): the way a
+ * PBX behind NAT or a firewall connects to a gateway it cannot be reached at otherwise. baresip plays that
+ * PBX: it REGISTERs with the trunk's inbound credentials (digest, 401), takes the WhatsApp user's call at
+ * the address it registered from (our Request-URI its Contact, the destination in To), and its own call to
+ * a WhatsApp user is taken from that address (with digest, 407). Unregistered, calls toward it fail 480.
+ */
+const USER = '15552228888';
+const BUSINESS = '15550001111';
+const PBX_USER = 'acme-pbx';
+const PBX_PASSWORD = 'reg-secret';
+
+interface TrunkView {
+  name: string;
+  registration?: { contact: string; source: { address: string; port: number }; expiresAt: number } | null;
+}
+
+async function registration(s: Stack): Promise<TrunkView['registration']> {
+  const { trunks } = (await s.api('GET', '/v1/trunks')).body as { trunks: TrunkView[] };
+  return trunks.find((t) => t.name === 'pbx')?.registration;
+}
+
+describe('a PBX registers to the gateway (trunk registrar: true) and calls go both ways (baresip as the PBX)', () => {
+  let dir: string;
+  let stack: Stack | undefined;
+  let pbx: BaresipHandle | undefined;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wagw-registrar-'));
+    const trunk = { name: 'pbx', hosts: [], transport: 'udp', username: '', password: '', fromUser: '', fromDomain: 'pbx.example', codecs: ['PCMU', 'PCMA'], allowFrom: [], registrar: true, inboundUsername: PBX_USER, inboundPassword: PBX_PASSWORD };
+    stack = await startStack({
+      name: 'pbx-registers',
+      env: {
+        PBX_TRUNKS: JSON.stringify([trunk]),
+        PBX_ROUTES: JSON.stringify([{ businessNumber: BUSINESS, destinations: [{ uri: 'sip:1001@pbx.example', trunk: 'pbx', ringTimeoutMs: 20000 }], onFailure: 'reject' }]),
+      },
+    });
+    await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Rita' });
+  });
+
+  afterEach(() => expectNoLeaks(stack));
+  afterEach(async () => {
+    await stack?.close();
+    await pbx?.stop();
+    stack = undefined;
+    pbx = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const startPbx = (password: string, awaitRegistration = true): Promise<BaresipHandle> => {
+    const wavPath = join(dir, 'pbx-400.wav');
+    writeSineWav({ path: wavPath, frequencyHz: 400, sampleRate: 8000, seconds: 30 });
+    const s = stack as Stack;
+    return startBaresip({ user: PBX_USER, password, registrar: { host: '127.0.0.1', port: s.config.pbx.udpPort }, wavPath, answerMode: 'auto', awaitRegistration });
+  };
+
+  it('registers with digest, takes a WhatsApp user\'s call where it registered from, and calls a WhatsApp user', async () => {
+    const s = stack as Stack;
+    pbx = await startPbx(PBX_PASSWORD);
+    const reg = await eventually('the registration on GET /v1/trunks', async () => (await registration(s)) ?? undefined);
+    expect(reg?.contact).toMatch(new RegExp(`^sip:${PBX_USER}[^@]*@127\\.0\\.0\\.1:${pbx.sipPort}`)); // baresip adds a suffix to its contact user
+    expect(reg?.source).toEqual({ address: '127.0.0.1', port: pbx.sipPort });
+
+    // a WhatsApp user calls the business: the INVITE goes to the registered PBX
+    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+    await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
+    const call = await activeCall(s, waCallId);
+    expect(await userHeard(s, USER, 400)).toBeGreaterThanOrEqual(25);
+    expect((await phoneHeard(pbx, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
+    await s.emu('POST', `/emulator/users/${USER}/hangup`);
+    expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'wa' });
+    await callClosed(pbx);
+
+    // the PBX calls a WhatsApp user through the gateway, from the address it registered from
+    await grantPermanently(s, USER);
+    await s.emu('PUT', `/emulator/users/${USER}/behaviour`, { incomingCall: 'ignore', permissionRequest: 'none' });
+    await pbx.dial(USER);
+    await pbx.waitEvent('CALL_RINGING', 20_000);
+    await s.emu('POST', `/emulator/users/${USER}/answer`);
+    await pbx.waitEvent('CALL_ESTABLISHED', 20_000);
+    const outbound = await eventually('the PBX\'s call active', async () => {
+      const { active } = (await s.api('GET', '/v1/calls')).body as { active: CallRecord[] };
+      return active.find((c) => c.direction === 'outbound' && c.state === 'active');
+    }, 20_000);
+    await pbx.hangup();
+    expect(await endedCall(s, outbound.callId)).toMatchObject({ endedBy: 'pbx' });
+  });
+
+  it('refuses a wrong password (no binding); without a registration a WhatsApp user\'s call fails with 480', async () => {
+    const s = stack as Stack;
+    pbx = await startPbx('wrong-password', false);
+    await eventually('the PBX\'s REGISTER refused', async () => (/401|403/.test(pbx?.log() ?? '') ? true : undefined), 10_000, 100);
+    expect(await registration(s)).toBeNull();
+    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+    const ended = await eventually('the call ended', async () => {
+      const { recent } = (await s.api('GET', '/v1/calls')).body as { recent: CallRecord[] };
+      return recent.find((c) => c.waCallId === waCallId && c.state === 'ended');
+    }, 20_000);
+    expect(ended.sipCause).toMatch(/^480 .*not registered/);
+  });
+});
