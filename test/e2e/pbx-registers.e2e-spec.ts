@@ -30,6 +30,12 @@ async function registration(s: Stack): Promise<TrunkView['registration']> {
   return trunks.find((t) => t.name === 'pbx')?.registration;
 }
 
+/** `wagw_trunk_registered{trunk="pbx"}` on signalling's /metrics. */
+async function registeredMetric(s: Stack): Promise<string | undefined> {
+  const text = await (await fetch(`${s.signalling.baseUrl}/metrics`)).text();
+  return /^wagw_trunk_registered\{trunk="pbx"\} (\d)$/m.exec(text)?.[1];
+}
+
 describe('a PBX registers to the gateway (trunk registrar: true) and calls go both ways (baresip as the PBX)', () => {
   let dir: string;
   let stack: Stack | undefined;
@@ -70,6 +76,7 @@ describe('a PBX registers to the gateway (trunk registrar: true) and calls go bo
     const reg = await eventually('the registration on GET /v1/trunks', async () => (await registration(s)) ?? undefined);
     expect(reg?.contact).toMatch(new RegExp(`^sip:${PBX_USER}[^@]*@127\\.0\\.0\\.1:${pbx.sipPort}`)); // baresip adds a suffix to its contact user
     expect(reg?.source).toEqual({ address: '127.0.0.1', port: pbx.sipPort });
+    expect(await registeredMetric(s)).toBe('1');
 
     // a WhatsApp user calls the business: the INVITE goes to the registered PBX
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
@@ -101,6 +108,7 @@ describe('a PBX registers to the gateway (trunk registrar: true) and calls go bo
     pbx = await startPbx('wrong-password', false);
     await eventually('the PBX\'s REGISTER refused', async () => (/401|403/.test(pbx?.log() ?? '') ? true : undefined), 10_000, 100);
     expect(await registration(s)).toBeNull();
+    expect(await registeredMetric(s)).toBe('0');
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
     const ended = await eventually('the call ended', async () => {
       const { recent } = (await s.api('GET', '/v1/calls')).body as { recent: CallRecord[] };

@@ -6,6 +6,7 @@ import { SipStackService } from '../sip/sip-stack.service';
 import { TrunkDirectory, type TrunkConfig } from '../sip/trunk-directory';
 import type { HostRanking } from './failover-inviter';
 import { TrunkHealthMonitor, type TrunkHealth } from './trunk-health-monitor';
+import { publishRegistrations } from './trunk-registration.metrics';
 import { TrunkRegistrations, type TrunkBinding } from './trunk-registrations';
 import { TrunkHostMetrics } from './trunk-host.metrics';
 
@@ -29,6 +30,7 @@ export class TrunkHealthService implements OnApplicationBootstrap, OnApplication
   readonly registrations: TrunkRegistrations;
   readonly #metrics = new TrunkHostMetrics();
   readonly #log: Logger;
+  readonly #unpublish: () => void;
   #shutdown = false;
 
   constructor(
@@ -49,6 +51,7 @@ export class TrunkHealthService implements OnApplicationBootstrap, OnApplication
     this.registrations.setTrunks(trunks.trunks());
     const realm = (): string => (this.sip.running ? this.sip.stack.advertisedHost : 'wagw');
     this.sip.setRegisterHandler({ authorize: (r) => this.registrations.authorize(r, realm()), register: (r) => this.registrations.register(r) });
+    this.#unpublish = publishRegistrations(() => this.#trunkNames((t) => t.registrar).map((trunk) => ({ trunk, registered: this.registrations.binding(trunk) !== undefined })));
   }
 
   /**
@@ -86,6 +89,7 @@ export class TrunkHealthService implements OnApplicationBootstrap, OnApplication
     this.#shutdown = true;
     this.monitor.stop();
     this.registrations.close();
+    this.#unpublish();
     this.#metrics.clear();
   }
 
