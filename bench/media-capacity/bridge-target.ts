@@ -15,6 +15,8 @@ export interface BridgeTarget {
   readonly name: string;
   /** Whether the WhatsApp side offers as ICE-lite (like Meta) or as a full ICE agent (see rtpengine-target.ts). */
   readonly waIceLite: boolean;
+  /** The PBX side runs SDES-SRTP (the generator answers with a crypto line and protects what it sends). */
+  readonly pbxSrtp?: boolean;
   /** The process whose CPU and memory are measured. */
   readonly pid: number;
   start(): Promise<void>;

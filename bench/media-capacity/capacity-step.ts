@@ -88,7 +88,7 @@ const SETUP_ROUNDS = 3;
  * ids in use and how many calls needed another round.
  */
 async function setUp(o: StepOptions): Promise<{ callIds: string[]; connected: number; retried: number }> {
-  await o.pbx.call('allocate', o.calls, o.mode, o.host, o.pbxPortMin, o.pbxPortMax);
+  await o.pbx.call('allocate', o.calls, o.mode, o.host, o.pbxPortMin, o.pbxPortMax, o.target.pbxSrtp === true);
   let offers = await o.wa.call<string[]>('createPeers', o.calls, o.mode, o.host, o.target.waIceLite);
   const callIds = offers.map((_, i) => `bench-${i}`);
   let todo = callIds.map((_, i) => i);

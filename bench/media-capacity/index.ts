@@ -26,8 +26,12 @@ import type { BridgeTarget } from './bridge-target';
 import type { BenchMode } from './wa-generator';
 
 const HOST = '127.0.0.1';
-/** media-c1: our media app with media.opusComplexity 1 (transcode only): the capacity a cheaper encoder buys. */
-type TargetName = 'media' | 'media-c1' | 'rtpengine';
+/**
+ * media-c1: our media app with media.opusComplexity 1 (transcode only): the capacity a cheaper encoder buys.
+ * media-srtp: our media app with SDES-SRTP toward the PBX (a trunk with srtp: mandatory): what SRTP costs.
+ * Not in the default targets (`--targets media,media-srtp`).
+ */
+type TargetName = 'media' | 'media-c1' | 'media-srtp' | 'rtpengine';
 
 export interface Plan {
   ladders: Record<TargetName, Record<BenchMode, number[]>>;
@@ -43,7 +47,12 @@ export interface Plan {
 export function plan(quick: boolean): Plan {
   return quick
     ? {
-        ladders: { media: { transcode: [10, 20], passthrough: [20, 40] }, 'media-c1': { transcode: [20], passthrough: [] }, rtpengine: { transcode: [10, 20], passthrough: [20, 40] } },
+        ladders: {
+          media: { transcode: [10, 20], passthrough: [20, 40] },
+          'media-c1': { transcode: [20], passthrough: [] },
+          'media-srtp': { transcode: [10, 20], passthrough: [20, 40] },
+          rtpengine: { transcode: [10, 20], passthrough: [20, 40] },
+        },
         warmupMs: 1000,
         windowMs: 4000,
       }
@@ -51,6 +60,7 @@ export function plan(quick: boolean): Plan {
         ladders: {
           media: { transcode: [25, 50, 80, 100, 120], passthrough: [100, 200, 300, 400] },
           'media-c1': { transcode: [80, 100, 120, 140], passthrough: [] },
+          'media-srtp': { transcode: [25, 50, 80, 100], passthrough: [100, 200] },
           rtpengine: { transcode: [25, 50], passthrough: [100, 200, 300] },
         },
         warmupMs: 3000,
@@ -111,6 +121,7 @@ function makeTarget(name: TargetName, args: Args, pin: Pinning): BridgeTarget {
   };
   if (name === 'media') return new MediaTarget({ host: HOST, portMin: 54000, portMax: 57999, cpuList: pin.target, ...debug });
   if (name === 'media-c1') return new MediaTarget({ host: HOST, portMin: 54000, portMax: 57999, cpuList: pin.target, opusComplexity: 1, name: 'media app, opusComplexity 1' });
+  if (name === 'media-srtp') return new MediaTarget({ host: HOST, portMin: 54000, portMax: 57999, cpuList: pin.target, pbxSrtp: true, name: 'media app, SDES-SRTP toward the PBX' });
   return new RtpengineTarget({ host: HOST, portMin: 44000, portMax: 47999, cpuList: pin.target, ...(args.rtpengineLog ? { logLevel: 7, logFile: args.rtpengineLog } : {}) });
 }
 

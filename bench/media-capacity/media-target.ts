@@ -34,6 +34,8 @@ export interface MediaTargetOptions {
   cpuList?: string | null;
   /** media.opusComplexity for this run (default: the app's default). */
   opusComplexity?: number;
+  /** SDES-SRTP toward the PBX (a trunk with srtp: mandatory). */
+  pbxSrtp?: boolean;
   /** Name in the results (default "media app"). */
   name?: string;
   /** Append the media process's stdout here (e.g. with --trace-gc in nodeArgs); default: dropped. */
@@ -61,6 +63,10 @@ export class MediaTarget implements BridgeTarget {
   constructor(options: MediaTargetOptions) {
     this.#opts = options;
     this.name = options.name ?? 'media app';
+  }
+
+  get pbxSrtp(): boolean {
+    return this.#opts.pbxSrtp === true;
   }
 
   get pid(): number {
@@ -109,7 +115,7 @@ export class MediaTarget implements BridgeTarget {
     const wa = await this.#request<CreateWaLegReply>(MEDIA_PATTERNS.createWaLeg, { callId, remoteOffer: waOffer });
     await peers.applyWaAnswer(wa.sdp);
     const codecs = mode === 'transcode' ? ['PCMU'] : ['opus'];
-    const offer = await this.#request<CreatePbxOfferReply>(PBX_MEDIA_PATTERNS.createPbxOffer, { callId, codecs });
+    const offer = await this.#request<CreatePbxOfferReply>(PBX_MEDIA_PATTERNS.createPbxOffer, { callId, codecs, ...(this.pbxSrtp ? { srtp: 'mandatory' } : {}) });
     const pbxAnswer = await peers.answerPbx(offer.sdp);
     await this.#request(PBX_MEDIA_PATTERNS.applyPbxAnswer, { callId, legId: offer.legId, sdp: pbxAnswer });
     this.#legs.set(callId, { waLegId: wa.legId, pbxLegId: offer.legId });

@@ -1,11 +1,14 @@
 /**
  * Load generator, PBX side (its own process): N plain RTP endpoints on loopback, like desk phones or a PBX
  * trunk. Each answers the SDP offer of the system under test (PCMU for transcode, Opus for passthrough),
- * sends 50 packets/s and counts and times what comes back. RPC methods are called by the driver.
+ * sends 50 packets/s and counts and times what comes back. RPC methods are called by the driver. With
+ * `srtp` (target media-srtp) each endpoint answers the offer's AES_CM_128_HMAC_SHA1_80 line with its own
+ * SDES key and speaks SRTP (libs/media-bridge's SRTP classes; this process's cost is not the target's).
  */
 import type { RemoteInfo } from 'node:dgram';
-import { RtpPortAllocator, type RtpSocketPair } from '@wagw/media-bridge';
-import { buildAnswer } from '@wagw/sip';
+import { formatSdesKeyParams, newSdesKey, parseSdesKeyParams, RtpPortAllocator, SRTP_AES128_CM_HMAC_SHA1_80, type RtpSocketPair } from '@wagw/media-bridge';
+import { buildAnswer, parseSdp } from '@wagw/sip';
+import { SrtpProtector, SrtpUnprotector } from '../../libs/media-bridge/src/webrtc/srtp/srtp-session';
 import { LatencyHistogram, LOOP_FRAMES, readStampedIndex, meanAbsPcmu, monoUs, OnsetDetector, pcmuLoop, readStamp, stampedPayload, type MarkedLoop } from './audio-marks';
 import { serveRpc } from './generator-rpc';
 import { runSchedule, type PumpPlan } from './pump-schedule';
@@ -19,7 +22,12 @@ interface PbxCall extends CallCounts {
   ssrc: number;
   seq: number;
   detector: OnsetDetector;
+  /** SRTP, when the target runs SDES toward the PBX. */
+  tx?: SrtpProtector;
+  rx?: SrtpUnprotector;
 }
+
+const SRTP_TAG = 10;
 
 export type PbxResults = GeneratorResults;
 
@@ -31,9 +39,12 @@ let hist = new LatencyHistogram();
 let window = { from: 0, to: 0 };
 let lateMaxMs = 0;
 let countFrom = 0;
+let srtp = false;
 
-function onMessage(c: PbxCall, msg: Buffer, _rinfo: RemoteInfo): void {
-  if (msg.length < 12 || (msg[0] as number) >> 6 !== 2) return;
+function onMessage(c: PbxCall, packet: Buffer, _rinfo: RemoteInfo): void {
+  if (packet.length < 12 || (packet[0] as number) >> 6 !== 2) return;
+  if (c.rx && !c.rx.unprotect(packet)) return; // decrypted in place: header as sent, tag cut off below
+  const msg = c.rx ? packet.subarray(0, packet.length - SRTP_TAG) : packet;
   const pt = (msg[1] as number) & 0x7f;
   if (pt !== c.pt) return; // telephone-event or comfort noise: not audio
   const now = monoUs();
@@ -54,8 +65,9 @@ function onMessage(c: PbxCall, msg: Buffer, _rinfo: RemoteInfo): void {
 }
 
 /** Binds `n` RTP/RTCP pairs from [portMin, portMax]; returns nothing (ports go into the answers). */
-async function allocate(n: number, benchMode: BenchMode, host: string, portMin: number, portMax: number): Promise<void> {
+async function allocate(n: number, benchMode: BenchMode, host: string, portMin: number, portMax: number, pbxSrtp = false): Promise<void> {
   mode = benchMode;
+  srtp = pbxSrtp;
   loop ??= pcmuLoop();
   allocator ??= new RtpPortAllocator({ portMin, portMax, host });
   for (let i = 0; i < n; i++) {
@@ -86,7 +98,16 @@ async function allocate(n: number, benchMode: BenchMode, host: string, portMin: 
 /** Answers the offer of the system under test for call `i`: PCMU (transcode) or Opus (passthrough). */
 function answer(i: number, offerSdp: string, host: string): string {
   const c = calls[i] as PbxCall;
-  const a = buildAnswer(offerSdp, { address: host, port: c.pair.rtpPort, preferences: [mode === 'transcode' ? 'PCMU' : 'opus'] });
+  let crypto;
+  if (srtp) {
+    const line = parseSdp(offerSdp).audio?.crypto.find((l) => l.suite === 'AES_CM_128_HMAC_SHA1_80');
+    if (!line) throw new Error('the target offered no AES_CM_128_HMAC_SHA1_80 line');
+    const local = newSdesKey();
+    c.tx = new SrtpProtector(local, SRTP_AES128_CM_HMAC_SHA1_80);
+    c.rx = new SrtpUnprotector(parseSdesKeyParams(line.keyParams), SRTP_AES128_CM_HMAC_SHA1_80);
+    crypto = [{ tag: line.tag, suite: line.suite, keyParams: formatSdesKeyParams(local), sessionParams: [] }];
+  }
+  const a = buildAnswer(offerSdp, { address: host, port: c.pair.rtpPort, preferences: [mode === 'transcode' ? 'PCMU' : 'opus'], protocols: ['RTP/AVP', 'RTP/SAVP'], ...(crypto ? { crypto } : {}) });
   c.pt = a.codec.payloadType;
   c.remote = a.remote;
   return a.sdp;
@@ -114,13 +135,19 @@ async function pump(plan: PumpPlan): Promise<void> {
       ts = k * 160;
     }
     c.seq = (c.seq + 1) & 0xffff;
-    const h = Buffer.allocUnsafe(12);
-    h[0] = 0x80;
-    h[1] = (k === 0 ? 0x80 : 0) | c.pt;
-    h.writeUInt16BE(c.seq, 2);
-    h.writeUInt32BE(ts >>> 0, 4);
-    h.writeUInt32BE(c.ssrc, 8);
-    c.pair.rtp.send([h, payload], c.remote.port, c.remote.address);
+    if (c.tx) {
+      const out = Buffer.allocUnsafe(payload.length + c.tx.overhead);
+      const len = c.tx.protect(out, c.pt, k === 0, c.seq, ts, c.ssrc, payload);
+      c.pair.rtp.send(out.subarray(0, len), c.remote.port, c.remote.address);
+    } else {
+      const h = Buffer.allocUnsafe(12);
+      h[0] = 0x80;
+      h[1] = (k === 0 ? 0x80 : 0) | c.pt;
+      h.writeUInt16BE(c.seq, 2);
+      h.writeUInt32BE(ts >>> 0, 4);
+      h.writeUInt32BE(c.ssrc, 8);
+      c.pair.rtp.send([h, payload], c.remote.port, c.remote.address);
+    }
     c.sent++;
     if (mode === 'passthrough') {
       if (k >= plan.countFromFrame) c.sentCounted++;
