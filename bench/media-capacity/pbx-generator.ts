@@ -6,9 +6,8 @@
  * SDES key and speaks SRTP (libs/media-bridge's SRTP classes; this process's cost is not the target's).
  */
 import type { RemoteInfo } from 'node:dgram';
-import { formatSdesKeyParams, newSdesKey, parseSdesKeyParams, RtpPortAllocator, SRTP_AES128_CM_HMAC_SHA1_80, type RtpSocketPair } from '@wagw/media-bridge';
+import { formatSdesKeyParams, newSdesKey, parseSdesKeyParams, RtpPortAllocator, SRTP_AES128_CM_HMAC_SHA1_80, SrtpProtector, SrtpUnprotector, type RtpSocketPair } from '@wagw/media-bridge';
 import { buildAnswer, parseSdp } from '@wagw/sip';
-import { SrtpProtector, SrtpUnprotector } from '../../libs/media-bridge/src/webrtc/srtp/srtp-session';
 import { LatencyHistogram, LOOP_FRAMES, readStampedIndex, meanAbsPcmu, monoUs, OnsetDetector, pcmuLoop, readStamp, stampedPayload, type MarkedLoop } from './audio-marks';
 import { serveRpc } from './generator-rpc';
 import { runSchedule, type PumpPlan } from './pump-schedule';
