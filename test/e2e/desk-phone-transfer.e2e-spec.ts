@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallRecord } from '@wagw/call-state';
 import { startBaresip, writeSineWav, type BaresipHandle } from '@wagw/testing';
+import { CrmEventBus } from '../../apps/signalling/src/events/crm-event-bus';
+import type { CrmEvent } from '../../apps/signalling/src/events/crm-event.types';
 import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
 import { expectNoLeaks } from '../support/leaks';
 import { grantPermanently, startPbxToWhatsApp, userHeard, type PbxToWhatsApp } from '../support/pbx-to-whatsapp';
@@ -34,12 +36,20 @@ async function tearDown(stack: Stack | undefined, second: BaresipHandle | undefi
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** The CRM's transfer events of the stack (GET /v1/events, crm.webhookUrl), collected from subscription on. */
+function transferEvents(s: Stack): () => { type: string; data: unknown }[] {
+  const seen: CrmEvent[] = [];
+  s.signalling.app.get(CrmEventBus).subscribe((e) => void seen.push(e));
+  return () => seen.filter((e) => e.type === 'call.transferred' || e.type === 'call.transfer_failed').map((e) => ({ type: e.type, data: e.data }));
+}
+
 /**
- * `first` transfers its call with `waId` to 1002 (baresip's own REFER); waits until 1002 has the call and
- * `first`'s dialog is over, then checks the audio both ways and that one PBX leg is left.
+ * `first` transfers its call with `waId` to 1002 (baresip's own REFER, or `by` the API); waits until 1002
+ * has the call and `first`'s dialog is over, then checks the audio both ways and that one PBX leg is left.
  */
-async function transferTo1002(s: Stack, first: BaresipHandle, target: BaresipHandle, kamailioHost: string, waId: string): Promise<void> {
-  await first.command('transfer', `sip:1002@${kamailioHost}`);
+async function transferTo1002(s: Stack, first: BaresipHandle, target: BaresipHandle, kamailioHost: string, waId: string, by: (() => Promise<void>) | undefined = undefined): Promise<void> {
+  if (by) await by();
+  else await first.command('transfer', `sip:1002@${kamailioHost}`);
   await target.waitEvent('CALL_ESTABLISHED', 20_000);
   await first.waitEvent('CALL_CLOSED', 20_000);
   expect(await userHeard(s, waId, 700)).toBeGreaterThanOrEqual(25);
@@ -74,9 +84,11 @@ describe('a desk phone behind Kamailio transfers a WhatsApp user\'s call to anot
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
     await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
     const call = await activeCall(s, waCallId);
+    const events = transferEvents(s);
     expect(await userHeard(s, USER, 400)).toBeGreaterThanOrEqual(25);
 
     await transferTo1002(s, first, target, (pbx as DemoPbx).kamailio.host, USER);
+    expect(events()).toEqual([{ type: 'call.transferred', data: { callId: call.callId, waId: USER, to: `sip:1002@${(pbx as DemoPbx).kamailio.host}`, by: 'pbx', attended: false } }]);
     const moved = await eventually('the call record on the new phone', async () => {
       const rec = (await s.api('GET', `/v1/calls/${waCallId}`)).body as typeof call;
       return rec.sipCallId !== call.sipCallId && rec.pbxLegId !== call.pbxLegId ? rec : undefined;
@@ -111,10 +123,39 @@ describe('a desk phone behind Kamailio transfers a WhatsApp user\'s call to anot
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
     await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
     const call = await activeCall(s, waCallId);
+    const events = transferEvents(s);
     await first.command('transfer', `sip:1003@${(pbx as DemoPbx).kamailio.host}`); // nobody registered as 1003
     const failed = await first.waitEvent('TRANSFER_FAILED', 15_000);
     expect(failed.param).toBe('404 Not Found'); // the sipfrag of our final NOTIFY
     expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'pbx' });
+    expect(events()).toEqual([{ type: 'call.transfer_failed', data: { callId: call.callId, waId: USER, to: `sip:1003@${(pbx as DemoPbx).kamailio.host}`, by: 'pbx', cause: '404 Not Found' } }]);
+  });
+
+  it('the CRM transfers the call through the API (POST /v1/calls/{id}/transfer): the same blind transfer, refusals with reasons', async () => {
+    const s = stack as Stack;
+    const first = (pbx as DemoPbx).phone;
+    const target = second as BaresipHandle;
+    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+    await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
+    const call = await activeCall(s, waCallId);
+    const events = transferEvents(s);
+    expect(await userHeard(s, USER, 400)).toBeGreaterThanOrEqual(25);
+    const bad = await s.api('POST', `/v1/calls/${call.callId}/transfer`, { to: 'not a target' });
+    expect(bad.status).toBe(400);
+
+    await transferTo1002(s, first, target, (pbx as DemoPbx).kamailio.host, USER, async () => {
+      const res = await s.api('POST', `/v1/calls/${waCallId}/transfer`, { to: '1002' }); // the WhatsApp call id works too
+      expect(res).toMatchObject({ status: 202, body: { callId: call.callId, to: '1002' } });
+    });
+    // the extension became a URI on the trunk's domain; first's BYE came from the gateway (released)
+    expect(events()).toEqual([{ type: 'call.transferred', data: { callId: call.callId, waId: USER, to: `sip:1002@${(pbx as DemoPbx).kamailio.host}`, by: 'api', attended: false } }]);
+
+    await s.emu('POST', `/emulator/users/${USER}/hangup`);
+    await target.waitEvent('CALL_CLOSED', 20_000);
+    expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'wa', destination: expect.stringContaining('1002') });
+    const late = await s.api('POST', `/v1/calls/${call.callId}/transfer`, { to: '1002' });
+    expect(late).toMatchObject({ status: 409, body: { error: { code: 'CALL_NOT_TRANSFERABLE' } } });
+    expect((await s.api('POST', '/v1/calls/call_unknown/transfer', { to: '1002' })).status).toBe(404);
   });
 });
 

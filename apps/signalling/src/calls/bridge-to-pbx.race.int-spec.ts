@@ -30,7 +30,7 @@ function wire(calls: CallRepository, media: object, inviter: object) {
   const runtime = new CallRuntime(logger);
   const endCall = new EndCallUseCase(calls, graph as unknown as WhatsAppGraphClient, media as unknown as MediaBusClient, runtime, new CrmEventBus(logger));
   const sdpUpdates = new PbxSdpUpdates(media as unknown as MediaBusClient, new CrmEventBus(logger));
-  const transfers = new TransferService(calls, media as unknown as MediaBusClient, inviter as unknown as FailoverInviter, endCall, sdpUpdates);
+  const transfers = new TransferService(calls, media as unknown as MediaBusClient, inviter as unknown as FailoverInviter, endCall, sdpUpdates, new CrmEventBus(logger));
   const bridge = new BridgeToPbxUseCase(calls, graph as unknown as WhatsAppGraphClient, media as unknown as MediaBusClient, inviter as unknown as FailoverInviter, new RoutingPolicy(() => Date.now()), runtime, endCall, sdpUpdates, transfers);
   return { runtime, endCall, bridge };
 }

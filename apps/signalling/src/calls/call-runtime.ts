@@ -35,6 +35,8 @@ export class LiveCall {
   readonly retiredSipCalls = new Set<string>();
   /** A transfer in progress (its target still ringing): the call's end cancels it. */
   transfer: { cancel(reason: string): Promise<void> } | undefined;
+  /** Starts a transfer of the call's current PBX leg (set once the leg takes transfers; the API uses it). */
+  transferTo: ((target: string) => void) | undefined;
   /** The PBX holds the call now (its last SDP: sendonly, inactive or c=0.0.0.0). */
   pbxOnHold = false;
   /** The PBX leg's telephone-event payload type, when negotiated (else DTMF toward it goes as SIP INFO). */

@@ -3,9 +3,12 @@ import type { Response } from 'express';
 import type { CallRecord, CallRepository } from '@wagw/call-state';
 import { ApiTokenGuard } from '../api/api-token.guard';
 import { CALL_REPOSITORY } from '../signalling.tokens';
+import { CallRuntime } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 import { StartAgentCallUseCase } from './start-agent-call.use-case';
 import { StartCallDto } from './start-call.dto';
+import { TransferCallDto } from './transfer-call.dto';
+import { TransferService } from './transfer.service';
 
 /** Active calls and CDRs for the CRM and operators. */
 @Controller('v1/calls')
@@ -15,6 +18,8 @@ export class CallsController {
     @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
     private readonly endCall: EndCallUseCase,
     private readonly startAgentCall: StartAgentCallUseCase,
+    private readonly transfers: TransferService,
+    private readonly runtime: CallRuntime,
   ) {}
 
   /**
@@ -50,6 +55,19 @@ export class CallsController {
     const rec = await this.#find(id);
     await this.endCall.execute(rec.callId, { by: 'api', cause: 'hung up through the API' });
     return this.#find(rec.callId);
+  }
+
+  /**
+   * Transfers an active call's desk-phone side to another extension or SIP URI (blind, through the call's
+   * trunk): 202 once started; the CRM hears `call.transferred` or `call.transfer_failed`. 409 when the call
+   * is not active, has no desk phone on it, or is being transferred already.
+   */
+  @Post(':id/transfer')
+  @HttpCode(202)
+  async transfer(@Param('id') id: string, @Body() body: TransferCallDto): Promise<{ callId: string; to: string }> {
+    const rec = await this.#find(id);
+    this.transfers.requestTransfer(this.runtime.get(rec.callId), rec.state, rec.callId, body.to);
+    return { callId: rec.callId, to: body.to };
   }
 
   async #find(id: string): Promise<CallRecord> {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CallRepository } from '@wagw/call-state';
 import type { SipReason, TransferHandler, TransferRequest } from '@wagw/sip';
+import { CrmEventBus } from '../events/crm-event-bus';
 import { MediaBusClient } from '../media/media-bus.client';
 import { CALL_REPOSITORY } from '../signalling.tokens';
 import type { TrunkConfig } from '../sip/trunk-directory';
@@ -8,6 +9,19 @@ import { FailoverInviter, type TrunkCall } from '../trunks/failover-inviter';
 import type { LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 import { PbxSdpUpdates } from './pbx-sdp-updates';
+
+/** The call cannot be transferred now (409): not active, no PBX leg that takes transfers, or one in progress. */
+export class CallNotTransferableError extends Error {
+  readonly code = 'CALL_NOT_TRANSFERABLE' as const;
+  readonly httpStatus = 409;
+  constructor(
+    readonly callId: string,
+    why: string,
+  ) {
+    super(`call ${callId} cannot be transferred: ${why}`);
+    this.name = 'CallNotTransferableError';
+  }
+}
 
 /** How long a transfer target may ring before the transfer fails (the call stays with the transferor). */
 const TRANSFER_RING_TIMEOUT_MS = 30_000;
@@ -64,11 +78,29 @@ export class TransferService {
     private readonly inviter: FailoverInviter,
     private readonly endCall: EndCallUseCase,
     private readonly sdpUpdates: PbxSdpUpdates,
+    private readonly events: CrmEventBus,
   ) {}
 
-  /** Takes REFER on `leg`, the SIP leg of the call whose PBX media leg is `ctx.pbxLegId`. */
+  /**
+   * Takes REFER on `leg`, the SIP leg of the call whose PBX media leg is `ctx.pbxLegId`, and makes the leg
+   * the one an API transfer (`live.transferTo`) moves the call away from.
+   */
   attach(live: LiveCall, leg: TransferableLeg, ctx: TransferContext): void {
-    leg.setTransferHandler((req) => void this.#transfer(live, leg, req, ctx));
+    leg.setTransferHandler((req) => void this.#transfer(live, leg, req, ctx, 'pbx'));
+    live.transferTo = (target) => void this.#transfer(live, leg, { referTo: targetUri(target, ctx.trunk), notify: async () => undefined }, ctx, 'api');
+  }
+
+  /**
+   * A transfer asked through the API (POST /v1/calls/{id}/transfer): the call's current PBX leg is
+   * transferred blind to `target` (an extension on the call's trunk, or a SIP URI). Returns once started;
+   * the outcome reaches the CRM as `call.transferred` or `call.transfer_failed`.
+   */
+  requestTransfer(live: LiveCall | undefined, state: string, callId: string, target: string): void {
+    if (state !== 'active' || !live) throw new CallNotTransferableError(callId, `it is ${state}, not active`);
+    if (live.transfer) throw new CallNotTransferableError(callId, 'a transfer is in progress');
+    if (!live.transferTo) throw new CallNotTransferableError(callId, 'no PBX leg of it takes transfers (the call has no desk phone on it)');
+    live.log.info({ to: target }, 'transfer asked through the API');
+    live.transferTo(target);
   }
 
   /** The PBX hanging up this SIP leg ends the call, unless the call is transferred away from it. */
@@ -79,11 +111,12 @@ export class TransferService {
     });
   }
 
-  async #transfer(live: LiveCall, from: TransferableLeg, req: TransferRequest, ctx: TransferContext): Promise<void> {
-    const log = live.log.child({ referTo: req.referTo });
+  async #transfer(live: LiveCall, from: TransferableLeg, req: TransferRequest, ctx: TransferContext, by: 'pbx' | 'api'): Promise<void> {
+    const log = live.log.child({ referTo: req.referTo, transferBy: by });
     const rec = await this.calls.get(live.callId);
     if (!rec || rec.state !== 'active' || live.transfer) {
-      log.info({ state: rec?.state }, 'REFER refused: the call is not active, or a transfer is in progress');
+      log.info({ state: rec?.state }, 'transfer refused: the call is not active, or a transfer is in progress');
+      this.#publishFailed(live, ctx, req.referTo, by, rec?.state === 'active' ? 'a transfer is in progress' : 'the call is not active');
       return req.notify(rec?.state === 'active' ? 491 : 481, rec?.state === 'active' ? 'Request Pending' : 'Call Does Not Exist');
     }
     live.retiredSipCalls.add(from.callId);
@@ -118,7 +151,7 @@ export class TransferService {
         call.on('failed', (f) => resolve({ ok: false, status: f.status >= 300 ? f.status : 500, reason: f.reason }));
       });
       if (cancelled) return; // the call ended meanwhile: cancel() released the target and its leg
-      if (!outcome.ok) return await this.#failed(live, from, req, legId, `${outcome.status} ${outcome.reason}`, outcome);
+      if (!outcome.ok) return await this.#failed(live, from, req, legId, `${outcome.status} ${outcome.reason}`, outcome, { ctx, by });
       const negotiated = await this.media.applyPbxAnswer(live.callId, legId, outcome.sdp);
       await this.media.startBridge(live.callId, ctx.waLegId, legId);
       live.transfer = undefined;
@@ -133,15 +166,29 @@ export class TransferService {
       await req.notify(200, 'OK');
       await from.release({ protocol: 'SIP', cause: 200, text: 'Call transferred' });
       log.info({ codec: negotiated.codec, sipCallId: call.callId }, 'call transferred');
+      this.events.publish('call.transferred', { callId: live.callId, ...(ctx.waId ? { waId: ctx.waId } : {}), to: req.referTo, by, attended: req.replaces !== undefined });
     } catch (err) {
       log.warn({ err }, 'transfer failed');
-      await this.#failed(live, from, req, legId, (err as Error).message, { status: 500, reason: 'Server Internal Error' });
+      await this.#failed(live, from, req, legId, (err as Error).message, { status: 500, reason: 'Server Internal Error' }, { ctx, by });
     }
   }
 
+  #publishFailed(live: LiveCall, ctx: TransferContext, to: string, by: 'pbx' | 'api', cause: string): void {
+    this.events.publish('call.transfer_failed', { callId: live.callId, ...(ctx.waId ? { waId: ctx.waId } : {}), to, by, cause });
+  }
+
   /** The target did not take the call: NOTIFY the failure; the call stays with the transferor if it is still there. */
-  async #failed(live: LiveCall, from: TransferableLeg, req: TransferRequest, legId: string | undefined, cause: string, notify: { status: number; reason: string }): Promise<void> {
+  async #failed(
+    live: LiveCall,
+    from: TransferableLeg,
+    req: TransferRequest,
+    legId: string | undefined,
+    cause: string,
+    notify: { status: number; reason: string },
+    origin: { ctx: TransferContext; by: 'pbx' | 'api' },
+  ): Promise<void> {
     live.transfer = undefined;
+    this.#publishFailed(live, origin.ctx, req.referTo, origin.by, cause);
     if (legId) await this.media.closePbxLeg(live.callId, legId, 'transfer failed').catch((err: unknown) => live.log.warn({ err }, 'transfer leg not closed'));
     await req.notify(notify.status, notify.reason);
     if (!from.terminated) {
@@ -151,4 +198,11 @@ export class TransferService {
     }
     await this.endCall.execute(live.callId, { by: 'pbx', cause: `transfer failed (${cause}) after the transferor hung up`, sipCause: cause.slice(0, 60) });
   }
+}
+
+/** An extension becomes a SIP URI on the trunk's domain (its From domain, else its first host). */
+function targetUri(target: string, trunk: TrunkConfig): string {
+  if (/^sips?:/i.test(target)) return target;
+  const domain = trunk.fromDomain || trunk.hosts[0]?.replace(/:\d+$/, '') || 'pbx.invalid';
+  return `sip:${target}@${domain}`;
 }

@@ -18,6 +18,10 @@ export interface CrmEventData {
   /** The PBX put the call on hold (re-INVITE sendonly/inactive): the desk phone's side, not WhatsApp's. */
   'call.held': { callId: string; waId?: string };
   'call.resumed': { callId: string; waId?: string };
+  /** The call is on another PBX destination now (a desk phone's REFER, blind or attended, or the API). */
+  'call.transferred': { callId: string; waId?: string; to: string; by: 'pbx' | 'api'; attended: boolean };
+  /** A transfer's target did not take the call: it stays where it was (or ends if the transferor left). */
+  'call.transfer_failed': { callId: string; waId?: string; to: string; by: 'pbx' | 'api'; cause: string };
 }
 
 export type CrmEventType = keyof CrmEventData;
@@ -35,6 +39,8 @@ export const CRM_EVENT_TYPES = [
   'call.dtmf',
   'call.held',
   'call.resumed',
+  'call.transferred',
+  'call.transfer_failed',
 ] as const satisfies readonly CrmEventType[];
 
 export type CrmEvent = { [K in CrmEventType]: { id: string; type: K; at: number; data: CrmEventData[K] } }[CrmEventType];

@@ -78,6 +78,36 @@ const calls: Json = {
       responses: { '200': json(ref('CallRecord'), 'The ended call.'), '401': UNAUTHORIZED, '404': error('No such call.') },
     },
   },
+  '/v1/calls/{id}/transfer': {
+    post: {
+      tags: ['calls'],
+      operationId: 'transferCall',
+      summary: "Transfer an active call's desk-phone side to another extension or SIP URI",
+      description:
+        'A blind transfer through the call\'s trunk: the target is called as the WhatsApp user while the call goes on; when it answers, the user is bridged to it and the phone the call was on is released (BYE). The outcome comes as the CRM event `call.transferred` or `call.transfer_failed` (the call then stays where it was).',
+      security: bearer,
+      parameters: [callIdParam],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['to'],
+              properties: { to: { type: 'string', description: 'An extension on the call\'s trunk (1002) or a SIP URI (sip:1002@pbx.example.com).' } },
+            },
+          },
+        },
+      },
+      responses: {
+        '202': json({ type: 'object', required: ['callId', 'to'], properties: { callId: { type: 'string' }, to: { type: 'string' } } }, 'The transfer started.'),
+        '400': error('`to` is neither an extension nor a SIP URI.'),
+        '401': UNAUTHORIZED,
+        '404': error('No such call.'),
+        '409': error('CALL_NOT_TRANSFERABLE: the call is not active, has no desk phone on it, or is being transferred.'),
+      },
+    },
+  },
 };
 
 const permissions: Json = {

@@ -107,7 +107,7 @@ const crmEvent = obj(
       description:
         'By type. call.incoming {callId, waId?, userName?, businessNumber, destination?}; call.ringing {callId, waId?, side: agent|user|desk-phone}; ' +
         'call.connected {callId, waId?, direction, codec?}; call.ended {callId, waId?, direction, cause, endedBy?, durationMs}; ' +
-        'call.dtmf {callId, digit, direction: wa-to-pbx|pbx-to-wa, durationMs}; call.held and call.resumed {callId, waId?} (the PBX holds or resumes the call); permission.requested {waId, businessNumber, messageId, callId?}; ' +
+        'call.dtmf {callId, digit, direction: wa-to-pbx|pbx-to-wa, durationMs}; call.held and call.resumed {callId, waId?} (the PBX holds or resumes the call); call.transferred {callId, waId?, to, by: pbx|api, attended}; call.transfer_failed {callId, waId?, to, by, cause}; permission.requested {waId, businessNumber, messageId, callId?}; ' +
         'permission.granted {waId, businessNumber, kind: once|always, expiresAt?, source: user_action|automatic}; permission.declined {waId, businessNumber}; ' +
         'permission.revoked {waId, businessNumber, reason}; permission.expired {waId, businessNumber, expiredAt}.',
     },
