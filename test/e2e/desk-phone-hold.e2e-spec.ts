@@ -44,11 +44,14 @@ describe('a desk phone behind Kamailio holds and resumes a WhatsApp user\'s call
   it('stops RTP toward the phone while it holds, keeps the call, and sends again after its resume', async () => {
     const s = stack as Stack;
     const phone = (pbx as DemoPbx).phone;
+    const crm: CrmEvent[] = [];
+    const unsubscribe = s.signalling.app.get(CrmEventBus).subscribe((e) => void crm.push(e));
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
     await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
     const call = await activeCall(s, waCallId);
-    const crm: CrmEvent[] = [];
-    const unsubscribe = s.signalling.app.get(CrmEventBus).subscribe((e) => void crm.push(e));
+    // the desk phone answered: the CRM hears the call connected (once the bridge is up)
+    await eventually('call.connected', async () => crm.find((e) => e.type === 'call.connected'), 10_000, 50);
+    expect(crm.filter((e) => e.type === 'call.connected').map((e) => e.data)).toEqual([{ callId: call.callId, direction: 'inbound', waId: USER, codec: 'PCMU' }]);
     expect(await userHeard(s, USER, 400)).toBeGreaterThanOrEqual(25);
     expect((await phoneHeard(phone, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
     const legs = s.media.app.get(PbxLegRegistry);

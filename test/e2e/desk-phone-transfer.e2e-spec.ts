@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallRecord } from '@wagw/call-state';
-import { startBaresip, writeSineWav, type BaresipHandle } from '@wagw/testing';
+import type { BaresipHandle } from '@wagw/testing';
 import { CrmEventBus } from '../../apps/signalling/src/events/crm-event-bus';
 import type { CrmEvent } from '../../apps/signalling/src/events/crm-event.types';
 import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
 import { expectNoLeaks } from '../support/leaks';
 import { grantPermanently, startPbxToWhatsApp, userHeard, type PbxToWhatsApp } from '../support/pbx-to-whatsapp';
-import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
+import { phoneHeard, startDemoPbx, startExtension, type DemoPbx } from '../support/pbx';
 import { activeCall, endedCall, eventually, startStack, type Stack } from '../support/stack';
 
 /**
@@ -22,10 +22,8 @@ const USER = '15552226666';
 const BUSINESS = '15550001111';
 
 /** Extension 1002 on the same Kamailio: auto-answers and plays 700 Hz (the colleague the call goes to). */
-async function startSecondPhone(dir: string, registrar: { host: string; port: number }): Promise<BaresipHandle> {
-  const wavPath = join(dir, 'phone-700.wav');
-  writeSineWav({ path: wavPath, frequencyHz: 700, sampleRate: 8000, seconds: 30 });
-  return startBaresip({ user: '1002', registrar, wavPath, answerMode: 'auto' });
+function startSecondPhone(dir: string, registrar: { host: string; port: number }): Promise<BaresipHandle> {
+  return startExtension(dir, registrar, '1002', 700);
 }
 
 /** Stops the gateway, then both phones and Kamailio, and removes the test's directory. */

@@ -98,3 +98,10 @@ export async function phoneHeard(phone: BaresipHandle, frequencyHz: number, minF
     250,
   );
 }
+
+/** Another extension on the demo PBX's Kamailio (a colleague's desk phone): auto-answers and plays `toneHz`. */
+export async function startExtension(dir: string, registrar: { host: string; port: number }, extension: string, toneHz: number): Promise<BaresipHandle> {
+  const wavPath = join(dir, `phone-${extension}-${toneHz}.wav`);
+  writeSineWav({ path: wavPath, frequencyHz: toneHz, sampleRate: 8000, seconds: 30 });
+  return startBaresip({ user: extension, registrar, wavPath, answerMode: 'auto' });
+}

@@ -76,7 +76,8 @@ export class AnswerUserCallUseCase {
         return side;
       });
       // the PBX side starts at once, beside the WhatsApp side: its media leg now, the INVITE once `waSide` is done
-      if (route) await this.bridge.execute(live, route, waSide);
+      // once a desk phone answered and the bridge is up: call.connected for the CRM, the permission's quota reset
+      if (route) await this.bridge.execute(live, route, waSide, () => this.#connected(live.callId));
       await waSide;
       if (route) return;
       if (this.config.signalling.autoAcceptWithoutPbx) await this.#acceptWithoutPbx(live, event.waCallId);

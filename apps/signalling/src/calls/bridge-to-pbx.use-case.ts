@@ -51,10 +51,10 @@ export class BridgeToPbxUseCase {
    * webhooks are handled in order), or the terminate of a user who hangs up while the phone rings would
    * wait for the PBX's answer instead of cancelling the INVITE. A set-up failure in there ends the call.
    */
-  async execute(live: LiveCall, route: ResolvedRoute, wa: Promise<WaSide>): Promise<void> {
+  async execute(live: LiveCall, route: ResolvedRoute, wa: Promise<WaSide>, onConnected?: () => Promise<void>): Promise<void> {
     // the caller awaits `wa` and ends the call when it fails: here a failed WhatsApp side only means "stop"
     const waReady = wa.catch(() => null);
-    void this.#ring(live, route, waReady).catch(async (err: unknown) => {
+    void this.#ring(live, route, waReady, onConnected).catch(async (err: unknown) => {
       live.log.error({ err }, 'bridging to the PBX failed');
       await this.endCall
         .execute(live.callId, { by: 'system', cause: `set-up failed: ${(err as Error).message}` })
@@ -62,7 +62,7 @@ export class BridgeToPbxUseCase {
     });
   }
 
-  async #ring(live: LiveCall, route: ResolvedRoute, waReady: Promise<WaSide | null>): Promise<void> {
+  async #ring(live: LiveCall, route: ResolvedRoute, waReady: Promise<WaSide | null>, onConnected: (() => Promise<void>) | undefined): Promise<void> {
     const decision = this.routing.decide(route, live.log); // business hours, on the gateway's clock
     if (decision.kind === 'reject') {
       // ended only once the WhatsApp leg is on the record, so that the teardown closes it
@@ -88,7 +88,7 @@ export class BridgeToPbxUseCase {
       if (!wa) return;
       last = await this.#dial(live, rec, dest, offer.sdp);
       if (last.kind === 'aborted') return;
-      if (last.kind === 'answered') return this.#connect(live, last, wa, offer.legId, rec, dest.trunk);
+      if (last.kind === 'answered') return this.#connect(live, last, wa, offer.legId, rec, dest.trunk, onConnected);
       live.log.warn({ destination: dest.uri, cause: last.cause, sip: last.sipCause }, 'destination failed');
       if (route.onFailure === 'reject') break;
     }
@@ -161,7 +161,15 @@ export class BridgeToPbxUseCase {
     return false;
   }
 
-  async #connect(live: LiveCall, answered: { sdp: string; call: TrunkCall }, wa: WaSide, pbxLegId: string, rec: CallRecord, trunk: TrunkConfig): Promise<void> {
+  async #connect(
+    live: LiveCall,
+    answered: { sdp: string; call: TrunkCall },
+    wa: WaSide,
+    pbxLegId: string,
+    rec: CallRecord,
+    trunk: TrunkConfig,
+    onConnected: (() => Promise<void>) | undefined,
+  ): Promise<void> {
     const waId = rec.userWaId;
     const negotiated = await this.media.applyPbxAnswer(live.callId, pbxLegId, answered.sdp);
     answered.call.setSdpHandler(this.sdpUpdates.handlerFor(live, pbxLegId, waId));
@@ -183,6 +191,7 @@ export class BridgeToPbxUseCase {
       ...(waId ? { waId } : {}),
     });
     live.log.info({ codec: negotiated.codec }, 'call bridged: WhatsApp <-> PBX');
+    await onConnected?.();
   }
 }
 

@@ -3,6 +3,7 @@
 //   GET  /v1/permissions/{waId}       call permission per user (the badge; the call icon is disabled on "refuse")
 //   POST /v1/calls {to, agent}        call a user: 201 the call starts, 202 a permission request was sent
 //   POST /v1/calls/{id}/hangup        hang up (also cancels a call waiting for permission)
+//   POST /v1/calls/{id}/transfer      hand a connected call's desk-phone side to another extension
 //   GET  /v1/calls                    calls already in progress when the page opens
 //   GET  /v1/events?token=...         live events (Server-Sent Events): call.* and permission.*
 // Copy it freely: no framework, no build step.
@@ -94,6 +95,10 @@
     for (const el of row.querySelectorAll('[data-role]')) el.dataset.testid = `${el.dataset.role}-${waId}`;
     row.querySelector('[data-role=call]').addEventListener('click', () => startCall(waId));
     row.querySelector('[data-role=hangup]').addEventListener('click', () => hangUp(waId));
+    row.querySelector('[data-role=transfer]').addEventListener('submit', (e) => {
+      e.preventDefault();
+      transfer(waId, row.querySelector('[data-role=transfer-to]').value.trim());
+    });
     $('contacts').appendChild(row);
     $('empty').hidden = true;
     render(waId);
@@ -173,14 +178,30 @@
     button.title = refused ? c.permission.decision.reason : live ? 'A call is in progress' : `Call +${waId}`;
     button.setAttribute('aria-label', button.title);
     row.querySelector('[data-role=hangup]').hidden = !live;
+    row.querySelector('[data-role=transfer]').hidden = !(call && call.phase === 'connected');
 
     const status = row.querySelector('[data-role=status]');
     status.dataset.state = call ? call.phase : 'idle';
     if (!call) status.textContent = '';
-    else if (call.phase === 'connected') status.textContent = `Connected ${elapsed(call.since)}`;
+    else if (call.phase === 'connected') status.textContent = `Connected ${elapsed(call.since)}${connectedNotes(call)}`;
     else if (call.phase === 'ended') status.textContent = `Ended: ${call.text || 'call ended'}`;
     else if (call.phase === 'refused') status.textContent = call.text;
     else status.textContent = call.text || PHASE_TEXT[call.phase];
+  }
+
+  /** What else is true of a connected call: held by the desk phone, being or been transferred. */
+  function connectedNotes(call) {
+    const notes = [];
+    if (call.held) notes.push('on hold');
+    if (call.transferring) notes.push(`transferring to ${call.transferring}…`);
+    else if (call.transferredTo) notes.push(`transferred to ${call.transferredTo}`);
+    return notes.map((n) => ` · ${n}`).join('');
+  }
+
+  /** `sip:1002@pbx.example.com` reads as 1002. */
+  function shortTarget(uri) {
+    const m = /^sips?:([^@;]+)@/.exec(uri);
+    return m ? m[1] : uri;
   }
 
   // ---- actions --------------------------------------------------------------------------------------
@@ -204,6 +225,15 @@
     if (res.status !== 200) showError(describeError(res));
   }
 
+  async function transfer(waId, to) {
+    const call = contacts.get(waId).call;
+    if (!call || !to) return showError('Enter the extension (or SIP URI) to transfer to.');
+    showError('');
+    const res = await api('POST', `/v1/calls/${encodeURIComponent(call.callId)}/transfer`, { to });
+    if (res.status !== 202) return showError(describeError(res));
+    setCall(waId, call.callId, call.phase, { transferring: shortTarget(to) });
+  }
+
   /** Calls already in progress when the page opens. */
   async function loadActiveCalls() {
     const res = await api('GET', '/v1/calls');
@@ -225,7 +255,7 @@
     };
     events.onopen = () => live('live');
     events.onerror = () => live(events.readyState === EventSource.CLOSED ? 'offline' : 'reconnecting');
-    const types = ['call.incoming', 'call.ringing', 'call.connected', 'call.ended', 'permission.requested', 'permission.granted', 'permission.declined', 'permission.revoked', 'permission.expired'];
+    const types = ['call.incoming', 'call.ringing', 'call.connected', 'call.ended', 'call.held', 'call.resumed', 'call.transferred', 'call.transfer_failed', 'permission.requested', 'permission.granted', 'permission.declined', 'permission.revoked', 'permission.expired'];
     // Handle events one at a time, in arrival order (some need an API lookup first).
     let queue = Promise.resolve();
     for (const type of types) {
@@ -261,6 +291,13 @@
       setCall(waId, d.callId, 'ringing', { text: d.side === 'user' ? 'Ringing the customer…' : 'Ringing your phone…' });
     } else if (event.type === 'call.connected') {
       setCall(waId, d.callId, 'connected', { since: event.at });
+    } else if (event.type === 'call.held' || event.type === 'call.resumed') {
+      setCall(waId, d.callId, 'connected', { held: event.type === 'call.held' });
+    } else if (event.type === 'call.transferred') {
+      setCall(waId, d.callId, 'connected', { transferring: undefined, transferredTo: shortTarget(d.to), held: false });
+    } else if (event.type === 'call.transfer_failed') {
+      setCall(waId, d.callId, 'connected', { transferring: undefined });
+      showError(`Transfer to ${shortTarget(d.to)} failed: ${d.cause}`);
     } else if (event.type === 'call.ended') {
       setCall(waId, d.callId, 'ended', { text: d.cause });
       if (incomingCallId === d.callId) showIncoming(null);
