@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKamailio, type KamailioHandle } from '@wagw/testing';
 import { PbxLegRegistry } from '../../apps/media/src/sessions/pbx-leg-registry';
+import { CrmEventBus } from '../../apps/signalling/src/events/crm-event-bus';
+import type { CrmEvent } from '../../apps/signalling/src/events/crm-event.types';
 import { expectNoLeaks } from '../support/leaks';
 import { expectSippPassed, userHeard } from '../support/pbx-to-whatsapp';
 import { startRtpEchoPeer, type ReceivedRtp, type RtpEchoPeer } from '../support/rtp-echo-peer';
@@ -63,6 +65,8 @@ describe('an agent transfers a WhatsApp user\'s call to a colleague after consul
     const s = stack;
     await s.emu('POST', '/emulator/users', { waId: USER, name: 'Ana' });
 
+    const crm: CrmEvent[] = [];
+    s.signalling.app.get(CrmEventBus).subscribe((e) => void crm.push(e));
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
     await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: TONE_HZ });
     const call = await activeCall(s, waCallId);
@@ -72,6 +76,7 @@ describe('an agent transfers a WhatsApp user\'s call to a colleague after consul
       return rec.state === 'active' && rec.pbxLegId !== call.pbxLegId ? rec : undefined;
     });
     expect(transferred.destination).toMatch(/^sip:colleague@/);
+    expect(crm.filter((e) => e.type === 'call.transferred').map((e) => e.data)).toEqual([{ callId: call.callId, waId: USER, to: 'sip:colleague@pbx.example', by: 'pbx', attended: true }]);
     expect(s.media.app.get(PbxLegRegistry).size).toBe(1);
 
     await eventually('the tone at the colleague', async () => (tonePackets(colleagueMedia).length > 100 ? true : undefined), 15_000, 100);
