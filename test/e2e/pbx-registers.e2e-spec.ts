@@ -109,6 +109,9 @@ describe('a PBX registers to the gateway (trunk registrar: true) and calls go bo
     await eventually('the PBX\'s REGISTER refused', async () => (/401|403/.test(pbx?.log() ?? '') ? true : undefined), 10_000, 100);
     expect(await registration(s)).toBeNull();
     expect(await registeredMetric(s)).toBe('0');
+    // logged (with the user and the source) and counted for the operator: wagw_sip_auth_failures_total
+    const text = await (await fetch(`${s.signalling.baseUrl}/metrics`)).text();
+    expect(Number(/^wagw_sip_auth_failures_total\{method="REGISTER",reason="bad-password"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
     const ended = await eventually('the call ended', async () => {
       const { recent } = (await s.api('GET', '/v1/calls')).body as { recent: CallRecord[] };

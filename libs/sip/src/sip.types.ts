@@ -186,6 +186,14 @@ export interface RegisterHandler {
   register(request: RegisterRequestInfo): RegisterResult | Promise<RegisterResult>;
 }
 
+/** A request whose digest credentials failed: a wrong password, or a user nobody configured. */
+export interface SipAuthFailure {
+  method: string;
+  reason: 'unknown-user' | 'bad-password';
+  username: string;
+  source: { address: string; port: number };
+}
+
 export interface OptionsResult {
   status: number;
   reason: string;

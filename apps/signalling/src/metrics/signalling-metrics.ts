@@ -43,6 +43,7 @@ export class SignallingMetrics {
   readonly #webhooks: Counter<'result'>;
   readonly #ackSeconds: Histogram;
   readonly #graph: Counter<'operation' | 'status'>;
+  readonly #sipAuthFailures: Counter<'method' | 'reason'>;
   #listActive: SignallingMetricsOptions['listActive'];
 
   constructor(options: SignallingMetricsOptions = {}) {
@@ -60,6 +61,12 @@ export class SignallingMetrics {
     this.#webhooks = new Counter({ name: 'wagw_webhooks_total', help: 'WhatsApp webhook deliveries and events, by result.', labelNames: ['result'], registers });
     this.#ackSeconds = new Histogram({ name: 'wagw_webhook_ack_seconds', help: 'Time to answer a webhook POST (signature check and ack).', buckets: ACK_BUCKETS_S, registers });
     this.#graph = new Counter({ name: 'wagw_graph_requests_total', help: 'Graph API HTTP attempts, by operation and HTTP status.', labelNames: ['operation', 'status'], registers });
+    this.#sipAuthFailures = new Counter({
+      name: 'wagw_sip_auth_failures_total',
+      help: 'INVITEs and REGISTERs from the PBX side whose digest credentials failed, by method and reason (unknown-user, bad-password).',
+      labelNames: ['method', 'reason'],
+      registers,
+    });
     this.#activeCallsGauge(registers);
     if (options.redisPing) this.#redisGauges(registers, options.redisPing, options.redisPingTimeoutMs ?? 1000);
     if (options.mediaInstancesUp) this.#mediaInstancesGauge(registers, options.mediaInstancesUp);
@@ -70,6 +77,11 @@ export class SignallingMetrics {
   /** Where `wagw_calls_active` reads live calls from (set once the repository exists). */
   set listActive(source: NonNullable<SignallingMetricsOptions['listActive']>) {
     this.#listActive = source;
+  }
+
+  /** A request from the PBX side failed digest authentication (a wrong password, an unknown user). */
+  sipAuthFailed(method: string, reason: string): void {
+    this.#sipAuthFailures.inc({ method, reason });
   }
 
   callCreated(direction: CallDirection): void {

@@ -1,8 +1,9 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Optional, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
 import { SipStack, type InviteAuthorizer, type InviteHandler, type RegisterHandler, type SipListenOptions } from '@wagw/sip';
+import { SignallingMetrics } from '../metrics/signalling-metrics';
 import { SIGNALLING_LOGGER } from '../signalling.tokens';
 
 /** A PEM file named by a config key; a missing or unreadable one stops the start with the key and the path. */
@@ -27,6 +28,7 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SIGNALLING_LOGGER) private readonly logger: Logger,
+    @Optional() private readonly metrics?: SignallingMetrics,
   ) {}
 
   /** INVITEs from the PBX: the authoriser (allow-list, digest) and the handler; applied when the stack starts. */
@@ -76,6 +78,8 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
       logger: this.logger, // the SIP stack names itself (component: sip)
     });
     this.#applyInbound();
+    const metrics = this.metrics;
+    if (metrics) this.#stack.onAuthFailure((f) => metrics.sipAuthFailed(f.method, f.reason));
     this.logger.info({ ports: this.#stack.ports, host: this.#stack.advertisedHost }, 'SIP stack listening');
   }
 

@@ -26,16 +26,25 @@ export class DigestVerifier {
 
   /** True when the request carries valid credentials answering one of our live challenges. */
   async verify(request: SipMessage, decision: DigestDecision): Promise<boolean> {
+    return (await this.check(request, decision)).outcome === 'ok';
+  }
+
+  /**
+   * What the request's credentials are worth: `ok`; `absent` (none for our realm: a first request);
+   * `stale` (a nonce we no longer know: after a restart, or too old: the client retries on the new
+   * challenge); `unknown-user` or `bad-password` (an authentication failure worth logging and counting).
+   */
+  async check(request: SipMessage, decision: DigestDecision): Promise<{ outcome: 'ok' | 'absent' | 'stale' | 'unknown-user' | 'bad-password'; username?: string }> {
     const headers = (decision.proxy ? request.headers['proxy-authorization'] : request.headers.authorization) ?? [];
     const creds = headers.find((h: AuthHeader) => h.scheme.toLowerCase() === 'digest' && unquote(h['realm']) === decision.realm);
     const nonce = unquote(creds?.['nonce']);
     const username = unquote(creds?.['username']);
-    if (!nonce || !username) return false;
+    if (!nonce || !username) return { outcome: 'absent' };
     const entry = this.#contexts.get(nonce);
-    if (!entry || Date.now() - entry.at > this.#ttlMs) return false;
+    if (!entry || Date.now() - entry.at > this.#ttlMs) return { outcome: 'stale', username };
     const password = await decision.password(username);
-    if (password === undefined) return false;
-    return authenticateRequest(entry.ctx, request, { user: username, password });
+    if (password === undefined) return { outcome: 'unknown-user', username };
+    return { outcome: authenticateRequest(entry.ctx, request, { user: username, password }) ? 'ok' : 'bad-password', username };
   }
 
   /** A 401 (or 407 with `proxy`) challenging the request, with a fresh nonce. */

@@ -6,7 +6,7 @@ import type { DialogRequestHandler, LegContext } from '../call/leg-context';
 import { dialogKey } from '../dialog/dialog';
 import { genericHeaders, normaliseHeaders, partyOf, tagOf, uriString } from '../message/headers';
 import { reasonPhrase } from '../sip.errors';
-import type { InboundRequestInfo, InviteAuthDecision, InviteAuthorizer, RegisterHandler, RegisterRequestInfo } from '../sip.types';
+import type { InboundRequestInfo, InviteAuthDecision, InviteAuthorizer, RegisterHandler, RegisterRequestInfo, SipAuthFailure } from '../sip.types';
 import type { Endpoint, TransportProtocol } from '../transport/sip-transport';
 import { DigestVerifier } from './digest-verifier';
 
@@ -38,6 +38,8 @@ export class IncomingRequestRouter {
   registerHandler: RegisterHandler | undefined;
   readonly #deps: RouterDeps;
   readonly #digest = new DigestVerifier();
+  /** Told of each request whose credentials failed (wrong password, unknown user): logs, metrics. */
+  onAuthFailure: ((failure: SipAuthFailure) => void) | undefined;
   /** Inbound calls by Call-ID and INVITE branch, for CANCEL matching (RFC 3261 §9.2). */
   readonly #byBranch = new Map<string, InboundCall>();
 
@@ -149,7 +151,13 @@ export class IncomingRequestRouter {
         this.#respond(invite, decision.status, normaliseHeaders(decision.headers), decision.reason);
         return false;
       }
-      if (await this.#digest.verify(invite, decision)) return true;
+      const checked = await this.#digest.check(invite, decision);
+      if (checked.outcome === 'ok') return true;
+      if (checked.outcome === 'unknown-user' || checked.outcome === 'bad-password') {
+        const failure: SipAuthFailure = { method, reason: checked.outcome, username: checked.username ?? '', source: { address: remote.address, port: remote.port } };
+        log.warn(failure, `${method} digest authentication failed (${checked.outcome === 'bad-password' ? 'wrong password' : 'unknown user'})`);
+        this.onAuthFailure?.(failure);
+      }
       log.info({ source: remote.address }, `${method} challenged (digest)`);
       this.#deps.ctx.sendResponse(this.#digest.challenge(invite, decision));
       return false;

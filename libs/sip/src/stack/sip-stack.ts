@@ -7,7 +7,7 @@ import { requestFinal } from '../call/leg-context';
 import { OutboundCall } from '../call/outbound-call';
 import { nameAddr, newBranch, randomToken } from '../message/headers';
 import { InvalidStateError } from '../sip.errors';
-import type { InviteAuthorizer, InviteOptions, OptionsResult, RegisterHandler, SipStackOptions } from '../sip.types';
+import type { InviteAuthorizer, InviteOptions, OptionsResult, RegisterHandler, SipAuthFailure, SipStackOptions } from '../sip.types';
 import { resolveProxy, resolveUri, uriTransport } from '../transport/destination';
 import { SipTransport, summarise, type Endpoint, type TransportProtocol } from '../transport/sip-transport';
 import { IncomingRequestRouter, type InviteHandler } from './incoming-request-router';
@@ -127,6 +127,11 @@ export class SipStack {
   /** Decides on each new INVITE before `onInvite` sees it: allow-lists, digest challenges. */
   onInviteAuth(authorizer: InviteAuthorizer): void {
     this.#router.authorizer = authorizer;
+  }
+
+  /** Told of each INVITE or REGISTER whose digest credentials failed (the stack logs it too). */
+  onAuthFailure(listener: (failure: SipAuthFailure) => void): void {
+    this.#router.onAuthFailure = listener;
   }
 
   /** Answers REGISTER requests (the gateway as registrar, for PBXs that register to it); without one: 405. */
