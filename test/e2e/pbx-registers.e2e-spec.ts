@@ -1,8 +1,11 @@
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallRecord } from '@wagw/call-state';
 import { startBaresip, writeSineWav, type BaresipHandle } from '@wagw/testing';
+import { parse, stringify, type SipMessage } from 'sip';
+import { signRequest } from 'sip/digest';
 import { expectNoLeaks } from '../support/leaks';
 import { phoneHeard } from '../support/pbx';
 import { callClosed, grantPermanently, userHeard } from '../support/pbx-to-whatsapp';
@@ -118,5 +121,68 @@ describe('a PBX registers to the gateway (trunk registrar: true) and calls go bo
       return recent.find((c) => c.waCallId === waCallId && c.state === 'ended');
     }, 20_000);
     expect(ended.sipCause).toMatch(/^480 .*not registered/);
+  });
+});
+
+/** One REGISTER over UDP and its final response (a bare client: what a scanner or a misconfigured PBX sends). */
+async function registerOnce(port: number, cseq: number, answer?: { challenge: SipMessage; password: string }): Promise<SipMessage> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  try {
+    const local = socket.address().port;
+    const request: SipMessage = {
+      method: 'REGISTER',
+      uri: `sip:127.0.0.1:${port}`,
+      headers: {
+        via: [{ version: '2.0', protocol: 'UDP', host: '127.0.0.1', port: local, params: { branch: `z9hG4bK-guard-${cseq}` } }],
+        from: { uri: `sip:${PBX_USER}@127.0.0.1`, params: { tag: 'guard' } },
+        to: { uri: `sip:${PBX_USER}@127.0.0.1`, params: {} },
+        'call-id': 'guard-test',
+        cseq: { seq: cseq, method: 'REGISTER' },
+        contact: [{ uri: `sip:${PBX_USER}@127.0.0.1:${local}`, params: {} }],
+        expires: 300,
+        'content-length': 0,
+      },
+    };
+    if (answer) signRequest({}, request, answer.challenge, { user: PBX_USER, password: answer.password });
+    const final = new Promise<SipMessage>((resolve) =>
+      socket.on('message', (m) => {
+        const r = parse(m.toString());
+        if (r && (r.status ?? 0) >= 200) resolve(r);
+      }),
+    );
+    socket.send(stringify(request), port, '127.0.0.1');
+    return await final;
+  } finally {
+    socket.close();
+  }
+}
+
+describe('a source that keeps failing authentication is blocked (pbx.authFailureLimit)', () => {
+  let stack: Stack | undefined;
+
+  afterEach(() => expectNoLeaks(stack));
+  afterEach(async () => {
+    await stack?.close();
+    stack = undefined;
+  });
+
+  it('answers 403 without a challenge after two wrong passwords, and counts both', async () => {
+    const trunk = { name: 'pbx', hosts: [], transport: 'udp', username: '', password: '', fromUser: '', fromDomain: 'pbx.example', codecs: ['PCMU'], allowFrom: [], registrar: true, inboundUsername: PBX_USER, inboundPassword: PBX_PASSWORD };
+    stack = await startStack({ name: 'pbx-registers-guard', env: { PBX_TRUNKS: JSON.stringify([trunk]), PBX_AUTH_FAILURE_LIMIT: '2' } });
+    const port = stack.config.pbx.udpPort;
+    let cseq = 1;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const challenge = await registerOnce(port, cseq++);
+      expect(challenge.status).toBe(401);
+      expect((await registerOnce(port, cseq++, { challenge, password: 'guess' })).status).toBe(401); // refused: challenged again
+    }
+    const blocked = await registerOnce(port, cseq++);
+    expect(blocked.status).toBe(403);
+    expect(String(blocked.headers['warning'] ?? '')).toContain('too many failed authentications');
+    const text = await (await fetch(`${stack.signalling.baseUrl}/metrics`)).text();
+    expect(/^wagw_sip_auth_failures_total\{method="REGISTER",reason="bad-password"\} 2$/m.test(text)).toBe(true);
+    expect(/^wagw_sip_blocked_requests_total\{method="REGISTER"\} 1$/m.test(text)).toBe(true);
+    expect(await registration(stack)).toBeNull();
   });
 });

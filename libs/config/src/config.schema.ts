@@ -183,6 +183,14 @@ export const pbxSchema = z
       .min(500)
       .max(32000)
       .describe('Timer B/F (RFC 3261 §17.1.1.2): a SIP request toward the PBX with no response this long fails, and the trunk counts as unreachable. 64*T1 = 32000 is the RFC value and the maximum.'),
+    authFailureLimit: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .describe('Failed digest authentications (wrong password, unknown user) from one source address within authFailureWindowS after which its INVITEs and REGISTERs get 403 for authBlockS (0: never block).'),
+    authFailureWindowS: z.number().int().min(1).max(86400).describe('Window for authFailureLimit, in seconds.'),
+    authBlockS: z.number().int().min(1).max(86400).describe('How long a source over authFailureLimit is refused, in seconds.'),
     requestPermissionOnInvite: z
       .boolean()
       .describe('A PBX call to a WhatsApp user who has not allowed calls sends them a permission request (the INVITE is still answered 480).'),

@@ -44,6 +44,7 @@ export class SignallingMetrics {
   readonly #ackSeconds: Histogram;
   readonly #graph: Counter<'operation' | 'status'>;
   readonly #sipAuthFailures: Counter<'method' | 'reason'>;
+  readonly #sipBlocked: Counter<'method'>;
   #listActive: SignallingMetricsOptions['listActive'];
 
   constructor(options: SignallingMetricsOptions = {}) {
@@ -67,6 +68,12 @@ export class SignallingMetrics {
       labelNames: ['method', 'reason'],
       registers,
     });
+    this.#sipBlocked = new Counter({
+      name: 'wagw_sip_blocked_requests_total',
+      help: 'INVITEs and REGISTERs refused (403) because their source failed authentication too often (pbx.authFailureLimit).',
+      labelNames: ['method'],
+      registers,
+    });
     this.#activeCallsGauge(registers);
     if (options.redisPing) this.#redisGauges(registers, options.redisPing, options.redisPingTimeoutMs ?? 1000);
     if (options.mediaInstancesUp) this.#mediaInstancesGauge(registers, options.mediaInstancesUp);
@@ -82,6 +89,11 @@ export class SignallingMetrics {
   /** A request from the PBX side failed digest authentication (a wrong password, an unknown user). */
   sipAuthFailed(method: string, reason: string): void {
     this.#sipAuthFailures.inc({ method, reason });
+  }
+
+  /** A request refused because its source is blocked (pbx.authFailureLimit). */
+  sipBlocked(method: string): void {
+    this.#sipBlocked.inc({ method });
   }
 
   callCreated(direction: CallDirection): void {

@@ -2,9 +2,10 @@ import { Inject, Injectable, Optional, OnApplicationBootstrap, OnApplicationShut
 import { readFileSync } from 'node:fs';
 import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
-import { SipStack, type InviteAuthorizer, type InviteHandler, type RegisterHandler, type SipListenOptions } from '@wagw/sip';
+import { SipStack, type InviteAuthDecision, type InviteAuthorizer, type InviteHandler, type RegisterHandler, type SipListenOptions } from '@wagw/sip';
 import { SignallingMetrics } from '../metrics/signalling-metrics';
 import { SIGNALLING_LOGGER } from '../signalling.tokens';
+import { SourceGuard } from './source-guard';
 
 /** A PEM file named by a config key; a missing or unreadable one stops the start with the key and the path. */
 function readPem(key: string, path: string): string {
@@ -24,12 +25,26 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
   #stack: SipStack | undefined;
   #inbound: { authorize: InviteAuthorizer; handle: InviteHandler } | undefined;
   #registrar: RegisterHandler | undefined;
+  readonly #guard: SourceGuard;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SIGNALLING_LOGGER) private readonly logger: Logger,
     @Optional() private readonly metrics?: SignallingMetrics,
-  ) {}
+  ) {
+    const pbx = config.pbx;
+    this.#guard = new SourceGuard({ maxFailures: pbx.authFailureLimit, windowMs: pbx.authFailureWindowS * 1000, blockMs: pbx.authBlockS * 1000, logger: logger.child({ component: 'sip-guard' }) });
+  }
+
+  /**
+   * The refusal for a source blocked after repeated failed authentications (pbx.authFailureLimit), or
+   * undefined: authorisers of INVITE and REGISTER ask first.
+   */
+  blockedDecision(address: string, method: string): InviteAuthDecision | undefined {
+    if (!this.#guard.blocked(address)) return undefined;
+    this.metrics?.sipBlocked(method);
+    return { action: 'reject', status: 403, reason: 'Forbidden', headers: { Warning: `399 ${this.running ? this.stack.advertisedHost : 'wagw'} "too many failed authentications from ${address}"` } };
+  }
 
   /** INVITEs from the PBX: the authoriser (allow-list, digest) and the handler; applied when the stack starts. */
   setInboundHandlers(authorize: InviteAuthorizer, handle: InviteHandler): void {
@@ -78,8 +93,10 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
       logger: this.logger, // the SIP stack names itself (component: sip)
     });
     this.#applyInbound();
-    const metrics = this.metrics;
-    if (metrics) this.#stack.onAuthFailure((f) => metrics.sipAuthFailed(f.method, f.reason));
+    this.#stack.onAuthFailure((f) => {
+      this.metrics?.sipAuthFailed(f.method, f.reason);
+      this.#guard.failed(f.source.address);
+    });
     this.logger.info({ ports: this.#stack.ports, host: this.#stack.advertisedHost }, 'SIP stack listening');
   }
 

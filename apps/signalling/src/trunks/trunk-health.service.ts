@@ -50,7 +50,10 @@ export class TrunkHealthService implements OnApplicationBootstrap, OnApplication
     this.registrations = new TrunkRegistrations({ logger: logger.child({ component: 'trunk-registrar' }) });
     this.registrations.setTrunks(trunks.trunks());
     const realm = (): string => (this.sip.running ? this.sip.stack.advertisedHost : 'wagw');
-    this.sip.setRegisterHandler({ authorize: (r) => this.registrations.authorize(r, realm()), register: (r) => this.registrations.register(r) });
+    this.sip.setRegisterHandler({
+      authorize: (r) => this.sip.blockedDecision(r.source.address, 'REGISTER') ?? this.registrations.authorize(r, realm()),
+      register: (r) => this.registrations.register(r),
+    });
     this.#unpublish = publishRegistrations(() => this.#trunkNames((t) => t.registrar).map((trunk) => ({ trunk, registered: this.registrations.binding(trunk) !== undefined })));
   }
 
