@@ -1,5 +1,7 @@
 /**
- * The PBX side of a call's media: plain RTP over UDP (RFC 3550) on an even port, RTCP on the odd one.
+ * The PBX side of a call's media: RTP over UDP (RFC 3550) on an even port, RTCP on the odd one; SRTP with
+ * SDES keys when negotiated. (Over 400 lines, STYLE's mark: receive, send, latching, RTCP and SRTP share the
+ * one hot-path state of a leg, and splitting them would put a call between each packet and its checks.)
  *
  * Remote address: first the SDP's (`remote`, or `setRemote` after an answer/re-INVITE); then learned
  * symmetrically from what arrives ("latching", for phones behind NAT whose SDP shows a private address).
