@@ -70,10 +70,12 @@ describe('inbound calls the PBX does not answer (SIPp as the PBX)', () => {
 
   it('a busy PBX (486) ends the WhatsApp call with reject and the CDR says 486', async () => {
     pbx = await startSippPbx('uas-busy-expect-486.xml', { transport: 'udp' });
-    const s = await boot(trunkEnv(BUSINESS, pbx.hostPort, { transport: 'udp' }));
+    const s = await boot(trunkEnv(BUSINESS, pbx.hostPort, { transport: 'udp', assertIdentity: true }));
 
     const waCallId = await userCalls(s);
     const cdr = await cdrOf(s, waCallId);
+    // the trunk's assertIdentity: the PBX got the WhatsApp user as P-Asserted-Identity (RFC 3325), +E.164
+    expect(pbx.messages()).toMatch(new RegExp(`^P-Asserted-Identity: "Sam" <sip:\\+${USER}@127\\.0\\.0\\.1;user=phone>\\r?$`, 'm'));
 
     expect(cdr).toMatchObject({ state: 'ended', endedBy: 'pbx', sipCause: '486 Busy Here', destination: `sip:1001@${pbx.hostPort}` });
     expect(cdr.endCause).toMatch(/busy/);

@@ -20,6 +20,8 @@ export interface SippPbx {
   result(): Promise<SippResult>;
   /** Call-IDs of the out-of-dialog INVITEs SIPp received (an auth retry or a retransmission is not a new one). */
   inviteCallIds(): string[];
+  /** SIPp's `-trace_msg` log so far: every message it sent and received, as text. */
+  messages(): string;
   /** Stops SIPp (if still running), removes its directory, and returns its result. Idempotent. */
   stop(): Promise<SippResult>;
 }
@@ -57,6 +59,7 @@ export async function startSippPbx(scenario: string, options: SippPbxOptions): P
     hostPort: `${uas.host}:${uas.port}`,
     result: () => uas.result,
     inviteCallIds: () => (existsSync(messages) ? receivedInviteCallIds(readFileSync(messages, 'utf8')) : []),
+    messages: () => (existsSync(messages) ? readFileSync(messages, 'utf8') : ''),
     stop: async () => remove(await uas.stop()),
   };
 }
@@ -83,6 +86,8 @@ export interface SippTrunkOptions {
   auth?: { username: string; password: string };
   /** Extension dialled on the PBX (default 1001). */
   extension?: string;
+  /** The trunk's assertIdentity (P-Asserted-Identity on our INVITEs). */
+  assertIdentity?: boolean;
 }
 
 /** Environment overrides for one trunk `pbx` at `hostPort` and a route of `businessNumber` to it (reject on failure). */
@@ -100,6 +105,7 @@ export function trunkEnv(businessNumber: string, hostPort: string, o: SippTrunkO
         fromDomain: host,
         codecs: o.codecs ?? ['PCMU', 'PCMA'],
         allowFrom: [],
+        ...(o.assertIdentity ? { assertIdentity: true } : {}),
         // SIPp plays one scripted dialog: OPTIONS keep-alives would be unexpected calls to it
         optionsIntervalMs: 0,
       },

@@ -137,6 +137,10 @@ export const trunkSchema = z
       .describe('An INVITE with no response at all (not even 100 Trying) from a host within this time goes to the next host (0: wait for the SIP transaction timeout).'),
     inboundUsername: z.string().default('').describe('Digest username the PBX must present on INVITEs it sends us (empty: the IP allow-list alone).'),
     inboundPassword: z.string().default('').describe('Digest password for inboundUsername. Never logged.'),
+    assertIdentity: z
+      .boolean()
+      .default(false)
+      .describe('Send P-Asserted-Identity (RFC 3325) with the WhatsApp user as sip:+<number>@<fromDomain> on calls toward the trunk, for PBXs that take the caller ID from it (trusted trunks only).'),
     registrar: z
       .boolean()
       .default(false)

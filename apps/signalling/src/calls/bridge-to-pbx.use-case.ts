@@ -5,6 +5,7 @@ import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
 import { PbxSdpUpdates } from './pbx-sdp-updates';
 import { FailoverInviter, type TrunkCall } from '../trunks/failover-inviter';
+import { pbxCallerIdentity, type CallerIdentity } from './caller-identity';
 import { RoutingPolicy } from '../routing/routing-policy';
 import type { ResolvedDestination, ResolvedRoute, TrunkConfig } from '../sip/trunk-directory';
 import { CallRuntime, type LiveCall } from './call-runtime';
@@ -98,11 +99,8 @@ export class BridgeToPbxUseCase {
   }
 
   /** The WhatsApp user as the caller toward the PBX, and the headers that name the WhatsApp call. */
-  #caller(rec: CallRecord, trunk: TrunkConfig): { caller: { user: string; displayName?: string }; headers: Record<string, string> } {
-    return {
-      caller: { user: trunk.fromUser || rec.userWaId || 'whatsapp', ...(rec.userName ? { displayName: rec.userName } : {}) },
-      headers: { 'X-WA-Call-Id': rec.waCallId ?? '', ...(rec.userWaId ? { 'X-WA-User': rec.userWaId } : {}) },
-    };
+  #caller(rec: CallRecord, trunk: TrunkConfig): CallerIdentity {
+    return pbxCallerIdentity(rec, trunk);
   }
 
   async #dial(live: LiveCall, rec: CallRecord, dest: ResolvedDestination, sdp: string): Promise<DialOutcome> {
