@@ -44,9 +44,9 @@ describe('a PBX registers to the gateway (trunk registrar: true) and calls go bo
   let stack: Stack | undefined;
   let pbx: BaresipHandle | undefined;
 
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wagw-registrar-'));
-    const trunk = { name: 'pbx', hosts: [], transport: 'udp', username: '', password: '', fromUser: '', fromDomain: 'pbx.example', codecs: ['PCMU', 'PCMA'], allowFrom: [], registrar: true, inboundUsername: PBX_USER, inboundPassword: PBX_PASSWORD };
+  /** The gateway with one registrar trunk over `transport` and a route of the business number to it. */
+  const boot = async (transport: 'udp' | 'tcp' = 'udp'): Promise<Stack> => {
+    const trunk = { name: 'pbx', hosts: [], transport, username: '', password: '', fromUser: '', fromDomain: 'pbx.example', codecs: ['PCMU', 'PCMA'], allowFrom: [], registrar: true, inboundUsername: PBX_USER, inboundPassword: PBX_PASSWORD };
     stack = await startStack({
       name: 'pbx-registers',
       env: {
@@ -55,6 +55,11 @@ describe('a PBX registers to the gateway (trunk registrar: true) and calls go bo
       },
     });
     await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Rita' });
+    return stack;
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'wagw-registrar-'));
   });
 
   afterEach(() => expectNoLeaks(stack));
@@ -66,15 +71,16 @@ describe('a PBX registers to the gateway (trunk registrar: true) and calls go bo
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const startPbx = (password: string, awaitRegistration = true): Promise<BaresipHandle> => {
+  const startPbx = (password: string, awaitRegistration = true, transport: 'udp' | 'tcp' = 'udp'): Promise<BaresipHandle> => {
     const wavPath = join(dir, 'pbx-400.wav');
     writeSineWav({ path: wavPath, frequencyHz: 400, sampleRate: 8000, seconds: 30 });
     const s = stack as Stack;
-    return startBaresip({ user: PBX_USER, password, registrar: { host: '127.0.0.1', port: s.config.pbx.udpPort }, wavPath, answerMode: 'auto', awaitRegistration });
+    const port = transport === 'tcp' ? s.config.pbx.tcpPort : s.config.pbx.udpPort;
+    return startBaresip({ user: PBX_USER, password, registrar: { host: '127.0.0.1', port }, transport, wavPath, answerMode: 'auto', awaitRegistration });
   };
 
   it('registers with digest, takes a WhatsApp user\'s call where it registered from, and calls a WhatsApp user', async () => {
-    const s = stack as Stack;
+    const s = await boot();
     pbx = await startPbx(PBX_PASSWORD);
     const reg = await eventually('the registration on GET /v1/trunks', async () => (await registration(s)) ?? undefined);
     expect(reg?.contact).toMatch(new RegExp(`^sip:${PBX_USER}[^@]*@127\\.0\\.0\\.1:${pbx.sipPort}`)); // baresip adds a suffix to its contact user
@@ -106,8 +112,21 @@ describe('a PBX registers to the gateway (trunk registrar: true) and calls go bo
     expect(await endedCall(s, outbound.callId)).toMatchObject({ endedBy: 'pbx' });
   });
 
+  it('over TCP: the call goes back on the connection the PBX registered on (its source port listens for nothing else)', async () => {
+    const s = await boot('tcp');
+    pbx = await startPbx(PBX_PASSWORD, true, 'tcp');
+    const reg = await eventually('the registration', async () => (await registration(s)) ?? undefined);
+    expect(reg?.source.port).not.toBe(pbx.sipPort); // an ephemeral client port, not the phone's listening one
+    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+    await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
+    const call = await activeCall(s, waCallId);
+    expect(await userHeard(s, USER, 400)).toBeGreaterThanOrEqual(25);
+    await s.emu('POST', `/emulator/users/${USER}/hangup`);
+    expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'wa' });
+  });
+
   it('refuses a wrong password (no binding); without a registration a WhatsApp user\'s call fails with 480', async () => {
-    const s = stack as Stack;
+    const s = await boot();
     pbx = await startPbx('wrong-password', false);
     await eventually('the PBX\'s REGISTER refused', async () => (/401|403/.test(pbx?.log() ?? '') ? true : undefined), 10_000, 100);
     expect(await registration(s)).toBeNull();
