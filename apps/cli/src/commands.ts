@@ -29,6 +29,8 @@ export interface TrunkView {
   transport: string;
   optionsIntervalMs: number;
   hosts: HostView[];
+  /** SDES-SRTP policy toward the trunk (absent from gateways before it existed). */
+  srtp?: string;
   /** Trunks the PBX registers to (registrar: true): where from, or null. */
   registration?: { source: { address: string; port: number }; registeredAt: number; expiresAt: number } | null;
 }
@@ -70,17 +72,19 @@ export async function trunksCommand(ctx: CommandContext): Promise<void> {
       age(h.since, ctx.now()),
       h.lastProbe ? `${h.lastProbe.status} ${h.lastProbe.reason} (${h.lastProbe.rttMs} ms)`.replace(/\s+\(/, ' (') : '-',
       h.lastFailure?.reason ?? '-',
+      t.srtp ?? '-',
     ]),
   ]);
-  ctx.out(table(['TRUNK', 'HOST', 'TRANSPORT', 'STATE', 'SINCE', 'LAST OPTIONS', 'LAST FAILURE'], rows));
+  ctx.out(table(['TRUNK', 'HOST', 'TRANSPORT', 'STATE', 'SINCE', 'LAST OPTIONS', 'LAST FAILURE', 'SRTP'], rows));
 }
 
 /** A registrar trunk's row: the address its PBX registered from (or that it is not registered). */
 export function registrationRow(t: TrunkView, now: number): string[][] {
   if (t.registration === undefined) return [];
   const r = t.registration;
-  if (r === null) return [[t.name, '(PBX registers)', t.transport, 'not registered', '-', '-', '-']];
-  return [[t.name, `${r.source.address}:${r.source.port}`, t.transport, `registered, ${Math.max(0, Math.round((r.expiresAt - now) / 1000))} s left`, age(r.registeredAt, now), '-', '-']];
+  const srtp = t.srtp ?? '-';
+  if (r === null) return [[t.name, '(PBX registers)', t.transport, 'not registered', '-', '-', '-', srtp]];
+  return [[t.name, `${r.source.address}:${r.source.port}`, t.transport, `registered, ${Math.max(0, Math.round((r.expiresAt - now) / 1000))} s left`, age(r.registeredAt, now), '-', '-', srtp]];
 }
 
 /** Any final answer but 408/503 shows the host is there (the gateway's keep-alive rule). */
