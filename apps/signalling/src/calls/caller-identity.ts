@@ -1,5 +1,5 @@
 import type { CallRecord } from '@wagw/call-state';
-import type { TrunkConfig } from '../sip/trunk-directory';
+import { trunkDomain, type TrunkConfig } from '../sip/trunk-directory';
 
 /** Who a desk phone sees calling, and the headers that name the WhatsApp call. */
 export interface CallerIdentity {
@@ -21,8 +21,7 @@ function quoted(name: string): string {
 export function pbxCallerIdentity(rec: Pick<CallRecord, 'userWaId' | 'userName' | 'waCallId'>, trunk: Pick<TrunkConfig, 'fromUser' | 'fromDomain' | 'hosts' | 'assertIdentity'>): CallerIdentity {
   const headers: Record<string, string> = { 'X-WA-Call-Id': rec.waCallId ?? '', ...(rec.userWaId ? { 'X-WA-User': rec.userWaId } : {}) };
   if (trunk.assertIdentity && rec.userWaId) {
-    const domain = trunk.fromDomain || trunk.hosts[0]?.replace(/:\d+$/, '') || 'invalid';
-    headers['P-Asserted-Identity'] = `${rec.userName ? `${quoted(rec.userName)} ` : ''}<sip:+${rec.userWaId}@${domain};user=phone>`;
+    headers['P-Asserted-Identity'] = `${rec.userName ? `${quoted(rec.userName)} ` : ''}<sip:+${rec.userWaId}@${trunkDomain(trunk)};user=phone>`;
   }
   return {
     caller: { user: trunk.fromUser || rec.userWaId || 'whatsapp', ...(rec.userName ? { displayName: rec.userName } : {}) },

@@ -4,7 +4,7 @@ import type { SipReason, TransferHandler, TransferRequest } from '@wagw/sip';
 import { CrmEventBus } from '../events/crm-event-bus';
 import { MediaBusClient } from '../media/media-bus.client';
 import { CALL_REPOSITORY } from '../signalling.tokens';
-import type { TrunkConfig } from '../sip/trunk-directory';
+import { uriOnTrunk, type TrunkConfig } from '../sip/trunk-directory';
 import { FailoverInviter, type TrunkCall } from '../trunks/failover-inviter';
 import type { LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
@@ -87,7 +87,7 @@ export class TransferService {
    */
   attach(live: LiveCall, leg: TransferableLeg, ctx: TransferContext): void {
     leg.setTransferHandler((req) => void this.#transfer(live, leg, req, ctx, 'pbx'));
-    live.transferTo = (target) => void this.#transfer(live, leg, { referTo: targetUri(target, ctx.trunk), notify: async () => undefined }, ctx, 'api');
+    live.transferTo = (target) => void this.#transfer(live, leg, { referTo: uriOnTrunk(target, ctx.trunk), notify: async () => undefined }, ctx, 'api');
   }
 
   /**
@@ -198,11 +198,4 @@ export class TransferService {
     }
     await this.endCall.execute(live.callId, { by: 'pbx', cause: `transfer failed (${cause}) after the transferor hung up`, sipCause: cause.slice(0, 60) });
   }
-}
-
-/** An extension becomes a SIP URI on the trunk's domain (its From domain, else its first host). */
-function targetUri(target: string, trunk: TrunkConfig): string {
-  if (/^sips?:/i.test(target)) return target;
-  const domain = trunk.fromDomain || trunk.hosts[0]?.replace(/:\d+$/, '') || 'pbx.invalid';
-  return `sip:${target}@${domain}`;
 }

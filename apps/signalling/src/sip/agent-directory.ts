@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@wagw/config';
-import { TrunkDirectory, type TrunkConfig } from './trunk-directory';
+import { TrunkDirectory, uriOnTrunk, type TrunkConfig } from './trunk-directory';
 
 export class InvalidAgentError extends Error {
   readonly code = 'INVALID_REQUEST' as const;
@@ -27,10 +27,7 @@ export class AgentDirectory {
     const trunk = this.trunkFor();
     const a = agent.trim();
     if (/^sips?:[^\s@]+@[^\s]+$/.test(a)) return { uri: a, trunk };
-    if (/^[A-Za-z0-9_.+*#-]{1,64}$/.test(a)) {
-      const domain = trunk.fromDomain || (trunk.hosts[0] as string).replace(/:\d+$/, '');
-      return { uri: `sip:${a}@${domain}`, trunk };
-    }
+    if (/^[A-Za-z0-9_.+*#-]{1,64}$/.test(a)) return { uri: uriOnTrunk(a, trunk), trunk };
     throw new InvalidAgentError(`agent must be an extension (e.g. 1001) or a SIP URI (sip:1001@pbx.example.com), got ${JSON.stringify(agent)}`);
   }
 

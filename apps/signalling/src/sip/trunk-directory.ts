@@ -4,6 +4,19 @@ type PbxConfig = AppConfig['pbx'];
 export type TrunkConfig = PbxConfig['trunks'][number];
 export type RouteConfig = PbxConfig['routes'][number];
 
+/**
+ * The domain of SIP URIs on a trunk: its fromDomain, else its first host. A registrar trunk may have neither
+ * (its calls go to the Contact its PBX registered, the domain only shows in To): `invalid` (RFC 6761).
+ */
+export function trunkDomain(trunk: Pick<TrunkConfig, 'fromDomain' | 'hosts'>): string {
+  return trunk.fromDomain || trunk.hosts[0]?.replace(/:\d+$/, '') || 'invalid';
+}
+
+/** An extension (`1002`) as `sip:1002@<trunk domain>`; a SIP URI as given. */
+export function uriOnTrunk(target: string, trunk: Pick<TrunkConfig, 'fromDomain' | 'hosts'>): string {
+  return /^sips?:/i.test(target) ? target : `sip:${target}@${trunkDomain(trunk)}`;
+}
+
 export interface ResolvedDestination {
   uri: string;
   ringTimeoutMs: number;
