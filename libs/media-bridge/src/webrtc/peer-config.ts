@@ -1,5 +1,6 @@
 import { RTCRtpCodecParameters, type RTCPeerConnection, type RTCPeerConnectionConfig, type RTCRtpTransceiver } from 'werift';
 import { OPUS_PAYLOAD_TYPE, TELEPHONE_EVENT_PAYLOAD_TYPE } from '../audio/outbound-audio-stream';
+import { ignoreRepeatedHelloVerifyRequests } from './dtls-retransmission';
 import { configureIceCheckTiming } from './ice-timing';
 
 /** Meta's Opus fmtp (SIP-2512 samples, reference §6.1). */
@@ -33,6 +34,7 @@ export interface IcePeerOptions {
  */
 export function peerConfig(options: IcePeerOptions): RTCPeerConnectionConfig {
   configureIceCheckTiming();
+  ignoreRepeatedHelloVerifyRequests();
   const { iceAddress, stunServer } = options;
   return {
     iceLite: options.iceLite,
