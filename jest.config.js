@@ -18,6 +18,8 @@ module.exports = {
     {
       ...shared,
       displayName: 'integration',
+      // prints the apps' warnings when a test fails (test/support/failure-log.ts)
+      testEnvironment: '<rootDir>/test/support/failure-aware-environment.ts',
       testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts', '<rootDir>/{apps,test}/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

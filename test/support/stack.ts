@@ -10,6 +10,7 @@ import { freeTcpPort, freeTcpUdpPort } from '@wagw/testing';
 import { bootstrapSignalling, type SignallingHandle } from '../../apps/signalling/src/bootstrap';
 import { bootstrapMedia, type MediaHandle } from '../../apps/media/src/bootstrap';
 import { bootstrapEmulator, type EmulatorHandle } from '../../apps/wa-emulator/src/bootstrap';
+import { printWarningsIfFailed } from './failure-log';
 
 export interface StackOptions {
   /** Extra environment-style overrides (e.g. { SIGNALLING_AUTO_ACCEPT_WITHOUT_PBX: 'true' }). */
@@ -121,6 +122,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await signalling.close();
       for (const m of medias.values()) await m.close();
       await redis.quit();
+      await printWarningsIfFailed(logFile);
     },
   };
 }
