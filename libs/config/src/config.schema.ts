@@ -110,7 +110,10 @@ export const trunkSchema = z
     password: z.string().describe('Digest password toward the trunk. Never logged.'),
     fromUser: z.string().describe('User part of From on calls we place (empty: the WhatsApp caller number).'),
     fromDomain: z.string().describe('Domain of From/To on calls we place (empty: the first host).'),
-    codecs: z.array(z.enum(['PCMU', 'PCMA', 'opus'])).min(1).describe('Codecs offered to the PBX, in preference order.'),
+    codecs: z
+      .array(z.enum(['PCMU', 'PCMA', 'G722', 'opus']))
+      .min(1)
+      .describe('Codecs offered to the PBX, in preference order: PCMU, PCMA (G.711), G722 (wideband, HD voice on desk phones), opus (passed through without transcoding).'),
     srtp: z
       .enum(['off', 'optional', 'mandatory'])
       .default('off')

@@ -35,7 +35,7 @@ const envelope = { v: z.literal(CONTRACT_VERSION), deadline: z.number().int().po
 const callId = z.string().min(1).max(128);
 const legId = z.string().min(1).max(128);
 const sdp = z.string().min(10).max(20000);
-export const pbxCodec = z.enum(['PCMU', 'PCMA', 'opus']);
+export const pbxCodec = z.enum(['PCMU', 'PCMA', 'G722', 'opus']);
 /** SDES-SRTP toward the trunk (RFC 4568): off (plain RTP), optional (taken when the PBX takes it), mandatory. */
 export const srtpPolicy = z.enum(['off', 'optional', 'mandatory']);
 

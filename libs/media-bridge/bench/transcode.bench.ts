@@ -4,7 +4,7 @@
  *
  *   node -r ./libs/media-bridge/bench/swc-register.cjs libs/media-bridge/bench/transcode.bench.ts [frames]
  *
- * Rows: the codec alone (OpusG711Transcoder) at complexity 5 and 9, and the whole AudioBridge path (jitter
+ * Rows: the codec alone (OpusPbxTranscoder) at complexity 5 and 9, and the whole AudioBridge path (jitter
  * buffer, re-stamping, packet objects) over in-memory ports, plus passthrough for comparison. The input is a
  * speech-like signal (two modulated partials plus noise), since a pure tone is cheaper to encode.
  */
@@ -15,7 +15,7 @@ import { AudioBridge, type BridgeMedia } from '../src/bridge/audio-bridge';
 import type { MediaPort, RtpPacketIn, RtpPacketOut } from '../src/bridge/media-port.types';
 import { ManualFrameTicker } from '../src/bridge/media-port.fake';
 import { encodeG711, type G711Law } from '../src/codec/g711';
-import { G711_FRAME_SAMPLES, OpusG711Transcoder } from '../src/codec/transcoder';
+import { PBX_FRAME_CODES, OpusPbxTranscoder } from '../src/codec/transcoder';
 
 const FRAMES = Number(process.argv[2] ?? 3000);
 
@@ -65,11 +65,11 @@ function measure(n: number, fn: (i: number) => void): number {
 }
 
 function codecRow(law: G711Law, complexity: number, wa: Buffer[], pbx: Buffer[]): string {
-  const tc = new OpusG711Transcoder({ law, opusComplexity: complexity });
-  const out = new Uint8Array(G711_FRAME_SAMPLES);
-  const down = measure(FRAMES, (i) => tc.opusToG711(wa[i % wa.length] as Buffer, out));
+  const tc = new OpusPbxTranscoder({ codec: law, opusComplexity: complexity });
+  const out = new Uint8Array(PBX_FRAME_CODES);
+  const down = measure(FRAMES, (i) => tc.opusToPbx(wa[i % wa.length] as Buffer, out));
   const up = measure(FRAMES, (i) => {
-    tc.writeG711(pbx[i % pbx.length] as Buffer);
+    tc.writePbx(pbx[i % pbx.length] as Buffer);
     tc.takeOpus();
   });
   return row(`codec ${law} c${complexity}`, down, up);

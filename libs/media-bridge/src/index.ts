@@ -12,6 +12,7 @@ export * from './rtp/sdes';
 export { SRTP_AES128_CM_HMAC_SHA1_80, SRTP_AES128_CM_HMAC_SHA1_32, SrtpProtector, SrtpUnprotector, type SrtpMasterKey, type SrtpProfile } from './webrtc/srtp/srtp-session';
 export type { RemoteReceptionReport } from './rtp/rtcp-session';
 export * from './codec/g711';
+export * from './codec/g722';
 export * from './codec/transcoder';
 export * from './bridge/bridge.errors';
 export * from './bridge/dtmf';

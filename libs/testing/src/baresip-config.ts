@@ -4,7 +4,7 @@
  */
 
 export type BaresipTransport = 'udp' | 'tcp';
-export type BaresipCodec = 'PCMU' | 'PCMA';
+export type BaresipCodec = 'PCMU' | 'PCMA' | 'G722';
 
 /**
  * SDES-SRTP (RFC 4568) modes of baresip's `srtp` module, the account's `mediaenc` value (measured on 1.0):
@@ -29,6 +29,8 @@ export interface BaresipConfigInput {
   rtpPortMin: number;
   rtpPortMax: number;
   modulesDir: string;
+  /** Rate of the WAV source and of the recordings: 8000 (default), or 16000 for wideband (G.722) calls. */
+  sampleRate?: 8000 | 16000;
 }
 
 export interface BaresipAccountInput {
@@ -64,8 +66,8 @@ export function buildBaresipConfig(c: BaresipConfigInput): string {
     ['audio_player', 'none'],
     ['audio_source', `aufile,${check(c.wavPath, SAFE_RE, 'wav path')}`],
     ['audio_alert', 'none'],
-    ['ausrc_srate', '8000'],
-    ['auplay_srate', '8000'],
+    ['ausrc_srate', String(c.sampleRate ?? 8000)],
+    ['auplay_srate', String(c.sampleRate ?? 8000)],
     ['ausrc_channels', '1'],
     ['auplay_channels', '1'],
     ['audio_level', 'no'],
@@ -74,6 +76,8 @@ export function buildBaresipConfig(c: BaresipConfigInput): string {
     ['rtp_stats', 'yes'],
     ['module_path', check(c.modulesDir, SAFE_RE, 'modules dir')],
     ['module', 'g711.so'],
+    // G.722 (spandsp); offered only by accounts whose audio_codecs name it
+    ['module', 'g722.so'],
     ['module', 'aufile.so'],
     ['module', 'sndfile.so'],
     ['module', 'cons.so'],

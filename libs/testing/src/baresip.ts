@@ -33,6 +33,8 @@ export interface BaresipOptions {
   answerMode?: 'auto' | 'manual';
   /** Offered/accepted codecs in preference order; default PCMU, PCMA. */
   codecs?: readonly BaresipCodec[];
+  /** Rate of the WAV source and the recordings (default 8000); 16000 keeps a G.722 call's wideband audio. */
+  sampleRate?: 8000 | 16000;
   /**
    * SDES-SRTP (`mediaenc`): `srtp-mand` offers RTP/SAVP with one AES_CM_128_HMAC_SHA1_80 crypto line and
    * answers 488 to anything else; `srtp` is best effort (RTP/AVP plus crypto). Default: plain RTP.
@@ -94,7 +96,7 @@ export interface BaresipHandle {
 
 const RTP_RANGE = 16;
 
-type Optional = 'password' | 'wavPath' | 'mediaEncryption';
+type Optional = 'password' | 'wavPath' | 'mediaEncryption' | 'sampleRate';
 type Resolved = Required<Omit<BaresipOptions, Optional>> & Pick<BaresipOptions, Optional>;
 
 async function writeFiles(o: Resolved, dir: string) {
@@ -115,6 +117,7 @@ async function writeFiles(o: Resolved, dir: string) {
     rtpPortMin,
     rtpPortMax,
     modulesDir: o.modulesDir,
+    ...(o.sampleRate !== undefined ? { sampleRate: o.sampleRate } : {}),
   });
   writeFileSync(join(dir, 'config'), config);
   const account = buildBaresipAccount({

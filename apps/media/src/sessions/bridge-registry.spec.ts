@@ -42,9 +42,10 @@ function setup() {
 }
 
 describe('BridgeRegistry', () => {
-  it('transcodes G.711 and passes Opus through', () => {
+  it('transcodes G.711 and G.722 and passes Opus through', () => {
     expect(bridgeMediaFor(PCMU)).toEqual({ mode: 'transcode', pbxCodec: 'PCMU', pbxPt: 0 });
     expect(bridgeMediaFor({ ...PCMU, codec: 'opus', payloadType: 96, clockRate: 48000 })).toEqual({ mode: 'passthrough', pbxPt: 96 });
+    expect(bridgeMediaFor({ ...PCMU, codec: 'G722', payloadType: 9 })).toEqual({ mode: 'transcode', pbxCodec: 'G722', pbxPt: 9 });
   });
 
   it('opens the WhatsApp media gate, stops its player, and starting the same legs again is a no-op', () => {

@@ -19,7 +19,7 @@ interface BridgeEntry {
   offWa: () => void;
 }
 
-/** The bridge mode for what the PBX negotiated: G.711 is transcoded, Opus is passed through. */
+/** The bridge mode for what the PBX negotiated: G.711 and G.722 are transcoded, Opus is passed through. */
 export function bridgeMediaFor(media: NegotiatedMedia): BridgeMedia {
   return media.codec === 'opus' ? { mode: 'passthrough', pbxPt: media.payloadType } : { mode: 'transcode', pbxCodec: media.codec, pbxPt: media.payloadType };
 }

@@ -55,6 +55,18 @@ describe('PBX leg offer/answer', () => {
     expect(parsed.audio?.codecs.map((c) => c.name)).toEqual(['PCMA']);
   });
 
+  it('offers and takes G.722 as payload type 9 on its 8000 Hz RTP clock (RFC 3551), for wideband desk phones', () => {
+    const offer = buildPbxOffer('198.51.100.7', 20002, ['G722', 'PCMU']);
+    expect(offer.sdp).toMatch(/^m=audio 20002 RTP\/AVP 9 0 101\r$/m);
+    expect(offer.sdp).toMatch(/^a=rtpmap:9 G722\/8000\r$/m);
+    const media = negotiateAnswer(phoneAnswer('m=audio 30000 RTP/AVP 9 101', 'a=rtpmap:101 telephone-event/8000'), offer);
+    expect(media).toMatchObject({ codec: 'G722', payloadType: 9, clockRate: 8000, dtmfPayloadType: 101 });
+    // a desk phone's offer with G.722 first and G.711: our preference decides
+    const phoneOffer = phoneAnswer('m=audio 40000 RTP/AVP 9 0 101', 'a=rtpmap:9 G722/8000', 'a=rtpmap:101 telephone-event/8000');
+    expect(answerOffer(phoneOffer, ['G722', 'PCMU'], '198.51.100.7', 20004).media).toMatchObject({ codec: 'G722', payloadType: 9 });
+    expect(answerOffer(phoneOffer, ['PCMU', 'G722'], '198.51.100.7', 20004).media).toMatchObject({ codec: 'PCMU', payloadType: 0 });
+  });
+
   it('refuses a PBX offer with no codec in common as SDP_NOT_ACCEPTABLE (RFC 3264 §6: 488)', () => {
     expect(() => answerOffer(phoneAnswer('m=audio 40000 RTP/AVP 9'), ['PCMU'], '198.51.100.7', 20004)).toThrow(
       expect.objectContaining({ code: 'SDP_NOT_ACCEPTABLE', message: expect.stringContaining('488') }),

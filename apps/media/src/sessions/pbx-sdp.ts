@@ -40,6 +40,7 @@ export function pbxCodecOf(name: string): PbxCodec | undefined {
   const lower = name.toLowerCase();
   if (lower === 'pcmu') return 'PCMU';
   if (lower === 'pcma') return 'PCMA';
+  if (lower === 'g722') return 'G722';
   if (lower === 'opus') return 'opus';
   return undefined;
 }

@@ -2,9 +2,9 @@
  * Connects the WhatsApp side and the PBX side of a call: two `MediaPort`s, audio both ways, RFC 4733 DTMF
  * both ways, every outgoing stream re-stamped onto its leg's single SSRC (reference §6.1).
  *
- * transcode (PBX negotiated PCMU/PCMA):
+ * transcode (PBX negotiated PCMU, PCMA or G.722; all three send 160 bytes per 20 ms on an 8 kHz RTP clock):
  *   WhatsApp -> PBX, `playout: 'arrival'` (default): each Opus packet that is next in sequence is decoded to
- *   G.711 and sent at once; the jitter buffer only restores order and finds losses: a missing frame is
+ *   the PBX codec and sent at once; the jitter buffer only restores order and finds losses: a missing frame is
  *   concealed (libopus PLC) once a later one has waited `reorderWaitMs` (checked on the playout clock).
  *   Timestamps are the WhatsApp ones converted 48 kHz -> 8 kHz by a `Restamper`, so the PBX stream keeps
  *   the sender's timing and its own jitter buffer absorbs the network's (as with rtpengine). This adds no
@@ -13,7 +13,7 @@
  *   decodes it (or conceals a lost one) and sends it with a timestamp from the playout clock (+160 per
  *   frame, also across silences, so the PBX stream never jumps back or sideways): smoother output toward
  *   a PBX without a jitter buffer, at 20-60 ms more latency.
- *   PBX -> WhatsApp: each G.711 packet is decoded and encoded to Opus at once (WhatsApp has its own jitter
+ *   PBX -> WhatsApp: each PBX packet is decoded and encoded to Opus at once (WhatsApp has its own jitter
  *   buffer), timestamps converted 8 kHz -> 48 kHz by a `Restamper`.
  * passthrough (PBX negotiated Opus): payloads are forwarded byte for byte both ways, only the payload type
  *   and timestamps are rewritten (Restamper, 48 kHz -> 48 kHz).
@@ -28,8 +28,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@wagw/logging';
-import type { G711Law } from '../codec/g711';
-import { G711_FRAME_SAMPLES, OPUS_FRAME_TICKS, OpusG711Transcoder, type TranscoderStats } from '../codec/transcoder';
+import { OPUS_FRAME_TICKS, OpusPbxTranscoder, PBX_FRAME_CODES, type TranscodedCodec, type TranscoderStats } from '../codec/transcoder';
 import { RtpReceiveStats } from '../rtp/rtp-receive-stats';
 import { BridgeClosedError, DtmfNotNegotiatedError } from './bridge.errors';
 import { dtmfEventOf, DtmfReceiver, DtmfSender, type DtmfOutPacket } from './dtmf';
@@ -40,7 +39,7 @@ import { Restamper } from './restamper';
 import { SafeEmitter } from './safe-emitter';
 
 export type BridgeMedia =
-  | { mode: 'transcode'; pbxCodec: G711Law; pbxPt: number; waOpusPt?: number }
+  | { mode: 'transcode'; pbxCodec: TranscodedCodec; pbxPt: number; waOpusPt?: number }
   | { mode: 'passthrough'; pbxPt: number; waOpusPt?: number };
 
 export interface AudioBridgeOptions {
@@ -137,7 +136,7 @@ export class AudioBridge {
   readonly #tickListener: FrameTickListener = { onFrameTick: (now) => this.#onTick(now) };
   readonly #unsubscribe: (() => void)[];
   readonly #jb: JitterBuffer | null;
-  readonly #tc: OpusG711Transcoder | null;
+  readonly #tc: OpusPbxTranscoder | null;
   readonly #toWa: Restamper;
   readonly #toPbx: Restamper | null;
   readonly #arrival: boolean;
@@ -162,7 +161,7 @@ export class AudioBridge {
   /** The last relayed event's source timestamp and its mapped timestamp, per direction. */
   readonly #toPbxEvent = { src: -1, dst: 0 };
   readonly #toWaEvent = { src: -1, dst: 0 };
-  /** transcode, PBX -> WhatsApp: the source timestamp that continues the G.711 stream. */
+  /** transcode, PBX -> WhatsApp: the source timestamp that continues the PBX stream. */
   #pbxNextSrcTs = -1;
   #closed = false;
 
@@ -180,7 +179,7 @@ export class AudioBridge {
     this.#reorderWaitMs = options.reorderWaitMs ?? 5;
     this.events = new SafeEmitter<AudioBridgeEvents>(options.logger);
     if (media.mode === 'transcode') {
-      this.#tc = new OpusG711Transcoder({ law: media.pbxCodec, opusComplexity: options.opusComplexity ?? 5, opusBitrateBps: options.opusBitrateBps });
+      this.#tc = new OpusPbxTranscoder({ codec: media.pbxCodec, opusComplexity: options.opusComplexity ?? 5, opusBitrateBps: options.opusBitrateBps });
       this.#jb = new JitterBuffer({ ...options.jitter, clockRate: 48000 });
       this.#toWa = new Restamper({ srcRate: 8000, dstRate: 48000, ...(options.waInitialTimestamp !== undefined ? { initialTimestamp: options.waInitialTimestamp } : {}) });
       this.#toPbx = this.#arrival ? new Restamper({ srcRate: 48000, dstRate: 8000 }) : null;
@@ -205,7 +204,7 @@ export class AudioBridge {
       this.#waRx.update(p.ssrc, p.sequenceNumber, p.timestamp, now);
       if (this.#jb) {
         this.#jb.push(p.sequenceNumber, p.timestamp, p.ssrc, p.payload, now);
-        if (this.#arrival) this.#playReady(this.#jb, this.#tc as OpusG711Transcoder, now);
+        if (this.#arrival) this.#playReady(this.#jb, this.#tc as OpusPbxTranscoder, now);
         return;
       }
       const toPbx = this.#toPbx as Restamper;
@@ -238,19 +237,19 @@ export class AudioBridge {
     }
   };
 
-  /** PBX -> WhatsApp: G.711 to Opus frames; a gap in the G.711 timestamps drops a partly filled frame. */
-  #transcodeToWa(tc: OpusG711Transcoder, p: RtpPacketIn, now: number): void {
-    let pending = tc.pendingSamples;
+  /** PBX -> WhatsApp: PBX audio to Opus frames; a gap in its timestamps drops a partly filled frame. */
+  #transcodeToWa(tc: OpusPbxTranscoder, p: RtpPacketIn, now: number): void {
+    let pending = tc.pendingCodes;
     if (pending > 0 && p.timestamp !== this.#pbxNextSrcTs) {
       tc.dropPending();
       pending = 0;
     }
     const startTs = p.timestamp - pending;
     this.#pbxNextSrcTs = (p.timestamp + p.payload.length) >>> 0;
-    tc.writeG711(p.payload);
+    tc.writePbx(p.payload);
     let k = 0;
     for (let opus = tc.takeOpus(); opus !== undefined; opus = tc.takeOpus(), k++) {
-      const ts = this.#toWa.mapAudio(p.ssrc, (startTs + G711_FRAME_SAMPLES * k) >>> 0, now);
+      const ts = this.#toWa.mapAudio(p.ssrc, (startTs + PBX_FRAME_CODES * k) >>> 0, now);
       const marker = (k === 0 && p.marker) || this.#toWa.discontinuity;
       this.#wa.sendRtp({ payloadType: this.#waOpusPt, timestamp: ts, marker, payload: opus });
       this.#toWaCount.packetsOut++;
@@ -274,10 +273,10 @@ export class AudioBridge {
   }
 
   /** Arrival playout: decodes and sends every frame that is next in sequence, on the WhatsApp timeline. */
-  #playReady(jb: JitterBuffer, tc: OpusG711Transcoder, now: number): void {
+  #playReady(jb: JitterBuffer, tc: OpusPbxTranscoder, now: number): void {
     for (let frame = jb.popReady(); frame !== null; frame = jb.popReady()) {
-      const out = Buffer.allocUnsafe(G711_FRAME_SAMPLES);
-      tc.opusToG711(frame.payload, out);
+      const out = Buffer.allocUnsafe(PBX_FRAME_CODES);
+      tc.opusToPbx(frame.payload, out);
       this.#lastWaTs = frame.timestamp;
       this.#lastWaSsrc = frame.ssrc;
       this.#sendToPbx(frame.timestamp, frame.ssrc, out, now);
@@ -285,12 +284,12 @@ export class AudioBridge {
   }
 
   /** Arrival playout, on the clock: conceals frames a later one has waited for, then plays what follows. */
-  #concealOverdue(jb: JitterBuffer, tc: OpusG711Transcoder, now: number): void {
+  #concealOverdue(jb: JitterBuffer, tc: OpusPbxTranscoder, now: number): void {
     if (jb.depth === 0) return;
     const conceal = jb.popOverdue(now, this.#reorderWaitMs);
     for (let k = 0; k < conceal; k++) {
-      const out = Buffer.allocUnsafe(G711_FRAME_SAMPLES);
-      tc.concealToG711(out);
+      const out = Buffer.allocUnsafe(PBX_FRAME_CODES);
+      tc.concealToPbx(out);
       this.#lastWaTs = (this.#lastWaTs + OPUS_FRAME_TICKS) >>> 0;
       this.#sendToPbx(this.#lastWaTs, this.#lastWaSsrc, out, now);
     }
@@ -305,18 +304,18 @@ export class AudioBridge {
   }
 
   /** transcode, clock playout: one frame per tick from the jitter buffer, on the playout clock's timestamps. */
-  #playToPbx(jb: JitterBuffer, tc: OpusG711Transcoder, now: number): void {
+  #playToPbx(jb: JitterBuffer, tc: OpusPbxTranscoder, now: number): void {
     const ts = this.#pbxFrameTs;
-    this.#pbxFrameTs = (ts + G711_FRAME_SAMPLES) >>> 0;
+    this.#pbxFrameTs = (ts + PBX_FRAME_CODES) >>> 0;
     const frame = jb.pop(now);
     if (frame === null) {
       this.#pbxGap = true;
       return;
     }
-    const out = Buffer.allocUnsafe(G711_FRAME_SAMPLES);
-    if (frame === 'missing') tc.concealToG711(out);
+    const out = Buffer.allocUnsafe(PBX_FRAME_CODES);
+    if (frame === 'missing') tc.concealToPbx(out);
     else {
-      tc.opusToG711(frame.payload, out);
+      tc.opusToPbx(frame.payload, out);
       this.#anchorWaTs = frame.timestamp;
       this.#anchorPbxTs = ts;
       this.#anchored = true;
