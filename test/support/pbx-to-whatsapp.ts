@@ -7,6 +7,7 @@ import {
   startKamailio,
   writeSineWav,
   writeTonePcap,
+  type BaresipCodec,
   type BaresipEvent,
   type BaresipHandle,
   type BaresipMediaEncryption,
@@ -29,7 +30,7 @@ export interface PbxToWhatsApp {
   /** The UDP/TCP port the gateway's SIP stack must listen on (Kamailio routes the WhatsApp numbers there). */
   gatewaySipPort: number;
   /** The trunk `pbx` whose allowFrom is Kamailio's address, plus the pinned SIP port. */
-  gatewayEnv(trunk?: { inboundUsername?: string; inboundPassword?: string; allowFrom?: string[]; srtp?: 'off' | 'optional' | 'mandatory' }): Env;
+  gatewayEnv(trunk?: Partial<Omit<PbxTrunkEnvOptions, 'sipPort' | 'host'>>): Env;
   stop(): Promise<void>;
 }
 
@@ -40,12 +41,15 @@ export async function startPbxToWhatsApp(options: {
   extension?: string;
   /** The phone uses SDES-SRTP (baresip's mediaenc). */
   phoneMediaEncryption?: BaresipMediaEncryption;
+  /** The phone's codecs (default PCMU, PCMA) and the rate of its tone WAV and recordings (default 8000). */
+  phoneCodecs?: readonly BaresipCodec[];
+  phoneSampleRate?: 8000 | 16000;
 }): Promise<PbxToWhatsApp> {
   const gatewaySipPort = await freeTcpUdpPort();
   const routes = Object.fromEntries(options.waIds.map((waId) => [waId, `sip:127.0.0.1:${gatewaySipPort}`]));
   const kamailio = await startKamailio({ routes });
   const wavPath = join(options.dir, `phone-${options.phoneToneHz ?? 400}.wav`);
-  writeSineWav({ path: wavPath, frequencyHz: options.phoneToneHz ?? 400, sampleRate: 8000, seconds: 30 });
+  writeSineWav({ path: wavPath, frequencyHz: options.phoneToneHz ?? 400, sampleRate: options.phoneSampleRate ?? 8000, seconds: 30 });
   let phone: BaresipHandle | undefined;
   // baresip also binds TLS on its SIP port + 1, which the harness does not check is free: retry on a clash
   for (let attempt = 1; !phone; attempt++) {
@@ -57,6 +61,8 @@ export async function startPbxToWhatsApp(options: {
         wavPath,
         answerMode: 'manual',
         ...(options.phoneMediaEncryption ? { mediaEncryption: options.phoneMediaEncryption } : {}),
+        ...(options.phoneCodecs ? { codecs: options.phoneCodecs } : {}),
+        ...(options.phoneSampleRate ? { sampleRate: options.phoneSampleRate } : {}),
       });
     } catch (err) {
       if (attempt < 3 && /Address already in use/.test((err as Error).message)) continue;
@@ -85,9 +91,11 @@ export interface PbxTrunkEnvOptions {
   inboundUsername?: string;
   inboundPassword?: string;
   srtp?: 'off' | 'optional' | 'mandatory';
+  /** The trunk's codecs (default PCMU, PCMA). */
+  codecs?: string[];
 }
 
-/** Environment overrides: the gateway's SIP port and one trunk `pbx` (UDP, G.711) that may send INVITEs from `allowFrom`. */
+/** Environment overrides: the gateway's SIP port and one trunk `pbx` (UDP, G.711 unless `codecs`) that may send INVITEs from `allowFrom`. */
 export function pbxTrunkEnv(o: PbxTrunkEnvOptions): Env {
   return {
     PBX_UDP_PORT: String(o.sipPort),
@@ -101,7 +109,7 @@ export function pbxTrunkEnv(o: PbxTrunkEnvOptions): Env {
         password: '',
         fromUser: '',
         fromDomain: o.host.replace(/:\d+$/, ''),
-        codecs: ['PCMU', 'PCMA'],
+        codecs: o.codecs ?? ['PCMU', 'PCMA'],
         ...(o.srtp ? { srtp: o.srtp } : {}),
         allowFrom: o.allowFrom,
         inboundUsername: o.inboundUsername ?? '',

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { analyseTone, type ToneReport } from '@wagw/media-bridge';
-import { createSelfSignedCert, freeTcpPort, readWav, startBaresip, startKamailio, writeSineWav, type BaresipHandle, type BaresipMediaEncryption, type KamailioHandle } from '@wagw/testing';
+import { createSelfSignedCert, freeTcpPort, readWav, startBaresip, startKamailio, writeSineWav, type BaresipCodec, type BaresipHandle, type BaresipMediaEncryption, type KamailioHandle } from '@wagw/testing';
 import type { Env } from '@wagw/config';
 import { eventually } from './stack';
 
@@ -29,12 +29,15 @@ export async function startDemoPbx(options: {
   extension?: string;
   answerMode?: 'auto' | 'manual';
   phoneMediaEncryption?: BaresipMediaEncryption;
+  /** The phone's codecs (default PCMU, PCMA) and the rate of its tone WAV and recordings (default 8000). */
+  phoneCodecs?: readonly BaresipCodec[];
+  phoneSampleRate?: 8000 | 16000;
   dir: string;
 }): Promise<DemoPbx> {
   const cert = options.transport === 'tls' ? await createSelfSignedCert(options.dir) : undefined;
   const kamailio = await startKamailio({ authUsers: [{ user: GW_USER, password: GW_PASSWORD }], ...(cert ? { tls: cert } : {}) });
   const wavPath = join(options.dir, `phone-${options.phoneToneHz ?? 400}.wav`);
-  writeSineWav({ path: wavPath, frequencyHz: options.phoneToneHz ?? 400, sampleRate: 8000, seconds: 30 });
+  writeSineWav({ path: wavPath, frequencyHz: options.phoneToneHz ?? 400, sampleRate: options.phoneSampleRate ?? 8000, seconds: 30 });
   let phone: BaresipHandle;
   let gatewayTlsPort = 0;
   try {
@@ -46,6 +49,8 @@ export async function startDemoPbx(options: {
       wavPath,
       answerMode: options.answerMode ?? 'auto',
       ...(options.phoneMediaEncryption ? { mediaEncryption: options.phoneMediaEncryption } : {}),
+      ...(options.phoneCodecs ? { codecs: options.phoneCodecs } : {}),
+      ...(options.phoneSampleRate ? { sampleRate: options.phoneSampleRate } : {}),
     });
   } catch (err) {
     await kamailio.stop();

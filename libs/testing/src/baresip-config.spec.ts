@@ -10,6 +10,17 @@ describe('baresip config', () => {
     expect(line).toBe('<sip:gw@127.0.0.1:5070;transport=tcp>;auth_pass=pw;regint=300;answermode=manual;audio_codecs=PCMA\n');
   });
 
+  it('names G.722 with its 16 kHz rate in audio_codecs (baresip reads a bare name as 8000 Hz), and 16 kHz audio when asked', () => {
+    const line = buildBaresipAccount({ user: '1001', registrar, transport: 'udp', answerMode: 'auto', codecs: ['G722', 'PCMU'], registerIntervalS: 0 });
+    expect(line).toMatch(/;audio_codecs=G722\/16000\/1,PCMU\n$/);
+    const config = { host: '127.0.0.1', sipPort: 5080, transport: 'udp', wavPath: '/tmp/a.wav', recordDir: '/tmp/rec', ctrlPort: 4444, consPort: 5555, rtpPortMin: 10000, rtpPortMax: 10015, modulesDir: '/usr/lib/baresip/modules' } as const;
+    expect(buildBaresipConfig(config)).toMatch(/^ausrc_srate\s+8000$/m);
+    const wide = buildBaresipConfig({ ...config, sampleRate: 16000 });
+    expect(wide).toMatch(/^ausrc_srate\s+16000$/m);
+    expect(wide).toMatch(/^auplay_srate\s+16000$/m);
+    expect(wide).toMatch(/^module\s+g722\.so$/m);
+  });
+
   it('adds mediaenc to the account only when a media encryption is asked for', () => {
     const base = { user: '1001', registrar, transport: 'udp', answerMode: 'auto', codecs: ['PCMU'], registerIntervalS: 0 } as const;
     expect(buildBaresipAccount({ ...base, mediaEncryption: 'srtp-mand' })).toBe(

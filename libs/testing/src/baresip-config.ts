@@ -98,10 +98,18 @@ export function baresipAor(a: Pick<BaresipAccountInput, 'user' | 'registrar'>): 
   return `sip:${a.user}@${a.registrar.host}:${a.registrar.port}`;
 }
 
+/**
+ * A codec as `audio_codecs` names it. A bare name means 8000 Hz to baresip 1.0, so G.722 (registered at its
+ * 16 kHz audio rate) needs its rate spelled out, or the account logs "audio codec not found" and offers all.
+ */
+function accountCodec(codec: BaresipCodec): string {
+  return codec === 'G722' ? 'G722/16000/1' : codec;
+}
+
 /** One line of baresip's `accounts` file. */
 export function buildBaresipAccount(a: BaresipAccountInput): string {
   check(a.user, USER_RE, 'user');
-  const params = [`regint=${a.registerIntervalS}`, `answermode=${a.answerMode}`, `audio_codecs=${a.codecs.join(',')}`];
+  const params = [`regint=${a.registerIntervalS}`, `answermode=${a.answerMode}`, `audio_codecs=${a.codecs.map(accountCodec).join(',')}`];
   if (a.password !== undefined) params.unshift(`auth_pass=${check(a.password, SAFE_RE, 'password')}`);
   if (a.mediaEncryption !== undefined) {
     if (!BARESIP_MEDIA_ENCRYPTIONS.includes(a.mediaEncryption)) {
