@@ -87,7 +87,7 @@ describe('Chromium as the WhatsApp user calls a gateway with no PBX', () => {
       const r = await media.analyseWaTone(call.callId, call.waLegId as string, 1000);
       return r.framesWithTone >= 25 ? r : undefined;
     }, 20_000, 250);
-    expect(atGateway.packetsReceived).toBeGreaterThan(50);
+    expect(atGateway.packetsReceived).toBeGreaterThanOrEqual(50); // 25 tone windows of 40 ms: at least 50 packets of 20 ms
     expect((await media.analyseWaTone(call.callId, call.waLegId as string, 400)).framesWithTone).toBe(0);
     // Against a full ICE offerer the answering leg is ICE-controlled (RFC 8445 §6.1.1), unlike against
     // Meta's ICE-lite relay, and still the DTLS client (a=setup:active).

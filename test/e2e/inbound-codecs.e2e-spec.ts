@@ -6,11 +6,12 @@ import { startRtpEchoPeer, type EchoCodec, type RtpEchoPeer } from '../support/r
 import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
 
 /**
- * Codec choice on the PBX leg (issue 3, "done when"): the gateway offers Opus, PCMU and PCMA; the PBX's
+ * Codec choice on the PBX leg (issue 3, "done when"): the gateway offers Opus, PCMU, PCMA and G.722; the PBX's
  * answer decides. SIPp answers with one codec and points the media at an RTP peer that echoes what it gets,
  * so the WhatsApp user's 1 kHz tone crosses the bridge twice. A PBX that takes Opus gets the user's Opus
  * packets passed through under the payload type of its answer (not ours, 111); one that takes only PCMU or
- * only PCMA gets G.711 (20 ms, 160 bytes) that decodes to the tone, and the CDR names the codec.
+ * only PCMA gets G.711 (20 ms, 160 bytes) that decodes to the tone, one that takes only G.722 gets G.722, and
+ * the CDR names the codec.
  */
 const BUSINESS = '15550001111';
 const USER = '15552225555';
@@ -29,6 +30,8 @@ const CASES: CodecCase[] = [
   { peer: 'that answers with Opus (payload type 107)', pt: 107, rtpmap: 'opus/48000/2', codec: 'opus', mode: 'passthrough' },
   { peer: 'that takes only PCMU', pt: 0, rtpmap: 'PCMU/8000', codec: 'PCMU', mode: 'transcode', payloadBytes: 160 },
   { peer: 'that takes only PCMA', pt: 8, rtpmap: 'PCMA/8000', codec: 'PCMA', mode: 'transcode', payloadBytes: 160 },
+  // wideband: 160 bytes per 20 ms too (two 16 kHz samples per byte), on the 8000 Hz RTP clock of RFC 3551
+  { peer: 'that takes only G.722', pt: 9, rtpmap: 'G722/8000', codec: 'G722', mode: 'transcode', payloadBytes: 160 },
 ];
 
 describe.each(CASES)('the PBX leg against a PBX $peer', (c) => {
@@ -52,7 +55,7 @@ describe.each(CASES)('the PBX leg against a PBX $peer', (c) => {
       transport: 'udp',
       keys: { rtp_peer_host: echo.host, rtp_peer_port: String(echo.port), answer_pt: String(c.pt), answer_rtpmap: c.rtpmap },
     });
-    const s = (stack = await startStack({ name: `inbound-codecs-${c.codec}`, env: trunkEnv(BUSINESS, pbx.hostPort, { transport: 'udp', codecs: ['opus', 'PCMU', 'PCMA'] }) }));
+    const s = (stack = await startStack({ name: `inbound-codecs-${c.codec}`, env: trunkEnv(BUSINESS, pbx.hostPort, { transport: 'udp', codecs: ['opus', 'PCMU', 'PCMA', 'G722'] }) }));
     await s.emu('POST', '/emulator/users', { waId: USER, name: 'Kim' });
 
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});

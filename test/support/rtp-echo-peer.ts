@@ -1,11 +1,11 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { analyseTone, decodeG711, OpusCodec, parseRtp, type ToneReport } from '@wagw/media-bridge';
+import { analyseTone, decodeG711, G722Decoder, OpusCodec, parseRtp, type ToneReport } from '@wagw/media-bridge';
 
 /**
  * The media end of a PBX that SIPp plays the signalling of: a plain RTP socket on 127.0.0.1 (its port goes
  * into SIPp's SDP answer) that keeps what it receives and sends every packet straight back under its own
  * SSRC, so the WhatsApp user hears their own audio through the whole bridge. Received payloads can be
- * decoded (G.711 or Opus) and checked for a tone.
+ * decoded (G.711, G.722 or Opus) and checked for a tone.
  */
 export interface ReceivedRtp {
   payloadType: number;
@@ -15,7 +15,7 @@ export interface ReceivedRtp {
   at: number;
 }
 
-export type EchoCodec = 'PCMU' | 'PCMA' | 'opus';
+export type EchoCodec = 'PCMU' | 'PCMA' | 'G722' | 'opus';
 
 export interface RtpEchoPeer {
   readonly host: string;
@@ -70,6 +70,15 @@ export async function startRtpEchoPeer(options: { host?: string; maxKept?: numbe
         const opus = new OpusCodec(48000);
         const pcm = packets.map((p) => opus.decode(p.payload));
         return analyseTone(concat(pcm), frequencyHz, 48000);
+      }
+      if (codec === 'G722') {
+        const g722 = new G722Decoder();
+        const pcm = packets.map((p) => {
+          const out = new Int16Array(2 * p.payload.length);
+          g722.decode(p.payload, out);
+          return out;
+        });
+        return analyseTone(concat(pcm), frequencyHz, 16000);
       }
       const pcm = packets.map((p) => {
         const out = new Int16Array(p.payload.length);

@@ -81,7 +81,7 @@ export function receivedInviteCallIds(log: string): string[] {
 
 export interface SippTrunkOptions {
   transport: 'udp' | 'tcp';
-  codecs?: readonly ('PCMU' | 'PCMA' | 'opus')[];
+  codecs?: readonly ('PCMU' | 'PCMA' | 'G722' | 'opus')[];
   ringTimeoutMs?: number;
   auth?: { username: string; password: string };
   /** Extension dialled on the PBX (default 1001). */

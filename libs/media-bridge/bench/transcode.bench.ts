@@ -1,6 +1,6 @@
 /**
  * Micro-benchmark of the transcoding hot path (not a test): µs of CPU per 20 ms frame pair, i.e. one Opus
- * packet from WhatsApp to G.711 plus one G.711 packet to Opus for WhatsApp, for one call.
+ * packet from WhatsApp to the PBX codec (G.711 or G.722) plus one PBX packet to Opus for WhatsApp, for one call.
  *
  *   node -r ./libs/media-bridge/bench/swc-register.cjs libs/media-bridge/bench/transcode.bench.ts [frames]
  *
@@ -14,8 +14,9 @@ import { OpusCodec } from '../src/audio/opus';
 import { AudioBridge, type BridgeMedia } from '../src/bridge/audio-bridge';
 import type { MediaPort, RtpPacketIn, RtpPacketOut } from '../src/bridge/media-port.types';
 import { ManualFrameTicker } from '../src/bridge/media-port.fake';
-import { encodeG711, type G711Law } from '../src/codec/g711';
-import { PBX_FRAME_CODES, OpusPbxTranscoder } from '../src/codec/transcoder';
+import { encodeG711 } from '../src/codec/g711';
+import { G722Encoder } from '../src/codec/g722';
+import { PBX_FRAME_CODES, OpusPbxTranscoder, type TranscodedCodec } from '../src/codec/transcoder';
 
 const FRAMES = Number(process.argv[2] ?? 3000);
 
@@ -38,11 +39,20 @@ function waPackets(n: number): Buffer[] {
   return Array.from({ length: n }, (_, i) => enc.encode(pcm.subarray(960 * i, 960 * (i + 1))));
 }
 
-function pbxPackets(law: G711Law, n: number): Buffer[] {
+function pbxPackets(codec: TranscodedCodec, n: number): Buffer[] {
+  if (codec === 'G722') {
+    const pcm = speechLike(16000, 320 * n, 2);
+    const enc = new G722Encoder();
+    return Array.from({ length: n }, (_, i) => {
+      const b = Buffer.alloc(160);
+      enc.encode(pcm.subarray(320 * i, 320 * (i + 1)), b);
+      return b;
+    });
+  }
   const pcm = speechLike(8000, 160 * n, 2);
   return Array.from({ length: n }, (_, i) => {
     const b = Buffer.alloc(160);
-    encodeG711(law, pcm.subarray(160 * i, 160 * (i + 1)), b);
+    encodeG711(codec, pcm.subarray(160 * i, 160 * (i + 1)), b);
     return b;
   });
 }
@@ -64,7 +74,7 @@ function measure(n: number, fn: (i: number) => void): number {
   return best;
 }
 
-function codecRow(law: G711Law, complexity: number, wa: Buffer[], pbx: Buffer[]): string {
+function codecRow(law: TranscodedCodec, complexity: number, wa: Buffer[], pbx: Buffer[]): string {
   const tc = new OpusPbxTranscoder({ codec: law, opusComplexity: complexity });
   const out = new Uint8Array(PBX_FRAME_CODES);
   const down = measure(FRAMES, (i) => tc.opusToPbx(wa[i % wa.length] as Buffer, out));
@@ -136,7 +146,9 @@ function main(): void {
   process.stdout.write(codecRow('PCMU', 5, wa, pcmu));
   process.stdout.write(codecRow('PCMA', 5, wa, pcma));
   process.stdout.write(codecRow('PCMU', 9, wa, pcmu));
+  process.stdout.write(codecRow('G722', 5, wa, pbxPackets('G722', 500)));
   process.stdout.write(bridgeRow('AudioBridge transcode PCMU', { mode: 'transcode', pbxCodec: 'PCMU', pbxPt: 0 }, wa, pcmu, 0));
+  process.stdout.write(bridgeRow('AudioBridge transcode G722', { mode: 'transcode', pbxCodec: 'G722', pbxPt: 9 }, wa, pbxPackets('G722', 500), 9));
   process.stdout.write(bridgeRow('AudioBridge passthrough', { mode: 'passthrough', pbxPt: 96 }, wa, wa, 96));
 }
 
