@@ -323,14 +323,21 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     this.respond(request, 202, { contact: [this.ctx.contact(this.transport)] }, undefined, 'Accepted');
     this.log.info({ referTo: uri, ...(target.replaces ? { replaces: target.replaces } : {}) }, target.replaces ? 'REFER accepted: attended transfer (Replaces)' : 'REFER accepted: blind transfer');
     let done = false;
-    const notify = async (status: number, reason: string): Promise<void> => {
-      if (done || this.#terminated) return;
+    // one NOTIFY at a time, each once the previous one is answered: sent back to back (100, then a fast
+    // target's 180), a later one could overtake an earlier one and the transferor read the progress wrongly
+    let sent: Promise<void> = Promise.resolve();
+    const notify = (status: number, reason: string): Promise<void> => {
+      if (done || this.#terminated) return sent;
       const final = status >= 200;
       done = final;
       const headers = { event: 'refer', 'subscription-state': final ? 'terminated;reason=noresource' : 'active;expires=60' };
-      await this.sendInDialog('NOTIFY', { headers, contentType: 'message/sipfrag;version=2.0', body: `SIP/2.0 ${status} ${reason}\r\n` }).catch((err: unknown) =>
-        this.log.warn({ err, status }, 'transfer NOTIFY not delivered'),
-      );
+      sent = sent.then(async () => {
+        if (this.#terminated) return;
+        await this.sendInDialog('NOTIFY', { headers, contentType: 'message/sipfrag;version=2.0', body: `SIP/2.0 ${status} ${reason}\r\n` }).catch((err: unknown) =>
+          this.log.warn({ err, status }, 'transfer NOTIFY not delivered'),
+        );
+      });
+      return sent;
     };
     void notify(100, 'Trying');
     const referredBy = headerValue(request, 'referred-by') ?? headerValue(request, 'b');
