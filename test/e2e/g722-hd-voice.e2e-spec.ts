@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { CallRecord } from '@wagw/call-state';
 import { BridgeRegistry } from '../../apps/media/src/sessions/bridge-registry';
-import { expectNoLeaks } from '../support/leaks';
+import { e2eScope } from '../support/e2e-scope';
 import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
-import { callClosed, grantPermanently, startPbxToWhatsApp, userHeard, type PbxToWhatsApp } from '../support/pbx-to-whatsapp';
-import { activeCall, endedCall, eventually, startStack, type Stack } from '../support/stack';
+import { callClosed, grantPermanently, phoneCallsUser, startPbxToWhatsApp, userHeard, type PbxToWhatsApp } from '../support/pbx-to-whatsapp';
+import { activeCall, endedCall, eventually, startStack } from '../support/stack';
 
 /**
  * G.722 toward wideband desk phones (HD voice): baresip with only G.722 (spandsp's codec, as in many desk
@@ -20,25 +16,11 @@ const USER_HZ = 6000;
 const PHONE_HZ = 5000;
 
 describe('HD voice: a WhatsApp user and a G.722 desk phone', () => {
-  let dir: string;
-  let pbx: DemoPbx | PbxToWhatsApp | undefined;
-  let stack: Stack | undefined;
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'wagw-g722-'));
-  });
-  afterEach(() => expectNoLeaks(stack));
-  afterEach(async () => {
-    await stack?.close();
-    await pbx?.stop();
-    stack = undefined;
-    pbx = undefined;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const t = e2eScope<DemoPbx | PbxToWhatsApp>('wagw-g722-');
 
   it('the user calls: the trunk offers G.722 first, the phone takes it, and 6 kHz and 5 kHz tones pass', async () => {
-    const demo = (pbx = await startDemoPbx({ transport: 'udp', dir, phoneToneHz: PHONE_HZ, phoneCodecs: ['G722'], phoneSampleRate: 16000 }));
-    const s = (stack = await startStack({ name: 'g722-user-calls', env: demo.gatewayEnv(BUSINESS, { codecs: ['G722', 'PCMU'] }) }));
+    const demo = (t.pbx = await startDemoPbx({ transport: 'udp', dir: t.dir, phoneToneHz: PHONE_HZ, phoneCodecs: ['G722'], phoneSampleRate: 16000 }));
+    const s = (t.stack = await startStack({ name: 'g722-user-calls', env: demo.gatewayEnv(BUSINESS, { codecs: ['G722', 'PCMU'] }) }));
     await s.emu('POST', '/emulator/users', { waId: USER, name: 'Hana' });
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
     await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: USER_HZ });
@@ -57,20 +39,13 @@ describe('HD voice: a WhatsApp user and a G.722 desk phone', () => {
   });
 
   it('the phone calls the user with only G.722: the gateway answers G.722 and the tones pass both ways', async () => {
-    const desk = (pbx = await startPbxToWhatsApp({ waIds: [USER], dir, phoneToneHz: PHONE_HZ, phoneCodecs: ['G722'], phoneSampleRate: 16000 }));
-    const s = (stack = await startStack({ name: 'g722-phone-calls', env: desk.gatewayEnv({ codecs: ['PCMU', 'G722'] }) }));
+    const desk = (t.pbx = await startPbxToWhatsApp({ waIds: [USER], dir: t.dir, phoneToneHz: PHONE_HZ, phoneCodecs: ['G722'], phoneSampleRate: 16000 }));
+    const s = (t.stack = await startStack({ name: 'g722-phone-calls', env: desk.gatewayEnv({ codecs: ['PCMU', 'G722'] }) }));
     await s.emu('POST', '/emulator/users', { waId: USER, name: 'Hana' });
     await s.emu('PUT', `/emulator/users/${USER}/behaviour`, { incomingCall: 'ignore', permissionRequest: 'none' });
     await grantPermanently(s, USER);
 
-    await desk.phone.dial(USER);
-    await desk.phone.waitEvent('CALL_RINGING', 20_000);
-    await s.emu('POST', `/emulator/users/${USER}/answer`);
-    await desk.phone.waitEvent('CALL_ESTABLISHED', 20_000);
-    const call = await eventually('the call active', async () => {
-      const { active } = (await s.api('GET', '/v1/calls')).body as { active: CallRecord[] };
-      return active.find((c) => c.userWaId === USER && c.state === 'active');
-    }, 20_000);
+    const call = await phoneCallsUser(s, desk.phone, USER);
     expect(call.codec).toBe('G722');
     await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: USER_HZ });
     expect(await userHeard(s, USER, PHONE_HZ)).toBeGreaterThanOrEqual(25);

@@ -1,14 +1,13 @@
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallRecord } from '@wagw/call-state';
 import { startBaresip, writeSineWav, type BaresipHandle } from '@wagw/testing';
 import { parse, stringify, type SipMessage } from 'sip';
 import { signRequest } from 'sip/digest';
+import { e2eScope } from '../support/e2e-scope';
 import { expectNoLeaks } from '../support/leaks';
 import { phoneHeard } from '../support/pbx';
-import { callClosed, grantPermanently, userHeard } from '../support/pbx-to-whatsapp';
+import { callClosed, grantPermanently, phoneCallsUser, userHeard } from '../support/pbx-to-whatsapp';
 import { activeCall, endedCall, eventually, startStack, type Stack } from '../support/stack';
 
 /**
@@ -40,48 +39,33 @@ async function registeredMetric(s: Stack): Promise<string | undefined> {
 }
 
 describe('a PBX registers to the gateway (trunk registrar: true) and calls go both ways (baresip as the PBX)', () => {
-  let dir: string;
-  let stack: Stack | undefined;
-  let pbx: BaresipHandle | undefined;
+  const t = e2eScope<BaresipHandle>('wagw-registrar-');
 
   /** The gateway with one registrar trunk over `transport` and a route of the business number to it. */
   const boot = async (transport: 'udp' | 'tcp' = 'udp'): Promise<Stack> => {
     const trunk = { name: 'pbx', hosts: [], transport, username: '', password: '', fromUser: '', fromDomain: 'pbx.example', codecs: ['PCMU', 'PCMA'], allowFrom: [], registrar: true, inboundUsername: PBX_USER, inboundPassword: PBX_PASSWORD };
-    stack = await startStack({
+    const stack = (t.stack = await startStack({
       name: 'pbx-registers',
       env: {
         PBX_TRUNKS: JSON.stringify([trunk]),
         PBX_ROUTES: JSON.stringify([{ businessNumber: BUSINESS, destinations: [{ uri: 'sip:1001@pbx.example', trunk: 'pbx', ringTimeoutMs: 20000 }], onFailure: 'reject' }]),
       },
-    });
+    }));
     await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Rita' });
     return stack;
   };
 
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'wagw-registrar-'));
-  });
-
-  afterEach(() => expectNoLeaks(stack));
-  afterEach(async () => {
-    await stack?.close();
-    await pbx?.stop();
-    stack = undefined;
-    pbx = undefined;
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   const startPbx = (password: string, awaitRegistration = true, transport: 'udp' | 'tcp' = 'udp'): Promise<BaresipHandle> => {
-    const wavPath = join(dir, 'pbx-400.wav');
+    const wavPath = join(t.dir, 'pbx-400.wav');
     writeSineWav({ path: wavPath, frequencyHz: 400, sampleRate: 8000, seconds: 30 });
-    const s = stack as Stack;
+    const s = t.stack as Stack;
     const port = transport === 'tcp' ? s.config.pbx.tcpPort : s.config.pbx.udpPort;
     return startBaresip({ user: PBX_USER, password, registrar: { host: '127.0.0.1', port }, transport, wavPath, answerMode: 'auto', awaitRegistration });
   };
 
   it('registers with digest, takes a WhatsApp user\'s call where it registered from, and calls a WhatsApp user', async () => {
     const s = await boot();
-    pbx = await startPbx(PBX_PASSWORD);
+    const pbx = (t.pbx = await startPbx(PBX_PASSWORD));
     const reg = await eventually('the registration on GET /v1/trunks', async () => (await registration(s)) ?? undefined);
     expect(reg?.contact).toMatch(new RegExp(`^sip:${PBX_USER}[^@]*@127\\.0\\.0\\.1:${pbx.sipPort}`)); // baresip adds a suffix to its contact user
     expect(reg?.source).toEqual({ address: '127.0.0.1', port: pbx.sipPort });
@@ -100,21 +84,15 @@ describe('a PBX registers to the gateway (trunk registrar: true) and calls go bo
     // the PBX calls a WhatsApp user through the gateway, from the address it registered from
     await grantPermanently(s, USER);
     await s.emu('PUT', `/emulator/users/${USER}/behaviour`, { incomingCall: 'ignore', permissionRequest: 'none' });
-    await pbx.dial(USER);
-    await pbx.waitEvent('CALL_RINGING', 20_000);
-    await s.emu('POST', `/emulator/users/${USER}/answer`);
-    await pbx.waitEvent('CALL_ESTABLISHED', 20_000);
-    const outbound = await eventually('the PBX\'s call active', async () => {
-      const { active } = (await s.api('GET', '/v1/calls')).body as { active: CallRecord[] };
-      return active.find((c) => c.direction === 'outbound' && c.state === 'active');
-    }, 20_000);
+    const outbound = await phoneCallsUser(s, pbx, USER);
+    expect(outbound.direction).toBe('outbound');
     await pbx.hangup();
     expect(await endedCall(s, outbound.callId)).toMatchObject({ endedBy: 'pbx' });
   });
 
   it('over TCP: the call goes back on the connection the PBX registered on (its source port listens for nothing else)', async () => {
     const s = await boot('tcp');
-    pbx = await startPbx(PBX_PASSWORD, true, 'tcp');
+    const pbx = (t.pbx = await startPbx(PBX_PASSWORD, true, 'tcp'));
     const reg = await eventually('the registration', async () => (await registration(s)) ?? undefined);
     expect(reg?.source.port).not.toBe(pbx.sipPort); // an ephemeral client port, not the phone's listening one
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
@@ -127,8 +105,8 @@ describe('a PBX registers to the gateway (trunk registrar: true) and calls go bo
 
   it('refuses a wrong password (no binding); without a registration a WhatsApp user\'s call fails with 480', async () => {
     const s = await boot();
-    pbx = await startPbx('wrong-password', false);
-    await eventually('the PBX\'s REGISTER refused', async () => (/401|403/.test(pbx?.log() ?? '') ? true : undefined), 10_000, 100);
+    const pbx = (t.pbx = await startPbx('wrong-password', false));
+    await eventually('the PBX\'s REGISTER refused', async () => (/401|403/.test(pbx.log()) ? true : undefined), 10_000, 100);
     expect(await registration(s)).toBeNull();
     expect(await registeredMetric(s)).toBe('0');
     // logged (with the user and the source) and counted for the operator: wagw_sip_auth_failures_total

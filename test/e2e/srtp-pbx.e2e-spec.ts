@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { CallRecord } from '@wagw/call-state';
 import type { RtpLegStats } from '@wagw/media-bridge';
 import { PbxLegRegistry } from '../../apps/media/src/sessions/pbx-leg-registry';
-import { expectNoLeaks } from '../support/leaks';
+import { e2eScope } from '../support/e2e-scope';
 import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
-import { callClosed, grantPermanently, graphRequests, startPbxToWhatsApp, userHeard, type PbxToWhatsApp } from '../support/pbx-to-whatsapp';
+import { callClosed, grantPermanently, graphRequests, phoneCallsUser, startPbxToWhatsApp, userHeard, type PbxToWhatsApp } from '../support/pbx-to-whatsapp';
 import { activeCall, endedCall, eventually, startStack, type Stack } from '../support/stack';
 
 /**
@@ -31,13 +28,11 @@ function expectSecure(st: RtpLegStats): void {
 }
 
 describe('a WhatsApp user calls a desk phone over a TLS trunk with SRTP (baresip srtp-mand)', () => {
-  let dir: string;
-  let pbx: DemoPbx | undefined;
-  let stack: Stack | undefined;
+  const t = e2eScope<DemoPbx>('wagw-srtp-');
 
   /** `fallback`: a second destination, the same phone through a plain trunk, after the SRTP one fails. */
   const start = async (phone: 'srtp-mand' | undefined, fallback = false): Promise<Stack> => {
-    pbx = await startDemoPbx({ transport: 'tls', phoneToneHz: 400, dir, ...(phone ? { phoneMediaEncryption: phone } : {}) });
+    const pbx = (t.pbx = await startDemoPbx({ transport: 'tls', phoneToneHz: 400, dir: t.dir, ...(phone ? { phoneMediaEncryption: phone } : {}) }));
     const env: Record<string, string | undefined> = { ...pbx.gatewayEnv(BUSINESS, { srtp: 'mandatory' }) };
     if (fallback) {
       const [secure] = JSON.parse(env['PBX_TRUNKS'] as string) as Record<string, unknown>[];
@@ -46,26 +41,14 @@ describe('a WhatsApp user calls a desk phone over a TLS trunk with SRTP (baresip
       const first = route?.destinations[0] as Record<string, unknown>;
       env['PBX_ROUTES'] = JSON.stringify([{ ...route, destinations: [first, { ...first, trunk: 'plain' }], onFailure: 'next' }]);
     }
-    stack = await startStack({ name: 'srtp-pbx', env });
+    const stack = (t.stack = await startStack({ name: 'srtp-pbx', env }));
     await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Sam' });
     return stack;
   };
 
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'wagw-srtp-'));
-  });
-  afterEach(() => expectNoLeaks(stack));
-  afterEach(async () => {
-    await stack?.close();
-    await pbx?.stop();
-    stack = undefined;
-    pbx = undefined;
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   it('carries the tones both ways over SRTP, and keeps SRTP through the phone\'s hold and resume', async () => {
     const s = await start('srtp-mand');
-    const phone = (pbx as DemoPbx).phone;
+    const phone = (t.pbx as DemoPbx).phone;
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
     await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
     const call = await activeCall(s, waCallId);
@@ -115,7 +98,7 @@ describe('a WhatsApp user calls a desk phone over a TLS trunk with SRTP (baresip
     const call = await activeCall(s, waCallId);
     expect(call.pbxSrtp).toBeUndefined();
     expect(await userHeard(s, USER, 400)).toBeGreaterThanOrEqual(25);
-    expect((await phoneHeard((pbx as DemoPbx).phone, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
+    expect((await phoneHeard((t.pbx as DemoPbx).phone, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
     expect(pbxLegStats(s, call).srtp).toBe(false);
     expect(s.media.app.get(PbxLegRegistry).size).toBe(1); // the SRTP offer's leg was closed
     await s.emu('POST', `/emulator/users/${USER}/hangup`);
@@ -124,42 +107,21 @@ describe('a WhatsApp user calls a desk phone over a TLS trunk with SRTP (baresip
 });
 
 describe('a desk phone with SRTP (baresip srtp-mand) calls a WhatsApp user', () => {
-  let dir: string;
-  let pbx: PbxToWhatsApp | undefined;
-  let stack: Stack | undefined;
+  const t = e2eScope<PbxToWhatsApp>('wagw-srtp-pbx-');
 
   const start = async (srtp: 'off' | 'optional'): Promise<Stack> => {
-    pbx = await startPbxToWhatsApp({ waIds: [USER], dir, phoneToneHz: 400, phoneMediaEncryption: 'srtp-mand' });
-    stack = await startStack({ name: 'srtp-pbx-originated', env: pbx.gatewayEnv({ srtp }) });
+    const pbx = (t.pbx = await startPbxToWhatsApp({ waIds: [USER], dir: t.dir, phoneToneHz: 400, phoneMediaEncryption: 'srtp-mand' }));
+    const stack = (t.stack = await startStack({ name: 'srtp-pbx-originated', env: pbx.gatewayEnv({ srtp }) }));
     await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Wes' });
     await stack.emu('PUT', `/emulator/users/${USER}/behaviour`, { incomingCall: 'ignore', permissionRequest: 'none' });
     await grantPermanently(stack, USER);
     return stack;
   };
 
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'wagw-srtp-pbx-'));
-  });
-  afterEach(() => expectNoLeaks(stack));
-  afterEach(async () => {
-    await stack?.close();
-    await pbx?.stop();
-    stack = undefined;
-    pbx = undefined;
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   it('the gateway answers its RTP/SAVP offer with its own key (trunk srtp: optional) and the tones pass both ways', async () => {
     const s = await start('optional');
-    const phone = (pbx as PbxToWhatsApp).phone;
-    await phone.dial(USER);
-    await phone.waitEvent('CALL_RINGING', 20_000);
-    await s.emu('POST', `/emulator/users/${USER}/answer`);
-    await phone.waitEvent('CALL_ESTABLISHED', 20_000);
-    const call = await eventually('the call active', async () => {
-      const { active } = (await s.api('GET', '/v1/calls')).body as { active: CallRecord[] };
-      return active.find((c) => c.userWaId === USER && c.state === 'active');
-    }, 20_000);
+    const phone = (t.pbx as PbxToWhatsApp).phone;
+    const call = await phoneCallsUser(s, phone, USER);
     expect(call.pbxSrtp).toBe('AES_CM_128_HMAC_SHA1_80');
     await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
     expect(await userHeard(s, USER, 400)).toBeGreaterThanOrEqual(25);
@@ -174,7 +136,7 @@ describe('a desk phone with SRTP (baresip srtp-mand) calls a WhatsApp user', () 
 
   it('a trunk with srtp off answers the RTP/SAVP offer 488 and places no WhatsApp call', async () => {
     const s = await start('off');
-    const phone = (pbx as PbxToWhatsApp).phone;
+    const phone = (t.pbx as PbxToWhatsApp).phone;
     await phone.dial(USER);
     const closed = await callClosed(phone);
     expect(closed.param).toMatch(/488/);

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { CallRecord } from '@wagw/call-state';
 import type { Env } from '@wagw/config';
 import {
   freeTcpUdpPort,
@@ -117,6 +118,18 @@ export function pbxTrunkEnv(o: PbxTrunkEnvOptions): Env {
       },
     ]),
   };
+}
+
+/** The desk phone dials WhatsApp user `waId` and the user answers once it rings: the call's record, active. */
+export async function phoneCallsUser(stack: Stack, phone: BaresipHandle, waId: string): Promise<CallRecord> {
+  await phone.dial(waId);
+  await phone.waitEvent('CALL_RINGING', 20_000);
+  await stack.emu('POST', `/emulator/users/${waId}/answer`);
+  await phone.waitEvent('CALL_ESTABLISHED', 20_000);
+  return eventually(`the phone's call to ${waId} active`, async () => {
+    const { active } = (await stack.api('GET', '/v1/calls')).body as { active: CallRecord[] };
+    return active.find((c) => c.userWaId === waId && c.state === 'active');
+  }, 20_000);
 }
 
 /** The phone's call ended: its CALL_CLOSED event (the param carries the final status text, e.g. "480 ..."). */
