@@ -75,20 +75,26 @@ describe('a desk phone behind Kamailio transfers a WhatsApp user\'s call to anot
     [stack, second, pbx] = [undefined, undefined, undefined];
   });
 
-  it('bridges the user to the phone the call was transferred to, ends the first phone\'s dialog, and keeps one call', async () => {
+  /** The WhatsApp user calls, sends 1 kHz, the first phone answers: the call active and the user hearing it. */
+  const userCallsFirstPhone = async (): Promise<{ s: Stack; call: CallRecord; events: ReturnType<typeof transferEvents> }> => {
     const s = stack as Stack;
-    const first = (pbx as DemoPbx).phone;
-    const target = second as BaresipHandle;
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
     await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
     const call = await activeCall(s, waCallId);
     const events = transferEvents(s);
     expect(await userHeard(s, USER, 400)).toBeGreaterThanOrEqual(25);
+    return { s, call, events };
+  };
+
+  it('bridges the user to the phone the call was transferred to, ends the first phone\'s dialog, and keeps one call', async () => {
+    const first = (pbx as DemoPbx).phone;
+    const target = second as BaresipHandle;
+    const { s, call, events } = await userCallsFirstPhone();
 
     await transferTo1002(s, first, target, (pbx as DemoPbx).kamailio.host, USER);
     expect(events()).toEqual([{ type: 'call.transferred', data: { callId: call.callId, waId: USER, to: `sip:1002@${(pbx as DemoPbx).kamailio.host}`, by: 'pbx', attended: false } }]);
     const moved = await eventually('the call record on the new phone', async () => {
-      const rec = (await s.api('GET', `/v1/calls/${waCallId}`)).body as typeof call;
+      const rec = (await s.api('GET', `/v1/calls/${call.waCallId}`)).body as typeof call;
       return rec.sipCallId !== call.sipCallId && rec.pbxLegId !== call.pbxLegId ? rec : undefined;
     }, 15_000);
     expect(moved).toMatchObject({ state: 'active', destination: expect.stringContaining('1002') });
@@ -130,19 +136,14 @@ describe('a desk phone behind Kamailio transfers a WhatsApp user\'s call to anot
   });
 
   it('the CRM transfers the call through the API (POST /v1/calls/{id}/transfer): the same blind transfer, refusals with reasons', async () => {
-    const s = stack as Stack;
     const first = (pbx as DemoPbx).phone;
     const target = second as BaresipHandle;
-    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
-    await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
-    const call = await activeCall(s, waCallId);
-    const events = transferEvents(s);
-    expect(await userHeard(s, USER, 400)).toBeGreaterThanOrEqual(25);
+    const { s, call, events } = await userCallsFirstPhone();
     const bad = await s.api('POST', `/v1/calls/${call.callId}/transfer`, { to: 'not a target' });
     expect(bad.status).toBe(400);
 
     await transferTo1002(s, first, target, (pbx as DemoPbx).kamailio.host, USER, async () => {
-      const res = await s.api('POST', `/v1/calls/${waCallId}/transfer`, { to: '1002' }); // the WhatsApp call id works too
+      const res = await s.api('POST', `/v1/calls/${call.waCallId}/transfer`, { to: '1002' }); // the WhatsApp call id works too
       expect(res).toMatchObject({ status: 202, body: { callId: call.callId, to: '1002' } });
     });
     // the extension became a URI on the trunk's domain; first's BYE came from the gateway (released)
