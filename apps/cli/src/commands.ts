@@ -31,6 +31,8 @@ export interface TrunkView {
   hosts: HostView[];
   /** SDES-SRTP policy toward the trunk (absent from gateways before it existed). */
   srtp?: string;
+  /** Codecs offered to the trunk, in preference order (absent from gateways before it existed). */
+  codecs?: string[];
   /** Trunks the PBX registers to (registrar: true): where from, or null. */
   registration?: { source: { address: string; port: number }; registeredAt: number; expiresAt: number } | null;
 }
@@ -73,18 +75,23 @@ export async function trunksCommand(ctx: CommandContext): Promise<void> {
       h.lastProbe ? `${h.lastProbe.status} ${h.lastProbe.reason} (${h.lastProbe.rttMs} ms)`.replace(/\s+\(/, ' (') : '-',
       h.lastFailure?.reason ?? '-',
       t.srtp ?? '-',
+      codecsOf(t),
     ]),
   ]);
-  ctx.out(table(['TRUNK', 'HOST', 'TRANSPORT', 'STATE', 'SINCE', 'LAST OPTIONS', 'LAST FAILURE', 'SRTP'], rows));
+  ctx.out(table(['TRUNK', 'HOST', 'TRANSPORT', 'STATE', 'SINCE', 'LAST OPTIONS', 'LAST FAILURE', 'SRTP', 'CODECS'], rows));
+}
+
+function codecsOf(t: TrunkView): string {
+  return t.codecs?.join(',') ?? '-';
 }
 
 /** A registrar trunk's row: the address its PBX registered from (or that it is not registered). */
 export function registrationRow(t: TrunkView, now: number): string[][] {
   if (t.registration === undefined) return [];
   const r = t.registration;
-  const srtp = t.srtp ?? '-';
-  if (r === null) return [[t.name, '(PBX registers)', t.transport, 'not registered', '-', '-', '-', srtp]];
-  return [[t.name, `${r.source.address}:${r.source.port}`, t.transport, `registered, ${Math.max(0, Math.round((r.expiresAt - now) / 1000))} s left`, age(r.registeredAt, now), '-', '-', srtp]];
+  const media = [t.srtp ?? '-', codecsOf(t)];
+  if (r === null) return [[t.name, '(PBX registers)', t.transport, 'not registered', '-', '-', '-', ...media]];
+  return [[t.name, `${r.source.address}:${r.source.port}`, t.transport, `registered, ${Math.max(0, Math.round((r.expiresAt - now) / 1000))} s left`, age(r.registeredAt, now), '-', '-', ...media]];
 }
 
 /** Any final answer but 408/503 shows the host is there (the gateway's keep-alive rule). */

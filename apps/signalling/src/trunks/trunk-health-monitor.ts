@@ -35,6 +35,8 @@ export interface TrunkHealth {
   transport: TrunkConfig['transport'];
   /** SDES-SRTP policy of the trunk's media (off, optional, mandatory). */
   srtp: TrunkConfig['srtp'];
+  /** Codecs offered to the trunk, in preference order. */
+  codecs: TrunkConfig['codecs'];
   /** 0 when keep-alives are off (hosts stay `unknown` and are tried in configured order). */
   optionsIntervalMs: number;
   hosts: HostHealth[];
@@ -152,6 +154,7 @@ export class TrunkHealthMonitor extends TypedEmitter<TrunkHealthEvents> {
       name: t.config.name,
       transport: t.config.transport,
       srtp: t.config.srtp,
+      codecs: [...t.config.codecs],
       optionsIntervalMs: t.config.optionsIntervalMs,
       hosts: [...t.hosts.values()].map((h) => structuredClone(h.health)),
     }));
