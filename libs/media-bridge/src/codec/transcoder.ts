@@ -89,7 +89,6 @@ function g722Port(): PbxCodecPort {
   const encoder = new G722Encoder();
   const decoder = new G722Decoder();
   const pcm16 = new Int16Array(2 * PBX_FRAME_CODES * 4); // up to 80 ms of PLC or decoded audio at once
-  const out16 = new Int16Array(2 * PBX_FRAME_CODES);
   return {
     pcmRate: 16000,
     samplesPerCode: 2,
@@ -100,12 +99,7 @@ function g722Port(): PbxCodecPort {
       return encoder.encode(pcm16, out, samples);
     },
     decode: (codes, from, count, pcm, at) => {
-      for (let done = 0; done < count; ) {
-        const n = Math.min(count - done, PBX_FRAME_CODES);
-        decoder.decode(codes.subarray(from + done, from + done + n), out16, n);
-        pcm.set(out16.subarray(0, 2 * n), at + 2 * done);
-        done += n;
-      }
+      decoder.decode(codes.subarray(from, from + count), pcm.subarray(at, at + 2 * count), count);
     },
   };
 }
