@@ -4,7 +4,7 @@ import type { Logger } from '@wagw/logging';
 import { FrameClock, RtpPortAllocator } from '@wagw/media-bridge';
 import { MEDIA_EVENTS_CLIENT, MEDIA_FRAME_CLOCK, MEDIA_LOGGER, RTP_ADDRESSES, RTP_PORT_ALLOCATOR, WA_LEG_FACTORY } from './media.tokens';
 import { HealthController } from './health/health.controller';
-import { DtmfEventsPublisher } from './bus/dtmf-events.publisher';
+import { BridgeEventsPublisher } from './bus/bridge-events.publisher';
 import { MediaBusController } from './bus/media-bus.controller';
 import { PbxMediaBusController } from './bus/pbx-media-bus.controller';
 import { WaLegEventsPublisher } from './bus/wa-leg-events.publisher';
@@ -44,7 +44,7 @@ export class MediaModule {
           inject: [RTP_ADDRESSES],
         },
         WaLegEventsPublisher,
-        DtmfEventsPublisher,
+        BridgeEventsPublisher,
         InstanceHeartbeatService,
         SessionRegistry,
         BridgeRegistry,

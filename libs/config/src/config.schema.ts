@@ -95,6 +95,22 @@ export const mediaSchema = z
       .max(10)
       .default(5)
       .describe('Opus encoder complexity toward WhatsApp on transcoded (G.711) calls: CPU against quality. 5 costs ~70 µs per 20 ms frame, 1 about half of that (README "Performance").'),
+    rtpTimeoutS: z
+      .number()
+      .int()
+      .min(0)
+      .max(86400)
+      .default(60)
+      .describe(
+        'Media timeout: a bridged call whose PBX side or WhatsApp side has sent no RTP and no RTCP for this long is ended (a PBX or phone gone without a BYE); the CDR says which side (0: never).',
+      ),
+    rtpHoldTimeoutS: z
+      .number()
+      .int()
+      .min(0)
+      .max(86400)
+      .default(3600)
+      .describe('The media timeout of the PBX side while the PBX holds the call (sendonly, inactive or c=0.0.0.0: it may send nothing), in seconds (0: never).'),
   })
   .strict();
 

@@ -29,6 +29,8 @@ export const PBX_MEDIA_PATTERNS = {
 export const PBX_MEDIA_EVENTS = {
   /** A DTMF digit completed in either direction. */
   dtmf: 'media.bridge.dtmf',
+  /** A bridged call's side sent no RTP or RTCP for the media timeout (media.rtpTimeoutS / rtpHoldTimeoutS). */
+  mediaTimeout: 'media.bridge.media-timeout',
 } as const;
 
 const envelope = { v: z.literal(CONTRACT_VERSION), deadline: z.number().int().positive() };
@@ -88,6 +90,20 @@ export const dtmfEvent = z.object({
   at: z.number().int(),
 });
 
+export const mediaTimeoutEvent = z.object({
+  v: z.literal(CONTRACT_VERSION),
+  callId,
+  waLegId: legId,
+  pbxLegId: legId,
+  /** The silent side: wa (WhatsApp) or pbx. */
+  side: z.enum(['wa', 'pbx']),
+  silentMs: z.number().int().nonnegative(),
+  limitMs: z.number().int().positive(),
+  /** The PBX held the call (its side had the hold limit). */
+  onHold: z.boolean(),
+  at: z.number().int(),
+});
+
 export type PbxCodec = z.infer<typeof pbxCodec>;
 export type SrtpPolicy = z.infer<typeof srtpPolicy>;
 export type CreatePbxOfferReply = z.infer<typeof createPbxOfferReply>;
@@ -97,3 +113,4 @@ export type UpdatePbxMediaReply = z.infer<typeof updatePbxMediaReply>;
 export type SendDtmfRequest = z.infer<typeof sendDtmfRequest>;
 export type MediaStatsReply = z.infer<typeof mediaStatsReply>;
 export type DtmfEvent = z.infer<typeof dtmfEvent>;
+export type MediaTimeoutEvent = z.infer<typeof mediaTimeoutEvent>;

@@ -31,3 +31,4 @@ export * from './webrtc/simulated-whatsapp-peer';
 export type { ReceivedDtmf, InboundMediaStats } from './webrtc/inbound-media';
 export { META_OPUS_FMTP, GATEWAY_OPUS_FMTP } from './webrtc/peer-config';
 export { candidates as sdpCandidates, dtlsSetup, isIceLite, ssrcs as sdpSsrcs, whatsappSdpProblems, type DtlsSetup, type ParsedCandidate } from './webrtc/sdp-rewrite';
+export * from './bridge/media-timeout';

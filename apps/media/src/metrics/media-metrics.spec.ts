@@ -24,11 +24,12 @@ function fakeSources() {
     live: [] as AudioBridgeStats[],
     closed: { lostWa: 0, lostPbx: 0, decodeFrames: 0, decodeUs: 0, encodeFrames: 0, encodeUs: 0 } as ClosedBridgeTotals,
     ports: { pairsInUse: 0, pairCapacity: 100 },
+    timeouts: { wa: 0, pbx: 0 },
   };
   const sources: MediaMetricsSources = {
     waLegs: () => state.wa,
     pbxLegs: () => state.pbx,
-    bridges: () => ({ live: state.live, closed: state.closed }),
+    bridges: () => ({ live: state.live, closed: state.closed, timeouts: state.timeouts }),
     rtpPorts: () => state.ports,
   };
   return { state, sources, metrics: new MediaMetrics(sources, { defaultMetrics: false }) };
@@ -76,6 +77,14 @@ describe('MediaMetrics', () => {
     expect(await valueOf(metrics, 'wagw_media_packets_lost_total', { leg: 'pbx' })).toBe(3);
     state.live = [bridge('transcode', [3, 0], [2, 0])];
     expect(await valueOf(metrics, 'wagw_media_packets_lost_total', { leg: 'wa' })).toBe(14);
+  });
+
+  it('counts media timeouts by the silent side', async () => {
+    const { state, metrics } = fakeSources();
+    expect(await valueOf(metrics, 'wagw_media_timeouts_total', { leg: 'pbx' })).toBe(0);
+    state.timeouts = { wa: 1, pbx: 3 };
+    expect(await valueOf(metrics, 'wagw_media_timeouts_total', { leg: 'pbx' })).toBe(3);
+    expect(await valueOf(metrics, 'wagw_media_timeouts_total', { leg: 'wa' })).toBe(1);
   });
 
   it('averages jitter over running bridges and leaves it out without one', async () => {

@@ -133,6 +133,19 @@ export class MediaMetrics {
         },
       }),
     );
+    const timeouts = new ScrapedCounter(
+      new Counter({
+        name: 'wagw_media_timeouts_total',
+        help: 'Bridged calls found with a silent side (no RTP or RTCP for media.rtpTimeoutS, rtpHoldTimeoutS on hold), by that side; each ends its call.',
+        labelNames: ['leg'],
+        registers,
+        collect() {
+          this.reset();
+          const t = sources.bridges().timeouts;
+          for (const leg of LEGS) timeouts.publish({ leg }, t[leg]);
+        },
+      }),
+    );
     const lost = new ScrapedCounter(
       new Counter({
         name: 'wagw_media_packets_lost_total',

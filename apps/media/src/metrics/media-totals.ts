@@ -96,6 +96,8 @@ export class BridgeTally {
 export interface BridgeRegistryStats {
   live: AudioBridgeStats[];
   closed: Readonly<ClosedBridgeTotals>;
+  /** Sides found silent past the media timeout since start, by side (wa: WhatsApp, pbx). */
+  timeouts: Readonly<Record<'wa' | 'pbx', number>>;
 }
 
 /** SessionRegistry.stats / PbxLegRegistry.stats: legs held now, packets over every leg since start. */

@@ -1,6 +1,6 @@
 import { silentLogger } from '@wagw/logging';
 import { FakeMediaPort, ManualFrameTicker, type RtpLeg, type WaLeg, type WaLegStateChange, type WaLegWithSdp } from '@wagw/media-bridge';
-import type { DtmfEventsPublisher } from '../bus/dtmf-events.publisher';
+import type { BridgeEventsPublisher } from '../bus/bridge-events.publisher';
 import type { WaLegEventsPublisher } from '../bus/wa-leg-events.publisher';
 import { BridgeRegistry } from '../sessions/bridge-registry';
 import { SessionRegistry } from '../sessions/session-registry';
@@ -55,7 +55,7 @@ describe('registry stats for metrics', () => {
 
   it('BridgeRegistry lists running bridges and keeps the loss of stopped ones', () => {
     const ticker = new ManualFrameTicker();
-    const registry = new BridgeRegistry(ticker, { digit: () => undefined } as unknown as DtmfEventsPublisher, silentLogger());
+    const registry = new BridgeRegistry(ticker, { digit: () => undefined } as unknown as BridgeEventsPublisher, silentLogger());
     const wa = new CountingLeg();
     const rtp = new FakeMediaPort(0x22222222);
     const pcmu = { codec: 'PCMU' as const, payloadType: 0, clockRate: 8000, remote: null, receivePayloadTypes: [0], sending: true };

@@ -1,12 +1,15 @@
 import { silentLogger } from '@wagw/logging';
 import { FakeMediaPort, ManualFrameTicker, writeTelephoneEvent, type RtpLeg, type WaLeg, type WaLegStateChange } from '@wagw/media-bridge';
-import type { DtmfEventsPublisher } from '../bus/dtmf-events.publisher';
+import type { BridgeEventsPublisher } from '../bus/bridge-events.publisher';
+import type { AppConfig } from '@wagw/config';
+import type { MediaSilence } from '@wagw/media-bridge';
 import { BridgeRegistry, bridgeMediaFor } from './bridge-registry';
 import type { NegotiatedPbxLeg } from './pbx-leg-registry';
 import type { NegotiatedMedia } from './pbx-sdp';
 
 /** A WhatsApp leg as the registry sees it: a MediaPort with a media gate, a player and state events. */
 class FakeWaLeg extends FakeMediaPort {
+  packetsHeard = 0;
   started = 0;
   stoppedPlaying = 0;
   #listeners: ((c: WaLegStateChange) => void)[] = [];
@@ -32,7 +35,7 @@ const PCMU: NegotiatedMedia = { codec: 'PCMU', payloadType: 0, clockRate: 8000, 
 function setup() {
   const ticker = new ManualFrameTicker();
   const published: [string, string, string][] = [];
-  const events = { digit: (callId: string, direction: string, digit: string) => published.push([callId, direction, digit]) } as unknown as DtmfEventsPublisher;
+  const events = { digit: (callId: string, direction: string, digit: string) => published.push([callId, direction, digit]) } as unknown as BridgeEventsPublisher;
   const registry = new BridgeRegistry(ticker, events, silentLogger());
   const wa = new FakeWaLeg();
   const rtp = new FakeMediaPort(0x11111111);
@@ -108,5 +111,59 @@ describe('BridgeRegistry', () => {
     expect(published).toEqual([['call-1', 'pbx-to-wa', '3']]);
     expect(rtp.sentWith(101).length).toBeGreaterThanOrEqual(3);
     await expect(registry.sendDtmf('call-9', 'wa', '1')).rejects.toMatchObject({ code: 'BRIDGE_NOT_FOUND' });
+  });
+
+  describe('media timeout', () => {
+    /** A PBX leg with the counter and hold state the timeout reads. */
+    class FakeRtpLeg extends FakeMediaPort {
+      packetsHeard = 0;
+      sending = true;
+    }
+
+    function timeoutSetup(rtpTimeoutS: number, rtpHoldTimeoutS: number) {
+      const timeouts: [string, { waLegId: string; pbxLegId: string }, MediaSilence][] = [];
+      const events = { digit: () => undefined, mediaTimeout: (...a: (typeof timeouts)[number]) => timeouts.push(a) } as unknown as BridgeEventsPublisher;
+      const config = { media: { opusComplexity: 5, rtpTimeoutS, rtpHoldTimeoutS } } as unknown as AppConfig;
+      const registry = new BridgeRegistry(new ManualFrameTicker(), events, silentLogger(), config);
+      const wa = new FakeWaLeg();
+      const rtp = new FakeRtpLeg(0x11111111);
+      const t0 = performance.now();
+      registry.start('call-1', { legId: 'wa-1', leg: wa as unknown as WaLeg }, { legId: 'pbx-1', leg: rtp as unknown as RtpLeg, media: PCMU });
+      return { registry, wa, rtp, timeouts, t0 };
+    }
+
+    it('publishes the silent PBX side of a running bridge with its legs, and counts it', () => {
+      const { registry, wa, rtp, timeouts, t0 } = timeoutSetup(2, 0);
+      wa.packetsHeard = rtp.packetsHeard = 50;
+      registry.sweepMediaTimeouts(t0 + 1000);
+      wa.packetsHeard = 100; // WhatsApp goes on, the PBX stopped at 50
+      registry.sweepMediaTimeouts(t0 + 2000);
+      expect(timeouts).toEqual([]);
+      wa.packetsHeard = 150;
+      registry.sweepMediaTimeouts(t0 + 3001);
+      expect(timeouts).toEqual([['call-1', { waLegId: 'wa-1', pbxLegId: 'pbx-1' }, { key: 'call-1', side: 'pbx', silentMs: expect.closeTo(2001, 3), limitMs: 2000, onHold: false }]]);
+      expect(registry.mediaTimeouts).toEqual({ wa: 0, pbx: 1 });
+      expect(registry.stats.timeouts).toEqual({ wa: 0, pbx: 1 });
+    });
+
+    it('gives a held call the hold limit, and forgets a stopped bridge', () => {
+      const { registry, wa, rtp, timeouts, t0 } = timeoutSetup(2, 0);
+      rtp.sending = false; // the PBX holds the call: its side may stay silent (hold limit 0: for ever)
+      for (let t = 1000; t <= 10_000; t += 1000) {
+        wa.packetsHeard += 50;
+        registry.sweepMediaTimeouts(t0 + t);
+      }
+      expect(timeouts).toEqual([]);
+      wa.move('closed');
+      registry.sweepMediaTimeouts(t0 + 60_000);
+      expect(timeouts).toEqual([]);
+      expect(registry.size).toBe(0);
+    });
+
+    it('watches nothing with the timeout off (0)', () => {
+      const { registry, timeouts, t0 } = timeoutSetup(0, 0);
+      registry.sweepMediaTimeouts(t0 + 1e7);
+      expect(timeouts).toEqual([]);
+    });
   });
 });

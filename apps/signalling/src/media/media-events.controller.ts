@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { MEDIA_EVENTS, PBX_MEDIA_EVENTS, dtmfEvent, parseMessage, waLegStateChangedEvent } from '@wagw/contracts';
+import { MEDIA_EVENTS, PBX_MEDIA_EVENTS, dtmfEvent, mediaTimeoutEvent, parseMessage, waLegStateChangedEvent, type MediaTimeoutEvent } from '@wagw/contracts';
 import type { CallRepository } from '@wagw/call-state';
 import type { Logger } from '@wagw/logging';
 import { CALL_REPOSITORY, SIGNALLING_LOGGER } from '../signalling.tokens';
@@ -9,7 +9,8 @@ import { DtmfRelay } from '../calls/dtmf-relay';
 
 /**
  * Events from the media app: a WhatsApp leg that fails (ICE/DTLS timeout), or that the media app closes by
- * itself (it is shutting down), ends its call; DTMF is relayed.
+ * itself (it is shutting down), ends its call, and so does a media timeout (a bridged side silent for
+ * media.rtpTimeoutS); DTMF is relayed.
  */
 @Controller()
 export class MediaEventsController {
@@ -32,6 +33,25 @@ export class MediaEventsController {
     await this.dtmf.fromMedia(event);
   }
 
+  @EventPattern(PBX_MEDIA_EVENTS.mediaTimeout)
+  async onMediaTimeout(@Payload() payload: unknown): Promise<void> {
+    let event: MediaTimeoutEvent;
+    try {
+      event = parseMessage(PBX_MEDIA_EVENTS.mediaTimeout, mediaTimeoutEvent, payload);
+    } catch (err) {
+      this.logger.warn({ err }, 'media timeout event refused');
+      return;
+    }
+    const record = await this.calls.get(event.callId);
+    if (!record || record.state === 'ending' || record.state === 'ended') return;
+    if (record.waLegId !== event.waLegId || record.pbxLegId !== event.pbxLegId) {
+      // a bridge the call has moved away from (a transfer under way): the media app reports again if it lasts
+      this.logger.info({ callId: event.callId, side: event.side, waLegId: event.waLegId, pbxLegId: event.pbxLegId }, 'media timeout of legs the call no longer uses: ignored');
+      return;
+    }
+    await this.endCall.execute(event.callId, { by: 'system', cause: mediaTimeoutCause(event) });
+  }
+
   @EventPattern(MEDIA_EVENTS.waLegStateChanged)
   async onWaLegState(@Payload() payload: unknown): Promise<void> {
     let event;
@@ -52,4 +72,10 @@ export class MediaEventsController {
         : `WhatsApp media leg closed by the media app: ${event.reason ?? 'no reason given'}`;
     await this.endCall.execute(event.callId, { by: 'system', cause });
   }
+}
+
+/** The CDR's cause of a call ended by a media timeout: which side went silent, for how long. */
+export function mediaTimeoutCause(e: Pick<MediaTimeoutEvent, 'side' | 'silentMs' | 'onHold'>): string {
+  const from = e.side === 'pbx' ? 'the PBX' : 'WhatsApp';
+  return `media timeout: no RTP or RTCP from ${from} for ${Math.round(e.silentMs / 1000)} s${e.onHold ? ' (call on hold)' : ''}`;
 }

@@ -146,6 +146,8 @@ describe('RtpLeg over loopback UDP', () => {
     expect(stats.receive).toMatchObject({ ssrc: phone.ssrc, packetsLost: 0 });
     expect(stats.packetsSent).toBeGreaterThan(0);
     expect(stats.rtcpSent).toBeGreaterThan(0);
+    expect(gateway.packetsHeard).toBe(gateway.stats().packetsReceived + gateway.stats().rtcpReceived);
+    expect(gateway.stats().rtcpReceived).toBeGreaterThan(0);
     const bye = phone.events.once('bye');
     stops.splice(0).forEach((s) => s());
     await gateway.close();
@@ -161,6 +163,13 @@ describe('RtpLeg over loopback UDP', () => {
     await seen.waitFor(1);
     expect(seen.got.map((p) => p.payloadType)).toEqual([0]);
     expect(gateway.stats().packetsUnexpectedPayloadType).toBe(1);
+    // what the media timeout watches: both came from the PBX (comfort noise or a stray codec is still life)
+    expect(gateway.packetsHeard).toBe(2);
+    const raw = createSocket('udp4');
+    await new Promise<void>((resolve) => raw.send(Buffer.from('not rtp'), gateway.localRtpPort, HOST, () => resolve()));
+    raw.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(gateway.packetsHeard).toBe(2);
   });
 
   it('releases both ports on close, idempotently', async () => {

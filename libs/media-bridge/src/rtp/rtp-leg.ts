@@ -407,6 +407,14 @@ export class RtpLeg implements MediaPort {
     this.#pair.rtcp.send(this.#srtp ? this.#srtp.rtcpOut.protect(report) : report, dest.port, dest.address);
   }
 
+  /**
+   * Packets heard from the PBX so far: RTP from the accepted source (any payload type, comfort noise too)
+   * and valid RTCP. What a media timeout watches; cheap to read.
+   */
+  get packetsHeard(): number {
+    return this.#counters.received + this.#counters.unexpectedPt + this.#rtcp.packetsReceived;
+  }
+
   stats(): RtpLegStats {
     const c = this.#counters;
     return {

@@ -64,6 +64,11 @@ export class InboundMedia {
     return () => this.#listeners.delete(listener);
   }
 
+  /** RTP and RTCP packets received so far (a media timeout watches it). */
+  get packetsHeard(): number {
+    return this.#stats.packetsReceived + this.#stats.rtcpReceived;
+  }
+
   stats(): InboundMediaStats {
     return { ...this.#stats, dtmfReceived: [...this.#stats.dtmfReceived] };
   }

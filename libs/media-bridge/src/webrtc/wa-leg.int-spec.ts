@@ -77,6 +77,14 @@ describe('WaLeg answering a WhatsApp (simulated relay) offer', () => {
     expect(at1k.frames).toBeGreaterThan(10);
     expect(at1k.framesWithTone).toBeGreaterThan(at1k.frames * 0.7);
     expect(leg.analyseTone(400).framesWithTone).toBe(0);
+    // what the media timeout watches: every SRTP and SRTCP packet from WhatsApp
+    const s = leg.stats();
+    expect(leg.packetsHeard).toBe(s.packetsReceived + (s.rtcpReceived ?? 0));
+    expect(leg.packetsHeard).toBeGreaterThanOrEqual(50);
+    const before = leg.packetsHeard;
+    peer.stopSending(); // RTP stops, the user's RTCP goes on (a muted phone is still there)
+    await waitFor('RTCP from the muted user', () => (leg.stats().rtcpReceived ?? 0) > (s.rtcpReceived ?? 0), 8000);
+    expect(leg.packetsHeard).toBeGreaterThan(before);
   });
 
   it('plays an 8 kHz WAV from the user, heard at the leg at its frequency', async () => {

@@ -191,6 +191,11 @@ export class WaLeg implements MediaPort {
     return this.#inbound.recorder?.samples(lastMs) ?? new Int16Array(0);
   }
 
+  /** SRTP and SRTCP packets heard from WhatsApp so far (a media timeout watches it). */
+  get packetsHeard(): number {
+    return this.#inbound.packetsHeard;
+  }
+
   stats(): WaLegStats {
     const inbound = this.#inbound.stats();
     const out = this.#writer?.stats() ?? { packetsSent: 0, octetsSent: 0, senderReportsSent: 0, packetsDropped: 0 };

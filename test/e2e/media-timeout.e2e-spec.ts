@@ -1,0 +1,90 @@
+import type { CallRecord } from '@wagw/call-state';
+import { activeCall, endedCall, eventually, startStack, type Stack } from '../support/stack';
+import { expectNoLeaks } from '../support/leaks';
+import { startRtpEchoPeer, type RtpEchoPeer } from '../support/rtp-echo-peer';
+import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
+
+/**
+ * Media timeout (media.rtpTimeoutS): a PBX that dies without a BYE (power, network) must not leave the
+ * WhatsApp user in a silent call. A user's call is bridged to a PBX whose signalling SIPp plays and whose
+ * media is an echoing RTP peer; the call outlives the (2 s) limit while audio flows, then the peer is closed,
+ * as a PBX that lost power: the gateway ends the call, terminates the WhatsApp side, sends the PBX a BYE (the
+ * SIPp scenario fails without it), says why in the CDR, counts it on /metrics, and leaves nothing behind.
+ */
+const BUSINESS = '15550001111';
+const USER = '15552227070';
+const TIMEOUT_S = 2;
+
+interface GraphRequest {
+  action: string;
+  httpStatus: number;
+}
+
+describe('media timeout', () => {
+  let echo: RtpEchoPeer | undefined;
+  let pbx: SippPbx | undefined;
+  let stack: Stack | undefined;
+
+  afterEach(() => expectNoLeaks(stack));
+  afterEach(async () => {
+    await stack?.close();
+    await pbx?.stop();
+    await echo?.close();
+    stack = undefined;
+    pbx = undefined;
+    echo = undefined;
+  });
+
+  async function boot(): Promise<Stack> {
+    echo = await startRtpEchoPeer();
+    pbx = await startSippPbx('uas-answer-rtp-peer-expect-200.xml', {
+      transport: 'udp',
+      keys: { rtp_peer_host: echo.host, rtp_peer_port: String(echo.port), answer_pt: '0', answer_rtpmap: 'PCMU/8000' },
+    });
+    const s = (stack = await startStack({
+      name: 'media-timeout',
+      env: { ...trunkEnv(BUSINESS, pbx.hostPort, { transport: 'udp' }), MEDIA_RTP_TIMEOUT_S: String(TIMEOUT_S) },
+    }));
+    await s.emu('POST', '/emulator/users', { waId: USER, name: 'Noor' });
+    return s;
+  }
+
+  const mediaTimeouts = async (s: Stack, leg: 'wa' | 'pbx'): Promise<number> => {
+    const text = await (await fetch(`${s.media.httpUrl}/metrics`)).text();
+    const m = new RegExp(`^wagw_media_timeouts_total\\{leg="${leg}"\\} (\\d+)$`, 'm').exec(text);
+    if (!m) throw new Error(`no wagw_media_timeouts_total{leg="${leg}"} on the media app's /metrics`);
+    return Number(m[1]);
+  };
+
+  it('ends a bridged call whose PBX went silent without a BYE: WhatsApp terminated, BYE to the PBX, the cause in the CDR', async () => {
+    const s = await boot();
+    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+    await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
+    const call = await activeCall(s, waCallId);
+    await eventually('the echoed 1 kHz at the user', async () => {
+      const a = await s.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${USER}/media/analysis?frequencyHz=1000`);
+      return (a.tone?.framesWithTone ?? 0) >= 25;
+    }, 15_000, 250);
+
+    // audio flowing both ways: the call outlives the limit
+    await new Promise((r) => setTimeout(r, (TIMEOUT_S + 1.5) * 1000));
+    expect(((await s.api('GET', `/v1/calls/${call.callId}`)).body as CallRecord).state).toBe('active');
+    expect(await mediaTimeouts(s, 'pbx')).toBe(0);
+
+    // the PBX loses power: no more RTP, no BYE
+    const cutAt = Date.now();
+    await (echo as RtpEchoPeer).close();
+    const cdr = await endedCall(s, call.callId, 15_000);
+    const tookMs = Date.now() - cutAt;
+
+    expect(cdr).toMatchObject({ endedBy: 'system', codec: 'PCMU' });
+    expect(cdr.endCause).toMatch(/^media timeout: no RTP or RTCP from the PBX for [2-4] s$/);
+    expect(tookMs).toBeGreaterThanOrEqual(TIMEOUT_S * 1000 - 100);
+    const graph = await s.emu<GraphRequest[]>('GET', `/emulator/graph-requests?callId=${encodeURIComponent(waCallId)}`);
+    expect(graph.map((g) => g.action)).toEqual(['pre_accept', 'accept', 'terminate']);
+    expect(await mediaTimeouts(s, 'pbx')).toBe(1);
+    expect(await mediaTimeouts(s, 'wa')).toBe(0);
+    const sipp = await (pbx as SippPbx).result();
+    expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
+  });
+});
