@@ -90,8 +90,8 @@ describe('wagw CLI against a booted gateway', () => {
     });
     const run = await wagw(['trunks'], vars);
     expect(run).toMatchObject({ code: 0, stderr: '' });
-    expect(run.stdout).toMatch(/^TRUNK\s+HOST\s+TRANSPORT\s+STATE\s+SINCE\s+LAST OPTIONS\s+LAST FAILURE\s+SRTP\s+CODECS$/m);
-    expect(run.stdout).toMatch(new RegExp(`^pbx\\s+127\\.0\\.0\\.1:${pbxPort}\\s+udp\\s+up\\s+\\S+\\s+200 OK.*\\soff\\s+PCMU$`, 'm'));
+    expect(run.stdout).toMatch(/^TRUNK\s+HOST\s+TRANSPORT\s+STATE\s+SINCE\s+LAST OPTIONS\s+LAST FAILURE\s+SRTP\s+CODECS\s+CALLS$/m);
+    expect(run.stdout).toMatch(new RegExp(`^pbx\\s+127\\.0\\.0\\.1:${pbxPort}\\s+udp\\s+up\\s+\\S+\\s+200 OK.*\\soff\\s+PCMU\\s+-$`, 'm'));
 
     const asJson = await wagw(['trunks', '--json'], vars);
     expect(asJson.code).toBe(0);

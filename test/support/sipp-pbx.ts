@@ -88,6 +88,8 @@ export interface SippTrunkOptions {
   extension?: string;
   /** The trunk's assertIdentity (P-Asserted-Identity on our INVITEs). */
   assertIdentity?: boolean;
+  /** The trunk's maxCalls (calls at once, both directions). */
+  maxCalls?: number;
 }
 
 /** Environment overrides for one trunk `pbx` at `hostPort` and a route of `businessNumber` to it (reject on failure). */
@@ -106,6 +108,7 @@ export function trunkEnv(businessNumber: string, hostPort: string, o: SippTrunkO
         codecs: o.codecs ?? ['PCMU', 'PCMA'],
         allowFrom: [],
         ...(o.assertIdentity ? { assertIdentity: true } : {}),
+        ...(o.maxCalls !== undefined ? { maxCalls: o.maxCalls } : {}),
         // SIPp plays one scripted dialog: OPTIONS keep-alives would be unexpected calls to it
         optionsIntervalMs: 0,
       },

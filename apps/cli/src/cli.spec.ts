@@ -107,13 +107,14 @@ describe('runCli', () => {
 });
 
 describe('trunks: a trunk its PBX registers to', () => {
-  const base: TrunkView = { name: 'pbx', transport: 'udp', optionsIntervalMs: 0, hosts: [], srtp: 'optional', codecs: ['G722', 'PCMU'] };
+  const base: TrunkView = { name: 'pbx', transport: 'udp', optionsIntervalMs: 0, hosts: [], srtp: 'optional', codecs: ['G722', 'PCMU'], maxCalls: 30, channelsInUse: 4 };
   it('shows where the PBX registered from and how long is left, or that it is not registered; nothing for other trunks', () => {
     const now = 1_000_000;
     expect(registrationRow({ ...base, registration: { source: { address: '192.0.2.7', port: 40123 }, registeredAt: now - 90_000, expiresAt: now + 300_000 } }, now)).toEqual([
-      ['pbx', '192.0.2.7:40123', 'udp', 'registered, 300 s left', '1m30s', '-', '-', 'optional', 'G722,PCMU'],
+      ['pbx', '192.0.2.7:40123', 'udp', 'registered, 300 s left', '1m30s', '-', '-', 'optional', 'G722,PCMU', '4/30'],
     ]);
-    expect(registrationRow({ ...base, registration: null }, now)).toEqual([['pbx', '(PBX registers)', 'udp', 'not registered', '-', '-', '-', 'optional', 'G722,PCMU']]);
+    expect(registrationRow({ ...base, registration: null, maxCalls: 0 }, now)).toEqual([['pbx', '(PBX registers)', 'udp', 'not registered', '-', '-', '-', 'optional', 'G722,PCMU', '-']]);
+    expect(registrationRow({ ...base, registration: null, channelsInUse: null }, now)[0]?.at(-1)).toBe('?/30'); // Redis did not answer
     expect(registrationRow(base, now)).toEqual([]);
   });
 });

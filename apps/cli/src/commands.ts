@@ -33,6 +33,9 @@ export interface TrunkView {
   srtp?: string;
   /** Codecs offered to the trunk, in preference order (absent from gateways before it existed). */
   codecs?: string[];
+  /** Calls at once on the trunk (0: no limit; absent from gateways before it existed) and how many are up now. */
+  maxCalls?: number;
+  channelsInUse?: number | null;
   /** Trunks the PBX registers to (registrar: true): where from, or null. */
   registration?: { source: { address: string; port: number }; registeredAt: number; expiresAt: number } | null;
 }
@@ -76,9 +79,16 @@ export async function trunksCommand(ctx: CommandContext): Promise<void> {
       h.lastFailure?.reason ?? '-',
       t.srtp ?? '-',
       codecsOf(t),
+      callsOf(t),
     ]),
   ]);
-  ctx.out(table(['TRUNK', 'HOST', 'TRANSPORT', 'STATE', 'SINCE', 'LAST OPTIONS', 'LAST FAILURE', 'SRTP', 'CODECS'], rows));
+  ctx.out(table(['TRUNK', 'HOST', 'TRANSPORT', 'STATE', 'SINCE', 'LAST OPTIONS', 'LAST FAILURE', 'SRTP', 'CODECS', 'CALLS'], rows));
+}
+
+/** Calls on a trunk with maxCalls as `in use/limit` (`?` when Redis did not answer); `-` without a limit. */
+function callsOf(t: TrunkView): string {
+  if (!t.maxCalls) return '-';
+  return `${t.channelsInUse ?? '?'}/${t.maxCalls}`;
 }
 
 function codecsOf(t: TrunkView): string {
@@ -89,7 +99,7 @@ function codecsOf(t: TrunkView): string {
 export function registrationRow(t: TrunkView, now: number): string[][] {
   if (t.registration === undefined) return [];
   const r = t.registration;
-  const media = [t.srtp ?? '-', codecsOf(t)];
+  const media = [t.srtp ?? '-', codecsOf(t), callsOf(t)];
   if (r === null) return [[t.name, '(PBX registers)', t.transport, 'not registered', '-', '-', '-', ...media]];
   return [[t.name, `${r.source.address}:${r.source.port}`, t.transport, `registered, ${Math.max(0, Math.round((r.expiresAt - now) / 1000))} s left`, age(r.registeredAt, now), '-', '-', ...media]];
 }

@@ -160,6 +160,15 @@ export const trunkSchema = z
       .boolean()
       .default(false)
       .describe('Send P-Asserted-Identity (RFC 3325) with the WhatsApp user as sip:+<number>@<fromDomain> on calls toward the trunk, for PBXs that take the caller ID from it (trusted trunks only).'),
+    maxCalls: z
+      .number()
+      .int()
+      .min(0)
+      .max(100000)
+      .default(0)
+      .describe(
+        'Calls on this trunk at once (channels), both directions, counted across signalling instances in Redis: over it a call toward the trunk fails at once with 503 (a route with onFailure: next tries its next destination) and an INVITE from the trunk is answered 503 with a Warning (0: no limit).',
+      ),
     registrar: z
       .boolean()
       .default(false)

@@ -74,16 +74,28 @@ describe.each<TransportProtocol>(['udp', 'tcp', 'tls'])('two stacks over %s', (t
 
     const endedAtB = nextEvent(uas, 'ended');
     const endedAtA = nextEvent(call, 'ended');
+    const terminated: string[] = [];
+    uas.onTerminated(() => terminated.push('uas'));
+    call.onTerminated(() => terminated.push('uac'));
+    expect(terminated).toEqual([]);
     expect(await call.bye({ protocol: 'Q.850', cause: 16, text: 'Normal call clearing' })).toBe(200);
     expect((await endedAtA)[0]).toMatchObject({ by: 'local', cause: 'bye' });
     expect((await endedAtB)[0]).toEqual({ by: 'remote', cause: 'bye', reason: { protocol: 'Q.850', cause: 16, text: 'Normal call clearing' } });
+    expect(terminated.sort()).toEqual(['uac', 'uas']);
+    uas.onTerminated(() => terminated.push('late')); // registered once over: runs at once
+    expect(terminated).toContain('late');
   });
 
   it('a rejected call fails with the cause of its status and the Retry-After', async () => {
-    b.onInvite((c) => c.reject(486, 'Busy Here', { headers: { 'Retry-After': '30' } }));
+    let rejectedLegOver = false;
+    b.onInvite((c) => {
+      c.onTerminated(() => (rejectedLegOver = true)); // a rejected leg is over too, though it never `ended`
+      c.reject(486, 'Busy Here', { headers: { 'Retry-After': '30' } });
+    });
     const call = a.invite({ target: targetOf(b, transport), transport, from: { user: 'x' }, sdp: testSdp(40000) });
     const [failed] = await nextEvent(call, 'failed');
     expect(failed).toMatchObject({ status: 486, cause: 'busy', retryAfter: 30 });
+    expect(rejectedLegOver).toBe(true);
   });
 });
 

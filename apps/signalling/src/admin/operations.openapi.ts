@@ -42,12 +42,18 @@ export const OPERATIONS_OPENAPI_PATHS: Json = {
                 type: 'array',
                 items: {
                   type: 'object',
-                  required: ['name', 'transport', 'srtp', 'optionsIntervalMs', 'hosts'],
+                  required: ['name', 'transport', 'srtp', 'codecs', 'optionsIntervalMs', 'maxCalls', 'hosts'],
                   properties: {
                     name: { type: 'string' },
                     transport: { type: 'string', enum: ['udp', 'tcp', 'tls'] },
                     srtp: { type: 'string', enum: ['off', 'optional', 'mandatory'], description: 'SRTP with SDES keys toward the trunk.' },
+                    codecs: { type: 'array', items: { type: 'string', enum: ['PCMU', 'PCMA', 'G722', 'opus'] }, description: 'Codecs offered to the trunk, in preference order.' },
                     optionsIntervalMs: { type: 'integer' },
+                    maxCalls: { type: 'integer', description: 'Calls on the trunk at once, both directions (0: no limit).' },
+                    channelsInUse: {
+                      type: ['integer', 'null'],
+                      description: 'Trunks with maxCalls only: calls on the trunk now, counted by every signalling instance (null: Redis did not answer).',
+                    },
                     hosts: { type: 'array', items: hostHealth },
                     registration: {
                       description: 'Trunks with registrar: true only. Where the PBX is registered from (null: not registered).',

@@ -1,6 +1,11 @@
 import type { Provider } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
-import { SIGNALLING_LOGGER } from '../signalling.tokens';
+import { SIGNALLING_LOGGER, SIGNALLING_REDIS } from '../signalling.tokens';
+import { TrunkChannels } from '../trunks/trunk-channels';
+import { TrunkDirectory } from '../sip/trunk-directory';
+import { SignallingMetrics } from '../metrics/signalling-metrics';
 import { SipStackService } from '../sip/sip-stack.service';
 import { FailoverInviter } from '../trunks/failover-inviter';
 import { TrunkHealthService } from '../trunks/trunk-health.service';
@@ -18,10 +23,19 @@ export function operationsProviders(source: ConfigSource | undefined): Provider[
   return [
     TrunkHealthService,
     {
+      provide: TrunkChannels,
+      useFactory: (redis: Redis, config: AppConfig, logger: Logger, trunks: TrunkDirectory, metrics: SignallingMetrics) => {
+        const channels = new TrunkChannels({ redis, keyPrefix: config.redis.keyPrefix, logger: logger.child({ component: 'trunk-channels' }) });
+        metrics.trunkChannels = () => channels.snapshot(trunks.trunks());
+        return channels;
+      },
+      inject: [SIGNALLING_REDIS, APP_CONFIG, SIGNALLING_LOGGER, TrunkDirectory, SignallingMetrics],
+    },
+    {
       provide: FailoverInviter,
-      useFactory: (sip: SipStackService, health: TrunkHealthService, logger: Logger) =>
-        new FailoverInviter({ sender: () => sip.stack, ranking: health.ranking, logger: logger.child({ component: 'trunk-inviter' }) }),
-      inject: [SipStackService, TrunkHealthService, SIGNALLING_LOGGER],
+      useFactory: (sip: SipStackService, health: TrunkHealthService, channels: TrunkChannels, logger: Logger) =>
+        new FailoverInviter({ sender: () => sip.stack, ranking: health.ranking, channels, logger: logger.child({ component: 'trunk-inviter' }) }),
+      inject: [SipStackService, TrunkHealthService, TrunkChannels, SIGNALLING_LOGGER],
     },
     RoutingPolicy,
     {

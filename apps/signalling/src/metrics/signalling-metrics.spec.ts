@@ -49,6 +49,26 @@ describe('SignallingMetrics', () => {
     expect(await valueOf(m, 'wagw_call_failures_total', { direction: 'inbound' })).toBeUndefined();
   });
 
+  it('publishes the channels of trunks with maxCalls from one snapshot per scrape, and leaves in-use out when Redis did not answer', async () => {
+    const m = new SignallingMetrics({ defaultMetrics: false });
+    expect(await valueOf(m, 'wagw_trunk_channels_in_use', { trunk: 'pbx' })).toBeUndefined(); // no source yet
+    let snapshots = 0;
+    let inUse: number | null = 3;
+    m.trunkChannels = async () => {
+      snapshots++;
+      return [{ trunk: 'pbx', maxCalls: 30, inUse, refused: { 'to-pbx': 2, 'from-pbx': 5 } }];
+    };
+    const text = await m.metrics();
+    expect(snapshots).toBe(1);
+    expect(text).toMatch(/^wagw_trunk_channels_in_use\{trunk="pbx"\} 3$/m);
+    expect(text).toMatch(/^wagw_trunk_channels_max\{trunk="pbx"\} 30$/m);
+    expect(text).toMatch(/^wagw_trunk_calls_refused_total\{trunk="pbx",direction="to-pbx"\} 2$/m);
+    expect(text).toMatch(/^wagw_trunk_calls_refused_total\{trunk="pbx",direction="from-pbx"\} 5$/m);
+    inUse = null;
+    expect(await valueOf(m, 'wagw_trunk_channels_in_use', { trunk: 'pbx' })).toBeUndefined();
+    expect(await valueOf(m, 'wagw_trunk_channels_max', { trunk: 'pbx' })).toBe(30);
+  });
+
   it('publishes live calls by direction and state at scrape time, zero for every state a direction can be in', async () => {
     let live: Pick<CallRecord, 'direction' | 'state'>[] = [
       { direction: 'inbound', state: 'active' },

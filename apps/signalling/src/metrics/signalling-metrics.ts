@@ -2,6 +2,14 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { CALL_DIRECTIONS, DIRECTION_STATES, type CallDirection, type CallRecord } from '@wagw/call-state';
 import { callFailureCategory } from './call-failure-category';
 
+/** A trunk with `maxCalls`, as its metrics show it (TrunkChannels.snapshot). */
+export interface TrunkChannelsRow {
+  trunk: string;
+  maxCalls: number;
+  inUse: number | null;
+  refused: Record<'to-pbx' | 'from-pbx', number>;
+}
+
 /** What `POST /webhooks/whatsapp` and the work after its ack did with a delivery (one bounded label). */
 export const WEBHOOK_RESULTS = ['accepted', 'bad_signature', 'bad_json', 'duplicate', 'dead_letter', 'error'] as const;
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
@@ -46,6 +54,7 @@ export class SignallingMetrics {
   readonly #sipAuthFailures: Counter<'method' | 'reason'>;
   readonly #sipBlocked: Counter<'method'>;
   #listActive: SignallingMetricsOptions['listActive'];
+  #trunkChannels: (() => Promise<readonly TrunkChannelsRow[]>) | undefined;
 
   constructor(options: SignallingMetricsOptions = {}) {
     const registers = [this.registry];
@@ -75,6 +84,7 @@ export class SignallingMetrics {
       registers,
     });
     this.#activeCallsGauge(registers);
+    this.#trunkChannelMetrics(registers);
     if (options.redisPing) this.#redisGauges(registers, options.redisPing, options.redisPingTimeoutMs ?? 1000);
     if (options.mediaInstancesUp) this.#mediaInstancesGauge(registers, options.mediaInstancesUp);
     for (const direction of CALL_DIRECTIONS) this.#setups.inc({ direction }, 0);
@@ -84,6 +94,11 @@ export class SignallingMetrics {
   /** Where `wagw_calls_active` reads live calls from (set once the repository exists). */
   set listActive(source: NonNullable<SignallingMetricsOptions['listActive']>) {
     this.#listActive = source;
+  }
+
+  /** Where the trunks' channel metrics are read from (set once TrunkChannels exists). */
+  set trunkChannels(source: () => Promise<readonly TrunkChannelsRow[]>) {
+    this.#trunkChannels = source;
   }
 
   /** A request from the PBX side failed digest authentication (a wrong password, an unknown user). */
@@ -149,6 +164,52 @@ export class SignallingMetrics {
           for (const state of DIRECTION_STATES[direction]) if (state !== 'ended') this.set({ direction, state }, 0);
         }
         for (const call of calls) if (call.state !== 'ended') this.inc({ direction: call.direction, state: call.state });
+      },
+    });
+  }
+
+  /** Channels of trunks with maxCalls: in use (all instances), the limit, and calls refused for want of one. */
+  #trunkChannelMetrics(registers: Registry[]): void {
+    // one snapshot per scrape for the three series (prom-client collects a registry's metrics concurrently)
+    let inFlight: Promise<readonly TrunkChannelsRow[]> | undefined;
+    const rows = (): Promise<readonly TrunkChannelsRow[]> => {
+      const source = this.#trunkChannels;
+      if (!source) return Promise.resolve([]);
+      inFlight ??= source()
+        .catch(() => [])
+        .finally(() => {
+          inFlight = undefined;
+        });
+      return inFlight;
+    };
+    new Gauge({
+      name: 'wagw_trunk_channels_in_use',
+      help: 'Calls on each trunk with maxCalls now (channels), both directions, counted by every signalling instance (absent when Redis does not answer).',
+      labelNames: ['trunk'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const r of await rows()) if (r.inUse !== null) this.set({ trunk: r.trunk }, r.inUse);
+      },
+    });
+    new Gauge({
+      name: 'wagw_trunk_channels_max',
+      help: 'The maxCalls of each trunk that has one.',
+      labelNames: ['trunk'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const r of await rows()) this.set({ trunk: r.trunk }, r.maxCalls);
+      },
+    });
+    new Counter({
+      name: 'wagw_trunk_calls_refused_total',
+      help: 'Calls refused at once because their trunk was at maxCalls, by direction (to-pbx: our INVITE not sent; from-pbx: its INVITE answered 503), by this instance.',
+      labelNames: ['trunk', 'direction'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const r of await rows()) for (const [direction, n] of Object.entries(r.refused)) this.inc({ trunk: r.trunk, direction }, n);
       },
     });
   }

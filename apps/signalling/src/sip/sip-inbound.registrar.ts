@@ -1,13 +1,18 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { Logger } from '@wagw/logging';
+import type { InboundCall } from '@wagw/sip';
 import { SIGNALLING_LOGGER } from '../signalling.tokens';
 import { PbxOriginatedCallUseCase } from '../calls/pbx-originated-call.use-case';
 import { SipStackService } from './sip-stack.service';
 import { TrunkDirectory } from './trunk-directory';
 import { authorizeInvite } from './inbound-trunk-auth';
 import { TrunkHealthService } from '../trunks/trunk-health.service';
+import { TrunkChannels } from '../trunks/trunk-channels';
 
-/** Connects INVITEs from the PBX to their authorisation (trunk allow-lists, digest) and the call use case. */
+/**
+ * Connects INVITEs from the PBX to their authorisation (trunk allow-lists, digest), the trunk's channel limit
+ * (`maxCalls`: 503 when none is free; the channel is held until the leg is over) and the call use case.
+ */
 @Injectable()
 export class SipInboundRegistrar implements OnModuleInit {
   constructor(
@@ -16,6 +21,7 @@ export class SipInboundRegistrar implements OnModuleInit {
     private readonly trunks: TrunkDirectory,
     private readonly pbxCalls: PbxOriginatedCallUseCase,
     private readonly trunkState: TrunkHealthService,
+    private readonly channels: TrunkChannels,
   ) {}
 
   onModuleInit(): void {
@@ -29,6 +35,7 @@ export class SipInboundRegistrar implements OnModuleInit {
       },
       async (call) => {
         try {
+          if (!(await this.#takeChannel(call))) return;
           await this.pbxCalls.execute(call);
         } catch (err) {
           this.logger.error({ err, sipCallId: call.callId }, 'PBX call handling failed');
@@ -36,5 +43,19 @@ export class SipInboundRegistrar implements OnModuleInit {
         }
       },
     );
+  }
+
+  /** A channel on the INVITE's trunk, held until the leg is over; false (the INVITE answered 503) when none is free. */
+  async #takeChannel(call: InboundCall): Promise<boolean> {
+    const trunk = this.pbxCalls.trunkOf(call);
+    if (!trunk || trunk.maxCalls <= 0) return true;
+    const grant = await this.channels.acquire(trunk, call.callId, 'from-pbx');
+    if (!grant.granted) {
+      this.logger.warn({ trunk: trunk.name, maxCalls: trunk.maxCalls, inUse: grant.inUse, sipCallId: call.callId, from: call.from.uri }, 'INVITE refused: the trunk is at its call limit (maxCalls)');
+      if (!call.terminated) call.reject(503, 'Service Unavailable', { headers: { Warning: `399 wagw "trunk ${trunk.name} is at its limit of ${trunk.maxCalls} calls"` } });
+      return false;
+    }
+    call.onTerminated(() => void this.channels.release(trunk.name, call.callId));
+    return !call.terminated; // CANCELled while the channel was taken: given back at once above
   }
 }

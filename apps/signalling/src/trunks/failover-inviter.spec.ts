@@ -1,7 +1,8 @@
 import { silentLogger } from '@wagw/logging';
 import { TypedEmitter, type CallFailedEvent, type InviteOptions, type OutboundCall, type OutboundCallEvents } from '@wagw/sip';
 import type { TrunkConfig } from '../sip/trunk-directory';
-import { FailoverInviter, isHostFailure, type HostRanking } from './failover-inviter';
+import { FailoverInviter, isHostFailure, type ChannelLimiter, type HostRanking } from './failover-inviter';
+import type { ChannelGrant } from './trunk-channels';
 
 /** Stands in for an OutboundCall: the test drives its events. */
 class FakeLeg extends TypedEmitter<OutboundCallEvents> {
@@ -226,5 +227,101 @@ describe('FailoverInviter toward a trunk whose PBX registers to us', () => {
     const failed = await new Promise<CallFailedEvent>((resolve) => call.on('failed', resolve));
     expect(failed).toEqual({ status: 480, reason: 'Temporarily Unavailable (PBX not registered)', cause: 'unreachable' });
     expect(sender.legs).toHaveLength(0);
+  });
+});
+
+describe('FailoverInviter on a trunk with maxCalls', () => {
+  const limited = { name: 'pbx', hosts: ['10.0.0.1:5060', '10.0.0.2:5060'], transport: 'udp', fromDomain: '', failoverTimeoutMs: 0, maxCalls: 1 } as unknown as TrunkConfig;
+
+  /** A limiter with `free` channels; every acquire and release is logged, grants resolve when the test says. */
+  function limiter(free: number) {
+    const log: string[] = [];
+    let pending: (() => void)[] = [];
+    const held = new Set<string>();
+    const channels: ChannelLimiter = {
+      acquire: (t, member, direction) =>
+        new Promise<ChannelGrant>((resolve) =>
+          pending.push(() => {
+            log.push(`acquire ${t.name} ${direction}`);
+            if (held.size >= free) return resolve({ granted: false, inUse: held.size });
+            held.add(member);
+            resolve({ granted: true, inUse: held.size });
+          }),
+        ),
+      release: async (t, member) => {
+        log.push(`release ${t}${held.delete(member) ? '' : ' (not held)'}`);
+      },
+    };
+    const grant = async (): Promise<void> => {
+      const now = pending;
+      pending = [];
+      now.forEach((p) => p());
+      await new Promise((r) => setImmediate(r));
+    };
+    return { channels, log, held, grant };
+  }
+
+  const ranking: HostRanking = { hostsInOrder: (t) => [...t.hosts], reportFailure: () => undefined };
+  const record = (call: ReturnType<FailoverInviter['invite']>): string[] => {
+    const events: string[] = [];
+    call.on('answered', () => void events.push('answered'));
+    call.on('failed', (f) => void events.push(`failed ${f.status} ${f.reason}`));
+    call.on('ended', (e) => void events.push(`ended ${e.by}`));
+    return events;
+  };
+
+  it('takes a channel before the INVITE, under the Call-ID it then sends, and gives it back when the answered call ends', async () => {
+    const sender = new FakeSender();
+    const l = limiter(1);
+    const call = new FailoverInviter({ sender: () => sender, ranking, logger: silentLogger(), channels: l.channels }).invite(limited, invite);
+    const events = record(call);
+    expect(call.callId).toMatch(/@wagw$/); // known at once, before any INVITE
+    expect(sender.legs).toHaveLength(0);
+    await l.grant();
+    expect(sender.legs[0]?.options.callId).toBe(call.callId);
+    expect(l.held).toEqual(new Set([call.callId]));
+    sender.legs[0]?.emit('answered', { sdp: 'v=0', headers: {} });
+    sender.legs[0]?.emit('ended', { by: 'remote', cause: 'bye' });
+    expect(events).toEqual(['answered', 'ended remote']);
+    expect(l.log).toEqual(['acquire pbx to-pbx', 'release pbx']);
+  });
+
+  it('fails with 503 without an INVITE when the trunk has no free channel', async () => {
+    const sender = new FakeSender();
+    const l = limiter(0);
+    const call = new FailoverInviter({ sender: () => sender, ranking, logger: silentLogger(), channels: l.channels }).invite(limited, invite);
+    const events = record(call);
+    await l.grant();
+    expect(events).toEqual(['failed 503 Service Unavailable (trunk pbx at its limit of 1 calls)']);
+    expect(sender.legs).toHaveLength(0);
+    expect(l.log).toEqual(['acquire pbx to-pbx']); // nothing taken, nothing given back
+  });
+
+  it('gives the channel back when the call fails after failing over, and when it is hung up before the grant', async () => {
+    const sender = new FakeSender();
+    const l = limiter(5);
+    const inviter = new FailoverInviter({ sender: () => sender, ranking, logger: silentLogger(), channels: l.channels });
+    const failing = record(inviter.invite(limited, invite));
+    await l.grant();
+    sender.legs[0]?.fail(503, 'Service Unavailable', 'unreachable');
+    sender.legs[1]?.fail(486, 'Busy Here', 'busy');
+    expect(failing).toEqual(['failed 486 Busy Here']);
+    expect(l.held.size).toBe(0);
+
+    const early = inviter.invite(limited, invite);
+    const events = record(early);
+    void early.hangup();
+    await l.grant();
+    expect(events).toEqual(['failed 487 Request Terminated']);
+    expect(sender.legs).toHaveLength(2); // no INVITE for the call hung up while its channel was asked for
+    expect(l.log).toEqual(['acquire pbx to-pbx', 'release pbx', 'acquire pbx to-pbx', 'release pbx']);
+  });
+
+  it('asks for no channel on a trunk without maxCalls', () => {
+    const sender = new FakeSender();
+    const l = limiter(0);
+    new FailoverInviter({ sender: () => sender, ranking, logger: silentLogger(), channels: l.channels }).invite({ ...limited, maxCalls: 0 }, invite);
+    expect(sender.legs).toHaveLength(1); // sent at once, as before
+    expect(l.log).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '@wagw/logging';
 import { InvalidStateError, TypedEmitter, type CallFailedEvent, type InviteOptions, type OutboundCall, type OutboundCallEvents, type RemoteSdpHandler, type SipReason, type TransferHandler } from '@wagw/sip';
 import type { TrunkConfig } from '../sip/trunk-directory';
+import type { ChannelGrant, LimitedTrunk } from './trunk-channels';
 
 /** What the inviter needs of the SIP stack (SipStack satisfies it). */
 export interface InviteSender {
@@ -19,11 +20,19 @@ export interface HostRanking {
 /** The caller's INVITE options; the inviter adds the transport, the outbound proxy (host) and the Call-ID. */
 export type TrunkInviteOptions = Omit<InviteOptions, 'transport' | 'outboundProxy' | 'callId'>;
 
+/** What the inviter needs of the trunks' channel limits (TrunkChannels satisfies it). */
+export interface ChannelLimiter {
+  acquire(trunk: LimitedTrunk, member: string, direction: 'to-pbx'): Promise<ChannelGrant>;
+  release(trunkName: string, member: string): Promise<void>;
+}
+
 export interface FailoverInviterOptions {
   /** The running stack (a function: the stack starts after the inviter is built). */
   sender: () => InviteSender;
   ranking: HostRanking;
   logger: Logger;
+  /** Channel limits of trunks with `maxCalls` (absent: no trunk is limited). */
+  channels?: ChannelLimiter;
 }
 
 function hostOf(hostPort: string): string {
@@ -54,6 +63,10 @@ interface Attempt {
  * trunk's `failoverTimeoutMs`. Every attempt carries the same Call-ID (same request, another server).
  * Events of the current attempt are forwarded; `failed` only once no host is left (or on an answer
  * such as busy, or our own hangup).
+ *
+ * On a trunk with `maxCalls`, a channel is taken first (TrunkChannels, keyed by the Call-ID, made here so
+ * that `callId` is known at once): with none free the call fails with 503 without an INVITE; the channel is
+ * given back when the call fails or, once answered, ends.
  */
 export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
   #callId: string | undefined;
@@ -68,13 +81,16 @@ export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
   #next = 0;
   #hangup: { reason: SipReason | undefined } | undefined;
   #done = false;
+  readonly #channels: ChannelLimiter | undefined;
+  #holdsChannel = false;
 
-  constructor(trunk: TrunkConfig, options: TrunkInviteOptions, deps: { sender: InviteSender; ranking: HostRanking; logger: Logger }) {
+  constructor(trunk: TrunkConfig, options: TrunkInviteOptions, deps: { sender: InviteSender; ranking: HostRanking; logger: Logger; channels?: ChannelLimiter }) {
     super(deps.logger);
     this.#trunk = trunk;
     this.#sender = deps.sender;
     this.#ranking = deps.ranking;
     this.#log = deps.logger;
+    this.#channels = trunk.maxCalls > 0 ? deps.channels : undefined;
     this.#hosts = deps.ranking.hostsInOrder(trunk);
     const contact = trunk.registrar ? deps.ranking.registeredContact?.(trunk) : undefined;
     // toward a registered PBX: its Contact as Request-URI, the destination in To (RFC 3261 §10, §16.5)
@@ -109,7 +125,18 @@ export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
       setImmediate(() => this.#finish({ status: 480, reason: 'Temporarily Unavailable (PBX not registered)', cause: 'unreachable' }));
       return;
     }
-    this.#tryNext();
+    const channels = this.#channels;
+    if (!channels) return this.#tryNext();
+    const callId = (this.#callId = `${randomBytes(12).toString('hex')}@wagw`);
+    void channels.acquire(this.#trunk, callId, 'to-pbx').then((grant) => {
+      if (!grant.granted) {
+        this.#log.warn({ trunk: this.#trunk.name, maxCalls: this.#trunk.maxCalls, inUse: grant.inUse }, 'INVITE not sent: the trunk is at its call limit (maxCalls)');
+        return this.#finish({ status: 503, reason: `Service Unavailable (trunk ${this.#trunk.name} at its limit of ${this.#trunk.maxCalls} calls)`, cause: 'unreachable' });
+      }
+      this.#holdsChannel = true;
+      if (this.#hangup) return this.#finish({ status: 487, reason: 'Request Terminated', cause: 'cancelled' });
+      this.#tryNext();
+    });
   }
 
   /** CANCEL before the answer (no further host is tried), BYE after it. */
@@ -197,7 +224,9 @@ export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
       if (live()) this.#onFailed(a, f);
     });
     a.call.on('ended', (e) => {
-      if (live()) this.safeEmit('ended', e);
+      if (!live()) return;
+      this.#releaseChannel();
+      this.safeEmit('ended', e);
     });
     a.call.on('info', (i) => {
       if (live()) this.safeEmit('info', i);
@@ -231,7 +260,14 @@ export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
   #finish(f: CallFailedEvent): void {
     if (this.#done) return;
     this.#done = true;
+    this.#releaseChannel();
     this.safeEmit('failed', f);
+  }
+
+  #releaseChannel(): void {
+    if (!this.#holdsChannel || !this.#channels || !this.#callId) return;
+    this.#holdsChannel = false;
+    void this.#channels.release(this.#trunk.name, this.#callId);
   }
 }
 
@@ -246,7 +282,8 @@ export class FailoverInviter {
   /** Starts an INVITE over `trunk`; attach listeners right away (events follow asynchronously). */
   invite(trunk: TrunkConfig, options: TrunkInviteOptions): TrunkCall {
     const sender = this.#options.sender();
-    const call = new TrunkCall(trunk, options, { sender, ranking: this.#options.ranking, logger: options.logger ?? this.#options.logger });
+    const channels = this.#options.channels;
+    const call = new TrunkCall(trunk, options, { sender, ranking: this.#options.ranking, logger: options.logger ?? this.#options.logger, ...(channels ? { channels } : {}) });
     call.start();
     return call;
   }

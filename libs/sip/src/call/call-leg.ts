@@ -64,6 +64,7 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
   #initialSeq: number | undefined;
   #pendingBye: { reason: SipReason | undefined; resolve: (status: number | undefined) => void } | undefined;
   #terminated = false;
+  readonly #onTerminated: (() => void)[] = [];
   #sdpHandler: RemoteSdpHandler | undefined;
   #transferHandler: TransferHandler | undefined;
   /** A far-end offer is with the handler: another re-INVITE waits (500 with Retry-After, RFC 3261 §14.2). */
@@ -82,6 +83,23 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
   /** True once the leg is over (ended, failed, rejected or cancelled). */
   get terminated(): boolean {
     return this.#terminated;
+  }
+
+  /**
+   * Runs `listener` once the leg is over, however it ends (BYE either way, rejected, cancelled, failed, no
+   * ACK, disposed); at once when it is over already. A throwing listener is logged.
+   */
+  onTerminated(listener: () => void): void {
+    if (this.#terminated) return this.#runTerminated(listener);
+    this.#onTerminated.push(listener);
+  }
+
+  #runTerminated(listener: () => void): void {
+    try {
+      listener();
+    } catch (err) {
+      this.log.error({ err }, 'leg termination listener threw');
+    }
   }
 
   /** Retransmissions of the initial 2xx so far (UAS leg; 0 otherwise). */
@@ -220,6 +238,7 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     this.clearTimers();
     if (this.dialog) this.ctx.unregisterDialog(this.dialog.id);
     this.ctx.legTerminated(this);
+    for (const listener of this.#onTerminated.splice(0)) this.#runTerminated(listener);
     if (event) {
       this.log.info({ by: event.by, cause: event.cause, reason: event.reason }, 'call ended');
       this.emitEnded(event);
