@@ -72,7 +72,7 @@ describe('calls spread over two media apps', () => {
       const mine = placed.filter((p) => p.instance === id);
       expect((await legsOn(id)).sort()).toEqual(mine.map((p) => p.call.callId).sort());
       const health = (await (await fetch(`${stack.medias.get(id)?.httpUrl}/health`)).json()) as { instanceId: string; legs: number };
-      expect(health).toEqual({ status: 'ok', instanceId: id, legs: mine.length });
+      expect(health).toEqual({ status: 'ok', instanceId: id, legs: mine.length, calls: mine.length, maxCalls: 0 });
     }
     // and carries their audio: a call on each instance is heard by its user
     for (const id of INSTANCES) {
@@ -203,5 +203,37 @@ describe('two media apps bridging to a desk phone behind Kamailio', () => {
     const second = await bridgedCall();
     expect(second).not.toBe(first);
     expect(INSTANCES).toContain(second);
+  });
+});
+
+describe('two media apps with media.maxCalls 1 each', () => {
+  let stack: Stack;
+
+  beforeEach(async () => {
+    stack = await startStack({ name: 'media-instances-full', mediaInstances: INSTANCES, env: { MEDIA_MAX_CALLS: '1' } });
+  });
+  afterEach(() => expectNoLeaks(stack, 15_000));
+  afterEach(async () => {
+    await stack?.close();
+  });
+
+  it('puts the second call on the instance that is not full, whatever the hash says, and refuses the third', async () => {
+    const first = await newUserCalls(stack, '15553100001');
+    const second = await newUserCalls(stack, '15553100002');
+    const on = [await instanceOf(stack, first.callId), await instanceOf(stack, second.callId)];
+    expect(new Set(on)).toEqual(new Set(INSTANCES));
+
+    await stack.emu('POST', '/emulator/users', { waId: '15553100003', name: 'User 3' });
+    const { waCallId } = await stack.emu<{ waCallId: string }>('POST', '/emulator/users/15553100003/call', {});
+    const refused = await eventually('the third call refused', async () => {
+      const { recent } = (await stack.api('GET', '/v1/calls?limit=50')).body as { recent: CallRecord[] };
+      return recent.find((r) => r.waCallId === waCallId);
+    });
+    expect(refused.endCause).toBe('set-up failed: the media app carries its maximum of 1 calls (media.maxCalls)');
+    for (const id of INSTANCES) expect(await stack.signalling.app.get(MediaBusClient).mediaStats(id)).toMatchObject({ waLegs: 1 });
+
+    for (const user of ['15553100001', '15553100002']) await stack.emu('POST', `/emulator/users/${user}/hangup`);
+    await endedCall(stack, first.callId);
+    await endedCall(stack, second.callId);
   });
 });

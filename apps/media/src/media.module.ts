@@ -5,6 +5,7 @@ import { FrameClock, RtpPortAllocator } from '@wagw/media-bridge';
 import { MEDIA_EVENTS_CLIENT, MEDIA_FRAME_CLOCK, MEDIA_LOGGER, RTP_ADDRESSES, RTP_PORT_ALLOCATOR, WA_LEG_FACTORY } from './media.tokens';
 import { HealthController } from './health/health.controller';
 import { BridgeEventsPublisher } from './bus/bridge-events.publisher';
+import { CallAdmission } from './sessions/call-admission';
 import { MediaBusController } from './bus/media-bus.controller';
 import { PbxMediaBusController } from './bus/pbx-media-bus.controller';
 import { WaLegEventsPublisher } from './bus/wa-leg-events.publisher';
@@ -46,6 +47,7 @@ export class MediaModule {
         WaLegEventsPublisher,
         BridgeEventsPublisher,
         InstanceHeartbeatService,
+        { provide: CallAdmission, useFactory: () => new CallAdmission(config.media.maxCalls) },
         SessionRegistry,
         BridgeRegistry,
         PbxLegRegistry,

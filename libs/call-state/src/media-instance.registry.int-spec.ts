@@ -58,4 +58,15 @@ describe('MediaInstanceRegistry on Redis', () => {
     expect(await r.instanceOf('call_1')).toBeNull();
     expect(await redis.keys(`${prefix}:media:call:*`)).toEqual([]);
   });
+
+  it('moves a call off a full instance only if it is still there: two legs refused together end up on one instance', async () => {
+    const r = registry();
+    await r.assign('call_2', 'media-1', 60_000);
+    expect(await r.reassign('call_2', 'media-1', 'media-2', 60_000)).toBe('media-2');
+    // the other leg, refused by media-1 at the same time, moves no further: it gets where the first went
+    expect(await r.reassign('call_2', 'media-1', 'media-3', 60_000)).toBe('media-2');
+    expect(await r.instanceOf('call_2')).toBe('media-2');
+    expect(await redis.pttl(`${prefix}:media:call:call_2`)).toBeGreaterThan(50_000);
+  });
 });
+

@@ -6,6 +6,16 @@ export const MEDIA_HEARTBEAT_MS = 1000;
 /** A heartbeat expires this long after it was written: an instance that stops beating gets no new calls. */
 export const MEDIA_HEARTBEAT_TTL_MS = 3500;
 
+/** KEYS[1] the call's record; ARGV from, to, ttlMs: compare-and-set, returns the record after. */
+const REASSIGN = `
+local cur = redis.call('GET', KEYS[1])
+if cur == false or cur == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', tonumber(ARGV[3]))
+  return ARGV[2]
+end
+return cur
+`;
+
 /**
  * Which media app instances are alive, and which instance each call's legs are on, when signalling spreads
  * calls over several (`signalling.mediaInstances`). An instance's heartbeat is a key that expires
@@ -43,6 +53,16 @@ export class MediaInstanceRegistry {
     const key = this.#keys.mediaOfCall(callId);
     if ((await this.#redis.set(key, instanceId, 'PX', ttlMs, 'NX')) === 'OK') return instanceId;
     return (await this.#redis.get(key)) ?? instanceId;
+  }
+
+  /**
+   * Moves the call to `to` if it is still recorded on `from` (that instance refused its first leg: full);
+   * returns the call's instance after the move, whoever made it (two legs of a call refused together move
+   * to the same instance).
+   */
+  async reassign(callId: string, from: string, to: string, ttlMs: number): Promise<string> {
+    const now = (await this.#redis.eval(REASSIGN, 1, this.#keys.mediaOfCall(callId), from, to, ttlMs)) as string | null;
+    return now ?? to;
   }
 
   /** The instance recorded for the call, if any. */

@@ -95,6 +95,15 @@ export const mediaSchema = z
       .max(10)
       .default(5)
       .describe('Opus encoder complexity toward WhatsApp on transcoded (G.711) calls: CPU against quality. 5 costs ~70 µs per 20 ms frame, 1 about half of that (README "Performance").'),
+    maxCalls: z
+      .number()
+      .int()
+      .min(0)
+      .max(100000)
+      .default(0)
+      .describe(
+        'Calls this media app carries at once (0: no limit). A new call over it is refused before anything is allocated (a WhatsApp call rejected, a PBX INVITE answered 503, the API 503 MEDIA_AT_CAPACITY), so the calls carried keep their quality; README "Performance" says how many one process carries.',
+      ),
     rtpTimeoutS: z
       .number()
       .int()

@@ -87,6 +87,19 @@ describe('MediaMetrics', () => {
     expect(await valueOf(metrics, 'wagw_media_timeouts_total', { leg: 'wa' })).toBe(1);
   });
 
+  it('publishes the calls carried, media.maxCalls and the calls refused, when the source is given', async () => {
+    const { sources } = fakeSources();
+    const admission = { calls: 3, maxCalls: 80, refused: 2 };
+    const metrics = new MediaMetrics({ ...sources, admission: () => admission }, { defaultMetrics: false });
+    expect(await valueOf(metrics, 'wagw_media_calls')).toBe(3);
+    expect(await valueOf(metrics, 'wagw_media_calls_max')).toBe(80);
+    expect(await valueOf(metrics, 'wagw_media_calls_refused_total')).toBe(2);
+    admission.calls = 0;
+    admission.refused = 5;
+    expect(await valueOf(metrics, 'wagw_media_calls')).toBe(0);
+    expect(await valueOf(metrics, 'wagw_media_calls_refused_total')).toBe(5);
+  });
+
   it('averages jitter over running bridges and leaves it out without one', async () => {
     const { state, metrics } = fakeSources();
     state.live = [bridge('transcode', [0, 10], [0, 2]), bridge('passthrough', [0, 30], [0, 4])];

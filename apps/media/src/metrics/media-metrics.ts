@@ -10,6 +10,8 @@ export interface MediaMetricsSources {
   rtpPorts: () => { pairsInUse: number; pairCapacity: number };
   /** Mid-call SDP changes from the PBX by kind, and the PBX legs held now (absent: not published). */
   pbxMediaChanges?: () => { changes: Readonly<Record<string, number>>; legsOnHold: number };
+  /** Calls carried now, media.maxCalls (0: no limit) and new calls refused since start (absent: not published). */
+  admission?: () => { calls: number; maxCalls: number; refused: number };
 }
 
 export interface MediaMetricsOptions {
@@ -85,12 +87,43 @@ export class MediaMetrics {
     });
     this.#packetCounters(sources, registers);
     if (sources.pbxMediaChanges) this.#pbxChangeMetrics(sources.pbxMediaChanges, registers);
+    if (sources.admission) this.#admissionMetrics(sources.admission, registers);
     this.#qualityGauges(sources, registers);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
   async metrics(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  #admissionMetrics(source: NonNullable<MediaMetricsSources['admission']>, registers: Registry[]): void {
+    new Gauge({
+      name: 'wagw_media_calls',
+      help: 'Calls this media app carries now (a call counts from its first leg to its last).',
+      registers,
+      collect() {
+        this.set(source().calls);
+      },
+    });
+    new Gauge({
+      name: 'wagw_media_calls_max',
+      help: 'media.maxCalls: calls this media app takes at once (0: no limit).',
+      registers,
+      collect() {
+        this.set(source().maxCalls);
+      },
+    });
+    const refused = new ScrapedCounter(
+      new Counter({
+        name: 'wagw_media_calls_refused_total',
+        help: 'New calls refused because this media app carried media.maxCalls already.',
+        registers,
+        collect() {
+          this.reset();
+          refused.publish({}, source().refused);
+        },
+      }),
+    );
   }
 
   #pbxChangeMetrics(source: NonNullable<MediaMetricsSources['pbxMediaChanges']>, registers: Registry[]): void {

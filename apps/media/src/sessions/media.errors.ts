@@ -30,6 +30,14 @@ export class ShuttingDownError extends MediaAppError {
   }
 }
 
+/** The app carries media.maxCalls calls already: a new call is refused (its other calls keep their quality). */
+export class MediaAtCapacityError extends MediaAppError {
+  readonly code = 'MEDIA_AT_CAPACITY' as const;
+  constructor(readonly maxCalls: number) {
+    super(`the media app carries its maximum of ${maxCalls} calls (media.maxCalls)`);
+  }
+}
+
 /** The PBX's SDP has nothing we can use (unparseable, no plain RTP audio, no codec in common: RFC 3264 §6). */
 export class SdpNotAcceptableError extends MediaAppError {
   readonly code = 'SDP_NOT_ACCEPTABLE' as const;

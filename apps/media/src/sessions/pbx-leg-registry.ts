@@ -1,4 +1,4 @@
-import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { PbxCodec, SrtpPolicy } from '@wagw/contracts';
 import { callLogger, type Logger } from '@wagw/logging';
@@ -8,6 +8,7 @@ import { BridgeRegistry } from './bridge-registry';
 import { LegNotFoundError, PbxLegNotNegotiatedError, PbxLegStateError, ShuttingDownError } from './media.errors';
 import { answerOffer, answerReoffer, applyReanswer, buildPbxOffer, negotiateAnswer, type MediaUpdate, type NegotiatedMedia, type PbxOffer } from './pbx-sdp';
 import type { RtpAddresses } from './rtp-address';
+import { CallAdmission } from './call-admission';
 import { PacketTally, rtpLegPackets, type LegRegistryStats } from '../metrics/media-totals';
 
 interface PbxLegEntry {
@@ -65,6 +66,7 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
     @Inject(RTP_ADDRESSES) private readonly addresses: RtpAddresses,
     private readonly bridges: BridgeRegistry,
     @Inject(MEDIA_LOGGER) private readonly logger: Logger,
+    @Optional() private readonly admission: CallAdmission = new CallAdmission(0),
   ) {}
 
   get size(): number {
@@ -194,6 +196,7 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
     }
     if (entry.callId !== callId) throw new LegNotFoundError(callId, legId, 'PBX');
     this.#legs.delete(legId);
+    this.admission.releaseLeg(callId);
     this.bridges.stopForLeg(callId, legId, reason);
     await this.#release(entry);
     entry.log.info({ reason, stats: entry.leg ? summary(entry.leg) : undefined }, 'PBX leg closed');
@@ -204,14 +207,23 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
     this.bridges.closeAll('media app shutting down');
     const entries = [...this.#legs.values()];
     this.#legs.clear();
+    for (const e of entries) this.admission.releaseLeg(e.callId);
     if (entries.length) this.logger.info({ legs: entries.length }, 'closing PBX legs for shutdown');
     await Promise.all(entries.map((e) => this.#release(e)));
   }
 
   async #allocate(callId: string, srtp: SrtpPolicy): Promise<PbxLegEntry> {
     if (this.#draining) throw new ShuttingDownError();
-    const pair = await this.allocator.allocate();
+    this.admission.admitLeg(callId);
+    let pair: RtpSocketPair;
+    try {
+      pair = await this.allocator.allocate();
+    } catch (err) {
+      this.admission.releaseLeg(callId);
+      throw err;
+    }
     if (this.#draining) {
+      this.admission.releaseLeg(callId);
       await pair.release();
       throw new ShuttingDownError();
     }

@@ -2,6 +2,7 @@ import { silentLogger } from '@wagw/logging';
 import type { WaLeg, WaLegState, WaLegStateChange, WaLegWithSdp } from '@wagw/media-bridge';
 import type { WaLegEventsPublisher } from '../bus/wa-leg-events.publisher';
 import { SessionRegistry } from './session-registry';
+import { CallAdmission } from './call-admission';
 import type { WaLegFactory } from './wa-leg.factory';
 
 class FakeLeg {
@@ -26,9 +27,10 @@ class FakeLeg {
   }
 }
 
-function setup(): { registry: SessionRegistry; legs: FakeLeg[]; published: Array<[string, string, WaLegState]> } {
+function setup(admission?: CallAdmission, failing = false): { registry: SessionRegistry; legs: FakeLeg[]; published: Array<[string, string, WaLegState]> } {
   const legs: FakeLeg[] = [];
   const make = async (): Promise<WaLegWithSdp> => {
+    if (failing) throw new Error('offer not acceptable');
     const leg = new FakeLeg();
     legs.push(leg);
     return { leg: leg as unknown as WaLeg, sdp: 'v=0 fake sdp' };
@@ -36,7 +38,7 @@ function setup(): { registry: SessionRegistry; legs: FakeLeg[]; published: Array
   const factory: WaLegFactory = { answerOffer: make, createOffer: make };
   const published: Array<[string, string, WaLegState]> = [];
   const events = { stateChanged: (callId: string, legId: string, state: WaLegState) => published.push([callId, legId, state]) } as unknown as WaLegEventsPublisher;
-  return { registry: new SessionRegistry(factory, events, silentLogger()), legs, published };
+  return { registry: new SessionRegistry(factory, events, silentLogger(), admission), legs, published };
 }
 
 describe('SessionRegistry', () => {
@@ -79,5 +81,25 @@ describe('SessionRegistry', () => {
     expect(legs.map((l) => l.state)).toEqual(['closed', 'closed']);
     expect(registry.size).toBe(0);
     await expect(registry.create('call-3')).rejects.toMatchObject({ code: 'MEDIA_SHUTTING_DOWN' });
+  });
+
+  it('counts each leg toward its call (media.maxCalls): a new call over the limit is refused before a leg is made', async () => {
+    const admission = new CallAdmission(1);
+    const { registry, legs } = setup(admission);
+    const first = await registry.create('call-1', 'v=0 offer');
+    await expect(registry.create('call-2', 'v=0 offer')).rejects.toMatchObject({ code: 'MEDIA_AT_CAPACITY' });
+    expect(legs).toHaveLength(1);
+    await registry.close('call-1', first.legId, 'hung up');
+    expect(admission.calls).toBe(0);
+    await registry.create('call-2', 'v=0 offer');
+    await registry.beforeApplicationShutdown();
+    expect(admission.calls).toBe(0);
+  });
+
+  it('gives the admission back when the leg cannot be made', async () => {
+    const admission = new CallAdmission(1);
+    const { registry } = setup(admission, true);
+    await expect(registry.create('call-1', 'v=0 offer')).rejects.toThrow('offer not acceptable');
+    expect(admission.calls).toBe(0);
   });
 });

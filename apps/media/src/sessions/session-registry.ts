@@ -1,10 +1,11 @@
-import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { callLogger, type Logger } from '@wagw/logging';
 import type { WaLeg, WaLegState } from '@wagw/media-bridge';
 import { MEDIA_LOGGER, WA_LEG_FACTORY } from '../media.tokens';
 import { WaLegEventsPublisher } from '../bus/wa-leg-events.publisher';
 import { LegNotFoundError, ShuttingDownError } from './media.errors';
+import { CallAdmission } from './call-admission';
 import type { WaLegFactory } from './wa-leg.factory';
 import { PacketTally, waLegPackets, type LegRegistryStats } from '../metrics/media-totals';
 
@@ -28,7 +29,8 @@ export interface LegSummary {
 
 /**
  * Owns the process's WhatsApp legs by legId (each bound to its callId), publishes their state changes,
- * and on shutdown stops taking new legs and closes every open one (STYLE §1 drain).
+ * and on shutdown stops taking new legs and closes every open one (STYLE §1 drain). Each leg counts toward
+ * its call's admission (media.maxCalls): the first leg of a new call over the limit is refused.
  */
 @Injectable()
 export class SessionRegistry implements BeforeApplicationShutdown {
@@ -40,6 +42,7 @@ export class SessionRegistry implements BeforeApplicationShutdown {
     @Inject(WA_LEG_FACTORY) private readonly factory: WaLegFactory,
     private readonly events: WaLegEventsPublisher,
     @Inject(MEDIA_LOGGER) private readonly logger: Logger,
+    @Optional() private readonly admission: CallAdmission = new CallAdmission(0),
   ) {}
 
   get size(): number {
@@ -58,9 +61,17 @@ export class SessionRegistry implements BeforeApplicationShutdown {
   /** User-initiated with Meta's offer (we answer), business-initiated without (we offer). */
   async create(callId: string, remoteOffer?: string): Promise<CreatedLeg> {
     if (this.#draining) throw new ShuttingDownError();
+    this.admission.admitLeg(callId);
     const legId = `wa-${randomUUID()}`;
     const log = callLogger(this.logger, { callId }).child({ legId });
-    const { leg, sdp } = remoteOffer ? await this.factory.answerOffer(remoteOffer, log) : await this.factory.createOffer(log);
+    let made: Awaited<ReturnType<WaLegFactory['createOffer']>>;
+    try {
+      made = remoteOffer ? await this.factory.answerOffer(remoteOffer, log) : await this.factory.createOffer(log);
+    } catch (err) {
+      this.admission.releaseLeg(callId);
+      throw err;
+    }
+    const { leg, sdp } = made;
     this.#legs.set(legId, { callId, legId, leg });
     if (leg.state !== 'new') this.events.stateChanged(callId, legId, leg.state);
     leg.on('stateChanged', ({ state, reason }) => this.events.stateChanged(callId, legId, state, reason));
@@ -83,6 +94,7 @@ export class SessionRegistry implements BeforeApplicationShutdown {
     }
     if (entry.callId !== callId) throw new LegNotFoundError(callId, legId);
     this.#legs.delete(legId);
+    this.admission.releaseLeg(callId);
     this.#packets.retire(entry.leg);
     await entry.leg.close(reason);
   }
@@ -95,7 +107,10 @@ export class SessionRegistry implements BeforeApplicationShutdown {
     this.#draining = true;
     const entries = [...this.#legs.values()];
     this.#legs.clear();
-    for (const e of entries) this.#packets.retire(e.leg);
+    for (const e of entries) {
+      this.admission.releaseLeg(e.callId);
+      this.#packets.retire(e.leg);
+    }
     if (entries.length) this.logger.info({ legs: entries.length }, 'closing WhatsApp legs for shutdown');
     await Promise.all(entries.map((e) => e.leg.close('media app shutting down')));
   }

@@ -24,6 +24,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   WA_GRAPH_UNREACHABLE: 502,
   WA_GRAPH_OUTCOME_UNKNOWN: 502,
   DEADLINE_EXCEEDED: 504,
+  MEDIA_AT_CAPACITY: 503,
+  MEDIA_SHUTTING_DOWN: 503,
 };
 
 function isCoded(err: unknown): err is CodedError {

@@ -83,7 +83,9 @@ export class AnswerUserCallUseCase {
       if (this.config.signalling.autoAcceptWithoutPbx) await this.#acceptWithoutPbx(live, event.waCallId);
       else await this.endCall.execute(callId, { by: 'system', cause: `no PBX route for business number ${event.to ?? '(unknown)'}` });
     } catch (err) {
-      live.log.error({ err }, 'user-initiated call set-up failed');
+      // a media app at media.maxCalls refuses new calls by design: not an error of the gateway
+      if ((err as { code?: unknown } | null)?.code === 'MEDIA_AT_CAPACITY') live.log.warn({ err }, 'user-initiated call refused: the media app is at its call limit');
+      else live.log.error({ err }, 'user-initiated call set-up failed');
       await this.endCall.execute(callId, { by: 'system', cause: `set-up failed: ${(err as Error).message}` });
     }
   }

@@ -56,7 +56,8 @@ export class BridgeToPbxUseCase {
     // the caller awaits `wa` and ends the call when it fails: here a failed WhatsApp side only means "stop"
     const waReady = wa.catch(() => null);
     void this.#ring(live, route, waReady, onConnected).catch(async (err: unknown) => {
-      live.log.error({ err }, 'bridging to the PBX failed');
+      if ((err as { code?: unknown } | null)?.code === 'MEDIA_AT_CAPACITY') live.log.warn({ err }, 'PBX side not set up: the media app is at its call limit');
+      else live.log.error({ err }, 'bridging to the PBX failed');
       await this.endCall
         .execute(live.callId, { by: 'system', cause: `set-up failed: ${(err as Error).message}` })
         .catch((endErr: unknown) => live.log.error({ err: endErr }, 'ending the call after a failed bridge failed'));

@@ -131,11 +131,14 @@ export class PbxOriginatedCallUseCase {
     } catch (err) {
       if (err instanceof NoCallPermissionError) await this.permissions.reconcile(waId);
       // the media app refuses an offer without a codec we bridge: 488 (RFC 3261 §21.4.26), not a server error
-      const sdpRefused = (err as { code?: unknown } | null)?.code === 'SDP_NOT_ACCEPTABLE';
-      const status = err instanceof NoCallPermissionError ? 480 : err instanceof DailyCallCapError ? 503 : sdpRefused ? 488 : 500;
+      const code = (err as { code?: unknown } | null)?.code;
+      const sdpRefused = code === 'SDP_NOT_ACCEPTABLE';
+      // the media app is full (media.maxCalls) or shutting down: 503, the PBX may try another gateway
+      const mediaBusy = code === 'MEDIA_AT_CAPACITY' || code === 'MEDIA_SHUTTING_DOWN';
+      const status = err instanceof NoCallPermissionError ? 480 : err instanceof DailyCallCapError || mediaBusy ? 503 : sdpRefused ? 488 : 500;
       const cause = err instanceof NoCallPermissionError || err instanceof DailyCallCapError ? err.reason : (err as Error).message;
       live.log.warn({ err }, 'PBX call could not be placed toward WhatsApp');
-      await this.endCall.execute(callId, { by: 'system', cause: sdpRefused ? cause : `WhatsApp call failed: ${cause}`, sipStatus: status });
+      await this.endCall.execute(callId, { by: 'system', cause: sdpRefused || mediaBusy ? cause : `WhatsApp call failed: ${cause}`, sipStatus: status });
     }
   }
 

@@ -1,4 +1,4 @@
-import { of } from 'rxjs';
+import { of, throwError } from 'rxjs';
 import type { ClientProxy } from '@nestjs/microservices';
 import type { AppConfig } from '@wagw/config';
 import { CONTRACT_VERSION, closePbxLegRequest, closeWaLegRequest } from '@wagw/contracts';
@@ -6,12 +6,13 @@ import { silentLogger } from '@wagw/logging';
 import { CLOSE_REASON_MAX, MediaBusClient } from './media-bus.client';
 import { MediaRouter, type MediaInstanceDirectory } from './media-router';
 
-/** A ClientProxy that records what is sent and answers `{ v, ok: true }`. */
-function recordingProxy(): { proxy: ClientProxy; sent: Array<{ pattern: string; body: Record<string, unknown> }> } {
+/** A ClientProxy that records what is sent and answers `{ v, ok: true }`; instances in `full` refuse as at media.maxCalls. */
+function recordingProxy(full: readonly string[] = []): { proxy: ClientProxy; sent: Array<{ pattern: string; body: Record<string, unknown> }> } {
   const sent: Array<{ pattern: string; body: Record<string, unknown> }> = [];
   const proxy = {
     send: (pattern: string, body: Record<string, unknown>) => {
       sent.push({ pattern, body });
+      if (full.some((id) => pattern.startsWith(`${id}/`))) return throwError(() => ({ code: 'MEDIA_AT_CAPACITY', message: 'the media app carries its maximum of 1 calls (media.maxCalls)' }));
       return of({ v: CONTRACT_VERSION, ok: true });
     },
     close: async () => undefined,
@@ -49,16 +50,20 @@ describe('MediaBusClient close requests (regression: long end causes left legs o
 });
 
 describe('MediaBusClient with several media instances', () => {
-  function routed(): { client: MediaBusClient; sent: Array<{ pattern: string }>; assigned: Map<string, string> } {
+  function routed(full: readonly string[] = []): { client: MediaBusClient; sent: Array<{ pattern: string }>; assigned: Map<string, string> } {
     const assigned = new Map<string, string>();
     const directory: MediaInstanceDirectory = {
       live: async (ids) => [...ids],
       assign: async (callId, id) => (assigned.has(callId) ? (assigned.get(callId) as string) : (assigned.set(callId, id), id)),
+      reassign: async (callId, from, to) => {
+        if (!assigned.has(callId) || assigned.get(callId) === from) assigned.set(callId, to);
+        return assigned.get(callId) as string;
+      },
       instanceOf: async (callId) => assigned.get(callId) ?? null,
       release: async (callId) => void assigned.delete(callId),
     };
     const router = new MediaRouter({ instances: ['media-1', 'media-2'], directory, logger: silentLogger(), assignmentTtlMs: 60_000 });
-    const { proxy, sent } = recordingProxy();
+    const { proxy, sent } = recordingProxy(full);
     return { client: new MediaBusClient(proxy, config, router), sent, assigned };
   }
 
@@ -79,6 +84,24 @@ describe('MediaBusClient with several media instances', () => {
     expect(['media-1', 'media-2']).toContain(instance);
     await client.closePbxLeg('call_c', 'pbx-c', 'done');
     expect(sent.map((m) => m.pattern)).toEqual([`${instance}/media.pbx-leg.create-offer`, `${instance}/media.pbx-leg.close`]);
+  });
+
+  it("sends a new call's first leg refused by a full instance to the other one, and the rest of the call after it", async () => {
+    const { client, sent, assigned } = routed(['media-1']);
+    for (let i = 0; i < 6; i++) {
+      await client.createWaLeg(`call_f${i}`).catch(() => undefined); // the fake's { ok } reply fails the leg contract
+      expect(assigned.get(`call_f${i}`)).toBe('media-2');
+    }
+    const first = sent.filter((m) => m.pattern.endsWith('media.wa-leg.create'));
+    // media-1 refused a call at most once: then it is marked full and new calls go to media-2 at once
+    expect(first.filter((m) => m.pattern.startsWith('media-1/')).length).toBe(1);
+    expect(first.filter((m) => m.pattern.startsWith('media-2/')).length).toBe(6);
+  });
+
+  it('refuses the call when every instance is full, with the media app\'s own error', async () => {
+    const { client, sent } = routed(['media-1', 'media-2']);
+    await expect(client.createWaLeg('call_g')).rejects.toMatchObject({ code: 'MEDIA_AT_CAPACITY' });
+    expect(sent.map((m) => m.pattern.split('/')[0]).sort()).toEqual(['media-1', 'media-2']);
   });
 
   it('asks one instance for its legs and stats by name', async () => {

@@ -78,15 +78,33 @@ export class MediaBusClient implements OnApplicationShutdown {
     let channel = pattern;
     try {
       channel = await this.#channel(pattern, route, body['callId']);
-      const res: unknown = await firstValueFrom(
-        this.client.send(channel, { v: CONTRACT_VERSION, deadline, ...body }).pipe(timeout({ first: this.#timeoutMs })),
-      );
-      return parseMessage(pattern, reply, res);
+      // a new call's first leg refused by a full instance (media.maxCalls) goes to the next one not full
+      for (let tries = this.#router?.instances.length ?? 1; ; tries--) {
+        try {
+          const res: unknown = await firstValueFrom(
+            this.client.send(channel, { v: CONTRACT_VERSION, deadline, ...body }).pipe(timeout({ first: Math.max(1, deadline - Date.now()) })),
+          );
+          return parseMessage(pattern, reply, res);
+        } catch (err) {
+          const next = tries > 1 ? await this.#nextAfterFull(err, pattern, route, body['callId'], channel) : null;
+          if (next === null) throw err;
+          channel = next;
+        }
+      }
     } catch (err) {
       // the channel names the media instance when there are several
       if ((err as Error).name === 'TimeoutError') throw new DeadlineExceededError(channel, deadline);
       throw err;
     }
+  }
+
+  /** The channel of the instance a refused new leg moves to, or null (not a full instance, or none left). */
+  async #nextAfterFull(err: unknown, pattern: string, route: Route, callId: unknown, channel: string): Promise<string | null> {
+    if (this.#router === null || route !== 'new-leg' || typeof callId !== 'string') return null;
+    if ((err as { code?: unknown } | null)?.code !== 'MEDIA_AT_CAPACITY') return null;
+    const full = channel.slice(0, channel.length - pattern.length - 1);
+    const next = await this.#router.moveFromFull(callId, full);
+    return next === null || next === full ? null : mediaRequestChannel(next, pattern);
   }
 
   createWaLeg(callId: string, remoteOffer?: string): Promise<CreateWaLegReply> {

@@ -17,6 +17,12 @@ class FakeDirectory implements MediaInstanceDirectory {
     if (!this.assigned.has(callId)) this.assigned.set(callId, instanceId);
     return this.assigned.get(callId) as string;
   }
+  async reassign(callId: string, from: string, to: string): Promise<string> {
+    await Promise.resolve();
+    const cur = this.assigned.get(callId);
+    if (cur === undefined || cur === from) this.assigned.set(callId, to);
+    return this.assigned.get(callId) as string;
+  }
   async instanceOf(callId: string): Promise<string | null> {
     return this.assigned.get(callId) ?? null;
   }
@@ -128,5 +134,26 @@ describe('MediaRouter', () => {
     await expect(r.forNewLeg('call_f')).rejects.toThrow('redis down');
     Object.assign(failing, { assign: FakeDirectory.prototype.assign.bind(dir) });
     await expect(r.forNewLeg('call_f')).resolves.toBe('media-1');
+  });
+
+  it('moves a call refused by a full instance to the next one, keeps new calls off the full one for a while, and gives up when all are full', async () => {
+    const dir = new FakeDirectory();
+    dir.liveIds = ['media-1', 'media-2', 'media-3'];
+    let now = 0;
+    const r = router(dir, ['media-1', 'media-2', 'media-3'], () => now);
+    const first = await r.forNewLeg('call_x');
+    // both legs of the call refused together: they move to the same instance
+    const [a, b] = await Promise.all([r.moveFromFull('call_x', first), r.moveFromFull('call_x', first)]);
+    expect(a).toBe(b);
+    expect(a).not.toBe(first);
+    expect(await r.forCall('call_x')).toBe(a);
+    expect(dir.assigned.get('call_x')).toBe(a);
+    // for the next second no new call goes to the full one
+    for (let i = 0; i < 30; i++) expect(await r.forNewLeg(`call_${i}`)).not.toBe(first);
+    expect(await r.moveFromFull('call_y', a as string)).toBe(['media-1', 'media-2', 'media-3'].find((id) => id !== first && id !== a));
+    const last = (await r.forCall('call_y')) as string;
+    expect(await r.moveFromFull('call_z', last)).toBeNull(); // every instance refused: nowhere to go
+    now += 1001; // the marks lapse: instances take new calls again
+    expect(await r.moveFromFull('call_w', 'media-1')).not.toBe('media-1');
   });
 });

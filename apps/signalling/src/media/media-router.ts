@@ -6,6 +6,8 @@ export interface MediaInstanceDirectory {
   /** Those of the given instances whose heartbeat has not expired. */
   live(instanceIds: readonly string[]): Promise<string[]>;
   assign(callId: string, instanceId: string, ttlMs: number): Promise<string>;
+  /** Moves the call from `from` to `to` if still on `from`; the call's instance after. */
+  reassign(callId: string, from: string, to: string, ttlMs: number): Promise<string>;
   instanceOf(callId: string): Promise<string | null>;
   release(callId: string): Promise<void>;
 }
@@ -21,6 +23,8 @@ export interface MediaRouterOptions {
   liveCacheMs?: number;
   /** Calls whose instance is remembered in this process (oldest forgotten first; Redis keeps them all). Default 50,000. */
   rememberMax?: number;
+  /** How long an instance that refused a new call as full (media.maxCalls) gets no new calls. Default 1000 ms. */
+  fullForMs?: number;
   now?: () => number;
 }
 
@@ -45,7 +49,9 @@ export function rankFirst(callId: string, candidates: readonly string[]): string
  * first leg goes to a live instance (heartbeat not expired) chosen by rendezvous hashing of
  * its call id, so calls spread evenly and two legs of one call asked for at the same time land together;
  * that choice is recorded in Redis once, and every later request of the call (here or on another
- * signalling instance) goes to the same instance. When the call ends, the record is released.
+ * signalling instance) goes to the same instance. When the call ends, the record is released. An instance
+ * that refuses a call's first leg as full (media.maxCalls) gets no new calls for `fullForMs`, and the call
+ * moves to the next instance that is not (`moveFromFull`).
  */
 export class MediaRouter {
   readonly #instances: readonly string[];
@@ -55,6 +61,9 @@ export class MediaRouter {
   readonly #liveCacheMs: number;
   readonly #rememberMax: number;
   readonly #now: () => number;
+  readonly #fullForMs: number;
+  /** Instances that refused a new call as full, until when. */
+  readonly #fullUntil = new Map<string, number>();
   /** callId -> its instance (or the assignment under way). */
   readonly #byCall = new Map<string, Promise<string>>();
   #live: { at: number; ids: Promise<readonly string[]> } | undefined;
@@ -68,6 +77,31 @@ export class MediaRouter {
     this.#liveCacheMs = options.liveCacheMs ?? 1000;
     this.#rememberMax = options.rememberMax ?? 50_000;
     this.#now = options.now ?? Date.now;
+    this.#fullForMs = options.fullForMs ?? 1000;
+  }
+
+  /**
+   * The call's first leg was refused by `full` (media.maxCalls): `full` gets no new calls for a while, and the
+   * call moves to the live instance that ranks first among those not full. Null when there is none (every
+   * instance is full): the call cannot be carried.
+   */
+  async moveFromFull(callId: string, full: string): Promise<string | null> {
+    this.#fullUntil.set(full, this.#now() + this.#fullForMs);
+    const open = (await this.#candidates()).filter((id) => !this.#isFull(id));
+    if (open.length === 0) return null;
+    const moved = this.#directory.reassign(callId, full, rankFirst(callId, open), this.#ttlMs);
+    this.#remember(callId, moved);
+    const to = await moved;
+    this.#log.info({ callId, from: full, to }, 'media instance full (media.maxCalls): call moved to another');
+    return to;
+  }
+
+  #isFull(instanceId: string): boolean {
+    const until = this.#fullUntil.get(instanceId);
+    if (until === undefined) return false;
+    if (until > this.#now()) return true;
+    this.#fullUntil.delete(instanceId);
+    return false;
   }
 
   /** The instance for a new leg of the call: the call's own if it has one, else one chosen and recorded now. */
@@ -112,7 +146,10 @@ export class MediaRouter {
   }
 
   async #assign(callId: string): Promise<string> {
-    const chosen = rankFirst(callId, await this.#candidates());
+    const candidates = await this.#candidates();
+    const open = candidates.filter((id) => !this.#isFull(id));
+    // all full: the ranked one refuses, and the call is refused
+    const chosen = rankFirst(callId, open.length > 0 ? open : candidates);
     return this.#directory.assign(callId, chosen, this.#ttlMs);
   }
 
