@@ -14,6 +14,9 @@ import { DEMO_EXTENSION, demoPbxMissing, startDemoPbx } from './demo-pbx.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const env = { ...process.env };
+// the demo's Ctrl-C: calls in progress get 5 s to end (production default: 30 s, signalling.drainTimeoutS)
+env.SIGNALLING_DRAIN_TIMEOUT_S ??= '5';
+let drainGraceMs = 10_000;
 const redisUrl = new URL(env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const usesMeta = (env.WHATSAPP_GRAPH_BASE_URL ?? '').includes('graph.facebook.com');
 const children = [];
@@ -89,8 +92,10 @@ async function stop(code) {
   for (const { name, child } of [...children].reverse()) {
     if (child.exitCode !== null || child.signalCode !== null) continue;
     child.kill('SIGTERM');
-    if (!(await exitedWithin(child, 3000))) {
-      log(`${name} did not stop within 3 s: SIGKILL`);
+    // signalling drains first: calls in progress go on up to signalling.drainTimeoutS, then end cleanly
+    const graceMs = name === 'signalling' ? drainGraceMs : 3000;
+    if (!(await exitedWithin(child, graceMs))) {
+      log(`${name} did not stop within ${graceMs / 1000} s: SIGKILL`);
       killGroup(child);
       await exitedWithin(child, 1000);
     }
@@ -155,6 +160,7 @@ async function main() {
   }
   env.REDIS_URL = redisUrl.toString();
   const config = gatewayConfig();
+  drainGraceMs = (config.signalling.drainTimeoutS + 5) * 1000;
   const pbx = await maybeStartDemoPbx(config);
   const apps = [];
   if (!usesMeta) apps.push(['wa-emulator', 'dist/apps/wa-emulator/src/main.js', config.emulator.httpPort]);

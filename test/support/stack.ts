@@ -65,6 +65,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     PBX_UDP_PORT: String(sipPort),
     PBX_TCP_PORT: String(sipPort),
     ...(options.mediaInstances ? { SIGNALLING_MEDIA_INSTANCES: JSON.stringify(options.mediaInstances) } : {}),
+    // a test that closes the stack with a call up ends it at once (cleanly) instead of draining for 30 s
+    SIGNALLING_DRAIN_TIMEOUT_S: '0',
     ...options.env,
   };
   const config = loadConfig({ env });

@@ -26,6 +26,7 @@ import { AppErrorFilter } from './api/app-error.filter';
 import { CallRuntime } from './calls/call-runtime';
 import { AnswerUserCallUseCase } from './calls/answer-user-call.use-case';
 import { EndCallUseCase } from './calls/end-call.use-case';
+import { GatewayDrain } from './calls/gateway-drain';
 import { BridgeToPbxUseCase } from './calls/bridge-to-pbx.use-case';
 import { SipStackService } from './sip/sip-stack.service';
 import { TrunkDirectory } from './sip/trunk-directory';
@@ -136,6 +137,7 @@ export class SignallingModule implements OnApplicationShutdown {
       CallRuntime,
       AnswerUserCallUseCase,
       EndCallUseCase,
+      GatewayDrain,
       BridgeToPbxUseCase,
       SipStackService,
       { provide: TrunkDirectory, useValue: new TrunkDirectory(config.pbx) },

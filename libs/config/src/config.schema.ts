@@ -67,6 +67,15 @@ export const signallingSchema = z
       .describe('Before a business-initiated call, our permission record older than this is checked against GET call_permissions (0: always).'),
     agentRingTimeoutMs: z.number().int().min(3000).max(120000).describe("How long an agent's phone rings for an agent-initiated call before the call is given up."),
     permissionWaitMs: z.number().int().min(10000).max(7 * 86400000).describe('How long a call waits for the user to answer its permission request before it is given up.'),
+    drainTimeoutS: z
+      .number()
+      .int()
+      .min(0)
+      .max(86400)
+      .default(30)
+      .describe(
+        'On shutdown (SIGTERM), how long the calls in progress may go on while no new call is taken (/health answers 503 draining); those still up then are ended cleanly (BYE, WhatsApp terminate, CDR cause "gateway shutting down"). Give the process manager a longer stop timeout.',
+      ),
     autoAcceptWithoutPbx: z
       .boolean()
       .describe('Answer user-initiated calls with the media app alone (test tone) when no PBX is configured. Demo and foundation tests only.'),

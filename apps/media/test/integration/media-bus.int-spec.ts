@@ -77,7 +77,7 @@ describe('media app over the Redis bus', () => {
   it('answers a WhatsApp offer, plays the requested tone after startWaMedia, hears the user, and closes the leg', async () => {
     const { peer, legId } = await connectedUserCall('call-tones');
     expect(events.filter((e) => e.legId === legId).map((e) => e.state)).toEqual(['connecting', 'connected']);
-    expect(await health()).toEqual({ status: 'ok', legs: 1 });
+    expect(await health()).toEqual({ status: 'ok', legs: 1, calls: 1, maxCalls: 0 });
 
     await request(MEDIA_PATTERNS.startWaMedia, { callId: 'call-tones', legId, source: { kind: 'tone', frequencyHz: 400 } });
     await waitFor('50 packets at the user', () => peer.stats().packetsReceived >= 50);
@@ -97,7 +97,7 @@ describe('media app over the Redis bus', () => {
     await request(MEDIA_PATTERNS.closeWaLeg, { callId: 'call-tones', legId, reason: 'test done' });
     const listed = await request<ListLegsReply>(MEDIA_PATTERNS.listLegs, {});
     expect(listed.legs).toEqual([]);
-    expect(await health()).toEqual({ status: 'ok', legs: 0 });
+    expect(await health()).toEqual({ status: 'ok', legs: 0, calls: 0, maxCalls: 0 });
     await waitFor('the closed event', () => events.some((e) => e.legId === legId && e.state === 'closed'));
   });
 

@@ -13,6 +13,7 @@ import { TrunkDirectory, type ResolvedRoute } from '../sip/trunk-directory';
 import { CrmEventBus } from '../events/crm-event-bus';
 import { PermissionService } from '../permissions/permission.service';
 import type { ContactsRepository } from '../contacts/contacts.repository';
+import { DRAINING_CAUSE, GatewayDrain } from './gateway-drain';
 
 /**
  * A user calls the business (reference §6.2): the `connect` webhook carries Meta's offer. We build the
@@ -41,6 +42,7 @@ export class AnswerUserCallUseCase {
     private readonly events: CrmEventBus,
     private readonly permissions: PermissionService,
     @Inject(CONTACTS) private readonly contacts: ContactsRepository,
+    private readonly drain: GatewayDrain,
   ) {}
 
   async execute(event: CallConnectEvent): Promise<void> {
@@ -69,6 +71,11 @@ export class AnswerUserCallUseCase {
       ...optional({ userWaId: event.from ?? event.contactWaId, userName: event.contactName }),
     });
     live.log.info({ from: event.from, to: event.to, userName: event.contactName }, 'user-initiated call offered');
+    if (this.drain.draining) {
+      // shutting down: rejected at once rather than cut when the drain ends
+      await this.endCall.execute(callId, { by: 'system', cause: `${DRAINING_CAUSE}: new calls refused` });
+      return;
+    }
     try {
       const route = this.sip.running ? this.trunks.routeFor(event.to ?? this.config.whatsapp.businessNumber) : undefined;
       const waSide = this.#answerWaSide(live, event).then((side) => {

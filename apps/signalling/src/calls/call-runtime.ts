@@ -103,6 +103,11 @@ export class CallRuntime implements OnApplicationShutdown {
     return this.#calls.size;
   }
 
+  /** The calls this process holds now. */
+  callIds(): string[] {
+    return [...this.#calls.keys()];
+  }
+
   onApplicationShutdown(): void {
     for (const id of [...this.#calls.keys()]) this.dispose(id);
   }

@@ -9,6 +9,7 @@ import { StartAgentCallUseCase } from './start-agent-call.use-case';
 import { StartCallDto } from './start-call.dto';
 import { TransferCallDto } from './transfer-call.dto';
 import { TransferService } from './transfer.service';
+import { GatewayDrain } from './gateway-drain';
 
 /** Active calls and CDRs for the CRM and operators. */
 @Controller('v1/calls')
@@ -20,6 +21,7 @@ export class CallsController {
     private readonly startAgentCall: StartAgentCallUseCase,
     private readonly transfers: TransferService,
     private readonly runtime: CallRuntime,
+    private readonly drain: GatewayDrain,
   ) {}
 
   /**
@@ -28,6 +30,7 @@ export class CallsController {
    */
   @Post()
   async start(@Body() body: StartCallDto, @Res({ passthrough: true }) res: Response): Promise<CallRecord & { messageId?: string }> {
+    this.drain.assertTakingCalls();
     const result = await this.startAgentCall.execute({ to: body.to, agent: body.agent });
     res.status(result.started === 'now' ? 201 : 202);
     return result.started === 'now' ? result.record : { ...result.record, messageId: result.messageId };

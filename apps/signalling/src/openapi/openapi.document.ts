@@ -42,6 +42,7 @@ const calls: Json = {
         '401': UNAUTHORIZED,
         '403': error('PERMISSION_DECLINED: the user chose never to allow calls.'),
         '429': tooMany('PERMISSION_QUOTA (no permission and no request left) or DAILY_CALL_CAP; `retryAt` says when to try again.'),
+        '503': error('GATEWAY_DRAINING: this signalling app is shutting down and takes no new calls (try another instance).'),
         '502': error('WhatsApp Graph API failed or was unreachable.'),
       },
     },
@@ -229,7 +230,10 @@ const operations: Json = {
       summary: 'Liveness and readiness (Redis reachable)',
       responses: {
         '200': json({ type: 'object', properties: { status: { const: 'ok' }, redis: { const: 'up' } } }, 'Healthy.'),
-        '503': json({ type: 'object', properties: { status: { const: 'error' }, redis: { const: 'down' }, reason: { type: 'string' } } }, 'Redis does not answer.'),
+        '503': json(
+          { type: 'object', properties: { status: { enum: ['error', 'draining'] }, redis: { const: 'down' }, reason: { type: 'string' } } },
+          'Redis does not answer (status error), or the app is shutting down and takes no new calls (status draining).',
+        ),
       },
     },
   },

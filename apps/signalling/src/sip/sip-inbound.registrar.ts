@@ -8,6 +8,7 @@ import { TrunkDirectory } from './trunk-directory';
 import { authorizeInvite } from './inbound-trunk-auth';
 import { TrunkHealthService } from '../trunks/trunk-health.service';
 import { TrunkChannels } from '../trunks/trunk-channels';
+import { GatewayDrain } from '../calls/gateway-drain';
 
 /**
  * Connects INVITEs from the PBX to their authorisation (trunk allow-lists, digest), the trunk's channel limit
@@ -22,6 +23,7 @@ export class SipInboundRegistrar implements OnModuleInit {
     private readonly pbxCalls: PbxOriginatedCallUseCase,
     private readonly trunkState: TrunkHealthService,
     private readonly channels: TrunkChannels,
+    private readonly drain: GatewayDrain,
   ) {}
 
   onModuleInit(): void {
@@ -35,6 +37,11 @@ export class SipInboundRegistrar implements OnModuleInit {
       },
       async (call) => {
         try {
+          if (this.drain.draining) {
+            // shutting down: the PBX tries its next gateway host (or the caller hears busy)
+            this.logger.info({ sipCallId: call.callId, from: call.from.uri }, 'INVITE refused: the gateway is shutting down');
+            return call.reject(503, 'Service Unavailable', { headers: { Warning: '399 wagw "the gateway is shutting down"' } });
+          }
           if (!(await this.#takeChannel(call))) return;
           await this.pbxCalls.execute(call);
         } catch (err) {
