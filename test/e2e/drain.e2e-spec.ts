@@ -1,7 +1,6 @@
 import { NOT_CALL_STATE_KEY } from '../support/leaks';
-import { activeCall, eventually, startStack, type Stack } from '../support/stack';
-import { startRtpEchoPeer, type RtpEchoPeer } from '../support/rtp-echo-peer';
-import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
+import { eventually, startStack, type Stack } from '../support/stack';
+import { startEchoPbx, userCallsWithTone, type EchoPbx } from '../support/echo-pbx';
 import { SessionRegistry } from '../../apps/media/src/sessions/session-registry';
 import { PbxLegRegistry } from '../../apps/media/src/sessions/pbx-leg-registry';
 
@@ -21,26 +20,19 @@ interface GraphRequest {
 }
 
 describe('signalling drain on shutdown', () => {
-  let echo: RtpEchoPeer | undefined;
-  let pbx: SippPbx | undefined;
+  let pbx: EchoPbx | undefined;
   let stack: Stack | undefined;
 
   afterEach(async () => {
     await stack?.close();
     await pbx?.stop();
-    await echo?.close();
     stack = undefined;
     pbx = undefined;
-    echo = undefined;
   });
 
   async function boot(drainTimeoutS: number): Promise<Stack> {
-    echo = await startRtpEchoPeer();
-    pbx = await startSippPbx('uas-answer-rtp-peer-expect-200.xml', {
-      transport: 'udp',
-      keys: { rtp_peer_host: echo.host, rtp_peer_port: String(echo.port), answer_pt: '0', answer_rtpmap: 'PCMU/8000' },
-    });
-    const s = (stack = await startStack({ name: 'drain', env: { ...trunkEnv(BUSINESS, pbx.hostPort, { transport: 'udp' }), SIGNALLING_DRAIN_TIMEOUT_S: String(drainTimeoutS) } }));
+    pbx = await startEchoPbx();
+    const s = (stack = await startStack({ name: 'drain', env: { ...pbx.env(BUSINESS), SIGNALLING_DRAIN_TIMEOUT_S: String(drainTimeoutS) } }));
     for (const [waId, name] of [[USER, 'Lou'], [LATE_USER, 'Max']] as const) await s.emu('POST', '/emulator/users', { waId, name });
     return s;
   }
@@ -58,9 +50,7 @@ describe('signalling drain on shutdown', () => {
   const callRecord = (s: Stack, callId: string): Promise<Record<string, string>> => s.redis.hgetall(`${s.config.redis.keyPrefix}:call:${callId}`);
 
   async function userCallActive(s: Stack): Promise<string> {
-    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
-    await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
-    const call = await activeCall(s, waCallId);
+    const call = await userCallsWithTone(s, USER);
     await eventually('the echo at the user', async () => (await echoFrames(s)) >= 25, 15_000, 250);
     return call.callId;
   }
@@ -102,7 +92,7 @@ describe('signalling drain on shutdown', () => {
     await closing;
     expect(Date.now() - hungUpAt).toBeLessThan(10_000); // not the 30 s drain time
     expect(await callRecord(s, callId)).toMatchObject({ state: 'ended', endedBy: 'wa' });
-    const sipp = await (pbx as SippPbx).result();
+    const sipp = await (pbx as EchoPbx).sipp.result();
     expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
     await nothingLeft(s);
   });
@@ -117,7 +107,7 @@ describe('signalling drain on shutdown', () => {
     expect(await callRecord(s, callId)).toMatchObject({ state: 'ended', endedBy: 'system', endCause: 'gateway shutting down' });
     const graph = await s.emu<GraphRequest[]>('GET', `/emulator/graph-requests?callId=${encodeURIComponent(waCallId)}`);
     expect(graph.map((g) => g.action)).toEqual(['pre_accept', 'accept', 'terminate']);
-    const sipp = await (pbx as SippPbx).result();
+    const sipp = await (pbx as EchoPbx).sipp.result();
     expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
     await nothingLeft(s);
   });

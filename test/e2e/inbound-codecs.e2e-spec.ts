@@ -1,9 +1,9 @@
 import type { CallRecord } from '@wagw/call-state';
 import { BridgeRegistry } from '../../apps/media/src/sessions/bridge-registry';
-import { eventually, startStack, type Stack } from '../support/stack';
-import { expectNoLeaks } from '../support/leaks';
-import { startRtpEchoPeer, type EchoCodec, type RtpEchoPeer } from '../support/rtp-echo-peer';
-import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
+import { eventually, startStack } from '../support/stack';
+import { e2eScope } from '../support/e2e-scope';
+import type { EchoCodec } from '../support/rtp-echo-peer';
+import { startEchoPbx, type EchoPbx } from '../support/echo-pbx';
 
 /**
  * Codec choice on the PBX leg (issue 3, "done when"): the gateway offers Opus, PCMU, PCMA and G.722; the PBX's
@@ -35,27 +35,12 @@ const CASES: CodecCase[] = [
 ];
 
 describe.each(CASES)('the PBX leg against a PBX $peer', (c) => {
-  let echo: RtpEchoPeer | undefined;
-  let pbx: SippPbx | undefined;
-  let stack: Stack | undefined;
-
-  afterEach(() => expectNoLeaks(stack));
-  afterEach(async () => {
-    await stack?.close();
-    await pbx?.stop();
-    await echo?.close();
-    stack = undefined;
-    pbx = undefined;
-    echo = undefined;
-  });
+  const t = e2eScope<EchoPbx>('wagw-inbound-codecs-');
 
   it(`bridges with ${c.mode} (${c.codec}) and the tone survives both ways`, async () => {
-    echo = await startRtpEchoPeer();
-    pbx = await startSippPbx('uas-answer-rtp-peer-expect-200.xml', {
-      transport: 'udp',
-      keys: { rtp_peer_host: echo.host, rtp_peer_port: String(echo.port), answer_pt: String(c.pt), answer_rtpmap: c.rtpmap },
-    });
-    const s = (stack = await startStack({ name: `inbound-codecs-${c.codec}`, env: trunkEnv(BUSINESS, pbx.hostPort, { transport: 'udp', codecs: ['opus', 'PCMU', 'PCMA', 'G722'] }) }));
+    const pbx = (t.pbx = await startEchoPbx({ answer: { pt: c.pt, rtpmap: c.rtpmap } }));
+    const echo = pbx.echo;
+    const s = (t.stack = await startStack({ name: `inbound-codecs-${c.codec}`, env: pbx.env(BUSINESS, { codecs: ['opus', 'PCMU', 'PCMA', 'G722'] }) }));
     await s.emu('POST', '/emulator/users', { waId: USER, name: 'Kim' });
 
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
@@ -71,7 +56,7 @@ describe.each(CASES)('the PBX leg against a PBX $peer', (c) => {
     const mode = await eventually('bridge started', async () => s.media.app.get(BridgeRegistry).statsOf(call.callId)?.mode);
     expect(mode).toBe(c.mode);
     const atPbx = await eventually('1 kHz at the PBX', async () => {
-      const r = echo?.heard(c.codec, c.pt, 1000);
+      const r = echo.heard(c.codec, c.pt, 1000);
       return r && r.framesWithTone >= 25 ? r : undefined;
     }, 15_000, 250);
     expect(atPbx.framesWithTone).toBeGreaterThanOrEqual(25);
@@ -94,7 +79,7 @@ describe.each(CASES)('the PBX leg against a PBX $peer', (c) => {
       return rec.state === 'ended' ? rec : undefined;
     });
     expect(cdr).toMatchObject({ codec: c.codec, endedBy: 'wa' });
-    const sipp = await pbx.result();
+    const sipp = await pbx.sipp.result();
     expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { CallRecord } from '@wagw/call-state';
 import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
 import { InstanceHeartbeatService } from '../../apps/media/src/bus/instance-heartbeat.service';
-import { activeCall, endedCall, eventually, startStack, type Stack } from '../support/stack';
+import { activeCall, endedCall, endedWaCall, eventually, startStack, type Stack } from '../support/stack';
 import { expectNoLeaks } from '../support/leaks';
 import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
 import { userHeard } from '../support/pbx-to-whatsapp';
@@ -225,10 +225,7 @@ describe('two media apps with media.maxCalls 1 each', () => {
 
     await stack.emu('POST', '/emulator/users', { waId: '15553100003', name: 'User 3' });
     const { waCallId } = await stack.emu<{ waCallId: string }>('POST', '/emulator/users/15553100003/call', {});
-    const refused = await eventually('the third call refused', async () => {
-      const { recent } = (await stack.api('GET', '/v1/calls?limit=50')).body as { recent: CallRecord[] };
-      return recent.find((r) => r.waCallId === waCallId);
-    });
+    const refused = await endedWaCall(stack, waCallId);
     expect(refused.endCause).toBe('set-up failed: the media app carries its maximum of 1 calls (media.maxCalls)');
     for (const id of INSTANCES) expect(await stack.signalling.app.get(MediaBusClient).mediaStats(id)).toMatchObject({ waLegs: 1 });
 

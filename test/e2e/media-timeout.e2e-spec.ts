@@ -1,8 +1,7 @@
 import type { CallRecord } from '@wagw/call-state';
-import { activeCall, endedCall, eventually, startStack, type Stack } from '../support/stack';
-import { expectNoLeaks } from '../support/leaks';
-import { startRtpEchoPeer, type RtpEchoPeer } from '../support/rtp-echo-peer';
-import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
+import { endedCall, eventually, startStack, type Stack } from '../support/stack';
+import { e2eScope } from '../support/e2e-scope';
+import { startEchoPbx, userCallsWithTone, type EchoPbx } from '../support/echo-pbx';
 
 /**
  * Media timeout (media.rtpTimeoutS): a PBX that dies without a BYE (power, network) must not leave the
@@ -21,30 +20,11 @@ interface GraphRequest {
 }
 
 describe('media timeout', () => {
-  let echo: RtpEchoPeer | undefined;
-  let pbx: SippPbx | undefined;
-  let stack: Stack | undefined;
-
-  afterEach(() => expectNoLeaks(stack));
-  afterEach(async () => {
-    await stack?.close();
-    await pbx?.stop();
-    await echo?.close();
-    stack = undefined;
-    pbx = undefined;
-    echo = undefined;
-  });
+  const t = e2eScope<EchoPbx>('wagw-media-timeout-');
 
   async function boot(): Promise<Stack> {
-    echo = await startRtpEchoPeer();
-    pbx = await startSippPbx('uas-answer-rtp-peer-expect-200.xml', {
-      transport: 'udp',
-      keys: { rtp_peer_host: echo.host, rtp_peer_port: String(echo.port), answer_pt: '0', answer_rtpmap: 'PCMU/8000' },
-    });
-    const s = (stack = await startStack({
-      name: 'media-timeout',
-      env: { ...trunkEnv(BUSINESS, pbx.hostPort, { transport: 'udp' }), MEDIA_RTP_TIMEOUT_S: String(TIMEOUT_S) },
-    }));
+    const pbx = (t.pbx = await startEchoPbx());
+    const s = (t.stack = await startStack({ name: 'media-timeout', env: { ...pbx.env(BUSINESS), MEDIA_RTP_TIMEOUT_S: String(TIMEOUT_S) } }));
     await s.emu('POST', '/emulator/users', { waId: USER, name: 'Noor' });
     return s;
   }
@@ -58,9 +38,8 @@ describe('media timeout', () => {
 
   it('ends a bridged call whose PBX went silent without a BYE: WhatsApp terminated, BYE to the PBX, the cause in the CDR', async () => {
     const s = await boot();
-    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
-    await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
-    const call = await activeCall(s, waCallId);
+    const call = await userCallsWithTone(s, USER);
+    const waCallId = call.waCallId as string;
     await eventually('the echoed 1 kHz at the user', async () => {
       const a = await s.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${USER}/media/analysis?frequencyHz=1000`);
       return (a.tone?.framesWithTone ?? 0) >= 25;
@@ -73,7 +52,7 @@ describe('media timeout', () => {
 
     // the PBX loses power: no more RTP, no BYE
     const cutAt = Date.now();
-    await (echo as RtpEchoPeer).close();
+    await (t.pbx as EchoPbx).echo.close();
     const cdr = await endedCall(s, call.callId, 15_000);
     const tookMs = Date.now() - cutAt;
 
@@ -84,7 +63,7 @@ describe('media timeout', () => {
     expect(graph.map((g) => g.action)).toEqual(['pre_accept', 'accept', 'terminate']);
     expect(await mediaTimeouts(s, 'pbx')).toBe(1);
     expect(await mediaTimeouts(s, 'wa')).toBe(0);
-    const sipp = await (pbx as SippPbx).result();
+    const sipp = await (t.pbx as EchoPbx).sipp.result();
     expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
   });
 });

@@ -1,9 +1,8 @@
 import type { CallRecord } from '@wagw/call-state';
 import { WebhookIngestService } from '../../apps/signalling/src/webhooks/webhook-ingest.service';
 import { eventually, startStack, type Stack } from '../support/stack';
-import { expectNoLeaks } from '../support/leaks';
-import { startRtpEchoPeer, type RtpEchoPeer } from '../support/rtp-echo-peer';
-import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
+import { e2eScope } from '../support/e2e-scope';
+import { startEchoPbx, type EchoPbx } from '../support/echo-pbx';
 
 /**
  * Meta delivers webhooks at least once, late, and out of order (reference §2.1). The emulator's fault
@@ -28,27 +27,11 @@ interface GraphRequest {
 }
 
 describe('webhook faults on a call to the PBX', () => {
-  let echo: RtpEchoPeer | undefined;
-  let pbx: SippPbx | undefined;
-  let stack: Stack | undefined;
-
-  afterEach(() => expectNoLeaks(stack));
-  afterEach(async () => {
-    await stack?.close();
-    await pbx?.stop();
-    await echo?.close();
-    stack = undefined;
-    pbx = undefined;
-    echo = undefined;
-  });
+  const t = e2eScope<EchoPbx>('wagw-webhook-faults-');
 
   async function boot(faults: Record<string, unknown>): Promise<Stack> {
-    echo = await startRtpEchoPeer();
-    pbx = await startSippPbx('uas-answer-rtp-peer-expect-200.xml', {
-      transport: 'udp',
-      keys: { rtp_peer_host: echo.host, rtp_peer_port: String(echo.port), answer_pt: '0', answer_rtpmap: 'PCMU/8000' },
-    });
-    const s = (stack = await startStack({ name: 'webhook-faults', env: trunkEnv(BUSINESS, pbx.hostPort, { transport: 'udp' }) }));
+    const pbx = (t.pbx = await startEchoPbx());
+    const s = (t.stack = await startStack({ name: 'webhook-faults', env: pbx.env(BUSINESS) }));
     await s.emu('POST', '/emulator/users', { waId: USER, name: 'Lee' });
     await s.emu('PUT', '/emulator/faults', faults);
     return s;
@@ -107,9 +90,9 @@ describe('webhook faults on a call to the PBX', () => {
     expect(await s.redis.zrange(`${prefix}:calls:ended`, 0, -1)).toEqual([call.callId]);
     const graph = await s.emu<GraphRequest[]>('GET', `/emulator/graph-requests?callId=${encodeURIComponent(waCallId)}`);
     expect(graph.map((g) => g.action)).toEqual(['pre_accept', 'accept']);
-    const sipp = await (pbx as SippPbx).result();
+    const sipp = await (t.pbx as EchoPbx).sipp.result();
     expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
-    expect((pbx as SippPbx).inviteCallIds()).toHaveLength(1);
+    expect((t.pbx as EchoPbx).sipp.inviteCallIds()).toHaveLength(1);
   });
 
   it('a terminate delivered before its connect leaves no call: no INVITE, no pre_accept, no record', async () => {
@@ -132,8 +115,8 @@ describe('webhook faults on a call to the PBX', () => {
     expect(await s.emu<GraphRequest[]>('GET', `/emulator/graph-requests?callId=${encodeURIComponent(waCallId)}`)).toEqual([]);
     const prefix = s.config.redis.keyPrefix;
     expect((await s.keys()).filter((k) => [`${prefix}:call:`, `${prefix}:calls:`, `${prefix}:wacall:`].some((p) => k.startsWith(p)))).toEqual([]);
-    await (pbx as SippPbx).stop();
-    expect((pbx as SippPbx).inviteCallIds()).toEqual([]);
+    await (t.pbx as EchoPbx).sipp.stop();
+    expect((t.pbx as EchoPbx).sipp.inviteCallIds()).toEqual([]);
   });
 
   it('webhooks held for 1.5 s each still make a normal call, bridged and ended once', async () => {
@@ -150,8 +133,8 @@ describe('webhook faults on a call to the PBX', () => {
     expect(cdr).toMatchObject({ endedBy: 'wa', codec: 'PCMU' });
     expect(cdr.answeredAt).toBeDefined();
     expect((await callsOf(s, waCallId)).map((r) => r.callId)).toEqual([call.callId]);
-    const sipp = await (pbx as SippPbx).result();
+    const sipp = await (t.pbx as EchoPbx).sipp.result();
     expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
-    expect((pbx as SippPbx).inviteCallIds()).toHaveLength(1);
+    expect((t.pbx as EchoPbx).sipp.inviteCallIds()).toHaveLength(1);
   });
 });

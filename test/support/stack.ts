@@ -154,6 +154,14 @@ export function activeCall(stack: Stack, waCallId: string, timeoutMs = 20_000): 
   }, timeoutMs);
 }
 
+/** The CDR of a WhatsApp call once it ended (an ended call is no longer found by its WhatsApp call id). */
+export function endedWaCall(stack: Stack, waCallId: string, timeoutMs = 10_000): Promise<CallRecord> {
+  return eventually(`WhatsApp call ${waCallId} ended`, async () => {
+    const { recent } = (await stack.api('GET', '/v1/calls?limit=100')).body as { recent: CallRecord[] };
+    return recent.find((r) => r.waCallId === waCallId && r.state === 'ended');
+  }, timeoutMs);
+}
+
 /** The call's record (its CDR) once the API shows it ended. */
 export function endedCall(stack: Stack, callId: string, timeoutMs = 15_000): Promise<CallRecord> {
   return eventually(`call ${callId} ended`, async () => {

@@ -11,6 +11,8 @@ import { businessHoursSchema } from './business-hours.schema';
 const port = z.number().int().min(1).max(65535);
 const portOrZero = z.number().int().min(0).max(65535);
 const url = z.string().url();
+/** A count of calls at once (media.maxCalls, a trunk's maxCalls); 0: no limit. */
+const callLimit = z.number().int().min(0).max(100000).default(0);
 /** Name of one media app instance (media.instanceId, signalling.mediaInstances). */
 const mediaInstanceName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, - and _ (at most 32)');
 
@@ -104,15 +106,9 @@ export const mediaSchema = z
       .max(10)
       .default(5)
       .describe('Opus encoder complexity toward WhatsApp on transcoded (G.711) calls: CPU against quality. 5 costs ~70 µs per 20 ms frame, 1 about half of that (README "Performance").'),
-    maxCalls: z
-      .number()
-      .int()
-      .min(0)
-      .max(100000)
-      .default(0)
-      .describe(
-        'Calls this media app carries at once (0: no limit). A new call over it is refused before anything is allocated (a WhatsApp call rejected, a PBX INVITE answered 503, the API 503 MEDIA_AT_CAPACITY), so the calls carried keep their quality; README "Performance" says how many one process carries.',
-      ),
+    maxCalls: callLimit.describe(
+      'Calls this media app carries at once (0: no limit). A new call over it is refused before anything is allocated (a WhatsApp call rejected, a PBX INVITE answered 503, the API 503 MEDIA_AT_CAPACITY), so the calls carried keep their quality; README "Performance" says how many one process carries.',
+    ),
     rtpTimeoutS: z
       .number()
       .int()
@@ -178,15 +174,9 @@ export const trunkSchema = z
       .boolean()
       .default(false)
       .describe('Send P-Asserted-Identity (RFC 3325) with the WhatsApp user as sip:+<number>@<fromDomain> on calls toward the trunk, for PBXs that take the caller ID from it (trusted trunks only).'),
-    maxCalls: z
-      .number()
-      .int()
-      .min(0)
-      .max(100000)
-      .default(0)
-      .describe(
-        'Calls on this trunk at once (channels), both directions, counted across signalling instances in Redis: over it a call toward the trunk fails at once with 503 (a route with onFailure: next tries its next destination) and an INVITE from the trunk is answered 503 with a Warning (0: no limit).',
-      ),
+    maxCalls: callLimit.describe(
+      'Calls on this trunk at once (channels), both directions, counted across signalling instances in Redis: over it a call toward the trunk fails at once with 503 (a route with onFailure: next tries its next destination) and an INVITE from the trunk is answered 503 with a Warning (0: no limit).',
+    ),
     registrar: z
       .boolean()
       .default(false)
