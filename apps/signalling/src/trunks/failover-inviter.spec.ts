@@ -317,6 +317,15 @@ describe('FailoverInviter on a trunk with maxCalls', () => {
     expect(l.log).toEqual(['acquire pbx to-pbx', 'release pbx', 'acquire pbx to-pbx', 'release pbx']);
   });
 
+  it('fails with 503 without an INVITE when the limiter cannot answer', async () => {
+    const sender = new FakeSender();
+    const channels: ChannelLimiter = { acquire: async () => Promise.reject(new Error('limiter down')), release: async () => undefined };
+    const call = new FailoverInviter({ sender: () => sender, ranking, logger: silentLogger(), channels }).invite(limited, invite);
+    const failed = await new Promise<CallFailedEvent>((resolve) => call.on('failed', resolve));
+    expect(failed).toEqual({ status: 503, reason: 'Service Unavailable (trunk channel limit not checked)', cause: 'unreachable' });
+    expect(sender.legs).toHaveLength(0);
+  });
+
   it('asks for no channel on a trunk without maxCalls', () => {
     const sender = new FakeSender();
     const l = limiter(0);

@@ -136,6 +136,10 @@ export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
       this.#holdsChannel = true;
       if (this.#hangup) return this.#finish({ status: 487, reason: 'Request Terminated', cause: 'cancelled' });
       this.#tryNext();
+    }, (err: unknown) => {
+      // a limiter that cannot answer must not leave the call hanging without an outcome
+      this.#log.error({ err, trunk: this.#trunk.name }, 'trunk channel not taken: INVITE not sent');
+      this.#finish({ status: 503, reason: 'Service Unavailable (trunk channel limit not checked)', cause: 'unreachable' });
     });
   }
 
