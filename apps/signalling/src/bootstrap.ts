@@ -71,7 +71,9 @@ export async function bootstrapSignalling(options: BootstrapSignallingOptions = 
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   // the media app's events, on this gateway's bus channels (`<redis.keyPrefix>:`)
   app.connectMicroservice<MicroserviceOptions>({ strategy: new PrefixedRedisServer({ ...redisOptionsFromUrl(config.redis.url) }, busChannelPrefix(config.redis.keyPrefix)) });
-  app.enableShutdownHooks();
+  // SIGTERM and SIGINT drain and stop the app; SIGHUP is not a stop here: main.ts reloads the configuration on
+  // it (Nest's default list includes SIGHUP, which shut the app down beside the reload)
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.startAllMicroservices();
   const port = options.port ?? config.signalling.httpPort;
   await app.listen(port, config.signalling.httpHost);
