@@ -66,4 +66,26 @@ describe('media timeout', () => {
     const sipp = await (t.pbx as EchoPbx).sipp.result();
     expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
   });
+
+  it("ends a bridged call whose WhatsApp user's phone lost its network (no RTP, no RTCP): WhatsApp's side is named", async () => {
+    const s = await boot();
+    const call = await userCallsWithTone(s, USER);
+    const waCallId = call.waCallId as string;
+    await eventually('the echoed 1 kHz at the user', async () => {
+      const a = await s.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${USER}/media/analysis?frequencyHz=1000`);
+      return (a.tone?.framesWithTone ?? 0) >= 25;
+    }, 15_000, 250);
+
+    // the phone loses its network: nothing more from it, while its WhatsApp call is still up on Meta's side (the
+    // echoing PBX then falls silent too, a moment later: the WhatsApp side reaches the limit first)
+    await s.emu('POST', `/emulator/users/${USER}/media/cut`);
+    const cdr = await endedCall(s, call.callId, 15_000);
+    expect(cdr).toMatchObject({ endedBy: 'system' });
+    expect(cdr.endCause).toMatch(/^media timeout: no RTP or RTCP from WhatsApp for [2-4] s$/);
+    const graph = await s.emu<GraphRequest[]>('GET', `/emulator/graph-requests?callId=${encodeURIComponent(waCallId)}`);
+    expect(graph.map((g) => g.action)).toEqual(['pre_accept', 'accept', 'terminate']);
+    expect(await mediaTimeouts(s, 'wa')).toBe(1);
+    const sipp = await (t.pbx as EchoPbx).sipp.result();
+    expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
+  });
 });

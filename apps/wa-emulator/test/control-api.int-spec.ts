@@ -55,6 +55,9 @@ describe('wa-emulator over HTTP: control API', () => {
     expect(session.sendingToneHz).toBe(440);
     expect((await h.control('POST', `users/${WA_ID}/media/stop`)).status).toBe(200);
     expect(session.sendingToneHz).toBeUndefined();
+    // a media session that cannot lose its network (as a browser's) says so
+    const cut = await h.control('POST', `users/${WA_ID}/media/cut`);
+    expect({ status: cut.status, message: JSON.stringify(cut.body) }).toEqual({ status: 400, message: expect.stringContaining('cannot lose its network') });
     expect((await h.control('POST', `users/${WA_ID}/media/dtmf`, { digits: '12#' })).status).toBe(200);
     expect(session.dtmfSent).toEqual(['12#']);
     expect((await h.control('POST', `users/${WA_ID}/media/dtmf`, { digits: 'x' })).status).toBe(400);

@@ -42,6 +42,13 @@ export class MediaControl {
     this.#live(waId).stopSending();
   }
 
+  /** The user's phone loses its network: its media sends nothing more (RTP and RTCP), the call stays up. */
+  cutNetwork(waId: string): void {
+    const session = this.#live(waId);
+    if (!session.cutNetwork) throw new ControlError('invalid', `user ${waId}'s media cannot lose its network (a browser's)`);
+    session.cutNetwork();
+  }
+
   async dtmf(waId: string, digits: string, durationMs?: number): Promise<void> {
     await this.#live(waId).sendDtmf(digits, durationMs);
   }

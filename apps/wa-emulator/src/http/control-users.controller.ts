@@ -89,6 +89,13 @@ export class ControlUsersController {
     return { ok: true };
   }
 
+  @Post(':waId/media/cut')
+  @HttpCode(200)
+  cut(@Param('waId') waId: string): { ok: true } {
+    this.core.media.cutNetwork(waId);
+    return { ok: true };
+  }
+
   @Post(':waId/media/dtmf')
   @HttpCode(200)
   async dtmf(@Param('waId') waId: string, @Body() body: DtmfDto): Promise<{ ok: true }> {

@@ -156,6 +156,18 @@ export class SimulatedWhatsAppPeer implements UserMediaSession {
     this.#stream?.stopSending();
   }
 
+  /**
+   * No RTP and no RTCP from now on (a muted phone still sends RTCP; one that lost its network sends nothing):
+   * our stream and reports stop, and werift's own receiver reports are dropped at the ICE connection. STUN
+   * still answers, so the gateway's ICE stays connected: only its media timeout can tell.
+   */
+  cutNetwork(): void {
+    this.#stream?.stopSending();
+    this.#writer?.close();
+    const connection = this.#transceiver?.dtlsTransport.iceTransport.connection as { send: (data: Buffer) => Promise<void> } | undefined;
+    if (connection) connection.send = async () => undefined;
+  }
+
   /** RFC 4733 digits on PT 126 in the audio stream's timestamp/sequence space; resolves when sent. */
   sendDtmf(digits: string, durationMs = 160): Promise<void> {
     return this.#outbound().sendDtmf(digits, durationMs);

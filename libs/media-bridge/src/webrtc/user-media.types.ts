@@ -33,6 +33,11 @@ export interface UserMediaSession {
   playTone(frequencyHz: number): void;
   playWav(path: string): Promise<void>;
   stopSending(): void;
+  /**
+   * The phone loses its network (tests of the gateway's media timeout): nothing more is sent, neither RTP nor
+   * RTCP, while the call's signalling stays as it is. Optional: a browser's media cannot do it.
+   */
+  cutNetwork?(): void;
   sendDtmf(digits: string, durationMs?: number): Promise<void>;
   stats(): UserMediaStats;
   /** Decoded audio the user heard so far, mono 16-bit at 48 kHz. */
