@@ -1,6 +1,6 @@
 import { NOT_CALL_STATE_KEY } from '../support/leaks';
 import { eventually, startStack, type Stack } from '../support/stack';
-import { startEchoPbx, userCallsWithTone, type EchoPbx } from '../support/echo-pbx';
+import { startEchoPbx, toneFramesAtUser, userCallsWithTone, userHearsEcho, type EchoPbx } from '../support/echo-pbx';
 import { SessionRegistry } from '../../apps/media/src/sessions/session-registry';
 import { PbxLegRegistry } from '../../apps/media/src/sessions/pbx-leg-registry';
 
@@ -44,14 +44,13 @@ describe('signalling drain on shutdown', () => {
     return closing;
   }
 
-  const echoFrames = async (s: Stack): Promise<number> =>
-    (await s.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${USER}/media/analysis?frequencyHz=1000`)).tone?.framesWithTone ?? 0;
+  const echoFrames = (s: Stack): Promise<number> => toneFramesAtUser(s, USER);
 
   const callRecord = (s: Stack, callId: string): Promise<Record<string, string>> => s.redis.hgetall(`${s.config.redis.keyPrefix}:call:${callId}`);
 
   async function userCallActive(s: Stack): Promise<string> {
     const call = await userCallsWithTone(s, USER);
-    await eventually('the echo at the user', async () => (await echoFrames(s)) >= 25, 15_000, 250);
+    await userHearsEcho(s, USER);
     return call.callId;
   }
 

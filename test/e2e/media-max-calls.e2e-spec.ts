@@ -1,5 +1,6 @@
 import { endedCall, endedWaCall, eventually, startStack, type Stack } from '../support/stack';
 import { e2eScope } from '../support/e2e-scope';
+import { scrapedSample } from '../support/metrics';
 import { expectSippPassed, grantPermanently, runSippUac } from '../support/pbx-to-whatsapp';
 import { startEchoPbx, userCallsWithTone, type EchoPbx } from '../support/echo-pbx';
 
@@ -22,10 +23,7 @@ interface GraphRequest {
 describe('media maxCalls', () => {
   const t = e2eScope<EchoPbx>('wagw-media-full-');
 
-  const mediaMetric = async (s: Stack, name: string): Promise<number | undefined> => {
-    const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(await (await fetch(`${s.media.httpUrl}/metrics`)).text());
-    return m ? Number(m[1]) : undefined;
-  };
+  const mediaMetric = (s: Stack, name: string): Promise<number | undefined> => scrapedSample(s.media.httpUrl, name);
 
   it('refuses new calls while the media app carries its limit, and takes them again once one ends', async () => {
     const pbx = (t.pbx = await startEchoPbx({ calls: 2 }));

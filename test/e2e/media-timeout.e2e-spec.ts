@@ -1,7 +1,8 @@
 import type { CallRecord } from '@wagw/call-state';
-import { endedCall, eventually, startStack, type Stack } from '../support/stack';
+import { endedCall, startStack, type Stack } from '../support/stack';
 import { e2eScope } from '../support/e2e-scope';
-import { startEchoPbx, userCallsWithTone, type EchoPbx } from '../support/echo-pbx';
+import { must } from '../support/metrics';
+import { startEchoPbx, userCallsWithTone, userHearsEcho, type EchoPbx } from '../support/echo-pbx';
 
 /**
  * Media timeout (media.rtpTimeoutS): a PBX that dies without a BYE (power, network) must not leave the
@@ -29,21 +30,13 @@ describe('media timeout', () => {
     return s;
   }
 
-  const mediaTimeouts = async (s: Stack, leg: 'wa' | 'pbx'): Promise<number> => {
-    const text = await (await fetch(`${s.media.httpUrl}/metrics`)).text();
-    const m = new RegExp(`^wagw_media_timeouts_total\\{leg="${leg}"\\} (\\d+)$`, 'm').exec(text);
-    if (!m) throw new Error(`no wagw_media_timeouts_total{leg="${leg}"} on the media app's /metrics`);
-    return Number(m[1]);
-  };
+  const mediaTimeouts = async (s: Stack, leg: 'wa' | 'pbx'): Promise<number> => must(await (await fetch(`${s.media.httpUrl}/metrics`)).text(), 'wagw_media_timeouts_total', { leg });
 
   it('ends a bridged call whose PBX went silent without a BYE: WhatsApp terminated, BYE to the PBX, the cause in the CDR', async () => {
     const s = await boot();
     const call = await userCallsWithTone(s, USER);
     const waCallId = call.waCallId as string;
-    await eventually('the echoed 1 kHz at the user', async () => {
-      const a = await s.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${USER}/media/analysis?frequencyHz=1000`);
-      return (a.tone?.framesWithTone ?? 0) >= 25;
-    }, 15_000, 250);
+    await userHearsEcho(s, USER);
 
     // audio flowing both ways: the call outlives the limit
     await new Promise((r) => setTimeout(r, (TIMEOUT_S + 1.5) * 1000));
@@ -71,10 +64,7 @@ describe('media timeout', () => {
     const s = await boot();
     const call = await userCallsWithTone(s, USER);
     const waCallId = call.waCallId as string;
-    await eventually('the echoed 1 kHz at the user', async () => {
-      const a = await s.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${USER}/media/analysis?frequencyHz=1000`);
-      return (a.tone?.framesWithTone ?? 0) >= 25;
-    }, 15_000, 250);
+    await userHearsEcho(s, USER);
 
     // the phone loses its network: nothing more from it, while its WhatsApp call is still up on Meta's side (the
     // echoing PBX then falls silent too, a moment later: the WhatsApp side reaches the limit first)

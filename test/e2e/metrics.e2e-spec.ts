@@ -1,34 +1,13 @@
 import type { CallRecord } from '@wagw/call-state';
 import { eventually, startStack, type Stack } from '../support/stack';
 import { expectNoLeaks } from '../support/leaks';
+import { must, sample } from '../support/metrics';
 
 /**
  * GET /metrics of the booted apps (issue: metrics on /metrics of each app) moves with a real call: a
  * simulated WhatsApp user calls a gateway with no PBX (it answers with a tone), then hangs up; a second
  * gateway without auto-answer fails the call for lack of a route. Scraped over HTTP like Prometheus does.
  */
-
-type Labels = Record<string, string>;
-
-/** The value of one sample of a Prometheus text exposition; undefined when the series is absent. */
-function sample(text: string, name: string, labels: Labels = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have: Labels = {};
-    for (const [, k, v] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) have[k as string] = v as string;
-    if (Object.keys(have).length !== Object.keys(labels).length) continue;
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
-
-/** A sample that must be there (0 when a counter series was never touched is not assumed). */
-function must(text: string, name: string, labels: Labels = {}): number {
-  const v = sample(text, name, labels);
-  if (v === undefined) throw new Error(`no sample ${name}${JSON.stringify(labels)} in:\n${text.split('\n').filter((l) => l.startsWith(name)).join('\n')}`);
-  return v;
-}
 
 async function scrape(baseUrl: string): Promise<string> {
   const res = await fetch(`${baseUrl}/metrics`);

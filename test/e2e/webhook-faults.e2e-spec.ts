@@ -1,8 +1,8 @@
 import type { CallRecord } from '@wagw/call-state';
 import { WebhookIngestService } from '../../apps/signalling/src/webhooks/webhook-ingest.service';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { activeCall, eventually, startStack, type Stack } from '../support/stack';
 import { e2eScope } from '../support/e2e-scope';
-import { startEchoPbx, type EchoPbx } from '../support/echo-pbx';
+import { startEchoPbx, userHearsEcho, type EchoPbx } from '../support/echo-pbx';
 
 /**
  * Meta delivers webhooks at least once, late, and out of order (reference §2.1). The emulator's fault
@@ -39,21 +39,6 @@ describe('webhook faults on a call to the PBX', () => {
 
   const deliveries = (s: Stack, waCallId: string): Promise<Delivery[]> => s.emu<Delivery[]>('GET', `/emulator/webhooks?key=${encodeURIComponent(waCallId)}`);
 
-  async function activeCall(s: Stack, waCallId: string): Promise<CallRecord> {
-    return eventually('call active', async () => {
-      const res = await s.api('GET', `/v1/calls/${waCallId}`);
-      const rec = res.body as CallRecord;
-      return res.status === 200 && rec.state === 'active' ? rec : undefined;
-    }, 20_000);
-  }
-
-  async function userHearsEcho(s: Stack): Promise<void> {
-    await eventually('the echoed 1 kHz at the user', async () => {
-      const a = await s.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${USER}/media/analysis?frequencyHz=1000`);
-      return (a.tone?.framesWithTone ?? 0) >= 25;
-    }, 15_000, 250);
-  }
-
   /** Hangs up as the user and returns the CDR once every webhook of the call was delivered and handled. */
   async function hangUpAndSettle(s: Stack, waCallId: string, callId: string): Promise<CallRecord> {
     await s.emu('POST', `/emulator/users/${USER}/hangup`);
@@ -76,7 +61,7 @@ describe('webhook faults on a call to the PBX', () => {
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
     await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
     const call = await activeCall(s, waCallId);
-    await userHearsEcho(s);
+    await userHearsEcho(s, USER);
     const cdr = await hangUpAndSettle(s, waCallId, call.callId);
 
     const log = await deliveries(s, waCallId);
@@ -125,7 +110,7 @@ describe('webhook faults on a call to the PBX', () => {
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
     await s.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
     const call = await activeCall(s, waCallId);
-    await userHearsEcho(s);
+    await userHearsEcho(s, USER);
     const cdr = await hangUpAndSettle(s, waCallId, call.callId);
 
     const log = await deliveries(s, waCallId);

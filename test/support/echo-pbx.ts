@@ -1,6 +1,6 @@
 import type { Env } from '@wagw/config';
 import type { CallRecord } from '@wagw/call-state';
-import { activeCall, type Stack } from './stack';
+import { activeCall, eventually, type Stack } from './stack';
 import { startRtpEchoPeer, type RtpEchoPeer } from './rtp-echo-peer';
 import { startSippPbx, trunkEnv, type SippPbx, type SippTrunkOptions } from './sipp-pbx';
 
@@ -52,4 +52,15 @@ export async function userCallsWithTone(stack: Stack, waId: string, frequencyHz 
   const { waCallId } = await stack.emu<{ waCallId: string }>('POST', `/emulator/users/${waId}/call`, {});
   await stack.emu('POST', `/emulator/users/${waId}/media/tone`, { frequencyHz });
   return activeCall(stack, waCallId);
+}
+
+/** The 40 ms windows in which the user heard `frequencyHz` so far (the emulator's analysis of what it recorded). */
+export async function toneFramesAtUser(stack: Stack, waId: string, frequencyHz = 1000): Promise<number> {
+  const a = await stack.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${waId}/media/analysis?frequencyHz=${frequencyHz}`);
+  return a.tone?.framesWithTone ?? 0;
+}
+
+/** Waits until the user hears their own tone come back through the bridge and the echoing PBX (25 windows). */
+export async function userHearsEcho(stack: Stack, waId: string, frequencyHz = 1000): Promise<void> {
+  await eventually(`the echoed ${frequencyHz} Hz at the user`, async () => (await toneFramesAtUser(stack, waId, frequencyHz)) >= 25, 15_000, 250);
 }
