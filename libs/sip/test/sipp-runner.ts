@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ManagedProcess, makeTempDir, removeTempDir, waitUntil, type ProcessExit } from '@wagw/testing';
+import { isPortBound, ManagedProcess, makeTempDir, removeTempDir, waitUntil, type ProcessExit } from '@wagw/testing';
 
 /**
  * Runs Debian's SIPp (3.6) on one scenario from `test/sipp/` for one call, as a peer of our stack.
@@ -72,10 +72,9 @@ export class SippRun {
 
   /** Resolves once SIPp listens on its port (for UAS scenarios, before we send to it). */
   async listening(): Promise<void> {
-    const table = this.#options.transport === 'udp' ? '/proc/net/udp' : '/proc/net/tcp';
-    const local = `0100007F:${this.#options.port.toString(16).toUpperCase().padStart(4, '0')}`;
+    // Over TCP the socket must be in LISTEN: SIPp binds it before it listens, and a connection in between is refused.
     await waitUntil(
-      () => readFileSync(table, 'utf8').split('\n').some((l) => l.trim().split(/\s+/)[1] === local),
+      () => isPortBound(this.#options.port, this.#options.transport),
       { timeoutMs: 5000, intervalMs: 10, what: `sipp listening on ${this.#options.transport} ${this.#options.port}`, process: this.#process },
     );
   }
