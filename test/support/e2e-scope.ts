@@ -5,7 +5,7 @@ import { expectNoLeaks } from './leaks';
 import type { Stack } from './stack';
 
 /** What an e2e test with real peers holds: its temp folder, the gateway stack and the peers it started. */
-export interface E2eScope<P extends { stop(): Promise<void> }> {
+export interface E2eScope<P extends { stop(): Promise<unknown> }> {
   /** A fresh temp folder per test (WAVs, certificates, recordings), removed afterwards. */
   readonly dir: string;
   stack: Stack | undefined;
@@ -17,7 +17,7 @@ export interface E2eScope<P extends { stop(): Promise<void> }> {
  * peers: a temp folder before each test; after it, the leak check of the stack (no call, leg, port or key
  * left), then the stack closed before the peers (the gateway hangs up first) and the folder removed.
  */
-export function e2eScope<P extends { stop(): Promise<void> }>(tmpPrefix: string): E2eScope<P> {
+export function e2eScope<P extends { stop(): Promise<unknown> }>(tmpPrefix: string): E2eScope<P> {
   let dir = '';
   const scope: E2eScope<P> = {
     get dir() {

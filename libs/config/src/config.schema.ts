@@ -223,6 +223,20 @@ export const pbxSchema = z
       .min(500)
       .max(32000)
       .describe('Timer B/F (RFC 3261 §17.1.1.2): a SIP request toward the PBX with no response this long fails, and the trunk counts as unreachable. 64*T1 = 32000 is the RFC value and the maximum.'),
+    sessionExpiresS: z
+      .number()
+      .int()
+      .min(0)
+      .max(86400)
+      .describe(
+        'Session timers (RFC 4028): the session interval our INVITEs ask for and a PBX that supports timers but asks for none gets; a dialog not refreshed within it (UPDATE or re-INVITE, by whichever side the two agreed on) is ended with BYE, Reason Q.850 102. 0: session timers off (an INVITE with Require: timer then gets 420).',
+      ),
+    sessionMinSeS: z
+      .number()
+      .int()
+      .min(1)
+      .max(86400)
+      .describe('Shortest session interval accepted (Min-SE): a PBX asking for less gets 422. RFC 4028 says at least 90; lower only for tests.'),
     authFailureLimit: z
       .number()
       .int()
@@ -288,6 +302,9 @@ export const appConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    if (cfg.pbx.sessionExpiresS > 0 && cfg.pbx.sessionExpiresS < cfg.pbx.sessionMinSeS) {
+      ctx.addIssue({ code: 'custom', path: ['pbx', 'sessionExpiresS'], message: `at least pbx.sessionMinSeS (${cfg.pbx.sessionMinSeS}), or 0 for no session timers` });
+    }
     if (cfg.media.rtpPortMin > cfg.media.rtpPortMax) {
       ctx.addIssue({ code: 'custom', path: ['media', 'rtpPortMax'], message: `at least media.rtpPortMin (${cfg.media.rtpPortMin})` });
     }

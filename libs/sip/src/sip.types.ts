@@ -1,5 +1,6 @@
 import type { Logger } from '@wagw/logging';
 import type { DtmfInfo, SipParty, SipReason } from './message/headers';
+import type { SessionTimerPolicy } from './call/session-timer';
 import type { CallCause } from './sip.errors';
 import type { TlsClientOptions, TlsListenOptions, TransportProtocol } from './transport/sip-transport';
 
@@ -31,6 +32,12 @@ export interface SipStackOptions {
   contactUser?: string;
   /** Trust for the TLS connections the stack opens (toward trunks). Default: Node's CA bundle, verified. */
   tlsClient?: TlsClientOptions;
+  /**
+   * Session timers (RFC 4028) on every dialog: our INVITEs ask for `expiresS`, peers asking for less than
+   * `minSeS` get 422, and a dialog nobody refreshes in time ends with BYE (`ended`, cause `session-expired`).
+   * Default `{ expiresS: 1800, minSeS: 90 }`; `false`: off (`timer` neither supported nor required).
+   */
+  sessionTimer?: SessionTimerPolicy | false;
 }
 
 export interface DigestCredentials {
@@ -85,7 +92,11 @@ export interface CallFailedEvent {
   sipReason?: SipReason;
 }
 
-export type EndedCause = 'bye' | 'no-ack' | 'shutdown';
+/**
+ * Why a call leg ended: a BYE (either way), no ACK for our 2xx, the stack closing, or the session timer
+ * (RFC 4028): no refresh from the far end in time, or our refresh answered 408/481 (we sent the BYE).
+ */
+export type EndedCause = 'bye' | 'no-ack' | 'shutdown' | 'session-expired';
 
 export interface CallEndedEvent {
   by: 'local' | 'remote';

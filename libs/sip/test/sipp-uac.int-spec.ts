@@ -172,3 +172,82 @@ describe('a SIPp PBX the allow-list refuses', () => {
     }
   });
 });
+
+describe('session timers (RFC 4028) with a SIPp PBX calling our UAS', () => {
+  // RFC 4028 puts Min-SE at 90 s or more; 2 s keeps each expiry test to a few seconds
+  let stack: SipStack;
+  let run: SippRun | undefined;
+  let incoming: Promise<InboundCall>;
+
+  beforeEach(async () => {
+    stack = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0 }, logger, sessionTimer: { expiresS: 2, minSeS: 2 } });
+    incoming = new Promise((resolve) => stack.onInvite((call) => resolve(call)));
+  });
+  afterEach(async () => {
+    await run?.stop();
+    run = undefined;
+    await stack.close();
+  });
+
+  async function sipp(scenario: string): Promise<SippRun> {
+    run = new SippRun({ scenario, transport: 'udp', port: await freeTcpUdpPort(), remote: `127.0.0.1:${stack.ports.udp}`, service: 'agent', keepDir: keepSipp, traceMessages: keepSipp });
+    return run;
+  }
+
+  async function passed(r: SippRun): Promise<void> {
+    const result = await r.result();
+    expect({ code: result.code, details: result.details }).toMatchObject({ code: 0 });
+  }
+
+  it('refreshes with UPDATE when the PBX names us the refresher, and the call lives past the interval', async () => {
+    const r = await sipp('uac-session-timer-gateway-refreshes-expect-update.xml');
+    const call = await incoming;
+    const acked = nextEvent(call, 'acked');
+    call.answer(testSdp(42000));
+    await acked;
+    expect(call.sessionTimer).toEqual({ intervalS: 2, refresher: 'local' });
+    // SIPp hangs up after two refreshes, 2 s into a 2 s session: had they not restarted it, we would have hung up first
+    const [ended] = await nextEvent(call, 'ended', 10_000);
+    expect(ended).toMatchObject({ by: 'remote', cause: 'bye' });
+    await passed(r);
+  });
+
+  it('hangs up with BYE (Q.850 102) when the PBX, the refresher, never refreshes', async () => {
+    const r = await sipp('uac-session-timer-no-refresh-expect-bye.xml');
+    const call = await incoming;
+    const ended = nextEvent(call, 'ended', 10_000);
+    call.answer(testSdp(42000));
+    expect((await ended)[0]).toEqual({ by: 'local', cause: 'session-expired', reason: { protocol: 'Q.850', cause: 102, text: 'Session timer expired' } });
+    expect(call.sessionTimer).toBeUndefined();
+    await passed(r);
+  });
+
+  it('refuses a session interval below its Min-SE with 422 and never offers the call', async () => {
+    let offered = 0;
+    stack.onInvite(() => void offered++);
+    const r = await sipp('uac-session-timer-too-small-expect-422.xml');
+    await passed(r);
+    expect(offered).toBe(0);
+  });
+
+  it('with session timers off, answers 420 to an INVITE that requires them', async () => {
+    const off = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0 }, logger, sessionTimer: false });
+    try {
+      const calls: InboundCall[] = [];
+      off.onInvite((call) => void calls.push(call));
+      const a = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0 }, logger });
+      try {
+        const [failed] = await nextEvent(
+          a.invite({ target: `sip:agent@127.0.0.1:${off.ports.udp}`, from: { user: 'pbx' }, sdp: testSdp(41000), headers: { Require: 'timer' } }),
+          'failed',
+        );
+        expect(failed).toMatchObject({ status: 420 });
+        expect(calls).toHaveLength(0);
+      } finally {
+        await a.close();
+      }
+    } finally {
+      await off.close();
+    }
+  });
+});

@@ -171,3 +171,56 @@ describe('our UAC toward nobody', () => {
     }
   });
 });
+
+describe('session timers (RFC 4028): our UAC against a SIPp PBX', () => {
+  // RFC 4028 puts Min-SE at 90 s or more; 2 s keeps each test to a few seconds
+  let stack: SipStack;
+  let run: SippRun | undefined;
+  let port: number;
+
+  beforeEach(async () => {
+    stack = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0 }, logger, sessionTimer: { expiresS: 2, minSeS: 1 } });
+    port = await freeTcpUdpPort();
+  });
+  afterEach(async () => {
+    await run?.stop();
+    run = undefined;
+    await stack.close();
+  });
+
+  async function sipp(scenario: string): Promise<SippRun> {
+    run = new SippRun({ scenario, transport: 'udp', port, keepDir: keepSipp, traceMessages: keepSipp });
+    await run.listening();
+    return run;
+  }
+
+  async function passed(r: SippRun): Promise<void> {
+    const result = await r.result();
+    expect({ code: result.code, details: result.details }).toMatchObject({ code: 0 });
+  }
+
+  const call = (): OutboundCall => stack.invite({ target: `sip:1001@127.0.0.1:${port}`, from: { user: 'gw' }, sdp: testSdp(41000) });
+
+  it.each([
+    ['UPDATE, the PBX allowing it', 'uas-session-timer-refresh-update-expect-200.xml'],
+    ['a re-INVITE with the same SDP, the PBX not allowing UPDATE', 'uas-session-timer-refresh-reinvite-expect-200.xml'],
+  ])('asks for a session timer and, named the refresher, refreshes with %s until the PBX hangs up', async (_how, scenario) => {
+    const r = await sipp(scenario);
+    const leg = call();
+    await nextEvent(leg, 'answered', 10_000, ['failed']);
+    expect(leg.sessionTimer).toEqual({ intervalS: 2, refresher: 'local' });
+    const [ended] = await nextEvent(leg, 'ended', 10_000);
+    expect(ended).toMatchObject({ by: 'remote', cause: 'bye' });
+    await passed(r);
+  });
+
+  it('asks again after 422 with the Min-SE given, then hangs up (Q.850 102) when the PBX stops refreshing', async () => {
+    const r = await sipp('uas-session-timer-422-expires-expect-bye.xml');
+    const leg = call();
+    await nextEvent(leg, 'answered', 10_000, ['failed']);
+    expect(leg.sessionTimer).toEqual({ intervalS: 3, refresher: 'remote' });
+    const [ended] = await nextEvent(leg, 'ended', 10_000);
+    expect(ended).toEqual({ by: 'local', cause: 'session-expired', reason: { protocol: 'Q.850', cause: 102, text: 'Session timer expired' } });
+    await passed(r);
+  });
+});

@@ -86,9 +86,9 @@ export class DialAgentUseCase {
         void this.calls.apply(live.callId, { type: 'pbx.ringing' });
         this.events.publish('call.ringing', { callId: live.callId, side: 'agent', ...(rec.userWaId ? { waId: rec.userWaId } : {}) });
       },
-      onRemoteHangup: (sipCause) => {
+      onRemoteHangup: (lost) => {
         if (live.retiredSipCalls.has(agentSipCallId)) return; // the agent transferred the call away from this leg
-        void this.endCall.execute(live.callId, { by: 'pbx', cause: 'the agent hung up', sipCause });
+        void this.endCall.execute(live.callId, { by: 'pbx', cause: lost.cause ?? 'the agent hung up', sipCause: lost.sipCause });
       },
       onDtmfInfo: (digit, ms) => void this.dtmf.fromSipInfo(live, digit, ms),
     });

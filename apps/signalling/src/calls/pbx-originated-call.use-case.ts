@@ -15,6 +15,7 @@ import { CallRuntime, type LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 import { DtmfRelay } from './dtmf-relay';
 import { TransferService, type TransferableLeg } from './transfer.service';
+import { sipLegLost } from '../sip/sip-leg-lost';
 import type { TrunkConfig } from '../sip/trunk-directory';
 
 const RETRY_AFTER_CAP_S = 3600;
@@ -221,7 +222,8 @@ export class PbxOriginatedCallUseCase {
     sip.on('cancelled', () => void this.endCall.execute(live.callId, { by: 'pbx', cause: 'the PBX cancelled the call', sipCause: 'CANCEL' }));
     sip.on('ended', (e) => {
       if (live.retiredSipCalls.has(sip.callId)) return; // transferred away from this leg
-      if (e.by === 'remote') void this.endCall.execute(live.callId, { by: 'pbx', cause: 'the desk phone hung up', sipCause: 'BYE' });
+      const lost = sipLegLost(e);
+      if (lost) void this.endCall.execute(live.callId, { by: 'pbx', cause: lost.cause ?? 'the desk phone hung up', sipCause: lost.sipCause });
       // no ACK for our 200 OK within 64*T1: the SIP leg sent its BYE (RFC 3261 §13.3.1.4); the WhatsApp side ends too
       else if (e.cause === 'no-ack') void this.endCall.execute(live.callId, { by: 'pbx', cause: 'the PBX never acknowledged our 200 OK (no ACK within 32 s)', sipCause: 'no ACK' });
     });

@@ -9,6 +9,7 @@ import { FailoverInviter, type TrunkCall } from '../trunks/failover-inviter';
 import type { LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 import { PbxSdpUpdates } from './pbx-sdp-updates';
+import { sipLegLost } from '../sip/sip-leg-lost';
 
 /** The call cannot be transferred now (409): not active, no PBX leg that takes transfers, or one in progress. */
 export class CallNotTransferableError extends Error {
@@ -103,11 +104,15 @@ export class TransferService {
     live.transferTo(target);
   }
 
-  /** The PBX hanging up this SIP leg ends the call, unless the call is transferred away from it. */
+  /**
+   * The PBX hanging up this SIP leg (or its session timer expiring) ends the call, unless the call is
+   * transferred away from it.
+   */
   endCallOnRemoteBye(live: LiveCall, call: TrunkCall, cause: string): void {
     call.on('ended', (e) => {
-      if (e.by !== 'remote' || live.retiredSipCalls.has(call.callId)) return;
-      void this.endCall.execute(live.callId, { by: 'pbx', cause, sipCause: e.reason ? `BYE (${e.reason.protocol} ${e.reason.cause})` : 'BYE' });
+      const lost = sipLegLost(e);
+      if (!lost || live.retiredSipCalls.has(call.callId)) return;
+      void this.endCall.execute(live.callId, { by: 'pbx', cause: lost.cause ?? cause, sipCause: lost.sipCause });
     });
   }
 

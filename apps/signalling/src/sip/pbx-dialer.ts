@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Logger } from '@wagw/logging';
 import { FailoverInviter, type TrunkCall } from '../trunks/failover-inviter';
+import { sipLegLost, type SipLegLost } from './sip-leg-lost';
 import type { TrunkConfig } from './trunk-directory';
 
 export type DialOutcome =
@@ -19,7 +20,8 @@ export interface DialRequest {
   onCreated(call: TrunkCall): void;
   onRinging(): void;
   /** The far end hung up after answering. */
-  onRemoteHangup(sipCause: string): void;
+  /** The PBX leg ended without us: the far end's BYE, or its session timer expired. */
+  onRemoteHangup(lost: SipLegLost): void;
   /** A DTMF digit by SIP INFO from the PBX. */
   onDtmfInfo?(digit: string, durationMs?: number): void;
 }
@@ -55,7 +57,8 @@ export class PbxDialer {
         if (info.dtmf) req.onDtmfInfo?.(info.dtmf.digit, info.dtmf.durationMs);
       });
       call.on('ended', (e) => {
-        if (e.by === 'remote') req.onRemoteHangup(e.reason ? `BYE (${e.reason.protocol} ${e.reason.cause})` : 'BYE');
+        const lost = sipLegLost(e);
+        if (lost) req.onRemoteHangup(lost);
       });
     });
   }

@@ -89,6 +89,7 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
       ...(pbx.publicHost ? { publicHost: pbx.publicHost } : {}),
       userAgent: 'wa-sip-gateway',
       transactionTimeoutMs: pbx.transactionTimeoutMs,
+      sessionTimer: pbx.sessionExpiresS > 0 ? { expiresS: pbx.sessionExpiresS, minSeS: pbx.sessionMinSeS } : false,
       ...(pbx.tlsCaFile ? { tlsClient: { ca: readPem('pbx.tlsCaFile', pbx.tlsCaFile) } } : {}),
       logger: this.logger, // the SIP stack names itself (component: sip)
     });

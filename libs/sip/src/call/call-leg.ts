@@ -6,11 +6,26 @@ import type { Dialog, DialogRequestOptions } from '../dialog/dialog';
 import { TwoXxRetransmitter } from '../dialog/two-xx-retransmitter';
 import { buildDtmfRelay, formatReason, headerValue, parseDtmfInfo, parseReason, sdpBody, type SipReason } from '../message/headers';
 import { InvalidStateError, reasonPhrase, SipError } from '../sip.errors';
-import type { CallEndedEvent, CallLegEvents, DigestCredentials, InfoEvent } from '../sip.types';
+import type { CallEndedEvent, CallLegEvents, DigestCredentials, EndedCause, InfoEvent } from '../sip.types';
 import type { TransportProtocol } from '../transport/sip-transport';
 import { TypedEmitter } from '../typed-emitter';
 import { requestFinal, type DialogRequestHandler, type LegContext } from './leg-context';
 import { parseReferTo, referToUri } from './refer-to';
+import {
+  answerSessionTimer,
+  MIN_SE,
+  parseMinSe,
+  SessionTimer,
+  sessionIntervalTooSmall,
+  sessionTimerFromResponse,
+  sessionTimerRequestHeaders,
+  type SessionTimerTerms,
+} from './session-timer';
+
+/** The Reason of the BYE that ends a call whose session timer expired (Q.850 102: recovery on timer expiry). */
+export const SESSION_EXPIRED_REASON: SipReason = { protocol: 'Q.850', cause: 102, text: 'Session timer expired' };
+/** Glare (491) on our refresh re-INVITE, and refreshes refused with 422: tries per refresh. */
+const REFRESH_ATTEMPTS = 3;
 
 /**
  * Mid-call SDP from the far end (RFC 3264 §8), for the owner of the media: `offer` gets a re-INVITE's or
@@ -71,6 +86,12 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
   #offerPending = false;
   /** CSeqs of re-INVITE 2xx responses that carried our offer: their ACK carries the answer. */
   readonly #offersInTwoXx = new Set<number>();
+  /** The far end's Allow (from its INVITE or its 2xx): our session refreshes use UPDATE when it has it. */
+  protected peerAllow: string | undefined;
+  readonly #session = new SessionTimer({ refresh: () => void this.#refreshSession(), expire: () => this.#sessionExpired() });
+  /** Our refresh re-INVITE is under way: a far-end re-INVITE meanwhile gets 491 (RFC 3261 §14.2). */
+  #localInvitePending = false;
+  #refreshRetryTimer: NodeJS.Timeout | undefined;
 
   protected constructor(ctx: LegContext, callId: string, transport: TransportProtocol, logger: Logger) {
     super(logger);
@@ -83,6 +104,11 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
   /** True once the leg is over (ended, failed, rejected or cancelled). */
   get terminated(): boolean {
     return this.#terminated;
+  }
+
+  /** The dialog's session timer (RFC 4028) as negotiated, or undefined when none runs. */
+  get sessionTimer(): SessionTimerTerms | undefined {
+    return this.#session.terms;
   }
 
   /**
@@ -213,7 +239,9 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
   protected async sendInDialog(method: string, options: DialogRequestOptions): Promise<{ response: SipMessage; local: boolean }> {
     const dialog = this.dialog;
     if (!dialog) throw new InvalidStateError(`send ${method}`, 'no dialog');
-    const send = (rq: SipMessage) => requestFinal(this.ctx, rq, { transport: dialog.transport, hop: dialog.nextHop });
+    // a 2xx to our re-INVITE, and each retransmission of it, gets its ACK (RFC 3261 §13.2.2.4)
+    const ackTwoXx = (rs: SipMessage): void => void this.ctx.sendAck(dialog.createAck(rs.headers.cseq.seq), dialog.nextHop, dialog.transport);
+    const send = (rq: SipMessage) => requestFinal(this.ctx, rq, { transport: dialog.transport, hop: dialog.nextHop }, method === 'INVITE' ? ackTwoXx : undefined);
     const first = await send(dialog.createRequest(method, options));
     const status = first.response.status;
     const creds = this.credentials;
@@ -233,6 +261,8 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
   protected finish(event: CallEndedEvent | undefined): void {
     if (this.#terminated) return;
     this.#terminated = true;
+    this.#session.stop();
+    clearTimeout(this.#refreshRetryTimer);
     for (const r of this.#retransmitters.values()) r.stop();
     this.#retransmitters.clear();
     this.clearTimers();
@@ -256,7 +286,7 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     this.safeEmit('info', ...([event] as E['info']));
   }
 
-  async #sendBye(reason: SipReason | undefined, cause: 'bye' | 'no-ack'): Promise<number | undefined> {
+  async #sendBye(reason: SipReason | undefined, cause: EndedCause): Promise<number | undefined> {
     this.finish({ by: 'local', cause, ...optionalReason(reason) });
     const headers = reason ? { reason: formatReason(reason) } : {};
     const { response } = await this.sendInDialog('BYE', { headers });
@@ -289,13 +319,23 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
       this.respond(request, 500, { 'retry-after': String(Math.floor(Math.random() * 11)) }, undefined, 'Offer In Progress');
       return;
     }
+    if (isInvite && this.#localInvitePending) {
+      this.respond(request, 491); // our refresh re-INVITE crossed theirs (RFC 3261 §14.2)
+      return;
+    }
+    const policy = this.ctx.sessionTimer;
+    if (policy && sessionIntervalTooSmall(request, policy)) {
+      this.log.info({ sessionExpires: headerValue(request, 'session-expires') ?? headerValue(request, 'x'), minSeS: policy.minSeS }, 'session refresh asks for less than our Min-SE: 422');
+      return this.respond(request, 422, { [MIN_SE]: String(policy.minSeS) }, undefined, 'Session Interval Too Small');
+    }
     this.dialog?.refreshTarget(request);
     if (offer !== undefined && this.#sdpHandler) {
       void this.#answerOffer(request, offer, this.#sdpHandler, isInvite);
       return;
     }
     const body = isInvite || hasOffer ? this.localSdp : undefined;
-    const headers: Record<string, unknown> = { contact: [this.ctx.contact(this.transport)], allow: this.ctx.allow };
+    const session = this.#answerSession(request);
+    const headers: Record<string, unknown> = { contact: [this.ctx.contact(this.transport)], allow: this.ctx.allow, ...session.headers };
     if (body !== undefined) headers['content-type'] = 'application/sdp';
     this.log.info({ method: request.method }, 'session refresh answered with the current SDP');
     const response = makeResponse(request, 200, 'OK', body === undefined ? { headers } : { headers, content: body });
@@ -303,6 +343,101 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     if (isInvite && !hasOffer && body !== undefined && this.#sdpHandler) this.#offersInTwoXx.add(request.headers.cseq.seq);
     if (isInvite) this.sendTwoXx(response, false);
     else this.ctx.sendResponse(response);
+    this.startSessionTimer(session.terms);
+  }
+
+  /**
+   * The session timer a far-end INVITE or UPDATE we answer 2xx leaves (RFC 4028 §9): what it asked for, or,
+   * when it asks for nothing (a hold re-INVITE of a peer without timers), the timer as it was.
+   */
+  #answerSession(request: SipMessage): { headers: Record<string, string>; terms: SessionTimerTerms | undefined } {
+    const policy = this.ctx.sessionTimer;
+    if (!policy) return { headers: {}, terms: undefined };
+    const answer = answerSessionTimer(request, policy);
+    return { headers: answer.headers, terms: answer.terms ?? this.#session.terms };
+  }
+
+  /** Starts (or restarts, on each refresh) the dialog's session timer; nothing when none was negotiated. */
+  protected startSessionTimer(terms: SessionTimerTerms | undefined): void {
+    if (!terms || this.#terminated || !this.ctx.sessionTimer) return;
+    const before = this.#session.terms;
+    this.#session.start(terms);
+    if (before?.intervalS === terms.intervalS && before.refresher === terms.refresher) return;
+    this.log.info({ sessionExpiresS: terms.intervalS, refresher: terms.refresher === 'local' ? 'gateway' : 'peer' }, 'session timer running (RFC 4028)');
+  }
+
+  /**
+   * Refreshes the session as its refresher (RFC 4028 §7.4): UPDATE without SDP when the far end allows it,
+   * else a re-INVITE with our SDP unchanged. A 2xx restarts the timer; 422 retries with the interval it
+   * names, 491 after a random 1-3 s; 408, 481 or no response end the call with BYE (§10); any other
+   * failure leaves the session to expire unless the far end refreshes it.
+   */
+  async #refreshSession(intervalS?: number, attempt = 1): Promise<void> {
+    const dialog = this.dialog;
+    const policy = this.ctx.sessionTimer;
+    const terms = this.#session.terms;
+    if (!dialog || this.#terminated || !policy || !terms) return;
+    const interval = intervalS ?? terms.intervalS;
+    const byUpdate = allows(this.peerAllow, 'UPDATE');
+    const method = byUpdate ? 'UPDATE' : 'INVITE';
+    if (!byUpdate && (this.#localInvitePending || this.#offerPending || this.localSdp === undefined)) {
+      this.#retryRefresh(interval, attempt, 'another offer is under way');
+      return;
+    }
+    const headers: Record<string, unknown> = sessionTimerRequestHeaders(interval, policy.minSeS, true);
+    if (!byUpdate) Object.assign(headers, { contact: [this.ctx.contact(this.transport)], allow: this.ctx.allow });
+    this.#localInvitePending = !byUpdate;
+    let result: { response: SipMessage; local: boolean };
+    try {
+      result = await this.sendInDialog(method, byUpdate ? { headers } : { headers, body: this.localSdp ?? '' });
+    } catch (err) {
+      this.log.warn({ err, method }, 'session refresh not sent');
+      return;
+    } finally {
+      this.#localInvitePending = false;
+    }
+    if (this.#terminated) return;
+    const { response, local } = result;
+    const status = response.status ?? 0;
+    if (status >= 200 && status < 300) {
+      this.log.debug({ method, sessionExpiresS: interval }, 'session refreshed');
+      this.startSessionTimer(sessionTimerFromResponse(response) ?? { ...terms, intervalS: interval });
+      return;
+    }
+    const minSe = parseMinSe(response);
+    if (status === 422 && minSe !== undefined && minSe > interval && attempt < REFRESH_ATTEMPTS) {
+      this.log.info({ minSe }, 'session refresh: 422, again with the interval the far end asks for');
+      return this.#refreshSession(minSe, attempt + 1);
+    }
+    if (status === 491) return this.#retryRefresh(interval, attempt, '491 Request Pending');
+    if (local || status === 408 || status === 481) {
+      this.log.warn({ method, status, reason: response.reason }, 'session refresh failed: the dialog is gone; ending the call with BYE');
+      void this.#sendBye(SESSION_EXPIRED_REASON, 'session-expired');
+      return;
+    }
+    this.log.warn({ method, status, reason: response.reason }, 'session refresh refused: the call ends when the session expires unless the far end refreshes it');
+  }
+
+  #retryRefresh(intervalS: number, attempt: number, why: string): void {
+    if (attempt >= REFRESH_ATTEMPTS) {
+      this.log.warn({ why }, 'session refresh given up: the call ends when the session expires unless the far end refreshes it');
+      return;
+    }
+    const delayMs = 1000 + Math.floor(Math.random() * 2000);
+    this.log.info({ why, delayMs }, 'session refresh postponed');
+    clearTimeout(this.#refreshRetryTimer);
+    this.#refreshRetryTimer = setTimeout(() => void this.#refreshSession(intervalS, attempt + 1), delayMs);
+  }
+
+  /** No refresh in time (RFC 4028 §10): the far end is presumed gone; BYE with Q.850 102. */
+  #sessionExpired(): void {
+    const terms = this.#session.terms;
+    if (this.#terminated || !this.dialog || !terms) return;
+    this.log.warn(
+      { sessionExpiresS: terms.intervalS, refresher: terms.refresher === 'local' ? 'gateway' : 'peer' },
+      terms.refresher === 'remote' ? 'session timer expired: no refresh from the far end; ending the call with BYE' : 'session timer expired: our refreshes failed; ending the call with BYE',
+    );
+    void this.#sendBye(SESSION_EXPIRED_REASON, 'session-expired');
   }
 
   /** A far-end offer mid-call: the handler's answer in a 200, or its refusal (the session stays as it was). */
@@ -322,11 +457,13 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     this.#offerPending = false;
     if (this.#terminated) return;
     this.localSdp = answer;
-    const headers: Record<string, unknown> = { contact: [this.ctx.contact(this.transport)], allow: this.ctx.allow, 'content-type': 'application/sdp' };
+    const session = this.#answerSession(request);
+    const headers: Record<string, unknown> = { contact: [this.ctx.contact(this.transport)], allow: this.ctx.allow, 'content-type': 'application/sdp', ...session.headers };
     this.log.info({ method: request.method }, 'mid-call SDP offer answered');
     const response = makeResponse(request, 200, 'OK', { headers, content: answer });
     if (isInvite) this.sendTwoXx(response, false);
     else this.ctx.sendResponse(response);
+    this.startSessionTimer(session.terms);
   }
 
   /** REFER (RFC 3515): 202 and NOTIFY 100, then the handler; blind, or attended with Replaces (RFC 3891). */
@@ -376,6 +513,11 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
       (err: unknown) => this.log.warn({ err }, 'mid-call SDP answer in the ACK not usable: media unchanged'),
     );
   }
+}
+
+/** True when an Allow header value lists `method`. */
+export function allows(allow: string | undefined, method: string): boolean {
+  return (allow ?? '').split(',').some((m) => m.trim().toUpperCase() === method);
 }
 
 export function optionalReason(reason: SipReason | undefined): { reason?: SipReason } {

@@ -8,6 +8,7 @@ import type { CallEndedEvent, InboundCallEvents, RejectOptions } from '../sip.ty
 import type { Endpoint } from '../transport/sip-transport';
 import { CallLeg, optionalReason } from './call-leg';
 import type { LegContext } from './leg-context';
+import { answerSessionTimer } from './session-timer';
 
 export type InboundCallState = 'offered' | 'early' | 'answered' | 'confirmed' | 'terminated';
 
@@ -41,6 +42,7 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
     this.sdp = sdpBody(invite);
     this.headers = genericHeaders(invite);
     this.source = { address: remote.address, port: remote.port };
+    this.peerAllow = headerValue(invite, 'allow');
   }
 
   get state(): InboundCallState {
@@ -75,7 +77,9 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
     this.establish(dialog);
     this.#state = 'answered';
     this.log.info('answering call');
-    this.sendTwoXx(this.#response(200, { 'content-type': 'application/sdp' }, sdp), true);
+    const session = this.ctx.sessionTimer ? answerSessionTimer(this.#invite, this.ctx.sessionTimer) : undefined;
+    this.sendTwoXx(this.#response(200, { 'content-type': 'application/sdp', ...session?.headers }, sdp), true);
+    this.startSessionTimer(session?.terms);
   }
 
   /**

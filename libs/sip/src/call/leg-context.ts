@@ -1,6 +1,7 @@
 import type { Logger } from '@wagw/logging';
 import type { NameAddr, SipMessage, SipUri } from 'sip';
 import type { Endpoint, TransportProtocol } from '../transport/sip-transport';
+import type { SessionTimerPolicy } from './session-timer';
 
 /**
  * The narrow port a call leg uses to reach its stack (STYLE §3: inject ports, no back-references).
@@ -44,6 +45,8 @@ export interface LegContext {
   /** Value of our Allow header. */
   readonly allow: string;
   readonly timers: SipTimers;
+  /** Session timers (RFC 4028) of every dialog; undefined: off (no `timer` in Supported, no refreshes). */
+  readonly sessionTimer: SessionTimerPolicy | undefined;
   /** Our Contact for a transport. */
   contact(transport: TransportProtocol): NameAddr;
   /** Our host as written in Via/Contact (used for From when none is given). */
@@ -60,13 +63,23 @@ export interface LegContext {
   legTerminated(leg: object): void;
 }
 
-/** Sends a request and resolves with its final response (a local 408/503 on timeout or transport error). */
-export function requestFinal(ctx: LegContext, request: SipMessage, options: Omit<RequestOptions, 'onResponse'>): Promise<{ response: SipMessage; local: boolean }> {
+/**
+ * Sends a request and resolves with its final response (a local 408/503 on timeout or transport error).
+ * `onTwoXx` sees every 2xx, retransmissions included (each needs its ACK when the request is an INVITE).
+ */
+export function requestFinal(
+  ctx: LegContext,
+  request: SipMessage,
+  options: Omit<RequestOptions, 'onResponse'>,
+  onTwoXx?: (response: SipMessage) => void,
+): Promise<{ response: SipMessage; local: boolean }> {
   return new Promise((resolve) => {
     void ctx.sendRequest(request, {
       ...options,
       onResponse: (response, local) => {
-        if ((response.status ?? 0) >= 200) resolve({ response, local });
+        const status = response.status ?? 0;
+        if (status >= 200 && status < 300 && !local) onTwoXx?.(response);
+        if (status >= 200) resolve({ response, local });
       },
     });
   });

@@ -8,6 +8,7 @@ import type { CallFailedEvent, InviteOptions, OutboundCallEvents } from '../sip.
 import type { Endpoint, TransportProtocol } from '../transport/sip-transport';
 import { CallLeg, signCreds } from './call-leg';
 import type { LegContext, SentRequest } from './leg-context';
+import { parseMinSe, sessionTimerFromResponse, sessionTimerRequestHeaders } from './session-timer';
 
 export type OutboundCallState = 'calling' | 'proceeding' | 'confirmed' | 'terminated';
 
@@ -26,6 +27,9 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
   readonly #proxy: string | undefined;
   #ack: SipMessage | undefined;
   #authTried = false;
+  /** Session-Expires of our INVITE (raised by a 422), undefined when session timers are off. */
+  #sessionExpiresS: number | undefined;
+  #sessionRetries = 0;
   #tried = false;
   #cancel: { reason: SipReason | undefined; cause: CallCause; sent: boolean } | undefined;
   #ringTimer: NodeJS.Timeout | undefined;
@@ -37,6 +41,7 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
     this.target = options.target;
     this.#proxy = proxy;
     this.localSdp = options.sdp;
+    this.#sessionExpiresS = ctx.sessionTimer?.expiresS;
     if (options.auth) this.credentials = options.auth;
     this.#invite = this.#buildInvite(options);
     if (options.ringTimeoutMs !== undefined) {
@@ -101,6 +106,7 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
         contact: [this.ctx.contact(this.transport)],
         allow: this.ctx.allow,
         'content-type': 'application/sdp',
+        ...(this.ctx.sessionTimer && this.#sessionExpiresS ? sessionTimerRequestHeaders(this.#sessionExpiresS, this.ctx.sessionTimer.minSeS, false) : {}),
         ...normaliseHeaders(o.headers),
       },
       content: o.sdp,
@@ -162,7 +168,9 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
     this.#state = 'confirmed';
     this.clearTimers();
     this.establish(dialog);
+    this.peerAllow = headerValue(rs, 'allow');
     this.log.info({ status: rs.status }, 'call answered');
+    this.startSessionTimer(sessionTimerFromResponse(rs));
     const answer = sdpBody(rs);
     this.safeEmit('answered', answer ? { sdp: answer, headers: genericHeaders(rs) } : { headers: genericHeaders(rs) });
   }
@@ -172,6 +180,7 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
       this.#authTried = true;
       if (this.#retryWithAuth(rs)) return;
     }
+    if (!local && status === 422 && !this.#cancel && this.#retryWithLongerSession(rs)) return;
     let cause: CallCause;
     if (this.#cancel) cause = this.#cancel.cause;
     else if (local) cause = 'unreachable';
@@ -203,6 +212,35 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
       return false;
     }
     this.log.info({ status: challenge.status }, 'answering digest challenge');
+    void this.#sendInvite(next);
+    return true;
+  }
+
+  /**
+   * 422 Session Interval Too Small (RFC 4028 §7.3): the INVITE again (CSeq + 1, same Call-ID and tags,
+   * credentials kept) asking for the far end's Min-SE. Twice at most; false when the 422 gives nothing to use.
+   */
+  #retryWithLongerSession(rs: SipMessage): boolean {
+    const policy = this.ctx.sessionTimer;
+    const minSe = parseMinSe(rs);
+    if (!policy || this.#sessionExpiresS === undefined || minSe === undefined || minSe <= this.#sessionExpiresS || this.#sessionRetries >= 2) return false;
+    this.#sessionRetries += 1;
+    this.#sessionExpiresS = minSe;
+    const prev = this.#invite;
+    const next: SipMessage = {
+      method: 'INVITE',
+      uri: prev.uri,
+      headers: { ...prev.headers, ...sessionTimerRequestHeaders(minSe, Math.max(minSe, policy.minSeS), false), via: [], cseq: { seq: prev.headers.cseq.seq + 1, method: 'INVITE' } },
+      content: prev.content,
+    };
+    if (this.digest?.nonce && this.credentials) {
+      try {
+        signRequest(this.digest, next, undefined, signCreds(this.credentials)); // the next nonce count
+      } catch (err) {
+        this.log.warn({ err }, 'cannot sign the INVITE again after 422');
+      }
+    }
+    this.log.info({ minSe }, '422 Session Interval Too Small: INVITE again with the interval the far end asks for');
     void this.#sendInvite(next);
     return true;
   }

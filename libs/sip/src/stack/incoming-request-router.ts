@@ -2,6 +2,7 @@ import type { Logger } from '@wagw/logging';
 import type { NameAddr, SipMessage } from 'sip';
 import { makeResponse } from 'sip';
 import { InboundCall } from '../call/inbound-call';
+import { MIN_SE, sessionIntervalTooSmall } from '../call/session-timer';
 import type { DialogRequestHandler, LegContext } from '../call/leg-context';
 import { dialogKey } from '../dialog/dialog';
 import { genericHeaders, normaliseHeaders, partyOf, tagOf, uriString } from '../message/headers';
@@ -22,8 +23,6 @@ export interface RouterDeps {
 }
 
 /** Option tags a request may require of us (RFC 3261 §8.2.2.3): session timers are tolerated, no others. */
-const SUPPORTED_OPTIONS = new Set(['timer']);
-
 /** Methods that only make sense inside a dialog: outside one they get 481 (RFC 3261 §12.2.2). */
 const DIALOG_ONLY = new Set(['BYE', 'INFO', 'UPDATE', 'PRACK']);
 
@@ -89,10 +88,15 @@ export class IncomingRequestRouter {
 
   async #onInvite(invite: SipMessage, remote: Endpoint): Promise<void> {
     const log = this.#deps.log.child({ sipCallId: invite.headers['call-id'], sipDirection: 'inbound' });
-    const unsupported = requiredOptions(invite).filter((o) => !SUPPORTED_OPTIONS.has(o));
+    const policy = this.#deps.ctx.sessionTimer;
+    const unsupported = requiredOptions(invite).filter((o) => !(o === 'timer' && policy));
     if (unsupported.length > 0) {
       log.info({ unsupported }, 'INVITE requires extensions we lack: 420');
       return this.#respond(invite, 420, { unsupported: unsupported.join(', ') }, 'Bad Extension');
+    }
+    if (policy && sessionIntervalTooSmall(invite, policy)) {
+      log.info({ sessionExpires: invite.headers['session-expires'] ?? invite.headers['x'], minSeS: policy.minSeS }, 'INVITE asks for a session interval below our Min-SE: 422');
+      return this.#respond(invite, 422, { [MIN_SE]: String(policy.minSeS) }, 'Session Interval Too Small');
     }
     this.#respond(invite, 100, {}, 'Trying');
     if (!(await this.#authorized(invite, remote, log))) return;

@@ -5,6 +5,7 @@ import { makeResponse, makeTransactionLayer, parseUri } from 'sip';
 import type { DialogRequestHandler, LegContext, RequestOptions, SentRequest, SipTimers } from '../call/leg-context';
 import { requestFinal } from '../call/leg-context';
 import { OutboundCall } from '../call/outbound-call';
+import { RFC_MIN_SE_S, type SessionTimerPolicy } from '../call/session-timer';
 import { nameAddr, newBranch, randomToken } from '../message/headers';
 import { InvalidStateError } from '../sip.errors';
 import type { InviteAuthorizer, InviteOptions, OptionsResult, RegisterHandler, SipAuthFailure, SipStackOptions } from '../sip.types';
@@ -15,6 +16,16 @@ import { IncomingRequestRouter, type InviteHandler } from './incoming-request-ro
 const T1_MS = 500; // fixed inside npm `sip`'s transaction layer
 const T2_MS = 4000;
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER';
+const DEFAULT_SESSION_TIMER: SessionTimerPolicy = { expiresS: 1800, minSeS: RFC_MIN_SE_S };
+
+function sessionTimerPolicy(option: SessionTimerPolicy | false | undefined): SessionTimerPolicy | undefined {
+  if (option === false) return undefined;
+  const policy = option ?? DEFAULT_SESSION_TIMER;
+  if (!Number.isInteger(policy.minSeS) || policy.minSeS < 1 || !Number.isInteger(policy.expiresS) || policy.expiresS < policy.minSeS) {
+    throw new RangeError(`sessionTimer: expiresS (${policy.expiresS}) and minSeS (${policy.minSeS}) must be whole seconds, 1 <= minSeS <= expiresS`);
+  }
+  return policy;
+}
 
 interface Disposable {
   dispose(): void;
@@ -32,6 +43,7 @@ export class SipStack {
   readonly #transport: SipTransport;
   readonly #tx: TransactionLayer;
   readonly #timers: SipTimers;
+  readonly #sessionTimer: SessionTimerPolicy | undefined;
   readonly #userAgent: string;
   readonly #contactUser: string;
   readonly #advertisedHost: string;
@@ -51,6 +63,7 @@ export class SipStack {
     this.#userAgent = options.userAgent ?? 'wagw';
     this.#contactUser = options.contactUser ?? 'wagw';
     this.#timers = { t1Ms: T1_MS, t2Ms: T2_MS, transactionTimeoutMs: Math.min(options.transactionTimeoutMs ?? 64 * T1_MS, 64 * T1_MS) };
+    this.#sessionTimer = sessionTimerPolicy(options.sessionTimer);
     this.#tx = makeTransactionLayer({ 'max-forwards': 70 });
     this.#ctx = this.#makeContext();
     this.#router = new IncomingRequestRouter({
@@ -185,6 +198,7 @@ export class SipStack {
       userAgent: this.#userAgent,
       allow: ALLOW,
       timers: this.#timers,
+      sessionTimer: this.#sessionTimer,
       advertisedHost: this.#advertisedHost,
       contact: (t) => this.#contact(t),
       sendRequest: (rq, o) => this.#sendRequest(rq, o),
