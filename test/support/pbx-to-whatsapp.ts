@@ -45,10 +45,26 @@ export async function startPbxToWhatsApp(options: {
   /** The phone's codecs (default PCMU, PCMA) and the rate of its tone WAV and recordings (default 8000). */
   phoneCodecs?: readonly BaresipCodec[];
   phoneSampleRate?: 8000 | 16000;
+  /**
+   * The gateway registers to Kamailio (its trunk's `register: true`) as `user` with digest `password`, and
+   * Kamailio delivers the WhatsApp numbers to that registration instead of a static route: to the
+   * registered Contact with the number as its user, or for the numbers in `numberInTo`, to the Contact as
+   * registered (the number only in To).
+   */
+  gatewayRegisters?: { user: string; password: string; numberInTo?: readonly string[] };
 }): Promise<PbxToWhatsApp> {
   const gatewaySipPort = await freeTcpUdpPort();
-  const routes = Object.fromEntries(options.waIds.map((waId) => [waId, `sip:127.0.0.1:${gatewaySipPort}`]));
-  const kamailio = await startKamailio({ routes });
+  const reg = options.gatewayRegisters;
+  const routes = reg ? {} : Object.fromEntries(options.waIds.map((waId) => [waId, `sip:127.0.0.1:${gatewaySipPort}`]));
+  const kamailio = await startKamailio({
+    routes,
+    ...(reg
+      ? {
+          registerAuthUsers: [{ user: reg.user, password: reg.password }],
+          registeredRoutes: Object.fromEntries(options.waIds.map((waId) => [waId, { aor: reg.user, keepNumber: !(reg.numberInTo ?? []).includes(waId) }])),
+        }
+      : {}),
+  });
   const wavPath = join(options.dir, `phone-${options.phoneToneHz ?? 400}.wav`);
   writeSineWav({ path: wavPath, frequencyHz: options.phoneToneHz ?? 400, sampleRate: options.phoneSampleRate ?? 8000, seconds: 30 });
   let phone: BaresipHandle | undefined;
@@ -94,6 +110,8 @@ export interface PbxTrunkEnvOptions {
   srtp?: 'off' | 'optional' | 'mandatory';
   /** The trunk's codecs (default PCMU, PCMA). */
   codecs?: string[];
+  /** The gateway registers to the PBX as `username` (trunk `register: true`, `registerExpiresS` 60). */
+  register?: { username: string; password: string };
 }
 
 /** Environment overrides: the gateway's SIP port and one trunk `pbx` (UDP, G.711 unless `codecs`) that may send INVITEs from `allowFrom`. */
@@ -106,8 +124,9 @@ export function pbxTrunkEnv(o: PbxTrunkEnvOptions): Env {
         name: 'pbx',
         hosts: [o.host],
         transport: 'udp',
-        username: '',
-        password: '',
+        username: o.register?.username ?? '',
+        password: o.register?.password ?? '',
+        ...(o.register ? { register: true, registerExpiresS: 60 } : {}),
         fromUser: '',
         fromDomain: o.host.replace(/:\d+$/, ''),
         codecs: o.codecs ?? ['PCMU', 'PCMA'],

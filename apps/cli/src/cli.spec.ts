@@ -106,7 +106,7 @@ describe('runCli', () => {
   });
 });
 
-describe('trunks: a trunk its PBX registers to', () => {
+describe('trunks: registering trunks (either way)', () => {
   const base: TrunkView = { name: 'pbx', transport: 'udp', optionsIntervalMs: 0, hosts: [], srtp: 'optional', codecs: ['G722', 'PCMU'], maxCalls: 30, channelsInUse: 4 };
   it('shows where the PBX registered from and how long is left, or that it is not registered; nothing for other trunks', () => {
     const now = 1_000_000;
@@ -116,5 +116,15 @@ describe('trunks: a trunk its PBX registers to', () => {
     expect(registrationRow({ ...base, registration: null, maxCalls: 0 }, now)).toEqual([['pbx', '(PBX registers)', 'udp', 'not registered', '-', '-', '-', 'optional', 'G722,PCMU', '-']]);
     expect(registrationRow({ ...base, registration: null, channelsInUse: null }, now)[0]?.at(-1)).toBe('?/30'); // Redis did not answer
     expect(registrationRow(base, now)).toEqual([]);
+  });
+
+  it('shows the registration of a trunk the gateway registers to, or why it failed and when it retries', () => {
+    const now = 1_000_000;
+    expect(registrationRow({ ...base, outboundRegistration: { state: 'registered', registeredAt: now - 60_000, expiresAt: now + 540_000, lastStatus: 200 } }, now)).toEqual([
+      ['pbx', '(gateway registers)', 'udp', 'registered, 540 s left', '1m00s', '-', '-', 'optional', 'G722,PCMU', '4/30'],
+    ]);
+    expect(registrationRow({ ...base, outboundRegistration: { state: 'failed', lastStatus: 403, lastError: '403 Forbidden', nextAttemptAt: now + 30_000 } }, now)).toEqual([
+      ['pbx', '(gateway registers)', 'udp', 'not registered, retry in 30 s', '-', '-', '403 Forbidden', 'optional', 'G722,PCMU', '4/30'],
+    ]);
   });
 });

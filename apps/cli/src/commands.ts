@@ -38,6 +38,8 @@ export interface TrunkView {
   channelsInUse?: number | null;
   /** Trunks the PBX registers to (registrar: true): where from, or null. */
   registration?: { source: { address: string; port: number }; registeredAt: number; expiresAt: number } | null;
+  /** Trunks the gateway registers to (register: true): the state of that registration. */
+  outboundRegistration?: { state: string; registeredAt?: number; expiresAt?: number; lastStatus?: number; lastError?: string; nextAttemptAt?: number };
 }
 interface CallView {
   callId: string;
@@ -95,8 +97,19 @@ function codecsOf(t: TrunkView): string {
   return t.codecs?.join(',') ?? '-';
 }
 
-/** A registrar trunk's row: the address its PBX registered from (or that it is not registered). */
+/**
+ * A registering trunk's row: for a registrar trunk the address its PBX registered from (or that it is not
+ * registered); for a trunk the gateway registers to, that registration (HOST `(gateway registers)`).
+ */
 export function registrationRow(t: TrunkView, now: number): string[][] {
+  const out = t.outboundRegistration;
+  if (out) {
+    const media = [t.srtp ?? '-', codecsOf(t), callsOf(t)];
+    const left = (at: number | undefined): string => `${Math.max(0, Math.round(((at ?? now) - now) / 1000))} s`;
+    const state = out.state === 'registered' ? `registered, ${left(out.expiresAt)} left` : out.state === 'failed' ? `not registered, retry in ${left(out.nextAttemptAt)}` : out.state;
+    const since = out.state === 'registered' && out.registeredAt ? age(out.registeredAt, now) : '-';
+    return [[t.name, '(gateway registers)', t.transport, state, since, '-', out.state === 'failed' ? (out.lastError ?? '-') : '-', ...media]];
+  }
   if (t.registration === undefined) return [];
   const r = t.registration;
   const media = [t.srtp ?? '-', codecsOf(t), callsOf(t)];

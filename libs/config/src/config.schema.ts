@@ -183,9 +183,18 @@ export const trunkSchema = z
       .describe(
         'The PBX registers to the gateway on this trunk, as to a SIP provider (REGISTER with inboundUsername/inboundPassword as the address of record and digest credentials); calls toward the trunk go to where it registered from, with its Contact as Request-URI and the destination in To. hosts may then be empty.',
       ),
+    register: z
+      .boolean()
+      .default(false)
+      .describe(
+        'The gateway registers to the trunk (REGISTER to its first reachable host, as a phone or a registering trunk of the PBX does): address of record sip:<username>@<fromDomain, else the first host>, digest username/password, refreshed before it runs out, retried with back-off when refused, removed (Expires: 0) at shutdown. The PBX then sends its calls for WhatsApp users to the gateway\'s registered Contact, the WhatsApp number in the Request-URI (or, when that names the registered user, in To).',
+      ),
+    registerExpiresS: z.number().int().min(60).max(86400).default(600).describe('Registration interval asked for with register: true, in seconds (the registrar may grant another; a 423 Min-Expires is followed).'),
   })
   .strict()
   .refine((t) => t.hosts.length > 0 || t.registrar, { message: 'at least one host:port (or registrar: true, where the PBX registers to the gateway)', path: ['hosts'] })
+  .refine((t) => !t.register || (t.username !== '' && t.hosts.length > 0), { message: 'register: true needs username (the address of record and digest user) and a host to register to', path: ['register'] })
+  .refine((t) => !(t.register && t.registrar), { message: 'register (the gateway registers to the PBX) and registrar (the PBX registers to the gateway) exclude each other', path: ['register'] })
   .refine((t) => !t.registrar || (t.inboundUsername !== '' && t.inboundPassword !== ''), { message: 'registrar: true needs inboundUsername and inboundPassword (what the PBX registers with)', path: ['registrar'] });
 
 const destinationSchema = z

@@ -8,6 +8,8 @@ export { OutboundCall, type OutboundCallState } from './call/outbound-call';
 export { InboundCall, type InboundCallState } from './call/inbound-call';
 export type { CallLeg, RemoteSdpHandler, TransferHandler, TransferRequest } from './call/call-leg';
 export type { SipTimers } from './call/leg-context';
+export type { SessionTimerPolicy, SessionTimerTerms } from './call/session-timer';
+export { Registration, type RegistrationOptions, type RegistrationState, type RegistrationStatus } from './register/registration';
 export * from './sip.types';
 export * from './sip.errors';
 export * from './sdp/sdp';

@@ -36,6 +36,24 @@ describe('Kamailio config', () => {
     expect(cfg).toContain('$ru = "sip:7000@127.0.0.2:5080";');
   });
 
+  it('challenges REGISTERs of each register auth user, and delivers numbers to a registered user', () => {
+    const cfg = buildKamailioConfig({
+      ...base,
+      registerAuthUsers: [{ user: 'wagw', password: 'reg' }],
+      registeredRoutes: { '15550001': { aor: 'wagw', keepNumber: true }, '15550002': { aor: 'wagw', keepNumber: false } },
+    });
+    expect(cfg).toMatch(/if \(is_method\("REGISTER"\)\) \{\n\s+if \(\$tU == "wagw"\) \{\n\s+if \(!pv_www_authenticate\("\$td", "reg", "0"\)\)/);
+    expect(cfg).toContain('www_challenge("$td", "0");');
+    const routes = cfg.slice(cfg.indexOf('route[REGISTERED]'));
+    const first = routes.slice(routes.indexOf('"15550001"'), routes.indexOf('"15550002"'));
+    const second = routes.slice(routes.indexOf('"15550002"'));
+    expect(first).toContain('$rU = "wagw";');
+    expect(first).toContain('$rU = $var(dialled);');
+    expect(second).toContain('lookup("location")');
+    expect(second).not.toContain('$rU = $var(dialled);');
+    expect(cfg.indexOf('route(REGISTERED);')).toBeLessThan(cfg.indexOf('if (lookup("location")) { route(RELAY); exit; }'));
+  });
+
   it('rejects values that would inject config syntax', () => {
     expect(() => buildKamailioConfig({ ...base, authUsers: [{ user: 'gw', password: 'a"b' }] })).toThrow(TypeError);
     expect(() => buildKamailioConfig({ ...base, routes: { 'x"': 'sip:h:1' } })).toThrow(TypeError);

@@ -18,6 +18,15 @@ export interface KamailioConfigInput {
   /** TLS listener (separate port) with the `tls.cfg` written next to the config. */
   tls?: { port: number; tlsConfigPath: string };
   authUsers: readonly KamailioAuthUser[];
+  /** REGISTERs for these users (To user) must carry digest credentials (401 challenge, realm = To domain). */
+  registerAuthUsers?: readonly KamailioAuthUser[];
+  /**
+   * Request-URI user -> a registered user (AOR) it is delivered to, as a PBX calls a registered trunk or
+   * device: the R-URI becomes that user's Contact, with the dialled number put back as its user when
+   * `keepNumber` (Asterisk's `Dial(PJSIP/<number>@<endpoint>)`), or the Contact as is (the number only in To).
+   * 480 while the AOR is not registered.
+   */
+  registeredRoutes?: Readonly<Record<string, { aor: string; keepNumber: boolean }>>;
   /** Extra `alias=` entries, `host` or `host:port`. */
   aliases: readonly string[];
   /** Request-URI user -> `sip:host:port[;params]` (user kept) or `sip:user@host:port[;params]` (used as is). */
@@ -104,6 +113,40 @@ function authBlock(users: readonly KamailioAuthUser[]): string[] {
   return lines;
 }
 
+function registerAuth(users: readonly KamailioAuthUser[]): string[] {
+  const lines: string[] = [];
+  for (const { user, password } of users) {
+    lines.push(
+      `        if ($tU == "${check(user, USER_RE, 'register auth user')}") {`,
+      `            if (!pv_www_authenticate("$td", "${check(password, PASSWORD_RE, 'password')}", "0")) {`,
+      '                www_challenge("$td", "0");',
+      '                exit;',
+      '            }',
+      '            consume_credentials();',
+      '        }',
+    );
+  }
+  return lines;
+}
+
+function registeredRoutes(routes: Readonly<Record<string, { aor: string; keepNumber: boolean }>>): string[] {
+  const lines = ['route[REGISTERED] {'];
+  for (const [user, { aor, keepNumber }] of Object.entries(routes)) {
+    lines.push(
+      `    if ($rU == "${check(user, USER_RE, 'route user')}") {`,
+      '        $var(dialled) = $rU;',
+      `        $rU = "${check(aor, USER_RE, 'registered user')}";`,
+      '        if (!lookup("location")) { sl_send_reply("480", "Not Registered"); exit; }',
+      ...(keepNumber ? ['        $rU = $var(dialled);'] : []),
+      '        route(RELAY);',
+      '        exit;',
+      '    }',
+    );
+  }
+  lines.push('    return;', '}');
+  return lines;
+}
+
 function staticRoutes(routes: Readonly<Record<string, string>>): string[] {
   const lines = ['route[STATIC] {'];
   for (const [user, target] of Object.entries(routes)) {
@@ -131,12 +174,14 @@ function requestRoute(input: KamailioConfigInput): string[] {
     '    if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }',
     '    t_check_trans();',
     '    if (is_method("REGISTER")) {',
+    ...registerAuth(input.registerAuthUsers ?? []),
     '        if (!save("location")) { sl_reply_error(); }',
     '        exit;',
     '    }',
     ...authBlock(input.authUsers),
     '    if (is_method("INVITE|SUBSCRIBE")) { record_route(); }',
     '    if ($rU == $null) { sl_send_reply("484", "Address Incomplete"); exit; }',
+    '    route(REGISTERED);',
     '    if (lookup("location")) { route(RELAY); exit; }',
     '    route(STATIC);',
     '    sl_send_reply("404", "Not Found");',
@@ -149,6 +194,8 @@ function requestRoute(input: KamailioConfigInput): string[] {
     '}',
     '',
     ...staticRoutes(input.routes),
+    '',
+    ...registeredRoutes(input.registeredRoutes ?? {}),
   ];
 }
 

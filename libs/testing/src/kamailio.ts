@@ -27,6 +27,10 @@ export interface KamailioOptions {
   aliases?: readonly string[];
   /** Users that are not registered, routed statically: `{ '15550001': 'sip:127.0.0.2:5070' }`. */
   routes?: Readonly<Record<string, string>>;
+  /** REGISTERs of these users must answer a digest challenge (401). */
+  registerAuthUsers?: readonly KamailioAuthUser[];
+  /** Numbers delivered to a registered user's Contact (kamailio-config.ts `registeredRoutes`). */
+  registeredRoutes?: Readonly<Record<string, { aor: string; keepNumber: boolean }>>;
   /** Kamailio `debug` (2 default: one INFO line per request and relay). */
   debugLevel?: number;
   startTimeoutMs?: number;
@@ -82,6 +86,8 @@ async function prepare(o: Required<Omit<KamailioOptions, 'tls'>> & Pick<Kamailio
     tcp: o.tcp,
     ...(tlsPort !== undefined ? { tls: { port: tlsPort, tlsConfigPath } } : {}),
     authUsers: o.authUsers,
+    registerAuthUsers: o.registerAuthUsers,
+    registeredRoutes: o.registeredRoutes,
     aliases: o.aliases,
     routes: o.routes,
     ctlSocketPath,
@@ -115,6 +121,8 @@ export async function startKamailio(options: KamailioOptions = {}): Promise<Kama
     udp: true,
     tcp: true,
     authUsers: [],
+    registerAuthUsers: [],
+    registeredRoutes: {},
     aliases: [],
     routes: {},
     debugLevel: 2,

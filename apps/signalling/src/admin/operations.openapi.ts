@@ -55,6 +55,19 @@ export const OPERATIONS_OPENAPI_PATHS: Json = {
                       description: 'Trunks with maxCalls only: calls on the trunk now, counted by every signalling instance (null: Redis did not answer).',
                     },
                     hosts: { type: 'array', items: hostHealth },
+                    outboundRegistration: {
+                      description: 'Trunks with register: true only: the gateway\'s registration to the PBX.',
+                      type: 'object',
+                      required: ['state'],
+                      properties: {
+                        state: { type: 'string', enum: ['registering', 'registered', 'failed', 'stopped'] },
+                        registeredAt: { type: 'integer', description: 'Epoch ms of the last successful REGISTER.' },
+                        expiresAt: { type: 'integer', description: 'Epoch ms the registration runs out.' },
+                        lastStatus: { type: 'integer', description: 'Final status of the last REGISTER (408: no answer).' },
+                        lastError: { type: 'string', description: 'Why the last attempt failed.' },
+                        nextAttemptAt: { type: 'integer', description: 'Epoch ms of the next refresh or retry.' },
+                      },
+                    },
                     registration: {
                       description: 'Trunks with registrar: true only. Where the PBX is registered from (null: not registered).',
                       oneOf: [

@@ -21,9 +21,17 @@ import type { TrunkConfig } from '../sip/trunk-directory';
 const RETRY_AFTER_CAP_S = 3600;
 
 /** `sip:+15551234567@gw;user=phone` -> `15551234567`, or undefined when the user part is not E.164. */
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 export function waIdOfRequestUri(uri: string): string | undefined {
   const user = /^sips?:([^@;]+)@/.exec(uri)?.[1];
-  const digits = user ? decodeURIComponent(user).replace(/^\+/, '').replace(/[\s().-]/g, '') : '';
+  const digits = user ? safeDecode(user).replace(/^\+/, '').replace(/[\s().-]/g, '') : '';
   return /^\d{6,15}$/.test(digits) ? digits : undefined;
 }
 
@@ -51,7 +59,7 @@ export class PbxOriginatedCallUseCase {
   ) {}
 
   async execute(sip: InboundCall): Promise<void> {
-    const waId = waIdOfRequestUri(sip.requestUri);
+    const waId = this.calledWaId(sip);
     if (!waId) return sip.reject(404, 'Not Found', { headers: { Warning: `399 wagw "the called number is not an E.164 WhatsApp number"` } });
     const decision = await this.permissions.decideForCall(waId);
     if (decision.action !== 'call') return this.#refuse(sip, waId, decision);
@@ -80,6 +88,18 @@ export class PbxOriginatedCallUseCase {
   }
 
   /** The trunk an INVITE came in on: the one whose hosts, allow-list or registration hold its source (else the first). */
+  /**
+   * The WhatsApp number a desk phone dialled: the Request-URI's user; on a trunk the gateway registers to,
+   * an INVITE to the registered Contact itself (Request-URI user = the registered user) carries it in To.
+   */
+  calledWaId(sip: Pick<InboundCall, 'source' | 'requestUri' | 'to'>): string | undefined {
+    const trunk = this.trunkOf(sip);
+    const registeredUser = trunk ? this.trunkState.registeredUser(trunk) : undefined;
+    const user = /^sips?:([^@;]+)@/.exec(sip.requestUri)?.[1];
+    if (registeredUser !== undefined && user !== undefined && safeDecode(user) === registeredUser) return waIdOfRequestUri(sip.to.uri);
+    return waIdOfRequestUri(sip.requestUri);
+  }
+
   trunkOf(sip: Pick<InboundCall, 'source'>): TrunkConfig | undefined {
     return trunkForSource(this.trunks.trunks(), sip.source.address, (t) => this.trunkState.registeredSource(t)) ?? this.trunks.trunks()[0];
   }
@@ -172,7 +192,7 @@ export class PbxOriginatedCallUseCase {
     try {
       const negotiated = await this.media.applyPbxAnswer(live.callId, pbxLegId, acked.sdp);
       live.pbxDtmfPt = negotiated.dtmfPayloadType;
-      sip.setSdpHandler(this.sdpUpdates.handlerFor(live, pbxLegId, waIdOfRequestUri(sip.requestUri)));
+      sip.setSdpHandler(this.sdpUpdates.handlerFor(live, pbxLegId, this.calledWaId(sip)));
       await this.calls.amend(live.callId, { codec: negotiated.codec, ...(negotiated.srtp ? { pbxSrtp: negotiated.srtp } : {}) });
       await this.media.startBridge(live.callId, waLegId, pbxLegId);
       live.log.info({ codec: negotiated.codec }, 'PBX answer from the ACK applied: call bridged');

@@ -1,4 +1,5 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { RegistrationStatus } from '@wagw/sip';
 import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
 import { SIGNALLING_LOGGER } from '../signalling.tokens';
@@ -9,13 +10,18 @@ import { TrunkHealthMonitor, type TrunkHealth } from './trunk-health-monitor';
 import { publishRegistrations } from './trunk-registration.metrics';
 import { TrunkRegistrations, type TrunkBinding } from './trunk-registrations';
 import { TrunkHostMetrics } from './trunk-host.metrics';
+import { TrunkOutboundRegistrations } from './trunk-outbound-registrations';
 
 /** How long bootstrap waits for the SIP stack (started by SipStackService's hook, in parallel) to listen. */
 const SIP_START_WAIT_MS = 10_000;
 
-/** A trunk's health, and for a registrar trunk where its PBX is registered (null: not registered). */
+/**
+ * A trunk's health; for a registrar trunk where its PBX is registered (null: not registered); for a trunk
+ * the gateway registers to, the state of that registration.
+ */
 export interface TrunkState extends TrunkHealth {
   registration?: TrunkBinding | null;
+  outboundRegistration?: RegistrationStatus;
 }
 
 /**
@@ -25,9 +31,11 @@ export interface TrunkState extends TrunkHealth {
  * stack, and where calls toward such a trunk go (`ranking`).
  */
 @Injectable()
-export class TrunkHealthService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class TrunkHealthService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   readonly monitor: TrunkHealthMonitor;
   readonly registrations: TrunkRegistrations;
+  /** The gateway's own registrations (trunks with register: true), once the SIP stack listens. */
+  #outbound: TrunkOutboundRegistrations | undefined;
   readonly #metrics = new TrunkHostMetrics();
   readonly #log: Logger;
   readonly #unpublish: () => void;
@@ -54,7 +62,10 @@ export class TrunkHealthService implements OnApplicationBootstrap, OnApplication
       authorize: (r) => this.sip.blockedDecision(r.source.address, 'REGISTER') ?? this.registrations.authorize(r, realm()),
       register: (r) => this.registrations.register(r),
     });
-    this.#unpublish = publishRegistrations(() => this.#trunkNames((t) => t.registrar).map((trunk) => ({ trunk, registered: this.registrations.binding(trunk) !== undefined })));
+    this.#unpublish = publishRegistrations(() => [
+      ...this.#trunkNames((t) => t.registrar).map((trunk) => ({ trunk, registered: this.registrations.binding(trunk) !== undefined })),
+      ...(this.#outbound?.states() ?? []),
+    ]);
   }
 
   /**
@@ -73,6 +84,11 @@ export class TrunkHealthService implements OnApplicationBootstrap, OnApplication
     };
   }
 
+  /** The user the gateway registers as on `trunk` (register: true), if it does. */
+  registeredUser(trunk: TrunkConfig): string | undefined {
+    return this.#outbound?.registeredUser(trunk);
+  }
+
   /** The source address of the PBX registered on `trunk`, if any (its INVITEs are taken from there). */
   registeredSource(trunk: TrunkConfig): string | undefined {
     return trunk.registrar ? this.registrations.binding(trunk.name)?.source.address : undefined;
@@ -84,8 +100,21 @@ export class TrunkHealthService implements OnApplicationBootstrap, OnApplication
     const until = Date.now() + SIP_START_WAIT_MS;
     while (!this.sip.running && !this.#shutdown && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     if (this.#shutdown) return;
-    if (!this.sip.running) return void this.#log.warn('SIP stack not listening: trunk keep-alives not started');
+    if (!this.sip.running) return void this.#log.warn('SIP stack not listening: trunk keep-alives and registrations not started');
     this.monitor.start();
+    const stack = this.sip.stack;
+    this.#outbound = new TrunkOutboundRegistrations({
+      registration: (o) => stack.registration(o),
+      hostsInOrder: (t) => this.monitor.hostsInOrder(t),
+      logger: this.#log.child({ component: 'trunk-register' }),
+    });
+    this.#outbound.setTrunks(this.trunks.trunks());
+  }
+
+  /** The PBX stops sending calls as the shutdown starts: our registrations are removed (Expires: 0). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.#shutdown = true;
+    await this.#outbound?.stop();
   }
 
   onApplicationShutdown(): void {
@@ -102,6 +131,7 @@ export class TrunkHealthService implements OnApplicationBootstrap, OnApplication
     this.#metrics.publish(this.monitor.snapshot());
     this.#warnKeysInClear(trunks);
     this.registrations.setTrunks(trunks);
+    this.#outbound?.setTrunks(trunks);
   }
 
   #trunkNames(pred: (t: TrunkConfig) => boolean): string[] {
@@ -122,6 +152,10 @@ export class TrunkHealthService implements OnApplicationBootstrap, OnApplication
 
   snapshot(): TrunkState[] {
     const registrar = new Set(this.#trunkNames((t) => t.registrar));
-    return this.monitor.snapshot().map((h) => (registrar.has(h.name) ? { ...h, registration: this.registrations.binding(h.name) ?? null } : h));
+    return this.monitor.snapshot().map((h) => {
+      const outbound = this.#outbound?.status(h.name);
+      const state: TrunkState = registrar.has(h.name) ? { ...h, registration: this.registrations.binding(h.name) ?? null } : h;
+      return outbound ? { ...state, outboundRegistration: outbound } : state;
+    });
   }
 }

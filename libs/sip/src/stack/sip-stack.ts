@@ -7,6 +7,7 @@ import { requestFinal } from '../call/leg-context';
 import { OutboundCall } from '../call/outbound-call';
 import { RFC_MIN_SE_S, type SessionTimerPolicy } from '../call/session-timer';
 import { nameAddr, newBranch, randomToken } from '../message/headers';
+import { Registration, type RegistrationOptions } from '../register/registration';
 import { InvalidStateError } from '../sip.errors';
 import type { InviteAuthorizer, InviteOptions, OptionsResult, RegisterHandler, SipAuthFailure, SipStackOptions } from '../sip.types';
 import { resolveProxy, resolveUri, uriTransport } from '../transport/destination';
@@ -52,6 +53,7 @@ export class SipStack {
   /** Messages that came off the wire: responses not in here were synthesised (timeouts, transport errors). */
   readonly #wire = new WeakSet<SipMessage>();
   readonly #legs = new Set<Disposable>();
+  readonly #registrations = new Set<Registration>();
   readonly #dialogs = new Map<string, DialogRequestHandler>();
   readonly #txTimers = new Set<NodeJS.Timeout>();
   #closed = false;
@@ -152,6 +154,20 @@ export class SipStack {
     this.#router.registerHandler = handler;
   }
 
+  /**
+   * A registration of ours at a registrar (the gateway as a registering trunk or phone of a PBX): `start()`
+   * registers and keeps it up, `stop()` removes it. The stack's `close()` stops its timers without signalling.
+   */
+  registration(options: RegistrationOptions): Registration {
+    if (this.#closed) throw new InvalidStateError('register', 'closed');
+    const registration = new Registration(options, { ctx: this.#ctx, contact: (t) => this.#contact(t), logger: this.#log });
+    this.#registrations.add(registration);
+    registration.on('status', (s) => {
+      if (s.state === 'stopped') this.#registrations.delete(registration);
+    });
+    return registration;
+  }
+
   /** Sends OPTIONS (keep-alive / health) and resolves with the final status and round-trip time. */
   async sendOptions(target: string, transport: TransportProtocol = 'udp', options: { outboundProxy?: string } = {}): Promise<OptionsResult> {
     if (this.#closed) throw new InvalidStateError('send OPTIONS', 'closed');
@@ -181,6 +197,8 @@ export class SipStack {
     this.#closed = true;
     for (const leg of [...this.#legs]) leg.dispose();
     this.#legs.clear();
+    for (const r of [...this.#registrations]) r.dispose();
+    this.#registrations.clear();
     this.#dialogs.clear();
     for (const t of this.#txTimers) clearTimeout(t);
     this.#txTimers.clear();
