@@ -168,6 +168,13 @@ export const trunkSchema = z
       .max(32000)
       .default(3000)
       .describe('An INVITE with no response at all (not even 100 Trying) from a host within this time goes to the next host (0: wait for the SIP transaction timeout).'),
+    maxRedirects: z
+      .number()
+      .int()
+      .min(0)
+      .max(5)
+      .default(3)
+      .describe('Redirections (300-302, call forwarding by the PBX) followed per call toward the trunk: the INVITE again to the Contact of highest q, always through the same trunk host (0: a 3xx fails the call).'),
     inboundUsername: z.string().default('').describe('Digest username the PBX must present on INVITEs it sends us (empty: the IP allow-list alone).'),
     inboundPassword: z.string().default('').describe('Digest password for inboundUsername. Never logged.'),
     assertIdentity: z

@@ -65,6 +65,12 @@ export interface InviteOptions {
   outboundProxy?: string;
   /** CANCEL when no 2xx came within this time (cause `no-answer`). Default: no limit. */
   ringTimeoutMs?: number;
+  /**
+   * Redirections (300-302: call forwarding) to follow: the INVITE again (CSeq + 1, same Call-ID and tags) to
+   * the 3xx's Contact of highest q, through `outboundProxy` when set, else only when that Contact is on the
+   * same host and port as `target` (a redirect cannot send the call elsewhere). Default 0: a 3xx fails.
+   */
+  maxRedirects?: number;
   /** Call-ID to use (default: random). */
   callId?: string;
   logger?: Logger;
@@ -118,8 +124,16 @@ export interface CallLegEvents {
   info: [InfoEvent];
 }
 
+export interface RedirectedEvent {
+  status: number;
+  /** The Request-URI of the new INVITE. */
+  target: string;
+}
+
 export interface OutboundCallEvents extends CallLegEvents {
   trying: [];
+  /** A 3xx was followed: the INVITE went again, to `target`. */
+  redirected: [RedirectedEvent];
   progress: [ProgressEvent];
   answered: [AnsweredEvent];
   failed: [CallFailedEvent];

@@ -61,6 +61,23 @@ describe.each(['udp', 'tcp'] as const)('our UAC against a SIPp PBX over %s', (tr
     await expectSippPassed(run);
   });
 
+  it('follows a 302 to the Contact of highest q on the same PBX, and the call is answered there', async () => {
+    const run = await runSipp('uas-redirect-302-expect-200.xml');
+    const leg = call({ maxRedirects: 1 });
+    const [redirected] = await nextEvent(leg, 'redirected', 10_000, ['failed']);
+    expect(redirected).toEqual({ status: 302, target: `sip:2002@127.0.0.1:${port}` });
+    await nextEvent(leg, 'answered', 10_000, ['failed']);
+    expect(await leg.bye()).toBe(200);
+    await expectSippPassed(run);
+  });
+
+  it('fails on a 302 when no redirect is allowed', async () => {
+    const run = await runSipp('uas-redirect-302-expect-200.xml');
+    const [failed] = await nextEvent(call(), 'failed');
+    expect(failed).toMatchObject({ status: 302, cause: 'rejected' });
+    await run.stop();
+  });
+
   it('cancels a ringing call: CANCEL with the INVITE CSeq, 487 ACKed, failed as cancelled', async () => {
     const run = await runSipp('uas-cancel-expect-487.xml');
     const leg = call();

@@ -89,6 +89,14 @@ describe('FailoverInviter', () => {
     return events;
   }
 
+  it("passes the trunk's maxRedirects, and a redirect counts as the host answering (no failover on its timer)", () => {
+    inviter.invite({ ...trunk, maxRedirects: 2 }, invite);
+    expect(sender.legs[0]?.options).toMatchObject({ maxRedirects: 2, outboundProxy: '10.0.0.1:5060' });
+    sender.legs[0]?.emit('redirected', { status: 302, target: 'sip:2002@pbx.example.com' });
+    jest.advanceTimersByTime(5000);
+    expect(sender.legs).toHaveLength(1);
+  });
+
   it('sends the INVITE to the first host in the monitor order with the trunk transport and From domain of that host', () => {
     ranking.order = ['10.0.0.2:5060', '10.0.0.1:5060', '10.0.0.3:5060'];
     const call = inviter.invite(trunk, invite);

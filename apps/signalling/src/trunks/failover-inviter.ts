@@ -188,6 +188,7 @@ export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
         from: { ...this.#options.from, host: this.#options.from.host ?? (this.#trunk.fromDomain || hostOf(host)) },
         transport: this.#trunk.transport,
         outboundProxy: host,
+        maxRedirects: this.#trunk.maxRedirects,
         ...(this.#callId ? { callId: this.#callId } : {}),
       });
     } catch (err) {
@@ -214,6 +215,10 @@ export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
     a.call.on('trying', () => {
       responded();
       if (live()) this.safeEmit('trying');
+    });
+    a.call.on('redirected', (r) => {
+      responded(); // the host answered (3xx): the INVITE to the new target is this host's too
+      if (live()) this.#log.info({ trunk: this.#trunk.name, host: a.host, status: r.status, target: r.target }, 'the PBX redirected the call: INVITE to the new target');
     });
     a.call.on('progress', (p) => {
       responded();

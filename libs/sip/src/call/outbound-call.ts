@@ -2,7 +2,7 @@ import type { Logger } from '@wagw/logging';
 import type { SipMessage } from 'sip';
 import { signRequest } from 'sip/digest';
 import { Dialog } from '../dialog/dialog';
-import { formatReason, genericHeaders, headerValue, nameAddr, normaliseHeaders, parseReason, parseRetryAfter, randomToken, sdpBody, tagOf, type SipReason } from '../message/headers';
+import { formatReason, genericHeaders, headerValue, nameAddr, normaliseHeaders, parseReason, parseRetryAfter, randomToken, sdpBody, tagOf, uriString, type SipReason } from '../message/headers';
 import { causeFromStatus, type CallCause } from '../sip.errors';
 import type { CallFailedEvent, InviteOptions, OutboundCallEvents } from '../sip.types';
 import type { Endpoint, TransportProtocol } from '../transport/sip-transport';
@@ -30,6 +30,7 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
   /** Session-Expires of our INVITE (raised by a 422), undefined when session timers are off. */
   #sessionExpiresS: number | undefined;
   #sessionRetries = 0;
+  #redirectsLeft: number;
   #tried = false;
   #cancel: { reason: SipReason | undefined; cause: CallCause; sent: boolean } | undefined;
   #ringTimer: NodeJS.Timeout | undefined;
@@ -42,6 +43,7 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
     this.#proxy = proxy;
     this.localSdp = options.sdp;
     this.#sessionExpiresS = ctx.sessionTimer?.expiresS;
+    this.#redirectsLeft = options.maxRedirects ?? 0;
     if (options.auth) this.credentials = options.auth;
     this.#invite = this.#buildInvite(options);
     if (options.ringTimeoutMs !== undefined) {
@@ -181,6 +183,7 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
       if (this.#retryWithAuth(rs)) return;
     }
     if (!local && status === 422 && !this.#cancel && this.#retryWithLongerSession(rs)) return;
+    if (!local && status >= 300 && status <= 302 && !this.#cancel && this.#followRedirect(rs)) return;
     let cause: CallCause;
     if (this.#cancel) cause = this.#cancel.cause;
     else if (local) cause = 'unreachable';
@@ -245,6 +248,39 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
     return true;
   }
 
+  /**
+   * A 300-302 (RFC 3261 §8.1.3.4): the INVITE again to the Contact of highest q (CSeq + 1, same Call-ID,
+   * From and To), while redirects are left; through the outbound proxy when there is one, else only to the
+   * host and port the call was sent to. False leaves the 3xx to fail the call.
+   */
+  #followRedirect(rs: SipMessage): boolean {
+    if (this.#redirectsLeft <= 0) return false;
+    const target = redirectTarget(rs);
+    if (!target) {
+      this.log.info({ status: rs.status }, 'redirect without a usable SIP Contact: the call fails');
+      return false;
+    }
+    if (!this.#proxy && !sameHostPort(target, uriString(this.#invite.uri ?? ''))) {
+      this.log.warn({ status: rs.status, contact: target }, 'redirect to another host refused (no outbound proxy): the call fails');
+      return false;
+    }
+    this.#redirectsLeft -= 1;
+    this.#authTried = false; // the new target may challenge on its own
+    const prev = this.#invite;
+    const next: SipMessage = {
+      method: 'INVITE',
+      uri: target,
+      headers: { ...prev.headers, via: [], cseq: { seq: prev.headers.cseq.seq + 1, method: 'INVITE' } },
+      content: prev.content,
+    };
+    delete next.headers['authorization'];
+    delete next.headers['proxy-authorization'];
+    this.log.info({ status: rs.status, target }, 'call redirected: INVITE to the new target');
+    this.safeEmit('redirected', { status: rs.status ?? 0, target });
+    void this.#sendInvite(next);
+    return true;
+  }
+
   #requestCancel(reason: SipReason | undefined, cause: CallCause): void {
     if (this.#state === 'confirmed' || this.#state === 'terminated' || this.#cancel) return;
     this.#cancel = { reason, cause, sent: false };
@@ -301,4 +337,31 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
     this.log.info({ status: event.status, cause: event.cause }, 'call failed');
     this.safeEmit('failed', event);
   }
+}
+
+/** The Contact of highest q in a 3xx (first among equals), as a SIP URI without its header part; undefined if none. */
+export function redirectTarget(rs: SipMessage): string | undefined {
+  const contacts = rs.headers.contact;
+  if (!Array.isArray(contacts)) return undefined;
+  const q = (c: { params?: Record<string, unknown> }): number => {
+    const v = Number(c.params?.['q'] ?? 1);
+    return Number.isFinite(v) ? v : 0;
+  };
+  const best = contacts
+    .map((c, i) => ({ uri: uriString(c.uri).replace(/\?.*$/, ''), q: q(c), i }))
+    .filter((c) => /^sips?:[^@\s]+@[^\s]+$/i.test(c.uri) || /^sips?:[^\s@]+$/i.test(c.uri))
+    .sort((a, b) => b.q - a.q || a.i - b.i)[0];
+  return best?.uri;
+}
+
+/** True when two SIP URIs name the same host and port (the scheme's default port when none). */
+export function sameHostPort(a: string, b: string): boolean {
+  const hp = (u: string): string | undefined => {
+    const m = /^(sips?):(?:[^@]*@)?(\[[^\]]+\]|[^:;?]+)(?::(\d+))?/i.exec(u);
+    if (!m?.[1] || !m[2]) return undefined;
+    const port = m[3] ?? (m[1].toLowerCase() === 'sips' ? '5061' : '5060');
+    return `${m[2].toLowerCase()}:${port}`;
+  };
+  const x = hp(a);
+  return x !== undefined && x === hp(b);
 }

@@ -1,0 +1,35 @@
+import type { SipMessage } from 'sip';
+import { parse } from 'sip';
+import { redirectTarget, sameHostPort } from './outbound-call';
+
+function moved(contacts: string): SipMessage {
+  const text = `SIP/2.0 302 Moved Temporarily\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa\nFrom: <sip:gw@10.0.0.1>;tag=a\nTo: <sip:1001@pbx>;tag=b\nCall-ID: c1\nCSeq: 1 INVITE\n${contacts}Content-Length: 0\n\n`;
+  const m = parse(text.replace(/\n/g, '\r\n'));
+  if (!m) throw new Error('unparseable test message');
+  return m;
+}
+
+describe('redirectTarget', () => {
+  it('takes the Contact of highest q, the first among equals, without its header part', () => {
+    expect(redirectTarget(moved('Contact: <sip:3003@pbx>;q=0.5, <sip:2002@pbx:5070>;q=0.9\n'))).toBe('sip:2002@pbx:5070');
+    expect(redirectTarget(moved('Contact: <sip:a@pbx>\nContact: <sip:b@pbx>\n'))).toBe('sip:a@pbx');
+    expect(redirectTarget(moved('Contact: <sip:+15551234567@pbx;user=phone?X-Fwd=1>\n'))).toBe('sip:+15551234567@pbx;user=phone');
+  });
+
+  it('finds nothing usable without a Contact or with only non-SIP ones', () => {
+    expect(redirectTarget(moved(''))).toBeUndefined();
+    expect(redirectTarget(moved('Contact: <tel:+15551234567>\n'))).toBeUndefined();
+    expect(redirectTarget(moved('Contact: <mailto:agent@example.com>\n'))).toBeUndefined();
+  });
+});
+
+describe('sameHostPort', () => {
+  it('compares host and port, with the default port of the scheme', () => {
+    expect(sameHostPort('sip:2002@PBX.example:5060', 'sip:1001@pbx.example')).toBe(true);
+    expect(sameHostPort('sip:2002@pbx.example:5070', 'sip:1001@pbx.example')).toBe(false);
+    expect(sameHostPort('sip:2002@evil.example', 'sip:1001@pbx.example')).toBe(false);
+    expect(sameHostPort('sips:2002@pbx.example', 'sip:1001@pbx.example:5061')).toBe(true);
+    expect(sameHostPort('sip:2002@[::1]:5080;transport=tcp', 'sip:1001@[::1]:5080')).toBe(true);
+    expect(sameHostPort('nonsense', 'sip:1001@pbx.example')).toBe(false);
+  });
+});
