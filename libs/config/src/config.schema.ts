@@ -194,7 +194,7 @@ export const trunkSchema = z
       .boolean()
       .default(false)
       .describe(
-        'The gateway registers to the trunk (REGISTER to its first reachable host, as a phone or a registering trunk of the PBX does): address of record sip:<username>@<fromDomain, else the first host>, digest username/password, refreshed before it runs out, retried with back-off when refused, removed (Expires: 0) at shutdown. The PBX then sends its calls for WhatsApp users to the gateway\'s registered Contact, the WhatsApp number in the Request-URI (or, when that names the registered user, in To).',
+        'The gateway registers to the trunk (REGISTER to its first host in health order, the next one after a failed attempt, as a phone or a registering trunk of the PBX does): address of record sip:<username>@<fromDomain, else the first host>, digest username/password, refreshed before it runs out, retried with back-off when refused, removed (Expires: 0) at shutdown. The PBX then sends its calls for WhatsApp users to the gateway\'s registered Contact, the WhatsApp number in the Request-URI (or, when that names the registered user, in To).',
       ),
     registerExpiresS: z.number().int().min(60).max(86400).default(600).describe('Registration interval asked for with register: true, in seconds (the registrar may grant another; a 423 Min-Expires is followed).'),
   })

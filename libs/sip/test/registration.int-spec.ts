@@ -75,6 +75,26 @@ describe('registering to a SIPp registrar', () => {
     expect((await run.result()).code).toBe(1);
   });
 
+  it('moves to the next registrar after a failed attempt, and stays where it registered', async () => {
+    const run = await registrar();
+    const quick = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0 }, logger, transactionTimeoutMs: 1000 });
+    try {
+      const dead = `127.0.0.1:${await freeTcpUdpPort()}`; // nothing listens there: no answer, 408
+      const r = quick.registration({ registrar: [dead, `127.0.0.1:${port}`], transport: 'udp', user: 'gw', domain: 'pbx.example', auth: { username: 'gw', password: 'gwpass' }, expiresS: 2, retryS: 1 });
+      const failed = nextStatus(r, 'failed');
+      const registered = nextStatus(r, 'registered');
+      r.start();
+      expect(await failed).toMatchObject({ registrar: dead, lastStatus: 408 });
+      expect(await registered).toMatchObject({ registrar: `127.0.0.1:${port}`, lastStatus: 200 });
+      await nextStatus(r, 'registered'); // the refresh, at the same registrar
+      await r.stop();
+      const result = await run.result();
+      expect({ code: result.code, details: result.details }).toMatchObject({ code: 0 });
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('reports a registrar that never answers as failed, and the stack closing stops its timers', async () => {
     const quick = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0 }, logger, transactionTimeoutMs: 1000 });
     try {

@@ -55,10 +55,10 @@ describe('TrunkOutboundRegistrations', () => {
     });
   });
 
-  it('registers each trunk with register: true as username@domain at its first host, with its credentials', () => {
+  it('registers each trunk with register: true as username@domain at its hosts, with its credentials', () => {
     regs.setTrunks([trunk(), trunk({ name: 'plain', register: false })]);
     expect(made).toHaveLength(1);
-    expect(made[0]?.options).toEqual({ registrar: '10.0.0.1:5060', transport: 'udp', user: 'wagw', domain: 'pbx.example', auth: { username: 'wagw', password: 'pw' }, expiresS: 600 });
+    expect(made[0]?.options).toEqual({ registrar: ['10.0.0.1:5060', '10.0.0.2:5060'], transport: 'udp', user: 'wagw', domain: 'pbx.example', auth: { username: 'wagw', password: 'pw' }, expiresS: 600 });
     expect(made[0]?.started).toBe(1);
     expect(regs.status('pbx')).toEqual({ state: 'registering' });
     expect(regs.status('plain')).toBeUndefined();
@@ -66,10 +66,10 @@ describe('TrunkOutboundRegistrations', () => {
     expect(regs.registeredUser(trunk({ name: 'plain' }))).toBeUndefined();
   });
 
-  it('takes the first host in health order, the first host as domain without fromDomain, no auth without a password', () => {
+  it('takes the hosts in health order, the first host as domain without fromDomain, no auth without a password', () => {
     order = ['10.0.0.2:5060', '10.0.0.1:5060'];
     regs.setTrunks([trunk({ fromDomain: '', password: '' })]);
-    expect(made[0]?.options).toEqual({ registrar: '10.0.0.2:5060', transport: 'udp', user: 'wagw', domain: '10.0.0.1', expiresS: 600 });
+    expect(made[0]?.options).toEqual({ registrar: ['10.0.0.2:5060', '10.0.0.1:5060'], transport: 'udp', user: 'wagw', domain: '10.0.0.1', expiresS: 600 });
   });
 
   it('on reload keeps an unchanged registration, redoes a changed one and removes one no longer wanted', () => {

@@ -19,8 +19,8 @@ interface Entry {
 
 /**
  * The gateway's own registrations, one per trunk with `register: true` (the gateway registers to the PBX as
- * a phone or a registering trunk does): `sip:<username>@<trunk domain>` at the trunk's first host (the first
- * one up when the registration starts), with the trunk's digest credentials. A config reload starts new
+ * a phone or a registering trunk does): `sip:<username>@<trunk domain>` at the trunk's first host (in health
+ * order when the registration starts; after a failed attempt the next host), with its digest credentials. A config reload starts new
  * ones and removes (Expires: 0) those of trunks gone or changed; `stop` removes them all.
  */
 export class TrunkOutboundRegistrations {
@@ -73,10 +73,12 @@ export class TrunkOutboundRegistrations {
   }
 
   #start(trunk: TrunkConfig): void {
-    const host = this.#deps.hostsInOrder(trunk)[0] ?? trunk.hosts[0];
+    const hosts = this.#deps.hostsInOrder(trunk);
+    const registrars = hosts.length > 0 ? hosts : trunk.hosts;
+    const host = registrars[0];
     if (!host) return;
     const registration = this.#deps.registration({
-      registrar: host,
+      registrar: registrars,
       transport: trunk.transport,
       user: trunk.username,
       domain: trunkDomain(trunk),

@@ -15,8 +15,11 @@ import { TypedEmitter } from '../typed-emitter';
  * (same Call-ID, CSeq + 1, §10.2.4), a retry with back-off after a failure, and `Expires: 0` on stop.
  */
 export interface RegistrationOptions {
-  /** Where the REGISTERs go: `host[:port]` or a SIP URI. */
-  registrar: string;
+  /**
+   * Where the REGISTERs go: `host[:port]` or a SIP URI; several (a trunk's hosts, best first): after a
+   * failed attempt the next one is tried, and a registration stays where it succeeded.
+   */
+  registrar: string | readonly string[];
   transport: TransportProtocol;
   /** Address of record `sip:<user>@<domain>` (To and From); `user` is also our Contact's user. */
   user: string;
@@ -34,6 +37,8 @@ export type RegistrationState = 'registering' | 'registered' | 'failed' | 'stopp
 
 export interface RegistrationStatus {
   state: RegistrationState;
+  /** The registrar of the last attempt. */
+  registrar?: string;
   /** Epoch ms the registration runs out (registered). */
   expiresAt?: number;
   /** Epoch ms of the last successful REGISTER. */
@@ -66,7 +71,9 @@ const STOP_WAIT_MS = 2000;
 const MAX_EXPIRES_S = 86_400;
 
 export class Registration extends TypedEmitter<RegistrationEvents> {
-  readonly #o: Required<Omit<RegistrationOptions, 'auth'>> & { auth?: DigestCredentials };
+  readonly #o: Required<Omit<RegistrationOptions, 'auth' | 'registrar'>> & { auth?: DigestCredentials };
+  readonly #registrars: readonly string[];
+  #registrarIndex = 0;
   readonly #deps: RegistrationDeps;
   readonly #log: Logger;
   readonly #callId: string;
@@ -83,10 +90,13 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
   #bound = false;
 
   constructor(options: RegistrationOptions, deps: RegistrationDeps) {
-    const log = deps.logger.child({ registrar: options.registrar, aor: `sip:${options.user}@${options.domain}` });
+    const log = deps.logger.child({ aor: `sip:${options.user}@${options.domain}` });
     super(log);
     if (!Number.isInteger(options.expiresS) || options.expiresS < 1) throw new RangeError(`expiresS must be a positive whole number of seconds: ${options.expiresS}`);
-    this.#o = { retryS: 30, maxRetryS: 300, ...options };
+    const { registrar, ...rest } = options;
+    this.#registrars = typeof registrar === 'string' ? [registrar] : [...registrar];
+    if (this.#registrars.length === 0) throw new RangeError('a registration needs a registrar');
+    this.#o = { retryS: 30, maxRetryS: 300, ...rest };
     this.#deps = deps;
     this.#log = log;
     this.#callId = `${randomToken(12)}@${deps.ctx.advertisedHost}`;
@@ -96,6 +106,11 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
 
   get status(): RegistrationStatus {
     return { ...this.#status };
+  }
+
+  /** The registrar the REGISTERs go to now. */
+  get registrar(): string {
+    return this.#registrars[this.#registrarIndex] ?? '';
   }
 
   /** Registers at once, then keeps the registration up until `stop`. */
@@ -175,8 +190,8 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
     const refreshMs = Math.max(1000, Math.round(granted * REFRESH_AT * 1000));
     const first = this.#status.state !== 'registered';
     this.#retryS = this.#o.retryS;
-    this.#setStatus({ state: 'registered', registeredAt: now, expiresAt: now + granted * 1000, lastStatus: response.status ?? 200, nextAttemptAt: now + refreshMs });
-    if (first) this.#log.info({ expiresS: granted }, 'registered');
+    this.#setStatus({ state: 'registered', registrar: this.registrar, registeredAt: now, expiresAt: now + granted * 1000, lastStatus: response.status ?? 200, nextAttemptAt: now + refreshMs });
+    if (first) this.#log.info({ registrar: this.registrar, expiresS: granted }, 'registered');
     else this.#log.debug({ expiresS: granted }, 'registration refreshed');
     this.#timer = setTimeout(() => this.#attempt(), refreshMs);
   }
@@ -184,8 +199,13 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
   #failed(status: number, why: string): void {
     const delayS = this.#retryS;
     this.#retryS = Math.min(this.#retryS * 2, this.#o.maxRetryS);
-    this.#setStatus({ state: 'failed', lastStatus: status, lastError: why, nextAttemptAt: this.#now() + delayS * 1000 });
-    this.#log.warn({ status, why, retryInS: delayS }, 'registration failed: calls from the registrar cannot reach the gateway until it succeeds');
+    const failedAt = this.registrar;
+    if (this.#registrars.length > 1) {
+      this.#registrarIndex = (this.#registrarIndex + 1) % this.#registrars.length;
+      this.#digest = undefined; // another registrar challenges afresh
+    }
+    this.#setStatus({ state: 'failed', registrar: failedAt, lastStatus: status, lastError: why, nextAttemptAt: this.#now() + delayS * 1000 });
+    this.#log.warn({ registrar: failedAt, status, why, retryInS: delayS, next: this.registrar }, 'registration failed: calls from the registrar cannot reach the gateway until it succeeds');
     this.#timer = setTimeout(() => this.#attempt(), delayS * 1000);
   }
 
@@ -219,7 +239,7 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
         this.#log.warn({ err }, 'cannot answer the registrar\'s challenge');
       }
     }
-    return requestFinal(this.#deps.ctx, request, { transport: o.transport, proxy: o.registrar });
+    return requestFinal(this.#deps.ctx, request, { transport: o.transport, proxy: this.registrar });
   }
 
   /** Our Contact with the address of record's user: a registrar's INVITEs to it name that user. */
