@@ -117,7 +117,8 @@ function fmtStep(r: StepResult): string {
 function makeTarget(name: TargetName, args: Args, pin: Pinning): BridgeTarget {
   const debug = {
     ...(args.mediaNodeArgs ? { nodeArgs: args.mediaNodeArgs.split(' '), stdoutFile: join(tmpdir(), 'media-stdout.log') } : {}),
-    ...(args.mediaRoot ? { root: args.mediaRoot } : {}),
+    // the other checkout's media app reads that checkout's config/default.yaml (its schema is strict)
+    ...(args.mediaRoot ? { root: args.mediaRoot, cwd: args.mediaRoot } : {}),
   };
   if (name === 'media') return new MediaTarget({ host: HOST, portMin: 54000, portMax: 57999, cpuList: pin.target, ...debug });
   if (name === 'media-c1') return new MediaTarget({ host: HOST, portMin: 54000, portMax: 57999, cpuList: pin.target, opusComplexity: 1, name: 'media app, opusComplexity 1' });
