@@ -123,8 +123,8 @@ describe('trunks: registering trunks (either way)', () => {
     expect(registrationRow({ ...base, outboundRegistration: { state: 'registered', registeredAt: now - 60_000, expiresAt: now + 540_000, lastStatus: 200 } }, now)).toEqual([
       ['pbx', '(gateway registers)', 'udp', 'registered, 540 s left', '1m00s', '-', '-', 'optional', 'G722,PCMU', '4/30'],
     ]);
-    expect(registrationRow({ ...base, outboundRegistration: { state: 'failed', lastStatus: 403, lastError: '403 Forbidden', nextAttemptAt: now + 30_000 } }, now)).toEqual([
-      ['pbx', '(gateway registers)', 'udp', 'not registered, retry in 30 s', '-', '-', '403 Forbidden', 'optional', 'G722,PCMU', '4/30'],
+    expect(registrationRow({ ...base, outboundRegistration: { state: 'failed', registrar: '10.0.0.2:5060', lastStatus: 403, lastError: '403 Forbidden', nextAttemptAt: now + 30_000 } }, now)).toEqual([
+      ['pbx', '(gateway registers) 10.0.0.2:5060', 'udp', 'not registered, retry in 30 s', '-', '-', '403 Forbidden', 'optional', 'G722,PCMU', '4/30'],
     ]);
   });
 });

@@ -39,7 +39,7 @@ export interface TrunkView {
   /** Trunks the PBX registers to (registrar: true): where from, or null. */
   registration?: { source: { address: string; port: number }; registeredAt: number; expiresAt: number } | null;
   /** Trunks the gateway registers to (register: true): the state of that registration. */
-  outboundRegistration?: { state: string; registeredAt?: number; expiresAt?: number; lastStatus?: number; lastError?: string; nextAttemptAt?: number };
+  outboundRegistration?: { state: string; registrar?: string; registeredAt?: number; expiresAt?: number; lastStatus?: number; lastError?: string; nextAttemptAt?: number };
 }
 interface CallView {
   callId: string;
@@ -108,7 +108,7 @@ export function registrationRow(t: TrunkView, now: number): string[][] {
     const left = (at: number | undefined): string => `${Math.max(0, Math.round(((at ?? now) - now) / 1000))} s`;
     const state = out.state === 'registered' ? `registered, ${left(out.expiresAt)} left` : out.state === 'failed' ? `not registered, retry in ${left(out.nextAttemptAt)}` : out.state;
     const since = out.state === 'registered' && out.registeredAt ? age(out.registeredAt, now) : '-';
-    return [[t.name, '(gateway registers)', t.transport, state, since, '-', out.state === 'failed' ? (out.lastError ?? '-') : '-', ...media]];
+    return [[t.name, out.registrar ? `(gateway registers) ${out.registrar}` : '(gateway registers)', t.transport, state, since, '-', out.state === 'failed' ? (out.lastError ?? '-') : '-', ...media]];
   }
   if (t.registration === undefined) return [];
   const r = t.registration;

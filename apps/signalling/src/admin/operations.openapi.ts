@@ -61,6 +61,7 @@ export const OPERATIONS_OPENAPI_PATHS: Json = {
                       required: ['state'],
                       properties: {
                         state: { type: 'string', enum: ['registering', 'registered', 'failed', 'stopped'] },
+                        registrar: { type: 'string', description: 'The trunk host of the last attempt.' },
                         registeredAt: { type: 'integer', description: 'Epoch ms of the last successful REGISTER.' },
                         expiresAt: { type: 'integer', description: 'Epoch ms the registration runs out.' },
                         lastStatus: { type: 'integer', description: 'Final status of the last REGISTER (408: no answer).' },
