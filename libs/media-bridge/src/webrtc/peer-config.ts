@@ -74,7 +74,9 @@ const HANDSHAKE_OVER = Number.MAX_SAFE_INTEGER;
 export function endDtlsRetransmissions(pc: RTCPeerConnection): void {
   for (const t of pc.getTransceivers()) {
     const context = t.dtlsTransport.dtls?.dtls;
-    if (context) context.flight = HANDSHAKE_OVER;
+    // pinned, not just set: a flight that starts after the close (the client's first one runs a few ticks
+    // after the transport starts) would otherwise write its own number back and retransmit for ~27 s
+    if (context) Object.defineProperty(context, 'flight', { configurable: true, get: () => HANDSHAKE_OVER, set: () => undefined });
   }
 }
 
