@@ -11,21 +11,8 @@ import type { TransportProtocol } from '../transport/sip-transport';
 import { TypedEmitter } from '../typed-emitter';
 import { requestFinal, type DialogRequestHandler, type LegContext } from './leg-context';
 import { parseReferTo, referToUri } from './refer-to';
-import {
-  answerSessionTimer,
-  MIN_SE,
-  parseMinSe,
-  SessionTimer,
-  sessionIntervalTooSmall,
-  sessionTimerFromResponse,
-  sessionTimerRequestHeaders,
-  type SessionTimerTerms,
-} from './session-timer';
-
-/** The Reason of the BYE that ends a call whose session timer expired (Q.850 102: recovery on timer expiry). */
-export const SESSION_EXPIRED_REASON: SipReason = { protocol: 'Q.850', cause: 102, text: 'Session timer expired' };
-/** Glare (491) on our refresh re-INVITE, and refreshes refused with 422: tries per refresh. */
-const REFRESH_ATTEMPTS = 3;
+import { SESSION_EXPIRED_REASON, SessionRefresher } from './session-refresher';
+import { MIN_SE, sessionIntervalTooSmall, type SessionTimerTerms } from './session-timer';
 
 /**
  * Mid-call SDP from the far end (RFC 3264 §8), for the owner of the media: `offer` gets a re-INVITE's or
@@ -88,10 +75,9 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
   readonly #offersInTwoXx = new Set<number>();
   /** The far end's Allow (from its INVITE or its 2xx): our session refreshes use UPDATE when it has it. */
   protected peerAllow: string | undefined;
-  readonly #session = new SessionTimer({ refresh: () => void this.#refreshSession(), expire: () => this.#sessionExpired() });
+  readonly #session: SessionRefresher;
   /** Our refresh re-INVITE is under way: a far-end re-INVITE meanwhile gets 491 (RFC 3261 §14.2). */
   #localInvitePending = false;
-  #refreshRetryTimer: NodeJS.Timeout | undefined;
 
   protected constructor(ctx: LegContext, callId: string, transport: TransportProtocol, logger: Logger) {
     super(logger);
@@ -99,6 +85,15 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     this.callId = callId;
     this.transport = transport;
     this.log = logger;
+    this.#session = new SessionRefresher({
+      log: logger,
+      policy: ctx.sessionTimer,
+      alive: () => this.dialog !== undefined && !this.#terminated,
+      peerAllowsUpdate: () => allows(this.peerAllow, 'UPDATE'),
+      reinviteBlocked: () => this.#localInvitePending || this.#offerPending || this.localSdp === undefined,
+      send: (method, headers) => this.#sendRefresh(method, headers),
+      end: () => void this.#sendBye(SESSION_EXPIRED_REASON, 'session-expired'),
+    });
   }
 
   /** True once the leg is over (ended, failed, rejected or cancelled). */
@@ -262,7 +257,6 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     if (this.#terminated) return;
     this.#terminated = true;
     this.#session.stop();
-    clearTimeout(this.#refreshRetryTimer);
     for (const r of this.#retransmitters.values()) r.stop();
     this.#retransmitters.clear();
     this.clearTimers();
@@ -334,7 +328,7 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
       return;
     }
     const body = isInvite || hasOffer ? this.localSdp : undefined;
-    const session = this.#answerSession(request);
+    const session = this.#session.answer(request);
     const headers: Record<string, unknown> = { contact: [this.ctx.contact(this.transport)], allow: this.ctx.allow, ...session.headers };
     if (body !== undefined) headers['content-type'] = 'application/sdp';
     this.log.info({ method: request.method }, 'session refresh answered with the current SDP');
@@ -346,98 +340,20 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     this.startSessionTimer(session.terms);
   }
 
-  /**
-   * The session timer a far-end INVITE or UPDATE we answer 2xx leaves (RFC 4028 §9): what it asked for, or,
-   * when it asks for nothing (a hold re-INVITE of a peer without timers), the timer as it was.
-   */
-  #answerSession(request: SipMessage): { headers: Record<string, string>; terms: SessionTimerTerms | undefined } {
-    const policy = this.ctx.sessionTimer;
-    if (!policy) return { headers: {}, terms: undefined };
-    const answer = answerSessionTimer(request, policy);
-    return { headers: answer.headers, terms: answer.terms ?? this.#session.terms };
-  }
-
   /** Starts (or restarts, on each refresh) the dialog's session timer; nothing when none was negotiated. */
   protected startSessionTimer(terms: SessionTimerTerms | undefined): void {
-    if (!terms || this.#terminated || !this.ctx.sessionTimer) return;
-    const before = this.#session.terms;
     this.#session.start(terms);
-    if (before?.intervalS === terms.intervalS && before.refresher === terms.refresher) return;
-    this.log.info({ sessionExpiresS: terms.intervalS, refresher: terms.refresher === 'local' ? 'gateway' : 'peer' }, 'session timer running (RFC 4028)');
   }
 
-  /**
-   * Refreshes the session as its refresher (RFC 4028 §7.4): UPDATE without SDP when the far end allows it,
-   * else a re-INVITE with our SDP unchanged. A 2xx restarts the timer; 422 retries with the interval it
-   * names, 491 after a random 1-3 s; 408, 481 or no response end the call with BYE (§10); any other
-   * failure leaves the session to expire unless the far end refreshes it.
-   */
-  async #refreshSession(intervalS?: number, attempt = 1): Promise<void> {
-    const dialog = this.dialog;
-    const policy = this.ctx.sessionTimer;
-    const terms = this.#session.terms;
-    if (!dialog || this.#terminated || !policy || !terms) return;
-    const interval = intervalS ?? terms.intervalS;
-    const byUpdate = allows(this.peerAllow, 'UPDATE');
-    const method = byUpdate ? 'UPDATE' : 'INVITE';
-    if (!byUpdate && (this.#localInvitePending || this.#offerPending || this.localSdp === undefined)) {
-      this.#retryRefresh(interval, attempt, 'another offer is under way');
-      return;
-    }
-    const headers: Record<string, unknown> = sessionTimerRequestHeaders(interval, policy.minSeS, true);
-    if (!byUpdate) Object.assign(headers, { contact: [this.ctx.contact(this.transport)], allow: this.ctx.allow });
-    this.#localInvitePending = !byUpdate;
-    let result: { response: SipMessage; local: boolean };
+  /** Our session refresh (SessionRefresher): UPDATE, or a re-INVITE with our SDP during which theirs get 491. */
+  async #sendRefresh(method: 'UPDATE' | 'INVITE', headers: Record<string, unknown>): Promise<{ response: SipMessage; local: boolean }> {
+    if (method === 'UPDATE') return this.sendInDialog('UPDATE', { headers });
+    this.#localInvitePending = true;
     try {
-      result = await this.sendInDialog(method, byUpdate ? { headers } : { headers, body: this.localSdp ?? '' });
-    } catch (err) {
-      this.log.warn({ err, method }, 'session refresh not sent');
-      return;
+      return await this.sendInDialog('INVITE', { headers: { ...headers, contact: [this.ctx.contact(this.transport)], allow: this.ctx.allow }, body: this.localSdp ?? '' });
     } finally {
       this.#localInvitePending = false;
     }
-    if (this.#terminated) return;
-    const { response, local } = result;
-    const status = response.status ?? 0;
-    if (status >= 200 && status < 300) {
-      this.log.debug({ method, sessionExpiresS: interval }, 'session refreshed');
-      this.startSessionTimer(sessionTimerFromResponse(response) ?? { ...terms, intervalS: interval });
-      return;
-    }
-    const minSe = parseMinSe(response);
-    if (status === 422 && minSe !== undefined && minSe > interval && attempt < REFRESH_ATTEMPTS) {
-      this.log.info({ minSe }, 'session refresh: 422, again with the interval the far end asks for');
-      return this.#refreshSession(minSe, attempt + 1);
-    }
-    if (status === 491) return this.#retryRefresh(interval, attempt, '491 Request Pending');
-    if (local || status === 408 || status === 481) {
-      this.log.warn({ method, status, reason: response.reason }, 'session refresh failed: the dialog is gone; ending the call with BYE');
-      void this.#sendBye(SESSION_EXPIRED_REASON, 'session-expired');
-      return;
-    }
-    this.log.warn({ method, status, reason: response.reason }, 'session refresh refused: the call ends when the session expires unless the far end refreshes it');
-  }
-
-  #retryRefresh(intervalS: number, attempt: number, why: string): void {
-    if (attempt >= REFRESH_ATTEMPTS) {
-      this.log.warn({ why }, 'session refresh given up: the call ends when the session expires unless the far end refreshes it');
-      return;
-    }
-    const delayMs = 1000 + Math.floor(Math.random() * 2000);
-    this.log.info({ why, delayMs }, 'session refresh postponed');
-    clearTimeout(this.#refreshRetryTimer);
-    this.#refreshRetryTimer = setTimeout(() => void this.#refreshSession(intervalS, attempt + 1), delayMs);
-  }
-
-  /** No refresh in time (RFC 4028 §10): the far end is presumed gone; BYE with Q.850 102. */
-  #sessionExpired(): void {
-    const terms = this.#session.terms;
-    if (this.#terminated || !this.dialog || !terms) return;
-    this.log.warn(
-      { sessionExpiresS: terms.intervalS, refresher: terms.refresher === 'local' ? 'gateway' : 'peer' },
-      terms.refresher === 'remote' ? 'session timer expired: no refresh from the far end; ending the call with BYE' : 'session timer expired: our refreshes failed; ending the call with BYE',
-    );
-    void this.#sendBye(SESSION_EXPIRED_REASON, 'session-expired');
   }
 
   /** A far-end offer mid-call: the handler's answer in a 200, or its refusal (the session stays as it was). */
@@ -457,7 +373,7 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     this.#offerPending = false;
     if (this.#terminated) return;
     this.localSdp = answer;
-    const session = this.#answerSession(request);
+    const session = this.#session.answer(request);
     const headers: Record<string, unknown> = { contact: [this.ctx.contact(this.transport)], allow: this.ctx.allow, 'content-type': 'application/sdp', ...session.headers };
     this.log.info({ method: request.method }, 'mid-call SDP offer answered');
     const response = makeResponse(request, 200, 'OK', { headers, content: answer });
