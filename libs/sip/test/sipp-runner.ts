@@ -102,3 +102,9 @@ export class SippRun {
       .join('\n');
   }
 }
+
+/** Waits for SIPp to exit and expects exit code 0 (the scenario ran as written); the failure shows why. */
+export async function expectSippPassed(run: SippRun): Promise<void> {
+  const result = await run.result();
+  expect({ code: result.code, details: result.details }).toMatchObject({ code: 0 });
+}

@@ -1,7 +1,7 @@
 import { freeTcpUdpPort } from '@wagw/testing';
 import { SipError, SipStack, type InboundCall } from '@wagw/sip';
 import { nextEvent, testLogger, testSdp } from './helpers';
-import { SippRun, type SippOptions } from './sipp-runner';
+import { expectSippPassed, SippRun, type SippOptions } from './sipp-runner';
 
 /** SIPp playing the PBX calls our UAS leg (test/sipp/uac-*.xml). */
 
@@ -30,10 +30,6 @@ describe.each(['udp', 'tcp'] as const)('a SIPp PBX calling our UAS over %s', (tr
     return sipp;
   }
 
-  async function expectSippPassed(run: SippRun): Promise<void> {
-    const result = await run.result();
-    expect({ code: result.code, details: result.details }).toMatchObject({ code: 0 });
-  }
 
   it('retransmits the 200 until the ACK, then ends on the PBX BYE', async () => {
     const run = await runSipp('uac-late-ack-expect-200.xml');
@@ -137,8 +133,7 @@ describe('a SIPp PBX changing the media mid-call (re-INVITE with and without SDP
       const ended = nextEvent(call, 'ended', 30_000); // the scenario's pauses take ~11 s
       call.answer(testSdp(42000));
       expect((await ended)[0]).toMatchObject({ by: 'remote', cause: 'bye' });
-      const result = await run.result();
-      expect({ code: result.code, details: result.details }).toMatchObject({ code: 0 });
+      await expectSippPassed(run);
       const summary = (sdp: string) => [/m=audio (\d+) RTP\/AVP ([\d ]+)/.exec(sdp)?.slice(1, 3).join(' '), /a=(sendrecv|sendonly|recvonly|inactive)/.exec(sdp)?.[1]];
       // move, hold, resume, G.729 (refused); the re-INVITE without SDP got our offer and its ACK the answer
       expect(offers.map(summary)).toEqual([
@@ -194,10 +189,6 @@ describe('session timers (RFC 4028) with a SIPp PBX calling our UAS', () => {
     return run;
   }
 
-  async function passed(r: SippRun): Promise<void> {
-    const result = await r.result();
-    expect({ code: result.code, details: result.details }).toMatchObject({ code: 0 });
-  }
 
   it('refreshes with UPDATE when the PBX names us the refresher, and the call lives past the interval', async () => {
     const r = await sipp('uac-session-timer-gateway-refreshes-expect-update.xml');
@@ -209,7 +200,7 @@ describe('session timers (RFC 4028) with a SIPp PBX calling our UAS', () => {
     // SIPp hangs up after two refreshes, 2 s into a 2 s session: had they not restarted it, we would have hung up first
     const [ended] = await nextEvent(call, 'ended', 10_000);
     expect(ended).toMatchObject({ by: 'remote', cause: 'bye' });
-    await passed(r);
+    await expectSippPassed(r);
   });
 
   it('hangs up with BYE (Q.850 102) when the PBX, the refresher, never refreshes', async () => {
@@ -219,14 +210,14 @@ describe('session timers (RFC 4028) with a SIPp PBX calling our UAS', () => {
     call.answer(testSdp(42000));
     expect((await ended)[0]).toEqual({ by: 'local', cause: 'session-expired', reason: { protocol: 'Q.850', cause: 102, text: 'Session timer expired' } });
     expect(call.sessionTimer).toBeUndefined();
-    await passed(r);
+    await expectSippPassed(r);
   });
 
   it('refuses a session interval below its Min-SE with 422 and never offers the call', async () => {
     let offered = 0;
     stack.onInvite(() => void offered++);
     const r = await sipp('uac-session-timer-too-small-expect-422.xml');
-    await passed(r);
+    await expectSippPassed(r);
     expect(offered).toBe(0);
   });
 

@@ -1,7 +1,7 @@
 import { freeTcpUdpPort } from '@wagw/testing';
 import { SipStack, type OutboundCall } from '@wagw/sip';
 import { nextEvent, testLogger, testSdp } from './helpers';
-import { SippRun, type SippOptions } from './sipp-runner';
+import { expectSippPassed, SippRun, type SippOptions } from './sipp-runner';
 
 /**
  * Our UAC leg against SIPp playing the PBX (test/sipp/uas-*.xml). SIPp binds 127.0.0.1 like our stack, so
@@ -32,10 +32,6 @@ describe.each(['udp', 'tcp'] as const)('our UAC against a SIPp PBX over %s', (tr
     return sipp;
   }
 
-  async function expectSippPassed(run: SippRun): Promise<void> {
-    const result = await run.result();
-    expect({ code: result.code, details: result.details }).toMatchObject({ code: 0 });
-  }
 
   function call(extra: Partial<Parameters<SipStack['invite']>[0]> = {}): OutboundCall {
     return stack.invite({ target: `sip:1001@127.0.0.1:${port}`, transport, from: { user: 'gw', displayName: 'WhatsApp 15550001' }, sdp: testSdp(41000), ...extra });
@@ -211,10 +207,6 @@ describe('session timers (RFC 4028): our UAC against a SIPp PBX', () => {
     return run;
   }
 
-  async function passed(r: SippRun): Promise<void> {
-    const result = await r.result();
-    expect({ code: result.code, details: result.details }).toMatchObject({ code: 0 });
-  }
 
   const call = (): OutboundCall => stack.invite({ target: `sip:1001@127.0.0.1:${port}`, from: { user: 'gw' }, sdp: testSdp(41000) });
 
@@ -228,7 +220,7 @@ describe('session timers (RFC 4028): our UAC against a SIPp PBX', () => {
     expect(leg.sessionTimer).toEqual({ intervalS: 2, refresher: 'local' });
     const [ended] = await nextEvent(leg, 'ended', 10_000);
     expect(ended).toMatchObject({ by: 'remote', cause: 'bye' });
-    await passed(r);
+    await expectSippPassed(r);
   });
 
   it('asks again after 422 with the Min-SE given, then hangs up (Q.850 102) when the PBX stops refreshing', async () => {
@@ -238,6 +230,6 @@ describe('session timers (RFC 4028): our UAC against a SIPp PBX', () => {
     expect(leg.sessionTimer).toEqual({ intervalS: 3, refresher: 'remote' });
     const [ended] = await nextEvent(leg, 'ended', 10_000);
     expect(ended).toEqual({ by: 'local', cause: 'session-expired', reason: { protocol: 'Q.850', cause: 102, text: 'Session timer expired' } });
-    await passed(r);
+    await expectSippPassed(r);
   });
 });

@@ -13,3 +13,4 @@ export * from './baresip-config';
 export * from './baresip';
 export * from './port-range';
 export * from './sipp';
+export * from './sip-text';

@@ -1,12 +1,10 @@
 import type { SipMessage } from 'sip';
-import { parse } from 'sip';
+import { sipMessage } from '@wagw/testing';
 import { redirectTarget, sameHostPort } from './outbound-call';
 
 function moved(contacts: string): SipMessage {
   const text = `SIP/2.0 302 Moved Temporarily\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa\nFrom: <sip:gw@10.0.0.1>;tag=a\nTo: <sip:1001@pbx>;tag=b\nCall-ID: c1\nCSeq: 1 INVITE\n${contacts}Content-Length: 0\n\n`;
-  const m = parse(text.replace(/\n/g, '\r\n'));
-  if (!m) throw new Error('unparseable test message');
-  return m;
+  return sipMessage(text);
 }
 
 describe('redirectTarget', () => {

@@ -1,5 +1,5 @@
 import type { SipMessage } from 'sip';
-import { parse } from 'sip';
+import { sipMessage } from '@wagw/testing';
 import {
   answerSessionTimer,
   expiryDelayMs,
@@ -13,16 +13,12 @@ import {
 
 function invite(headers: string): SipMessage {
   const text = `INVITE sip:1001@gw SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa\nFrom: <sip:pbx@10.0.0.1>;tag=a\nTo: <sip:1001@gw>\nCall-ID: c1\nCSeq: 1 INVITE\n${headers}Content-Length: 0\n\n`;
-  const m = parse(text.replace(/\n/g, '\r\n'));
-  if (!m) throw new Error('unparseable test message');
-  return m;
+  return sipMessage(text);
 }
 
 function ok(headers: string): SipMessage {
   const text = `SIP/2.0 200 OK\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa\nFrom: <sip:gw@10.0.0.1>;tag=a\nTo: <sip:1001@pbx>;tag=b\nCall-ID: c1\nCSeq: 1 INVITE\n${headers}Content-Length: 0\n\n`;
-  const m = parse(text.replace(/\n/g, '\r\n'));
-  if (!m) throw new Error('unparseable test message');
-  return m;
+  return sipMessage(text);
 }
 
 const POLICY = { expiresS: 1800, minSeS: 90 };

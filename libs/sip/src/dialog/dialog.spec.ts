@@ -1,12 +1,7 @@
 import type { SipMessage } from 'sip';
-import { parse, stringify, stringifyUri } from 'sip';
+import { stringify, stringifyUri } from 'sip';
+import { sipMessage as message } from '@wagw/testing';
 import { Dialog } from './dialog';
-
-function message(text: string): SipMessage {
-  const m = parse(text.replace(/\n/g, '\r\n'));
-  if (!m) throw new Error('unparseable test message');
-  return m;
-}
 
 const INVITE = message(`INVITE sip:1001@pbx.example.com SIP/2.0
 Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKa

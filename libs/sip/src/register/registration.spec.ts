@@ -1,12 +1,10 @@
 import type { SipMessage } from 'sip';
-import { parse } from 'sip';
+import { sipMessage } from '@wagw/testing';
 import { grantedExpires } from './registration';
 
 function ok(headers: string): SipMessage {
   const text = `SIP/2.0 200 OK\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa\nFrom: <sip:gw@pbx>;tag=a\nTo: <sip:gw@pbx>;tag=b\nCall-ID: c1\nCSeq: 2 REGISTER\n${headers}Content-Length: 0\n\n`;
-  const m = parse(text.replace(/\n/g, '\r\n'));
-  if (!m) throw new Error('unparseable test message');
-  return m;
+  return sipMessage(text);
 }
 
 describe('grantedExpires', () => {
