@@ -328,7 +328,7 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
       return;
     }
     const body = isInvite || hasOffer ? this.localSdp : undefined;
-    const session = this.#session.answer(request);
+    const session = this.sessionAnswer(request);
     const headers: Record<string, unknown> = { contact: [this.ctx.contact(this.transport)], allow: this.ctx.allow, ...session.headers };
     if (body !== undefined) headers['content-type'] = 'application/sdp';
     this.log.info({ method: request.method }, 'session refresh answered with the current SDP');
@@ -343,6 +343,11 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
   /** Starts (or restarts, on each refresh) the dialog's session timer; nothing when none was negotiated. */
   protected startSessionTimer(terms: SessionTimerTerms | undefined): void {
     this.#session.start(terms);
+  }
+
+  /** The session-timer headers of our 2xx to `request` (an INVITE or UPDATE) and the timer it leaves (RFC 4028 §9). */
+  protected sessionAnswer(request: SipMessage): { headers: Record<string, string>; terms: SessionTimerTerms | undefined } {
+    return this.#session.answer(request);
   }
 
   /** Our session refresh (SessionRefresher): UPDATE, or a re-INVITE with our SDP during which theirs get 491. */
@@ -373,7 +378,7 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     this.#offerPending = false;
     if (this.#terminated) return;
     this.localSdp = answer;
-    const session = this.#session.answer(request);
+    const session = this.sessionAnswer(request);
     const headers: Record<string, unknown> = { contact: [this.ctx.contact(this.transport)], allow: this.ctx.allow, 'content-type': 'application/sdp', ...session.headers };
     this.log.info({ method: request.method }, 'mid-call SDP offer answered');
     const response = makeResponse(request, 200, 'OK', { headers, content: answer });

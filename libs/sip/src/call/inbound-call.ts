@@ -8,7 +8,6 @@ import type { CallEndedEvent, InboundCallEvents, RejectOptions } from '../sip.ty
 import type { Endpoint } from '../transport/sip-transport';
 import { CallLeg, optionalReason } from './call-leg';
 import type { LegContext } from './leg-context';
-import { answerSessionTimer } from './session-timer';
 
 export type InboundCallState = 'offered' | 'early' | 'answered' | 'confirmed' | 'terminated';
 
@@ -77,9 +76,9 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
     this.establish(dialog);
     this.#state = 'answered';
     this.log.info('answering call');
-    const session = this.ctx.sessionTimer ? answerSessionTimer(this.#invite, this.ctx.sessionTimer) : undefined;
-    this.sendTwoXx(this.#response(200, { 'content-type': 'application/sdp', ...session?.headers }, sdp), true);
-    this.startSessionTimer(session?.terms);
+    const session = this.sessionAnswer(this.#invite);
+    this.sendTwoXx(this.#response(200, { 'content-type': 'application/sdp', ...session.headers }, sdp), true);
+    this.startSessionTimer(session.terms);
   }
 
   /**
