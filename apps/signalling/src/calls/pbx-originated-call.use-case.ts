@@ -20,18 +20,20 @@ import type { TrunkConfig } from '../sip/trunk-directory';
 
 const RETRY_AFTER_CAP_S = 3600;
 
-/** `sip:+15551234567@gw;user=phone` -> `15551234567`, or undefined when the user part is not E.164. */
-function safeDecode(s: string): string {
+/** The user part of a SIP URI, unescaped (as written when its escapes are malformed); undefined without one. */
+function uriUser(uri: string): string | undefined {
+  const user = /^sips?:([^@;]+)@/.exec(uri)?.[1];
+  if (user === undefined) return undefined;
   try {
-    return decodeURIComponent(s);
+    return decodeURIComponent(user);
   } catch {
-    return s;
+    return user;
   }
 }
 
+/** `sip:+15551234567@gw;user=phone` -> `15551234567`, or undefined when the user part is not E.164. */
 export function waIdOfRequestUri(uri: string): string | undefined {
-  const user = /^sips?:([^@;]+)@/.exec(uri)?.[1];
-  const digits = user ? safeDecode(user).replace(/^\+/, '').replace(/[\s().-]/g, '') : '';
+  const digits = (uriUser(uri) ?? '').replace(/^\+/, '').replace(/[\s().-]/g, '');
   return /^\d{6,15}$/.test(digits) ? digits : undefined;
 }
 
@@ -87,7 +89,6 @@ export class PbxOriginatedCallUseCase {
     });
   }
 
-  /** The trunk an INVITE came in on: the one whose hosts, allow-list or registration hold its source (else the first). */
   /**
    * The WhatsApp number a desk phone dialled: the Request-URI's user; on a trunk the gateway registers to,
    * an INVITE to the registered Contact itself (Request-URI user = the registered user) carries it in To.
@@ -95,11 +96,11 @@ export class PbxOriginatedCallUseCase {
   calledWaId(sip: Pick<InboundCall, 'source' | 'requestUri' | 'to'>): string | undefined {
     const trunk = this.trunkOf(sip);
     const registeredUser = trunk ? this.trunkState.registeredUser(trunk) : undefined;
-    const user = /^sips?:([^@;]+)@/.exec(sip.requestUri)?.[1];
-    if (registeredUser !== undefined && user !== undefined && safeDecode(user) === registeredUser) return waIdOfRequestUri(sip.to.uri);
+    if (registeredUser !== undefined && uriUser(sip.requestUri) === registeredUser) return waIdOfRequestUri(sip.to.uri);
     return waIdOfRequestUri(sip.requestUri);
   }
 
+  /** The trunk an INVITE came in on: the one whose hosts, allow-list or registration hold its source (else the first). */
   trunkOf(sip: Pick<InboundCall, 'source'>): TrunkConfig | undefined {
     return trunkForSource(this.trunks.trunks(), sip.source.address, (t) => this.trunkState.registeredSource(t)) ?? this.trunks.trunks()[0];
   }

@@ -200,13 +200,7 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
   #retryWithAuth(challenge: SipMessage): boolean {
     const creds = this.credentials;
     if (!creds) return false;
-    const prev = this.#invite;
-    const next: SipMessage = {
-      method: 'INVITE',
-      uri: prev.uri,
-      headers: { ...prev.headers, via: [], cseq: { seq: prev.headers.cseq.seq + 1, method: 'INVITE' } },
-      content: prev.content,
-    };
+    const next = this.#nextInvite();
     try {
       this.digest = {};
       signRequest(this.digest, next, challenge, signCreds(creds));
@@ -229,13 +223,7 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
     if (!policy || this.#sessionExpiresS === undefined || minSe === undefined || minSe <= this.#sessionExpiresS || this.#sessionRetries >= 2) return false;
     this.#sessionRetries += 1;
     this.#sessionExpiresS = minSe;
-    const prev = this.#invite;
-    const next: SipMessage = {
-      method: 'INVITE',
-      uri: prev.uri,
-      headers: { ...prev.headers, ...sessionTimerRequestHeaders(minSe, Math.max(minSe, policy.minSeS), false), via: [], cseq: { seq: prev.headers.cseq.seq + 1, method: 'INVITE' } },
-      content: prev.content,
-    };
+    const next = this.#nextInvite({ headers: sessionTimerRequestHeaders(minSe, Math.max(minSe, policy.minSeS), false) });
     if (this.digest?.nonce && this.credentials) {
       try {
         signRequest(this.digest, next, undefined, signCreds(this.credentials)); // the next nonce count
@@ -266,19 +254,27 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
     }
     this.#redirectsLeft -= 1;
     this.#authTried = false; // the new target may challenge on its own
-    const prev = this.#invite;
-    const next: SipMessage = {
-      method: 'INVITE',
-      uri: target,
-      headers: { ...prev.headers, via: [], cseq: { seq: prev.headers.cseq.seq + 1, method: 'INVITE' } },
-      content: prev.content,
-    };
+    const next = this.#nextInvite({ uri: target });
     delete next.headers['authorization'];
     delete next.headers['proxy-authorization'];
     this.log.info({ status: rs.status, target }, 'call redirected: INVITE to the new target');
     this.safeEmit('redirected', { status: rs.status ?? 0, target });
     void this.#sendInvite(next);
     return true;
+  }
+
+  /**
+   * The INVITE sent again in the same transaction chain (RFC 3261 §8.1.3.5): same Call-ID, tags and body,
+   * CSeq + 1, a new Via; `uri` and `headers` replace the previous ones where given.
+   */
+  #nextInvite(change: { uri?: string; headers?: Record<string, unknown> } = {}): SipMessage {
+    const prev = this.#invite;
+    return {
+      method: 'INVITE',
+      uri: change.uri ?? prev.uri,
+      headers: { ...prev.headers, ...change.headers, via: [], cseq: { seq: prev.headers.cseq.seq + 1, method: 'INVITE' } },
+      content: prev.content,
+    };
   }
 
   #requestCancel(reason: SipReason | undefined, cause: CallCause): void {
