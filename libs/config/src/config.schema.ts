@@ -129,12 +129,19 @@ export const mediaSchema = z
   .strict();
 
 const sipUri = z.string().regex(/^sips?:[^\s@]+@?[^\s]*$/, 'a SIP URI such as sip:1001@pbx.example.com');
-const hostPort = z.string().regex(/^[A-Za-z0-9.\-:[\]]+:\d{1,5}$/, 'host:port');
+const HOST_PORT = /^[A-Za-z0-9.\-:[\]]+:\d{1,5}$/;
+const DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+/** A trunk host: host:port, or a domain (or address) alone: its SIP SRV records (RFC 3263), else port 5060/5061. */
+const trunkHost = z.string().refine((v) => HOST_PORT.test(v) || DOMAIN.test(v), 'host:port, or a domain name alone (looked up as SRV)');
 
 export const trunkSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _').describe('Trunk name, referenced by routes.'),
-    hosts: z.array(hostPort).describe('PBX hosts in failover order (host:port). Empty only with registrar: true (the PBX registers to the gateway).'),
+    hosts: z
+      .array(trunkHost)
+      .describe(
+        'PBX hosts in failover order: host:port, or a domain alone, which is looked up in DNS as SRV (RFC 3263: _sip._udp, _sip._tcp or _sips._tcp by transport) and stands for its targets in priority and weight order (without SRV records: its address on 5060, 5061 for TLS). Empty only with registrar: true (the PBX registers to the gateway).',
+      ),
     transport: z.enum(['udp', 'tcp', 'tls']).describe('SIP transport toward the trunk.'),
     username: z.string().describe('Digest username toward the trunk (empty: no authentication).'),
     password: z.string().describe('Digest password toward the trunk. Never logged.'),
@@ -253,6 +260,10 @@ export const pbxSchema = z
       .min(1)
       .max(86400)
       .describe('Shortest session interval accepted (Min-SE): a PBX asking for less gets 422. RFC 4028 says at least 90; lower only for tests.'),
+    dnsServers: z
+      .array(z.string().regex(/^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/, 'an IPv4 address or [IPv6] address, with an optional :port'))
+      .describe('DNS servers for trunk host names and SRV records (ip or ip:port, [ipv6]:port), asked instead of the system resolver (empty: the system resolver, /etc/hosts included).'),
+    dnsRefreshS: z.number().int().min(10).max(86400).describe('Trunk hosts given by name are resolved again this often (seconds): SRV targets added or gone, addresses changed.'),
     authFailureLimit: z
       .number()
       .int()

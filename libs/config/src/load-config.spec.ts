@@ -32,6 +32,17 @@ describe('loadConfig', () => {
     }
   });
 
+  it('takes trunk hosts as host:port or a bare domain (SRV), and DNS servers as addresses', () => {
+    const trunk = (hosts: string[]): string => JSON.stringify([{ name: 'pbx', hosts, transport: 'udp', username: '', password: '', fromUser: '', fromDomain: '', codecs: ['PCMU'], allowFrom: [] }]);
+    const cfg = loadConfig({ env: { PBX_TRUNKS: trunk(['example.com', 'pbx.example.net:5070', '192.0.2.1:5060']), PBX_DNS_SERVERS: '["127.0.0.1:5353", "192.0.2.53"]' }, configDir: dir });
+    expect(cfg.pbx.trunks[0]?.hosts).toEqual(['example.com', 'pbx.example.net:5070', '192.0.2.1:5060']);
+    expect(cfg.pbx.dnsServers).toEqual(['127.0.0.1:5353', '192.0.2.53']);
+    expect(cfg.pbx.dnsRefreshS).toBe(300);
+    expect(() => loadConfig({ env: { PBX_TRUNKS: trunk(['pbx example.com']) }, configDir: dir })).toThrow(/pbx\.trunks.*host:port, or a domain name alone/s);
+    expect(() => loadConfig({ env: { PBX_TRUNKS: trunk(['-bad.example.com']) }, configDir: dir })).toThrow(/host:port, or a domain name alone/);
+    expect(() => loadConfig({ env: { PBX_DNS_SERVERS: '["dns.example.com"]' }, configDir: dir })).toThrow(/pbx\.dnsServers.*IPv4 address/s);
+  });
+
   it('rejects unknown keys in a YAML file and cross-field mistakes', () => {
     const d = mkdtempSync(join(tmpdir(), 'cfg-'));
     copyFileSync(join(dir, 'default.yaml'), join(d, 'default.yaml'));

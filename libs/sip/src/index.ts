@@ -14,6 +14,8 @@ export * from './sip.types';
 export * from './sip.errors';
 export * from './sdp/sdp';
 export type { Endpoint, TlsClientOptions, TlsListenOptions, TransportProtocol } from './transport/sip-transport';
+export { SipDns, DnsLookupError, isNoRecord, srvOrder, type DnsQueries, type SipDnsOptions, type SrvTarget } from './transport/sip-dns';
+export { defaultPort } from './transport/destination';
 export {
   buildDtmfRelay,
   formatReason,

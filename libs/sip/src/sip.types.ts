@@ -2,6 +2,7 @@ import type { Logger } from '@wagw/logging';
 import type { DtmfInfo, SipParty, SipReason } from './message/headers';
 import type { SessionTimerPolicy } from './call/session-timer';
 import type { CallCause } from './sip.errors';
+import type { SipDns } from './transport/sip-dns';
 import type { TlsClientOptions, TlsListenOptions, TransportProtocol } from './transport/sip-transport';
 
 /** Public option and event types of libs/sip. */
@@ -38,6 +39,8 @@ export interface SipStackOptions {
    * Default `{ expiresS: 1800, minSeS: 90 }`; `false`: off (`timer` neither supported nor required).
    */
   sessionTimer?: SessionTimerPolicy | false;
+  /** Resolves the host names of destinations (A records). Default: the system's resolver. */
+  dns?: SipDns;
 }
 
 export interface DigestCredentials {

@@ -102,7 +102,7 @@ export class PbxOriginatedCallUseCase {
 
   /** The trunk an INVITE came in on: the one whose hosts, allow-list or registration hold its source (else the first). */
   trunkOf(sip: Pick<InboundCall, 'source'>): TrunkConfig | undefined {
-    return trunkForSource(this.trunks.trunks(), sip.source.address, (t) => this.trunkState.registeredSource(t)) ?? this.trunks.trunks()[0];
+    return trunkForSource(this.trunks.trunks(), sip.source.address, this.trunkState) ?? this.trunks.trunks()[0];
   }
 
   async #place(sip: InboundCall, waId: string): Promise<void> {

@@ -63,11 +63,21 @@ describe('inbound INVITE authorisation', () => {
 
   it('takes INVITEs of a registrar trunk from where its PBX registered, and from nowhere else', () => {
     const reg = trunk({ name: 'reg', hosts: [], registrar: true, inboundUsername: 'acme', inboundPassword: 's3cret' });
-    const registeredAt = (t: TrunkConfig): string | undefined => (t.name === 'reg' ? '192.0.2.7' : undefined);
+    const registeredAt = { registeredSource: (t: TrunkConfig): string | undefined => (t.name === 'reg' ? '192.0.2.7' : undefined), hostAddresses: () => [] };
     expect(trunkForSource([reg], '192.0.2.7', registeredAt)?.name).toBe('reg');
     expect(trunkForSource([reg], '192.0.2.8', registeredAt)).toBeUndefined();
     expect(trunkForSource([reg], '192.0.2.7')).toBeUndefined(); // not registered
     expect(authorizeInvite([reg], req('192.0.2.7'), 'gw', registeredAt)).toMatchObject({ action: 'digest', proxy: true });
+  });
+
+  it("takes a trunk's INVITEs from the addresses its host names resolve to (SRV targets included), without allowFrom", () => {
+    const named = trunk({ name: 'named', hosts: ['example.com'] });
+    const resolved = { registeredSource: () => undefined, hostAddresses: (t: TrunkConfig) => (t.name === 'named' ? ['192.0.2.10', '192.0.2.11'] : []) };
+    expect(trunkForSource([named], '192.0.2.11', resolved)?.name).toBe('named');
+    expect(trunkForSource([named], '192.0.2.12', resolved)).toBeUndefined();
+    expect(trunkForSource([named], '192.0.2.11')).toBeUndefined(); // a name is no address
+    // an allowFrom list still decides alone
+    expect(trunkForSource([trunk({ name: 'named', hosts: ['example.com'], allowFrom: ['198.51.100.1'] })], '192.0.2.11', resolved)).toBeUndefined();
   });
 });
 

@@ -18,17 +18,25 @@ export function ipMatches(pattern: string, ip: string): boolean {
   return ((a & mask) >>> 0) === ((b & mask) >>> 0);
 }
 
-/** Where the PBX of a registrar trunk registered from (undefined: not registered, or not such a trunk). */
-export type RegisteredSource = (trunk: TrunkConfig) => string | undefined;
+/** Where a trunk's INVITEs may come from, besides its allowFrom list (TrunkHealthService satisfies it). */
+export interface TrunkSources {
+  /** Where the PBX of a registrar trunk registered from (undefined: not registered, or not such a trunk). */
+  registeredSource(trunk: TrunkConfig): string | undefined;
+  /** The addresses of the trunk's hosts, names resolved (SRV targets included). */
+  hostAddresses(trunk: TrunkConfig): readonly string[];
+}
+
+/** Without DNS: the hosts given as addresses. */
+const literalSources: TrunkSources = { registeredSource: () => undefined, hostAddresses: (t) => t.hosts.map((h) => h.replace(/:\d+$/, '')) };
 
 /**
  * The trunk an INVITE from `ip` belongs to: its allowFrom list, or (when empty) its hosts' addresses; for a
  * trunk whose PBX registers to us, also the address it registered from.
  */
-export function trunkForSource(trunks: readonly TrunkConfig[], ip: string, registeredSource?: RegisteredSource): TrunkConfig | undefined {
+export function trunkForSource(trunks: readonly TrunkConfig[], ip: string, sources: TrunkSources = literalSources): TrunkConfig | undefined {
   return trunks.find((t) => {
-    if (registeredSource?.(t) === ip) return true;
-    const allowed = t.allowFrom.length > 0 ? t.allowFrom : t.hosts.map((h) => h.replace(/:\d+$/, ''));
+    if (sources.registeredSource(t) === ip) return true;
+    const allowed = t.allowFrom.length > 0 ? t.allowFrom : sources.hostAddresses(t);
     return allowed.some((p) => ipMatches(p, ip));
   });
 }
@@ -38,8 +46,8 @@ export function trunkForSource(trunks: readonly TrunkConfig[], ip: string, regis
  * allow-list gets 403 without anything reaching WhatsApp; a trunk with inbound credentials is challenged
  * (407) until the request carries a valid digest; otherwise it is accepted.
  */
-export function authorizeInvite(trunks: readonly TrunkConfig[], req: InboundRequestInfo, realm: string, registeredSource?: RegisteredSource): InviteAuthDecision {
-  const trunk = trunkForSource(trunks, req.source.address, registeredSource);
+export function authorizeInvite(trunks: readonly TrunkConfig[], req: InboundRequestInfo, realm: string, sources?: TrunkSources): InviteAuthDecision {
+  const trunk = trunkForSource(trunks, req.source.address, sources);
   if (!trunk) return { action: 'reject', status: 403, reason: 'Forbidden', headers: { Warning: `399 ${realm} "source address ${req.source.address} is not on a trunk allow-list"` } };
   if (!trunk.inboundUsername) return { action: 'accept' };
   return { action: 'digest', realm, proxy: true, password: (username) => (username === trunk.inboundUsername ? trunk.inboundPassword : undefined) };

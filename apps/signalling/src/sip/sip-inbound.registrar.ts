@@ -31,7 +31,7 @@ export class SipInboundRegistrar implements OnModuleInit {
       (req) => {
         const blocked = this.sip.blockedDecision(req.source.address, 'INVITE');
         if (blocked) return blocked;
-        const decision = authorizeInvite(this.trunks.trunks(), req, this.sip.running ? this.sip.stack.advertisedHost : 'wagw', (t) => this.trunkState.registeredSource(t));
+        const decision = authorizeInvite(this.trunks.trunks(), req, this.sip.running ? this.sip.stack.advertisedHost : 'wagw', this.trunkState);
         if (decision.action === 'reject') this.logger.warn({ source: req.source, callId: req.callId, status: decision.status }, 'INVITE refused: source not on a trunk allow-list');
         return decision;
       },

@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional, OnApplicationBootstrap, OnApplicationShut
 import { readFileSync } from 'node:fs';
 import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
-import { SipStack, type InviteAuthDecision, type InviteAuthorizer, type InviteHandler, type RegisterHandler, type SipListenOptions } from '@wagw/sip';
+import { SipDns, SipStack, type InviteAuthDecision, type InviteAuthorizer, type InviteHandler, type RegisterHandler, type SipListenOptions } from '@wagw/sip';
 import { SignallingMetrics } from '../metrics/signalling-metrics';
 import { SIGNALLING_LOGGER } from '../signalling.tokens';
 import { SourceGuard } from './source-guard';
@@ -26,6 +26,8 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
   #inbound: { authorize: InviteAuthorizer; handle: InviteHandler } | undefined;
   #registrar: RegisterHandler | undefined;
   readonly #guard: SourceGuard;
+  /** Name and SRV resolution toward trunks (pbx.dnsServers, else the system's), shared with the trunk host resolver. */
+  readonly dns: SipDns;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -33,6 +35,7 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
     @Optional() private readonly metrics?: SignallingMetrics,
   ) {
     const pbx = config.pbx;
+    this.dns = new SipDns({ servers: pbx.dnsServers });
     this.#guard = new SourceGuard({ maxFailures: pbx.authFailureLimit, windowMs: pbx.authFailureWindowS * 1000, blockMs: pbx.authBlockS * 1000, logger: logger.child({ component: 'sip-guard' }) });
   }
 
@@ -91,6 +94,7 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
       transactionTimeoutMs: pbx.transactionTimeoutMs,
       sessionTimer: pbx.sessionExpiresS > 0 ? { expiresS: pbx.sessionExpiresS, minSeS: pbx.sessionMinSeS } : false,
       ...(pbx.tlsCaFile ? { tlsClient: { ca: readPem('pbx.tlsCaFile', pbx.tlsCaFile) } } : {}),
+      dns: this.dns,
       logger: this.logger, // the SIP stack names itself (component: sip)
     });
     this.#applyInbound();

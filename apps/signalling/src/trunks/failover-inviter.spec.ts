@@ -106,6 +106,16 @@ describe('FailoverInviter', () => {
     expect(call.host).toBe('10.0.0.2:5060');
   });
 
+  it("names the configured domain in From when the host is one of that domain's SRV targets", () => {
+    const srvTrunk = { ...trunk, hosts: ['example.com'] } as TrunkConfig;
+    ranking.order = ['sip-a.example.com:5070', '10.0.0.9:5060'];
+    ranking.srvDomain = (_t, host) => (host === 'sip-a.example.com:5070' ? 'example.com' : undefined);
+    const call = inviter.invite(srvTrunk, invite);
+    expect(sender.legs[0]?.options).toMatchObject({ outboundProxy: 'sip-a.example.com:5070', from: { host: 'example.com' } });
+    sender.legs[0]?.fail(503, 'Service Unavailable', 'unreachable');
+    expect(sender.legs[1]?.options).toMatchObject({ outboundProxy: '10.0.0.9:5060', from: { host: '10.0.0.9' }, callId: call.callId });
+  });
+
   it.each([
     [503, 'Service Unavailable', 'unreachable'],
     [408, 'Request Timeout', 'timeout'],

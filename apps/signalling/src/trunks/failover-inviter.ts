@@ -15,6 +15,8 @@ export interface HostRanking {
   reportFailure(trunkName: string, host: string, reason: string): void;
   /** For a trunk whose PBX registers to us: the Contact it registered (our Request-URI toward it). */
   registeredContact?(trunk: TrunkConfig): string | undefined;
+  /** The configured domain `host` is an SRV target of (absent: the host was configured as it is). */
+  srvDomain?(trunk: TrunkConfig, host: string): string | undefined;
 }
 
 /** The caller's INVITE options; the inviter adds the transport, the outbound proxy (host) and the Call-ID. */
@@ -185,7 +187,8 @@ export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
       call = this.#sender.invite({
         ...this.#options,
         ...(ringLeft !== undefined ? { ringTimeoutMs: ringLeft } : {}),
-        from: { ...this.#options.from, host: this.#options.from.host ?? (this.#trunk.fromDomain || hostOf(host)) },
+        // an SRV target stands for its domain: From names the domain, as the Request-URI does
+        from: { ...this.#options.from, host: this.#options.from.host ?? (this.#trunk.fromDomain || this.#ranking.srvDomain?.(this.#trunk, host) || hostOf(host)) },
         transport: this.#trunk.transport,
         outboundProxy: host,
         maxRedirects: this.#trunk.maxRedirects,

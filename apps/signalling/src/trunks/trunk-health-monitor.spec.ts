@@ -106,6 +106,12 @@ describe('TrunkHealthMonitor', () => {
     expect(changes.filter((c) => c.host === '10.0.0.1:5060').map((c) => c.to)).toEqual(['down', 'up']);
   });
 
+  it('orders the hosts it was given (SRV targets) for a trunk asked about by its configured hosts', () => {
+    monitor.setTrunks([trunk({ hosts: ['sip-a.example.com:5060', 'sip-b.example.com:5070'] })]);
+    expect(monitor.hostsInOrder(trunk({ hosts: ['example.com'] }))).toEqual(['sip-a.example.com:5060', 'sip-b.example.com:5070']);
+    expect(monitor.hostsInOrder(trunk({ name: 'unknown', hosts: ['192.0.2.1:5060'] }))).toEqual(['192.0.2.1:5060']);
+  });
+
   it('counts any final answer but 408/503 as alive (a 404 proves the host is there)', async () => {
     prober.answers.set('sip:10.0.0.1:5060', 404);
     prober.answers.set('sip:10.0.0.2:5060', 408);

@@ -134,7 +134,8 @@ export class TrunkHealthMonitor extends TypedEmitter<TrunkHealthEvents> {
   hostsInOrder(trunk: TrunkConfig): string[] {
     const entry = this.#trunks.get(trunk.name);
     const isDown = (host: string): boolean => entry?.hosts.get(host)?.health.state === 'down';
-    return [...trunk.hosts.filter((h) => !isDown(h)), ...trunk.hosts.filter(isDown)];
+    const hosts = entry?.config.hosts ?? trunk.hosts; // the hosts it was given (resolved: SRV targets)
+    return [...hosts.filter((h) => !isDown(h)), ...hosts.filter(isDown)];
   }
 
   /**

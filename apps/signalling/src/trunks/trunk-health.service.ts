@@ -11,9 +11,12 @@ import { publishRegistrations } from './trunk-registration.metrics';
 import { TrunkRegistrations, type TrunkBinding } from './trunk-registrations';
 import { TrunkHostMetrics } from './trunk-host.metrics';
 import { TrunkOutboundRegistrations } from './trunk-outbound-registrations';
+import { TrunkHostResolver } from './trunk-host-resolver';
 
 /** How long bootstrap waits for the SIP stack (started by SipStackService's hook, in parallel) to listen. */
 const SIP_START_WAIT_MS = 10_000;
+/** How long bootstrap waits for the trunks' first DNS resolution before probing and registering (it goes on after). */
+const DNS_START_WAIT_MS = 5_000;
 
 /**
  * A trunk's health; for a registrar trunk where its PBX is registered (null: not registered); for a trunk
@@ -37,6 +40,8 @@ export class TrunkHealthService implements OnApplicationBootstrap, BeforeApplica
   /** The gateway's own registrations (trunks with register: true), once the SIP stack listens. */
   #outbound: TrunkOutboundRegistrations | undefined;
   readonly #metrics = new TrunkHostMetrics();
+  /** Trunk hosts through DNS (SRV targets, addresses of names): what the monitor probes and calls go to. */
+  readonly #hosts: TrunkHostResolver;
   readonly #log: Logger;
   readonly #unpublish: () => void;
   #shutdown = false;
@@ -53,7 +58,13 @@ export class TrunkHealthService implements OnApplicationBootstrap, BeforeApplica
       logger: this.#log,
     });
     this.monitor.on('hostStateChanged', () => this.#metrics.publish(this.monitor.snapshot()));
-    this.monitor.setTrunks(trunks.trunks());
+    this.#hosts = new TrunkHostResolver({
+      dns: sip.dns,
+      logger: logger.child({ component: 'trunk-dns' }),
+      refreshMs: config.pbx.dnsRefreshS * 1000,
+      onChange: () => this.#applyResolvedHosts(),
+    });
+    this.monitor.setTrunks(this.#resolvedTrunks(trunks.trunks()));
     this.#warnKeysInClear(trunks.trunks());
     this.registrations = new TrunkRegistrations({ logger: logger.child({ component: 'trunk-registrar' }) });
     this.registrations.setTrunks(trunks.trunks());
@@ -81,7 +92,13 @@ export class TrunkHealthService implements OnApplicationBootstrap, BeforeApplica
       },
       reportFailure: (trunk, host, reason) => this.monitor.reportFailure(trunk, host, reason),
       registeredContact: (trunk) => this.registrations.binding(trunk.name)?.contact,
+      srvDomain: (trunk, host) => this.#hosts.resolved(trunk).srvDomain.get(host),
     };
+  }
+
+  /** The addresses of a trunk's hosts (names resolved): where its INVITEs may come from without allowFrom. */
+  hostAddresses(trunk: TrunkConfig): readonly string[] {
+    return this.#hosts.resolved(trunk).addresses;
   }
 
   /** The user the gateway registers as on `trunk` (register: true), if it does. */
@@ -101,6 +118,11 @@ export class TrunkHealthService implements OnApplicationBootstrap, BeforeApplica
     while (!this.sip.running && !this.#shutdown && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     if (this.#shutdown) return;
     if (!this.sip.running) return void this.#log.warn('SIP stack not listening: trunk keep-alives and registrations not started');
+    const resolved = this.#resolveHosts(this.trunks.trunks());
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([resolved, new Promise<void>((r) => (waited = setTimeout(r, DNS_START_WAIT_MS)))]);
+    clearTimeout(waited);
+    if (this.#shutdown) return;
     this.monitor.start();
     const stack = this.sip.stack;
     this.#outbound = new TrunkOutboundRegistrations({
@@ -119,6 +141,7 @@ export class TrunkHealthService implements OnApplicationBootstrap, BeforeApplica
 
   onApplicationShutdown(): void {
     this.#shutdown = true;
+    this.#hosts.stop();
     this.monitor.stop();
     this.registrations.close();
     this.#unpublish();
@@ -127,11 +150,28 @@ export class TrunkHealthService implements OnApplicationBootstrap, BeforeApplica
 
   /** New trunks after a config reload: kept hosts keep their state. */
   setTrunks(trunks: readonly TrunkConfig[]): void {
-    this.monitor.setTrunks(trunks);
+    this.monitor.setTrunks(this.#resolvedTrunks(trunks));
     this.#metrics.publish(this.monitor.snapshot());
+    if (this.sip.running) void this.#resolveHosts(trunks);
     this.#warnKeysInClear(trunks);
     this.registrations.setTrunks(trunks);
     this.#outbound?.setTrunks(trunks);
+  }
+
+  /** Trunks with their hosts as DNS gave them (SRV targets in order; configured hosts until resolved). */
+  #resolvedTrunks(trunks: readonly TrunkConfig[]): TrunkConfig[] {
+    return trunks.map((t) => (t.registrar ? t : { ...t, hosts: this.#hosts.resolved(t).hosts }));
+  }
+
+  #resolveHosts(trunks: readonly TrunkConfig[]): Promise<void> {
+    return this.#hosts.setTrunks(trunks).catch((err: unknown) => this.#log.error({ err }, 'resolving trunk hosts failed'));
+  }
+
+  /** DNS gave other targets or addresses: the monitor probes the new ones (hosts kept keep their state). */
+  #applyResolvedHosts(): void {
+    if (this.#shutdown) return;
+    this.monitor.setTrunks(this.#resolvedTrunks(this.trunks.trunks()));
+    this.#metrics.publish(this.monitor.snapshot());
   }
 
   #trunkNames(pred: (t: TrunkConfig) => boolean): string[] {

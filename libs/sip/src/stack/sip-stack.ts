@@ -10,7 +10,8 @@ import { nameAddr, newBranch, randomToken } from '../message/headers';
 import { Registration, type RegistrationOptions } from '../register/registration';
 import { InvalidStateError } from '../sip.errors';
 import type { InviteAuthorizer, InviteOptions, OptionsResult, RegisterHandler, SipAuthFailure, SipStackOptions } from '../sip.types';
-import { resolveProxy, resolveUri, uriTransport } from '../transport/destination';
+import { resolveProxy, resolveUri, uriTransport, type HostResolver } from '../transport/destination';
+import { SipDns } from '../transport/sip-dns';
 import { SipTransport, summarise, type Endpoint, type TransportProtocol } from '../transport/sip-transport';
 import { IncomingRequestRouter, type InviteHandler } from './incoming-request-router';
 
@@ -56,6 +57,7 @@ export class SipStack {
   readonly #registrations = new Set<Registration>();
   readonly #dialogs = new Map<string, DialogRequestHandler>();
   readonly #txTimers = new Set<NodeJS.Timeout>();
+  readonly #resolveHost: HostResolver;
   #closed = false;
 
   private constructor(options: SipStackOptions, transport: SipTransport, advertisedHost: string, log: Logger) {
@@ -66,6 +68,8 @@ export class SipStack {
     this.#contactUser = options.contactUser ?? 'wagw';
     this.#timers = { t1Ms: T1_MS, t2Ms: T2_MS, transactionTimeoutMs: Math.min(options.transactionTimeoutMs ?? 64 * T1_MS, 64 * T1_MS) };
     this.#sessionTimer = sessionTimerPolicy(options.sessionTimer);
+    const dns = options.dns ?? new SipDns();
+    this.#resolveHost = (host) => dns.address(host);
     this.#tx = makeTransactionLayer({ 'max-forwards': 70 });
     this.#ctx = this.#makeContext();
     this.#router = new IncomingRequestRouter({
@@ -254,8 +258,8 @@ export class SipStack {
 
   async #destination(rq: SipMessage, o: RequestOptions): Promise<Endpoint> {
     if (o.destination) return o.destination;
-    if (o.proxy) return resolveProxy(o.proxy, o.transport);
-    return resolveUri(o.hop ?? rq.uri ?? '', o.transport);
+    if (o.proxy) return resolveProxy(o.proxy, o.transport, this.#resolveHost);
+    return resolveUri(o.hop ?? rq.uri ?? '', o.transport, this.#resolveHost);
   }
 
   async #sendRequest(rq: SipMessage, o: RequestOptions): Promise<SentRequest | undefined> {
@@ -313,7 +317,7 @@ export class SipStack {
   async #sendAck(ack: SipMessage, hop: string | SipUri, transport: TransportProtocol): Promise<void> {
     let destination: Endpoint;
     try {
-      destination = await resolveUri(hop, transport);
+      destination = await resolveUri(hop, transport, this.#resolveHost);
     } catch (err) {
       this.#log.warn({ err, sipMessage: summarise(ack) }, 'no destination for ACK');
       return;

@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { SipUri } from 'sip';
 import { parseUri } from 'sip';
@@ -7,9 +6,12 @@ import type { Endpoint, TransportProtocol } from './sip-transport';
 /**
  * Where to send a request (a reduced RFC 3263): the transport is the URI's `transport` parameter (`sips:`
  * means TLS), else the leg's; the port is the URI's, else 5060/5061; a host name is resolved to an IPv4
- * address (A record or /etc/hosts). NAPTR/SRV are not consulted: configure the trunk as host:port
- * (`outboundProxy`) when its domain only has SRV records.
+ * address (A record, through `SipDns`). SRV is the caller's: a trunk given as a bare domain is expanded into
+ * its SRV targets before they get here (the signalling app's trunk host resolver).
  */
+
+/** Host name to IPv4 address. */
+export type HostResolver = (host: string) => Promise<string>;
 
 const TRANSPORTS: readonly TransportProtocol[] = ['udp', 'tcp', 'tls'];
 
@@ -30,31 +32,32 @@ export class DestinationError extends Error {
 }
 
 /** Resolves a SIP URI (string or parsed) to the endpoint to send to. */
-export async function resolveUri(uri: string | SipUri, fallback: TransportProtocol): Promise<Endpoint> {
+export async function resolveUri(uri: string | SipUri, fallback: TransportProtocol, resolveHost: HostResolver): Promise<Endpoint> {
   const parsed = typeof uri === 'string' ? parseUri(uri) : uri;
   if (!parsed) throw new DestinationError(`not a SIP URI: ${String(uri)}`);
   const protocol = uriTransport(parsed) ?? fallback;
   const port = parsed.port || defaultPort(protocol);
-  return withHostname({ protocol, port, address: await resolveHost(parsed.host) }, parsed.host);
+  return withHostname({ protocol, port, address: await resolved(parsed.host, resolveHost) }, parsed.host);
 }
 
 /** Parses an outbound proxy given as `host`, `host:port` or a SIP URI. */
-export async function resolveProxy(proxy: string, fallback: TransportProtocol): Promise<Endpoint> {
-  if (/^sips?:/i.test(proxy)) return resolveUri(proxy, fallback);
+export async function resolveProxy(proxy: string, fallback: TransportProtocol, resolveHost: HostResolver): Promise<Endpoint> {
+  if (/^sips?:/i.test(proxy)) return resolveUri(proxy, fallback, resolveHost);
   const m = /^([^:\s]+)(?::(\d+))?$/.exec(proxy.trim());
   if (!m?.[1]) throw new DestinationError(`not a host[:port]: ${proxy}`);
-  return withHostname({ protocol: fallback, port: m[2] ? Number(m[2]) : defaultPort(fallback), address: await resolveHost(m[1]) }, m[1]);
+  return withHostname({ protocol: fallback, port: m[2] ? Number(m[2]) : defaultPort(fallback), address: await resolved(m[1], resolveHost) }, m[1]);
 }
 
 function withHostname(endpoint: Endpoint, host: string): Endpoint {
   return isIP(host) ? endpoint : { ...endpoint, hostname: host };
 }
 
-async function resolveHost(host: string): Promise<string> {
+async function resolved(host: string, resolveHost: HostResolver): Promise<string> {
   if (isIP(host)) return host;
   try {
-    return (await lookup(host, { family: 4 })).address;
+    return await resolveHost(host);
   } catch (err) {
-    throw new DestinationError(`cannot resolve ${host}: ${(err as Error).message}`);
+    const message = (err as Error).message;
+    throw new DestinationError(message.startsWith('cannot resolve') ? message : `cannot resolve ${host}: ${message}`);
   }
 }
