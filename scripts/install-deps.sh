@@ -3,14 +3,14 @@
 #   scripts/install-deps.sh run    what `npm start` uses: redis-server, and Kamailio + baresip for the demo PBX
 #                                  it starts when no trunk is configured (kamcmd comes with kamailio)
 #   scripts/install-deps.sh test   what `npm test` uses: the above plus the real test peers (SIPp, sox, Chromium,
-#                                  Kamailio's TLS module)
+#                                  Kamailio's TLS module, dnsmasq as the DNS server of the SRV tests)
 #   scripts/install-deps.sh bench  what `npm run bench` uses: the above plus rtpengine (the reference relay)
 set -euo pipefail
 mode=${1:-test}
 case "$mode" in run|test|bench) ;; *) echo "usage: $0 run|test|bench" >&2; exit 2 ;; esac
 need=(redis-server:redis-server kamailio:kamailio kamcmd:kamailio baresip:baresip)
 if [ "$mode" != run ]; then
-  need+=(sipp:sip-tester sox:sox chromium:chromium)
+  need+=(sipp:sip-tester sox:sox chromium:chromium dnsmasq:dnsmasq-base)
 fi
 if [ "$mode" = bench ]; then
   need+=(rtpengine:rtpengine-daemon)

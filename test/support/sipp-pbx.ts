@@ -33,6 +33,8 @@ export interface SippPbxOptions {
   /** `-key name value`: `[name]` in the scenario. */
   keys?: Readonly<Record<string, string>>;
   timeoutMs?: number;
+  /** SIPp's own address (default 127.0.0.1). */
+  localHost?: string;
 }
 
 export async function startSippPbx(scenario: string, options: SippPbxOptions): Promise<SippPbx> {
@@ -46,6 +48,7 @@ export async function startSippPbx(scenario: string, options: SippPbxOptions): P
     timeoutMs: options.timeoutMs ?? 60_000,
     extraArgs,
     dir,
+    ...(options.localHost ? { localHost: options.localHost } : {}),
   });
   let removed = false;
   const remove = (r: SippResult): SippResult => {

@@ -14,3 +14,4 @@ export * from './baresip';
 export * from './port-range';
 export * from './sipp';
 export * from './sip-text';
+export * from './dnsmasq';
