@@ -224,6 +224,18 @@ describe('SIPp as the PBX: an offer without a codec the gateway bridges, an INVI
     expect(cdr).toMatchObject({ direction: 'outbound', endedBy: 'pbx', codec: 'PCMU' });
   });
 
+  it('a PBX requiring 100rel: our 180 is reliable (RSeq, PRACKed), the 200 follows, and the user hears the phone', async () => {
+    const s = stack as Stack;
+    const sipp = runSippUac({ scenario: 'uac-pbx-100rel-calls-user-expect-200.xml', gatewayPort: s.config.pbx.udpPort, service: USER, dir, tonePcap: { frequencyHz: 1000, seconds: 4 } });
+    expect(await userHeard(s, USER, 1000)).toBeGreaterThanOrEqual(25);
+    expectSippPassed(await sipp);
+    const cdr = await eventually("the 100rel call's record", async () => {
+      const { recent } = (await s.api('GET', '/v1/calls')).body as { recent: CallRecord[] };
+      return recent.find((c) => c.userWaId === USER && c.state === 'ended');
+    });
+    expect(cdr).toMatchObject({ direction: 'outbound', endedBy: 'pbx', codec: 'PCMU' });
+  });
+
   it('a PBX that never ACKs our 200 OK: the gateway gives up after 64*T1 with a BYE and ends the WhatsApp call', async () => {
     const s = stack as Stack;
     const sipp = runSippUac({ scenario: 'uac-no-ack-expect-bye.xml', gatewayPort: s.config.pbx.udpPort, service: USER, dir, tonePcap: { frequencyHz: 1000, seconds: 45 }, timeoutMs: 70_000 });

@@ -102,10 +102,11 @@ export interface CallFailedEvent {
 }
 
 /**
- * Why a call leg ended: a BYE (either way), no ACK for our 2xx, the stack closing, or the session timer
- * (RFC 4028): no refresh from the far end in time, or our refresh answered 408/481 (we sent the BYE).
+ * Why a call leg ended: a BYE (either way), no ACK for our 2xx, the stack closing, the session timer
+ * (RFC 4028): no refresh from the far end in time, or our refresh answered 408/481 (we sent the BYE), or no
+ * PRACK for our reliable provisional response within 64*T1 (RFC 3262: we rejected the INVITE with 504).
  */
-export type EndedCause = 'bye' | 'no-ack' | 'shutdown' | 'session-expired';
+export type EndedCause = 'bye' | 'no-ack' | 'shutdown' | 'session-expired' | 'no-prack';
 
 export interface CallEndedEvent {
   by: 'local' | 'remote';

@@ -48,6 +48,19 @@ describe.each(['udp', 'tcp'] as const)('a SIPp PBX calling our UAS over %s', (tr
     await expectSippPassed(run);
   });
 
+  it('sends its 183 reliably to a PBX requiring 100rel: RSeq, retransmitted until the PRACK, the 200 after it', async () => {
+    const run = await runSipp('uac-100rel-expect-200.xml');
+    const call = await incoming;
+    const acked = nextEvent(call, 'acked');
+    call.progress(testSdp(42000));
+    call.answer(testSdp(42000)); // held until the PRACK of the 183 with SDP
+    expect(call.state).toBe('early');
+    await acked;
+    expect(call.state).toBe('confirmed');
+    await nextEvent(call, 'ended');
+    await expectSippPassed(run);
+  });
+
   it('answers a CANCEL with 200 and the INVITE with 487', async () => {
     const run = await runSipp('uac-cancel-expect-487.xml');
     const call = await incoming;
@@ -241,4 +254,28 @@ describe('session timers (RFC 4028) with a SIPp PBX calling our UAS', () => {
       await off.close();
     }
   });
+});
+
+describe('a SIPp PBX requiring 100rel that never PRACKs', () => {
+  let stack: SipStack | undefined;
+  let sipp: SippRun | undefined;
+
+  afterEach(async () => {
+    await sipp?.stop();
+    await stack?.close();
+  });
+
+  it('gets the reliable 180 retransmitted, then 504 after 64*T1, and the leg ends as no-prack', async () => {
+    stack = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0 }, logger });
+    const incoming = new Promise<InboundCall>((resolve) => stack?.onInvite((call) => resolve(call)));
+    sipp = new SippRun({ scenario: 'uac-100rel-no-prack-expect-504.xml', transport: 'udp', port: await freeTcpUdpPort(), remote: `127.0.0.1:${stack.ports.udp}`, service: 'agent', keepDir: keepSipp, traceMessages: keepSipp, deadlineMs: 45_000 });
+    const call = await incoming;
+    const ended = nextEvent(call, 'ended', 40_000);
+    const started = Date.now();
+    call.ringing();
+    expect((await ended)[0]).toEqual({ by: 'local', cause: 'no-prack' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(31_000);
+    expect(call.state).toBe('terminated');
+    await expectSippPassed(sipp);
+  }, 50_000);
 });

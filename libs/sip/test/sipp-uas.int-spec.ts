@@ -50,6 +50,18 @@ describe.each(['udp', 'tcp'] as const)('our UAC against a SIPp PBX over %s', (tr
     await expectSippPassed(run);
   });
 
+  it('PRACKs reliable provisionals in order (not their retransmissions), and its later CSeqs follow the PRACKs', async () => {
+    const run = await runSipp('uas-100rel-expect-prack.xml');
+    const leg = call({ target: 'sip:1001@pbx.example.invalid', outboundProxy: `127.0.0.1:${port}` });
+    const progress: number[] = [];
+    leg.on('progress', (p) => void progress.push(p.status));
+    const answered = nextEvent(leg, 'answered', 10_000, ['failed']);
+    expect((await answered)[0].sdp).toContain('a=rtpmap:0 PCMU/8000');
+    expect(progress).toEqual([180, 183]); // the retransmitted 180 is not processed again
+    expect(await leg.bye({ protocol: 'Q.850', cause: 16, text: 'Normal call clearing' })).toBe(200);
+    await expectSippPassed(run);
+  });
+
   it('fails as busy on 486 with the Retry-After and Reason of the response', async () => {
     const run = await runSipp('uas-busy-expect-486.xml');
     const [failed] = await nextEvent(call(), 'failed');

@@ -11,6 +11,10 @@ describe('sipLegLost', () => {
     expect(lost).toEqual({ sipCause: 'session timer expired', cause: expect.stringContaining('RFC 4028') });
   });
 
+  it('reports a reliable provisional never PRACKed (the stack rejected the INVITE)', () => {
+    expect(sipLegLost({ by: 'local', cause: 'no-prack' })).toEqual({ sipCause: 'no PRACK', cause: expect.stringContaining('RFC 3262') });
+  });
+
   it('ignores the ends we caused: our BYE, shutdown, and no-ack (handled where it applies)', () => {
     expect(sipLegLost({ by: 'local', cause: 'bye' })).toBeUndefined();
     expect(sipLegLost({ by: 'local', cause: 'shutdown' })).toBeUndefined();

@@ -1,13 +1,15 @@
 import type { Logger } from '@wagw/logging';
 import type { NameAddr, SipMessage } from 'sip';
 import { makeResponse } from 'sip';
-import { Dialog } from '../dialog/dialog';
-import { formatReason, genericHeaders, headerValue, normaliseHeaders, parseReason, partyOf, randomToken, sdpBody, uriString, withTag, type SipParty, type SipReason } from '../message/headers';
+import { Dialog, dialogKey } from '../dialog/dialog';
+import { formatReason, genericHeaders, headerValue, normaliseHeaders, parseReason, partyOf, randomToken, sdpBody, tagOf, uriString, withTag, type SipParty, type SipReason } from '../message/headers';
 import { InvalidStateError, reasonPhrase } from '../sip.errors';
 import type { CallEndedEvent, InboundCallEvents, RejectOptions } from '../sip.types';
 import type { Endpoint } from '../transport/sip-transport';
 import { CallLeg, optionalReason } from './call-leg';
 import type { LegContext } from './leg-context';
+import { ReliableProvisionals } from './reliable-provisionals';
+import { optionTags } from './session-timer';
 
 export type InboundCallState = 'offered' | 'early' | 'answered' | 'confirmed' | 'terminated';
 
@@ -16,6 +18,8 @@ export type InboundCallState = 'offered' | 'early' | 'answered' | 'confirmed' | 
  * Provisional and final responses carry our To tag, our Contact and the request's Record-Route (§12.1.1);
  * the 2xx is retransmitted until the ACK (`acked`), and without one after 64*T1 the call ends
  * (`ended`, cause `no-ack`) with a BYE. A CANCEL before the answer gets 200, the INVITE 487 (`cancelled`).
+ * An INVITE with `Require: 100rel` gets its 180/183 reliably (RFC 3262, ReliableProvisionals): each waits
+ * for its PRACK before the next, and a 2xx waits for the PRACK of one that carried SDP.
  */
 export class InboundCall extends CallLeg<InboundCallEvents> {
   readonly from: SipParty;
@@ -29,6 +33,10 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
   #state: InboundCallState = 'offered';
   readonly #invite: SipMessage;
   readonly #localTo: NameAddr;
+  /** RFC 3262, when the INVITE requires it (`Require: 100rel`). */
+  readonly #reliable: ReliableProvisionals | undefined;
+  /** Our answer, held until the PRACK of a reliable provisional that carried SDP. */
+  #deferredAnswer: string | undefined;
 
   constructor(ctx: LegContext, invite: SipMessage, remote: Endpoint, logger: Logger) {
     const callId = invite.headers['call-id'];
@@ -42,6 +50,21 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
     this.headers = genericHeaders(invite);
     this.source = { address: remote.address, port: remote.port };
     this.peerAllow = headerValue(invite, 'allow');
+    if (optionTags(invite, 'require').includes('100rel')) {
+      const earlyDialog = dialogKey(callId, tagOf(this.#localTo) ?? '', tagOf(invite.headers.from) ?? '');
+      this.#reliable = new ReliableProvisionals({
+        timers: ctx.timers,
+        inviteSeq: invite.headers.cseq.seq,
+        send: (r) => this.ctx.sendResponse(r),
+        listen: () => this.ctx.registerDialog(earlyDialog, this),
+        unlisten: () => {
+          if (this.dialog?.id !== earlyDialog) this.ctx.unregisterDialog(earlyDialog);
+        },
+        onAcknowledged: () => this.#afterPrack(),
+        onTimeout: () => this.#prackTimedOut(),
+        log: this.log,
+      });
+    }
   }
 
   get state(): InboundCallState {
@@ -68,9 +91,22 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
     this.#provisional(183, sdp);
   }
 
-  /** Sends the 2xx with our answer (our offer, when the INVITE had none) and retransmits it until the ACK. */
+  /**
+   * Sends the 2xx with our answer (our offer, when the INVITE had none) and retransmits it until the ACK.
+   * After a reliable provisional with SDP, the 2xx goes once that one is PRACKed (RFC 3262 §3).
+   */
   answer(sdp: string): void {
     this.#assertOpen('answer');
+    if (this.#reliable?.holdsFinal()) {
+      this.#deferredAnswer = sdp;
+      this.log.info('answer held until the PRACK of our reliable provisional with SDP');
+      return;
+    }
+    this.#reliable?.stop();
+    this.#sendAnswer(sdp);
+  }
+
+  #sendAnswer(sdp: string): void {
     this.localSdp = sdp;
     const dialog = Dialog.asUas(this.#invite, this.#localTo, this.transport);
     this.establish(dialog);
@@ -90,6 +126,8 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
     if (status < 300 || status > 699) throw new RangeError(`not a failure status: ${status}`);
     const headers: Record<string, unknown> = normaliseHeaders(options.headers);
     if (options.reason) headers['reason'] = formatReason(options.reason);
+    this.#reliable?.stop();
+    this.#deferredAnswer = undefined;
     this.ctx.sendResponse(this.#response(status, headers, undefined, reason ?? reasonPhrase(status)));
     this.log.info({ status }, 'call rejected');
     this.#state = 'terminated';
@@ -121,6 +159,10 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
   }
 
   override onDialogRequest(request: SipMessage): void {
+    if (request.method === 'PRACK') {
+      if (!this.#reliable?.onPrack(request, () => this.respond(request, 200))) this.respond(request, 481); // matches none of ours (RFC 3262 §3)
+      return;
+    }
     if (request.method === 'BYE' && this.#state !== 'terminated') this.#state = 'terminated';
     super.onDialogRequest(request);
   }
@@ -142,15 +184,37 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
   }
 
   protected clearTimers(): void {
-    // no timers of its own: the 2xx retransmission belongs to CallLeg
+    // the 2xx retransmission belongs to CallLeg; reliable provisionals are retransmitted here
+    this.#reliable?.stop();
   }
 
   #provisional(status: 180 | 183, sdp: string | undefined): void {
     this.#assertOpen(status === 180 ? 'ring' : 'send progress');
+    if (this.#deferredAnswer !== undefined) return; // answered already: no more provisionals
     this.#state = 'early';
     if (sdp !== undefined) this.localSdp = sdp;
     const headers = sdp === undefined ? {} : { 'content-type': 'application/sdp' };
+    if (this.#reliable) return this.#reliable.send((extra) => this.#response(status, { ...headers, ...extra }, sdp), sdp !== undefined);
     this.ctx.sendResponse(this.#response(status, headers, sdp));
+  }
+
+  /** The PRACK came: a held answer goes now. */
+  #afterPrack(): void {
+    const sdp = this.#deferredAnswer;
+    if (sdp === undefined || (this.#state !== 'offered' && this.#state !== 'early')) return;
+    this.#deferredAnswer = undefined;
+    this.#reliable?.stop();
+    this.#sendAnswer(sdp);
+  }
+
+  /** RFC 3262 §3: a reliable provisional unacknowledged for 64*T1 rejects the INVITE with a 5xx. */
+  #prackTimedOut(): void {
+    if (this.#state !== 'offered' && this.#state !== 'early') return;
+    this.log.warn('no PRACK for our reliable provisional response within 64*T1: INVITE rejected with 504');
+    this.#deferredAnswer = undefined;
+    this.ctx.sendResponse(this.#response(504, {}, undefined, 'Server Time-out (no PRACK)'));
+    this.#state = 'terminated';
+    this.finish({ by: 'local', cause: 'no-prack' });
   }
 
   #response(status: number, headers: Record<string, unknown>, content?: string, reason?: string): SipMessage {

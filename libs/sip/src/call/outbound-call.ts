@@ -7,8 +7,8 @@ import { causeFromStatus, type CallCause } from '../sip.errors';
 import type { CallFailedEvent, InviteOptions, OutboundCallEvents } from '../sip.types';
 import type { Endpoint, TransportProtocol } from '../transport/sip-transport';
 import { CallLeg, signCreds } from './call-leg';
-import type { LegContext, SentRequest } from './leg-context';
-import { parseMinSe, sessionTimerFromResponse, sessionTimerRequestHeaders } from './session-timer';
+import { requestFinal, type LegContext, type SentRequest } from './leg-context';
+import { optionTags, parseMinSe, sessionTimerFromResponse, sessionTimerRequestHeaders } from './session-timer';
 
 export type OutboundCallState = 'calling' | 'proceeding' | 'confirmed' | 'terminated';
 
@@ -22,6 +22,8 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
   readonly target: string;
   #state: OutboundCallState = 'calling';
   #invite: SipMessage;
+  /** Early dialogs with reliable provisionals (RFC 3262), by the UAS's To tag: the dialog and the last RSeq PRACKed. */
+  readonly #early = new Map<string, { dialog: Dialog; rseq: number }>();
   #sent: SentRequest | undefined;
   #destination: Endpoint | undefined;
   readonly #proxy: string | undefined;
@@ -109,6 +111,8 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
         allow: this.ctx.allow,
         'content-type': 'application/sdp',
         ...(this.ctx.sessionTimer && this.#sessionExpiresS ? sessionTimerRequestHeaders(this.#sessionExpiresS, this.ctx.sessionTimer.minSeS, false) : {}),
+        // reliable provisional responses (RFC 3262) are PRACKed: a PBX that requires them takes our calls
+        supported: this.ctx.sessionTimer && this.#sessionExpiresS ? 'timer, 100rel' : '100rel',
         ...normaliseHeaders(o.headers),
       },
       content: o.sdp,
@@ -117,6 +121,7 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
 
   async #sendInvite(invite: SipMessage): Promise<void> {
     this.#invite = invite;
+    this.#early.clear(); // early dialogs belong to the INVITE they answered
     const options = { transport: this.transport, onResponse: (rs: SipMessage, local: boolean) => this.#onResponse(invite, rs, local) };
     const sent = await this.ctx.sendRequest(invite, this.#proxy ? { ...options, proxy: this.#proxy } : options);
     if (invite !== this.#invite) return;
@@ -141,11 +146,35 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
       }
       return;
     }
+    if (optionTags(rs, 'require').includes('100rel') && !this.#prack(rs)) return; // a retransmission, already PRACKed
     if (this.#state === 'calling') this.#state = 'proceeding';
     if (this.#cancel && !this.#cancel.sent) this.#sendCancel();
     if (status !== 180 && status !== 183) return void this.log.debug({ status }, 'provisional response ignored');
     const sdp = sdpBody(rs);
     this.safeEmit('progress', sdp ? { status, reason: rs.reason ?? '', sdp } : { status, reason: rs.reason ?? '' });
+  }
+
+  /**
+   * A reliable provisional (RFC 3262 §4): PRACKed in its early dialog when its RSeq is the next one of that
+   * dialog (the first one: any). False for a retransmission or one out of order, which is not processed.
+   */
+  #prack(rs: SipMessage): boolean {
+    const tag = tagOf(rs.headers.to);
+    const rseq = Number(headerValue(rs, 'rseq'));
+    if (!tag || !Number.isInteger(rseq) || rseq < 1) {
+      this.log.warn({ status: rs.status, rseq: headerValue(rs, 'rseq') }, 'reliable provisional response without a To tag or RSeq: not acknowledged');
+      return true;
+    }
+    const early = this.#early.get(tag);
+    if (early && rseq !== early.rseq + 1) return false;
+    const dialog = early?.dialog ?? Dialog.asUac(this.#invite, rs, this.transport);
+    this.#early.set(tag, { dialog, rseq });
+    const prack = dialog.createRequest('PRACK', { headers: { RAck: `${rseq} ${this.#invite.headers.cseq.seq} INVITE` } });
+    void requestFinal(this.ctx, prack, { transport: dialog.transport, hop: dialog.nextHop }).then(({ response }) => {
+      const status = response.status ?? 0;
+      if (status >= 300) this.log.warn({ status, rseq }, 'PRACK refused');
+    });
+    return true;
   }
 
   #onSuccess(invite: SipMessage, rs: SipMessage): void {
@@ -154,7 +183,8 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
       if (this.#ack) void this.ctx.sendAck(this.#ack, this.dialog.nextHop, this.dialog.transport); // 2xx retransmission
       return;
     }
-    const dialog = Dialog.asUac(invite, rs, this.transport);
+    // after PRACKs in the early dialog, our next request's CSeq goes on from theirs
+    const dialog = Dialog.asUac(invite, rs, this.transport, this.#early.get(tag ?? '')?.dialog.localSeq);
     const ack = dialog.createAck(invite.headers.cseq.seq);
     void this.ctx.sendAck(ack, dialog.nextHop, dialog.transport);
     if (this.dialog || this.#state === 'terminated' || this.#cancel) {

@@ -69,8 +69,11 @@ export class Dialog {
     this.#remoteSeq = init.remoteSeq;
   }
 
-  /** UAC side, from our INVITE and the 2xx to it: route set is Record-Route reversed (§12.1.2). */
-  static asUac(invite: SipMessage, response: SipMessage, transport: TransportProtocol): Dialog {
+  /**
+   * UAC side, from our INVITE and the 2xx (or, for an early dialog, the provisional) to it: route set is
+   * Record-Route reversed (§12.1.2). `localSeq`: the last CSeq used (an early dialog's PRACKs count).
+   */
+  static asUac(invite: SipMessage, response: SipMessage, transport: TransportProtocol, localSeq = invite.headers.cseq.seq): Dialog {
     return new Dialog({
       callId: invite.headers['call-id'],
       local: invite.headers.from,
@@ -78,7 +81,7 @@ export class Dialog {
       transport,
       routeSet: (response.headers['record-route'] ?? []).map(copyRoute).reverse(),
       remoteTarget: contactUri(response) ?? uriString(invite.uri ?? ''),
-      localSeq: invite.headers.cseq.seq,
+      localSeq,
     });
   }
 
@@ -94,6 +97,11 @@ export class Dialog {
       localSeq: 0,
       remoteSeq: invite.headers.cseq.seq,
     });
+  }
+
+  /** The CSeq of our last request in this dialog. */
+  get localSeq(): number {
+    return this.#localSeq;
   }
 
   get id(): string {

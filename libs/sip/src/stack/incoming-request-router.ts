@@ -22,7 +22,6 @@ export interface RouterDeps {
   isClosed(): boolean;
 }
 
-/** Option tags a request may require of us (RFC 3261 §8.2.2.3): session timers are tolerated, no others. */
 /** Methods that only make sense inside a dialog: outside one they get 481 (RFC 3261 §12.2.2). */
 const DIALOG_ONLY = new Set(['BYE', 'INFO', 'UPDATE', 'PRACK']);
 
@@ -89,7 +88,8 @@ export class IncomingRequestRouter {
   async #onInvite(invite: SipMessage, remote: Endpoint): Promise<void> {
     const log = this.#deps.log.child({ sipCallId: invite.headers['call-id'], sipDirection: 'inbound' });
     const policy = this.#deps.ctx.sessionTimer;
-    const unsupported = requiredOptions(invite).filter((o) => !(o === 'timer' && policy));
+    // 100rel (RFC 3262): the InboundCall sends its 180/183 reliably
+    const unsupported = requiredOptions(invite).filter((o) => !(o === 'timer' && policy) && o !== '100rel');
     if (unsupported.length > 0) {
       log.info({ unsupported }, 'INVITE requires extensions we lack: 420');
       return this.#respond(invite, 420, { unsupported: unsupported.join(', ') }, 'Bad Extension');

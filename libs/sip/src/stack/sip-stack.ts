@@ -17,7 +17,7 @@ import { IncomingRequestRouter, type InviteHandler } from './incoming-request-ro
 
 const T1_MS = 500; // fixed inside npm `sip`'s transaction layer
 const T2_MS = 4000;
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, PRACK';
 const DEFAULT_SESSION_TIMER: SessionTimerPolicy = { expiresS: 1800, minSeS: RFC_MIN_SE_S };
 
 function sessionTimerPolicy(option: SessionTimerPolicy | false | undefined): SessionTimerPolicy | undefined {
