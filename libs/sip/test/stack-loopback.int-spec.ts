@@ -137,15 +137,29 @@ describe('digest authentication and allow-lists between two stacks (udp)', () =>
 });
 
 describe('option tags (RFC 3261 §8.2.2.3)', () => {
-  it('refuses an INVITE that requires 100rel with 420 and tolerates Require: timer', async () => {
+  it('refuses an INVITE that requires an extension it lacks (precondition) with 420, and takes Require: timer and 100rel', async () => {
     const { a, b } = await startPair();
     try {
-      b.onInvite((c) => c.answer(testSdp(40020)));
-      const needs100rel = a.invite({ target: targetOf(b, 'udp'), from: { user: 'x' }, sdp: testSdp(40000), headers: { Require: '100rel' } });
-      expect((await nextEvent(needs100rel, 'failed'))[0]).toMatchObject({ status: 420, cause: 'rejected' });
+      b.onInvite((c) => {
+        if (c.headers['x-test'] === 'reliable') {
+          c.progress(testSdp(40020)); // a reliable 183 with SDP: the 200 waits for its PRACK
+          c.answer(testSdp(40020));
+          return;
+        }
+        c.answer(testSdp(40020));
+      });
+      const needsPrecondition = a.invite({ target: targetOf(b, 'udp'), from: { user: 'x' }, sdp: testSdp(40000), headers: { Require: 'precondition' } });
+      expect((await nextEvent(needsPrecondition, 'failed'))[0]).toMatchObject({ status: 420, cause: 'rejected' });
       const needsTimer = a.invite({ target: targetOf(b, 'udp'), from: { user: 'x' }, sdp: testSdp(40000), headers: { Require: 'timer', 'Session-Expires': '1800' } });
       await nextEvent(needsTimer, 'answered', 10_000, ['failed']);
       await needsTimer.bye();
+      // our UAC PRACKs our UAS's reliable 183, which then sends its 200
+      const needs100rel = a.invite({ target: targetOf(b, 'udp'), from: { user: 'x' }, sdp: testSdp(40000), headers: { Require: '100rel', 'X-Test': 'reliable' } });
+      const progress = nextEvent(needs100rel, 'progress', 10_000, ['failed']);
+      const answered = nextEvent(needs100rel, 'answered', 10_000, ['failed']);
+      expect((await progress)[0]).toMatchObject({ status: 183 });
+      await answered;
+      expect(await needs100rel.bye()).toBe(200);
     } finally {
       await a.close();
       await b.close();
