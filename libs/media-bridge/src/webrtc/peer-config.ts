@@ -1,5 +1,6 @@
 import { RTCRtpCodecParameters, type RTCPeerConnection, type RTCPeerConnectionConfig, type RTCRtpTransceiver } from 'werift';
 import { OPUS_PAYLOAD_TYPE, TELEPHONE_EVENT_PAYLOAD_TYPE } from '../audio/outbound-audio-stream';
+import { memoizeCertificateFingerprints } from './certificate-fingerprints';
 import { ignoreRepeatedHelloVerifyRequests } from './dtls-retransmission';
 import { configureIceCheckTiming } from './ice-timing';
 
@@ -35,6 +36,7 @@ export interface IcePeerOptions {
 export function peerConfig(options: IcePeerOptions): RTCPeerConnectionConfig {
   configureIceCheckTiming();
   ignoreRepeatedHelloVerifyRequests();
+  memoizeCertificateFingerprints();
   const { iceAddress, stunServer } = options;
   return {
     iceLite: options.iceLite,
