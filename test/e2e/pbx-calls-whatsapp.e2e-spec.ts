@@ -212,38 +212,36 @@ describe('SIPp as the PBX: an offer without a codec the gateway bridges, an INVI
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('an INVITE without SDP (delayed offer): our offer in the 200 OK, the answer in the ACK, and the user hears the phone', async () => {
-    const s = stack as Stack;
-    const sipp = runSippUac({ scenario: 'uac-pbx-delayed-offer-expect-200.xml', gatewayPort: s.config.pbx.udpPort, service: USER, dir, tonePcap: { frequencyHz: 1000, seconds: 4 } });
-    expect(await userHeard(s, USER, 1000)).toBeGreaterThanOrEqual(25);
-    expectSippPassed(await sipp);
-    const cdr = await eventually('the delayed-offer call\'s record', async () => {
-      const { recent } = (await s.api('GET', '/v1/calls')).body as { recent: CallRecord[] };
+  /** The record of the user's call once it has ended. */
+  function endedRecord(what: string): Promise<CallRecord> {
+    return eventually(what, async () => {
+      const { recent } = (await (stack as Stack).api('GET', '/v1/calls')).body as { recent: CallRecord[] };
       return recent.find((c) => c.userWaId === USER && c.state === 'ended');
     });
-    expect(cdr).toMatchObject({ direction: 'outbound', endedBy: 'pbx', codec: 'PCMU' });
+  }
+
+  /** SIPp runs `scenario`, a PBX call that plays a 1 kHz tone for 4 s: the user hears it, SIPp passes; the call's record. */
+  async function userHearsPbxCall(scenario: string): Promise<CallRecord> {
+    const s = stack as Stack;
+    const sipp = runSippUac({ scenario, gatewayPort: s.config.pbx.udpPort, service: USER, dir, tonePcap: { frequencyHz: 1000, seconds: 4 } });
+    expect(await userHeard(s, USER, 1000)).toBeGreaterThanOrEqual(25);
+    expectSippPassed(await sipp);
+    return endedRecord(`the record of the call of ${scenario}`);
+  }
+
+  it('an INVITE without SDP (delayed offer): our offer in the 200 OK, the answer in the ACK, and the user hears the phone', async () => {
+    expect(await userHearsPbxCall('uac-pbx-delayed-offer-expect-200.xml')).toMatchObject({ direction: 'outbound', endedBy: 'pbx', codec: 'PCMU' });
   });
 
   it('a PBX requiring 100rel: our 180 is reliable (RSeq, PRACKed), the 200 follows, and the user hears the phone', async () => {
-    const s = stack as Stack;
-    const sipp = runSippUac({ scenario: 'uac-pbx-100rel-calls-user-expect-200.xml', gatewayPort: s.config.pbx.udpPort, service: USER, dir, tonePcap: { frequencyHz: 1000, seconds: 4 } });
-    expect(await userHeard(s, USER, 1000)).toBeGreaterThanOrEqual(25);
-    expectSippPassed(await sipp);
-    const cdr = await eventually("the 100rel call's record", async () => {
-      const { recent } = (await s.api('GET', '/v1/calls')).body as { recent: CallRecord[] };
-      return recent.find((c) => c.userWaId === USER && c.state === 'ended');
-    });
-    expect(cdr).toMatchObject({ direction: 'outbound', endedBy: 'pbx', codec: 'PCMU' });
+    expect(await userHearsPbxCall('uac-pbx-100rel-calls-user-expect-200.xml')).toMatchObject({ direction: 'outbound', endedBy: 'pbx', codec: 'PCMU' });
   });
 
   it('a PBX that never ACKs our 200 OK: the gateway gives up after 64*T1 with a BYE and ends the WhatsApp call', async () => {
     const s = stack as Stack;
     const sipp = runSippUac({ scenario: 'uac-no-ack-expect-bye.xml', gatewayPort: s.config.pbx.udpPort, service: USER, dir, tonePcap: { frequencyHz: 1000, seconds: 45 }, timeoutMs: 70_000 });
     expectSippPassed(await sipp); // the BYE came (32 s after the 200 OK)
-    const cdr = await eventually('the unacknowledged call\'s record', async () => {
-      const { recent } = (await s.api('GET', '/v1/calls')).body as { recent: CallRecord[] };
-      return recent.find((c) => c.userWaId === USER && c.state === 'ended');
-    });
+    const cdr = await endedRecord("the unacknowledged call's record");
     expect(cdr).toMatchObject({ direction: 'outbound', endedBy: 'pbx', endCause: expect.stringMatching(/never acknowledged/) });
     // WhatsApp was told: the user's side of the call is over as well
     expect((await graphRequests(s)).filter((r) => r.action === 'terminate').length).toBe(1);
@@ -253,10 +251,7 @@ describe('SIPp as the PBX: an offer without a codec the gateway bridges, an INVI
     const s = stack as Stack;
     expectSippPassed(await runSippUac({ scenario: 'uac-g729-only-expect-488.xml', gatewayPort: s.config.pbx.udpPort, service: USER, dir }));
     expect((await graphRequests(s)).filter((r) => r.action === 'connect')).toEqual([]);
-    const cdr = await eventually('the refused call\'s record', async () => {
-      const { recent } = (await s.api('GET', '/v1/calls')).body as { recent: CallRecord[] };
-      return recent.find((c) => c.userWaId === USER && c.state === 'ended');
-    });
+    const cdr = await endedRecord("the refused call's record");
     expect(cdr.endCause).toMatch(/not acceptable/i);
   });
 });

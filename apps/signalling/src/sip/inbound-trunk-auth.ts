@@ -1,4 +1,5 @@
 import type { InboundRequestInfo, InviteAuthDecision } from '@wagw/sip';
+import { configuredHosts } from '../trunks/trunk-host-resolver';
 import type { TrunkConfig } from './trunk-directory';
 
 /** `a.b.c.d` or `a.b.c.d/n` contains `ip` (IPv4 only; other forms match only literally). */
@@ -27,7 +28,7 @@ export interface TrunkSources {
 }
 
 /** Without DNS: the hosts given as addresses. */
-const literalSources: TrunkSources = { registeredSource: () => undefined, hostAddresses: (t) => t.hosts.map((h) => h.replace(/:\d+$/, '')) };
+const literalSources: TrunkSources = { registeredSource: () => undefined, hostAddresses: (t) => configuredHosts(t).addresses };
 
 /**
  * The trunk an INVITE from `ip` belongs to: its allowFrom list, or (when empty) its hosts' addresses; for a
