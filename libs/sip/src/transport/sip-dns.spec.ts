@@ -75,9 +75,10 @@ describe('SipDns', () => {
     await expect(dns.srv('down.example', 'udp')).rejects.toMatchObject({ name: 'DnsLookupError', code: 'ETIMEOUT' });
   });
 
-  it('drops the "." target (service decidedly not available)', async () => {
-    const dns = new SipDns({ queries: fakeDns({ srv: { '_sip._udp.none.example': [srv('.', 0, 0, 0)] } }) });
+  it('drops the "." target (service decidedly not available) and targets on port 0', async () => {
+    const dns = new SipDns({ queries: fakeDns({ srv: { '_sip._udp.none.example': [srv('.', 0, 0, 0)], '_sip._udp.some.example': [srv('zero.example', 0, 10, 1), srv('ok.example', 5070, 20, 1)] } }) });
     expect(await dns.srv('none.example', 'udp')).toEqual([]);
+    expect(await dns.srv('some.example', 'udp')).toEqual([{ host: 'ok.example', port: 5070 }]);
   });
 
   it('resolves names to their first A record and returns addresses as they are', async () => {

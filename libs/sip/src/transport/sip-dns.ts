@@ -103,8 +103,9 @@ export class SipDns {
       const code = String((err as { code?: unknown }).code ?? 'EFAIL');
       throw new DnsLookupError(`SRV lookup of ${name} failed: ${(err as Error).message}`, code);
     }
-    // RFC 2782: a single record with target "." means the service is decidedly not available here
-    const usable = records.filter((r) => r.name !== '' && r.name !== '.');
+    // RFC 2782: a single record with target "." means the service is decidedly not available here; a port
+    // of 0 is no place to send to either
+    const usable = records.filter((r) => r.name !== '' && r.name !== '.' && r.port > 0 && r.port < 65536);
     return srvOrder(usable, this.#random).map((r) => ({ host: r.name, port: r.port }));
   }
 }
