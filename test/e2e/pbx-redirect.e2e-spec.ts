@@ -20,9 +20,10 @@ describe('a PBX that redirects the call (302)', () => {
     await s.emu('POST', '/emulator/users', { waId: USER, name: 'Rex' });
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
     const call = await activeCall(s, waCallId);
-    expect(call.destination).toBe(`sip:1001@${pbx.hostPort}`); // the route's destination; the log names the new target
+    expect(call.destination).toBe(`sip:1001@${pbx.hostPort}`); // the route's destination
     await s.emu('POST', `/emulator/users/${USER}/hangup`);
-    expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'wa' });
+    // the record names where it rang in the end: the Contact of highest q
+    expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'wa', redirectedTo: expect.stringMatching(/^sip:2002@/) });
     const result = await pbx.result();
     expect({ exit: result.exitCode, errors: result.errors }).toEqual({ exit: 0, errors: '' });
     expect(pbx.inviteCallIds()).toHaveLength(1); // the redirected INVITE is the same call

@@ -41,6 +41,8 @@ export const callRecordHashSchema = z.object({
   userName: z.string().optional(),
   /** Inbound: where the call is routed on the PBX (SIP URI or extension). */
   destination: z.string().optional(),
+  /** Where the PBX redirected the call (the Contact of its 3xx, followed), when it did: where it rang in the end. */
+  redirectedTo: z.string().optional(),
   /** Outbound: the agent (id, extension or SIP URI) who places the call. */
   agent: z.string().optional(),
   waCallId: z.string().optional(),

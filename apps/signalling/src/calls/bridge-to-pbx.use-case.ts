@@ -122,6 +122,9 @@ export class BridgeToPbxUseCase {
     const dialing = this.calls.apply(live.callId, { type: 'pbx.dialing', sipCallId: call.callId }, { destination: dest.uri, sipCallId: call.callId });
     live.log.info({ destination: dest.uri, trunk: trunk.name, sipCallId: call.callId }, 'INVITE sent to the PBX');
     const outcome = new Promise<DialOutcome>((resolve) => {
+      call.on('redirected', (r) => {
+        dialing.then(() => this.calls.amend(live.callId, { redirectedTo: r.target })).catch((err: unknown) => live.log.warn({ err }, 'redirect target not recorded'));
+      });
       call.on('progress', (p) => {
         live.log.info({ status: p.status }, 'PBX ringing');
         dialing.then(() => this.calls.apply(live.callId, { type: 'pbx.ringing' })).catch((err: unknown) => live.log.warn({ err }, 'ringing not recorded'));

@@ -86,6 +86,7 @@ export class DialAgentUseCase {
         void this.calls.apply(live.callId, { type: 'pbx.ringing' });
         this.events.publish('call.ringing', { callId: live.callId, side: 'agent', ...(rec.userWaId ? { waId: rec.userWaId } : {}) });
       },
+      onRedirected: (target) => void this.calls.amend(live.callId, { redirectedTo: target }).catch((err: unknown) => live.log.warn({ err }, 'redirect target not recorded')),
       onRemoteHangup: (lost) => {
         if (live.retiredSipCalls.has(agentSipCallId)) return; // the agent transferred the call away from this leg
         void this.endCall.execute(live.callId, { by: 'pbx', cause: lost.cause ?? 'the agent hung up', sipCause: lost.sipCause });

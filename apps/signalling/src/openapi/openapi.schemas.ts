@@ -36,6 +36,7 @@ const callRecord = obj(
     userWaId: str('The WhatsApp user (wa_id, E.164 digits).'),
     userName: str('The user profile name, when WhatsApp gave it.'),
     destination: str('Inbound: where the call rings on the PBX (SIP URI or extension).'),
+    redirectedTo: str('Where the PBX redirected the call (the Contact of its 300-302, which the gateway followed), when it did: where the call rang in the end.'),
     agent: str('Outbound: the agent (extension or SIP URI) who placed the call.'),
     waCallId: str('WhatsApp call id (`wacid.…`).'),
     sipCallId: str('SIP Call-ID of the PBX leg.'),

@@ -19,7 +19,8 @@ export interface DialRequest {
   log: Logger;
   onCreated(call: TrunkCall): void;
   onRinging(): void;
-  /** The far end hung up after answering. */
+  /** The PBX redirected the call (3xx, followed) to this Contact. */
+  onRedirected?(target: string): void;
   /** The PBX leg ended without us: the far end's BYE, or its session timer expired. */
   onRemoteHangup(lost: SipLegLost): void;
   /** A DTMF digit by SIP INFO from the PBX. */
@@ -49,6 +50,7 @@ export class PbxDialer {
     req.log.info({ uri: req.uri, trunk: trunk.name, sipCallId: call.callId }, 'INVITE sent to the PBX');
     return new Promise<DialOutcome>((resolve) => {
       call.on('progress', () => req.onRinging());
+      call.on('redirected', (r) => req.onRedirected?.(r.target));
       call.on('answered', (a) =>
         resolve(a.sdp ? { kind: 'answered', sdp: a.sdp, call } : { kind: 'failed', cause: 'PBX answered without SDP', sipCause: '200 without SDP' }),
       );

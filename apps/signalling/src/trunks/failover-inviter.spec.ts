@@ -90,9 +90,12 @@ describe('FailoverInviter', () => {
   }
 
   it("passes the trunk's maxRedirects, and a redirect counts as the host answering (no failover on its timer)", () => {
-    inviter.invite({ ...trunk, maxRedirects: 2 }, invite);
+    const call = inviter.invite({ ...trunk, maxRedirects: 2 }, invite);
     expect(sender.legs[0]?.options).toMatchObject({ maxRedirects: 2, outboundProxy: '10.0.0.1:5060' });
+    const redirected: string[] = [];
+    call.on('redirected', (r) => void redirected.push(r.target));
     sender.legs[0]?.emit('redirected', { status: 302, target: 'sip:2002@pbx.example.com' });
+    expect(redirected).toEqual(['sip:2002@pbx.example.com']); // passed on: the call's record names it
     jest.advanceTimersByTime(5000);
     expect(sender.legs).toHaveLength(1);
   });

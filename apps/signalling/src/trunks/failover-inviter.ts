@@ -221,7 +221,9 @@ export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
     });
     a.call.on('redirected', (r) => {
       responded(); // the host answered (3xx): the INVITE to the new target is this host's too
-      if (live()) this.#log.info({ trunk: this.#trunk.name, host: a.host, status: r.status, target: r.target }, 'the PBX redirected the call: INVITE to the new target');
+      if (!live()) return;
+      this.#log.info({ trunk: this.#trunk.name, host: a.host, status: r.status, target: r.target }, 'the PBX redirected the call: INVITE to the new target');
+      this.safeEmit('redirected', r);
     });
     a.call.on('progress', (p) => {
       responded();
