@@ -40,10 +40,14 @@ function withTrunk(env: Env, fields: Record<string, unknown>): Env {
   return { ...env, PBX_TRUNKS: JSON.stringify([{ ...trunk, ...fields }]) };
 }
 
-async function trunkHosts(s: Stack): Promise<string[]> {
+async function trunkHostViews(s: Stack): Promise<{ host: string; srvDomain?: string }[]> {
   const res = await s.api('GET', '/v1/trunks');
-  const [trunk] = (res.body as { trunks: { hosts: { host: string }[] }[] }).trunks;
-  return (trunk?.hosts ?? []).map((h) => h.host);
+  const [trunk] = (res.body as { trunks: { hosts: { host: string; srvDomain?: string }[] }[] }).trunks;
+  return trunk?.hosts ?? [];
+}
+
+async function trunkHosts(s: Stack): Promise<string[]> {
+  return (await trunkHostViews(s)).map((h) => h.host);
 }
 
 describe('a trunk given as a domain: its SIP SRV records', () => {
@@ -78,6 +82,7 @@ describe('a trunk given as a domain: its SIP SRV records', () => {
       return hosts.length === 2 && hosts;
     })).toEqual([`sip-a.${ZONE}:${silentPort}`, `sip-b.${ZONE}:${pbx.uas.port}`]);
     expect(dns.queries().some((q) => q.includes(`_sip._udp.${DOMAIN}`))).toBe(true);
+    expect((await trunkHostViews(s)).map((h) => h.srvDomain)).toEqual([DOMAIN, DOMAIN]);
 
     await s.emu('POST', '/emulator/users', { waId: USER, name: 'Sam' });
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});

@@ -14,7 +14,8 @@ const hostHealth: Json = {
   required: ['trunk', 'host', 'state', 'since', 'consecutiveFailures', 'consecutiveSuccesses'],
   properties: {
     trunk: { type: 'string' },
-    host: { type: 'string', description: 'host:port as configured' },
+    host: { type: 'string', description: 'host:port as configured, or a target of the SRV records of a trunk host configured as a domain' },
+    srvDomain: { type: 'string', description: 'When the host is an SRV target: the configured domain it stands for' },
     state: { type: 'string', enum: ['unknown', 'up', 'down'], description: 'unknown: keep-alives off or no answer yet' },
     since: { type: 'integer', description: 'Last state change (epoch milliseconds)' },
     consecutiveFailures: { type: 'integer' },

@@ -22,7 +22,9 @@ const DNS_START_WAIT_MS = 5_000;
  * A trunk's health; for a registrar trunk where its PBX is registered (null: not registered); for a trunk
  * the gateway registers to, the state of that registration.
  */
-export interface TrunkState extends TrunkHealth {
+export interface TrunkState extends Omit<TrunkHealth, 'hosts'> {
+  /** Each host's health; an SRV target with the configured domain it stands for. */
+  hosts: (TrunkHealth['hosts'][number] & { srvDomain?: string })[];
   registration?: TrunkBinding | null;
   outboundRegistration?: RegistrationStatus;
 }
@@ -192,9 +194,16 @@ export class TrunkHealthService implements OnApplicationBootstrap, BeforeApplica
 
   snapshot(): TrunkState[] {
     const registrar = new Set(this.#trunkNames((t) => t.registrar));
+    const configured = new Map(this.trunks.trunks().map((t) => [t.name, t]));
     return this.monitor.snapshot().map((h) => {
       const outbound = this.#outbound?.status(h.name);
-      const state: TrunkState = registrar.has(h.name) ? { ...h, registration: this.registrations.binding(h.name) ?? null } : h;
+      const trunk = configured.get(h.name);
+      const srvDomain = trunk ? this.#hosts.resolved(trunk).srvDomain : undefined;
+      const hosts = h.hosts.map((host) => {
+        const domain = srvDomain?.get(host.host);
+        return domain ? { ...host, srvDomain: domain } : host;
+      });
+      const state: TrunkState = registrar.has(h.name) ? { ...h, hosts, registration: this.registrations.binding(h.name) ?? null } : { ...h, hosts };
       return outbound ? { ...state, outboundRegistration: outbound } : state;
     });
   }
