@@ -40,7 +40,8 @@ export interface InboundMediaOptions {
  */
 export class InboundMedia {
   readonly #logger: Logger;
-  readonly #listeners = new Set<(packet: RtpPacketIn) => void>();
+  /** Replaced, never changed in place (as RtpLeg's): a packet's dispatch walks it without a copy. */
+  #listeners: ReadonlyArray<(packet: RtpPacketIn) => void> = [];
   readonly #dtmf = new DtmfReceiver();
   readonly #recorder: OpusRecorder | undefined;
   readonly #onDtmf: ((digit: ReceivedDtmf) => void) | undefined;
@@ -60,8 +61,10 @@ export class InboundMedia {
   }
 
   onRtp(listener: (packet: RtpPacketIn) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    if (!this.#listeners.includes(listener)) this.#listeners = [...this.#listeners, listener];
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
+    };
   }
 
   /** RTP and RTCP packets received so far (a media timeout watches it). */
@@ -126,9 +129,10 @@ export class InboundMedia {
     if (payloadType === TELEPHONE_EVENT_PAYLOAD_TYPE) this.#dtmfPacket(timestamp, payload, now);
     else if (payloadType === OPUS_PAYLOAD_TYPE) this.#recorder?.push(payload);
     this.#pollDtmf(now);
-    if (this.#listeners.size === 0) return;
+    const listeners = this.#listeners;
+    if (listeners.length === 0) return;
     const packet: RtpPacketIn = { payloadType, sequenceNumber, timestamp, marker, ssrc, payload, receivedAt: now };
-    for (const listener of [...this.#listeners]) {
+    for (const listener of listeners) {
       try {
         listener(packet);
       } catch (err) {
