@@ -10,7 +10,7 @@ import type { Endpoint, TransportProtocol } from './sip-transport';
  * its SRV targets before they get here (the signalling app's trunk host resolver).
  */
 
-/** Host name to IPv4 address. */
+/** Host name to IPv4 address (IP literals as they are); rejects with an error that names the host (SipDns.address). */
 export type HostResolver = (host: string) => Promise<string>;
 
 const TRANSPORTS: readonly TransportProtocol[] = ['udp', 'tcp', 'tls'];
@@ -53,11 +53,9 @@ function withHostname(endpoint: Endpoint, host: string): Endpoint {
 }
 
 async function resolved(host: string, resolveHost: HostResolver): Promise<string> {
-  if (isIP(host)) return host;
   try {
     return await resolveHost(host);
   } catch (err) {
-    const message = (err as Error).message;
-    throw new DestinationError(message.startsWith('cannot resolve') ? message : `cannot resolve ${host}: ${message}`);
+    throw new DestinationError((err as Error).message);
   }
 }

@@ -53,32 +53,34 @@ export function isNoRecord(err: unknown): boolean {
 }
 
 export class SipDns {
-  readonly #queries: DnsQueries | undefined;
+  readonly #queries: DnsQueries;
   readonly #random: () => number;
   /** Whether A lookups go to getaddrinfo (no servers configured, no fake). */
   readonly #system: boolean;
 
   constructor(options: SipDnsOptions = {}) {
     this.#random = options.random ?? Math.random;
+    const servers = options.servers ?? [];
+    this.#system = !options.queries && servers.length === 0;
     if (options.queries) {
       this.#queries = options.queries;
-      this.#system = false;
-    } else if (options.servers && options.servers.length > 0) {
-      const r = new Resolver({ timeout: options.timeoutMs ?? 2000, tries: 2 });
-      r.setServers([...options.servers]);
-      this.#queries = r;
-      this.#system = false;
-    } else {
-      this.#queries = undefined;
-      this.#system = true;
+      return;
     }
+    // a resolver of its own (no module-wide one): with no servers it asks those of /etc/resolv.conf
+    if (servers.length === 0) {
+      this.#queries = new Resolver();
+      return;
+    }
+    const r = new Resolver({ timeout: options.timeoutMs ?? 2000, tries: 2 });
+    r.setServers([...servers]);
+    this.#queries = r;
   }
 
   /** The IPv4 address of `host` (an IP literal is returned as it is). */
   async address(host: string): Promise<string> {
     if (isIP(host)) return host;
     try {
-      if (this.#system || !this.#queries) return (await lookup(host, { family: 4 })).address;
+      if (this.#system) return (await lookup(host, { family: 4 })).address;
       const [first] = await this.#queries.resolve4(host);
       if (first === undefined) throw Object.assign(new Error('no A record'), { code: 'ENODATA' });
       return first;
@@ -97,7 +99,7 @@ export class SipDns {
     const name = SRV_PREFIX[transport] + domain;
     let records: Awaited<ReturnType<DnsQueries['resolveSrv']>>;
     try {
-      records = await (this.#queries ?? systemQueries()).resolveSrv(name);
+      records = await this.#queries.resolveSrv(name);
     } catch (err) {
       if (isNoRecord(err)) return [];
       const code = String((err as { code?: unknown }).code ?? 'EFAIL');
@@ -108,12 +110,6 @@ export class SipDns {
     const usable = records.filter((r) => r.name !== '' && r.name !== '.' && r.port > 0 && r.port < 65536);
     return srvOrder(usable, this.#random).map((r) => ({ host: r.name, port: r.port }));
   }
-}
-
-let system: DnsQueries | undefined;
-function systemQueries(): DnsQueries {
-  system ??= new Resolver();
-  return system;
 }
 
 /**
