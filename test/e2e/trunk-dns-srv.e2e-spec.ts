@@ -1,13 +1,10 @@
-import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Env } from '@wagw/config';
 import { freeTcpUdpPort, startDnsmasq, type DnsmasqHandle } from '@wagw/testing';
 import { activeCall, endedCall, eventually, startStack, type Stack } from '../support/stack';
 import { e2eScope } from '../support/e2e-scope';
 import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
 import { expectSippPassed, pbxTrunkEnv, runSippUac } from '../support/pbx-to-whatsapp';
+import { SilentHost } from '../support/silent-host';
 
 /**
  * A trunk configured as a domain (`hosts: [pbx.wagw.test]`), as SIP providers and hosted PBXs publish
@@ -21,18 +18,6 @@ const ZONE = 'wagw.test';
 const DOMAIN = 'pbx.wagw.test';
 /** SIPp's address: the SRV target's A record (the silent target is at 127.0.0.1). */
 const PBX_ADDRESS = '127.0.0.3';
-
-/** A UDP port that takes SIP requests and never answers, keeping the first line of each. */
-async function silentHost(port: number): Promise<{ sock: Socket; lines: string[] }> {
-  const lines: string[] = [];
-  const sock = createSocket('udp4');
-  sock.on('message', (m) => void lines.push(m.toString('utf8').split('\r\n')[0] ?? ''));
-  await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
-    sock.bind(port, '127.0.0.1', () => resolve());
-  });
-  return { sock, lines };
-}
 
 /** The trunk `pbx` of `env` with other fields. */
 function withTrunk(env: Env, fields: Record<string, unknown>): Env {
@@ -53,19 +38,18 @@ async function trunkHosts(s: Stack): Promise<string[]> {
 describe('a trunk given as a domain: its SIP SRV records', () => {
   const t = e2eScope<SippPbx>('wagw-trunk-srv-');
   let dns: DnsmasqHandle | undefined;
-  let silent: Socket | undefined;
+  let silent: SilentHost | undefined;
 
   afterEach(async () => {
     await dns?.stop();
-    await new Promise<void>((resolve) => (silent ? silent.close(() => resolve()) : resolve()));
+    await silent?.close();
     dns = undefined;
     silent = undefined;
   });
 
   it("sends a user's call to the SRV targets in priority order, with the domain in the Request-URI and From", async () => {
     const silentPort = await freeTcpUdpPort();
-    const first = await silentHost(silentPort);
-    silent = first.sock;
+    const first = (silent = await SilentHost.start(silentPort));
     const pbx = (t.pbx = await startSippPbx('uas-pbx-answers-expect-200.xml', { transport: 'udp', localHost: PBX_ADDRESS }));
     dns = await startDnsmasq({
       zone: ZONE,
@@ -89,7 +73,7 @@ describe('a trunk given as a domain: its SIP SRV records', () => {
     const call = await activeCall(s, waCallId);
     expect(call.destination).toBe(`sip:1001@${DOMAIN}`);
     // priority 10 first: the INVITE (and its UDP retransmission) until the failover timer gave up on it
-    const toFirst = first.lines.filter((l) => l.startsWith('INVITE '));
+    const toFirst = first.invites().map((r) => r.line);
     expect(toFirst.length).toBeGreaterThanOrEqual(1);
     expect(new Set(toFirst)).toEqual(new Set([`INVITE sip:1001@${DOMAIN} SIP/2.0`]));
     const invite = pbx.messages();
@@ -103,23 +87,18 @@ describe('a trunk given as a domain: its SIP SRV records', () => {
   });
 
   it("takes INVITEs from the SRV target's address as the trunk's, and refuses other sources", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wagw-trunk-srv-uac-'));
-    try {
-      dns = await startDnsmasq({ zone: ZONE, a: { [`sip-b.${ZONE}`]: PBX_ADDRESS }, srv: [{ name: `_sip._udp.${DOMAIN}`, target: `sip-b.${ZONE}`, port: 5060, priority: 10, weight: 10 }] });
-      const base = pbxTrunkEnv({ sipPort: await freeTcpUdpPort(), host: DOMAIN, allowFrom: [], inboundUsername: 'pbx-in', inboundPassword: 'right-secret' });
-      const env = withTrunk(base, { optionsIntervalMs: 0 });
-      const s = (t.stack = await startStack({ name: 'trunk-srv-inbound', env: { ...env, PBX_DNS_SERVERS: JSON.stringify([dns.server]) } }));
-      await s.emu('POST', '/emulator/users', { waId: USER, name: 'Sam' });
-      await eventually('the trunk resolved to its SRV target', async () => (await trunkHosts(s)).includes(`sip-b.${ZONE}:5060`));
+    dns = await startDnsmasq({ zone: ZONE, a: { [`sip-b.${ZONE}`]: PBX_ADDRESS }, srv: [{ name: `_sip._udp.${DOMAIN}`, target: `sip-b.${ZONE}`, port: 5060, priority: 10, weight: 10 }] });
+    const base = pbxTrunkEnv({ sipPort: await freeTcpUdpPort(), host: DOMAIN, allowFrom: [], inboundUsername: 'pbx-in', inboundPassword: 'right-secret' });
+    const env = withTrunk(base, { optionsIntervalMs: 0 });
+    const s = (t.stack = await startStack({ name: 'trunk-srv-inbound', env: { ...env, PBX_DNS_SERVERS: JSON.stringify([dns.server]) } }));
+    await s.emu('POST', '/emulator/users', { waId: USER, name: 'Sam' });
+    await eventually('the trunk resolved to its SRV target', async () => (await trunkHosts(s)).includes(`sip-b.${ZONE}:5060`));
 
-      // the target's address passes the allow-list: challenged, then the call logic answers 480 (no grant)
-      const fromTarget = await runSippUac({ scenario: 'uac-auth-no-grant-expect-480.xml', gatewayPort: s.config.pbx.udpPort, service: USER, dir, localHost: PBX_ADDRESS, auth: { user: 'pbx-in', password: 'right-secret' } });
-      expectSippPassed(fromTarget);
-      // any other source is on no trunk's allow-list
-      const stranger = await runSippUac({ scenario: 'uac-not-allowed-expect-403.xml', gatewayPort: s.config.pbx.udpPort, service: USER, dir, localHost: '127.0.0.2' });
-      expectSippPassed(stranger);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // the target's address passes the allow-list: challenged, then the call logic answers 480 (no grant)
+    const fromTarget = await runSippUac({ scenario: 'uac-auth-no-grant-expect-480.xml', gatewayPort: s.config.pbx.udpPort, service: USER, dir: t.dir, localHost: PBX_ADDRESS, auth: { user: 'pbx-in', password: 'right-secret' } });
+    expectSippPassed(fromTarget);
+    // any other source is on no trunk's allow-list
+    const stranger = await runSippUac({ scenario: 'uac-not-allowed-expect-403.xml', gatewayPort: s.config.pbx.udpPort, service: USER, dir: t.dir, localHost: '127.0.0.2' });
+    expectSippPassed(stranger);
   });
 });

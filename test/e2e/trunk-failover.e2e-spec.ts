@@ -1,4 +1,3 @@
-import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { SipStack } from '@wagw/sip';
 import { freeTcpUdpPort } from '@wagw/testing';
 import { eventually, startStack, type Stack } from '../support/stack';
 import { expectNoLeaks } from '../support/leaks';
+import { SilentHost } from '../support/silent-host';
 import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
 
 /**
@@ -19,38 +19,6 @@ import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
 
 const BUSINESS = '15550001111';
 const USER = '15552220001';
-
-/** A UDP port that takes SIP requests and never answers, recording the first line and Call-ID of each. */
-class SilentHost {
-  readonly received: { line: string; callId: string; branch: string }[] = [];
-  private constructor(
-    private readonly sock: Socket,
-    readonly port: number,
-  ) {
-    sock.on('message', (msg) => {
-      const text = msg.toString('utf8');
-      const header = (re: RegExp): string => re.exec(text)?.[1] ?? '';
-      this.received.push({ line: text.split('\r\n')[0] ?? '', callId: header(/^Call-ID:\s*(\S+)/im), branch: header(/^Via:.*;branch=([^;\s]+)/im) });
-    });
-  }
-
-  static async start(port: number): Promise<SilentHost> {
-    const sock = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind(port, '127.0.0.1', () => resolve());
-    });
-    return new SilentHost(sock, port);
-  }
-
-  invites(): { line: string; callId: string; branch: string }[] {
-    return this.received.filter((r) => r.line.startsWith('INVITE '));
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.sock.close(() => resolve()));
-  }
-}
 
 interface HostView {
   host: string;
