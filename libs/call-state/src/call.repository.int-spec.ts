@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { CallExistsError, CallNotFoundError, InvalidStateError, InvalidTransitionError, VersionConflictError, WaCallIdConflictError } from './call-state.errors';
 import type { NewCallRecord } from './call-record.types';
 import { CallRepository, type CallRepositoryOptions } from './call.repository';
+import { LuaScript } from './call-repository.scripts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -108,12 +109,17 @@ describe('CallRepository on a real Redis', () => {
     expect(stored).toMatchObject({ state: 'ending', version: 1, endedBy: 'api', endCause: 'agent hung up' });
   });
 
-  it('concurrent writers of different fields all land: lost compare-and-sets are retried after a jittered back-off', async () => {
-    const calls = repo();
+  it('concurrent writers of different fields in two instances all land: lost compare-and-sets are retried after a jittered back-off', async () => {
+    const instances = [repo(), repo(), repo()];
+    const calls = instances[0] as CallRepository;
     await calls.create(inbound('call_race', { waCallId: 'wacid.RACE' }));
+    await Promise.all(instances.map((i) => i.get('call_race'))); // each remembers version 0
     const fields = [{ waLegId: 'wa-1' }, { pbxLegId: 'pbx-1' }, { codec: 'PCMU' }, { destination: 'sip:1001@pbx' }, { sipCallId: 'sip-1' }] as const;
 
-    await Promise.all([...fields.map((f) => calls.amend('call_race', f)), calls.apply('call_race', { type: 'hangup.requested', by: 'api', cause: 'agent hung up' })]);
+    await Promise.all([
+      ...fields.map((f, i) => (instances[i % instances.length] as CallRepository).amend('call_race', f)),
+      (instances[2] as CallRepository).apply('call_race', { type: 'hangup.requested', by: 'api', cause: 'agent hung up' }),
+    ]);
 
     const stored = await calls.get('call_race');
     expect(stored).toMatchObject({ state: 'ending', version: 6, waLegId: 'wa-1', pbxLegId: 'pbx-1', codec: 'PCMU', destination: 'sip:1001@pbx', sipCallId: 'sip-1' });
@@ -153,10 +159,53 @@ describe('CallRepository on a real Redis', () => {
     await calls.amend('call_rt', { waLegId: 'wa-1' });
     await calls.apply('call_rt', { type: 'pbx.dialing', sipCallId: 'sip-rt' });
     await calls.apply('call_rt', { type: 'pbx.ringing' });
+    const readCount = reads.mock.calls.length;
+    reads.mockRestore(); // (restoring also clears the recorded calls)
+
+    expect(readCount).toBe(0);
+    expect(await calls.get('call_rt')).toMatchObject({ state: 'ringing-pbx', waLegId: 'wa-1', version: 3 });
+  });
+
+  it("one instance's writes to a call started side by side go in turn: none loses its compare-and-set or reads", async () => {
+    const calls = repo();
+    await calls.create(inbound('call_turn', { waCallId: 'wacid.TURN' }));
+    const scripts = jest.spyOn(LuaScript.prototype, 'run');
+    const reads = jest.spyOn(redis, 'hgetall');
+    const seen: number[] = [];
+
+    const [wa, pbx, dialing, ringing] = await Promise.all([
+      calls.amend('call_turn', { waLegId: 'wa-1' }),
+      calls.amend('call_turn', (current) => {
+        seen.push(current.version);
+        return { pbxLegId: 'pbx-1' };
+      }),
+      calls.apply('call_turn', { type: 'pbx.dialing', sipCallId: 'sip-turn' }),
+      calls.apply('call_turn', { type: 'pbx.ringing' }),
+    ]);
+    const scriptRuns = scripts.mock.calls.length;
+    const readCount = reads.mock.calls.length;
+    scripts.mockRestore(); // (restoring also clears the recorded calls)
     reads.mockRestore();
 
-    expect(reads).not.toHaveBeenCalled();
-    expect(await calls.get('call_rt')).toMatchObject({ state: 'ringing-pbx', waLegId: 'wa-1', version: 3 });
+    expect([wa.version, pbx.version, dialing.record.version, ringing.record.version]).toEqual([1, 2, 3, 4]);
+    expect(seen).toEqual([1]); // the second write started from the first's result
+    expect(ringing).toMatchObject({ outcome: 'applied', from: 'dialing-pbx', to: 'ringing-pbx' });
+    expect(scriptRuns).toBe(4); // one script run per write: no lost compare-and-set
+    expect(readCount).toBe(0);
+    expect(await calls.get('call_turn')).toMatchObject({ state: 'ringing-pbx', waLegId: 'wa-1', pbxLegId: 'pbx-1', version: 4 });
+  });
+
+  it('a failed write does not stop the writes queued behind it', async () => {
+    const calls = repo();
+    await calls.create(inbound('call_turn2'));
+    const results = await Promise.allSettled([
+      calls.amend('call_turn2', () => {
+        throw new Error('patch failed');
+      }),
+      calls.amend('call_turn2', { codec: 'PCMA' }),
+    ]);
+    expect(results[0]).toMatchObject({ status: 'rejected', reason: new Error('patch failed') });
+    expect(results[1]).toMatchObject({ status: 'fulfilled', value: { codec: 'PCMA', version: 1 } });
   });
 
   it('apply ignores late external events, throws on internal misuse and reports a missing call', async () => {

@@ -80,6 +80,8 @@ export class CallRepository {
   /** Last record this process read or wrote per live call (see `recordCacheMax`); ended calls leave it. */
   readonly #known = new Map<string, CallRecord>();
   readonly #knownMax: number;
+  /** Per call, the settling of the last write this process queued: its writes to one call go one at a time. */
+  readonly #writing = new Map<string, Promise<void>>();
 
   constructor(redis: Redis, options: CallRepositoryOptions) {
     this.#redis = redis;
@@ -158,7 +160,11 @@ export class CallRepository {
    * Records the WhatsApp call id of an existing call (e.g. the wacid our `connect` returned) and points the
    * alias at it. Idempotent; throws `WaCallIdConflictError` if the call has another one or the wacid is taken.
    */
-  async linkWaCallId(callId: string, waCallId: string): Promise<CallRecord> {
+  linkWaCallId(callId: string, waCallId: string): Promise<CallRecord> {
+    return this.#inTurn(callId, () => this.#linkWaCallId(callId, waCallId));
+  }
+
+  async #linkWaCallId(callId: string, waCallId: string): Promise<CallRecord> {
     let lastConflict: VersionConflictError | undefined;
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
       const current = await this.#require(callId);
@@ -229,7 +235,11 @@ export class CallRepository {
    * Throws `CallNotFoundError`, `InvalidTransitionError` (internal misuse) or, after the last attempt,
    * `VersionConflictError`.
    */
-  async apply(callId: string, event: CallEvent, patch?: PatchInput): Promise<ApplyResult> {
+  apply(callId: string, event: CallEvent, patch?: PatchInput): Promise<ApplyResult> {
+    return this.#inTurn(callId, () => this.#apply(callId, event, patch));
+  }
+
+  async #apply(callId: string, event: CallEvent, patch?: PatchInput): Promise<ApplyResult> {
     let lastConflict: VersionConflictError | undefined;
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
       let { record: current, fresh } = await this.#current(callId);
@@ -262,7 +272,11 @@ export class CallRepository {
    * Writes fields without a state change (leg ids, SDP, codec), by compare-and-set with bounded retries.
    * Throws `CallNotFoundError`, or `VersionConflictError` after the last attempt.
    */
-  async amend(callId: string, patch: PatchInput): Promise<CallRecord> {
+  amend(callId: string, patch: PatchInput): Promise<CallRecord> {
+    return this.#inTurn(callId, () => this.#amend(callId, patch));
+  }
+
+  async #amend(callId: string, patch: PatchInput): Promise<CallRecord> {
     let lastConflict: VersionConflictError | undefined;
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
       const { record: current, fresh } = await this.#current(callId);
@@ -288,6 +302,27 @@ export class CallRepository {
   /** Ended calls (CDRs), most recently ended first. */
   listRecent(limit = 100): Promise<CallRecord[]> {
     return this.#loadIndexed(this.#keys.endedCalls, 'newest', limit);
+  }
+
+  /**
+   * Runs `write` once this process's earlier writes to the call have settled. Two writes of one process
+   * started side by side (the WhatsApp and PBX legs recorded as each comes up, a `ringing` while `dialing`
+   * is written) would otherwise both start from the same remembered version and one would lose its
+   * compare-and-set, costing a failed script run and a read; in turn, the second starts from the first's
+   * result. Writes of other processes still race through the compare-and-set.
+   */
+  #inTurn<T>(callId: string, write: () => Promise<T>): Promise<T> {
+    const before = this.#writing.get(callId);
+    const run = before ? before.then(write) : write();
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#writing.set(callId, settled);
+    void settled.then(() => {
+      if (this.#writing.get(callId) === settled) this.#writing.delete(callId);
+    });
+    return run;
   }
 
   /**

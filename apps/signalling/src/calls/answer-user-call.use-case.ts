@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@wagw/config';
-import { newCallId, type CallRepository } from '@wagw/call-state';
+import { newCallId, type CallRecord, type CallRepository } from '@wagw/call-state';
 import type { CallConnectEvent, WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, CONTACTS, EARLY_TERMINATES, GRAPH_CLIENT } from '../signalling.tokens';
 import type { EarlyTerminateStore } from '../webhooks/early-terminate.store';
@@ -84,7 +84,7 @@ export class AnswerUserCallUseCase {
       });
       // the PBX side starts at once, beside the WhatsApp side: its media leg now, the INVITE once `waSide` is done
       // once a desk phone answered and the bridge is up: call.connected for the CRM, the permission's quota reset
-      if (route) await this.bridge.execute(live, route, waSide, () => this.#connected(live.callId));
+      if (route) await this.bridge.execute(live, route, waSide, (active) => this.#connected(active));
       await waSide;
       if (route) return;
       if (this.config.signalling.autoAcceptWithoutPbx) await this.#acceptWithoutPbx(live, event.waCallId);
@@ -144,13 +144,12 @@ export class AnswerUserCallUseCase {
     const tone = this.config.media.testToneHz;
     await this.media.startWaMedia(live.callId, record.waLegId, tone > 0 ? { kind: 'tone', frequencyHz: tone } : { kind: 'silence' });
     live.log.info({ toneHz: tone }, 'call answered by the gateway itself (no PBX configured): media started');
-    await this.#connected(live.callId);
+    await this.#connected(res.record);
   }
 
   /** A user-initiated call is up: Meta resets the permission quota on a connected call (reference §4). */
-  async #connected(callId: string): Promise<void> {
-    const rec = await this.calls.get(callId);
-    if (!rec) return;
+  async #connected(rec: CallRecord): Promise<void> {
+    const callId = rec.callId;
     if (rec.userWaId) await this.permissions.onCallConnected(rec.userWaId, 'user_initiated');
     this.events.publish('call.connected', { callId, direction: 'inbound', ...(rec.userWaId ? { waId: rec.userWaId } : {}), ...(rec.codec ? { codec: rec.codec } : {}) });
   }

@@ -52,7 +52,7 @@ export class BridgeToPbxUseCase {
    * webhooks are handled in order), or the terminate of a user who hangs up while the phone rings would
    * wait for the PBX's answer instead of cancelling the INVITE. A set-up failure in there ends the call.
    */
-  async execute(live: LiveCall, route: ResolvedRoute, wa: Promise<WaSide>, onConnected?: () => Promise<void>): Promise<void> {
+  async execute(live: LiveCall, route: ResolvedRoute, wa: Promise<WaSide>, onConnected?: (active: CallRecord) => Promise<void>): Promise<void> {
     // the caller awaits `wa` and ends the call when it fails: here a failed WhatsApp side only means "stop"
     const waReady = wa.catch(() => null);
     void this.#ring(live, route, waReady, onConnected).catch(async (err: unknown) => {
@@ -64,7 +64,7 @@ export class BridgeToPbxUseCase {
     });
   }
 
-  async #ring(live: LiveCall, route: ResolvedRoute, waReady: Promise<WaSide | null>, onConnected: (() => Promise<void>) | undefined): Promise<void> {
+  async #ring(live: LiveCall, route: ResolvedRoute, waReady: Promise<WaSide | null>, onConnected: ((active: CallRecord) => Promise<void>) | undefined): Promise<void> {
     const decision = this.routing.decide(route, live.log); // business hours, on the gateway's clock
     if (decision.kind === 'reject') {
       // ended only once the WhatsApp leg is on the record, so that the teardown closes it
@@ -153,8 +153,8 @@ export class BridgeToPbxUseCase {
   async #attachPbxLeg(live: LiveCall, legId: string): Promise<boolean> {
     let rec: CallRecord | null = null;
     try {
-      await this.calls.amend(live.callId, { pbxLegId: legId });
-      rec = await this.calls.get(live.callId);
+      // the written record: a teardown that reads it after this write finds the leg on it
+      rec = await this.calls.amend(live.callId, { pbxLegId: legId });
     } catch (err) {
       live.log.info({ err }, 'PBX media leg not recorded');
     }
@@ -170,7 +170,7 @@ export class BridgeToPbxUseCase {
     pbxLegId: string,
     rec: CallRecord,
     trunk: TrunkConfig,
-    onConnected: (() => Promise<void>) | undefined,
+    onConnected: ((active: CallRecord) => Promise<void>) | undefined,
   ): Promise<void> {
     const waId = rec.userWaId;
     const negotiated = await this.media.applyPbxAnswer(live.callId, pbxLegId, answered.sdp);
@@ -193,7 +193,7 @@ export class BridgeToPbxUseCase {
       ...(waId ? { waId } : {}),
     });
     live.log.info({ codec: negotiated.codec }, 'call bridged: WhatsApp <-> PBX');
-    await onConnected?.();
+    await onConnected?.(active.record);
   }
 }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CallRecord, CallRepository } from '@wagw/call-state';
+import { CallNotFoundError, type ApplyResult, type CallRecord, type CallRepository } from '@wagw/call-state';
 import type { WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
@@ -48,17 +48,22 @@ export class EndCallUseCase {
 
   async #run(callId: string, req: EndCallRequest): Promise<void> {
     const log = this.runtime.logFor(callId);
-    const before = await this.calls.get(callId);
-    if (!before || before.state === 'ended') return;
-    const res = await this.calls.apply(callId, this.#eventOf(req), {
-      ...(req.waStatus ? { waCause: req.waErrorCode ? `${req.waStatus} (${req.waErrorCode})` : req.waStatus } : {}),
-      ...(req.sipCause ? { sipCause: req.sipCause } : {}),
-    });
+    let res: ApplyResult;
+    try {
+      res = await this.calls.apply(callId, this.#eventOf(req), {
+        ...(req.waStatus ? { waCause: req.waErrorCode ? `${req.waStatus} (${req.waErrorCode})` : req.waStatus } : {}),
+        ...(req.sipCause ? { sipCause: req.sipCause } : {}),
+      });
+    } catch (err) {
+      if (err instanceof CallNotFoundError) return; // gone (expired): nothing left to release
+      throw err;
+    }
     if (res.outcome !== 'applied' && res.record.state !== 'ending') return;
-    log.info({ by: req.by, cause: req.cause, from: before.state }, 'call ending');
-    // legs as recorded when `ending` was applied: one attached after our read of `before` is released too
-    // (a leg attached after `ending` is released by whoever attached it, seeing the state)
-    await this.#releaseLegs({ ...res.record, state: before.state }, req);
+    const from = res.outcome === 'applied' ? res.from : res.record.state;
+    log.info({ by: req.by, cause: req.cause, from }, 'call ending');
+    // legs as recorded when `ending` was applied (a leg attached after `ending` is released by whoever
+    // attached it, seeing the state); the state before decides between reject and terminate
+    await this.#releaseLegs({ ...res.record, state: from }, req);
     const ended = await this.calls.apply(callId, { type: 'legs.released' });
     this.runtime.dispose(callId);
     const r = ended.record;
