@@ -181,7 +181,7 @@ export const trunkSchema = z
       .min(0)
       .max(5)
       .default(3)
-      .describe('Redirections (300-302, call forwarding by the PBX) followed per call toward the trunk: the INVITE again to the Contact of highest q, always through the same trunk host (0: a 3xx fails the call).'),
+      .describe('Redirections (300-302, call forwarding by the PBX) followed per call toward the trunk: the INVITE again to the Contact of highest q, then to the next ones by q if it fails, always through the same trunk host (0: a 3xx fails the call).'),
     inboundUsername: z.string().default('').describe('Digest username the PBX must present on INVITEs it sends us (empty: the IP allow-list alone).'),
     inboundPassword: z.string().default('').describe('Digest password for inboundUsername. Never logged.'),
     assertIdentity: z

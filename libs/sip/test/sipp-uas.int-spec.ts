@@ -79,6 +79,20 @@ describe.each(['udp', 'tcp'] as const)('our UAC against a SIPp PBX over %s', (tr
     await expectSippPassed(run);
   });
 
+  it("tries the 302's next Contact when the first is busy (486), and the call is answered there", async () => {
+    const run = await runSipp('uas-redirect-302-first-busy-expect-200.xml');
+    const leg = call({ maxRedirects: 1 });
+    const targets: unknown[] = [];
+    leg.on('redirected', (r) => targets.push(r));
+    await nextEvent(leg, 'answered', 10_000, ['failed']);
+    expect(targets).toEqual([
+      { status: 302, target: `sip:2002@127.0.0.1:${port}` },
+      { status: 302, target: `sip:3003@127.0.0.1:${port}` },
+    ]);
+    expect(await leg.bye()).toBe(200);
+    await expectSippPassed(run);
+  });
+
   it('fails on a 302 when no redirect is allowed', async () => {
     const run = await runSipp('uas-redirect-302-expect-200.xml');
     const [failed] = await nextEvent(call(), 'failed');

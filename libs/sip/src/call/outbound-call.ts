@@ -33,6 +33,9 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
   #sessionExpiresS: number | undefined;
   #sessionRetries = 0;
   #redirectsLeft: number;
+  /** The other Contacts of the 3xx followed last, by q: tried in turn when its target fails (RFC 3261 §8.1.3.4). */
+  #alternates: string[] = [];
+  #redirectStatus = 0;
   #tried = false;
   #cancel: { reason: SipReason | undefined; cause: CallCause; sent: boolean } | undefined;
   #ringTimer: NodeJS.Timeout | undefined;
@@ -214,6 +217,8 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
     }
     if (!local && status === 422 && !this.#cancel && this.#retryWithLongerSession(rs)) return;
     if (!local && status >= 300 && status <= 302 && !this.#cancel && this.#followRedirect(rs)) return;
+    // a target of a redirect that fails (not a 6xx: a global refusal) gives way to the 3xx's next Contact
+    if (status < 600 && !this.#cancel && this.#tryAlternate(status)) return;
     let cause: CallCause;
     if (this.#cancel) cause = this.#cancel.cause;
     else if (local) cause = 'unreachable';
@@ -269,28 +274,48 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
   /**
    * A 300-302 (RFC 3261 §8.1.3.4): the INVITE again to the Contact of highest q (CSeq + 1, same Call-ID,
    * From and To), while redirects are left; through the outbound proxy when there is one, else only to the
-   * host and port the call was sent to. False leaves the 3xx to fail the call.
+   * host and port the call was sent to. Should that target fail, the 3xx's next Contacts are tried in turn
+   * (up to MAX_ALTERNATE_CONTACTS). False leaves the 3xx to fail the call.
    */
   #followRedirect(rs: SipMessage): boolean {
     if (this.#redirectsLeft <= 0) return false;
-    const target = redirectTarget(rs);
-    if (!target) {
+    const contacts = redirectTargets(rs);
+    if (contacts.length === 0) {
       this.log.info({ status: rs.status }, 'redirect without a usable SIP Contact: the call fails');
       return false;
     }
-    if (!this.#proxy && !sameHostPort(target, uriString(this.#invite.uri ?? ''))) {
-      this.log.warn({ status: rs.status, contact: target }, 'redirect to another host refused (no outbound proxy): the call fails');
-      return false;
+    const current = uriString(this.#invite.uri ?? '');
+    const usable = this.#proxy ? contacts : contacts.filter((c) => sameHostPort(c, current));
+    if (usable.length < contacts.length) {
+      const refused = contacts.filter((c) => !usable.includes(c));
+      this.log.warn({ status: rs.status, contacts: refused }, 'redirect to another host refused (no outbound proxy)');
     }
+    const [target, ...others] = usable;
+    if (!target) return false;
     this.#redirectsLeft -= 1;
+    this.#redirectStatus = rs.status ?? 0;
+    this.#alternates = others.slice(0, MAX_ALTERNATE_CONTACTS);
+    this.log.info({ status: rs.status, target, alternates: this.#alternates.length }, 'call redirected: INVITE to the new target');
+    this.#inviteTarget(target);
+    return true;
+  }
+
+  /** The INVITE to the next Contact of the 3xx followed last, after its previous target failed; false if none is left. */
+  #tryAlternate(status: number): boolean {
+    const target = this.#alternates.shift();
+    if (target === undefined) return false;
+    this.log.info({ status, target, alternatesLeft: this.#alternates.length }, 'redirect target failed: INVITE to the next Contact of the redirect');
+    this.#inviteTarget(target);
+    return true;
+  }
+
+  #inviteTarget(target: string): void {
     this.#authTried = false; // the new target may challenge on its own
     const next = this.#nextInvite({ uri: target });
     delete next.headers['authorization'];
     delete next.headers['proxy-authorization'];
-    this.log.info({ status: rs.status, target }, 'call redirected: INVITE to the new target');
-    this.safeEmit('redirected', { status: rs.status ?? 0, target });
+    this.safeEmit('redirected', { status: this.#redirectStatus, target });
     void this.#sendInvite(next);
-    return true;
   }
 
   /**
@@ -365,19 +390,23 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
   }
 }
 
-/** The Contact of highest q in a 3xx (first among equals), as a SIP URI without its header part; undefined if none. */
-export function redirectTarget(rs: SipMessage): string | undefined {
+/** Contacts of one 3xx tried after its first one fails, at most: a long list would hold the call up for minutes. */
+const MAX_ALTERNATE_CONTACTS = 4;
+
+/** The SIP Contacts of a 3xx, highest q first (in their order among equals), without their header parts. */
+export function redirectTargets(rs: SipMessage): string[] {
   const contacts = rs.headers.contact;
-  if (!Array.isArray(contacts)) return undefined;
+  if (!Array.isArray(contacts)) return [];
   const q = (c: { params?: Record<string, unknown> }): number => {
     const v = Number(c.params?.['q'] ?? 1);
     return Number.isFinite(v) ? v : 0;
   };
-  const best = contacts
+  const uris = contacts
     .map((c, i) => ({ uri: uriString(c.uri).replace(/\?.*$/, ''), q: q(c), i }))
     .filter((c) => /^sips?:[^@\s]+@[^\s]+$/i.test(c.uri) || /^sips?:[^\s@]+$/i.test(c.uri))
-    .sort((a, b) => b.q - a.q || a.i - b.i)[0];
-  return best?.uri;
+    .sort((a, b) => b.q - a.q || a.i - b.i)
+    .map((c) => c.uri);
+  return [...new Set(uris)];
 }
 
 /** True when two SIP URIs name the same host and port (the scheme's default port when none). */
