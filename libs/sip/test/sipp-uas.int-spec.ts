@@ -236,17 +236,42 @@ describe('session timers (RFC 4028): our UAC against a SIPp PBX', () => {
 
   const call = (): OutboundCall => stack.invite({ target: `sip:1001@127.0.0.1:${port}`, from: { user: 'gw' }, sdp: testSdp(41000) });
 
+  /** The SDP answers the leg hands to its media owner mid-call (refreshes, ACKs). */
+  function recordAnswers(leg: OutboundCall): string[] {
+    const answers: string[] = [];
+    leg.setSdpHandler({
+      offer: () => Promise.reject(new Error('no offer expected')),
+      answer: async (sdp) => void answers.push(sdp),
+    });
+    return answers;
+  }
+
   it.each([
     ['UPDATE, the PBX allowing it', 'uas-session-timer-refresh-update-expect-200.xml'],
     ['a re-INVITE with the same SDP, the PBX not allowing UPDATE', 'uas-session-timer-refresh-reinvite-expect-200.xml'],
   ])('asks for a session timer and, named the refresher, refreshes with %s until the PBX hangs up', async (_how, scenario) => {
     const r = await sipp(scenario);
     const leg = call();
+    const answers = recordAnswers(leg);
     await nextEvent(leg, 'answered', 10_000, ['failed']);
     expect(leg.sessionTimer).toEqual({ intervalS: 2, refresher: 'local' });
     const [ended] = await nextEvent(leg, 'ended', 10_000);
     expect(ended).toMatchObject({ by: 'remote', cause: 'bye' });
     await expectSippPassed(r);
+    expect(answers).toEqual([]); // the same SDP again: nothing to apply
+  });
+
+  it('applies the answer to its refresh re-INVITE when the PBX moved its media in it', async () => {
+    const r = await sipp('uas-session-timer-refresh-reinvite-new-media-expect-200.xml');
+    const leg = call();
+    const answers = recordAnswers(leg);
+    const [answered] = await nextEvent(leg, 'answered', 10_000, ['failed']);
+    await nextEvent(leg, 'ended', 10_000);
+    await expectSippPassed(r);
+    const port = (sdp: string | undefined): number => Number(/^m=audio (\d+)/m.exec(sdp ?? '')?.[1]);
+    expect(answers).toHaveLength(1);
+    expect(answers[0]).toMatch(/^o=pbx 1 2 /m);
+    expect(port(answers[0])).toBe(port(answered.sdp) + 2);
   });
 
   it('asks again after 422 with the Min-SE given, then hangs up (Q.850 102) when the PBX stops refreshing', async () => {

@@ -60,6 +60,8 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
   protected dialog: Dialog | undefined;
   /** Our current SDP (offer for the UAC leg, answer for the UAS leg): refreshes are answered with it. */
   protected localSdp: string | undefined;
+  /** The far end's current SDP (its offer or answer, as last taken): a refresh answered with another is applied. */
+  protected remoteSdp: string | undefined;
   protected credentials: DigestCredentials | undefined;
   protected digest: DigestContext | undefined;
   readonly #retransmitters = new Map<number, TwoXxRetransmitter>();
@@ -354,11 +356,36 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
   async #sendRefresh(method: 'UPDATE' | 'INVITE', headers: Record<string, unknown>): Promise<{ response: SipMessage; local: boolean }> {
     if (method === 'UPDATE') return this.sendInDialog('UPDATE', { headers });
     this.#localInvitePending = true;
+    let result: { response: SipMessage; local: boolean };
     try {
-      return await this.sendInDialog('INVITE', { headers: { ...headers, contact: [this.ctx.contact(this.transport)], allow: this.ctx.allow }, body: this.localSdp ?? '' });
+      result = await this.sendInDialog('INVITE', { headers: { ...headers, contact: [this.ctx.contact(this.transport)], allow: this.ctx.allow }, body: this.localSdp ?? '' });
     } finally {
       this.#localInvitePending = false;
     }
+    const status = result.response.status ?? 0;
+    if (status >= 200 && status < 300) this.#takeRefreshAnswer(sdpBody(result.response));
+    return result;
+  }
+
+  /**
+   * The answer in the 2xx to our refresh re-INVITE (RFC 4028 §7.4: the offer is our current SDP). Mostly the
+   * far end's SDP as before; one that differs (a PBX that moved its media, e.g. to another media server) goes
+   * to the handler like any answer, else the call's media would keep sending to the old address.
+   */
+  #takeRefreshAnswer(sdp: string | undefined): void {
+    if (sdp === undefined || this.#terminated || sameSdp(sdp, this.remoteSdp)) return;
+    const handler = this.#sdpHandler;
+    if (!handler) {
+      this.log.warn('the answer to our session refresh changed the far end SDP, and nothing takes mid-call SDP: media unchanged');
+      return;
+    }
+    handler.answer(sdp).then(
+      () => {
+        this.remoteSdp = sdp;
+        this.log.info('the answer to our session refresh changed the far end SDP: applied');
+      },
+      (err: unknown) => this.log.warn({ err }, 'the answer to our session refresh changed the far end SDP and is not usable: media unchanged'),
+    );
   }
 
   /** A far-end offer mid-call: the handler's answer in a 200, or its refusal (the session stays as it was). */
@@ -378,6 +405,7 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     this.#offerPending = false;
     if (this.#terminated) return;
     this.localSdp = answer;
+    this.remoteSdp = offer;
     const session = this.sessionAnswer(request);
     const headers: Record<string, unknown> = { contact: [this.ctx.contact(this.transport)], allow: this.ctx.allow, 'content-type': 'application/sdp', ...session.headers };
     this.log.info({ method: request.method }, 'mid-call SDP offer answered');
@@ -430,10 +458,20 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
       return;
     }
     handler.answer(sdp).then(
-      () => this.log.info('mid-call SDP answer from the ACK applied'),
+      () => {
+        this.remoteSdp = sdp;
+        this.log.info('mid-call SDP answer from the ACK applied');
+      },
       (err: unknown) => this.log.warn({ err }, 'mid-call SDP answer in the ACK not usable: media unchanged'),
     );
   }
+}
+
+/** Whether two SDP bodies say the same, line endings and trailing blanks aside; one missing: not the same. */
+export function sameSdp(a: string, b: string | undefined): boolean {
+  if (b === undefined) return false;
+  const lines = (sdp: string): string => sdp.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l !== '').join('\n');
+  return lines(a) === lines(b);
 }
 
 /** True when an Allow header value lists `method`. */

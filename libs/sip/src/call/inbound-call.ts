@@ -47,6 +47,7 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
     this.to = partyOf(invite.headers.to);
     this.requestUri = uriString(invite.uri ?? '');
     this.sdp = sdpBody(invite);
+    this.remoteSdp = this.sdp;
     this.headers = genericHeaders(invite);
     this.source = { address: remote.address, port: remote.port };
     this.peerAllow = headerValue(invite, 'allow');
@@ -175,6 +176,7 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
   protected override onAcked(ack: SipMessage): void {
     if (this.#state === 'answered') this.#state = 'confirmed';
     const sdp = sdpBody(ack);
+    if (sdp !== undefined && this.remoteSdp === undefined) this.remoteSdp = sdp; // an INVITE without SDP: the answer to our 2xx's offer
     this.safeEmit('acked', sdp ? { sdp } : {});
   }
 

@@ -207,6 +207,7 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
     this.log.info({ status: rs.status }, 'call answered');
     this.startSessionTimer(sessionTimerFromResponse(rs));
     const answer = sdpBody(rs);
+    this.remoteSdp = answer;
     this.safeEmit('answered', answer ? { sdp: answer, headers: genericHeaders(rs) } : { headers: genericHeaders(rs) });
   }
 
