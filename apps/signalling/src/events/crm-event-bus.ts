@@ -19,7 +19,8 @@ export class CrmEventBus {
 
   publish<K extends CrmEventType>(type: K, data: CrmEventData[K]): CrmEvent {
     const event = { id: `${this.#epoch}-${++this.#seq}`, type, at: Date.now(), data } as CrmEvent;
-    this.logger.info({ event: type, ...('callId' in data ? { callId: data.callId } : {}), ...('waId' in data ? { waId: data.waId } : {}) }, 'CRM event');
+    // debug: each call's own log lines already say what the events announce (ringing, answered, ended)
+    this.logger.debug({ event: type, eventId: event.id, ...('callId' in data ? { callId: data.callId } : {}), ...('waId' in data ? { waId: data.waId } : {}) }, 'CRM event');
     for (const listener of this.#listeners) {
       try {
         listener(event);

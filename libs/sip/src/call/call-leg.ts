@@ -266,7 +266,7 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
     this.ctx.legTerminated(this);
     for (const listener of this.#onTerminated.splice(0)) this.#runTerminated(listener);
     if (event) {
-      this.log.info({ by: event.by, cause: event.cause, reason: event.reason }, 'call ended');
+      this.log.info({ by: event.by, cause: event.cause, reason: event.reason }, 'SIP call ended');
       this.emitEnded(event);
     }
   }
