@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { CallRecord } from '@wagw/call-state';
 import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
 import { eventually, startStack, type Stack } from '../support/stack';
-import { expectNoLeaks } from '../support/leaks';
+import { expectNoLeaks, NOT_CALL_STATE_KEY } from '../support/leaks';
 import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
 import { duplicateTopLevelKeys } from '../support/log-lines';
 
@@ -15,7 +15,6 @@ import { duplicateTopLevelKeys } from '../support/log-lines';
  * against `pbx.tlsCaFile`).
  */
 /** Keys that outlive a call by design: webhook de-dup markers (TTL), the user's permission record and contact entry. */
-const PER_USER_OR_WEBHOOK_KEY = /:webhooks:seen:|:perm:|:contacts(:names)?$/;
 
 describe.each(['udp', 'tcp', 'tls'] as const)('inbound over %s: a WhatsApp user rings a desk phone behind Kamailio', (transport) => {
   const user = '15552223333';
@@ -69,7 +68,7 @@ describe.each(['udp', 'tcp', 'tls'] as const)('inbound over %s: a WhatsApp user 
   async function nothingLeaks(callId: string): Promise<void> {
     const prefix = stack.config.redis.keyPrefix;
     const keys = await eventually('only the CDR left', async () => {
-      const k = (await stack.keys()).filter((key) => !PER_USER_OR_WEBHOOK_KEY.test(key));
+      const k = (await stack.keys()).filter((key) => !NOT_CALL_STATE_KEY.test(key));
       return k.length === 2 ? k : undefined;
     });
     expect(keys).toEqual([`${prefix}:call:${callId}`, `${prefix}:calls:ended`].sort());

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { CallRecord } from '@wagw/call-state';
 import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
 import { eventually, startStack, type Stack } from '../support/stack';
-import { expectNoLeaks } from '../support/leaks';
+import { expectNoLeaks, NOT_CALL_STATE_KEY } from '../support/leaks';
 
 /**
  * Foundation end to end (issue 2): a simulated WhatsApp user calls; the signed webhook reaches signalling,
@@ -10,7 +10,6 @@ import { expectNoLeaks } from '../support/leaks';
  * (no PBX configured) answers with a 400 Hz tone. Audio is checked by frequency on both sides.
  */
 /** Keys that outlive a call by design: webhook de-dup markers (TTL), the user's permission record and contact entry. */
-const PER_USER_OR_WEBHOOK_KEY = /:webhooks:seen:|:perm:|:contacts(:names)?$/;
 
 describe('a WhatsApp user calls a gateway with no PBX', () => {
   const user = '15552223333';
@@ -55,7 +54,7 @@ describe('a WhatsApp user calls a gateway with no PBX', () => {
 
   async function onlyTheRecordRemains(callId: string): Promise<void> {
     const keys = await eventually('call keys released', async () => {
-      const k = (await stack.keys()).filter((key) => !PER_USER_OR_WEBHOOK_KEY.test(key));
+      const k = (await stack.keys()).filter((key) => !NOT_CALL_STATE_KEY.test(key));
       return k.length === 2 ? k : undefined;
     });
     const prefix = stack.config.redis.keyPrefix;

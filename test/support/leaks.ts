@@ -3,10 +3,11 @@ import { eventually, type Stack } from './stack';
 
 /**
  * Keys that outlive a call by design: webhook de-dup markers (TTL, including the early-terminate marker),
- * parked webhooks, the user's permission record, the contact list and the media instances' heartbeats. Everything else of a call must be
- * gone once it ended, except its record (the CDR) and its entry in the ended index.
+ * parked webhooks, the user's permission record, the contact list, the media instances' heartbeats and the
+ * signalling processes' (their set and heartbeats). Everything else of a call must be gone once it ended,
+ * except its record (the CDR) and its entry in the ended index.
  */
-export const NOT_CALL_STATE_KEY = /:webhooks:seen:|:webhooks:dead-letter$|:perm:|:contacts(:names)?$|:media:instance:/;
+export const NOT_CALL_STATE_KEY = /:webhooks:seen:|:webhooks:dead-letter$|:perm:|:contacts(:names)?$|:media:instance:|:signalling:instances?(:|$)/;
 
 export interface LeakReport {
   /** Calls the API still lists as active. */

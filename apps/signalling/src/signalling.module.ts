@@ -5,7 +5,7 @@ import Redis from 'ioredis';
 import { busChannelPrefix, ConfigModule, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
 import { createNodeHttpFetch, RedisDedupStore, WhatsAppGraphClient } from '@wagw/whatsapp';
-import { DEAD_LETTERS, DEDUP_STORE, GRAPH_CLIENT, SIGNALLING_LOGGER, SIGNALLING_REDIS, EARLY_TERMINATES, CLOCK, PERMISSIONS, CONTACTS } from './signalling.tokens';
+import { DEAD_LETTERS, DEDUP_STORE, GRAPH_CLIENT, SIGNALLING_LOGGER, SIGNALLING_REDIS, EARLY_TERMINATES, CLOCK, PERMISSIONS, CONTACTS, SIGNALLING_INSTANCE_ID } from './signalling.tokens';
 import { HealthController } from './health/health.controller';
 import { WebhookController } from './webhooks/webhook.controller';
 import { WebhookSignatureGuard } from './webhooks/webhook-signature.guard';
@@ -17,7 +17,7 @@ import { DeadLetterController } from './webhooks/dead-letter.controller';
 import { MEDIA_BUS, MEDIA_ROUTER, MediaBusClient } from './media/media-bus.client';
 import { MediaRouter } from './media/media-router';
 import { MediaInstanceWatchdog } from './media/media-instance.watchdog';
-import { MediaInstanceRegistry, redisKeys } from '@wagw/call-state';
+import { MediaInstanceRegistry, SignallingInstanceRegistry, redisKeys } from '@wagw/call-state';
 import { MediaBusRedisClient } from './media/media-bus-redis.client';
 import { MediaEventsController } from './media/media-events.controller';
 import { CallsController } from './calls/calls.controller';
@@ -27,6 +27,7 @@ import { CallRuntime } from './calls/call-runtime';
 import { AnswerUserCallUseCase } from './calls/answer-user-call.use-case';
 import { EndCallUseCase } from './calls/end-call.use-case';
 import { GatewayDrain } from './calls/gateway-drain';
+import { SIGNALLING_INSTANCES, SignallingInstanceWatchdog, newSignallingInstanceId } from './calls/signalling-instance.watchdog';
 import { BridgeToPbxUseCase } from './calls/bridge-to-pbx.use-case';
 import { SipStackService } from './sip/sip-stack.service';
 import { TrunkDirectory } from './sip/trunk-directory';
@@ -98,6 +99,12 @@ export class SignallingModule implements OnApplicationShutdown {
               }),
         inject: [SIGNALLING_REDIS],
       },
+      { provide: SIGNALLING_INSTANCE_ID, useValue: newSignallingInstanceId() },
+      {
+        provide: SIGNALLING_INSTANCES,
+        useFactory: (redis: Redis) => new SignallingInstanceRegistry(redis, redisKeys(config.redis.keyPrefix)),
+        inject: [SIGNALLING_REDIS],
+      },
       { provide: DEDUP_STORE, useFactory: (redis: Redis) => new RedisDedupStore(redis, config.redis.keyPrefix), inject: [SIGNALLING_REDIS] },
       {
         provide: DEAD_LETTERS,
@@ -164,6 +171,7 @@ export class SignallingModule implements OnApplicationShutdown {
       PbxSdpUpdates,
       TransferService,
       MediaInstanceWatchdog,
+      SignallingInstanceWatchdog,
       SipInboundRegistrar,
     ];
     return {

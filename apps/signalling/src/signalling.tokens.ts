@@ -11,3 +11,5 @@ export const CLOCK = Symbol('CLOCK');
 /** Epoch ms. Date.now in production; tests hand in the emulator's clock so days can pass. */
 export type Clock = () => number;
 export const CONTACTS = Symbol('CONTACTS');
+/** This process's signalling instance id (new at every start): the owner written on its calls. */
+export const SIGNALLING_INSTANCE_ID = Symbol('SIGNALLING_INSTANCE_ID');

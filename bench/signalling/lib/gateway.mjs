@@ -10,8 +10,8 @@ export const API_TOKEN = 'bench-api-token-0123456789';
 export const PREFIX = 'bench';
 const SCENARIO_DIR = join(ROOT, 'test', 'sipp');
 
-/** Keys that outlive a call by design (de-dup markers with a TTL, parked webhooks, permissions, contacts). */
-const NOT_CALL_STATE = /:webhooks:seen:|:webhooks:dead-letter$|:perm:|:contacts(:names)?$|:media:instance:/;
+/** Keys that outlive a call by design (de-dup markers with a TTL, parked webhooks, permissions, contacts, the processes' heartbeats). */
+const NOT_CALL_STATE = /:webhooks:seen:|:webhooks:dead-letter$|:perm:|:contacts(:names)?$|:media:instance:|:signalling:instances?(:|$)/;
 
 /**
  * Several media apps as one process-like handle: CPU and RSS summed (so per-call figures compare with one

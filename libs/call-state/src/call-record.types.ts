@@ -63,6 +63,11 @@ export const callRecordHashSchema = z.object({
   endedBy: z.enum(END_PARTIES).optional(),
   waCause: z.string().optional(),
   sipCause: z.string().optional(),
+  /**
+   * The signalling process that holds the call's SIP leg and timers (its instance id, new at every start):
+   * should its heartbeat stop (a crash), another signalling process ends the call.
+   */
+  signallingInstance: z.string().optional(),
 });
 
 export type CallRecord = z.output<typeof callRecordHashSchema>;

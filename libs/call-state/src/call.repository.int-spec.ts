@@ -75,6 +75,13 @@ describe('CallRepository on a real Redis', () => {
     expect(await calls.get('call_missing')).toBeNull();
   });
 
+  it("create writes the process's signalling instance id on the record as its owner", async () => {
+    const created = await repo({ instanceId: 'sig-host-a1b2c3' }).create(inbound('call_owned'));
+    expect(created.signallingInstance).toBe('sig-host-a1b2c3');
+    expect(await repo().get('call_owned')).toMatchObject({ signallingInstance: 'sig-host-a1b2c3' });
+    expect((await repo().create(inbound('call_unowned'))).signallingInstance).toBeUndefined();
+  });
+
   it('create refuses a state the direction cannot start in', async () => {
     await expect(repo().create(inbound('call_b', { state: 'active' }))).rejects.toBeInstanceOf(InvalidStateError);
     expect(await keysUnderPrefix()).toEqual([]);

@@ -34,6 +34,8 @@ export interface CallRepositoryOptions {
    */
   recordCacheMax?: number;
   maxApplyAttempts?: number;
+  /** This process's signalling instance id, written on every call it creates (`signallingInstance`). */
+  instanceId?: string;
   logger?: Logger;
   /** Clock (epoch ms); tests may pin it. */
   now?: () => number;
@@ -80,6 +82,7 @@ export class CallRepository {
   /** Last record this process read or wrote per live call (see `recordCacheMax`); ended calls leave it. */
   readonly #known = new Map<string, CallRecord>();
   readonly #knownMax: number;
+  readonly #instanceId: string | undefined;
   /** Per call, the settling of the last write this process queued: its writes to one call go one at a time. */
   readonly #writing = new Map<string, Promise<void>>();
 
@@ -96,6 +99,7 @@ export class CallRepository {
     this.#log = options.logger ?? silentLogger();
     this.#now = options.now ?? Date.now;
     this.#knownMax = options.recordCacheMax ?? 5000;
+    this.#instanceId = options.instanceId;
   }
 
   /** The key builder this repository uses (same prefix). */
@@ -117,7 +121,8 @@ export class CallRepository {
     if (input.version !== undefined && input.version !== 0) throw new TypeError('a new call record starts at version 0');
     const now = this.#now();
     const createdAt = input.createdAt ?? now;
-    const record = parseCallRecord(input.callId, toCallHash({ ...input, version: 0, createdAt, updatedAt: input.updatedAt ?? createdAt }));
+    const owner = input.signallingInstance ?? this.#instanceId;
+    const record = parseCallRecord(input.callId, toCallHash({ ...input, ...(owner ? { signallingInstance: owner } : {}), version: 0, createdAt, updatedAt: input.updatedAt ?? createdAt }));
     const keys = [this.#keys.call(record.callId), this.#keys.activeCalls];
     if (record.waCallId !== undefined) keys.push(this.#keys.waCall(record.waCallId));
     const res = (await CREATE_CALL.run(this.#redis, keys, [this.#ttls[record.state], record.callId, createdAt, ...pairs(toCallHash(record))])) as string[];

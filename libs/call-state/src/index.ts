@@ -6,3 +6,4 @@ export * from './keys';
 export * from './call.repository';
 export { LuaScript } from './call-repository.scripts';
 export * from './media-instance.registry';
+export * from './signalling-instance.registry';

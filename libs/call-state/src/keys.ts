@@ -13,6 +13,9 @@
  * | `perm:<phoneNumberId>:<waId>`  | hash   | call permission state per business number + user        |
  * | `media:instance:<instanceId>`  | string | a media app's heartbeat (expires when it stops beating) |
  * | `media:call:<callId>`          | string | the media instance a call's legs are on (several only)  |
+ * | `signalling:instances`         | set    | ids of the signalling processes that have run           |
+ * | `signalling:instance:<id>`     | string | a signalling process's heartbeat (expires when it stops) |
+ * | `signalling:reaper:<id>`       | string | who ends a lost signalling process's calls (`SET NX PX`) |
  */
 export interface RedisKeys {
   /** The prefix itself (without the trailing colon). */
@@ -28,6 +31,9 @@ export interface RedisKeys {
   permission(phoneNumberId: string, waId: string): string;
   mediaInstance(instanceId: string): string;
   mediaOfCall(callId: string): string;
+  readonly signallingInstances: string;
+  signallingInstance(instanceId: string): string;
+  signallingReaper(instanceId: string): string;
 }
 
 const SAFE_PART = /^[^\s*?[\]]{1,512}$/;
@@ -52,5 +58,8 @@ export function redisKeys(keyPrefix: string): RedisKeys {
     permission: (phoneNumberId, waId) => `${prefix}:perm:${part('phone number id', phoneNumberId)}:${part('wa id', waId)}`,
     mediaInstance: (instanceId) => `${prefix}:media:instance:${part('media instance id', instanceId)}`,
     mediaOfCall: (callId) => `${prefix}:media:call:${part('call id', callId)}`,
+    signallingInstances: `${prefix}:signalling:instances`,
+    signallingInstance: (instanceId) => `${prefix}:signalling:instance:${part('signalling instance id', instanceId)}`,
+    signallingReaper: (instanceId) => `${prefix}:signalling:reaper:${part('signalling instance id', instanceId)}`,
   };
 }

@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import type { AppConfig } from '@wagw/config';
 import { MEDIA_ROUTER } from '../media/media-bus.client';
 import type { MediaRouter } from '../media/media-router';
-import { CALL_REPOSITORY, SIGNALLING_REDIS } from '../signalling.tokens';
+import { CALL_REPOSITORY, SIGNALLING_INSTANCE_ID, SIGNALLING_REDIS } from '../signalling.tokens';
 import { MeteredCallRepository } from './metered-call.repository';
 import { SignallingMetrics } from './signalling-metrics';
 
@@ -27,12 +27,12 @@ export function signallingMetricsProviders(config: Readonly<AppConfig>): Provide
     },
     {
       provide: CALL_REPOSITORY,
-      useFactory: (redis: Redis, metrics: SignallingMetrics) => {
-        const calls = new MeteredCallRepository(redis, { keyPrefix: config.redis.keyPrefix }, metrics);
+      useFactory: (redis: Redis, metrics: SignallingMetrics, instanceId: string) => {
+        const calls = new MeteredCallRepository(redis, { keyPrefix: config.redis.keyPrefix, instanceId }, metrics);
         metrics.listActive = () => calls.listActive(10_000);
         return calls;
       },
-      inject: [SIGNALLING_REDIS, SignallingMetrics],
+      inject: [SIGNALLING_REDIS, SignallingMetrics, SIGNALLING_INSTANCE_ID],
     },
   ];
 }

@@ -1,0 +1,98 @@
+import type { CallRecord, CallRepository, SignallingInstanceRegistry } from '@wagw/call-state';
+import { silentLogger } from '@wagw/logging';
+import type { EndCallRequest, EndCallUseCase } from './end-call.use-case';
+import { SignallingInstanceWatchdog, newSignallingInstanceId } from './signalling-instance.watchdog';
+
+const SELF = 'host-self01';
+
+/** Live calls by owner, a registry whose lost instances the test sets, and an end-call use case that records. */
+function setup(options: { calls: Partial<CallRecord>[]; claim?: boolean; failEnd?: string }) {
+  const state = { lost: [] as string[], forgotten: [] as string[], claims: [] as string[] };
+  const ended: [string, EndCallRequest][] = [];
+  const registry = {
+    heartbeat: async () => undefined,
+    remove: async () => undefined,
+    lost: async () => state.lost,
+    claim: async (id: string) => {
+      state.claims.push(id);
+      return options.claim ?? true;
+    },
+    forget: async (id: string) => void state.forgotten.push(id),
+  } as unknown as SignallingInstanceRegistry;
+  const calls = { listActive: async () => options.calls as CallRecord[] } as unknown as CallRepository;
+  const endCall = {
+    execute: async (callId: string, req: EndCallRequest) => {
+      if (callId === options.failEnd) throw new Error('Graph unreachable');
+      ended.push([callId, req]);
+    },
+  } as unknown as EndCallUseCase;
+  return { watchdog: new SignallingInstanceWatchdog(silentLogger(), SELF, registry, calls, endCall), state, ended };
+}
+
+const calls: Partial<CallRecord>[] = [
+  { callId: 'c1', state: 'active', signallingInstance: 'host-dead01' },
+  { callId: 'c2', state: 'ringing-pbx', signallingInstance: SELF },
+  { callId: 'c3', state: 'ending', signallingInstance: 'host-dead01' },
+  { callId: 'c4', state: 'active', signallingInstance: 'host-other1' },
+  { callId: 'c5', state: 'active' },
+];
+
+describe('SignallingInstanceWatchdog', () => {
+  it("ends the calls of an instance whose heartbeat is missing on two looks in a row, only those, then forgets it", async () => {
+    const { watchdog, state, ended } = setup({ calls });
+    state.lost = ['host-dead01'];
+    await watchdog.check();
+    expect(ended).toEqual([]); // once is not enough: a heartbeat a little late
+    await watchdog.check();
+    expect(ended).toEqual([
+      ['c1', { by: 'system', cause: 'signalling instance host-dead01 lost' }],
+      ['c3', { by: 'system', cause: 'signalling instance host-dead01 lost' }],
+    ]);
+    expect(state.forgotten).toEqual(['host-dead01']);
+  });
+
+  it('gives an instance that beats again between two looks nothing to fear', async () => {
+    const { watchdog, state, ended } = setup({ calls });
+    state.lost = ['host-dead01'];
+    await watchdog.check();
+    state.lost = [];
+    await watchdog.check();
+    state.lost = ['host-dead01'];
+    await watchdog.check();
+    expect(ended).toEqual([]);
+    expect(state.claims).toEqual([]);
+  });
+
+  it('never ends its own calls, and leaves a lost instance another process claimed to that one', async () => {
+    const own = setup({ calls });
+    own.state.lost = [SELF];
+    await own.watchdog.check();
+    await own.watchdog.check();
+    expect(own.ended).toEqual([]);
+
+    const other = setup({ calls, claim: false });
+    other.state.lost = ['host-dead01'];
+    await other.watchdog.check();
+    await other.watchdog.check();
+    expect(other.state.claims).toEqual(['host-dead01']);
+    expect(other.ended).toEqual([]);
+  });
+
+  it('does not forget an instance one of whose calls could not be ended (a later look tries again)', async () => {
+    const { watchdog, state, ended } = setup({ calls, failEnd: 'c1' });
+    state.lost = ['host-dead01'];
+    await watchdog.check();
+    await watchdog.check();
+    expect(ended.map(([id]) => id)).toEqual(['c3']);
+    expect(state.forgotten).toEqual([]);
+  });
+});
+
+describe('newSignallingInstanceId', () => {
+  it('is the host name as a key part allows and 6 random hex digits, new every time', () => {
+    expect(newSignallingInstanceId('gw-1.example.com')).toMatch(/^gw-1\.example\.com-[0-9a-f]{6}$/);
+    expect(newSignallingInstanceId('a b*c')).toMatch(/^a-b-c-[0-9a-f]{6}$/);
+    expect(newSignallingInstanceId('')).toMatch(/^signalling-[0-9a-f]{6}$/);
+    expect(newSignallingInstanceId('h')).not.toBe(newSignallingInstanceId('h'));
+  });
+});

@@ -1,0 +1,149 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import pino from 'pino';
+import type { CallRecord } from '@wagw/call-state';
+import { loadConfig, type Env } from '@wagw/config';
+import { createLogger } from '@wagw/logging';
+import { freeTcpPort, freeTcpUdpPort } from '@wagw/testing';
+import { bootstrapMedia, type MediaHandle } from '../../apps/media/src/bootstrap';
+import { bootstrapEmulator, type EmulatorHandle } from '../../apps/wa-emulator/src/bootstrap';
+import { eventually } from '../support/stack';
+import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
+
+/**
+ * A signalling process killed (SIGKILL: a crash, the OOM killer) with a call up: its SIP dialog and timers
+ * die with it. Another signalling process (here the one started in its place) sees its heartbeat gone and
+ * ends its call as any other end: the WhatsApp user's call terminated, the media legs closed, the CDR written
+ * with the cause; the dead process's keys are forgotten. The media app and the emulator run in this process;
+ * signalling runs as an operator runs it, its own process (from source).
+ */
+const ROOT = join(__dirname, '..', '..');
+const BUSINESS = '15550001111';
+const USER = '15552228181';
+
+interface Signalling {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<unknown>;
+}
+
+describe('a signalling process that dies with a call up', () => {
+  const prefix = `sc${randomBytes(4).toString('hex')}`;
+  let redis: Redis | undefined;
+  let media: MediaHandle | undefined;
+  let emulator: EmulatorHandle | undefined;
+  let pbx: SippPbx | undefined;
+  const processes: Signalling[] = [];
+
+  afterEach(async () => {
+    for (const p of processes.splice(0)) {
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      await p.exited;
+    }
+    await emulator?.close();
+    await media?.close();
+    await pbx?.stop();
+    if (redis) {
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await redis.quit();
+    }
+  });
+
+  function startSignalling(env: Env, baseUrl: string): Promise<Signalling> {
+    const child = spawn(process.execPath, ['-r', './apps/cli/dev/register-ts.js', 'apps/signalling/src/main.ts'], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    const running: Signalling = { child, output: () => out, exited: new Promise((resolve) => child.once('exit', resolve)) };
+    processes.push(running);
+    return eventually(
+      'signalling healthy',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`signalling exited (${child.exitCode}):\n${out.slice(-2000)}`);
+        return (await fetch(`${baseUrl}/health`).catch(() => undefined))?.status === 200 ? running : undefined;
+      },
+      60_000,
+      250,
+    );
+  }
+
+  it('has its call ended by the signalling process that took over: WhatsApp terminated, media released, CDR cause', async () => {
+    const redisUrl = process.env['TEST_REDIS_URL'];
+    if (!redisUrl) throw new Error('TEST_REDIS_URL is not set: run integration tests through jest --selectProjects integration');
+    redis = new Redis(redisUrl);
+    pbx = await startSippPbx('uas-pbx-answers-expect-200.xml', { transport: 'udp', timeoutMs: 120_000 });
+    const [sigPort, mediaPort, emuPort, sipPort] = await Promise.all([freeTcpPort(), freeTcpPort(), freeTcpPort(), freeTcpUdpPort()]);
+    const token = 'crash-test-token';
+    const env: Env = {
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: prefix,
+      LOG_LEVEL: 'info',
+      SIGNALLING_HTTP_PORT: String(sigPort),
+      SIGNALLING_API_TOKEN: token,
+      SIGNALLING_DRAIN_TIMEOUT_S: '0',
+      MEDIA_HTTP_PORT: String(mediaPort),
+      MEDIA_ICE_INTERFACE_ADDRESS: '127.0.0.1',
+      EMULATOR_HTTP_PORT: String(emuPort),
+      EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${sigPort}/webhooks/whatsapp`,
+      WHATSAPP_GRAPH_BASE_URL: `http://127.0.0.1:${emuPort}`,
+      PBX_UDP_PORT: String(sipPort),
+      PBX_TCP_PORT: String(sipPort),
+      ...trunkEnv(BUSINESS, pbx.hostPort, { transport: 'udp' }),
+    };
+    const config = loadConfig({ env });
+    const logDir = join(ROOT, 'test-output', 'logs');
+    mkdirSync(logDir, { recursive: true });
+    const logger = (name: string) => createLogger({ name, level: 'info', destination: pino.destination({ dest: join(logDir, `signalling-crash-${prefix}.log`), sync: false, append: true }) });
+    media = await bootstrapMedia({ config, logger: logger('media') });
+    emulator = await bootstrapEmulator(config, { logger: logger('wa-emulator') });
+    const baseUrl = `http://127.0.0.1:${sigPort}`;
+    const api = async <T>(path: string): Promise<T> => (await (await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } })).json()) as T;
+    const emu = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+      const res = await fetch(`${emulator?.baseUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      if (!res.ok) throw new Error(`emulator ${method} ${path} -> ${res.status}: ${await res.text()}`);
+      return (await res.json()) as T;
+    };
+    const mediaLegs = async (): Promise<number> => ((await (await fetch(`${media?.httpUrl}/health`)).json()) as { legs: number }).legs;
+
+    const first = await startSignalling(env, baseUrl);
+    await emu('POST', '/emulator/users', { waId: USER, name: 'Crash' });
+    const { waCallId } = await emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+    const call = await eventually('call active', async () => {
+      const list = await api<{ active: CallRecord[] }>('/v1/calls');
+      return list.active.find((c) => c.waCallId === waCallId && c.state === 'active');
+    }, 20_000);
+    const owner = call.signallingInstance;
+    expect(owner).toMatch(/-[0-9a-f]{6}$/);
+    expect(await mediaLegs()).toBe(1); // the WhatsApp leg (the health page counts those)
+
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = await startSignalling(env, baseUrl);
+
+    // the heartbeat expires (10 s), and two looks 5 s apart confirm it: ~15-25 s
+    const ended = await eventually('the call ended by the new process', async () => {
+      const rec = await api<CallRecord>(`/v1/calls/${call.callId}`);
+      return rec.state === 'ended' ? rec : undefined;
+    }, 45_000, 500);
+    expect(ended).toMatchObject({ endedBy: 'system', endCause: `signalling instance ${owner} lost` });
+    expect(await emu<{ state: string; endReason: string }>('GET', `/emulator/calls/${waCallId}`)).toMatchObject({ endReason: 'business_terminate' });
+    await eventually('media legs closed', async () => (await mediaLegs()) === 0, 10_000);
+    expect((await api<{ active: unknown[] }>('/v1/calls')).active).toEqual([]);
+    // the dead process is forgotten; the live one beats
+    const instanceKeys = await eventually('the lost instance forgotten', async () => {
+      const keys = (await redis?.keys(`${prefix}:signalling:*`))?.sort() ?? [];
+      return keys.some((k) => k.includes(owner ?? '?')) ? undefined : keys;
+    });
+    expect(instanceKeys).toHaveLength(2); // the set and the new process's heartbeat
+    expect(second.output()).toMatch(/"msg":"signalling instance lost \(no heartbeat\): ending its calls"/);
+
+    // a clean stop leaves no signalling key behind
+    second.child.kill('SIGTERM');
+    await second.exited;
+    expect(await redis.keys(`${prefix}:signalling:*`)).toEqual([]);
+  });
+});
