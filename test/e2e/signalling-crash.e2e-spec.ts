@@ -14,10 +14,11 @@ import { eventually } from '../support/stack';
 import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
 
 /**
- * A signalling process killed (SIGKILL: a crash, the OOM killer) with a call up: its SIP dialog and timers
+ * A signalling process killed (SIGKILL: a crash, the OOM killer) with a call up: its SIP leg and timers
  * die with it. Another signalling process (here the one started in its place) sees its heartbeat gone and
- * ends its call as any other end: the WhatsApp user's call terminated, the media legs closed, the CDR written
- * with the cause; the dead process's keys are forgotten. The media app and the emulator run in this process;
+ * ends its call as any other end: the WhatsApp user's call terminated, the media legs closed, a BYE to the
+ * PBX in the dialog kept on the call record, the CDR written with the cause; the dead process's keys are
+ * forgotten. The media app and the emulator run in this process;
  * signalling runs as an operator runs it, its own process (from source).
  */
 const ROOT = join(__dirname, '..', '..');
@@ -71,7 +72,7 @@ describe('a signalling process that dies with a call up', () => {
     );
   }
 
-  it('has its call ended by the signalling process that took over: WhatsApp terminated, media released, CDR cause', async () => {
+  it('has its call ended by the signalling process that took over: WhatsApp terminated, PBX BYE, media released, CDR cause', async () => {
     const redisUrl = process.env['TEST_REDIS_URL'];
     if (!redisUrl) throw new Error('TEST_REDIS_URL is not set: run integration tests through jest --selectProjects integration');
     redis = new Redis(redisUrl);
@@ -140,6 +141,10 @@ describe('a signalling process that dies with a call up', () => {
     });
     expect(instanceKeys).toHaveLength(2); // the set and the new process's heartbeat
     expect(second.output()).toMatch(/"msg":"signalling instance lost \(no heartbeat\): ending its calls"/);
+    // the PBX was hung up from the dialog kept on the record: its scenario (waiting for the BYE) passed
+    const sipp = await pbx.result();
+    expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
+    expect(pbx.messages()).toMatch(new RegExp(`BYE sip:[^\\n]*\\n[\\s\\S]*Reason: Q\\.850;cause=41;text="signalling instance ${owner} lost"`));
 
     // a clean stop leaves no signalling key behind
     second.child.kill('SIGTERM');

@@ -68,6 +68,11 @@ export const callRecordHashSchema = z.object({
    * should its heartbeat stop (a crash), another signalling process ends the call.
    */
   signallingInstance: z.string().optional(),
+  /**
+   * The PBX leg's SIP dialog once established (libs/sip DialogSnapshot as JSON): what another signalling
+   * process needs to hang it up (BYE) should the one holding it die.
+   */
+  pbxDialog: z.string().optional(),
 });
 
 export type CallRecord = z.output<typeof callRecordHashSchema>;

@@ -27,4 +27,5 @@ export {
   type SipReason,
 } from './message/headers';
 export { TypedEmitter } from './typed-emitter';
+export { assertDialogSnapshot, type DialogSnapshot } from './dialog/dialog';
 export { SipModule, SIP_STACK, type SipModuleAsyncOptions } from './sip.module';

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CallRecord, CallRepository } from '@wagw/call-state';
+import { pbxDialogPatch } from './pbx-dialog';
 import type { WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
@@ -175,7 +176,7 @@ export class BridgeToPbxUseCase {
     const waId = rec.userWaId;
     const negotiated = await this.media.applyPbxAnswer(live.callId, pbxLegId, answered.sdp);
     answered.call.setSdpHandler(this.sdpUpdates.handlerFor(live, pbxLegId, waId));
-    const res = await this.calls.apply(live.callId, { type: 'pbx.answered' }, { codec: negotiated.codec, ...(negotiated.srtp ? { pbxSrtp: negotiated.srtp } : {}) });
+    const res = await this.calls.apply(live.callId, { type: 'pbx.answered' }, { codec: negotiated.codec, ...(negotiated.srtp ? { pbxSrtp: negotiated.srtp } : {}), ...pbxDialogPatch(answered.call.leg) });
     if (res.outcome !== 'applied') {
       live.log.info({ reason: res.reason }, 'PBX answered a call that is already ending: hanging up the PBX leg');
       await answered.call.hangup();

@@ -15,6 +15,7 @@ import { DtmfRelay } from './dtmf-relay';
 import { TransferService, trunkLeg } from './transfer.service';
 import type { TrunkCall } from '../trunks/failover-inviter';
 import type { TrunkConfig } from '../sip/trunk-directory';
+import { pbxDialogPatch } from './pbx-dialog';
 
 /** The agent's answered SIP leg, its PBX media leg and trunk. */
 interface AgentLeg {
@@ -101,7 +102,7 @@ export class DialAgentUseCase {
     const negotiated = await this.media.applyPbxAnswer(live.callId, offer.legId, outcome.sdp);
     outcome.call.setSdpHandler(this.sdpUpdates.handlerFor(live, offer.legId, rec.userWaId));
     live.pbxDtmfPt = negotiated.dtmfPayloadType;
-    await this.calls.amend(live.callId, { codec: negotiated.codec, ...(negotiated.srtp ? { pbxSrtp: negotiated.srtp } : {}) });
+    await this.calls.amend(live.callId, { codec: negotiated.codec, ...(negotiated.srtp ? { pbxSrtp: negotiated.srtp } : {}), ...pbxDialogPatch(outcome.call.leg) });
     const res = await this.calls.apply(live.callId, { type: 'wa.dialing' });
     if (res.outcome !== 'applied') {
       await outcome.call.hangup();

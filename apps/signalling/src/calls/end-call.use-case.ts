@@ -1,10 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CallNotFoundError, type ApplyResult, type CallRecord, type CallRepository } from '@wagw/call-state';
 import type { WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
 import { CallRuntime } from './call-runtime';
 import { CrmEventBus } from '../events/crm-event-bus';
+import { SipStackService } from '../sip/sip-stack.service';
+import type { Logger } from '@wagw/logging';
+import { assertDialogSnapshot } from '@wagw/sip';
 
 export type EndedBy = 'wa' | 'pbx' | 'api' | 'system';
 
@@ -36,6 +39,7 @@ export class EndCallUseCase {
     private readonly media: MediaBusClient,
     private readonly runtime: CallRuntime,
     private readonly events: CrmEventBus,
+    @Optional() private readonly sip?: SipStackService,
   ) {}
 
   execute(callId: string, req: EndCallRequest): Promise<void> {
@@ -116,7 +120,23 @@ export class EndCallUseCase {
     if (live?.transfer) tasks.push(live.transfer.cancel(req.cause).catch((err: unknown) => log.warn({ err }, 'transfer in progress not cancelled')));
     if (live?.pbxLeg && req.by !== 'pbx') {
       tasks.push(live.pbxLeg.hangup(req.cause, req.sipStatus).catch((err: unknown) => log.warn({ err }, 'PBX leg release failed')));
+    } else if (!live && rec.pbxDialog && req.by !== 'pbx') {
+      // a call of another signalling process (it died): its SIP leg is gone, its dialog is on the record
+      tasks.push(this.#byeFromRecord(rec.pbxDialog, req.cause, log));
     }
     await Promise.all(tasks);
+  }
+
+  /** BYE to the PBX in a dialog this process has no leg for, from the record's copy of it. Never throws. */
+  async #byeFromRecord(pbxDialog: string, cause: string, log: Logger): Promise<void> {
+    try {
+      if (!this.sip?.running) throw new Error('the SIP stack is not running');
+      const snapshot: unknown = JSON.parse(pbxDialog);
+      assertDialogSnapshot(snapshot);
+      const status = await this.sip.stack.byeFromSnapshot(snapshot, { protocol: 'Q.850', cause: 41, text: cause.slice(0, 100) });
+      log.info({ status, sipCallId: snapshot.callId }, 'BYE to the PBX from the dialog on the call record (the process that held the call is gone)');
+    } catch (err) {
+      log.warn({ err }, 'BYE to the PBX from the dialog on the call record failed: the PBX side ends by itself');
+    }
   }
 }

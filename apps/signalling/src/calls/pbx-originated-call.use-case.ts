@@ -16,6 +16,7 @@ import { EndCallUseCase } from './end-call.use-case';
 import { DtmfRelay } from './dtmf-relay';
 import { TransferService, type TransferableLeg } from './transfer.service';
 import { sipLegLost } from '../sip/sip-leg-lost';
+import { pbxDialogPatch } from './pbx-dialog';
 import type { TrunkConfig } from '../sip/trunk-directory';
 
 const RETRY_AFTER_CAP_S = 3600;
@@ -135,6 +136,7 @@ export class PbxOriginatedCallUseCase {
           accepted: async () => {
             sip.answer(pbx.sdp);
             live.log.info({ codec: pbx.codec }, 'WhatsApp user accepted: 200 OK to the PBX');
+            await this.calls.amend(callId, pbxDialogPatch(sip)).catch((err: unknown) => live.log.warn({ err }, 'PBX dialog not recorded'));
           },
         };
       } else {
@@ -176,6 +178,7 @@ export class PbxOriginatedCallUseCase {
     });
     sip.answer(offerSdp);
     live.log.info('WhatsApp user accepted: 200 OK with our offer to the PBX');
+    void this.calls.amend(live.callId, pbxDialogPatch(sip)).catch((err: unknown) => live.log.warn({ err }, 'PBX dialog not recorded'));
     // the ACK is awaited off the webhook's path (it may take up to 64*T1 when lost)
     ack.then((acked) => this.#applyAckAnswer(live, acked, pbxLegId, waLegId, sip)).catch((err: unknown) => live.log.error({ err }, 'delayed-offer answer not applied'));
   }

@@ -28,9 +28,8 @@ export function newSignallingInstanceId(host: string = hostname()): string {
  * every LOST_INSTANCE_CHECK_MS this looks for recorded processes without one. One whose heartbeat is missing on
  * two looks in a row (~15-20 s after it stopped) is lost: one live process claims it and ends each call it
  * owned (`signallingInstance` on the record) as any other end, `by: system`, cause `signalling instance <id>
- * lost`: WhatsApp told (reject or terminate), media legs closed, CDR written. Its SIP dialogs are gone with it:
- * the PBX side ends on its own (on its RTP timeout, or when the session timer runs out). A clean stop drains
- * its calls and removes its heartbeat.
+ * lost`: WhatsApp told (reject or terminate), media legs closed, a BYE to the PBX in the dialog kept on the
+ * record (`pbxDialog`; EndCallUseCase), CDR written. A clean stop drains its calls and removes its heartbeat.
  */
 @Injectable()
 export class SignallingInstanceWatchdog implements OnApplicationBootstrap, OnApplicationShutdown {

@@ -50,6 +50,7 @@ const callRecord = obj(
     endedBy: { type: 'string', enum: [...END_PARTIES], description: '`wa` the user, `pbx` the PBX side, `api` a hang-up through this API, `system` a timeout or failure.' },
     waCause: str('WhatsApp terminate status/reason.'),
     sipCause: str('SIP status or Reason of the PBX leg.'),
+    pbxDialog: str('The PBX leg\'s SIP dialog once established (JSON: Call-ID, tags, route set, remote target, CSeq), kept so that another signalling process can send the BYE if the one holding the call dies.'),
     signallingInstance: str('The signalling process holding the call (its instance id, new at every start); if it dies, another one ends the call with the cause `signalling instance <id> lost`.'),
   },
   'One call; once `ended` it is the call detail record.',

@@ -2,7 +2,7 @@ import type { Logger } from '@wagw/logging';
 import type { SipMessage } from 'sip';
 import { makeResponse } from 'sip';
 import { signRequest, type DigestContext } from 'sip/digest';
-import type { Dialog, DialogRequestOptions } from '../dialog/dialog';
+import type { Dialog, DialogRequestOptions, DialogSnapshot } from '../dialog/dialog';
 import { TwoXxRetransmitter } from '../dialog/two-xx-retransmitter';
 import { buildDtmfRelay, formatReason, headerValue, parseDtmfInfo, parseReason, sdpBody, type SipReason } from '../message/headers';
 import { InvalidStateError, reasonPhrase, SipError } from '../sip.errors';
@@ -96,6 +96,11 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
       send: (method, headers) => this.#sendRefresh(method, headers),
       end: () => void this.#sendBye(SESSION_EXPIRED_REASON, 'session-expired'),
     });
+  }
+
+  /** The established dialog as plain JSON (see DialogSnapshot), undefined before the answer or once over. */
+  dialogSnapshot(): DialogSnapshot | undefined {
+    return this.#terminated ? undefined : this.dialog?.snapshot();
   }
 
   /** True once the leg is over (ended, failed, rejected or cancelled). */

@@ -1,7 +1,7 @@
 import type { SipMessage } from 'sip';
 import { stringify, stringifyUri } from 'sip';
 import { sipMessage as message } from '@wagw/testing';
-import { Dialog } from './dialog';
+import { assertDialogSnapshot, Dialog } from './dialog';
 
 const INVITE = message(`INVITE sip:1001@pbx.example.com SIP/2.0
 Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKa
@@ -111,5 +111,31 @@ Content-Length: 0
     expect(stringifyUri(bye.uri ?? '')).toBe('sip:strict.example.com');
     expect(routeUris(bye)).toEqual(['sip:edge.example.com;lr', 'sip:1001@10.0.0.9:5080']);
     expect(stringifyUri(d.nextHop)).toBe('sip:strict.example.com');
+  });
+});
+
+describe('Dialog snapshots (another process hanging up)', () => {
+  it('survives JSON: the rebuilt dialog sends the same BYE, its CSeq the given distance ahead', () => {
+    const original = Dialog.asUac(INVITE, OK_WITH_ROUTES, 'tcp');
+    original.createRequest('INFO'); // CSeq 8, after which the snapshot is taken
+    const snapshot = JSON.parse(JSON.stringify(original.snapshot())) as unknown;
+    assertDialogSnapshot(snapshot);
+    const rebuilt = Dialog.fromSnapshot(snapshot, 1000);
+    expect(rebuilt.id).toBe(original.id);
+    expect(rebuilt.transport).toBe('tcp');
+    const bye = rebuilt.createRequest('BYE');
+    const expected = original.createRequest('BYE');
+    expect(bye.headers.cseq).toEqual({ seq: 1009, method: 'BYE' });
+    expect(stringify({ ...bye, headers: { ...bye.headers, cseq: expected.headers.cseq } })).toBe(stringify(expected));
+    expect(routeUris(bye)).toEqual(['sip:p1.example.com:5070;lr;transport=tcp', 'sip:p2.example.com;lr']);
+  });
+
+  it('refuses a snapshot that lacks what a request needs, naming it', () => {
+    const good = JSON.parse(JSON.stringify(Dialog.asUac(INVITE, OK_WITH_ROUTES, 'udp').snapshot())) as Record<string, unknown>;
+    expect(() => assertDialogSnapshot({ ...good, remote: { uri: 'sip:1001@pbx.example.com', params: {} } })).toThrow(/tags/);
+    expect(() => assertDialogSnapshot({ ...good, transport: 'sctp' })).toThrow(/transport/);
+    expect(() => assertDialogSnapshot({ ...good, localSeq: -1 })).toThrow(/localSeq/);
+    expect(() => assertDialogSnapshot({ ...good, remoteTarget: '' })).toThrow(/remoteTarget/);
+    expect(() => assertDialogSnapshot('{}')).toThrow(/not an object/);
   });
 });

@@ -31,6 +31,35 @@ function isLooseRoute(r: NameAddr): boolean {
   return uri !== undefined && 'lr' in uri.params;
 }
 
+/**
+ * What another process needs to send a request in a dialog it did not set up (a BYE for the calls of a
+ * signalling process that died): identifiers, route set, remote target and our last CSeq. Plain JSON.
+ */
+export interface DialogSnapshot {
+  callId: string;
+  local: NameAddr;
+  remote: NameAddr;
+  transport: TransportProtocol;
+  routeSet: NameAddr[];
+  remoteTarget: string;
+  localSeq: number;
+}
+
+const TRANSPORTS: readonly string[] = ['udp', 'tcp', 'tls'];
+
+/** Checks a snapshot read back (e.g. from Redis): throws TypeError naming what is wrong. */
+export function assertDialogSnapshot(value: unknown): asserts value is DialogSnapshot {
+  const s = value as Partial<DialogSnapshot> | null;
+  const nameAddr = (n: unknown): boolean => typeof n === 'object' && n !== null && 'uri' in n;
+  if (typeof s !== 'object' || s === null) throw new TypeError('dialog snapshot: not an object');
+  if (typeof s.callId !== 'string' || s.callId === '') throw new TypeError('dialog snapshot: callId');
+  if (!nameAddr(s.local) || !tagOf(s.local as NameAddr) || !nameAddr(s.remote) || !tagOf(s.remote as NameAddr)) throw new TypeError('dialog snapshot: local and remote need their tags');
+  if (typeof s.transport !== 'string' || !TRANSPORTS.includes(s.transport)) throw new TypeError('dialog snapshot: transport');
+  if (!Array.isArray(s.routeSet) || !s.routeSet.every(nameAddr)) throw new TypeError('dialog snapshot: routeSet');
+  if (typeof s.remoteTarget !== 'string' || s.remoteTarget === '') throw new TypeError('dialog snapshot: remoteTarget');
+  if (!Number.isSafeInteger(s.localSeq) || (s.localSeq as number) < 0) throw new TypeError('dialog snapshot: localSeq');
+}
+
 export function dialogKey(callId: string, localTag: string, remoteTag: string): string {
   return `${callId}|${localTag}|${remoteTag}`;
 }
@@ -97,6 +126,28 @@ export class Dialog {
       localSeq: 0,
       remoteSeq: invite.headers.cseq.seq,
     });
+  }
+
+  /**
+   * A dialog rebuilt from a snapshot, its CSeq `seqAhead` past the snapshot's: requests sent in the dialog
+   * after the snapshot was taken (refreshes, INFO) are not in it, and a CSeq not above the last one used
+   * would be refused (RFC 3261 §12.2.2).
+   */
+  static fromSnapshot(s: DialogSnapshot, seqAhead = 0): Dialog {
+    assertDialogSnapshot(s);
+    return new Dialog({ ...s, routeSet: s.routeSet.map(copyRoute), localSeq: s.localSeq + seqAhead });
+  }
+
+  snapshot(): DialogSnapshot {
+    return {
+      callId: this.callId,
+      local: this.local,
+      remote: this.remote,
+      transport: this.transport,
+      routeSet: this.routeSet.map(copyRoute),
+      remoteTarget: this.#remoteTarget,
+      localSeq: this.#localSeq,
+    };
   }
 
   /** The CSeq of our last request in this dialog. */

@@ -6,7 +6,8 @@ import type { DialogRequestHandler, LegContext, RequestOptions, SentRequest, Sip
 import { requestFinal } from '../call/leg-context';
 import { OutboundCall } from '../call/outbound-call';
 import { RFC_MIN_SE_S, type SessionTimerPolicy } from '../call/session-timer';
-import { nameAddr, newBranch, randomToken } from '../message/headers';
+import { Dialog, type DialogSnapshot } from '../dialog/dialog';
+import { formatReason, nameAddr, newBranch, randomToken, type SipReason } from '../message/headers';
 import { Registration, type RegistrationOptions } from '../register/registration';
 import { InvalidStateError } from '../sip.errors';
 import type { InviteAuthorizer, InviteOptions, OptionsResult, RegisterHandler, SipAuthFailure, SipStackOptions } from '../sip.types';
@@ -18,6 +19,8 @@ import { IncomingRequestRouter, type InviteHandler } from './incoming-request-ro
 const T1_MS = 500; // fixed inside npm `sip`'s transaction layer
 const T2_MS = 4000;
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, PRACK';
+/** How far past a dialog snapshot's CSeq a BYE from it goes (see byeFromSnapshot). */
+const SNAPSHOT_SEQ_AHEAD = 1000;
 const DEFAULT_SESSION_TIMER: SessionTimerPolicy = { expiresS: 1800, minSeS: RFC_MIN_SE_S };
 
 function sessionTimerPolicy(option: SessionTimerPolicy | false | undefined): SessionTimerPolicy | undefined {
@@ -193,6 +196,19 @@ export class SipStack {
     const proxy = options.outboundProxy ? { proxy: options.outboundProxy } : {};
     const { response } = await requestFinal(this.#ctx, request, { transport, ...proxy });
     return { status: response.status ?? 0, reason: response.reason ?? '', rttMs: Math.round(performance.now() - started) };
+  }
+
+  /**
+   * BYE in a dialog this stack has no leg for, rebuilt from its snapshot (a call of a signalling process that
+   * died): its CSeq 1000 past the snapshot's, past the refreshes and INFOs sent since. Resolves with the
+   * final status (408 when nothing answered).
+   */
+  async byeFromSnapshot(snapshot: DialogSnapshot, reason?: SipReason): Promise<number> {
+    if (this.#closed) throw new InvalidStateError('send BYE', 'closed');
+    const dialog = Dialog.fromSnapshot(snapshot, SNAPSHOT_SEQ_AHEAD);
+    const bye = dialog.createRequest('BYE', reason ? { headers: { reason: formatReason(reason) } } : {});
+    const { response } = await requestFinal(this.#ctx, bye, { transport: dialog.transport, hop: dialog.nextHop });
+    return response.status ?? 0;
   }
 
   /** Ends every leg (no signalling), stops every transaction and timer, and closes every socket. */
