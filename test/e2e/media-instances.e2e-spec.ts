@@ -16,8 +16,11 @@ import { userHeard } from '../support/pbx-to-whatsapp';
  * release everything on both, and an instance that is stopped gets no new calls.
  */
 const INSTANCES = ['media-1', 'media-2'] as const;
-/** Calls placed (at most) until both instances carry one: all on one instance by chance is 2 / 2^n. */
-const MAX_CALLS = 12;
+/**
+ * Calls placed (at most) until one lands on a given instance: all on the other by chance is 1 / 2^n. At 12
+ * that chance (1 in 4,096 per search, several searches per run) came up once in CI; at 24, 1 in 16.7 million.
+ */
+const MAX_CALLS = 24;
 
 /** The media instance recorded for the call (null once the call has ended). */
 function instanceOf(stack: Stack, callId: string): Promise<string | null> {
