@@ -10,7 +10,7 @@ import { createLogger } from '@wagw/logging';
 import { freeTcpPort, freeTcpUdpPort } from '@wagw/testing';
 import { bootstrapMedia, type MediaHandle } from '../../apps/media/src/bootstrap';
 import { bootstrapEmulator, type EmulatorHandle } from '../../apps/wa-emulator/src/bootstrap';
-import { eventually } from '../support/stack';
+import { eventually, localGatewayEnv } from '../support/stack';
 import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
 
 /**
@@ -80,19 +80,9 @@ describe('a signalling process that dies with a call up', () => {
     const [sigPort, mediaPort, emuPort, sipPort] = await Promise.all([freeTcpPort(), freeTcpPort(), freeTcpPort(), freeTcpUdpPort()]);
     const token = 'crash-test-token';
     const env: Env = {
-      REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: prefix,
+      ...localGatewayEnv({ redisUrl, prefix, sigPort, mediaPort, emuPort, sipPort }),
       LOG_LEVEL: 'info',
-      SIGNALLING_HTTP_PORT: String(sigPort),
       SIGNALLING_API_TOKEN: token,
-      SIGNALLING_DRAIN_TIMEOUT_S: '0',
-      MEDIA_HTTP_PORT: String(mediaPort),
-      MEDIA_ICE_INTERFACE_ADDRESS: '127.0.0.1',
-      EMULATOR_HTTP_PORT: String(emuPort),
-      EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${sigPort}/webhooks/whatsapp`,
-      WHATSAPP_GRAPH_BASE_URL: `http://127.0.0.1:${emuPort}`,
-      PBX_UDP_PORT: String(sipPort),
-      PBX_TCP_PORT: String(sipPort),
       ...trunkEnv(BUSINESS, pbx.hostPort, { transport: 'udp' }),
     };
     const config = loadConfig({ env });

@@ -45,6 +45,27 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/**
+ * The configuration (as environment) of a gateway whose apps talk to each other over loopback on the given
+ * ports: signalling, media (ICE on 127.0.0.1), the emulator as Graph API and webhook sender, SIP on UDP and
+ * TCP. A call up when signalling stops is ended at once (cleanly) instead of draining for 30 s.
+ */
+export function localGatewayEnv(o: { redisUrl: string; prefix: string; sigPort: number; mediaPort: number; emuPort: number; sipPort: number }): Env {
+  return {
+    REDIS_URL: o.redisUrl,
+    REDIS_KEY_PREFIX: o.prefix,
+    SIGNALLING_HTTP_PORT: String(o.sigPort),
+    MEDIA_HTTP_PORT: String(o.mediaPort),
+    MEDIA_ICE_INTERFACE_ADDRESS: '127.0.0.1',
+    EMULATOR_HTTP_PORT: String(o.emuPort),
+    EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${o.sigPort}/webhooks/whatsapp`,
+    WHATSAPP_GRAPH_BASE_URL: `http://127.0.0.1:${o.emuPort}`,
+    PBX_UDP_PORT: String(o.sipPort),
+    PBX_TCP_PORT: String(o.sipPort),
+    SIGNALLING_DRAIN_TIMEOUT_S: '0',
+  };
+}
+
 /** The real apps, booted in-process on free ports against the test Redis, with one log file per stack. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const redisUrl = process.env['TEST_REDIS_URL'];
@@ -53,20 +74,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const prefix = `t${randomBytes(4).toString('hex')}`;
   // the environment the gateway reads its config from (again on POST /v1/admin/reload)
   const env: Env = {
-    REDIS_URL: redisUrl,
-    REDIS_KEY_PREFIX: prefix,
+    ...localGatewayEnv({ redisUrl, prefix, sigPort, mediaPort, emuPort, sipPort }),
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'debug',
-    SIGNALLING_HTTP_PORT: String(sigPort),
-    MEDIA_HTTP_PORT: String(mediaPort),
-    MEDIA_ICE_INTERFACE_ADDRESS: '127.0.0.1',
-    EMULATOR_HTTP_PORT: String(emuPort),
-    EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${sigPort}/webhooks/whatsapp`,
-    WHATSAPP_GRAPH_BASE_URL: `http://127.0.0.1:${emuPort}`,
-    PBX_UDP_PORT: String(sipPort),
-    PBX_TCP_PORT: String(sipPort),
     ...(options.mediaInstances ? { SIGNALLING_MEDIA_INSTANCES: JSON.stringify(options.mediaInstances) } : {}),
-    // a test that closes the stack with a call up ends it at once (cleanly) instead of draining for 30 s
-    SIGNALLING_DRAIN_TIMEOUT_S: '0',
     ...options.env,
   };
   const config = loadConfig({ env });

@@ -36,7 +36,7 @@ describe('SignallingInstanceRegistry on Redis', () => {
     expect(await r.lost()).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 120));
     expect(await r.lost()).toEqual(['sig-b']);
-    await r.remove('sig-c');
+    await r.forget('sig-c');
     expect((await r.lost()).sort()).toEqual(['sig-b']);
     expect(await redis.keys(`${prefix}:signalling:instance:sig-c`)).toEqual([]);
   });

@@ -29,11 +29,6 @@ export class SignallingInstanceRegistry {
     await this.#redis.multi().sadd(this.#keys.signallingInstances, instanceId).set(this.#keys.signallingInstance(instanceId), String(Date.now()), 'PX', ttlMs).exec();
   }
 
-  /** A process stopping cleanly (its calls are ended): nothing of it is left to reap. */
-  async remove(instanceId: string): Promise<void> {
-    await this.forget(instanceId);
-  }
-
   /** The ids recorded whose heartbeat has expired. */
   async lost(): Promise<string[]> {
     const ids = await this.#redis.smembers(this.#keys.signallingInstances);
@@ -52,7 +47,10 @@ export class SignallingInstanceRegistry {
     return (await this.#redis.get(key)) === by;
   }
 
-  /** Drops an instance from the set (its calls are all ended), with its heartbeat and claim. */
+  /**
+   * Drops an instance from the set, with its heartbeat and claim: a process stopping cleanly (its calls
+   * drained), or a lost one whose calls are all ended.
+   */
   async forget(instanceId: string): Promise<void> {
     await this.#redis
       .multi()

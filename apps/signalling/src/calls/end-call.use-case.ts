@@ -1,13 +1,13 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CallNotFoundError, type ApplyResult, type CallRecord, type CallRepository } from '@wagw/call-state';
+import type { Logger } from '@wagw/logging';
+import { assertDialogSnapshot } from '@wagw/sip';
 import type { WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
 import { CallRuntime } from './call-runtime';
 import { CrmEventBus } from '../events/crm-event-bus';
 import { SipStackService } from '../sip/sip-stack.service';
-import type { Logger } from '@wagw/logging';
-import { assertDialogSnapshot } from '@wagw/sip';
 
 export type EndedBy = 'wa' | 'pbx' | 'api' | 'system';
 

@@ -11,7 +11,6 @@ function setup(options: { calls: Partial<CallRecord>[]; claim?: boolean; failEnd
   const ended: [string, EndCallRequest][] = [];
   const registry = {
     heartbeat: async () => undefined,
-    remove: async () => undefined,
     lost: async () => state.lost,
     claim: async (id: string) => {
       state.claims.push(id);

@@ -70,7 +70,7 @@ export class SignallingInstanceWatchdog implements OnApplicationBootstrap, OnApp
     this.#beat = this.#look = undefined;
     await this.#running;
     // the drain (before this hook) has ended this process's calls
-    await this.registry.remove(this.instanceId).catch((err: unknown) => this.#log.warn({ err }, 'signalling instance not removed from Redis (its heartbeat expires)'));
+    await this.registry.forget(this.instanceId).catch((err: unknown) => this.#log.warn({ err }, 'signalling instance not removed from Redis (its heartbeat expires)'));
   }
 
   async #heartbeat(): Promise<void> {

@@ -384,12 +384,17 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
       this.log.warn('the answer to our session refresh changed the far end SDP, and nothing takes mid-call SDP: media unchanged');
       return;
     }
+    this.#applyAnswer(handler, sdp, 'the answer to our session refresh changed the far end SDP: applied', 'the answer to our session refresh changed the far end SDP and is not usable: media unchanged');
+  }
+
+  /** Hands an SDP answer to the media owner; once taken, it is the far end's current SDP. Logs either way. */
+  #applyAnswer(handler: RemoteSdpHandler, sdp: string, applied: string, refused: string): void {
     handler.answer(sdp).then(
       () => {
         this.remoteSdp = sdp;
-        this.log.info('the answer to our session refresh changed the far end SDP: applied');
+        this.log.info(applied);
       },
-      (err: unknown) => this.log.warn({ err }, 'the answer to our session refresh changed the far end SDP and is not usable: media unchanged'),
+      (err: unknown) => this.log.warn({ err }, refused),
     );
   }
 
@@ -462,13 +467,7 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
       this.log.warn('ACK without the SDP answer to our offer in a re-INVITE 2xx: media unchanged');
       return;
     }
-    handler.answer(sdp).then(
-      () => {
-        this.remoteSdp = sdp;
-        this.log.info('mid-call SDP answer from the ACK applied');
-      },
-      (err: unknown) => this.log.warn({ err }, 'mid-call SDP answer in the ACK not usable: media unchanged'),
-    );
+    this.#applyAnswer(handler, sdp, 'mid-call SDP answer from the ACK applied', 'mid-call SDP answer in the ACK not usable: media unchanged');
   }
 }
 

@@ -76,16 +76,7 @@ export class Dialog {
   #localSeq: number;
   #remoteSeq: number | undefined;
 
-  private constructor(init: {
-    callId: string;
-    local: NameAddr;
-    remote: NameAddr;
-    transport: TransportProtocol;
-    routeSet: NameAddr[];
-    remoteTarget: string;
-    localSeq: number;
-    remoteSeq?: number;
-  }) {
+  private constructor(init: DialogSnapshot & { remoteSeq?: number }) {
     this.callId = init.callId;
     this.local = init.local;
     this.remote = init.remote;
