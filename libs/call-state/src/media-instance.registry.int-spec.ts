@@ -1,31 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
+import { useTestRedis } from '@wagw/testing';
 import { redisKeys } from './keys';
 import { MediaInstanceRegistry } from './media-instance.registry';
 
-let redis: Redis;
-let prefix: string;
+const t = useTestRedis('mi');
 
-beforeAll(() => {
-  const url = process.env['TEST_REDIS_URL'];
-  if (!url) throw new Error('TEST_REDIS_URL is not set: run with --selectProjects integration');
-  redis = new Redis(url);
-});
-
-beforeEach(() => {
-  prefix = `mi${randomUUID().slice(0, 8)}`;
-});
-
-afterEach(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-});
-
-afterAll(async () => {
-  await redis.quit();
-});
-
-const registry = (): MediaInstanceRegistry => new MediaInstanceRegistry(redis, redisKeys(prefix));
+const registry = (): MediaInstanceRegistry => new MediaInstanceRegistry(t.redis, redisKeys(t.prefix));
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 2000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -53,10 +32,10 @@ describe('MediaInstanceRegistry on Redis', () => {
     expect(await r.assign('call_1', 'media-2', 60_000)).toBe('media-2');
     expect(await r.assign('call_1', 'media-1', 60_000)).toBe('media-2');
     expect(await r.instanceOf('call_1')).toBe('media-2');
-    expect(await redis.pttl(`${prefix}:media:call:call_1`)).toBeGreaterThan(50_000);
+    expect(await t.redis.pttl(`${t.prefix}:media:call:call_1`)).toBeGreaterThan(50_000);
     await r.release('call_1');
     expect(await r.instanceOf('call_1')).toBeNull();
-    expect(await redis.keys(`${prefix}:media:call:*`)).toEqual([]);
+    expect(await t.redis.keys(`${t.prefix}:media:call:*`)).toEqual([]);
   });
 
   it('moves a call off a full instance only if it is still there: two legs refused together end up on one instance', async () => {
@@ -66,7 +45,7 @@ describe('MediaInstanceRegistry on Redis', () => {
     // the other leg, refused by media-1 at the same time, moves no further: it gets where the first went
     expect(await r.reassign('call_2', 'media-1', 'media-3', 60_000)).toBe('media-2');
     expect(await r.instanceOf('call_2')).toBe('media-2');
-    expect(await redis.pttl(`${prefix}:media:call:call_2`)).toBeGreaterThan(50_000);
+    expect(await t.redis.pttl(`${t.prefix}:media:call:call_2`)).toBeGreaterThan(50_000);
   });
 });
 

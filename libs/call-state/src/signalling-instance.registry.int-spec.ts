@@ -1,31 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
+import { useTestRedis } from '@wagw/testing';
 import { redisKeys } from './keys';
 import { SignallingInstanceRegistry } from './signalling-instance.registry';
 
-let redis: Redis;
-let prefix: string;
+const t = useTestRedis('si');
 
-beforeAll(() => {
-  const url = process.env['TEST_REDIS_URL'];
-  if (!url) throw new Error('TEST_REDIS_URL is not set: run with --selectProjects integration');
-  redis = new Redis(url);
-});
-
-beforeEach(() => {
-  prefix = `si${randomUUID().slice(0, 8)}`;
-});
-
-afterEach(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-});
-
-afterAll(async () => {
-  await redis.quit();
-});
-
-const registry = (): SignallingInstanceRegistry => new SignallingInstanceRegistry(redis, redisKeys(prefix));
+const registry = (): SignallingInstanceRegistry => new SignallingInstanceRegistry(t.redis, redisKeys(t.prefix));
 
 describe('SignallingInstanceRegistry on Redis', () => {
   it('finds an instance lost once its heartbeat expired, not while it beats, and not after it stopped cleanly', async () => {
@@ -38,7 +17,7 @@ describe('SignallingInstanceRegistry on Redis', () => {
     expect(await r.lost()).toEqual(['sig-b']);
     await r.forget('sig-c');
     expect((await r.lost()).sort()).toEqual(['sig-b']);
-    expect(await redis.keys(`${prefix}:signalling:instance:sig-c`)).toEqual([]);
+    expect(await t.redis.keys(`${t.prefix}:signalling:instance:sig-c`)).toEqual([]);
   });
 
   it('lets one process claim a lost instance, and forgets it with its claim once its calls are ended', async () => {
@@ -52,7 +31,7 @@ describe('SignallingInstanceRegistry on Redis', () => {
     expect(await r.claim('sig-dead', winner === 'sig-1' ? 'sig-2' : 'sig-1', 60_000)).toBe(false);
     await r.forget('sig-dead');
     expect(await r.lost()).toEqual([]);
-    expect(await redis.keys(`${prefix}:*`)).toEqual([]);
+    expect(await t.redis.keys(`${t.prefix}:*`)).toEqual([]);
     expect(await r.claim('sig-dead', 'sig-2', 60_000)).toBe(true); // a new claim is possible (the process came back and died again)
   });
 });

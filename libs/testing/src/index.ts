@@ -15,3 +15,4 @@ export * from './port-range';
 export * from './sipp';
 export * from './sip-text';
 export * from './dnsmasq';
+export * from './test-redis';
