@@ -131,6 +131,9 @@ describe('a signalling process that dies with a call up', () => {
     });
     expect(instanceKeys).toHaveLength(2); // the set and the new process's heartbeat
     expect(second.output()).toMatch(/"msg":"signalling instance lost \(no heartbeat\): ending its calls"/);
+    const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^wagw_signalling_instances_lost_total 1$/m);
+    expect(metrics).toMatch(/^wagw_orphaned_calls_ended_total 1$/m);
     // the PBX was hung up from the dialog kept on the record: its scenario (waiting for the BYE) passed
     const sipp = await pbx.result();
     expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });

@@ -1,5 +1,6 @@
 import type { CallRecord, CallRepository, SignallingInstanceRegistry } from '@wagw/call-state';
 import { silentLogger } from '@wagw/logging';
+import { SignallingMetrics } from '../metrics/signalling-metrics';
 import type { EndCallRequest, EndCallUseCase } from './end-call.use-case';
 import { SignallingInstanceWatchdog, newSignallingInstanceId } from './signalling-instance.watchdog';
 
@@ -25,7 +26,8 @@ function setup(options: { calls: Partial<CallRecord>[]; claim?: boolean; failEnd
       ended.push([callId, req]);
     },
   } as unknown as EndCallUseCase;
-  return { watchdog: new SignallingInstanceWatchdog(silentLogger(), SELF, registry, calls, endCall), state, ended };
+  const metrics = new SignallingMetrics({ defaultMetrics: false });
+  return { watchdog: new SignallingInstanceWatchdog(silentLogger(), SELF, registry, calls, endCall, metrics), state, ended, metrics };
 }
 
 const calls: Partial<CallRecord>[] = [
@@ -38,7 +40,7 @@ const calls: Partial<CallRecord>[] = [
 
 describe('SignallingInstanceWatchdog', () => {
   it("ends the calls of an instance whose heartbeat is missing on two looks in a row, only those, then forgets it", async () => {
-    const { watchdog, state, ended } = setup({ calls });
+    const { watchdog, state, ended, metrics } = setup({ calls });
     state.lost = ['host-dead01'];
     await watchdog.check();
     expect(ended).toEqual([]); // once is not enough: a heartbeat a little late
@@ -48,6 +50,9 @@ describe('SignallingInstanceWatchdog', () => {
       ['c3', { by: 'system', cause: 'signalling instance host-dead01 lost' }],
     ]);
     expect(state.forgotten).toEqual(['host-dead01']);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^wagw_signalling_instances_lost_total 1$/m);
+    expect(text).toMatch(/^wagw_orphaned_calls_ended_total 2$/m);
   });
 
   it('gives an instance that beats again between two looks nothing to fear', async () => {
@@ -78,12 +83,15 @@ describe('SignallingInstanceWatchdog', () => {
   });
 
   it('does not forget an instance one of whose calls could not be ended (a later look tries again)', async () => {
-    const { watchdog, state, ended } = setup({ calls, failEnd: 'c1' });
+    const { watchdog, state, ended, metrics } = setup({ calls, failEnd: 'c1' });
     state.lost = ['host-dead01'];
     await watchdog.check();
     await watchdog.check();
     expect(ended.map(([id]) => id)).toEqual(['c3']);
     expect(state.forgotten).toEqual([]);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^wagw_signalling_instances_lost_total 0$/m); // counted once all its calls are ended
+    expect(text).toMatch(/^wagw_orphaned_calls_ended_total 1$/m);
   });
 });
 

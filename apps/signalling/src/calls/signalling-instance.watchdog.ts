@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { SIGNALLING_HEARTBEAT_MS, type CallRecord, type CallRepository, type SignallingInstanceRegistry } from '@wagw/call-state';
 import type { Logger } from '@wagw/logging';
+import { SignallingMetrics } from '../metrics/signalling-metrics';
 import { CALL_REPOSITORY, SIGNALLING_INSTANCE_ID, SIGNALLING_LOGGER } from '../signalling.tokens';
 import { EndCallUseCase } from './end-call.use-case';
 
@@ -45,6 +46,7 @@ export class SignallingInstanceWatchdog implements OnApplicationBootstrap, OnApp
     @Inject(SIGNALLING_INSTANCES) private readonly registry: SignallingInstanceRegistry,
     @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
     private readonly endCall: EndCallUseCase,
+    @Optional() private readonly metrics?: SignallingMetrics,
   ) {
     this.#log = logger.child({ component: 'instances' });
   }
@@ -102,6 +104,7 @@ export class SignallingInstanceWatchdog implements OnApplicationBootstrap, OnApp
         this.#log.warn({ err, callId: call.callId }, 'ending a call of a lost signalling instance failed (tried again later)');
       });
     }
+    this.metrics?.orphansEnded(orphans.length - failed, failed === 0);
     if (failed === 0) await this.registry.forget(lostId);
   }
 }

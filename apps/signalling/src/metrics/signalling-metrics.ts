@@ -53,6 +53,8 @@ export class SignallingMetrics {
   readonly #graph: Counter<'operation' | 'status'>;
   readonly #sipAuthFailures: Counter<'method' | 'reason'>;
   readonly #sipBlocked: Counter<'method'>;
+  readonly #instancesLost: Counter;
+  readonly #orphansEnded: Counter;
   #listActive: SignallingMetricsOptions['listActive'];
   #trunkChannels: (() => Promise<readonly TrunkChannelsRow[]>) | undefined;
 
@@ -83,6 +85,16 @@ export class SignallingMetrics {
       labelNames: ['method'],
       registers,
     });
+    this.#instancesLost = new Counter({
+      name: 'wagw_signalling_instances_lost_total',
+      help: 'Signalling processes found gone (heartbeat expired) whose calls this process ended.',
+      registers,
+    });
+    this.#orphansEnded = new Counter({
+      name: 'wagw_orphaned_calls_ended_total',
+      help: 'Calls of a lost signalling process that this process ended (WhatsApp, media and the PBX released).',
+      registers,
+    });
     this.#activeCallsGauge(registers);
     this.#trunkChannelMetrics(registers);
     if (options.redisPing) this.#redisGauges(registers, options.redisPing, options.redisPingTimeoutMs ?? 1000);
@@ -109,6 +121,12 @@ export class SignallingMetrics {
   /** A request refused because its source is blocked (pbx.authFailureLimit). */
   sipBlocked(method: string): void {
     this.#sipBlocked.inc({ method });
+  }
+
+  /** Calls of a lost signalling process ended here; `instanceDone` once all of them are (the instance forgotten). */
+  orphansEnded(calls: number, instanceDone: boolean): void {
+    this.#orphansEnded.inc(calls);
+    if (instanceDone) this.#instancesLost.inc();
   }
 
   callCreated(direction: CallDirection): void {
