@@ -161,3 +161,37 @@ describe('an agent calls a WhatsApp customer from the CRM', () => {
     expect((await stack.emu<unknown[]>('GET', `/emulator/webhooks?key=user:${USER}`)).length).toBe(graphRequestsBefore);
   });
 });
+
+describe('an agent call whose permission request the customer leaves unanswered', () => {
+  let dir: string;
+  let pbx: DemoPbx;
+  let stack: Stack;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wagw-agent-wait-'));
+    pbx = await startDemoPbx({ transport: 'udp', phoneToneHz: 400, dir });
+    stack = await startStack({ name: 'agent-permission-wait', env: { ...pbx.gatewayEnv('15550001111'), SIGNALLING_PERMISSION_WAIT_MS: '10000' } });
+    await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Carla' });
+    await stack.emu('PUT', `/emulator/users/${USER}/behaviour`, { incomingCall: 'accept', answerAfterMs: 300, permissionRequest: 'none' });
+  });
+
+  afterEach(() => expectNoLeaks(stack));
+  afterEach(async () => {
+    await stack?.close();
+    await pbx?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ends the call after signalling.permissionWaitMs, with the cause, and the agent phone never rings', async () => {
+    const res = await stack.api('POST', '/v1/calls', { to: `+${USER}`, agent: '1001' });
+    expect(res.status).toBe(202);
+    const callId = (res.body as CallRecord).callId;
+    const ended = await eventually('call ended', async () => {
+      const rec = (await stack.api('GET', `/v1/calls/${callId}`)).body as CallRecord;
+      return rec.state === 'ended' ? rec : undefined;
+    }, 20_000, 250);
+    expect(ended).toMatchObject({ endedBy: 'system', endCause: 'the customer did not answer the call permission request in time' });
+    expect(ended.endedAt ?? 0).toBeGreaterThanOrEqual(ended.createdAt + 10_000);
+    expect(ended.pbxLegId).toBeUndefined(); // the agent was never rung
+  });
+});

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import type { CallRecord, CallRepository } from '@wagw/call-state';
 import { DailyCallCapError, NoCallPermissionError, type WhatsAppGraphClient } from '@wagw/whatsapp';
-import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
+import { CALL_REPOSITORY, GRAPH_CLIENT, SIGNALLING_INSTANCE_ID } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
 import { PbxSdpUpdates } from './pbx-sdp-updates';
 import { PbxDialer } from '../sip/pbx-dialer';
@@ -45,6 +45,7 @@ export class DialAgentUseCase {
     private readonly dtmf: DtmfRelay,
     private readonly sdpUpdates: PbxSdpUpdates,
     private readonly transfers: TransferService,
+    @Inject(SIGNALLING_INSTANCE_ID) private readonly instanceId: string,
   ) {}
 
   async execute(callId: string): Promise<void> {
@@ -64,7 +65,9 @@ export class DialAgentUseCase {
   async #ringAgent(live: LiveCall, rec: CallRecord): Promise<AgentLeg | null> {
     const { uri, trunk } = this.agents.resolve(rec.agent as string);
     const offer = await this.media.createPbxOffer(live.callId, trunk.codecs, trunk.srtp);
-    await this.calls.amend(live.callId, { pbxLegId: offer.legId, destination: uri });
+    // the call's SIP legs and timers live in this process from now on (the permission reply that started
+    // this may have come to another signalling process than the one that created the call)
+    await this.calls.amend(live.callId, { pbxLegId: offer.legId, destination: uri, signallingInstance: this.instanceId });
     let agentSipCallId = '';
     const outcome = await this.dialer.dial({
       uri,

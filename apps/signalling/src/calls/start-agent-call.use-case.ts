@@ -69,14 +69,22 @@ export class StartAgentCallUseCase {
     try {
       const { messageId } = await this.permissions.request(waId, { callId });
       await this.calls.apply(callId, { type: 'permission.requested', messageId }, { permissionMessageId: messageId });
-      live.guard('permissionWaitMs', this.config.signalling.permissionWaitMs, () => {
-        void this.endCall.execute(callId, { by: 'system', cause: 'the customer did not answer the call permission request in time' });
-      });
+      live.guard('permissionWaitMs', this.config.signalling.permissionWaitMs, () => void this.#permissionTimedOut(callId));
       live.log.info({ waId, agent: agent.uri, messageId }, 'agent call waits for the call permission reply');
       return { started: 'after-permission', record: (await this.calls.get(callId)) as CallRecord, messageId };
     } catch (err) {
       await this.endCall.execute(callId, { by: 'system', cause: `permission request failed: ${(err as Error).message}` });
       throw err;
     }
+  }
+
+  /**
+   * No permission reply in time: the call ends, unless it moved on meanwhile (the reply reached another
+   * signalling process, which dials the agent; this timer knew nothing of it).
+   */
+  async #permissionTimedOut(callId: string): Promise<void> {
+    const rec = await this.calls.get(callId).catch(() => null);
+    if (rec && rec.state !== 'permission-pending') return;
+    await this.endCall.execute(callId, { by: 'system', cause: 'the customer did not answer the call permission request in time' });
   }
 }
