@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallRecord } from '@wagw/call-state';
+import type { Env } from '@wagw/config';
 import { CrmEventBus } from '../../apps/signalling/src/events/crm-event-bus';
 import type { CrmEvent } from '../../apps/signalling/src/events/crm-event.types';
 import { eventually, startStack, type Stack } from '../support/stack';
@@ -17,27 +18,39 @@ import { phoneHeard, startDemoPbx, type DemoPbx } from '../support/pbx';
 const DAY_MS = 86_400_000;
 const USER = '15557654321';
 
+/**
+ * Per test: the demo PBX (Kamailio, the agent's baresip phone 1001), the gateway on it (`env` added), and the
+ * customer, who accepts calls but leaves permission requests unanswered until the test replies.
+ */
+function agentScene(name: string, env: Env = {}): { readonly pbx: DemoPbx; readonly stack: Stack } {
+  let dir = '';
+  const scene = {} as { pbx: DemoPbx; stack: Stack };
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wagw-agent-'));
+    scene.pbx = await startDemoPbx({ transport: 'udp', phoneToneHz: 400, dir });
+    scene.stack = await startStack({ name, env: { ...scene.pbx.gatewayEnv('15550001111'), ...env } });
+    await scene.stack.emu('POST', '/emulator/users', { waId: USER, name: 'Carla' });
+    await scene.stack.emu('PUT', `/emulator/users/${USER}/behaviour`, { incomingCall: 'accept', answerAfterMs: 300, permissionRequest: 'none' });
+  });
+  afterEach(() => expectNoLeaks(scene.stack));
+  afterEach(async () => {
+    await scene.stack?.close();
+    await scene.pbx?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return scene;
+}
+
 describe('an agent calls a WhatsApp customer from the CRM', () => {
-  let dir: string;
+  const scene = agentScene('agent-calls-customer');
   let pbx: DemoPbx;
   let stack: Stack;
   let events: CrmEvent[];
 
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wagw-agent-'));
-    pbx = await startDemoPbx({ transport: 'udp', phoneToneHz: 400, dir });
-    stack = await startStack({ name: 'agent-calls-customer', env: pbx.gatewayEnv('15550001111') });
+  beforeEach(() => {
+    ({ pbx, stack } = scene);
     events = [];
     stack.signalling.app.get(CrmEventBus).subscribe((e) => events.push(e));
-    await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Carla' });
-    await stack.emu('PUT', `/emulator/users/${USER}/behaviour`, { incomingCall: 'accept', answerAfterMs: 300, permissionRequest: 'none' });
-  });
-
-  afterEach(() => expectNoLeaks(stack));
-  afterEach(async () => {
-    await stack?.close();
-    await pbx?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const click = () => stack.api('POST', '/v1/calls', { to: `+${USER}`, agent: '1001' });
@@ -163,26 +176,10 @@ describe('an agent calls a WhatsApp customer from the CRM', () => {
 });
 
 describe('an agent call whose permission request the customer leaves unanswered', () => {
-  let dir: string;
-  let pbx: DemoPbx;
-  let stack: Stack;
-
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wagw-agent-wait-'));
-    pbx = await startDemoPbx({ transport: 'udp', phoneToneHz: 400, dir });
-    stack = await startStack({ name: 'agent-permission-wait', env: { ...pbx.gatewayEnv('15550001111'), SIGNALLING_PERMISSION_WAIT_MS: '10000' } });
-    await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Carla' });
-    await stack.emu('PUT', `/emulator/users/${USER}/behaviour`, { incomingCall: 'accept', answerAfterMs: 300, permissionRequest: 'none' });
-  });
-
-  afterEach(() => expectNoLeaks(stack));
-  afterEach(async () => {
-    await stack?.close();
-    await pbx?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const scene = agentScene('agent-permission-wait', { SIGNALLING_PERMISSION_WAIT_MS: '10000' });
 
   it('ends the call after signalling.permissionWaitMs, with the cause, and the agent phone never rings', async () => {
+    const { stack } = scene;
     const res = await stack.api('POST', '/v1/calls', { to: `+${USER}`, agent: '1001' });
     expect(res.status).toBe(202);
     const callId = (res.body as CallRecord).callId;
