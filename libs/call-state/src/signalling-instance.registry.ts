@@ -11,9 +11,10 @@ export const SIGNALLING_HEARTBEAT_TTL_MS = 10_000;
 
 /**
  * The signalling processes sharing a Redis, for ending the calls of one that died. Each process has an id of
- * its own (new at every start, so a restarted process is another instance), records it in a set when it
- * starts, and keeps a heartbeat key alive (`signalling:instance:<id>`, Redis's clock); a clean stop removes
- * both. An id in the set without a heartbeat is a process that stopped without saying so: one of the live
+ * its own (new at every start, so a restarted process is another instance), and each heartbeat both records
+ * it in a set and keeps its heartbeat key alive (`signalling:instance:<id>`, Redis's clock), so a process
+ * that was stalled long enough to be reaped and forgotten is watched again once it beats; a clean stop
+ * removes both. An id in the set without a heartbeat is a process that stopped without saying so: one of the live
  * processes claims it (`signalling:reaper:<id>`, SET NX) and ends its calls, then forgets it.
  */
 export class SignallingInstanceRegistry {

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CallRecord, CallRepository } from '@wagw/call-state';
-import { pbxDialogPatch } from './pbx-dialog';
 import type { WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
+import { pbxDialogPatch } from './pbx-dialog';
 import { PbxSdpUpdates } from './pbx-sdp-updates';
 import { FailoverInviter, type TrunkCall } from '../trunks/failover-inviter';
 import { pbxCallerIdentity, type CallerIdentity } from './caller-identity';
