@@ -72,18 +72,29 @@ describe('a signalling process that dies with a call up', () => {
     );
   }
 
-  it('has its call ended by the signalling process that took over: WhatsApp terminated, PBX BYE, media released, CDR cause', async () => {
+  interface Scene {
+    redis: Redis;
+    pbx: SippPbx;
+    env: Env;
+    baseUrl: string;
+    api<T>(path: string): Promise<T>;
+    emu<T>(method: string, path: string, body?: unknown): Promise<T>;
+    mediaLegs(): Promise<number>;
+  }
+
+  /** Redis, a SIPp PBX playing `scenario`, the media app and the emulator; signalling is started by the test. */
+  async function scene(scenario: string): Promise<Scene> {
     const redisUrl = process.env['TEST_REDIS_URL'];
     if (!redisUrl) throw new Error('TEST_REDIS_URL is not set: run integration tests through jest --selectProjects integration');
-    redis = new Redis(redisUrl);
-    pbx = await startSippPbx('uas-pbx-answers-expect-200.xml', { transport: 'udp', timeoutMs: 120_000 });
+    const r = (redis = new Redis(redisUrl));
+    const sippPbx = (pbx = await startSippPbx(scenario, { transport: 'udp', timeoutMs: 120_000 }));
     const [sigPort, mediaPort, emuPort, sipPort] = await Promise.all([freeTcpPort(), freeTcpPort(), freeTcpPort(), freeTcpUdpPort()]);
     const token = 'crash-test-token';
     const env: Env = {
       ...localGatewayEnv({ redisUrl, prefix, sigPort, mediaPort, emuPort, sipPort }),
       LOG_LEVEL: 'info',
       SIGNALLING_API_TOKEN: token,
-      ...trunkEnv(BUSINESS, pbx.hostPort, { transport: 'udp' }),
+      ...trunkEnv(BUSINESS, sippPbx.hostPort, { transport: 'udp' }),
     };
     const config = loadConfig({ env });
     const logDir = join(ROOT, 'test-output', 'logs');
@@ -92,14 +103,35 @@ describe('a signalling process that dies with a call up', () => {
     media = await bootstrapMedia({ config, logger: logger('media') });
     emulator = await bootstrapEmulator(config, { logger: logger('wa-emulator') });
     const baseUrl = `http://127.0.0.1:${sigPort}`;
-    const api = async <T>(path: string): Promise<T> => (await (await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } })).json()) as T;
-    const emu = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-      const res = await fetch(`${emulator?.baseUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-      if (!res.ok) throw new Error(`emulator ${method} ${path} -> ${res.status}: ${await res.text()}`);
-      return (await res.json()) as T;
+    const emulatorUrl = emulator.baseUrl;
+    const mediaUrl = media.httpUrl;
+    return {
+      redis: r,
+      pbx: sippPbx,
+      env,
+      baseUrl,
+      api: async <T>(path: string): Promise<T> => (await (await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } })).json()) as T,
+      emu: async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+        const res = await fetch(`${emulatorUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+        if (!res.ok) throw new Error(`emulator ${method} ${path} -> ${res.status}: ${await res.text()}`);
+        return (await res.json()) as T;
+      },
+      mediaLegs: async (): Promise<number> => ((await (await fetch(`${mediaUrl}/health`)).json()) as { legs: number }).legs,
     };
-    const mediaLegs = async (): Promise<number> => ((await (await fetch(`${media?.httpUrl}/health`)).json()) as { legs: number }).legs;
+  }
 
+  /** Waits until the call is ended by the process that took over (the heartbeat expires in 10 s, two looks 5 s apart confirm it: ~15-25 s). */
+  async function endedByTakeover(s: Scene, callId: string): Promise<CallRecord> {
+    return eventually('the call ended by the new process', async () => {
+      const rec = await s.api<CallRecord>(`/v1/calls/${callId}`);
+      return rec.state === 'ended' ? rec : undefined;
+    }, 45_000, 500);
+  }
+
+  it('has its call ended by the signalling process that took over: WhatsApp terminated, PBX BYE, media released, CDR cause', async () => {
+    const s = await scene('uas-pbx-answers-expect-200.xml');
+    const { api, emu, mediaLegs, env, baseUrl } = s;
+    const sippPbx = s.pbx;
     const first = await startSignalling(env, baseUrl);
     await emu('POST', '/emulator/users', { waId: USER, name: 'Crash' });
     const { waCallId } = await emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
@@ -115,18 +147,14 @@ describe('a signalling process that dies with a call up', () => {
     await first.exited;
     const second = await startSignalling(env, baseUrl);
 
-    // the heartbeat expires (10 s), and two looks 5 s apart confirm it: ~15-25 s
-    const ended = await eventually('the call ended by the new process', async () => {
-      const rec = await api<CallRecord>(`/v1/calls/${call.callId}`);
-      return rec.state === 'ended' ? rec : undefined;
-    }, 45_000, 500);
+    const ended = await endedByTakeover(s, call.callId);
     expect(ended).toMatchObject({ endedBy: 'system', endCause: `signalling instance ${owner} lost` });
     expect(await emu<{ state: string; endReason: string }>('GET', `/emulator/calls/${waCallId}`)).toMatchObject({ endReason: 'business_terminate' });
     await eventually('media legs closed', async () => (await mediaLegs()) === 0, 10_000);
     expect((await api<{ active: unknown[] }>('/v1/calls')).active).toEqual([]);
     // the dead process is forgotten; the live one beats
     const instanceKeys = await eventually('the lost instance forgotten', async () => {
-      const keys = (await redis?.keys(`${prefix}:signalling:*`))?.sort() ?? [];
+      const keys = (await s.redis.keys(`${prefix}:signalling:*`)).sort();
       return keys.some((k) => k.includes(owner ?? '?')) ? undefined : keys;
     });
     expect(instanceKeys).toHaveLength(2); // the set and the new process's heartbeat
@@ -135,13 +163,40 @@ describe('a signalling process that dies with a call up', () => {
     expect(metrics).toMatch(/^wagw_signalling_instances_lost_total 1$/m);
     expect(metrics).toMatch(/^wagw_orphaned_calls_ended_total 1$/m);
     // the PBX was hung up from the dialog kept on the record: its scenario (waiting for the BYE) passed
-    const sipp = await pbx.result();
+    const sipp = await sippPbx.result();
     expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
-    expect(pbx.messages()).toMatch(new RegExp(`BYE sip:[^\\n]*\\n[\\s\\S]*Reason: Q\\.850;cause=41;text="signalling instance ${owner} lost"`));
+    expect(sippPbx.messages()).toMatch(new RegExp(`BYE sip:[^\\n]*\\n[\\s\\S]*Reason: Q\\.850;cause=41;text="signalling instance ${owner} lost"`));
 
     // a clean stop leaves no signalling key behind
     second.child.kill('SIGTERM');
     await second.exited;
-    expect(await redis.keys(`${prefix}:signalling:*`)).toEqual([]);
+    expect(await s.redis.keys(`${prefix}:signalling:*`)).toEqual([]);
+  });
+
+  it('has a ringing call CANCELled toward the PBX by the process that took over, and the WhatsApp call rejected', async () => {
+    const s = await scene('uas-cancel-expect-487.xml'); // rings, then waits for the CANCEL (Via and CSeq of the INVITE), 487, ACK
+    const first = await startSignalling(s.env, s.baseUrl);
+    await s.emu('POST', '/emulator/users', { waId: USER, name: 'Crash' });
+    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+    const call = await eventually('PBX ringing', async () => {
+      const list = await s.api<{ active: CallRecord[] }>('/v1/calls');
+      return list.active.find((c) => c.waCallId === waCallId && c.state === 'ringing-pbx' && c.pbxInvite);
+    }, 20_000);
+    const owner = call.signallingInstance;
+    expect(JSON.parse(call.pbxInvite ?? '{}')).toMatchObject({ callId: call.sipCallId, cseq: 1, via: { params: { branch: expect.stringMatching(/^z9hG4bK/) } } });
+
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = await startSignalling(s.env, s.baseUrl);
+
+    const ended = await endedByTakeover(s, call.callId);
+    expect(ended).toMatchObject({ endedBy: 'system', endCause: `signalling instance ${owner} lost` });
+    expect(await s.emu<{ endReason: string }>('GET', `/emulator/calls/${waCallId}`)).toMatchObject({ endReason: 'business_reject' });
+    await eventually('media legs closed', async () => (await s.mediaLegs()) === 0, 10_000);
+    // the PBX stopped ringing: its scenario (CANCEL matched to the INVITE, 487 ACKed) passed
+    const sipp = await s.pbx.result();
+    expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
+    expect(s.pbx.messages()).toMatch(new RegExp(`CANCEL sip:[^\\n]*\\n[\\s\\S]*Reason: Q\\.850;cause=41;text="signalling instance ${owner} lost"`));
+    expect(second.output()).toMatch(/"msg":"CANCEL to the PBX from the INVITE on the call record \(the process that held the call is gone\)"/);
   });
 });

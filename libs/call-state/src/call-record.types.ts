@@ -73,6 +73,11 @@ export const callRecordHashSchema = z.object({
    * process needs to hang it up (BYE) should the one holding it die.
    */
   pbxDialog: z.string().optional(),
+  /**
+   * The PBX leg's INVITE while the PBX rings (libs/sip PendingInviteSnapshot as JSON): what another signalling
+   * process needs to CANCEL it should the one holding it die before the answer.
+   */
+  pbxInvite: z.string().optional(),
 });
 
 export type CallRecord = z.output<typeof callRecordHashSchema>;

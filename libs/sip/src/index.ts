@@ -28,4 +28,5 @@ export {
 } from './message/headers';
 export { TypedEmitter } from './typed-emitter';
 export { assertDialogSnapshot, type DialogSnapshot } from './dialog/dialog';
+export { assertPendingInviteSnapshot, type PendingInviteSnapshot } from './call/pending-invite';
 export { SipModule, SIP_STACK, type SipModuleAsyncOptions } from './sip.module';

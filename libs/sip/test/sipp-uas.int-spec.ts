@@ -1,5 +1,5 @@
 import { freeTcpUdpPort } from '@wagw/testing';
-import { SipStack, type OutboundCall } from '@wagw/sip';
+import { assertPendingInviteSnapshot, SipStack, type OutboundCall } from '@wagw/sip';
 import { nextEvent, testLogger, testSdp } from './helpers';
 import { expectSippPassed, SippRun, type SippOptions } from './sipp-runner';
 
@@ -282,5 +282,58 @@ describe('session timers (RFC 4028): our UAC against a SIPp PBX', () => {
     const [ended] = await nextEvent(leg, 'ended', 10_000);
     expect(ended).toEqual({ by: 'local', cause: 'session-expired', reason: { protocol: 'Q.850', cause: 102, text: 'Session timer expired' } });
     await expectSippPassed(r);
+  });
+});
+
+/**
+ * A stack that dies with a call ringing leaves the PBX ringing: another stack (the signalling process that
+ * takes over, on the same port as a restarted one is) CANCELs the INVITE from its snapshot, as the call record
+ * keeps it. Over UDP, as most trunks run; the snapshot goes through JSON as it does through Redis.
+ */
+describe('CANCEL of a ringing INVITE from its snapshot, by another stack over udp', () => {
+  let first: SipStack | undefined;
+  let second: SipStack | undefined;
+  let sipp: SippRun | undefined;
+  afterEach(async () => {
+    await sipp?.stop();
+    sipp = undefined;
+    await first?.close();
+    await second?.close();
+  });
+
+  async function ringThenDie(scenario: string): Promise<{ run: SippRun; snapshot: unknown; sipPort: number }> {
+    const port = await freeTcpUdpPort();
+    const sipPort = await freeTcpUdpPort();
+    sipp = new SippRun({ scenario, transport: 'udp', port, keepDir: keepSipp, traceMessages: keepSipp });
+    await sipp.listening();
+    first = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: sipPort, tcpPort: 0 }, logger });
+    const leg = first.invite({ target: `sip:1001@127.0.0.1:${port}`, transport: 'udp', from: { user: 'gw' }, sdp: testSdp(41000) });
+    expect(leg.pendingInviteSnapshot()).toBeUndefined(); // nothing to CANCEL before a provisional (RFC 3261 §9.1)
+    await nextEvent(leg, 'progress', 10_000, ['failed']);
+    const snapshot: unknown = JSON.parse(JSON.stringify(leg.pendingInviteSnapshot()));
+    await first.close(); // its transactions and timers die with it, as with a killed process
+    first = undefined;
+    return { run: sipp, snapshot, sipPort };
+  }
+
+  it('CANCELs with the INVITE CSeq and Via, and ACKs the 487', async () => {
+    const { run, snapshot, sipPort } = await ringThenDie('uas-cancel-expect-487.xml');
+    assertPendingInviteSnapshot(snapshot);
+    second = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: sipPort, tcpPort: 0 }, logger });
+    expect(await second.cancelFromSnapshot(snapshot, { protocol: 'Q.850', cause: 41, text: 'signalling instance lost' })).toBe(200);
+    await expectSippPassed(run); // the scenario ends with the ACK of its 487
+  });
+
+  it('ACKs and hangs up (BYE) a 200 that crosses the CANCEL', async () => {
+    const { run, snapshot, sipPort } = await ringThenDie('uas-cancel-crossed-200-expect-200.xml');
+    assertPendingInviteSnapshot(snapshot);
+    second = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: sipPort, tcpPort: 0 }, logger });
+    expect(await second.cancelFromSnapshot(snapshot, { protocol: 'SIP', cause: 487, text: 'Call cancelled' })).toBe(200);
+    await expectSippPassed(run); // ACK, then BYE with the Reason
+  });
+
+  it('refuses a snapshot that cannot be a pending INVITE, naming what is wrong', async () => {
+    second = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0, tcpPort: 0 }, logger });
+    await expect(second.cancelFromSnapshot({ uri: 'sip:1001@127.0.0.1' } as never)).rejects.toThrow(/pending INVITE snapshot: via/);
   });
 });

@@ -3,7 +3,7 @@ import type { CallRecord, CallRepository } from '@wagw/call-state';
 import type { WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
-import { pbxDialogPatch } from './pbx-dialog';
+import { pbxDialogPatch, pbxInvitePatch } from './pbx-dialog';
 import { PbxSdpUpdates } from './pbx-sdp-updates';
 import { FailoverInviter, type TrunkCall } from '../trunks/failover-inviter';
 import { pbxCallerIdentity, type CallerIdentity } from './caller-identity';
@@ -128,7 +128,7 @@ export class BridgeToPbxUseCase {
       });
       call.on('progress', (p) => {
         live.log.info({ status: p.status }, 'PBX ringing');
-        dialing.then(() => this.calls.apply(live.callId, { type: 'pbx.ringing' })).catch((err: unknown) => live.log.warn({ err }, 'ringing not recorded'));
+        dialing.then(() => this.calls.apply(live.callId, { type: 'pbx.ringing' }, pbxInvitePatch(call.leg))).catch((err: unknown) => live.log.warn({ err }, 'ringing not recorded'));
       });
       call.on('answered', (a) => resolve(a.sdp ? { kind: 'answered', sdp: a.sdp, call } : { kind: 'failed', cause: 'PBX answered without SDP', sipCause: '200 without SDP' }));
       call.on('failed', (f) => {

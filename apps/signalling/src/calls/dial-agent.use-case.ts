@@ -15,7 +15,7 @@ import { DtmfRelay } from './dtmf-relay';
 import { TransferService, trunkLeg } from './transfer.service';
 import type { TrunkCall } from '../trunks/failover-inviter';
 import type { TrunkConfig } from '../sip/trunk-directory';
-import { pbxDialogPatch } from './pbx-dialog';
+import { pbxDialogPatch, pbxInvitePatch } from './pbx-dialog';
 
 /** The agent's answered SIP leg, its PBX media leg and trunk. */
 interface AgentLeg {
@@ -69,6 +69,7 @@ export class DialAgentUseCase {
     // this may have come to another signalling process than the one that created the call)
     await this.calls.amend(live.callId, { pbxLegId: offer.legId, destination: uri, signallingInstance: this.instanceId });
     let agentSipCallId = '';
+    let agentCall: TrunkCall | undefined;
     const outcome = await this.dialer.dial({
       uri,
       trunk,
@@ -79,6 +80,7 @@ export class DialAgentUseCase {
       log: live.log,
       onCreated: (call) => {
         agentSipCallId = call.callId;
+        agentCall = call;
         live.pbxLeg = {
           kind: 'pbx',
           hangup: async (reason) => void (await call.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) })),
@@ -87,7 +89,7 @@ export class DialAgentUseCase {
         void this.calls.apply(live.callId, { type: 'pbx.dialing', sipCallId: call.callId }, { sipCallId: call.callId });
       },
       onRinging: () => {
-        void this.calls.apply(live.callId, { type: 'pbx.ringing' });
+        void this.calls.apply(live.callId, { type: 'pbx.ringing' }, pbxInvitePatch(agentCall?.leg));
         this.events.publish('call.ringing', { callId: live.callId, side: 'agent', ...(rec.userWaId ? { waId: rec.userWaId } : {}) });
       },
       onRedirected: (target) => void this.calls.amend(live.callId, { redirectedTo: target }).catch((err: unknown) => live.log.warn({ err }, 'redirect target not recorded')),

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CallNotFoundError, type ApplyResult, type CallRecord, type CallRepository } from '@wagw/call-state';
 import type { Logger } from '@wagw/logging';
-import { assertDialogSnapshot } from '@wagw/sip';
+import { assertDialogSnapshot, assertPendingInviteSnapshot } from '@wagw/sip';
 import type { WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
@@ -123,8 +123,24 @@ export class EndCallUseCase {
     } else if (!live && rec.pbxDialog && req.by !== 'pbx') {
       // a call of another signalling process (it died): its SIP leg is gone, its dialog is on the record
       tasks.push(this.#byeFromRecord(rec.pbxDialog, req.cause, log));
+    } else if (!live && rec.pbxInvite && req.by !== 'pbx') {
+      // the same, the PBX still ringing: its INVITE is on the record
+      tasks.push(this.#cancelFromRecord(rec.pbxInvite, req.cause, log));
     }
     await Promise.all(tasks);
+  }
+
+  /** CANCEL of an INVITE to the PBX this process did not send, from the record's copy of it. Never throws. */
+  async #cancelFromRecord(pbxInvite: string, cause: string, log: Logger): Promise<void> {
+    try {
+      if (!this.sip?.running) throw new Error('the SIP stack is not running');
+      const snapshot: unknown = JSON.parse(pbxInvite);
+      assertPendingInviteSnapshot(snapshot);
+      const status = await this.sip.stack.cancelFromSnapshot(snapshot, { protocol: 'Q.850', cause: 41, text: cause.slice(0, 100) });
+      log.info({ status, sipCallId: snapshot.callId }, 'CANCEL to the PBX from the INVITE on the call record (the process that held the call is gone)');
+    } catch (err) {
+      log.warn({ err }, 'CANCEL to the PBX from the INVITE on the call record failed: the PBX side ends by itself');
+    }
   }
 
   /** BYE to the PBX in a dialog this process has no leg for, from the record's copy of it. Never throws. */

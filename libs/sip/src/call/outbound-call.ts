@@ -8,6 +8,7 @@ import type { CallFailedEvent, InviteOptions, OutboundCallEvents } from '../sip.
 import type { Endpoint, TransportProtocol } from '../transport/sip-transport';
 import { CallLeg, signCreds } from './call-leg';
 import { requestFinal, type LegContext, type SentRequest } from './leg-context';
+import { snapshotOfInvite, type PendingInviteSnapshot } from './pending-invite';
 import { optionTags, parseMinSe, sessionTimerFromResponse, sessionTimerRequestHeaders } from './session-timer';
 
 export type OutboundCallState = 'calling' | 'proceeding' | 'confirmed' | 'terminated';
@@ -72,6 +73,15 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
    */
   cancel(reason?: SipReason): void {
     this.#requestCancel(reason, 'cancelled');
+  }
+
+  /**
+   * The INVITE as another process needs it to CANCEL it (see PendingInviteSnapshot): only while the call
+   * rings (a provisional came, RFC 3261 §9.1) and no CANCEL was asked for; undefined otherwise.
+   */
+  pendingInviteSnapshot(): PendingInviteSnapshot | undefined {
+    if (this.#state !== 'proceeding' || this.#cancel || !this.#destination) return undefined;
+    return snapshotOfInvite(this.#invite, uriString(this.#invite.uri ?? ''), this.#destination);
   }
 
   /** CANCEL before the answer, BYE after it; nothing once terminated. */

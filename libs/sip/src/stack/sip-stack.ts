@@ -6,6 +6,7 @@ import type { DialogRequestHandler, LegContext, RequestOptions, SentRequest, Sip
 import { requestFinal } from '../call/leg-context';
 import { OutboundCall } from '../call/outbound-call';
 import { RFC_MIN_SE_S, type SessionTimerPolicy } from '../call/session-timer';
+import { ackOfFailure, assertPendingInviteSnapshot, cancelOf, inviteOf, type PendingInviteSnapshot } from '../call/pending-invite';
 import { Dialog, type DialogSnapshot } from '../dialog/dialog';
 import { formatReason, nameAddr, newBranch, randomToken, type SipReason } from '../message/headers';
 import { Registration, type RegistrationOptions } from '../register/registration';
@@ -60,6 +61,12 @@ export class SipStack {
   readonly #registrations = new Set<Registration>();
   readonly #dialogs = new Map<string, DialogRequestHandler>();
   readonly #txTimers = new Set<NodeJS.Timeout>();
+  /**
+   * INVITEs of another process this stack CANCELled (cancelFromSnapshot), by Via branch: their final
+   * responses come here (the Via's sent-by, or the CANCEL's source with rport) and no transaction of ours
+   * knows them, so they are ACKed from the snapshot (a 2xx that crossed the CANCEL: ACK, then BYE).
+   */
+  readonly #orphanInvites = new Map<string, { snapshot: PendingInviteSnapshot; reason: SipReason | undefined; byeSent: Set<string> }>();
   readonly #resolveHost: HostResolver;
   #closed = false;
 
@@ -211,6 +218,57 @@ export class SipStack {
     return response.status ?? 0;
   }
 
+  /**
+   * CANCEL of an INVITE this stack did not send, from its snapshot (a ringing call of a signalling process
+   * that died), with the INVITE's Via so that the PBX matches it. The INVITE's final response is ACKed when
+   * it reaches this stack, for 64*T1; a 2xx that crossed the CANCEL is ACKed and hung up with BYE. Resolves
+   * with the CANCEL's final status (481 when the INVITE is over, 408 when nothing answered).
+   */
+  async cancelFromSnapshot(snapshot: PendingInviteSnapshot, reason?: SipReason): Promise<number> {
+    if (this.#closed) throw new InvalidStateError('send CANCEL', 'closed');
+    assertPendingInviteSnapshot(snapshot);
+    const branch = snapshot.via.params['branch'] as string;
+    this.#orphanInvites.set(branch, { snapshot, reason, byeSent: new Set() });
+    const timer = setTimeout(() => {
+      this.#txTimers.delete(timer);
+      this.#orphanInvites.delete(branch);
+    }, 64 * T1_MS);
+    timer.unref();
+    this.#txTimers.add(timer);
+    const cancel = cancelOf(snapshot, reason);
+    this.#transport.keepVia(cancel);
+    const { response } = await requestFinal(this.#ctx, cancel, { transport: snapshot.destination.protocol, destination: snapshot.destination });
+    return response.status ?? 0;
+  }
+
+  /** A final response to an INVITE CANCELled from its snapshot: ACKed (and a 2xx hung up), else false. */
+  #answerOrphanInvite(rs: SipMessage): boolean {
+    if (rs.headers.cseq?.method !== 'INVITE') return false;
+    const branch = rs.headers.via?.[0]?.params['branch'];
+    const orphan = typeof branch === 'string' ? this.#orphanInvites.get(branch) : undefined;
+    const status = rs.status ?? 0;
+    if (!orphan || status < 200) return !!orphan;
+    const s = orphan.snapshot;
+    if (status >= 300) {
+      const ack = ackOfFailure(s, rs);
+      this.#transport.keepVia(ack);
+      const connection = this.#transport.open(s.destination, (err) => this.#log.warn({ err: err.message }, 'ACK not delivered'));
+      connection.send(ack);
+      connection.release();
+      return true;
+    }
+    // the PBX answered as the CANCEL went out: ACK its 2xx (each retransmission), BYE once per dialog
+    const dialog = Dialog.asUac(inviteOf(s), rs, s.destination.protocol);
+    void this.#sendAck(dialog.createAck(s.cseq), dialog.nextHop, dialog.transport);
+    if (!orphan.byeSent.has(dialog.remoteTag)) {
+      orphan.byeSent.add(dialog.remoteTag);
+      this.#log.info({ sipCallId: s.callId }, 'a 2xx crossed the CANCEL of an INVITE of another process: ACK and BYE');
+      const bye = dialog.createRequest('BYE', orphan.reason ? { headers: { reason: formatReason(orphan.reason) } } : {});
+      void requestFinal(this.#ctx, bye, { transport: dialog.transport, hop: dialog.nextHop }).catch((err: unknown) => this.#log.warn({ err }, 'BYE after a crossed CANCEL failed'));
+    }
+    return true;
+  }
+
   /** Ends every leg (no signalling), stops every transaction and timer, and closes every socket. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -220,6 +278,7 @@ export class SipStack {
     for (const r of [...this.#registrations]) r.dispose();
     this.#registrations.clear();
     this.#dialogs.clear();
+    this.#orphanInvites.clear();
     for (const t of this.#txTimers) clearTimeout(t);
     this.#txTimers.clear();
     // npm `sip` enters a client transaction's first state on process.nextTick (a shutdown before that is
@@ -263,7 +322,7 @@ export class SipStack {
     if (!m.method) {
       const tx = this.#tx.getClient(m);
       if (tx) tx.message(m, remote);
-      else this.#log.debug({ sipMessage: summarise(m) }, 'response without a transaction dropped');
+      else if (!this.#answerOrphanInvite(m)) this.#log.debug({ sipMessage: summarise(m) }, 'response without a transaction dropped');
       return;
     }
     const server = this.#tx.getServer(m);

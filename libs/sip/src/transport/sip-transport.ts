@@ -81,6 +81,8 @@ export class SipTransport {
   readonly #servers = new Map<TransportProtocol, Server>();
   readonly #ports = new Map<TransportProtocol, number>();
   readonly #flows = new Map<string, Flow>();
+  /** Requests sent with the Via they carry (a CANCEL for another process's INVITE: its sent-by, not ours). */
+  readonly #viaKept = new WeakSet<SipMessage>();
   #closed = false;
 
   private constructor(options: TransportOptions) {
@@ -168,8 +170,13 @@ export class SipTransport {
     await Promise.all(closing);
   }
 
+  /** Sends `m` with its top Via as it is: the transport does not stamp its own sent-by on it. */
+  keepVia(m: SipMessage): void {
+    this.#viaKept.add(m);
+  }
+
   #stampVia(m: SipMessage, protocol: TransportProtocol): void {
-    if (!m.method) return;
+    if (!m.method || this.#viaKept.has(m)) return;
     const via = m.headers.via[0];
     if (!via) return;
     via.host = this.#options.advertisedHost;
