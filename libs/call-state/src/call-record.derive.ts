@@ -19,6 +19,7 @@ function endFields(event: CallEvent): Pick<CallPatch, 'endedBy' | 'endCause' | '
     case 'hangup.requested':
       return { endedBy: event.by, endCause: event.cause };
     case 'failed':
+    case 'permission.expired':
       return { endedBy: 'system', endCause: event.cause };
     default:
       return { endedBy: 'system', endCause: event.type };

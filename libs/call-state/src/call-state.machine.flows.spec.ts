@@ -81,6 +81,14 @@ describe('call flows', () => {
     expect(path).toEqual(['permission-pending', 'ending', 'ended']);
   });
 
+  it('an unanswered permission request ends a waiting call; a reply first makes the timer late', () => {
+    const expired: CallEvent = { type: 'permission.expired', cause: 'no reply in time' };
+    expect(run('outbound', 'permission-pending', [expired, { type: 'legs.released' }]).path).toEqual(['permission-pending', 'ending', 'ended']);
+    const moved = run('outbound', 'permission-pending', [{ type: 'permission.granted' }, expired, { type: 'pbx.ringing' }]);
+    expect(moved.path).toEqual(['permission-pending', 'dialing-pbx', 'dialing-pbx', 'ringing-pbx']);
+    expect(moved.ignored).toEqual(['permission.expired']);
+  });
+
   it('a user rejecting the call, then its terminate, ends it once', () => {
     const { path, ignored } = run('outbound', 'ringing-wa', [
       { type: 'wa.rejected' },

@@ -27,6 +27,8 @@ function eventOf(type: CallEventType): CallEvent {
       return { type, by: 'api', cause: 'agent hung up' };
     case 'failed':
       return { type, cause: 'media app down' };
+    case 'permission.expired':
+      return { type, cause: 'no reply in time' };
     default:
       return { type } as CallEvent;
   }
@@ -50,23 +52,23 @@ const ABBR: Record<string, CallState> = {
  * a cell is a target state, `..` (ignore: late or repeated) or `xx` (impossible).
  */
 const EVENT_COLUMNS: CallEventType[] = [
-  'wa.connect', 'permission.requested', 'permission.granted', 'permission.declined', 'pbx.dialing',
+  'wa.connect', 'permission.requested', 'permission.granted', 'permission.declined', 'permission.expired', 'pbx.dialing',
   'pbx.ringing', 'pbx.answered', 'pbx.failed', 'pbx.hangup', 'wa.dialing',
   'wa.ringing', 'wa.answer', 'wa.accepted', 'wa.rejected', 'accept.requested',
   'wa.accept-sent', 'wa.terminate', 'hangup.requested', 'failed', 'legs.released',
 ];
 const EXPECTED: Record<CallState, string> = {
-  //                    con req grt dcl pdi pri pan pfl phu wdi wri wan wac wrj acr wac wtr hup fai rel
-  'permission-pending': 'xx  PP  DP  EG  DP  xx  xx  xx  xx  xx  xx  xx  xx  xx  xx  xx  xx  EG  EG  xx',
-  offered: /*        */ '..  xx  xx  xx  DP  xx  xx  xx  xx  xx  xx  xx  xx  xx  AC  xx  EG  EG  EG  xx',
-  'dialing-pbx': /*  */ '..  xx  ..  ..  ..  RP  AC  EG  EG  DW  xx  xx  xx  xx  xx  xx  EG  EG  EG  xx',
-  'ringing-pbx': /*  */ '..  xx  ..  ..  ..  ..  AC  EG  EG  DW  xx  xx  xx  xx  xx  xx  EG  EG  EG  xx',
-  'dialing-wa': /*   */ 'xx  xx  ..  ..  ..  ..  ..  EG  EG  ..  RW  ..  AV  EG  xx  xx  EG  EG  EG  xx',
-  'ringing-wa': /*   */ 'xx  xx  ..  ..  ..  ..  ..  EG  EG  ..  ..  ..  AV  EG  xx  xx  EG  EG  EG  xx',
-  accepting: /*      */ '..  xx  xx  xx  ..  ..  ..  EG  EG  xx  xx  xx  xx  xx  ..  AV  EG  EG  EG  xx',
-  active: /*         */ '..  xx  ..  ..  ..  ..  ..  EG  EG  ..  ..  ..  ..  xx  ..  ..  EG  EG  EG  xx',
-  ending: /*         */ '..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ED',
-  ended: /*          */ '..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..',
+  //                    con req grt dcl pex pdi pri pan pfl phu wdi wri wan wac wrj acr wac wtr hup fai rel
+  'permission-pending': 'xx  PP  DP  EG  EG  DP  xx  xx  xx  xx  xx  xx  xx  xx  xx  xx  xx  xx  EG  EG  xx',
+  offered: /*        */ '..  xx  xx  xx  xx  DP  xx  xx  xx  xx  xx  xx  xx  xx  xx  AC  xx  EG  EG  EG  xx',
+  'dialing-pbx': /*  */ '..  xx  ..  ..  ..  ..  RP  AC  EG  EG  DW  xx  xx  xx  xx  xx  xx  EG  EG  EG  xx',
+  'ringing-pbx': /*  */ '..  xx  ..  ..  ..  ..  ..  AC  EG  EG  DW  xx  xx  xx  xx  xx  xx  EG  EG  EG  xx',
+  'dialing-wa': /*   */ 'xx  xx  ..  ..  ..  ..  ..  ..  EG  EG  ..  RW  ..  AV  EG  xx  xx  EG  EG  EG  xx',
+  'ringing-wa': /*   */ 'xx  xx  ..  ..  ..  ..  ..  ..  EG  EG  ..  ..  ..  AV  EG  xx  xx  EG  EG  EG  xx',
+  accepting: /*      */ '..  xx  xx  xx  xx  ..  ..  ..  EG  EG  xx  xx  xx  xx  xx  ..  AV  EG  EG  EG  xx',
+  active: /*         */ '..  xx  ..  ..  ..  ..  ..  ..  EG  EG  ..  ..  ..  ..  xx  ..  ..  EG  EG  EG  xx',
+  ending: /*         */ '..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ED',
+  ended: /*          */ '..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..  ..',
 };
 
 function expectedCell(state: CallState, type: CallEventType): string {

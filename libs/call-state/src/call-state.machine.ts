@@ -29,6 +29,7 @@ import { InvalidStateError, InvalidTransitionError } from './call-state.errors';
  *
  *  any non-terminal state --(wa.terminate | wa.rejected | pbx.failed | pbx.hangup | permission.declined
  *                             | hangup.requested | failed)--> ending --legs.released--> ended
+ *  permission-pending --permission.expired--> ending   (late, so ignored, in every later state)
  * ```
  * (`dialing-pbx`/`ringing-pbx` are one pair of states shared by both directions; `pbx.answered` in them
  * leads to `accepting`, which an outbound call never enters, so on an outbound call the PBX answer is
@@ -82,6 +83,11 @@ export type CallEvent =
   | { type: 'permission.requested'; messageId?: string }
   | { type: 'permission.granted' }
   | { type: 'permission.declined' }
+  /**
+   * No reply to our call permission request in time (signalling.permissionWaitMs): ends a call still waiting
+   * for it, and is late anywhere else (the reply came, maybe to another signalling process, and moved it on).
+   */
+  | { type: 'permission.expired'; cause: string }
   /** An INVITE toward the PBX is going out. */
   | { type: 'pbx.dialing'; sipCallId?: string }
   | { type: 'pbx.ringing' }
@@ -116,6 +122,8 @@ export const EVENT_ORIGINS: Readonly<Record<CallEventType, 'external' | 'interna
   'permission.requested': 'internal',
   'permission.granted': 'external',
   'permission.declined': 'external',
+  // a timer's verdict, judged against the record as it is when applied: late once the call moved on
+  'permission.expired': 'external',
   'pbx.dialing': 'external',
   'pbx.ringing': 'external',
   'pbx.answered': 'external',
@@ -153,7 +161,7 @@ export const LIVE_STATES: readonly CallState[] = CALL_STATES.filter((s) => s !==
 type Row = Partial<Record<CallEventType, CallState | 'ignore'>>;
 
 const TEARDOWN: Row = { 'hangup.requested': 'ending', failed: 'ending' };
-const LATE_PERMISSION: Row = { 'permission.granted': 'ignore', 'permission.declined': 'ignore' };
+const LATE_PERMISSION: Row = { 'permission.granted': 'ignore', 'permission.declined': 'ignore', 'permission.expired': 'ignore' };
 const PBX_LEG_ENDS: Row = { 'pbx.failed': 'ending', 'pbx.hangup': 'ending' };
 const LATE_PBX_PROGRESS: Row = { 'pbx.dialing': 'ignore', 'pbx.ringing': 'ignore', 'pbx.answered': 'ignore' };
 const ALL_LATE: Row = Object.fromEntries(CALL_EVENT_TYPES.map((t) => [t, 'ignore'])) as Row;
@@ -189,6 +197,7 @@ export const TRANSITIONS: Readonly<Record<CallState, Readonly<Row>>> = {
     'permission.requested': 'permission-pending',
     'permission.granted': 'dialing-pbx',
     'permission.declined': 'ending',
+    'permission.expired': 'ending',
     'pbx.dialing': 'dialing-pbx',
     ...TEARDOWN,
   },

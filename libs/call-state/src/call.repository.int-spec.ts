@@ -148,6 +148,22 @@ describe('CallRepository on a real Redis', () => {
     expect(await b.get('call_two')).toMatchObject({ state: 'accepting', codec: 'PCMA', version: 4 });
   });
 
+  it('a permission timer that fires after the reply moved the call on (on another instance) ends nothing; one before it ends the call', async () => {
+    const a = repo();
+    const b = repo();
+    const agentCall = (callId: string): NewCallRecord => ({ ...inbound(callId), direction: 'outbound', state: 'permission-pending' });
+    await a.create(agentCall('call_perm'));
+    await a.get('call_perm'); // A, the creator, remembers permission-pending
+    await b.apply('call_perm', { type: 'permission.granted' }); // the reply reached B, which dials the agent
+    const late = await a.apply('call_perm', { type: 'permission.expired', cause: 'no reply in time' });
+    expect(late).toMatchObject({ outcome: 'ignored', record: { state: 'dialing-pbx' } });
+    expect(await b.get('call_perm')).not.toHaveProperty('endCause');
+
+    await a.create(agentCall('call_perm2'));
+    const expired = await a.apply('call_perm2', { type: 'permission.expired', cause: 'no reply in time' });
+    expect(expired).toMatchObject({ outcome: 'applied', to: 'ending', record: { endedBy: 'system', endCause: 'no reply in time' } });
+  });
+
   it('an event ignored in the remembered state is decided again on the stored one', async () => {
     const a = repo();
     const b = repo();

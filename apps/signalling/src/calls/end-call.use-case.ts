@@ -21,6 +21,11 @@ export interface EndCallRequest {
   sipCause?: string;
   /** Final response to a PBX-originated INVITE not answered yet (e.g. 486 when the user declined). */
   sipStatus?: number;
+  /**
+   * The call permission request went unanswered (`by: 'system'`): ends the call only while it still waits
+   * for the reply (the machine's `permission.expired`); one the reply moved on is left alone.
+   */
+  permissionExpired?: boolean;
 }
 
 /** States in which Meta has not been told we accept the call yet: ending it there is a `reject`. */
@@ -45,12 +50,16 @@ export class EndCallUseCase {
   execute(callId: string, req: EndCallRequest): Promise<void> {
     const live = this.runtime.get(callId);
     if (live?.ending) return live.ending;
-    const run = this.#run(callId, req);
+    const run: Promise<void> = this.#run(callId, req).then((ending) => {
+      // an end the machine found late (a permission timer after the reply) leaves the call to its next end
+      if (!ending && live?.ending === run) live.ending = undefined;
+    });
     if (live) live.ending = run;
     return run;
   }
 
-  async #run(callId: string, req: EndCallRequest): Promise<void> {
+  /** False when the call was not (and is not being) ended: gone, ended already, or the event was late. */
+  async #run(callId: string, req: EndCallRequest): Promise<boolean> {
     const log = this.runtime.logFor(callId);
     let res: ApplyResult;
     try {
@@ -59,10 +68,13 @@ export class EndCallUseCase {
         ...(req.sipCause ? { sipCause: req.sipCause } : {}),
       });
     } catch (err) {
-      if (err instanceof CallNotFoundError) return; // gone (expired): nothing left to release
+      if (err instanceof CallNotFoundError) return false; // gone (expired): nothing left to release
       throw err;
     }
-    if (res.outcome !== 'applied' && res.record.state !== 'ending') return;
+    if (res.outcome !== 'applied' && res.record.state !== 'ending') {
+      if (res.record.state !== 'ended') log.info({ by: req.by, cause: req.cause, state: res.record.state, reason: res.reason }, 'end not applied: the call moved on');
+      return false;
+    }
     const from = res.outcome === 'applied' ? res.from : res.record.state;
     log.info({ by: req.by, cause: req.cause, from }, 'call ending');
     // legs as recorded when `ending` was applied (a leg attached after `ending` is released by whoever
@@ -80,6 +92,7 @@ export class EndCallUseCase {
       ...(r.endedBy ? { endedBy: r.endedBy } : {}),
     });
     log.info({ by: req.by, cause: req.cause, durationMs: ended.record.durationMs }, 'call ended');
+    return true;
   }
 
   #eventOf(req: EndCallRequest) {
@@ -91,7 +104,7 @@ export class EndCallUseCase {
       case 'api':
         return { type: 'hangup.requested' as const, by: 'api' as const, cause: req.cause };
       default:
-        return { type: 'failed' as const, cause: req.cause };
+        return req.permissionExpired ? { type: 'permission.expired' as const, cause: req.cause } : { type: 'failed' as const, cause: req.cause };
     }
   }
 

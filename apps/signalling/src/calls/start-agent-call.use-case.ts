@@ -80,11 +80,10 @@ export class StartAgentCallUseCase {
 
   /**
    * No permission reply in time: the call ends, unless it moved on meanwhile (the reply reached another
-   * signalling process, which dials the agent; this timer knew nothing of it).
+   * signalling process, which dials the agent; this timer knew nothing of it). The state machine judges
+   * that in the same write as the end (`permission.expired`), so a reply landing just before cannot be lost.
    */
   async #permissionTimedOut(callId: string): Promise<void> {
-    const rec = await this.calls.get(callId).catch(() => null);
-    if (rec && rec.state !== 'permission-pending') return;
-    await this.endCall.execute(callId, { by: 'system', cause: 'the customer did not answer the call permission request in time' });
+    await this.endCall.execute(callId, { by: 'system', cause: 'the customer did not answer the call permission request in time', permissionExpired: true });
   }
 }
