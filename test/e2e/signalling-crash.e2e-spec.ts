@@ -173,6 +173,25 @@ describe('a signalling process that dies with a call up', () => {
     expect(await s.redis.keys(`${prefix}:signalling:*`)).toEqual([]);
   });
 
+  it('sends the BYE to where the PBX moved the call (a target refresh after the answer is recorded)', async () => {
+    const s = await scene('uas-reinvite-new-contact-expect-bye-there.xml'); // answers, re-INVITEs with Contact sip:moved@, expects the BYE there
+    const first = await startSignalling(s.env, s.baseUrl);
+    await s.emu('POST', '/emulator/users', { waId: USER, name: 'Crash' });
+    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+    const call = await eventually('the moved dialog on the record', async () => {
+      const list = await s.api<{ active: CallRecord[] }>('/v1/calls');
+      return list.active.find((c) => c.waCallId === waCallId && /"remoteTarget":"sip:moved@/.test(c.pbxDialog ?? ''));
+    }, 20_000);
+
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await startSignalling(s.env, s.baseUrl);
+
+    expect(await endedByTakeover(s, call.callId)).toMatchObject({ endedBy: 'system', endCause: `signalling instance ${call.signallingInstance} lost` });
+    const sipp = await s.pbx.result(); // it fails unless the BYE's Request-URI is sip:moved@
+    expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
+  });
+
   it('has a ringing call CANCELled toward the PBX by the process that took over, and the WhatsApp call rejected', async () => {
     const s = await scene('uas-cancel-expect-487.xml'); // rings, then waits for the CANCEL (Via and CSeq of the INVITE), 487, ACK
     const first = await startSignalling(s.env, s.baseUrl);

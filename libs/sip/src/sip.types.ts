@@ -126,6 +126,13 @@ export interface InfoEvent {
 export interface CallLegEvents {
   ended: [CallEndedEvent];
   info: [InfoEvent];
+  /** The far end moved the dialog to a new remote target (a re-INVITE or UPDATE with another Contact, RFC 3261 §12.2.2). */
+  targetRefresh: [TargetRefreshEvent];
+}
+
+export interface TargetRefreshEvent {
+  /** The new remote target: where in-dialog requests (BYE) go now. */
+  target: string;
 }
 
 export interface RedirectedEvent {

@@ -1,5 +1,5 @@
 import { freeTcpUdpPort } from '@wagw/testing';
-import { assertPendingInviteSnapshot, SipStack, type OutboundCall } from '@wagw/sip';
+import { assertDialogSnapshot, assertPendingInviteSnapshot, SipStack, type OutboundCall } from '@wagw/sip';
 import { nextEvent, testLogger, testSdp } from './helpers';
 import { expectSippPassed, SippRun, type SippOptions } from './sipp-runner';
 
@@ -91,6 +91,21 @@ describe.each(['udp', 'tcp'] as const)('our UAC against a SIPp PBX over %s', (tr
     ]);
     expect(await leg.bye()).toBe(200);
     await expectSippPassed(run);
+  });
+
+  it('follows a target refresh (re-INVITE with another Contact): reports it, and a BYE from its dialog snapshot goes to the new target', async () => {
+    const run = await runSipp('uas-reinvite-new-contact-expect-bye-there.xml');
+    const leg = call();
+    await nextEvent(leg, 'answered', 10_000, ['failed']);
+    expect(leg.dialogSnapshot()?.remoteTarget).toMatch(/^sip:pbx@/);
+    const [refresh] = await nextEvent(leg, 'targetRefresh', 10_000, ['ended']);
+    expect(refresh.target).toMatch(/^sip:moved@127\.0\.0\.1:/);
+    // what another process would rebuild the dialog from (the call record), through JSON
+    const snapshot: unknown = JSON.parse(JSON.stringify(leg.dialogSnapshot()));
+    assertDialogSnapshot(snapshot);
+    expect(snapshot.remoteTarget).toBe(refresh.target);
+    expect(await stack.byeFromSnapshot(snapshot)).toBe(200);
+    await expectSippPassed(run); // the scenario fails unless the BYE's Request-URI is sip:moved@
   });
 
   it('fails on a 302 when no redirect is allowed', async () => {

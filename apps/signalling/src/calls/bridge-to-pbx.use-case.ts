@@ -3,7 +3,7 @@ import type { CallRecord, CallRepository } from '@wagw/call-state';
 import type { WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
-import { pbxDialogPatch, pbxInvitePatch } from './pbx-dialog';
+import { pbxDialogPatch, pbxInvitePatch, recordPbxTargetRefreshes } from './pbx-dialog';
 import { PbxSdpUpdates } from './pbx-sdp-updates';
 import { FailoverInviter, type TrunkCall } from '../trunks/failover-inviter';
 import { pbxCallerIdentity, type CallerIdentity } from './caller-identity';
@@ -182,6 +182,7 @@ export class BridgeToPbxUseCase {
       await answered.call.hangup();
       return;
     }
+    recordPbxTargetRefreshes(this.calls, live, answered.call.leg);
     await this.graph.accept(wa.waCallId, wa.sdp);
     const active = await this.calls.apply(live.callId, { type: 'wa.accept-sent' });
     if (active.outcome !== 'applied') return;

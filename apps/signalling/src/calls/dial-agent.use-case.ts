@@ -15,7 +15,7 @@ import { DtmfRelay } from './dtmf-relay';
 import { TransferService, trunkLeg } from './transfer.service';
 import type { TrunkCall } from '../trunks/failover-inviter';
 import type { TrunkConfig } from '../sip/trunk-directory';
-import { pbxDialogPatch, pbxInvitePatch } from './pbx-dialog';
+import { pbxDialogPatch, pbxInvitePatch, recordPbxTargetRefreshes } from './pbx-dialog';
 
 /** The agent's answered SIP leg, its PBX media leg and trunk. */
 interface AgentLeg {
@@ -108,6 +108,7 @@ export class DialAgentUseCase {
     outcome.call.setSdpHandler(this.sdpUpdates.handlerFor(live, offer.legId, rec.userWaId));
     live.pbxDtmfPt = negotiated.dtmfPayloadType;
     await this.calls.amend(live.callId, { codec: negotiated.codec, ...(negotiated.srtp ? { pbxSrtp: negotiated.srtp } : {}), ...pbxDialogPatch(outcome.call.leg) });
+    recordPbxTargetRefreshes(this.calls, live, outcome.call.leg);
     const res = await this.calls.apply(live.callId, { type: 'wa.dialing' });
     if (res.outcome !== 'applied') {
       await outcome.call.hangup();

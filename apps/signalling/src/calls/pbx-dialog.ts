@@ -1,5 +1,12 @@
-import type { CallPatch } from '@wagw/call-state';
-import type { DialogSnapshot, PendingInviteSnapshot } from '@wagw/sip';
+import type { CallPatch, CallRepository } from '@wagw/call-state';
+import type { DialogSnapshot, PendingInviteSnapshot, TargetRefreshEvent } from '@wagw/sip';
+import type { LiveCall } from './call-runtime';
+
+interface PbxSipLeg {
+  readonly callId: string;
+  dialogSnapshot(): DialogSnapshot | undefined;
+  on(event: 'targetRefresh', listener: (e: TargetRefreshEvent) => void): unknown;
+}
 
 /**
  * The record field that keeps a PBX leg's established dialog (`pbxDialog`), so that another signalling
@@ -19,4 +26,16 @@ export function pbxDialogPatch(leg: { dialogSnapshot(): DialogSnapshot | undefin
 export function pbxInvitePatch(leg: { pendingInviteSnapshot(): PendingInviteSnapshot | undefined } | undefined): Pick<CallPatch, 'pbxInvite'> {
   const snapshot = leg?.pendingInviteSnapshot();
   return snapshot ? { pbxInvite: JSON.stringify(snapshot) } : {};
+}
+
+/**
+ * Keeps the recorded dialog current: when the PBX moves the call to another target (a re-INVITE or UPDATE
+ * with another Contact), `pbxDialog` is written again, so a BYE from the record goes to the new target. A leg
+ * the call was transferred away from records nothing (the record holds the new leg's dialog).
+ */
+export function recordPbxTargetRefreshes(calls: CallRepository, live: LiveCall, leg: PbxSipLeg | undefined): void {
+  leg?.on('targetRefresh', () => {
+    if (live.retiredSipCalls.has(leg.callId)) return;
+    void calls.amend(live.callId, pbxDialogPatch(leg)).catch((err: unknown) => live.log.warn({ err }, 'PBX dialog not recorded after its target refresh'));
+  });
 }

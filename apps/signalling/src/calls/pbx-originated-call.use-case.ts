@@ -16,7 +16,7 @@ import { EndCallUseCase } from './end-call.use-case';
 import { DtmfRelay } from './dtmf-relay';
 import { TransferService, type TransferableLeg } from './transfer.service';
 import { sipLegLost } from '../sip/sip-leg-lost';
-import { pbxDialogPatch } from './pbx-dialog';
+import { pbxDialogPatch, recordPbxTargetRefreshes } from './pbx-dialog';
 import type { TrunkConfig } from '../sip/trunk-directory';
 
 const RETRY_AFTER_CAP_S = 3600;
@@ -122,6 +122,7 @@ export class PbxOriginatedCallUseCase {
     const live = this.runtime.open(callId, { direction: 'outbound' });
     live.log.info({ waId, from: sip.from.uri, sipCallId: sip.callId }, 'PBX call to a WhatsApp user');
     this.#wire(live, sip);
+    recordPbxTargetRefreshes(this.calls, live, sip);
     try {
       const codecs = trunk?.codecs ?? ['PCMU', 'PCMA'];
       let pbxLegId: string;

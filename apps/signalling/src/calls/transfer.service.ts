@@ -10,7 +10,7 @@ import type { LiveCall } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 import { PbxSdpUpdates } from './pbx-sdp-updates';
 import { sipLegLost } from '../sip/sip-leg-lost';
-import { pbxDialogPatch } from './pbx-dialog';
+import { pbxDialogPatch, recordPbxTargetRefreshes } from './pbx-dialog';
 
 /** The call cannot be transferred now (409): not active, no PBX leg that takes transfers, or one in progress. */
 export class CallNotTransferableError extends Error {
@@ -165,6 +165,7 @@ export class TransferService {
       live.pbxDtmfPt = negotiated.dtmfPayloadType;
       this.sdpUpdates.legReplaced(live, ctx.waId);
       await this.calls.amend(live.callId, { pbxLegId: legId, sipCallId: call.callId, destination: req.referTo, codec: negotiated.codec, ...(negotiated.srtp ? { pbxSrtp: negotiated.srtp } : {}), ...pbxDialogPatch(call.leg) });
+      recordPbxTargetRefreshes(this.calls, live, call.leg);
       this.endCallOnRemoteBye(live, call, 'PBX hung up');
       call.setSdpHandler(this.sdpUpdates.handlerFor(live, legId, ctx.waId));
       this.attach(live, trunkLeg(call), { ...ctx, pbxLegId: legId });

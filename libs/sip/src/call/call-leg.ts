@@ -329,7 +329,10 @@ export abstract class CallLeg<E extends CallLegEvents & { [K in keyof E]: unknow
       this.log.info({ sessionExpires: headerValue(request, 'session-expires') ?? headerValue(request, 'x'), minSeS: policy.minSeS }, 'session refresh asks for less than our Min-SE: 422');
       return this.respond(request, 422, { [MIN_SE]: String(policy.minSeS) }, undefined, 'Session Interval Too Small');
     }
-    this.dialog?.refreshTarget(request);
+    if (this.dialog?.refreshTarget(request)) {
+      this.log.info({ target: this.dialog.remoteTarget, method: request.method }, 'the far end moved the dialog to a new target');
+      this.safeEmit('targetRefresh', ...([{ target: this.dialog.remoteTarget }] as E['targetRefresh']));
+    }
     if (offer !== undefined && this.#sdpHandler) {
       void this.#answerOffer(request, offer, this.#sdpHandler, isInvite);
       return;

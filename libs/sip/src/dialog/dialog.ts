@@ -171,10 +171,12 @@ export class Dialog {
     return true;
   }
 
-  /** A target refresh (re-INVITE/UPDATE with Contact) replaces the remote target (§12.2.2). */
-  refreshTarget(request: SipMessage): void {
+  /** A target refresh (re-INVITE/UPDATE with Contact) replaces the remote target (§12.2.2); true when it changed. */
+  refreshTarget(request: SipMessage): boolean {
     const uri = contactUri(request);
-    if (uri) this.#remoteTarget = uri;
+    if (!uri || uri === this.#remoteTarget) return false;
+    this.#remoteTarget = uri;
+    return true;
   }
 
   /** A new in-dialog request with the next local CSeq. */
