@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import pino from 'pino';
@@ -12,13 +13,15 @@ import { bootstrapMedia, type MediaHandle } from '../../apps/media/src/bootstrap
 import { bootstrapEmulator, type EmulatorHandle } from '../../apps/wa-emulator/src/bootstrap';
 import { eventually, localGatewayEnv } from '../support/stack';
 import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
+import { expectSippPassed, pbxTrunkEnv, runSippUac } from '../support/pbx-to-whatsapp';
 
 /**
  * A signalling process killed (SIGKILL: a crash, the OOM killer) with a call up: its SIP leg and timers
  * die with it. Another signalling process (here the one started in its place) sees its heartbeat gone and
  * ends its call as any other end: the WhatsApp user's call terminated, the media legs closed, a BYE to the
  * PBX in the dialog kept on the call record, the CDR written with the cause; the dead process's keys are
- * forgotten. The media app and the emulator run in this process;
+ * forgotten. A call still ringing is released on the SIP side from the INVITE kept on the record: CANCEL to
+ * a PBX that rings, 503 to a desk phone whose call rings at the WhatsApp user. The media app and the emulator run in this process;
  * signalling runs as an operator runs it, its own process (from source).
  */
 const ROOT = join(__dirname, '..', '..');
@@ -76,14 +79,19 @@ describe('a signalling process that dies with a call up', () => {
     redis: Redis;
     pbx: SippPbx;
     env: Env;
+    sipPort: number;
     baseUrl: string;
     api<T>(path: string): Promise<T>;
     emu<T>(method: string, path: string, body?: unknown): Promise<T>;
     mediaLegs(): Promise<number>;
   }
 
-  /** Redis, a SIPp PBX playing `scenario`, the media app and the emulator; signalling is started by the test. */
-  async function scene(scenario: string): Promise<Scene> {
+  /**
+   * Redis, a SIPp PBX playing `scenario` (a UAS the gateway calls; with `pbxCalls`, the trunk also takes
+   * INVITEs from 127.0.0.1, where a SIPp UAC the test runs calls from), the media app and the emulator;
+   * signalling is started by the test.
+   */
+  async function scene(scenario: string, options: { pbxCalls?: boolean; env?: Env } = {}): Promise<Scene> {
     const redisUrl = process.env['TEST_REDIS_URL'];
     if (!redisUrl) throw new Error('TEST_REDIS_URL is not set: run integration tests through jest --selectProjects integration');
     const r = (redis = new Redis(redisUrl));
@@ -95,6 +103,8 @@ describe('a signalling process that dies with a call up', () => {
       LOG_LEVEL: 'info',
       SIGNALLING_API_TOKEN: token,
       ...trunkEnv(BUSINESS, sippPbx.hostPort, { transport: 'udp' }),
+      ...(options.pbxCalls ? pbxTrunkEnv({ sipPort, host: sippPbx.hostPort, allowFrom: ['127.0.0.1'] }) : {}),
+      ...options.env,
     };
     const config = loadConfig({ env });
     const logDir = join(ROOT, 'test-output', 'logs');
@@ -109,6 +119,7 @@ describe('a signalling process that dies with a call up', () => {
       redis: r,
       pbx: sippPbx,
       env,
+      sipPort,
       baseUrl,
       api: async <T>(path: string): Promise<T> => (await (await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } })).json()) as T,
       emu: async <T>(method: string, path: string, body?: unknown): Promise<T> => {
@@ -190,6 +201,39 @@ describe('a signalling process that dies with a call up', () => {
     expect(await endedByTakeover(s, call.callId)).toMatchObject({ endedBy: 'system', endCause: `signalling instance ${call.signallingInstance} lost` });
     const sipp = await s.pbx.result(); // it fails unless the BYE's Request-URI is sip:moved@
     expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
+  });
+
+  it('answers a desk phone call that rings at the WhatsApp user 503 (Reason Q.850 41) from the process that took over', async () => {
+    const s = await scene('uas-pbx-answers-expect-200.xml', { pbxCalls: true, env: { EMULATOR_RING_TIMEOUT_MS: '90000' } });
+    const first = await startSignalling(s.env, s.baseUrl);
+    await s.emu('POST', '/emulator/users', { waId: USER, name: 'Crash' });
+    await s.emu('PUT', `/emulator/users/${USER}/behaviour`, { incomingCall: 'ignore', permissionRequest: 'none' });
+    await s.emu('POST', `/emulator/users/${USER}/permission-reply`, { choice: 'always_allow', fromProfile: true });
+    await eventually('the gateway knows the user allows calls', async () => {
+      const p = await s.api<{ state?: string }>(`/v1/permissions/${USER}`);
+      return p.state === 'granted-always' ? true : undefined;
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'wagw-crash-uac-'));
+    try {
+      // the desk phone: INVITE, 180 when the user rings, then expects the 503 in that early dialog, and ACKs it
+      const desk = runSippUac({ scenario: 'uac-ringing-then-lost-expect-503.xml', gatewayPort: s.sipPort, service: USER, dir, timeoutMs: 90_000 });
+      const call = await eventually('the WhatsApp user ringing', async () => {
+        const list = await s.api<{ active: CallRecord[] }>('/v1/calls');
+        return list.active.find((c) => c.userWaId === USER && c.state === 'ringing-wa' && c.pbxIncomingInvite);
+      }, 20_000);
+      expect(JSON.parse(call.pbxIncomingInvite ?? '{}')).toMatchObject({ callId: call.sipCallId, to: { params: { tag: expect.any(String) } } });
+
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const second = await startSignalling(s.env, s.baseUrl);
+
+      expect(await endedByTakeover(s, call.callId)).toMatchObject({ endedBy: 'system', endCause: `signalling instance ${call.signallingInstance} lost` });
+      expectSippPassed(await desk); // the 503 came in the 180's dialog with the Reason, and was ACKed
+      await eventually('the 503 ACKed', async () => (/"acked":true,[^\n]*"msg":"503 to the PBX's INVITE from the call record/.test(second.output()) ? true : undefined), 10_000);
+      await eventually('media legs closed', async () => (await s.mediaLegs()) === 0, 10_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('has a ringing call CANCELled toward the PBX by the process that took over, and the WhatsApp call rejected', async () => {

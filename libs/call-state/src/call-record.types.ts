@@ -78,6 +78,11 @@ export const callRecordHashSchema = z.object({
    * process needs to CANCEL it should the one holding it die before the answer.
    */
   pbxInvite: z.string().optional(),
+  /**
+   * The PBX's INVITE of a PBX call to a WhatsApp user (libs/sip IncomingInviteSnapshot as JSON): what another
+   * signalling process needs to answer it with a final response should the one holding it die before the answer.
+   */
+  pbxIncomingInvite: z.string().optional(),
 });
 
 export type CallRecord = z.output<typeof callRecordHashSchema>;

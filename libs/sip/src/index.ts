@@ -29,4 +29,5 @@ export {
 export { TypedEmitter } from './typed-emitter';
 export { assertDialogSnapshot, type DialogSnapshot } from './dialog/dialog';
 export { assertPendingInviteSnapshot, type PendingInviteSnapshot } from './call/pending-invite';
+export { assertIncomingInviteSnapshot, type IncomingInviteSnapshot } from './call/incoming-invite';
 export { SipModule, SIP_STACK, type SipModuleAsyncOptions } from './sip.module';

@@ -1,5 +1,5 @@
 import { freeTcpUdpPort } from '@wagw/testing';
-import { SipError, SipStack, type InboundCall } from '@wagw/sip';
+import { assertIncomingInviteSnapshot, SipError, SipStack, type InboundCall } from '@wagw/sip';
 import { nextEvent, testLogger, testSdp } from './helpers';
 import { expectSippPassed, SippRun, type SippOptions } from './sipp-runner';
 
@@ -278,4 +278,42 @@ describe('a SIPp PBX requiring 100rel that never PRACKs', () => {
     expect(call.state).toBe('terminated');
     await expectSippPassed(sipp);
   }, 50_000);
+});
+
+/**
+ * A stack that dies with a PBX call ringing (180 sent) leaves the PBX waiting for a final response: another
+ * stack (the signalling process that takes over, on the same port as a restarted one is) sends it from the
+ * INVITE's snapshot, as the call record keeps it. Over UDP, retransmitted until the ACK.
+ */
+describe('a final response from an incoming INVITE snapshot, by another stack over udp', () => {
+  let first: SipStack | undefined;
+  let second: SipStack | undefined;
+  let sipp: SippRun | undefined;
+  afterEach(async () => {
+    await sipp?.stop();
+    sipp = undefined;
+    await first?.close();
+    await second?.close();
+  });
+
+  it('answers the ringing INVITE 503 in its early dialog with the Reason, and sees the ACK', async () => {
+    const sipPort = await freeTcpUdpPort();
+    first = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: sipPort, tcpPort: 0 }, logger });
+    const incoming = new Promise<InboundCall>((resolve) => first?.onInvite((call) => resolve(call)));
+    sipp = new SippRun({ scenario: 'uac-ringing-then-lost-expect-503.xml', transport: 'udp', port: await freeTcpUdpPort(), remote: `127.0.0.1:${sipPort}`, service: 'agent', keepDir: keepSipp, traceMessages: keepSipp });
+    const call = await incoming;
+    call.ringing();
+    const snapshot: unknown = JSON.parse(JSON.stringify(call.incomingInviteSnapshot()));
+    await first.close(); // its transactions and timers die with it, as with a killed process
+    first = undefined;
+    assertIncomingInviteSnapshot(snapshot);
+    second = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: sipPort, tcpPort: 0 }, logger });
+    expect(await second.rejectFromSnapshot(snapshot, 503, { protocol: 'Q.850', cause: 41, text: 'signalling instance lost' })).toBe(true);
+    await expectSippPassed(sipp); // 503 in the 180's early dialog with the Reason, then the ACK
+  });
+
+  it('refuses a snapshot that cannot be an incoming INVITE, naming what is wrong', async () => {
+    second = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0, tcpPort: 0 }, logger });
+    await expect(second.rejectFromSnapshot({ via: [] } as never, 503)).rejects.toThrow(/incoming INVITE snapshot: via/);
+  });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CallNotFoundError, type ApplyResult, type CallRecord, type CallRepository } from '@wagw/call-state';
 import type { Logger } from '@wagw/logging';
-import { assertDialogSnapshot, assertPendingInviteSnapshot } from '@wagw/sip';
+import { assertDialogSnapshot, assertIncomingInviteSnapshot, assertPendingInviteSnapshot } from '@wagw/sip';
 import type { WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
@@ -139,6 +139,9 @@ export class EndCallUseCase {
     } else if (!live && rec.pbxInvite && req.by !== 'pbx') {
       // the same, the PBX still ringing: its INVITE is on the record
       tasks.push(this.#cancelFromRecord(rec.pbxInvite, req.cause, log));
+    } else if (!live && rec.pbxIncomingInvite && req.by !== 'pbx') {
+      // the same, a PBX call to a WhatsApp user not answered yet: the PBX's INVITE is on the record
+      tasks.push(this.#rejectFromRecord(rec.pbxIncomingInvite, req.cause, log));
     }
     await Promise.all(tasks);
   }
@@ -153,6 +156,19 @@ export class EndCallUseCase {
       log.info({ status, sipCallId: snapshot.callId }, 'CANCEL to the PBX from the INVITE on the call record (the process that held the call is gone)');
     } catch (err) {
       log.warn({ err }, 'CANCEL to the PBX from the INVITE on the call record failed: the PBX side ends by itself');
+    }
+  }
+
+  /** 503 to a PBX INVITE this process did not receive, from the record's copy of it. Never throws. */
+  async #rejectFromRecord(pbxIncomingInvite: string, cause: string, log: Logger): Promise<void> {
+    try {
+      if (!this.sip?.running) throw new Error('the SIP stack is not running');
+      const snapshot: unknown = JSON.parse(pbxIncomingInvite);
+      assertIncomingInviteSnapshot(snapshot);
+      const acked = await this.sip.stack.rejectFromSnapshot(snapshot, 503, { protocol: 'Q.850', cause: 41, text: cause.slice(0, 100) });
+      log.info({ acked, sipCallId: snapshot.callId }, '503 to the PBX\'s INVITE from the call record (the process that held the call is gone)');
+    } catch (err) {
+      log.warn({ err }, '503 to the PBX\'s INVITE from the call record failed: the PBX side ends by itself');
     }
   }
 

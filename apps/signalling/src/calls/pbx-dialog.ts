@@ -1,5 +1,5 @@
 import type { CallPatch, CallRepository } from '@wagw/call-state';
-import type { DialogSnapshot, PendingInviteSnapshot, TargetRefreshEvent } from '@wagw/sip';
+import type { DialogSnapshot, IncomingInviteSnapshot, PendingInviteSnapshot, TargetRefreshEvent } from '@wagw/sip';
 import type { LiveCall } from './call-runtime';
 
 interface PbxSipLeg {
@@ -26,6 +26,15 @@ export function pbxDialogPatch(leg: { dialogSnapshot(): DialogSnapshot | undefin
 export function pbxInvitePatch(leg: { pendingInviteSnapshot(): PendingInviteSnapshot | undefined } | undefined): Pick<CallPatch, 'pbxInvite'> {
   const snapshot = leg?.pendingInviteSnapshot();
   return snapshot ? { pbxInvite: JSON.stringify(snapshot) } : {};
+}
+
+/**
+ * The record field that keeps a PBX call's INVITE (`pbxIncomingInvite`), so that another signalling process can
+ * answer it 503 (SipStack.rejectFromSnapshot) should this one die before the WhatsApp user answers.
+ */
+export function pbxIncomingInvitePatch(leg: { incomingInviteSnapshot(): IncomingInviteSnapshot | undefined }): Pick<CallPatch, 'pbxIncomingInvite'> {
+  const snapshot = leg.incomingInviteSnapshot();
+  return snapshot ? { pbxIncomingInvite: JSON.stringify(snapshot) } : {};
 }
 
 /**

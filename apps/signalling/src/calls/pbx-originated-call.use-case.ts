@@ -16,7 +16,7 @@ import { EndCallUseCase } from './end-call.use-case';
 import { DtmfRelay } from './dtmf-relay';
 import { TransferService, type TransferableLeg } from './transfer.service';
 import { sipLegLost } from '../sip/sip-leg-lost';
-import { pbxDialogPatch, recordPbxTargetRefreshes } from './pbx-dialog';
+import { pbxDialogPatch, pbxIncomingInvitePatch, recordPbxTargetRefreshes } from './pbx-dialog';
 import type { TrunkConfig } from '../sip/trunk-directory';
 
 const RETRY_AFTER_CAP_S = 3600;
@@ -118,6 +118,7 @@ export class PbxOriginatedCallUseCase {
       userWaId: waId,
       agent: sip.from.uri,
       sipCallId: sip.callId,
+      ...pbxIncomingInvitePatch(sip),
     });
     const live = this.runtime.open(callId, { direction: 'outbound' });
     live.log.info({ waId, from: sip.from.uri, sipCallId: sip.callId }, 'PBX call to a WhatsApp user');

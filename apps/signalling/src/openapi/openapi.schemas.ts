@@ -52,6 +52,7 @@ const callRecord = obj(
     sipCause: str('SIP status or Reason of the PBX leg.'),
     pbxDialog: str('The PBX leg\'s SIP dialog once established (JSON: Call-ID, tags, route set, remote target, CSeq), kept so that another signalling process can send the BYE if the one holding the call dies.'),
     pbxInvite: str('The PBX leg\'s INVITE while the PBX rings (JSON: Request-URI, Via, From, To, Call-ID, CSeq, Route, destination), kept so that another signalling process can CANCEL it if the one holding the call dies before the answer.'),
+    pbxIncomingInvite: str('The PBX\'s INVITE of a PBX call to a WhatsApp user (JSON: Vias, From, our To tag, Call-ID, CSeq, source), kept so that another signalling process can answer it 503 if the one holding the call dies before the user answers.'),
     signallingInstance: str('The signalling process holding the call (its instance id, new at every start); if it dies, another one ends the call with the cause `signalling instance <id> lost`.'),
   },
   'One call; once `ended` it is the call detail record.',

@@ -4,6 +4,7 @@ import { makeResponse } from 'sip';
 import { Dialog, dialogKey } from '../dialog/dialog';
 import { formatReason, genericHeaders, headerValue, normaliseHeaders, parseReason, partyOf, randomToken, sdpBody, tagOf, uriString, withTag, type SipParty, type SipReason } from '../message/headers';
 import { InvalidStateError, reasonPhrase } from '../sip.errors';
+import type { IncomingInviteSnapshot } from './incoming-invite';
 import type { CallEndedEvent, InboundCallEvents, RejectOptions } from '../sip.types';
 import type { Endpoint } from '../transport/sip-transport';
 import { CallLeg, optionalReason } from './call-leg';
@@ -75,6 +76,21 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
   /** Via branch of the INVITE: with the Call-ID it identifies the transaction a CANCEL targets. */
   get branch(): string {
     return String(this.#invite.headers.via[0]?.params['branch'] ?? '');
+  }
+
+  /**
+   * The INVITE as another process needs it to send its final response (see IncomingInviteSnapshot): only
+   * while no final response went (offered or early); undefined otherwise.
+   */
+  incomingInviteSnapshot(): IncomingInviteSnapshot | undefined {
+    if (this.#state !== 'offered' && this.#state !== 'early') return undefined;
+    const h = this.#invite.headers;
+    const via = h.via.map((v) => {
+      const params: Record<string, string | null> = {};
+      for (const [k, val] of Object.entries(v.params)) if (val !== undefined) params[k] = val;
+      return { ...v, params };
+    });
+    return { via, from: h.from, to: this.#localTo, callId: h['call-id'], cseq: h.cseq.seq, source: { protocol: this.transport, ...this.source } };
   }
 
   /** (Re)sends `100 Trying`; the stack already sent one when the INVITE arrived. */

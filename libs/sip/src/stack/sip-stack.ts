@@ -6,11 +6,12 @@ import type { DialogRequestHandler, LegContext, RequestOptions, SentRequest, Sip
 import { requestFinal } from '../call/leg-context';
 import { OutboundCall } from '../call/outbound-call';
 import { RFC_MIN_SE_S, type SessionTimerPolicy } from '../call/session-timer';
+import { assertIncomingInviteSnapshot, inviteForResponse, type IncomingInviteSnapshot } from '../call/incoming-invite';
 import { ackOfFailure, assertPendingInviteSnapshot, cancelOf, inviteOf, type PendingInviteSnapshot } from '../call/pending-invite';
 import { Dialog, type DialogSnapshot } from '../dialog/dialog';
 import { formatReason, nameAddr, newBranch, randomToken, type SipReason } from '../message/headers';
 import { Registration, type RegistrationOptions } from '../register/registration';
-import { InvalidStateError } from '../sip.errors';
+import { InvalidStateError, reasonPhrase } from '../sip.errors';
 import type { InviteAuthorizer, InviteOptions, OptionsResult, RegisterHandler, SipAuthFailure, SipStackOptions } from '../sip.types';
 import { resolveProxy, resolveUri, uriTransport, type HostResolver } from '../transport/destination';
 import { SipDns } from '../transport/sip-dns';
@@ -66,6 +67,8 @@ export class SipStack {
    * responses come here (the Via's sent-by, or the CANCEL's source with rport) and no transaction of ours
    * knows them, so they are ACKed from the snapshot (a 2xx that crossed the CANCEL: ACK, then BYE).
    */
+  /** Final responses this stack sent for INVITEs of another process (rejectFromSnapshot), by Via branch, until their ACK. */
+  readonly #orphanFinals = new Map<string, () => void>();
   readonly #orphanInvites = new Map<string, { snapshot: PendingInviteSnapshot; reason: SipReason | undefined; byeSent: Set<string> }>();
   readonly #resolveHost: HostResolver;
   #closed = false;
@@ -241,6 +244,48 @@ export class SipStack {
     return response.status ?? 0;
   }
 
+  /**
+   * Final response (3xx-6xx) to an INVITE this stack did not receive, from its snapshot (a PBX call ringing at
+   * a signalling process that died): sent where a response to it goes (its source over UDP, retransmitted
+   * until the ACK as Timer G does; over TCP/TLS the INVITE's connection, else a new one to its sent-by).
+   * Resolves true once the ACK came, false when none came in 64*T1.
+   */
+  async rejectFromSnapshot(snapshot: IncomingInviteSnapshot, status: number, reason?: SipReason): Promise<boolean> {
+    if (this.#closed) throw new InvalidStateError('send a final response', 'closed');
+    assertIncomingInviteSnapshot(snapshot);
+    if (!Number.isInteger(status) || status < 300 || status > 699) throw new RangeError(`not a failure status: ${status}`);
+    const invite = inviteForResponse(snapshot);
+    const response = makeResponse(invite, status, reasonPhrase(status), reason ? { headers: { reason: formatReason(reason) } } : undefined);
+    response.headers['server'] ??= this.#userAgent;
+    const branch = String(snapshot.via[0]?.params['branch']);
+    const connection = this.#transport.responder(snapshot.source, invite);
+    return new Promise<boolean>((resolve) => {
+      let interval = T1_MS;
+      let retransmit: NodeJS.Timeout | undefined;
+      const finish = (acked: boolean): void => {
+        clearTimeout(retransmit);
+        clearTimeout(giveUp);
+        this.#txTimers.delete(giveUp);
+        if (retransmit) this.#txTimers.delete(retransmit);
+        this.#orphanFinals.delete(branch);
+        resolve(acked);
+      };
+      const send = (): void => {
+        if (this.#closed) return finish(false);
+        connection.send(response);
+        if (snapshot.source.protocol !== 'udp') return;
+        if (retransmit) this.#txTimers.delete(retransmit);
+        retransmit = setTimeout(send, interval);
+        this.#txTimers.add(retransmit);
+        interval = Math.min(interval * 2, T2_MS);
+      };
+      const giveUp = setTimeout(() => finish(false), 64 * T1_MS);
+      this.#txTimers.add(giveUp);
+      this.#orphanFinals.set(branch, () => finish(true));
+      send();
+    });
+  }
+
   /** A final response to an INVITE CANCELled from its snapshot: ACKed (and a 2xx hung up), else false. */
   #answerOrphanInvite(rs: SipMessage): boolean {
     if (rs.headers.cseq?.method !== 'INVITE') return false;
@@ -327,6 +372,10 @@ export class SipStack {
     }
     const server = this.#tx.getServer(m);
     if (server) return server.message(m, remote); // a retransmission, or the ACK of a non-2xx
+    if (m.method === 'ACK') {
+      const acked = this.#orphanFinals.get(String(m.headers.via[0]?.params['branch']));
+      if (acked) return acked(); // the ACK of a final response sent from a snapshot
+    }
     if (m.method !== 'ACK') this.#tx.createServerTransaction(m, this.#transport.responder(remote, m));
     this.#router.route(m, remote);
   }
