@@ -82,6 +82,7 @@ describe('a signalling process that dies with a call up', () => {
     sipPort: number;
     baseUrl: string;
     api<T>(path: string): Promise<T>;
+    post(path: string, body: unknown): Promise<{ status: number; body: unknown }>;
     emu<T>(method: string, path: string, body?: unknown): Promise<T>;
     mediaLegs(): Promise<number>;
   }
@@ -122,6 +123,10 @@ describe('a signalling process that dies with a call up', () => {
       sipPort,
       baseUrl,
       api: async <T>(path: string): Promise<T> => (await (await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } })).json()) as T,
+      post: async (path: string, body: unknown) => {
+        const res = await fetch(`${baseUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        return { status: res.status, body: (await res.json()) as unknown };
+      },
       emu: async <T>(method: string, path: string, body?: unknown): Promise<T> => {
         const res = await fetch(`${emulatorUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
         if (!res.ok) throw new Error(`emulator ${method} ${path} -> ${res.status}: ${await res.text()}`);
@@ -234,6 +239,35 @@ describe('a signalling process that dies with a call up', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("takes over an agent call that waits for the customer's permission reply: the reply then connects it", async () => {
+    const s = await scene('uas-pbx-answers-expect-200.xml'); // the agent's phone: answers, waits for the BYE
+    const first = await startSignalling(s.env, s.baseUrl);
+    await s.emu('POST', '/emulator/users', { waId: USER, name: 'Crash' });
+    await s.emu('PUT', `/emulator/users/${USER}/behaviour`, { incomingCall: 'accept', answerAfterMs: 300, permissionRequest: 'none' });
+    const clicked = await s.post('/v1/calls', { to: `+${USER}`, agent: '1001' });
+    expect(clicked).toMatchObject({ status: 202, body: { state: 'permission-pending' } });
+    const { callId, signallingInstance: owner } = clicked.body as CallRecord;
+
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = await startSignalling(s.env, s.baseUrl);
+
+    // the heartbeat expires (10 s), two looks 5 s apart confirm it: the call is taken over, not ended
+    const adopted = await eventually('the call taken over', async () => {
+      const rec = await s.api<CallRecord>(`/v1/calls/${callId}`);
+      return rec.signallingInstance !== owner ? rec : undefined;
+    }, 45_000, 500);
+    expect(adopted).toMatchObject({ state: 'permission-pending', signallingInstance: expect.stringMatching(/-[0-9a-f]{6}$/) });
+    expect(second.output()).toMatch(/"msg":"call waiting for its permission reply taken over from a lost signalling instance"/);
+
+    await s.emu('POST', `/emulator/users/${USER}/permission-reply`, { choice: 'allow_once' });
+    await eventually('the call active', async () => ((await s.api<CallRecord>(`/v1/calls/${callId}`)).state === 'active' ? true : undefined), 20_000);
+    expect((await s.post(`/v1/calls/${callId}/hangup`, {})).status).toBe(200);
+    await eventually('the call ended', async () => ((await s.api<CallRecord>(`/v1/calls/${callId}`)).state === 'ended' ? true : undefined), 20_000);
+    const sipp = await s.pbx.result(); // the agent's phone was rung, answered, and hung up
+    expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
   });
 
   it('has a ringing call CANCELled toward the PBX by the process that took over, and the WhatsApp call rejected', async () => {

@@ -3,11 +3,12 @@ import { silentLogger } from '@wagw/logging';
 import { SignallingMetrics } from '../metrics/signalling-metrics';
 import type { EndCallRequest, EndCallUseCase } from './end-call.use-case';
 import { SignallingInstanceWatchdog, newSignallingInstanceId } from './signalling-instance.watchdog';
+import type { StartAgentCallUseCase } from './start-agent-call.use-case';
 
 const SELF = 'host-self01';
 
 /** Live calls by owner, a registry whose lost instances the test sets, and an end-call use case that records. */
-function setup(options: { calls: Partial<CallRecord>[]; claim?: boolean; failEnd?: string }) {
+function setup(options: { calls: Partial<CallRecord>[]; claim?: boolean; failEnd?: string; adopts?: (call: CallRecord) => Promise<boolean> }) {
   const state = { lost: [] as string[], forgotten: [] as string[], claims: [] as string[] };
   const ended: [string, EndCallRequest][] = [];
   const registry = {
@@ -27,7 +28,17 @@ function setup(options: { calls: Partial<CallRecord>[]; claim?: boolean; failEnd
     },
   } as unknown as EndCallUseCase;
   const metrics = new SignallingMetrics({ defaultMetrics: false });
-  return { watchdog: new SignallingInstanceWatchdog(silentLogger(), SELF, registry, calls, endCall, metrics), state, ended, metrics };
+  const adopted: [string, string][] = [];
+  const agentCalls = options.adopts
+    ? ({
+        adopt: async (call: CallRecord, lost: string) => {
+          const taken = await (options.adopts as (c: CallRecord) => Promise<boolean>)(call);
+          if (taken) adopted.push([call.callId, lost]);
+          return taken;
+        },
+      } as unknown as StartAgentCallUseCase)
+    : undefined;
+  return { watchdog: new SignallingInstanceWatchdog(silentLogger(), SELF, registry, calls, endCall, metrics, agentCalls), state, ended, metrics, adopted };
 }
 
 const calls: Partial<CallRecord>[] = [
@@ -53,6 +64,23 @@ describe('SignallingInstanceWatchdog', () => {
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/^wagw_signalling_instances_lost_total 1$/m);
     expect(text).toMatch(/^wagw_orphaned_calls_ended_total 2$/m);
+  });
+
+  it('takes over the agent calls of a lost instance that still wait for their permission reply, and ends one it could not take', async () => {
+    const waiting: Partial<CallRecord>[] = [
+      { callId: 'p1', state: 'permission-pending', signallingInstance: 'host-dead01' },
+      { callId: 'p2', state: 'permission-pending', signallingInstance: 'host-dead01' },
+      { callId: 'c1', state: 'active', signallingInstance: 'host-dead01' },
+    ];
+    // p2 moved on between the list and the take-over (its reply came): adopt says no, and it is ended as any other
+    const { watchdog, state, ended, adopted, metrics } = setup({ calls: waiting, adopts: async (c) => c.callId === 'p1' });
+    state.lost = ['host-dead01'];
+    await watchdog.check();
+    await watchdog.check();
+    expect(adopted).toEqual([['p1', 'host-dead01']]);
+    expect(ended.map(([id]) => id)).toEqual(['p2', 'c1']);
+    expect(state.forgotten).toEqual(['host-dead01']);
+    expect(await metrics.registry.metrics()).toMatch(/^wagw_orphaned_calls_ended_total 2$/m);
   });
 
   it('gives an instance that beats again between two looks nothing to fear', async () => {

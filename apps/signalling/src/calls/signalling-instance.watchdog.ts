@@ -6,6 +6,7 @@ import type { Logger } from '@wagw/logging';
 import { SignallingMetrics } from '../metrics/signalling-metrics';
 import { CALL_REPOSITORY, SIGNALLING_INSTANCE_ID, SIGNALLING_LOGGER } from '../signalling.tokens';
 import { EndCallUseCase } from './end-call.use-case';
+import { StartAgentCallUseCase } from './start-agent-call.use-case';
 
 export const SIGNALLING_INSTANCES = Symbol('SIGNALLING_INSTANCES');
 
@@ -30,7 +31,9 @@ export function newSignallingInstanceId(host: string = hostname()): string {
  * two looks in a row (~15-20 s after it stopped) is lost: one live process claims it and ends each call it
  * owned (`signallingInstance` on the record) as any other end, `by: system`, cause `signalling instance <id>
  * lost`: WhatsApp told (reject or terminate), media legs closed, a BYE to the PBX in the dialog kept on the
- * record (`pbxDialog`; EndCallUseCase), CDR written. A clean stop drains its calls and removes its heartbeat.
+ * record (`pbxDialog`; EndCallUseCase), CDR written. An agent call still waiting for its permission reply
+ * holds nothing that died and is taken over instead (StartAgentCallUseCase.adopt: the owner, the wait's
+ * timer). A clean stop drains its calls and removes its heartbeat.
  */
 @Injectable()
 export class SignallingInstanceWatchdog implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -47,6 +50,7 @@ export class SignallingInstanceWatchdog implements OnApplicationBootstrap, OnApp
     @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
     private readonly endCall: EndCallUseCase,
     @Optional() private readonly metrics?: SignallingMetrics,
+    @Optional() private readonly agentCalls?: StartAgentCallUseCase,
   ) {
     this.#log = logger.child({ component: 'instances' });
   }
@@ -97,14 +101,26 @@ export class SignallingInstanceWatchdog implements OnApplicationBootstrap, OnApp
     const orphans = (await this.calls.listActive(LIVE_CALLS_MAX)).filter((c: CallRecord) => c.signallingInstance === lostId);
     if (orphans.length > 0) this.#log.error({ lostInstance: lostId, calls: orphans.length }, 'signalling instance lost (no heartbeat): ending its calls');
     let failed = 0;
+    let adopted = 0;
     for (const call of orphans) {
+      // an agent call still waiting for the customer's permission reply holds no leg: it is taken over, not ended
+      if (call.state === 'permission-pending' && this.agentCalls) {
+        const taken = await this.agentCalls.adopt(call, lostId).catch((err: unknown) => {
+          this.#log.warn({ err, callId: call.callId }, 'taking over a call waiting for its permission reply failed: ending it');
+          return false;
+        });
+        if (taken) {
+          adopted += 1;
+          continue;
+        }
+      }
       this.#log.warn({ callId: call.callId, state: call.state, lostInstance: lostId }, 'ending a call of a lost signalling instance');
       await this.endCall.execute(call.callId, { by: 'system', cause: `signalling instance ${lostId} lost` }).catch((err: unknown) => {
         failed += 1;
         this.#log.warn({ err, callId: call.callId }, 'ending a call of a lost signalling instance failed (tried again later)');
       });
     }
-    this.metrics?.orphansEnded(orphans.length - failed, failed === 0);
+    this.metrics?.orphansEnded(orphans.length - adopted - failed, failed === 0);
     if (failed === 0) await this.registry.forget(lostId);
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import { newCallId, type CallRecord, type CallRepository } from '@wagw/call-state';
 import { refusalError } from '@wagw/permissions';
-import { CALL_REPOSITORY, CONTACTS } from '../signalling.tokens';
+import { CALL_REPOSITORY, CONTACTS, SIGNALLING_INSTANCE_ID } from '../signalling.tokens';
 import { PermissionService } from '../permissions/permission.service';
 import { AgentDirectory, InvalidAgentError } from '../sip/agent-directory';
 import type { ContactsRepository } from '../contacts/contacts.repository';
@@ -40,6 +40,7 @@ export class StartAgentCallUseCase {
     private readonly runtime: CallRuntime,
     private readonly dialAgent: DialAgentUseCase,
     private readonly endCall: EndCallUseCase,
+    @Inject(SIGNALLING_INSTANCE_ID) private readonly instanceId: string,
   ) {}
 
   async execute(input: StartAgentCallInput): Promise<StartAgentCallResult> {
@@ -76,6 +77,24 @@ export class StartAgentCallUseCase {
       await this.endCall.execute(callId, { by: 'system', cause: `permission request failed: ${(err as Error).message}` });
       throw err;
     }
+  }
+
+  /**
+   * Takes over a call of a lost signalling process that still waits for its permission reply (its creator
+   * held only the wait's timer: the reply reaches any process through Redis): the call is recorded as this
+   * process's, and the rest of the wait (signalling.permissionWaitMs from its creation) runs here. False when
+   * the call moved on or another process took it meanwhile (the ownership is written only if unchanged).
+   */
+  async adopt(rec: CallRecord, lostInstance: string): Promise<boolean> {
+    const mine = (c: CallRecord): boolean => c.state === 'permission-pending' && c.signallingInstance === lostInstance;
+    if (!mine(rec)) return false;
+    const written = await this.calls.amend(rec.callId, (current) => (mine(current) ? { signallingInstance: this.instanceId } : {}));
+    if (written.state !== 'permission-pending' || written.signallingInstance !== this.instanceId) return false;
+    const live = this.runtime.open(rec.callId, { direction: 'outbound' });
+    const left = Math.max(0, written.createdAt + this.config.signalling.permissionWaitMs - Date.now());
+    live.guard('permissionWaitMs', left, () => void this.#permissionTimedOut(rec.callId));
+    live.log.warn({ lostInstance, waitLeftMs: left }, 'call waiting for its permission reply taken over from a lost signalling instance');
+    return true;
   }
 
   /**
