@@ -1,5 +1,8 @@
 import type { Env } from '@wagw/config';
-import { freeTcpUdpPort, startDnsmasq, type DnsmasqHandle } from '@wagw/testing';
+import { readFileSync } from 'node:fs';
+import { SipStack } from '@wagw/sip';
+import { silentLogger } from '@wagw/logging';
+import { createSelfSignedCert, freeTcpUdpPort, startDnsmasq, type DnsmasqHandle } from '@wagw/testing';
 import { activeCall, endedCall, eventually, startStack, type Stack } from '../support/stack';
 import { e2eScope } from '../support/e2e-scope';
 import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
@@ -84,6 +87,46 @@ describe('a trunk given as a domain: its SIP SRV records', () => {
     expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'wa' });
     expectSippPassed(await pbx.result());
     expect(pbx.inviteCallIds()).toHaveLength(1);
+  });
+
+  it("over TLS calls an SRV target whose certificate names the domain alone (RFC 5922), keep-alives included", async () => {
+    // the PBX: a SIP stack on the SRV target's address whose certificate names only the domain (as a provider's does)
+    const domainCert = await createSelfSignedCert(t.dir, '127.0.0.1', DOMAIN);
+    const gatewayCert = await createSelfSignedCert(t.dir);
+    const tlsPort = await freeTcpUdpPort();
+    const pbxStack = await SipStack.start({
+      listen: { host: PBX_ADDRESS, udpPort: 0, tcpPort: 0, tls: { port: tlsPort, key: readFileSync(domainCert.key, 'utf8'), cert: readFileSync(domainCert.cert, 'utf8') } },
+      logger: silentLogger(),
+    });
+    const requestUris: string[] = [];
+    pbxStack.onInvite((call) => {
+      requestUris.push(call.requestUri);
+      call.answer(`v=0\r\no=pbx 1 1 IN IP4 ${PBX_ADDRESS}\r\ns=-\r\nc=IN IP4 ${PBX_ADDRESS}\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n`);
+    });
+    try {
+      dns = await startDnsmasq({ zone: ZONE, a: { [`sip-b.${ZONE}`]: PBX_ADDRESS }, srv: [{ name: `_sips._tcp.${DOMAIN}`, target: `sip-b.${ZONE}`, port: tlsPort, priority: 10, weight: 10 }] });
+      const env = withTrunk(trunkEnv(BUSINESS, DOMAIN, { transport: 'tcp' }), { hosts: [DOMAIN], transport: 'tls', fromDomain: '', optionsIntervalMs: 1000 });
+      const s = (t.stack = await startStack({
+        name: 'trunk-srv-tls',
+        env: { ...env, PBX_DNS_SERVERS: JSON.stringify([dns.server]), PBX_TLS_PORT: String(await freeTcpUdpPort()), PBX_TLS_CERT_FILE: gatewayCert.cert, PBX_TLS_KEY_FILE: gatewayCert.key, PBX_TLS_CA_FILE: domainCert.cert },
+      }));
+      // the OPTIONS keep-alive over TLS passes the certificate check: the host comes up
+      const up = await eventually('the SRV target up', async () => {
+        const [host] = await trunkHostViews(s);
+        return host && (host as { state?: string }).state === 'up' ? host : undefined;
+      }, 20_000);
+      expect(up).toMatchObject({ host: `sip-b.${ZONE}:${tlsPort}`, srvDomain: DOMAIN });
+      expect(dns.queries().some((q) => q.includes(`_sips._tcp.${DOMAIN}`))).toBe(true);
+
+      await s.emu('POST', '/emulator/users', { waId: USER, name: 'Sam' });
+      const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+      const call = await activeCall(s, waCallId);
+      expect(requestUris).toEqual([`sip:1001@${DOMAIN}`]);
+      await s.emu('POST', `/emulator/users/${USER}/hangup`);
+      expect(await endedCall(s, call.callId)).toMatchObject({ endedBy: 'wa' });
+    } finally {
+      await pbxStack.close();
+    }
   });
 
   it("takes INVITEs from the SRV target's address as the trunk's, and refuses other sources", async () => {

@@ -239,7 +239,7 @@ export const pbxSchema = z
     tlsKeyFile: z.string().describe('PEM private key for SIP TLS.'),
     tlsCaFile: z
       .string()
-      .describe("PEM CA certificates trusted for TLS connections to trunks, instead of Node's public bundle (empty: the bundle). For a PBX with a private or self-signed certificate; the certificate must still name the trunk host."),
+      .describe("PEM CA certificates trusted for TLS connections to trunks, instead of Node's public bundle (empty: the bundle). For a PBX with a private or self-signed certificate; the certificate must still name the trunk host (for an SRV target of a trunk given as a domain: the domain or the target)."),
     transactionTimeoutMs: z
       .number()
       .int()

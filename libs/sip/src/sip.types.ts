@@ -66,6 +66,11 @@ export interface InviteOptions {
   auth?: DigestCredentials;
   /** `host[:port]` or a SIP URI: send the INVITE there whatever the Request-URI's host. */
   outboundProxy?: string;
+  /**
+   * Over TLS: the SIP domain the host serves (a trunk given as a domain, the host one of its SRV targets):
+   * the host's certificate may name the domain instead of the host (RFC 5922 §4); SNI names the domain.
+   */
+  tlsIdentity?: string;
   /** CANCEL when no 2xx came within this time (cause `no-answer`). Default: no limit. */
   ringTimeoutMs?: number;
   /**

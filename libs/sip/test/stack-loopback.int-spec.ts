@@ -167,6 +167,53 @@ describe('option tags (RFC 3261 §8.2.2.3)', () => {
   });
 });
 
+/**
+ * A trunk given as a domain reaches its SRV targets by their own names, but a SIP provider's certificate names
+ * the domain (RFC 5922 §4): with the domain as `tlsIdentity`, a certificate for the domain alone passes (for
+ * INVITEs and OPTIONS); without it the same certificate is refused, as is one that names neither.
+ */
+describe('TLS toward a host serving a SIP domain (its certificate names the domain)', () => {
+  const DOMAIN = 'pbx.wagw.test';
+  let a: SipStack;
+  let b: SipStack;
+  let domainCa: string;
+  beforeAll(async () => {
+    const pair = await createSelfSignedCert(certDir, '127.0.0.1', DOMAIN);
+    const domainTls = { key: readFileSync(pair.key, 'utf8'), cert: readFileSync(pair.cert, 'utf8') };
+    domainCa = domainTls.cert;
+    b = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0, tcpPort: 0, tls: { port: 0, ...domainTls } }, logger });
+    a = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0, tcpPort: 0, tls: { port: 0, key: tls.key, cert: tls.cert, ca: domainCa } }, logger });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it('takes a certificate for the domain with the domain as tlsIdentity, and refuses it without', async () => {
+    b.onInvite((uas) => uas.answer(testSdp(41000)));
+    const refused = a.invite({ target: targetOf(b, 'tls'), transport: 'tls', from: { user: 'gw' }, sdp: testSdp(40000) });
+    const [failed] = await nextEvent(refused, 'failed', 10_000, ['answered']);
+    expect(failed).toMatchObject({ status: 503, cause: 'unreachable' });
+    expect(failed.reason).toMatch(/IP: 127\.0\.0\.1 is not in the cert's list|does not match certificate/i);
+
+    const call = a.invite({ target: targetOf(b, 'tls'), transport: 'tls', from: { user: 'gw' }, sdp: testSdp(40000), tlsIdentity: DOMAIN });
+    await nextEvent(call, 'answered', 10_000, ['failed']);
+    expect(await call.bye()).toBe(200);
+    expect((await a.sendOptions(targetOf(b, 'tls'), 'tls', { tlsIdentity: DOMAIN })).status).toBe(200);
+  });
+
+  it('refuses a certificate that names neither the domain given nor the host', async () => {
+    const c = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0, tcpPort: 0, tls: { port: 0, key: tls.key, cert: tls.cert, ca: domainCa } }, logger });
+    try {
+      const result = await c.sendOptions(targetOf(b, 'tls'), 'tls', { tlsIdentity: 'other.wagw.test' });
+      expect(result.status).toBe(503);
+      expect(result.reason).toMatch(/other\.wagw\.test/);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
 describe('stack lifecycle', () => {
   it('answers OPTIONS with 200 and measures the round trip', async () => {
     const { a, b } = await startPair();

@@ -11,16 +11,18 @@ export interface PemPair {
 
 /**
  * Writes a self-signed P-256 certificate for `ip` (CN and subjectAltName) into `dir` with the openssl CLI,
- * valid for two days. For TLS test peers only.
+ * valid for two days; with `dnsName`, for that name alone instead (a SIP domain's certificate). For TLS test
+ * peers only.
  */
-export async function createSelfSignedCert(dir: string, ip = '127.0.0.1'): Promise<PemPair> {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
+export async function createSelfSignedCert(dir: string, ip = '127.0.0.1', dnsName?: string): Promise<PemPair> {
+  const cert = join(dir, dnsName ? `${dnsName}.cert.pem` : 'cert.pem');
+  const key = join(dir, dnsName ? `${dnsName}.key.pem` : 'key.pem');
+  const [cn, san] = dnsName ? [dnsName, `DNS:${dnsName}`] : [ip, `IP:${ip}`];
   await execFileAsync(
     'openssl',
     [
       'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-      '-subj', `/CN=${ip}`, '-addext', `subjectAltName=IP:${ip}`, '-keyout', key, '-out', cert,
+      '-subj', `/CN=${cn}`, '-addext', `subjectAltName=${san}`, '-keyout', key, '-out', cert,
     ],
     { timeout: 10_000 },
   );

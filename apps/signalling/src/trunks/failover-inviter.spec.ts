@@ -119,6 +119,21 @@ describe('FailoverInviter', () => {
     expect(sender.legs[1]?.options).toMatchObject({ outboundProxy: '10.0.0.9:5060', from: { host: '10.0.0.9' }, callId: call.callId });
   });
 
+  it("over TLS lets an SRV target's certificate name the domain (tlsIdentity), and only for SRV targets", () => {
+    const tlsTrunk = { ...trunk, hosts: ['example.com'], transport: 'tls' } as TrunkConfig;
+    ranking.order = ['sip-a.example.com:5061', '10.0.0.9:5061'];
+    ranking.srvDomain = (_t, host) => (host === 'sip-a.example.com:5061' ? 'example.com' : undefined);
+    inviter.invite(tlsTrunk, invite);
+    expect(sender.legs[0]?.options).toMatchObject({ outboundProxy: 'sip-a.example.com:5061', transport: 'tls', tlsIdentity: 'example.com' });
+    sender.legs[0]?.fail(503, 'Service Unavailable', 'unreachable');
+    expect(sender.legs[1]?.options).not.toHaveProperty('tlsIdentity');
+
+    const udpTrunk = { ...trunk, hosts: ['example.com'], transport: 'udp' } as TrunkConfig;
+    ranking.order = ['sip-a.example.com:5061'];
+    inviter.invite(udpTrunk, invite);
+    expect(sender.legs[2]?.options).not.toHaveProperty('tlsIdentity');
+  });
+
   it.each([
     [503, 'Service Unavailable', 'unreachable'],
     [408, 'Request Timeout', 'timeout'],

@@ -183,14 +183,17 @@ export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
     if (host === undefined) return;
     const ringLeft = this.#options.ringTimeoutMs === undefined ? undefined : Math.max(1000, this.#options.ringTimeoutMs - (Date.now() - this.#startedAt));
     let call: OutboundCall;
+    const srvDomain = this.#ranking.srvDomain?.(this.#trunk, host);
     try {
       call = this.#sender.invite({
         ...this.#options,
         ...(ringLeft !== undefined ? { ringTimeoutMs: ringLeft } : {}),
         // an SRV target stands for its domain: From names the domain, as the Request-URI does
-        from: { ...this.#options.from, host: this.#options.from.host ?? (this.#trunk.fromDomain || this.#ranking.srvDomain?.(this.#trunk, host) || hostOf(host)) },
+        from: { ...this.#options.from, host: this.#options.from.host ?? (this.#trunk.fromDomain || srvDomain || hostOf(host)) },
         transport: this.#trunk.transport,
         outboundProxy: host,
+        // and over TLS its certificate may name the domain (RFC 5922 §4)
+        ...(srvDomain && this.#trunk.transport === 'tls' ? { tlsIdentity: srvDomain } : {}),
         maxRedirects: this.#trunk.maxRedirects,
         ...(this.#callId ? { callId: this.#callId } : {}),
       });

@@ -56,7 +56,7 @@ export class TrunkHealthService implements OnApplicationBootstrap, BeforeApplica
   ) {
     this.#log = logger.child({ component: 'trunk-health' });
     this.monitor = new TrunkHealthMonitor({
-      probe: (target, transport) => this.sip.stack.sendOptions(target, transport),
+      probe: (target, transport) => this.sip.stack.sendOptions(target, transport, transport === 'tls' ? this.#tlsIdentityOf(target) : {}),
       logger: this.#log,
     });
     this.monitor.on('hostStateChanged', () => this.#metrics.publish(this.monitor.snapshot()));
@@ -161,6 +161,16 @@ export class TrunkHealthService implements OnApplicationBootstrap, BeforeApplica
   }
 
   /** Trunks with their hosts as DNS gave them (SRV targets in order; configured hosts until resolved). */
+  /** For an OPTIONS probe to `sip:<host>` over TLS: the domain the host is an SRV target of, if any (its certificate may name it). */
+  #tlsIdentityOf(target: string): { tlsIdentity?: string } {
+    const host = target.replace(/^sips?:/, '');
+    for (const trunk of this.trunks.trunks()) {
+      const domain = this.#hosts.resolved(trunk).srvDomain.get(host);
+      if (domain) return { tlsIdentity: domain };
+    }
+    return {};
+  }
+
   #resolvedTrunks(trunks: readonly TrunkConfig[]): TrunkConfig[] {
     return trunks.map((t) => (t.registrar ? t : { ...t, hosts: this.#hosts.resolved(t).hosts }));
   }

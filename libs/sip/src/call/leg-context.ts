@@ -24,6 +24,8 @@ export interface RequestOptions {
   destination?: Endpoint;
   /** An outbound proxy (`host[:port]` or SIP URI) to send to, whatever the Request-URI says. */
   proxy?: string;
+  /** Over TLS: the SIP domain the destination serves, whose name its certificate may carry (Endpoint.tlsIdentity). */
+  tlsIdentity?: string;
   /** Every response; `local` is true for ones we synthesised (timeout 408, transport 503). */
   onResponse?(response: SipMessage, local: boolean): void;
 }

@@ -28,6 +28,7 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
   #sent: SentRequest | undefined;
   #destination: Endpoint | undefined;
   readonly #proxy: string | undefined;
+  readonly #tlsIdentity: string | undefined;
   #ack: SipMessage | undefined;
   #authTried = false;
   /** Session-Expires of our INVITE (raised by a 422), undefined when session timers are off. */
@@ -47,6 +48,7 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
     super(ctx, callId, transport, logger.child({ sipCallId: callId, sipDirection: 'outbound' }));
     this.target = options.target;
     this.#proxy = proxy;
+    this.#tlsIdentity = options.tlsIdentity;
     this.localSdp = options.sdp;
     this.#sessionExpiresS = ctx.sessionTimer?.expiresS;
     this.#redirectsLeft = options.maxRedirects ?? 0;
@@ -135,7 +137,11 @@ export class OutboundCall extends CallLeg<OutboundCallEvents> {
   async #sendInvite(invite: SipMessage): Promise<void> {
     this.#invite = invite;
     this.#early.clear(); // early dialogs belong to the INVITE they answered
-    const options = { transport: this.transport, onResponse: (rs: SipMessage, local: boolean) => this.#onResponse(invite, rs, local) };
+    const options = {
+      transport: this.transport,
+      ...(this.#tlsIdentity ? { tlsIdentity: this.#tlsIdentity } : {}),
+      onResponse: (rs: SipMessage, local: boolean) => this.#onResponse(invite, rs, local),
+    };
     const sent = await this.ctx.sendRequest(invite, this.#proxy ? { ...options, proxy: this.#proxy } : options);
     if (invite !== this.#invite) return;
     this.#sent = sent;

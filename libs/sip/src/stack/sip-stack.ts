@@ -186,7 +186,7 @@ export class SipStack {
   }
 
   /** Sends OPTIONS (keep-alive / health) and resolves with the final status and round-trip time. */
-  async sendOptions(target: string, transport: TransportProtocol = 'udp', options: { outboundProxy?: string } = {}): Promise<OptionsResult> {
+  async sendOptions(target: string, transport: TransportProtocol = 'udp', options: { outboundProxy?: string; tlsIdentity?: string } = {}): Promise<OptionsResult> {
     if (this.#closed) throw new InvalidStateError('send OPTIONS', 'closed');
     const request: SipMessage = {
       method: 'OPTIONS',
@@ -204,7 +204,8 @@ export class SipStack {
     };
     const started = performance.now();
     const proxy = options.outboundProxy ? { proxy: options.outboundProxy } : {};
-    const { response } = await requestFinal(this.#ctx, request, { transport, ...proxy });
+    const identity = options.tlsIdentity ? { tlsIdentity: options.tlsIdentity } : {};
+    const { response } = await requestFinal(this.#ctx, request, { transport, ...proxy, ...identity });
     return { status: response.status ?? 0, reason: response.reason ?? '', rttMs: Math.round(performance.now() - started) };
   }
 
@@ -381,6 +382,11 @@ export class SipStack {
   }
 
   async #destination(rq: SipMessage, o: RequestOptions): Promise<Endpoint> {
+    const found = await this.#nextHop(rq, o);
+    return o.tlsIdentity && found.protocol === 'tls' ? { ...found, tlsIdentity: o.tlsIdentity } : found;
+  }
+
+  async #nextHop(rq: SipMessage, o: RequestOptions): Promise<Endpoint> {
     if (o.destination) return o.destination;
     if (o.proxy) return resolveProxy(o.proxy, o.transport, this.#resolveHost);
     return resolveUri(o.hop ?? rq.uri ?? '', o.transport, this.#resolveHost);

@@ -1,6 +1,6 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6, createServer as createTcpServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
-import { connect as tlsConnect, createServer as createTlsServer, type ConnectionOptions } from 'node:tls';
+import { checkServerIdentity, connect as tlsConnect, createServer as createTlsServer, type ConnectionOptions } from 'node:tls';
 import type { Logger } from '@wagw/logging';
 import type { Connection, SipMessage } from 'sip';
 import { makeStreamParser, parse, stringify } from 'sip';
@@ -20,6 +20,11 @@ export interface Endpoint {
   port: number;
   /** The host name the address was resolved from: TLS verifies the peer certificate against it (SNI too). */
   hostname?: string;
+  /**
+   * The SIP domain the host serves (a trunk given as a domain, this host one of its SRV targets): its TLS
+   * certificate may name the domain instead of the host (RFC 5922 §4), and SNI names the domain.
+   */
+  tlsIdentity?: string;
 }
 
 /** Trust for the connections we open (toward trunks). */
@@ -281,7 +286,9 @@ export class SipTransport {
     if (target.protocol === 'tls') {
       const opts: ConnectionOptions = { host: target.address, port: target.port, rejectUnauthorized: trust.rejectUnauthorized ?? true };
       if (trust.ca) opts.ca = trust.ca;
-      if (target.hostname) opts.servername = target.hostname;
+      const servername = target.tlsIdentity ?? target.hostname;
+      if (servername) opts.servername = servername;
+      if (target.tlsIdentity) opts.checkServerIdentity = serverIdentityCheck(target.tlsIdentity, target.hostname ?? target.address);
       socket = tlsConnect(opts);
     } else {
       socket = tcpConnect(target.port, target.address);
@@ -314,4 +321,13 @@ export class SipTransport {
 
 function flowKey(e: Endpoint): string {
   return `${e.protocol}|${e.address}|${e.port}`;
+}
+
+/** A certificate naming the SIP domain (RFC 5922 §4) or else the host connected to passes; the domain's failure is reported. */
+function serverIdentityCheck(domain: string, host: string): NonNullable<ConnectionOptions['checkServerIdentity']> {
+  return (_servername, cert) => {
+    const byDomain = checkServerIdentity(domain, cert);
+    if (!byDomain || !checkServerIdentity(host, cert)) return undefined;
+    return byDomain;
+  };
 }
