@@ -316,4 +316,20 @@ describe('a final response from an incoming INVITE snapshot, by another stack ov
     second = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0, tcpPort: 0 }, logger });
     await expect(second.rejectFromSnapshot({ via: [] } as never, 503)).rejects.toThrow(/incoming INVITE snapshot: via/);
   });
+
+  it('gives up waiting for the ACK when it closes (a shutdown is not held up)', async () => {
+    second = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0, tcpPort: 0 }, logger });
+    const nobody = await freeTcpUdpPort();
+    const pending = second.rejectFromSnapshot({
+      via: [{ version: '2.0', protocol: 'UDP', host: '127.0.0.1', port: nobody, params: { branch: 'z9hG4bKnobody' } }],
+      from: { uri: 'sip:1001@127.0.0.1', params: { tag: 'a' } },
+      to: { uri: 'sip:agent@127.0.0.1', params: { tag: 'b' } },
+      callId: 'nobody@test',
+      cseq: 1,
+      source: { protocol: 'udp', address: '127.0.0.1', port: nobody },
+    }, 503);
+    await second.close();
+    second = undefined;
+    await expect(pending).resolves.toBe(false);
+  });
 });

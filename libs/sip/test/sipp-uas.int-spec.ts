@@ -351,4 +351,22 @@ describe('CANCEL of a ringing INVITE from its snapshot, by another stack over ud
     second = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0, tcpPort: 0 }, logger });
     await expect(second.cancelFromSnapshot({ uri: 'sip:1001@127.0.0.1' } as never)).rejects.toThrow(/pending INVITE snapshot: via/);
   });
+
+  it('stops waiting for an answer when it closes (a shutdown is not held up)', async () => {
+    second = await SipStack.start({ listen: { host: '127.0.0.1', udpPort: 0, tcpPort: 0 }, logger });
+    const nobody = await freeTcpUdpPort();
+    const pending = second.cancelFromSnapshot({
+      uri: `sip:1001@127.0.0.1:${nobody}`,
+      via: { protocol: 'UDP', host: '127.0.0.1', port: 5060, params: { branch: 'z9hG4bKnobody' } },
+      from: { uri: 'sip:gw@127.0.0.1', params: { tag: 'a' } },
+      to: { uri: `sip:1001@127.0.0.1:${nobody}`, params: {} },
+      callId: 'nobody@test',
+      cseq: 1,
+      route: [],
+      destination: { protocol: 'udp', address: '127.0.0.1', port: nobody },
+    });
+    await second.close();
+    second = undefined;
+    await expect(pending).resolves.toBe(0);
+  });
 });

@@ -63,15 +63,21 @@ export class SipStack {
   readonly #dialogs = new Map<string, DialogRequestHandler>();
   readonly #txTimers = new Set<NodeJS.Timeout>();
   /**
+   * Final responses this stack sent for INVITEs of another process (rejectFromSnapshot), by Via branch, until
+   * their ACK: called with true when it comes, false when the stack closes.
+   */
+  readonly #orphanFinals = new Map<string, (acked: boolean) => void>();
+  /**
    * INVITEs of another process this stack CANCELled (cancelFromSnapshot), by Via branch: their final
    * responses come here (the Via's sent-by, or the CANCEL's source with rport) and no transaction of ours
    * knows them, so they are ACKed from the snapshot (a 2xx that crossed the CANCEL: ACK, then BYE).
    */
-  /** Final responses this stack sent for INVITEs of another process (rejectFromSnapshot), by Via branch, until their ACK. */
-  readonly #orphanFinals = new Map<string, () => void>();
   readonly #orphanInvites = new Map<string, { snapshot: PendingInviteSnapshot; reason: SipReason | undefined; byeSent: Set<string> }>();
   readonly #resolveHost: HostResolver;
   #closed = false;
+  /** Settles when close() starts: requests sent from snapshots stop waiting for an answer then. */
+  #onClose!: () => void;
+  readonly #closing = new Promise<void>((resolve) => (this.#onClose = resolve));
 
   private constructor(options: SipStackOptions, transport: SipTransport, advertisedHost: string, log: Logger) {
     this.#log = log;
@@ -212,21 +218,26 @@ export class SipStack {
   /**
    * BYE in a dialog this stack has no leg for, rebuilt from its snapshot (a call of a signalling process that
    * died): its CSeq 1000 past the snapshot's, past the refreshes and INFOs sent since. Resolves with the
-   * final status (408 when nothing answered).
+   * final status (408 when nothing answered, 0 when the stack closed first).
    */
   async byeFromSnapshot(snapshot: DialogSnapshot, reason?: SipReason): Promise<number> {
     if (this.#closed) throw new InvalidStateError('send BYE', 'closed');
     const dialog = Dialog.fromSnapshot(snapshot, SNAPSHOT_SEQ_AHEAD);
     const bye = dialog.createRequest('BYE', reason ? { headers: { reason: formatReason(reason) } } : {});
-    const { response } = await requestFinal(this.#ctx, bye, { transport: dialog.transport, hop: dialog.nextHop });
-    return response.status ?? 0;
+    return this.#finalStatus(requestFinal(this.#ctx, bye, { transport: dialog.transport, hop: dialog.nextHop }));
+  }
+
+  /** The final status of a request sent from a snapshot; 0 when the stack closes first (its transactions end unanswered). */
+  #finalStatus(final: Promise<{ response: SipMessage }>): Promise<number> {
+    return Promise.race([final.then(({ response }) => response.status ?? 0), this.#closing.then(() => 0)]);
   }
 
   /**
    * CANCEL of an INVITE this stack did not send, from its snapshot (a ringing call of a signalling process
    * that died), with the INVITE's Via so that the PBX matches it. The INVITE's final response is ACKed when
    * it reaches this stack, for 64*T1; a 2xx that crossed the CANCEL is ACKed and hung up with BYE. Resolves
-   * with the CANCEL's final status (481 when the INVITE is over, 408 when nothing answered).
+   * with the CANCEL's final status (481 when the INVITE is over, 408 when nothing answered, 0 when the stack
+   * closed first).
    */
   async cancelFromSnapshot(snapshot: PendingInviteSnapshot, reason?: SipReason): Promise<number> {
     if (this.#closed) throw new InvalidStateError('send CANCEL', 'closed');
@@ -241,8 +252,7 @@ export class SipStack {
     this.#txTimers.add(timer);
     const cancel = cancelOf(snapshot, reason);
     this.#transport.keepVia(cancel);
-    const { response } = await requestFinal(this.#ctx, cancel, { transport: snapshot.destination.protocol, destination: snapshot.destination });
-    return response.status ?? 0;
+    return this.#finalStatus(requestFinal(this.#ctx, cancel, { transport: snapshot.destination.protocol, destination: snapshot.destination }));
   }
 
   /**
@@ -282,7 +292,7 @@ export class SipStack {
       };
       const giveUp = setTimeout(() => finish(false), 64 * T1_MS);
       this.#txTimers.add(giveUp);
-      this.#orphanFinals.set(branch, () => finish(true));
+      this.#orphanFinals.set(branch, finish);
       send();
     });
   }
@@ -319,12 +329,14 @@ export class SipStack {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#onClose();
     for (const leg of [...this.#legs]) leg.dispose();
     this.#legs.clear();
     for (const r of [...this.#registrations]) r.dispose();
     this.#registrations.clear();
     this.#dialogs.clear();
     this.#orphanInvites.clear();
+    for (const finish of [...this.#orphanFinals.values()]) finish(false);
     for (const t of this.#txTimers) clearTimeout(t);
     this.#txTimers.clear();
     // npm `sip` enters a client transaction's first state on process.nextTick (a shutdown before that is
@@ -375,7 +387,7 @@ export class SipStack {
     if (server) return server.message(m, remote); // a retransmission, or the ACK of a non-2xx
     if (m.method === 'ACK') {
       const acked = this.#orphanFinals.get(String(m.headers.via[0]?.params['branch']));
-      if (acked) return acked(); // the ACK of a final response sent from a snapshot
+      if (acked) return acked(true); // the ACK of a final response sent from a snapshot
     }
     if (m.method !== 'ACK') this.#tx.createServerTransaction(m, this.#transport.responder(remote, m));
     this.#router.route(m, remote);
