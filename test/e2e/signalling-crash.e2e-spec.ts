@@ -270,6 +270,40 @@ describe('a signalling process that dies with a call up', () => {
     expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
   });
 
+  it('with two signalling processes, an API hangup reaching the one that does not hold the call is carried out by the one that does', async () => {
+    const s = await scene('uas-pbx-answers-expect-200.xml'); // answers, waits for the BYE
+    const holder = await startSignalling(s.env, s.baseUrl); // takes the webhooks (the emulator posts to it)
+    const [otherHttp, otherSip] = await Promise.all([freeTcpPort(), freeTcpUdpPort()]);
+    const otherUrl = `http://127.0.0.1:${otherHttp}`;
+    const other = await startSignalling({ ...s.env, SIGNALLING_HTTP_PORT: String(otherHttp), PBX_UDP_PORT: String(otherSip), PBX_TCP_PORT: String(otherSip) }, otherUrl);
+    await s.emu('POST', '/emulator/users', { waId: USER, name: 'Two' });
+    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+    const call = await eventually('call active', async () => {
+      const list = await s.api<{ active: CallRecord[] }>('/v1/calls');
+      return list.active.find((c) => c.waCallId === waCallId && c.state === 'active');
+    }, 20_000);
+
+    // a transfer needs the process holding the SIP leg: the other one says so
+    const transfer = await fetch(`${otherUrl}/v1/calls/${call.callId}/transfer`, { method: 'POST', headers: { authorization: 'Bearer crash-test-token', 'content-type': 'application/json' }, body: JSON.stringify({ to: '1002' }) });
+    expect(transfer.status).toBe(409);
+    expect(JSON.stringify(await transfer.json())).toMatch(/another signalling process holds it/);
+    // the CRM's hangup lands on the other process (a load balancer's choice)
+    const res = await fetch(`${otherUrl}/v1/calls/${call.callId}/hangup`, { method: 'POST', headers: { authorization: 'Bearer crash-test-token' } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ state: 'ended', endedBy: 'api' });
+    expect(other.output()).toMatch(/"msg":"end of a call another signalling process holds: asked of that process"/);
+    // the holder hung the PBX up from its own leg (the BYE from its SIP port) and let go of the call
+    const sipp = await s.pbx.result();
+    expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
+    expect(s.pbx.messages()).toMatch(new RegExp(`BYE sip:[^\\n]*\\n(?:[^\\n]+\\n)*?Via: SIP/2\\.0/UDP 127\\.0\\.0\\.1:${s.sipPort};`));
+    holder.child.kill('SIGTERM');
+    await holder.exited;
+    expect(holder.output()).toMatch(/"msg":"drained: no call in progress"/);
+    expect(holder.output()).not.toMatch(/"msg":"draining: no new calls/);
+    other.child.kill('SIGTERM');
+    await other.exited;
+  });
+
   it('has a ringing call CANCELled toward the PBX by the process that took over, and the WhatsApp call rejected', async () => {
     const s = await scene('uas-cancel-expect-487.xml'); // rings, then waits for the CANCEL (Via and CSeq of the INVITE), 487, ACK
     const first = await startSignalling(s.env, s.baseUrl);

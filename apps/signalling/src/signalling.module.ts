@@ -5,7 +5,7 @@ import Redis from 'ioredis';
 import { busChannelPrefix, ConfigModule, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
 import { createNodeHttpFetch, RedisDedupStore, WhatsAppGraphClient } from '@wagw/whatsapp';
-import { DEAD_LETTERS, DEDUP_STORE, GRAPH_CLIENT, SIGNALLING_LOGGER, SIGNALLING_REDIS, EARLY_TERMINATES, CLOCK, PERMISSIONS, CONTACTS, SIGNALLING_INSTANCE_ID } from './signalling.tokens';
+import { DEAD_LETTERS, DEDUP_STORE, GRAPH_CLIENT, SIGNALLING_LOGGER, SIGNALLING_REDIS, EARLY_TERMINATES, CLOCK, PERMISSIONS, CONTACTS, SIGNALLING_INSTANCE_ID, SIGNALLING_INSTANCES } from './signalling.tokens';
 import { HealthController } from './health/health.controller';
 import { WebhookController } from './webhooks/webhook.controller';
 import { WebhookSignatureGuard } from './webhooks/webhook-signature.guard';
@@ -20,6 +20,8 @@ import { MediaInstanceWatchdog } from './media/media-instance.watchdog';
 import { MediaInstanceRegistry, SignallingInstanceRegistry, redisKeys } from '@wagw/call-state';
 import { MediaBusRedisClient } from './media/media-bus-redis.client';
 import { MediaEventsController } from './media/media-events.controller';
+import { CallOwnerForwarder } from './calls/call-owner';
+import { CallOwnerController } from './calls/call-owner.controller';
 import { CallsController } from './calls/calls.controller';
 import { ApiTokenGuard } from './api/api-token.guard';
 import { AppErrorFilter } from './api/app-error.filter';
@@ -27,7 +29,7 @@ import { CallRuntime } from './calls/call-runtime';
 import { AnswerUserCallUseCase } from './calls/answer-user-call.use-case';
 import { EndCallUseCase } from './calls/end-call.use-case';
 import { GatewayDrain } from './calls/gateway-drain';
-import { SIGNALLING_INSTANCES, SignallingInstanceWatchdog, newSignallingInstanceId } from './calls/signalling-instance.watchdog';
+import { SignallingInstanceWatchdog, newSignallingInstanceId } from './calls/signalling-instance.watchdog';
 import { BridgeToPbxUseCase } from './calls/bridge-to-pbx.use-case';
 import { SipStackService } from './sip/sip-stack.service';
 import { TrunkDirectory } from './sip/trunk-directory';
@@ -163,6 +165,7 @@ export class SignallingModule implements OnApplicationShutdown {
       PbxDialer,
       AgentDirectory,
       StartAgentCallUseCase,
+      CallOwnerForwarder,
       DialAgentUseCase,
       BusinessCallEventsHandler,
       ...operationsProviders(options.reloadConfig),
@@ -180,7 +183,7 @@ export class SignallingModule implements OnApplicationShutdown {
         ConfigModule.forRoot(config),
         ClientsModule.register([{ name: MEDIA_BUS, customClass: MediaBusRedisClient as unknown as Type<ClientProxy>, options: { ...redisOptionsFromUrl(config.redis.url), channelPrefix: busChannelPrefix(config.redis.keyPrefix) } }]),
       ],
-      controllers: [HealthController, WebhookController, DeadLetterController, CallsController, MediaEventsController, PermissionsController, ContactsController, CrmEventsController, OpenApiController, ConsoleController, ...OPERATIONS_CONTROLLERS],
+      controllers: [HealthController, WebhookController, DeadLetterController, CallsController, MediaEventsController, CallOwnerController, PermissionsController, ContactsController, CrmEventsController, OpenApiController, ConsoleController, ...OPERATIONS_CONTROLLERS],
       providers,
     };
   }

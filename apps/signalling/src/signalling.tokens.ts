@@ -13,3 +13,5 @@ export type Clock = () => number;
 export const CONTACTS = Symbol('CONTACTS');
 /** This process's signalling instance id (new at every start): the owner written on its calls. */
 export const SIGNALLING_INSTANCE_ID = Symbol('SIGNALLING_INSTANCE_ID');
+/** The SignallingInstanceRegistry: every signalling process's heartbeat in Redis. */
+export const SIGNALLING_INSTANCES = Symbol('SIGNALLING_INSTANCES');

@@ -15,6 +15,7 @@ describe('SignallingInstanceRegistry on Redis', () => {
     expect(await r.lost()).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 120));
     expect(await r.lost()).toEqual(['sig-b']);
+    expect([await r.isAlive('sig-a'), await r.isAlive('sig-b'), await r.isAlive('sig-unknown')]).toEqual([true, false, false]);
     await r.forget('sig-c');
     expect((await r.lost()).sort()).toEqual(['sig-b']);
     expect(await t.redis.keys(`${t.prefix}:signalling:instance:sig-c`)).toEqual([]);

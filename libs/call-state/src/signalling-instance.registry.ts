@@ -30,6 +30,11 @@ export class SignallingInstanceRegistry {
     await this.#redis.multi().sadd(this.#keys.signallingInstances, instanceId).set(this.#keys.signallingInstance(instanceId), String(Date.now()), 'PX', ttlMs).exec();
   }
 
+  /** True while the instance's heartbeat lasts. */
+  async isAlive(instanceId: string): Promise<boolean> {
+    return (await this.#redis.exists(this.#keys.signallingInstance(instanceId))) === 1;
+  }
+
   /** The ids recorded whose heartbeat has expired. */
   async lost(): Promise<string[]> {
     const ids = await this.#redis.smembers(this.#keys.signallingInstances);

@@ -8,6 +8,7 @@ import { MediaBusClient } from '../media/media-bus.client';
 import { CallRuntime } from './call-runtime';
 import { CrmEventBus } from '../events/crm-event-bus';
 import { SipStackService } from '../sip/sip-stack.service';
+import { CallOwnerForwarder } from './call-owner';
 
 export type EndedBy = 'wa' | 'pbx' | 'api' | 'system';
 
@@ -45,17 +46,29 @@ export class EndCallUseCase {
     private readonly runtime: CallRuntime,
     private readonly events: CrmEventBus,
     @Optional() private readonly sip?: SipStackService,
+    @Optional() private readonly owners?: CallOwnerForwarder,
   ) {}
 
   execute(callId: string, req: EndCallRequest): Promise<void> {
     const live = this.runtime.get(callId);
     if (live?.ending) return live.ending;
+    // a call this process holds nothing of: the process that holds its SIP leg and timers ends it
+    if (!live && this.owners) return this.#endAtOwnerOrHere(callId, req);
     const run: Promise<void> = this.#run(callId, req).then((ending) => {
       // an end the machine found late (a permission timer after the reply) leaves the call to its next end
       if (!ending && live?.ending === run) live.ending = undefined;
     });
     if (live) live.ending = run;
     return run;
+  }
+
+  async #endAtOwnerOrHere(callId: string, req: EndCallRequest): Promise<void> {
+    const owners = this.owners as CallOwnerForwarder;
+    const done = await owners.endAtOwner(callId, req).catch((err: unknown) => {
+      this.runtime.logFor(callId).warn({ err }, 'asking the signalling process holding the call to end it failed: ending it here');
+      return false;
+    });
+    if (!done) await this.#run(callId, req);
   }
 
   /** False when the call was not (and is not being) ended: gone, ended already, or the event was late. */

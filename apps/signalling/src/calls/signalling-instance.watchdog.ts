@@ -4,11 +4,10 @@ import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnAppli
 import { SIGNALLING_HEARTBEAT_MS, type CallRecord, type CallRepository, type SignallingInstanceRegistry } from '@wagw/call-state';
 import type { Logger } from '@wagw/logging';
 import { SignallingMetrics } from '../metrics/signalling-metrics';
-import { CALL_REPOSITORY, SIGNALLING_INSTANCE_ID, SIGNALLING_LOGGER } from '../signalling.tokens';
+import { CALL_REPOSITORY, SIGNALLING_INSTANCE_ID, SIGNALLING_INSTANCES, SIGNALLING_LOGGER } from '../signalling.tokens';
 import { EndCallUseCase } from './end-call.use-case';
 import { StartAgentCallUseCase } from './start-agent-call.use-case';
 
-export const SIGNALLING_INSTANCES = Symbol('SIGNALLING_INSTANCES');
 
 /** How often the other signalling processes' heartbeats are looked at. */
 export const LOST_INSTANCE_CHECK_MS = 5000;

@@ -98,7 +98,8 @@ export class TransferService {
    * the outcome reaches the CRM as `call.transferred` or `call.transfer_failed`.
    */
   requestTransfer(live: LiveCall | undefined, state: string, callId: string, target: string): void {
-    if (state !== 'active' || !live) throw new CallNotTransferableError(callId, `it is ${state}, not active`);
+    if (state !== 'active') throw new CallNotTransferableError(callId, `it is ${state}, not active`);
+    if (!live) throw new CallNotTransferableError(callId, 'another signalling process holds it (its SIP leg is there): send the transfer to that process');
     if (live.transfer) throw new CallNotTransferableError(callId, 'a transfer is in progress');
     if (!live.transferTo) throw new CallNotTransferableError(callId, 'no PBX leg of it takes transfers (the call has no desk phone on it)');
     live.log.info({ to: target }, 'transfer asked through the API');

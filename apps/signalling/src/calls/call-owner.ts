@@ -1,0 +1,70 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { z } from 'zod';
+import { END_PARTIES, type CallRepository, type SignallingInstanceRegistry } from '@wagw/call-state';
+import type { Logger } from '@wagw/logging';
+import { MEDIA_BUS } from '../media/media-bus.client';
+import { CALL_REPOSITORY, SIGNALLING_INSTANCE_ID, SIGNALLING_INSTANCES, SIGNALLING_LOGGER } from '../signalling.tokens';
+import type { EndCallRequest } from './end-call.use-case';
+
+/** The bus event that asks a call's owner (the signalling process holding its SIP leg and timers) to end it. */
+export const END_CALL_AT_OWNER = 'signalling.end-call';
+/** How long a process waits for the owner to end a call before it releases what it can from the record. */
+export const OWNER_END_WAIT_MS = 5000;
+const OWNER_END_POLL_MS = 100;
+
+export const endCallAtOwner = z
+  .object({
+    target: z.string().min(1),
+    callId: z.string().min(1),
+    by: z.enum(END_PARTIES),
+    cause: z.string(),
+    waStatus: z.enum(['completed', 'failed']).optional(),
+    waErrorCode: z.number().int().optional(),
+    sipCause: z.string().optional(),
+    sipStatus: z.number().int().optional(),
+    permissionExpired: z.boolean().optional(),
+  })
+  .strict();
+
+/**
+ * With several signalling processes, a request to end a call can reach one that holds nothing of it (an API
+ * hangup through a load balancer, a WhatsApp terminate webhook, a media event): the SIP leg, its timers and
+ * the in-memory call live in the process that set the call up (`signallingInstance` on the record). Ending it
+ * from the record elsewhere would hang the PBX up from a dialog copy and leave that process's leg and timers
+ * behind; so the end is asked of the owner over the bus, and this process waits for the record to say
+ * `ended`. An owner that is gone (no heartbeat), or silent for OWNER_END_WAIT_MS, leaves it to this process.
+ */
+@Injectable()
+export class CallOwnerForwarder {
+  readonly #log: Logger;
+
+  constructor(
+    @Inject(MEDIA_BUS) private readonly bus: ClientProxy,
+    @Inject(SIGNALLING_INSTANCE_ID) private readonly instanceId: string,
+    @Inject(SIGNALLING_INSTANCES) private readonly registry: SignallingInstanceRegistry,
+    @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
+    @Inject(SIGNALLING_LOGGER) logger: Logger,
+  ) {
+    this.#log = logger.child({ component: 'call-owner' });
+  }
+
+  /** True once the call is ended (by its owner, or already); false when this process should end it itself. */
+  async endAtOwner(callId: string, req: EndCallRequest, waitMs = OWNER_END_WAIT_MS): Promise<boolean> {
+    const rec = await this.calls.get(callId);
+    if (!rec) return false; // gone: the local end says so
+    if (rec.state === 'ended') return true;
+    const owner = rec.signallingInstance;
+    if (!owner || owner === this.instanceId || !(await this.registry.isAlive(owner))) return false;
+    this.bus.emit(END_CALL_AT_OWNER, { target: owner, callId, ...req });
+    this.#log.info({ callId, owner, by: req.by, cause: req.cause }, 'end of a call another signalling process holds: asked of that process');
+    for (const until = Date.now() + waitMs; Date.now() < until; ) {
+      await sleep(OWNER_END_POLL_MS);
+      const now = await this.calls.get(callId);
+      if (!now || now.state === 'ended') return true;
+    }
+    this.#log.warn({ callId, owner, waitedMs: waitMs }, 'the signalling process holding the call did not end it in time: releasing it from the record here');
+    return false;
+  }
+}
