@@ -304,6 +304,40 @@ describe('a signalling process that dies with a call up', () => {
     await other.exited;
   });
 
+  it("with two signalling processes, an agent call whose permission reply reaches the other one is that one's, and the first one's stop leaves it up", async () => {
+    const s = await scene('uas-pbx-answers-expect-200.xml'); // the agent's phone: answers, waits for the BYE
+    // the emulator's webhooks (the permission reply among them) go to s.baseUrl: the second process; the CRM's click to the first
+    const [firstHttp, firstSip] = await Promise.all([freeTcpPort(), freeTcpUdpPort()]);
+    const firstUrl = `http://127.0.0.1:${firstHttp}`;
+    const first = await startSignalling({ ...s.env, SIGNALLING_HTTP_PORT: String(firstHttp), PBX_UDP_PORT: String(firstSip), PBX_TCP_PORT: String(firstSip) }, firstUrl);
+    const second = await startSignalling(s.env, s.baseUrl);
+    await s.emu('POST', '/emulator/users', { waId: USER, name: 'Two' });
+    await s.emu('PUT', `/emulator/users/${USER}/behaviour`, { incomingCall: 'accept', answerAfterMs: 300, permissionRequest: 'none' });
+    const clicked = await fetch(`${firstUrl}/v1/calls`, { method: 'POST', headers: { authorization: 'Bearer crash-test-token', 'content-type': 'application/json' }, body: JSON.stringify({ to: `+${USER}`, agent: '1001' }) });
+    expect(clicked.status).toBe(202);
+    const { callId, signallingInstance: creator } = (await clicked.json()) as CallRecord;
+
+    await s.emu('POST', `/emulator/users/${USER}/permission-reply`, { choice: 'allow_once' });
+    const active = await eventually('the call active', async () => {
+      const rec = await s.api<CallRecord>(`/v1/calls/${callId}`);
+      return rec.state === 'active' ? rec : undefined;
+    }, 20_000);
+    expect(active.signallingInstance).not.toBe(creator); // the process that dialed the agent holds it
+
+    // the first process stops: it held only the permission wait's timer, and lets go instead of ending the call
+    first.child.kill('SIGTERM');
+    await first.exited;
+    expect(first.output()).toMatch(/"msg":"call carried by another signalling process: let go of, not ended"/);
+    expect((await s.api<CallRecord>(`/v1/calls/${callId}`)).state).toBe('active');
+
+    expect((await s.post(`/v1/calls/${callId}/hangup`, {})).status).toBe(200);
+    expect(await s.api<CallRecord>(`/v1/calls/${callId}`)).toMatchObject({ state: 'ended', endedBy: 'api' });
+    const sipp = await s.pbx.result();
+    expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
+    second.child.kill('SIGTERM');
+    await second.exited;
+  });
+
   it('has a ringing call CANCELled toward the PBX by the process that took over, and the WhatsApp call rejected', async () => {
     const s = await scene('uas-cancel-expect-487.xml'); // rings, then waits for the CANCEL (Via and CSeq of the INVITE), 487, ACK
     const first = await startSignalling(s.env, s.baseUrl);

@@ -1,3 +1,4 @@
+import type { CallRepository } from '@wagw/call-state';
 import type { AppConfig } from '@wagw/config';
 import { silentLogger } from '@wagw/logging';
 import type { CallRuntime } from './call-runtime';
@@ -52,5 +53,24 @@ describe('GatewayDrain', () => {
     const { drain, ended } = setup(['c1'], 0);
     await drain.beforeApplicationShutdown();
     expect(ended.map(([id]) => id)).toEqual(['c1']);
+  });
+
+  it("lets go of the calls another signalling process carries now (only a timer of theirs is here), and ends none of them", async () => {
+    const live = new Set(['mine', 'theirs']);
+    const ended: string[] = [];
+    const runtime = {
+      get size() {
+        return live.size;
+      },
+      callIds: () => [...live],
+      dispose: (id: string) => void live.delete(id),
+    } as unknown as CallRuntime;
+    const endCall = { execute: async (callId: string) => void ended.push(callId) } as unknown as EndCallUseCase;
+    const owners: Record<string, string> = { mine: 'host-self01', theirs: 'host-other1' };
+    const calls = { get: async (id: string) => ({ callId: id, signallingInstance: owners[id] }) } as unknown as CallRepository;
+    const drain = new GatewayDrain({ signalling: { drainTimeoutS: 0 } } as AppConfig, silentLogger(), runtime, endCall, calls, 'host-self01');
+    await drain.beforeApplicationShutdown('SIGTERM');
+    expect(ended).toEqual(['mine']);
+    expect(live.has('theirs')).toBe(false);
   });
 });

@@ -1,7 +1,8 @@
-import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
+import type { CallRepository } from '@wagw/call-state';
 import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
-import { SIGNALLING_LOGGER } from '../signalling.tokens';
+import { CALL_REPOSITORY, SIGNALLING_INSTANCE_ID, SIGNALLING_LOGGER } from '../signalling.tokens';
 import { CallRuntime } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 
@@ -37,6 +38,8 @@ export class GatewayDrain implements BeforeApplicationShutdown {
     @Inject(SIGNALLING_LOGGER) private readonly logger: Logger,
     private readonly runtime: CallRuntime,
     private readonly endCall: EndCallUseCase,
+    @Optional() @Inject(CALL_REPOSITORY) private readonly calls?: CallRepository,
+    @Optional() @Inject(SIGNALLING_INSTANCE_ID) private readonly instanceId?: string,
   ) {}
 
   get draining(): boolean {
@@ -52,6 +55,7 @@ export class GatewayDrain implements BeforeApplicationShutdown {
     this.#draining = true;
     const timeoutMs = this.config.signalling.drainTimeoutS * 1000;
     const log = this.logger.child({ component: 'drain' });
+    await this.#letGoOfOthersCalls(log);
     if (this.runtime.size > 0) log.info({ signal, calls: this.runtime.size, drainTimeoutS: this.config.signalling.drainTimeoutS }, 'draining: no new calls, waiting for the calls in progress to end');
     const until = Date.now() + timeoutMs;
     while (this.runtime.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(DRAIN_POLL_MS, Math.max(1, until - Date.now()))));
@@ -61,5 +65,19 @@ export class GatewayDrain implements BeforeApplicationShutdown {
     await Promise.all(
       left.map((callId) => this.endCall.execute(callId, { by: 'system', cause: DRAINING_CAUSE }).catch((err: unknown) => log.error({ err, callId }, 'call not ended at shutdown'))),
     );
+  }
+
+  /**
+   * Calls this process started that another signalling process carries now (an agent call whose permission
+   * reply reached that one): this process holds only their wait's timer, and its stop must not end them.
+   */
+  async #letGoOfOthersCalls(log: Logger): Promise<void> {
+    if (!this.calls || !this.instanceId) return;
+    for (const callId of this.runtime.callIds()) {
+      const rec = await this.calls.get(callId).catch(() => null);
+      if (!rec?.signallingInstance || rec.signallingInstance === this.instanceId) continue;
+      this.runtime.dispose(callId);
+      log.info({ callId, owner: rec.signallingInstance }, 'call carried by another signalling process: let go of, not ended');
+    }
   }
 }

@@ -17,6 +17,7 @@ const WAIT_MS = 60_000;
 function setup(record: Partial<CallRecord>) {
   const store = { record: { callId: 'call_1', direction: 'outbound', version: 3, createdAt: Date.now() - 20_000, ...record } as CallRecord };
   const calls = {
+    get: async () => store.record,
     amend: async (_id: string, patch: (current: CallRecord) => CallPatch) => {
       store.record = { ...store.record, ...patch(store.record), version: store.record.version + 1 };
       return store.record;
@@ -55,5 +56,16 @@ describe('StartAgentCallUseCase.adopt (a lost signalling process\'s call waiting
 
     const ringing = setup({ state: 'ringing-pbx', signallingInstance: DEAD });
     expect(await ringing.useCase.adopt(ringing.store.record, DEAD)).toBe(false);
+  });
+
+  it('lets go of a call the reply moved on in another process when the wait ends (this one held only the timer)', async () => {
+    jest.useFakeTimers({ now: Date.now() });
+    const { useCase, store, runtime, ended } = setup({ state: 'permission-pending', signallingInstance: DEAD });
+    expect(await useCase.adopt(store.record, DEAD)).toBe(true);
+    store.record = { ...store.record, state: 'ringing-pbx', signallingInstance: 'host-other1' }; // the reply reached another process
+    jest.advanceTimersByTime(WAIT_MS);
+    await jest.runAllTimersAsync();
+    expect(ended).toHaveLength(1); // asked (the machine finds it late: permission.expired is ignored there)
+    expect(runtime.get('call_1')).toBeUndefined();
   });
 });

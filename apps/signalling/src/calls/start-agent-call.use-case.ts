@@ -104,5 +104,8 @@ export class StartAgentCallUseCase {
    */
   async #permissionTimedOut(callId: string): Promise<void> {
     await this.endCall.execute(callId, { by: 'system', cause: 'the customer did not answer the call permission request in time', permissionExpired: true });
+    // the reply moved the call on in another signalling process: this one held only the timer
+    const rec = await this.calls.get(callId).catch(() => null);
+    if (rec?.signallingInstance && rec.signallingInstance !== this.instanceId) this.runtime.dispose(callId);
   }
 }
