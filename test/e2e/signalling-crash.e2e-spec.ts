@@ -338,6 +338,36 @@ describe('a signalling process that dies with a call up', () => {
     await second.exited;
   });
 
+  it("with two signalling processes, a desk phone's call connects when the WhatsApp webhooks reach the process that does not hold its INVITE", async () => {
+    const s = await scene('uas-pbx-answers-expect-200.xml', { pbxCalls: true });
+    const [firstHttp, firstSip] = await Promise.all([freeTcpPort(), freeTcpUdpPort()]);
+    const firstUrl = `http://127.0.0.1:${firstHttp}`;
+    // the desk phone calls the first process (its SIP port); the emulator's webhooks go to the second
+    await startSignalling({ ...s.env, SIGNALLING_HTTP_PORT: String(firstHttp), PBX_UDP_PORT: String(firstSip), PBX_TCP_PORT: String(firstSip) }, firstUrl);
+    const second = await startSignalling(s.env, s.baseUrl);
+    await s.emu('POST', '/emulator/users', { waId: USER, name: 'Two' });
+    await s.emu('PUT', `/emulator/users/${USER}/behaviour`, { incomingCall: 'accept', answerAfterMs: 300, permissionRequest: 'none' });
+    await s.emu('POST', `/emulator/users/${USER}/permission-reply`, { choice: 'always_allow', fromProfile: true });
+    await eventually('the gateway knows the user allows calls', async () => ((await s.api<{ state?: string }>(`/v1/permissions/${USER}`)).state === 'granted-always' ? true : undefined));
+    const dir = mkdtempSync(join(tmpdir(), 'wagw-two-uac-'));
+    try {
+      // a reliable 180 (the WhatsApp user ringing) and the 200 (accepted), then a delayed offer (our offer in the 200)
+      for (const scenario of ['uac-pbx-100rel-calls-user-expect-200.xml', 'uac-pbx-delayed-offer-expect-200.xml']) {
+        const desk = runSippUac({ scenario, gatewayPort: firstSip, service: USER, dir, tonePcap: { frequencyHz: 1000, seconds: 4 }, timeoutMs: 30_000 });
+        expectSippPassed(await desk);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(second.output()).toMatch(/"step":"ringing"[^\n]*"msg":"WhatsApp progress of a call another signalling process holds: handed to that process"/);
+    expect(second.output().match(/"step":"accepted"[^\n]*"msg":"WhatsApp progress of a call another signalling process holds/g)).toHaveLength(2);
+    const { recent } = await s.api<{ recent: CallRecord[] }>('/v1/calls');
+    expect(recent.filter((c) => c.userWaId === USER).map((c) => [c.state, c.endedBy, c.durationMs !== undefined && c.durationMs > 3000])).toEqual([
+      ['ended', 'pbx', true],
+      ['ended', 'pbx', true],
+    ]);
+  });
+
   it('has a ringing call CANCELled toward the PBX by the process that took over, and the WhatsApp call rejected', async () => {
     const s = await scene('uas-cancel-expect-487.xml'); // rings, then waits for the CANCEL (Via and CSeq of the INVITE), 487, ACK
     const first = await startSignalling(s.env, s.baseUrl);

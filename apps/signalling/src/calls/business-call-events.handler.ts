@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { CallRecord, CallRepository } from '@wagw/call-state';
 import type { CallConnectEvent, CallStatusEvent, CallTerminateEvent, PermissionReplyEvent } from '@wagw/whatsapp';
 import type { Logger } from '@wagw/logging';
@@ -6,7 +6,8 @@ import { CALL_REPOSITORY, SIGNALLING_LOGGER } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
 import { PermissionService } from '../permissions/permission.service';
 import { CrmEventBus } from '../events/crm-event-bus';
-import { CallRuntime } from './call-runtime';
+import { CallRuntime, type LiveCall } from './call-runtime';
+import { CallOwnerForwarder, type WaProgressStep } from './call-owner';
 import { DialAgentUseCase } from './dial-agent.use-case';
 import { EndCallUseCase } from './end-call.use-case';
 
@@ -26,6 +27,7 @@ export class BusinessCallEventsHandler {
     private readonly runtime: CallRuntime,
     private readonly dialAgent: DialAgentUseCase,
     private readonly endCall: EndCallUseCase,
+    @Optional() private readonly owners?: CallOwnerForwarder,
   ) {}
 
   async #find(opaque: string | undefined, waCallId: string): Promise<CallRecord | null> {
@@ -60,7 +62,8 @@ export class BusinessCallEventsHandler {
     if (event.status === 'ringing') {
       const res = await this.calls.apply(rec.callId, { type: 'wa.ringing' });
       if (res.outcome !== 'applied') return;
-      live?.waProgress?.ringing();
+      if (live) live.waProgress?.ringing();
+      else await this.owners?.progressAtOwner(rec, 'ringing');
       this.events.publish('call.ringing', { callId: rec.callId, side: 'user', ...(rec.userWaId ? { waId: rec.userWaId } : {}) });
       return;
     }
@@ -71,18 +74,34 @@ export class BusinessCallEventsHandler {
     }
     const res = await this.calls.apply(rec.callId, { type: 'wa.accepted' });
     if (res.outcome !== 'applied' || !rec.waLegId || !rec.pbxLegId) return;
-    if (live?.waProgress?.connect) {
-      // delayed offer: our offer in the 200 OK, the PBX's answer in its ACK, then the bridge
-      await live.waProgress.connect(rec.waLegId);
-    } else {
-      // bridge first: a PBX may send DTMF (SIP INFO) right after its ACK, and that needs the bridge (RFC 3264
-      // §5: the PBX, as offerer, is ready for our media before our 200)
-      await this.media.startBridge(rec.callId, rec.waLegId, rec.pbxLegId);
-      await live?.waProgress?.accepted();
-    }
+    // a PBX call's 200 goes from the process holding its INVITE: the bridge and the 200 are that one's then
+    if (live || !(await this.owners?.progressAtOwner(rec, 'accepted'))) await this.#connectAccepted(rec, live);
     if (rec.userWaId) await this.permissions.onCallConnected(rec.userWaId, 'business_initiated');
     this.events.publish('call.connected', { callId: rec.callId, direction: 'outbound', ...(rec.userWaId ? { waId: rec.userWaId } : {}), ...(rec.codec ? { codec: rec.codec } : {}) });
     log.info('customer accepted: call bridged (agent <-> WhatsApp)');
+  }
+
+  /** The customer accepted: the bridge, and the PBX side told (its 200 OK, or our offer for a delayed one). */
+  async #connectAccepted(rec: CallRecord, live: LiveCall | undefined): Promise<void> {
+    if (!rec.waLegId || !rec.pbxLegId) return;
+    if (live?.waProgress?.connect) {
+      // delayed offer: our offer in the 200 OK, the PBX's answer in its ACK, then the bridge
+      await live.waProgress.connect(rec.waLegId);
+      return;
+    }
+    // bridge first: a PBX may send DTMF (SIP INFO) right after its ACK, and that needs the bridge (RFC 3264
+    // §5: the PBX, as offerer, is ready for our media before our 200)
+    await this.media.startBridge(rec.callId, rec.waLegId, rec.pbxLegId);
+    await live?.waProgress?.accepted();
+  }
+
+  /** A progress step another signalling process handed to this one, the call's owner (see CallOwnerForwarder). */
+  async progressHere(callId: string, step: WaProgressStep): Promise<void> {
+    const rec = await this.calls.get(callId);
+    if (!rec) return;
+    const live = this.runtime.get(callId);
+    if (step === 'ringing') live?.waProgress?.ringing();
+    else await this.#connectAccepted(rec, live);
   }
 
   /**

@@ -3,6 +3,7 @@ import type { CallRecord, CallRepository, SignallingInstanceRegistry } from '@wa
 import { silentLogger } from '@wagw/logging';
 import { CallOwnerForwarder, END_CALL_AT_OWNER } from './call-owner';
 import { CallOwnerController } from './call-owner.controller';
+import type { BusinessCallEventsHandler } from './business-call-events.handler';
 import type { EndCallRequest, EndCallUseCase } from './end-call.use-case';
 
 const SELF = 'host-self01';
@@ -49,7 +50,9 @@ describe('CallOwnerController', () => {
   function controller() {
     const ended: [string, EndCallRequest][] = [];
     const endCall = { execute: async (callId: string, req: EndCallRequest) => void ended.push([callId, req]) } as unknown as EndCallUseCase;
-    return { c: new CallOwnerController(SELF, silentLogger(), endCall), ended };
+    const progressed: [string, string][] = [];
+    const businessCalls = { progressHere: async (callId: string, step: string) => void progressed.push([callId, step]) } as unknown as BusinessCallEventsHandler;
+    return { c: new CallOwnerController(SELF, silentLogger(), endCall, businessCalls), ended, progressed };
   }
 
   it('ends the calls asked of this process, and only those', async () => {
@@ -57,6 +60,14 @@ describe('CallOwnerController', () => {
     await c.onEndCall({ target: OTHER, callId: 'call_2', ...REQ });
     await c.onEndCall({ target: SELF, callId: 'call_1', ...REQ, sipCause: '200 BYE' });
     expect(ended).toEqual([['call_1', { ...REQ, sipCause: '200 BYE' }]]);
+  });
+
+  it("hands this process's calls their WhatsApp progress, and only those", async () => {
+    const { c, progressed } = controller();
+    await c.onWaProgress({ target: OTHER, callId: 'call_2', step: 'accepted' });
+    await c.onWaProgress({ target: SELF, callId: 'call_1', step: 'ringing' });
+    await c.onWaProgress({ target: SELF, callId: 'call_1', step: 'answered' }); // not a step: refused
+    expect(progressed).toEqual([['call_1', 'ringing']]);
   });
 
   it('refuses a malformed request and ends nothing', async () => {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { z } from 'zod';
-import { END_PARTIES, type CallRepository, type SignallingInstanceRegistry } from '@wagw/call-state';
+import { END_PARTIES, type CallRecord, type CallRepository, type SignallingInstanceRegistry } from '@wagw/call-state';
 import type { Logger } from '@wagw/logging';
 import { MEDIA_BUS } from '../media/media-bus.client';
 import { CALL_REPOSITORY, SIGNALLING_INSTANCE_ID, SIGNALLING_INSTANCES, SIGNALLING_LOGGER } from '../signalling.tokens';
@@ -10,6 +10,10 @@ import type { EndCallRequest } from './end-call.use-case';
 
 /** The bus event that asks a call's owner (the signalling process holding its SIP leg and timers) to end it. */
 export const END_CALL_AT_OWNER = 'signalling.end-call';
+/** The bus event that hands a WhatsApp call's progress (ringing, accepted) to the process holding the PBX leg. */
+export const WA_PROGRESS_AT_OWNER = 'signalling.wa-progress';
+export const waProgressAtOwner = z.object({ target: z.string().min(1), callId: z.string().min(1), step: z.enum(['ringing', 'accepted']) }).strict();
+export type WaProgressStep = z.infer<typeof waProgressAtOwner>['step'];
 /** How long a process waits for the owner to end a call before it releases what it can from the record. */
 export const OWNER_END_WAIT_MS = 5000;
 const OWNER_END_POLL_MS = 100;
@@ -48,6 +52,19 @@ export class CallOwnerForwarder {
     @Inject(SIGNALLING_LOGGER) logger: Logger,
   ) {
     this.#log = logger.child({ component: 'call-owner' });
+  }
+
+  /**
+   * Hands a WhatsApp progress step of a call this process holds nothing of to its owner (a PBX call to a
+   * WhatsApp user: the 180 and 200 toward the PBX go from the process holding its INVITE). True when sent;
+   * false when the call is this process's, has no owner, or the owner is gone (the step then runs here).
+   */
+  async progressAtOwner(rec: Pick<CallRecord, 'callId' | 'signallingInstance'>, step: WaProgressStep): Promise<boolean> {
+    const owner = rec.signallingInstance;
+    if (!owner || owner === this.instanceId || !(await this.registry.isAlive(owner))) return false;
+    this.bus.emit(WA_PROGRESS_AT_OWNER, { target: owner, callId: rec.callId, step });
+    this.#log.info({ callId: rec.callId, owner, step }, 'WhatsApp progress of a call another signalling process holds: handed to that process');
+    return true;
   }
 
   /** True once the call is ended (by its owner, or already); false when this process should end it itself. */
