@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,22 @@ import { expectSippPassed, pbxTrunkEnv, runSippUac } from '../support/pbx-to-wha
 const ROOT = join(__dirname, '..', '..');
 const BUSINESS = '15550001111';
 const USER = '15552228181';
+
+/** The events of an SSE stream as they arrive (a minimal reader on node:http). */
+function sseText(url: string): { events(): { id: string; type: string; data: unknown }[]; close(): void } {
+  let text = '';
+  const req = httpRequest(url, { headers: { accept: 'text/event-stream' } }, (res) => {
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => (text += chunk));
+    res.on('error', () => undefined);
+  });
+  req.on('error', () => undefined);
+  req.end();
+  return {
+    events: () => [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1] as string) as { id: string; type: string; data: unknown }),
+    close: () => req.destroy(),
+  };
+}
 
 interface Signalling {
   child: ChildProcess;
@@ -270,12 +287,15 @@ describe('a signalling process that dies with a call up', () => {
     expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
   });
 
-  it('with two signalling processes, an API hangup reaching the one that does not hold the call is carried out by the one that does', async () => {
+  it('with two signalling processes, a CRM on the one that does not hold a call sees its events, and its API hangup is carried out by the one that does', async () => {
     const s = await scene('uas-pbx-answers-expect-200.xml'); // answers, waits for the BYE
     const holder = await startSignalling(s.env, s.baseUrl); // takes the webhooks (the emulator posts to it)
     const [otherHttp, otherSip] = await Promise.all([freeTcpPort(), freeTcpUdpPort()]);
     const otherUrl = `http://127.0.0.1:${otherHttp}`;
     const other = await startSignalling({ ...s.env, SIGNALLING_HTTP_PORT: String(otherHttp), PBX_UDP_PORT: String(otherSip), PBX_TCP_PORT: String(otherSip) }, otherUrl);
+    // the CRM listens on the other process's event stream; the holder shares its events once it sees a peer
+    const crm = sseText(`${otherUrl}/v1/events?token=crash-test-token`);
+    await eventually('the holder sharing its CRM events', async () => (/"msg":"other signalling processes run: CRM events shared with them"/.test(holder.output()) ? true : undefined), 15_000);
     await s.emu('POST', '/emulator/users', { waId: USER, name: 'Two' });
     const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
     const call = await eventually('call active', async () => {
@@ -292,6 +312,13 @@ describe('a signalling process that dies with a call up', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ state: 'ended', endedBy: 'api' });
     expect(other.output()).toMatch(/"msg":"end of a call another signalling process holds: asked of that process"/);
+    // the CRM on the other process saw the whole call the holder carried, each event once
+    const seen = await eventually('the call on the other process\'s event stream', async () => {
+      const types = crm.events().filter((e) => (e.data as { callId?: string }).callId === call.callId).map((e) => e.type);
+      return types.includes('call.ended') ? types : undefined;
+    }, 10_000);
+    expect(seen).toEqual(['call.incoming', 'call.connected', 'call.ended']); // this PBX answers without ringing
+    crm.close();
     // the holder hung the PBX up from its own leg (the BYE from its SIP port) and let go of the call
     const sipp = await s.pbx.result();
     expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });

@@ -22,6 +22,7 @@ import { MediaBusRedisClient } from './media/media-bus-redis.client';
 import { MediaEventsController } from './media/media-events.controller';
 import { CallOwnerForwarder } from './calls/call-owner';
 import { CallOwnerController } from './calls/call-owner.controller';
+import { CrmEventRelay, CrmEventRelayController } from './events/crm-event-relay';
 import { CallsController } from './calls/calls.controller';
 import { ApiTokenGuard } from './api/api-token.guard';
 import { AppErrorFilter } from './api/app-error.filter';
@@ -166,6 +167,7 @@ export class SignallingModule implements OnApplicationShutdown {
       AgentDirectory,
       StartAgentCallUseCase,
       CallOwnerForwarder,
+      CrmEventRelay,
       DialAgentUseCase,
       BusinessCallEventsHandler,
       ...operationsProviders(options.reloadConfig),
@@ -183,7 +185,7 @@ export class SignallingModule implements OnApplicationShutdown {
         ConfigModule.forRoot(config),
         ClientsModule.register([{ name: MEDIA_BUS, customClass: MediaBusRedisClient as unknown as Type<ClientProxy>, options: { ...redisOptionsFromUrl(config.redis.url), channelPrefix: busChannelPrefix(config.redis.keyPrefix) } }]),
       ],
-      controllers: [HealthController, WebhookController, DeadLetterController, CallsController, MediaEventsController, CallOwnerController, PermissionsController, ContactsController, CrmEventsController, OpenApiController, ConsoleController, ...OPERATIONS_CONTROLLERS],
+      controllers: [HealthController, WebhookController, DeadLetterController, CallsController, MediaEventsController, CallOwnerController, CrmEventRelayController, PermissionsController, ContactsController, CrmEventsController, OpenApiController, ConsoleController, ...OPERATIONS_CONTROLLERS],
       providers,
     };
   }

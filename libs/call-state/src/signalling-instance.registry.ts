@@ -35,6 +35,14 @@ export class SignallingInstanceRegistry {
     return (await this.#redis.exists(this.#keys.signallingInstance(instanceId))) === 1;
   }
 
+  /** The ids recorded whose heartbeat lasts (the signalling processes running now). */
+  async live(): Promise<string[]> {
+    const ids = await this.#redis.smembers(this.#keys.signallingInstances);
+    if (ids.length === 0) return [];
+    const beats = await this.#redis.mget(...ids.map((id) => this.#keys.signallingInstance(id)));
+    return ids.filter((_, i) => beats[i] !== null);
+  }
+
   /** The ids recorded whose heartbeat has expired. */
   async lost(): Promise<string[]> {
     const ids = await this.#redis.smembers(this.#keys.signallingInstances);

@@ -17,7 +17,8 @@ export class CrmEventStreamService implements BeforeApplicationShutdown {
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, @Inject(SIGNALLING_LOGGER) logger: Logger, bus: CrmEventBus) {
     this.stream = new CrmEventStream({ bufferSize: config.crm.eventBufferSize, logger: logger.child({ component: 'crm-sse' }) });
-    this.#unsubscribe = bus.subscribe((event) => this.stream.publish(event));
+    // every signalling process's events: a CRM connected to this one sees the calls the others carry
+    this.#unsubscribe = bus.subscribe((event) => this.stream.publish(event), { shared: true });
   }
 
   beforeApplicationShutdown(): void {

@@ -1,0 +1,53 @@
+import type { ClientProxy } from '@nestjs/microservices';
+import type { SignallingInstanceRegistry } from '@wagw/call-state';
+import { silentLogger } from '@wagw/logging';
+import { CrmEventBus } from './crm-event-bus';
+import { CRM_EVENT_SHARED, CrmEventRelay } from './crm-event-relay';
+import type { CrmEvent } from './crm-event.types';
+
+const SELF = 'host-self01';
+
+function setup(live: string[]) {
+  const emitted: [string, unknown][] = [];
+  const bus = { emit: (pattern: string, payload: unknown) => void emitted.push([pattern, payload]) } as unknown as ClientProxy;
+  const registry = { live: async () => live } as unknown as SignallingInstanceRegistry;
+  const events = new CrmEventBus(silentLogger());
+  const relay = new CrmEventRelay(bus, SELF, registry, events, silentLogger());
+  events.setShare(relay);
+  const local: CrmEvent[] = [];
+  const shared: CrmEvent[] = [];
+  events.subscribe((e) => local.push(e)); // as the CRM webhook sender: this process's events only
+  events.subscribe((e) => shared.push(e), { shared: true }); // as the SSE stream: every process's
+  return { relay, events, emitted, local, shared };
+}
+
+const REMOTE: CrmEvent = { id: 'abc12-7', type: 'call.ended', at: 1, data: { callId: 'call_9', direction: 'inbound', cause: 'done', durationMs: 5 } };
+
+describe('CrmEventRelay', () => {
+  it('shares nothing while this is the only signalling process', async () => {
+    const { relay, events, emitted, local, shared } = setup([SELF]);
+    expect(await relay.look()).toBe(false);
+    events.publish('call.ringing', { callId: 'call_1', side: 'user' });
+    expect(emitted).toEqual([]);
+    expect([local.length, shared.length]).toEqual([1, 1]);
+  });
+
+  it("shares this process's events once another runs, and gives the others' to the shared listeners only", async () => {
+    const { relay, events, emitted, local, shared } = setup([SELF, 'host-other1']);
+    expect(await relay.look()).toBe(true);
+    const mine = events.publish('call.ringing', { callId: 'call_1', side: 'user' });
+    expect(emitted).toEqual([[CRM_EVENT_SHARED, { origin: SELF, event: mine }]]);
+    relay.receive({ origin: SELF, event: mine }); // its own, back from the bus: skipped
+    relay.receive({ origin: 'host-other1', event: REMOTE });
+    expect(local.map((e) => e.id)).toEqual([mine.id]);
+    expect(shared.map((e) => e.id)).toEqual([mine.id, REMOTE.id]);
+  });
+
+  it('refuses a malformed shared event and delivers nothing', () => {
+    const { relay, shared } = setup([SELF]);
+    relay.receive({ origin: 'host-other1', event: { ...REMOTE, type: 'call.exploded' } });
+    relay.receive({ origin: 'host-other1', event: { ...REMOTE, id: 'no id' } });
+    relay.receive({ event: REMOTE });
+    expect(shared).toEqual([]);
+  });
+});

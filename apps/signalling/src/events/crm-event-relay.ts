@@ -1,0 +1,95 @@
+import { Controller, Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { ClientProxy, EventPattern, Payload } from '@nestjs/microservices';
+import { z } from 'zod';
+import type { SignallingInstanceRegistry } from '@wagw/call-state';
+import type { Logger } from '@wagw/logging';
+import { MEDIA_BUS } from '../media/media-bus.client';
+import { SIGNALLING_INSTANCE_ID, SIGNALLING_INSTANCES, SIGNALLING_LOGGER } from '../signalling.tokens';
+import { CrmEventBus, type CrmEventShare } from './crm-event-bus';
+import { CRM_EVENT_TYPES, type CrmEvent } from './crm-event.types';
+
+/** The bus event that carries one signalling process's CRM event to the others. */
+export const CRM_EVENT_SHARED = 'signalling.crm-event';
+/** How often a process looks whether other signalling processes run (events are shared only then). */
+export const PEER_LOOK_MS = 5000;
+
+const sharedEvent = z
+  .object({
+    origin: z.string().min(1),
+    event: z.object({ id: z.string().regex(/^[0-9a-z]+-\d{1,15}$/), type: z.enum(CRM_EVENT_TYPES), at: z.number(), data: z.record(z.string(), z.unknown()) }).strict(),
+  })
+  .strict();
+
+/**
+ * CRM events across signalling processes: a CRM connected to one process's SSE stream must see the calls the
+ * others carry. While other signalling processes run (their heartbeats, looked at every PEER_LOOK_MS), each
+ * event this process publishes also goes on the Redis bus (`signalling.crm-event`), and the events of the
+ * others reach this one's SSE stream and replay buffer. The CRM webhooks stay with the process that published
+ * (each event is posted once). A single signalling process publishes nothing on the bus.
+ */
+@Injectable()
+export class CrmEventRelay implements CrmEventShare, OnApplicationBootstrap, OnApplicationShutdown {
+  #peers = false;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #log: Logger;
+
+  constructor(
+    @Inject(MEDIA_BUS) private readonly bus: ClientProxy,
+    @Inject(SIGNALLING_INSTANCE_ID) private readonly instanceId: string,
+    @Inject(SIGNALLING_INSTANCES) private readonly registry: SignallingInstanceRegistry,
+    private readonly events: CrmEventBus,
+    @Inject(SIGNALLING_LOGGER) logger: Logger,
+  ) {
+    this.#log = logger.child({ component: 'crm-relay' });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.events.setShare(this);
+    await this.look();
+    this.#timer = setInterval(() => void this.look(), PEER_LOOK_MS);
+    this.#timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.events.setShare(undefined);
+  }
+
+  /** Whether other signalling processes run now (tests call it to skip the wait). */
+  async look(): Promise<boolean> {
+    try {
+      const peers = (await this.registry.live()).some((id) => id !== this.instanceId);
+      if (peers !== this.#peers) this.#log.info({ peers }, peers ? 'other signalling processes run: CRM events shared with them' : 'no other signalling process: CRM events kept here');
+      this.#peers = peers;
+    } catch (err) {
+      this.#log.warn({ err }, 'looking for other signalling processes failed (CRM events shared as before)');
+    }
+    return this.#peers;
+  }
+
+  share(event: CrmEvent): void {
+    if (this.#peers) this.bus.emit(CRM_EVENT_SHARED, { origin: this.instanceId, event });
+  }
+
+  /** Another process's event (or this one's own, which is skipped). */
+  receive(payload: unknown): void {
+    const parsed = sharedEvent.safeParse(payload);
+    if (!parsed.success) {
+      this.#log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'CRM event from another signalling process refused');
+      return;
+    }
+    if (parsed.data.origin === this.instanceId) return;
+    this.events.deliverShared(parsed.data.event as CrmEvent);
+  }
+}
+
+@Controller()
+export class CrmEventRelayController {
+  constructor(private readonly relay: CrmEventRelay) {}
+
+  @EventPattern(CRM_EVENT_SHARED)
+  onSharedEvent(@Payload() payload: unknown): void {
+    this.relay.receive(payload);
+  }
+}
