@@ -1,3 +1,4 @@
+import { EMPTY } from 'rxjs';
 import type { ClientProxy } from '@nestjs/microservices';
 import type { CallRecord, CallRepository, SignallingInstanceRegistry } from '@wagw/call-state';
 import { silentLogger } from '@wagw/logging';
@@ -18,6 +19,7 @@ function setup(record: Partial<CallRecord> | null, options: { alive?: boolean; o
     emit: (pattern: string, payload: unknown) => {
       emitted.push([pattern, payload]);
       if (options.ownerEnds && store.record) setTimeout(() => (store.record = { ...(store.record as CallRecord), state: 'ended' }), 150);
+      return EMPTY;
     },
   } as unknown as ClientProxy;
   const registry = { isAlive: async () => options.alive ?? true } as unknown as SignallingInstanceRegistry;

@@ -62,7 +62,9 @@ export class CallOwnerForwarder {
   async progressAtOwner(rec: Pick<CallRecord, 'callId' | 'signallingInstance'>, step: WaProgressStep): Promise<boolean> {
     const owner = rec.signallingInstance;
     if (!owner || owner === this.instanceId || !(await this.registry.isAlive(owner))) return false;
-    this.bus.emit(WA_PROGRESS_AT_OWNER, { target: owner, callId: rec.callId, step });
+    this.bus.emit(WA_PROGRESS_AT_OWNER, { target: owner, callId: rec.callId, step }).subscribe({
+      error: (err: unknown) => this.#log.warn({ err, callId: rec.callId, owner, step }, 'WhatsApp progress not handed to the process holding the call'),
+    });
     this.#log.info({ callId: rec.callId, owner, step }, 'WhatsApp progress of a call another signalling process holds: handed to that process');
     return true;
   }
@@ -74,7 +76,9 @@ export class CallOwnerForwarder {
     if (rec.state === 'ended') return true;
     const owner = rec.signallingInstance;
     if (!owner || owner === this.instanceId || !(await this.registry.isAlive(owner))) return false;
-    this.bus.emit(END_CALL_AT_OWNER, { target: owner, callId, ...req });
+    this.bus.emit(END_CALL_AT_OWNER, { target: owner, callId, ...req }).subscribe({
+      error: (err: unknown) => this.#log.warn({ err, callId, owner }, 'end not asked of the process holding the call (its wait runs out, then it is ended here)'),
+    });
     this.#log.info({ callId, owner, by: req.by, cause: req.cause }, 'end of a call another signalling process holds: asked of that process');
     for (const until = Date.now() + waitMs; Date.now() < until; ) {
       await sleep(OWNER_END_POLL_MS);

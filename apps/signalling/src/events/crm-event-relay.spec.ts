@@ -1,3 +1,4 @@
+import { EMPTY, throwError } from 'rxjs';
 import type { ClientProxy } from '@nestjs/microservices';
 import type { SignallingInstanceRegistry } from '@wagw/call-state';
 import { silentLogger } from '@wagw/logging';
@@ -9,7 +10,12 @@ const SELF = 'host-self01';
 
 function setup(live: string[]) {
   const emitted: [string, unknown][] = [];
-  const bus = { emit: (pattern: string, payload: unknown) => void emitted.push([pattern, payload]) } as unknown as ClientProxy;
+  const bus = {
+    emit: (pattern: string, payload: unknown) => {
+      emitted.push([pattern, payload]);
+      return EMPTY;
+    },
+  } as unknown as ClientProxy;
   const registry = { live: async () => live } as unknown as SignallingInstanceRegistry;
   const events = new CrmEventBus(silentLogger());
   const relay = new CrmEventRelay(bus, SELF, registry, events, silentLogger());
@@ -41,6 +47,19 @@ describe('CrmEventRelay', () => {
     relay.receive({ origin: 'host-other1', event: REMOTE });
     expect(local.map((e) => e.id)).toEqual([mine.id]);
     expect(shared.map((e) => e.id)).toEqual([mine.id, REMOTE.id]);
+  });
+
+  it('logs a bus that fails to take an event, and the publisher goes on', async () => {
+    const events = new CrmEventBus(silentLogger());
+    const bus = { emit: () => throwError(() => new Error('Redis down')) } as unknown as ClientProxy;
+    const relay = new CrmEventRelay(bus, SELF, { live: async () => [SELF, 'host-other1'] } as unknown as SignallingInstanceRegistry, events, silentLogger());
+    events.setShare(relay);
+    await relay.look();
+    const local: CrmEvent[] = [];
+    events.subscribe((e) => local.push(e));
+    expect(() => events.publish('call.ringing', { callId: 'call_1', side: 'user' })).not.toThrow();
+    await new Promise((resolve) => setImmediate(resolve)); // an unhandled observable error would surface here
+    expect(local).toHaveLength(1);
   });
 
   it('refuses a malformed shared event and delivers nothing', () => {

@@ -69,7 +69,10 @@ export class CrmEventRelay implements CrmEventShare, OnApplicationBootstrap, OnA
   }
 
   share(event: CrmEvent): void {
-    if (this.#peers) this.bus.emit(CRM_EVENT_SHARED, { origin: this.instanceId, event });
+    if (!this.#peers) return;
+    this.bus.emit(CRM_EVENT_SHARED, { origin: this.instanceId, event }).subscribe({
+      error: (err: unknown) => this.#log.warn({ err, event: event.type, eventId: event.id }, 'CRM event not shared with the other signalling processes'),
+    });
   }
 
   /** Another process's event (or this one's own, which is skipped). */
