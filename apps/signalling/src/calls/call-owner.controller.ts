@@ -23,7 +23,7 @@ export class CallOwnerController {
       this.logger.warn({ issues: parsed.error.issues.slice(0, 3) }, 'end-call request from another signalling process refused');
       return;
     }
-    const { target, callId, ...req } = parsed.data;
+    const { v: _v, target, callId, ...req } = parsed.data;
     if (target !== this.instanceId) return; // another process's call
     await this.endCall.execute(callId, req).catch((err: unknown) => this.logger.warn({ err, callId }, 'ending a call another signalling process asked for failed'));
   }

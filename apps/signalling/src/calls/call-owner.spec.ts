@@ -31,7 +31,7 @@ describe('CallOwnerForwarder', () => {
   it("asks the call's live owner to end it and answers once the record says ended", async () => {
     const { forwarder, emitted } = setup({ state: 'active', signallingInstance: OTHER }, { ownerEnds: true });
     expect(await forwarder.endAtOwner('call_1', REQ, 2000)).toBe(true);
-    expect(emitted).toEqual([[END_CALL_AT_OWNER, { target: OTHER, callId: 'call_1', ...REQ }]]);
+    expect(emitted).toEqual([[END_CALL_AT_OWNER, { v: 1, target: OTHER, callId: 'call_1', ...REQ }]]);
   });
 
   it('leaves the end to this process for its own calls, calls without an owner, a lost owner, or a silent one', async () => {
@@ -59,23 +59,25 @@ describe('CallOwnerController', () => {
 
   it('ends the calls asked of this process, and only those', async () => {
     const { c, ended } = controller();
-    await c.onEndCall({ target: OTHER, callId: 'call_2', ...REQ });
-    await c.onEndCall({ target: SELF, callId: 'call_1', ...REQ, sipCause: '200 BYE' });
+    await c.onEndCall({ v: 1, target: OTHER, callId: 'call_2', ...REQ });
+    await c.onEndCall({ v: 1, target: SELF, callId: 'call_1', ...REQ, sipCause: '200 BYE' });
     expect(ended).toEqual([['call_1', { ...REQ, sipCause: '200 BYE' }]]);
   });
 
   it("hands this process's calls their WhatsApp progress, and only those", async () => {
     const { c, progressed } = controller();
-    await c.onWaProgress({ target: OTHER, callId: 'call_2', step: 'accepted' });
-    await c.onWaProgress({ target: SELF, callId: 'call_1', step: 'ringing' });
-    await c.onWaProgress({ target: SELF, callId: 'call_1', step: 'answered' }); // not a step: refused
+    await c.onWaProgress({ v: 1, target: OTHER, callId: 'call_2', step: 'accepted' });
+    await c.onWaProgress({ v: 1, target: SELF, callId: 'call_1', step: 'ringing' });
+    await c.onWaProgress({ v: 2, target: SELF, callId: 'call_1', step: 'accepted' }); // another contract version: refused
+    await c.onWaProgress({ v: 1, target: SELF, callId: 'call_1', step: 'answered' }); // not a step: refused
     expect(progressed).toEqual([['call_1', 'ringing']]);
   });
 
   it('refuses a malformed request and ends nothing', async () => {
     const { c, ended } = controller();
-    await c.onEndCall({ target: SELF, callId: 'call_1', by: 'someone', cause: 'x' });
-    await c.onEndCall({ target: SELF, callId: 'call_1', ...REQ, extra: true });
+    await c.onEndCall({ v: 1, target: SELF, callId: 'call_1', by: 'someone', cause: 'x' });
+    await c.onEndCall({ v: 1, target: SELF, callId: 'call_1', ...REQ, extra: true });
+    await c.onEndCall({ target: SELF, callId: 'call_1', ...REQ }); // no contract version
     await c.onEndCall('not an object');
     expect(ended).toEqual([]);
   });

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { z } from 'zod';
 import { END_PARTIES, type CallRecord, type CallRepository, type SignallingInstanceRegistry } from '@wagw/call-state';
+import { CONTRACT_VERSION } from '@wagw/contracts';
 import type { Logger } from '@wagw/logging';
 import { MEDIA_BUS } from '../media/media-bus.client';
 import { CALL_REPOSITORY, SIGNALLING_INSTANCE_ID, SIGNALLING_INSTANCES, SIGNALLING_LOGGER } from '../signalling.tokens';
@@ -12,7 +13,7 @@ import type { EndCallRequest } from './end-call.use-case';
 export const END_CALL_AT_OWNER = 'signalling.end-call';
 /** The bus event that hands a WhatsApp call's progress (ringing, accepted) to the process holding the PBX leg. */
 export const WA_PROGRESS_AT_OWNER = 'signalling.wa-progress';
-export const waProgressAtOwner = z.object({ target: z.string().min(1), callId: z.string().min(1), step: z.enum(['ringing', 'accepted']) }).strict();
+export const waProgressAtOwner = z.object({ v: z.literal(CONTRACT_VERSION), target: z.string().min(1), callId: z.string().min(1), step: z.enum(['ringing', 'accepted']) }).strict();
 export type WaProgressStep = z.infer<typeof waProgressAtOwner>['step'];
 /** How long a process waits for the owner to end a call before it releases what it can from the record. */
 export const OWNER_END_WAIT_MS = 5000;
@@ -20,6 +21,7 @@ const OWNER_END_POLL_MS = 100;
 
 export const endCallAtOwner = z
   .object({
+    v: z.literal(CONTRACT_VERSION),
     target: z.string().min(1),
     callId: z.string().min(1),
     by: z.enum(END_PARTIES),
@@ -62,7 +64,7 @@ export class CallOwnerForwarder {
   async progressAtOwner(rec: Pick<CallRecord, 'callId' | 'signallingInstance'>, step: WaProgressStep): Promise<boolean> {
     const owner = rec.signallingInstance;
     if (!owner || owner === this.instanceId || !(await this.registry.isAlive(owner))) return false;
-    this.bus.emit(WA_PROGRESS_AT_OWNER, { target: owner, callId: rec.callId, step }).subscribe({
+    this.bus.emit(WA_PROGRESS_AT_OWNER, { v: CONTRACT_VERSION, target: owner, callId: rec.callId, step }).subscribe({
       error: (err: unknown) => this.#log.warn({ err, callId: rec.callId, owner, step }, 'WhatsApp progress not handed to the process holding the call'),
     });
     this.#log.info({ callId: rec.callId, owner, step }, 'WhatsApp progress of a call another signalling process holds: handed to that process');
@@ -76,7 +78,7 @@ export class CallOwnerForwarder {
     if (rec.state === 'ended') return true;
     const owner = rec.signallingInstance;
     if (!owner || owner === this.instanceId || !(await this.registry.isAlive(owner))) return false;
-    this.bus.emit(END_CALL_AT_OWNER, { target: owner, callId, ...req }).subscribe({
+    this.bus.emit(END_CALL_AT_OWNER, { v: CONTRACT_VERSION, target: owner, callId, ...req }).subscribe({
       error: (err: unknown) => this.#log.warn({ err, callId, owner }, 'end not asked of the process holding the call (its wait runs out, then it is ended here)'),
     });
     this.#log.info({ callId, owner, by: req.by, cause: req.cause }, 'end of a call another signalling process holds: asked of that process');

@@ -42,9 +42,9 @@ describe('CrmEventRelay', () => {
     const { relay, events, emitted, local, shared } = setup([SELF, 'host-other1']);
     expect(await relay.look()).toBe(true);
     const mine = events.publish('call.ringing', { callId: 'call_1', side: 'user' });
-    expect(emitted).toEqual([[CRM_EVENT_SHARED, { origin: SELF, event: mine }]]);
-    relay.receive({ origin: SELF, event: mine }); // its own, back from the bus: skipped
-    relay.receive({ origin: 'host-other1', event: REMOTE });
+    expect(emitted).toEqual([[CRM_EVENT_SHARED, { v: 1, origin: SELF, event: mine }]]);
+    relay.receive({ v: 1, origin: SELF, event: mine }); // its own, back from the bus: skipped
+    relay.receive({ v: 1, origin: 'host-other1', event: REMOTE });
     expect(local.map((e) => e.id)).toEqual([mine.id]);
     expect(shared.map((e) => e.id)).toEqual([mine.id, REMOTE.id]);
   });
@@ -64,8 +64,9 @@ describe('CrmEventRelay', () => {
 
   it('refuses a malformed shared event and delivers nothing', () => {
     const { relay, shared } = setup([SELF]);
-    relay.receive({ origin: 'host-other1', event: { ...REMOTE, type: 'call.exploded' } });
-    relay.receive({ origin: 'host-other1', event: { ...REMOTE, id: 'no id' } });
+    relay.receive({ v: 1, origin: 'host-other1', event: { ...REMOTE, type: 'call.exploded' } });
+    relay.receive({ v: 1, origin: 'host-other1', event: { ...REMOTE, id: 'no id' } });
+    relay.receive({ origin: 'host-other1', event: REMOTE }); // no contract version
     relay.receive({ event: REMOTE });
     expect(shared).toEqual([]);
   });

@@ -2,6 +2,7 @@ import { Controller, Inject, Injectable, type OnApplicationBootstrap, type OnApp
 import { ClientProxy, EventPattern, Payload } from '@nestjs/microservices';
 import { z } from 'zod';
 import type { SignallingInstanceRegistry } from '@wagw/call-state';
+import { CONTRACT_VERSION } from '@wagw/contracts';
 import type { Logger } from '@wagw/logging';
 import { MEDIA_BUS } from '../media/media-bus.client';
 import { SIGNALLING_INSTANCE_ID, SIGNALLING_INSTANCES, SIGNALLING_LOGGER } from '../signalling.tokens';
@@ -15,6 +16,7 @@ export const PEER_LOOK_MS = 5000;
 
 const sharedEvent = z
   .object({
+    v: z.literal(CONTRACT_VERSION),
     origin: z.string().min(1),
     event: z.object({ id: z.string().regex(/^[0-9a-z]+-\d{1,15}$/), type: z.enum(CRM_EVENT_TYPES), at: z.number(), data: z.record(z.string(), z.unknown()) }).strict(),
   })
@@ -70,7 +72,7 @@ export class CrmEventRelay implements CrmEventShare, OnApplicationBootstrap, OnA
 
   share(event: CrmEvent): void {
     if (!this.#peers) return;
-    this.bus.emit(CRM_EVENT_SHARED, { origin: this.instanceId, event }).subscribe({
+    this.bus.emit(CRM_EVENT_SHARED, { v: CONTRACT_VERSION, origin: this.instanceId, event }).subscribe({
       error: (err: unknown) => this.#log.warn({ err, event: event.type, eventId: event.id }, 'CRM event not shared with the other signalling processes'),
     });
   }
