@@ -69,4 +69,17 @@ describe('EndCallUseCase', () => {
     expect(store.record).toMatchObject({ state: 'ended', endedBy: 'api', endCause: 'agent hung up' });
     expect(released).toContain('pbx hangup');
   });
+
+  it('runs two ends of a call it holds nothing of one after the other: the legs are released once', async () => {
+    const { endCall, store, released, runtime } = setup('active');
+    store.record = { ...store.record, waCallId: 'wacid.1' };
+    runtime.dispose('call_1'); // another process set the call up (or died with it)
+    await Promise.all([
+      endCall.execute('call_1', { by: 'system', cause: 'signalling instance x lost' }),
+      // the WhatsApp terminate the first end's own terminate brings back, while the first still releases
+      endCall.execute('call_1', { by: 'wa', cause: 'completed', waStatus: 'completed' }),
+    ]);
+    expect(store.record).toMatchObject({ state: 'ended', endedBy: 'system' });
+    expect(released.sort()).toEqual(['pbx media leg', 'wa terminate']);
+  });
 });

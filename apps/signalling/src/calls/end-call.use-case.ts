@@ -39,6 +39,9 @@ const NOT_YET_ACCEPTED = new Set(['offered', 'dialing-pbx', 'ringing-pbx']);
  */
 @Injectable()
 export class EndCallUseCase {
+  /** The end in progress of each call this process holds nothing of (see #unheldInTurn). */
+  readonly #unheld = new Map<string, Promise<void>>();
+
   constructor(
     @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
     @Inject(GRAPH_CLIENT) private readonly graph: WhatsAppGraphClient,
@@ -52,8 +55,7 @@ export class EndCallUseCase {
   execute(callId: string, req: EndCallRequest): Promise<void> {
     const live = this.runtime.get(callId);
     if (live?.ending) return live.ending;
-    // a call this process holds nothing of: the process that holds its SIP leg and timers ends it
-    if (!live && this.owners) return this.#endAtOwnerOrHere(callId, req);
+    if (!live) return this.#unheldInTurn(callId, req);
     const run: Promise<void> = this.#run(callId, req).then((ending) => {
       // an end the machine found late (a permission timer after the reply) leaves the call to its next end
       if (!ending && live?.ending === run) live.ending = undefined;
@@ -62,6 +64,25 @@ export class EndCallUseCase {
     return run;
   }
 
+  /**
+   * Ends of a call this process holds nothing of, one after the other: a second one (the WhatsApp terminate
+   * that the first one's reject or terminate brings back) runs once the first is over and finds the call
+   * ended, instead of releasing its legs a second time from the record (a second BYE, CANCEL or 503 the PBX
+   * would take for a new request).
+   */
+  #unheldInTurn(callId: string, req: EndCallRequest): Promise<void> {
+    const before = this.#unheld.get(callId);
+    const end = (): Promise<void> => (this.owners ? this.#endAtOwnerOrHere(callId, req) : this.#run(callId, req).then(() => undefined));
+    const run = before ? before.then(end, end) : end();
+    const settled = run.catch(() => undefined);
+    this.#unheld.set(callId, settled);
+    void settled.then(() => {
+      if (this.#unheld.get(callId) === settled) this.#unheld.delete(callId);
+    });
+    return run;
+  }
+
+  /** The process holding the call's SIP leg and timers ends it (CallOwnerForwarder); else (this one's, or its owner gone or silent) this one, from the record. */
   async #endAtOwnerOrHere(callId: string, req: EndCallRequest): Promise<void> {
     const owners = this.owners as CallOwnerForwarder;
     const done = await owners.endAtOwner(callId, req).catch((err: unknown) => {
