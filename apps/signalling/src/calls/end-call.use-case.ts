@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CallNotFoundError, type ApplyResult, type CallRecord, type CallRepository } from '@wagw/call-state';
 import type { Logger } from '@wagw/logging';
-import { assertDialogSnapshot, assertIncomingInviteSnapshot, assertPendingInviteSnapshot } from '@wagw/sip';
+import { assertDialogSnapshot, assertIncomingInviteSnapshot, assertPendingInviteSnapshot, type SipReason } from '@wagw/sip';
 import type { WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
@@ -167,55 +167,41 @@ export class EndCallUseCase {
     if (live?.transfer) tasks.push(live.transfer.cancel(req.cause).catch((err: unknown) => log.warn({ err }, 'transfer in progress not cancelled')));
     if (live?.pbxLeg && req.by !== 'pbx') {
       tasks.push(live.pbxLeg.hangup(req.cause, req.sipStatus).catch((err: unknown) => log.warn({ err }, 'PBX leg release failed')));
-    } else if (!live && rec.pbxDialog && req.by !== 'pbx') {
-      // a call of another signalling process (it died): its SIP leg is gone, its dialog is on the record
-      tasks.push(this.#byeFromRecord(rec.pbxDialog, req.cause, log));
-    } else if (!live && rec.pbxInvite && req.by !== 'pbx') {
-      // the same, the PBX still ringing: its INVITE is on the record
-      tasks.push(this.#cancelFromRecord(rec.pbxInvite, req.cause, log));
-    } else if (!live && rec.pbxIncomingInvite && req.by !== 'pbx') {
-      // the same, a PBX call to a WhatsApp user not answered yet: the PBX's INVITE is on the record
-      tasks.push(this.#rejectFromRecord(rec.pbxIncomingInvite, req.cause, log));
+    } else if (!live && (rec.pbxDialog || rec.pbxInvite || rec.pbxIncomingInvite) && req.by !== 'pbx') {
+      // a call of another signalling process (it died, or holds it and did not end it): the SIP side from the record
+      tasks.push(this.#releaseSipFromRecord(rec, req.cause, log));
     }
     await Promise.all(tasks);
   }
 
-  /** CANCEL of an INVITE to the PBX this process did not send, from the record's copy of it. Never throws. */
-  async #cancelFromRecord(pbxInvite: string, cause: string, log: Logger): Promise<void> {
+  /**
+   * The PBX side of a call this process has no SIP leg for, from the record's copy of it: a BYE in its dialog
+   * once answered, the CANCEL of our INVITE while the PBX rings, 503 to the PBX's INVITE while the WhatsApp user
+   * rings (Reason Q.850 41). Never throws: the PBX side ends by itself otherwise.
+   */
+  async #releaseSipFromRecord(rec: CallRecord, cause: string, log: Logger): Promise<void> {
+    const reason: SipReason = { protocol: 'Q.850', cause: 41, text: cause.slice(0, 100) };
+    const what = rec.pbxDialog ? 'BYE to the PBX from the dialog on' : rec.pbxInvite ? 'CANCEL to the PBX from the INVITE on' : "503 to the PBX's INVITE from";
     try {
       if (!this.sip?.running) throw new Error('the SIP stack is not running');
-      const snapshot: unknown = JSON.parse(pbxInvite);
-      assertPendingInviteSnapshot(snapshot);
-      const status = await this.sip.stack.cancelFromSnapshot(snapshot, { protocol: 'Q.850', cause: 41, text: cause.slice(0, 100) });
-      log.info({ status, sipCallId: snapshot.callId }, 'CANCEL to the PBX from the INVITE on the call record (the process that held the call is gone)');
+      const stack = this.sip.stack;
+      let outcome: Record<string, unknown>;
+      if (rec.pbxDialog) {
+        const snapshot: unknown = JSON.parse(rec.pbxDialog);
+        assertDialogSnapshot(snapshot);
+        outcome = { status: await stack.byeFromSnapshot(snapshot, reason), sipCallId: snapshot.callId };
+      } else if (rec.pbxInvite) {
+        const snapshot: unknown = JSON.parse(rec.pbxInvite);
+        assertPendingInviteSnapshot(snapshot);
+        outcome = { status: await stack.cancelFromSnapshot(snapshot, reason), sipCallId: snapshot.callId };
+      } else {
+        const snapshot: unknown = JSON.parse(rec.pbxIncomingInvite ?? '');
+        assertIncomingInviteSnapshot(snapshot);
+        outcome = { acked: await stack.rejectFromSnapshot(snapshot, 503, reason), sipCallId: snapshot.callId };
+      }
+      log.info(outcome, `${what} the call record (the process that held the call is gone)`);
     } catch (err) {
-      log.warn({ err }, 'CANCEL to the PBX from the INVITE on the call record failed: the PBX side ends by itself');
-    }
-  }
-
-  /** 503 to a PBX INVITE this process did not receive, from the record's copy of it. Never throws. */
-  async #rejectFromRecord(pbxIncomingInvite: string, cause: string, log: Logger): Promise<void> {
-    try {
-      if (!this.sip?.running) throw new Error('the SIP stack is not running');
-      const snapshot: unknown = JSON.parse(pbxIncomingInvite);
-      assertIncomingInviteSnapshot(snapshot);
-      const acked = await this.sip.stack.rejectFromSnapshot(snapshot, 503, { protocol: 'Q.850', cause: 41, text: cause.slice(0, 100) });
-      log.info({ acked, sipCallId: snapshot.callId }, '503 to the PBX\'s INVITE from the call record (the process that held the call is gone)');
-    } catch (err) {
-      log.warn({ err }, '503 to the PBX\'s INVITE from the call record failed: the PBX side ends by itself');
-    }
-  }
-
-  /** BYE to the PBX in a dialog this process has no leg for, from the record's copy of it. Never throws. */
-  async #byeFromRecord(pbxDialog: string, cause: string, log: Logger): Promise<void> {
-    try {
-      if (!this.sip?.running) throw new Error('the SIP stack is not running');
-      const snapshot: unknown = JSON.parse(pbxDialog);
-      assertDialogSnapshot(snapshot);
-      const status = await this.sip.stack.byeFromSnapshot(snapshot, { protocol: 'Q.850', cause: 41, text: cause.slice(0, 100) });
-      log.info({ status, sipCallId: snapshot.callId }, 'BYE to the PBX from the dialog on the call record (the process that held the call is gone)');
-    } catch (err) {
-      log.warn({ err }, 'BYE to the PBX from the dialog on the call record failed: the PBX side ends by itself');
+      log.warn({ err }, `${what} the call record failed: the PBX side ends by itself`);
     }
   }
 }
