@@ -37,18 +37,20 @@ export class SignallingInstanceRegistry {
 
   /** The ids recorded whose heartbeat lasts (the signalling processes running now). */
   async live(): Promise<string[]> {
-    const ids = await this.#redis.smembers(this.#keys.signallingInstances);
-    if (ids.length === 0) return [];
-    const beats = await this.#redis.mget(...ids.map((id) => this.#keys.signallingInstance(id)));
-    return ids.filter((_, i) => beats[i] !== null);
+    return (await this.#recorded()).filter((r) => r.beating).map((r) => r.id);
   }
 
   /** The ids recorded whose heartbeat has expired. */
   async lost(): Promise<string[]> {
+    return (await this.#recorded()).filter((r) => !r.beating).map((r) => r.id);
+  }
+
+  /** Every recorded id, and whether its heartbeat lasts. */
+  async #recorded(): Promise<{ id: string; beating: boolean }[]> {
     const ids = await this.#redis.smembers(this.#keys.signallingInstances);
     if (ids.length === 0) return [];
     const beats = await this.#redis.mget(...ids.map((id) => this.#keys.signallingInstance(id)));
-    return ids.filter((_, i) => beats[i] === null);
+    return ids.map((id, i) => ({ id, beating: beats[i] !== null }));
   }
 
   /**

@@ -62,8 +62,8 @@ export class CallOwnerForwarder {
    * false when the call is this process's, has no owner, or the owner is gone (the step then runs here).
    */
   async progressAtOwner(rec: Pick<CallRecord, 'callId' | 'signallingInstance'>, step: WaProgressStep): Promise<boolean> {
-    const owner = rec.signallingInstance;
-    if (!owner || owner === this.instanceId || !(await this.registry.isAlive(owner))) return false;
+    const owner = await this.#otherLiveOwner(rec);
+    if (!owner) return false;
     this.bus.emit(WA_PROGRESS_AT_OWNER, { v: CONTRACT_VERSION, target: owner, callId: rec.callId, step }).subscribe({
       error: (err: unknown) => this.#log.warn({ err, callId: rec.callId, owner, step }, 'WhatsApp progress not handed to the process holding the call'),
     });
@@ -76,8 +76,8 @@ export class CallOwnerForwarder {
     const rec = await this.calls.get(callId);
     if (!rec) return false; // gone: the local end says so
     if (rec.state === 'ended') return true;
-    const owner = rec.signallingInstance;
-    if (!owner || owner === this.instanceId || !(await this.registry.isAlive(owner))) return false;
+    const owner = await this.#otherLiveOwner(rec);
+    if (!owner) return false;
     this.bus.emit(END_CALL_AT_OWNER, { v: CONTRACT_VERSION, target: owner, callId, ...req }).subscribe({
       error: (err: unknown) => this.#log.warn({ err, callId, owner }, 'end not asked of the process holding the call (its wait runs out, then it is ended here)'),
     });
@@ -89,5 +89,12 @@ export class CallOwnerForwarder {
     }
     this.#log.warn({ callId, owner, waitedMs: waitMs }, 'the signalling process holding the call did not end it in time: releasing it from the record here');
     return false;
+  }
+
+  /** The call's owner when it is another signalling process that still beats; else undefined (this one acts). */
+  async #otherLiveOwner(rec: Pick<CallRecord, 'signallingInstance'>): Promise<string | undefined> {
+    const owner = rec.signallingInstance;
+    if (!owner || owner === this.instanceId || !(await this.registry.isAlive(owner))) return undefined;
+    return owner;
   }
 }
