@@ -85,7 +85,8 @@ export class AnswerUserCallUseCase {
       // the PBX side starts at once, beside the WhatsApp side: its media leg now, the INVITE once `waSide` is done
       // once a desk phone answered and the bridge is up: call.connected for the CRM, the permission's quota reset
       if (route) await this.bridge.execute(live, route, waSide, (active) => this.#connected(active));
-      await waSide;
+      // the leg is recorded; pre_accept may still be on its way (the INVITE does not wait for it)
+      await (await waSide).preAccepted;
       if (route) return;
       if (this.config.signalling.autoAcceptWithoutPbx) await this.#acceptWithoutPbx(live, event.waCallId);
       else await this.endCall.execute(callId, { by: 'system', cause: `no PBX route for business number ${event.to ?? '(unknown)'}` });
@@ -99,23 +100,25 @@ export class AnswerUserCallUseCase {
 
   /**
    * Our WebRTC answer, recorded on the call, and pre_accept (reference §6.2: ICE/DTLS come up while the
-   * destination rings), the two side by side. A failure of either rejects, once both have settled: the
-   * call is then ended, and its teardown finds the leg on the record.
+   * destination rings), the two side by side. Resolves once the leg is on the record, so that the desk phone
+   * rings while pre_accept is on its way ("call pre_accept at once ... meanwhile ring the desk phone"); the
+   * pre_accept itself is `preAccepted`, which accept waits for. A failed record write closes the leg and
+   * rejects, once pre_accept has settled (the call is then ended, and its teardown finds the leg on the record).
    */
   async #answerWaSide(live: LiveCall, event: CallConnectEvent): Promise<WaSide> {
     const leg = await this.media.createWaLeg(live.callId, event.sdp);
-    const [recorded, preAccepted] = await Promise.allSettled([
-      this.calls.amend(live.callId, { waLegId: leg.legId, waSdp: leg.sdp }),
-      this.graph.preAccept(event.waCallId, leg.sdp),
-    ]);
-    if (recorded.status === 'rejected') {
+    const preAccepted = this.graph.preAccept(event.waCallId, leg.sdp).then(() => live.log.info({ legId: leg.legId }, 'pre_accept sent'));
+    // awaited by the caller (which ends the call when it fails) and by the bridge; never left unhandled
+    preAccepted.catch(() => undefined);
+    try {
+      await this.calls.amend(live.callId, { waLegId: leg.legId, waSdp: leg.sdp });
+    } catch (err) {
       // without the leg on the record the teardown would not close it
       await this.media.closeWaLeg(live.callId, leg.legId, 'call record not updated').catch(() => undefined);
-      throw recorded.reason;
+      await preAccepted.catch(() => undefined);
+      throw err;
     }
-    if (preAccepted.status === 'rejected') throw preAccepted.reason;
-    live.log.info({ legId: leg.legId }, 'pre_accept sent');
-    return { waCallId: event.waCallId, legId: leg.legId, sdp: leg.sdp };
+    return { waCallId: event.waCallId, legId: leg.legId, sdp: leg.sdp, preAccepted };
   }
 
   /**

@@ -8,7 +8,7 @@ import type { FailoverInviter } from '../trunks/failover-inviter';
 import { RoutingPolicy } from '../routing/routing-policy';
 import type { ResolvedRoute } from '../sip/trunk-directory';
 import { CrmEventBus } from '../events/crm-event-bus';
-import { BridgeToPbxUseCase } from './bridge-to-pbx.use-case';
+import { BridgeToPbxUseCase, type WaSide } from './bridge-to-pbx.use-case';
 import { CallRuntime } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 import { PbxSdpUpdates } from './pbx-sdp-updates';
@@ -87,7 +87,7 @@ describe('bridge to the PBX when the call ends during set-up', () => {
     await calls.create({ callId, direction: 'inbound', state: 'offered', waCallId: `wacid.${callId}`, waLegId: 'wa-1', businessNumber: '15550001111', phoneNumberId: '1' });
     const live = runtime.open(callId, { waCallId: `wacid.${callId}`, direction: 'inbound' });
 
-    await bridge.execute(live, route, Promise.resolve({ waCallId: `wacid.${callId}`, legId: 'wa-1', sdp: 'v=0\r\n' }));
+    await bridge.execute(live, route, Promise.resolve({ waCallId: `wacid.${callId}`, legId: 'wa-1', sdp: 'v=0\r\n', preAccepted: Promise.resolve() }));
     await asked;
     await endCall.execute(callId, { by: 'system', cause: 'WhatsApp media failed' });
     releaseOffer();
@@ -116,7 +116,7 @@ describe('bridge to the PBX when the call ends during set-up', () => {
     await calls.create({ callId, direction: 'inbound', state: 'offered', waCallId: `wacid.${callId}`, businessNumber: '15550001111', phoneNumberId: '1' });
     const live = runtime.open(callId, { waCallId: `wacid.${callId}`, direction: 'inbound' });
     let waDone: () => void = () => undefined;
-    const waSide = new Promise<{ waCallId: string; legId: string; sdp: string }>((resolve) => (waDone = () => resolve({ waCallId: `wacid.${callId}`, legId: 'wa-1', sdp: 'v=0\r\n' })));
+    const waSide = new Promise<WaSide>((resolve) => (waDone = () => resolve({ waCallId: `wacid.${callId}`, legId: 'wa-1', sdp: 'v=0\r\n', preAccepted: Promise.resolve() })));
 
     await bridge.execute(live, route, waSide);
     await asked;
@@ -140,7 +140,7 @@ describe('bridge to the PBX when the call ends during set-up', () => {
     await calls.create({ callId, direction: 'inbound', state: 'offered', waCallId: `wacid.${callId}`, businessNumber: '15550001111', phoneNumberId: '1' });
     const live = runtime.open(callId, { waCallId: `wacid.${callId}`, direction: 'inbound' });
     let waFailed: (err: Error) => void = () => undefined;
-    const waSide = new Promise<{ waCallId: string; legId: string; sdp: string }>((_resolve, reject) => (waFailed = reject));
+    const waSide = new Promise<WaSide>((_resolve, reject) => (waFailed = reject));
 
     await bridge.execute(live, route, waSide);
     await asked;

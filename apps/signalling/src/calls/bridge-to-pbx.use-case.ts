@@ -18,8 +18,13 @@ export interface WaSide {
   waCallId: string;
   /** The media app's WebRTC leg, already on the call record. */
   legId: string;
-  /** Our SDP answer: pre_accept has carried it, accept carries it again. */
+  /** Our SDP answer: pre_accept carries it, accept carries it again. */
   sdp: string;
+  /**
+   * The pre_accept request, sent beside the INVITE (reference §6.2): accept waits for it, and so does a
+   * reject of ours, so that Meta sees pre_accept first. Its failure is the caller's to act on (it ends the call).
+   */
+  preAccepted: Promise<void>;
 }
 
 type DialOutcome = { kind: 'answered'; sdp: string; call: TrunkCall } | { kind: 'failed'; cause: string; sipCause: string } | { kind: 'aborted' };
@@ -31,8 +36,11 @@ type DialOutcome = { kind: 'answered'; sdp: string; call: TrunkCall } | { kind: 
  * destination ends the call with `reject` and the SIP cause in the CDR.
  *
  * To keep the set-up short, the PBX media leg is made while the media app still builds the WhatsApp leg;
- * the INVITE waits for the WhatsApp side (leg recorded, pre_accept answered: a call Meta's side cannot take
- * never rings a desk phone). When the WhatsApp side fails, its caller ends the call, and the bridge stops.
+ * the INVITE waits for the WhatsApp leg to be on the record (a call the media app cannot take never rings a
+ * desk phone), not for pre_accept's answer: the reference rings the desk phone meanwhile, and a pre_accept
+ * that fails ends the call, which cancels the INVITE. When the PBX answers, the record moves to `accepting`
+ * and `accept` goes out at once, beside the PBX answer's SDP reaching the media app. When the WhatsApp side
+ * fails, its caller ends the call, and the bridge stops.
  */
 @Injectable()
 export class BridgeToPbxUseCase {
@@ -69,7 +77,9 @@ export class BridgeToPbxUseCase {
     const decision = this.routing.decide(route, live.log); // business hours, on the gateway's clock
     if (decision.kind === 'reject') {
       // ended only once the WhatsApp leg is on the record, so that the teardown closes it
-      if (!(await waReady)) return;
+      const wa = await waReady;
+      if (!wa) return;
+      await settled(wa);
       return this.endCall.execute(live.callId, { by: 'system', cause: decision.cause });
     }
     let last: DialOutcome = { kind: 'failed', cause: 'no destination', sipCause: '' };
@@ -96,6 +106,8 @@ export class BridgeToPbxUseCase {
       if (route.onFailure === 'reject') break;
     }
     if (last.kind === 'failed') {
+      const wa = await waReady;
+      if (wa) await settled(wa);
       await this.endCall.execute(live.callId, { by: 'pbx', cause: last.cause, sipCause: last.sipCause });
     }
   }
@@ -174,17 +186,24 @@ export class BridgeToPbxUseCase {
     onConnected: ((active: CallRecord) => Promise<void>) | undefined,
   ): Promise<void> {
     const waId = rec.userWaId;
-    const negotiated = await this.media.applyPbxAnswer(live.callId, pbxLegId, answered.sdp);
-    answered.call.setSdpHandler(this.sdpUpdates.handlerFor(live, pbxLegId, waId));
-    const res = await this.calls.apply(live.callId, { type: 'pbx.answered' }, { codec: negotiated.codec, ...(negotiated.srtp ? { pbxSrtp: negotiated.srtp } : {}), ...pbxDialogPatch(answered.call.leg) });
+    // `accepting` first: from here an end of the call terminates it on Meta's side instead of rejecting it
+    const res = await this.calls.apply(live.callId, { type: 'pbx.answered' }, pbxDialogPatch(answered.call.leg));
     if (res.outcome !== 'applied') {
       live.log.info({ reason: res.reason }, 'PBX answered a call that is already ending: hanging up the PBX leg');
       await answered.call.hangup();
       return;
     }
     recordPbxTargetRefreshes(this.calls, live, answered.call.leg);
-    await this.graph.accept(wa.waCallId, wa.sdp);
-    const active = await this.calls.apply(live.callId, { type: 'wa.accept-sent' });
+    // accept at once (reference §6.2), beside the PBX's SDP reaching the media app; media flows only after both
+    const [applied, accepted] = await Promise.allSettled([
+      this.media.applyPbxAnswer(live.callId, pbxLegId, answered.sdp),
+      wa.preAccepted.then(() => this.graph.accept(wa.waCallId, wa.sdp)),
+    ]);
+    if (applied.status === 'rejected') throw applied.reason;
+    if (accepted.status === 'rejected') throw accepted.reason;
+    const negotiated = applied.value;
+    answered.call.setSdpHandler(this.sdpUpdates.handlerFor(live, pbxLegId, waId));
+    const active = await this.calls.apply(live.callId, { type: 'wa.accept-sent' }, { codec: negotiated.codec, ...(negotiated.srtp ? { pbxSrtp: negotiated.srtp } : {}) });
     if (active.outcome !== 'applied') return;
     await this.media.startBridge(live.callId, wa.legId, pbxLegId);
     this.transfers.attach(live, trunkLeg(answered.call), {
@@ -200,6 +219,11 @@ export class BridgeToPbxUseCase {
 }
 
 /** Whether one SDP offer serves both trunks: the same codecs in the same order and the same SRTP policy. */
+/** Waits for pre_accept to have been answered or failed (a reject of ours then follows it). */
+async function settled(wa: WaSide): Promise<void> {
+  await wa.preAccepted.catch(() => undefined);
+}
+
 function sameOffer(a: TrunkConfig, b: TrunkConfig): boolean {
   return a.srtp === b.srtp && a.codecs.length === b.codecs.length && a.codecs.every((c, i) => c === b.codecs[i]);
 }
