@@ -116,6 +116,20 @@ export function parseCallRecord(callId: string, hash: Record<string, string>): C
   return res.data;
 }
 
+const callPatchHashSchema = callRecordHashSchema.partial();
+
+/**
+ * The fields of a write, as `toCallHash` flattened them, read back with the record's own rules: what a
+ * writer that holds the record merges into it after a compare-and-set that succeeded.
+ */
+export function parsePatch(callId: string, hash: Record<string, string>): Partial<CallRecord> {
+  const res = callPatchHashSchema.safeParse(hash);
+  if (!res.success) {
+    throw new InvalidCallRecordError(callId, res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+  }
+  return res.data;
+}
+
 /**
  * Flattens a record or patch into hash field/value pairs; `undefined` fields are skipped (a write never
  * deletes a field). Throws TypeError for unknown fields or non-integer times: those are bugs.

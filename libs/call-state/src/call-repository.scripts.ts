@@ -52,8 +52,9 @@ return {'OK'}
  *   index by age and size;
  * - the wacall alias follows the record: same TTL while the call lives, deleted when it has ended.
  * KEYS: call hash, active index, ended index, [wacall alias].
- * ARGV: expectedVersion, nowMs, ttlsJson {state: ms}, endedIndexMax, endedPruneBeforeMs, callId, field, value, ...
- * Returns {'OK', field, value, ...} (the new hash) | {'NOT_FOUND'} | {'CONFLICT', version}
+ * ARGV: expectedVersion, nowMs, ttlsJson {state: ms}, endedIndexMax, endedPruneBeforeMs, callId, reply, field, value, ...
+ * (reply `hash`: the new hash comes back; `brief`: only 'OK', for a writer that holds the record it wrote on).
+ * Returns {'OK', field, value, ...} (the new hash) or {'OK'} | {'NOT_FOUND'} | {'CONFLICT', version}
  *   | {'TERMINAL'} | {'WA_IMMUTABLE', waCallId} | {'WA_TAKEN', ownerCallId} | {'BAD_STATE', state}.
  */
 export const UPDATE_CALL = new LuaScript(`
@@ -61,7 +62,7 @@ local cur = redis.call('HMGET', KEYS[1], 'version', 'state', 'createdAt', 'waCal
 if not cur[1] then return {'NOT_FOUND'} end
 if cur[1] ~= ARGV[1] then return {'CONFLICT', cur[1]} end
 local newState, newWa, endedAt = cur[2], false, false
-for i = 7, #ARGV - 1, 2 do
+for i = 8, #ARGV - 1, 2 do
   local f = ARGV[i]
   if f == 'state' then newState = ARGV[i + 1] end
   if f == 'waCallId' then newWa = ARGV[i + 1] end
@@ -77,7 +78,7 @@ if alias and newWa and not cur[4] then
   if owner and owner ~= ARGV[6] then return {'WA_TAKEN', owner} end
 end
 local callId = ARGV[6]
-if #ARGV >= 7 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
+if #ARGV >= 8 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
 redis.call('HSET', KEYS[1], 'version', tostring(tonumber(cur[1]) + 1), 'updatedAt', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ttl)
 if newState == 'ended' then
@@ -90,6 +91,7 @@ else
   redis.call('ZADD', KEYS[2], cur[3], callId)
   if alias then redis.call('SET', alias, callId, 'PX', ttl) end
 end
+if ARGV[7] == 'brief' then return {'OK'} end
 local out = redis.call('HGETALL', KEYS[1])
 table.insert(out, 1, 'OK')
 return out

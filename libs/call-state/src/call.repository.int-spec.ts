@@ -189,6 +189,35 @@ describe('CallRepository on a real Redis', () => {
     expect(await calls.get('call_rt')).toMatchObject({ state: 'ringing-pbx', waLegId: 'wa-1', version: 3 });
   });
 
+  it('a write from the remembered record returns what a read of Redis then gives, field for field, through a whole call', async () => {
+    let now = 1_700_000_000_000;
+    const calls = repo({ now: () => now });
+    const fresh = repo(); // remembers nothing: its get() is Redis's hash, parsed
+    await calls.create(inbound('call_bf', { waCallId: 'wacid.BF' }));
+    const written = [
+      await calls.amend('call_bf', { waLegId: 'wa-1', waSdp: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n' }),
+      (await calls.apply('call_bf', { type: 'pbx.dialing', sipCallId: 'sip-bf' }, { destination: 'sip:1001@pbx' })).record,
+      (await calls.apply('call_bf', { type: 'pbx.answered' })).record,
+      (now += 1000, await calls.apply('call_bf', { type: 'wa.accept-sent' }, { codec: 'PCMU/8000' })).record,
+      (now += 2000, await calls.apply('call_bf', { type: 'wa.terminate', status: 'completed' })).record,
+    ];
+    for (const record of written) expect(record.version).toBeGreaterThan(0);
+    // each write's own record is the stored one at its version (checked on the last, and on the versions' sequence)
+    expect(written.map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(written.at(-1)).toEqual(await fresh.get('call_bf'));
+    expect(written[3]).toMatchObject({ state: 'active', answeredAt: now - 2000, codec: 'PCMU/8000', sipCallId: 'sip-bf', destination: 'sip:1001@pbx', updatedAt: now - 2000 });
+    const ended = (await calls.apply('call_bf', { type: 'legs.released' })).record;
+    expect(ended).toEqual(await fresh.get('call_bf'));
+    expect(ended).toMatchObject({ state: 'ended', durationMs: 2000, endedBy: 'wa' });
+  });
+
+  it('a patch the record schema refuses is reported once written, as a read of it would be', async () => {
+    const calls = repo();
+    await calls.create(inbound('call_bad'));
+    await expect(calls.amend('call_bad', { endedBy: 'nobody' as never })).rejects.toThrow(/endedBy/);
+    await expect(repo().get('call_bad')).rejects.toThrow(/endedBy/);
+  });
+
   it("one instance's writes to a call started side by side go in turn: none loses its compare-and-set or reads", async () => {
     const calls = repo();
     await calls.create(inbound('call_turn', { waCallId: 'wacid.TURN' }));

@@ -4,6 +4,7 @@ import { deriveTransitionPatch } from './call-record.derive';
 import {
   assertPatchable,
   parseCallRecord,
+  parsePatch,
   toCallHash,
   type CallPatch,
   type CallRecord,
@@ -208,11 +209,14 @@ export class CallRepository {
     const keys = [this.#keys.call(callId), this.#keys.activeCalls, this.#keys.endedCalls];
     if (waCallId) keys.push(this.#keys.waCall(waCallId));
     const now = this.#now();
-    const args = [expectedVersion, now, this.#ttlsJson, this.#endedIndexMax, now - this.#ttls.ended, callId, ...pairs(fields)];
+    // a writer that read the record at `expectedVersion` holds what is stored: a write that succeeds changed
+    // only the patched fields, the version and updatedAt, so the new record is made here, not read back
+    const brief = read !== undefined && read.version === expectedVersion;
+    const args = [expectedVersion, now, this.#ttlsJson, this.#endedIndexMax, now - this.#ttls.ended, callId, brief ? 'brief' : 'hash', ...pairs(fields)];
     const res = (await UPDATE_CALL.run(this.#redis, keys, args)) as unknown[];
     switch (res[0]) {
       case 'OK': {
-        const record = parseCallRecord(callId, hashOf(res.slice(1)));
+        const record = brief ? { ...read, ...parsePatch(callId, fields), version: expectedVersion + 1, updatedAt: now } : parseCallRecord(callId, hashOf(res.slice(1)));
         this.#remember(record);
         return record;
       }
