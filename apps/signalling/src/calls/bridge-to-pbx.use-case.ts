@@ -129,7 +129,7 @@ export class BridgeToPbxUseCase {
       ringTimeoutMs: dest.ringTimeoutMs,
       logger: live.log,
     });
-    live.pbxLeg = { kind: 'pbx', hangup: async (reason) => void (await call.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) })) };
+    live.pbxLeg = { kind: 'pbx', hangup: (reason) => call.end(reason) };
     // `dialing` is applied before the outcome is returned: a trunk that refuses the TCP connection fails the
     // INVITE within milliseconds, and its pbx.hangup must not reach the record while it is still `offered`
     const dialing = this.calls.apply(live.callId, { type: 'pbx.dialing', sipCallId: call.callId }, { destination: dest.uri, sipCallId: call.callId });

@@ -83,7 +83,7 @@ export class DialAgentUseCase {
         agentCall = call;
         live.pbxLeg = {
           kind: 'pbx',
-          hangup: async (reason) => void (await call.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) })),
+          hangup: (reason) => call.end(reason),
           sendDtmfInfo: async (digit, ms) => void (await call.sendDtmf(digit, ms)),
         };
         void this.calls.apply(live.callId, { type: 'pbx.dialing', sipCallId: call.callId }, { sipCallId: call.callId });

@@ -162,7 +162,7 @@ export class TransferService {
       const negotiated = await this.media.applyPbxAnswer(live.callId, legId, outcome.sdp);
       await this.media.startBridge(live.callId, ctx.waLegId, legId);
       live.transfer = undefined;
-      live.pbxLeg = { kind: 'pbx', hangup: async (reason) => void (await call.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) })) };
+      live.pbxLeg = { kind: 'pbx', hangup: (reason) => call.end(reason) };
       live.pbxDtmfPt = negotiated.dtmfPayloadType;
       this.sdpUpdates.legReplaced(live, ctx.waId);
       await this.calls.amend(live.callId, { pbxLegId: legId, sipCallId: call.callId, destination: req.referTo, codec: negotiated.codec, ...(negotiated.srtp ? { pbxSrtp: negotiated.srtp } : {}), ...pbxDialogPatch(call.leg) });

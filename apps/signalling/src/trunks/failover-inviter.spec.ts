@@ -207,6 +207,18 @@ describe('FailoverInviter', () => {
     expect(events).toEqual(['progress 180', 'failed 487 cancelled']);
   });
 
+  it('ends a ringing call with a CANCEL saying SIP 487, an answered one with a BYE saying Q.850 16 (normal clearing)', async () => {
+    const ringing = inviter.invite(trunk, invite);
+    sender.legs[0]?.emit('progress', { status: 180, reason: 'Ringing' });
+    await ringing.end('the user hung up');
+    expect(sender.legs[0]?.hangups).toEqual([{ protocol: 'SIP', cause: 487, text: 'the user hung up' }]);
+
+    const answered = inviter.invite(trunk, invite);
+    sender.legs[1]?.emit('answered', { sdp: 'v=0', headers: {} });
+    await answered.end(`completed ${'x'.repeat(200)}`);
+    expect(sender.legs[1]?.hangups).toEqual([{ protocol: 'Q.850', cause: 16, text: `completed ${'x'.repeat(90)}` }]);
+  });
+
   it('sends in-dialog DTMF on the leg of the host that answered', async () => {
     const call = inviter.invite(trunk, invite);
     sender.legs[0]?.fail(503, 'Service Unavailable', 'unreachable');

@@ -145,6 +145,15 @@ export class TrunkCall extends TypedEmitter<OutboundCallEvents> {
     });
   }
 
+  /**
+   * Our end of the call, `text` in its Reason header (RFC 3326): before the answer a CANCEL saying
+   * `SIP;cause=487` (Request Terminated), after it a BYE saying `Q.850;cause=16` (normal call clearing).
+   */
+  end(text: string): Promise<void> {
+    const reason = text.slice(0, 100);
+    return this.hangup(this.leg?.state === 'confirmed' ? { protocol: 'Q.850', cause: 16, text: reason } : { protocol: 'SIP', cause: 487, text: reason });
+  }
+
   /** CANCEL before the answer (no further host is tried), BYE after it. */
   async hangup(reason?: SipReason): Promise<void> {
     this.#hangup ??= { reason };
