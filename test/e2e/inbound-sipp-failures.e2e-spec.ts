@@ -137,6 +137,32 @@ describe('inbound calls the PBX does not answer (SIPp as the PBX)', () => {
     expect(pbx.inviteCallIds()).toHaveLength(1);
   });
 
+  it('a pre_accept Meta holds back (429, Retry-After 2 s) does not hold back the desk phone: it answers meanwhile, and accept follows the pre_accept that went through', async () => {
+    pbx = await startSippPbx('uas-answer-expect-200.xml', { transport: 'udp' });
+    const s = await boot(trunkEnv(BUSINESS, pbx.hostPort, { transport: 'udp' }));
+    await s.emu('PUT', '/emulator/faults', { graphFailures: [{ action: 'pre_accept', status: 429, count: 1, when: 'before', retryAfterS: 2 }] });
+
+    const waCallId = await userCalls(s);
+    // the PBX has answered (the record is `accepting`) while Meta's side of the call is still only ringing
+    const metaState = await eventually('the PBX answered', async () => {
+      const res = await s.api('GET', `/v1/calls/${waCallId}`);
+      if (res.status !== 200 || (res.body as CallRecord).state !== 'accepting') return undefined;
+      return (await s.emu<{ state: string }>('GET', `/emulator/calls/${waCallId}`)).state;
+    });
+    expect(metaState).toBe('ringing');
+    await eventually('call active', async () => {
+      const res = await s.api('GET', `/v1/calls/${waCallId}`);
+      return res.status === 200 && (res.body as CallRecord).state === 'active';
+    }, 10_000);
+    await s.emu('POST', `/emulator/users/${USER}/hangup`);
+    await cdrOf(s, waCallId);
+
+    const log = await s.emu<GraphRequest[]>('GET', `/emulator/graph-requests?callId=${encodeURIComponent(waCallId)}`);
+    expect(log.map((r) => `${r.action} ${r.httpStatus}`)).toEqual(['pre_accept 429', 'pre_accept 200', 'accept 200']);
+    const sipp = await pbx.result();
+    expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
+  });
+
   it('a trunk that never answers (UDP) is given up after the transaction timeout: reject, and the CDR says why', async () => {
     const deadPort = await freeTcpUdpPort();
     const s = await boot(trunkEnv(BUSINESS, `127.0.0.1:${deadPort}`, { transport: 'udp' }));
