@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstValueFrom } from 'rxjs';
-import { busChannelPrefix, PrefixedRedisClient, redisOptionsFromUrl } from '@wagw/config';
+import { busChannelPrefix, PrefixedRedisClient, busRedisOptions } from '@wagw/config';
 import { CONTRACT_VERSION, MEDIA_PATTERNS, PBX_MEDIA_PATTERNS, type CreatePbxOfferReply, type CreateWaLegReply } from '@wagw/contracts';
 import { freeTcpPort, startRedisServer, type RedisServerHandle } from '@wagw/testing';
 import type { BenchMode } from './wa-generator';
@@ -106,7 +106,7 @@ export class MediaTarget implements BridgeTarget {
     killOnExit(child);
     child.on('message', (m: Record<string, number> & { probe?: string }) => this.#probeReplies.shift()?.(m));
     await waitForHealth(`http://${this.#opts.host}:${httpPort}/health`, child, 30000);
-    this.#client = new PrefixedRedisClient({ ...redisOptionsFromUrl(this.#redis.url), channelPrefix: busChannelPrefix(KEY_PREFIX) });
+    this.#client = new PrefixedRedisClient({ ...busRedisOptions(this.#redis.url), channelPrefix: busChannelPrefix(KEY_PREFIX) });
     await this.#client.connect();
   }
 

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import type { MicroserviceOptions } from '@nestjs/microservices';
-import { busChannelPrefix, loadConfig, PrefixedRedisServer, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
+import { busChannelPrefix, loadConfig, PrefixedRedisServer, busRedisOptions, type AppConfig } from '@wagw/config';
 import { mediaRequestChannel } from '@wagw/contracts';
 import { createLogger, PinoNestLogger, type Logger } from '@wagw/logging';
 import { MediaModule } from './media.module';
@@ -42,7 +42,7 @@ export async function bootstrapMedia(
   const app = await NestFactory.create(MediaModule.forRoot(cfg, logger), { logger: new PinoNestLogger(logger) });
   // requests on this gateway's bus (`<keyPrefix>:`), and on this instance's own channels when it has a name
   const channels = busChannelPrefix(cfg.redis.keyPrefix) + mediaRequestChannel(cfg.media.instanceId, '');
-  app.connectMicroservice<MicroserviceOptions>({ strategy: new PrefixedRedisServer({ ...redisOptionsFromUrl(cfg.redis.url) }, channels) });
+  app.connectMicroservice<MicroserviceOptions>({ strategy: new PrefixedRedisServer(busRedisOptions(cfg.redis.url), channels) });
   app.enableShutdownHooks();
   await app.startAllMicroservices();
   await app.listen(cfg.media.httpPort, cfg.media.httpHost);

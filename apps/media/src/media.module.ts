@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { busChannelPrefix, ConfigModule, PrefixedRedisClient, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
+import { busChannelPrefix, ConfigModule, PrefixedRedisClient, busRedisOptions, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
 import { FrameClock, RtpPortAllocator } from '@wagw/media-bridge';
 import { MEDIA_EVENTS_CLIENT, MEDIA_FRAME_CLOCK, MEDIA_LOGGER, RTP_ADDRESSES, RTP_PORT_ALLOCATOR, WA_LEG_FACTORY } from './media.tokens';
@@ -31,7 +31,7 @@ export class MediaModule {
         { provide: MEDIA_FRAME_CLOCK, useFactory: () => new FrameClock({ logger: logger.child({ component: 'frame-clock' }) }) },
         {
           provide: MEDIA_EVENTS_CLIENT,
-          useFactory: () => new PrefixedRedisClient({ ...redisOptionsFromUrl(config.redis.url), channelPrefix: busChannelPrefix(config.redis.keyPrefix) }),
+          useFactory: () => new PrefixedRedisClient({ ...busRedisOptions(config.redis.url), channelPrefix: busChannelPrefix(config.redis.keyPrefix) }),
         },
         {
           provide: WA_LEG_FACTORY,

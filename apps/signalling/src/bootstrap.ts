@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { json, raw } from 'express';
-import { busChannelPrefix, loadConfig, PrefixedRedisServer, redisOptionsFromUrl, type AppConfig, type Env } from '@wagw/config';
+import { busChannelPrefix, loadConfig, PrefixedRedisServer, busRedisOptions, type AppConfig, type Env } from '@wagw/config';
 import { createLogger, PinoNestLogger, type Logger } from '@wagw/logging';
 import { SignallingModule } from './signalling.module';
 import { WEBHOOK_PATH } from './webhooks/webhook.controller';
@@ -70,7 +70,7 @@ export async function bootstrapSignalling(options: BootstrapSignallingOptions = 
   app.use(json({ limit: '256kb' }));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   // the media app's events, on this gateway's bus channels (`<redis.keyPrefix>:`)
-  app.connectMicroservice<MicroserviceOptions>({ strategy: new PrefixedRedisServer({ ...redisOptionsFromUrl(config.redis.url) }, busChannelPrefix(config.redis.keyPrefix)) });
+  app.connectMicroservice<MicroserviceOptions>({ strategy: new PrefixedRedisServer(busRedisOptions(config.redis.url), busChannelPrefix(config.redis.keyPrefix)) });
   // SIGTERM and SIGINT drain and stop the app; SIGHUP is not a stop here: main.ts reloads the configuration on
   // it (Nest's default list includes SIGHUP, which shut the app down beside the reload)
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);

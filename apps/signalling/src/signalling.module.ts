@@ -2,7 +2,7 @@ import { DynamicModule, Inject, Module, type OnApplicationShutdown, type Provide
 import { ClientsModule, type ClientProxy } from '@nestjs/microservices';
 import { APP_FILTER } from '@nestjs/core';
 import Redis from 'ioredis';
-import { busChannelPrefix, ConfigModule, redisOptionsFromUrl, type AppConfig } from '@wagw/config';
+import { busChannelPrefix, ConfigModule, busRedisOptions, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
 import { createNodeHttpFetch, RedisDedupStore, WhatsAppGraphClient } from '@wagw/whatsapp';
 import { DEAD_LETTERS, DEDUP_STORE, GRAPH_CLIENT, SIGNALLING_LOGGER, SIGNALLING_REDIS, EARLY_TERMINATES, CLOCK, PERMISSIONS, CONTACTS, SIGNALLING_INSTANCE_ID, SIGNALLING_INSTANCES } from './signalling.tokens';
@@ -183,7 +183,7 @@ export class SignallingModule implements OnApplicationShutdown {
       module: SignallingModule,
       imports: [
         ConfigModule.forRoot(config),
-        ClientsModule.register([{ name: MEDIA_BUS, customClass: MediaBusRedisClient as unknown as Type<ClientProxy>, options: { ...redisOptionsFromUrl(config.redis.url), channelPrefix: busChannelPrefix(config.redis.keyPrefix) } }]),
+        ClientsModule.register([{ name: MEDIA_BUS, customClass: MediaBusRedisClient as unknown as Type<ClientProxy>, options: { ...busRedisOptions(config.redis.url), channelPrefix: busChannelPrefix(config.redis.keyPrefix) } }]),
       ],
       controllers: [HealthController, WebhookController, DeadLetterController, CallsController, MediaEventsController, CallOwnerController, CrmEventRelayController, PermissionsController, ContactsController, CrmEventsController, OpenApiController, ConsoleController, ...OPERATIONS_CONTROLLERS],
       providers,
