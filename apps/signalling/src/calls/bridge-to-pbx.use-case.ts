@@ -194,15 +194,19 @@ export class BridgeToPbxUseCase {
       return;
     }
     recordPbxTargetRefreshes(this.calls, live, answered.call.leg);
-    // accept at once (reference §6.2), beside the PBX's SDP reaching the media app; media flows only after both
+    // accept at once (reference §6.2), beside the PBX's SDP reaching the media app; media flows only after both.
+    // The PBX's own SDP updates (a re-INVITE right after its answer) reach the media app from the moment its
+    // answer is applied, not once accept has returned.
     const [applied, accepted] = await Promise.allSettled([
-      this.media.applyPbxAnswer(live.callId, pbxLegId, answered.sdp),
+      this.media.applyPbxAnswer(live.callId, pbxLegId, answered.sdp).then((negotiated) => {
+        answered.call.setSdpHandler(this.sdpUpdates.handlerFor(live, pbxLegId, waId));
+        return negotiated;
+      }),
       wa.preAccepted.then(() => this.graph.accept(wa.waCallId, wa.sdp)),
     ]);
     if (applied.status === 'rejected') throw applied.reason;
     if (accepted.status === 'rejected') throw accepted.reason;
     const negotiated = applied.value;
-    answered.call.setSdpHandler(this.sdpUpdates.handlerFor(live, pbxLegId, waId));
     const active = await this.calls.apply(live.callId, { type: 'wa.accept-sent' }, { codec: negotiated.codec, ...(negotiated.srtp ? { pbxSrtp: negotiated.srtp } : {}) });
     if (active.outcome !== 'applied') return;
     await this.media.startBridge(live.callId, wa.legId, pbxLegId);
@@ -218,12 +222,12 @@ export class BridgeToPbxUseCase {
   }
 }
 
-/** Whether one SDP offer serves both trunks: the same codecs in the same order and the same SRTP policy. */
 /** Waits for pre_accept to have been answered or failed (a reject of ours then follows it). */
 async function settled(wa: WaSide): Promise<void> {
   await wa.preAccepted.catch(() => undefined);
 }
 
+/** Whether one SDP offer serves both trunks: the same codecs in the same order and the same SRTP policy. */
 function sameOffer(a: TrunkConfig, b: TrunkConfig): boolean {
   return a.srtp === b.srtp && a.codecs.length === b.codecs.length && a.codecs.every((c, i) => c === b.codecs[i]);
 }
