@@ -109,7 +109,12 @@ const KNOWN_FIELDS = new Set<string>(CALL_RECORD_FIELDS);
 
 /** Validates a hash read from Redis into a record; throws `InvalidCallRecordError` naming the bad fields. */
 export function parseCallRecord(callId: string, hash: Record<string, string>): CallRecord {
-  const res = callRecordHashSchema.safeParse(hash);
+  return parseHash(callRecordHashSchema, callId, hash);
+}
+
+/** `hash` read with `schema`; throws InvalidCallRecordError with every field's complaint. */
+function parseHash<S extends z.ZodType>(schema: S, callId: string, hash: Record<string, string>): z.output<S> {
+  const res = schema.safeParse(hash);
   if (!res.success) {
     throw new InvalidCallRecordError(callId, res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
   }
@@ -123,11 +128,7 @@ const callPatchHashSchema = callRecordHashSchema.partial();
  * writer that holds the record merges into it after a compare-and-set that succeeded.
  */
 export function parsePatch(callId: string, hash: Record<string, string>): Partial<CallRecord> {
-  const res = callPatchHashSchema.safeParse(hash);
-  if (!res.success) {
-    throw new InvalidCallRecordError(callId, res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
-  }
-  return res.data;
+  return parseHash(callPatchHashSchema, callId, hash);
 }
 
 /**
