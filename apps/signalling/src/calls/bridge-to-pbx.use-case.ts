@@ -153,7 +153,7 @@ export class BridgeToPbxUseCase {
     if (dialed.record.state === 'ending' || dialed.record.state === 'ended') {
       // the call ended before this INVITE was recorded, so its teardown may not have seen the leg
       live.log.info({ state: dialed.record.state }, 'call ended while the INVITE went out: cancelling it');
-      await call.hangup({ protocol: 'SIP', cause: 487, text: 'Call ended' });
+      await call.end('Call ended');
       return { kind: 'aborted' };
     }
     return outcome;

@@ -133,7 +133,7 @@ export class TransferService {
     live.transfer = {
       cancel: async (reason) => {
         cancelled = true;
-        await target?.hangup({ protocol: 'SIP', cause: 487, text: reason.slice(0, 100) });
+        await target?.end(reason);
         if (legId) await this.media.closePbxLeg(live.callId, legId, reason);
       },
     };
