@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { ipLiteralLookup } from './ip-literal-lookup';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { ipLiteralLookup, sendToLiteralsAtOnce } from './ip-literal-lookup';
 
 describe('ipLiteralLookup', () => {
   it('answers IPv4 and IPv6 literals synchronously, with their family', () => {
@@ -66,5 +67,56 @@ describe('sockets that resolve IP literals at once', () => {
     last.send(Buffer.from('end'), rx.address().port, '127.0.0.1');
     for (let i = 0; i < 100 && !got.includes('end'); i++) await new Promise((r) => setTimeout(r, 10));
     expect(got).toEqual(['ip literal lookup', 'end']);
+  });
+});
+
+describe('sendToLiteralsAtOnce (a socket created with the default lookup, as werift creates them)', () => {
+  const sockets: Socket[] = [];
+  const bound = async (s: Socket): Promise<Socket> => {
+    sockets.push(s);
+    s.bind(0, '127.0.0.1');
+    await once(s, 'listening');
+    return s;
+  };
+  afterEach(() => {
+    for (const s of sockets.splice(0)) s.close();
+  });
+
+  it('sends to an IP literal without the lookup, and still asks the lookup for a name', async () => {
+    const asked: string[] = [];
+    const counting = (host: string, options: number | LookupOneOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void => {
+      asked.push(host);
+      dnsLookup(host, typeof options === 'number' ? { family: options } : options, callback);
+    };
+    const rx = await bound(createSocket('udp4'));
+    const tx = await bound(createSocket({ type: 'udp4', lookup: counting }));
+    asked.length = 0; // bind's own lookup
+    expect(sendToLiteralsAtOnce(tx)).toBe(true);
+    expect(sendToLiteralsAtOnce(tx)).toBe(true);
+    const got: string[] = [];
+    rx.on('message', (m: Buffer) => got.push(m.toString()));
+    tx.send(Buffer.from('to a literal'), rx.address().port, '127.0.0.1');
+    tx.send(Buffer.from('to a name'), rx.address().port, 'localhost');
+    for (let i = 0; i < 100 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(got.sort()).toEqual(['to a literal', 'to a name']);
+    expect(asked).toEqual(['localhost']);
+  });
+
+  it('hands the datagram to the kernel within send() once swapped', async () => {
+    const rx = await bound(createSocket('udp4'));
+    const tx = await bound(createSocket('udp4'));
+    expect(sendToLiteralsAtOnce(tx)).toBe(true);
+    const got = once(rx, 'message');
+    // closed right after send(): a send still waiting for its lookup would be dropped
+    tx.send(Buffer.from('at once'), rx.address().port, '127.0.0.1');
+    tx.close();
+    sockets.splice(sockets.indexOf(tx), 1);
+    const [msg] = (await got) as [Buffer];
+    expect(msg.toString()).toBe('at once');
+  });
+
+  it('leaves a socket without the expected internal shape alone', () => {
+    const notADgramSocket = {} as unknown as Socket;
+    expect(sendToLiteralsAtOnce(notADgramSocket)).toBe(false);
   });
 });

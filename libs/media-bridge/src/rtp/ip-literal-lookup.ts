@@ -7,6 +7,7 @@
  * the sockets the gateway creates itself take this `lookup` (`dgram.createSocket({ lookup })`, a documented
  * option): IP literals are answered at once, host names still go to `dns.lookup`.
  */
+import type { Socket } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 
@@ -21,4 +22,34 @@ export function ipLiteralLookup(hostname: string, options: number | LookupOneOpt
   const family = isIP(hostname);
   if (family !== 0) return callback(null, hostname, family);
   dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
+}
+
+type HandleLookup = (address: string, callback: (err: Error | null, ip?: string) => void) => void;
+interface DgramState {
+  handle?: { lookup?: HandleLookup } | null;
+}
+
+const swapped = new WeakSet<Socket>();
+
+/**
+ * The same for a socket someone else created with the default lookup (werift's: it takes no `lookup`, and its
+ * bind waits for the 'listening' event, which a lookup answered at once would emit before werift listens).
+ * Once the socket is bound, this swaps the lookup its sends use for one that answers IP literals at once
+ * (names still go to the original). That lookup lives on the socket's internal state (Node 18-22: a
+ * symbol-keyed `{ handle }` whose handle has a bound `lookup(address, callback)`); when the shape is not
+ * there this changes nothing and returns false: the socket keeps working, one tick slower per send.
+ */
+export function sendToLiteralsAtOnce(socket: Socket): boolean {
+  if (swapped.has(socket)) return true;
+  const key = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  const state = key ? ((socket as unknown as Record<symbol, unknown>)[key] as DgramState | undefined) : undefined;
+  const handle = state?.handle;
+  const original = handle?.lookup;
+  if (!handle || typeof original !== 'function') return false;
+  handle.lookup = (address, callback) => {
+    if (isIP(address) !== 0) callback(null, address);
+    else original(address, callback);
+  };
+  swapped.add(socket);
+  return true;
 }

@@ -7,7 +7,8 @@
  *   else on to werift untouched; RTP is authenticated and decrypted in place (srtp-session.ts) and handed
  *   to `onRtp` as a reused packet object whose payload views the datagram;
  * - send: it protects into a new buffer and writes it to the nominated pair's socket, only while
- *   ICE consent allows (werift's `canSendApplicationData`);
+ *   ICE consent allows (werift's `canSendApplicationData`), handed to the kernel within the call (the socket's
+ *   lookup answers IP literals at once: `sendToLiteralsAtOnce`);
  * - RTCP (SRTCP) the same way in both directions when the caller takes it (`onRtcp`): werift would parse
  *   every report into objects and feed its receiver statistics, which the gateway never reads.
  *
@@ -17,10 +18,12 @@
  * (pinned in package.json); `attach` checks their shape and returns null when they are not there, and the
  * caller keeps werift's path.
  */
+import type { Socket } from 'node:dgram';
 import type { RTCDtlsTransport } from 'werift';
 import type { Logger } from '@wagw/logging';
 import { isSupportedProfile, SrtpProtector, SrtpUnprotector, type SrtpProfile, type SrtpRtpPacket } from './srtp-session';
 import { SrtcpProtector, SrtcpUnprotector } from './srtcp-session';
+import { sendToLiteralsAtOnce } from '../../rtp/ip-literal-lookup';
 
 /** The parts of werift 0.24 this uses, as they are shaped there. */
 interface WeriftUdpTransport {
@@ -161,7 +164,8 @@ export class SrtpFastPath {
       return false;
     }
     if (payload.length + this.#protector.overhead > MAX_PACKET) throw new RangeError(`RTP payload of ${payload.length} bytes does not fit a datagram`);
-    // a fresh buffer (from Node's pool) per packet: dgram sends on a later tick, so a reused one could be overwritten
+    // a fresh buffer (from Node's pool) per packet: dgram may send on a later tick (a full socket buffer, or
+    // the default lookup where the swap below was not possible), so a reused one could be overwritten
     const buf = Buffer.allocUnsafe(payload.length + this.#protector.overhead);
     const len = this.#protector.protect(buf, payloadType, marker, seq, timestamp, ssrc, payload);
     // with an offset and length, dgram.send wraps the bytes in another Buffer: not needed when they are all of it
@@ -205,6 +209,8 @@ export class SrtpFastPath {
   }
 
   #hook(transport: WeriftUdpTransport): void {
+    // werift's socket: its sends to the nominated pair's IP would each wait a tick for dns.lookup
+    sendToLiteralsAtOnce(transport.socket as unknown as Socket);
     const original = transport.onData;
     transport.onData = (data, addr) => {
       if (this.#onRtcp && isRtcpDatagram(data)) return this.#rtcp(data);
