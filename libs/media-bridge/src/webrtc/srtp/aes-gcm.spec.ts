@@ -1,5 +1,5 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { AesGcm } from './aes-gcm';
+import { AesGcm, writeCounterBlocks } from './aes-gcm';
 
 function nodeSeal(key: Buffer, iv: Buffer, aad: Buffer, pt: Buffer): Buffer {
   const c = createCipheriv('aes-128-gcm', key, iv);
@@ -51,5 +51,30 @@ describe('AesGcm', () => {
     expect(gcm.openInPlace(iv, badAad, Buffer.from(ct), tag)).toBe(false);
     expect(gcm.openInPlace(iv, aad, ct, tag)).toBe(true);
     expect(ct.equals(pt)).toBe(true);
+  });
+
+  it('seals and opens a packet whose AAD is its own header with a keystream made beforehand (encryptBlocks, sealWith / openWith), as node:crypto does', () => {
+    const key = randomBytes(16);
+    const gcm = new AesGcm(key);
+    for (const [hdr, n] of [[12, 0], [12, 1], [12, 77], [16, 160], [28, 33]] as const) {
+      const iv = randomBytes(12);
+      const header = randomBytes(hdr);
+      const pt = randomBytes(n);
+      const packet = Buffer.alloc(hdr + n + 16);
+      header.copy(packet);
+      // the packet's slice sits after another's in the keystream buffer, as in an SRTP run
+      const blocks = Buffer.alloc(16 * (3 + 1 + Math.ceil(n / 16)));
+      writeCounterBlocks(blocks, 48, iv, 1 + Math.ceil(n / 16));
+      const ks = gcm.encryptBlocks(blocks);
+      gcm.sealWith(ks, 48, packet, hdr, pt);
+      expect(packet.subarray(0, hdr).equals(header)).toBe(true);
+      expect(packet.subarray(hdr).toString('hex')).toBe(nodeSeal(key, iv, header, pt).toString('hex'));
+      const tampered = Buffer.from(packet);
+      tampered[0] = (tampered[0] as number) ^ 1;
+      expect(gcm.openWith(ks, 48, tampered, hdr, hdr + n)).toBe(false);
+      expect(tampered.subarray(hdr, hdr + n).equals(packet.subarray(hdr, hdr + n))).toBe(true); // untouched
+      expect(gcm.openWith(ks, 48, packet, hdr, hdr + n)).toBe(true);
+      expect(packet.subarray(hdr, hdr + n).equals(pt)).toBe(true);
+    }
   });
 });

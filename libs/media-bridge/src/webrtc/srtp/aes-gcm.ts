@@ -11,6 +11,15 @@ import { createCipheriv, type Cipher } from 'node:crypto';
 /** x^4 reduction constants for Shoup's method (the top 16 bits of the 64-bit R values in OpenSSL's gcm128.c). */
 const REM_4BIT = new Int32Array([0x0000, 0x1c20, 0x3840, 0x2460, 0x7080, 0x6ca0, 0x48c0, 0x54e0, 0xe100, 0xfd20, 0xd940, 0xc560, 0x9180, 0x8da0, 0xa9c0, 0xb5e0].map((x) => x << 16));
 
+/** Writes `count` counter blocks IV || 1, IV || 2, ... (J0 and the counters after it) into `out` at `off`. */
+export function writeCounterBlocks(out: Buffer, off: number, iv: Uint8Array, count: number): void {
+  for (let k = 0; k < count; k++) {
+    const o = off + 16 * k;
+    for (let i = 0; i < 12; i++) out[o + i] = iv[i] as number;
+    out.writeUInt32BE(k + 1, o + 12);
+  }
+}
+
 export class AesGcm {
   readonly #ecb: Cipher;
   /** Htable[i] = i * H in GF(2^128), 4 big-endian 32-bit words each. */
@@ -47,7 +56,7 @@ export class AesGcm {
     const ks = this.#keystream(iv, plaintext.length);
     const n = plaintext.length;
     for (let i = 0; i < n; i++) out[outOff + i] = (plaintext[i] as number) ^ (ks[16 + i] as number);
-    this.#tag(aad, out.subarray(outOff, outOff + n), ks, out, outOff + n);
+    this.#tag(aad, 0, aad.length, out, outOff, outOff + n, ks, 0, out, outOff + n);
   }
 
   /**
@@ -55,13 +64,46 @@ export class AesGcm {
    * (nothing decrypted) for a forged packet.
    */
   openInPlace(iv: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): boolean {
-    const ks = this.#keystream(iv, ciphertext.length);
+    return this.#open(this.#keystream(iv, ciphertext.length), 0, aad, 0, aad.length, ciphertext, 0, ciphertext.length, tag, 0);
+  }
+
+  /**
+   * The counter blocks (each IV || 32-bit counter) encrypted: E(J0) and the keystream of as many packets as
+   * the caller laid out, in one cipher call (srtp-session.ts makes runs of consecutive SRTP packets).
+   */
+  encryptBlocks(blocks: Uint8Array): Buffer {
+    return this.#ecb.update(blocks);
+  }
+
+  /**
+   * `seal` for a packet whose AAD is its own first `aadEnd` bytes (an SRTP header), with the packet's
+   * E(J0) and keystream at ks[ksOff..] (from `encryptBlocks`): ciphertext and tag follow at `aadEnd`. Takes
+   * no views of `buf` (each would be an object per packet for the collector).
+   */
+  sealWith(ks: Uint8Array, ksOff: number, buf: Uint8Array, aadEnd: number, plaintext: Uint8Array): void {
+    const n = plaintext.length;
+    const k = ksOff + 16;
+    for (let i = 0; i < n; i++) buf[aadEnd + i] = (plaintext[i] as number) ^ (ks[k + i] as number);
+    this.#tag(buf, 0, aadEnd, buf, aadEnd, aadEnd + n, ks, ksOff, buf, aadEnd + n);
+  }
+
+  /**
+   * `openInPlace` for a packet laid out as AAD [0, aadEnd), ciphertext [aadEnd, tagAt), tag [tagAt, tagAt + 16)
+   * (an SRTP packet), with its E(J0) and keystream at ks[ksOff..], without views of it.
+   */
+  openWith(ks: Uint8Array, ksOff: number, packet: Uint8Array, aadEnd: number, tagAt: number): boolean {
+    return this.#open(ks, ksOff, packet, 0, aadEnd, packet, aadEnd, tagAt, packet, tagAt);
+  }
+
+  #open(ks: Uint8Array, ksOff: number, aad: Uint8Array, aStart: number, aEnd: number, ct: Uint8Array, cStart: number, cEnd: number, tag: Uint8Array, tagOff: number): boolean {
+    const n = cEnd - cStart;
     const expected = this.#tagBytes;
-    this.#tag(aad, ciphertext, ks, expected, 0);
+    this.#tag(aad, aStart, aEnd, ct, cStart, cEnd, ks, ksOff, expected, 0);
     let diff = 0;
-    for (let i = 0; i < 16; i++) diff |= (expected[i] as number) ^ (tag[i] as number);
+    for (let i = 0; i < 16; i++) diff |= (expected[i] as number) ^ (tag[tagOff + i] as number);
     if (diff !== 0) return false;
-    for (let i = 0; i < ciphertext.length; i++) ciphertext[i] = (ciphertext[i] as number) ^ (ks[16 + i] as number);
+    const k = ksOff + 16;
+    for (let i = 0; i < n; i++) ct[cStart + i] = (ct[cStart + i] as number) ^ (ks[k + i] as number);
     return true;
   }
 
@@ -72,43 +114,40 @@ export class AesGcm {
     const count = 1 + Math.ceil(length / 16);
     if (count * 16 > this.#blocks.length) this.#blocks = Buffer.alloc(count * 32);
     const b = this.#blocks;
-    for (let k = 0; k < count; k++) {
-      const o = 16 * k;
-      for (let i = 0; i < 12; i++) b[o + i] = iv[i] as number;
-      b.writeUInt32BE(k + 1, o + 12);
-    }
+    writeCounterBlocks(b, 0, iv, count);
     return this.#ecb.update(b.subarray(0, count * 16));
   }
 
-  /** GHASH(aad, ct) XOR E(J0), written to out[off..off+16). */
-  #tag(aad: Uint8Array, ct: Uint8Array, ks: Uint8Array, out: Uint8Array, off: number): void {
+  /** GHASH(aad[aStart, aEnd), ct[cStart, cEnd)) XOR E(J0) (at ks[ksOff..]), written to out[off..off+16). */
+  #tag(aad: Uint8Array, aStart: number, aEnd: number, ct: Uint8Array, cStart: number, cEnd: number, ks: Uint8Array, ksOff: number, out: Uint8Array, off: number): void {
     const x = this.#x;
     x.fill(0);
-    this.#absorb(aad);
-    this.#absorb(ct);
+    this.#absorb(aad, aStart, aEnd);
+    this.#absorb(ct, cStart, cEnd);
     // the length block: bit lengths of AAD and ciphertext, 64 bits each (both fit in 32)
-    x[1] = (x[1] as number) ^ (aad.length * 8);
-    x[3] = (x[3] as number) ^ (ct.length * 8);
+    x[1] = (x[1] as number) ^ ((aEnd - aStart) * 8);
+    x[3] = (x[3] as number) ^ ((cEnd - cStart) * 8);
     this.#mult();
     for (let k = 0; k < 4; k++) {
       const w = x[k] as number;
       const o = off + 4 * k;
-      out[o] = ((w >>> 24) & 0xff) ^ (ks[4 * k] as number);
-      out[o + 1] = ((w >>> 16) & 0xff) ^ (ks[4 * k + 1] as number);
-      out[o + 2] = ((w >>> 8) & 0xff) ^ (ks[4 * k + 2] as number);
-      out[o + 3] = (w & 0xff) ^ (ks[4 * k + 3] as number);
+      const e = ksOff + 4 * k;
+      out[o] = ((w >>> 24) & 0xff) ^ (ks[e] as number);
+      out[o + 1] = ((w >>> 16) & 0xff) ^ (ks[e + 1] as number);
+      out[o + 2] = ((w >>> 8) & 0xff) ^ (ks[e + 2] as number);
+      out[o + 3] = (w & 0xff) ^ (ks[e + 3] as number);
     }
   }
 
-  /** X = (X xor block) * H for each 16-byte block of `data` (the last one zero-padded). */
-  #absorb(data: Uint8Array): void {
+  /** X = (X xor block) * H for each 16-byte block of data[start, end) (the last one zero-padded). */
+  #absorb(data: Uint8Array, start: number, end: number): void {
     const x = this.#x;
-    for (let p = 0; p < data.length; p += 16) {
+    for (let p = start; p < end; p += 16) {
       for (let k = 0; k < 4; k++) {
         let w = 0;
         for (let j = 0; j < 4; j++) {
           const i = p + 4 * k + j;
-          w = (w << 8) | (i < data.length ? (data[i] as number) : 0);
+          w = (w << 8) | (i < end ? (data[i] as number) : 0);
         }
         x[k] = (x[k] as number) ^ w;
       }

@@ -83,6 +83,40 @@ describe.each(PROFILES)('SRTP %s against werift', (_name, profile) => {
   });
 });
 
+describe('SRTP AEAD_AES_128_GCM keystream runs (one cipher call for 16 consecutive packets)', () => {
+  // payload sizes that grow (a run restarts with longer slices), one past a run's longest slice (alone)
+  const sizeOf = (k: number): number => (k === 37 ? 1100 : 10 + ((k * 37) % 290));
+
+  it('encrypts a long stream across a wrap, with payloads growing and one too long for a run, as werift decrypts', () => {
+    const { werift, ours } = pair(SRTP_AEAD_AES_128_GCM);
+    for (let k = 0; k < 60; k++) {
+      const seq = (65500 + k) & 0xffff;
+      const payload = randomBytes(sizeOf(k));
+      const out = Buffer.alloc(payload.length + ours.protector.overhead);
+      const n = ours.protector.protect(out, 111, false, seq, 960 * k, 0x5555aaaa, payload);
+      const rtp = RtpPacket.deSerialize(werift.decrypt(out.subarray(0, n)));
+      expect(rtp.header.sequenceNumber).toBe(seq);
+      expect(rtp.payload.toString('hex')).toBe(payload.toString('hex'));
+    }
+  });
+
+  it('decrypts two interleaved SSRCs, packets behind the run, a jump ahead and growing payloads, as werift encrypted them', () => {
+    const { werift, ours } = pair(SRTP_AEAD_AES_128_GCM);
+    const order: [number, number][] = [];
+    for (let k = 0; k < 40; k++) order.push([0x1111, 100 + k], [0x2222, 65530 + k]);
+    order.push([0x1111, 60], [0x1111, 2000], [0x1111, 1999], [0x1111, 2001], [0x2222, 65520]);
+    for (const [i, [ssrc, index]] of order.entries()) {
+      const seq = index & 0xffff;
+      const payload = randomBytes(sizeOf(i));
+      const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq, timestamp: 960 * i, ssrc, marker: false });
+      const got = ours.unprotector.unprotect(Buffer.from(werift.encrypt(payload, header)));
+      expect(got).toMatchObject({ ssrc, sequenceNumber: seq });
+      expect(Buffer.from(got?.payload ?? []).toString('hex')).toBe(payload.toString('hex'));
+    }
+    expect(ours.unprotector).toMatchObject({ authFailures: 0, replays: 0, malformed: 0 });
+  });
+});
+
 describe('SRTP AES_CM_128_HMAC_SHA1_32 (SDES toward a PBX; werift has no such profile)', () => {
   const master = { key: randomBytes(16), salt: randomBytes(14) };
 

@@ -17,7 +17,7 @@
  * protection; its ROC guess ignores reordering across a wrap).
  */
 import { createCipheriv, type Cipher } from 'node:crypto';
-import { AesGcm } from './aes-gcm';
+import { AesGcm, writeCounterBlocks } from './aes-gcm';
 import { HmacSha1 } from './hmac-sha1';
 
 export const SRTP_AES128_CM_HMAC_SHA1_80 = 0x0001;
@@ -42,6 +42,12 @@ export interface SrtpSessionKeys {
 
 const RTP_HEADER = 12;
 const REPLAY_WINDOW = 128;
+/** GCM: packets whose keystream one cipher call makes (consecutive indexes of one SSRC, 320 ms of 20 ms audio). */
+const GCM_RUN = 16;
+/** GCM: SSRCs whose runs are kept at once. */
+const GCM_RUN_SSRCS = 4;
+/** GCM: blocks per packet of a run at most (J0 and 63 keystream blocks: payloads up to 1008 bytes); longer ones alone. */
+const GCM_RUN_MAX_BLOCKS = 64;
 
 /** The DTLS-SRTP profiles the WebRTC fast path takes (what werift negotiates). */
 export function isSupportedProfile(p: number): p is SrtpProfile {
@@ -171,6 +177,59 @@ export class SrtpCrypto {
   get gcm(): AesGcm {
     return this.#gcm as AesGcm;
   }
+
+  /** GCM runs, per SSRC: the keystream of GCM_RUN consecutive packets from packet index `first` on. */
+  readonly #runs = new Map<number, { first: number; blocks: number; ks: Buffer }>();
+  /** The buffer the last `gcmKeystream` offset points into. */
+  gcmKs: Buffer = Buffer.alloc(0);
+
+  /**
+   * GCM: E(J0) and the keystream for `length` payload bytes of packet (ssrc, roc, seq), at the returned offset of
+   * `gcmKs`. One cipher call (and one buffer) serves a run of GCM_RUN consecutive packets of an SSRC: the
+   * counter blocks of a packet depend only on its IV, so those of the packets after it are known in advance,
+   * and a slice is byte for byte what a call for that packet alone would give. A packet inside its SSRC's run
+   * takes its slice; one after the run or longer than its slices starts a new run; one before it (reordered)
+   * is computed alone.
+   */
+  gcmKeystream(ssrc: number, roc: number, seq: number, length: number): number {
+    const blocks = 1 + Math.ceil(length / 16);
+    const index = roc * 0x10000 + seq;
+    const run = this.#runs.get(ssrc);
+    const k = run ? index - run.first : 0;
+    if (run && k >= 0 && k < GCM_RUN && blocks <= run.blocks) {
+      this.gcmKs = run.ks;
+      return k * run.blocks * 16;
+    }
+    if ((run && k < 0) || blocks > GCM_RUN_MAX_BLOCKS) {
+      this.gcmKs = this.#gcmBlocks(ssrc, index, 1, blocks);
+      return 0;
+    }
+    const perPacket = Math.max(blocks, run?.blocks ?? 0);
+    const ks = this.#gcmBlocks(ssrc, index, GCM_RUN, perPacket);
+    if (run) {
+      run.first = index;
+      run.blocks = perPacket;
+      run.ks = ks;
+    } else {
+      // a stream has one SSRC per direction, a few after a change of source: more than that are forgotten
+      if (this.#runs.size >= GCM_RUN_SSRCS) this.#runs.clear();
+      this.#runs.set(ssrc, { first: index, blocks: perPacket, ks });
+    }
+    this.gcmKs = ks;
+    return 0;
+  }
+
+  /** E(counter blocks) of `packets` packets from index `first` on, `perPacket` blocks each. */
+  #gcmBlocks(ssrc: number, first: number, packets: number, perPacket: number): Buffer {
+    const size = packets * perPacket * 16;
+    if (size > this.#counters.length) this.#counters = Buffer.alloc(size);
+    const c = this.#counters;
+    for (let j = 0; j < packets; j++) {
+      const index = first + j;
+      writeCounterBlocks(c, j * perPacket * 16, this.gcmIv(ssrc, Math.floor(index / 0x10000) >>> 0, index & 0xffff), perPacket);
+    }
+    return this.gcm.encryptBlocks(c.subarray(0, size));
+  }
 }
 
 /** Outbound SRTP for one SSRC; the caller numbers packets (consecutive sequence numbers, wrap counted here). */
@@ -205,7 +264,8 @@ export class SrtpProtector {
       c.ctrTag(out, end, this.#roc, out, end);
       return end + c.tagLength;
     }
-    c.gcm.seal(c.gcmIv(ssrc, this.#roc, seq), out.subarray(0, RTP_HEADER), payload, out, RTP_HEADER);
+    const ksOff = c.gcmKeystream(ssrc, this.#roc, seq, payload.length);
+    c.gcm.sealWith(c.gcmKs, ksOff, out, RTP_HEADER, payload);
     return end + 16;
   }
 }
@@ -259,8 +319,9 @@ export class SrtpUnprotector {
       c.ctrXor(packet, hdr, bodyEnd, ssrc, v, seq);
       payload = packet.subarray(hdr, bodyEnd);
     } else {
+      const ksOff = c.gcmKeystream(ssrc, v, seq, bodyEnd - hdr);
+      if (!c.gcm.openWith(c.gcmKs, ksOff, packet, hdr, bodyEnd)) return this.#forged();
       payload = packet.subarray(hdr, bodyEnd);
-      if (!c.gcm.openInPlace(c.gcmIv(ssrc, v, seq), packet.subarray(0, hdr), payload, packet.subarray(bodyEnd))) return this.#forged();
     }
     // RFC 3711 §3.3.1: the ROC and s_l move only for authenticated packets
     if (v === s.roc + 1 || (v === s.roc && seq > s.lastSeq)) {
