@@ -205,7 +205,13 @@ export class SrtpCrypto {
       return 0;
     }
     const perPacket = Math.max(blocks, run?.blocks ?? 0);
-    const ks = this.#gcmBlocks(ssrc, index, GCM_RUN, perPacket);
+    const fresh = this.#gcmBlocks(ssrc, index, GCM_RUN, perPacket);
+    // copied into the SSRC's own buffer: a run lives ~320 ms, long enough for the cipher's new buffer to be
+    // promoted to the old generation and die there (only a full collection frees it: one every few seconds
+    // at 400 calls, each pausing the process); the copy dies young
+    let ks = run?.ks;
+    if (!ks || ks.length < fresh.length) ks = Buffer.alloc(fresh.length);
+    fresh.copy(ks);
     if (run) {
       run.first = index;
       run.blocks = perPacket;
