@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadavg } from 'node:os';
 import { FRAME_MS, LatencyHistogram, monoUs, pairOnsets } from './audio-marks';
 import type { BridgeTarget } from './bridge-target';
-import type { GeneratorProcess } from './generator-rpc';
+import type { Generator } from './generator-rpc';
 import type { PbxResults } from './pbx-generator';
 import { receivedAfter } from './loss-count';
 import { cpuPercent, cpuSplit, rssBytes, sampleCpu, udpDrops, type CpuSample } from './proc-stats';
@@ -16,8 +16,8 @@ import type { BenchMode, WaResults } from './wa-generator';
 
 export interface StepOptions {
   target: BridgeTarget;
-  wa: GeneratorProcess;
-  pbx: GeneratorProcess;
+  wa: Generator;
+  pbx: Generator;
   mode: BenchMode;
   calls: number;
   host: string;
@@ -59,7 +59,8 @@ export interface StepResult {
   eventLoopLagMs: { p50: number; p99: number; max: number } | null;
   targetUdpDrops: number;
   generatorUdpDrops: number;
-  generatorCpuPct: { wa: number; pbx: number };
+  /** CPU % of each generator process: one figure when both generators share a process, else WA's and the PBX's. */
+  generatorCpuPct: number[];
   generatorLateMaxMs: number;
   loadAvg1m: number;
   pass: boolean;
@@ -169,7 +170,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     countFromFrame: Math.round(o.warmupMs / FRAME_MS),
   };
   const pumping = Promise.all([o.wa.call('pump', plan), o.pbx.call('pump', plan)]);
-  const pids = [o.target.pid, o.wa.pid, o.pbx.pid];
+  const pids = [...new Set([o.target.pid, o.wa.pid, o.pbx.pid])];
   // the drop counters are read a while before the window: reading /proc/net/udp with ~1,600 sockets open
   // (and every process's fd table) stalls packet delivery for tens of ms, which read at the window's start
   // was the latency of its first packets (p99 > 10 ms at 400 passthrough calls from that alone)
@@ -232,7 +233,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     eventLoopLagMs: lag ? { p50: lag['p50'] as number, p99: lag['p99'] as number, max: lag['max'] as number } : null,
     targetUdpDrops: drops[0] as number,
     generatorUdpDrops: (drops[1] as number) + (drops[2] as number),
-    generatorCpuPct: { wa: cpu[1] as number, pbx: cpu[2] as number },
+    generatorCpuPct: cpu.slice(1),
     generatorLateMaxMs: Math.max(wa.lateMaxMs, pbx.lateMaxMs),
     loadAvg1m: load,
     pass: failures.length === 0,

@@ -54,6 +54,11 @@ export class GeneratorProcess {
     return this.#child.pid ?? 0;
   }
 
+  /** The generator served in this process under `prefix` (see serveRpc). */
+  view(prefix: string): Generator {
+    return { pid: this.pid, call: <T>(method: string, ...args: unknown[]): Promise<T> => this.call<T>(`${prefix}.${method}`, ...args) };
+  }
+
   call<T>(method: string, ...args: unknown[]): Promise<T> {
     if (this.#exited) return Promise.reject(this.#exited);
     const id = this.#next++;
@@ -71,10 +76,20 @@ export class GeneratorProcess {
   }
 }
 
-/** In the child: serves `handlers` on the IPC channel; exits when the parent goes away. */
-export function serveRpc(handlers: Handlers): void {
+/** One generator as the driver calls it: its process (shared with the other generator or not) and its methods. */
+export interface Generator {
+  readonly pid: number;
+  call<T>(method: string, ...args: unknown[]): Promise<T>;
+}
+
+/**
+ * In the child: serves `handlers` on the IPC channel as `<prefix>.<name>`, leaving other prefixes to the other
+ * generator when both run in one process (generators.ts); exits when the parent goes away.
+ */
+export function serveRpc(handlers: Handlers, prefix: string): void {
   process.on('message', (m: RpcRequest) => {
-    const fn = handlers[m.method] as ((...args: unknown[]) => unknown) | undefined;
+    if (!m.method.startsWith(`${prefix}.`)) return;
+    const fn = handlers[m.method.slice(prefix.length + 1)] as ((...args: unknown[]) => unknown) | undefined;
     const reply = (r: Omit<RpcReply, 'id'>): void => void process.send?.({ id: m.id, ...r });
     if (!fn) return reply({ error: `unknown method ${m.method}` });
     Promise.resolve()

@@ -6,6 +6,7 @@
  *   node -r ./bench/support/register.cjs bench/media-capacity/index.ts [--quick] [--out file.json]
  *        [--targets media,rtpengine] [--modes transcode,passthrough] [--calls 10,20] [--window-s 10] [--prof] [--no-pin]
  *        [--media-node-args "--flag ..."] [--generator-node-args "--flag ..."]
+ *        [--generators one|two] (both load generators in one process, the default, or each in its own)
  *        [--media-root <other checkout>] (its media app instead of this one's: an A/B of two commits, both from 38c4e8a on: prefixed bus channels)
  *
  * For each target and mode it climbs a ladder of concurrent calls, one fresh target process per step, and
@@ -78,6 +79,8 @@ interface Args {
   windowS?: number;
   prof: boolean;
   noPin: boolean;
+  /** Both generators in one process (generators.ts) or each in its own. */
+  generators: 'one' | 'two';
   /** Extra node flags for the media process (e.g. "--trace-gc"); its stdout goes to <tmp>/media-stdout.log. */
   mediaNodeArgs?: string;
   /** Node flags of the two generator processes (default GENERATOR_NODE_FLAGS; "" for none). */
@@ -88,7 +91,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, targets: ['media', 'media-c1', 'rtpengine'], modes: ['transcode', 'passthrough'], prof: false, noPin: false };
+  const a: Args = { quick: false, targets: ['media', 'media-c1', 'rtpengine'], modes: ['transcode', 'passthrough'], prof: false, noPin: false, generators: 'one' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = (): string => argv[++i] ?? '';
@@ -96,6 +99,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--quick') a.quick = true;
     else if (k === '--prof') a.prof = true;
     else if (k === '--no-pin') a.noPin = true;
+    else if (k === '--generators') a.generators = v() === 'two' ? 'two' : 'one';
     else if (k === '--media-node-args') a.mediaNodeArgs = v();
     else if (k === '--generator-node-args') a.generatorNodeArgs = v();
     else if (k === '--rtpengine-log') a.rtpengineLog = v();
@@ -115,7 +119,7 @@ function fmtStep(r: StepResult): string {
   const lag = r.eventLoopLagMs ? ` lag p99 ${r.eventLoopLagMs.p99.toFixed(1)} ms` : '';
   const retried = r.setupRetries ? ` (retried ${r.setupRetries})` : '';
   const split = `usr ${r.cpuSplitPct.user.toFixed(0)} sys ${r.cpuSplitPct.system.toFixed(0)} main ${r.cpuSplitPct.mainThread.toFixed(0)}`;
-  return `  ${r.target} ${r.mode} N=${r.calls}${retried}: cpu ${r.cpuPct.toFixed(1)}% [${split}] (${r.cpuPctPerCall.toFixed(3)}%/call) rss ${r.rssMb.toFixed(0)} MB (${r.rssPerCallKb.toFixed(0)} kB/call) | WA->PBX ${d(r.waToPbx)} | PBX->WA ${d(r.pbxToWa)}${lag} | gen cpu ${r.generatorCpuPct.wa.toFixed(0)}+${r.generatorCpuPct.pbx.toFixed(0)}% | ${r.pass ? 'PASS' : `FAIL ${r.failures.join(', ')}`}`;
+  return `  ${r.target} ${r.mode} N=${r.calls}${retried}: cpu ${r.cpuPct.toFixed(1)}% [${split}] (${r.cpuPctPerCall.toFixed(3)}%/call) rss ${r.rssMb.toFixed(0)} MB (${r.rssPerCallKb.toFixed(0)} kB/call) | WA->PBX ${d(r.waToPbx)} | PBX->WA ${d(r.pbxToWa)}${lag} | gen cpu ${r.generatorCpuPct.map((x) => x.toFixed(0)).join('+')}% | ${r.pass ? 'PASS' : `FAIL ${r.failures.join(', ')}`}`;
 }
 
 function makeTarget(name: TargetName, args: Args, pin: Pinning): BridgeTarget {
@@ -147,11 +151,15 @@ export async function run(argv: string[]): Promise<Record<string, unknown>> {
   Logger.overrideLogger(false); // the bus client's Nest logger would print to stdout
   const pin = choosePinning(!args.noPin);
   const generatorFlags = args.generatorNodeArgs === undefined ? GENERATOR_NODE_FLAGS : args.generatorNodeArgs.split(' ').filter(Boolean);
-  const environment = { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverageAtStart: loadavg(), quick: args.quick, warmupMs: p.warmupMs, windowMs: p.windowMs, cpuPinning: pin, generatorNodeFlags: generatorFlags, mediaNodeFlags: args.mediaNodeArgs ?? null };
+  const environment = { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverageAtStart: loadavg(), quick: args.quick, warmupMs: p.warmupMs, windowMs: p.windowMs, cpuPinning: pin, generatorProcesses: args.generators, generatorNodeFlags: generatorFlags, mediaNodeFlags: args.mediaNodeArgs ?? null };
   log(`media capacity: load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${p.warmupMs / 1000} s warm-up + ${p.windowMs / 1000} s measured per step`);
-  const wa = GeneratorProcess.start(join(__dirname, 'wa-generator.ts'), 'wa-generator', generatorFlags);
-  const pbx = GeneratorProcess.start(join(__dirname, 'pbx-generator.ts'), 'pbx-generator', generatorFlags);
-  for (const g of [wa, pbx]) pinProcess(g.pid, pin.generators);
+  const processes =
+    args.generators === 'one'
+      ? [GeneratorProcess.start(join(__dirname, 'generators.ts'), 'generators', generatorFlags)]
+      : [GeneratorProcess.start(join(__dirname, 'wa-generator.ts'), 'wa-generator', generatorFlags), GeneratorProcess.start(join(__dirname, 'pbx-generator.ts'), 'pbx-generator', generatorFlags)];
+  const wa = (processes[0] as GeneratorProcess).view('wa');
+  const pbx = (processes[processes.length - 1] as GeneratorProcess).view('pbx');
+  for (const g of processes) pinProcess(g.pid, pin.generators);
   if (pin.target) log(`pinned: target on CPU ${pin.target}, generators on CPU ${pin.generators}`);
   const steps: StepResult[] = [];
   try {
@@ -184,7 +192,7 @@ export async function run(argv: string[]): Promise<Record<string, unknown>> {
       }
     }
   } finally {
-    await Promise.all([wa.stop(), pbx.stop()]);
+    await Promise.all(processes.map((g) => g.stop()));
   }
   const figures = { ...summarize(steps), steps, versions: versions() };
   const result = { suite: 'media-capacity', figures, targets: TARGETS, verdicts: verdicts(figures), environment: { ...environment, loadAverageAtEnd: loadavg() }, tables: tables(steps, figures) };

@@ -165,4 +165,4 @@ async function closeAll(): Promise<void> {
   await Promise.all(closing);
 }
 
-serveRpc({ allocate, answer, pump, results, closeAll });
+serveRpc({ allocate, answer, pump, results, closeAll }, 'pbx');

@@ -128,7 +128,7 @@ export function tables(steps: StepResult[], f: Summary): Table[] {
     f3(s.pbxToWa.lossPct),
     `${f1(s.pbxToWa.latencyP50Ms)}/${f1(s.pbxToWa.latencyP99Ms)}`,
     s.eventLoopLagMs ? f1(s.eventLoopLagMs.p99) : '-',
-    `${Math.round(s.generatorCpuPct.wa)}+${Math.round(s.generatorCpuPct.pbx)}`,
+    s.generatorCpuPct.map((x) => Math.round(x)).join('+'),
     s.pass ? 'pass' : `${s.retried ? 'failed, retried: ' : 'FAIL: '}${s.failures.join('; ')}`,
   ]);
   const summaryRows: (string | number)[][] = [];

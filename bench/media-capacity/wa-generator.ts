@@ -135,4 +135,4 @@ async function closeAll(): Promise<void> {
   await Promise.all(closing);
 }
 
-serveRpc({ createPeers, replacePeer, applyAnswer, waitConnected, pump, results, closeAll });
+serveRpc({ createPeers, replacePeer, applyAnswer, waitConnected, pump, results, closeAll }, 'wa');
