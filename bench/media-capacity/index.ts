@@ -60,7 +60,7 @@ export function plan(quick: boolean): Plan {
       }
     : {
         ladders: {
-          media: { transcode: [25, 50, 80, 100, 120], passthrough: [100, 200, 300, 400] },
+          media: { transcode: [25, 50, 80, 100, 120], passthrough: [100, 200, 300, 350, 400] },
           'media-c1': { transcode: [80, 100, 120, 140], passthrough: [] },
           'media-srtp': { transcode: [25, 50, 80, 100], passthrough: [100, 200] },
           rtpengine: { transcode: [25, 50], passthrough: [100, 200, 300] },
