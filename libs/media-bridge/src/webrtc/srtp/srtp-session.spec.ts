@@ -104,7 +104,7 @@ describe('SRTP AEAD_AES_128_GCM keystream runs (one cipher call for 16 consecuti
     const { werift, ours } = pair(SRTP_AEAD_AES_128_GCM);
     const order: [number, number][] = [];
     for (let k = 0; k < 40; k++) order.push([0x1111, 100 + k], [0x2222, 65530 + k]);
-    order.push([0x1111, 60], [0x1111, 2000], [0x1111, 1999], [0x1111, 2001], [0x2222, 65520]);
+    order.push([0x1111, 60], [0x1111, 2000], [0x1111, 1999], [0x1111, 2001], [0x2222, 65520], [0x2222, 65571], [0x2222, 65572]);
     for (const [i, [ssrc, index]] of order.entries()) {
       const seq = index & 0xffff;
       const payload = randomBytes(sizeOf(i));
@@ -114,6 +114,21 @@ describe('SRTP AEAD_AES_128_GCM keystream runs (one cipher call for 16 consecuti
       expect(Buffer.from(got?.payload ?? []).toString('hex')).toBe(payload.toString('hex'));
     }
     expect(ours.unprotector).toMatchObject({ authFailures: 0, replays: 0, malformed: 0 });
+  });
+});
+
+describe('SRTP AEAD_AES_128_GCM keystream runs after a forged packet far ahead', () => {
+  it('refuses the forged packet and goes on decrypting the stream', () => {
+    const { werift, ours } = pair(SRTP_AEAD_AES_128_GCM);
+    const enc = (seq: number): Buffer => Buffer.from(werift.encrypt(Buffer.alloc(40, seq & 0xff), new RtpHeader({ payloadType: 111, sequenceNumber: seq, timestamp: seq * 960, ssrc: 0x3333, marker: false })));
+    for (let seq = 1000; seq < 1010; seq++) expect(ours.unprotector.unprotect(enc(seq))?.sequenceNumber).toBe(seq);
+    const forged = enc(30000);
+    forged[20] = (forged[20] as number) ^ 1;
+    expect(ours.unprotector.unprotect(forged)).toBeNull();
+    const replayed = enc(1004); // taken before the forged packet: refused as a replay, not decrypted again
+    expect(ours.unprotector.unprotect(replayed)).toBeNull();
+    for (let seq = 1010; seq < 1040; seq++) expect(ours.unprotector.unprotect(enc(seq))?.payload[0]).toBe(seq & 0xff);
+    expect(ours.unprotector).toMatchObject({ authFailures: 1, replays: 1 });
   });
 });
 

@@ -188,8 +188,10 @@ export class SrtpCrypto {
    * `gcmKs`. One cipher call (and one buffer) serves a run of GCM_RUN consecutive packets of an SSRC: the
    * counter blocks of a packet depend only on its IV, so those of the packets after it are known in advance,
    * and a slice is byte for byte what a call for that packet alone would give. A packet inside its SSRC's run
-   * takes its slice; one after the run or longer than its slices starts a new run; one before it (reordered)
-   * is computed alone.
+   * takes its slice; one after the run or longer than its slices starts a new run; one a little before it (a
+   * late packet, within the replay window) is computed alone; one far before it starts a new run too, so a
+   * stream whose run was moved far ahead (a forged packet is only found out after this: its tag needs E(J0))
+   * gets runs again from its next packet.
    */
   gcmKeystream(ssrc: number, roc: number, seq: number, length: number): number {
     const blocks = 1 + Math.ceil(length / 16);
@@ -200,7 +202,7 @@ export class SrtpCrypto {
       this.gcmKs = run.ks;
       return k * run.blocks * 16;
     }
-    if ((run && k < 0) || blocks > GCM_RUN_MAX_BLOCKS) {
+    if ((run && k < 0 && k >= -REPLAY_WINDOW) || blocks > GCM_RUN_MAX_BLOCKS) {
       this.gcmKs = this.#gcmBlocks(ssrc, index, 1, blocks);
       return 0;
     }
