@@ -10,7 +10,8 @@
  * - AES-CM: one AES-128-ECB cipher per direction, reused, turns the packet's counter blocks into keystream
  *   in one native call; the XOR and the HMAC-SHA1 tag (hmac-sha1.ts) are plain JavaScript.
  * - AES-GCM: aes-gcm.ts (the same reused ECB cipher for the counter blocks, GHASH in JavaScript), because
- *   node:crypto's GCM needs a new stream-based cipher object per packet (its IV changes every packet).
+ *   node:crypto's GCM needs a new stream-based cipher object per packet (its IV changes every packet); the
+ *   counter blocks of 16 packets of a stream go through the cipher in one call (`gcmKeystream`).
  * - Receiving decrypts in place in the datagram's own buffer (Node allocates one per datagram) and hands out
  *   a view of it.
  * Packet index (ROC) estimation and the replay window follow RFC 3711 §3.3.1-3.3.2 (werift has no replay
