@@ -175,7 +175,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
   // (and every process's fd table) stalls packet delivery for tens of ms, which read at the window's start
   // was the latency of its first packets (p99 > 10 ms at 400 passthrough calls from that alone)
   await sleep((plan.windowFromUs - monoUs()) / 1000 - DROPS_LEAD_MS);
-  const dropsBefore = pids.map(udpDrops);
+  const dropsBefore = udpDrops(pids);
   await sleep((plan.windowFromUs - monoUs()) / 1000);
   const before: CpuSample[] = pids.map(sampleCpu);
   const splitBefore = { all: cpuSplit(o.target.pid), main: cpuSplit(o.target.pid, o.target.pid) };
@@ -188,7 +188,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
   if (o.profileFile) await o.target.probe?.('profile-stop', o.profileFile);
   const rss = rssBytes(o.target.pid);
   const load = loadavg()[0] as number;
-  const dropsAfter = pids.map(udpDrops);
+  const dropsAfter = udpDrops(pids);
   await pumping;
   await sleep(500); // in flight, and the bridge's jitter buffer playing out
   const [wa, pbx] = await Promise.all([o.wa.call<WaResults>('results'), o.pbx.call<PbxResults>('results')]);
