@@ -232,7 +232,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     pbxToWa,
     eventLoopLagMs: lag ? { p50: lag['p50'] as number, p99: lag['p99'] as number, max: lag['max'] as number } : null,
     targetUdpDrops: drops[0] as number,
-    generatorUdpDrops: (drops[1] as number) + (drops[2] as number),
+    generatorUdpDrops: drops.slice(1).reduce((a, b) => a + b, 0),
     generatorCpuPct: cpu.slice(1),
     generatorLateMaxMs: Math.max(wa.lateMaxMs, pbx.lateMaxMs),
     loadAvg1m: load,
