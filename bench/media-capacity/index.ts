@@ -5,7 +5,7 @@
  *
  *   node -r ./bench/support/register.cjs bench/media-capacity/index.ts [--quick] [--out file.json]
  *        [--targets media,rtpengine] [--modes transcode,passthrough] [--calls 10,20] [--window-s 10] [--prof] [--no-pin]
- *        [--media-node-args "--flag ..."] [--generator-node-args "--flag ..."]
+ *        [--media-node-args "--flag ..."] (after --single-threaded-gc, which the media app always gets, as from `npm start`) [--generator-node-args "--flag ..."]
  *        [--generators one|two] (both load generators in one process, the default, or each in its own)
  *        [--media-root <other checkout>] (its media app instead of this one's: an A/B of two commits, both from 38c4e8a on: prefixed bus channels)
  *

@@ -26,7 +26,8 @@ export interface MediaTargetOptions {
   host: string;
   portMin: number;
   portMax: number;
-  /** Extra node flags for the media process (e.g. --cpu-prof). */
+  /** Extra node flags for the media process (e.g. --cpu-prof), after --single-threaded-gc (as the gateway's launchers
+   *  start it; `--no-single-threaded-gc` undoes it). */
   nodeArgs?: string[];
   /** Profile directory for --cpu-prof. */
   cwd?: string;
@@ -95,7 +96,7 @@ export class MediaTarget implements BridgeTarget {
     const root = this.#opts.root ?? ROOT;
     const register = join(root, 'bench', 'support', 'register.cjs');
     const main = join(root, 'apps', 'media', 'src', 'main.ts');
-    const [cmd, argv] = pinnedCommand(this.#opts.cpuList ?? null, process.execPath, ['-r', register, '-r', PROBE, ...(this.#opts.nodeArgs ?? []), main]);
+    const [cmd, argv] = pinnedCommand(this.#opts.cpuList ?? null, process.execPath, ['-r', register, '-r', PROBE, '--single-threaded-gc', ...(this.#opts.nodeArgs ?? []), main]);
     const out = this.#opts.stdoutFile ? openSync(this.#opts.stdoutFile, 'a') : 'ignore';
     const child = spawn(cmd, argv, {
       env,

@@ -41,7 +41,8 @@ export function mediaUdpSockets(gw) {
 /**
  * The gateway's apps log at `logLevel` (info, as in production); the emulator, a load generator, at warn.
  * `mediaInstances` > 1 runs that many media apps (media.instanceId media-1.., RTP range split between them)
- * behind the one signalling app (signalling.mediaInstances).
+ * behind the one signalling app (signalling.mediaInstances). Media apps start with --single-threaded-gc, as
+ * `npm start` and the compose file start them; `nodeArgs.media` comes after it (`--no-single-threaded-gc` undoes it).
  */
 export async function startGateway({ logDir, logLevel = 'info', nodeArgs = {}, sippScenario = 'uas-pbx-answers-expect-200.xml', sippArgs = [], mediaIceTimeoutMs = 60_000, extraEnv = {}, mediaInstances = 1 }) {
   const started = [];
@@ -94,7 +95,7 @@ export async function startGateway({ logDir, logLevel = 'info', nodeArgs = {}, s
     for (const [i, instanceId] of instanceIds.entries()) {
       const port = i === 0 ? mediaPort : await freePort();
       const own = instanceId === '' ? env : { ...env, MEDIA_INSTANCE_ID: instanceId, MEDIA_HTTP_PORT: String(port), MEDIA_RTP_PORT_MIN: String(20_000 + i * rtpSpan), MEDIA_RTP_PORT_MAX: String(20_000 + (i + 1) * rtpSpan - 1) };
-      const proc = startTsApp({ name: instanceId || 'media', nodeArgs: nodeArgs.media ?? [], entry: 'apps/media/src/main.ts', env: own, logFile: join(logDir, `${instanceId || 'media'}.log`) });
+      const proc = startTsApp({ name: instanceId || 'media', nodeArgs: ['--single-threaded-gc', ...(nodeArgs.media ?? [])], entry: 'apps/media/src/main.ts', env: own, logFile: join(logDir, `${instanceId || 'media'}.log`) });
       started.push(proc);
       medias.push({ proc, url: `http://127.0.0.1:${port}` });
     }
