@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { runStep, type StepResult } from './capacity-step';
 import { GeneratorProcess } from './generator-rpc';
-import { MediaTarget } from './media-target';
+import { MEDIA_NODE_FLAGS, MediaTarget } from './media-target';
 import { RtpengineTarget } from './rtpengine-target';
 import { keptUp, summarize, tables, TARGETS, verdicts } from './report';
 import { versions } from './versions';
@@ -151,7 +151,7 @@ export async function run(argv: string[]): Promise<Record<string, unknown>> {
   Logger.overrideLogger(false); // the bus client's Nest logger would print to stdout
   const pin = choosePinning(!args.noPin);
   const generatorFlags = args.generatorNodeArgs === undefined ? GENERATOR_NODE_FLAGS : args.generatorNodeArgs.split(' ').filter(Boolean);
-  const environment = { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverageAtStart: loadavg(), quick: args.quick, warmupMs: p.warmupMs, windowMs: p.windowMs, cpuPinning: pin, generatorProcesses: args.generators, generatorNodeFlags: generatorFlags, mediaNodeFlags: args.mediaNodeArgs ?? null };
+  const environment = { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverageAtStart: loadavg(), quick: args.quick, warmupMs: p.warmupMs, windowMs: p.windowMs, cpuPinning: pin, generatorProcesses: args.generators, generatorNodeFlags: generatorFlags, mediaNodeFlags: [...MEDIA_NODE_FLAGS, ...(args.mediaNodeArgs?.split(' ').filter(Boolean) ?? [])] };
   log(`media capacity: load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${p.warmupMs / 1000} s warm-up + ${p.windowMs / 1000} s measured per step`);
   const processes =
     args.generators === 'one'

@@ -22,6 +22,9 @@ const PROBE = join(__dirname, 'loop-probe.cjs');
 /** A trunk must exist so legs do not keep decoded recordings (wa-leg.factory recordSecondsFor). */
 const TRUNKS = JSON.stringify([{ name: 'pbx', hosts: ['127.0.0.1:5060'], transport: 'udp', username: '', password: '', fromUser: '', fromDomain: '', codecs: ['PCMU'], allowFrom: [] }]);
 
+/** How the gateway's launchers start the media app (npm start, start:media, the compose file). */
+export const MEDIA_NODE_FLAGS = ['--single-threaded-gc'];
+
 export interface MediaTargetOptions {
   host: string;
   portMin: number;
@@ -96,7 +99,7 @@ export class MediaTarget implements BridgeTarget {
     const root = this.#opts.root ?? ROOT;
     const register = join(root, 'bench', 'support', 'register.cjs');
     const main = join(root, 'apps', 'media', 'src', 'main.ts');
-    const [cmd, argv] = pinnedCommand(this.#opts.cpuList ?? null, process.execPath, ['-r', register, '-r', PROBE, '--single-threaded-gc', ...(this.#opts.nodeArgs ?? []), main]);
+    const [cmd, argv] = pinnedCommand(this.#opts.cpuList ?? null, process.execPath, ['-r', register, '-r', PROBE, ...MEDIA_NODE_FLAGS, ...(this.#opts.nodeArgs ?? []), main]);
     const out = this.#opts.stdoutFile ? openSync(this.#opts.stdoutFile, 'a') : 'ignore';
     const child = spawn(cmd, argv, {
       env,
