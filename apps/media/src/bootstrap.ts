@@ -49,7 +49,8 @@ export async function bootstrapMedia(
   await app.listen(cfg.media.httpPort, cfg.media.httpHost);
   const addr = app.getHttpServer().address() as { port: number };
   const httpUrl = `http://${cfg.media.httpHost}:${addr.port}`;
-  logger.info({ httpUrl, instanceId: cfg.media.instanceId || '(single)', iceAddress: cfg.media.iceInterfaceAddress || '(all)', publicAddress: cfg.media.publicAddress || '(none)', gc: gcMode(process.execArgv) }, 'media listening');
-  if (gcMode(process.execArgv) !== 'single-threaded') logger.info('V8 collects with background threads: start the media app as `node --single-threaded-gc` when it has one core to itself (README "Several media apps")');
+  const gc = gcMode(process.execArgv);
+  logger.info({ httpUrl, instanceId: cfg.media.instanceId || '(single)', iceAddress: cfg.media.iceInterfaceAddress || '(all)', publicAddress: cfg.media.publicAddress || '(none)', gc }, 'media listening');
+  if (gc !== 'single-threaded') logger.info('V8 collects with background threads: start the media app as `node --single-threaded-gc` when it has one core to itself (README "Several media apps")');
   return { app, config: cfg, logger, httpUrl, close: () => app.close() };
 }
