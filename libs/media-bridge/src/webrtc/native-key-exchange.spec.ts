@@ -1,0 +1,129 @@
+import { dirname, join } from 'node:path';
+import { DtlsClient, DtlsServer, ProtectionProfileAeadAes128Gcm, RTCDtlsTransport, type Transport } from 'werift';
+import { SECP256R1, X25519, nativeKeyPair, nativePreMasterSecret, useNativeKeyExchange } from './native-key-exchange';
+
+type KeyPair = ReturnType<typeof nativeKeyPair>;
+interface WeriftKeyExchange {
+  generateKeyPair(curve: number): KeyPair;
+  prfPreMasterSecret(publicKey: Buffer, privateKey: Buffer, curve: number): Buffer;
+}
+
+const dtlsDir = join(dirname(require.resolve('werift')), '..', '..', 'dtls', 'src');
+/* eslint-disable @typescript-eslint/no-require-imports -- werift keeps its DTLS modules out of its exports map */
+const namedCurveModule = require(join(dtlsDir, 'cipher', 'namedCurve.js')) as Pick<WeriftKeyExchange, 'generateKeyPair'>;
+const prfModule = require(join(dtlsDir, 'cipher', 'prf.js')) as Pick<WeriftKeyExchange, 'prfPreMasterSecret'>;
+const constModule = require(join(dtlsDir, 'cipher', 'const.js')) as { NamedCurveAlgorithmList: number[] };
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+// werift's own JavaScript key exchange (tweetnacl, @noble/curves), taken before the patch replaces it
+const werift: WeriftKeyExchange = {
+  generateKeyPair: namedCurveModule.generateKeyPair,
+  prfPreMasterSecret: prfModule.prfPreMasterSecret,
+};
+
+describe('native DTLS key exchange against werift’s JavaScript one', () => {
+  it.each([
+    ['X25519', X25519, 32],
+    ['P-256', SECP256R1, 65],
+  ])('%s: key encodings match and both ends derive the same pre-master secret', (_name, curve, publicKeyBytes) => {
+    for (let i = 0; i < 5; i++) {
+      const ours = nativeKeyPair(curve);
+      const theirs = werift.generateKeyPair(curve);
+      expect(ours.curve).toBe(curve);
+      expect(ours.privateKey).toHaveLength(32);
+      expect(ours.publicKey).toHaveLength(publicKeyBytes);
+      const ourSecret = nativePreMasterSecret(theirs.publicKey, ours.privateKey, curve);
+      const theirSecret = werift.prfPreMasterSecret(ours.publicKey, theirs.privateKey, curve);
+      expect(ourSecret).toHaveLength(32);
+      expect(ourSecret.equals(theirSecret)).toBe(true);
+      // a private key this module did not issue (imported on the spot)
+      expect(nativePreMasterSecret(ours.publicKey, theirs.privateKey, curve).equals(theirSecret)).toBe(true);
+      expect(nativePreMasterSecret(theirs.publicKey, nativeKeyPair(curve).privateKey, curve).equals(ourSecret)).toBe(false);
+    }
+  });
+
+  it('X25519 with a low-order peer point gives all zeros as tweetnacl does, without throwing', () => {
+    const ours = nativeKeyPair(X25519);
+    const zeroPoint = Buffer.alloc(32);
+    expect(werift.prfPreMasterSecret(zeroPoint, ours.privateKey, X25519).equals(Buffer.alloc(32))).toBe(true);
+    expect(nativePreMasterSecret(zeroPoint, ours.privateKey, X25519).equals(Buffer.alloc(32))).toBe(true);
+    expect(nativePreMasterSecret(Buffer.alloc(5), ours.privateKey, X25519).equals(Buffer.alloc(32))).toBe(true);
+  });
+
+  it('P-256 with a point off the curve throws, as werift’s does', () => {
+    const ours = nativeKeyPair(SECP256R1);
+    const offCurve = Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 1)]);
+    expect(() => werift.prfPreMasterSecret(offCurve, ours.privateKey, SECP256R1)).toThrow();
+    expect(() => nativePreMasterSecret(offCurve, ours.privateKey, SECP256R1)).toThrow();
+  });
+
+  it('names an unknown curve', () => {
+    expect(() => nativeKeyPair(24)).toThrow('unsupported named curve 24');
+    expect(() => nativePreMasterSecret(Buffer.alloc(32), Buffer.alloc(32), 24)).toThrow('unsupported named curve 24');
+  });
+});
+
+/** One end of an in-memory datagram link. */
+class LinkEnd implements Transport {
+  readonly type = 'memory';
+  readonly address = { address: '127.0.0.1', family: 'IPv4', port: 0 };
+  closed = false;
+  peer?: LinkEnd;
+  onData: Transport['onData'] = () => undefined;
+
+  send = async (data: Buffer): Promise<void> => {
+    const copy = Buffer.from(data);
+    setImmediate(() => {
+      if (!this.peer?.closed) this.peer?.onData(copy, { address: '127.0.0.1', port: 0 } as never);
+    });
+  };
+
+  close = async (): Promise<void> => {
+    this.closed = true;
+  };
+}
+
+describe('werift DTLS handshake with the native key exchange', () => {
+  const weriftOrder = [...constModule.NamedCurveAlgorithmList];
+  beforeAll(() => useNativeKeyExchange());
+  afterEach(() => constModule.NamedCurveAlgorithmList.splice(0, Infinity, ...weriftOrder));
+
+  it('patches the functions werift’s handshake flights call', () => {
+    expect(namedCurveModule.generateKeyPair).toBe(nativeKeyPair);
+    expect(prfModule.prfPreMasterSecret).toBe(nativePreMasterSecret);
+  });
+
+  // the client offers werift's list in order, the server takes the first it knows: reordering the list
+  // makes both ends use P-256
+  it.each([
+    ['X25519', [X25519, SECP256R1], X25519],
+    ['P-256', [SECP256R1, X25519], SECP256R1],
+  ])('completes a handshake over %s, both ends with the same SRTP keys', async (_name, order, curve) => {
+    constModule.NamedCurveAlgorithmList.splice(0, Infinity, ...order);
+    const cert = await RTCDtlsTransport.SetupCertificate();
+    const toServer = new LinkEnd();
+    const toClient = new LinkEnd();
+    toServer.peer = toClient;
+    toClient.peer = toServer;
+    const common = { cert: cert.certPem, key: cert.privateKey, signatureHash: cert.signatureHash, srtpProfiles: [ProtectionProfileAeadAes128Gcm], extendedMasterSecret: true };
+    const server = new DtlsServer({ ...common, transport: toClient, certificateRequest: true });
+    const client = new DtlsClient({ ...common, transport: toServer });
+    const connected = (s: DtlsClient | DtlsServer): Promise<void> =>
+      new Promise((resolve, reject) => {
+        s.onConnect.once(() => resolve());
+        s.onError.once(reject);
+      });
+    const both = Promise.all([connected(client), connected(server)]);
+    await client.connect();
+    try {
+      await both;
+    } finally {
+      await toServer.close();
+      await toClient.close();
+    }
+    expect(server.cipher.namedCurve).toBe(curve);
+    expect(client.cipher.localKeyPair?.curve).toBe(curve);
+    const clientKeys = client.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 56);
+    expect(clientKeys.equals(server.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 56))).toBe(true);
+  }, 15_000);
+});
