@@ -1,8 +1,10 @@
 import { RTCRtpCodecParameters, type RTCPeerConnection, type RTCPeerConnectionConfig, type RTCRtpTransceiver } from 'werift';
 import { OPUS_PAYLOAD_TYPE, TELEPHONE_EVENT_PAYLOAD_TYPE } from '../audio/outbound-audio-stream';
 import { memoizeCertificateFingerprints } from './certificate-fingerprints';
+import { reuseDtlsIdentity } from './dtls-identity';
 import { ignoreRepeatedHelloVerifyRequests } from './dtls-retransmission';
 import { configureIceCheckTiming } from './ice-timing';
+import { useNativeKeyExchange } from './native-key-exchange';
 
 /** Meta's Opus fmtp (SIP-2512 samples, reference §6.1). */
 export const META_OPUS_FMTP = 'maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1';
@@ -37,6 +39,8 @@ export function peerConfig(options: IcePeerOptions): RTCPeerConnectionConfig {
   configureIceCheckTiming();
   ignoreRepeatedHelloVerifyRequests();
   memoizeCertificateFingerprints();
+  useNativeKeyExchange();
+  reuseDtlsIdentity();
   const { iceAddress, stunServer } = options;
   return {
     iceLite: options.iceLite,

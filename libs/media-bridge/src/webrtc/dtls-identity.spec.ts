@@ -1,0 +1,101 @@
+import { createPublicKey, createVerify, generateKeyPairSync } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { DtlsClient, DtlsServer, ProtectionProfileAeadAes128Gcm, RTCDtlsTransport, type Transport } from 'werift';
+import { reuseDtlsIdentity, signingWithImportedKey } from './dtls-identity';
+
+interface CipherContextInstance {
+  localCert: Buffer;
+  localPrivateKey: { toDER(): Buffer; sign(data: Buffer, hash: string): Buffer };
+  signatureData(data: Buffer, hash: string): Buffer;
+}
+const cipherFile = join(dirname(require.resolve('werift')), '..', '..', 'dtls', 'src', 'context', 'cipher.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- werift keeps this module out of its exports map
+const { CipherContext } = require(cipherFile) as {
+  CipherContext: {
+    new (sessionType: number, cert: string, key: string, hash: unknown): CipherContextInstance;
+    createSelfSignedCertificateWithKey(signatureHash: { signature: number; hash: number }, curve: number): Promise<{ certPem: string; keyPem: string; signatureHash: unknown }>;
+  };
+};
+const CLIENT = 1;
+
+/** One end of an in-memory datagram link. */
+class LinkEnd implements Transport {
+  readonly type = 'memory';
+  readonly address = { address: '127.0.0.1', family: 'IPv4', port: 0 };
+  closed = false;
+  peer?: LinkEnd;
+  onData: Transport['onData'] = () => undefined;
+
+  send = async (data: Buffer): Promise<void> => {
+    const copy = Buffer.from(data);
+    setImmediate(() => {
+      if (!this.peer?.closed) this.peer?.onData(copy, { address: '127.0.0.1', port: 0 } as never);
+    });
+  };
+
+  close = async (): Promise<void> => {
+    this.closed = true;
+  };
+}
+
+describe('reuseDtlsIdentity', () => {
+  it('keeps the library signer for a key createSign cannot take with a digest (Ed25519)', () => {
+    const der = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' });
+    const ownSign = (): Buffer => Buffer.from('library signer');
+    const key = { toDER: () => der, sign: ownSign };
+    expect(signingWithImportedKey(key).sign).toBe(ownSign);
+  });
+
+  it('signs with the imported key: ECDSA signatures verify against the certificate’s public key', async () => {
+    const cert = await RTCDtlsTransport.SetupCertificate();
+    const before = new CipherContext(CLIENT, cert.certPem, cert.privateKey, cert.signatureHash);
+    reuseDtlsIdentity();
+    const first = new CipherContext(CLIENT, cert.certPem, cert.privateKey, cert.signatureHash);
+    const second = new CipherContext(CLIENT, cert.certPem, cert.privateKey, cert.signatureHash);
+    // parsed once, shared; the same certificate bytes as werift's own parse
+    expect(second.localPrivateKey).toBe(first.localPrivateKey);
+    expect(second.localCert).toBe(first.localCert);
+    expect(first.localCert.equals(before.localCert)).toBe(true);
+
+    const data = Buffer.from('handshake messages so far');
+    const publicKey = createPublicKey(cert.certPem);
+    for (const signature of [first.signatureData(data, 'sha256'), first.localPrivateKey.sign(data, 'sha256'), before.signatureData(data, 'sha256')]) {
+      expect(createVerify('sha256').update(data).verify(publicKey, signature)).toBe(true);
+      expect(createVerify('sha256').update(Buffer.from('something else')).verify(publicKey, signature)).toBe(false);
+    }
+
+    // a second certificate (werift's SetupCertificate keeps one per process): ECDSA with SHA-256 on P-256
+    const other = await CipherContext.createSelfSignedCertificateWithKey({ signature: 3, hash: 4 }, 23);
+    const third = new CipherContext(CLIENT, other.certPem, other.keyPem, other.signatureHash);
+    expect(third.localPrivateKey).not.toBe(first.localPrivateKey);
+    expect(createVerify('sha256').update(data).verify(createPublicKey(other.certPem), third.signatureData(data, 'sha256'))).toBe(true);
+  });
+
+  it('a werift client and server sharing one certificate complete handshakes (mutual authentication)', async () => {
+    reuseDtlsIdentity();
+    const cert = await RTCDtlsTransport.SetupCertificate();
+    for (let i = 0; i < 3; i++) {
+      const toServer = new LinkEnd();
+      const toClient = new LinkEnd();
+      toServer.peer = toClient;
+      toClient.peer = toServer;
+      const common = { cert: cert.certPem, key: cert.privateKey, signatureHash: cert.signatureHash, srtpProfiles: [ProtectionProfileAeadAes128Gcm], extendedMasterSecret: true };
+      const server = new DtlsServer({ ...common, transport: toClient, certificateRequest: true });
+      const client = new DtlsClient({ ...common, transport: toServer });
+      const connected = (s: DtlsClient | DtlsServer): Promise<void> =>
+        new Promise((resolve, reject) => {
+          s.onConnect.once(() => resolve());
+          s.onError.once(reject);
+        });
+      const both = Promise.all([connected(client), connected(server)]);
+      await client.connect();
+      try {
+        await both;
+      } finally {
+        await toServer.close();
+        await toClient.close();
+      }
+      expect(client.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 56).equals(server.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 56))).toBe(true);
+    }
+  }, 15_000);
+});
