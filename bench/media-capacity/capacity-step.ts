@@ -10,7 +10,7 @@ import type { BridgeTarget } from './bridge-target';
 import type { Generator } from './generator-rpc';
 import type { PbxResults } from './pbx-generator';
 import { receivedAfter } from './loss-count';
-import { cpuPercent, cpuSplit, rssBytes, sampleCpu, udpDrops, type CpuSample } from './proc-stats';
+import { cpuPercent, cpuSeconds, cpuSplit, rssBytes, sampleCpu, udpDrops, type CpuSample } from './proc-stats';
 import type { PumpPlan } from './pump-schedule';
 import type { BenchMode, WaResults } from './wa-generator';
 
@@ -48,6 +48,11 @@ export interface StepResult {
   /** Calls set up again because their WhatsApp side did not connect the first time. */
   setupRetries: number;
   setupSeconds: number;
+  /**
+   * The target's CPU (all threads) while it set the calls up, per call set up (retries included): ICE, the
+   * DTLS handshake, SRTP keys, both legs, the control requests. The generators' share is not in it.
+   */
+  setupCpuMsPerCall: number;
   cpuPct: number;
   cpuPctPerCall: number;
   /** Where the target's CPU went: user vs kernel time, and its main (event-loop) thread's share. */
@@ -158,7 +163,9 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
   await sleep(1000); // let the fresh process settle (JIT, lazy requires) before its baseline memory
   const baselineRss = rssBytes(o.target.pid);
   const t0 = performance.now();
+  const setupCpuBefore = cpuSeconds(o.target.pid);
   const { connected, retried } = await setUp(o);
+  const setupCpuMsPerCall = (1000 * (cpuSeconds(o.target.pid) - setupCpuBefore)) / (o.calls + retried);
   const setupSeconds = (performance.now() - t0) / 1000;
   const startAtUs = monoUs() + 500_000;
   const plan: PumpPlan = {
@@ -223,6 +230,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     connected,
     setupRetries: retried,
     setupSeconds,
+    setupCpuMsPerCall,
     cpuPct: cpu[0] as number,
     cpuPctPerCall: (cpu[0] as number) / o.calls,
     cpuSplitPct,

@@ -119,7 +119,7 @@ function fmtStep(r: StepResult): string {
   const lag = r.eventLoopLagMs ? ` lag p99 ${r.eventLoopLagMs.p99.toFixed(1)} ms` : '';
   const retried = r.setupRetries ? ` (retried ${r.setupRetries})` : '';
   const split = `usr ${r.cpuSplitPct.user.toFixed(0)} sys ${r.cpuSplitPct.system.toFixed(0)} main ${r.cpuSplitPct.mainThread.toFixed(0)}`;
-  return `  ${r.target} ${r.mode} N=${r.calls}${retried}: cpu ${r.cpuPct.toFixed(1)}% [${split}] (${r.cpuPctPerCall.toFixed(3)}%/call) rss ${r.rssMb.toFixed(0)} MB (${r.rssPerCallKb.toFixed(0)} kB/call) | WA->PBX ${d(r.waToPbx)} | PBX->WA ${d(r.pbxToWa)}${lag} | gen cpu ${r.generatorCpuPct.map((x) => x.toFixed(0)).join('+')}% | ${r.pass ? 'PASS' : `FAIL ${r.failures.join(', ')}`}`;
+  return `  ${r.target} ${r.mode} N=${r.calls}${retried}: set-up ${r.setupCpuMsPerCall.toFixed(2)} ms cpu/call, cpu ${r.cpuPct.toFixed(1)}% [${split}] (${r.cpuPctPerCall.toFixed(3)}%/call) rss ${r.rssMb.toFixed(0)} MB (${r.rssPerCallKb.toFixed(0)} kB/call) | WA->PBX ${d(r.waToPbx)} | PBX->WA ${d(r.pbxToWa)}${lag} | gen cpu ${r.generatorCpuPct.map((x) => x.toFixed(0)).join('+')}% | ${r.pass ? 'PASS' : `FAIL ${r.failures.join(', ')}`}`;
 }
 
 function makeTarget(name: TargetName, args: Args, pin: Pinning): BridgeTarget {
