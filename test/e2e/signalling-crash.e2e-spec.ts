@@ -74,6 +74,9 @@ describe('a signalling process that dies with a call up', () => {
       const list = await s.api<{ active: CallRecord[] }>('/v1/calls');
       return list.active.find((c) => c.waCallId === waCallId && /"remoteTarget":"sip:moved@/.test(c.pbxDialog ?? ''));
     }, 20_000);
+    // and the refresh over at the PBX (our 200 received, its ACK sent): the record has the new target as the
+    // re-INVITE comes in, so a kill right then left SIPp waiting for that 200, and it took the BYE as unexpected
+    await eventually('the re-INVITE answered and acknowledged', async () => /^\s*CSeq: 101 ACK/m.test(s.pbx.messages()), 10_000);
 
     first.child.kill('SIGKILL');
     await first.exited;
