@@ -88,6 +88,20 @@ export class SippRun {
     return { ...exit, details };
   }
 
+  /** SIPp's `-trace_msg` log so far (every message it sent and received); '' without `traceMessages`. */
+  messages(): string {
+    if (!existsSync(this.#dir)) return '';
+    return readdirSync(this.#dir)
+      .filter((f) => f.endsWith('_messages.log'))
+      .map((f) => readFileSync(join(this.#dir, f), 'utf8'))
+      .join('\n');
+  }
+
+  /** Waits until SIPp's message log matches `pattern` (needs `traceMessages`). */
+  async sawMessage(pattern: RegExp, what: string, timeoutMs = 10_000): Promise<void> {
+    await waitUntil(() => pattern.test(this.messages()), { timeoutMs, what, process: this.#process });
+  }
+
   async stop(): Promise<void> {
     clearTimeout(this.#deadline);
     await this.#process.stop('SIGTERM', 1000);

@@ -94,7 +94,7 @@ describe.each(['udp', 'tcp'] as const)('our UAC against a SIPp PBX over %s', (tr
   });
 
   it('follows a target refresh (re-INVITE with another Contact): reports it, and a BYE from its dialog snapshot goes to the new target', async () => {
-    const run = await runSipp('uas-reinvite-new-contact-expect-bye-there.xml');
+    const run = await runSipp('uas-reinvite-new-contact-expect-bye-there.xml', { traceMessages: true });
     const leg = call();
     await nextEvent(leg, 'answered', 10_000, ['failed']);
     expect(leg.dialogSnapshot()?.remoteTarget).toMatch(/^sip:pbx@/);
@@ -104,6 +104,9 @@ describe.each(['udp', 'tcp'] as const)('our UAC against a SIPp PBX over %s', (tr
     const snapshot: unknown = JSON.parse(JSON.stringify(leg.dialogSnapshot()));
     assertDialogSnapshot(snapshot);
     expect(snapshot.remoteTarget).toBe(refresh.target);
+    // the event comes as the re-INVITE arrives, before our 200 (its offer is answered first): SIPp takes a
+    // BYE only once it has that 200 and has sent its ACK
+    await run.sawMessage(/^\s*CSeq: 101 ACK/m, "SIPp's ACK to our 200 for its re-INVITE");
     expect(await stack.byeFromSnapshot(snapshot)).toBe(200);
     await expectSippPassed(run); // the scenario fails unless the BYE's Request-URI is sip:moved@
   });
