@@ -1,42 +1,21 @@
 import { createPublicKey, createVerify, generateKeyPairSync } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { DtlsClient, DtlsServer, ProtectionProfileAeadAes128Gcm, RTCDtlsTransport, type Transport } from 'werift';
+import { RTCDtlsTransport } from 'werift';
 import { reuseDtlsIdentity, signingWithImportedKey } from './dtls-identity';
+import { inMemoryDtlsHandshake, sameSrtpKeys } from './testing/in-memory-dtls';
+import { weriftModule } from './werift-internals';
 
 interface CipherContextInstance {
   localCert: Buffer;
   localPrivateKey: { toDER(): Buffer; sign(data: Buffer, hash: string): Buffer };
   signatureData(data: Buffer, hash: string): Buffer;
 }
-const cipherFile = join(dirname(require.resolve('werift')), '..', '..', 'dtls', 'src', 'context', 'cipher.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- werift keeps this module out of its exports map
-const { CipherContext } = require(cipherFile) as {
+const { CipherContext } = weriftModule<{
   CipherContext: {
     new (sessionType: number, cert: string, key: string, hash: unknown): CipherContextInstance;
     createSelfSignedCertificateWithKey(signatureHash: { signature: number; hash: number }, curve: number): Promise<{ certPem: string; keyPem: string; signatureHash: unknown }>;
   };
-};
+}>('dtls', 'context', 'cipher.js');
 const CLIENT = 1;
-
-/** One end of an in-memory datagram link. */
-class LinkEnd implements Transport {
-  readonly type = 'memory';
-  readonly address = { address: '127.0.0.1', family: 'IPv4', port: 0 };
-  closed = false;
-  peer?: LinkEnd;
-  onData: Transport['onData'] = () => undefined;
-
-  send = async (data: Buffer): Promise<void> => {
-    const copy = Buffer.from(data);
-    setImmediate(() => {
-      if (!this.peer?.closed) this.peer?.onData(copy, { address: '127.0.0.1', port: 0 } as never);
-    });
-  };
-
-  close = async (): Promise<void> => {
-    this.closed = true;
-  };
-}
 
 describe('reuseDtlsIdentity', () => {
   it('keeps the library signer for a key createSign cannot take with a digest (Ed25519)', () => {
@@ -73,29 +52,10 @@ describe('reuseDtlsIdentity', () => {
 
   it('a werift client and server sharing one certificate complete handshakes (mutual authentication)', async () => {
     reuseDtlsIdentity();
-    const cert = await RTCDtlsTransport.SetupCertificate();
     for (let i = 0; i < 3; i++) {
-      const toServer = new LinkEnd();
-      const toClient = new LinkEnd();
-      toServer.peer = toClient;
-      toClient.peer = toServer;
-      const common = { cert: cert.certPem, key: cert.privateKey, signatureHash: cert.signatureHash, srtpProfiles: [ProtectionProfileAeadAes128Gcm], extendedMasterSecret: true };
-      const server = new DtlsServer({ ...common, transport: toClient, certificateRequest: true });
-      const client = new DtlsClient({ ...common, transport: toServer });
-      const connected = (s: DtlsClient | DtlsServer): Promise<void> =>
-        new Promise((resolve, reject) => {
-          s.onConnect.once(() => resolve());
-          s.onError.once(reject);
-        });
-      const both = Promise.all([connected(client), connected(server)]);
-      await client.connect();
-      try {
-        await both;
-      } finally {
-        await toServer.close();
-        await toClient.close();
-      }
-      expect(client.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 56).equals(server.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 56))).toBe(true);
+      const { client, server, errors } = await inMemoryDtlsHandshake();
+      expect(errors).toEqual([]);
+      expect(sameSrtpKeys(client, server)).toBe(true);
     }
   }, 15_000);
 });

@@ -1,61 +1,7 @@
-import { DtlsClient, DtlsServer, ProtectionProfileAeadAes128Gcm, RTCDtlsTransport, type Transport } from 'werift';
 import { ignoreRepeatedHelloVerifyRequests } from './dtls-retransmission';
+import { inMemoryDtlsHandshake, sameSrtpKeys } from './testing/in-memory-dtls';
 
-/** One end of an in-memory datagram link; `delayMs` decides, per datagram, how late it arrives at the peer. */
-class LinkEnd implements Transport {
-  readonly type = 'memory';
-  readonly address = { address: '127.0.0.1', family: 'IPv4', port: 0 };
-  closed = false;
-  peer?: LinkEnd;
-  sent = 0;
-  readonly #timers = new Set<NodeJS.Timeout>();
-  onData: Transport['onData'] = () => undefined;
-
-  constructor(private readonly delayMs: (index: number) => number) {}
-
-  send = async (data: Buffer): Promise<void> => {
-    const delay = this.delayMs(this.sent++);
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      if (!this.peer?.closed) this.peer?.onData(Buffer.from(data), { address: '127.0.0.1', port: 0 } as never);
-    }, delay);
-    this.#timers.add(timer);
-  };
-
-  close = async (): Promise<void> => {
-    this.closed = true;
-    for (const t of this.#timers) clearTimeout(t);
-  };
-}
-
-async function handshake(serverDelayMs: (index: number) => number): Promise<{ client: DtlsClient; server: DtlsServer; errors: Error[] }> {
-  const cert = await RTCDtlsTransport.SetupCertificate();
-  const toServer = new LinkEnd(() => 0);
-  const toClient = new LinkEnd(serverDelayMs);
-  toServer.peer = toClient;
-  toClient.peer = toServer;
-  const common = { cert: cert.certPem, key: cert.privateKey, signatureHash: cert.signatureHash, srtpProfiles: [ProtectionProfileAeadAes128Gcm], extendedMasterSecret: true };
-  const server = new DtlsServer({ ...common, transport: toClient, certificateRequest: true });
-  const client = new DtlsClient({ ...common, transport: toServer });
-  const errors: Error[] = [];
-  const connected = (s: DtlsClient | DtlsServer): Promise<void> =>
-    new Promise((resolve, reject) => {
-      s.onConnect.once(() => resolve());
-      s.onError.once((e) => {
-        errors.push(e);
-        reject(e);
-      });
-    });
-  const both = Promise.all([connected(client), connected(server)]);
-  await client.connect();
-  try {
-    await both;
-  } finally {
-    await toServer.close();
-    await toClient.close();
-  }
-  return { client, server, errors };
-}
+const handshake = (serverDelayMs: (index: number) => number): ReturnType<typeof inMemoryDtlsHandshake> => inMemoryDtlsHandshake({ serverDelayMs });
 
 describe("werift's DTLS client with a slow server (ClientHello retransmitted, HelloVerifyRequest twice)", () => {
   beforeAll(() => ignoreRepeatedHelloVerifyRequests());
@@ -70,8 +16,7 @@ describe("werift's DTLS client with a slow server (ClientHello retransmitted, He
     const { client, server, errors } = await handshake(delay);
     expect(errors).toEqual([]);
     expect(client.connected && server.connected).toBe(true);
-    const clientKeys = client.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 56);
-    expect(clientKeys.equals(server.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 56))).toBe(true);
+    expect(sameSrtpKeys(client, server)).toBe(true);
   }, 15_000);
 
   it('still completes a handshake where nothing is late', async () => {

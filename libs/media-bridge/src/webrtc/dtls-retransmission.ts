@@ -1,4 +1,4 @@
-import { dirname, join } from 'node:path';
+import { weriftModule } from './werift-internals';
 
 interface Flight3Like {
   dtls: { flight: number };
@@ -19,15 +19,12 @@ let applied = false;
  * already on its way and retransmitted by flight 3's own timer. So a HelloVerifyRequest that arrives once
  * flight 3 has started is ignored (werift 0.24 and 0.25 both have the throw).
  *
- * The flight is a module of werift's DTLS layer that its package `exports` keep private, patched once per
- * process through the file next to the resolved entry point (as configureIceCheckTiming does).
+ * Patched once per process (werift keeps the flight's module private: weriftModule).
  */
 export function ignoreRepeatedHelloVerifyRequests(): void {
   if (applied) return;
   applied = true;
-  const file = join(dirname(require.resolve('werift')), '..', '..', 'dtls', 'src', 'flight', 'client', 'flight3.js');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- werift keeps this module out of its exports map
-  const { Flight3 } = require(file) as Flight3Module;
+  const { Flight3 } = weriftModule<Flight3Module>('dtls', 'flight', 'client', 'flight3.js');
   const exec = Flight3.prototype.exec;
   Flight3.prototype.exec = function execOnce(this: Flight3Like, verifyRequest: unknown): Promise<void> {
     if (this.dtls.flight >= 3) return Promise.resolve();

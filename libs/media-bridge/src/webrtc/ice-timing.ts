@@ -1,4 +1,4 @@
-import { dirname, join } from 'node:path';
+import { weriftModule } from './werift-internals';
 
 /** First retransmission timeout of a STUN connectivity check, in ms (werift ships 50). */
 export const ICE_CHECK_RTO_MS = 200;
@@ -12,14 +12,12 @@ let applied = false;
  * seen here as "ICE/DTLS connection failed" ~1 s into a call on a loaded machine. A 200 ms first RTO
  * (~6 s over 5 tries) keeps pacing quick on loss and stays inside media.iceConnectTimeoutMs.
  *
- * The value is a module-level setting of werift's STUN layer (not exported through its package `exports`),
- * set once per process through the file next to the resolved entry point.
+ * The value is a module-level setting of werift's STUN layer, set once per process (werift keeps the module
+ * private: weriftModule).
  */
 export function configureIceCheckTiming(): void {
   if (applied) return;
   applied = true;
-  const stunConst = join(dirname(require.resolve('werift')), '..', '..', 'ice-server', 'src', 'stun', 'const.js');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- werift keeps this module out of its exports map
-  const mod = require(stunConst) as { RETRY_RTO: number };
+  const mod = weriftModule<{ RETRY_RTO: number }>('ice-server', 'stun', 'const.js');
   mod.RETRY_RTO = ICE_CHECK_RTO_MS;
 }

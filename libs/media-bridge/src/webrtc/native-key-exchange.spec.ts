@@ -1,6 +1,6 @@
-import { dirname, join } from 'node:path';
-import { DtlsClient, DtlsServer, ProtectionProfileAeadAes128Gcm, RTCDtlsTransport, type Transport } from 'werift';
 import { SECP256R1, X25519, nativeKeyPair, nativePreMasterSecret, useNativeKeyExchange } from './native-key-exchange';
+import { inMemoryDtlsHandshake, sameSrtpKeys } from './testing/in-memory-dtls';
+import { weriftModule } from './werift-internals';
 
 type KeyPair = ReturnType<typeof nativeKeyPair>;
 interface WeriftKeyExchange {
@@ -8,12 +8,9 @@ interface WeriftKeyExchange {
   prfPreMasterSecret(publicKey: Buffer, privateKey: Buffer, curve: number): Buffer;
 }
 
-const dtlsDir = join(dirname(require.resolve('werift')), '..', '..', 'dtls', 'src');
-/* eslint-disable @typescript-eslint/no-require-imports -- werift keeps its DTLS modules out of its exports map */
-const namedCurveModule = require(join(dtlsDir, 'cipher', 'namedCurve.js')) as Pick<WeriftKeyExchange, 'generateKeyPair'>;
-const prfModule = require(join(dtlsDir, 'cipher', 'prf.js')) as Pick<WeriftKeyExchange, 'prfPreMasterSecret'>;
-const constModule = require(join(dtlsDir, 'cipher', 'const.js')) as { NamedCurveAlgorithmList: number[] };
-/* eslint-enable @typescript-eslint/no-require-imports */
+const namedCurveModule = weriftModule<Pick<WeriftKeyExchange, 'generateKeyPair'>>('dtls', 'cipher', 'namedCurve.js');
+const prfModule = weriftModule<Pick<WeriftKeyExchange, 'prfPreMasterSecret'>>('dtls', 'cipher', 'prf.js');
+const constModule = weriftModule<{ NamedCurveAlgorithmList: number[] }>('dtls', 'cipher', 'const.js');
 
 // werift's own JavaScript key exchange (tweetnacl, @noble/curves), taken before the patch replaces it
 const werift: WeriftKeyExchange = {
@@ -63,26 +60,6 @@ describe('native DTLS key exchange against werift’s JavaScript one', () => {
   });
 });
 
-/** One end of an in-memory datagram link. */
-class LinkEnd implements Transport {
-  readonly type = 'memory';
-  readonly address = { address: '127.0.0.1', family: 'IPv4', port: 0 };
-  closed = false;
-  peer?: LinkEnd;
-  onData: Transport['onData'] = () => undefined;
-
-  send = async (data: Buffer): Promise<void> => {
-    const copy = Buffer.from(data);
-    setImmediate(() => {
-      if (!this.peer?.closed) this.peer?.onData(copy, { address: '127.0.0.1', port: 0 } as never);
-    });
-  };
-
-  close = async (): Promise<void> => {
-    this.closed = true;
-  };
-}
-
 describe('werift DTLS handshake with the native key exchange', () => {
   const weriftOrder = [...constModule.NamedCurveAlgorithmList];
   beforeAll(() => useNativeKeyExchange());
@@ -100,30 +77,9 @@ describe('werift DTLS handshake with the native key exchange', () => {
     ['P-256', [SECP256R1, X25519], SECP256R1],
   ])('completes a handshake over %s, both ends with the same SRTP keys', async (_name, order, curve) => {
     constModule.NamedCurveAlgorithmList.splice(0, Infinity, ...order);
-    const cert = await RTCDtlsTransport.SetupCertificate();
-    const toServer = new LinkEnd();
-    const toClient = new LinkEnd();
-    toServer.peer = toClient;
-    toClient.peer = toServer;
-    const common = { cert: cert.certPem, key: cert.privateKey, signatureHash: cert.signatureHash, srtpProfiles: [ProtectionProfileAeadAes128Gcm], extendedMasterSecret: true };
-    const server = new DtlsServer({ ...common, transport: toClient, certificateRequest: true });
-    const client = new DtlsClient({ ...common, transport: toServer });
-    const connected = (s: DtlsClient | DtlsServer): Promise<void> =>
-      new Promise((resolve, reject) => {
-        s.onConnect.once(() => resolve());
-        s.onError.once(reject);
-      });
-    const both = Promise.all([connected(client), connected(server)]);
-    await client.connect();
-    try {
-      await both;
-    } finally {
-      await toServer.close();
-      await toClient.close();
-    }
+    const { client, server } = await inMemoryDtlsHandshake();
     expect(server.cipher.namedCurve).toBe(curve);
     expect(client.cipher.localKeyPair?.curve).toBe(curve);
-    const clientKeys = client.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 56);
-    expect(clientKeys.equals(server.exportKeyingMaterial('EXTRACTOR-dtls_srtp', 56))).toBe(true);
+    expect(sameSrtpKeys(client, server)).toBe(true);
   }, 15_000);
 });

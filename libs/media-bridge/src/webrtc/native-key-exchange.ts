@@ -1,5 +1,5 @@
 import { KeyObject, createECDH, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type ECDH } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { weriftModule } from './werift-internals';
 
 /** werift's `NamedCurveAlgorithm` values (the TLS supported-groups code points, RFC 8422 §5.1.1). */
 export const SECP256R1 = 23;
@@ -100,21 +100,18 @@ let applied = false;
 /**
  * werift does its DTLS ECDHE in JavaScript: X25519 with tweetnacl (~0.6 ms for the key pair and ~0.56 ms
  * for the shared secret on this machine) and P-256 with @noble/curves (~0.25 ms and ~2.45 ms). That is
- * 1.2-2.7 ms of one core per call, on every leg, while OpenSSL through node:crypto does each in ~0.02-0.03 ms.
+ * 1.2-2.7 ms of one core per handshake side, while OpenSSL through node:crypto does both in ~0.15 ms (key
+ * import and export included).
  * The two functions the handshake flights call (through the modules' exports, at call time) are swapped
  * for node:crypto ones with the same inputs and outputs (same curves, same raw key encodings).
  *
- * The modules are werift's DTLS layer that its package `exports` keep private, patched once per process
- * through the files next to the resolved entry point (as ignoreRepeatedHelloVerifyRequests does).
+ * Patched once per process (werift keeps the modules private: weriftModule).
  */
 export function useNativeKeyExchange(): void {
   if (applied) return;
   applied = true;
-  const cipherDir = join(dirname(require.resolve('werift')), '..', '..', 'dtls', 'src', 'cipher');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- werift keeps this module out of its exports map
-  const namedCurve = require(join(cipherDir, 'namedCurve.js')) as NamedCurveModule;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- werift keeps this module out of its exports map
-  const prf = require(join(cipherDir, 'prf.js')) as PrfModule;
+  const namedCurve = weriftModule<NamedCurveModule>('dtls', 'cipher', 'namedCurve.js');
+  const prf = weriftModule<PrfModule>('dtls', 'cipher', 'prf.js');
   namedCurve.generateKeyPair = nativeKeyPair;
   prf.prfPreMasterSecret = nativePreMasterSecret;
 }
