@@ -1,8 +1,6 @@
 import { ignoreRepeatedHelloVerifyRequests } from './dtls-retransmission';
 import { inMemoryDtlsHandshake, sameSrtpKeys } from './testing/in-memory-dtls';
 
-const handshake = (serverDelayMs: (index: number) => number): ReturnType<typeof inMemoryDtlsHandshake> => inMemoryDtlsHandshake({ serverDelayMs });
-
 describe("werift's DTLS client with a slow server (ClientHello retransmitted, HelloVerifyRequest twice)", () => {
   beforeAll(() => ignoreRepeatedHelloVerifyRequests());
 
@@ -13,14 +11,14 @@ describe("werift's DTLS client with a slow server (ClientHello retransmitted, He
     ['during flight 3', (i: number) => (i < 2 ? 700 : 1000)],
     ['after flight 5', (i: number) => (i < 2 ? 700 : 0)],
   ])('completes the handshake when the repeated HelloVerifyRequest arrives %s, both ends with the same SRTP keys', async (_when, delay) => {
-    const { client, server, errors } = await handshake(delay);
+    const { client, server, errors } = await inMemoryDtlsHandshake({ serverDelayMs: delay });
     expect(errors).toEqual([]);
     expect(client.connected && server.connected).toBe(true);
     expect(sameSrtpKeys(client, server)).toBe(true);
   }, 15_000);
 
   it('still completes a handshake where nothing is late', async () => {
-    const { client, server, errors } = await handshake(() => 0);
+    const { client, server, errors } = await inMemoryDtlsHandshake();
     expect(errors).toEqual([]);
     expect(client.connected && server.connected).toBe(true);
   }, 15_000);

@@ -1,4 +1,4 @@
-import { DtlsClient, DtlsServer, ProtectionProfileAeadAes128Gcm, RTCDtlsTransport, type RTCCertificate, type Transport } from 'werift';
+import { DtlsClient, DtlsServer, ProtectionProfileAeadAes128Gcm, RTCDtlsTransport, type Transport } from 'werift';
 
 /** One end of an in-memory datagram link; `delayMs` decides, per datagram, how late it arrives at the peer. */
 class LinkEnd implements Transport {
@@ -28,21 +28,16 @@ class LinkEnd implements Transport {
   };
 }
 
-export interface DtlsIdentity {
-  certPem: string;
-  privateKey: string;
-  signatureHash: RTCCertificate['signatureHash'];
-}
-
 /**
  * Test support: a werift DTLS client and server (mutual authentication, AES-GCM SRTP profile, extended
- * master secret) over an in-memory link, handshaking once. Resolves when both ends are connected (rejects
- * on either's error); the link is closed either way. `serverDelayMs` delays the server's datagrams.
+ * master secret, the process's werift certificate on both ends) over an in-memory link, handshaking once.
+ * Resolves when both ends are connected (rejects on either's error); the link is closed either way.
+ * `serverDelayMs` delays the server's datagrams.
  */
 export async function inMemoryDtlsHandshake(
-  options: { serverDelayMs?: (index: number) => number; identity?: DtlsIdentity } = {},
+  options: { serverDelayMs?: (index: number) => number } = {},
 ): Promise<{ client: DtlsClient; server: DtlsServer; errors: Error[] }> {
-  const cert = options.identity ?? (await RTCDtlsTransport.SetupCertificate());
+  const cert = await RTCDtlsTransport.SetupCertificate();
   const toServer = new LinkEnd(() => 0);
   const toClient = new LinkEnd(options.serverDelayMs ?? (() => 0));
   toServer.peer = toClient;
