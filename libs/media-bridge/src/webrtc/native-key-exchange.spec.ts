@@ -39,6 +39,22 @@ describe('native DTLS key exchange against werift’s JavaScript one', () => {
     }
   });
 
+  it('P-256: a private scalar with leading zero bytes still comes as 32 bytes, and agrees', () => {
+    // 1 key in 256 has a zero first byte, which node's getPrivateKey() leaves out: 5,000 tries find one
+    const theirs = werift.generateKeyPair(SECP256R1);
+    let short: ReturnType<typeof nativeKeyPair> | undefined;
+    for (let i = 0; i < 5000 && !short; i++) {
+      const ours = nativeKeyPair(SECP256R1);
+      expect(ours.privateKey).toHaveLength(32);
+      if (ours.privateKey[0] === 0) short = ours;
+    }
+    if (!short) throw new Error('no P-256 key with a zero first byte in 5,000 (odds ~3e-9)');
+    const expected = werift.prfPreMasterSecret(short.publicKey, theirs.privateKey, SECP256R1);
+    expect(nativePreMasterSecret(theirs.publicKey, short.privateKey, SECP256R1).equals(expected)).toBe(true);
+    // the scalar imported again (not through the key this module keeps for it)
+    expect(nativePreMasterSecret(theirs.publicKey, Buffer.from(short.privateKey), SECP256R1).equals(expected)).toBe(true);
+  });
+
   it('X25519 with a low-order peer point gives all zeros as tweetnacl does, without throwing', () => {
     const ours = nativeKeyPair(X25519);
     const zeroPoint = Buffer.alloc(32);

@@ -36,7 +36,8 @@ export function nativeKeyPair(namedCurve: number): KeyPair {
     case SECP256R1: {
       const ecdh = createECDH('prime256v1');
       const publicKey = ecdh.generateKeys();
-      const privateKey = ecdh.getPrivateKey();
+      // node gives the scalar without its leading zero bytes (1 key in 256 is shorter); werift's is 32 bytes
+      const privateKey = fixedLength(ecdh.getPrivateKey(), RAW_KEY_BYTES);
       issued.set(privateKey, ecdh);
       return { curve: namedCurve, privateKey, publicKey };
     }
@@ -51,6 +52,14 @@ export function nativeKeyPair(namedCurve: number): KeyPair {
       // werift throws a bare Error here too; its server only selects curves from its own list
       throw new Error(`DTLS key exchange: unsupported named curve ${namedCurve}`);
   }
+}
+
+/** `bytes` left-padded with zeros to `length` (a big-endian integer's fixed-width encoding). */
+function fixedLength(bytes: Buffer, length: number): Buffer {
+  if (bytes.length >= length) return bytes;
+  const out = Buffer.alloc(length);
+  bytes.copy(out, length - bytes.length);
+  return out;
 }
 
 function p256Agreement(privateKey: Buffer): ECDH {
