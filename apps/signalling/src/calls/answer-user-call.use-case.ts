@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import { newCallId, type CallRecord, type CallRepository } from '@wagw/call-state';
+import type { CreateWaLegReply } from '@wagw/contracts';
 import type { CallConnectEvent, WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, CONTACTS, EARLY_TERMINATES, GRAPH_CLIENT } from '../signalling.tokens';
 import type { EarlyTerminateStore } from '../webhooks/early-terminate.store';
@@ -61,7 +62,12 @@ export class AnswerUserCallUseCase {
       return;
     }
     const live = this.runtime.open(callId, { waCallId: event.waCallId, direction: 'inbound' });
-    await this.calls.create({
+    // The WhatsApp leg, the longest step (the media app builds the WebRTC answer), is asked for while the record
+    // is written, and so is the PBX leg (BridgeToPbxUseCase): pre_accept and the INVITE go out a Redis round trip
+    // sooner. Neither leg needs the record; each is recorded on it once it exists. A draining gateway makes none.
+    const leg = this.drain.draining ? null : this.media.createWaLeg(callId, event.sdp);
+    leg?.catch(() => undefined); // awaited by #answerWaSide, or dropped
+    const created = this.calls.create({
       callId,
       direction: 'inbound',
       state: 'offered',
@@ -70,21 +76,31 @@ export class AnswerUserCallUseCase {
       phoneNumberId: event.phoneNumberId,
       ...optional({ userWaId: event.from ?? event.contactWaId, userName: event.contactName }),
     });
-    live.log.info({ from: event.from, to: event.to, userName: event.contactName }, 'user-initiated call offered');
-    if (this.drain.draining) {
+    void created.then(
+      () => live.log.info({ from: event.from, to: event.to, userName: event.contactName }, 'user-initiated call offered'),
+      () => {
+        // nothing of the call is on record: its legs are closed here (the PBX one by the bridge), not by a teardown
+        this.#dropLeg(callId, leg, 'call record not created');
+        this.runtime.dispose(callId);
+      },
+    );
+    if (leg === null) {
       // shutting down: rejected at once rather than cut when the drain ends
+      await created;
       await this.endCall.execute(callId, { by: 'system', cause: `${DRAINING_CAUSE}: new calls refused` });
       return;
     }
+    const route = this.sip.running ? this.trunks.routeFor(event.to ?? this.config.whatsapp.businessNumber) : undefined;
+    const waSide = this.#answerWaSide(live, event, leg, created).then((side) => {
+      this.#announce(live, event, route);
+      return side;
+    });
+    waSide.catch(() => undefined); // awaited below, where a failure ends the call
+    // the PBX side starts at once, beside the WhatsApp side: its media leg now, the INVITE once `waSide` is done
+    // once a desk phone answered and the bridge is up: call.connected for the CRM, the permission's quota reset
+    if (route) await this.bridge.execute(live, route, waSide, created, (active) => this.#connected(active));
+    await created; // a record that could not be written fails the webhook, as before
     try {
-      const route = this.sip.running ? this.trunks.routeFor(event.to ?? this.config.whatsapp.businessNumber) : undefined;
-      const waSide = this.#answerWaSide(live, event).then((side) => {
-        this.#announce(live, event, route);
-        return side;
-      });
-      // the PBX side starts at once, beside the WhatsApp side: its media leg now, the INVITE once `waSide` is done
-      // once a desk phone answered and the bridge is up: call.connected for the CRM, the permission's quota reset
-      if (route) await this.bridge.execute(live, route, waSide, (active) => this.#connected(active));
       // the leg is recorded; pre_accept may still be on its way (the INVITE does not wait for it)
       await (await waSide).preAccepted;
       if (route) return;
@@ -98,18 +114,33 @@ export class AnswerUserCallUseCase {
     }
   }
 
+  /** Closes the WhatsApp leg of a call whose record could not be written (once it is made; never throws). */
+  #dropLeg(callId: string, leg: Promise<{ legId: string }> | null, reason: string): void {
+    void leg
+      ?.then((made) => this.media.closeWaLeg(callId, made.legId, reason))
+      .catch((err: unknown) => this.runtime.logFor(callId).warn({ err, reason }, 'WhatsApp leg of an unrecorded call not closed'));
+  }
+
   /**
-   * Our WebRTC answer, recorded on the call, and pre_accept (reference §6.2: ICE/DTLS come up while the
-   * destination rings), the two side by side. Resolves once the leg is on the record, so that the desk phone
-   * rings while pre_accept is on its way ("call pre_accept at once ... meanwhile ring the desk phone"); the
-   * pre_accept itself is `preAccepted`, which accept waits for. A failed record write closes the leg and
-   * rejects, once pre_accept has settled (the call is then ended, and its teardown finds the leg on the record).
+   * Our WebRTC answer (asked for while the record was being written), recorded on the call once the record exists,
+   * and pre_accept (reference §6.2: ICE/DTLS come up while the destination rings), the two side by side.
+   * Resolves once the leg is on the record, so that the desk phone rings while pre_accept is on its way
+   * ("call pre_accept at once ... meanwhile ring the desk phone"); the pre_accept itself is `preAccepted`,
+   * which accept waits for. A failed record write closes the leg and rejects, once pre_accept has settled
+   * (the call is then ended, and its teardown finds the leg on the record).
    */
-  async #answerWaSide(live: LiveCall, event: CallConnectEvent): Promise<WaSide> {
-    const leg = await this.media.createWaLeg(live.callId, event.sdp);
+  async #answerWaSide(live: LiveCall, event: CallConnectEvent, legRequest: Promise<CreateWaLegReply>, created: Promise<CallRecord>): Promise<WaSide> {
+    const leg = await legRequest;
     const preAccepted = this.graph.preAccept(event.waCallId, leg.sdp).then(() => live.log.info({ legId: leg.legId }, 'pre_accept sent'));
     // awaited by the caller (which ends the call when it fails) and by the bridge; never left unhandled
     preAccepted.catch(() => undefined);
+    try {
+      await created;
+    } catch (err) {
+      // the leg is closed with the record's failure (execute); pre_accept is not answered for a call we drop
+      await preAccepted.catch(() => undefined);
+      throw err;
+    }
     try {
       await this.calls.amend(live.callId, { waLegId: leg.legId, waSdp: leg.sdp });
     } catch (err) {

@@ -84,10 +84,11 @@ describe('bridge to the PBX when the call ends during set-up', () => {
     const inviter = { invite: (...args: unknown[]) => invites.push(args) };
     const { runtime, endCall, bridge } = wire(calls, media, inviter);
     const callId = newCallId();
-    await calls.create({ callId, direction: 'inbound', state: 'offered', waCallId: `wacid.${callId}`, waLegId: 'wa-1', businessNumber: '15550001111', phoneNumberId: '1' });
+    const created = calls.create({ callId, direction: 'inbound', state: 'offered', waCallId: `wacid.${callId}`, waLegId: 'wa-1', businessNumber: '15550001111', phoneNumberId: '1' });
+    await created;
     const live = runtime.open(callId, { waCallId: `wacid.${callId}`, direction: 'inbound' });
 
-    await bridge.execute(live, route, Promise.resolve({ waCallId: `wacid.${callId}`, legId: 'wa-1', sdp: 'v=0\r\n', preAccepted: Promise.resolve() }));
+    await bridge.execute(live, route, Promise.resolve({ waCallId: `wacid.${callId}`, legId: 'wa-1', sdp: 'v=0\r\n', preAccepted: Promise.resolve() }), created);
     await asked;
     await endCall.execute(callId, { by: 'system', cause: 'WhatsApp media failed' });
     releaseOffer();
@@ -113,12 +114,13 @@ describe('bridge to the PBX when the call ends during set-up', () => {
     };
     const { runtime, bridge } = wire(calls, media, inviter);
     const callId = newCallId();
-    await calls.create({ callId, direction: 'inbound', state: 'offered', waCallId: `wacid.${callId}`, businessNumber: '15550001111', phoneNumberId: '1' });
+    const created = calls.create({ callId, direction: 'inbound', state: 'offered', waCallId: `wacid.${callId}`, businessNumber: '15550001111', phoneNumberId: '1' });
+    await created;
     const live = runtime.open(callId, { waCallId: `wacid.${callId}`, direction: 'inbound' });
     let waDone: () => void = () => undefined;
     const waSide = new Promise<WaSide>((resolve) => (waDone = () => resolve({ waCallId: `wacid.${callId}`, legId: 'wa-1', sdp: 'v=0\r\n', preAccepted: Promise.resolve() })));
 
-    await bridge.execute(live, route, waSide);
+    await bridge.execute(live, route, waSide, created);
     await asked;
     for (let i = 0; i < 100 && (await calls.get(callId))?.pbxLegId === undefined; i++) await new Promise((r) => setTimeout(r, 10));
     expect((await calls.get(callId))?.pbxLegId).toBe('pbx-early');
@@ -137,12 +139,13 @@ describe('bridge to the PBX when the call ends during set-up', () => {
     const inviter = { invite: (...args: unknown[]) => invites.push(args) };
     const { runtime, endCall, bridge } = wire(calls, media, inviter);
     const callId = newCallId();
-    await calls.create({ callId, direction: 'inbound', state: 'offered', waCallId: `wacid.${callId}`, businessNumber: '15550001111', phoneNumberId: '1' });
+    const created = calls.create({ callId, direction: 'inbound', state: 'offered', waCallId: `wacid.${callId}`, businessNumber: '15550001111', phoneNumberId: '1' });
+    await created;
     const live = runtime.open(callId, { waCallId: `wacid.${callId}`, direction: 'inbound' });
     let waFailed: (err: Error) => void = () => undefined;
     const waSide = new Promise<WaSide>((_resolve, reject) => (waFailed = reject));
 
-    await bridge.execute(live, route, waSide);
+    await bridge.execute(live, route, waSide, created);
     await asked;
     // what AnswerUserCallUseCase does when pre_accept fails: the call ends, then its promise rejects
     waFailed(new Error('pre_accept refused'));
@@ -152,5 +155,44 @@ describe('bridge to the PBX when the call ends during set-up', () => {
     expect(closed).toContain('pbx-orphan');
     expect(invites).toEqual([]);
     expect((await calls.get(callId))?.state).toBe('ended');
+  });
+  it('asks for the PBX media leg before the call record exists, and records it once the record is written', async () => {
+    const invites: unknown[] = [];
+    const { media, asked } = offeringMedia('pbx-first');
+    const inviter = { invite: (...args: unknown[]) => invites.push(args) };
+    const { runtime, bridge } = wire(calls, media, inviter);
+    const callId = newCallId();
+    const live = runtime.open(callId, { waCallId: `wacid.${callId}`, direction: 'inbound' });
+    let write: () => void = () => undefined;
+    const created = new Promise<void>((resolve) => (write = resolve)).then(() =>
+      calls.create({ callId, direction: 'inbound', state: 'offered', waCallId: `wacid.${callId}`, businessNumber: '15550001111', phoneNumberId: '1' }),
+    );
+    const waSide = new Promise<WaSide>(() => undefined); // the WhatsApp side is still being built
+
+    await bridge.execute(live, route, waSide, created);
+    await asked; // asked while the record is not written yet
+    expect(await calls.get(callId)).toBeNull();
+    write();
+    for (let i = 0; i < 100 && (await calls.get(callId))?.pbxLegId === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await calls.get(callId))?.pbxLegId).toBe('pbx-first');
+    expect(invites).toEqual([]);
+  });
+
+  it('closes the PBX media leg it asked for early when the call record cannot be written, and sends no INVITE', async () => {
+    const invites: unknown[] = [];
+    const { media, asked, closed } = offeringMedia('pbx-unrecorded');
+    const inviter = { invite: (...args: unknown[]) => invites.push(args) };
+    const { runtime, bridge } = wire(calls, media, inviter);
+    const callId = newCallId();
+    const live = runtime.open(callId, { waCallId: `wacid.${callId}`, direction: 'inbound' });
+    const created = Promise.reject(new Error('Redis is down'));
+    const waSide = Promise.reject(new Error('the record was not written'));
+
+    await bridge.execute(live, route, waSide, created);
+    await asked;
+    for (let i = 0; i < 100 && !closed.includes('pbx-unrecorded'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(closed).toEqual(['pbx-unrecorded']);
+    expect(invites).toEqual([]);
+    expect(await calls.get(callId)).toBeNull();
   });
 });

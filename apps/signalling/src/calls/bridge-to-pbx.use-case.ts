@@ -61,10 +61,10 @@ export class BridgeToPbxUseCase {
    * webhooks are handled in order), or the terminate of a user who hangs up while the phone rings would
    * wait for the PBX's answer instead of cancelling the INVITE. A set-up failure in there ends the call.
    */
-  async execute(live: LiveCall, route: ResolvedRoute, wa: Promise<WaSide>, onConnected?: (active: CallRecord) => Promise<void>): Promise<void> {
+  async execute(live: LiveCall, route: ResolvedRoute, wa: Promise<WaSide>, created: Promise<CallRecord>, onConnected?: (active: CallRecord) => Promise<void>): Promise<void> {
     // the caller awaits `wa` and ends the call when it fails: here a failed WhatsApp side only means "stop"
     const waReady = wa.catch(() => null);
-    void this.#ring(live, route, waReady, onConnected).catch(async (err: unknown) => {
+    void this.#ring(live, route, waReady, created, onConnected).catch(async (err: unknown) => {
       if ((err as { code?: unknown } | null)?.code === 'MEDIA_AT_CAPACITY') live.log.warn({ err }, 'PBX side not set up: the media app is at its call limit');
       else live.log.error({ err }, 'bridging to the PBX failed');
       await this.endCall
@@ -73,7 +73,13 @@ export class BridgeToPbxUseCase {
     });
   }
 
-  async #ring(live: LiveCall, route: ResolvedRoute, waReady: Promise<WaSide | null>, onConnected: ((active: CallRecord) => Promise<void>) | undefined): Promise<void> {
+  async #ring(
+    live: LiveCall,
+    route: ResolvedRoute,
+    waReady: Promise<WaSide | null>,
+    created: Promise<CallRecord>,
+    onConnected: ((active: CallRecord) => Promise<void>) | undefined,
+  ): Promise<void> {
     const decision = this.routing.decide(route, live.log); // business hours, on the gateway's clock
     if (decision.kind === 'reject') {
       // ended only once the WhatsApp leg is on the record, so that the teardown closes it
@@ -84,8 +90,19 @@ export class BridgeToPbxUseCase {
     }
     let last: DialOutcome = { kind: 'failed', cause: 'no destination', sipCause: '' };
     let offer: { legId: string; sdp: string; trunk: TrunkConfig } | undefined;
+    // the first destination's media leg is asked for while the call's record is still being written (the leg
+    // needs no record); it is recorded on the call once the record exists, and closed if it never does
+    const first = decision.destinations[0];
+    const early = first ? this.media.createPbxOffer(live.callId, first.trunk.codecs, first.trunk.srtp) : undefined;
+    early?.catch(() => undefined); // awaited below
+    let rec: CallRecord | null = await created.catch(() => null);
+    if (!rec) {
+      // the caller ends nothing (there is no record) and logs why: the early leg is closed here
+      if (early) await early.then((made) => this.media.closePbxLeg(live.callId, made.legId, 'call record not created')).catch(() => undefined);
+      return;
+    }
     for (const dest of decision.destinations) {
-      const rec = await this.calls.get(live.callId);
+      if (dest !== first || !early) rec = await this.calls.get(live.callId);
       if (!rec || rec.state === 'ending' || rec.state === 'ended') return;
       if (offer && !sameOffer(offer.trunk, dest.trunk)) {
         // the next trunk wants other codecs or another SRTP policy: a new leg with its own offer
@@ -93,7 +110,7 @@ export class BridgeToPbxUseCase {
         offer = undefined;
       }
       if (!offer) {
-        const made = await this.media.createPbxOffer(live.callId, dest.trunk.codecs, dest.trunk.srtp);
+        const made = dest === first && early ? await early : await this.media.createPbxOffer(live.callId, dest.trunk.codecs, dest.trunk.srtp);
         if (!(await this.#attachPbxLeg(live, made.legId))) return;
         offer = { ...made, trunk: dest.trunk };
       }
