@@ -137,7 +137,7 @@ export class AnswerUserCallUseCase {
     try {
       await created;
     } catch (err) {
-      // the leg is closed with the record's failure (execute); pre_accept is not answered for a call we drop
+      // the call is dropped and its leg closed by execute; rejected once pre_accept has settled, as below
       await preAccepted.catch(() => undefined);
       throw err;
     }
