@@ -101,8 +101,9 @@ export class BridgeToPbxUseCase {
       if (early) await early.then((made) => this.media.closePbxLeg(live.callId, made.legId, 'call record not created')).catch(() => undefined);
       return;
     }
-    for (const dest of decision.destinations) {
-      if (dest !== first || !early) rec = await this.calls.get(live.callId);
+    for (const [i, dest] of decision.destinations.entries()) {
+      // the first destination goes on from the record just created; each later one reads the record again
+      if (i > 0) rec = await this.calls.get(live.callId);
       if (!rec || rec.state === 'ending' || rec.state === 'ended') return;
       if (offer && !sameOffer(offer.trunk, dest.trunk)) {
         // the next trunk wants other codecs or another SRTP policy: a new leg with its own offer
@@ -110,7 +111,7 @@ export class BridgeToPbxUseCase {
         offer = undefined;
       }
       if (!offer) {
-        const made = dest === first && early ? await early : await this.media.createPbxOffer(live.callId, dest.trunk.codecs, dest.trunk.srtp);
+        const made = i === 0 && early ? await early : await this.media.createPbxOffer(live.callId, dest.trunk.codecs, dest.trunk.srtp);
         if (!(await this.#attachPbxLeg(live, made.legId))) return;
         offer = { ...made, trunk: dest.trunk };
       }
