@@ -17,6 +17,7 @@ import { DeadLetterController } from './webhooks/dead-letter.controller';
 import { MEDIA_BUS, MEDIA_ROUTER, MediaBusClient } from './media/media-bus.client';
 import { MediaRouter } from './media/media-router';
 import { MediaInstanceWatchdog } from './media/media-instance.watchdog';
+import { OrphanLegSweeper } from './media/orphan-leg.sweeper';
 import { MediaInstanceRegistry, SignallingInstanceRegistry, redisKeys } from '@wagw/call-state';
 import { MediaBusRedisClient } from './media/media-bus-redis.client';
 import { MediaEventsController } from './media/media-events.controller';
@@ -176,6 +177,7 @@ export class SignallingModule implements OnApplicationShutdown {
       PbxSdpUpdates,
       TransferService,
       MediaInstanceWatchdog,
+      OrphanLegSweeper,
       SignallingInstanceWatchdog,
       SipInboundRegistrar,
     ];

@@ -293,6 +293,19 @@ describe('CallRepository on a real Redis', () => {
     expect(await calls.getByWaCallId('wacid.F')).toBeNull();
   });
 
+  it('liveAmong names the calls whose record exists and has not ended (ending is still live)', async () => {
+    const calls = repo();
+    await calls.create(inbound('call_live'));
+    await calls.create(inbound('call_ending'));
+    await calls.create(inbound('call_done'));
+    await calls.apply('call_ending', { type: 'wa.terminate', status: 'completed' });
+    await calls.apply('call_done', { type: 'wa.terminate', status: 'completed' });
+    await calls.apply('call_done', { type: 'legs.released' });
+    const live = await calls.liveAmong(['call_live', 'call_ending', 'call_done', 'call_never_written']);
+    expect([...live].sort()).toEqual(['call_ending', 'call_live']);
+    expect(await calls.liveAmong([])).toEqual(new Set());
+  });
+
   it('TTLs follow the state: live, ending, ended', async () => {
     const calls = repo({ liveTtlMs: 6 * HOUR, endingTtlMs: 10 * MIN, endedTtlMs: 7 * DAY });
     await calls.create(inbound('call_h', { waCallId: 'wacid.H' }));

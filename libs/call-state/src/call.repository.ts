@@ -11,7 +11,7 @@ import {
   type NewCallRecord,
 } from './call-record.types';
 import { CallExistsError, CallNotFoundError, InvalidStateError, VersionConflictError, WaCallIdConflictError } from './call-state.errors';
-import { CALL_STATES, assertInitialState, transition, type CallEvent, type CallState } from './call-state.machine';
+import { CALL_STATES, assertInitialState, isTerminal, transition, type CallEvent, type CallState } from './call-state.machine';
 import { CREATE_CALL, UPDATE_CALL } from './call-repository.scripts';
 import { redisKeys, type RedisKeys } from './keys';
 
@@ -301,6 +301,20 @@ export class CallRepository {
       }
     }
     throw lastConflict ?? new Error('unreachable');
+  }
+
+  /** Those of `callIds` whose record exists and has not ended (one pipelined read of each record's state). */
+  async liveAmong(callIds: readonly string[]): Promise<Set<string>> {
+    const live = new Set<string>();
+    if (callIds.length === 0) return live;
+    const pipeline = this.#redis.pipeline();
+    for (const id of callIds) pipeline.hget(this.#keys.call(id), 'state');
+    const replies = (await pipeline.exec()) ?? [];
+    replies.forEach(([err, state], i) => {
+      if (err) throw err;
+      if (typeof state === 'string' && !isTerminal(state as CallState)) live.add(callIds[i] as string);
+    });
+    return live;
   }
 
   /** Live calls (not yet ended), oldest first. Index entries whose record expired are dropped. */

@@ -78,6 +78,16 @@ export const signallingSchema = z
       .describe(
         'On shutdown (SIGTERM), how long the calls in progress may go on while no new call is taken (/health answers 503 draining); those still up then are ended cleanly (BYE, WhatsApp terminate, CDR cause "gateway shutting down"). Give the process manager a longer stop timeout.',
       ),
+    orphanLegSweepMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600000)
+      .refine((ms) => ms === 0 || ms >= 1000, '0 (off) or at least 1000')
+      .default(60000)
+      .describe(
+        'Every this often, each signalling process lists the legs the media apps hold and closes those at least this old whose call has no live record (a signalling process that died between asking for a call\'s legs and recording them, a close lost on the bus): their ports and admission are released. Keep it well above a call\'s set-up time. 0: off.',
+      ),
     autoAcceptWithoutPbx: z
       .boolean()
       .describe('Answer user-initiated calls with the media app alone (test tone) when no PBX is configured. Demo and foundation tests only.'),

@@ -66,9 +66,14 @@ export const closeWaLegRequest = z.object({ ...envelope, callId, legId, reason: 
 export const okReply = z.object({ v: z.literal(CONTRACT_VERSION), ok: z.literal(true) });
 
 export const listLegsRequest = z.object({ ...envelope });
+/** A leg the media app holds: `ageMs` since it was made (the orphan-leg sweep leaves legs younger than its grace). */
+const heldLeg = z.object({ callId, legId, state: z.string(), ageMs: z.number().int().min(0).optional() });
 export const listLegsReply = z.object({
   v: z.literal(CONTRACT_VERSION),
-  legs: z.array(z.object({ callId, legId, state: z.string() })),
+  /** WhatsApp legs. */
+  legs: z.array(heldLeg),
+  /** RTP legs toward the PBX (`offered` until the PBX's SDP is applied, then `negotiated`). */
+  pbxLegs: z.array(heldLeg).optional(),
 });
 
 export const waLegState = z.enum(['new', 'connecting', 'connected', 'failed', 'closed']);

@@ -23,6 +23,7 @@ import {
 import type { Logger } from '@wagw/logging';
 import { MEDIA_LOGGER } from '../media.tokens';
 import { BridgeRegistry } from '../sessions/bridge-registry';
+import { PbxLegRegistry } from '../sessions/pbx-leg-registry';
 import { SessionRegistry } from '../sessions/session-registry';
 import { serveRequest } from './serve-request';
 
@@ -39,6 +40,7 @@ export class MediaBusController {
     private readonly registry: SessionRegistry,
     private readonly bridges: BridgeRegistry,
     @Inject(MEDIA_LOGGER) private readonly logger: Logger,
+    private readonly pbxLegs: PbxLegRegistry,
   ) {}
 
   @MessagePattern(MEDIA_PATTERNS.createWaLeg)
@@ -94,7 +96,7 @@ export class MediaBusController {
 
   @MessagePattern(MEDIA_PATTERNS.listLegs)
   listLegs(@Payload() data: unknown): Promise<ListLegsReply> {
-    return this.#serve(MEDIA_PATTERNS.listLegs, listLegsRequest, listLegsReply, data, async () => ({ v: CONTRACT_VERSION, legs: this.registry.list() }));
+    return this.#serve(MEDIA_PATTERNS.listLegs, listLegsRequest, listLegsReply, data, async () => ({ v: CONTRACT_VERSION, legs: this.registry.list(), pbxLegs: this.pbxLegs.list() }));
   }
 
   #serve<Req extends z.ZodType<{ deadline: number }>, Rep extends z.ZodType>(

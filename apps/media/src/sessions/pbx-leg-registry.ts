@@ -25,6 +25,16 @@ interface PbxLegEntry {
   localSdp?: string;
   media?: NegotiatedMedia;
   leg?: RtpLeg;
+  /** performance.now() when its ports were bound. */
+  createdAt: number;
+}
+
+export interface PbxLegSummary {
+  callId: string;
+  legId: string;
+  state: 'offered' | 'negotiated';
+  /** Since its ports were bound. */
+  ageMs: number;
 }
 
 export interface CreatedPbxOffer {
@@ -187,6 +197,12 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
     return { legId, leg: entry.leg, media: entry.media };
   }
 
+  /** The legs held now: `offered` until the PBX's SDP is applied, then `negotiated`. */
+  list(): PbxLegSummary[] {
+    const now = performance.now();
+    return [...this.#legs.values()].map((e) => ({ callId: e.callId, legId: e.legId, state: e.leg ? 'negotiated' : 'offered', ageMs: Math.floor(now - e.createdAt) }));
+  }
+
   /** Stops the call's bridge on this leg, then closes the leg and releases its ports. Idempotent. */
   async close(callId: string, legId: string, reason: string): Promise<void> {
     const entry = this.#legs.get(legId);
@@ -228,7 +244,7 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
       throw new ShuttingDownError();
     }
     const legId = `pbx-${randomUUID()}`;
-    const entry: PbxLegEntry = { callId, legId, pair, srtp, log: callLogger(this.logger, { callId }).child({ legId }) };
+    const entry: PbxLegEntry = { callId, legId, pair, srtp, log: callLogger(this.logger, { callId }).child({ legId }), createdAt: performance.now() };
     this.#legs.set(legId, entry);
     return entry;
   }

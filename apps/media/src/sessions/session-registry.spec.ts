@@ -49,7 +49,10 @@ describe('SessionRegistry', () => {
     legs[0]?.move('connected');
 
     expect(created).toMatchObject({ sdpType: 'answer', sdp: 'v=0 fake sdp' });
-    expect(registry.list()).toEqual([{ callId: 'call-1', legId: created.legId, state: 'connected' }]);
+    expect(registry.list()).toEqual([{ callId: 'call-1', legId: created.legId, state: 'connected', ageMs: expect.any(Number) }]);
+    const [{ ageMs } = { ageMs: -1 }] = registry.list();
+    expect(ageMs).toBeGreaterThanOrEqual(0);
+    expect(ageMs).toBeLessThan(5000);
     expect(published).toEqual([
       ['call-1', created.legId, 'connecting'],
       ['call-1', created.legId, 'connected'],

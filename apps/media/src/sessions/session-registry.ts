@@ -13,6 +13,8 @@ interface LegEntry {
   callId: string;
   legId: string;
   leg: WaLeg;
+  /** performance.now() when made. */
+  createdAt: number;
 }
 
 export interface CreatedLeg {
@@ -25,6 +27,8 @@ export interface LegSummary {
   callId: string;
   legId: string;
   state: WaLegState;
+  /** Since the leg was made. */
+  ageMs: number;
 }
 
 /**
@@ -72,7 +76,7 @@ export class SessionRegistry implements BeforeApplicationShutdown {
       throw err;
     }
     const { leg, sdp } = made;
-    this.#legs.set(legId, { callId, legId, leg });
+    this.#legs.set(legId, { callId, legId, leg, createdAt: performance.now() });
     if (leg.state !== 'new') this.events.stateChanged(callId, legId, leg.state);
     leg.on('stateChanged', ({ state, reason }) => this.events.stateChanged(callId, legId, state, reason));
     log.info({ sdpType: remoteOffer ? 'answer' : 'offer' }, 'WhatsApp leg created');
@@ -100,7 +104,8 @@ export class SessionRegistry implements BeforeApplicationShutdown {
   }
 
   list(): LegSummary[] {
-    return [...this.#legs.values()].map(({ callId, legId, leg }) => ({ callId, legId, state: leg.state }));
+    const now = performance.now();
+    return [...this.#legs.values()].map(({ callId, legId, leg, createdAt }) => ({ callId, legId, state: leg.state, ageMs: Math.floor(now - createdAt) }));
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -139,7 +139,8 @@ describe('media app over the Redis bus', () => {
     });
 
     const listed = await request<ListLegsReply>(MEDIA_PATTERNS.listLegs, {});
-    expect(listed.legs).toEqual([{ callId: 'call-kept', legId, state: 'connected' }]);
+    expect(listed.legs).toEqual([{ callId: 'call-kept', legId, state: 'connected', ageMs: expect.any(Number) }]);
+    expect(listed.pbxLegs).toEqual([]);
     expect(peer.stats().connectionState).toBe('connected');
     await request(MEDIA_PATTERNS.closeWaLeg, { callId: 'call-kept', legId, reason: 'test done' });
   });

@@ -167,6 +167,17 @@ export class MediaBusClient implements OnApplicationShutdown {
     return this.#request(mediaRequestChannel(instanceId, MEDIA_PATTERNS.listLegs), {}, listLegsReply, 'none');
   }
 
+  /** The media instances calls may go to (signalling.mediaInstances), or [''] for the single media app. */
+  get mediaInstanceIds(): readonly string[] {
+    return this.#router?.instances ?? [''];
+  }
+
+  /** Closes a leg on the instance that listed it (`''`: the single media app), whatever the call's record says. */
+  async closeLegOn(instanceId: string, kind: 'wa' | 'pbx', callId: string, legId: string, reason: string): Promise<void> {
+    const pattern = kind === 'wa' ? MEDIA_PATTERNS.closeWaLeg : PBX_MEDIA_PATTERNS.closePbxLeg;
+    await this.#request(mediaRequestChannel(instanceId, pattern), { callId, legId, reason: closeReason(reason) }, okReply, 'none');
+  }
+
   /** The call has ended and its legs are closed: forgets its media instance (nothing with a single media app). */
   async releaseCall(callId: string): Promise<void> {
     await this.#router?.release(callId);

@@ -55,6 +55,7 @@ export class SignallingMetrics {
   readonly #sipBlocked: Counter<'method'>;
   readonly #instancesLost: Counter;
   readonly #orphansEnded: Counter;
+  readonly #orphanLegsClosed: Counter<'kind'>;
   #listActive: SignallingMetricsOptions['listActive'];
   #trunkChannels: (() => Promise<readonly TrunkChannelsRow[]>) | undefined;
 
@@ -95,6 +96,13 @@ export class SignallingMetrics {
       help: 'Calls of a lost signalling process that this process ended (WhatsApp, media and the PBX released).',
       registers,
     });
+    this.#orphanLegsClosed = new Counter({
+      name: 'wagw_orphan_legs_closed_total',
+      help: 'Media legs found with no live call record (a signalling process died while setting the call up, or a close was lost) and closed, by kind (wa, pbx).',
+      labelNames: ['kind'],
+      registers,
+    });
+    for (const kind of ['wa', 'pbx']) this.#orphanLegsClosed.inc({ kind }, 0);
     this.#activeCallsGauge(registers);
     this.#trunkChannelMetrics(registers);
     if (options.redisPing) this.#redisGauges(registers, options.redisPing, options.redisPingTimeoutMs ?? 1000);
@@ -127,6 +135,11 @@ export class SignallingMetrics {
   orphansEnded(calls: number, instanceDone: boolean): void {
     this.#orphansEnded.inc(calls);
     if (instanceDone) this.#instancesLost.inc();
+  }
+
+  /** A media leg with no live call, closed by the orphan-leg sweep. */
+  orphanLegClosed(kind: 'wa' | 'pbx'): void {
+    this.#orphanLegsClosed.inc({ kind });
   }
 
   callCreated(direction: CallDirection): void {
