@@ -19,8 +19,9 @@ const USER = '15552228182';
 describe('several signalling processes on one gateway', () => {
   const { scene, startSignalling } = signallingProcesses();
 
-  it('with two signalling processes, a CRM on the one that does not hold a call sees its events, and its API hangup is carried out by the one that does', async () => {
-    const s = await scene('uas-pbx-answers-expect-200.xml'); // answers, waits for the BYE
+  it('with two signalling processes, a CRM on the one that does not hold a call sees its events, and its API transfer and hangup are carried out by the one that does', async () => {
+    // answers, waits for the BYE: the agent's call, then the transfer target's
+    const s = await scene('uas-pbx-answers-expect-200.xml', { sippCalls: 2 });
     const holder = await startSignalling(s.env, s.baseUrl); // takes the webhooks (the emulator posts to it)
     const [otherHttp, otherSip] = await Promise.all([freeTcpPort(), freeTcpUdpPort()]);
     const otherUrl = `http://127.0.0.1:${otherHttp}`;
@@ -35,10 +36,17 @@ describe('several signalling processes on one gateway', () => {
       return list.active.find((c) => c.waCallId === waCallId && c.state === 'active');
     }, 20_000);
 
-    // a transfer needs the process holding the SIP leg: the other one says so
+    // the CRM's transfer lands on the other process: handed to the holder, which holds the SIP leg it moves
     const transfer = await fetch(`${otherUrl}/v1/calls/${call.callId}/transfer`, { method: 'POST', headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ to: '1002' }) });
-    expect(transfer.status).toBe(409);
-    expect(JSON.stringify(await transfer.json())).toMatch(/another signalling process holds it/);
+    expect(transfer.status).toBe(202);
+    expect(await transfer.json()).toEqual({ callId: call.callId, to: '1002', heldBy: call.signallingInstance });
+    expect(other.output()).toMatch(/"msg":"API transfer of a call another signalling process holds: handed to that process"/);
+    await eventually('the transfer done', async () => (crm.events().some((e) => e.type === 'call.transferred' && (e.data as { callId?: string }).callId === call.callId) ? true : undefined), 20_000);
+    // the PBX's first call (the agent's) got its BYE from the holder; 1002 has the call now
+    expect(s.pbx.messages()).toMatch(/INVITE sip:1002@/);
+    expect(holder.output()).toMatch(/"msg":"transfer asked through the API"/);
+    const afterTransfer = (await s.api<{ active: CallRecord[] }>('/v1/calls')).active.find((c) => c.callId === call.callId);
+    expect(afterTransfer?.state).toBe('active');
     // the CRM's hangup lands on the other process (a load balancer's choice)
     const res = await fetch(`${otherUrl}/v1/calls/${call.callId}/hangup`, { method: 'POST', headers: { authorization: `Bearer ${API_TOKEN}` } });
     expect(res.status).toBe(200);
@@ -49,7 +57,7 @@ describe('several signalling processes on one gateway', () => {
       const types = crm.events().filter((e) => (e.data as { callId?: string }).callId === call.callId).map((e) => e.type);
       return types.includes('call.ended') ? types : undefined;
     }, 10_000);
-    expect(seen).toEqual(['call.incoming', 'call.connected', 'call.ended']); // this PBX answers without ringing
+    expect(seen).toEqual(['call.incoming', 'call.connected', 'call.transferred', 'call.ended']); // this PBX answers without ringing
     crm.close();
     // the holder hung the PBX up from its own leg (the BYE from its SIP port) and let go of the call
     const sipp = await s.pbx.result();

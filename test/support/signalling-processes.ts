@@ -65,7 +65,7 @@ export function sseText(url: string): { events(): { id: string; type: string; da
  * Registers the per-test clean-up (signalling processes killed, apps closed, the prefix's keys deleted) and
  * returns `scene` (the parts but signalling) and `startSignalling` (one more signalling process, healthy).
  */
-export function signallingProcesses(): { scene(scenario: string, options?: { pbxCalls?: boolean; env?: Env }): Promise<Scene>; startSignalling(env: Env, baseUrl: string): Promise<Signalling> } {
+export function signallingProcesses(): { scene(scenario: string, options?: { pbxCalls?: boolean; env?: Env; sippCalls?: number }): Promise<Scene>; startSignalling(env: Env, baseUrl: string): Promise<Signalling> } {
   const prefix = `sp${randomBytes(4).toString('hex')}`;
   let redis: Redis | undefined;
   let media: MediaHandle | undefined;
@@ -108,14 +108,14 @@ export function signallingProcesses(): { scene(scenario: string, options?: { pbx
 
   /**
    * Redis, a SIPp PBX playing `scenario` (a UAS the gateway calls; with `pbxCalls`, the trunk also takes
-   * INVITEs from 127.0.0.1, where a SIPp UAC the test runs calls from), the media app and the emulator;
-   * signalling is started by the test.
+   * INVITEs from 127.0.0.1, where a SIPp UAC the test runs calls from; `sippCalls`: the calls the UAS takes
+   * before it exits, default 1), the media app and the emulator; signalling is started by the test.
    */
-  async function scene(scenario: string, options: { pbxCalls?: boolean; env?: Env } = {}): Promise<Scene> {
+  async function scene(scenario: string, options: { pbxCalls?: boolean; env?: Env; sippCalls?: number } = {}): Promise<Scene> {
     const redisUrl = process.env['TEST_REDIS_URL'];
     if (!redisUrl) throw new Error('TEST_REDIS_URL is not set: run integration tests through jest --selectProjects integration');
     const r = (redis = new Redis(redisUrl));
-    const sippPbx = (pbx = await startSippPbx(scenario, { transport: 'udp', timeoutMs: 120_000 }));
+    const sippPbx = (pbx = await startSippPbx(scenario, { transport: 'udp', timeoutMs: 120_000, calls: options.sippCalls ?? 1 }));
     const [sigPort, mediaPort, emuPort, sipPort] = await Promise.all([freeTcpPort(), freeTcpPort(), freeTcpPort(), freeTcpUdpPort()]);
     const token = API_TOKEN;
     const env: Env = {

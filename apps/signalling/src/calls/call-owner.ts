@@ -15,6 +15,9 @@ export const END_CALL_AT_OWNER = 'signalling.end-call';
 export const WA_PROGRESS_AT_OWNER = 'signalling.wa-progress';
 export const waProgressAtOwner = z.object({ v: z.literal(CONTRACT_VERSION), target: z.string().min(1), callId: z.string().min(1), step: z.enum(['ringing', 'accepted']) }).strict();
 export type WaProgressStep = z.infer<typeof waProgressAtOwner>['step'];
+/** The bus event that hands an API transfer to the process holding the call's SIP leg. */
+export const TRANSFER_AT_OWNER = 'signalling.transfer';
+export const transferAtOwner = z.object({ v: z.literal(CONTRACT_VERSION), target: z.string().min(1), callId: z.string().min(1), to: z.string().min(1).max(256) }).strict();
 /** How long a process waits for the owner to end a call before it releases what it can from the record. */
 export const OWNER_END_WAIT_MS = 5000;
 const OWNER_END_POLL_MS = 100;
@@ -69,6 +72,21 @@ export class CallOwnerForwarder {
     });
     this.#log.info({ callId: rec.callId, owner, step }, 'WhatsApp progress of a call another signalling process holds: handed to that process');
     return true;
+  }
+
+  /**
+   * Hands an API transfer of a call this process holds nothing of to its owner, which holds the SIP leg the
+   * transfer moves (its outcome, or its refusal, reaches the CRM as call.transferred / call.transfer_failed).
+   * The owner's id when handed over; undefined when the call is this process's or its owner is gone.
+   */
+  async transferAtOwner(rec: Pick<CallRecord, 'callId' | 'signallingInstance'>, to: string): Promise<string | undefined> {
+    const owner = await this.#otherLiveOwner(rec);
+    if (!owner) return undefined;
+    this.bus.emit(TRANSFER_AT_OWNER, { v: CONTRACT_VERSION, target: owner, callId: rec.callId, to }).subscribe({
+      error: (err: unknown) => this.#log.warn({ err, callId: rec.callId, owner, to }, 'transfer not handed to the process holding the call'),
+    });
+    this.#log.info({ callId: rec.callId, owner, to }, 'API transfer of a call another signalling process holds: handed to that process');
+    return owner;
   }
 
   /** True once the call is ended (by its owner, or already); false when this process should end it itself. */

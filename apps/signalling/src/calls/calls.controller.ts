@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import type { CallRecord, CallRepository } from '@wagw/call-state';
 import { ApiTokenGuard } from '../api/api-token.guard';
 import { CALL_REPOSITORY } from '../signalling.tokens';
+import { CallOwnerForwarder } from './call-owner';
 import { CallRuntime } from './call-runtime';
 import { EndCallUseCase } from './end-call.use-case';
 import { StartAgentCallUseCase } from './start-agent-call.use-case';
@@ -22,6 +23,7 @@ export class CallsController {
     private readonly transfers: TransferService,
     private readonly runtime: CallRuntime,
     private readonly drain: GatewayDrain,
+    private readonly owners: CallOwnerForwarder,
   ) {}
 
   /**
@@ -63,13 +65,20 @@ export class CallsController {
   /**
    * Transfers an active call's desk-phone side to another extension or SIP URI (blind, through the call's
    * trunk): 202 once started; the CRM hears `call.transferred` or `call.transfer_failed`. 409 when the call
-   * is not active, has no desk phone on it, or is being transferred already.
+   * is not active, has no desk phone on it, or is being transferred already. A call another signalling
+   * process holds (its SIP leg is there) is handed to that process: 202 with `heldBy`, and its refusals come
+   * as `call.transfer_failed`.
    */
   @Post(':id/transfer')
   @HttpCode(202)
-  async transfer(@Param('id') id: string, @Body() body: TransferCallDto): Promise<{ callId: string; to: string }> {
+  async transfer(@Param('id') id: string, @Body() body: TransferCallDto): Promise<{ callId: string; to: string; heldBy?: string }> {
     const rec = await this.#find(id);
-    this.transfers.requestTransfer(this.runtime.get(rec.callId), rec.state, rec.callId, body.to);
+    const live = this.runtime.get(rec.callId);
+    if (!live && rec.state === 'active') {
+      const heldBy = await this.owners.transferAtOwner(rec, body.to);
+      if (heldBy) return { callId: rec.callId, to: body.to, heldBy };
+    }
+    this.transfers.requestTransfer(live, rec.state, rec.callId, body.to);
     return { callId: rec.callId, to: body.to };
   }
 

@@ -85,7 +85,7 @@ const calls: Json = {
       operationId: 'transferCall',
       summary: "Transfer an active call's desk-phone side to another extension or SIP URI",
       description:
-        'A blind transfer through the call\'s trunk: the target is called as the WhatsApp user while the call goes on; when it answers, the user is bridged to it and the phone the call was on is released (BYE). The outcome comes as the CRM event `call.transferred` or `call.transfer_failed` (the call then stays where it was).',
+        'A blind transfer through the call\'s trunk: the target is called as the WhatsApp user while the call goes on; when it answers, the user is bridged to it and the phone the call was on is released (BYE). The outcome comes as the CRM event `call.transferred` or `call.transfer_failed` (the call then stays where it was). With several signalling processes, a call another process holds is handed to it: 202 with `heldBy`, and its refusals (no desk phone on the call, a transfer under way) come as `call.transfer_failed`.',
       security: bearer,
       parameters: [callIdParam],
       requestBody: {
@@ -101,7 +101,14 @@ const calls: Json = {
         },
       },
       responses: {
-        '202': json({ type: 'object', required: ['callId', 'to'], properties: { callId: { type: 'string' }, to: { type: 'string' } } }, 'The transfer started.'),
+        '202': json(
+          {
+            type: 'object',
+            required: ['callId', 'to'],
+            properties: { callId: { type: 'string' }, to: { type: 'string' }, heldBy: { type: 'string', description: 'The signalling process the transfer was handed to (it holds the call), when not this one.' } },
+          },
+          'The transfer started (or was handed to the process holding the call).',
+        ),
         '400': error('`to` is neither an extension nor a SIP URI.'),
         '401': UNAUTHORIZED,
         '404': error('No such call.'),
