@@ -46,9 +46,11 @@ export interface Scene {
 }
 
 /** The events of an SSE stream as they arrive (a minimal reader on node:http). */
-export function sseText(url: string): { events(): { id: string; type: string; data: unknown }[]; close(): void } {
+export function sseText(url: string): { events(): { id: string; type: string; data: unknown }[]; connected(): boolean; close(): void } {
   let text = '';
+  let connected = false;
   const req = httpRequest(url, { headers: { accept: 'text/event-stream' } }, (res) => {
+    connected = res.statusCode === 200;
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => (text += chunk));
     res.on('error', () => undefined);
@@ -57,6 +59,7 @@ export function sseText(url: string): { events(): { id: string; type: string; da
   req.end();
   return {
     events: () => [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1] as string) as { id: string; type: string; data: unknown }),
+    connected: () => connected,
     close: () => req.destroy(),
   };
 }

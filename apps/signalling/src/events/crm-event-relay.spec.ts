@@ -3,7 +3,7 @@ import type { ClientProxy } from '@nestjs/microservices';
 import type { SignallingInstanceRegistry } from '@wagw/call-state';
 import { silentLogger } from '@wagw/logging';
 import { CrmEventBus } from './crm-event-bus';
-import { CRM_EVENT_SHARED, CrmEventRelay } from './crm-event-relay';
+import { CRM_EVENT_SHARED, CrmEventRelay, PEER_LOOK_MS, SIGNALLING_HELLO } from './crm-event-relay';
 import type { CrmEvent } from './crm-event.types';
 
 const SELF = 'host-self01';
@@ -47,6 +47,45 @@ describe('CrmEventRelay', () => {
     relay.receive({ v: 1, origin: 'host-other1', event: REMOTE });
     expect(local.map((e) => e.id)).toEqual([mine.id]);
     expect(shared.map((e) => e.id)).toEqual([mine.id, REMOTE.id]);
+  });
+
+  it("shares from another process's hello on, without waiting for a look, and a look soon after keeps sharing", async () => {
+    const { relay, events, emitted } = setup([SELF]);
+    expect(await relay.look()).toBe(false);
+    relay.helloFrom({ v: 1, origin: SELF }); // its own hello, back from the bus: nothing changes
+    events.publish('call.ringing', { callId: 'call_1', side: 'user' });
+    expect(emitted).toEqual([]);
+    relay.helloFrom({ v: 1, origin: 'host-new001' });
+    const after = events.publish('call.ringing', { callId: 'call_2', side: 'user' });
+    expect(emitted).toEqual([[CRM_EVENT_SHARED, { v: 1, origin: SELF, event: after }]]);
+    // the newcomer's heartbeat is not in the registry yet: the look keeps sharing for a while
+    expect(await relay.look()).toBe(true);
+  });
+
+  it('stops sharing once the hold after a hello is over and no other heartbeat is found', async () => {
+    const { relay } = setup([SELF]);
+    const now = jest.spyOn(Date, 'now');
+    try {
+      now.mockReturnValue(1_000_000);
+      relay.helloFrom({ v: 1, origin: 'host-new001' });
+      now.mockReturnValue(1_000_000 + 2 * PEER_LOOK_MS + 1);
+      expect(await relay.look()).toBe(false);
+    } finally {
+      now.mockRestore();
+    }
+  });
+
+  it('says hello on the bus when it starts, and refuses a malformed hello', async () => {
+    const { relay, emitted, events } = setup([SELF]);
+    await relay.onApplicationBootstrap();
+    relay.onApplicationShutdown();
+    expect(emitted).toEqual([[SIGNALLING_HELLO, { v: 1, origin: SELF }]]);
+    relay.helloFrom({ v: 1 });
+    relay.helloFrom({ origin: 'host-new001' });
+    relay.helloFrom('hello');
+    events.setShare(relay);
+    events.publish('call.ringing', { callId: 'call_1', side: 'user' });
+    expect(emitted).toHaveLength(1);
   });
 
   it('logs a bus that fails to take an event, and the publisher goes on', async () => {

@@ -13,6 +13,12 @@ import { CRM_EVENT_TYPES, type CrmEvent } from './crm-event.types';
 export const CRM_EVENT_SHARED = 'signalling.crm-event';
 /** How often a process looks whether other signalling processes run (events are shared only then). */
 export const PEER_LOOK_MS = 5000;
+/** The bus event a starting signalling process sends, so that those running share their events with it at once. */
+export const SIGNALLING_HELLO = 'signalling.hello';
+/** After a hello, this long a look that finds no other heartbeat yet (the newcomer's first beat on its way) keeps sharing. */
+const HELLO_HOLD_MS = 2 * PEER_LOOK_MS;
+
+const hello = z.object({ v: z.literal(CONTRACT_VERSION), origin: z.string().min(1) }).strict();
 
 const sharedEvent = z
   .object({
@@ -27,11 +33,15 @@ const sharedEvent = z
  * others carry. While other signalling processes run (their heartbeats, looked at every PEER_LOOK_MS), each
  * event this process publishes also goes on the Redis bus (`signalling.crm-event`), and the events of the
  * others reach this one's SSE stream and replay buffer. The CRM webhooks stay with the process that published
- * (each event is posted once). A single signalling process publishes nothing on the bus.
+ * (each event is posted once). A single signalling process publishes nothing on the bus. A process that starts
+ * says hello on the bus before it takes requests, so that those running share with it at once: a CRM that
+ * reconnects to a restarted process (a rolling restart behind a load balancer) misses none of the others' calls.
  */
 @Injectable()
 export class CrmEventRelay implements CrmEventShare, OnApplicationBootstrap, OnApplicationShutdown {
   #peers = false;
+  /** Until when (epoch ms) a hello keeps the sharing on whatever a look finds. */
+  #helloUntil = 0;
   #timer: NodeJS.Timeout | undefined;
   readonly #log: Logger;
 
@@ -48,6 +58,9 @@ export class CrmEventRelay implements CrmEventShare, OnApplicationBootstrap, OnA
   async onApplicationBootstrap(): Promise<void> {
     this.events.setShare(this);
     await this.look();
+    this.bus.emit(SIGNALLING_HELLO, { v: CONTRACT_VERSION, origin: this.instanceId }).subscribe({
+      error: (err: unknown) => this.#log.warn({ err }, 'hello to the other signalling processes not sent (they find this one within 5 s)'),
+    });
     this.#timer = setInterval(() => void this.look(), PEER_LOOK_MS);
     this.#timer.unref();
   }
@@ -61,7 +74,7 @@ export class CrmEventRelay implements CrmEventShare, OnApplicationBootstrap, OnA
   /** Whether other signalling processes run now (tests call it to skip the wait). */
   async look(): Promise<boolean> {
     try {
-      const peers = (await this.registry.live()).some((id) => id !== this.instanceId);
+      const peers = (await this.registry.live()).some((id) => id !== this.instanceId) || Date.now() < this.#helloUntil;
       if (peers !== this.#peers) this.#log.info({ peers }, peers ? 'other signalling processes run: CRM events shared with them' : 'no other signalling process: CRM events kept here');
       this.#peers = peers;
     } catch (err) {
@@ -75,6 +88,20 @@ export class CrmEventRelay implements CrmEventShare, OnApplicationBootstrap, OnA
     this.bus.emit(CRM_EVENT_SHARED, { v: CONTRACT_VERSION, origin: this.instanceId, event }).subscribe({
       error: (err: unknown) => this.#log.warn({ err, event: event.type, eventId: event.id }, 'CRM event not shared with the other signalling processes'),
     });
+  }
+
+  /** Another process's hello (or this one's own, which is skipped): sharing starts now, not at the next look. */
+  helloFrom(payload: unknown): void {
+    const parsed = hello.safeParse(payload);
+    if (!parsed.success) {
+      this.#log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'hello from another signalling process refused');
+      return;
+    }
+    if (parsed.data.origin === this.instanceId) return;
+    this.#helloUntil = Date.now() + HELLO_HOLD_MS;
+    if (this.#peers) return;
+    this.#peers = true;
+    this.#log.info({ peers: true, newcomer: parsed.data.origin }, 'a signalling process started: CRM events shared with it from now on');
   }
 
   /** Another process's event (or this one's own, which is skipped). */
@@ -96,5 +123,10 @@ export class CrmEventRelayController {
   @EventPattern(CRM_EVENT_SHARED)
   onSharedEvent(@Payload() payload: unknown): void {
     this.relay.receive(payload);
+  }
+
+  @EventPattern(SIGNALLING_HELLO)
+  onHello(@Payload() payload: unknown): void {
+    this.relay.helloFrom(payload);
   }
 }
