@@ -96,3 +96,20 @@ local out = redis.call('HGETALL', KEYS[1])
 table.insert(out, 1, 'OK')
 return out
 `);
+
+/**
+ * Renews the TTL of a live call's record (and its wacall alias) when less than half of it is left: a call may
+ * last longer than the live TTL with no write (Meta sets no maximum duration), and its record must outlive it.
+ * A call ending or ended keeps the TTL its state gave it.
+ * KEYS: call hash, [wacall alias]. ARGV: liveTtlMs.
+ * Returns 0 (no live record), 1 (live, TTL left as it was) or 2 (live, TTL renewed).
+ */
+export const RENEW_LIVE_CALL = new LuaScript(`
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or state == 'ending' or state == 'ended' then return 0 end
+local ttl = tonumber(ARGV[1])
+if redis.call('PTTL', KEYS[1]) >= ttl / 2 then return 1 end
+redis.call('PEXPIRE', KEYS[1], ttl)
+if KEYS[2] then redis.call('PEXPIRE', KEYS[2], ttl) end
+return 2
+`);

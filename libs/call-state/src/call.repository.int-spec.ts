@@ -306,6 +306,32 @@ describe('CallRepository on a real Redis', () => {
     expect(await calls.liveAmong([])).toEqual(new Set());
   });
 
+  it("renewLive renews a live record's TTL (and its wacall alias) once half of it is gone, and leaves ending and ended records as their state set them", async () => {
+    const calls = repo({ liveTtlMs: 60_000, endingTtlMs: 30_000 });
+    const k = calls.keys;
+    await calls.create(inbound('call_long', { waCallId: 'wacid.LONG' }));
+    await calls.create(inbound('call_fresh'));
+    await calls.create(inbound('call_closing'));
+    await calls.create(inbound('call_over'));
+    await calls.apply('call_closing', { type: 'wa.terminate', status: 'completed' });
+    await calls.apply('call_over', { type: 'wa.terminate', status: 'completed' });
+    await calls.apply('call_over', { type: 'legs.released' });
+    // hours went by with no write: little of the long call's TTL is left
+    await redis.pexpire(k.call('call_long'), 5000);
+    await redis.pexpire(k.waCall('wacid.LONG'), 5000);
+    await redis.pexpire(k.call('call_closing'), 5000);
+    const overTtl = await redis.pttl(k.call('call_over'));
+
+    expect(await calls.renewLive(['call_long', 'call_fresh', 'call_closing', 'call_over', 'call_never_written'])).toBe(1);
+    expect(await redis.pttl(k.call('call_long'))).toBeGreaterThan(55_000);
+    expect(await redis.pttl(k.waCall('wacid.LONG'))).toBeGreaterThan(55_000);
+    expect(await redis.pttl(k.call('call_fresh'))).toBeGreaterThan(55_000); // more than half left: untouched (and still long)
+    expect(await redis.pttl(k.call('call_closing'))).toBeLessThanOrEqual(5000);
+    expect(Math.abs((await redis.pttl(k.call('call_over'))) - overTtl)).toBeLessThan(1000);
+    expect(await redis.exists(k.call('call_never_written'))).toBe(0);
+    expect(await calls.renewLive([])).toBe(0);
+  });
+
   it('TTLs follow the state: live, ending, ended', async () => {
     const calls = repo({ liveTtlMs: 6 * HOUR, endingTtlMs: 10 * MIN, endedTtlMs: 7 * DAY });
     await calls.create(inbound('call_h', { waCallId: 'wacid.H' }));

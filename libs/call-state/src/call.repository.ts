@@ -12,7 +12,7 @@ import {
 } from './call-record.types';
 import { CallExistsError, CallNotFoundError, InvalidStateError, VersionConflictError, WaCallIdConflictError } from './call-state.errors';
 import { CALL_STATES, assertInitialState, isTerminal, transition, type CallEvent, type CallState } from './call-state.machine';
-import { CREATE_CALL, UPDATE_CALL } from './call-repository.scripts';
+import { CREATE_CALL, RENEW_LIVE_CALL, UPDATE_CALL } from './call-repository.scripts';
 import { redisKeys, type RedisKeys } from './keys';
 
 const HOUR_MS = 3_600_000;
@@ -315,6 +315,29 @@ export class CallRepository {
       if (typeof state === 'string' && !isTerminal(state as CallState)) live.add(callIds[i] as string);
     });
     return live;
+  }
+
+  /**
+   * Renews the TTL of those of `callIds` that are live (not ending or ended) when less than half of the live TTL
+   * is left, their wacall alias with them: a call whose media is still held must not lose its record to the TTL.
+   * Returns how many were renewed.
+   */
+  async renewLive(callIds: readonly string[]): Promise<number> {
+    if (callIds.length === 0) return 0;
+    const read = this.#redis.pipeline();
+    for (const id of callIds) read.hget(this.#keys.call(id), 'waCallId');
+    const waCallIds = ((await read.exec()) ?? []).map(([err, v]) => {
+      if (err) throw err;
+      return typeof v === 'string' && v !== '' ? v : undefined;
+    });
+    const ttl = this.#ttls.active;
+    const renewed = await Promise.all(
+      callIds.map((id, i) => {
+        const wa = waCallIds[i];
+        return RENEW_LIVE_CALL.run(this.#redis, wa ? [this.#keys.call(id), this.#keys.waCall(wa)] : [this.#keys.call(id)], [ttl]);
+      }),
+    );
+    return renewed.filter((r) => r === 2).length;
   }
 
   /** Live calls (not yet ended), oldest first. Index entries whose record expired are dropped. */

@@ -25,23 +25,28 @@ function setup(listings: Record<string, Listing>, liveCalls: string[], opts: { f
     },
     releaseCall: async (callId: string) => void released.push(callId),
   } as unknown as MediaBusClient;
+  const renewed: string[][] = [];
   const calls = {
     liveAmong: async (ids: readonly string[]) => {
       asked.push([...ids]);
       return new Set(ids.filter((id) => liveCalls.includes(id)));
     },
+    renewLive: async (ids: readonly string[]) => {
+      renewed.push([...ids]);
+      return ids.length;
+    },
   } as unknown as CallRepository;
   const config = { signalling: { orphanLegSweepMs: opts.everyMs ?? 60_000 } } as AppConfig;
   const metrics = new SignallingMetrics({ defaultMetrics: false });
   const sweeper = new OrphanLegSweeper(config, silentLogger(), calls, media, metrics);
-  return { sweeper, closed, released, asked, metrics };
+  return { sweeper, closed, released, asked, renewed, metrics };
 }
 
 const v = 1 as const;
 
 describe('OrphanLegSweeper', () => {
   it('closes the legs old enough whose call has no live record, on the instance that listed them, and forgets their calls', async () => {
-    const { sweeper, closed, released, asked, metrics } = setup(
+    const { sweeper, closed, released, asked, renewed, metrics } = setup(
       {
         'media-1': {
           v,
@@ -62,6 +67,8 @@ describe('OrphanLegSweeper', () => {
     expect(released.sort()).toEqual(['ended', 'gone']);
     // a young leg's call is not even looked up: it may be a call being set up whose record is on its way
     expect(asked).toEqual([['live', 'gone', 'ended']]);
+    // the live call's record is kept alive while its legs are held
+    expect(renewed).toEqual([['live']]);
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/^wagw_orphan_legs_closed_total\{kind="wa"\} 1$/m);
     expect(text).toMatch(/^wagw_orphan_legs_closed_total\{kind="pbx"\} 2$/m);

@@ -35,7 +35,9 @@ export interface OrphanSweepReport {
  * its admission slot (media.maxCalls) until the media app restarts. Every `signalling.orphanLegSweepMs` each
  * signalling process lists the legs of every media instance and closes those at least that old whose call has
  * no live record (none, or ended), then forgets the call's media instance. Closing is idempotent, so two
- * processes sweeping at once do no harm. A leg of a live call is never touched.
+ * processes sweeping at once do no harm. A leg of a live call is never touched, and its call's record has its
+ * TTL renewed when half of it is gone (a call longer than the live TTL, 6 h, with no write would otherwise
+ * lose its record).
  */
 @Injectable()
 export class OrphanLegSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -100,6 +102,9 @@ export class OrphanLegSweeper implements OnApplicationBootstrap, OnApplicationSh
     const old = held.filter((l) => l.ageMs >= minAgeMs);
     if (old.length === 0) return { legs: held.length, closed: 0, unreachable };
     const live = await this.calls.liveAmong([...new Set(old.map((l) => l.callId))]);
+    // a call may outlast its record's live TTL with no write (no maximum duration): held legs keep it alive
+    const renewed = await this.calls.renewLive([...live]);
+    if (renewed > 0) this.#log.info({ calls: renewed }, "long calls' records kept alive (their legs are held)");
     const orphans = old.filter((l) => !live.has(l.callId));
     let closed = 0;
     const forget = new Set<string>();
