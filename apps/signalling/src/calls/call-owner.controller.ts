@@ -1,5 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
+import type { z } from 'zod';
 import type { CallRepository } from '@wagw/call-state';
 import type { Logger } from '@wagw/logging';
 import { CrmEventBus } from '../events/crm-event-bus';
@@ -26,25 +27,17 @@ export class CallOwnerController {
 
   @EventPattern(END_CALL_AT_OWNER)
   async onEndCall(@Payload() payload: unknown): Promise<void> {
-    const parsed = endCallAtOwner.safeParse(payload);
-    if (!parsed.success) {
-      this.logger.warn({ issues: parsed.error.issues.slice(0, 3) }, 'end-call request from another signalling process refused');
-      return;
-    }
-    const { v: _v, target, callId, ...req } = parsed.data;
-    if (target !== this.instanceId) return; // another process's call
+    const mine = this.#mine(endCallAtOwner, payload, 'end-call request');
+    if (!mine) return;
+    const { v: _v, target: _target, callId, ...req } = mine;
     await this.endCall.execute(callId, req).catch((err: unknown) => this.logger.warn({ err, callId }, 'ending a call another signalling process asked for failed'));
   }
 
   @EventPattern(WA_PROGRESS_AT_OWNER)
   async onWaProgress(@Payload() payload: unknown): Promise<void> {
-    const parsed = waProgressAtOwner.safeParse(payload);
-    if (!parsed.success) {
-      this.logger.warn({ issues: parsed.error.issues.slice(0, 3) }, 'WhatsApp progress from another signalling process refused');
-      return;
-    }
-    const { target, callId, step } = parsed.data;
-    if (target !== this.instanceId) return;
+    const mine = this.#mine(waProgressAtOwner, payload, 'WhatsApp progress');
+    if (!mine) return;
+    const { callId, step } = mine;
     await this.businessCalls.progressHere(callId, step).catch((err: unknown) => this.logger.warn({ err, callId, step }, 'WhatsApp progress another signalling process handed over failed'));
   }
 
@@ -55,13 +48,9 @@ export class CallOwnerController {
    */
   @EventPattern(TRANSFER_AT_OWNER)
   async onTransfer(@Payload() payload: unknown): Promise<void> {
-    const parsed = transferAtOwner.safeParse(payload);
-    if (!parsed.success) {
-      this.logger.warn({ issues: parsed.error.issues.slice(0, 3) }, 'transfer request from another signalling process refused');
-      return;
-    }
-    const { target, callId, to } = parsed.data;
-    if (target !== this.instanceId) return;
+    const mine = this.#mine(transferAtOwner, payload, 'transfer request');
+    if (!mine) return;
+    const { callId, to } = mine;
     const rec = await this.calls.get(callId).catch((err: unknown) => {
       this.logger.warn({ err, callId }, 'call record not read for a transfer another signalling process handed over');
       return null;
@@ -74,5 +63,15 @@ export class CallOwnerController {
       else this.logger.error({ err, callId, to }, 'transfer handed over by another signalling process failed');
       this.events.publish('call.transfer_failed', { callId, ...(rec?.userWaId ? { waId: rec.userWaId } : {}), to, by: 'api', cause });
     }
+  }
+
+  /** The request when well formed and meant for this process (else undefined: another process's, or refused and logged). */
+  #mine<T extends { target: string }>(schema: z.ZodType<T>, payload: unknown, what: string): T | undefined {
+    const parsed = schema.safeParse(payload);
+    if (!parsed.success) {
+      this.logger.warn({ issues: parsed.error.issues.slice(0, 3) }, `${what} from another signalling process refused`);
+      return undefined;
+    }
+    return parsed.data.target === this.instanceId ? parsed.data : undefined;
   }
 }

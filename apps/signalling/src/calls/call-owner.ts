@@ -65,13 +65,8 @@ export class CallOwnerForwarder {
    * false when the call is this process's, has no owner, or the owner is gone (the step then runs here).
    */
   async progressAtOwner(rec: Pick<CallRecord, 'callId' | 'signallingInstance'>, step: WaProgressStep): Promise<boolean> {
-    const owner = await this.#otherLiveOwner(rec);
-    if (!owner) return false;
-    this.bus.emit(WA_PROGRESS_AT_OWNER, { v: CONTRACT_VERSION, target: owner, callId: rec.callId, step }).subscribe({
-      error: (err: unknown) => this.#log.warn({ err, callId: rec.callId, owner, step }, 'WhatsApp progress not handed to the process holding the call'),
-    });
-    this.#log.info({ callId: rec.callId, owner, step }, 'WhatsApp progress of a call another signalling process holds: handed to that process');
-    return true;
+    const owner = await this.#handOver(rec, WA_PROGRESS_AT_OWNER, { step }, 'WhatsApp progress');
+    return owner !== undefined;
   }
 
   /**
@@ -79,13 +74,19 @@ export class CallOwnerForwarder {
    * transfer moves (its outcome, or its refusal, reaches the CRM as call.transferred / call.transfer_failed).
    * The owner's id when handed over; undefined when the call is this process's or its owner is gone.
    */
-  async transferAtOwner(rec: Pick<CallRecord, 'callId' | 'signallingInstance'>, to: string): Promise<string | undefined> {
+  transferAtOwner(rec: Pick<CallRecord, 'callId' | 'signallingInstance'>, to: string): Promise<string | undefined> {
+    return this.#handOver(rec, TRANSFER_AT_OWNER, { to }, 'API transfer');
+  }
+
+  /** Sends `fields` of the call to its live owner on `pattern`; the owner, or undefined when this process acts. */
+  async #handOver(rec: Pick<CallRecord, 'callId' | 'signallingInstance'>, pattern: string, fields: Record<string, string>, what: string): Promise<string | undefined> {
     const owner = await this.#otherLiveOwner(rec);
     if (!owner) return undefined;
-    this.bus.emit(TRANSFER_AT_OWNER, { v: CONTRACT_VERSION, target: owner, callId: rec.callId, to }).subscribe({
-      error: (err: unknown) => this.#log.warn({ err, callId: rec.callId, owner, to }, 'transfer not handed to the process holding the call'),
+    const context = { callId: rec.callId, owner, ...fields };
+    this.bus.emit(pattern, { v: CONTRACT_VERSION, target: owner, callId: rec.callId, ...fields }).subscribe({
+      error: (err: unknown) => this.#log.warn({ err, ...context }, `${what} not handed to the process holding the call`),
     });
-    this.#log.info({ callId: rec.callId, owner, to }, 'API transfer of a call another signalling process holds: handed to that process');
+    this.#log.info(context, `${what} of a call another signalling process holds: handed to that process`);
     return owner;
   }
 

@@ -92,27 +92,28 @@ export class CrmEventRelay implements CrmEventShare, OnApplicationBootstrap, OnA
 
   /** Another process's hello (or this one's own, which is skipped): sharing starts now, not at the next look. */
   helloFrom(payload: unknown): void {
-    const parsed = hello.safeParse(payload);
-    if (!parsed.success) {
-      this.#log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'hello from another signalling process refused');
-      return;
-    }
-    if (parsed.data.origin === this.instanceId) return;
+    const newcomer = this.#fromOther(hello, payload, 'hello');
+    if (!newcomer) return;
     this.#helloUntil = Date.now() + HELLO_HOLD_MS;
     if (this.#peers) return;
     this.#peers = true;
-    this.#log.info({ peers: true, newcomer: parsed.data.origin }, 'a signalling process started: CRM events shared with it from now on');
+    this.#log.info({ peers: true, newcomer: newcomer.origin }, 'a signalling process started: CRM events shared with it from now on');
   }
 
   /** Another process's event (or this one's own, which is skipped). */
   receive(payload: unknown): void {
-    const parsed = sharedEvent.safeParse(payload);
+    const shared = this.#fromOther(sharedEvent, payload, 'CRM event');
+    if (shared) this.events.deliverShared(shared.event as CrmEvent);
+  }
+
+  /** The message when well formed and from another process (else undefined: this one's own, or refused and logged). */
+  #fromOther<T extends { origin: string }>(schema: z.ZodType<T>, payload: unknown, what: string): T | undefined {
+    const parsed = schema.safeParse(payload);
     if (!parsed.success) {
-      this.#log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'CRM event from another signalling process refused');
-      return;
+      this.#log.warn({ issues: parsed.error.issues.slice(0, 3) }, `${what} from another signalling process refused`);
+      return undefined;
     }
-    if (parsed.data.origin === this.instanceId) return;
-    this.events.deliverShared(parsed.data.event as CrmEvent);
+    return parsed.data.origin === this.instanceId ? undefined : parsed.data;
   }
 }
 
