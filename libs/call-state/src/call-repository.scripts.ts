@@ -98,10 +98,10 @@ return out
 `);
 
 /**
- * Renews the TTL of a live call's record (and its wacall alias) when less than half of it is left: a call may
- * last longer than the live TTL with no write (Meta sets no maximum duration), and its record must outlive it.
- * A call ending or ended keeps the TTL its state gave it.
- * KEYS: call hash, [wacall alias]. ARGV: liveTtlMs.
+ * Renews the TTL of a live call's record (and of its media instance and wacall alias keys, where they exist)
+ * when less than half of it is left: a call may last longer than the live TTL with no write (Meta sets no
+ * maximum duration), and its keys must outlive it. A call ending or ended keeps the TTL its state gave it.
+ * KEYS: call hash, media instance of the call, [wacall alias]. ARGV: liveTtlMs.
  * Returns 0 (no live record), 1 (live, TTL left as it was) or 2 (live, TTL renewed).
  */
 export const RENEW_LIVE_CALL = new LuaScript(`
@@ -109,7 +109,6 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if not state or state == 'ending' or state == 'ended' then return 0 end
 local ttl = tonumber(ARGV[1])
 if redis.call('PTTL', KEYS[1]) >= ttl / 2 then return 1 end
-redis.call('PEXPIRE', KEYS[1], ttl)
-if KEYS[2] then redis.call('PEXPIRE', KEYS[2], ttl) end
+for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end
 return 2
 `);

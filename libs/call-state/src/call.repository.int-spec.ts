@@ -306,7 +306,7 @@ describe('CallRepository on a real Redis', () => {
     expect(await calls.liveAmong([])).toEqual(new Set());
   });
 
-  it("renewLive renews a live record's TTL (and its wacall alias) once half of it is gone, and leaves ending and ended records as their state set them", async () => {
+  it("renewLive renews a live record's TTL (and its media instance and wacall alias keys) once half of it is gone, and leaves ending and ended records as their state set them", async () => {
     const calls = repo({ liveTtlMs: 60_000, endingTtlMs: 30_000 });
     const k = calls.keys;
     await calls.create(inbound('call_long', { waCallId: 'wacid.LONG' }));
@@ -319,12 +319,14 @@ describe('CallRepository on a real Redis', () => {
     // hours went by with no write: little of the long call's TTL is left
     await redis.pexpire(k.call('call_long'), 5000);
     await redis.pexpire(k.waCall('wacid.LONG'), 5000);
+    await redis.set(k.mediaOfCall('call_long'), 'media-2', 'PX', 5000); // with several media apps: the call's instance
     await redis.pexpire(k.call('call_closing'), 5000);
     const overTtl = await redis.pttl(k.call('call_over'));
 
     expect(await calls.renewLive(['call_long', 'call_fresh', 'call_closing', 'call_over', 'call_never_written'])).toBe(1);
     expect(await redis.pttl(k.call('call_long'))).toBeGreaterThan(55_000);
     expect(await redis.pttl(k.waCall('wacid.LONG'))).toBeGreaterThan(55_000);
+    expect(await redis.pttl(k.mediaOfCall('call_long'))).toBeGreaterThan(55_000);
     expect(await redis.pttl(k.call('call_fresh'))).toBeGreaterThan(55_000); // more than half left: untouched (and still long)
     expect(await redis.pttl(k.call('call_closing'))).toBeLessThanOrEqual(5000);
     expect(Math.abs((await redis.pttl(k.call('call_over'))) - overTtl)).toBeLessThan(1000);

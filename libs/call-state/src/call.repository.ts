@@ -319,8 +319,8 @@ export class CallRepository {
 
   /**
    * Renews the TTL of those of `callIds` that are live (not ending or ended) when less than half of the live TTL
-   * is left, their wacall alias with them: a call whose media is still held must not lose its record to the TTL.
-   * Returns how many were renewed.
+   * is left, their media instance and wacall alias keys with them: a call whose media is still held must not
+   * lose its record to the TTL. Returns how many were renewed.
    */
   async renewLive(callIds: readonly string[]): Promise<number> {
     if (callIds.length === 0) return 0;
@@ -334,7 +334,8 @@ export class CallRepository {
     const renewed = await Promise.all(
       callIds.map((id, i) => {
         const wa = waCallIds[i];
-        return RENEW_LIVE_CALL.run(this.#redis, wa ? [this.#keys.call(id), this.#keys.waCall(wa)] : [this.#keys.call(id)], [ttl]);
+        const keys = [this.#keys.call(id), this.#keys.mediaOfCall(id), ...(wa ? [this.#keys.waCall(wa)] : [])];
+        return RENEW_LIVE_CALL.run(this.#redis, keys, [ttl]);
       }),
     );
     return renewed.filter((r) => r === 2).length;
