@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallRecord } from '@wagw/call-state';
 import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client';
+import { OrphanLegSweeper } from '../../apps/signalling/src/media/orphan-leg.sweeper';
 import { InstanceHeartbeatService } from '../../apps/media/src/bus/instance-heartbeat.service';
 import { activeCall, endedCall, endedWaCall, eventually, startStack, type Stack } from '../support/stack';
 import { expectNoLeaks } from '../support/leaks';
@@ -108,6 +109,43 @@ describe('calls spread over two media apps', () => {
     expect((await legsOn('media-1')).sort()).toEqual(placed.map((p) => p.call.callId).sort());
     expect(await userHeard(stack, placed[0]?.user as string, 400)).toBeGreaterThanOrEqual(25);
     await hangUpAll(placed.map((p) => p.user));
+  });
+});
+
+describe('orphan legs on two media apps', () => {
+  let stack: Stack;
+
+  beforeEach(async () => {
+    stack = await startStack({ name: 'media-instances-orphans', mediaInstances: INSTANCES });
+  });
+
+  afterEach(() => expectNoLeaks(stack, 15_000));
+  afterEach(async () => {
+    await stack?.close();
+  });
+
+  it('closes legs with no call record on whichever instance holds them, forgets their instance, and keeps a live call', async () => {
+    const media = stack.signalling.app.get(MediaBusClient);
+    const live = await newUserCalls(stack, '15554100001');
+    // legs asked for new calls that were never recorded (a signalling process that died there), until both instances hold one
+    const orphans: string[] = [];
+    for (let i = 0; i < MAX_CALLS; i++) {
+      const callId = `call_orphan_${i}`;
+      await media.createPbxOffer(callId, ['PCMU'], 'off');
+      orphans.push(callId);
+      const on = new Set(await Promise.all(orphans.map((id) => instanceOf(stack, id))));
+      if (on.has('media-1') && on.has('media-2')) break;
+    }
+    for (const id of INSTANCES) expect((await media.listLegs(id)).pbxLegs?.length ?? 0).toBeGreaterThan(0);
+
+    const report = await stack.signalling.app.get(OrphanLegSweeper).sweep(0);
+    expect(report).toMatchObject({ closed: orphans.length, unreachable: [] });
+    for (const id of INSTANCES) expect((await media.listLegs(id)).pbxLegs).toEqual([]);
+    for (const callId of orphans) expect(await instanceOf(stack, callId)).toBeNull();
+    // the live call's leg, on its own instance, is still there
+    const liveOn = (await instanceOf(stack, live.callId)) as string;
+    expect((await media.listLegs(liveOn)).legs.map((l) => l.legId)).toEqual([live.waLegId]);
+    await stack.emu('POST', '/emulator/users/15554100001/hangup');
   });
 });
 
