@@ -1,5 +1,6 @@
 import type { Env } from '@wagw/config';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SipStack } from '@wagw/sip';
 import { silentLogger } from '@wagw/logging';
 import { createSelfSignedCert, freeTcpUdpPort, startDnsmasq, type DnsmasqHandle } from '@wagw/testing';
@@ -143,5 +144,30 @@ describe('a trunk given as a domain: its SIP SRV records', () => {
     // any other source is on no trunk's allow-list
     const stranger = await runSippUac({ scenario: 'uac-not-allowed-expect-403.xml', gatewayPort: s.config.pbx.udpPort, service: USER, dir: t.dir, localHost: '127.0.0.2' });
     expectSippPassed(stranger);
+  });
+
+  it('resolves the trunk with the DNS servers a configuration reload gives (pbx.dnsServers), at once', async () => {
+    const srvOf = (target: string, port: number) => [{ name: `_sip._udp.${DOMAIN}`, target, port, priority: 10, weight: 10 }];
+    dns = await startDnsmasq({ zone: ZONE, a: { [`sip-a.${ZONE}`]: '127.0.0.1' }, srv: srvOf(`sip-a.${ZONE}`, 5555) });
+    const other = await startDnsmasq({ zone: ZONE, a: { [`sip-b.${ZONE}`]: PBX_ADDRESS }, srv: srvOf(`sip-b.${ZONE}`, 6666) });
+    try {
+      const file = join(t.dir, 'site.yaml');
+      writeFileSync(file, `pbx:\n  dnsServers: ${JSON.stringify([dns.server])}\n`);
+      const env = withTrunk(trunkEnv(BUSINESS, DOMAIN, { transport: 'udp' }), { hosts: [DOMAIN], fromDomain: '', optionsIntervalMs: 0 });
+      const s = (t.stack = await startStack({ name: 'trunk-srv-reload', env: { ...env, CONFIG_FILE: file } }));
+      expect(await eventually('the trunk resolved by the first server', async () => ((await trunkHosts(s)).includes(`sip-a.${ZONE}:5555`) ? true : undefined))).toBe(true);
+
+      writeFileSync(file, `pbx:\n  dnsServers: ${JSON.stringify([other.server])}\n`);
+      const reload = await s.api('POST', '/v1/admin/reload');
+      expect(reload).toMatchObject({ status: 200, body: { applied: ['pbx.dnsServers'], restartNeeded: [] } });
+      // resolved again now (pbx.dnsRefreshS is minutes away), by the new server
+      expect(await eventually('the trunk resolved by the new server', async () => {
+        const hosts = await trunkHosts(s);
+        return hosts.length === 1 && hosts[0] === `sip-b.${ZONE}:6666` ? hosts : undefined;
+      }, 5000)).toEqual([`sip-b.${ZONE}:6666`]);
+      expect(other.queries().some((q) => q.includes(`_sip._udp.${DOMAIN}`))).toBe(true);
+    } finally {
+      await other.stop();
+    }
   });
 });

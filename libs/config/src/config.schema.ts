@@ -272,7 +272,7 @@ export const pbxSchema = z
       .describe('Shortest session interval accepted (Min-SE): a PBX asking for less gets 422. RFC 4028 says at least 90; lower only for tests.'),
     dnsServers: z
       .array(z.string().regex(/^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/, 'an IPv4 address or [IPv6] address, with an optional :port'))
-      .describe('DNS servers for trunk host names and SRV records (ip or ip:port, [ipv6]:port), asked instead of the system resolver (empty: the system resolver, /etc/hosts included).'),
+      .describe('DNS servers for trunk host names and SRV records (ip or ip:port, [ipv6]:port), asked instead of the system resolver (empty: the system resolver, /etc/hosts included). A reload applies a change at once (every trunk host resolved again).'),
     dnsRefreshS: z.number().int().min(10).max(86400).describe('Trunk hosts given by name are resolved again this often (seconds): SRV targets added or gone, addresses changed.'),
     authFailureLimit: z
       .number()

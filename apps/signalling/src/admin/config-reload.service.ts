@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { APP_CONFIG, ConfigError, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
 import { SIGNALLING_LOGGER } from '../signalling.tokens';
+import { SipStackService } from '../sip/sip-stack.service';
 import { TrunkDirectory } from '../sip/trunk-directory';
 import { TrunkHealthService } from '../trunks/trunk-health.service';
 import { planReload } from './config-reload';
@@ -23,7 +24,7 @@ export class ConfigReloadRefusedError extends Error {
 }
 
 export interface ReloadResult {
-  /** Keys applied now (pbx.trunks, pbx.routes), when they changed. */
+  /** Keys applied now (pbx.trunks, pbx.routes, pbx.dnsServers), when they changed. */
   applied: string[];
   /** Keys that changed but only take effect after a restart (ports, Redis URL, tokens...). */
   restartNeeded: string[];
@@ -33,8 +34,9 @@ export interface ReloadResult {
 
 /**
  * POST /v1/admin/reload and SIGHUP: re-reads and validates the configuration, then swaps trunks, routes and
- * business hours. A call in progress keeps the route and trunk objects it started with; the next call
- * sees the new ones. A configuration that does not validate changes nothing.
+ * business hours, and the DNS servers trunk hosts are resolved with (every trunk host is resolved again at
+ * once). A call in progress keeps the route and trunk objects it started with; the next call sees the new
+ * ones. A configuration that does not validate changes nothing.
  */
 @Injectable()
 export class ConfigReloadService {
@@ -47,6 +49,7 @@ export class ConfigReloadService {
     @Inject(SIGNALLING_LOGGER) logger: Logger,
     private readonly directory: TrunkDirectory,
     private readonly health: TrunkHealthService,
+    @Optional() private readonly sip?: SipStackService,
   ) {
     this.#current = boot;
     this.#log = logger.child({ component: 'config-reload' });
@@ -63,6 +66,8 @@ export class ConfigReloadService {
     }
     const plan = planReload(this.boot, this.#current, next);
     if (plan.apply.length > 0) {
+      // before the trunks are set: setting them resolves every trunk host again, with these servers
+      if (plan.apply.includes('pbx.dnsServers')) this.sip?.dns.setServers(next.pbx.dnsServers);
       this.directory.replace(next.pbx);
       this.health.setTrunks(next.pbx.trunks);
       this.#current = next;

@@ -1,6 +1,7 @@
 import { findConfigDir, loadConfig, type AppConfig, type Env } from '@wagw/config';
 import { silentLogger } from '@wagw/logging';
 import { TrunkDirectory } from '../sip/trunk-directory';
+import type { SipStackService } from '../sip/sip-stack.service';
 import type { TrunkHealthService } from '../trunks/trunk-health.service';
 import { planReload } from './config-reload';
 import { ConfigReloadRefusedError, ConfigReloadService } from './config-reload.service';
@@ -37,6 +38,7 @@ describe('ConfigReloadService', () => {
   let directory: TrunkDirectory;
   let trunkSets: unknown[];
   let service: ConfigReloadService;
+  let dnsServers: (readonly string[])[];
 
   beforeEach(() => {
     const boot = load(bootEnv);
@@ -44,7 +46,27 @@ describe('ConfigReloadService', () => {
     directory = new TrunkDirectory(boot.pbx);
     trunkSets = [];
     const health = { setTrunks: (t: unknown) => void trunkSets.push(t) } as unknown as TrunkHealthService;
-    service = new ConfigReloadService(boot as AppConfig, () => load(env), silentLogger(), directory, health);
+    dnsServers = [];
+    const sip = {
+      dns: {
+        setServers: (servers: readonly string[]) => {
+          dnsServers.push(servers);
+          expect(trunkSets).toHaveLength(0); // before the trunks (and their hosts' resolution)
+        },
+      },
+    } as unknown as SipStackService;
+    service = new ConfigReloadService(boot as AppConfig, () => load(env), silentLogger(), directory, health, sip);
+  });
+
+  it('gives the SIP stack the new DNS servers before the trunks are set again (their hosts are resolved with them)', () => {
+    env = { ...bootEnv, PBX_DNS_SERVERS: JSON.stringify(['127.0.0.53:5353']) };
+    expect(service.reload()).toEqual({ applied: ['pbx.dnsServers'], restartNeeded: [], trunks: 1, routes: 1 });
+    expect(dnsServers).toEqual([['127.0.0.53:5353']]);
+    expect(trunkSets).toHaveLength(1);
+    // a reload that leaves them as they are does not touch them
+    env = { ...env, PBX_ROUTES: JSON.stringify([route('sip:2002@pbx')]) };
+    expect(service.reload().applied).toEqual(['pbx.routes']);
+    expect(dnsServers).toHaveLength(1);
   });
 
   it('swaps the routes: a call holding the old route keeps it, a new lookup gets the new one', () => {

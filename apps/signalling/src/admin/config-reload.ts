@@ -1,7 +1,7 @@
 import { configKeys, type AppConfig } from '@wagw/config';
 
 /** Keys a reload applies to a running gateway; every other change needs a restart. */
-export const RELOADABLE_KEYS = ['pbx.trunks', 'pbx.routes'] as const;
+export const RELOADABLE_KEYS = ['pbx.trunks', 'pbx.routes', 'pbx.dnsServers'] as const;
 
 export interface ReloadPlan {
   /** Reloadable keys whose value changed (applied by the reload). */

@@ -103,10 +103,10 @@ export const OPERATIONS_OPENAPI_PATHS: Json = {
     post: {
       tags: ['operations'],
       operationId: 'reloadConfig',
-      summary: 'Re-read the configuration and apply trunks, routes and business hours',
+      summary: 'Re-read the configuration and apply trunks, routes, business hours and the trunks\' DNS servers',
       description:
         'Reads config/default.yaml, CONFIG_FILE and the environment again, validated. Calls in progress keep the route they ' +
-        'started with; the next call uses the new one. Other changed keys are listed as restartNeeded, not applied. SIGHUP does the same.',
+        'started with; the next call uses the new one. New pbx.dnsServers resolve every trunk host again at once. Other changed keys are listed as restartNeeded, not applied. SIGHUP does the same.',
       security: bearer,
       responses: {
         '200': json(

@@ -53,27 +53,41 @@ export function isNoRecord(err: unknown): boolean {
 }
 
 export class SipDns {
-  readonly #queries: DnsQueries;
+  #queries: DnsQueries;
   readonly #random: () => number;
   /** Whether A lookups go to getaddrinfo (no servers configured, no fake). */
-  readonly #system: boolean;
+  #system: boolean;
+  readonly #fake: boolean;
+  readonly #timeoutMs: number;
 
   constructor(options: SipDnsOptions = {}) {
     this.#random = options.random ?? Math.random;
-    const servers = options.servers ?? [];
-    this.#system = !options.queries && servers.length === 0;
+    this.#fake = options.queries !== undefined;
+    this.#timeoutMs = options.timeoutMs ?? 2000;
     if (options.queries) {
       this.#queries = options.queries;
+      this.#system = false;
       return;
     }
-    // a resolver of its own (no module-wide one): with no servers it asks those of /etc/resolv.conf
-    if (servers.length === 0) {
-      this.#queries = new Resolver();
-      return;
-    }
-    const r = new Resolver({ timeout: options.timeoutMs ?? 2000, tries: 2 });
+    [this.#queries, this.#system] = this.#resolverFor(options.servers ?? []);
+  }
+
+  /**
+   * Asks `servers` from the next lookup on (empty: the system's resolver); lookups under way finish where they
+   * started (a configuration reload). A SipDns made with fake queries keeps them.
+   */
+  setServers(servers: readonly string[]): void {
+    if (this.#fake) return;
+    [this.#queries, this.#system] = this.#resolverFor(servers);
+  }
+
+  /** A resolver of its own (no module-wide one), and whether A lookups go to getaddrinfo instead. */
+  #resolverFor(servers: readonly string[]): [DnsQueries, boolean] {
+    // with no servers: SRV from those of /etc/resolv.conf, A through getaddrinfo (/etc/hosts included)
+    if (servers.length === 0) return [new Resolver(), true];
+    const r = new Resolver({ timeout: this.#timeoutMs, tries: 2 });
     r.setServers([...servers]);
-    this.#queries = r;
+    return [r, false];
   }
 
   /** The IPv4 address of `host` (an IP literal is returned as it is). */
