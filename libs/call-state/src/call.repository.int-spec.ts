@@ -302,8 +302,8 @@ describe('CallRepository on a real Redis', () => {
     await calls.apply('call_done', { type: 'wa.terminate', status: 'completed' });
     await calls.apply('call_done', { type: 'legs.released' });
     const live = await calls.liveAmong(['call_live', 'call_ending', 'call_done', 'call_never_written']);
-    expect([...live].sort()).toEqual(['call_ending', 'call_live']);
-    expect(await calls.liveAmong([])).toEqual(new Set());
+    expect([...live.keys()].sort()).toEqual(['call_ending', 'call_live']);
+    expect(await calls.liveAmong([])).toEqual(new Map());
   });
 
   it("renewLive renews a live record's TTL (and its media instance and wacall alias keys) once half of it is gone, and leaves ending and ended records as their state set them", async () => {
@@ -323,7 +323,9 @@ describe('CallRepository on a real Redis', () => {
     await redis.pexpire(k.call('call_closing'), 5000);
     const overTtl = await redis.pttl(k.call('call_over'));
 
-    expect(await calls.renewLive(['call_long', 'call_fresh', 'call_closing', 'call_over', 'call_never_written'])).toBe(1);
+    const live = await calls.liveAmong(['call_long', 'call_fresh', 'call_closing', 'call_over', 'call_never_written']);
+    expect(live).toEqual(new Map([['call_long', 'wacid.LONG'], ['call_fresh', undefined], ['call_closing', undefined]]));
+    expect(await calls.renewLive(live)).toBe(1);
     expect(await redis.pttl(k.call('call_long'))).toBeGreaterThan(55_000);
     expect(await redis.pttl(k.waCall('wacid.LONG'))).toBeGreaterThan(55_000);
     expect(await redis.pttl(k.mediaOfCall('call_long'))).toBeGreaterThan(55_000);
@@ -331,7 +333,7 @@ describe('CallRepository on a real Redis', () => {
     expect(await redis.pttl(k.call('call_closing'))).toBeLessThanOrEqual(5000);
     expect(Math.abs((await redis.pttl(k.call('call_over'))) - overTtl)).toBeLessThan(1000);
     expect(await redis.exists(k.call('call_never_written'))).toBe(0);
-    expect(await calls.renewLive([])).toBe(0);
+    expect(await calls.renewLive(new Map())).toBe(0);
   });
 
   it('TTLs follow the state: live, ending, ended', async () => {

@@ -303,37 +303,33 @@ export class CallRepository {
     throw lastConflict ?? new Error('unreachable');
   }
 
-  /** Those of `callIds` whose record exists and has not ended (one pipelined read of each record's state). */
-  async liveAmong(callIds: readonly string[]): Promise<Set<string>> {
-    const live = new Set<string>();
+  /**
+   * Those of `callIds` whose record exists and has not ended, each with its waCallId (one pipelined read of each
+   * record's state and waCallId).
+   */
+  async liveAmong(callIds: readonly string[]): Promise<Map<string, string | undefined>> {
+    const live = new Map<string, string | undefined>();
     if (callIds.length === 0) return live;
     const pipeline = this.#redis.pipeline();
-    for (const id of callIds) pipeline.hget(this.#keys.call(id), 'state');
+    for (const id of callIds) pipeline.hmget(this.#keys.call(id), 'state', 'waCallId');
     const replies = (await pipeline.exec()) ?? [];
-    replies.forEach(([err, state], i) => {
+    replies.forEach(([err, fields], i) => {
       if (err) throw err;
-      if (typeof state === 'string' && !isTerminal(state as CallState)) live.add(callIds[i] as string);
+      const [state, waCallId] = fields as (string | null)[];
+      if (typeof state === 'string' && !isTerminal(state as CallState)) live.set(callIds[i] as string, waCallId || undefined);
     });
     return live;
   }
 
   /**
-   * Renews the TTL of those of `callIds` that are live (not ending or ended) when less than half of the live TTL
-   * is left, their media instance and wacall alias keys with them: a call whose media is still held must not
+   * Renews the TTL of the live calls `liveAmong` gave (those not ending since) when less than half of the live
+   * TTL is left, their media instance and wacall alias keys with them: a call whose media is still held must not
    * lose its record to the TTL. Returns how many were renewed.
    */
-  async renewLive(callIds: readonly string[]): Promise<number> {
-    if (callIds.length === 0) return 0;
-    const read = this.#redis.pipeline();
-    for (const id of callIds) read.hget(this.#keys.call(id), 'waCallId');
-    const waCallIds = ((await read.exec()) ?? []).map(([err, v]) => {
-      if (err) throw err;
-      return typeof v === 'string' && v !== '' ? v : undefined;
-    });
+  async renewLive(live: ReadonlyMap<string, string | undefined>): Promise<number> {
     const ttl = this.#ttls.active;
     const renewed = await Promise.all(
-      callIds.map((id, i) => {
-        const wa = waCallIds[i];
+      [...live].map(([id, wa]) => {
         const keys = [this.#keys.call(id), this.#keys.mediaOfCall(id), ...(wa ? [this.#keys.waCall(wa)] : [])];
         return RENEW_LIVE_CALL.run(this.#redis, keys, [ttl]);
       }),

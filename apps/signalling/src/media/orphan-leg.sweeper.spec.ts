@@ -29,11 +29,11 @@ function setup(listings: Record<string, Listing>, liveCalls: string[], opts: { f
   const calls = {
     liveAmong: async (ids: readonly string[]) => {
       asked.push([...ids]);
-      return new Set(ids.filter((id) => liveCalls.includes(id)));
+      return new Map(ids.filter((id) => liveCalls.includes(id)).map((id) => [id, undefined]));
     },
-    renewLive: async (ids: readonly string[]) => {
-      renewed.push([...ids]);
-      return ids.length;
+    renewLive: async (live: ReadonlyMap<string, string | undefined>) => {
+      renewed.push([...live.keys()]);
+      return live.size;
     },
   } as unknown as CallRepository;
   const config = { signalling: { orphanLegSweepMs: opts.everyMs ?? 60_000 } } as AppConfig;

@@ -103,7 +103,7 @@ export class OrphanLegSweeper implements OnApplicationBootstrap, OnApplicationSh
     if (old.length === 0) return { legs: held.length, closed: 0, unreachable };
     const live = await this.calls.liveAmong([...new Set(old.map((l) => l.callId))]);
     // a call may outlast its record's live TTL with no write (no maximum duration): held legs keep it alive
-    const renewed = await this.calls.renewLive([...live]);
+    const renewed = await this.calls.renewLive(live);
     if (renewed > 0) this.#log.info({ calls: renewed }, "long calls' records kept alive (their legs are held)");
     const orphans = old.filter((l) => !live.has(l.callId));
     let closed = 0;
