@@ -3,6 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { join } from 'node:path';
 import { silentLogger } from '@wagw/logging';
 import { SipStack } from '@wagw/sip';
+import { signWebhookBody } from '@wagw/whatsapp';
 import { freeTcpUdpPort } from '@wagw/testing';
 import { eventually, startStack, type Stack } from '../support/stack';
 import { expectNoLeaks } from '../support/leaks';
@@ -130,6 +131,68 @@ describe('wagw CLI against a booted gateway', () => {
     expect(run.stdout).toMatch(/^call call_\S+: permission requested from 15556660002/m);
     const active = await wagw(['calls'], vars);
     expect(active.stdout).toMatch(/permission-pending\s+outbound\s+15556660002\s+sip:1001@127\.0\.0\.1/);
+  });
+
+  it('call shows a call, transfer is refused for one not yet active, hangup ends it and call then shows its CDR', async () => {
+    await stack.emu('POST', '/emulator/users', { waId: '15556660003', name: 'Cdr User' });
+    const started = await wagw(['test-call', '15556660003', '--agent', '1001'], vars);
+    expect(started.code).toBe(0);
+    const callId = /^call (call_\S+):/m.exec(started.stdout)?.[1] as string;
+    expect(callId).toBeDefined();
+
+    const shown = await wagw(['call', callId], vars);
+    expect(shown).toMatchObject({ code: 0, stderr: '' });
+    expect(shown.stdout).toMatch(new RegExp(`^call:\\s+${callId}$`, 'm'));
+    expect(shown.stdout).toMatch(/^state:\s+permission-pending$/m);
+    expect(shown.stdout).toMatch(/^WhatsApp user:\s+15556660003$/m);
+    expect(shown.stdout).toMatch(/^PBX side:\s+sip:1001@127\.0\.0\.1$/m);
+    expect(shown.stdout).toMatch(/^held by:\s+\S+$/m);
+
+    const permission = await wagw(['permission', '15556660003'], vars);
+    expect(permission).toMatchObject({ code: 0, stderr: '' });
+    expect(permission.stdout).toMatch(/^permission:\s+requested$/m);
+    expect(permission.stdout).toMatch(/^an agent's call:\s+\S/m);
+    expect(permission.stdout).toMatch(/^permission requests:\s+\d+ left in 24 h, \d+ in 7 days/m);
+    expect(permission.stdout).toMatch(/^business calls:\s+0 connected in 24 h$/m);
+
+    // no desk phone on the call yet: the gateway's 409, with its reason, and exit 1
+    const refused = await wagw(['transfer', callId, '1002'], vars);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(new RegExp(`^wagw transfer: gateway answered POST /v1/calls/${callId}/transfer with HTTP 409: `, 'm'));
+
+    const hungUp = await wagw(['hangup', callId], vars);
+    expect(hungUp).toMatchObject({ code: 0, stderr: '' });
+    expect(hungUp.stdout).toBe(`call ${callId} ended (by api: hung up through the API), never answered\n`);
+
+    const cdr = await wagw(['call', callId, '--json'], vars);
+    expect(cdr.code).toBe(0);
+    expect(JSON.parse(cdr.stdout)).toMatchObject({ callId, state: 'ended', endedBy: 'api', userWaId: '15556660003' });
+    const gone = await wagw(['call', 'call_does_not_exist'], vars);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/HTTP 404: .*no call call_does_not_exist/);
+  });
+
+  it('dead-letters lists a signed webhook of unknown shape with where and why; none before', async () => {
+    const none = await wagw(['dead-letters'], vars);
+    expect(none).toMatchObject({ code: 0, stdout: 'no dead letters: every webhook received was applied\n' });
+
+    const body = JSON.stringify({ object: 'instagram', entry: [] });
+    const res = await fetch(`${stack.signalling.baseUrl}/webhooks/whatsapp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhookBody(body, stack.config.whatsapp.appSecret) },
+      body,
+    });
+    expect(res.status).toBe(200);
+    const listed = await eventually('the dead letter listed', async () => {
+      const run = await wagw(['dead-letters', '--limit', '5'], vars);
+      return run.code === 0 && run.stdout.startsWith('RECEIVED') ? run : undefined;
+    });
+    expect(listed.stdout).toMatch(/^RECEIVED\s+WHERE\s+WHY NOT APPLIED$/m);
+    expect(listed.stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+\s+\$\s+.*whatsapp_business_account/m);
+
+    const bad = await wagw(['dead-letters', '--limit', '0'], vars);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--limit must be a whole number from 1 to 1000, got "0"/);
   });
 
   it('reload re-reads the unchanged configuration', async () => {

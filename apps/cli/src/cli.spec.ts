@@ -5,7 +5,9 @@ import { runCli } from './cli';
 import { errorText } from './http-client';
 import { parseOptionsTarget } from './sip-options';
 import { age, table } from './table';
-import { registrationRow, type TrunkView } from './commands';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { callLines, permissionLines, registrationRow, type TrunkView } from './commands';
 
 function io() {
   const out: string[] = [];
@@ -126,5 +128,149 @@ describe('trunks: registering trunks (either way)', () => {
     expect(registrationRow({ ...base, outboundRegistration: { state: 'failed', registrar: '10.0.0.2:5060', lastStatus: 403, lastError: '403 Forbidden', nextAttemptAt: now + 30_000 } }, now)).toEqual([
       ['pbx', '(gateway registers) 10.0.0.2:5060', 'udp', 'not registered, retry in 30 s', '-', '-', '403 Forbidden', 'optional', 'G722,PCMU', '4/30'],
     ]);
+  });
+});
+
+describe('call, hangup, transfer', () => {
+  const now = Date.parse('2026-11-27T10:00:00Z');
+
+  it('call prints the fields a call has, in reading order, and leaves out the ones it has not', () => {
+    const ended = callLines(
+      {
+        callId: 'call_1',
+        state: 'ended',
+        direction: 'inbound',
+        createdAt: now - 95_000,
+        answeredAt: now - 90_000,
+        endedAt: now - 30_000,
+        durationMs: 60_000,
+        userWaId: '15551234567',
+        userName: 'Ana',
+        destination: 'sip:1001@pbx',
+        redirectedTo: 'sip:1002@pbx',
+        waCallId: 'wacid.X',
+        sipCallId: 'abc@gw',
+        codec: 'PCMU',
+        pbxSrtp: 'AES_CM_128_HMAC_SHA1_80',
+        endedBy: 'pbx',
+        endCause: 'PBX hung up',
+        sipCause: '200 BYE',
+        signallingInstance: 'gw-1',
+      },
+      now,
+    );
+    expect(ended.split('\n')).toEqual([
+      'call:             call_1',
+      'state:            ended',
+      'direction:        inbound',
+      'WhatsApp user:    15551234567 (Ana)',
+      'PBX side:         sip:1001@pbx (redirected to sip:1002@pbx)',
+      'WhatsApp call id: wacid.X',
+      'SIP Call-ID:      abc@gw',
+      'codec:            PCMU (SRTP AES_CM_128_HMAC_SHA1_80)',
+      'created:          2026-11-27T09:58:25.000Z (1m35s ago)',
+      'answered:         2026-11-27T09:58:30.000Z (1m30s ago)',
+      'ended:            2026-11-27T09:59:30.000Z (30s ago)',
+      'talk time:        60 s',
+      'ended by:         pbx',
+      'end cause:        PBX hung up',
+      'SIP cause:        200 BYE',
+    ]);
+    // a live call names the signalling process holding it; one never answered has no talk time
+    const live = callLines({ callId: 'call_2', state: 'permission-pending', direction: 'outbound', createdAt: now - 5000, agent: '1001', signallingInstance: 'gw-2' }, now);
+    expect(live).toBe(['call:      call_2', 'state:     permission-pending', 'direction: outbound', 'PBX side:  1001', 'created:   2026-11-27T09:59:55.000Z (5s ago)', 'held by:   gw-2'].join('\n'));
+  });
+
+  it('permission prints the state, what an agent call would do, and the quotas with their next times', () => {
+    const t = Date.parse('2026-11-28T08:00:00Z');
+    expect(
+      permissionLines({
+        waId: '15551234567',
+        businessNumber: '15550001111',
+        state: 'declined',
+        quota: { canRequest: false, left24h: 0, left7d: 1, nextRequestAt: t },
+        dailyCap: { canCall: true, used: 2 },
+        decision: { action: 'refuse', state: 'declined', code: 'REQUEST_LIMIT', reason: 'the user declined; one request per 24 h', retryAt: t },
+      }).split('\n'),
+    ).toEqual([
+      'WhatsApp user:       15551234567',
+      'business number:     15550001111',
+      'permission:          declined',
+      "an agent's call:     refused: the user declined; one request per 24 h (possible again at 2026-11-28T08:00:00Z)",
+      'permission requests: 0 left in 24 h, 1 in 7 days; next one at 2026-11-28T08:00:00Z',
+      'business calls:      2 connected in 24 h',
+    ]);
+    const granted = permissionLines({
+      waId: '1',
+      businessNumber: '2',
+      state: 'granted-once',
+      expiresAt: t,
+      quota: { canRequest: true, left24h: 1, left7d: 2 },
+      dailyCap: { canCall: false, used: 5, nextCallAt: t },
+      decision: { action: 'call', state: 'granted-once', expiresAt: t },
+    });
+    expect(granted).toContain('permission:          granted-once (until 2026-11-28T08:00:00Z)');
+    expect(granted).toContain("an agent's call:     placed at once (permission granted)");
+    expect(granted).toContain('business calls:      5 connected in 24 h; cap reached, next call at 2026-11-28T08:00:00Z');
+  });
+
+  it('exits 2 without the call id, or without the transfer target', async () => {
+    for (const [argv, missing] of [
+      [['call'], 'missing <callId|waCallId>'],
+      [['hangup'], 'missing <callId|waCallId>'],
+      [['transfer', 'call_1'], 'missing <extension|sip-uri>'],
+    ] as const) {
+      const h = io();
+      expect(await runCli([...argv], { ...env, token: 't' }, h.io)).toBe(2);
+      expect(h.err.join('')).toContain(missing);
+    }
+  });
+
+  describe('against an HTTP server standing in for the gateway', () => {
+    let server: Server;
+    let url: string;
+    const seen: { method?: string; url?: string; auth?: string; body: string }[] = [];
+    const answers = new Map<string, { status: number; body: unknown }>();
+
+    beforeAll(async () => {
+      server = createServer((req: IncomingMessage, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, body });
+          const a = answers.get(`${req.method} ${req.url}`) ?? { status: 404, body: { error: { code: 'HTTP_404', message: 'no such call' } } };
+          res.writeHead(a.status, { 'content-type': 'application/json' }).end(JSON.stringify(a.body));
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    beforeEach(() => {
+      seen.length = 0;
+      answers.clear();
+    });
+
+    it('transfer posts the target and says who carries it out and where the outcome comes', async () => {
+      answers.set('POST /v1/calls/wacid.A%2FB/transfer', { status: 202, body: { callId: 'call_9', to: '1002', heldBy: 'gw-7' } });
+      const h = io();
+      expect(await runCli(['transfer', 'wacid.A/B', '1002'], { ...env, url, token: 'tok' }, h.io)).toBe(0);
+      expect(seen).toEqual([{ method: 'POST', url: '/v1/calls/wacid.A%2FB/transfer', auth: 'Bearer tok', body: '{"to":"1002"}' }]);
+      expect(h.out.join('')).toBe('transfer of call call_9 to 1002 started by signalling process gw-7, which holds the call; the outcome comes as call.transferred or call.transfer_failed (GET /v1/events)\n');
+    });
+
+    it("hangup prints how the call ended; the gateway's refusal exits 1 with its message", async () => {
+      answers.set('POST /v1/calls/call_3/hangup', {
+        status: 200,
+        body: { callId: 'call_3', state: 'ended', direction: 'inbound', createdAt: 1, answeredAt: 2, durationMs: 42_400, endedBy: 'api', endCause: 'hung up through the API' },
+      });
+      let h = io();
+      expect(await runCli(['hangup', 'call_3'], { ...env, url, token: 'tok' }, h.io)).toBe(0);
+      expect(h.out.join('')).toBe('call call_3 ended (by api: hung up through the API), talk time 42 s\n');
+
+      h = io();
+      expect(await runCli(['hangup', 'call_404'], { ...env, url, token: 'tok' }, h.io)).toBe(1);
+      expect(h.err.join('')).toBe('wagw hangup: gateway answered POST /v1/calls/call_404/hangup with HTTP 404: HTTP_404: no such call\n');
+    });
   });
 });

@@ -2,7 +2,20 @@ import type { Logger } from '@wagw/logging';
 import { parseArgs, type ParsedArgs } from './cli-args';
 import { httpUrl, type CliEnv } from './cli-env';
 import { CliError, EXIT, UsageError, type ExitCode } from './cli.errors';
-import { callsCommand, emulatorCallCommand, optionsCommand, reloadCommand, testCallCommand, trunksCommand, type CommandContext } from './commands';
+import {
+  callCommand,
+  callsCommand,
+  deadLettersCommand,
+  emulatorCallCommand,
+  hangupCommand,
+  optionsCommand,
+  permissionCommand,
+  reloadCommand,
+  testCallCommand,
+  transferCommand,
+  trunksCommand,
+  type CommandContext,
+} from './commands';
 import { HttpClient } from './http-client';
 
 export const USAGE = `wagw: operate a WhatsApp-to-SIP gateway
@@ -14,6 +27,14 @@ Commands:
   options <sip-uri|host:port>         send one SIP OPTIONS; prints the status and round-trip time
         [--transport udp|tcp] [--timeout-ms 5000]
   calls [--all]                       active calls (--all: and recent ones) (GET /v1/calls)
+  call <callId|waCallId>              one call's record, or its CDR once ended (GET /v1/calls/{id})
+  hangup <callId|waCallId>            end a call, releasing every leg (POST /v1/calls/{id}/hangup)
+  transfer <callId|waCallId> <to>     blind transfer of the desk-phone side to an extension or SIP URI
+                                      (POST /v1/calls/{id}/transfer; outcome: CRM event)
+  dead-letters [--limit 20]           webhooks acknowledged but not applied, newest first, with why
+                                      (GET /v1/webhooks/dead-letters)
+  permission <waId>                   a user's call permission, what an agent's call would do now, and the
+                                      request and call quotas left (GET /v1/permissions/{waId})
   test-call <waId> --agent <ext>      the agent's phone rings, then the WhatsApp user (POST /v1/calls)
   emulator-call <waId> [--name N]     the emulator's simulated user <waId> calls the business
   reload                              re-read and apply the gateway configuration (POST /v1/admin/reload)
@@ -34,6 +55,11 @@ const COMMANDS: Record<string, { run: Command; api: 'gateway' | 'emulator' | 'si
   trunks: { run: trunksCommand, api: 'gateway' },
   options: { run: optionsCommand, api: 'sip' },
   calls: { run: callsCommand, api: 'gateway' },
+  call: { run: callCommand, api: 'gateway' },
+  hangup: { run: hangupCommand, api: 'gateway' },
+  transfer: { run: transferCommand, api: 'gateway' },
+  permission: { run: permissionCommand, api: 'gateway' },
+  'dead-letters': { run: deadLettersCommand, api: 'gateway' },
   'test-call': { run: testCallCommand, api: 'gateway' },
   'emulator-call': { run: emulatorCallCommand, api: 'emulator' },
   reload: { run: reloadCommand, api: 'gateway' },

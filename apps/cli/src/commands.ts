@@ -53,6 +53,23 @@ interface CallView {
   endCause?: string;
 }
 
+/** GET /v1/calls/{id}: the call record, or the CDR once the call ended (the fields `call` prints). */
+export interface CallDetail extends CallView {
+  businessNumber?: string;
+  userName?: string;
+  redirectedTo?: string;
+  sipCallId?: string;
+  codec?: string;
+  pbxSrtp?: string;
+  answeredAt?: number;
+  endedAt?: number;
+  durationMs?: number;
+  endedBy?: string;
+  waCause?: string;
+  sipCause?: string;
+  signallingInstance?: string;
+}
+
 function operand(ctx: CommandContext, index: number, what: string): string {
   const v = ctx.operands[index];
   if (!v) throw new UsageError(`missing ${what}`);
@@ -171,4 +188,120 @@ export async function reloadCommand(ctx: CommandContext): Promise<void> {
   if (json(ctx, body)) return;
   ctx.out(body.applied.length > 0 ? `configuration reloaded: ${body.applied.join(', ')} applied (${body.trunks} trunks, ${body.routes} routes)` : 'configuration reloaded: no trunk or route change');
   if (body.restartNeeded.length > 0) ctx.out(`restart needed for: ${body.restartNeeded.join(', ')}`);
+}
+
+/** A call id or WhatsApp call id as one path segment. */
+function callPath(ctx: CommandContext, suffix = ''): string {
+  return `/v1/calls/${encodeURIComponent(operand(ctx, 0, '<callId|waCallId>'))}${suffix}`;
+}
+
+/** One call (by call id or WhatsApp call id): its record while it lasts, its CDR once it ended. */
+export async function callCommand(ctx: CommandContext): Promise<void> {
+  const { body } = await ctx.gateway().request<CallDetail>('GET', callPath(ctx));
+  if (json(ctx, body)) return;
+  ctx.out(callLines(body, ctx.now()));
+}
+
+/** `name: value` lines of the fields a call has, in the order an operator reads them. */
+export function callLines(c: CallDetail, now: number): string {
+  const when = (at: number | undefined): string | undefined => (at === undefined ? undefined : `${new Date(at).toISOString()} (${age(at, now)} ago)`);
+  const user = c.userWaId ? `${c.userWaId}${c.userName ? ` (${c.userName})` : ''}` : undefined;
+  const pbxSide = c.destination ?? c.agent;
+  const rows: [string, string | undefined][] = [
+    ['call', c.callId],
+    ['state', c.state],
+    ['direction', c.direction],
+    ['WhatsApp user', user],
+    ['business number', c.businessNumber],
+    ['PBX side', pbxSide ? `${pbxSide}${c.redirectedTo ? ` (redirected to ${c.redirectedTo})` : ''}` : undefined],
+    ['WhatsApp call id', c.waCallId],
+    ['SIP Call-ID', c.sipCallId],
+    ['codec', c.codec ? `${c.codec}${c.pbxSrtp ? ` (SRTP ${c.pbxSrtp})` : ''}` : undefined],
+    ['created', when(c.createdAt)],
+    ['answered', when(c.answeredAt)],
+    ['ended', when(c.endedAt)],
+    ['talk time', c.answeredAt !== undefined && c.durationMs !== undefined ? `${Math.round(c.durationMs / 1000)} s` : undefined],
+    ['ended by', c.endedBy],
+    ['end cause', c.endCause],
+    ['WhatsApp cause', c.waCause],
+    ['SIP cause', c.sipCause],
+    ['held by', c.state === 'ended' ? undefined : c.signallingInstance],
+  ];
+  const shown = rows.filter((r): r is [string, string] => r[1] !== undefined && r[1] !== '');
+  const width = Math.max(...shown.map(([k]) => k.length)) + 1;
+  return shown.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n');
+}
+
+/** Hangs a call up (every leg released) and prints how it ended. */
+export async function hangupCommand(ctx: CommandContext): Promise<void> {
+  const { body } = await ctx.gateway().request<CallDetail>('POST', callPath(ctx, '/hangup'));
+  if (json(ctx, body)) return;
+  if (body.state !== 'ended') return ctx.out(`call ${body.callId} is ${body.state}: its legs are being released`);
+  const talk = body.answeredAt !== undefined && body.durationMs !== undefined ? `, talk time ${Math.round(body.durationMs / 1000)} s` : ', never answered';
+  ctx.out(`call ${body.callId} ended (by ${body.endedBy ?? 'unknown'}: ${body.endCause ?? 'no cause recorded'})${talk}`);
+}
+
+/** Blind transfer of an active call's desk-phone side; the outcome comes as a CRM event. */
+export async function transferCommand(ctx: CommandContext): Promise<void> {
+  const path = callPath(ctx, '/transfer');
+  const to = operand(ctx, 1, '<extension|sip-uri> (where the desk-phone side goes)');
+  const { body } = await ctx.gateway().request<{ callId: string; to: string; heldBy?: string }>('POST', path, { to });
+  if (json(ctx, body)) return;
+  const where = body.heldBy ? ` by signalling process ${body.heldBy}, which holds the call` : '';
+  ctx.out(`transfer of call ${body.callId} to ${body.to} started${where}; the outcome comes as call.transferred or call.transfer_failed (GET /v1/events)`);
+}
+
+/** GET /v1/permissions/{waId}: what the agent console shows of a user's call permission. */
+export interface PermissionDetail {
+  waId: string;
+  businessNumber: string;
+  state: string;
+  expiresAt?: number;
+  quota: { canRequest: boolean; left24h: number; left7d: number; blockedByMetaUntil?: number; nextRequestAt?: number };
+  dailyCap: { canCall: boolean; used: number; blockedByMetaUntil?: number; nextCallAt?: number };
+  decision: { action: 'call' | 'request' | 'refuse'; state: string; reason?: string; code?: string; retryAt?: number; nextRequestAt?: number; expiresAt?: number };
+}
+
+/** A WhatsApp user's call permission: its state, what an agent's call would do now, and the quotas left. */
+export async function permissionCommand(ctx: CommandContext): Promise<void> {
+  const waId = operand(ctx, 0, '<waId> (the WhatsApp user)');
+  const { body } = await ctx.gateway().request<PermissionDetail>('GET', `/v1/permissions/${encodeURIComponent(waId)}`);
+  if (json(ctx, body)) return;
+  ctx.out(permissionLines(body));
+}
+
+export function permissionLines(p: PermissionDetail): string {
+  const at = (ms: number | undefined): string => (ms === undefined ? '' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  const d = p.decision;
+  const now =
+    d.action === 'call'
+      ? 'placed at once (permission granted)'
+      : d.action === 'request'
+        ? 'a call permission request is sent first'
+        : `refused: ${d.reason ?? d.code ?? 'no reason given'}${d.retryAt ? ` (possible again at ${at(d.retryAt)})` : ''}`;
+  const q = p.quota;
+  const requests = `${q.left24h} left in 24 h, ${q.left7d} in 7 days${q.blockedByMetaUntil ? `; blocked by Meta until ${at(q.blockedByMetaUntil)}` : ''}${!q.canRequest && q.nextRequestAt ? `; next one at ${at(q.nextRequestAt)}` : ''}`;
+  const c = p.dailyCap;
+  const calls = `${c.used} connected in 24 h${c.blockedByMetaUntil ? `; blocked by Meta until ${at(c.blockedByMetaUntil)}` : ''}${!c.canCall && c.nextCallAt ? `; cap reached, next call at ${at(c.nextCallAt)}` : ''}`;
+  const rows: [string, string][] = [
+    ['WhatsApp user', p.waId],
+    ['business number', p.businessNumber],
+    ['permission', `${p.state}${p.expiresAt ? ` (until ${at(p.expiresAt)})` : ''}`],
+    ["an agent's call", now],
+    ['permission requests', requests],
+    ['business calls', calls],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length)) + 1;
+  return rows.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n');
+}
+
+/** Webhooks the gateway acknowledged but did not apply (unknown or invalid shape), newest first, with why. */
+export async function deadLettersCommand(ctx: CommandContext): Promise<void> {
+  const limit = intOption(ctx.args, 'limit', 20, 1, 1000);
+  const { body } = await ctx.gateway().request<{ total: number; items: { receivedAt: string; path: string; reason: string }[] }>('GET', `/v1/webhooks/dead-letters?limit=${limit}`);
+  if (json(ctx, body)) return;
+  if (body.total === 0) return ctx.out('no dead letters: every webhook received was applied');
+  const rows = body.items.map((d) => [d.receivedAt, d.path, d.reason.replace(/\s+/g, ' ')]);
+  ctx.out(table(['RECEIVED', 'WHERE', 'WHY NOT APPLIED'], rows));
+  if (body.total > body.items.length) ctx.out(`(${body.items.length} newest of ${body.total}; --limit for more)`);
 }
