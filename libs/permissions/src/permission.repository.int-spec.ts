@@ -124,6 +124,21 @@ describe('PermissionRepository on a real Redis', () => {
     expect(await ttlDays()).toBe(-1);
   });
 
+  it('logs a change of state at info, and a record updated within its state (a connected call) at debug only', async () => {
+    const lines: { level: string; msg: string; from?: string; to?: string }[] = [];
+    const capture = (level: string) => (obj: object | string, msg?: string) => void lines.push({ level, msg: msg ?? '', ...(typeof obj === 'object' ? obj : {}) });
+    const logger = { trace: capture('trace'), debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error'), fatal: capture('fatal'), child: () => logger };
+    const perms = repo({ logger });
+    await perms.apply(key, { type: 'call.connected', direction: 'user_initiated', at: T0 }); // none -> none: a record, no change
+    await perms.apply(key, accept());
+    await perms.apply(key, { type: 'call.connected', direction: 'business_initiated', at: T0 + 1 });
+    expect(lines.filter((l) => l.level === 'info')).toEqual([expect.objectContaining({ msg: 'call permission changed', from: 'none', to: 'granted-once' })]);
+    expect(lines.filter((l) => l.level === 'debug' && l.msg === 'call permission record updated (same state)').map((l) => [l.from, l.to])).toEqual([
+      ['none', 'none'],
+      ['granted-once', 'granted-once'],
+    ]);
+  });
+
   it('an ignored input writes nothing', async () => {
     const perms = repo();
     await perms.apply(key, { type: 'request.sent', messageId: 'wamid.R1', at: T0 });

@@ -94,7 +94,11 @@ export class PermissionRepository {
       const version = current?.version ?? 0;
       const record: PermissionRecord = { ...key, ...decision.next, version: version + 1, createdAt: current?.createdAt ?? now, updatedAt: now };
       if (await this.#replace(record, version, now)) {
-        this.#log.info({ ...key, input: input.type, signal: decision.signal, from: decision.from, to: decision.to, note: decision.note }, 'call permission changed');
+        // a change of state is the operator's business; counters and as-of times moving within one state
+        // (every connected call resets the quota) are not news at info level
+        const fields = { ...key, input: input.type, signal: decision.signal, from: decision.from, to: decision.to, note: decision.note };
+        if (decision.from !== decision.to) this.#log.info(fields, 'call permission changed');
+        else this.#log.debug(fields, 'call permission record updated (same state)');
         const out: PermissionApplyResult = { outcome: 'applied', from: decision.from, to: decision.to, signal: decision.signal, record };
         if (decision.note !== undefined) out.note = decision.note;
         return out;
