@@ -233,6 +233,10 @@ describe('SIPp as the PBX: an offer without a codec the gateway bridges, an INVI
     expect(await userHearsPbxCall('uac-pbx-delayed-offer-expect-200.xml')).toMatchObject({ direction: 'outbound', endedBy: 'pbx', codec: 'PCMU' });
   });
 
+  it('delayed offer with 100rel required: our offer in the reliable 180, the answer in its PRACK, an ACK without SDP, and the user hears the phone', async () => {
+    expect(await userHearsPbxCall('uac-pbx-delayed-offer-100rel-expect-200.xml')).toMatchObject({ direction: 'outbound', endedBy: 'pbx', codec: 'PCMU' });
+  });
+
   it('a PBX requiring 100rel: our 180 is reliable (RSeq, PRACKed), the 200 follows, and the user hears the phone', async () => {
     expect(await userHearsPbxCall('uac-pbx-100rel-calls-user-expect-200.xml')).toMatchObject({ direction: 'outbound', endedBy: 'pbx', codec: 'PCMU' });
   });

@@ -171,6 +171,12 @@ export interface InboundCallEvents extends CallLegEvents {
    * offer (the INVITE had none: "delayed offer", RFC 3261 §13.2.1).
    */
   acked: [AckedEvent];
+  /**
+   * The PRACK of our reliable provisional that carried our offer (an INVITE without SDP, so the offer went in
+   * the first reliable response, RFC 3261 §13.2.1) carried the answer (RFC 3262 §5): the offer/answer is
+   * complete before the 2xx, and the ACK carries no SDP.
+   */
+  prackAnswer: [{ sdp: string }];
 }
 
 /** What an INVITE authoriser sees of the request. */

@@ -61,6 +61,23 @@ describe.each(['udp', 'tcp'] as const)('a SIPp PBX calling our UAS over %s', (tr
     await expectSippPassed(run);
   });
 
+  it('takes a delayed offer requiring 100rel: our offer in the reliable 180, the answer from its PRACK, the 200 after it, an ACK without SDP', async () => {
+    const run = await runSipp('uac-delayed-offer-100rel-expect-200.xml');
+    const call = await incoming;
+    expect(call.sdp).toBeUndefined();
+    expect(call.reliableProvisionals).toBe(true);
+    const prackAnswer = nextEvent(call, 'prackAnswer');
+    const acked = nextEvent(call, 'acked');
+    call.ringing(testSdp(42000)); // the offer, in the first reliable response
+    call.answer(testSdp(42000)); // held until that 180 is PRACKed
+    expect(call.state).toBe('early');
+    expect((await prackAnswer)[0].sdp).toMatch(/^m=audio \d+ RTP\/AVP 0 101$/m);
+    expect((await acked)[0]).toEqual({});
+    expect(call.state).toBe('confirmed');
+    await nextEvent(call, 'ended');
+    await expectSippPassed(run);
+  });
+
   it('answers a CANCEL with 200 and the INVITE with 487', async () => {
     const run = await runSipp('uac-cancel-expect-487.xml');
     const call = await incoming;

@@ -145,8 +145,21 @@ export class PbxOriginatedCallUseCase {
         const offer = await this.media.createPbxOffer(callId, codecs, trunk?.srtp);
         pbxLegId = offer.legId;
         await this.calls.amend(callId, { pbxLegId: offer.legId });
-        live.log.info('INVITE without SDP (delayed offer): our offer goes in the 200 OK, the answer comes in the ACK');
-        live.waProgress = { ringing: () => sip.ringing(), accepted: async () => undefined, connect: async (waLegId) => this.#connectDelayed(live, sip, offer.legId, offer.sdp, waLegId) };
+        // RFC 3261 §13.2.1: the offer goes in the first reliable response. With reliable provisionals required
+        // (RFC 3262) that is our 180, and its PRACK carries the answer; else the 200 OK, answered in the ACK.
+        const inProvisional = sip.reliableProvisionals;
+        let prackAnswer: string | undefined;
+        if (inProvisional) sip.once('prackAnswer', (e) => (prackAnswer = e.sdp));
+        live.log.info(
+          inProvisional
+            ? 'INVITE without SDP (delayed offer) requiring 100rel: our offer goes in the reliable 180, the answer comes in its PRACK'
+            : 'INVITE without SDP (delayed offer): our offer goes in the 200 OK, the answer comes in the ACK',
+        );
+        live.waProgress = {
+          ringing: () => (inProvisional ? sip.ringing(offer.sdp) : sip.ringing()),
+          accepted: async () => undefined,
+          connect: async (waLegId) => this.#connectDelayed(live, sip, offer.legId, offer.sdp, waLegId, () => prackAnswer),
+        };
       }
       const wa = await this.media.createWaLeg(callId);
       await this.calls.amend(callId, { waLegId: wa.legId, waSdp: wa.sdp });
@@ -171,9 +184,11 @@ export class PbxOriginatedCallUseCase {
   /**
    * Delayed offer (RFC 3261 §13.2.1; Cisco CUCM's default on SIP trunks): the user accepted, so our offer
    * goes in the 200 OK, the PBX's answer comes in its ACK, and only then is the PBX leg negotiated and the
-   * bridge started. An ACK without a usable answer ends the call (BYE, WhatsApp terminated).
+   * bridge started. When the offer went in our reliable 180 instead, the answer came in its PRACK
+   * (`prackAnswer`), the 200 OK repeats the same SDP and the ACK carries none. An ACK without a usable answer
+   * (and none from a PRACK) ends the call (BYE, WhatsApp terminated).
    */
-  #connectDelayed(live: LiveCall, sip: InboundCall, pbxLegId: string, offerSdp: string, waLegId: string): void {
+  #connectDelayed(live: LiveCall, sip: InboundCall, pbxLegId: string, offerSdp: string, waLegId: string, prackAnswer: () => string | undefined): void {
     const ack = new Promise<{ sdp?: string } | null>((resolve) => {
       sip.once('acked', (e) => resolve(e));
       sip.once('ended', () => resolve(null));
@@ -182,10 +197,10 @@ export class PbxOriginatedCallUseCase {
     live.log.info('WhatsApp user accepted: 200 OK with our offer to the PBX');
     void this.calls.amend(live.callId, pbxDialogPatch(sip)).catch((err: unknown) => live.log.warn({ err }, 'PBX dialog not recorded'));
     // the ACK is awaited off the webhook's path (it may take up to 64*T1 when lost)
-    ack.then((acked) => this.#applyAckAnswer(live, acked, pbxLegId, waLegId, sip)).catch((err: unknown) => live.log.error({ err }, 'delayed-offer answer not applied'));
+    ack.then((acked) => this.#applyAckAnswer(live, acked && answerOf(acked, prackAnswer()), pbxLegId, waLegId, sip)).catch((err: unknown) => live.log.error({ err }, 'delayed-offer answer not applied'));
   }
 
-  async #applyAckAnswer(live: LiveCall, acked: { sdp?: string } | null, pbxLegId: string, waLegId: string, sip: InboundCall): Promise<void> {
+  async #applyAckAnswer(live: LiveCall, acked: { sdp?: string; in: 'PRACK' | 'ACK' } | null, pbxLegId: string, waLegId: string, sip: InboundCall): Promise<void> {
     if (!acked) {
       // the leg ended before its ACK (the PBX's BYE, or no ACK within 64*T1: the SIP leg sent its BYE)
       await this.endCall.execute(live.callId, { by: 'pbx', cause: 'the PBX call ended before its ACK (delayed offer)' });
@@ -201,10 +216,10 @@ export class PbxOriginatedCallUseCase {
       sip.setSdpHandler(this.sdpUpdates.handlerFor(live, pbxLegId, this.calledWaId(sip)));
       await this.calls.amend(live.callId, { codec: negotiated.codec, ...(negotiated.srtp ? { pbxSrtp: negotiated.srtp } : {}) });
       await this.media.startBridge(live.callId, waLegId, pbxLegId);
-      live.log.info({ codec: negotiated.codec }, 'PBX answer from the ACK applied: call bridged');
+      live.log.info({ codec: negotiated.codec }, `PBX answer from the ${acked.in} applied: call bridged`);
     } catch (err) {
-      live.log.warn({ err }, 'the answer in the PBX ACK cannot be used');
-      await this.endCall.execute(live.callId, { by: 'system', cause: `the PBX answer in the ACK was not usable: ${(err as Error).message}` });
+      live.log.warn({ err }, `the answer in the PBX ${acked.in} cannot be used`);
+      await this.endCall.execute(live.callId, { by: 'system', cause: `the PBX answer in the ${acked.in} was not usable: ${(err as Error).message}` });
     }
   }
 
@@ -257,4 +272,13 @@ export class PbxOriginatedCallUseCase {
       if (info.dtmf) void this.dtmf.fromSipInfo(live, info.dtmf.digit, info.dtmf.durationMs);
     });
   }
+}
+
+/**
+ * The PBX's answer to our delayed-offer SDP: from the PRACK when our offer went in a reliable 180 (the offer/answer
+ * was complete before the 2xx), else from the ACK.
+ */
+function answerOf(acked: { sdp?: string }, prackAnswer: string | undefined): { sdp?: string; in: 'PRACK' | 'ACK' } {
+  if (prackAnswer !== undefined) return { sdp: prackAnswer, in: 'PRACK' };
+  return acked.sdp !== undefined ? { sdp: acked.sdp, in: 'ACK' } : { in: 'ACK' };
 }

@@ -73,6 +73,11 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
     return this.#state;
   }
 
+  /** The INVITE requires reliable provisionals (`Require: 100rel`): a 180/183 with SDP waits for its PRACK. */
+  get reliableProvisionals(): boolean {
+    return this.#reliable !== undefined;
+  }
+
   /** Via branch of the INVITE: with the Call-ID it identifies the transaction a CANCEL targets. */
   get branch(): string {
     return String(this.#invite.headers.via[0]?.params['branch'] ?? '');
@@ -177,7 +182,18 @@ export class InboundCall extends CallLeg<InboundCallEvents> {
 
   override onDialogRequest(request: SipMessage): void {
     if (request.method === 'PRACK') {
-      if (!this.#reliable?.onPrack(request, () => this.respond(request, 200))) this.respond(request, 481); // matches none of ours (RFC 3262 §3)
+      // our offer went in a reliable provisional (an INVITE without SDP): its PRACK carries the answer
+      const awaitingAnswer = this.sdp === undefined && this.remoteSdp === undefined && this.localSdp !== undefined;
+      if (!this.#reliable?.onPrack(request, () => this.respond(request, 200))) return this.respond(request, 481); // matches none of ours (RFC 3262 §3)
+      const sdp = sdpBody(request);
+      if (sdp === undefined) return;
+      if (awaitingAnswer && this.remoteSdp === undefined) {
+        this.remoteSdp = sdp;
+        this.log.info('the answer to our offer came in the PRACK');
+        this.safeEmit('prackAnswer', { sdp });
+      } else {
+        this.log.warn('a PRACK carried SDP that is not the answer to an offer of ours: not applied (its 200 carries no answer)');
+      }
       return;
     }
     if (request.method === 'BYE' && this.#state !== 'terminated') this.#state = 'terminated';
