@@ -121,6 +121,20 @@ describe('an agent calls a WhatsApp customer from the CRM', () => {
     await hangUp((later.body as CallRecord).callId);
   });
 
+  it("the agent hears ringback (425 Hz, signalling.agentRingback eu) while the customer's phone rings, then the customer", async () => {
+    await stack.emu('PUT', `/emulator/users/${USER}/behaviour`, { incomingCall: 'accept', answerAfterMs: 3000, permissionRequest: 'none' });
+    const res = await click();
+    const callId = (res.body as CallRecord).callId;
+    await reply('allow_once');
+    // the agent answered; the customer rings for 3 s: the first 1 s burst reaches the agent's phone
+    const ringback = await phoneHeard(pbx.phone, 425, 20);
+    expect(ringback.framesWithTone).toBeLessThanOrEqual(80); // bursts of 1 s every 5 s, not a steady tone
+    await state(callId, 'active');
+    await stack.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
+    await phoneHeard(pbx.phone, 1000);
+    await hangUp(callId);
+  });
+
   it('always allow: later clicks call directly, also after 30 days', async () => {
     const res = await click();
     expect(res.status).toBe(202);

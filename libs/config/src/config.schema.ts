@@ -68,6 +68,12 @@ export const signallingSchema = z
       .max(7 * 86400000)
       .describe('Before a business-initiated call, our permission record older than this is checked against GET call_permissions (0: always).'),
     agentRingTimeoutMs: z.number().int().min(3000).max(120000).describe("How long an agent's phone rings for an agent-initiated call before the call is given up."),
+    agentRingback: z
+      .enum(['eu', 'us', 'uk', 'off'])
+      .default('eu')
+      .describe(
+        "What the agent hears once their phone answered an agent-initiated call, while the WhatsApp customer's phone rings: ringback of ITU-T E.180 (eu: 425 Hz 1 s on 4 s off, CEPT and most countries; us: 440+480 Hz 2 s on 4 s off; uk: 400+450 Hz double ring), or off (silence). Played in the PBX leg's G.711 or G.722 codec; an Opus leg gets none.",
+      ),
     permissionWaitMs: z.number().int().min(10000).max(7 * 86400000).describe('How long a call waits for the user to answer its permission request before it is given up.'),
     drainTimeoutS: z
       .number()

@@ -17,6 +17,11 @@ export const PBX_MEDIA_PATTERNS = {
    * answer to the SDP we offered in a 2xx (ACK with SDP). Media address changes, hold and resume.
    */
   updatePbxMedia: 'media.pbx-leg.update',
+  /**
+   * Play ringback (ITU-T E.180 style) to the PBX on a negotiated leg until the bridge starts, the leg closes or
+   * `none` is asked; the reply says whether a tone plays (an Opus leg gets none).
+   */
+  playPbxTone: 'media.pbx-leg.play-tone',
   /** Bridge the WhatsApp leg and the PBX leg (audio both ways, DTMF mapping); opens the WhatsApp media gate. */
   startBridge: 'media.bridge.start',
   /** Send DTMF digits toward one side (e.g. SIP INFO from the PBX converted to RFC 4733 toward WhatsApp). */
@@ -61,6 +66,11 @@ export const updatePbxMediaRequest = z.object({ ...envelope, callId, legId, kind
 export const updatePbxMediaReply = z.object({ v: z.literal(CONTRACT_VERSION), sdp: sdp.optional(), sending: z.boolean() });
 
 export const startBridgeRequest = z.object({ ...envelope, callId, waLegId: legId, pbxLegId: legId });
+
+/** Ringback styles of ITU-T E.180: `eu` 425 Hz (CEPT, most countries), `us` 440+480 Hz, `uk` 400+450 Hz. */
+export const ringbackStyle = z.enum(['eu', 'us', 'uk']);
+export const playPbxToneRequest = z.object({ ...envelope, callId, legId, tone: z.union([ringbackStyle, z.literal('none')]) });
+export const playPbxToneReply = z.object({ v: z.literal(CONTRACT_VERSION), playing: z.boolean() });
 
 export const sendDtmfRequest = z.object({
   ...envelope,
@@ -111,6 +121,8 @@ export type NegotiatedReply = z.infer<typeof negotiatedReply>;
 export type AnswerPbxOfferReply = z.infer<typeof answerPbxOfferReply>;
 export type UpdatePbxMediaReply = z.infer<typeof updatePbxMediaReply>;
 export type SendDtmfRequest = z.infer<typeof sendDtmfRequest>;
+export type RingbackStyleName = z.infer<typeof ringbackStyle>;
+export type PlayPbxToneReply = z.infer<typeof playPbxToneReply>;
 export type MediaStatsReply = z.infer<typeof mediaStatsReply>;
 export type DtmfEvent = z.infer<typeof dtmfEvent>;
 export type MediaTimeoutEvent = z.infer<typeof mediaTimeoutEvent>;

@@ -1,4 +1,5 @@
 export * from './audio/tone';
+export * from './audio/progress-tone';
 export * from './audio/opus';
 export * from './webrtc/user-media.types';
 export * from './bridge/media-port.types';

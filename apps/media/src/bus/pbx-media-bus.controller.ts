@@ -15,6 +15,8 @@ import {
   mediaStatsRequest,
   negotiatedReply,
   okReply,
+  playPbxToneReply,
+  playPbxToneRequest,
   sendDtmfRequest,
   startBridgeRequest,
   updatePbxMediaReply,
@@ -24,6 +26,7 @@ import {
   type MediaStatsReply,
   type NegotiatedReply,
   type OkReply,
+  type PlayPbxToneReply,
   type UpdatePbxMediaReply,
 } from '@wagw/contracts';
 import type { Logger } from '@wagw/logging';
@@ -95,11 +98,20 @@ export class PbxMediaBusController {
     }));
   }
 
+  @MessagePattern(PBX_MEDIA_PATTERNS.playPbxTone)
+  playPbxTone(@Payload() data: unknown): Promise<PlayPbxToneReply> {
+    return this.#serve(PBX_MEDIA_PATTERNS.playPbxTone, playPbxToneRequest, playPbxToneReply, data, async (req) => ({
+      v: CONTRACT_VERSION,
+      playing: this.pbxLegs.playTone(req.callId, req.legId, req.tone),
+    }));
+  }
+
   @MessagePattern(PBX_MEDIA_PATTERNS.startBridge)
   startBridge(@Payload() data: unknown): Promise<OkReply> {
     return this.#serve(PBX_MEDIA_PATTERNS.startBridge, startBridgeRequest, okReply, data, async (req) => {
       const waLeg = this.waLegs.get(req.callId, req.waLegId);
       const pbxLeg = this.pbxLegs.negotiated(req.callId, req.pbxLegId);
+      this.pbxLegs.stopTone(req.callId, req.pbxLegId, 'bridged');
       this.bridges.start(req.callId, { legId: req.waLegId, leg: waLeg }, pbxLeg);
       return OK;
     });

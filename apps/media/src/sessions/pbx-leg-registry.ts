@@ -2,8 +2,18 @@ import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@n
 import { randomUUID } from 'node:crypto';
 import type { PbxCodec, SrtpPolicy } from '@wagw/contracts';
 import { callLogger, type Logger } from '@wagw/logging';
-import { RtpLeg, sameSdesKey, srtpProfileOf, type RtpPortAllocator, type RtpSocketPair } from '@wagw/media-bridge';
-import { MEDIA_LOGGER, RTP_ADDRESSES, RTP_PORT_ALLOCATOR } from '../media.tokens';
+import {
+  ProgressTonePlayer,
+  RINGBACK_TONES,
+  RtpLeg,
+  sameSdesKey,
+  srtpProfileOf,
+  type FrameTicker,
+  type RingbackStyle,
+  type RtpPortAllocator,
+  type RtpSocketPair,
+} from '@wagw/media-bridge';
+import { MEDIA_FRAME_CLOCK, MEDIA_LOGGER, RTP_ADDRESSES, RTP_PORT_ALLOCATOR } from '../media.tokens';
 import { BridgeRegistry } from './bridge-registry';
 import { LegNotFoundError, PbxLegNotNegotiatedError, PbxLegStateError, ShuttingDownError } from './media.errors';
 import { answerOffer, answerReoffer, applyReanswer, buildPbxOffer, negotiateAnswer, type MediaUpdate, type NegotiatedMedia, type PbxOffer } from './pbx-sdp';
@@ -25,6 +35,8 @@ interface PbxLegEntry {
   localSdp?: string;
   media?: NegotiatedMedia;
   leg?: RtpLeg;
+  /** A progress tone (ringback) played into the leg until the bridge takes over. */
+  tone?: ProgressTonePlayer;
   /** performance.now() when its ports were bound. */
   createdAt: number;
 }
@@ -77,6 +89,7 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
     private readonly bridges: BridgeRegistry,
     @Inject(MEDIA_LOGGER) private readonly logger: Logger,
     @Optional() private readonly admission: CallAdmission = new CallAdmission(0),
+    @Optional() @Inject(MEDIA_FRAME_CLOCK) private readonly clock?: FrameTicker,
   ) {}
 
   get size(): number {
@@ -197,6 +210,45 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
     return { legId, leg: entry.leg, media: entry.media };
   }
 
+  /**
+   * Plays ringback (ITU-T E.180, `style`) to the PBX on a negotiated leg, e.g. to an agent whose phone answered
+   * while the WhatsApp customer's phone rings, until stopTone(), the bridge's start or the leg's close; `none`
+   * stops it. False (nothing played) on an Opus leg, whose audio only the bridge encodes.
+   */
+  playTone(callId: string, legId: string, style: RingbackStyle | 'none'): boolean {
+    const entry = this.#entry(callId, legId);
+    if (style === 'none') {
+      this.#stopTone(entry, 'asked');
+      return false;
+    }
+    if (!entry.leg || !entry.media) throw new PbxLegNotNegotiatedError(legId);
+    if (!this.clock) throw new Error('no frame clock: the media app plays no tones');
+    const { codec, payloadType } = entry.media;
+    if (codec === 'opus') {
+      entry.log.info({ style }, 'no ringback on an Opus PBX leg (only the bridge encodes Opus)');
+      return false;
+    }
+    this.#stopTone(entry, 'replaced');
+    const tone = RINGBACK_TONES[style];
+    entry.tone = new ProgressTonePlayer({ port: entry.leg, codec, payloadType, tone });
+    this.clock.add(entry.tone);
+    entry.log.info({ tone: tone.name, codec }, 'ringback playing to the PBX');
+    return true;
+  }
+
+  /** Stops the leg's tone, if any (the bridge is about to send on the leg). */
+  stopTone(callId: string, legId: string, why: string): void {
+    this.#stopTone(this.#entry(callId, legId), why);
+  }
+
+  #stopTone(entry: PbxLegEntry, why: string): void {
+    const tone = entry.tone;
+    if (!tone) return;
+    this.clock?.remove(tone);
+    delete entry.tone;
+    entry.log.info({ why, frames: tone.frames }, 'ringback to the PBX stopped');
+  }
+
   /** The legs held now: `offered` until the PBX's SDP is applied, then `negotiated`. */
   list(): PbxLegSummary[] {
     const now = performance.now();
@@ -213,6 +265,7 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
     if (entry.callId !== callId) throw new LegNotFoundError(callId, legId, 'PBX');
     this.#legs.delete(legId);
     this.admission.releaseLeg(callId);
+    this.#stopTone(entry, 'leg closed');
     this.bridges.stopForLeg(callId, legId, reason);
     await this.#release(entry);
     entry.log.info({ reason, stats: entry.leg ? summary(entry.leg) : undefined }, 'PBX leg closed');
@@ -223,7 +276,10 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
     this.bridges.closeAll('media app shutting down');
     const entries = [...this.#legs.values()];
     this.#legs.clear();
-    for (const e of entries) this.admission.releaseLeg(e.callId);
+    for (const e of entries) {
+      this.admission.releaseLeg(e.callId);
+      this.#stopTone(e, 'media app shutting down');
+    }
     if (entries.length) this.logger.info({ legs: entries.length }, 'closing PBX legs for shutdown');
     await Promise.all(entries.map((e) => this.#release(e)));
   }

@@ -210,6 +210,52 @@ describe('media app PBX side over the bus', () => {
     expect(await stats()).toMatchObject({ waLegs: 0, pbxLegs: 0, bridges: 0, rtpPortsInUse: 0 });
   });
 
+  it('plays ringback (425 Hz, 1 s on 4 s off) to the phone until the bridge starts, and none after it', async () => {
+    const { legId: waLegId } = await whatsAppUser('call-ringback', 1000);
+    const ph = await phone();
+    const { pbxLegId } = await gatewayOffers('call-ringback', ['PCMU'], ph, ['PCMU']);
+    const startedAt = Date.now();
+    expect(await request(PBX_MEDIA_PATTERNS.playPbxTone, { callId: 'call-ringback', legId: pbxLegId, tone: 'eu' })).toEqual({ v: CONTRACT_VERSION, playing: true });
+    // the first 1 s burst: about 25 windows of 40 ms
+    await waitFor('the ringback burst at the phone', () => heardAtPhone(ph, 425) >= 20);
+    expect(heardAtPhone(ph, 1000)).toBe(0);
+
+    await request(PBX_MEDIA_PATTERNS.startBridge, { callId: 'call-ringback', waLegId, pbxLegId });
+    await phoneHears(ph, 1000);
+    const ringback = heardAtPhone(ph, 425);
+    // past the start of the next burst (5 s after the first): the tone stopped when the bridge started
+    await new Promise((r) => setTimeout(r, Math.max(0, startedAt + 6500 - Date.now())));
+    expect(heardAtPhone(ph, 425)).toBe(ringback);
+    expect(ringback).toBeLessThanOrEqual(27);
+
+    await closeCall('call-ringback', waLegId, pbxLegId);
+    expect(await stats()).toMatchObject({ waLegs: 0, pbxLegs: 0, bridges: 0, rtpPortsInUse: 0 });
+  }, 20_000);
+
+  it('plays no ringback on an Opus leg, stops it on `none` and on close, and refuses an unanswered leg', async () => {
+    const ph = await phone();
+    const { pbxLegId } = await gatewayOffers('call-tone-opus', ['opus'], ph, ['opus']);
+    expect(await request(PBX_MEDIA_PATTERNS.playPbxTone, { callId: 'call-tone-opus', legId: pbxLegId, tone: 'us' })).toEqual({ v: CONTRACT_VERSION, playing: false });
+    await request(PBX_MEDIA_PATTERNS.closePbxLeg, { callId: 'call-tone-opus', legId: pbxLegId, reason: 'test done' });
+
+    const ph2 = await phone();
+    const { pbxLegId: g711 } = await gatewayOffers('call-tone-stop', ['PCMA'], ph2, ['PCMA']);
+    await request(PBX_MEDIA_PATTERNS.playPbxTone, { callId: 'call-tone-stop', legId: g711, tone: 'us' });
+    await waitFor('packets at the phone', () => ph2.audio().samples.length > 1600);
+    expect(await request(PBX_MEDIA_PATTERNS.playPbxTone, { callId: 'call-tone-stop', legId: g711, tone: 'none' })).toEqual({ v: CONTRACT_VERSION, playing: false });
+    await new Promise((r) => setTimeout(r, 200));
+    const heard = ph2.audio().samples.length;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(ph2.audio().samples.length).toBe(heard); // nothing more sent
+    await request(PBX_MEDIA_PATTERNS.playPbxTone, { callId: 'call-tone-stop', legId: g711, tone: 'uk' });
+    await request(PBX_MEDIA_PATTERNS.closePbxLeg, { callId: 'call-tone-stop', legId: g711, reason: 'test done' });
+    expect(await stats()).toMatchObject({ pbxLegs: 0, rtpPortsInUse: 0 });
+
+    const offer = await request<CreatePbxOfferReply>(PBX_MEDIA_PATTERNS.createPbxOffer, { callId: 'call-tone-early', codecs: ['PCMU'] });
+    await expect(request(PBX_MEDIA_PATTERNS.playPbxTone, { callId: 'call-tone-early', legId: offer.legId, tone: 'eu' })).rejects.toMatchObject({ message: expect.stringMatching(/no negotiated codec yet/) });
+    await request(PBX_MEDIA_PATTERNS.closePbxLeg, { callId: 'call-tone-early', legId: offer.legId, reason: 'test done' });
+  });
+
   it('refuses to bridge an unanswered PBX leg, DTMF without a bridge, and a PBX answer with no offered codec', async () => {
     const { legId: waLegId } = await whatsAppUser('call-refused', 1000);
     const offer = await request<CreatePbxOfferReply>(PBX_MEDIA_PATTERNS.createPbxOffer, { callId: 'call-refused', codecs: ['PCMU'] });

@@ -115,6 +115,9 @@ export class DialAgentUseCase {
       return null;
     }
     live.log.info({ codec: negotiated.codec }, 'agent answered: calling the WhatsApp user');
+    // the agent hears ringing, not dead air, while the customer's phone rings (the bridge's start stops it)
+    const ringback = this.config.signalling.agentRingback;
+    if (ringback !== 'off') await this.media.playPbxTone(live.callId, offer.legId, ringback).catch((err: unknown) => live.log.warn({ err }, 'ringback to the agent not started'));
     return { call: outcome.call, pbxLegId: offer.legId, trunk };
   }
 

@@ -10,6 +10,8 @@ import {
   MEDIA_PATTERNS,
   createWaLegReply,
   okReply,
+  playPbxToneReply,
+  type RingbackStyleName,
   parseMessage,
   toneReport,
   listLegsReply,
@@ -143,6 +145,11 @@ export class MediaBusClient implements OnApplicationShutdown {
 
   answerPbxOffer(callId: string, sdp: string, codecs: PbxCodec[], srtp: SrtpPolicy = 'off'): Promise<AnswerPbxOfferReply> {
     return this.#request(PBX_MEDIA_PATTERNS.answerPbxOffer, { callId, sdp, codecs, srtp }, answerPbxOfferReply, 'new-leg');
+  }
+
+  /** Ringback to the PBX on a negotiated leg until the bridge starts (`none` stops it); false when none plays (Opus). */
+  async playPbxTone(callId: string, legId: string, tone: RingbackStyleName | 'none'): Promise<boolean> {
+    return (await this.#request(PBX_MEDIA_PATTERNS.playPbxTone, { callId, legId, tone }, playPbxToneReply)).playing;
   }
 
   async startBridge(callId: string, waLegId: string, pbxLegId: string): Promise<void> {
