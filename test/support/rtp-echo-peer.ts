@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { analyseTone, decodeG711, G722Decoder, OpusCodec, parseRtp, type ToneReport } from '@wagw/media-bridge';
+import { analyseTone, concatSamples, decodeG711, G722Decoder, OpusCodec, parseRtp, type ToneReport } from '@wagw/media-bridge';
 
 /**
  * The media end of a PBX that SIPp plays the signalling of: a plain RTP socket on 127.0.0.1 (its port goes
@@ -69,7 +69,7 @@ export async function startRtpEchoPeer(options: { host?: string; maxKept?: numbe
       if (codec === 'opus') {
         const opus = new OpusCodec(48000);
         const pcm = packets.map((p) => opus.decode(p.payload));
-        return analyseTone(concat(pcm), frequencyHz, 48000);
+        return analyseTone(concatSamples(pcm), frequencyHz, 48000);
       }
       if (codec === 'G722') {
         const g722 = new G722Decoder();
@@ -78,14 +78,14 @@ export async function startRtpEchoPeer(options: { host?: string; maxKept?: numbe
           g722.decode(p.payload, out);
           return out;
         });
-        return analyseTone(concat(pcm), frequencyHz, 16000);
+        return analyseTone(concatSamples(pcm), frequencyHz, 16000);
       }
       const pcm = packets.map((p) => {
         const out = new Int16Array(p.payload.length);
         decodeG711(codec, p.payload, out);
         return out;
       });
-      return analyseTone(concat(pcm), frequencyHz, 8000);
+      return analyseTone(concatSamples(pcm), frequencyHz, 8000);
     },
     close: async () => {
       if (closed) return;
@@ -95,12 +95,3 @@ export async function startRtpEchoPeer(options: { host?: string; maxKept?: numbe
   };
 }
 
-function concat(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}

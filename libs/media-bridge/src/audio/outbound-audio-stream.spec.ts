@@ -4,7 +4,7 @@ import type { FrameTicker, FrameTickListener } from '../bridge/frame-clock';
 import { parseTelephoneEvent } from '../bridge/dtmf';
 import { OpusCodec } from './opus';
 import { OutboundAudioStream } from './outbound-audio-stream';
-import { analyseTone } from './tone';
+import { analyseTone, concatSamples } from './tone';
 
 class ManualTicker implements FrameTicker {
   readonly listeners = new Set<FrameTickListener>();
@@ -32,14 +32,7 @@ function setup(): { stream: OutboundAudioStream; sent: RtpPacketOut[]; clock: Ma
 
 function decode(packets: RtpPacketOut[]): Int16Array {
   const codec = new OpusCodec(48000);
-  const frames = packets.map((p) => codec.decode(p.payload));
-  const out = new Int16Array(frames.reduce((n, f) => n + f.length, 0));
-  let off = 0;
-  for (const f of frames) {
-    out.set(f, off);
-    off += f.length;
-  }
-  return out;
+  return concatSamples(packets.map((p) => codec.decode(p.payload)));
 }
 
 describe('OutboundAudioStream', () => {

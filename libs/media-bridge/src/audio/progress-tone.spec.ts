@@ -2,20 +2,9 @@ import { FakeMediaPort } from '../bridge/media-port.fake';
 import { decodeG711 } from '../codec/g711';
 import { G722Decoder } from '../codec/g722';
 import { ProgressTonePlayer, ProgressToneSource, RINGBACK_TONES } from './progress-tone';
-import { goertzelRatio, meanAbs } from './tone';
+import { concatSamples, goertzelRatio, meanAbs } from './tone';
 
-/** Samples of several frames in one array (a Goertzel bin lands on 425 Hz at 320 samples, on 440/480 at 400). */
-function concat(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** Frames of 20 ms from `source` at `rate`. */
+/** Frames of 20 ms from `source` at `rate` (joined for the Goertzel windows: a bin lands on 425 Hz at 320 samples, on 440 and 480 Hz at 400). */
 function frames(source: ProgressToneSource, rate: number, n: number): { pcm: Int16Array; startsOn: boolean }[] {
   return Array.from({ length: n }, () => source.next(rate / 50));
 }
@@ -25,15 +14,15 @@ describe('ProgressToneSource', () => {
     const out = frames(new ProgressToneSource(RINGBACK_TONES.eu, 8000), 8000, 300); // 6 s
     const on = out.slice(0, 50);
     const off = out.slice(50, 250);
-    for (let i = 0; i < on.length; i += 2) expect(goertzelRatio(concat(on.slice(i, i + 2).map((f) => f.pcm)), 425, 8000)).toBeGreaterThan(0.9);
+    for (let i = 0; i < on.length; i += 2) expect(goertzelRatio(concatSamples(on.slice(i, i + 2).map((f) => f.pcm)), 425, 8000)).toBeGreaterThan(0.9);
     for (const f of off) expect(meanAbs(f.pcm)).toBe(0);
-    expect(goertzelRatio(concat(out.slice(250, 252).map((f) => f.pcm)), 425, 8000)).toBeGreaterThan(0.9);
+    expect(goertzelRatio(concatSamples(out.slice(250, 252).map((f) => f.pcm)), 425, 8000)).toBeGreaterThan(0.9);
     expect(out.flatMap((f, i) => (f.startsOn ? [i] : []))).toEqual([0, 250]);
   });
 
   it('sums both sines of a dual tone (US 440+480 Hz, 2 s on) at the single amplitude, and keeps the UK double burst', () => {
     const us = frames(new ProgressToneSource(RINGBACK_TONES.us, 8000), 8000, 100);
-    const f = concat(us.slice(10, 20).map((x) => x.pcm)).subarray(0, 400);
+    const f = concatSamples(us.slice(10, 20).map((x) => x.pcm)).subarray(0, 400);
     expect(goertzelRatio(f, 440, 8000)).toBeGreaterThan(0.4);
     expect(goertzelRatio(f, 480, 8000)).toBeGreaterThan(0.4);
     expect(goertzelRatio(f, 1000, 8000)).toBeLessThan(0.01);
@@ -67,7 +56,7 @@ describe('ProgressTonePlayer', () => {
       decodeG711('PCMU', p.payload, pcm);
       return pcm;
     });
-    expect(goertzelRatio(concat(decoded.slice(20, 22)), 425, 8000)).toBeGreaterThan(0.9);
+    expect(goertzelRatio(concatSamples(decoded.slice(20, 22)), 425, 8000)).toBeGreaterThan(0.9);
     const pcm = decoded[55] as Int16Array;
     expect(meanAbs(pcm)).toBeLessThan(10); // the off period: encoded silence
   });
@@ -83,7 +72,7 @@ describe('ProgressTonePlayer', () => {
       decoder.decode(p.payload, pcm);
       return pcm;
     });
-    expect(goertzelRatio(concat(decoded.slice(20, 22)), 425, 16000)).toBeGreaterThan(0.9);
+    expect(goertzelRatio(concatSamples(decoded.slice(20, 22)), 425, 16000)).toBeGreaterThan(0.9);
     expect((((port.sent[1]?.timestamp as number) - (port.sent[0]?.timestamp as number)) >>> 0)).toBe(160);
   });
 });

@@ -46,6 +46,17 @@ export function goertzelRatio(samples: Int16Array, frequencyHz: number, sampleRa
   return (2 * power) / (n * energy);
 }
 
+/** Several runs of samples as one (frames joined for an analysis window longer than a frame). */
+export function concatSamples(parts: readonly Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
 /** Mean absolute amplitude: tells silence from sound. */
 export function meanAbs(samples: Int16Array): number {
   let sum = 0;

@@ -1,5 +1,5 @@
 import { OpusCodec } from '../audio/opus';
-import { analyseTone, meanAbs, ToneGenerator } from '../audio/tone';
+import { analyseTone, concatSamples, meanAbs, ToneGenerator } from '../audio/tone';
 import { decodeG711, encodeG711, type G711Law } from './g711';
 import { G722Decoder, G722Encoder } from './g722';
 import { PBX_FRAME_CODES, OpusPbxTranscoder } from './transcoder';
@@ -20,15 +20,6 @@ function g711Tone(law: G711Law, frequencyHz: number, frames: number, samplesPerP
   });
 }
 
-function concat(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 function toPcm(law: G711Law, codes: Uint8Array, n: number): Int16Array {
   const pcm = new Int16Array(n);
@@ -44,7 +35,7 @@ describe.each(['PCMU', 'PCMA'] as const)('OpusPbxTranscoder (%s)', (law) => {
       expect(tc.opusToPbx(p, out)).toBe(160);
       return toPcm(law, out, 160);
     });
-    const pcm = concat(heard).subarray(1600); // skip the codec's start-up
+    const pcm = concatSamples(heard).subarray(1600); // skip the codec's start-up
     const rep = analyseTone(pcm, 1000, 8000);
     expect(rep.framesWithTone).toBe(rep.frames);
     expect(analyseTone(pcm, 400, 8000).framesWithTone).toBe(0);
@@ -62,7 +53,7 @@ describe.each(['PCMU', 'PCMA'] as const)('OpusPbxTranscoder (%s)', (law) => {
       heard.push(wa.decode(opus as Buffer));
     }
     expect(tc.takeOpus()).toBeUndefined();
-    const pcm = concat(heard);
+    const pcm = concatSamples(heard);
     expect(pcm.length).toBe(50 * 960);
     const rep = analyseTone(pcm.subarray(9600), 400, 48000);
     expect(rep.framesWithTone).toBe(rep.frames);
@@ -82,7 +73,7 @@ describe.each(['PCMU', 'PCMA'] as const)('OpusPbxTranscoder (%s)', (law) => {
     const concealedFrames = heard.filter((_, i) => i > 20 && i % 5 === 0);
     expect(tc.stats().framesConcealed).toBe(concealedFrames.length);
     for (const frame of concealedFrames) expect(meanAbs(frame)).toBeGreaterThan(500); // not silence
-    const rep = analyseTone(concat(heard).subarray(1600), 1000, 8000);
+    const rep = analyseTone(concatSamples(heard).subarray(1600), 1000, 8000);
     expect(rep.framesWithTone).toBeGreaterThanOrEqual(rep.frames - 1);
   });
 
@@ -139,7 +130,7 @@ describe('OpusPbxTranscoder (G722): wideband voice between WhatsApp and HD desk 
       dec.decode(out, pcm);
       return pcm;
     });
-    const pcm = concat(heard).subarray(3200);
+    const pcm = concatSamples(heard).subarray(3200);
     expect(analyseTone(pcm, hz, 16000).framesWithTone).toBe(analyseTone(pcm, hz, 16000).frames);
     expect(analyseTone(pcm, hz === 1000 ? 6000 : 1000, 16000).framesWithTone).toBe(0);
   });
@@ -152,7 +143,7 @@ describe('OpusPbxTranscoder (G722): wideband voice between WhatsApp and HD desk 
       expect(tc.writePbx(codes)).toBe(1);
       heard.push(wa.decode(tc.takeOpus() as Buffer));
     }
-    const pcm = concat(heard).subarray(9600);
+    const pcm = concatSamples(heard).subarray(9600);
     const rep = analyseTone(pcm, hz, 48000);
     expect(rep.framesWithTone).toBe(rep.frames);
     expect(analyseTone(pcm, hz === 400 ? 6000 : 400, 48000).framesWithTone).toBe(0);
