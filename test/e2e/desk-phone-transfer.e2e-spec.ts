@@ -135,6 +135,44 @@ describe('a desk phone behind Kamailio transfers a WhatsApp user\'s call to anot
     expect(events()).toEqual([{ type: 'call.transfer_failed', data: { callId: call.callId, waId: USER, to: `sip:1003@${(pbx as DemoPbx).kamailio.host}`, by: 'pbx', cause: '404 Not Found' } }]);
   });
 
+  it('the WhatsApp user hears ringback (425 Hz, signalling.transferRingback eu) while the target rings, then the target', async () => {
+    const kamailio = (pbx as DemoPbx).kamailio;
+    const ringing = await startExtension(dir, { host: kamailio.host, port: kamailio.port }, '1003', 900, 'manual');
+    try {
+      const first = (pbx as DemoPbx).phone;
+      const { s, call, events } = await userCallsFirstPhone();
+      expect((await s.api('POST', `/v1/calls/${call.callId}/transfer`, { to: '1003' })).status).toBe(202);
+      await ringing.waitEvent('CALL_INCOMING', 20_000);
+      // 1003 rings: the user hears the first 1 s burst of ringback instead of the first phone's 400 Hz
+      expect(await userHeard(s, USER, 425, 20)).toBeGreaterThanOrEqual(20);
+      await ringing.answer();
+      await ringing.waitEvent('CALL_ESTABLISHED', 20_000);
+      await first.waitEvent('CALL_CLOSED', 20_000);
+      expect(await userHeard(s, USER, 900)).toBeGreaterThanOrEqual(25);
+      expect((await phoneHeard(ringing, 1000)).framesWithTone).toBeGreaterThanOrEqual(25);
+      expect(events()).toEqual([{ type: 'call.transferred', data: { callId: call.callId, waId: USER, to: `sip:1003@${kamailio.host}`, by: 'api', attended: false } }]);
+      await s.emu('POST', `/emulator/users/${USER}/hangup`);
+      await ringing.waitEvent('CALL_CLOSED', 20_000);
+      await endedCall(s, call.callId);
+    } finally {
+      await ringing.stop();
+    }
+  });
+
+  it('a transfer the target refuses leaves the user with the first phone, heard again once the ringback stops', async () => {
+    const { s, call, events } = await userCallsFirstPhone();
+    const heard400 = async (): Promise<number> =>
+      (await s.emu<{ tone: { framesWithTone: number } | null }>('GET', `/emulator/users/${USER}/media/analysis?frequencyHz=400`)).tone?.framesWithTone ?? 0;
+    expect((await s.api('POST', `/v1/calls/${call.callId}/transfer`, { to: '1009' })).status).toBe(202); // nobody registered as 1009
+    await eventually('the transfer failed', async () => (events().length > 0 ? true : undefined));
+    expect(events()).toEqual([{ type: 'call.transfer_failed', data: { callId: call.callId, waId: USER, to: `sip:1009@${(pbx as DemoPbx).kamailio.host}`, by: 'api', cause: '404 Not Found' } }]);
+    const after = await heard400();
+    await eventually('the first phone heard again', async () => ((await heard400()) >= after + 25 ? true : undefined));
+    expect((await s.api('GET', `/v1/calls/${call.callId}`)).body).toMatchObject({ state: 'active', destination: expect.stringContaining('1001') });
+    await s.emu('POST', `/emulator/users/${USER}/hangup`);
+    await endedCall(s, call.callId);
+  });
+
   it('the CRM transfers the call through the API (POST /v1/calls/{id}/transfer): the same blind transfer, refusals with reasons', async () => {
     const first = (pbx as DemoPbx).phone;
     const target = second as BaresipHandle;

@@ -104,9 +104,9 @@ export async function phoneHeard(phone: BaresipHandle, frequencyHz: number, minF
   );
 }
 
-/** Another extension on the demo PBX's Kamailio (a colleague's desk phone): auto-answers and plays `toneHz`. */
-export async function startExtension(dir: string, registrar: { host: string; port: number }, extension: string, toneHz: number): Promise<BaresipHandle> {
+/** Another extension on the demo PBX's Kamailio (a colleague's desk phone): auto-answers (or rings until `answer()`) and plays `toneHz`. */
+export async function startExtension(dir: string, registrar: { host: string; port: number }, extension: string, toneHz: number, answerMode: 'auto' | 'manual' = 'auto'): Promise<BaresipHandle> {
   const wavPath = join(dir, `phone-${extension}-${toneHz}.wav`);
   writeSineWav({ path: wavPath, frequencyHz: toneHz, sampleRate: 8000, seconds: 30 });
-  return startBaresip({ user: extension, registrar, wavPath, answerMode: 'auto' });
+  return startBaresip({ user: extension, registrar, wavPath, answerMode });
 }

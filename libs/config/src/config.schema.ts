@@ -74,6 +74,12 @@ export const signallingSchema = z
       .describe(
         "What the agent hears once their phone answered an agent-initiated call, while the WhatsApp customer's phone rings: ringback of ITU-T E.180 (eu: 425 Hz 1 s on 4 s off, CEPT and most countries; us: 440+480 Hz 2 s on 4 s off; uk: 400+450 Hz double ring), or off (silence). Played in the PBX leg's G.711 or G.722 codec; an Opus leg gets none.",
       ),
+    transferRingback: z
+      .enum(['eu', 'us', 'uk', 'off'])
+      .default('eu')
+      .describe(
+        "What the WhatsApp user hears while the target of a blind transfer (REFER from the desk phone, or the API's transfer) rings: ringback (styles as agentRingback) in place of the desk phone's audio, until the target answers; should the transfer fail while the first desk phone is still there, the user hears it again. off: the first desk phone's audio (usually silence). Attended transfers (REFER with Replaces) have no ringing phase. None when the PBX leg passes Opus through.",
+      ),
     permissionWaitMs: z.number().int().min(10000).max(7 * 86400000).describe('How long a call waits for the user to answer its permission request before it is given up.'),
     drainTimeoutS: z
       .number()

@@ -22,6 +22,12 @@ export const PBX_MEDIA_PATTERNS = {
    * `none` is asked; the reply says whether a tone plays (an Opus leg gets none).
    */
   playPbxTone: 'media.pbx-leg.play-tone',
+  /**
+   * Play ringback to WhatsApp in place of the PBX's audio on the call's running bridge (a blind transfer's target
+   * rings) until the bridge is replaced or `none` is asked; the reply says whether a tone plays (none when the
+   * PBX leg passes Opus through).
+   */
+  playWaTone: 'media.bridge.play-to-wa',
   /** Bridge the WhatsApp leg and the PBX leg (audio both ways, DTMF mapping); opens the WhatsApp media gate. */
   startBridge: 'media.bridge.start',
   /** Send DTMF digits toward one side (e.g. SIP INFO from the PBX converted to RFC 4733 toward WhatsApp). */
@@ -70,7 +76,8 @@ export const startBridgeRequest = z.object({ ...envelope, callId, waLegId: legId
 /** Ringback styles of ITU-T E.180: `eu` 425 Hz (CEPT, most countries), `us` 440+480 Hz, `uk` 400+450 Hz. */
 export const ringbackStyle = z.enum(['eu', 'us', 'uk']);
 export const playPbxToneRequest = z.object({ ...envelope, callId, legId, tone: z.union([ringbackStyle, z.literal('none')]) });
-export const playPbxToneReply = z.object({ v: z.literal(CONTRACT_VERSION), playing: z.boolean() });
+export const playWaToneRequest = z.object({ ...envelope, callId, tone: z.union([ringbackStyle, z.literal('none')]) });
+export const playToneReply = z.object({ v: z.literal(CONTRACT_VERSION), playing: z.boolean() });
 
 export const sendDtmfRequest = z.object({
   ...envelope,
@@ -122,7 +129,7 @@ export type AnswerPbxOfferReply = z.infer<typeof answerPbxOfferReply>;
 export type UpdatePbxMediaReply = z.infer<typeof updatePbxMediaReply>;
 export type SendDtmfRequest = z.infer<typeof sendDtmfRequest>;
 export type RingbackStyleName = z.infer<typeof ringbackStyle>;
-export type PlayPbxToneReply = z.infer<typeof playPbxToneReply>;
+export type PlayToneReply = z.infer<typeof playToneReply>;
 export type MediaStatsReply = z.infer<typeof mediaStatsReply>;
 export type DtmfEvent = z.infer<typeof dtmfEvent>;
 export type MediaTimeoutEvent = z.infer<typeof mediaTimeoutEvent>;

@@ -15,8 +15,9 @@ import {
   mediaStatsRequest,
   negotiatedReply,
   okReply,
-  playPbxToneReply,
+  playToneReply,
   playPbxToneRequest,
+  playWaToneRequest,
   sendDtmfRequest,
   startBridgeRequest,
   updatePbxMediaReply,
@@ -26,7 +27,7 @@ import {
   type MediaStatsReply,
   type NegotiatedReply,
   type OkReply,
-  type PlayPbxToneReply,
+  type PlayToneReply,
   type UpdatePbxMediaReply,
 } from '@wagw/contracts';
 import type { Logger } from '@wagw/logging';
@@ -99,10 +100,18 @@ export class PbxMediaBusController {
   }
 
   @MessagePattern(PBX_MEDIA_PATTERNS.playPbxTone)
-  playPbxTone(@Payload() data: unknown): Promise<PlayPbxToneReply> {
-    return this.#serve(PBX_MEDIA_PATTERNS.playPbxTone, playPbxToneRequest, playPbxToneReply, data, async (req) => ({
+  playPbxTone(@Payload() data: unknown): Promise<PlayToneReply> {
+    return this.#serve(PBX_MEDIA_PATTERNS.playPbxTone, playPbxToneRequest, playToneReply, data, async (req) => ({
       v: CONTRACT_VERSION,
       playing: this.pbxLegs.playTone(req.callId, req.legId, req.tone),
+    }));
+  }
+
+  @MessagePattern(PBX_MEDIA_PATTERNS.playWaTone)
+  playWaTone(@Payload() data: unknown): Promise<PlayToneReply> {
+    return this.#serve(PBX_MEDIA_PATTERNS.playWaTone, playWaToneRequest, playToneReply, data, async (req) => ({
+      v: CONTRACT_VERSION,
+      playing: this.bridges.playToWa(req.callId, req.tone),
     }));
   }
 

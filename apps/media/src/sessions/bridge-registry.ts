@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import { callLogger, type Logger } from '@wagw/logging';
-import { AudioBridge, MediaTimeoutWatch, type AudioBridgeStats, type BridgeMedia, type FrameTicker, type MediaSide, type WaLeg } from '@wagw/media-bridge';
+import { AudioBridge, MediaTimeoutWatch, RINGBACK_TONES, type RingbackStyle, type AudioBridgeStats, type BridgeMedia, type FrameTicker, type MediaSide, type WaLeg } from '@wagw/media-bridge';
 import { MEDIA_FRAME_CLOCK, MEDIA_LOGGER } from '../media.tokens';
 import { BridgeEventsPublisher } from '../bus/bridge-events.publisher';
 import { BridgeNotFoundError } from './media.errors';
@@ -105,6 +105,20 @@ export class BridgeRegistry {
     this.#byCall.set(callId, { callId, waLegId: wa.legId, pbxLegId: pbx.legId, bridge, log, offWa });
     this.#watch(callId, wa.leg, pbx.leg);
     log.info({ mode: bridgeMediaFor(pbx.media).mode, codec: pbx.media.codec }, 'bridge started');
+  }
+
+  /**
+   * Ringback to WhatsApp in place of the PBX's audio on the call's running bridge (a blind transfer's target
+   * rings), until the bridge is replaced (the target answered) or `none` (the transfer failed: the PBX again).
+   * False when nothing plays: `none`, or a bridge that passes the PBX's Opus through.
+   */
+  playToWa(callId: string, style: RingbackStyle | 'none'): boolean {
+    const entry = this.#byCall.get(callId);
+    if (!entry) throw new BridgeNotFoundError(callId);
+    const playing = entry.bridge.playToWa(style === 'none' ? undefined : RINGBACK_TONES[style]);
+    if (playing) entry.log.info({ tone: RINGBACK_TONES[style as RingbackStyle].name }, 'ringback playing to WhatsApp');
+    else entry.log.info({ style }, style === 'none' ? 'WhatsApp hears the PBX again' : 'no ringback to WhatsApp (the PBX sends Opus through)');
+    return playing;
   }
 
   /**

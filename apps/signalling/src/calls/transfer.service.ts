@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { CallRepository } from '@wagw/call-state';
+import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import type { SipReason, TransferHandler, TransferRequest } from '@wagw/sip';
 import { CrmEventBus } from '../events/crm-event-bus';
 import { MediaBusClient } from '../media/media-bus.client';
@@ -81,7 +82,13 @@ export class TransferService {
     private readonly endCall: EndCallUseCase,
     private readonly sdpUpdates: PbxSdpUpdates,
     private readonly events: CrmEventBus,
+    @Optional() @Inject(APP_CONFIG) private readonly config?: Readonly<AppConfig>,
   ) {}
+
+  /** The ringback the WhatsApp user hears while a blind transfer's target rings ('off' for an attended one: no ringing). */
+  #ringback(req: TransferRequest): AppConfig['signalling']['transferRingback'] {
+    return req.replaces === undefined ? (this.config?.signalling.transferRingback ?? 'off') : 'off';
+  }
 
   /**
    * Takes REFER on `leg`, the SIP leg of the call whose PBX media leg is `ctx.pbxLegId`, and makes the leg
@@ -152,11 +159,15 @@ export class TransferService {
         logger: log,
       }));
       log.info({ sipCallId: call.callId, attended: req.replaces !== undefined }, 'transfer: INVITE sent to the target');
+      // asked for beside the INVITE (the target's answer must find its listeners below), settled before the bridge moves
+      const ringback = this.#ringback(req);
+      const ringing = ringback === 'off' ? undefined : this.media.playWaTone(live.callId, ringback).catch((err: unknown) => log.warn({ err }, 'ringback to WhatsApp not started'));
       const outcome = await new Promise<{ ok: true; sdp: string } | { ok: false; status: number; reason: string }>((resolve) => {
         call.on('progress', (p) => void req.notify(p.status, p.reason));
         call.on('answered', (a) => resolve(a.sdp ? { ok: true, sdp: a.sdp } : { ok: false, status: 488, reason: 'Answered Without SDP' }));
         call.on('failed', (f) => resolve({ ok: false, status: f.status >= 300 ? f.status : 500, reason: f.reason }));
       });
+      await ringing;
       if (cancelled) return; // the call ended meanwhile: cancel() released the target and its leg
       if (!outcome.ok) return await this.#failed(live, from, req, legId, `${outcome.status} ${outcome.reason}`, outcome, { ctx, by });
       const negotiated = await this.media.applyPbxAnswer(live.callId, legId, outcome.sdp);
@@ -201,6 +212,8 @@ export class TransferService {
     await req.notify(notify.status, notify.reason);
     if (!from.terminated) {
       live.retiredSipCalls.delete(from.callId);
+      // the user hears the first desk phone again instead of the ringback
+      if (this.#ringback(req) !== 'off') await this.media.playWaTone(live.callId, 'none').catch((err: unknown) => live.log.warn({ err }, 'ringback to WhatsApp not stopped'));
       live.log.warn({ cause }, 'transfer target did not take the call: the call stays with the transferor');
       return;
     }

@@ -10,7 +10,7 @@ import {
   MEDIA_PATTERNS,
   createWaLegReply,
   okReply,
-  playPbxToneReply,
+  playToneReply,
   type RingbackStyleName,
   parseMessage,
   toneReport,
@@ -149,7 +149,12 @@ export class MediaBusClient implements OnApplicationShutdown {
 
   /** Ringback to the PBX on a negotiated leg until the bridge starts (`none` stops it); false when none plays (Opus). */
   async playPbxTone(callId: string, legId: string, tone: RingbackStyleName | 'none'): Promise<boolean> {
-    return (await this.#request(PBX_MEDIA_PATTERNS.playPbxTone, { callId, legId, tone }, playPbxToneReply)).playing;
+    return (await this.#request(PBX_MEDIA_PATTERNS.playPbxTone, { callId, legId, tone }, playToneReply)).playing;
+  }
+
+  /** Ringback to WhatsApp in place of the PBX's audio on the call's bridge (`none`: the PBX again); false when none plays. */
+  async playWaTone(callId: string, tone: RingbackStyleName | 'none'): Promise<boolean> {
+    return (await this.#request(PBX_MEDIA_PATTERNS.playWaTone, { callId, tone }, playToneReply)).playing;
   }
 
   async startBridge(callId: string, waLegId: string, pbxLegId: string): Promise<void> {

@@ -1,7 +1,9 @@
 import { silentLogger } from '@wagw/logging';
 import { OpusCodec } from '../audio/opus';
+import { RINGBACK_TONES } from '../audio/progress-tone';
 import { analyseTone, ToneGenerator } from '../audio/tone';
 import { decodeG711, encodeG711, type G711Law } from '../codec/g711';
+import { G722Encoder } from '../codec/g722';
 import { AudioBridge, type BridgeDtmfEvent, type BridgeMedia } from './audio-bridge';
 import { BridgeClosedError, DtmfNotNegotiatedError } from './bridge.errors';
 import { parseTelephoneEvent, writeTelephoneEvent } from './dtmf';
@@ -40,6 +42,16 @@ function g711Frames(law: G711Law, hz: number, n: number): Buffer[] {
   return Array.from({ length: n }, () => {
     const b = Buffer.alloc(160);
     encodeG711(law, gen.next(160), b);
+    return b;
+  });
+}
+
+function g722Frames(hz: number, n: number): Buffer[] {
+  const gen = new ToneGenerator(hz, 16000);
+  const enc = new G722Encoder();
+  return Array.from({ length: n }, () => {
+    const b = Buffer.alloc(160);
+    enc.encode(gen.next(320), b);
     return b;
   });
 }
@@ -91,6 +103,38 @@ describe.each([
 });
 
 describe('AudioBridge', () => {
+  it.each([
+    ['PCMU', 0],
+    ['G722', 9],
+  ] as const)('plays a tone to WhatsApp in place of the PBX audio on the same stream, then the PBX again (%s)', (codec, pt) => {
+    const { wa, pbx, step, bridge } = setup({ mode: 'transcode', pbxCodec: codec, pbxPt: pt });
+    const frames = codec === 'PCMU' ? g711Frames('PCMU', 1000, 120) : g722Frames(1000, 120);
+    const deliver = (i: number) => () => pbx.deliver({ payloadType: pt, sequenceNumber: i, timestamp: 160 * i, marker: false, ssrc: PBX_SSRC, payload: frames[i] as Buffer });
+    for (let i = 0; i < 30; i++) step(deliver(i));
+    expect(bridge.playToWa(RINGBACK_TONES.eu)).toBe(true);
+    for (let i = 30; i < 80; i++) step(deliver(i)); // the PBX goes on sending: WhatsApp hears the tone instead
+    expect(bridge.playToWa(undefined)).toBe(false);
+    for (let i = 80; i < 120; i++) step(deliver(i));
+
+    const out = wa.sentWith(111);
+    expect(out.length).toBe(120);
+    // one outgoing stream: 20 ms steps, and one frame slot skipped where the tone took over (a PBX frame dropped)
+    expect(diffs(out).filter((d) => d !== 960)).toEqual([1920]);
+    expect(out.flatMap((p, i) => (p.marker ? [i] : []))).toEqual([0, 30, 80]);
+    const pcm = decodeOpus(out);
+    const part = (from: number, to: number, hz: number) => analyseTone(pcm.subarray(from * 960, to * 960), hz, 48000);
+    expect(part(5, 30, 1000).framesWithTone).toBe(part(5, 30, 1000).frames);
+    expect(part(32, 78, 1000).framesWithTone).toBe(0);
+    expect(part(32, 78, 425).framesWithTone).toBeGreaterThanOrEqual(20); // the first 1 s burst (frames 30-79)
+    expect(part(85, 120, 1000).framesWithTone).toBe(part(85, 120, 1000).frames);
+    expect(bridge.stats().pbxToWa).toMatchObject({ packetsIn: 120, ignored: 50 });
+  });
+
+  it('plays no tone to WhatsApp in passthrough (no encoder in the bridge)', () => {
+    const { bridge } = setup({ mode: 'passthrough', pbxPt: 111 });
+    expect(bridge.playToWa(RINGBACK_TONES.us)).toBe(false);
+  });
+
   it('keeps both outgoing timelines continuous when a source changes SSRC', () => {
     const { wa, pbx, step } = setup({ mode: 'transcode', pbxCodec: 'PCMU', pbxPt: 0 });
     const opus = opusFrames(1000, 40);

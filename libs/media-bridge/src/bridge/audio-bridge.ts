@@ -28,6 +28,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@wagw/logging';
+import { ProgressToneSource, type ProgressTone } from '../audio/progress-tone';
+import { encodeG711 } from '../codec/g711';
+import { G722Encoder } from '../codec/g722';
 import { OPUS_FRAME_TICKS, OpusPbxTranscoder, PBX_FRAME_CODES, type TranscodedCodec, type TranscoderStats } from '../codec/transcoder';
 import { RtpReceiveStats } from '../rtp/rtp-receive-stats';
 import { BridgeClosedError, DtmfNotNegotiatedError } from './bridge.errors';
@@ -121,6 +124,18 @@ interface DirectionCounters {
 
 const zeroCounters = (): DirectionCounters => ({ packetsIn: 0, packetsOut: 0, dtmfPacketsIn: 0, dtmfPacketsOut: 0, digits: 0, ignored: 0 });
 
+/** The restamper's source id of a tone the bridge plays itself (RTP SSRCs are unsigned: never this). */
+const TONE_SSRC = -2;
+
+/** A progress tone played to WhatsApp in place of the PBX's audio, as PBX codes through the transcoder. */
+interface WaTone {
+  source: ProgressToneSource;
+  samples: number;
+  encode: (pcm: Int16Array) => Uint8Array;
+  /** Its own source timestamp (8 kHz ticks, as the PBX's): the restamper continues the outgoing stream. */
+  ts: number;
+}
+
 export class AudioBridge {
   readonly events: SafeEmitter<AudioBridgeEvents>;
   readonly #wa: MediaPort;
@@ -163,6 +178,8 @@ export class AudioBridge {
   readonly #toWaEvent = { src: -1, dst: 0 };
   /** transcode, PBX -> WhatsApp: the source timestamp that continues the PBX stream. */
   #pbxNextSrcTs = -1;
+  /** transcode, PBX -> WhatsApp: a tone played instead of the PBX's audio (playToWa). */
+  #waTone: WaTone | null = null;
   #closed = false;
 
   constructor(options: AudioBridgeOptions) {
@@ -239,6 +256,10 @@ export class AudioBridge {
 
   /** PBX -> WhatsApp: PBX audio to Opus frames; a gap in its timestamps drops a partly filled frame. */
   #transcodeToWa(tc: OpusPbxTranscoder, p: RtpPacketIn, now: number): void {
+    if (this.#waTone) {
+      this.#toWaCount.ignored++; // WhatsApp hears the tone meanwhile
+      return;
+    }
     let pending = tc.pendingCodes;
     if (pending > 0 && p.timestamp !== this.#pbxNextSrcTs) {
       tc.dropPending();
@@ -261,6 +282,7 @@ export class AudioBridge {
       if (this.#arrival) this.#concealOverdue(this.#jb, this.#tc, now);
       else this.#playToPbx(this.#jb, this.#tc, now);
     }
+    if (this.#waTone && this.#tc) this.#toneToWa(this.#tc, this.#waTone, now);
     this.#completeStale(this.#waDtmfRx, 'wa-to-pbx', now);
     this.#completeStale(this.#pbxDtmfRx, 'pbx-to-wa', now);
     const toWa = this.#waDtmfTx.busy ? this.#waDtmfTx.tick(now, this.#toWa.current(now)) : null;
@@ -269,6 +291,48 @@ export class AudioBridge {
       const pbxTs = this.#toPbx ? this.#toPbx.current(now) : this.#pbxFrameTs;
       const toPbx = this.#pbxDtmfTx.tick(now, pbxTs);
       if (toPbx) this.#sendDtmfPackets(this.#pbx, this.#pbxDtmfPt, toPbx, this.#toPbxCount);
+    }
+  }
+
+  /**
+   * Plays `tone` to WhatsApp in place of the PBX's audio (ringback while a transfer's target rings), one frame per
+   * tick on the same outgoing stream: its timestamps go on, with the marker bit on each burst. Undefined goes
+   * back to the PBX's audio. Transcode mode only: false (nothing played) when the PBX sends Opus through.
+   */
+  playToWa(tone: ProgressTone | undefined): boolean {
+    const tc = this.#tc;
+    if (!tc) return false;
+    tc.dropPending();
+    this.#pbxNextSrcTs = -1;
+    if (!tone) {
+      this.#waTone = null;
+      return false;
+    }
+    const codec = tc.codec;
+    const g722 = codec === 'G722' ? new G722Encoder() : null;
+    const codes = new Uint8Array(PBX_FRAME_CODES);
+    const rate = g722 ? 16000 : 8000;
+    this.#waTone = {
+      source: new ProgressToneSource(tone, rate),
+      samples: rate / 50,
+      encode: (pcm) => {
+        if (g722) g722.encode(pcm, codes);
+        else encodeG711(codec as 'PCMU' | 'PCMA', pcm, codes);
+        return codes;
+      },
+      ts: 0,
+    };
+    return true;
+  }
+
+  #toneToWa(tc: OpusPbxTranscoder, tone: WaTone, now: number): void {
+    const { pcm, startsOn } = tone.source.next(tone.samples);
+    tc.writePbx(tone.encode(pcm));
+    for (let opus = tc.takeOpus(); opus !== undefined; opus = tc.takeOpus()) {
+      const ts = this.#toWa.mapAudio(TONE_SSRC, tone.ts, now);
+      tone.ts = (tone.ts + PBX_FRAME_CODES) >>> 0;
+      this.#wa.sendRtp({ payloadType: this.#waOpusPt, timestamp: ts, marker: startsOn || this.#toWa.discontinuity, payload: opus });
+      this.#toWaCount.packetsOut++;
     }
   }
 
