@@ -83,15 +83,39 @@ export class ProgressToneSource {
 /** The PBX codecs a progress tone can be played in (an Opus PBX leg gets none). */
 export type ProgressToneCodec = G711Law | 'G722';
 
+/** RTP clock ticks (and codes) per 20 ms frame: 160 for G.711 and for G.722 (whose RTP clock is 8 kHz, RFC 3551). */
+const FRAME_TICKS = 160;
+
+/** A progress tone as 20 ms frames of PBX codes (G.711 at 8 kHz, G.722 at 16 kHz), 160 codes each. */
+export class ProgressToneFrames {
+  readonly #source: ProgressToneSource;
+  readonly #samples: number;
+  readonly #g722: G722Encoder | undefined;
+  readonly #law: G711Law;
+
+  constructor(tone: ProgressTone, codec: ProgressToneCodec) {
+    const sampleRate = codec === 'G722' ? 16000 : 8000;
+    this.#samples = sampleRate / 50;
+    this.#source = new ProgressToneSource(tone, sampleRate);
+    this.#g722 = codec === 'G722' ? new G722Encoder() : undefined;
+    this.#law = codec === 'PCMA' ? 'PCMA' : 'PCMU';
+  }
+
+  /** The next frame's codes, written into `out` (160 bytes); true in `startsOn` when it begins a burst. */
+  next(out: Uint8Array): { startsOn: boolean } {
+    const { pcm, startsOn } = this.#source.next(this.#samples);
+    if (this.#g722) this.#g722.encode(pcm, out);
+    else encodeG711(this.#law, pcm, out);
+    return { startsOn };
+  }
+}
+
 export interface ProgressTonePlayerOptions {
   port: MediaPort;
   codec: ProgressToneCodec;
   payloadType: number;
   tone: ProgressTone;
 }
-
-/** RTP clock ticks per 20 ms frame: 160 for G.711 and for G.722 (whose RTP clock is 8 kHz, RFC 3551). */
-const FRAME_TICKS = 160;
 
 /**
  * Plays a progress tone into a media port, one 20 ms frame per clock tick (silence frames in the off periods,
@@ -100,18 +124,13 @@ const FRAME_TICKS = 160;
  */
 export class ProgressTonePlayer implements FrameTickListener {
   readonly #opts: ProgressTonePlayerOptions;
-  readonly #source: ProgressToneSource;
-  readonly #samples: number;
-  readonly #g722: G722Encoder | undefined;
+  readonly #frameSource: ProgressToneFrames;
   #timestamp = Math.floor(Math.random() * 2 ** 32);
   #frames = 0;
 
   constructor(options: ProgressTonePlayerOptions) {
     this.#opts = options;
-    const sampleRate = options.codec === 'G722' ? 16000 : 8000;
-    this.#samples = sampleRate / 50;
-    this.#source = new ProgressToneSource(options.tone, sampleRate);
-    this.#g722 = options.codec === 'G722' ? new G722Encoder() : undefined;
+    this.#frameSource = new ProgressToneFrames(options.tone, options.codec);
   }
 
   /** Frames sent so far. */
@@ -120,10 +139,8 @@ export class ProgressTonePlayer implements FrameTickListener {
   }
 
   onFrameTick(): void {
-    const { pcm, startsOn } = this.#source.next(this.#samples);
     const payload = Buffer.allocUnsafe(FRAME_TICKS);
-    if (this.#g722) this.#g722.encode(pcm, payload);
-    else encodeG711(this.#opts.codec as G711Law, pcm, payload);
+    const { startsOn } = this.#frameSource.next(payload);
     this.#opts.port.sendRtp({ payloadType: this.#opts.payloadType, timestamp: this.#timestamp, marker: startsOn, payload });
     this.#timestamp = (this.#timestamp + FRAME_TICKS) >>> 0;
     this.#frames++;

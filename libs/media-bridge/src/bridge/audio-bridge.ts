@@ -28,9 +28,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@wagw/logging';
-import { ProgressToneSource, type ProgressTone } from '../audio/progress-tone';
-import { encodeG711 } from '../codec/g711';
-import { G722Encoder } from '../codec/g722';
+import { ProgressToneFrames, type ProgressTone } from '../audio/progress-tone';
 import { OPUS_FRAME_TICKS, OpusPbxTranscoder, PBX_FRAME_CODES, type TranscodedCodec, type TranscoderStats } from '../codec/transcoder';
 import { RtpReceiveStats } from '../rtp/rtp-receive-stats';
 import { BridgeClosedError, DtmfNotNegotiatedError } from './bridge.errors';
@@ -129,9 +127,8 @@ const TONE_SSRC = -2;
 
 /** A progress tone played to WhatsApp in place of the PBX's audio, as PBX codes through the transcoder. */
 interface WaTone {
-  source: ProgressToneSource;
-  samples: number;
-  encode: (pcm: Int16Array) => Uint8Array;
+  frames: ProgressToneFrames;
+  codes: Uint8Array;
   /** Its own source timestamp (8 kHz ticks, as the PBX's): the restamper continues the outgoing stream. */
   ts: number;
 }
@@ -308,26 +305,13 @@ export class AudioBridge {
       this.#waTone = null;
       return false;
     }
-    const codec = tc.codec;
-    const g722 = codec === 'G722' ? new G722Encoder() : null;
-    const codes = new Uint8Array(PBX_FRAME_CODES);
-    const rate = g722 ? 16000 : 8000;
-    this.#waTone = {
-      source: new ProgressToneSource(tone, rate),
-      samples: rate / 50,
-      encode: (pcm) => {
-        if (g722) g722.encode(pcm, codes);
-        else encodeG711(codec as 'PCMU' | 'PCMA', pcm, codes);
-        return codes;
-      },
-      ts: 0,
-    };
+    this.#waTone = { frames: new ProgressToneFrames(tone, tc.codec), codes: new Uint8Array(PBX_FRAME_CODES), ts: 0 };
     return true;
   }
 
   #toneToWa(tc: OpusPbxTranscoder, tone: WaTone, now: number): void {
-    const { pcm, startsOn } = tone.source.next(tone.samples);
-    tc.writePbx(tone.encode(pcm));
+    const { startsOn } = tone.frames.next(tone.codes);
+    tc.writePbx(tone.codes);
     for (let opus = tc.takeOpus(); opus !== undefined; opus = tc.takeOpus()) {
       const ts = this.#toWa.mapAudio(TONE_SSRC, tone.ts, now);
       tone.ts = (tone.ts + PBX_FRAME_CODES) >>> 0;
