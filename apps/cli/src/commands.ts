@@ -3,7 +3,7 @@ import { intOption, type ParsedArgs } from './cli-args';
 import { CommandFailedError, UsageError } from './cli.errors';
 import { HttpClient } from './http-client';
 import { parseOptionsTarget, sendOneOptions } from './sip-options';
-import { age, table } from './table';
+import { age, fieldLines, table } from './table';
 
 /** What a command gets: its arguments, where to send requests, and where to write. */
 export interface CommandContext {
@@ -227,9 +227,7 @@ export function callLines(c: CallDetail, now: number): string {
     ['SIP cause', c.sipCause],
     ['held by', c.state === 'ended' ? undefined : c.signallingInstance],
   ];
-  const shown = rows.filter((r): r is [string, string] => r[1] !== undefined && r[1] !== '');
-  const width = Math.max(...shown.map(([k]) => k.length)) + 1;
-  return shown.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n');
+  return fieldLines(rows.filter((r): r is [string, string] => r[1] !== undefined && r[1] !== ''));
 }
 
 /** Hangs a call up (every leg released) and prints how it ended. */
@@ -283,16 +281,14 @@ export function permissionLines(p: PermissionDetail): string {
   const requests = `${q.left24h} left in 24 h, ${q.left7d} in 7 days${q.blockedByMetaUntil ? `; blocked by Meta until ${at(q.blockedByMetaUntil)}` : ''}${!q.canRequest && q.nextRequestAt ? `; next one at ${at(q.nextRequestAt)}` : ''}`;
   const c = p.dailyCap;
   const calls = `${c.used} connected in 24 h${c.blockedByMetaUntil ? `; blocked by Meta until ${at(c.blockedByMetaUntil)}` : ''}${!c.canCall && c.nextCallAt ? `; cap reached, next call at ${at(c.nextCallAt)}` : ''}`;
-  const rows: [string, string][] = [
+  return fieldLines([
     ['WhatsApp user', p.waId],
     ['business number', p.businessNumber],
     ['permission', `${p.state}${p.expiresAt ? ` (until ${at(p.expiresAt)})` : ''}`],
     ["an agent's call", now],
     ['permission requests', requests],
     ['business calls', calls],
-  ];
-  const width = Math.max(...rows.map(([k]) => k.length)) + 1;
-  return rows.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n');
+  ]);
 }
 
 /** Webhooks the gateway acknowledged but did not apply (unknown or invalid shape), newest first, with why. */

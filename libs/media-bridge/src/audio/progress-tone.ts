@@ -6,7 +6,8 @@ import { G722Encoder } from '../codec/g722';
 /**
  * Call progress tones a caller hears from the network while the far end rings (ITU-T E.180): a sum of sines,
  * switched on and off by a cadence. The gateway plays ringback toward an agent whose desk phone answered
- * while the WhatsApp customer's phone rings, so the agent hears ringing instead of dead air.
+ * while the WhatsApp customer's phone rings, and toward the WhatsApp user while a blind transfer's target
+ * rings, so neither hears dead air.
  */
 export interface ProgressTone {
   /** For logs. */
@@ -16,8 +17,7 @@ export interface ProgressTone {
   cadenceMs: readonly number[];
 }
 
-export const RINGBACK_STYLES = ['eu', 'us', 'uk'] as const;
-export type RingbackStyle = (typeof RINGBACK_STYLES)[number];
+export type RingbackStyle = 'eu' | 'us' | 'uk';
 
 /** Ringback tones of ITU-T E.180: CEPT/most of the world, North America, the UK. */
 export const RINGBACK_TONES: Readonly<Record<RingbackStyle, ProgressTone>> = {
