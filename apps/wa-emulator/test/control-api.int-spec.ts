@@ -40,7 +40,7 @@ describe('wa-emulator over HTTP: control API', () => {
 
   it('behaviour: partial updates are merged; unknown values are refused', async () => {
     const res = await h.control('PUT', `users/${WA_ID}/behaviour`, { incomingCall: 'reject', replyAfterMs: 50 });
-    expect(res.body).toEqual({ incomingCall: 'reject', answerAfterMs: 1000, permissionRequest: 'none', replyAfterMs: 50 });
+    expect(res.body).toEqual({ incomingCall: 'reject', answerAfterMs: 1000, permissionRequest: 'none', replyAfterMs: 50, callButtons: true });
     expect((await h.control('PUT', `users/${WA_ID}/behaviour`, { incomingCall: 'maybe' })).status).toBe(400);
   });
 

@@ -217,6 +217,17 @@ export class EmulatorCore {
     return { waCallId: call.id };
   }
 
+  /**
+   * The user taps a call button it received (the named one, else the newest; reference §3.8): a user call
+   * as `userCall` places it, its `connect` carrying the button's payload as `cta_payload`.
+   */
+  async tapCallButton(waId: string, messageId?: string): Promise<{ waCallId: string; messageId: string; payload: string | null }> {
+    const button = this.users.get(waId).callButtons.tappable(this.clock.now(), messageId);
+    const { waCallId } = await this.userCall(waId, button.payload !== undefined ? { ctaPayload: button.payload } : {});
+    this.#logger.info({ waId, waCallId, messageId: button.messageId }, 'user tapped a call button');
+    return { waCallId, messageId: button.messageId, payload: button.payload ?? null };
+  }
+
   /** The user hangs up (or, while a business call rings, declines it). */
   hangup(waId: string): Record<string, unknown> {
     const user = this.users.get(waId);
@@ -299,7 +310,7 @@ export class EmulatorCore {
     return this.sender.idle();
   }
 
-  /** Back to a fresh emulator (tests): calls dropped without webhooks, users, settings, faults, log, clock. */
+  /** Back to a fresh emulator (tests): calls dropped without webhooks, users (with their call buttons), settings, faults, log, clock. */
   async reset(): Promise<void> {
     this.sender.reset();
     this.graphFaults.clear();

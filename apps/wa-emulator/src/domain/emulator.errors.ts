@@ -66,6 +66,16 @@ export function permanentPermissionExists(waId: string): GraphError {
   });
 }
 
+/**
+ * 131009 / HTTP 400: the interactive `voice_call` type is not supported, depending on the sender's country
+ * (reference §3.8, §7; TS-2512). The emulator answers it for a user whose behaviour has `callButtons: false`.
+ */
+export function voiceCallNotSupported(waId: string): GraphError {
+  return new GraphError(131009, 400, 'Interactive voice_call not supported for the sender country', {
+    details: `The interactive voice_call message type is not supported for user ${waId} (it depends on the sender's country)`,
+  });
+}
+
 export function callingNotEnabled(): GraphError {
   return new GraphError(138000, 401, 'Calling is not enabled for this phone number', {
     details: 'Enable calling with POST /<PHONE_NUMBER_ID>/settings',

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { invalidParameter } from './emulator.errors';
 
 /**
- * The Graph request bodies the emulator understands (reference §3.1-§3.6), parsed into typed commands.
+ * The Graph request bodies the emulator understands (reference §3.1-§3.6, §3.8), parsed into typed commands.
  * Any problem is Meta's `100 Invalid parameter` with the reason in `error_data.details`. Unknown keys are
  * ignored, as Meta does for fields it does not know.
  */
@@ -89,13 +89,92 @@ export function parseCallsRequest(body: unknown): CallsCommand {
   return { action: b.action, callId: b.call_id };
 }
 
+/** An interactive `voice_call` message, defaults applied (reference §3.8). */
+export interface CallButtonSpec {
+  bodyText: string;
+  displayText: string;
+  ttlMinutes: number;
+  /** Comes back as `cta_payload` when the user taps the button; an empty payload counts as none. */
+  payload?: string;
+}
+
 export type MessageCommand = {
   to: string;
   type: string;
   /** Set when the message is a call permission request (interactive or template). */
   permissionRequest?: 'interactive' | 'template';
   templateName?: string;
+  /** Set when the message is an interactive `voice_call` (a call button). */
+  callButton?: CallButtonSpec;
 };
+
+/** Limits and defaults of a `voice_call` message (reference §3.8, CB-2602). */
+export const CALL_BUTTON_RULES = {
+  bodyTextMax: 1024,
+  displayTextMax: 20,
+  displayTextDefault: 'Call Now',
+  ttlMinutesMin: 1,
+  ttlMinutesMax: 43_200,
+  ttlMinutesDefault: 10_080,
+  payloadMax: 512,
+} as const;
+
+const R = CALL_BUTTON_RULES;
+const P = 'interactive.action.parameters';
+
+const voiceCallSchema = z.object({
+  body: z.object(
+    {
+      text: z
+        .string({ error: 'interactive.body.text is required (a string)' })
+        .min(1, 'interactive.body.text must not be empty')
+        .max(R.bodyTextMax, `interactive.body.text is at most ${R.bodyTextMax} characters`),
+    },
+    { error: 'interactive.body is required: { "text": "..." }' },
+  ),
+  action: z.object(
+    {
+      name: z.literal('voice_call', { error: 'interactive.action.name must be "voice_call"' }),
+      parameters: z
+        .object(
+          {
+            display_text: z
+              .string({ error: `${P}.display_text must be a string` })
+              .min(1, `${P}.display_text must not be empty`)
+              .max(R.displayTextMax, `${P}.display_text is at most ${R.displayTextMax} characters`)
+              .optional(),
+            ttl_minutes: z
+              .number({ error: `${P}.ttl_minutes must be an integer` })
+              .int(`${P}.ttl_minutes must be an integer`)
+              .min(R.ttlMinutesMin, `${P}.ttl_minutes must be ${R.ttlMinutesMin}-${R.ttlMinutesMax}`)
+              .max(R.ttlMinutesMax, `${P}.ttl_minutes must be ${R.ttlMinutesMin}-${R.ttlMinutesMax}`)
+              .optional(),
+            payload: z.string({ error: `${P}.payload must be a string` }).max(R.payloadMax, `${P}.payload is at most ${R.payloadMax} characters`).optional(),
+          },
+          { error: `${P} must be an object` },
+        )
+        .optional(),
+    },
+    { error: 'interactive.action is required: { "name": "voice_call" }' },
+  ),
+});
+
+/**
+ * Interactive `voice_call` (reference §3.8): body text required, parameters optional with Meta's defaults.
+ * Every message of the schema names its field in full, so the details are the messages alone.
+ */
+function parseCallButton(interactive: unknown): CallButtonSpec {
+  const result = voiceCallSchema.safeParse(interactive);
+  if (!result.success) throw invalidParameter(result.error.issues.map((i) => i.message).join('; '));
+  const { body, action } = result.data;
+  const p = action.parameters ?? {};
+  return {
+    bodyText: body.text,
+    displayText: p.display_text ?? R.displayTextDefault,
+    ttlMinutes: p.ttl_minutes ?? R.ttlMinutesDefault,
+    ...(p.payload ? { payload: p.payload } : {}),
+  };
+}
 
 const messageSchema = z.object({
   messaging_product: messagingProduct,
@@ -112,16 +191,18 @@ const messageSchema = z.object({
 });
 
 /**
- * POST /<PHONE_NUMBER_ID>/messages. A permission request is an interactive `call_permission_request`
- * (body optional; header and footer not allowed, §3.6) or a `template` message whose template is known to
- * carry the call_permission_request component: `isPermissionTemplate(name)` (registered over the control
- * API), or a `{ type: "call_permission_request" }` entry in the sent components.
+ * POST /<PHONE_NUMBER_ID>/messages. An interactive `voice_call` is a call button, checked against §3.8. A
+ * permission request is an interactive `call_permission_request` (body optional; header and footer not
+ * allowed, §3.6) or a `template` message whose template is known to carry the call_permission_request
+ * component: `isPermissionTemplate(name)` (registered over the control API), or a
+ * `{ type: "call_permission_request" }` entry in the sent components. Other messages are accepted unchecked.
  */
 export function parseMessageRequest(body: unknown, isPermissionTemplate: (name: string) => boolean): MessageCommand {
   const b = parse(messageSchema, body);
   const to = b.to.replace(/^\+/, '');
   if (b.type === 'interactive') {
     if (!b.interactive) throw invalidParameter('interactive is required for type "interactive"');
+    if (b.interactive.type === 'voice_call') return { to, type: 'interactive', callButton: parseCallButton(b.interactive) };
     if (b.interactive.type !== 'call_permission_request') return { to, type: 'interactive' };
     const action = b.interactive['action'];
     if (!isRecord(action) || action['name'] !== 'call_permission_request') {

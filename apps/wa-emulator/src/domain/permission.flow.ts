@@ -1,7 +1,7 @@
 import type { Logger } from '@wagw/logging';
 import type { CallPermissionEvents } from './call-lifecycle';
 import type { Clock } from './clock';
-import { ControlError, invalidParameter } from './emulator.errors';
+import { ControlError, invalidParameter, voiceCallNotSupported } from './emulator.errors';
 import { parseMessageRequest } from './graph-requests';
 import { newMessageId } from './ids';
 import type { PermissionChoice, PermissionRequestRecord, WindowUsage } from './permission.book';
@@ -38,8 +38,9 @@ function limitView(w: WindowUsage): Record<string, unknown> {
 }
 
 /**
- * Permission requests and replies (reference §2.8, §3.6, §3.7, §4): the messages endpoint, the user's
- * replies (by hand or by behaviour), revocation, and the automatic grants/revocations the call rules cause.
+ * Permission requests and replies (reference §2.8, §3.6, §3.7, §4): the messages endpoint (which also hands
+ * call buttons, §3.8, to the user), the user's replies (by hand or by behaviour), revocation, and the
+ * automatic grants/revocations the call rules cause.
  */
 export class PermissionFlow implements CallPermissionEvents {
   readonly #permissionTemplates = new Set<string>();
@@ -54,7 +55,11 @@ export class PermissionFlow implements CallPermissionEvents {
     return [...this.#permissionTemplates];
   }
 
-  /** POST /<PHONE_NUMBER_ID>/messages: 138017 / 138009 for permission requests, then sent + delivered statuses. */
+  /**
+   * POST /<PHONE_NUMBER_ID>/messages: 138017 / 138009 for permission requests, 131009 for a call button to a
+   * user whose behaviour has `callButtons: false`; then sent + delivered statuses. The user keeps a call
+   * button for a later tap (§3.8).
+   */
   sendMessage(body: unknown): Record<string, unknown> {
     const cmd = parseMessageRequest(body, (name) => this.#permissionTemplates.has(name));
     const user = this.deps.users.ensure(cmd.to);
@@ -65,9 +70,16 @@ export class PermissionFlow implements CallPermissionEvents {
       user.permissions.assertCanRequest(now);
       request = user.permissions.recordRequest(wamid, now, cmd.permissionRequest);
     }
+    if (cmd.callButton) {
+      if (!user.behaviour.callButtons) throw voiceCallNotSupported(user.waId);
+      user.callButtons.record(wamid, cmd.callButton, now);
+    }
     this.deps.emitter.messageStatus(user, wamid, 'sent');
     this.deps.emitter.messageStatus(user, wamid, 'delivered');
-    this.deps.logger.info({ waId: user.waId, wamid, type: cmd.type, permissionRequest: cmd.permissionRequest ?? null }, 'message accepted');
+    this.deps.logger.info(
+      { waId: user.waId, wamid, type: cmd.type, permissionRequest: cmd.permissionRequest ?? null, callButton: cmd.callButton !== undefined },
+      'message accepted',
+    );
     if (request) this.#scheduleBehaviourReply(user, request);
     return { messaging_product: 'whatsapp', contacts: [{ input: cmd.to, wa_id: user.waId }], messages: [{ id: wamid }] };
   }

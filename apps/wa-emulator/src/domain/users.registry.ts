@@ -1,4 +1,5 @@
 import type { UserMediaSession } from '@wagw/media-bridge';
+import { CallButtonBook } from './call-button.book';
 import { ControlError } from './emulator.errors';
 import { newBsuid } from './ids';
 import { PermissionBook, type PermissionChoice, type PermissionLimits } from './permission.book';
@@ -12,6 +13,8 @@ export interface UserBehaviour {
   /** A permission request: no automatic reply, or the choice the user makes. */
   permissionRequest: 'none' | PermissionChoice;
   replyAfterMs: number;
+  /** Whether interactive `voice_call` messages reach the user; false: sending one fails with 131009 (§3.8). */
+  callButtons: boolean;
 }
 
 export const DEFAULT_BEHAVIOUR: Readonly<UserBehaviour> = {
@@ -19,12 +22,13 @@ export const DEFAULT_BEHAVIOUR: Readonly<UserBehaviour> = {
   answerAfterMs: 1000,
   permissionRequest: 'none',
   replyAfterMs: 1000,
+  callButtons: true,
 };
 
 /** E.164 digits without the plus, as Meta writes wa_id. */
 export const WA_ID_PATTERN = /^\d{6,15}$/;
 
-/** One WhatsApp user on the emulator's side: profile, behaviour, permission state, current call. */
+/** One WhatsApp user on the emulator's side: profile, behaviour, permission state, call buttons, current call. */
 export class SimulatedUser {
   readonly bsuid = newBsuid();
   behaviour: UserBehaviour = { ...DEFAULT_BEHAVIOUR };
@@ -32,6 +36,7 @@ export class SimulatedUser {
   /** Media of the current (or, after it ended, the last) call, kept for /media/analysis. */
   lastSession: { callId: string; session: UserMediaSession } | undefined;
   readonly permissions: PermissionBook;
+  readonly callButtons: CallButtonBook;
 
   constructor(
     readonly waId: string,
@@ -39,6 +44,7 @@ export class SimulatedUser {
     limits: PermissionLimits,
   ) {
     this.permissions = new PermissionBook(waId, limits);
+    this.callButtons = new CallButtonBook(waId);
   }
 }
 

@@ -64,6 +64,16 @@ export function userView(user: SimulatedUser, now: number, currentCall: Emulated
       state: r.state,
       choice: r.choice ?? null,
     })),
+    callButtons: user.callButtons.list().map((b) => ({
+      messageId: b.messageId,
+      displayText: b.displayText,
+      bodyText: b.bodyText,
+      payload: b.payload ?? null,
+      ttlMinutes: b.ttlMinutes,
+      sentAt: b.sentAt,
+      expiresAt: b.expiresAt,
+      expired: user.callButtons.isExpired(b, now),
+    })),
   };
 }
 

@@ -4,7 +4,7 @@ import type { ReplyResult } from '../domain/permission.flow';
 import type { UserBehaviour } from '../domain/users.registry';
 import { EMULATOR_CORE } from '../emulator.tokens';
 import { ControlExceptionFilter } from './control-exception.filter';
-import { AnalysisQueryDto, sentFields, BehaviourDto, CreateUserDto, DtmfDto, PermissionReplyDto, RevokeDto, ToneDto, UserCallDto, WavDto } from './control.dto';
+import { AnalysisQueryDto, sentFields, BehaviourDto, CreateUserDto, DtmfDto, PermissionReplyDto, RevokeDto, TapCallButtonDto, ToneDto, UserCallDto, WavDto } from './control.dto';
 
 /** Simulated WhatsApp users: /emulator/users (documented in apps/wa-emulator/README.md). */
 @Controller('emulator/users')
@@ -36,6 +36,12 @@ export class ControlUsersController {
   @HttpCode(200)
   call(@Param('waId') waId: string, @Body() body: UserCallDto): Promise<{ waCallId: string }> {
     return this.core.userCall(waId, sentFields(body));
+  }
+
+  @Post(':waId/tap-call-button')
+  @HttpCode(200)
+  tapCallButton(@Param('waId') waId: string, @Body() body: TapCallButtonDto): Promise<{ waCallId: string; messageId: string; payload: string | null }> {
+    return this.core.tapCallButton(waId, body.messageId);
   }
 
   @Post(':waId/hangup')

@@ -36,6 +36,15 @@ export class UserCallDto {
   deeplinkPayload?: string;
 }
 
+export class TapCallButtonDto {
+  /** The wamid of the button's message; omitted: the newest button the user received. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(512)
+  messageId?: string;
+}
+
 export class BehaviourDto implements Partial<UserBehaviour> {
   @IsOptional()
   @IsIn(['accept', 'reject', 'ignore'])
@@ -56,6 +65,10 @@ export class BehaviourDto implements Partial<UserBehaviour> {
   @Min(0)
   @Max(600_000)
   replyAfterMs?: number;
+
+  @IsOptional()
+  @IsBoolean()
+  callButtons?: boolean;
 }
 
 export class PermissionReplyDto {
