@@ -41,6 +41,12 @@ export const callRecordHashSchema = z.object({
   userName: z.string().optional(),
   /** Inbound: where the call is routed on the PBX (SIP URI or extension). */
   destination: z.string().optional(),
+  /**
+   * Inbound: where the user placed the call from, when WhatsApp said so: a call button (`call_button`, its
+   * payload) or a deep link (`deep_link`, its biz_payload); routes[].entryPoints may route on the payload.
+   */
+  entryPoint: z.enum(['call_button', 'deep_link']).optional(),
+  entryPayload: z.string().optional(),
   /** Where the PBX redirected the call (the Contact of its 3xx, followed), when it did: where it rang in the end. */
   redirectedTo: z.string().optional(),
   /** Outbound: the agent (id, extension or SIP URI) who places the call. */

@@ -241,14 +241,34 @@ const destinationSchema = z
   })
   .strict();
 
+const entryPointSchema = z
+  .object({
+    payload: z.string().min(1).max(512).describe('The call button payload or deep link biz_payload, matched exactly (e.g. queue=billing).'),
+    destinations: z.array(destinationSchema).min(1).describe('Destinations tried in order for calls with this payload.'),
+  })
+  .strict();
+
 export const routeSchema = z
   .object({
     businessNumber: z.string().regex(/^\d{6,15}$/, 'E.164 digits without +').describe('WhatsApp business number this route serves.'),
     destinations: z.array(destinationSchema).min(1).describe('Destinations tried in order.'),
     onFailure: z.enum(['reject', 'next']).describe('When a destination fails: reject the WhatsApp call, or try the next destination.'),
     hours: businessHoursSchema(destinationSchema).optional().describe('Business hours (time zone, weekly ranges, holidays) and the after-hours action. Absent: always open.'),
+    entryPoints: z
+      .array(entryPointSchema)
+      .optional()
+      .describe(
+        "Calls placed from a WhatsApp call button or deep link whose payload (cta_payload, deeplink_payload) equals an entry's `payload` ring that entry's destinations instead of the route's (the route's onFailure and hours apply alike). Absent or no match: the route's destinations.",
+      ),
   })
-  .strict();
+  .strict()
+  .superRefine((route, ctx) => {
+    const seen = new Set<string>();
+    route.entryPoints?.forEach((e, i) => {
+      if (seen.has(e.payload)) ctx.addIssue({ code: 'custom', path: ['entryPoints', i, 'payload'], message: `payload ${JSON.stringify(e.payload)} is given twice in this route` });
+      seen.add(e.payload);
+    });
+  });
 
 export const pbxSchema = z
   .object({
@@ -376,6 +396,15 @@ export const appConfigSchema = z
           ctx.addIssue({ code: 'custom', path: ['pbx', 'routes', i, 'destinations', j, 'trunk'], message: `one of the configured trunks (${[...trunks].join(', ') || 'none configured'})` });
         }
       }),
+    );
+    cfg.pbx.routes.forEach((r, i) =>
+      r.entryPoints?.forEach((e, k) =>
+        e.destinations.forEach((d, j) => {
+          if (!trunks.has(d.trunk)) {
+            ctx.addIssue({ code: 'custom', path: ['pbx', 'routes', i, 'entryPoints', k, 'destinations', j, 'trunk'], message: `one of the configured trunks (${[...trunks].join(', ') || 'none configured'})` });
+          }
+        }),
+      ),
     );
     cfg.pbx.routes.forEach((r, i) =>
       r.hours?.afterHours.destinations?.forEach((d, j) => {

@@ -17,4 +17,4 @@ export { WhatsAppGraphClient, type WhatsAppGraphClientOptions } from './graph/gr
 export type { GraphHttpOptions } from './graph/graph-http';
 export { createNodeHttpFetch, type GraphFetch, type GraphFetchInit, type GraphFetchResponse, type NodeHttpFetch } from './graph/node-http-fetch';
 export * from './graph/graph-api.types';
-export { MAX_BIZ_OPAQUE_CALLBACK_DATA, toWireSdp } from './graph/graph-api.dto';
+export { CALL_BUTTON_LIMITS, MAX_BIZ_OPAQUE_CALLBACK_DATA, toWireSdp } from './graph/graph-api.dto';

@@ -15,6 +15,7 @@ import { CrmEventBus } from '../events/crm-event-bus';
 import { PermissionService } from '../permissions/permission.service';
 import type { ContactsRepository } from '../contacts/contacts.repository';
 import { DRAINING_CAUSE, GatewayDrain } from './gateway-drain';
+import { entryPointOf, routeForEntry, type EntryPoint } from '../routing/entry-point';
 
 /**
  * A user calls the business (reference §6.2): the `connect` webhook carries Meta's offer. We build the
@@ -62,6 +63,7 @@ export class AnswerUserCallUseCase {
       return;
     }
     const live = this.runtime.open(callId, { waCallId: event.waCallId, direction: 'inbound' });
+    const entry = entryPointOf(event);
     // The WhatsApp leg, the longest step (the media app builds the WebRTC answer), is asked for while the record
     // is written, and so is the PBX leg (BridgeToPbxUseCase): pre_accept and the INVITE go out a Redis round trip
     // sooner. Neither leg needs the record; each is recorded on it once it exists. A draining gateway makes none.
@@ -74,10 +76,10 @@ export class AnswerUserCallUseCase {
       waCallId: event.waCallId,
       businessNumber: event.to ?? this.config.whatsapp.businessNumber,
       phoneNumberId: event.phoneNumberId,
-      ...optional({ userWaId: event.from ?? event.contactWaId, userName: event.contactName }),
+      ...optional({ userWaId: event.from ?? event.contactWaId, userName: event.contactName, entryPoint: entry?.kind, entryPayload: entry?.payload }),
     });
     void created.then(
-      () => live.log.info({ from: event.from, to: event.to, userName: event.contactName }, 'user-initiated call offered'),
+      () => live.log.info({ from: event.from, to: event.to, userName: event.contactName, ...(entry ? { entryPoint: entry.kind, entryPayload: entry.payload } : {}) }, 'user-initiated call offered'),
       () => {
         // nothing of the call is on record: its legs are closed here (the PBX one by the bridge), not by a teardown
         this.#dropLeg(callId, leg, 'call record not created');
@@ -90,7 +92,7 @@ export class AnswerUserCallUseCase {
       await this.endCall.execute(callId, { by: 'system', cause: `${DRAINING_CAUSE}: new calls refused` });
       return;
     }
-    const route = this.sip.running ? this.trunks.routeFor(event.to ?? this.config.whatsapp.businessNumber) : undefined;
+    const route = this.sip.running ? this.#route(live, event.to ?? this.config.whatsapp.businessNumber, entry) : undefined;
     const waSide = this.#answerWaSide(live, event, leg, created).then((side) => {
       this.#announce(live, event, route);
       return side;
@@ -112,6 +114,17 @@ export class AnswerUserCallUseCase {
       else live.log.error({ err }, 'user-initiated call set-up failed');
       await this.endCall.execute(callId, { by: 'system', cause: `set-up failed: ${(err as Error).message}` });
     }
+  }
+
+  /** The business number's route; for a call from a call button or deep link, its entry point's destinations when one matches. */
+  #route(live: LiveCall, businessNumber: string, entry: EntryPoint | undefined): ResolvedRoute | undefined {
+    const route = this.trunks.routeFor(businessNumber);
+    if (!route || !entry) return route;
+    const chosen = routeForEntry(route, entry);
+    const fields = { entryPoint: entry.kind, entryPayload: entry.payload, destinations: chosen.route.destinations.map((d) => d.uri) };
+    if (chosen.matched) live.log.info(fields, 'routed by entry point');
+    else if (route.entryPoints.size > 0) live.log.info(fields, 'no entry point for this payload: the route\'s destinations');
+    return chosen.route;
   }
 
   /** Closes the WhatsApp leg of a call whose record could not be written (once it is made; never throws). */
@@ -158,6 +171,7 @@ export class AnswerUserCallUseCase {
    */
   #announce(live: LiveCall, event: CallConnectEvent, route: ResolvedRoute | undefined): void {
     const waId = event.from ?? event.contactWaId;
+    const entry = entryPointOf(event);
     if (waId) this.contacts.touch(waId, event.contactName).catch((err: unknown) => live.log.warn({ err }, 'contact not updated'));
     this.events.publish('call.incoming', {
       callId: live.callId,
@@ -165,6 +179,7 @@ export class AnswerUserCallUseCase {
       ...(waId ? { waId } : {}),
       ...(event.contactName ? { userName: event.contactName } : {}),
       ...(route?.destinations[0] ? { destination: route.destinations[0].uri } : {}),
+      ...(entry ? { entryPoint: entry.kind, entryPayload: entry.payload } : {}),
     });
   }
 

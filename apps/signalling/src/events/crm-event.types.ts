@@ -10,7 +10,7 @@ export interface CrmEventData {
   'permission.declined': { waId: string; businessNumber: string };
   'permission.revoked': { waId: string; businessNumber: string; reason: string };
   'permission.expired': { waId: string; businessNumber: string; expiredAt: number };
-  'call.incoming': { callId: string; waId?: string; userName?: string; businessNumber: string; destination?: string };
+  'call.incoming': { callId: string; waId?: string; userName?: string; businessNumber: string; destination?: string; entryPoint?: 'call_button' | 'deep_link'; entryPayload?: string };
   'call.ringing': { callId: string; waId?: string; side: 'agent' | 'user' | 'desk-phone' };
   'call.connected': { callId: string; waId?: string; direction: 'inbound' | 'outbound'; codec?: string };
   'call.ended': { callId: string; waId?: string; direction: 'inbound' | 'outbound'; cause: string; endedBy?: string; durationMs: number };

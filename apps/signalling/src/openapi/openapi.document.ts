@@ -158,6 +158,49 @@ const permissions: Json = {
       responses: { '200': json({ type: 'object', required: ['contacts'], properties: { contacts: { type: 'array', items: ref('Contact') } } }, 'The contacts.'), '401': UNAUTHORIZED },
     },
   },
+  '/v1/contacts/{waId}/call-button': {
+    post: {
+      tags: ['contacts'],
+      operationId: 'sendCallButton',
+      summary: 'Send the user a WhatsApp call button (interactive voice_call message)',
+      description:
+        "The user's tap calls the business; the call carries `payload` (`entryPoint` `call_button`, `entryPayload`), which `pbx.routes[].entryPoints` may route on and the PBX gets as `X-WA-Entry-Payload`. " +
+        'Meta allows it inside the 24 h customer-service window; error 131009 means the user\'s country does not support it.',
+      security: bearer,
+      parameters: [waIdParam],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['bodyText'],
+              additionalProperties: false,
+              properties: {
+                bodyText: { type: 'string', minLength: 1, maxLength: 1024, description: 'The message text above the button.' },
+                displayText: { type: 'string', minLength: 1, maxLength: 20, description: 'The button label (Meta\'s default "Call Now").' },
+                ttlMinutes: { type: 'integer', minimum: 1, maximum: 43200, description: 'Minutes the button works (Meta\'s default 10080, 7 days).' },
+                payload: { type: 'string', maxLength: 512, description: 'Comes back with the call as its entry payload, e.g. `queue=billing`.' },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        '201': json(
+          {
+            type: 'object',
+            required: ['messageId', 'to', 'expiresAt'],
+            properties: { messageId: { type: 'string', description: 'Meta\'s message id (wamid).' }, to: { type: 'string' }, payload: { type: 'string' }, expiresAt: { type: 'integer', description: 'Epoch ms when the button stops working.' } },
+          },
+          'The button was sent.',
+        ),
+        '400': error('Invalid request (field named), or WA_GRAPH_API_ERROR with Meta\'s code (e.g. 131009).'),
+        '401': UNAUTHORIZED,
+        '502': error('WhatsApp Graph API failed.'),
+      },
+    },
+  },
 };
 
 const events: Json = {

@@ -36,6 +36,8 @@ const callRecord = obj(
     userWaId: str('The WhatsApp user (wa_id, E.164 digits).'),
     userName: str('The user profile name, when WhatsApp gave it.'),
     destination: str('Inbound: where the call rings on the PBX (SIP URI or extension).'),
+    entryPoint: { type: 'string', enum: ['call_button', 'deep_link'], description: 'Inbound: the user called from a call button (`POST /v1/contacts/{waId}/call-button`, Meta\'s `cta_payload`) or a deep link (`deeplink_payload`), when WhatsApp said so.' },
+    entryPayload: str('Inbound: the call button\'s payload or the deep link\'s biz_payload; `pbx.routes[].entryPoints` route on it, and the PBX gets it as `X-WA-Entry-Payload`.'),
     redirectedTo: str('Where the PBX redirected the call (the Contact of its 300-302, which the gateway followed), when it did: where the call rang in the end.'),
     agent: str('Outbound: the agent (extension or SIP URI) who placed the call.'),
     waCallId: str('WhatsApp call id (`wacid.…`).'),
@@ -110,7 +112,7 @@ const crmEvent = obj(
     data: {
       type: 'object',
       description:
-        'By type. call.incoming {callId, waId?, userName?, businessNumber, destination?}; call.ringing {callId, waId?, side: agent|user|desk-phone}; ' +
+        'By type. call.incoming {callId, waId?, userName?, businessNumber, destination?, entryPoint?: call_button|deep_link, entryPayload?}; call.ringing {callId, waId?, side: agent|user|desk-phone}; ' +
         'call.connected {callId, waId?, direction, codec?}; call.ended {callId, waId?, direction, cause, endedBy?, durationMs}; ' +
         'call.dtmf {callId, digit, direction: wa-to-pbx|pbx-to-wa, durationMs}; call.held and call.resumed {callId, waId?} (the PBX holds or resumes the call); call.transferred {callId, waId?, to, by: pbx|api, attended}; call.transfer_failed {callId, waId?, to, by, cause}; permission.requested {waId, businessNumber, messageId, callId?}; ' +
         'permission.granted {waId, businessNumber, kind: once|always, expiresAt?, source: user_action|automatic}; permission.declined {waId, businessNumber}; ' +

@@ -10,7 +10,7 @@ const mondayNoon = Date.parse('2024-01-15T11:00:00Z');
 const mondayNight = Date.parse('2024-01-15T20:00:00Z');
 
 function route(over: Partial<ResolvedRoute>): ResolvedRoute {
-  return { businessNumber: '15550001111', destinations: [day], onFailure: 'reject', afterHoursDestinations: [], ...over };
+  return { businessNumber: '15550001111', destinations: [day], onFailure: 'reject', afterHoursDestinations: [], entryPoints: new Map(), ...over };
 }
 
 describe('decideRoute', () => {

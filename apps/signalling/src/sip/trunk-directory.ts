@@ -31,6 +31,8 @@ export interface ResolvedRoute {
   hours?: NonNullable<RouteConfig['hours']>;
   /** Where calls ring outside the hours (afterHours.action `route`); empty otherwise. */
   afterHoursDestinations: ResolvedDestination[];
+  /** Destinations of calls from a call button or deep link, by its payload (routes[].entryPoints); often empty. */
+  entryPoints: ReadonlyMap<string, ResolvedDestination[]>;
 }
 
 /**
@@ -61,6 +63,7 @@ export class TrunkDirectory {
           destinations: r.destinations.map(resolve),
           ...(r.hours ? { hours: r.hours } : {}),
           afterHoursDestinations: (r.hours?.afterHours.destinations ?? []).map(resolve),
+          entryPoints: new Map((r.entryPoints ?? []).map((e) => [e.payload, e.destinations.map(resolve)])),
         },
       ]),
     );

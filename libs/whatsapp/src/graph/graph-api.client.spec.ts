@@ -119,6 +119,42 @@ describe('WhatsAppGraphClient request shapes (reference §3)', () => {
     ]);
   });
 
+  it('sends a voice_call button with its label, lifetime and payload, or only its text', async () => {
+    const sent = { status: 200, body: { messages: [{ id: 'wamid.BTN' }] } };
+    const { graph, fake } = client([sent, sent]);
+    await expect(graph.sendCallButton({ to: '15552223333', bodyText: 'Questions about your bill?', displayText: 'Call billing', ttlMinutes: 60, payload: 'queue=billing' })).resolves.toEqual({
+      messageId: 'wamid.BTN',
+    });
+    await graph.sendCallButton({ to: '15552223333', bodyText: 'Call us' });
+    expect(fake.requests.map((r) => r.body)).toEqual([
+      {
+        messaging_product: 'whatsapp',
+        recipient_type: 'individual',
+        to: '15552223333',
+        type: 'interactive',
+        interactive: {
+          type: 'voice_call',
+          body: { text: 'Questions about your bill?' },
+          action: { name: 'voice_call', parameters: { display_text: 'Call billing', ttl_minutes: 60, payload: 'queue=billing' } },
+        },
+      },
+      { messaging_product: 'whatsapp', recipient_type: 'individual', to: '15552223333', type: 'interactive', interactive: { type: 'voice_call', body: { text: 'Call us' }, action: { name: 'voice_call', parameters: {} } } },
+    ]);
+  });
+
+  it.each([
+    [{ bodyText: '' }, /bodyText/],
+    [{ bodyText: 'x', displayText: 'a label of 21 chars.!' }, /displayText/],
+    [{ bodyText: 'x', ttlMinutes: 0 }, /ttlMinutes/],
+    [{ bodyText: 'x', ttlMinutes: 43_201 }, /ttlMinutes/],
+    [{ bodyText: 'x', ttlMinutes: 1.5 }, /ttlMinutes/],
+    [{ bodyText: 'x', payload: 'p'.repeat(513) }, /payload/],
+  ])('refuses a call button Meta would refuse (%o), sending nothing', async (input, message) => {
+    const { graph, fake } = client([]);
+    await expect(graph.sendCallButton({ to: '15552223333', ...input })).rejects.toThrow(message);
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it('sends the permission-request template with language and components', async () => {
     const { graph, fake } = client([{ status: 200, body: { messages: [{ id: 'wamid.TPL' }] } }]);
     const components = [{ type: 'body', parameters: [{ type: 'text', text: 'ON-12853' }] }];

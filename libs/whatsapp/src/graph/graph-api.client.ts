@@ -5,6 +5,7 @@ import { GraphResponseError, type GraphApiError } from '../whatsapp.errors';
 import {
   type CallAction,
   callActionBody,
+  callButtonBody,
   callPermissionsResponseSchema,
   connectBody,
   connectResponseSchema,
@@ -20,6 +21,7 @@ import type {
   ConnectCallInput,
   ConnectCallResult,
   MessageSendResult,
+  SendCallButtonInput,
   SendPermissionRequestInput,
   SendPermissionTemplateInput,
 } from './graph-api.types';
@@ -84,6 +86,11 @@ export class WhatsAppGraphClient {
   /** A template with the `call_permission_request` component (reference §3.6). Not idempotent. */
   async sendPermissionRequestTemplate(input: SendPermissionTemplateInput): Promise<MessageSendResult> {
     return this.#sendMessage('messages.call_permission_template', templateBody(input.to, input.templateName, input.languageCode, input.components));
+  }
+
+  /** Interactive `voice_call` message, a call button (reference §3.8). Not idempotent. */
+  async sendCallButton(input: SendCallButtonInput): Promise<MessageSendResult> {
+    return this.#sendMessage('messages.voice_call', callButtonBody(input.to, input));
   }
 
   /** `GET call_permissions` by phone number or BSUID (reference §3.7). */

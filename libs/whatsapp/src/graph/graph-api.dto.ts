@@ -57,6 +57,31 @@ export function permissionRequestBody(to: string, bodyText?: string): Record<str
   return { messaging_product: 'whatsapp', recipient_type: 'individual', to, type: 'interactive', interactive };
 }
 
+/** Limits of an interactive `voice_call` message (reference §3.8). */
+export const CALL_BUTTON_LIMITS = { bodyTextMax: 1024, displayTextMax: 20, ttlMinutesMin: 1, ttlMinutesMax: 43_200, payloadMax: 512 } as const;
+
+/**
+ * Interactive `voice_call` message, a "call us" button (reference §3.8): the user's tap places a user-initiated
+ * call whose `connect` webhook carries `payload` as `cta_payload`. Throws RangeError for a value Meta would refuse.
+ */
+export function callButtonBody(to: string, input: { bodyText: string; displayText?: string; ttlMinutes?: number; payload?: string }): Record<string, unknown> {
+  const L = CALL_BUTTON_LIMITS;
+  if (input.bodyText.length === 0 || input.bodyText.length > L.bodyTextMax) throw new RangeError(`bodyText must have 1-${L.bodyTextMax} characters, has ${input.bodyText.length}`);
+  if (input.displayText !== undefined && (input.displayText.length === 0 || input.displayText.length > L.displayTextMax)) {
+    throw new RangeError(`displayText must have 1-${L.displayTextMax} characters, has ${input.displayText.length}`);
+  }
+  if (input.ttlMinutes !== undefined && (!Number.isInteger(input.ttlMinutes) || input.ttlMinutes < L.ttlMinutesMin || input.ttlMinutes > L.ttlMinutesMax)) {
+    throw new RangeError(`ttlMinutes must be an integer from ${L.ttlMinutesMin} to ${L.ttlMinutesMax}, got ${input.ttlMinutes}`);
+  }
+  if (input.payload !== undefined && input.payload.length > L.payloadMax) throw new RangeError(`payload must have at most ${L.payloadMax} characters, has ${input.payload.length}`);
+  const parameters: Record<string, unknown> = {};
+  if (input.displayText !== undefined) parameters['display_text'] = input.displayText;
+  if (input.ttlMinutes !== undefined) parameters['ttl_minutes'] = input.ttlMinutes;
+  if (input.payload !== undefined && input.payload !== '') parameters['payload'] = input.payload;
+  const interactive = { type: 'voice_call', body: { text: input.bodyText }, action: { name: 'voice_call', parameters } };
+  return { messaging_product: 'whatsapp', recipient_type: 'individual', to, type: 'interactive', interactive };
+}
+
 /** A template carrying the `call_permission_request` component, usable outside the service window (reference §3.6). */
 export function templateBody(to: string, templateName: string, languageCode: string, components?: readonly Record<string, unknown>[]): Record<string, unknown> {
   const template: Record<string, unknown> = { name: templateName, language: { code: languageCode } };

@@ -21,6 +21,18 @@ export interface SendPermissionRequestInput {
   bodyText?: string;
 }
 
+export interface SendCallButtonInput {
+  to: string;
+  /** The message text above the button (1-1024 characters). */
+  bodyText: string;
+  /** The button's label (1-20 characters; Meta's default "Call Now"). */
+  displayText?: string;
+  /** How long the button may be tapped, in minutes (1-43200; Meta's default 10080, 7 days). */
+  ttlMinutes?: number;
+  /** Comes back as the call's `cta_payload` (at most 512 characters). */
+  payload?: string;
+}
+
 export interface SendPermissionTemplateInput {
   to: string;
   templateName: string;
