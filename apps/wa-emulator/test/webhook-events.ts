@@ -1,6 +1,7 @@
 /**
  * Flattens received webhook bodies into one event per item, so tests can assert on sequences:
- * `call.connect`, `call.terminate`, `status.RINGING`, `message_status.sent`, `permission_reply`, `settings`.
+ * `call.connect`, `call.terminate`, `status.RINGING`, `message_status.sent`, `call_permission_reply`,
+ * `message.audio` (a voicemail, id = the wacid), `settings`, `account_update.ACCOUNT_RESTRICTION`.
  */
 export interface FlatEvent {
   type: string;
@@ -23,6 +24,10 @@ export function flattenWebhook(body: unknown): FlatEvent[] {
       const value = change['value'] as Json;
       if (field === 'account_settings_update') {
         out.push({ type: 'settings', id: 'settings', item: value, value, field });
+        continue;
+      }
+      if (field === 'account_update') {
+        out.push({ type: `account_update.${String(value['event'])}`, id: 'account', item: value, value, field });
         continue;
       }
       for (const item of (value['calls'] as Json[] | undefined) ?? []) out.push({ type: `call.${String(item['event'])}`, id: String(item['id']), item, value, field });

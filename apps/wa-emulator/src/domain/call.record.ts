@@ -40,6 +40,14 @@ export interface CallTimelineEntry {
 /** Named timers of a call, each guarding one rule. */
 export type CallTimerName = 'acceptWindow' | 'ringTimeout' | 'mediaWatchdog' | 'userBehaviour';
 
+/** A voicemail the user left after the call ended unanswered (reference §2.9). */
+export interface CallVoicemail {
+  mediaId: string;
+  /** Emulator clock, epoch ms. */
+  leftAt: number;
+  durationS: number;
+}
+
 export interface EmulatedCallInit {
   id: string;
   direction: CallDirection;
@@ -68,6 +76,7 @@ export class EmulatedCall {
   endedAt: number | undefined;
   endReason: EndReason | undefined;
   terminateStatus: 'COMPLETED' | 'FAILED' | undefined;
+  voicemail: CallVoicemail | undefined;
   readonly timeline: CallTimelineEntry[] = [];
   readonly #timers = new Map<CallTimerName, TimerHandle>();
 

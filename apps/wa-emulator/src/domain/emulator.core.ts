@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
 import type { UserMediaFactory } from '@wagw/media-bridge';
+import { type AccountEventInput, AccountEventsFlow } from './account-events.flow';
 import { BusinessCallFlow } from './business-call.flow';
 import { CallLifecycle } from './call-lifecycle';
 import { Clock } from './clock';
@@ -17,6 +18,8 @@ import { TimerRegistry } from './timers';
 import { UserCallFlow, type UserCallOptions } from './user-call.flow';
 import { type UserBehaviour, UserRegistry } from './users.registry';
 import { callDetail, callSummary, deliveryView, userView } from './views';
+import { type LeaveVoicemailInput, type VoicemailLeft, VoicemailFlow } from './voicemail.flow';
+import type { WebhookChange } from './webhook-payloads';
 import { WebhookEmitter } from './webhook.emitter';
 import { type WebhookFaults, WebhookSender, type WebhookTransport, keepAliveWebhookTransport } from './webhook.sender';
 
@@ -55,6 +58,8 @@ export class EmulatorCore {
   readonly permissions: PermissionFlow;
   readonly userCalls: UserCallFlow;
   readonly businessCalls: BusinessCallFlow;
+  readonly voicemails: VoicemailFlow;
+  readonly account: AccountEventsFlow;
   readonly media: MediaControl;
   readonly #config: Readonly<AppConfig>;
   readonly #emitter: WebhookEmitter;
@@ -94,6 +99,8 @@ export class EmulatorCore {
     });
     this.userCalls = new UserCallFlow({ ...common, lifecycle: this.lifecycle, settings: this.settings, acceptWindowMs: e.acceptWindowMs });
     this.businessCalls = new BusinessCallFlow({ ...common, lifecycle: this.lifecycle, ringTimeoutMs: e.ringTimeoutMs });
+    this.voicemails = new VoicemailFlow({ ...common, lifecycle: this.lifecycle, settings: this.settings });
+    this.account = new AccountEventsFlow(common);
     this.media = new MediaControl(this.users, this.lifecycle);
   }
 
@@ -158,8 +165,13 @@ export class EmulatorCore {
     return this.#graph('GET', 'call_permissions', requestRefs(query), () => this.permissions.callPermissions(query));
   }
 
+  /** GET /<PHONE_NUMBER_ID>/settings: the calling block, plus `restrictions` while any is in force (§5.2). */
   getSettings(): Record<string, unknown> {
-    return this.#graph('GET', 'settings', {}, () => ({ calling: this.settings.calling() }));
+    return this.#graph('GET', 'settings', {}, () => {
+      const restrictionsList = this.account.restrictionsList(this.clock.now());
+      const calling = this.settings.calling();
+      return restrictionsList.length > 0 ? { calling, restrictions: { restrictions_list: restrictionsList } } : { calling };
+    });
   }
 
   /** POST /<PHONE_NUMBER_ID>/settings, then the account_settings_update webhook (reference §2.9, §5.1). */
@@ -247,6 +259,11 @@ export class EmulatorCore {
     return callSummary(this.businessCalls.decline(waId));
   }
 
+  /** The user leaves a voicemail on an unanswered call of theirs: the `messages` audio webhook (§2.9). */
+  leaveVoicemail(waId: string, input: LeaveVoicemailInput = {}): VoicemailLeft {
+    return this.voicemails.leave(waId, input);
+  }
+
   permissionReply(waId: string, input: { choice: PermissionChoice; requestId?: string; fromProfile?: boolean }): ReplyResult {
     return this.permissions.reply(waId, input);
   }
@@ -261,7 +278,12 @@ export class EmulatorCore {
     return this.permissions.permissionTemplates();
   }
 
-  // ---- calls, clock, faults, webhooks -----------------------------------------------------------------
+  // ---- account, calls, clock, faults, webhooks --------------------------------------------------------
+
+  /** An account_update of the business number (§2.9); restrictions show in GET settings until they expire. */
+  accountEvent(input: AccountEventInput): WebhookChange {
+    return this.account.send(input);
+  }
 
   listCalls(): Record<string, unknown>[] {
     return this.lifecycle.list().map(callSummary);
@@ -310,7 +332,10 @@ export class EmulatorCore {
     return this.sender.idle();
   }
 
-  /** Back to a fresh emulator (tests): calls dropped without webhooks, users (with their call buttons), settings, faults, log, clock. */
+  /**
+   * Back to a fresh emulator (tests): calls dropped without webhooks (with their voicemails), users (with
+   * their call buttons), settings, account restrictions, faults, log, clock.
+   */
   async reset(): Promise<void> {
     this.sender.reset();
     this.graphFaults.clear();
@@ -319,6 +344,7 @@ export class EmulatorCore {
     await this.lifecycle.clear();
     this.users.clear();
     this.settings.reset();
+    this.account.reset();
     this.permissions.reset();
     this.clock.offsetMs = 0;
     this.#logger.info('emulator reset');

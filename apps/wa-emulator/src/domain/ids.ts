@@ -10,6 +10,13 @@ export function newMessageId(): string {
   return `wamid.${randomBytes(24).toString('base64url')}`;
 }
 
+/** A media id as Graph writes them: 16 digits, no leading zero. */
+export function newMediaId(): string {
+  const digits = Array.from(randomBytes(16), (b) => b % 10);
+  digits[0] = 1 + ((digits[0] ?? 0) % 9);
+  return digits.join('');
+}
+
 /** A Graph `fbtrace_id`-like token. */
 export function newTraceId(): string {
   return randomBytes(8).toString('base64url');

@@ -53,3 +53,86 @@ describe('SettingsStore', () => {
     expect(details(() => new SettingsStore().update({ status: 'ENABLED' }))).toMatch(/calling/);
   });
 });
+
+/** The voicemail block of reference §5.1 (CS-2606). */
+const VOICEMAIL = {
+  status: 'ENABLED',
+  triggers: ['REJECT', 'TIMEOUT'],
+  audio: { default: { announcement_media_id: 938884519013664, timeout_seconds: 20 } },
+};
+const voicemail = (block: Record<string, unknown>, calling: Record<string, unknown> = {}) => ({ calling: { ...calling, voicemail: block } });
+
+describe('SettingsStore: voicemail (reference §5.1)', () => {
+  it("stores the reference's voicemail block as sent and returns it; it is in effect with both triggers", () => {
+    const s = new SettingsStore();
+    s.update(voicemail(VOICEMAIL));
+    expect(s.calling()['voicemail']).toEqual(VOICEMAIL);
+    expect(s.voicemail()).toEqual({ triggers: ['REJECT', 'TIMEOUT'], timeoutSeconds: 20, timeoutIgnored: false });
+  });
+
+  it('status is required and must be ENABLED or DISABLED; DISABLED (or no block) means no voicemail', () => {
+    const s = new SettingsStore();
+    expect(details(() => s.update(voicemail({ triggers: ['REJECT'] })))).toBe('calling.voicemail.status: must be "ENABLED" or "DISABLED"');
+    expect(details(() => s.update(voicemail({ ...VOICEMAIL, status: 'ON' })))).toBe('calling.voicemail.status: must be "ENABLED" or "DISABLED"');
+    expect(s.voicemail()).toBeUndefined();
+    s.update(voicemail({ ...VOICEMAIL, status: 'DISABLED' }));
+    expect(s.voicemail()).toBeUndefined();
+  });
+
+  it('triggers are REJECT and TIMEOUT only', () => {
+    const s = new SettingsStore();
+    expect(details(() => s.update(voicemail({ ...VOICEMAIL, triggers: ['REJECT', 'BUSY'] })))).toBe('calling.voicemail.triggers.1: must be "REJECT" or "TIMEOUT"');
+    expect(details(() => s.update(voicemail({ ...VOICEMAIL, triggers: 'REJECT' })))).toMatch(/^calling\.voicemail\.triggers: /);
+    s.update(voicemail({ status: 'ENABLED', triggers: ['REJECT'] }));
+    expect(s.voicemail()?.triggers).toEqual(['REJECT']);
+  });
+
+  it('audio.default.announcement_media_id is a media id: a positive integer or a string of digits', () => {
+    const s = new SettingsStore();
+    const withMedia = (id: unknown) => voicemail({ ...VOICEMAIL, audio: { default: { announcement_media_id: id, timeout_seconds: 20 } } });
+    for (const bad of ['media-1', -5, 1.5, '']) {
+      expect(details(() => s.update(withMedia(bad)))).toBe('calling.voicemail.audio.default.announcement_media_id: a media id (a positive integer or a string of digits)');
+    }
+    s.update(withMedia('938884519013664'));
+    expect(s.calling()['voicemail']).toMatchObject({ audio: { default: { announcement_media_id: '938884519013664' } } });
+  });
+
+  it('audio.default.timeout_seconds is whole seconds 0-30', () => {
+    const s = new SettingsStore();
+    const withTimeout = (t: unknown) => voicemail({ ...VOICEMAIL, audio: { default: { timeout_seconds: t } } });
+    for (const bad of [-1, 31, 2.5, '20']) {
+      expect(details(() => s.update(withTimeout(bad)))).toBe('calling.voicemail.audio.default.timeout_seconds: whole seconds 0-30');
+    }
+    s.update(withTimeout(0));
+    expect(s.voicemail()?.timeoutSeconds).toBe(0);
+    s.update(withTimeout(30));
+    expect(s.voicemail()).toEqual({ triggers: ['REJECT', 'TIMEOUT'], timeoutSeconds: 30, timeoutIgnored: false });
+  });
+
+  it('TIMEOUT without timeout_seconds is accepted and stored, but counts as disabled', () => {
+    const s = new SettingsStore();
+    s.update(voicemail({ status: 'ENABLED', triggers: ['REJECT', 'TIMEOUT'], audio: { default: { announcement_media_id: 938884519013664 } } }));
+    expect(s.calling()['voicemail']).toMatchObject({ triggers: ['REJECT', 'TIMEOUT'] });
+    expect(s.voicemail()).toEqual({ triggers: ['REJECT'], timeoutSeconds: undefined, timeoutIgnored: true });
+  });
+
+  it('voicemail needs calling: ENABLED is refused while calling.status is (or becomes) DISABLED, and nothing is stored', () => {
+    const s = new SettingsStore();
+    expect(details(() => s.update(voicemail(VOICEMAIL, { status: 'DISABLED' })))).toBe('calling.voicemail.status: voicemail needs calling (calling.status ENABLED)');
+    expect(s.calling()).toEqual(DEFAULT_CALLING_SETTINGS);
+    s.update({ calling: { status: 'DISABLED' } });
+    expect(details(() => s.update(voicemail(VOICEMAIL)))).toMatch(/voicemail needs calling/);
+    s.update(voicemail({ ...VOICEMAIL, status: 'DISABLED' }));
+    expect(s.calling()['voicemail']).toMatchObject({ status: 'DISABLED' });
+    s.update(voicemail(VOICEMAIL, { status: 'ENABLED' }));
+    expect(s.voicemail()).toBeDefined();
+  });
+
+  it('reset drops the voicemail block', () => {
+    const s = new SettingsStore();
+    s.update(voicemail(VOICEMAIL));
+    s.reset();
+    expect(s.calling()).not.toHaveProperty('voicemail');
+    expect(s.voicemail()).toBeUndefined();
+  });
+});

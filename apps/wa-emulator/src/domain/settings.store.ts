@@ -7,7 +7,8 @@ import { invalidParameter } from './emulator.errors';
  * stored, so `srtp_key_exchange_protocol` appears only once set. Unknown keys are stored and echoed.
  *
  * The emulator starts with calling ENABLED (Meta's default is off; the demo needs it on) and the callback
- * permission DISABLED.
+ * permission DISABLED. Voicemail (CS-2606) can only be ENABLED while calling is; turning calling off later keeps
+ * the block, but no voicemail is taken then.
  */
 
 const onOff = z.enum(['ENABLED', 'DISABLED'], { error: 'must be "ENABLED" or "DISABLED"' });
@@ -37,6 +38,42 @@ const callHoursSchema = z.looseObject({
     .optional(),
 });
 
+/** Who triggers a voicemail (CS-2606): the business rejects the call, or nobody answers within timeout_seconds. */
+export const VOICEMAIL_TRIGGERS = ['REJECT', 'TIMEOUT'] as const;
+export type VoicemailTrigger = (typeof VOICEMAIL_TRIGGERS)[number];
+
+/**
+ * `calling.voicemail` (reference §5.1, CS-2606). `timeout_seconds` is 0-30, counted from when ringing starts;
+ * the announcement is an uploaded media id (the sample writes it as a number). Sending the block replaces it.
+ */
+const MEDIA_ID = 'a media id (a positive integer or a string of digits)';
+const voicemailSchema = z.looseObject({
+  status: onOff,
+  triggers: z.array(z.enum(VOICEMAIL_TRIGGERS, { error: 'must be "REJECT" or "TIMEOUT"' })).optional(),
+  audio: z
+    .looseObject({
+      default: z.looseObject({
+        announcement_media_id: z.union([z.number().int(MEDIA_ID).positive(MEDIA_ID), z.string().regex(/^\d+$/, MEDIA_ID)], { error: MEDIA_ID }).optional(),
+        timeout_seconds: z
+          .number({ error: 'whole seconds 0-30' })
+          .int('whole seconds 0-30')
+          .min(0, 'whole seconds 0-30')
+          .max(30, 'whole seconds 0-30')
+          .optional(),
+      }),
+    })
+    .optional(),
+});
+type VoicemailBlock = z.infer<typeof voicemailSchema>;
+
+/** The voicemail in effect: its triggers, TIMEOUT only with timeout_seconds ("treated as disabled" without, CS-2606). */
+export interface VoicemailInEffect {
+  triggers: VoicemailTrigger[];
+  timeoutSeconds: number | undefined;
+  /** TIMEOUT was configured but without timeout_seconds, so it does not count. */
+  timeoutIgnored: boolean;
+}
+
 const callingPatchSchema = z.looseObject({
   status: onOff.optional(),
   call_icon_visibility: z.enum(['DEFAULT', 'DISABLE_ALL', 'HIDE_IN_CHAT']).optional(),
@@ -51,6 +88,7 @@ const callingPatchSchema = z.looseObject({
       servers: z.array(z.looseObject({ hostname: z.string().min(1), port: z.number().int().min(1).max(65535).optional() })).optional(),
     })
     .optional(),
+  voicemail: voicemailSchema.optional(),
 });
 
 const postBodySchema = z.looseObject({ calling: z.record(z.string(), z.unknown(), { error: 'calling must be an object' }) });
@@ -61,6 +99,13 @@ export const DEFAULT_CALLING_SETTINGS: Readonly<Record<string, unknown>> = {
   callback_permission_status: 'DISABLED',
   sip: { status: 'DISABLED', servers: [] },
 };
+
+function voicemailInEffect(block: VoicemailBlock): VoicemailInEffect {
+  const timeoutSeconds = block.audio?.default.timeout_seconds;
+  const configured = [...new Set(block.triggers ?? [])];
+  const timeoutIgnored = configured.includes('TIMEOUT') && timeoutSeconds === undefined;
+  return { triggers: configured.filter((t) => t !== 'TIMEOUT' || !timeoutIgnored), timeoutSeconds, timeoutIgnored };
+}
 
 function describeIssues(error: z.ZodError, prefix: string): string {
   return error.issues.map((i) => `${[prefix, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
@@ -87,6 +132,13 @@ export class SettingsStore {
     return this.#calling['callback_permission_status'] === 'ENABLED';
   }
 
+  /** The stored voicemail block when its status is ENABLED (whatever calling.status says), else undefined. */
+  voicemail(): VoicemailInEffect | undefined {
+    const parsed = voicemailSchema.safeParse(this.#calling['voicemail']);
+    if (!parsed.success || parsed.data.status !== 'ENABLED') return undefined;
+    return voicemailInEffect(parsed.data);
+  }
+
   /** Validates a POST body `{ calling: {...} }` (100 on problems) and applies it; returns the new block. */
   update(body: unknown): Record<string, unknown> {
     const outer = postBodySchema.safeParse(body);
@@ -103,6 +155,9 @@ export class SettingsStore {
     const servers = (next['sip'] as { status?: unknown; servers?: unknown[] } | undefined) ?? {};
     if (servers.status === 'ENABLED' && !servers.servers?.length) {
       throw invalidParameter('calling.sip.servers: at least one server is required while sip.status is ENABLED');
+    }
+    if (patch.data.voicemail?.status === 'ENABLED' && next['status'] !== 'ENABLED') {
+      throw invalidParameter('calling.voicemail.status: voicemail needs calling (calling.status ENABLED)');
     }
     this.#calling = next;
     return this.calling();

@@ -33,6 +33,7 @@ export function callDetail(call: EmulatedCall): Record<string, unknown> {
     deeplinkPayload: call.deeplinkPayload ?? null,
     sdp: { offer: call.offerSdp ?? null, answer: call.answerSdp ?? null, preAccept: call.preAcceptSdp ?? null, accept: call.acceptSdp ?? null },
     media,
+    voicemail: call.voicemail ?? null,
     timeline: call.timeline,
   };
 }

@@ -21,17 +21,19 @@ export interface UserIdentity {
 }
 
 export interface WebhookChange {
-  field: 'calls' | 'messages' | 'account_settings_update';
+  field: 'calls' | 'messages' | 'account_settings_update' | 'account_update';
   value: Record<string, unknown>;
 }
 
 export interface WebhookBody {
   object: 'whatsapp_business_account';
-  entry: { id: string; changes: WebhookChange[] }[];
+  /** `time` (Unix seconds, a number) only on account-level changes, which carry no timestamp of their own. */
+  entry: { id: string; time?: number; changes: WebhookChange[] }[];
 }
 
-export function envelope(biz: BusinessIdentity, change: WebhookChange): WebhookBody {
-  return { object: 'whatsapp_business_account', entry: [{ id: biz.wabaId, changes: [change] }] };
+export function envelope(biz: BusinessIdentity, change: WebhookChange, entryTimeMs?: number): WebhookBody {
+  const entry = entryTimeMs === undefined ? { id: biz.wabaId, changes: [change] } : { id: biz.wabaId, time: Math.floor(entryTimeMs / 1000), changes: [change] };
+  return { object: 'whatsapp_business_account', entry: [entry] };
 }
 
 function metadata(biz: BusinessIdentity): Record<string, string> {
@@ -200,4 +202,52 @@ export function settingsUpdateChange(biz: BusinessIdentity, calling: Record<stri
       phone_number_settings: { phone_number_id: biz.phoneNumberId, calling },
     },
   };
+}
+
+export interface VoicemailFacts {
+  /** The call's WACID: a voicemail's message id is the id of the call it was left on (§2.9, CS-2606). */
+  callId: string;
+  timestampMs: number;
+  mediaId: string;
+  sha256: string;
+}
+
+/** Voicemail Ogg/Opus voice notes, as WhatsApp writes `audio.mime_type` for voice messages. */
+export const VOICEMAIL_MIME_TYPE = 'audio/ogg; codecs=opus';
+
+/** §2.9: a voicemail arrives on `messages` as an inbound voice `audio` message whose id is the call's WACID. */
+export function voicemailChange(biz: BusinessIdentity, user: UserIdentity, v: VoicemailFacts): WebhookChange {
+  const message = {
+    from: user.waId,
+    from_user_id: user.bsuid,
+    id: v.callId,
+    timestamp: unixSeconds(v.timestampMs),
+    type: 'audio',
+    audio: { mime_type: VOICEMAIL_MIME_TYPE, sha256: v.sha256, id: v.mediaId, voice: true },
+  };
+  return { field: 'messages', value: { messaging_product: 'whatsapp', metadata: metadata(biz), contacts: contacts(user), messages: [message] } };
+}
+
+/** One calling restriction of `account_update` (§2.9); `expiration` in Unix seconds, absent when open-ended. */
+export interface RestrictionFacts {
+  type: string;
+  expiresAtMs?: number;
+}
+
+export type AccountUpdateFacts = { event: 'ACCOUNT_RESTRICTION'; restrictions: RestrictionFacts[] } | { event: 'ACCOUNT_VIOLATION'; violationType: string };
+
+/**
+ * §2.9 (CS-2511, CS-2606): `account_update` for the business number, `ACCOUNT_RESTRICTION` with
+ * `restriction_info[]` or `ACCOUNT_VIOLATION` with `violation_info`. No timestamp in the value: the entry's `time`.
+ */
+export function accountUpdateChange(biz: BusinessIdentity, facts: AccountUpdateFacts): WebhookChange {
+  const value: Record<string, unknown> = { phone_number: biz.businessNumber, event: facts.event };
+  if (facts.event === 'ACCOUNT_VIOLATION') {
+    value['violation_info'] = { violation_type: facts.violationType };
+  } else {
+    value['restriction_info'] = facts.restrictions.map((r) =>
+      r.expiresAtMs === undefined ? { restriction_type: r.type } : { restriction_type: r.type, expiration: Math.floor(r.expiresAtMs / 1000) },
+    );
+  }
+  return { field: 'account_update', value };
 }

@@ -3,11 +3,14 @@ import type { EmulatedCall } from './call.record';
 import { newMessageId } from './ids';
 import type { SimulatedUser } from './users.registry';
 import {
+  type AccountUpdateFacts,
   type BusinessIdentity,
   type PermissionReplyFacts,
   type UserIdentity,
+  type VoicemailFacts,
   type WebhookChange,
   type WebhookError,
+  accountUpdateChange,
   callConnectChange,
   callStatusChange,
   callTerminateChange,
@@ -15,12 +18,14 @@ import {
   messageStatusChange,
   permissionReplyChange,
   settingsUpdateChange,
+  voicemailChange,
 } from './webhook-payloads';
 import type { WebhookKind, WebhookSender } from './webhook.sender';
 
 /**
  * Turns domain facts into webhook bodies and hands them to the sender with an ordering key: the call id
- * for call webhooks, `user:<waId>` for the user's messages, `settings` for settings updates.
+ * for call webhooks (and a voicemail left on that call), `user:<waId>` for the user's messages, `settings`
+ * for settings updates, `account` for account updates.
  */
 export class WebhookEmitter {
   constructor(
@@ -29,8 +34,8 @@ export class WebhookEmitter {
     private readonly clock: Clock,
   ) {}
 
-  #send(key: string, kind: WebhookKind, change: WebhookChange): void {
-    this.sender.enqueue(key, kind, envelope(this.biz, change));
+  #send(key: string, kind: WebhookKind, change: WebhookChange, entryTimeMs?: number): void {
+    this.sender.enqueue(key, kind, envelope(this.biz, change, entryTimeMs));
   }
 
   /** A new call: lets the sender apply the reorder fault to it (before its first webhook). */
@@ -102,6 +107,18 @@ export class WebhookEmitter {
 
   settingsUpdate(calling: Record<string, unknown>): void {
     this.#send('settings', 'account_settings_update', settingsUpdateChange(this.biz, calling, this.clock.now()));
+  }
+
+  /** The voicemail the user left on an unanswered call, after that call's own webhooks (same key). */
+  voicemail(user: SimulatedUser, facts: Omit<VoicemailFacts, 'timestampMs'>): void {
+    this.#send(facts.callId, 'messages.voicemail', voicemailChange(this.biz, identity(user), { ...facts, timestampMs: this.clock.now() }));
+  }
+
+  /** `account_update`; returns the change sent (the control API answers with it). */
+  accountUpdate(facts: AccountUpdateFacts): WebhookChange {
+    const change = accountUpdateChange(this.biz, facts);
+    this.#send('account', 'account_update', change, this.clock.now());
+    return change;
   }
 }
 

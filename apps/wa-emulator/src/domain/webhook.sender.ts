@@ -58,7 +58,9 @@ export type WebhookKind =
   | 'calls.status'
   | 'messages.status'
   | 'messages.call_permission_reply'
-  | 'account_settings_update';
+  | 'messages.voicemail'
+  | 'account_settings_update'
+  | 'account_update';
 
 export interface WebhookFaults {
   /** Extra copies of every webhook (0: none). Copies carry the same bytes and signature. */

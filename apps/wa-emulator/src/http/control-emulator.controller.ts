@@ -2,14 +2,22 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, UseFi
 import type { EmulatorCore, EmulatorFaults } from '../domain/emulator.core';
 import { EMULATOR_CORE } from '../emulator.tokens';
 import { ControlExceptionFilter } from './control-exception.filter';
-import { ClockAdvanceDto, FaultsDto, GraphRequestQueryDto, TemplateDto, WebhookLogQueryDto, sentFields } from './control.dto';
+import { AccountEventDto, ClockAdvanceDto, FaultsDto, GraphRequestQueryDto, TemplateDto, WebhookLogQueryDto, sentFields, toAccountEventInput } from './control.dto';
 import type { GraphRequestRecord } from '../domain/graph-request.log';
+import type { WebhookChange } from '../domain/webhook-payloads';
 
-/** Calls, clock, faults, delivery log, templates and reset: /emulator/* (see apps/wa-emulator/README.md). */
+/** Account events, calls, clock, faults, delivery log, templates and reset: /emulator/* (see apps/wa-emulator/README.md). */
 @Controller('emulator')
 @UseFilters(ControlExceptionFilter)
 export class ControlEmulatorController {
   constructor(@Inject(EMULATOR_CORE) private readonly core: EmulatorCore) {}
+
+  /** Sends `account_update` (README "Account restrictions and violations"); answers the change sent. */
+  @Post('account/events')
+  @HttpCode(200)
+  accountEvent(@Body() body: AccountEventDto): WebhookChange {
+    return this.core.accountEvent(toAccountEventInput(body));
+  }
 
   @Get('calls')
   calls(): Record<string, unknown>[] {

@@ -2,9 +2,23 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, UseFi
 import type { EmulatorCore } from '../domain/emulator.core';
 import type { ReplyResult } from '../domain/permission.flow';
 import type { UserBehaviour } from '../domain/users.registry';
+import type { VoicemailLeft } from '../domain/voicemail.flow';
 import { EMULATOR_CORE } from '../emulator.tokens';
 import { ControlExceptionFilter } from './control-exception.filter';
-import { AnalysisQueryDto, sentFields, BehaviourDto, CreateUserDto, DtmfDto, PermissionReplyDto, RevokeDto, TapCallButtonDto, ToneDto, UserCallDto, WavDto } from './control.dto';
+import {
+  AnalysisQueryDto,
+  sentFields,
+  BehaviourDto,
+  CreateUserDto,
+  DtmfDto,
+  PermissionReplyDto,
+  RevokeDto,
+  TapCallButtonDto,
+  ToneDto,
+  UserCallDto,
+  VoicemailDto,
+  WavDto,
+} from './control.dto';
 
 /** Simulated WhatsApp users: /emulator/users (documented in apps/wa-emulator/README.md). */
 @Controller('emulator/users')
@@ -60,6 +74,13 @@ export class ControlUsersController {
   @HttpCode(200)
   reject(@Param('waId') waId: string): Record<string, unknown> {
     return this.core.reject(waId);
+  }
+
+  /** The user leaves a voicemail on an unanswered call of theirs (README "Voicemail"). */
+  @Post(':waId/voicemail')
+  @HttpCode(200)
+  voicemail(@Param('waId') waId: string, @Body() body: VoicemailDto): VoicemailLeft {
+    return this.core.leaveVoicemail(waId, sentFields(body));
   }
 
   @Post(':waId/permission-reply')

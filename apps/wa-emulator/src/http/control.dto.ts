@@ -1,5 +1,24 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateBy,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { ACCOUNT_EVENTS, type AccountEventInput, CALLING_RESTRICTION_TYPES, type CallingRestrictionType, type RestrictionInput } from '../domain/account-events.flow';
 import { GRAPH_FAULT_ACTIONS, GRAPH_FAULT_STATUSES, type GraphFailureRule, type GraphFaultAction, type GraphFaultStatus, type GraphFaultWhen } from '../domain/graph-faults';
 import type { PermissionChoice } from '../domain/permission.book';
 import type { UserBehaviour } from '../domain/users.registry';
@@ -43,6 +62,22 @@ export class TapCallButtonDto {
   @MinLength(1)
   @MaxLength(512)
   messageId?: string;
+}
+
+export class VoicemailDto {
+  /** The call to leave it on; omitted: the user's most recent user-initiated call. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(512)
+  waCallId?: string;
+
+  /** Length of the recording (default 12). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(600)
+  durationS?: number;
 }
 
 export class BehaviourDto implements Partial<UserBehaviour> {
@@ -207,4 +242,58 @@ export class WebhookLogQueryDto {
   @IsOptional()
   @IsString()
   kind?: string;
+}
+
+/** A field that only belongs to one `event` of the account event body. */
+function OnlyForEvent(event: (typeof ACCOUNT_EVENTS)[number]): PropertyDecorator {
+  return ValidateBy({
+    name: 'onlyForEvent',
+    validator: {
+      validate: (_value, args) => (args?.object as { event?: unknown } | undefined)?.event === event,
+      defaultMessage: (args) => `${args?.property ?? 'this field'} is only allowed with event ${event}`,
+    },
+  });
+}
+
+export class RestrictionDto implements RestrictionInput {
+  @IsIn(CALLING_RESTRICTION_TYPES)
+  type!: CallingRestrictionType;
+
+  /** Seconds until it expires (emulator clock); omitted: until lifted. At most a year. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(31_536_000)
+  expiresInS?: number;
+}
+
+/**
+ * POST /emulator/account/events: `ACCOUNT_RESTRICTION` with `restrictions` (replaces the current ones; `[]`
+ * lifts them) or `ACCOUNT_VIOLATION` with `violationType` (reference §2.9). Each field only with its event.
+ */
+export class AccountEventDto {
+  @IsIn(ACCOUNT_EVENTS)
+  event!: (typeof ACCOUNT_EVENTS)[number];
+
+  @ValidateIf((o: AccountEventDto) => o.event === 'ACCOUNT_RESTRICTION' || o.restrictions !== undefined)
+  @OnlyForEvent('ACCOUNT_RESTRICTION')
+  @IsArray()
+  @ArrayMaxSize(CALLING_RESTRICTION_TYPES.length)
+  @ArrayUnique((r: RestrictionDto) => r?.type, { message: 'restrictions must not name a type twice' })
+  @ValidateNested({ each: true })
+  @Type(() => RestrictionDto)
+  restrictions?: RestrictionDto[];
+
+  /** Meta's values look like `LOW_CALLING_QUALITY`, `USER_INITIATED_CALLS_LOW_PICKUP_RATE` (§2.9); others are sent as given. */
+  @ValidateIf((o: AccountEventDto) => o.event === 'ACCOUNT_VIOLATION' || o.violationType !== undefined)
+  @OnlyForEvent('ACCOUNT_VIOLATION')
+  @IsString()
+  @Matches(/^[A-Z][A-Z0-9_]{0,99}$/, { message: 'violationType must be an upper-case name such as LOW_CALLING_QUALITY (A-Z, 0-9, _; at most 100)' })
+  violationType?: string;
+}
+
+/** The validated body as the domain's event (the DTO has made sure the event's own field is there). */
+export function toAccountEventInput(dto: AccountEventDto): AccountEventInput {
+  if (dto.event === 'ACCOUNT_VIOLATION') return { event: dto.event, violationType: dto.violationType ?? '' };
+  return { event: dto.event, restrictions: (dto.restrictions ?? []).map((r) => (r.expiresInS === undefined ? { type: r.type } : { type: r.type, expiresInS: r.expiresInS })) };
 }
