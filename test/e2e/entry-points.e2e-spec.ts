@@ -1,16 +1,14 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallRecord } from '@wagw/call-state';
 import type { Env } from '@wagw/config';
 import type { BaresipHandle } from '@wagw/testing';
-import type { CrmEvent } from '../../apps/signalling/src/events/crm-event.types';
 import { eventually, startStack, type Stack } from '../support/stack';
 import { expectNoLeaks } from '../support/leaks';
 import { startDemoPbx, startExtension, type DemoPbx } from '../support/pbx';
 import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
+import { startCrmReceiver, type CrmReceiver } from '../support/crm-receiver';
 
 /**
  * Call buttons and deep links (reference §3.8): the CRM sends a WhatsApp user a call button through the API
@@ -21,28 +19,11 @@ import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
  * record, the CRM's call.incoming and the PBX's INVITE (X-WA-Entry-Point, X-WA-Entry-Payload) carry the payload.
  */
 const BUSINESS = '15550001111';
-const SECRET = 'entry-points-crm-secret-0123456789';
-
-/** A CRM webhook receiver: every event the gateway POSTs. */
-async function startCrm(): Promise<{ url: string; events: CrmEvent[]; close(): Promise<void> }> {
-  const events: CrmEvent[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      events.push(JSON.parse(body) as CrmEvent);
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/crm`, events, close: () => new Promise((r) => server.close(() => r())) };
-}
-
 describe('call buttons and deep links routed by their payload (Kamailio, baresip)', () => {
   let dir: string;
   let pbx: DemoPbx;
   let billingPhone: BaresipHandle;
-  let crm: Awaited<ReturnType<typeof startCrm>>;
+  let crm: CrmReceiver;
   let stack: Stack;
   let seq = 0;
 
@@ -50,11 +31,11 @@ describe('call buttons and deep links routed by their payload (Kamailio, baresip
     dir = mkdtempSync(join(tmpdir(), 'wagw-entry-'));
     pbx = await startDemoPbx({ transport: 'udp', phoneToneHz: 400, dir });
     billingPhone = await startExtension(dir, { host: pbx.kamailio.host, port: pbx.kamailio.port }, '2001', 700);
-    crm = await startCrm();
+    crm = await startCrmReceiver();
     const base = pbx.gatewayEnv(BUSINESS);
     const [route] = JSON.parse(base['PBX_ROUTES'] as string) as Record<string, unknown>[];
     const entryPoints = [{ payload: 'queue=billing', destinations: [{ uri: `sip:2001@${pbx.kamailio.host}`, trunk: 'pbx', ringTimeoutMs: 20000 }] }];
-    const env: Env = { ...base, PBX_ROUTES: JSON.stringify([{ ...route, entryPoints }]), CRM_WEBHOOK_URL: crm.url, CRM_WEBHOOK_SECRET: SECRET };
+    const env: Env = { ...base, PBX_ROUTES: JSON.stringify([{ ...route, entryPoints }]), ...crm.env };
     stack = await startStack({ name: 'entry-points', env });
   });
 

@@ -11,6 +11,8 @@ import { WebhookController } from './webhooks/webhook.controller';
 import { WebhookSignatureGuard } from './webhooks/webhook-signature.guard';
 import { WebhookIngestService } from './webhooks/webhook-ingest.service';
 import { WebhookEventRouter } from './webhooks/webhook-event.router';
+import { VoicemailUseCase } from './calls/voicemail.use-case';
+import { AccountNotices } from './webhooks/account-notices';
 import { DeadLetterRepository } from './webhooks/dead-letter.repository';
 import { EarlyTerminateStore } from './webhooks/early-terminate.store';
 import { DeadLetterController } from './webhooks/dead-letter.controller';
@@ -143,6 +145,8 @@ export class SignallingModule implements OnApplicationShutdown {
       WebhookSignatureGuard,
       WebhookIngestService,
       WebhookEventRouter,
+      VoicemailUseCase,
+      AccountNotices,
       MediaBusClient,
       ApiTokenGuard,
       CallRuntime,

@@ -47,6 +47,8 @@ export const callRecordHashSchema = z.object({
    */
   entryPoint: z.enum(['call_button', 'deep_link']).optional(),
   entryPayload: z.string().optional(),
+  /** Inbound: the voicemail the user left after the call (Meta's media id of the audio message; reference §2.9). */
+  voicemailMediaId: z.string().optional(),
   /** Where the PBX redirected the call (the Contact of its 3xx, followed), when it did: where it rang in the end. */
   redirectedTo: z.string().optional(),
   /** Outbound: the agent (id, extension or SIP URI) who places the call. */

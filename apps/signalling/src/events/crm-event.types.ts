@@ -22,6 +22,16 @@ export interface CrmEventData {
   'call.transferred': { callId: string; waId?: string; to: string; by: 'pbx' | 'api'; attended: boolean };
   /** A transfer's target did not take the call: it stays where it was (or ends if the transferor left). */
   'call.transfer_failed': { callId: string; waId?: string; to: string; by: 'pbx' | 'api'; cause: string };
+  /**
+   * The user left a voicemail after a call nobody took (Meta's voicemail, reference §2.9): the audio is Meta's
+   * media `mediaId` (download it with the Graph media API). `callId` when the gateway still has the call's record.
+   */
+  'call.voicemail': { waCallId: string; callId?: string; waId?: string; userName?: string; mediaId: string; mimeType?: string };
+  /**
+   * WhatsApp restricted the business number's calling, or reported a quality violation (account_update):
+   * restrictions hold until `expiresAt` (epoch ms); an empty list lifts them.
+   */
+  'account.update': { event: 'account_violation' | 'account_restriction'; phoneNumber?: string; violationType?: string; restrictions: { type: string; expiresAt?: number }[] };
 }
 
 export type CrmEventType = keyof CrmEventData;
@@ -41,6 +51,8 @@ export const CRM_EVENT_TYPES = [
   'call.resumed',
   'call.transferred',
   'call.transfer_failed',
+  'call.voicemail',
+  'account.update',
 ] as const satisfies readonly CrmEventType[];
 
 export type CrmEvent = { [K in CrmEventType]: { id: string; type: K; at: number; data: CrmEventData[K] } }[CrmEventType];

@@ -38,6 +38,7 @@ const callRecord = obj(
     destination: str('Inbound: where the call rings on the PBX (SIP URI or extension).'),
     entryPoint: { type: 'string', enum: ['call_button', 'deep_link'], description: 'Inbound: the user called from a call button (`POST /v1/contacts/{waId}/call-button`, Meta\'s `cta_payload`) or a deep link (`deeplink_payload`), when WhatsApp said so.' },
     entryPayload: str('Inbound: the call button\'s payload or the deep link\'s biz_payload; `pbx.routes[].entryPoints` route on it, and the PBX gets it as `X-WA-Entry-Payload`.'),
+    voicemailMediaId: str('Inbound: the voicemail the user left after the call (Meta\'s media id of the audio; download it with the Graph media API).'),
     redirectedTo: str('Where the PBX redirected the call (the Contact of its 300-302, which the gateway followed), when it did: where the call rang in the end.'),
     agent: str('Outbound: the agent (extension or SIP URI) who placed the call.'),
     waCallId: str('WhatsApp call id (`wacid.…`).'),
@@ -116,7 +117,9 @@ const crmEvent = obj(
         'call.connected {callId, waId?, direction, codec?}; call.ended {callId, waId?, direction, cause, endedBy?, durationMs}; ' +
         'call.dtmf {callId, digit, direction: wa-to-pbx|pbx-to-wa, durationMs}; call.held and call.resumed {callId, waId?} (the PBX holds or resumes the call); call.transferred {callId, waId?, to, by: pbx|api, attended}; call.transfer_failed {callId, waId?, to, by, cause}; permission.requested {waId, businessNumber, messageId, callId?}; ' +
         'permission.granted {waId, businessNumber, kind: once|always, expiresAt?, source: user_action|automatic}; permission.declined {waId, businessNumber}; ' +
-        'permission.revoked {waId, businessNumber, reason}; permission.expired {waId, businessNumber, expiredAt}.',
+        'permission.revoked {waId, businessNumber, reason}; permission.expired {waId, businessNumber, expiredAt}; ' +
+        'call.voicemail {waCallId, callId?, waId?, userName?, mediaId, mimeType?} (the user left a voicemail; Meta\'s media id); ' +
+        'account.update {event: account_violation|account_restriction, phoneNumber?, violationType?, restrictions: [{type, expiresAt?}]} (WhatsApp restricted calling on the number, or reported a quality violation; an empty list lifts the restrictions).',
     },
   },
   'The envelope of every CRM event, the same on the SSE stream and in webhooks.',

@@ -8,6 +8,8 @@ import { AnswerUserCallUseCase } from '../calls/answer-user-call.use-case';
 import { EndCallUseCase } from '../calls/end-call.use-case';
 import { BusinessCallEventsHandler } from '../calls/business-call-events.handler';
 import { PermissionService } from '../permissions/permission.service';
+import { VoicemailUseCase } from '../calls/voicemail.use-case';
+import { AccountNotices } from './account-notices';
 
 /**
  * Hands each validated, de-duplicated webhook event to its use case. Events of one WhatsApp call arrive
@@ -24,6 +26,8 @@ export class WebhookEventRouter {
     private readonly endCall: EndCallUseCase,
     private readonly businessCalls: BusinessCallEventsHandler,
     private readonly permissions: PermissionService,
+    private readonly voicemail: VoicemailUseCase,
+    private readonly account: AccountNotices,
   ) {}
 
   async route(event: WebhookEvent): Promise<void> {
@@ -39,8 +43,16 @@ export class WebhookEventRouter {
         return this.businessCalls.onPermissionReply(event);
       case 'message.status':
         return this.permissions.onMessageStatus(event);
-      default:
-        this.logger.info({ kind: event.kind }, 'webhook event noted: nothing to do for this kind');
+      case 'call.voicemail':
+        return this.voicemail.execute(event);
+      case 'account.update':
+        return this.account.onAccountUpdate(event);
+      case 'settings.update':
+        return this.account.onSettingsUpdate(event);
+      default: {
+        const unhandled: never = event; // a new kind must be routed above
+        this.logger.info({ kind: (unhandled as WebhookEvent).kind }, 'webhook event noted: nothing to do for this kind');
+      }
     }
   }
 

@@ -1,0 +1,49 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { CallRecord, CallRepository } from '@wagw/call-state';
+import type { Logger } from '@wagw/logging';
+import type { VoicemailEvent } from '@wagw/whatsapp';
+import { CrmEventBus } from '../events/crm-event-bus';
+import { CALL_REPOSITORY, SIGNALLING_LOGGER } from '../signalling.tokens';
+
+/** How many of the newest ended calls are searched for the call of a voicemail (it comes shortly after the call ended). */
+const RECENT_CALLS_SEARCHED = 500;
+
+/**
+ * A user left a voicemail (reference §2.9: Meta answered a call nobody took, recorded the caller, and sends
+ * the audio as a message whose id is the call's WACID). The CRM hears `call.voicemail` with Meta's media id,
+ * and the call's CDR keeps it as `voicemailMediaId` while the gateway still has it. Best-effort on Meta's side
+ * and here: a voicemail for a call the gateway no longer knows is still announced.
+ */
+@Injectable()
+export class VoicemailUseCase {
+  constructor(
+    @Inject(CALL_REPOSITORY) private readonly calls: CallRepository,
+    @Inject(SIGNALLING_LOGGER) private readonly logger: Logger,
+    private readonly events: CrmEventBus,
+  ) {}
+
+  async execute(event: VoicemailEvent): Promise<void> {
+    const record = await this.#callOf(event.waCallId);
+    const waId = record?.userWaId ?? event.from ?? event.contactWaId;
+    const log = this.logger.child({ ...(record ? { callId: record.callId } : {}), waCallId: event.waCallId });
+    if (record) {
+      await this.calls.amend(record.callId, { voicemailMediaId: event.audio.mediaId }).catch((err: unknown) => log.warn({ err }, 'voicemail not noted on the call record'));
+    }
+    log.info({ waId, mediaId: event.audio.mediaId, mimeType: event.audio.mimeType, callKnown: record !== null }, 'voicemail left by the user');
+    this.events.publish('call.voicemail', {
+      waCallId: event.waCallId,
+      ...(record ? { callId: record.callId } : {}),
+      ...(waId ? { waId } : {}),
+      ...((record?.userName ?? event.contactName) ? { userName: record?.userName ?? event.contactName } : {}),
+      mediaId: event.audio.mediaId,
+      ...(event.audio.mimeType ? { mimeType: event.audio.mimeType } : {}),
+    });
+  }
+
+  /** The call's record: live (by its WhatsApp id), or among the newest CDRs; null when the gateway has neither. */
+  async #callOf(waCallId: string): Promise<CallRecord | null> {
+    const live = await this.calls.getByWaCallId(waCallId);
+    if (live) return live;
+    return (await this.calls.listRecent(RECENT_CALLS_SEARCHED)).find((r) => r.waCallId === waCallId) ?? null;
+  }
+}
