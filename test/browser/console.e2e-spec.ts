@@ -163,4 +163,27 @@ describe('the agent console', () => {
     expect(await call.getAttribute('title')).toBe(view.decision.reason);
     await browser.screenshot(page, 'console-declined');
   });
+
+  it("sends a call button naming the agent from the contact's row; the customer's tap shows as an incoming call from it", async () => {
+    await boot();
+    const page = await openConsole();
+    await signIn(page);
+    await page.getByTestId('add-number').fill(`+${user}`);
+    await page.getByTestId('add-submit').click();
+    await page.locator(`[data-testid=badge-${user}][data-state=none]`).waitFor();
+
+    await page.getByTestId(`send-button-${user}`).click();
+    await page.getByTestId(`status-${user}`).getByText(/^Call button sent \(until .+\)$/).waitFor();
+    const view = await stack.emu<{ callButtons: { messageId: string; displayText: string; bodyText: string; payload: string | null }[] }>('GET', `/emulator/users/${user}`);
+    expect(view.callButtons).toEqual([expect.objectContaining({ displayText: 'Call us', bodyText: 'Tap the button to call us on WhatsApp.', payload: 'callback:1001' })]);
+    await browser.screenshot(page, 'console-call-button-sent');
+
+    await stack.emu('POST', `/emulator/users/${user}/tap-call-button`, {});
+    await page.getByTestId('incoming').getByText('Incoming WhatsApp call from Ana (+15552225555) · from a call button (callback:1001)').waitFor();
+    await page.locator(`[data-testid=status-${user}][data-state=connected]`).waitFor();
+    expect(await page.getByTestId(`send-button-${user}`).isHidden()).toBe(true);
+    await page.getByTestId(`hangup-${user}`).click();
+    await page.locator(`[data-testid=status-${user}][data-state=ended]`).waitFor();
+    expect(await page.getByTestId(`send-button-${user}`).isHidden()).toBe(false);
+  });
 });

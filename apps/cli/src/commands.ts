@@ -58,6 +58,9 @@ export interface CallDetail extends CallView {
   businessNumber?: string;
   userName?: string;
   redirectedTo?: string;
+  /** Inbound: placed from a call button or a deep link, and its payload. */
+  entryPoint?: string;
+  entryPayload?: string;
   sipCallId?: string;
   codec?: string;
   pbxSrtp?: string;
@@ -213,6 +216,7 @@ export function callLines(c: CallDetail, now: number): string {
     ['direction', c.direction],
     ['WhatsApp user', user],
     ['business number', c.businessNumber],
+    ['placed from', c.entryPoint ? `${c.entryPoint === 'call_button' ? 'call button' : c.entryPoint === 'deep_link' ? 'deep link' : c.entryPoint}${c.entryPayload ? ` (payload ${c.entryPayload})` : ''}` : undefined],
     ['PBX side', pbxSide ? `${pbxSide}${c.redirectedTo ? ` (redirected to ${c.redirectedTo})` : ''}` : undefined],
     ['WhatsApp call id', c.waCallId],
     ['SIP Call-ID', c.sipCallId],

@@ -4,8 +4,9 @@
 //   POST /v1/calls {to, agent}        call a user: 201 the call starts, 202 a permission request was sent
 //   POST /v1/calls/{id}/hangup        hang up (also cancels a call waiting for permission)
 //   POST /v1/calls/{id}/transfer      hand a connected call's desk-phone side to another extension
+//   POST /v1/contacts/{waId}/call-button  send the user WhatsApp's "call us" button (their tap calls the business)
 //   GET  /v1/calls                    calls already in progress when the page opens
-//   GET  /v1/events?token=...         live events (Server-Sent Events): call.* and permission.*
+//   GET  /v1/events?token=...         live events (Server-Sent Events): call.* (call.voicemail too) and permission.*
 // Copy it freely: no framework, no build step.
 'use strict';
 
@@ -15,7 +16,7 @@
   const ADDED_KEY = 'wagw.console.addedNumbers';
   const $ = (id) => document.getElementById(id);
 
-  /** waId -> { waId, name, permission, call: { callId, phase, since, text } } */
+  /** waId -> { waId, name, permission, call: { callId, phase, since, text }, note } (note: e.g. "call button sent") */
   const contacts = new Map();
   /** callId -> waId, so events without a waId still find their row. */
   const callOwner = new Map();
@@ -95,6 +96,7 @@
     for (const el of row.querySelectorAll('[data-role]')) el.dataset.testid = `${el.dataset.role}-${waId}`;
     row.querySelector('[data-role=call]').addEventListener('click', () => startCall(waId));
     row.querySelector('[data-role=hangup]').addEventListener('click', () => hangUp(waId));
+    row.querySelector('[data-role=send-button]').addEventListener('click', () => sendCallButton(waId));
     row.querySelector('[data-role=transfer]').addEventListener('submit', (e) => {
       e.preventDefault();
       transfer(waId, row.querySelector('[data-role=transfer-to]').value.trim());
@@ -150,7 +152,7 @@
     const busy = current && current.phase !== 'ended' && current.phase !== 'refused';
     if (busy && current.callId !== callId && phase === 'ended') return; // an older call's late event
     callOwner.set(callId, waId);
-    contact.call = { ...contact.call, callId, phase, ...extra };
+    contact.call = { ...contact.call, callId, phase, at: Date.now(), ...extra };
     render(waId);
   }
 
@@ -178,11 +180,12 @@
     button.title = refused ? c.permission.decision.reason : live ? 'A call is in progress' : `Call +${waId}`;
     button.setAttribute('aria-label', button.title);
     row.querySelector('[data-role=hangup]').hidden = !live;
+    row.querySelector('[data-role=send-button]').hidden = Boolean(live);
     row.querySelector('[data-role=transfer]').hidden = !(call && call.phase === 'connected');
 
     const status = row.querySelector('[data-role=status]');
     status.dataset.state = call ? call.phase : 'idle';
-    if (!call) status.textContent = '';
+    if (!call || (!live && c.note && c.noteAt > (call.at || 0))) status.textContent = c.note || '';
     else if (call.phase === 'connected') status.textContent = `Connected ${elapsed(call.since)}${connectedNotes(call)}`;
     else if (call.phase === 'ended') status.textContent = `Ended: ${call.text || 'call ended'}`;
     else if (call.phase === 'refused') status.textContent = call.text;
@@ -216,6 +219,25 @@
     else if (res.status === 202) setCall(waId, res.body.callId, 'awaiting-permission');
     else setCall(waId, `refused-${Date.now()}`, 'refused', { text: describeError(res) });
     loadPermission(waId);
+  }
+
+  /**
+   * Sends the user a call button: their tap calls the business (no permission needed for their own call). Its
+   * payload names the agent (`callback:<my phone>`): a route's entryPoints can ring that agent's phone for it.
+   */
+  async function sendCallButton(waId) {
+    const agent = $('agent').value.trim();
+    showError('');
+    const res = await api('POST', `/v1/contacts/${encodeURIComponent(waId)}/call-button`, {
+      bodyText: 'Tap the button to call us on WhatsApp.',
+      displayText: 'Call us',
+      ...(agent ? { payload: `callback:${agent}` } : {}),
+    });
+    if (res.status !== 201) return showError(`Call button to +${waId}: ${describeError(res)}`);
+    const contact = contacts.get(waId);
+    contact.note = `Call button sent (until ${new Date(res.body.expiresAt).toLocaleString()})`;
+    contact.noteAt = Date.now();
+    render(waId);
   }
 
   async function hangUp(waId) {
@@ -255,7 +277,7 @@
     };
     events.onopen = () => live('live');
     events.onerror = () => live(events.readyState === EventSource.CLOSED ? 'offline' : 'reconnecting');
-    const types = ['call.incoming', 'call.ringing', 'call.connected', 'call.ended', 'call.held', 'call.resumed', 'call.transferred', 'call.transfer_failed', 'permission.requested', 'permission.granted', 'permission.declined', 'permission.revoked', 'permission.expired'];
+    const types = ['call.incoming', 'call.ringing', 'call.connected', 'call.ended', 'call.held', 'call.resumed', 'call.transferred', 'call.transfer_failed', 'call.voicemail', 'permission.requested', 'permission.granted', 'permission.declined', 'permission.revoked', 'permission.expired'];
     // Handle events one at a time, in arrival order (some need an API lookup first).
     let queue = Promise.resolve();
     for (const type of types) {
@@ -281,12 +303,20 @@
       if (event.type === 'permission.requested' && d.callId) setCall(d.waId, d.callId, 'awaiting-permission');
       return loadPermission(d.waId);
     }
+    if (event.type === 'call.voicemail') {
+      if (!d.waId) return;
+      const contact = addContact(d.waId, d.userName);
+      contact.note = `Voicemail left ${new Date(event.at).toLocaleTimeString()} (media ${d.mediaId})`;
+      contact.noteAt = Date.now();
+      return render(d.waId);
+    }
     const waId = await ownerOf(d);
     if (!waId) return;
     if (event.type === 'call.incoming') {
       addContact(waId, d.userName);
       setCall(waId, d.callId, 'incoming');
-      showIncoming(d.callId, `Incoming WhatsApp call from ${d.userName ? `${d.userName} (+${waId})` : `+${waId}`}`);
+      const via = d.entryPoint ? ` · from ${d.entryPoint === 'call_button' ? 'a call button' : 'a link'}${d.entryPayload ? ` (${d.entryPayload})` : ''}` : '';
+      showIncoming(d.callId, `Incoming WhatsApp call from ${d.userName ? `${d.userName} (+${waId})` : `+${waId}`}${via}`);
     } else if (event.type === 'call.ringing') {
       setCall(waId, d.callId, 'ringing', { text: d.side === 'user' ? 'Ringing the customer…' : 'Ringing your phone…' });
     } else if (event.type === 'call.connected') {
