@@ -6,6 +6,7 @@ import { MediaBusClient } from '../../apps/signalling/src/media/media-bus.client
 import { WebhookIngestService } from '../../apps/signalling/src/webhooks/webhook-ingest.service';
 import { eventually, startStack, type Stack } from '../support/stack';
 import { expectNoLeaks } from '../support/leaks';
+import { scrapedSample } from '../support/metrics';
 
 /**
  * The signalling app's WhatsApp callback URL, booted with the media app and the emulator: the signature over
@@ -141,6 +142,28 @@ describe('POST /webhooks/whatsapp on the booted signalling app', () => {
     }
     const callKeys = (await stack.keys()).filter((k) => k.startsWith(`${stack.config.redis.keyPrefix}:call:`));
     expect(callKeys).toEqual([]);
+  });
+
+  it("a connect for another phone number of the account is acknowledged, parked with why, and nothing is answered", async () => {
+    const { waCallId, body } = await emulatorConnect();
+    const other = JSON.parse(body.toString('utf8')) as { entry: { changes: { value: { metadata: { phone_number_id: string } } }[] }[] };
+    other.entry[0]!.changes[0]!.value.metadata.phone_number_id = '100000000000999';
+    const signed = Buffer.from(JSON.stringify(other), 'utf8');
+    expect((await post(signed, sign(signed))).status).toBe(200);
+
+    await ingestIdle();
+    const letters = await deadLetters();
+    expect(letters.items).toEqual([
+      {
+        receivedAt: expect.any(String),
+        path: 'phone_number_id 100000000000999',
+        reason: `call.connect for phone number id 100000000000999, not this gateway's (whatsapp.phoneNumberId ${stack.config.whatsapp.phoneNumberId}): ignored`,
+        raw: expect.objectContaining({ kind: 'call.connect', waCallId }),
+      },
+    ]);
+    expect((await stack.keys()).filter((k) => k.startsWith(`${stack.config.redis.keyPrefix}:call:`))).toEqual([]);
+    expect(await graphRequests(`callId=${encodeURIComponent(waCallId)}`)).toEqual([]);
+    expect(await scrapedSample(stack.signalling.baseUrl, 'wagw_webhooks_total', { result: 'other_number' })).toBe(1);
   });
 
   it('the same signed connect posted 20 times at once gives 20 acks, one call record and one pre_accept', async () => {

@@ -11,7 +11,7 @@ export interface TrunkChannelsRow {
 }
 
 /** What `POST /webhooks/whatsapp` and the work after its ack did with a delivery (one bounded label). */
-export const WEBHOOK_RESULTS = ['accepted', 'bad_signature', 'bad_json', 'duplicate', 'dead_letter', 'error'] as const;
+export const WEBHOOK_RESULTS = ['accepted', 'bad_signature', 'bad_json', 'duplicate', 'dead_letter', 'other_number', 'error'] as const;
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
 
 export interface SignallingMetricsOptions {

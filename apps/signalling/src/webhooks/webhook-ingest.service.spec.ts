@@ -36,7 +36,7 @@ function service(dedup: DedupStore, routed: WebhookEvent[]): WebhookIngestServic
   const deadLetters = { add: jest.fn(async () => undefined) } as unknown as DeadLetterRepository;
   const router = { route: jest.fn(async (e: WebhookEvent) => void routed.push(e)) } as unknown as WebhookEventRouter;
   const metrics = { webhook: jest.fn() } as unknown as SignallingMetrics;
-  const config = { whatsapp: { webhookDedupTtlS: 3600 } } as unknown as AppConfig;
+  const config = { whatsapp: { webhookDedupTtlS: 3600, phoneNumberId: '100000000000001' } } as unknown as AppConfig;
   return new WebhookIngestService(config, logger, deadLetters, dedup, router, metrics);
 }
 
@@ -78,6 +78,32 @@ describe('WebhookIngestService', () => {
     dedup.releaseAll();
     await done;
     expect(routed).toHaveLength(2);
+  });
+
+  it("parks an event for another phone number of the account in the dead-letter list, counted and with why, and routes the rest", async () => {
+    const dedup = new HeldDedup();
+    const routed: WebhookEvent[] = [];
+    const logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() } as unknown as Logger;
+    const letters: { path: string; reason: string }[] = [];
+    const deadLetters = { add: jest.fn(async (l: { path: string; reason: string }) => void letters.push(l)) } as unknown as DeadLetterRepository;
+    const router = { route: jest.fn(async (e: WebhookEvent) => void routed.push(e)) } as unknown as WebhookEventRouter;
+    const metrics = { webhook: jest.fn() } as unknown as SignallingMetrics;
+    const config = { whatsapp: { webhookDedupTtlS: 3600, phoneNumberId: '100000000000001' } } as unknown as AppConfig;
+    const ingest = new WebhookIngestService(config, logger, deadLetters, dedup, router, metrics);
+    const other = statusWebhook('wamid.OTHER') as { entry: { changes: { value: { metadata: { phone_number_id: string } } }[] }[] };
+    other.entry[0]!.changes[0]!.value.metadata = { ...metadata, phone_number_id: '100000000000009' };
+
+    ingest.enqueue(other);
+    ingest.enqueue(statusWebhook('wamid.OURS'));
+    await nextTurn();
+    dedup.releaseAll();
+    await ingest.idle();
+    expect(routed.map((e) => (e as { messageId?: string }).messageId)).toEqual(['wamid.OURS']);
+    expect(letters).toEqual([
+      expect.objectContaining({ path: 'phone_number_id 100000000000009', reason: "message.status for phone number id 100000000000009, not this gateway's (whatsapp.phoneNumberId 100000000000001): ignored" }),
+    ]);
+    expect(metrics.webhook).toHaveBeenCalledWith('other_number');
+    expect(dedup.claims).toHaveLength(1); // the other number's event is not claimed
   });
 
   it('drops a duplicate delivered in the same batch as the original', async () => {

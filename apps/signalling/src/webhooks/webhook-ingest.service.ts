@@ -74,7 +74,25 @@ export class WebhookIngestService implements OnApplicationShutdown {
       this.logger.warn({ path: r.path, reason: r.reason }, 'webhook item not applied: parked in dead-letter list');
       await this.deadLetters.add({ receivedAt, path: r.path, reason: r.reason, raw: r.raw });
     }
-    await Promise.all(events.map((event) => this.#handleOnce(event)));
+    const ours = this.config.whatsapp.phoneNumberId;
+    const mine: WebhookEvent[] = [];
+    for (const event of events) {
+      if ('phoneNumberId' in event && event.phoneNumberId !== ours) await this.#otherNumber(event, ours, receivedAt);
+      else mine.push(event);
+    }
+    await Promise.all(mine.map((event) => this.#handleOnce(event)));
+  }
+
+  /**
+   * An event for another phone number of the WhatsApp Business Account (Meta sends every number's webhooks
+   * to the app's one URL): not this gateway's to act on (its Graph requests would name the wrong number), so
+   * it is parked in the dead-letter list with why, and counted.
+   */
+  async #otherNumber(event: WebhookEvent & { phoneNumberId: string }, ours: string, receivedAt: string): Promise<void> {
+    const reason = `${event.kind} for phone number id ${event.phoneNumberId}, not this gateway's (whatsapp.phoneNumberId ${ours}): ignored`;
+    this.metrics.webhook('other_number');
+    this.logger.warn({ kind: event.kind, phoneNumberId: event.phoneNumberId, ...('waCallId' in event ? { waCallId: event.waCallId } : {}) }, 'webhook for another phone number ignored: parked in dead-letter list');
+    await this.deadLetters.add({ receivedAt, path: `phone_number_id ${event.phoneNumberId}`, reason, raw: event });
   }
 
   async #handleOnce(event: WebhookEvent): Promise<void> {
