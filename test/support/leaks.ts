@@ -7,7 +7,7 @@ import { eventually, type Stack } from './stack';
  * signalling processes' (their set and heartbeats). Everything else of a call must be gone once it ended,
  * except its record (the CDR) and its entry in the ended index.
  */
-export const NOT_CALL_STATE_KEY = /:webhooks:seen:|:webhooks:dead-letter$|:perm:|:contacts(:names)?$|:media:instance:|:signalling:instances?(:|$)/;
+export const NOT_CALL_STATE_KEY = /:webhooks:seen:|:webhooks:dead-letter$|:perm:|:contacts(:names)?$|:media:instance:|:signalling:instances?(:|$)|:followup:/;
 
 export interface LeakReport {
   /** Calls the API still lists as active. */

@@ -47,6 +47,28 @@ export const whatsappSchema = z
   })
   .strict();
 
+const missedCallFollowUpSchema = z
+  .object({
+    action: z
+      .enum(['off', 'call_button', 'permission_request'])
+      .default('off')
+      .describe(
+        "After a WhatsApp user's call nobody answered (the PBX busy or not answering, after hours, the user giving up while it rang), send the user: call_button, a call button to call back (payload below); permission_request, a call permission request, so an agent can call them (Meta's request limits apply; none when the user already allowed calls or said never); off: nothing. The user's call opened the 24 h service window these messages need.",
+      ),
+    bodyText: z.string().min(1).max(1024).default('Sorry we missed your call. Tap the button to call us back.').describe('Text of the follow-up message.'),
+    displayText: z.string().min(1).max(20).default('Call us').describe('Label of the call button (call_button).'),
+    payload: z.string().max(512).default('missed-call').describe('Payload of the call button: the call back carries it (routes[].entryPoints may route on it). Empty: none.'),
+    ttlMinutes: z.number().int().min(1).max(43200).default(1440).describe('How long the call button works, in minutes.'),
+    minIntervalS: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86400)
+      .default(86400)
+      .describe('At most one follow-up per user this often, however many calls they miss (0: one per missed call).'),
+  })
+  .strict();
+
 export const signallingSchema = z
   .object({
     httpHost: z.string().min(1).describe('Address the signalling HTTP server (webhooks, CRM API, health) binds to.'),
@@ -103,6 +125,7 @@ export const signallingSchema = z
     autoAcceptWithoutPbx: z
       .boolean()
       .describe('Answer user-initiated calls with the media app alone (test tone) when no PBX is configured. Demo and foundation tests only.'),
+    missedCallFollowUp: missedCallFollowUpSchema,
   })
   .strict();
 

@@ -31,6 +31,8 @@ export interface CrmEventData {
    * WhatsApp restricted the business number's calling, or reported a quality violation (account_update):
    * restrictions hold until `expiresAt` (epoch ms); an empty list lifts them.
    */
+  /** A missed call was followed up (signalling.missedCallFollowUp): a call button or a permission request went to the user. */
+  'call.follow_up_sent': { callId: string; waId: string; action: 'call_button' | 'permission_request'; messageId: string };
   'account.update': { event: 'account_violation' | 'account_restriction'; phoneNumber?: string; violationType?: string; restrictions: { type: string; expiresAt?: number }[] };
 }
 
@@ -52,6 +54,7 @@ export const CRM_EVENT_TYPES = [
   'call.transferred',
   'call.transfer_failed',
   'call.voicemail',
+  'call.follow_up_sent',
   'account.update',
 ] as const satisfies readonly CrmEventType[];
 

@@ -119,6 +119,7 @@ const crmEvent = obj(
         'permission.granted {waId, businessNumber, kind: once|always, expiresAt?, source: user_action|automatic}; permission.declined {waId, businessNumber}; ' +
         'permission.revoked {waId, businessNumber, reason}; permission.expired {waId, businessNumber, expiredAt}; ' +
         'call.voicemail {waCallId, callId?, waId?, userName?, mediaId, mimeType?} (the user left a voicemail; Meta\'s media id); ' +
+        'call.follow_up_sent {callId, waId, action: call_button|permission_request, messageId} (a missed call was followed up, signalling.missedCallFollowUp); ' +
         'account.update {event: account_violation|account_restriction, phoneNumber?, violationType?, restrictions: [{type, expiresAt?}]} (WhatsApp restricted calling on the number, or reported a quality violation; an empty list lifts the restrictions).',
     },
   },
