@@ -9,6 +9,7 @@ import { expectNoLeaks } from '../support/leaks';
 import { startDemoPbx, startExtension, type DemoPbx } from '../support/pbx';
 import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
 import { startCrmReceiver, type CrmReceiver } from '../support/crm-receiver';
+import { scrapedSample } from '../support/metrics';
 
 /**
  * Call buttons and deep links (reference §3.8): the CRM sends a WhatsApp user a call button through the API
@@ -97,6 +98,7 @@ describe('call buttons and deep links routed by their payload (Kamailio, baresip
     expect(cdr).toMatchObject({ entryPoint: 'call_button', entryPayload: 'queue=billing', destination: `sip:2001@${pbx.kamailio.host}`, endedBy: 'wa' });
     const incoming = await eventually('call.incoming at the CRM', async () => crm.events.find((e) => e.type === 'call.incoming' && 'callId' in e.data && e.data.callId === cdr.callId));
     expect(incoming.data).toMatchObject({ waId: user, entryPoint: 'call_button', entryPayload: 'queue=billing', destination: `sip:2001@${pbx.kamailio.host}` });
+    expect(await scrapedSample(stack.signalling.baseUrl, 'wagw_inbound_calls_by_entry_total', { entry: 'call_button' })).toBe(1);
   });
 
   it("a deep link whose payload no entry point names rings the route's own phone, keeping the payload on the record", async () => {

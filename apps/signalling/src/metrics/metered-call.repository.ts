@@ -3,7 +3,7 @@ import { CallRepository, type ApplyResult, type CallEvent, type CallRecord, type
 
 /** What the repository reports; SignallingMetrics implements it. */
 export interface CallLifecycleObserver {
-  callCreated(direction: CallRecord['direction']): void;
+  callCreated(direction: CallRecord['direction'], entryPoint?: CallRecord['entryPoint']): void;
   callAnswered(record: CallRecord): void;
   callEnded(record: CallRecord): void;
 }
@@ -24,7 +24,7 @@ export class MeteredCallRepository extends CallRepository {
 
   override async create(input: NewCallRecord): Promise<CallRecord> {
     const record = await super.create(input);
-    this.#observe(() => this.#observer.callCreated(record.direction));
+    this.#observe(() => this.#observer.callCreated(record.direction, record.entryPoint));
     return record;
   }
 

@@ -31,7 +31,7 @@ describe('SignallingMetrics', () => {
     const m = new SignallingMetrics({ defaultMetrics: false });
 
     m.callCreated('inbound');
-    m.callCreated('inbound');
+    m.callCreated('inbound', 'call_button');
     m.callCreated('outbound');
     m.callAnswered(record({ state: 'active', answeredAt: 3_500 }));
     m.callEnded(record({ answeredAt: 3_500, endedBy: 'wa', endCause: 'completed' }));
@@ -39,6 +39,9 @@ describe('SignallingMetrics', () => {
 
     expect(await valueOf(m, 'wagw_call_setups_total', { direction: 'inbound' })).toBe(2);
     expect(await valueOf(m, 'wagw_call_setups_total', { direction: 'outbound' })).toBe(1);
+    expect(await valueOf(m, 'wagw_inbound_calls_by_entry_total', { entry: 'call_button' })).toBe(1);
+    expect(await valueOf(m, 'wagw_inbound_calls_by_entry_total', { entry: 'none' })).toBe(1);
+    expect(await valueOf(m, 'wagw_inbound_calls_by_entry_total', { entry: 'deep_link' })).toBe(0);
     expect(await valueOf(m, 'wagw_call_setup_seconds', { direction: 'inbound', le: 3 })).toBe(1);
     expect(await valueOf(m, 'wagw_call_setup_seconds', { direction: 'inbound', le: 2 })).toBe(0);
     const text = await m.metrics();

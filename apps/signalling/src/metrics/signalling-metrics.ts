@@ -45,6 +45,7 @@ const ACK_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 export class SignallingMetrics {
   readonly registry = new Registry();
   readonly #setups: Counter<'direction'>;
+  readonly #entries: Counter<'entry'>;
   readonly #ended: Counter<'direction' | 'outcome' | 'ended_by'>;
   readonly #failures: Counter<'direction' | 'cause'>;
   readonly #setupSeconds: Histogram<'direction'>;
@@ -63,6 +64,12 @@ export class SignallingMetrics {
     const registers = [this.registry];
     this.#listActive = options.listActive;
     this.#setups = new Counter({ name: 'wagw_call_setups_total', help: 'Calls created (set-up attempts), by direction.', labelNames: ['direction'], registers });
+    this.#entries = new Counter({
+      name: 'wagw_inbound_calls_by_entry_total',
+      help: 'Calls WhatsApp users placed, by where from: call_button, deep_link, or none (the chat\'s call icon, the call log, a contact).',
+      labelNames: ['entry'],
+      registers,
+    });
     this.#ended = new Counter({
       name: 'wagw_calls_ended_total',
       help: 'Calls that reached ended: answered (were active) or failed, by who ended them.',
@@ -108,6 +115,7 @@ export class SignallingMetrics {
     if (options.redisPing) this.#redisGauges(registers, options.redisPing, options.redisPingTimeoutMs ?? 1000);
     if (options.mediaInstancesUp) this.#mediaInstancesGauge(registers, options.mediaInstancesUp);
     for (const direction of CALL_DIRECTIONS) this.#setups.inc({ direction }, 0);
+    for (const entry of ['call_button', 'deep_link', 'none']) this.#entries.inc({ entry }, 0);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -142,8 +150,9 @@ export class SignallingMetrics {
     this.#orphanLegsClosed.inc({ kind });
   }
 
-  callCreated(direction: CallDirection): void {
+  callCreated(direction: CallDirection, entryPoint?: CallRecord['entryPoint']): void {
     this.#setups.inc({ direction });
+    if (direction === 'inbound') this.#entries.inc({ entry: entryPoint ?? 'none' });
   }
 
   /** The call became active: its set-up time, creation to answer. */
