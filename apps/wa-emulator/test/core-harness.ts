@@ -59,3 +59,21 @@ export function createTestCore(emulator: Partial<AppConfig['emulator']> = {}): T
   const core = new EmulatorCore({ config, userMediaFactory: media, logger: silentLogger(), webhookTransport: transport });
   return { core, media, transport, config };
 }
+
+/**
+ * A fresh core for each test of the calling `describe`, on Jest's fake timers (the emulator's clock and timers
+ * move only when the test advances them), closed after the test:
+ * `let h: TestCore; freshTestCore((c) => (h = c), { acceptWindowMs: 30_000 });`
+ */
+export function freshTestCore(assign: (h: TestCore) => void, emulator: Partial<AppConfig['emulator']> = {}): void {
+  let current: TestCore | undefined;
+  beforeEach(() => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    current = createTestCore(emulator);
+    assign(current);
+  });
+  afterEach(async () => {
+    await current?.core.close();
+    jest.useRealTimers();
+  });
+}

@@ -1,19 +1,11 @@
 import { parseWebhook } from '@wagw/whatsapp';
-import { type TestCore, createTestCore } from '../../test/core-harness';
+import { type TestCore, freshTestCore } from '../../test/core-harness';
 import { HOUR_MS } from './clock';
 
 describe('EmulatorCore: account restrictions and violations (reference §2.9, §5.2)', () => {
   let h: TestCore;
 
-  beforeEach(() => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
-    h = createTestCore();
-  });
-
-  afterEach(async () => {
-    await h.core.close();
-    jest.useRealTimers();
-  });
+  freshTestCore((c) => (h = c));
 
   const nowS = (): number => Math.floor(h.core.clock.now() / 1000);
   const restrictionsList = (): unknown => (h.core.getSettings()['restrictions'] as { restrictions_list?: unknown } | undefined)?.restrictions_list;

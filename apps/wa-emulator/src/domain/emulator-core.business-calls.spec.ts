@@ -1,6 +1,6 @@
 import { parseWebhook } from '@wagw/whatsapp';
 import { businessOfferSdp } from '../../test/fake-user-media';
-import { type TestCore, createTestCore } from '../../test/core-harness';
+import { type TestCore, freshTestCore } from '../../test/core-harness';
 import { replyOf } from '../../test/webhook-events';
 import { DAY_MS } from './clock';
 import { GraphError } from './emulator.errors';
@@ -24,16 +24,10 @@ async function graphError(p: Promise<unknown>): Promise<GraphError> {
 describe('EmulatorCore: business-initiated calls', () => {
   let h: TestCore;
 
-  beforeEach(() => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
-    h = createTestCore({ ringTimeoutMs: RING_TIMEOUT_MS, mediaTimeoutMs: MEDIA_TIMEOUT_MS, dailyConnectedCallCap: 2 });
+  freshTestCore((c) => {
+    h = c;
     h.core.createUser(WA_ID, 'Sam');
-  });
-
-  afterEach(async () => {
-    await h.core.close();
-    jest.useRealTimers();
-  });
+  }, { ringTimeoutMs: RING_TIMEOUT_MS, mediaTimeoutMs: MEDIA_TIMEOUT_MS, dailyConnectedCallCap: 2 });
 
   const grantPermanent = (): void => h.core.users.get(WA_ID).permissions.grantPermanent(h.core.clock.now());
   const behave = (incomingCall: UserBehaviour['incomingCall']): void => {

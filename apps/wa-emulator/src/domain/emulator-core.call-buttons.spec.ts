@@ -1,5 +1,5 @@
 import { parseWebhook } from '@wagw/whatsapp';
-import { type TestCore, createTestCore } from '../../test/core-harness';
+import { type TestCore, freshTestCore } from '../../test/core-harness';
 import { HOUR_MS } from './clock';
 import { ControlError, GraphError } from './emulator.errors';
 
@@ -28,15 +28,7 @@ async function refusal(p: Promise<unknown> | (() => unknown)): Promise<GraphErro
 describe('EmulatorCore: call buttons (interactive voice_call, reference §3.8)', () => {
   let h: TestCore;
 
-  beforeEach(() => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
-    h = createTestCore();
-  });
-
-  afterEach(async () => {
-    await h.core.close();
-    jest.useRealTimers();
-  });
+  freshTestCore((c) => (h = c));
 
   const send = (body: Record<string, unknown>): string => ((h.core.sendMessage(body)['messages'] as { id: string }[])[0] as { id: string }).id;
   const buttons = (): Record<string, unknown>[] => h.core.userView(WA_ID)['callButtons'] as Record<string, unknown>[];

@@ -1,5 +1,5 @@
 import { parseWebhook } from '@wagw/whatsapp';
-import { type TestCore, createTestCore } from '../../test/core-harness';
+import { type TestCore, freshTestCore } from '../../test/core-harness';
 import { replyOf } from '../../test/webhook-events';
 import { DAY_MS, HOUR_MS } from './clock';
 import { ControlError, GraphError } from './emulator.errors';
@@ -27,15 +27,7 @@ function codeOf(fn: () => unknown): number | string | undefined {
 describe('EmulatorCore: call permission requests and replies', () => {
   let h: TestCore;
 
-  beforeEach(() => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
-    h = createTestCore();
-  });
-
-  afterEach(async () => {
-    await h.core.close();
-    jest.useRealTimers();
-  });
+  freshTestCore((c) => (h = c));
 
   const send = (body: Record<string, unknown> = REQUEST): string => ((h.core.sendMessage(body)['messages'] as { id: string }[])[0] as { id: string }).id;
 

@@ -1,6 +1,6 @@
 import { parseWebhook } from '@wagw/whatsapp';
 import { businessAnswerSdp, whatsappOfferSdp } from '../../test/fake-user-media';
-import { type TestCore, createTestCore } from '../../test/core-harness';
+import { type TestCore, freshTestCore } from '../../test/core-harness';
 import { replyOf } from '../../test/webhook-events';
 import { DAY_MS } from './clock';
 import { GraphError } from './emulator.errors';
@@ -22,15 +22,7 @@ async function graphError(p: Promise<unknown> | (() => unknown)): Promise<GraphE
 describe('EmulatorCore: user-initiated calls', () => {
   let h: TestCore;
 
-  beforeEach(() => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
-    h = createTestCore({ acceptWindowMs: ACCEPT_WINDOW_MS, mediaTimeoutMs: MEDIA_TIMEOUT_MS });
-  });
-
-  afterEach(async () => {
-    await h.core.close();
-    jest.useRealTimers();
-  });
+  freshTestCore((c) => (h = c), { acceptWindowMs: ACCEPT_WINDOW_MS, mediaTimeoutMs: MEDIA_TIMEOUT_MS });
 
   const call = (action: string, callId: string, sdp?: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> =>
     h.core.callsAction({ messaging_product: 'whatsapp', call_id: callId, action, ...(sdp ? { session: { sdp_type: 'answer', sdp } } : {}), ...extra });

@@ -1,6 +1,6 @@
 import { parseWebhook } from '@wagw/whatsapp';
 import { businessAnswerSdp, businessOfferSdp } from '../../test/fake-user-media';
-import { type TestCore, createTestCore } from '../../test/core-harness';
+import { type TestCore, freshTestCore } from '../../test/core-harness';
 import { ControlError } from './emulator.errors';
 import { VOICEMAIL_NOT_ENABLED } from './voicemail.flow';
 
@@ -27,16 +27,10 @@ async function refusal(p: () => unknown): Promise<ControlError> {
 describe('EmulatorCore: voicemail (reference §2.9, §5.1)', () => {
   let h: TestCore;
 
-  beforeEach(() => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
-    h = createTestCore({ acceptWindowMs: ACCEPT_WINDOW_MS });
+  freshTestCore((c) => {
+    h = c;
     h.core.createUser(WA_ID, 'Jane');
-  });
-
-  afterEach(async () => {
-    await h.core.close();
-    jest.useRealTimers();
-  });
+  }, { acceptWindowMs: ACCEPT_WINDOW_MS });
 
   const enableVoicemail = (block: Record<string, unknown> = VOICEMAIL): void => {
     h.core.updateSettings({ calling: { voicemail: block } });

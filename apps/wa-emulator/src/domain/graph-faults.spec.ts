@@ -1,5 +1,5 @@
 import { businessAnswerSdp, businessOfferSdp } from '../../test/fake-user-media';
-import { type TestCore, createTestCore } from '../../test/core-harness';
+import { type TestCore, freshTestCore } from '../../test/core-harness';
 import { GraphError } from './emulator.errors';
 import { GraphFaults, TransientGraphError, callsFaultAction, transientError } from './graph-faults';
 
@@ -66,16 +66,10 @@ describe('GraphFaults', () => {
 describe('EmulatorCore: graphFailures fault', () => {
   let h: TestCore;
 
-  beforeEach(() => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
-    h = createTestCore({ acceptWindowMs: 30_000, ringTimeoutMs: 30_000 });
+  freshTestCore((c) => {
+    h = c;
     h.core.createUser(WA_ID, 'Kim');
-  });
-
-  afterEach(async () => {
-    await h.core.close();
-    jest.useRealTimers();
-  });
+  }, { acceptWindowMs: 30_000, ringTimeoutMs: 30_000 });
 
   const action = (name: string, callId: string, sdp?: string): Promise<Record<string, unknown>> =>
     h.core.callsAction({ messaging_product: 'whatsapp', call_id: callId, action: name, ...(sdp ? { session: { sdp_type: 'answer', sdp } } : {}) });

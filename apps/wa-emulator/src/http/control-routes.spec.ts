@@ -2,7 +2,7 @@ import type { ArgumentsHost } from '@nestjs/common';
 import { RequestMethod } from '@nestjs/common';
 import { HTTP_CODE_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { silentLogger } from '@wagw/logging';
-import { type TestCore, createTestCore } from '../../test/core-harness';
+import { type TestCore, freshTestCore } from '../../test/core-harness';
 import { VOICEMAIL_NOT_ENABLED } from '../domain/voicemail.flow';
 import { ControlEmulatorController } from './control-emulator.controller';
 import { ControlExceptionFilter } from './control-exception.filter';
@@ -50,15 +50,7 @@ function thrown(fn: () => unknown): unknown {
 describe('control routes: voicemail and account events', () => {
   let h: TestCore;
 
-  beforeEach(() => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
-    h = createTestCore();
-  });
-
-  afterEach(async () => {
-    await h.core.close();
-    jest.useRealTimers();
-  });
+  freshTestCore((c) => (h = c));
 
   it('POST /emulator/users/:waId/voicemail and POST /emulator/account/events answer 200', () => {
     expect(route(ControlUsersController, 'voicemail')).toEqual({ route: 'POST /emulator/users/:waId/voicemail', status: 200 });
