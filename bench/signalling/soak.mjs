@@ -1,6 +1,6 @@
 // Soak: N short calls through the full path at a fixed rate, then the leak check: no active call (API), no
 // WhatsApp leg (media /health) and no UDP socket beyond the media app's idle baseline, no Redis key of a
-// call but its record (CDR), and the resident memory of the gateway's processes (signalling, media) back
+// call but its CDR (record and wacall alias), and the resident memory of the gateway's processes (signalling, media) back
 // within 10 % of where it was after a warm-up. Redis keeps what it should (CDRs for 7 days, de-dup markers for
 // 24 h): its memory is reported, not held to the 10 %. The SIP stack keeps an ended call's transactions for
 // Timer D (32 s over UDP, RFC 3261 §17.1.1.2), so the memory check waits up to 60 s.

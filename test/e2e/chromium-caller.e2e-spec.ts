@@ -118,17 +118,17 @@ describe('Chromium as the WhatsApp user calls a gateway with no PBX', () => {
     await page.waitForSelector('[data-testid="call-state"][data-state="idle"]');
     await eventually('the page closed its peer connection', async () => (await page.evaluate(() => window.phone.mediaCall())) === null);
 
-    // Only the CDR remains of the call; the user's contact and permission entries are not call state.
+    // Only the CDR (its record and wacall alias) remains of the call; the user's contact and permission entries are not call state.
     const prefix = stack.config.redis.keyPrefix;
     const isCallKey = (key: string): boolean => /^[^:]+:(call|calls|wacall):/.test(key);
     let seen: string[] = [];
     await eventually('call keys released', async () => {
       seen = (await stack.keys()).filter(isCallKey);
-      return seen.length === 2;
+      return seen.length === 3;
     }).catch((err: Error) => {
       throw new Error(`${err.message}; call keys: ${seen.join(', ')}`);
     });
-    expect(seen).toEqual([`${prefix}:call:${call.callId}`, `${prefix}:calls:ended`].sort());
+    expect(seen).toEqual([`${prefix}:call:${call.callId}`, `${prefix}:calls:ended`, `${prefix}:wacall:${ended.waCallId}`].sort());
     const perUser = [`${prefix}:contacts`, `${prefix}:contacts:names`, `${prefix}:perm:${stack.config.whatsapp.phoneNumberId}:${user}`];
     // the signalling process's own keys (its heartbeat and the set of instances) are not the call's either
     const others = (await stack.keys()).filter((key) => !isCallKey(key) && !key.includes(':webhooks:seen:') && !/:signalling:instances?(:|$)/.test(key));

@@ -55,6 +55,8 @@ describe('voicemail and account notices (emulator webhooks, SIPp as a busy PBX)'
       return recent.find((r) => r.waCallId === waCallId && r.state === 'ended');
     }, 15_000);
     expect(cdr.sipCause).toBe('486 Busy Here');
+    // the CDR is found by its WhatsApp call id too, as long as it is kept
+    expect((await s.api('GET', `/v1/calls/${waCallId}`)).body).toMatchObject({ callId: cdr.callId, state: 'ended' });
     await eventually('WhatsApp call ended', async () => (await s.emu<{ state: string }>('GET', `/emulator/calls/${waCallId}`)).state === 'ended');
 
     const left = await s.emu<{ waCallId: string; mediaId: string }>('POST', `/emulator/users/${USER}/voicemail`, { durationS: 9 });

@@ -5,7 +5,7 @@ import { eventually, type Stack } from './stack';
  * Keys that outlive a call by design: webhook de-dup markers (TTL, including the early-terminate marker),
  * parked webhooks, the user's permission record, the contact list, the media instances' heartbeats and the
  * signalling processes' (their set and heartbeats). Everything else of a call must be gone once it ended,
- * except its record (the CDR) and its entry in the ended index.
+ * except its record (the CDR), its wacall alias and its entry in the ended index.
  */
 export const NOT_CALL_STATE_KEY = /:webhooks:seen:|:webhooks:dead-letter$|:perm:|:contacts(:names)?$|:media:instance:|:signalling:instances?(:|$)|:followup:/;
 
@@ -33,8 +33,9 @@ export async function leakReport(stack: Stack): Promise<LeakReport> {
   const keys: string[] = [];
   for (const key of await stack.keys()) {
     if (NOT_CALL_STATE_KEY.test(key) || key === `${prefix}:calls:ended`) continue;
-    // a call record is a CDR once ended; any other state means the call (or its record) leaked
+    // a call record is a CDR once ended, with its wacall alias; any other state means the call (or its record) leaked
     if (key.startsWith(`${prefix}:call:`) && (await stack.redis.hget(key, 'state')) === 'ended') continue;
+    if (key.startsWith(`${prefix}:wacall:`) && (await stack.redis.hget(`${prefix}:call:${await stack.redis.get(key)}`, 'state')) === 'ended') continue;
     keys.push(key);
   }
   return { activeCalls, media, keys };

@@ -186,14 +186,19 @@ export async function leakReport(gw, mediaUdpBaseline) {
   for (const m of gw.medias) waLegs += (await (await fetch(`${m.url}/health`)).json()).legs;
   const keys = await gw.redisClient.keys(`${PREFIX}:*`);
   const callKeys = keys.filter((k) => k.startsWith(`${PREFIX}:call:`));
+  const aliasKeys = keys.filter((k) => k.startsWith(`${PREFIX}:wacall:`));
   const pipeline = gw.redisClient.pipeline();
   for (const k of callKeys) pipeline.hget(k, 'state');
-  const states = new Map(((await pipeline.exec()) ?? []).map(([, state], i) => [callKeys[i], state]));
+  for (const k of aliasKeys) pipeline.get(k);
+  const replies = ((await pipeline.exec()) ?? []).map(([, value]) => value);
+  const states = new Map(callKeys.map((k, i) => [k, replies[i]]));
+  // an ended call's record and its wacall alias are its CDR
+  const aliasOf = new Map(aliasKeys.map((k, i) => [k, `${PREFIX}:call:${replies[callKeys.length + i]}`]));
   const callState = [];
   let cdrs = 0;
   for (const key of keys) {
     if (NOT_CALL_STATE.test(key) || key === `${PREFIX}:calls:ended`) continue;
-    if (states.get(key) === 'ended') {
+    if (states.get(key) === 'ended' || states.get(aliasOf.get(key)) === 'ended') {
       cdrs++;
       continue;
     }

@@ -50,7 +50,8 @@ return {'OK'}
  * - HSET the fields, version + 1, updatedAt; PEXPIRE by the (new) state's TTL;
  * - live states: ZADD the active index; `ended`: ZREM it, ZADD the ended index by endedAt and trim that
  *   index by age and size;
- * - the wacall alias follows the record: same TTL while the call lives, deleted when it has ended.
+ * - the wacall alias follows the record, ended included: the same TTL as the record (so a CDR is found by its
+ *   WhatsApp call id for as long as it is kept, and a late connect for it is known).
  * KEYS: call hash, active index, ended index, [wacall alias].
  * ARGV: expectedVersion, nowMs, ttlsJson {state: ms}, endedIndexMax, endedPruneBeforeMs, callId, reply, field, value, ...
  * (reply `hash`: the new hash comes back; `brief`: only 'OK', for a writer that holds the record it wrote on).
@@ -86,11 +87,10 @@ if newState == 'ended' then
   redis.call('ZADD', KEYS[3], endedAt or redis.call('HGET', KEYS[1], 'endedAt') or ARGV[2], callId)
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[5])
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[4]) + 1))
-  if alias then redis.call('DEL', alias) end
 else
   redis.call('ZADD', KEYS[2], cur[3], callId)
-  if alias then redis.call('SET', alias, callId, 'PX', ttl) end
 end
+if alias then redis.call('SET', alias, callId, 'PX', ttl) end
 if ARGV[7] == 'brief' then return {'OK'} end
 local out = redis.call('HGETALL', KEYS[1])
 table.insert(out, 1, 'OK')

@@ -68,8 +68,8 @@ function hashOf(flat: unknown[]): Record<string, string> {
 /**
  * Call records in Redis (STYLE §2): one hash per call, written only by compare-and-set on `version` in Lua,
  * TTL chosen by state, an index of live calls by creation time, a capped index of ended calls (CDRs) by end
- * time, and a waCallId -> callId alias whose TTL follows the record. Once a call has ended only its record
- * and its ended-index entry remain.
+ * time, and a waCallId -> callId alias whose TTL follows the record. Once a call has ended only its record,
+ * its alias and its ended-index entry remain (the CDR, found by either id).
  */
 export class CallRepository {
   readonly #redis: Redis;

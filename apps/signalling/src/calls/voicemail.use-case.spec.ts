@@ -14,12 +14,11 @@ const voicemail = {
   audio: { mediaId: '900000000000001', mimeType: 'audio/ogg; codecs=opus', sha256: 'ab', url: undefined },
 } as unknown as VoicemailEvent;
 
-/** A repository holding `live` (by WhatsApp id) and `recent` CDRs; amends are noted, or fail with `amendFails`. */
-function setup(o: { live?: Partial<CallRecord>; recent?: Partial<CallRecord>[]; amendFails?: boolean }) {
+/** A repository holding `record` (live or a CDR, by its WhatsApp id); amends are noted, or fail with `amendFails`. */
+function setup(o: { record?: Partial<CallRecord>; amendFails?: boolean }) {
   const amended: [string, Partial<CallRecord>][] = [];
   const calls = {
-    getByWaCallId: async (id: string) => (o.live?.waCallId === id ? o.live : null),
-    listRecent: async () => o.recent ?? [],
+    getByWaCallId: async (id: string) => (o.record?.waCallId === id ? o.record : null),
     amend: async (id: string, patch: Partial<CallRecord>) => {
       if (o.amendFails) throw new Error('Redis is down');
       amended.push([id, patch]);
@@ -33,18 +32,12 @@ function setup(o: { live?: Partial<CallRecord>; recent?: Partial<CallRecord>[]; 
 
 describe('VoicemailUseCase', () => {
   it("notes the media on the ended call's CDR and tells the CRM, with the call and the user", async () => {
-    const { useCase, amended, events } = setup({ recent: [{ callId: 'call_0', waCallId: 'wacid.OTHER' }, { callId: 'call_1', waCallId: 'wacid.VM', userWaId: '15552223333', userName: 'Ana R.' }] });
+    const { useCase, amended, events } = setup({ record: { callId: 'call_1', state: 'ended', waCallId: 'wacid.VM', userWaId: '15552223333', userName: 'Ana R.' } });
     await useCase.execute(voicemail);
     expect(amended).toEqual([['call_1', { voicemailMediaId: '900000000000001' }]]);
     expect(events.map((e) => [e.type, e.data])).toEqual([
       ['call.voicemail', { waCallId: 'wacid.VM', callId: 'call_1', waId: '15552223333', userName: 'Ana R.', mediaId: '900000000000001', mimeType: 'audio/ogg; codecs=opus' }],
     ]);
-  });
-
-  it('finds a call that is still on record by its WhatsApp id first', async () => {
-    const { useCase, amended } = setup({ live: { callId: 'call_live', waCallId: 'wacid.VM' }, recent: [{ callId: 'call_old', waCallId: 'wacid.VM' }] });
-    await useCase.execute(voicemail);
-    expect(amended.map(([id]) => id)).toEqual(['call_live']);
   });
 
   it('announces a voicemail for a call the gateway no longer has, from the webhook alone', async () => {
@@ -55,7 +48,7 @@ describe('VoicemailUseCase', () => {
   });
 
   it('still tells the CRM when the record cannot be amended', async () => {
-    const { useCase, events } = setup({ recent: [{ callId: 'call_1', waCallId: 'wacid.VM' }], amendFails: true });
+    const { useCase, events } = setup({ record: { callId: 'call_1', waCallId: 'wacid.VM' }, amendFails: true });
     await useCase.execute(voicemail);
     expect(events.map((e) => e.type)).toEqual(['call.voicemail']);
   });

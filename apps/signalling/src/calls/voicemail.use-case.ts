@@ -1,12 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CallRecord, CallRepository } from '@wagw/call-state';
+import type { CallRepository } from '@wagw/call-state';
 import type { Logger } from '@wagw/logging';
 import type { VoicemailEvent } from '@wagw/whatsapp';
 import { CrmEventBus } from '../events/crm-event-bus';
 import { CALL_REPOSITORY, SIGNALLING_LOGGER } from '../signalling.tokens';
-
-/** How many of the newest ended calls are searched for the call of a voicemail (it comes shortly after the call ended). */
-const RECENT_CALLS_SEARCHED = 500;
 
 /**
  * A user left a voicemail (reference §2.9: Meta answered a call nobody took, recorded the caller, and sends
@@ -23,7 +20,8 @@ export class VoicemailUseCase {
   ) {}
 
   async execute(event: VoicemailEvent): Promise<void> {
-    const record = await this.#callOf(event.waCallId);
+    // the call's record, live or its CDR (the wacall alias lives as long as the record)
+    const record = await this.calls.getByWaCallId(event.waCallId);
     const waId = record?.userWaId ?? event.from ?? event.contactWaId;
     const log = this.logger.child({ ...(record ? { callId: record.callId } : {}), waCallId: event.waCallId });
     if (record) {
@@ -38,12 +36,5 @@ export class VoicemailUseCase {
       mediaId: event.audio.mediaId,
       ...(event.audio.mimeType ? { mimeType: event.audio.mimeType } : {}),
     });
-  }
-
-  /** The call's record: live (by its WhatsApp id), or among the newest CDRs; null when the gateway has neither. */
-  async #callOf(waCallId: string): Promise<CallRecord | null> {
-    const live = await this.calls.getByWaCallId(waCallId);
-    if (live) return live;
-    return (await this.calls.listRecent(RECENT_CALLS_SEARCHED)).find((r) => r.waCallId === waCallId) ?? null;
   }
 }
