@@ -94,7 +94,7 @@ export class AnswerUserCallUseCase {
     }
     const route = this.sip.running ? this.#route(live, event.to ?? this.config.whatsapp.businessNumber, entry) : undefined;
     const waSide = this.#answerWaSide(live, event, leg, created).then((side) => {
-      this.#announce(live, event, route);
+      this.#announce(live, event, route, entry);
       return side;
     });
     waSide.catch(() => undefined); // awaited below, where a failure ends the call
@@ -169,9 +169,8 @@ export class AnswerUserCallUseCase {
    * Tells the CRM a call is coming in (`call.incoming`) and notes the caller in the contact book. The contact
    * book is the CRM's, not the call's: a failed update is logged, never fails the call.
    */
-  #announce(live: LiveCall, event: CallConnectEvent, route: ResolvedRoute | undefined): void {
+  #announce(live: LiveCall, event: CallConnectEvent, route: ResolvedRoute | undefined, entry: EntryPoint | undefined): void {
     const waId = event.from ?? event.contactWaId;
-    const entry = entryPointOf(event);
     if (waId) this.contacts.touch(waId, event.contactName).catch((err: unknown) => live.log.warn({ err }, 'contact not updated'));
     this.events.publish('call.incoming', {
       callId: live.callId,

@@ -1,14 +1,11 @@
 import { Body, Controller, Get, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import type { Logger } from '@wagw/logging';
-import type { WhatsAppGraphClient } from '@wagw/whatsapp';
+import { CALL_BUTTON_LIMITS, type WhatsAppGraphClient } from '@wagw/whatsapp';
 import { ApiTokenGuard } from '../api/api-token.guard';
 import { normalizeWaId } from '../calls/start-agent-call.use-case';
 import { CONTACTS, GRAPH_CLIENT, SIGNALLING_LOGGER } from '../signalling.tokens';
 import { SendCallButtonDto } from './call-button.dto';
 import type { Contact, ContactsRepository } from './contacts.repository';
-
-/** Meta's default lifetime of a call button when the request names none (reference §3.8). */
-const DEFAULT_CALL_BUTTON_TTL_MINUTES = 10_080;
 
 /** The WhatsApp users the gateway has dealt with, newest first (the agent console's conversation list), and call buttons sent to them. */
 @Controller('v1/contacts')
@@ -41,7 +38,7 @@ export class ContactsController {
       ...(body.ttlMinutes !== undefined ? { ttlMinutes: body.ttlMinutes } : {}),
       ...(body.payload ? { payload: body.payload } : {}),
     });
-    const expiresAt = sentAt + (body.ttlMinutes ?? DEFAULT_CALL_BUTTON_TTL_MINUTES) * 60_000;
+    const expiresAt = sentAt + (body.ttlMinutes ?? CALL_BUTTON_LIMITS.ttlMinutesDefault) * 60_000;
     this.logger.info({ waId: to, messageId, ...(body.payload ? { payload: body.payload } : {}), expiresAt: new Date(expiresAt).toISOString() }, 'call button sent');
     this.contacts.touch(to).catch((err: unknown) => this.logger.warn({ err, waId: to }, 'contact not updated'));
     return { messageId, to, ...(body.payload ? { payload: body.payload } : {}), expiresAt };

@@ -57,8 +57,8 @@ export function permissionRequestBody(to: string, bodyText?: string): Record<str
   return { messaging_product: 'whatsapp', recipient_type: 'individual', to, type: 'interactive', interactive };
 }
 
-/** Limits of an interactive `voice_call` message (reference §3.8). */
-export const CALL_BUTTON_LIMITS = { bodyTextMax: 1024, displayTextMax: 20, ttlMinutesMin: 1, ttlMinutesMax: 43_200, payloadMax: 512 } as const;
+/** Limits of an interactive `voice_call` message, and the lifetime Meta gives a button that names none (reference §3.8). */
+export const CALL_BUTTON_LIMITS = { bodyTextMax: 1024, displayTextMax: 20, ttlMinutesMin: 1, ttlMinutesMax: 43_200, ttlMinutesDefault: 10_080, payloadMax: 512 } as const;
 
 /**
  * Interactive `voice_call` message, a "call us" button (reference §3.8): the user's tap places a user-initiated
