@@ -1,4 +1,4 @@
-import { NOT_CALL_STATE_KEY } from '../support/leaks';
+import { keptAfterEnd } from '../support/leaks';
 import { eventually, startStack, type Stack } from '../support/stack';
 import { startEchoPbx, toneFramesAtUser, userCallsWithTone, userHearsEcho, type EchoPbx } from '../support/echo-pbx';
 import { SessionRegistry } from '../../apps/media/src/sessions/session-registry';
@@ -54,16 +54,11 @@ describe('signalling drain on shutdown', () => {
     return call.callId;
   }
 
-  /** Nothing of a call is left: no leg in the media app, no Redis key but CDRs and their index. */
+  /** Nothing of a call is left: no leg in the media app, no Redis key but CDRs (record, wacall alias) and their index. */
   async function nothingLeft(s: Stack): Promise<void> {
     expect([s.media.app.get(SessionRegistry).size, s.media.app.get(PbxLegRegistry).size]).toEqual([0, 0]);
-    const prefix = s.config.redis.keyPrefix;
     const left: string[] = [];
-    for (const key of await s.keys()) {
-      if (NOT_CALL_STATE_KEY.test(key) || key === `${prefix}:calls:ended`) continue;
-      if (key.startsWith(`${prefix}:call:`) && (await s.redis.hget(key, 'state')) === 'ended') continue;
-      left.push(key);
-    }
+    for (const key of await s.keys()) if (!(await keptAfterEnd(s, key))) left.push(key);
     expect(left).toEqual([]);
   }
 

@@ -65,13 +65,14 @@ describe.each(['udp', 'tcp', 'tls'] as const)('inbound over %s: a WhatsApp user 
     }, 15_000);
   }
 
-  async function nothingLeaks(callId: string): Promise<void> {
+  async function nothingLeaks(call: Pick<CallRecord, 'callId' | 'waCallId'>): Promise<void> {
     const prefix = stack.config.redis.keyPrefix;
     const keys = await eventually('only the CDR left', async () => {
       const k = (await stack.keys()).filter((key) => !NOT_CALL_STATE_KEY.test(key));
-      return k.length === 2 ? k : undefined;
+      return k.length === 3 ? k : undefined;
     });
-    expect(keys).toEqual([`${prefix}:call:${callId}`, `${prefix}:calls:ended`].sort());
+    // the CDR: its record, its wacall alias, the ended index
+    expect(keys).toEqual([`${prefix}:call:${call.callId}`, `${prefix}:calls:ended`, `${prefix}:wacall:${call.waCallId}`].sort());
     const stats = await stack.signalling.app.get(MediaBusClient).mediaStats();
     expect(stats).toMatchObject({ waLegs: 0, pbxLegs: 0, bridges: 0, rtpPortsInUse: 0 });
     expect((await stack.api('GET', '/v1/calls')).body).toMatchObject({ active: [] });
@@ -89,7 +90,7 @@ describe.each(['udp', 'tcp', 'tls'] as const)('inbound over %s: a WhatsApp user 
     const cdr = await ended(call.callId);
     expect(cdr).toMatchObject({ endedBy: 'wa' });
     await pbx.phone.waitEvent('CALL_CLOSED', 10_000);
-    await nothingLeaks(call.callId);
+    await nothingLeaks(call);
   });
 
   it('ends the WhatsApp call with terminate when the desk phone hangs up', async () => {
@@ -103,7 +104,7 @@ describe.each(['udp', 'tcp', 'tls'] as const)('inbound over %s: a WhatsApp user 
       return c.state === 'ended' ? c : undefined;
     });
     expect(JSON.stringify(emuCall.timeline)).toMatch(/terminate/);
-    await nothingLeaks(call.callId);
+    await nothingLeaks(call);
   });
 });
 

@@ -52,13 +52,14 @@ describe('a WhatsApp user calls a gateway with no PBX', () => {
     }, 15_000, 200);
   }
 
-  async function onlyTheRecordRemains(callId: string): Promise<void> {
+  async function onlyTheRecordRemains(call: Pick<CallRecord, 'callId' | 'waCallId'>): Promise<void> {
     const keys = await eventually('call keys released', async () => {
       const k = (await stack.keys()).filter((key) => !NOT_CALL_STATE_KEY.test(key));
-      return k.length === 2 ? k : undefined;
+      return k.length === 3 ? k : undefined;
     });
     const prefix = stack.config.redis.keyPrefix;
-    expect(keys).toEqual([`${prefix}:call:${callId}`, `${prefix}:calls:ended`].sort());
+    // the CDR: its record, its wacall alias, the ended index
+    expect(keys).toEqual([`${prefix}:call:${call.callId}`, `${prefix}:calls:ended`, `${prefix}:wacall:${call.waCallId}`].sort());
     const media = stack.signalling.app.get(MediaBusClient);
     expect((await media.listLegs()).legs).toEqual([]);
   }
@@ -93,7 +94,7 @@ describe('a WhatsApp user calls a gateway with no PBX', () => {
     });
     expect(ended).toMatchObject({ endedBy: 'wa', state: 'ended' });
     expect(ended.durationMs).toBeGreaterThan(0);
-    await onlyTheRecordRemains(call.callId);
+    await onlyTheRecordRemains(call);
   });
 
   it('ends the WhatsApp call with terminate when the gateway hangs up', async () => {
@@ -109,6 +110,6 @@ describe('a WhatsApp user calls a gateway with no PBX', () => {
       return c.state === 'ended' ? c : undefined;
     });
     expect(JSON.stringify(emuCall.timeline)).toMatch(/terminate/);
-    await onlyTheRecordRemains(call.callId);
+    await onlyTheRecordRemains(call);
   });
 });

@@ -20,7 +20,6 @@ export interface LeakReport {
 
 /** One look at the stack: what of a call is still held (empty lists and zeros when nothing leaks). */
 export async function leakReport(stack: Stack): Promise<LeakReport> {
-  const prefix = stack.config.redis.keyPrefix;
   const res = await stack.api('GET', '/v1/calls');
   if (res.status !== 200) throw new Error(`GET /v1/calls -> ${res.status}`);
   const activeCalls = (res.body as { active: unknown[] }).active;
@@ -31,14 +30,20 @@ export async function leakReport(stack: Stack): Promise<LeakReport> {
     for (const k of Object.keys(media) as (keyof typeof media)[]) media[k] += stats[k];
   }
   const keys: string[] = [];
-  for (const key of await stack.keys()) {
-    if (NOT_CALL_STATE_KEY.test(key) || key === `${prefix}:calls:ended`) continue;
-    // a call record is a CDR once ended, with its wacall alias; any other state means the call (or its record) leaked
-    if (key.startsWith(`${prefix}:call:`) && (await stack.redis.hget(key, 'state')) === 'ended') continue;
-    if (key.startsWith(`${prefix}:wacall:`) && (await stack.redis.hget(`${prefix}:call:${await stack.redis.get(key)}`, 'state')) === 'ended') continue;
-    keys.push(key);
-  }
+  for (const key of await stack.keys()) if (!(await keptAfterEnd(stack, key))) keys.push(key);
   return { activeCalls, media, keys };
+}
+
+/**
+ * Whether `key` may outlive the calls: not call state (NOT_CALL_STATE_KEY), the ended index, or part of an
+ * ended call's CDR (its record, its wacall alias). A live record, a live call's alias or index entry is not.
+ */
+export async function keptAfterEnd(stack: Stack, key: string): Promise<boolean> {
+  const prefix = stack.config.redis.keyPrefix;
+  if (NOT_CALL_STATE_KEY.test(key) || key === `${prefix}:calls:ended`) return true;
+  if (key.startsWith(`${prefix}:call:`)) return (await stack.redis.hget(key, 'state')) === 'ended';
+  if (key.startsWith(`${prefix}:wacall:`)) return (await stack.redis.hget(`${prefix}:call:${await stack.redis.get(key)}`, 'state')) === 'ended';
+  return false;
 }
 
 function clean(r: LeakReport): boolean {

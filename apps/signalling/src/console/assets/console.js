@@ -277,7 +277,7 @@
     };
     events.onopen = () => live('live');
     events.onerror = () => live(events.readyState === EventSource.CLOSED ? 'offline' : 'reconnecting');
-    const types = ['call.incoming', 'call.ringing', 'call.connected', 'call.ended', 'call.held', 'call.resumed', 'call.transferred', 'call.transfer_failed', 'call.voicemail', 'permission.requested', 'permission.granted', 'permission.declined', 'permission.revoked', 'permission.expired'];
+    const types = ['call.incoming', 'call.ringing', 'call.connected', 'call.ended', 'call.held', 'call.resumed', 'call.transferred', 'call.transfer_failed', 'call.voicemail', 'call.follow_up_sent', 'permission.requested', 'permission.granted', 'permission.declined', 'permission.revoked', 'permission.expired'];
     // Handle events one at a time, in arrival order (some need an API lookup first).
     let queue = Promise.resolve();
     for (const type of types) {
@@ -302,6 +302,12 @@
       addContact(d.waId);
       if (event.type === 'permission.requested' && d.callId) setCall(d.waId, d.callId, 'awaiting-permission');
       return loadPermission(d.waId);
+    }
+    if (event.type === 'call.follow_up_sent') {
+      const contact = addContact(d.waId);
+      contact.note = `Missed call: ${d.action === 'call_button' ? 'call button' : 'permission request'} sent`;
+      contact.noteAt = Date.now();
+      return render(d.waId);
     }
     if (event.type === 'call.voicemail') {
       if (!d.waId) return;
