@@ -150,4 +150,29 @@ describe('the WhatsApp user phone page', () => {
     await h.receiver.waitForEvent(waCallId, 'call.terminate');
     await callState(page, 'idle');
   });
+
+  it("shows the business's call buttons in the chat; a tap calls with the button's payload, and an expired one goes away", async () => {
+    const page = await browser.openPhone(h.emulator.baseUrl, waId);
+    const old = await graph.sendCallButton({ to: waId, bodyText: 'Our hotline, for a minute', displayText: 'Call now', ttlMinutes: 1 });
+    const sent = await graph.sendCallButton({ to: waId, bodyText: 'Questions about your bill?', displayText: 'Call billing', payload: 'queue=billing' });
+    const button = page.getByTestId(`call-button-${sent.messageId}`);
+    await button.waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await button.textContent()).toBe('Call billing');
+    await page.getByTestId('call-buttons').getByText('Questions about your bill?').waitFor({ timeout: 10_000 });
+    await page.getByTestId(`call-button-${old.messageId}`).waitFor({ state: 'visible', timeout: 10_000 });
+    await browser.screenshot(page, 'phone-call-buttons');
+
+    await button.click();
+    await callState(page, 'outgoing');
+    const waCallId = (await user()).currentCall?.waCallId as string;
+    const connect = await h.receiver.waitForEvent(waCallId, 'call.connect');
+    expect(connect.item).toMatchObject({ direction: 'USER_INITIATED', cta_payload: 'queue=billing' });
+    await page.getByTestId('hangup').click();
+    await h.receiver.waitForEvent(waCallId, 'call.terminate');
+    await callState(page, 'idle');
+
+    expect((await h.control('POST', 'clock/advance', { ms: 61_000 })).status).toBe(200);
+    await page.getByTestId(`call-button-${old.messageId}`).waitFor({ state: 'detached', timeout: 10_000 });
+    expect(await button.isVisible()).toBe(true);
+  });
 });

@@ -1,7 +1,7 @@
 /*
  * The WhatsApp user's phone (GET /phone/:waId): shows the simulated user's state from the control API
  * (polled every 500 ms), the call permission pop-up, the incoming business call, the call button, the
- * in-call timer and hang-up. On load it makes business calls wait for this page (behaviour incomingCall:
+ * business's call buttons in the chat (a tap calls with the button's payload), the in-call timer and hang-up. On load it makes business calls wait for this page (behaviour incomingCall:
  * ignore) and sets the user's media mode: `browser` with ?media=browser (then phone-media.js makes this
  * page's RTCPeerConnection the user's media), `simulated` otherwise. Plain browser JavaScript.
  */
@@ -111,6 +111,41 @@
     popup.dataset.requestId = newest ? newest.requestId : '';
   }
 
+  /** The chat's call buttons that still work, newest first: the message text and the button; the list is rebuilt only when it changes. */
+  function renderCallButtons() {
+    var live = user.callButtons.filter(function (b) {
+      return !b.expired;
+    });
+    var list = document.getElementById('call-buttons');
+    var key = live
+      .map(function (b) {
+        return b.messageId;
+      })
+      .join(',');
+    if (list.dataset.key === key) return;
+    list.dataset.key = key;
+    list.textContent = '';
+    live.forEach(function (b) {
+      var item = document.createElement('li');
+      var text = document.createElement('p');
+      text.textContent = b.bodyText;
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'btn call';
+      button.dataset.testid = 'call-button-' + b.messageId;
+      button.textContent = b.displayText;
+      button.addEventListener('click', function () {
+        return act(async function () {
+          if (media) await media.prepare();
+          await api('POST', userPath + '/tap-call-button', { messageId: b.messageId });
+        });
+      });
+      item.appendChild(text);
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+  }
+
   function render() {
     if (!user) return;
     document.getElementById('user-name').textContent = user.name;
@@ -125,6 +160,7 @@
     show('in-call-screen', now === 'outgoing' || now === 'active');
     if (media) media.setMicEnabled(now === 'active' || now === 'outgoing');
     renderPermission();
+    renderCallButtons();
     renderTimer();
     document.body.dataset.polls = String(polls);
   }
