@@ -16,3 +16,4 @@ export * from './sipp';
 export * from './sip-text';
 export * from './dnsmasq';
 export * from './test-redis';
+export * from './fuzz';
