@@ -44,8 +44,15 @@ export const connectCallSchema = z.object({
   }),
 });
 
-/** `duration` is a number in samples; accepted as digits too. */
-const seconds = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/).transform(Number)]);
+/** `duration` is a number in samples; accepted as digits too (finite: 309 or more digits would give Infinity). */
+const seconds = z.union([
+  z.number().nonnegative(),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .refine((s) => Number.isFinite(Number(s)))
+    .transform(Number),
+]);
 
 export const terminateCallSchema = z.object({
   ...callCommon,

@@ -129,6 +129,19 @@ describe('parseWebhook', () => {
     ]);
   });
 
+  // Found by webhook.parser.fuzz.spec.ts: digit strings became 1e20 or Infinity where a number that large is refused.
+  it.each([
+    ['a timestamp beyond Number.MAX_SAFE_INTEGER', { timestamp: '99999999999999999999' }, /^timestamp: expected Unix seconds/],
+    ['a start_time of 400 digits (Infinity)', { start_time: '9'.repeat(400) }, /^start_time: expected Unix seconds/],
+    ['a duration of 400 digits (Infinity)', { duration: '9'.repeat(400) }, /^duration: /],
+    ['an error code beyond Number.MAX_SAFE_INTEGER', { errors: [{ code: '99999999999999999999' }] }, /^errors\[0\]\.code: /],
+  ])('rejects %s instead of passing on an unsafe number', (_name, over, reason) => {
+    const item = { ...terminate('wacid.A', 'FAILED'), ...over };
+    const parsed = parseWebhook(body(calls({ calls: [item] })));
+    expect(parsed.events).toEqual([]);
+    expect(parsed.rejected).toEqual([{ path: 'entry[0].changes[0].value.calls[0]', reason: expect.stringMatching(reason), raw: item }]);
+  });
+
   it('never throws and accounts for every item, whatever garbage replaces parts of a payload', () => {
     const weird: unknown[] = [null, 0, -1, '', 'x', [], {}, [null], { event: 5 }, true, Number.POSITIVE_INFINITY, '1767168000'];
     let seed = 7;

@@ -13,6 +13,8 @@ export const epochSeconds = z.union(
       .string()
       .trim()
       .regex(/^\d+$/, 'Unix seconds as digits')
+      // as for a number: a safe integer (more digits lose precision, 309 or more give Infinity)
+      .refine((s) => Number.isSafeInteger(Number(s)))
       .transform((s) => Number(s)),
   ],
   { error: (iss) => `expected Unix seconds (a non-negative integer or a string of digits), got ${JSON.stringify(iss.input)}` },
@@ -54,7 +56,14 @@ export type WireContact = z.infer<typeof contactSchema>;
 
 /** One entry of `errors[]` (value level or item level). */
 export const wireErrorSchema = z.object({
-  code: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]),
+  code: z.union([
+    z.number().int(),
+    z
+      .string()
+      .regex(/^\d+$/)
+      .refine((s) => Number.isSafeInteger(Number(s)))
+      .transform(Number),
+  ]),
   title: z.string().optional(),
   message: z.string().optional(),
   href: z.string().optional(),
