@@ -1,4 +1,4 @@
-import { SipError } from '../sip.errors';
+import { SdpError, SipError } from '../sip.errors';
 import { buildAnswer, buildOffer, parseSdp, pickCodec } from './sdp';
 
 /** An Asterisk-style offer: session-level c=, static payload types without rtpmap, telephone-event. */
@@ -156,5 +156,43 @@ describe('buildAnswer', () => {
     expect(() => buildAnswer(ASTERISK_OFFER, { address: '10.0.0.2', port: 7000, preferences: ['PCMA'], protocols: ['RTP/SAVP'] })).toThrow(SipError);
     const disabled = ASTERISK_OFFER.replace('m=audio 18000', 'm=audio 0');
     expect(() => buildAnswer(disabled, { address: '10.0.0.2', port: 7000, preferences: ['PCMA'] })).toThrow(SipError);
+  });
+});
+
+/** Inputs found by sdp.fuzz.spec.ts: each was parsed into NaN, 0 or out-of-range numbers that reached the answer or the RTP leg. */
+describe('malformed PBX SDP', () => {
+  const answerOptions = { address: '10.0.0.2', port: 7000, preferences: ['PCMU', 'PCMA', 'opus'] as const };
+
+  it.each(['2C4580', '6999999', '-1', ''])('refuses the m= port %p with SdpError, and buildAnswer with 488 instead of a remote port NaN', (port) => {
+    const offer = ASTERISK_OFFER.replace('m=audio 18000', `m=audio ${port}`);
+    expect(() => parseSdp(offer)).toThrow(SdpError);
+    expect(() => buildAnswer(offer, answerOptions)).toThrow(SipError);
+  });
+
+  it('keeps the static meaning of a payload type whose rtpmap has no clock rate ("PCMU/"), instead of clock rate 0', () => {
+    const offer = ASTERISK_OFFER.replace('a=rtpmap:101', 'a=rtpmap:0 PCMU/\na=rtpmap:0 PCMU/\na=rtpmap:101');
+    expect(parseSdp(offer).audio?.codecs).toEqual([
+      { payloadType: 8, name: 'PCMA', clockRate: 8000 },
+      { payloadType: 0, name: 'PCMU', clockRate: 8000 },
+    ]);
+    expect(buildAnswer(offer, answerOptions).sdp).toContain('a=rtpmap:0 PCMU/8000\r\n');
+  });
+
+  it('leaves out a dynamic codec whose rtpmap has a bad channel count ("opus/48000/.2")', () => {
+    const offer = ASTERISK_OFFER.replace('RTP/AVP 8 0 101', 'RTP/AVP 102 8 0 101').replace('a=rtpmap:101', 'a=rtpmap:102 opus/48000/.2\r\na=rtpmap:101');
+    expect(parseSdp(offer).audio?.codecs.map((c) => c.name)).toEqual(['PCMA', 'PCMU']);
+  });
+
+  it('ignores an a=ptime that is not a number ("20\\rfmtp:101 0-16"), instead of ptime NaN', () => {
+    const offer = ASTERISK_OFFER.replace('a=ptime:20', 'a=ptime:20\rfmtp:101 0-16');
+    expect(parseSdp(offer).audio).not.toHaveProperty('ptime');
+  });
+
+  it('leaves out a payload type beyond 127 even when it has an rtpmap (telephone-event 300)', () => {
+    const offer = ASTERISK_OFFER.replace('RTP/AVP 8 0 101', 'RTP/AVP 8 0 300').replace('rtpmap:101', 'rtpmap:300').replace('fmtp:101', 'fmtp:300');
+    expect(parseSdp(offer).audio?.telephoneEvents).toEqual([]);
+    const answer = buildAnswer(offer, answerOptions);
+    expect(answer.telephoneEvent).toBeUndefined();
+    expect(answer.sdp).toContain('m=audio 7000 RTP/AVP 0\r\n');
   });
 });

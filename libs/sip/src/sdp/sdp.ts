@@ -94,7 +94,7 @@ function splitSdp(text: string): { session: string[]; blocks: MediaBlock[]; sess
     const current = blocks[blocks.length - 1];
     if (type === 'm') {
       const [mtype = '', port = '', protocol = '', ...formats] = value.split(/\s+/);
-      blocks.push({ line: { type: mtype, port: Number(port.split('/')[0]), protocol, formats }, attributes: [] });
+      blocks.push({ line: { type: mtype, port: portOf(port), protocol, formats }, attributes: [] });
     } else if (current) {
       if (type === 'c') current.connection = value;
       else if (type === 'a') current.attributes.push(value);
@@ -102,6 +102,14 @@ function splitSdp(text: string): { session: string[]; blocks: MediaBlock[]; sess
     else session.push(line);
   }
   return { session, blocks, sessionAttrs };
+}
+
+/** `<port>` or `<port>/<number of ports>` of an m= line (RFC 4566 §5.14); SdpError when it is no port. */
+function portOf(field: string): number {
+  const m = /^(\d{1,5})(?:\/\d+)?$/.exec(field);
+  const port = Number(m?.[1]);
+  if (!m || port > 65535) throw new SdpError('SDP m= line without a port 0-65535');
+  return port;
 }
 
 function connectionAddress(c: string | undefined): string | undefined {
@@ -113,18 +121,26 @@ function directionOf(attrs: readonly string[]): SdpDirection | undefined {
   return DIRECTIONS.find((d) => attrs.includes(d));
 }
 
+/** `<encoding name>/<clock rate>[/<channels>]` (RFC 4566 §6), rate and channels whole and positive; else undefined. */
+function rtpmapCodec(payloadType: number, text: string): RtpCodec | undefined {
+  const [name = '', rate = '', channels] = text.trim().split('/');
+  const whole = (s: string) => /^\d+$/.test(s) && Number(s) > 0 && Number.isSafeInteger(Number(s));
+  if (name === '' || !whole(rate) || (channels && !whole(channels))) return undefined;
+  const codec: RtpCodec = { payloadType, name, clockRate: Number(rate) };
+  if (channels) codec.channels = Number(channels);
+  return codec;
+}
+
 function codecsOf(block: MediaBlock): RtpCodec[] {
   const codecs: RtpCodec[] = [];
   for (const fmt of block.line.formats) {
     const pt = Number(fmt);
-    if (!Number.isInteger(pt)) continue;
+    // RTP carries the payload type in 7 bits (RFC 3550 §5.1)
+    if (!Number.isInteger(pt) || pt < 0 || pt > 127) continue;
     const rtpmap = block.attributes.find((a) => a.startsWith(`rtpmap:${pt} `));
-    let codec: RtpCodec | undefined;
-    if (rtpmap) {
-      const [name = '', rate = '', channels] = rtpmap.slice(`rtpmap:${pt} `.length).trim().split('/');
-      codec = { payloadType: pt, name, clockRate: Number(rate) };
-      if (channels) codec.channels = Number(channels);
-    } else if (STATIC_CODECS[pt]) codec = { ...(STATIC_CODECS[pt] as RtpCodec) };
+    // a malformed rtpmap is left out: a static type keeps its RFC 3551 meaning, a dynamic one is unusable
+    let codec = rtpmap ? rtpmapCodec(pt, rtpmap.slice(`rtpmap:${pt} `.length)) : undefined;
+    if (!codec && STATIC_CODECS[pt]) codec = { ...(STATIC_CODECS[pt] as RtpCodec) };
     if (!codec) continue;
     const fmtp = block.attributes.find((a) => a.startsWith(`fmtp:${pt} `));
     if (fmtp) codec.fmtp = fmtp.slice(`fmtp:${pt} `.length).trim();
@@ -152,7 +168,7 @@ export function audioProtocolOf(protocol: string): AudioProtocol | undefined {
   return upper === 'RTP/AVP' || upper === 'RTP/SAVP' ? upper : undefined;
 }
 
-/** Parses an SDP body. Throws SdpError when it has no origin line or no media. */
+/** Parses an SDP body. Throws SdpError when it has no origin line or no media, or an m= line without a port 0-65535. */
 export function parseSdp(text: string): ParsedSdp {
   const { session, blocks, sessionAttrs } = splitSdp(text);
   const o = session.find((l) => l.startsWith('o='));
@@ -168,7 +184,7 @@ export function parseSdp(text: string): ParsedSdp {
   const block = blocks[audioIndex];
   if (block) {
     const all = codecsOf(block);
-    const ptime = block.attributes.find((a) => a.startsWith('ptime:'));
+    const ptime = Number(block.attributes.find((a) => a.startsWith('ptime:'))?.slice('ptime:'.length));
     const audio: AudioDescription = {
       connectionAddress: connectionAddress(block.connection) ?? sessionConnection ?? '',
       port: block.line.port,
@@ -178,7 +194,7 @@ export function parseSdp(text: string): ParsedSdp {
       telephoneEvents: all.filter((c) => c.name.toLowerCase() === 'telephone-event'),
       direction: directionOf(block.attributes) ?? directionOf(sessionAttrs) ?? 'sendrecv',
     };
-    if (ptime) audio.ptime = Number(ptime.slice('ptime:'.length));
+    if (Number.isFinite(ptime) && ptime > 0) audio.ptime = ptime;
     parsed.audio = audio;
   }
   return parsed;
