@@ -75,4 +75,38 @@ describe('loadConfig', () => {
     const own = { ...env, WHATSAPP_APP_SECRET: 'a'.repeat(32), WHATSAPP_VERIFY_TOKEN: 'v'.repeat(20), SIGNALLING_API_TOKEN: 't'.repeat(24) };
     expect(loadConfig({ env: own, configDir: dir }).whatsapp.graphBaseUrl).toBe('https://graph.facebook.com');
   });
+
+  describe('regressions found by load-config.fuzz.spec.ts', () => {
+    /** A temporary config dir with the repo's default.yaml (or `defaults`) and, when given, a site file. */
+    function siteDir(site?: string, defaults?: string): { dir: string; env: Record<string, string> } {
+      const d = mkdtempSync(join(tmpdir(), 'cfg-'));
+      if (defaults === undefined) copyFileSync(join(dir, 'default.yaml'), join(d, 'default.yaml'));
+      else writeFileSync(join(d, 'default.yaml'), defaults);
+      if (site === undefined) return { dir: d, env: {} };
+      writeFileSync(join(d, 'site.yaml'), site);
+      return { dir: d, env: { CONFIG_FILE: join(d, 'site.yaml') } };
+    }
+
+    it('reports a YAML alias inside its own anchor as a ConfigError naming the key, not a TypeError', () => {
+      const site = siteDir('signalling:\n  mediaRequestTimeoutMs: &a [*a]\n');
+      expect(() => loadConfig({ env: site.env, configDir: site.dir })).toThrow(ConfigError);
+      expect(() => loadConfig({ env: site.env, configDir: site.dir })).toThrow(/config key "signalling\.mediaRequestTimeoutMs" = \(a value that contains itself/);
+      expect(() => loadConfig({ env: { PBX_TRUNKS: '&b { x: *b }' }, configDir: dir })).toThrow(/config key "pbx\.trunks" \(env PBX_TRUNKS\)/);
+    });
+
+    it('reads a YAML file without any document (empty, or comments only) as an empty mapping', () => {
+      const commented = siteDir('# site overrides, none yet\n#signalling:\n#  httpPort: 9000\n');
+      expect(loadConfig({ env: commented.env, configDir: commented.dir }).signalling.httpPort).toBe(8080);
+      const empty = siteDir('');
+      expect(loadConfig({ env: empty.env, configDir: empty.dir }).signalling.httpPort).toBe(8080);
+      // default.yaml cut after its first comment lines: the missing keys are named, not "the input is empty"
+      const cut = siteDir(undefined, '# Gateway configuration. Every key can be overridden by an environment variable named after its path\n# (signalling.httpPort -> SIG');
+      expect(() => loadConfig({ env: cut.env, configDir: cut.dir })).toThrow(/config key "log" = \(missing\)/);
+    });
+
+    it('refuses a YAML file of several documents, naming the file', () => {
+      const two = siteDir('signalling:\n  httpPort: 9000\n---\nmedia:\n  httpPort: 9001\n');
+      expect(() => loadConfig({ env: two.env, configDir: two.dir })).toThrow(/site\.yaml: 2 YAML documents \(separated by ---\), expected one/);
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { load as parseYaml } from 'js-yaml';
+import { load as parseYaml, loadAll as parseYamlDocuments } from 'js-yaml';
 import { z } from 'zod';
 import { appConfigSchema, type AppConfig } from './config.schema';
 import { ConfigError } from './config.errors';
@@ -49,13 +49,16 @@ export function findConfigDir(start: string = __dirname): string {
   }
 }
 
+/** A YAML file's one document; an empty file (or comments only: no document at all) reads as an empty mapping. */
 function readYaml(file: string): Record<string, unknown> {
-  let parsed: unknown;
+  let documents: unknown[];
   try {
-    parsed = parseYaml(readFileSync(file, 'utf8'));
+    documents = parseYamlDocuments(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new ConfigError([`${file}: ${(err as Error).message}`]);
   }
+  if (documents.length > 1) throw new ConfigError([`${file}: ${documents.length} YAML documents (separated by ---), expected one`]);
+  const parsed = documents[0];
   if (parsed === undefined || parsed === null) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError([`${file}: expected a YAML mapping at the top`]);
   return parsed as Record<string, unknown>;
@@ -99,7 +102,12 @@ function envValue(raw: string, schema: z.ZodType): unknown {
 
 function describeValue(v: unknown): string {
   if (v === undefined) return '(missing)';
-  const s = JSON.stringify(v);
+  let s: string;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    return '(a value that contains itself: a YAML alias inside its own anchor)'; // TypeError: circular structure
+  }
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
