@@ -152,4 +152,21 @@ describe('SessionTimer', () => {
     expect(timer.terms).toBeUndefined();
     expect(jest.getTimerCount()).toBe(0);
   });
+
+  // found by session-timer.fuzz.spec.ts: a delay above 2^31-1 ms made Node fire the timers after 1 ms
+  it('does not refresh or expire at once when a PBX grants a session interval longer than setTimeout can wait', () => {
+    const hooks = { refresh: jest.fn(), expire: jest.fn() };
+    const timer = new SessionTimer(hooks);
+    timer.start(sessionTimerFromResponse(ok('Session-Expires: 4294967;refresher=uas\n')) ?? { intervalS: 0, refresher: 'local' });
+    jest.advanceTimersByTime(2 ** 31 - 2);
+    expect(hooks.expire).not.toHaveBeenCalled();
+    jest.advanceTimersByTime(1);
+    expect(hooks.expire).toHaveBeenCalledTimes(1);
+    timer.start(sessionTimerFromResponse(ok('Session-Expires: 999999999\n')) ?? { intervalS: 0, refresher: 'remote' });
+    jest.advanceTimersByTime(2 ** 31 - 2);
+    expect(hooks.refresh).not.toHaveBeenCalled();
+    jest.advanceTimersByTime(1);
+    expect(hooks.refresh).toHaveBeenCalledTimes(1);
+    timer.stop();
+  });
 });

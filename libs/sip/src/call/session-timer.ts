@@ -118,6 +118,13 @@ export function expiryDelayMs(intervalS: number): number {
 }
 
 /**
+ * Longest delay of a timer: Node fires a setTimeout above 2^31-1 ms (~24.8 days) after 1 ms. A refresh or an
+ * expiry further off (a PBX may grant any delta-seconds) waits this long instead: we refresh earlier, which
+ * RFC 4028 allows, or end a call whose peer has not refreshed it for ~24.8 days.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
  * The timers of one dialog: as refresher, `refresh` at half the interval; either way, `expire` when no
  * successful refresh restarted the timer in time. `start` again on every refresh (ours or the peer's).
  */
@@ -139,12 +146,12 @@ export class SessionTimer {
       this.#refreshTimer = setTimeout(() => {
         this.#refreshTimer = undefined;
         this.hooks.refresh();
-      }, (terms.intervalS * 1000) / 2);
+      }, Math.min((terms.intervalS * 1000) / 2, MAX_TIMER_MS));
     }
     this.#expiryTimer = setTimeout(() => {
       this.#expiryTimer = undefined;
       this.hooks.expire();
-    }, expiryDelayMs(terms.intervalS));
+    }, Math.min(expiryDelayMs(terms.intervalS), MAX_TIMER_MS));
   }
 
   stop(): void {

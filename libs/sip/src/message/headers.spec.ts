@@ -95,3 +95,31 @@ describe('name-addr handling over the wire', () => {
     expect(newBranch()).not.toBe(a);
   });
 });
+
+describe('regressions found by headers.fuzz.spec.ts', () => {
+  function from(value: string) {
+    const m = parse(`INVITE sip:gw SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\nFrom: ${value}\r\nTo: <sip:gw>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`);
+    if (!m) throw new Error('unparseable test message');
+    return m.headers.from;
+  }
+
+  it('partyOf keeps a user part with broken %-escapes as sent instead of throwing URIError', () => {
+    expect(partyOf(from('sip:1001%@10.0.0.1;tag=x'))).toEqual({ uri: 'sip:1001%@10.0.0.1', user: '1001%', host: '10.0.0.1', tag: 'x' });
+    expect(partyOf(from('<sips:%2B1555%2<0x@host.example>;tag=9')).user).toBe('%2B1555%2<0x');
+  });
+
+  it('partyOf leaves out a port beyond 65535', () => {
+    expect(partyOf(from('<sip:+15551234@gw.example.com:9007199254740993;user=phone>;tag=abc')).port).toBeUndefined();
+    expect(partyOf(from('<sip:+15551234@gw.example.com:5070;user=phone>;tag=abc')).port).toBe(5070);
+  });
+
+  it('reads a number of more than 10 digits (not a safe integer, or Infinity) as malformed', () => {
+    expect(parseRetryAfter('9007199254740993 (Service down for maintenance)')).toBeUndefined();
+    expect(parseRetryAfter(`${'9'.repeat(400)}`)).toBeUndefined();
+    expect(parseRetryAfter('4294967295')).toBe(4294967295);
+    expect(parseReason('SIP;cause=99999999999999999999;text="Call completed elsewhere"')).toBeUndefined();
+    expect(parseReason(`Q.850;cause=${'9'.repeat(400)}`)).toBeUndefined();
+    expect(parseDtmfInfo('application/dtmf-relay', `Signal=D\nDuration=${'9'.repeat(400)}`)).toEqual({ digit: 'D' });
+    expect(parseDtmfInfo('application/dtmf-relay', 'signal=#\r\nduration=9007199254740993\r\n')).toEqual({ digit: '#' });
+  });
+});

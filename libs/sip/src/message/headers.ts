@@ -65,13 +65,22 @@ export function uriString(uri: string | SipUri): string {
   return typeof uri === 'string' ? uri : stringifyUri(uri);
 }
 
+/** The user part of a URI %-decoded (RFC 3261 §19.1.2); as sent when its escapes are broken (`%zz`, a lone `%`). */
+function decodeUser(user: string): string {
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    return user; // URIError: not valid %-escaped UTF-8
+  }
+}
+
 /** Reads a From/To/Contact value into a `SipParty`. */
 export function partyOf(addr: NameAddr): SipParty {
   const uri = uriString(addr.uri);
   const parsed = parseUri(uri);
   const party: SipParty = { uri, host: parsed?.host ?? '' };
-  if (parsed?.user) party.user = decodeURIComponent(parsed.user);
-  if (parsed?.port) party.port = parsed.port;
+  if (parsed?.user) party.user = decodeUser(parsed.user);
+  if (parsed?.port && parsed.port <= 65535) party.port = parsed.port;
   const displayName = unquoteDisplayName(addr.name);
   if (displayName !== undefined) party.displayName = displayName;
   const tag = tagOf(addr);
@@ -126,13 +135,13 @@ export function formatReason(reason: SipReason): string {
   return `${reason.protocol};cause=${reason.cause}${text}`;
 }
 
-/** Parses the first value of a `Reason` header; undefined when absent or malformed. */
+/** Parses the first value of a `Reason` header; undefined when absent or malformed (a cause of more than 10 digits too). */
 export function parseReason(value: string | undefined): SipReason | undefined {
   if (!value) return undefined;
   const m = /^\s*(SIP|Q\.850)\s*;(.*)$/i.exec(value.split(/,(?=\s*(?:SIP|Q\.850)\s*;)/i)[0] ?? '');
   if (!m) return undefined;
   const protocol = m[1]?.toUpperCase() === 'SIP' ? 'SIP' : 'Q.850';
-  const cause = /cause\s*=\s*(\d+)/i.exec(m[2] ?? '');
+  const cause = /cause\s*=\s*(\d{1,10})(?!\d)/i.exec(m[2] ?? '');
   if (!cause) return undefined;
   const reason: SipReason = { protocol, cause: Number(cause[1]) };
   const text = /text\s*=\s*"((?:[^"\\]|\\.)*)"/i.exec(m[2] ?? '');
@@ -140,11 +149,23 @@ export function parseReason(value: string | undefined): SipReason | undefined {
   return reason;
 }
 
-/** Seconds of a `Retry-After` header (RFC 3261 §20.33), ignoring comments and parameters. */
+/**
+ * Seconds of a `Retry-After` header (RFC 3261 §20.33), ignoring comments and parameters; undefined when
+ * absent or malformed (more than 10 digits included: no usable number of seconds).
+ */
 export function parseRetryAfter(value: string | undefined): number | undefined {
   if (!value) return undefined;
-  const m = /^\s*(\d+)/.exec(value);
+  const m = /^\s*(\d{1,10})(?!\d)/.exec(value);
   return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * delta-seconds (RFC 3261 §25.1: 1*DIGIT, at most 10 digits here) of an Expires header or an `expires`
+ * parameter; undefined for anything else (empty, a parameter without value, signed, hex, 1e3, 1.0).
+ */
+export function parseDeltaSeconds(value: unknown): number | undefined {
+  const text = typeof value === 'string' || typeof value === 'number' ? String(value).trim() : '';
+  return /^\d{1,10}$/.test(text) ? Number(text) : undefined;
 }
 
 /** A DTMF digit carried by SIP INFO. */
@@ -176,7 +197,7 @@ export function parseDtmfInfo(contentType: string | undefined, body: string | un
   const signal = /^\s*signal\s*=\s*(\S+)\s*$/im.exec(body);
   const digit = signal?.[1] === undefined ? undefined : normaliseDigit(signal[1]);
   if (digit === undefined) return undefined;
-  const duration = /^\s*duration\s*=\s*(\d+)\s*$/im.exec(body);
+  const duration = /^\s*duration\s*=\s*(\d{1,10})\s*$/im.exec(body);
   return duration ? { digit, durationMs: Number(duration[1]) } : { digit };
 }
 

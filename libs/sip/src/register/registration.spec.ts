@@ -24,4 +24,17 @@ describe('grantedExpires', () => {
     expect(grantedExpires(ok(''), 600, ours)).toBe(600);
     expect(grantedExpires(ok('Expires: soon\n'), 600, ours)).toBe(600);
   });
+
+  describe('regressions found by registration.fuzz.spec.ts', () => {
+    it('takes a grant longer than a day as a day, so the refresh timer does not fire at once and loop', () => {
+      expect(grantedExpires(ok('Contact: <sip:gw@10.0.0.9:5080>;expires=4294967295\n'), 600, ours)).toBe(86_400);
+      expect(grantedExpires(ok('Expires: 2592000\n'), 600, ours)).toBe(86_400);
+      // more than 10 digits is no delta-seconds we read: what we asked
+      expect(grantedExpires(ok('Contact: <sip:gw@10.0.0.9:5080>;expires=99999999999\n'), 600, ours)).toBe(600);
+    });
+
+    it('takes only delta-seconds, not hex or exponents', () => {
+      expect(grantedExpires(ok('Contact: <sip:gw@10.0.0.9:5080>;expires=0x10\nExpires: 1e3\n'), 600, ours)).toBe(600);
+    });
+  });
 });

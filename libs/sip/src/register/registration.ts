@@ -3,7 +3,7 @@ import type { NameAddr, SipMessage } from 'sip';
 import { signRequest, type DigestContext } from 'sip/digest';
 import { signCreds } from '../call/call-leg';
 import { requestFinal, type LegContext } from '../call/leg-context';
-import { headerValue, nameAddr, randomToken, uriString } from '../message/headers';
+import { headerValue, nameAddr, parseDeltaSeconds, randomToken, uriString } from '../message/headers';
 import type { DigestCredentials } from '../sip.types';
 import type { TransportProtocol } from '../transport/sip-transport';
 import { TypedEmitter } from '../typed-emitter';
@@ -67,7 +67,7 @@ export interface RegistrationDeps {
 const REFRESH_AT = 0.8;
 /** How long `stop` waits for a REGISTER under way before it gives up on removing the binding. */
 const STOP_WAIT_MS = 2000;
-/** Longest Min-Expires of a 423 we follow. */
+/** Longest Min-Expires of a 423 we follow, and longest grant we take (a longer one is refreshed within a day). */
 const MAX_EXPIRES_S = 86_400;
 
 export class Registration extends TypedEmitter<RegistrationEvents> {
@@ -260,14 +260,15 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
 /**
  * The interval a 2xx grants (RFC 3261 §10.2.4): the `expires` parameter of our Contact among the bindings it
  * lists (others may be the AOR's other devices, or ours from before a restart), else the Expires header,
- * else what we asked for.
+ * else what we asked for. Only delta-seconds count; a grant above MAX_EXPIRES_S is taken as MAX_EXPIRES_S, so
+ * the refresh timer can wait for it (Node fires a setTimeout above 2^31-1 ms at once).
  */
 export function grantedExpires(response: SipMessage, asked: number, ourContact: string): number {
   const bare = (uri: string): string => uri.replace(/;.*$/, '').toLowerCase();
   const contacts = response.headers.contact;
   const ours = Array.isArray(contacts) ? contacts.find((c) => bare(uriString(c.uri)) === bare(ourContact)) : undefined;
-  const e = Number(ours?.params?.['expires']);
-  if (Number.isInteger(e) && e > 0) return e;
-  const header = Number(headerValue(response, 'expires'));
-  return Number.isInteger(header) && header > 0 ? header : asked;
+  const e = parseDeltaSeconds(ours?.params?.['expires']);
+  if (e !== undefined && e > 0) return Math.min(e, MAX_EXPIRES_S);
+  const header = parseDeltaSeconds(headerValue(response, 'expires'));
+  return header !== undefined && header > 0 ? Math.min(header, MAX_EXPIRES_S) : asked;
 }

@@ -5,7 +5,7 @@ import { InboundCall } from '../call/inbound-call';
 import { MIN_SE, sessionIntervalTooSmall } from '../call/session-timer';
 import type { DialogRequestHandler, LegContext } from '../call/leg-context';
 import { dialogKey } from '../dialog/dialog';
-import { genericHeaders, normaliseHeaders, partyOf, tagOf, uriString } from '../message/headers';
+import { genericHeaders, normaliseHeaders, parseDeltaSeconds, partyOf, tagOf, uriString } from '../message/headers';
 import { reasonPhrase } from '../sip.errors';
 import type { InboundRequestInfo, InviteAuthDecision, InviteAuthorizer, RegisterHandler, RegisterRequestInfo, SipAuthFailure } from '../sip.types';
 import type { Endpoint, TransportProtocol } from '../transport/sip-transport';
@@ -196,7 +196,10 @@ export function requestInfo(request: SipMessage, remote: Endpoint): InboundReque
   };
 }
 
-/** A REGISTER's contacts (with their expires parameters), wildcard and Expires header. */
+/**
+ * A REGISTER's contacts (with their expires parameters), wildcard and Expires header. An expiry that is not
+ * delta-seconds is left out (the registrar's default applies), never read as 0, which removes the binding.
+ */
 export function registerInfo(request: SipMessage, remote: Endpoint): RegisterRequestInfo {
   const raw: unknown = request.headers.contact;
   const list = Array.isArray(raw) ? (raw as { uri?: unknown; params?: Record<string, unknown> }[]) : [];
@@ -208,10 +211,10 @@ export function registerInfo(request: SipMessage, remote: Endpoint): RegisterReq
       wildcard = uri === '*' || wildcard;
       continue;
     }
-    const e = Number(c.params?.['expires']);
-    contacts.push(Number.isInteger(e) && e >= 0 ? { uri, expires: e } : { uri });
+    const e = parseDeltaSeconds(c.params?.['expires']);
+    contacts.push(e !== undefined ? { uri, expires: e } : { uri });
   }
   if (typeof raw === 'string' && raw.trim() === '*') wildcard = true;
-  const header = Number(request.headers['expires']);
-  return { ...requestInfo(request, remote), contacts, wildcard, ...(Number.isInteger(header) && header >= 0 ? { expires: header } : {}) };
+  const header = parseDeltaSeconds(request.headers['expires']);
+  return { ...requestInfo(request, remote), contacts, wildcard, ...(header !== undefined ? { expires: header } : {}) };
 }
