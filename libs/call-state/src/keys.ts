@@ -38,9 +38,14 @@ export interface RedisKeys {
 
 const SAFE_PART = /^[^\s*?[\]]{1,512}$/;
 
+/** Whether `value` can be part of a key (an id from a request can be checked before it is looked up). */
+export function isKeyPart(value: unknown): value is string {
+  return typeof value === 'string' && SAFE_PART.test(value);
+}
+
 /** Rejects empty parts and characters that would make a key ambiguous or a SCAN pattern wide. */
 function part(kind: string, value: string): string {
-  if (typeof value !== 'string' || !SAFE_PART.test(value)) throw new TypeError(`invalid ${kind} for a Redis key: ${JSON.stringify(value)}`);
+  if (!isKeyPart(value)) throw new TypeError(`invalid ${kind} for a Redis key: ${JSON.stringify(value)}`);
   return value;
 }
 

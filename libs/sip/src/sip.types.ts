@@ -41,6 +41,11 @@ export interface SipStackOptions {
   sessionTimer?: SessionTimerPolicy | false;
   /** Resolves the host names of destinations (A records). Default: the system's resolver. */
   dns?: SipDns;
+  /**
+   * Told of each message dropped as malformed (not SIP, or a mandatory header missing or unusable), e.g. to
+   * count them; the transport already logs them (one warning per source per 10 s).
+   */
+  onMalformed?: (transport: TransportProtocol, reason: string) => void;
 }
 
 export interface DigestCredentials {

@@ -1,6 +1,6 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
-import type { CallRecord, CallRepository } from '@wagw/call-state';
+import { isKeyPart, type CallRecord, type CallRepository } from '@wagw/call-state';
 import { ApiTokenGuard } from '../api/api-token.guard';
 import { CALL_REPOSITORY } from '../signalling.tokens';
 import { CallOwnerForwarder } from './call-owner';
@@ -83,6 +83,8 @@ export class CallsController {
   }
 
   async #find(id: string): Promise<CallRecord> {
+    // an id no call can have (empty, spaces, control or glob characters, over 512 characters) is not looked up
+    if (!isKeyPart(id)) throw new NotFoundException(`no call ${JSON.stringify(id)}`);
     const rec = (await this.calls.get(id)) ?? (await this.calls.getByWaCallId(id));
     if (!rec) throw new NotFoundException(`no call ${id}`);
     return rec;

@@ -1,5 +1,6 @@
-import { IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 import { CALL_BUTTON_LIMITS as L } from '@wagw/whatsapp';
+import { IsOmittable } from '../api/omittable';
 
 /**
  * POST /v1/contacts/{waId}/call-button: a "call us" button sent in the user's WhatsApp chat (Meta's interactive
@@ -13,20 +14,20 @@ export class SendCallButtonDto {
   bodyText!: string;
 
   /** The button's label (Meta's default "Call Now"). */
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, L.displayTextMax)
   displayText?: string;
 
   /** Minutes the button may be tapped (Meta's default 10080, 7 days). */
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(L.ttlMinutesMin)
   @Max(L.ttlMinutesMax)
   ttlMinutes?: number;
 
   /** Comes back as the call's entry payload, e.g. `queue=billing`. */
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(L.payloadMax)
   payload?: string;

@@ -54,6 +54,7 @@ export class SignallingMetrics {
   readonly #graph: Counter<'operation' | 'status'>;
   readonly #sipAuthFailures: Counter<'method' | 'reason'>;
   readonly #sipBlocked: Counter<'method'>;
+  readonly #sipMalformed: Counter<'transport'>;
   readonly #instancesLost: Counter;
   readonly #orphansEnded: Counter;
   readonly #orphanLegsClosed: Counter<'kind'>;
@@ -91,6 +92,12 @@ export class SignallingMetrics {
       name: 'wagw_sip_blocked_requests_total',
       help: 'INVITEs and REGISTERs refused (403) because their source failed authentication too often (pbx.authFailureLimit).',
       labelNames: ['method'],
+      registers,
+    });
+    this.#sipMalformed = new Counter({
+      name: 'wagw_sip_malformed_total',
+      help: 'SIP messages dropped as malformed (not SIP, or a mandatory header missing or unusable), by transport; each source is logged at most once per 10 s.',
+      labelNames: ['transport'],
       registers,
     });
     this.#instancesLost = new Counter({
@@ -132,6 +139,11 @@ export class SignallingMetrics {
   /** A request from the PBX side failed digest authentication (a wrong password, an unknown user). */
   sipAuthFailed(method: string, reason: string): void {
     this.#sipAuthFailures.inc({ method, reason });
+  }
+
+  /** A SIP message dropped as malformed. */
+  sipMalformed(transport: string): void {
+    this.#sipMalformed.inc({ transport });
   }
 
   /** A request refused because its source is blocked (pbx.authFailureLimit). */

@@ -1,13 +1,14 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { IsOptional, IsString, Length } from 'class-validator';
+import { IsString, Length } from 'class-validator';
 import { refusalError } from '@wagw/permissions';
 import { ApiTokenGuard } from '../api/api-token.guard';
+import { IsOmittable } from '../api/omittable';
 import { normalizeWaId } from '../calls/start-agent-call.use-case';
 import { PermissionService, type PermissionView } from './permission.service';
 
 export class RequestPermissionDto {
   /** Optional text of the request (Meta allows only the body to be customised). */
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 1024)
   bodyText?: string;

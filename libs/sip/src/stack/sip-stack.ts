@@ -122,6 +122,7 @@ export class SipStack {
       onMessage: (m, remote) => {
         if (holder.stack) holder.stack.#onMessage(m, remote);
       },
+      ...(options.onMalformed ? { onMalformed: (remote: Endpoint, reason: string) => options.onMalformed?.(remote.protocol, reason) } : {}),
     });
     const stack = new SipStack(options, transport, advertisedHost, log);
     holder.stack = stack;

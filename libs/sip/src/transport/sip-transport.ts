@@ -53,6 +53,8 @@ export interface TransportOptions {
   tlsClient?: TlsClientOptions;
   logger: Logger;
   onMessage(message: SipMessage, remote: Endpoint): void;
+  /** Each message dropped as malformed (not SIP, or without a mandatory header), with why. */
+  onMalformed?(remote: Endpoint, reason: string): void;
   /** A stream connection idle this long (no bytes either way) is closed. Default 10 minutes. */
   idleTimeoutMs?: number;
 }
@@ -66,12 +68,47 @@ interface Flow {
   errorListeners: Set<ErrorListener>;
 }
 
-function isValid(m: SipMessage): boolean {
+/**
+ * Why a parsed message cannot be handled (RFC 3261 §8.1.1: a request carries To, From, CSeq, Call-ID,
+ * Max-Forwards and Via; §20.16 CSeq is a number and the request's method), or undefined when it can.
+ */
+export function malformedReason(m: SipMessage): string | undefined {
   const h = m.headers;
-  return (
-    (m.method !== undefined || (typeof m.status === 'number' && m.status >= 100 && m.status <= 699)) &&
-    Array.isArray(h.via) && h.via.length > 0 && typeof h['call-id'] === 'string' && !!h.to && !!h.from && !!h.cseq
-  );
+  if (m.method === undefined && !(typeof m.status === 'number' && m.status >= 100 && m.status <= 699)) return 'neither a request line nor a status 100-699';
+  if (!Array.isArray(h.via) || h.via.length === 0 || typeof h.via[0]?.host !== 'string') return 'no usable Via';
+  if (typeof h['call-id'] !== 'string' || h['call-id'] === '') return 'no Call-ID';
+  if (!h.to || typeof h.to.uri !== 'string') return 'no usable To';
+  if (!h.from || typeof h.from.uri !== 'string') return 'no usable From';
+  if (!h.cseq || !Number.isSafeInteger(h.cseq.seq) || typeof h.cseq.method !== 'string' || h.cseq.method === '') return 'no usable CSeq';
+  if (m.method !== undefined && h.cseq.method !== m.method) return `CSeq method ${h.cseq.method} is not the request's ${m.method}`;
+  return undefined;
+}
+
+/**
+ * At most one warning per source address per `windowMs` for dropped messages (a flood of garbage must not
+ * flood the log), the next one saying how many were dropped meanwhile. Bounded: forgets every source when
+ * it tracks too many.
+ */
+class DropLog {
+  readonly #last = new Map<string, { at: number; suppressed: number }>();
+  constructor(
+    private readonly log: Logger,
+    private readonly windowMs = 10_000,
+  ) {}
+
+  dropped(remote: Endpoint, reason: string): void {
+    const key = `${remote.protocol}:${remote.address}`;
+    const now = Date.now();
+    const seen = this.#last.get(key);
+    if (seen && now - seen.at < this.windowMs) {
+      seen.suppressed++;
+      return;
+    }
+    if (this.#last.size >= 1000) this.#last.clear();
+    this.#last.set(key, { at: now, suppressed: 0 });
+    const from = `${remote.protocol}:${remote.address}:${remote.port}`;
+    this.log.warn({ from, reason, ...(seen?.suppressed ? { droppedSinceLastWarning: seen.suppressed } : {}) }, 'malformed sip message dropped');
+  }
 }
 
 export function summarise(m: SipMessage): string {
@@ -89,10 +126,12 @@ export class SipTransport {
   /** Requests sent with the Via they carry (a CANCEL for another process's INVITE: its sent-by, not ours). */
   readonly #viaKept = new WeakSet<SipMessage>();
   #closed = false;
+  readonly #drops: DropLog;
 
   private constructor(options: TransportOptions) {
     this.#options = options;
     this.#log = options.logger;
+    this.#drops = new DropLog(options.logger);
   }
 
   /** Binds every configured transport; rejects (after releasing what was bound) if one fails. */
@@ -223,8 +262,14 @@ export class SipTransport {
   }
 
   #received(m: SipMessage | undefined, remote: Endpoint): void {
-    if (!m || !isValid(m)) {
-      if (m) this.#log.debug({ from: `${remote.address}:${remote.port}` }, 'sip message without mandatory headers dropped');
+    const reason = m ? malformedReason(m) : 'not a SIP message';
+    if (!m || reason !== undefined) {
+      this.#drops.dropped(remote, reason ?? 'not a SIP message');
+      try {
+        this.#options.onMalformed?.(remote, reason ?? 'not a SIP message');
+      } catch (err) {
+        this.#log.error({ err }, 'malformed-message listener threw');
+      }
       return;
     }
     if (m.method) {

@@ -1,0 +1,34 @@
+import { parse, type SipMessage } from 'sip';
+import { malformedReason } from './sip-transport';
+
+function msg(lines: string[]): SipMessage {
+  const m = parse(`${lines.join('\r\n')}\r\n\r\n`);
+  if (!m) throw new Error('the test message does not parse');
+  return m;
+}
+const HEAD = ['Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1', 'From: <sip:1001@10.0.0.1>;tag=a', 'To: <sip:2001@10.0.0.2>', 'Call-ID: c1@10.0.0.1', 'CSeq: 7 INVITE', 'Content-Length: 0'];
+
+describe('malformedReason: messages the transport drops (RFC 3261 §8.1.1 mandatory headers)', () => {
+  it('accepts a complete request and response', () => {
+    expect(malformedReason(msg(['INVITE sip:2001@10.0.0.2 SIP/2.0', ...HEAD]))).toBeUndefined();
+    expect(malformedReason(msg(['SIP/2.0 180 Ringing', ...HEAD]))).toBeUndefined();
+  });
+
+  it.each([
+    ['Via', 'no usable Via'],
+    ['Call-ID', 'no Call-ID'],
+    ['To', 'no usable To'],
+    ['From', 'no usable From'],
+    ['CSeq', 'no usable CSeq'],
+  ])('names a missing %s', (header, reason) => {
+    const lines = HEAD.filter((l) => !l.startsWith(`${header}:`));
+    expect(malformedReason(msg(['INVITE sip:2001@10.0.0.2 SIP/2.0', ...lines]))).toBe(reason);
+  });
+
+  it('refuses a CSeq that is no number or names another method', () => {
+    const with_ = (cseq: string): string[] => ['BYE sip:2001@10.0.0.2 SIP/2.0', ...HEAD.map((l) => (l.startsWith('CSeq:') ? `CSeq: ${cseq}` : l))];
+    expect(malformedReason(msg(with_('x BYE')))).toBe('no usable CSeq');
+    expect(malformedReason(msg(with_('7 INVITE')))).toBe("CSeq method INVITE is not the request's BYE");
+    expect(malformedReason(msg(with_('7 BYE')))).toBeUndefined();
+  });
+});
