@@ -2,9 +2,10 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { mutateJson, mutateText, Prng } from '@wagw/testing';
+import { encodeG711, mutateJson, mutateText, Prng } from '@wagw/testing';
 import { signWebhookBody } from '@wagw/whatsapp';
 import { parse as parseSip } from 'sip';
+import { PbxLegRegistry } from '../../apps/media/src/sessions/pbx-leg-registry';
 import { WebhookIngestService } from '../../apps/signalling/src/webhooks/webhook-ingest.service';
 import { e2eScope } from '../support/e2e-scope';
 import { startEchoPbx, toneFramesAtUser, userCallsWithTone, userHearsEcho, type EchoPbx } from '../support/echo-pbx';
@@ -232,5 +233,51 @@ describe('hostile input while a call is bridged', () => {
     // calls the mutated connects started have no WhatsApp user to hang them up: e2eScope's leak check follows
     const { active } = (await stack.api('GET', '/v1/calls')).body as { active: { callId: string }[] };
     for (const c of active) await stack.api('POST', `/v1/calls/${c.callId}/hangup`);
+  });
+  it('does not let RTP from another source into a bridged call: the PBX leg keeps to the source it latched', async () => {
+    const pbx = (t.pbx = await startEchoPbx());
+    const stack: Stack = (t.stack = await startStack({ name: 'hostile-rtp', env: pbx.env(BUSINESS) }));
+    await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Max' });
+    const live = await userCallsWithTone(stack, USER);
+    await userHearsEcho(stack, USER);
+    const leg = stack.media.app.get(PbxLegRegistry).negotiated(live.callId, live.pbxLegId as string).leg;
+
+    // 2 s of well-formed PCMU carrying 2 kHz (what a phone would send), from another address, to the leg's
+    // RTP port, with garbage and truncated packets between, and noise to its RTCP port. Meanwhile the user
+    // sends a 20 Hz hum, next to nothing after two codecs: were the injected packets let in, their 2 kHz
+    // would be all the user hears (the echo keeps its packets coming, so the leg has no reason to re-latch)
+    await stack.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 20 });
+    const rng = new Prng(SEED + 3);
+    const attacker = createSocket('udp4');
+    await new Promise<void>((resolve) => attacker.bind(0, '127.0.0.3', resolve));
+    const tone = new Int16Array(160);
+    let seq = 1000;
+    let ts = 0;
+    let phase = 0;
+    for (let frame = 0; frame < 100; frame++) {
+      for (let i = 0; i < tone.length; i++) tone[i] = Math.round(12000 * Math.sin((phase += (2 * Math.PI * 2000) / 8000)));
+      const header = Buffer.alloc(12);
+      header[0] = 0x80;
+      header[1] = frame === 0 ? 0x80 : 0x00;
+      header.writeUInt16BE(seq++ & 0xffff, 2);
+      header.writeUInt32BE((ts += 160) >>> 0, 4);
+      header.writeUInt32BE(0x0bad_5eed, 8);
+      attacker.send(Buffer.concat([header, encodeG711(tone, 'PCMU')]), leg.localRtpPort, '127.0.0.1');
+      attacker.send(Buffer.from(Array.from({ length: rng.int(200) }, () => rng.int(256))), rng.chance(0.5) ? leg.localRtpPort : leg.localRtcpPort, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    attacker.close();
+
+    await stack.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
+    const before = await toneFramesAtUser(stack, USER);
+    await eventually('the echo still heard after the injection', async () => (await toneFramesAtUser(stack, USER)) >= before + 25, 15_000, 250);
+    // not one 40 ms window of the injected tone reached the WhatsApp user, and the leg says why
+    expect(await toneFramesAtUser(stack, USER, 2000)).toBe(0);
+    const stats = leg.stats();
+    expect(stats.packetsFromOtherSource).toBeGreaterThanOrEqual(100);
+    expect(stats.remote).toMatchObject({ address: pbx.echo.host, port: pbx.echo.port });
+
+    await stack.emu('POST', `/emulator/users/${USER}/hangup`);
+    await endedCall(stack, live.callId);
   });
 });
