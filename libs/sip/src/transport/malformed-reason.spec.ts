@@ -25,6 +25,13 @@ describe('malformedReason: messages the transport drops (RFC 3261 §8.1.1 mandat
     expect(malformedReason(msg(['INVITE sip:2001@10.0.0.2 SIP/2.0', ...lines]))).toBe(reason);
   });
 
+  it('refuses a top Via without a branch: its transaction could not be told from others (RFC 3261 §17.2.3)', () => {
+    const lines = HEAD.map((l) => (l.startsWith('Via:') ? 'Via: SIP/2.0/UDP 10.0.0.1:5060;rport' : l));
+    expect(malformedReason(msg(['INFO sip:2001@10.0.0.2 SIP/2.0', ...lines.map((l) => l.replace('INVITE', 'INFO'))]))).toBe('top Via without a branch (RFC 3261 §8.1.1.7)');
+    const rfc2543 = HEAD.map((l) => (l.startsWith('Via:') ? 'Via: SIP/2.0/UDP 10.0.0.1:5060;branch=1234' : l));
+    expect(malformedReason(msg(['INVITE sip:2001@10.0.0.2 SIP/2.0', ...rfc2543]))).toBeUndefined();
+  });
+
   it('refuses a CSeq that is no number or names another method', () => {
     const with_ = (cseq: string): string[] => ['BYE sip:2001@10.0.0.2 SIP/2.0', ...HEAD.map((l) => (l.startsWith('CSeq:') ? `CSeq: ${cseq}` : l))];
     expect(malformedReason(msg(with_('x BYE')))).toBe('no usable CSeq');

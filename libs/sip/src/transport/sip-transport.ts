@@ -70,12 +70,17 @@ interface Flow {
 
 /**
  * Why a parsed message cannot be handled (RFC 3261 §8.1.1: a request carries To, From, CSeq, Call-ID,
- * Max-Forwards and Via; §20.16 CSeq is a number and the request's method), or undefined when it can.
+ * Max-Forwards and Via, its top Via a branch; §20.16 CSeq is a number and the request's method), or
+ * undefined when it can. A branch without RFC 3261's magic cookie (an RFC 2543 peer) is still taken.
  */
 export function malformedReason(m: SipMessage): string | undefined {
   const h = m.headers;
   if (m.method === undefined && !(typeof m.status === 'number' && m.status >= 100 && m.status <= 699)) return 'neither a request line nor a status 100-699';
   if (!Array.isArray(h.via) || h.via.length === 0 || typeof h.via[0]?.host !== 'string') return 'no usable Via';
+  // transactions are matched by the top Via's branch (RFC 3261 §17.2.3): without one, every such request of
+  // a dialog and method would be taken for a retransmission of the first and get its response again
+  const branch: unknown = h.via[0].params?.['branch'];
+  if (typeof branch !== 'string' || branch === '') return 'top Via without a branch (RFC 3261 §8.1.1.7)';
   if (typeof h['call-id'] !== 'string' || h['call-id'] === '') return 'no Call-ID';
   if (!h.to || typeof h.to.uri !== 'string') return 'no usable To';
   if (!h.from || typeof h.from.uri !== 'string') return 'no usable From';
