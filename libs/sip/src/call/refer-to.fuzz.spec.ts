@@ -1,4 +1,4 @@
-import { parse } from 'sip';
+import { parse, parseUri } from 'sip';
 import { fuzz, mutateText } from '@wagw/testing';
 import { parseReferTo, referToUri } from './refer-to';
 
@@ -35,10 +35,13 @@ describe('Refer-To (fuzz)', () => {
         }
         targets++;
         if (!/^sips?:/i.test(target.uri) || target.uri.includes('?') || !uri.startsWith(target.uri)) throw new Error(`target ${target.uri} of ${uri}`);
+        // what the transfer INVITEs: a SIP URI with a host
+        if (!parseUri(target.uri)?.host) throw new Error(`target ${target.uri} has no host`);
         if (target.replaces !== undefined && !/^[^;\s]+(;[^;\s]+)*$/.test(target.replaces)) throw new Error(`Replaces ${target.replaces}`);
       },
     });
     expect(failures).toEqual([]);
-    expect(targets).toBeGreaterThan(1000);
+    // a good share of the mutants still name a usable target (so the checks above do run)
+    expect(targets).toBeGreaterThan(600);
   });
 });

@@ -20,6 +20,10 @@ describe('Refer-To (RFC 3515, with Replaces: RFC 3891)', () => {
     ['sip:1002@h?Replaces=abc%3Bto-tag%3D1', 'without call-id, to-tag and from-tag'],
     ['sip:1002@h?Replaces=%3Bto-tag%3D1%3Bfrom-tag%3D2', 'without call-id'],
     ['sip:1002@h?Replaces=abc%ZZ', 'badly escaped'],
+    // found by the hostile-input e2e: accepted with 202, then the transfer's INVITE threw TypeError
+    ['sip:@127.0.0.1:16582', 'not a SIP URI with a host'],
+    ['sip:1002@', 'not a SIP URI with a host'],
+    ['sip:', 'not a SIP URI with a host'],
   ])('refuses %s (%s)', (uri, why) => {
     expect(parseReferTo(uri)).toEqual(expect.stringContaining(why));
   });

@@ -1,4 +1,5 @@
 import type { SipMessage } from 'sip';
+import { parseUri } from 'sip';
 
 /** The Refer-To URI (npm `sip` parses the header as a name-addr; a compact `r` stays a string), or ''. */
 export function referToUri(request: SipMessage): string {
@@ -16,8 +17,11 @@ export function referToUri(request: SipMessage): string {
 export function parseReferTo(raw: string): { uri: string; replaces?: string } | string {
   if (!/^sips?:/i.test(raw)) return 'not a SIP URI';
   const q = raw.indexOf('?');
-  if (q < 0) return { uri: raw };
-  const uri = raw.slice(0, q);
+  const uri = q < 0 ? raw : raw.slice(0, q);
+  // what the transfer will INVITE must be a SIP URI with a host (sip:@host or sip:user@ cannot be called)
+  const parsed = parseUri(uri);
+  if (!parsed || !parsed.host || (parsed.user !== undefined && parsed.user === '')) return 'not a SIP URI with a host';
+  if (q < 0) return { uri };
   for (const pair of raw.slice(q + 1).split('&')) {
     const eq = pair.indexOf('=');
     if (eq < 0 || pair.slice(0, eq).toLowerCase() !== 'replaces') continue;
