@@ -133,6 +133,13 @@ export class TransferService {
       this.#publishFailed(live, ctx, req.referTo, by, rec?.state === 'active' ? 'a transfer is in progress' : 'the call is not active');
       return req.notify(rec?.state === 'active' ? 491 : 481, rec?.state === 'active' ? 'Request Pending' : 'Call Does Not Exist');
     }
+    if (live.retiredSipCalls.has(from.callId)) {
+      // a REFER on a leg the call was transferred away from (its BYE under way): the call's legs are others now,
+      // and moving them from here would replace the current leg's bridge and leave that leg open
+      log.info({ sipCallId: from.callId }, 'transfer refused: the call was transferred away from this leg');
+      this.#publishFailed(live, ctx, req.referTo, by, 'the call was transferred away from this leg');
+      return req.notify(481, 'Call Does Not Exist');
+    }
     live.retiredSipCalls.add(from.callId);
     let legId: string | undefined;
     let target: TrunkCall | undefined;
