@@ -6,6 +6,7 @@ import { encodeG711, mutateJson, mutateText, Prng } from '@wagw/testing';
 import { signWebhookBody } from '@wagw/whatsapp';
 import { parse as parseSip } from 'sip';
 import { PbxLegRegistry } from '../../apps/media/src/sessions/pbx-leg-registry';
+import { SessionRegistry } from '../../apps/media/src/sessions/session-registry';
 import { WebhookIngestService } from '../../apps/signalling/src/webhooks/webhook-ingest.service';
 import { malformedReason } from '../../libs/sip/src/transport/sip-transport';
 import { e2eScope } from '../support/e2e-scope';
@@ -239,7 +240,7 @@ describe('hostile input while a call is bridged', () => {
     const { active } = (await stack.api('GET', '/v1/calls')).body as { active: { callId: string }[] };
     for (const c of active) await stack.api('POST', `/v1/calls/${c.callId}/hangup`);
   });
-  it('does not let RTP from another source into a bridged call: the PBX leg keeps to the source it latched', async () => {
+  it('does not let media from another source into a bridged call: the PBX leg keeps to the source it latched, the WhatsApp leg to its keys', async () => {
     const pbx = (t.pbx = await startEchoPbx());
     const stack: Stack = (t.stack = await startStack({ name: 'hostile-rtp', env: pbx.env(BUSINESS) }));
     await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Max' });
@@ -271,6 +272,37 @@ describe('hostile input while a call is bridged', () => {
       attacker.send(Buffer.from(Array.from({ length: rng.int(200) }, () => rng.int(256))), rng.chance(0.5) ? leg.localRtpPort : leg.localRtcpPort, '127.0.0.1');
       await new Promise((r) => setTimeout(r, 20));
     }
+
+    // the same toward the WhatsApp leg's ICE port: noise, STUN binding requests without valid credentials,
+    // DTLS-looking records and SRTP-looking packets (payload type 111) that no key signed
+    const waLeg = stack.media.app.get(SessionRegistry).get(live.callId, live.waLegId as string);
+    const candidate = /a=candidate:\S+ 1 udp \d+ (\S+) (\d+) typ host/.exec(waLeg.localSdp ?? '');
+    if (!candidate) throw new Error(`no host candidate in the WhatsApp leg's SDP: ${waLeg.localSdp}`);
+    const waPort = Number(candidate[2]);
+    for (let i = 0; i < 100; i++) {
+      const kind = i % 4;
+      let packet: Buffer;
+      if (kind === 0) packet = Buffer.from(Array.from({ length: 1 + rng.int(300) }, () => rng.int(256)));
+      else if (kind === 1) {
+        // STUN binding request (RFC 5389), a USERNAME nobody issued, no MESSAGE-INTEGRITY
+        const user = Buffer.from('fuzz:fuzz');
+        packet = Buffer.alloc(20 + 4 + 12);
+        packet.writeUInt16BE(0x0001, 0);
+        packet.writeUInt16BE(4 + 12, 2);
+        packet.writeUInt32BE(0x2112a442, 4);
+        for (let b = 8; b < 20; b++) packet[b] = rng.int(256);
+        packet.writeUInt16BE(0x0006, 20);
+        packet.writeUInt16BE(user.length, 22);
+        user.copy(packet, 24);
+      } else if (kind === 2) packet = Buffer.concat([Buffer.from([rng.pick([20, 21, 22, 23]), 0xfe, 0xfd]), Buffer.from(Array.from({ length: 40 + rng.int(100) }, () => rng.int(256)))]);
+      else {
+        packet = Buffer.from(Array.from({ length: 12 + 60 + 16 }, () => rng.int(256)));
+        packet[0] = 0x80;
+        packet[1] = 111;
+      }
+      attacker.send(packet, waPort, candidate[1] as string);
+      if (i % 10 === 9) await new Promise((r) => setTimeout(r, 20));
+    }
     attacker.close();
 
     await stack.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 1000 });
@@ -281,6 +313,11 @@ describe('hostile input while a call is bridged', () => {
     const stats = leg.stats();
     expect(stats.packetsFromOtherSource).toBeGreaterThanOrEqual(100);
     expect(stats.remote).toMatchObject({ address: pbx.echo.host, port: pbx.echo.port });
+    // the WhatsApp leg is still up and still carries the user's audio (the echo heard above); what it refused
+    expect(waLeg.state).toBe('connected');
+    expect(waLeg.stats().packetsReceived).toBeGreaterThan(0);
+    // the 25 SRTP-looking packets reached SRTP and failed its authentication (werift hands on what arrives)
+    expect(waLeg.stats().srtpRejected).toBeGreaterThanOrEqual(25);
 
     await stack.emu('POST', `/emulator/users/${USER}/hangup`);
     await endedCall(stack, live.callId);

@@ -119,6 +119,11 @@ export class WaLeg implements MediaPort {
     return this.#mediaStarted;
   }
 
+  /** Our SDP (offer or answer) as werift set it, with its ICE candidates; undefined before it is made. */
+  get localSdp(): string | undefined {
+    return this.#pc.localDescription?.sdp;
+  }
+
   /** Subscribes to 'stateChanged' or 'dtmf'; returns the unsubscribe function. Listener errors are logged. */
   on<K extends keyof WaLegEvents & string>(event: K, listener: (arg: WaLegEvents[K]) => void): () => void {
     return this.#events.on(event, listener);
