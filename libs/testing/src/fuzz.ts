@@ -118,6 +118,39 @@ function awkwardJson(rng: Prng): unknown {
   }
 }
 
+/** `n` random bytes. */
+export function randomBytes(rng: Prng, n: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = rng.int(256);
+  return b;
+}
+
+/**
+ * One format-blind edit of a datagram (`kind` 0-3): a bit flipped, a byte set to one of `values` (or any), a
+ * cut at a random length, or 1-8 random bytes appended. Binary mutators add their format's own edits beside it.
+ */
+export function byteEdit(rng: Prng, input: Buffer, kind: 0 | 1 | 2 | 3, values: readonly number[]): Buffer {
+  const b = input;
+  switch (kind) {
+    case 0:
+      if (b.length > 0) {
+        const pos = rng.int(b.length);
+        b[pos] = (b[pos] as number) ^ (1 << rng.int(8));
+      }
+      return b;
+    case 1:
+      if (b.length > 0) {
+        const pos = rng.int(b.length);
+        b[pos] = rng.pick([...values, rng.int(256)]);
+      }
+      return b;
+    case 2:
+      return b.subarray(0, rng.int(b.length + 1));
+    default:
+      return Buffer.concat([b, randomBytes(rng, 1 + rng.int(8))]);
+  }
+}
+
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 function paths(v: unknown, at: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {

@@ -1,4 +1,4 @@
-import { fuzz, type Prng } from '@wagw/testing';
+import { byteEdit, fuzz, randomBytes, type Prng } from '@wagw/testing';
 import { createRtpPacket, parseRtp, parseRtpInto, serializeRtp, writeSimpleRtp, type RtpPacket } from './rtp-packet';
 import { RtpParseError } from './rtp.errors';
 
@@ -9,16 +9,10 @@ import { RtpParseError } from './rtp.errors';
  * only RtpParseError.
  */
 
-function bytes(rng: Prng, n: number): Buffer {
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = rng.int(256);
-  return b;
-}
-
 /** A valid packet built with the module's writers: CSRCs, a header extension and padding in any mix. */
 function validPacket(rng: Prng): Buffer {
   if (rng.chance(0.2)) {
-    const payload = bytes(rng, rng.pick([0, 1, 4, 160, 320]));
+    const payload = randomBytes(rng, rng.pick([0, 1, 4, 160, 320]));
     const out = Buffer.alloc(12 + payload.length);
     writeSimpleRtp(out, rng.int(128), rng.chance(0.5), rng.int(0x10000), rng.int(2 ** 32), rng.int(2 ** 32), payload);
     return out;
@@ -30,8 +24,8 @@ function validPacket(rng: Prng): Buffer {
     timestamp: rng.int(2 ** 32),
     ssrc: rng.int(2 ** 32),
     csrcs: Array.from({ length: rng.chance(0.7) ? 0 : rng.int(16) }, () => rng.int(2 ** 32)),
-    extension: rng.chance(0.4) ? { profile: rng.pick([0xbede, 0x1000, rng.int(0x10000)]), data: bytes(rng, 4 * rng.int(5)) } : null,
-    payload: bytes(rng, rng.pick([0, 1, 3, 20, 160])),
+    extension: rng.chance(0.4) ? { profile: rng.pick([0xbede, 0x1000, rng.int(0x10000)]), data: randomBytes(rng, 4 * rng.int(5)) } : null,
+    payload: randomBytes(rng, rng.pick([0, 1, 3, 20, 160])),
     paddingSize: rng.chance(0.7) ? 0 : 1 + rng.int(255),
   };
   return serializeRtp(p);
@@ -42,25 +36,17 @@ function validPacket(rng: Prng): Buffer {
  * count, X and P bits, extension length and padding count set to what claims more than the datagram holds.
  */
 function mutateRtp(rng: Prng, input: Buffer): Buffer {
-  let b = Buffer.from(input);
+  let b: Buffer = Buffer.from(input);
   const edits = 1 + rng.int(3);
   for (let i = 0; i < edits; i++) {
     const cc = b.length > 0 ? (b[0] as number) & 0x0f : 0;
-    switch (rng.int(9)) {
+    const choice = rng.int(9);
+    switch (choice) {
       case 0:
-        if (b.length > 0) {
-          const pos = rng.int(b.length);
-          b[pos] = (b[pos] as number) ^ (1 << rng.int(8));
-        }
-        break;
       case 1:
-        if (b.length > 0) b[rng.int(b.length)] = rng.pick([0, 0xff, 0x80, 0x7f, rng.int(256)]);
-        break;
       case 2:
-        b = b.subarray(0, rng.int(b.length + 1));
-        break;
       case 3:
-        b = Buffer.concat([b, bytes(rng, 1 + rng.int(8))]);
+        b = byteEdit(rng, b, choice as 0 | 1 | 2 | 3, [0, 0xff, 0x80, 0x7f]);
         break;
       case 4:
         if (b.length > 0) b[0] = ((b[0] as number) & 0xf0) | rng.int(16); // CSRC count
