@@ -25,6 +25,7 @@ export * from './bridge/media-port.fake';
 export * from './audio/outbound-audio-stream';
 export * from './audio/opus-recorder';
 export * from './audio/wav';
+export * from './audio/ogg-opus';
 export * from './webrtc/wa-leg';
 export * from './webrtc/wa-leg.types';
 export * from './webrtc/webrtc.errors';
