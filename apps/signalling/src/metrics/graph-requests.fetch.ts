@@ -4,11 +4,12 @@ const CALL_ACTIONS = new Set(['connect', 'pre_accept', 'accept', 'reject', 'term
 
 /**
  * A bounded operation name for a Graph API request from its path and body (the client's own operation
- * names are not passed to fetch): `calls.<action>`, `messages`, `call_permissions.get`, `settings.get|update`
- * or `other`.
+ * names are not passed to fetch): `calls.<action>`, `messages`, `call_permissions.get`, `settings.get|update`,
+ * `media.get`, `media.download` or `other`.
  */
 export function graphOperationOf(url: string, method: string, body: unknown): string {
-  const last = new URL(url, 'http://graph.invalid').pathname.replace(/\/+$/, '').split('/').pop() ?? '';
+  const path = new URL(url, 'http://graph.invalid').pathname.replace(/\/+$/, '');
+  const last = path.split('/').pop() ?? '';
   if (last === 'calls') {
     let action: unknown;
     try {
@@ -21,6 +22,9 @@ export function graphOperationOf(url: string, method: string, body: unknown): st
   if (last === 'messages') return 'messages';
   if (last === 'call_permissions') return 'call_permissions.get';
   if (last === 'settings') return method.toUpperCase() === 'GET' ? 'settings.get' : 'settings.update';
+  // a media download link (lookaside.fbsbx.com/whatsapp_business/attachments/?mid=...), then GET /<version>/<MEDIA_ID>
+  if (path.endsWith('/whatsapp_business/attachments')) return 'media.download';
+  if (method.toUpperCase() === 'GET' && /^\/v\d+\.\d+\/[^/]+$/.test(path)) return 'media.get';
   return 'other';
 }
 

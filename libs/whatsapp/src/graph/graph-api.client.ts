@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { type CallingSettings, type CallingSettingsUpdate, callingSettingsWireSchema, toCallingSettings, toCallingSettingsWire } from '../calling-settings.schema';
 import { describeIssues } from '../zod-issues';
@@ -9,6 +10,7 @@ import {
   callPermissionsResponseSchema,
   connectBody,
   connectResponseSchema,
+  mediaInfoResponseSchema,
   messageSendResponseSchema,
   permissionRequestBody,
   settingsResponseSchema,
@@ -20,17 +22,22 @@ import type {
   CallPermissions,
   ConnectCallInput,
   ConnectCallResult,
+  MediaDownload,
+  MediaInfo,
   MessageSendResult,
   SendCallButtonInput,
   SendPermissionRequestInput,
   SendPermissionTemplateInput,
 } from './graph-api.types';
-import { GraphHttp, type GraphHttpOptions, type GraphRequest } from './graph-http';
+import { type GraphBytes, GraphHttp, type GraphHttpOptions, type GraphRequest } from './graph-http';
 
 export interface WhatsAppGraphClientOptions extends GraphHttpOptions {
   /** The business number whose `/calls`, `/messages`, `/call_permissions` and `/settings` are used. */
   phoneNumberId: string;
 }
+
+/** A media id as Meta writes them (digits) and as the emulator makes them, with room; nothing that shapes a path. */
+const MEDIA_ID = /^(?!\.+$)[A-Za-z0-9._-]{1,64}$/;
 
 /**
  * WhatsApp Cloud API calling client (reference §3; Meta "Calling API reference", REF-2511). Body shapes
@@ -42,12 +49,15 @@ export interface WhatsAppGraphClientOptions extends GraphHttpOptions {
 export class WhatsAppGraphClient {
   readonly #http: GraphHttp;
   readonly #phonePath: string;
+  /** Against an https Graph API, media downloads must be https too (they carry the token). */
+  readonly #secure: boolean;
 
   constructor(options: WhatsAppGraphClientOptions) {
     const { phoneNumberId, ...http } = options;
     if (!/^\d+$/.test(phoneNumberId)) throw new TypeError(`phoneNumberId must be digits, got ${JSON.stringify(phoneNumberId)}`);
     this.#http = new GraphHttp(http);
     this.#phonePath = `/${phoneNumberId}`;
+    this.#secure = http.baseUrl.startsWith('https:');
   }
 
   /** Business-initiated call with our SDP offer. Not idempotent: a 5xx or timeout gives GraphOutcomeUnknownError. */
@@ -134,6 +144,39 @@ export class WhatsAppGraphClient {
   async updateCallingSettings(calling: CallingSettingsUpdate): Promise<void> {
     const body = { calling: toCallingSettingsWire(calling) };
     await this.#send({ operation: 'settings.update', method: 'POST', path: `${this.#phonePath}/settings`, body, idempotent: true }, successResponseSchema);
+  }
+
+  /**
+   * `GET /<MEDIA_ID>?phone_number_id=<ours>` (Meta "Media": retrieve a media URL): where a received media
+   * object, such as a voicemail's audio, can be downloaded in the next 5 minutes. Media ids from webhooks
+   * live 7 days at Meta; an older or unknown one gives GraphApiError 100.
+   */
+  async getMedia(mediaId: string): Promise<MediaInfo> {
+    if (!MEDIA_ID.test(mediaId)) throw new TypeError(`mediaId must be 1-64 letters, digits, '.', '_' or '-', got ${JSON.stringify(mediaId)}`);
+    const req: GraphRequest = { operation: 'media.get', method: 'GET', path: `/${mediaId}`, query: { phone_number_id: this.#phonePath.slice(1) }, idempotent: true };
+    const res = await this.#send(req, mediaInfoResponseSchema);
+    if (this.#secure && !res.url.startsWith('https:')) throw new GraphResponseError('media.get', 'url is not https: the access token is not sent over plain HTTP');
+    return {
+      mediaId,
+      url: res.url,
+      mimeType: res.mime_type,
+      ...(res.sha256 !== undefined ? { sha256: res.sha256.toLowerCase() } : {}),
+      ...(res.file_size !== undefined ? { fileSize: res.file_size } : {}),
+    };
+  }
+
+  /**
+   * Downloads a media object from the URL `getMedia` gave (with the access token, as Meta requires). At most
+   * `maxBytes` (default 16 MB, Meta's audio limit); a `sha256` that does not match the bytes is refused.
+   */
+  async downloadMedia(media: MediaInfo, maxBytes = 16 * 1024 * 1024): Promise<MediaDownload> {
+    const req: GraphRequest = { operation: 'media.download', method: 'GET', path: '', url: media.url, binary: { maxBytes }, idempotent: true };
+    const body = (await this.#http.request(req)) as GraphBytes;
+    if (media.sha256 !== undefined) {
+      const got = createHash('sha256').update(body.bytes).digest('hex');
+      if (got !== media.sha256) throw new GraphResponseError('media.download', `the ${body.bytes.length} bytes have SHA-256 ${got}, not the ${media.sha256} Meta announced`);
+    }
+    return { bytes: body.bytes, mimeType: body.contentType ?? media.mimeType };
   }
 
   /** pre_accept / accept / reject / terminate on one call id: Meta applies a repeat at most once, so they retry. */

@@ -97,6 +97,15 @@ export const successResponseSchema = z.object({
   success: z.union([z.literal(true), z.literal('true')], { error: 'success must be true' }),
 });
 
+/** `GET /<MEDIA_ID>`: where to download the media, for 5 minutes (Meta "Media", retrieve media URL). */
+export const mediaInfoResponseSchema = z.object({
+  url: z.url({ error: 'url must be an http(s) URL', protocol: /^https?$/ }),
+  mime_type: nonEmpty,
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'sha256 must be 64 hex digits').optional(),
+  file_size: z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,12}$/).transform(Number)]).optional(),
+  id: nonEmpty.optional(),
+});
+
 export const messageSendResponseSchema = z.object({
   messages: z.array(z.object({ id: nonEmpty }), { error: 'messages must be an array' }).min(1, 'messages must hold the message id'),
 });

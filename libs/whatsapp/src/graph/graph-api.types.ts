@@ -80,3 +80,20 @@ export interface CallPermissions {
   /** `send_call_permission_request.can_perform_action`; undefined when not listed. */
   canRequestPermission: boolean | undefined;
 }
+
+/** Where a media object (a voicemail's audio) can be downloaded, from `GET /<MEDIA_ID>`. */
+export interface MediaInfo {
+  mediaId: string;
+  /** Valid about 5 minutes; downloading it needs the access token. */
+  url: string;
+  mimeType: string;
+  /** Hex SHA-256 of the file, when Meta gives it. */
+  sha256?: string;
+  fileSize?: number;
+}
+
+export interface MediaDownload {
+  bytes: Buffer;
+  /** The download's Content-Type, else the media's mime type. */
+  mimeType: string;
+}

@@ -3,7 +3,7 @@ import type { Logger } from '@wagw/logging';
 /** Test doubles for the Graph client: a scripted `fetch` that records requests, and a recording Logger. */
 
 export type FakeReply =
-  | { status: number; body?: unknown; rawBody?: string; headers?: Record<string, string> }
+  | { status: number; body?: unknown; rawBody?: string; bytes?: Uint8Array; headers?: Record<string, string> }
   | { error: unknown }
   /** Never answers; rejects with an AbortError when the client's deadline aborts the request. */
   | { hang: true };
@@ -38,6 +38,7 @@ export class FakeFetch {
     if (!reply) throw new Error(`FakeFetch: unexpected request #${this.requests.length} to ${String(input)}`);
     if ('error' in reply) throw reply.error;
     if ('hang' in reply) return hangUntilAborted(init?.signal ?? undefined);
+    if (reply.bytes) return new Response(Buffer.from(reply.bytes), { status: reply.status, headers: reply.headers ?? {} });
     const text = reply.rawBody ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
     return new Response(text, { status: reply.status, headers: reply.headers ?? {} });
   };

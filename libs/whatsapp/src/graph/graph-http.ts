@@ -1,8 +1,8 @@
 import type { Logger } from '@wagw/logging';
-import { GraphApiError, GraphOutcomeUnknownError, GraphUnreachableError, RATE_LIMIT_KINDS, TRANSIENT_KINDS } from '../whatsapp.errors';
+import { GraphApiError, GraphOutcomeUnknownError, GraphResponseError, GraphUnreachableError, RATE_LIMIT_KINDS, TRANSIENT_KINDS } from '../whatsapp.errors';
 import { mapGraphError } from './map-graph-error';
 import { type NetworkFailure, backoffDelayMs, classifyNetworkError, parseRetryAfterMs } from './retry-policy';
-import { createNodeHttpFetch, type GraphFetch, type GraphFetchInit } from './node-http-fetch';
+import { createNodeHttpFetch, ResponseTooLargeError, type GraphFetch, type GraphFetchInit, type GraphFetchResponse } from './node-http-fetch';
 
 export interface GraphHttpOptions {
   /** e.g. `https://graph.facebook.com` (a trailing slash is ignored). */
@@ -35,6 +35,13 @@ export interface GraphRequest {
   method: 'GET' | 'POST';
   /** Path below the version, e.g. `/123456/calls`. */
   path: string;
+  /** A whole URL to use instead of base URL, version and path: a media download link Meta gave. */
+  url?: string;
+  /**
+   * The 2xx body is bytes, not JSON: `request` returns a `GraphBytes`. A body over `maxBytes` fails with
+   * GraphResponseError (not retried).
+   */
+  binary?: { maxBytes: number };
   query?: Record<string, string>;
   body?: unknown;
   /**
@@ -50,8 +57,15 @@ export interface GraphRequest {
   doneOnRetry?: { when: (error: GraphApiError) => boolean; body: unknown };
 }
 
+/** A binary 2xx body (`GraphRequest.binary`). */
+export interface GraphBytes {
+  bytes: Buffer;
+  contentType: string | undefined;
+}
+
 type Attempt =
   | { kind: 'response'; status: number; body: unknown; retryAfterMs: number | undefined }
+  | { kind: 'too_large'; error: GraphResponseError }
   | { kind: 'network'; failure: NetworkFailure; cause: unknown };
 
 type Decision = { kind: 'done'; body: unknown } | { kind: 'fail'; error: Error } | { kind: 'retry'; giveUp: Error; retryAfterMs?: number | undefined };
@@ -100,6 +114,7 @@ export class GraphHttp {
   }
 
   #url(req: GraphRequest): string {
+    if (req.url !== undefined) return req.url;
     const query = req.query && Object.keys(req.query).length > 0 ? `?${new URLSearchParams(req.query).toString()}` : '';
     return `${this.#o.baseUrl}/${this.#o.apiVersion}${req.path}${query}`;
   }
@@ -117,10 +132,12 @@ export class GraphHttp {
       const init: GraphFetchInit = { method: req.method, headers, signal: controller.signal };
       if (req.body !== undefined) init.body = JSON.stringify(req.body);
       const res = await this.#o.fetch(this.#url(req), init);
+      if (req.binary && res.status >= 200 && res.status < 300) return await this.#bytesOf(req, req.binary.maxBytes, res, attempt);
       const text = await res.text();
       this.#logger.debug({ operation: req.operation, method: req.method, status: res.status, attempt }, 'graph request');
       return { kind: 'response', status: res.status, body: parseBody(text), retryAfterMs: parseRetryAfterMs(res.headers.get('retry-after'), this.#o.now()) };
     } catch (cause) {
+      if (cause instanceof ResponseTooLargeError) return { kind: 'too_large', error: new GraphResponseError(req.operation, `body over ${cause.limitBytes} bytes`) };
       const failure = classifyNetworkError(cause, timedOut);
       this.#logger.debug({ operation: req.operation, method: req.method, status: 'network-error', attempt, reason: failure.reason }, 'graph request');
       return { kind: 'network', failure, cause };
@@ -128,6 +145,21 @@ export class GraphHttp {
       clearTimeout(deadline);
     }
   }
+
+  async #bytesOf(req: GraphRequest, maxBytes: number, res: GraphFetchResponse, attempt: number): Promise<Attempt> {
+    const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+    if (Number.isFinite(declared) && declared > maxBytes) return tooLarge(req, maxBytes, declared);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    if (bytes.length > maxBytes) return tooLarge(req, maxBytes, bytes.length);
+    this.#logger.debug({ operation: req.operation, method: req.method, status: res.status, attempt, bytes: bytes.length }, 'graph request');
+    const body: GraphBytes = { bytes, contentType: res.headers.get('content-type') ?? undefined };
+    return { kind: 'response', status: res.status, body, retryAfterMs: undefined };
+  }
+}
+
+/** A binary answer over its limit (declared or received): refused, not retried. */
+function tooLarge(req: GraphRequest, maxBytes: number, bytes: number): Attempt {
+  return { kind: 'too_large', error: new GraphResponseError(req.operation, `body of ${bytes} bytes is over the ${maxBytes}-byte limit`) };
 }
 
 function parseBody(text: string): unknown {
@@ -141,6 +173,7 @@ function parseBody(text: string): unknown {
 
 /** Retry policy of one attempt's outcome (see `GraphRequest.idempotent`). */
 function decide(req: GraphRequest, a: Attempt): Decision {
+  if (a.kind === 'too_large') return { kind: 'fail', error: a.error };
   if (a.kind === 'network') {
     const unreachable = new GraphUnreachableError(req.operation, a.failure.reason, a.cause);
     if (req.idempotent || !a.failure.maybeSent) return { kind: 'retry', giveUp: unreachable };
