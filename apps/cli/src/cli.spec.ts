@@ -12,7 +12,9 @@ import { callLines, permissionLines, registrationRow, type TrunkView } from './c
 function io() {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), logger: silentLogger() } };
+  const files = new Map<string, Buffer>();
+  const writeFile = async (path: string, bytes: Buffer): Promise<void> => void files.set(path, bytes);
+  return { out, err, files, io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), writeFile, logger: silentLogger() } };
 }
 
 const env = readCliEnv({});
@@ -233,7 +235,7 @@ describe('call, hangup, transfer', () => {
     let server: Server;
     let url: string;
     const seen: { method?: string; url?: string; auth?: string; body: string }[] = [];
-    const answers = new Map<string, { status: number; body: unknown }>();
+    const answers = new Map<string, { status: number; body: unknown; headers?: Record<string, string> }>();
 
     beforeAll(async () => {
       server = createServer((req: IncomingMessage, res) => {
@@ -242,7 +244,8 @@ describe('call, hangup, transfer', () => {
         req.on('end', () => {
           seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, body });
           const a = answers.get(`${req.method} ${req.url}`) ?? { status: 404, body: { error: { code: 'HTTP_404', message: 'no such call' } } };
-          res.writeHead(a.status, { 'content-type': 'application/json' }).end(JSON.stringify(a.body));
+          if (Buffer.isBuffer(a.body)) res.writeHead(a.status, a.headers).end(a.body);
+          else res.writeHead(a.status, { 'content-type': 'application/json' }).end(JSON.stringify(a.body));
         });
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -260,6 +263,33 @@ describe('call, hangup, transfer', () => {
       expect(await runCli(['transfer', 'wacid.A/B', '1002'], { ...env, url, token: 'tok' }, h.io)).toBe(0);
       expect(seen).toEqual([{ method: 'POST', url: '/v1/calls/wacid.A%2FB/transfer', auth: 'Bearer tok', body: '{"to":"1002"}' }]);
       expect(h.out.join('')).toBe('transfer of call call_9 to 1002 started by signalling process gw-7, which holds the call; the outcome comes as call.transferred or call.transfer_failed (GET /v1/events)\n');
+    });
+
+    it('voicemail saves the audio under the name the gateway gives, or --out, and says what it saved', async () => {
+      const audio = Buffer.from('OggS\0\x02 recording', 'latin1');
+      answers.set('GET /v1/calls/call_7/voicemail', {
+        status: 200,
+        body: audio,
+        headers: { 'content-type': 'audio/ogg; codecs=opus', 'content-disposition': 'inline; filename="voicemail-call_7.ogg"', 'x-wa-media-id': '9001' },
+      });
+      let h = io();
+      expect(await runCli(['voicemail', 'call_7'], { ...env, url, token: 'tok' }, h.io)).toBe(0);
+      expect(seen).toEqual([{ method: 'GET', url: '/v1/calls/call_7/voicemail', auth: 'Bearer tok', body: '' }]);
+      expect(h.files.get('voicemail-call_7.ogg')?.equals(audio)).toBe(true);
+      expect(h.out.join('')).toBe(`saved ${audio.length} bytes of audio/ogg; codecs=opus (Meta media 9001) to voicemail-call_7.ogg\n`);
+
+      h = io();
+      expect(await runCli(['voicemail', 'call_7', '--out', '/tmp/x.ogg', '--json'], { ...env, url, token: 'tok' }, h.io)).toBe(0);
+      expect([...h.files.keys()]).toEqual(['/tmp/x.ogg']);
+      expect(JSON.parse(h.out.join(''))).toEqual({ file: '/tmp/x.ogg', bytes: audio.length, contentType: 'audio/ogg; codecs=opus', mediaId: '9001' });
+    });
+
+    it("voicemail says why there is none and writes nothing", async () => {
+      answers.set('GET /v1/calls/call_8/voicemail', { status: 410, body: { error: { code: 'VOICEMAIL_EXPIRED', message: 'Meta no longer has voicemail 9 of call call_8' } } });
+      const h = io();
+      expect(await runCli(['voicemail', 'call_8'], { ...env, url, token: 'tok' }, h.io)).toBe(1);
+      expect(h.err.join('')).toBe('wagw voicemail: gateway answered GET /v1/calls/call_8/voicemail with HTTP 410: VOICEMAIL_EXPIRED: Meta no longer has voicemail 9 of call call_8\n');
+      expect(h.files.size).toBe(0);
     });
 
     it("hangup prints how the call ended; the gateway's refusal exits 1 with its message", async () => {

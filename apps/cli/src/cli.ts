@@ -14,6 +14,7 @@ import {
   testCallCommand,
   transferCommand,
   trunksCommand,
+  voicemailCommand,
   type CommandContext,
 } from './commands';
 import { HttpClient } from './http-client';
@@ -31,6 +32,8 @@ Commands:
   hangup <callId|waCallId>            end a call, releasing every leg (POST /v1/calls/{id}/hangup)
   transfer <callId|waCallId> <to>     blind transfer of the desk-phone side to an extension or SIP URI
                                       (POST /v1/calls/{id}/transfer; outcome: CRM event)
+  voicemail <callId|waCallId>         save the voicemail the user left after the call (Ogg Opus, fetched
+        [--out file]                  from Meta by the gateway) (GET /v1/calls/{id}/voicemail)
   dead-letters [--limit 20]           webhooks acknowledged but not applied, newest first, with why
                                       (GET /v1/webhooks/dead-letters)
   permission <waId>                   a user's call permission, what an agent's call would do now, and the
@@ -58,6 +61,7 @@ const COMMANDS: Record<string, { run: Command; api: 'gateway' | 'emulator' | 'si
   call: { run: callCommand, api: 'gateway' },
   hangup: { run: hangupCommand, api: 'gateway' },
   transfer: { run: transferCommand, api: 'gateway' },
+  voicemail: { run: voicemailCommand, api: 'gateway' },
   permission: { run: permissionCommand, api: 'gateway' },
   'dead-letters': { run: deadLettersCommand, api: 'gateway' },
   'test-call': { run: testCallCommand, api: 'gateway' },
@@ -68,6 +72,7 @@ const COMMANDS: Record<string, { run: Command; api: 'gateway' | 'emulator' | 'si
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  writeFile(path: string, bytes: Buffer): Promise<void>;
   /** Logger for the SIP stack of `options` (warnings to stderr). */
   logger: Logger;
 }
@@ -85,6 +90,7 @@ function contextFor(args: ParsedArgs, env: CliEnv, io: CliIo): CommandContext {
     },
     emulator: () => new HttpClient(emulatorUrl, 'emulator'),
     out: (text) => io.stdout(`${text}\n`),
+    writeFile: io.writeFile,
     logger: io.logger,
     now: Date.now,
   };

@@ -13,6 +13,8 @@ export interface CommandContext {
   gateway(): HttpClient;
   emulator(): HttpClient;
   out(text: string): void;
+  /** Writes a file the command produces (a voicemail). */
+  writeFile(path: string, bytes: Buffer): Promise<void>;
   logger: Logger;
   now(): number;
 }
@@ -71,6 +73,7 @@ export interface CallDetail extends CallView {
   waCause?: string;
   sipCause?: string;
   signallingInstance?: string;
+  voicemailMediaId?: string;
 }
 
 function operand(ctx: CommandContext, index: number, what: string): string {
@@ -230,8 +233,25 @@ export function callLines(c: CallDetail, now: number): string {
     ['WhatsApp cause', c.waCause],
     ['SIP cause', c.sipCause],
     ['held by', c.state === 'ended' ? undefined : c.signallingInstance],
+    ['voicemail', c.voicemailMediaId ? `media ${c.voicemailMediaId} (wagw voicemail ${c.callId})` : undefined],
   ];
   return fieldLines(rows.filter((r): r is [string, string] => r[1] !== undefined && r[1] !== ''));
+}
+
+/**
+ * Saves the voicemail the user left after a call (GET /v1/calls/{id}/voicemail, fetched from Meta by the
+ * gateway) to `--out` or `voicemail-<callId>.<ext>` as the gateway names it, and says where.
+ */
+export async function voicemailCommand(ctx: CommandContext): Promise<void> {
+  const path = callPath(ctx, '/voicemail');
+  const got = await ctx.gateway().download(path);
+  const named = /filename="([A-Za-z0-9._-]+)"/.exec(got.headers.get('content-disposition') ?? '')?.[1];
+  const file = ctx.args.options.get('out') ?? named ?? `voicemail-${(ctx.operands[0] ?? '').replace(/[^A-Za-z0-9._-]/g, '_')}.ogg`;
+  await ctx.writeFile(file, got.bytes);
+  const media = got.headers.get('x-wa-media-id');
+  const facts = { file, bytes: got.bytes.length, contentType: got.contentType, mediaId: media ?? undefined };
+  if (json(ctx, facts)) return;
+  ctx.out(`saved ${got.bytes.length} bytes of ${got.contentType ?? 'audio'}${media ? ` (Meta media ${media})` : ''} to ${file}`);
 }
 
 /** Hangs a call up (every leg released) and prints how it ended. */

@@ -21,11 +21,24 @@ export class HttpClient {
     return res as HttpResponse<T>;
   }
 
+  /** A 2xx answer's bytes and content type (a file); a non-2xx throws CommandFailedError with its message. */
+  async download(path: string): Promise<{ bytes: Buffer; contentType: string | undefined; headers: Headers }> {
+    const res = await this.#fetch('GET', path, undefined);
+    if (res.status < 200 || res.status > 299) {
+      throw new CommandFailedError(`${this.what} answered GET ${path} with HTTP ${res.status}: ${errorText(parseBody(await res.text()))}`);
+    }
+    return { bytes: Buffer.from(await res.arrayBuffer()), contentType: res.headers.get('content-type') ?? undefined, headers: res.headers };
+  }
+
   /** Any response (the caller decides on the status); only "nothing answered" throws. */
   async send(method: string, path: string, body?: unknown): Promise<HttpResponse<unknown>> {
-    let res: Response;
+    const res = await this.#fetch(method, path, body);
+    return { status: res.status, body: parseBody(await res.text()) };
+  }
+
+  async #fetch(method: string, path: string, body: unknown): Promise<Response> {
     try {
-      res = await fetch(`${this.baseUrl}${path}`, {
+      return await fetch(`${this.baseUrl}${path}`, {
         method,
         headers: {
           ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
@@ -39,14 +52,15 @@ export class HttpClient {
       const why = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (cause?.code ?? cause?.message ?? (err as Error).message);
       throw new UnreachableError(`cannot reach the ${this.what} at ${this.baseUrl}: ${why}`);
     }
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON: keep the text for the error message
-    }
-    return { status: res.status, body: parsed };
+  }
+}
+
+/** JSON, or the text itself when it is not JSON (for the error message). */
+function parseBody(text: string): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return text;
   }
 }
 

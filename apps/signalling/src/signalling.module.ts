@@ -12,6 +12,7 @@ import { WebhookSignatureGuard } from './webhooks/webhook-signature.guard';
 import { WebhookIngestService } from './webhooks/webhook-ingest.service';
 import { WebhookEventRouter } from './webhooks/webhook-event.router';
 import { VoicemailUseCase } from './calls/voicemail.use-case';
+import { VoicemailAudio } from './calls/voicemail-audio';
 import { MissedCallFollowUp } from './calls/missed-call-follow-up';
 import { AccountNotices } from './webhooks/account-notices';
 import { DeadLetterRepository } from './webhooks/dead-letter.repository';
@@ -147,6 +148,7 @@ export class SignallingModule implements OnApplicationShutdown {
       WebhookIngestService,
       WebhookEventRouter,
       VoicemailUseCase,
+      VoicemailAudio,
       AccountNotices,
       MissedCallFollowUp,
       MediaBusClient,

@@ -11,6 +11,7 @@ import { StartCallDto } from './start-call.dto';
 import { TransferCallDto } from './transfer-call.dto';
 import { TransferService } from './transfer.service';
 import { GatewayDrain } from './gateway-drain';
+import { VoicemailAudio, voicemailFileName } from './voicemail-audio';
 
 /** Active calls and CDRs for the CRM and operators. */
 @Controller('v1/calls')
@@ -24,6 +25,7 @@ export class CallsController {
     private readonly runtime: CallRuntime,
     private readonly drain: GatewayDrain,
     private readonly owners: CallOwnerForwarder,
+    private readonly voicemails: VoicemailAudio,
   ) {}
 
   /**
@@ -60,6 +62,25 @@ export class CallsController {
     const rec = await this.#find(id);
     await this.endCall.execute(rec.callId, { by: 'api', cause: 'hung up through the API' });
     return this.#find(rec.callId);
+  }
+
+  /**
+   * The voicemail the user left after this call (Meta's recording, Ogg Opus), fetched from Meta with the
+   * gateway's token: 404 when none was left, 410 when Meta no longer has it (7 days), 502 when Meta fails.
+   */
+  @Get(':id/voicemail')
+  async voicemail(@Param('id') id: string, @Res() res: Response): Promise<void> {
+    const file = await this.voicemails.fetch(await this.#find(id));
+    res
+      .status(200)
+      .set({
+        'content-type': file.mimeType,
+        'content-length': String(file.bytes.length),
+        'content-disposition': `inline; filename="${voicemailFileName(file)}"`,
+        'cache-control': 'private, max-age=600',
+        'x-wa-media-id': file.mediaId,
+      })
+      .end(file.bytes);
   }
 
   /**

@@ -36,7 +36,10 @@ describe('VoicemailUseCase', () => {
     await useCase.execute(voicemail);
     expect(amended).toEqual([['call_1', { voicemailMediaId: '900000000000001' }]]);
     expect(events.map((e) => [e.type, e.data])).toEqual([
-      ['call.voicemail', { waCallId: 'wacid.VM', callId: 'call_1', waId: '15552223333', userName: 'Ana R.', mediaId: '900000000000001', mimeType: 'audio/ogg; codecs=opus' }],
+      [
+        'call.voicemail',
+        { waCallId: 'wacid.VM', callId: 'call_1', waId: '15552223333', userName: 'Ana R.', mediaId: '900000000000001', mimeType: 'audio/ogg; codecs=opus', audioPath: '/v1/calls/call_1/voicemail' },
+      ],
     ]);
   });
 

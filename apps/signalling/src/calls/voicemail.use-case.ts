@@ -8,7 +8,8 @@ import { CALL_REPOSITORY, SIGNALLING_LOGGER } from '../signalling.tokens';
 /**
  * A user left a voicemail (reference §2.9: Meta answered a call nobody took, recorded the caller, and sends
  * the audio as a message whose id is the call's WACID). The CRM hears `call.voicemail` with Meta's media id,
- * and the call's CDR keeps it as `voicemailMediaId` while the gateway still has it. Best-effort on Meta's side
+ * and the call's CDR keeps it as `voicemailMediaId` while the gateway still has it, which is what
+ * `GET /v1/calls/{id}/voicemail` (VoicemailAudio) downloads. Best-effort on Meta's side
  * and here: a voicemail for a call the gateway no longer knows is still announced.
  */
 @Injectable()
@@ -35,6 +36,7 @@ export class VoicemailUseCase {
       ...((record?.userName ?? event.contactName) ? { userName: record?.userName ?? event.contactName } : {}),
       mediaId: event.audio.mediaId,
       ...(event.audio.mimeType ? { mimeType: event.audio.mimeType } : {}),
+      ...(record ? { audioPath: `/v1/calls/${encodeURIComponent(record.callId)}/voicemail` } : {}),
     });
   }
 }

@@ -5,7 +5,7 @@ import { SIGNALLING_LOGGER } from '../signalling.tokens';
 import { CONSOLE_FILES, type ConsoleFile, loadConsoleAssets } from './console-assets';
 
 /** Scripts, styles and API calls only from this origin: the console loads nothing from elsewhere. */
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'";
 
 /**
  * GET /console: the agent console, static HTML + JS + CSS that talk to the public API (/v1/*, /v1/events)

@@ -24,9 +24,10 @@ export interface CrmEventData {
   'call.transfer_failed': { callId: string; waId?: string; to: string; by: 'pbx' | 'api'; cause: string };
   /**
    * The user left a voicemail after a call nobody took (Meta's voicemail, reference §2.9): the audio is Meta's
-   * media `mediaId` (download it with the Graph media API). `callId` when the gateway still has the call's record.
+   * media `mediaId`. `callId` when the gateway still has the call's record, and then `audioPath`, where the
+   * CRM gets the audio from the gateway (`GET /v1/calls/{callId}/voicemail`) without Meta's token.
    */
-  'call.voicemail': { waCallId: string; callId?: string; waId?: string; userName?: string; mediaId: string; mimeType?: string };
+  'call.voicemail': { waCallId: string; callId?: string; waId?: string; userName?: string; mediaId: string; mimeType?: string; audioPath?: string };
   /**
    * WhatsApp restricted the business number's calling, or reported a quality violation (account_update):
    * restrictions hold until `expiresAt` (epoch ms); an empty list lifts them.

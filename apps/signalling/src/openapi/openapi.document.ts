@@ -68,6 +68,24 @@ const calls: Json = {
       responses: { '200': json(ref('CallRecord'), 'The call.'), '401': UNAUTHORIZED, '404': error('No such call.') },
     },
   },
+  '/v1/calls/{id}/voicemail': {
+    get: {
+      tags: ['calls'],
+      operationId: 'getCallVoicemail',
+      summary: 'The voicemail the user left after the call (the audio)',
+      description:
+        "Meta's recording of the caller (an Ogg Opus voice note, reference §2.9), fetched from Meta with the gateway's token (`GET /<MEDIA_ID>`, then its download link) and checked against Meta's SHA-256. The CRM event `call.voicemail` names this path as `audioPath`. Recently fetched recordings are kept 10 minutes. Media ids from webhooks live 7 days at Meta.",
+      security: bearer,
+      parameters: [callIdParam],
+      responses: {
+        '200': { description: 'The audio, as Meta gave it (`audio/ogg; codecs=opus`); `X-WA-Media-Id` names the media.', content: { 'audio/ogg': { schema: { type: 'string', format: 'binary' } } } },
+        '401': UNAUTHORIZED,
+        '404': error('No such call, or no voicemail on it (`NO_VOICEMAIL`).'),
+        '410': error('Meta no longer has the recording (`VOICEMAIL_EXPIRED`).'),
+        '502': error('Meta refused or failed the request, or sent bytes that do not match its SHA-256 (`WA_GRAPH_*`).'),
+      },
+    },
+  },
   '/v1/calls/{id}/hangup': {
     post: {
       tags: ['calls'],

@@ -38,7 +38,7 @@ const callRecord = obj(
     destination: str('Inbound: where the call rings on the PBX (SIP URI or extension).'),
     entryPoint: { type: 'string', enum: ['call_button', 'deep_link'], description: 'Inbound: the user called from a call button (`POST /v1/contacts/{waId}/call-button`, Meta\'s `cta_payload`) or a deep link (`deeplink_payload`), when WhatsApp said so.' },
     entryPayload: str('Inbound: the call button\'s payload or the deep link\'s biz_payload; `pbx.routes[].entryPoints` route on it, and the PBX gets it as `X-WA-Entry-Payload`.'),
-    voicemailMediaId: str('Inbound: the voicemail the user left after the call (Meta\'s media id of the audio; download it with the Graph media API).'),
+    voicemailMediaId: str('Inbound: the voicemail the user left after the call (Meta\'s media id of the audio; GET /v1/calls/{id}/voicemail gives the audio).'),
     redirectedTo: str('Where the PBX redirected the call (the Contact of its 300-302, which the gateway followed), when it did: where the call rang in the end.'),
     agent: str('Outbound: the agent (extension or SIP URI) who placed the call.'),
     waCallId: str('WhatsApp call id (`wacid.…`).'),
@@ -118,7 +118,7 @@ const crmEvent = obj(
         'call.dtmf {callId, digit, direction: wa-to-pbx|pbx-to-wa, durationMs}; call.held and call.resumed {callId, waId?} (the PBX holds or resumes the call); call.transferred {callId, waId?, to, by: pbx|api, attended}; call.transfer_failed {callId, waId?, to, by, cause}; permission.requested {waId, businessNumber, messageId, callId?}; ' +
         'permission.granted {waId, businessNumber, kind: once|always, expiresAt?, source: user_action|automatic}; permission.declined {waId, businessNumber}; ' +
         'permission.revoked {waId, businessNumber, reason}; permission.expired {waId, businessNumber, expiredAt}; ' +
-        'call.voicemail {waCallId, callId?, waId?, userName?, mediaId, mimeType?} (the user left a voicemail; Meta\'s media id); ' +
+        'call.voicemail {waCallId, callId?, waId?, userName?, mediaId, mimeType?, audioPath?} (the user left a voicemail; Meta\'s media id; audioPath, GET /v1/calls/{callId}/voicemail, gives the audio); ' +
         'call.follow_up_sent {callId, waId, action: call_button|permission_request, messageId} (a missed call was followed up, signalling.missedCallFollowUp); ' +
         'account.update {event: account_violation|account_restriction, phoneNumber?, violationType?, restrictions: [{type, expiresAt?}]} (WhatsApp restricted calling on the number, or reported a quality violation; an empty list lifts the restrictions).',
     },

@@ -6,6 +6,7 @@
 //   POST /v1/calls/{id}/transfer      hand a connected call's desk-phone side to another extension
 //   POST /v1/contacts/{waId}/call-button  send the user WhatsApp's "call us" button (their tap calls the business)
 //   GET  /v1/calls                    calls already in progress when the page opens
+//   GET  /v1/calls/{id}/voicemail     the voicemail a user left (the event's audioPath), played in the row
 //   GET  /v1/events?token=...         live events (Server-Sent Events): call.* (call.voicemail too) and permission.*
 // Copy it freely: no framework, no build step.
 'use strict';
@@ -16,7 +17,10 @@
   const ADDED_KEY = 'wagw.console.addedNumbers';
   const $ = (id) => document.getElementById(id);
 
-  /** waId -> { waId, name, permission, call: { callId, phase, since, text }, note } (note: e.g. "call button sent") */
+  /**
+   * waId -> { waId, name, permission, call: { callId, phase, since, text }, note, voicemail: { mediaId, audioPath } }
+   * (note: e.g. "call button sent")
+   */
   const contacts = new Map();
   /** callId -> waId, so events without a waId still find their row. */
   const callOwner = new Map();
@@ -97,6 +101,7 @@
     row.querySelector('[data-role=call]').addEventListener('click', () => startCall(waId));
     row.querySelector('[data-role=hangup]').addEventListener('click', () => hangUp(waId));
     row.querySelector('[data-role=send-button]').addEventListener('click', () => sendCallButton(waId));
+    row.querySelector('[data-role=voicemail]').addEventListener('click', () => playVoicemail(waId));
     row.querySelector('[data-role=transfer]').addEventListener('submit', (e) => {
       e.preventDefault();
       transfer(waId, row.querySelector('[data-role=transfer-to]').value.trim());
@@ -182,6 +187,7 @@
     row.querySelector('[data-role=hangup]').hidden = !live;
     row.querySelector('[data-role=send-button]').hidden = Boolean(live);
     row.querySelector('[data-role=transfer]').hidden = !(call && call.phase === 'connected');
+    row.querySelector('[data-role=voicemail]').hidden = !(c.voicemail && c.voicemail.audioPath);
 
     const status = row.querySelector('[data-role=status]');
     status.dataset.state = call ? call.phase : 'idle';
@@ -238,6 +244,35 @@
     contact.note = `Call button sent (until ${new Date(res.body.expiresAt).toLocaleString()})`;
     contact.noteAt = Date.now();
     render(waId);
+  }
+
+  /**
+   * Plays the voicemail the user left: the gateway fetches it from Meta (the CRM never holds Meta's token);
+   * the audio element in the row gets it as a blob, since an <audio src> could not send the bearer token.
+   */
+  async function playVoicemail(waId) {
+    const vm = contacts.get(waId).voicemail;
+    if (!vm || !vm.audioPath) return;
+    showError('');
+    const res = await fetch(vm.audioPath, { headers: { authorization: `Bearer ${localStorage.getItem(TOKEN_KEY)}` } });
+    if (!res.ok) {
+      const text = await res.text();
+      let body;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        body = text;
+      }
+      return showError(`Voicemail of +${waId}: ${describeError({ status: res.status, body })}`);
+    }
+    const audio = $(`contact-${waId}`).querySelector('[data-role=voicemail-audio]');
+    if (audio.src) URL.revokeObjectURL(audio.src);
+    audio.src = URL.createObjectURL(await res.blob());
+    audio.dataset.mediaId = res.headers.get('x-wa-media-id') || '';
+    audio.dataset.state = 'loaded';
+    audio.hidden = false;
+    // the click is the user gesture autoplay needs; a page that may not play keeps the controls
+    audio.play().catch(() => undefined);
   }
 
   async function hangUp(waId) {
@@ -314,6 +349,7 @@
       const contact = addContact(d.waId, d.userName);
       contact.note = `Voicemail left ${new Date(event.at).toLocaleTimeString()} (media ${d.mediaId})`;
       contact.noteAt = Date.now();
+      contact.voicemail = { mediaId: d.mediaId, audioPath: d.audioPath, at: event.at };
       return render(d.waId);
     }
     const waId = await ownerOf(d);
