@@ -4,6 +4,7 @@ import type { EmulatorCore } from './domain/emulator.core';
 import { EMULATOR_CORE, EMULATOR_LOGGER } from './emulator.tokens';
 import { ControlEmulatorController } from './http/control-emulator.controller';
 import { ControlUsersController } from './http/control-users.controller';
+import { GraphMediaController, MediaDownloadController } from './http/graph-media.controller';
 import { GraphController } from './http/graph.controller';
 import { HealthController } from './http/health.controller';
 import { BrowserMediaController } from './phone/browser-media.controller';
@@ -28,14 +29,16 @@ class EmulatorShutdown implements BeforeApplicationShutdown {
 
 /**
  * The emulator's thin Nest layer: controllers over an EmulatorCore built outside Nest. Control routes are
- * registered before the Graph routes so /emulator/* never reaches the `:version/:phoneNumberId` patterns.
+ * registered before the Graph routes so /emulator/* never reaches the `:version/:phoneNumberId` patterns. The
+ * media controllers come last: `:version/:mediaId` matches every two-segment path (the phone page, the control
+ * lists, `/whatsapp_business/attachments/`), so it must follow every route it could shadow.
  */
 @Module({})
 export class EmulatorModule {
   static forRoot(core: EmulatorCore, logger: Logger, phone: PhoneServices): DynamicModule {
     return {
       module: EmulatorModule,
-      controllers: [HealthController, EmulatorMetricsController, ControlUsersController, ControlEmulatorController, BrowserMediaController, PhonePageController, GraphController],
+      controllers: [HealthController, EmulatorMetricsController, ControlUsersController, ControlEmulatorController, BrowserMediaController, PhonePageController, GraphController, MediaDownloadController, GraphMediaController],
       providers: [
         { provide: EMULATOR_CORE, useValue: core },
         { provide: EMULATOR_LOGGER, useValue: logger },

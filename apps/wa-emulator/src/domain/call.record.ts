@@ -46,6 +46,8 @@ export interface CallVoicemail {
   /** Emulator clock, epoch ms. */
   leftAt: number;
   durationS: number;
+  /** The tone of the recording, Hz. */
+  toneHz: number;
 }
 
 export interface EmulatedCallInit {

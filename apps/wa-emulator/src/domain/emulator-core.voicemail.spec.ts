@@ -53,7 +53,7 @@ describe('EmulatorCore: voicemail (reference §2.9, §5.1)', () => {
     const result = h.core.leaveVoicemail(WA_ID);
     await h.core.webhooksIdle();
 
-    expect(result).toEqual({ waCallId, mediaId: expect.stringMatching(/^[1-9]\d{15}$/) });
+    expect(result).toEqual({ waCallId, mediaId: expect.stringMatching(/^[1-9]\d{15}$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/), fileSize: expect.any(Number) });
     expect(h.transport.bodies).toHaveLength(before + 1);
     expect(h.transport.signaturesValid.every(Boolean)).toBe(true);
     expect(h.transport.bodies.at(-1)).toEqual({
@@ -75,7 +75,7 @@ describe('EmulatorCore: voicemail (reference §2.9, §5.1)', () => {
                     id: waCallId,
                     timestamp: String(Math.floor(h.core.clock.now() / 1000)),
                     type: 'audio',
-                    audio: { mime_type: 'audio/ogg; codecs=opus', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), id: result.mediaId, voice: true },
+                    audio: { mime_type: 'audio/ogg; codecs=opus', sha256: result.sha256, id: result.mediaId, voice: true },
                   },
                 ],
               },
@@ -121,7 +121,7 @@ describe('EmulatorCore: voicemail (reference §2.9, §5.1)', () => {
     await h.core.webhooksIdle();
 
     const detail = h.core.callView(waCallId);
-    expect(detail['voicemail']).toEqual({ mediaId, leftAt: expect.any(Number), durationS: 45 });
+    expect(detail['voicemail']).toEqual({ mediaId, leftAt: expect.any(Number), durationS: 45, toneHz: 440 });
     expect((detail['timeline'] as { event: string }[]).map((e) => e.event)).toEqual(['user_called', 'business_rejected', 'terminated', 'voicemail_left']);
     expect((detail['timeline'] as { event: string; detail?: unknown }[]).at(-1)?.detail).toEqual({ mediaId, durationS: 45, trigger: 'REJECT' });
     expect(h.transport.types(waCallId)).toEqual(['call.connect', 'call.terminate', 'message.audio']);

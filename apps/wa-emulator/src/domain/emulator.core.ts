@@ -10,7 +10,10 @@ import { ControlError, callingNotEnabled, invalidToken, sipEnabledNumber, unknow
 import { type GraphFailureRule, type GraphFaultAction, GraphFaults, callsFaultAction } from './graph-faults';
 import { type GraphRequestRecord, type GraphRequestRefs, GraphRequestLog, requestRefs } from './graph-request.log';
 import { parseCallsRequest } from './graph-requests';
+import type { MediaLinkQuery } from './media-link.signer';
 import { MediaControl } from './media.control';
+import { MediaFlow } from './media.flow';
+import { MediaStore, type StoredMedia } from './media.store';
 import { META_PERMISSION_LIMITS, type PermissionChoice } from './permission.book';
 import { PermissionFlow, type ReplyResult } from './permission.flow';
 import { SettingsStore } from './settings.store';
@@ -61,6 +64,9 @@ export class EmulatorCore {
   readonly voicemails: VoicemailFlow;
   readonly account: AccountEventsFlow;
   readonly media: MediaControl;
+  /** The users' recordings (voicemails), served by GET /<MEDIA_ID> and its download URL. */
+  readonly mediaStore: MediaStore;
+  readonly #mediaFlow: MediaFlow;
   readonly #config: Readonly<AppConfig>;
   readonly #emitter: WebhookEmitter;
   readonly #logger: Logger;
@@ -74,6 +80,8 @@ export class EmulatorCore {
     this.#config = config;
     this.#logger = logger;
     this.clock = options.clock ?? new Clock();
+    this.mediaStore = new MediaStore(this.clock);
+    this.#mediaFlow = new MediaFlow({ clock: this.clock, store: this.mediaStore, phoneNumberId: config.whatsapp.phoneNumberId });
     this.users = new UserRegistry({ ...META_PERMISSION_LIMITS, dailyConnectedCallCap: e.dailyConnectedCallCap });
     this.#ownTransport = options.webhookTransport ? undefined : keepAliveWebhookTransport();
     this.sender = new WebhookSender({
@@ -99,7 +107,7 @@ export class EmulatorCore {
     });
     this.userCalls = new UserCallFlow({ ...common, lifecycle: this.lifecycle, settings: this.settings, acceptWindowMs: e.acceptWindowMs });
     this.businessCalls = new BusinessCallFlow({ ...common, lifecycle: this.lifecycle, ringTimeoutMs: e.ringTimeoutMs });
-    this.voicemails = new VoicemailFlow({ ...common, lifecycle: this.lifecycle, settings: this.settings });
+    this.voicemails = new VoicemailFlow({ ...common, lifecycle: this.lifecycle, settings: this.settings, media: this.mediaStore });
     this.account = new AccountEventsFlow(common);
     this.media = new MediaControl(this.users, this.lifecycle);
   }
@@ -108,11 +116,16 @@ export class EmulatorCore {
 
   /** Bearer token (401/190) and phone number id (400/100, subcode 33), in Meta's order. */
   authorize(authorization: string | undefined, phoneNumberId: string): void {
+    this.authorizeToken(authorization);
+    if (phoneNumberId !== this.#config.whatsapp.phoneNumberId) throw unknownObject(phoneNumberId);
+  }
+
+  /** Bearer token only (401/190): requests not addressed to the phone number (media, media downloads). */
+  authorizeToken(authorization: string | undefined): void {
     const match = /^Bearer\s+(.+)$/i.exec(authorization?.trim() ?? '');
     const given = Buffer.from(match?.[1] ?? '');
     const expected = Buffer.from(this.#config.whatsapp.accessToken);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidToken();
-    if (phoneNumberId !== this.#config.whatsapp.phoneNumberId) throw unknownObject(phoneNumberId);
   }
 
   /** POST /<PHONE_NUMBER_ID>/calls (reference §3.1-§3.4), logged, with the armed Graph failures around it. */
@@ -183,8 +196,19 @@ export class EmulatorCore {
     });
   }
 
+  /** GET /<MEDIA_ID> (Cloud API "Media"): metadata and a download URL on `origin` (MediaFlow.info). */
+  getMedia(mediaId: string, query: { phone_number_id?: unknown }, origin: string): Record<string, unknown> {
+    return this.#graph('GET', 'media', { mediaId }, () => this.#mediaFlow.info(mediaId, query, origin));
+  }
+
+  /** GET of a download URL that getMedia gave, the token checked by the caller (MediaFlow.download). */
+  downloadMedia(query: MediaLinkQuery): StoredMedia {
+    const refs = typeof query.mid === 'string' ? { mediaId: query.mid } : {};
+    return this.#graph('GET', 'media_download', refs, () => this.#mediaFlow.download(query));
+  }
+
   /** A synchronous Graph operation, logged, between the `before` and `after` Graph failure checks. */
-  #graph(method: 'GET' | 'POST', action: GraphFaultAction, refs: GraphRequestRefs, run: () => Record<string, unknown>): Record<string, unknown> {
+  #graph<T extends object>(method: 'GET' | 'POST', action: GraphFaultAction, refs: GraphRequestRefs, run: () => T): T {
     const record = this.graphRequests.open(method, action, refs);
     try {
       this.graphFaults.before(action);
@@ -195,7 +219,7 @@ export class EmulatorCore {
   }
 
   /** The operation succeeded: note its ids, then the `after` fault may still answer an error. */
-  #settle(record: GraphRequestRecord, action: GraphFaultAction | undefined, result: Record<string, unknown>): Record<string, unknown> {
+  #settle<T extends object>(record: GraphRequestRecord, action: GraphFaultAction | undefined, result: T): T {
     this.graphRequests.noteResult(record, result);
     this.graphFaults.after(action);
     this.graphRequests.succeeded(record);
@@ -333,8 +357,8 @@ export class EmulatorCore {
   }
 
   /**
-   * Back to a fresh emulator (tests): calls dropped without webhooks (with their voicemails), users (with
-   * their call buttons), settings, account restrictions, faults, log, clock.
+   * Back to a fresh emulator (tests): calls dropped without webhooks (with their voicemails and the stored
+   * recordings), users (with their call buttons), settings, account restrictions, faults, log, clock.
    */
   async reset(): Promise<void> {
     this.sender.reset();
@@ -343,6 +367,7 @@ export class EmulatorCore {
     this.timers.cancelAll();
     await this.lifecycle.clear();
     this.users.clear();
+    this.mediaStore.clear();
     this.settings.reset();
     this.account.reset();
     this.permissions.reset();

@@ -92,15 +92,25 @@ export function invalidToken(): GraphError {
   return new GraphError(190, 401, 'Invalid OAuth access token - Cannot parse access token');
 }
 
-export function unknownObject(id: string): GraphError {
+/** 100 / HTTP 400, subcode 33: Graph's answer for an id it does not know (a phone number id, a media id). */
+export function unknownObject(id: string, method: 'get' | 'post' = 'post'): GraphError {
   return new GraphError(
     100,
     400,
-    `Unsupported post request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+    `Unsupported ${method} request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
     undefined,
     'GraphMethodException',
     33,
   );
+}
+
+/**
+ * A media download URL the emulated lookaside server refuses (HTTP 404): a signature that does not match, a
+ * URL past its 5 minutes, or media that is gone. Not a Graph error: the download host is not the Graph API.
+ */
+export class MediaLinkError extends EmulatorError {
+  readonly code = 'WA_EMULATOR_MEDIA_LINK_ERROR' as const;
+  readonly httpStatus = 404 as const;
 }
 
 export type ControlErrorKind = 'not_found' | 'conflict' | 'invalid';

@@ -8,7 +8,8 @@ import { GraphError } from './emulator.errors';
  * armed; one request consumes at most one rule.
  */
 
-export const GRAPH_FAULT_ACTIONS = ['connect', 'pre_accept', 'accept', 'reject', 'terminate', 'messages', 'call_permissions', 'settings'] as const;
+/** Calls actions, then endpoints; `media` is GET /<MEDIA_ID>, `media_download` the download URL it gives. */
+export const GRAPH_FAULT_ACTIONS = ['connect', 'pre_accept', 'accept', 'reject', 'terminate', 'messages', 'call_permissions', 'settings', 'media', 'media_download'] as const;
 export type GraphFaultAction = (typeof GRAPH_FAULT_ACTIONS)[number];
 
 export const GRAPH_FAULT_STATUSES = [429, 500, 503] as const;

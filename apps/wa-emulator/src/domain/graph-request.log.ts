@@ -1,9 +1,9 @@
-import { ControlError, GraphError } from './emulator.errors';
+import { ControlError, GraphError, MediaLinkError } from './emulator.errors';
 import { type GraphFaultAction, type GraphFaultWhen, TransientGraphError } from './graph-faults';
 
 /**
  * What the business asked of the Graph API, one record per authorised request (a request refused by the
- * token or phone-number check never reaches the core): tests assert "exactly one pre_accept" or "the
+ * token or the path's phone-number check never reaches the core): tests assert "exactly one pre_accept" or "the
  * connect was sent once" here instead of inferring it from side effects.
  */
 
@@ -12,6 +12,8 @@ export interface GraphRequestRefs {
   callId?: string;
   /** The user addressed: `to` of a connect or message, `user_wa_id` of call_permissions. */
   to?: string;
+  /** The media asked for (GET /<MEDIA_ID>, or the `mid` of a download URL). */
+  mediaId?: string;
 }
 
 export interface GraphRequestRecord extends GraphRequestRefs {
@@ -56,8 +58,8 @@ export class GraphRequestLog {
   }
 
   /** Notes the ids a successful operation produced (the new call of a connect), before any `after` fault. */
-  noteResult(record: GraphRequestRecord, result: Record<string, unknown>): void {
-    const calls = result['calls'];
+  noteResult(record: GraphRequestRecord, result: object): void {
+    const calls = (result as Record<string, unknown>)['calls'];
     const id = Array.isArray(calls) ? (calls[0] as { id?: unknown } | undefined)?.id : undefined;
     if (typeof id === 'string') record.callId = id;
   }
@@ -72,6 +74,8 @@ export class GraphRequestLog {
       record.httpStatus = err.httpStatus;
       record.code = err.metaCode;
       if (err instanceof TransientGraphError) record.injected = err.when;
+    } else if (err instanceof MediaLinkError) {
+      record.httpStatus = err.httpStatus; // the download host answers 404 without a Graph code
     } else {
       // ControlError is answered as 100 by the Graph filter; anything else is a 500 (GraphExceptionFilter)
       record.httpStatus = err instanceof ControlError ? 400 : 500;
@@ -80,10 +84,13 @@ export class GraphRequestLog {
     return err;
   }
 
-  list(filter: { action?: string; callId?: string; to?: string } = {}): GraphRequestRecord[] {
-    return this.#records
-      .filter((r) => (filter.action === undefined || r.action === filter.action) && (filter.callId === undefined || r.callId === filter.callId) && (filter.to === undefined || r.to === filter.to))
-      .map((r) => ({ ...r }));
+  list(filter: { action?: string; callId?: string; to?: string; mediaId?: string } = {}): GraphRequestRecord[] {
+    const matches = (r: GraphRequestRecord): boolean =>
+      (filter.action === undefined || r.action === filter.action) &&
+      (filter.callId === undefined || r.callId === filter.callId) &&
+      (filter.to === undefined || r.to === filter.to) &&
+      (filter.mediaId === undefined || r.mediaId === filter.mediaId);
+    return this.#records.filter(matches).map((r) => ({ ...r }));
   }
 
   clear(): void {

@@ -1,12 +1,13 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from '@wagw/logging';
+import { toneAsOggOpus } from '@wagw/media-bridge';
 import type { CallLifecycle } from './call-lifecycle';
 import type { EmulatedCall, EndReason } from './call.record';
 import type { Clock } from './clock';
 import { ControlError } from './emulator.errors';
-import { newMediaId } from './ids';
+import type { MediaStore } from './media.store';
 import type { SettingsStore, VoicemailTrigger } from './settings.store';
 import type { UserRegistry } from './users.registry';
+import { VOICEMAIL_MIME_TYPE } from './webhook-payloads';
 import type { WebhookEmitter } from './webhook.emitter';
 
 export interface VoicemailFlowDeps {
@@ -15,6 +16,8 @@ export interface VoicemailFlowDeps {
   lifecycle: CallLifecycle;
   settings: SettingsStore;
   emitter: WebhookEmitter;
+  /** Where the recording is kept and served from (GET /<MEDIA_ID>). */
+  media: MediaStore;
   logger: Logger;
 }
 
@@ -23,14 +26,21 @@ export interface LeaveVoicemailInput {
   waCallId?: string;
   /** Length of the recording, 1-600 s. */
   durationS?: number;
+  /** The tone the user "says", 100-4000 Hz, so a test can find it again in the downloaded audio. */
+  toneHz?: number;
 }
 
 export interface VoicemailLeft {
   waCallId: string;
   mediaId: string;
+  /** Hex SHA-256 of the recording, as in the webhook's `audio.sha256`. */
+  sha256: string;
+  /** Bytes of the recording, as GET /<MEDIA_ID> gives `file_size`. */
+  fileSize: number;
 }
 
 export const DEFAULT_VOICEMAIL_DURATION_S = 12;
+export const DEFAULT_VOICEMAIL_TONE_HZ = 440;
 
 export const VOICEMAIL_NOT_ENABLED = 'voicemail is not enabled in the calling settings (POST /<PHONE_NUMBER_ID>/settings calling.voicemail.status)';
 
@@ -58,7 +68,9 @@ const conflict = (message: string): ControlError => new ControlError('conflict',
  * Voicemail (reference §2.9, §5.1; CS-2606): a user whose call was not answered leaves a recording, which
  * WhatsApp delivers on `messages` as an inbound voice `audio` message whose id is the call's WACID. The
  * emulator does not answer the call or play the announcement itself; the control API says when the user
- * has recorded. It keeps no audio: the media id is new and not served, the sha256 is of a stand-in.
+ * has recorded. The recording is a real Ogg Opus file of `durationS` seconds of a `toneHz` tone, kept in the
+ * MediaStore under a new media id and served by GET /<MEDIA_ID> and its download URL; the webhook's sha256 is
+ * of those bytes.
  */
 export class VoicemailFlow {
   constructor(private readonly deps: VoicemailFlowDeps) {}
@@ -71,14 +83,16 @@ export class VoicemailFlow {
     if (call.voicemail) throw conflict(`user ${waId} already left a voicemail on call ${call.id} (media ${call.voicemail.mediaId})`);
     const trigger = this.#triggerFor(call);
     const durationS = input.durationS ?? DEFAULT_VOICEMAIL_DURATION_S;
-    const mediaId = newMediaId();
+    const toneHz = input.toneHz ?? DEFAULT_VOICEMAIL_TONE_HZ;
+    // about 50 us of encoding per 20 ms frame: 1.5 s for the longest (600 s) recording
+    const recording = toneAsOggOpus({ frequencyHz: toneHz, durationS, comments: [`TITLE=voicemail ${call.id}`] });
+    const { id: mediaId, sha256, fileSize } = this.deps.media.put(recording, VOICEMAIL_MIME_TYPE);
     const now = this.deps.clock.now();
-    call.voicemail = { mediaId, leftAt: now, durationS };
+    call.voicemail = { mediaId, leftAt: now, durationS, toneHz };
     call.note(now, 'voicemail_left', { mediaId, durationS, trigger });
-    const sha256 = createHash('sha256').update(`voicemail ${call.id} ${mediaId} ${durationS}s`).digest('hex');
     this.deps.emitter.voicemail(user, { callId: call.id, mediaId, sha256 });
-    this.deps.logger.info({ waCallId: call.id, waId, mediaId, durationS, trigger }, 'user left a voicemail');
-    return { waCallId: call.id, mediaId };
+    this.deps.logger.info({ waCallId: call.id, waId, mediaId, durationS, toneHz, fileSize, trigger }, 'user left a voicemail');
+    return { waCallId: call.id, mediaId, sha256, fileSize };
   }
 
   #callOf(waId: string, waCallId: string | undefined): EmulatedCall {

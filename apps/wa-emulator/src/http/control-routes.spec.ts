@@ -57,7 +57,7 @@ describe('control routes: voicemail and account events', () => {
     expect(route(ControlEmulatorController, 'accountEvent')).toEqual({ route: 'POST /emulator/account/events', status: 200 });
   });
 
-  it('the voicemail route answers {waCallId, mediaId}; its refusals become 404 and 409 with the reason', async () => {
+  it('the voicemail route answers {waCallId, mediaId, sha256, fileSize}; its refusals become 404 and 409 with the reason', async () => {
     const users = new ControlUsersController(h.core);
     expect(httpAnswer(thrown(() => users.voicemail(WA_ID, new VoicemailDto())))).toEqual({ status: 404, body: { error: { kind: 'not_found', message: `no user ${WA_ID}` } } });
 
@@ -66,8 +66,9 @@ describe('control routes: voicemail and account events', () => {
     expect(httpAnswer(thrown(() => users.voicemail(WA_ID, new VoicemailDto())))).toEqual({ status: 409, body: { error: { kind: 'conflict', message: VOICEMAIL_NOT_ENABLED } } });
 
     h.core.updateSettings({ calling: { voicemail: { status: 'ENABLED', triggers: ['REJECT'] } } });
-    const dto = Object.assign(new VoicemailDto(), { waCallId });
-    expect(users.voicemail(WA_ID, dto)).toEqual({ waCallId, mediaId: expect.stringMatching(/^\d{16}$/) });
+    const dto = Object.assign(new VoicemailDto(), { waCallId, durationS: 1, toneHz: 1000 });
+    expect(users.voicemail(WA_ID, dto)).toEqual({ waCallId, mediaId: expect.stringMatching(/^\d{16}$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/), fileSize: expect.any(Number) });
+    expect(h.core.callView(waCallId)['voicemail']).toMatchObject({ durationS: 1, toneHz: 1000 });
   });
 
   it('the account events route sends the event and answers the change sent', () => {

@@ -47,6 +47,16 @@ describe('control DTOs: voicemail', () => {
     expect(await messages(asBody(VoicemailDto, { waCallId: '' }))).toEqual(['waCallId must be longer than or equal to 1 characters']);
     expect(await messages(asBody(VoicemailDto, { mediaId: '1' }))).toEqual(['property mediaId should not exist']);
   });
+
+  it('takes an optional whole toneHz of 100-4000 and refuses anything else', async () => {
+    await expect(asBody(VoicemailDto, { toneHz: 100 })).resolves.toMatchObject({ toneHz: 100 });
+    await expect(asBody(VoicemailDto, { toneHz: 4000, durationS: 5 })).resolves.toMatchObject({ toneHz: 4000, durationS: 5 });
+    expect((await asBody(VoicemailDto, {})).toneHz).toBeUndefined();
+    expect(await messages(asBody(VoicemailDto, { toneHz: 99 }))).toEqual(['toneHz must not be less than 100']);
+    expect(await messages(asBody(VoicemailDto, { toneHz: 4001 }))).toEqual(['toneHz must not be greater than 4000']);
+    expect(await messages(asBody(VoicemailDto, { toneHz: 440.5 }))).toEqual(['toneHz must be an integer number']);
+    expect(await messages(asBody(VoicemailDto, { toneHz: '440' }))).toEqual(expect.arrayContaining(['toneHz must be an integer number']));
+  });
 });
 
 describe('control DTOs: account events', () => {

@@ -78,6 +78,13 @@ export class VoicemailDto {
   @Min(1)
   @Max(600)
   durationS?: number;
+
+  /** The tone the recording holds (default 440). */
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(4000)
+  toneHz?: number;
 }
 
 export class BehaviourDto implements Partial<UserBehaviour> {
@@ -232,6 +239,10 @@ export class GraphRequestQueryDto {
   @IsOptional()
   @IsString()
   to?: string;
+
+  @IsOptional()
+  @IsString()
+  mediaId?: string;
 }
 
 export class WebhookLogQueryDto {

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Logger } from '@wagw/logging';
-import { ControlError, GraphError } from '../domain/emulator.errors';
+import { ControlError, GraphError, MediaLinkError } from '../domain/emulator.errors';
 import { TransientGraphError } from '../domain/graph-faults';
 import { newTraceId } from '../domain/ids';
 import { EMULATOR_LOGGER } from '../emulator.tokens';
@@ -9,7 +9,8 @@ import { EMULATOR_LOGGER } from '../emulator.tokens';
 /**
  * Graph routes answer errors in Meta's shape (reference §3.5):
  * `{ error: { message, type, code, is_transient?, error_subcode?, error_data?, fbtrace_id } }`; injected transient
- * failures (graphFailures fault) add `is_transient: true` and, when asked, a `Retry-After` header.
+ * failures (graphFailures fault) add `is_transient: true` and, when asked, a `Retry-After` header. A refused
+ * media download URL (not a Graph route at Meta either) is a 404 with the reason only: `{ error: { message } }`.
  */
 @Catch()
 export class GraphExceptionFilter implements ExceptionFilter {
@@ -29,6 +30,11 @@ export class GraphExceptionFilter implements ExceptionFilter {
       error['fbtrace_id'] = fbtrace_id;
       this.logger.info({ code: exception.metaCode, httpStatus: exception.httpStatus, details: exception.errorData?.details }, 'graph request refused');
       res.status(exception.httpStatus).json({ error });
+      return;
+    }
+    if (exception instanceof MediaLinkError) {
+      this.logger.info({ httpStatus: exception.httpStatus, reason: exception.message }, 'media download refused');
+      res.status(exception.httpStatus).json({ error: { message: exception.message } });
       return;
     }
     if (exception instanceof ControlError) {
