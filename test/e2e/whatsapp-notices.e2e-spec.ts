@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { analyseTone, decodeOggOpus, readOggOpus } from '@wagw/media-bridge';
 import type { CallRecord } from '@wagw/call-state';
 import type { CrmEvent } from '../../apps/signalling/src/events/crm-event.types';
 import { eventually, startStack, type Stack } from '../support/stack';
@@ -9,7 +11,8 @@ import { startSippPbx, trunkEnv, type SippPbx } from '../support/sipp-pbx';
 /**
  * What WhatsApp tells the business beyond calls (reference §2.9), end to end through signed webhooks from the
  * emulator: a voicemail left after a call the PBX refused (Meta's voicemail, REJECT trigger) reaches the CRM
- * as call.voicemail with the call's id and Meta's media id, and the CDR keeps the media id; a restriction of
+ * as call.voicemail with the call's id and Meta's media id, the CDR keeps the media id, and the CRM gets the
+ * recording through the gateway (the user's tone found in it; 404 before, 410 after Meta's 7 days); a restriction of
  * calling on the number and a quality violation reach the CRM as account.update and the log as warnings.
  */
 const BUSINESS = '15550001111';
@@ -27,8 +30,8 @@ describe('voicemail and account notices (emulator webhooks, SIPp as a busy PBX)'
     await crm?.close();
   });
 
-  async function boot(): Promise<Stack> {
-    pbx = await startSippPbx('uas-busy-expect-486.xml', { transport: 'udp' });
+  async function boot(calls = 1): Promise<Stack> {
+    pbx = await startSippPbx('uas-busy-expect-486.xml', { transport: 'udp', calls });
     crm = await startCrmReceiver();
     stack = await startStack({ name: 'whatsapp-notices', env: { ...trunkEnv(BUSINESS, pbx.hostPort, { transport: 'udp' }), ...crm.env } });
     await stack.emu('POST', '/emulator/users', { waId: USER, name: 'Vera' });
@@ -46,24 +49,74 @@ describe('voicemail and account notices (emulator webhooks, SIPp as a busy PBX)'
     expect(res.status).toBe(200);
   }
 
-  it('a voicemail after a refused call reaches the CRM with the call and the media, and the CDR keeps it', async () => {
-    const s = await boot();
-    await graphSettings(s, { status: 'ENABLED', voicemail: { status: 'ENABLED', triggers: ['REJECT'] } });
-    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+  /** The CDR of the user's call `waCallId` once the PBX refused it and WhatsApp ended it. */
+  async function refusedCall(s: Stack, waCallId: string): Promise<CallRecord> {
     const cdr = await eventually('CDR of the refused call', async () => {
       const { recent } = (await s.api('GET', '/v1/calls')).body as { recent: CallRecord[] };
       return recent.find((r) => r.waCallId === waCallId && r.state === 'ended');
     }, 15_000);
+    await eventually('WhatsApp call ended', async () => (await s.emu<{ state: string }>('GET', `/emulator/calls/${waCallId}`)).state === 'ended');
+    return cdr;
+  }
+
+  /** GET of the gateway's API as a CRM would make it, the answer's bytes kept as they are. */
+  async function crmGet(s: Stack, path: string): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
+    const res = await fetch(`${s.signalling.baseUrl}${path}`, { headers: { authorization: `Bearer ${s.config.signalling.apiToken}` } });
+    return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+  }
+
+  it('a voicemail after a refused call reaches the CRM with the call and the media, the CDR keeps it, and the CRM gets the audio', async () => {
+    const s = await boot(2);
+    await graphSettings(s, { status: 'ENABLED', voicemail: { status: 'ENABLED', triggers: ['REJECT'] } });
+    const { waCallId } = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+    const cdr = await refusedCall(s, waCallId);
     expect(cdr.sipCause).toBe('486 Busy Here');
     // the CDR is found by its WhatsApp call id too, as long as it is kept
     expect((await s.api('GET', `/v1/calls/${waCallId}`)).body).toMatchObject({ callId: cdr.callId, state: 'ended' });
-    await eventually('WhatsApp call ended', async () => (await s.emu<{ state: string }>('GET', `/emulator/calls/${waCallId}`)).state === 'ended');
+    // nothing left yet: nothing to fetch, and Meta is not asked
+    const none = await crmGet(s, `/v1/calls/${cdr.callId}/voicemail`);
+    expect(none.status).toBe(404);
+    expect(JSON.parse(none.bytes.toString())).toMatchObject({ error: { code: 'NO_VOICEMAIL' } });
 
-    const left = await s.emu<{ waCallId: string; mediaId: string }>('POST', `/emulator/users/${USER}/voicemail`, { durationS: 9 });
+    const left = await s.emu<{ waCallId: string; mediaId: string; sha256: string }>('POST', `/emulator/users/${USER}/voicemail`, { durationS: 9, toneHz: 700 });
     expect(left.waCallId).toBe(waCallId);
     const event = await eventually('call.voicemail at the CRM', async () => crm!.events.find((e): e is Extract<CrmEvent, { type: 'call.voicemail' }> => e.type === 'call.voicemail'));
-    expect(event.data).toEqual({ waCallId, callId: cdr.callId, waId: USER, userName: 'Vera', mediaId: left.mediaId, mimeType: 'audio/ogg; codecs=opus' });
+    const audioPath = `/v1/calls/${cdr.callId}/voicemail`;
+    expect(event.data).toEqual({ waCallId, callId: cdr.callId, waId: USER, userName: 'Vera', mediaId: left.mediaId, mimeType: 'audio/ogg; codecs=opus', audioPath });
     expect(((await s.api('GET', `/v1/calls/${cdr.callId}`)).body as CallRecord).voicemailMediaId).toBe(left.mediaId);
+
+    // the CRM gets the recording from the gateway, which fetched it from Meta with its own token: the user's
+    // 700 Hz is in it, for the 9 s they spoke, and the bytes are the ones Meta announced
+    const got = await crmGet(s, event.data.audioPath!);
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-type')).toBe('audio/ogg; codecs=opus');
+    expect(got.headers.get('x-wa-media-id')).toBe(left.mediaId);
+    expect(got.headers.get('content-disposition')).toBe(`inline; filename="voicemail-${cdr.callId}.ogg"`);
+    expect(createHash('sha256').update(got.bytes).digest('hex')).toBe(left.sha256);
+    const file = readOggOpus(got.bytes);
+    expect(file.finalGranule - file.head.preSkip).toBe(9 * 48_000);
+    const pcm = decodeOggOpus(file);
+    const heard = analyseTone(pcm.subarray(4_800), 700, 48_000);
+    expect(heard.framesWithTone).toBeGreaterThan(0.9 * heard.frames);
+    expect(analyseTone(pcm.subarray(4_800), 440, 48_000).framesWithTone).toBe(0);
+    // a replay (here by the WhatsApp call id) is served without asking Meta again
+    const again = await crmGet(s, `/v1/calls/${waCallId}/voicemail`);
+    expect(again.bytes.equals(got.bytes)).toBe(true);
+    const asked = await s.emu<{ action: string; httpStatus: number }[]>('GET', `/emulator/graph-requests?mediaId=${left.mediaId}`);
+    expect(asked.map((r) => [r.action, r.httpStatus])).toEqual([
+      ['media', 200],
+      ['media_download', 200],
+    ]);
+
+    // a second refused call's voicemail, asked for after Meta's 7 days: gone, and the CRM is told so
+    const second = await s.emu<{ waCallId: string }>('POST', `/emulator/users/${USER}/call`, {});
+    const cdr2 = await refusedCall(s, second.waCallId);
+    const left2 = await s.emu<{ mediaId: string }>('POST', `/emulator/users/${USER}/voicemail`, { waCallId: second.waCallId, durationS: 2 });
+    await eventually('second voicemail noted', async () => ((await s.api('GET', `/v1/calls/${cdr2.callId}`)).body as CallRecord).voicemailMediaId === left2.mediaId);
+    await s.emu('POST', '/emulator/clock/advance', { ms: 8 * 86_400_000 });
+    const gone = await crmGet(s, `/v1/calls/${cdr2.callId}/voicemail`);
+    expect(gone.status).toBe(410);
+    expect(JSON.parse(gone.bytes.toString())).toMatchObject({ error: { code: 'VOICEMAIL_EXPIRED', message: expect.stringContaining(`Meta no longer has voicemail ${left2.mediaId}`) } });
     expect((await pbx!.result()).exitCode).toBe(0);
   });
 
