@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import type { Env } from '@wagw/config';
 import { freeTcpPort } from '@wagw/testing';
 import { startSippPbx, trunkEnv } from '../support/sipp-pbx';
 import { eventually, startStack, type Stack } from '../support/stack';
@@ -42,7 +43,7 @@ describe('the agent console', () => {
     stopPbx = undefined;
   });
 
-  async function boot(env: Record<string, string> = {}): Promise<void> {
+  async function boot(env: Env = {}): Promise<void> {
     stack = await startStack({ name: 'console-browser', env });
     booted = true;
     await stack.emu('POST', '/emulator/users', { waId: user, name: 'Ana' });
