@@ -18,3 +18,4 @@ export type { GraphHttpOptions } from './graph/graph-http';
 export { createNodeHttpFetch, type GraphFetch, type GraphFetchInit, type GraphFetchResponse, type NodeHttpFetch } from './graph/node-http-fetch';
 export * from './graph/graph-api.types';
 export { CALL_BUTTON_LIMITS, MAX_BIZ_OPAQUE_CALLBACK_DATA, toWireSdp } from './graph/graph-api.dto';
+export { adviseOnCallingSettings, type AdviceLevel, type CallingRestriction, type SettingsAdvice } from './calling-settings.advice';

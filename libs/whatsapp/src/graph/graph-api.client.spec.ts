@@ -225,6 +225,22 @@ describe('WhatsAppGraphClient reads (reference §3.7, §5.2)', () => {
     expect(fake.requests[1]!.body).toEqual({ calling: { call_hours: { status: 'DISABLED' }, status: 'ENABLED', callback_permission_status: 'ENABLED' } });
   });
 
+  it("reads a restricted number's restrictions beside the block, skipping entries of another shape", async () => {
+    const restrictions = {
+      restrictions_list: [{ type: 'RESTRICTED_USER_INITIATED_CALLING', reason: 'low pickup rate', expiration: 1754072386 }, { type: 'RESTRICTED_BUSINESS_INITIATED_CALLING', expiration: '1754072400' }, { reason: 'no type' }, 'junk'],
+    };
+    const { graph } = client([{ status: 200, body: { calling: { status: 'ENABLED' }, restrictions } }, { status: 200, body: { calling: { status: 'ENABLED' }, restrictions: 'not an object' } }]);
+    await expect(graph.getCallingSettings()).resolves.toMatchObject({
+      status: 'ENABLED',
+      restrictions: [
+        { type: 'RESTRICTED_USER_INITIATED_CALLING', reason: 'low pickup rate', expiresAt: 1754072386000 },
+        { type: 'RESTRICTED_BUSINESS_INITIATED_CALLING', expiresAt: 1754072400000 },
+      ],
+    });
+    const plain = await graph.getCallingSettings();
+    expect(plain.restrictions).toBeUndefined();
+  });
+
   it('reports a 2xx body of the wrong shape as GraphResponseError', async () => {
     const { graph } = client([{ status: 200, body: { messaging_product: 'whatsapp' } }, { status: 200, rawBody: 'not json' }, { status: 200, body: { success: false } }]);
     await expect(graph.connect({ to: '1', sdp: SDP })).rejects.toThrow(GraphResponseError);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { type CallingSettings, type CallingSettingsUpdate, callingSettingsWireSchema, toCallingSettings, toCallingSettingsWire } from '../calling-settings.schema';
+import { type CallingSettingsUpdate, callingSettingsWireSchema, toCallingSettings, toCallingSettingsWire } from '../calling-settings.schema';
 import { describeIssues } from '../zod-issues';
 import { GraphResponseError, type GraphApiError } from '../whatsapp.errors';
 import {
@@ -13,6 +13,7 @@ import {
   mediaInfoResponseSchema,
   messageSendResponseSchema,
   permissionRequestBody,
+  restrictionEntrySchema,
   settingsResponseSchema,
   successResponseSchema,
   templateBody,
@@ -25,6 +26,7 @@ import type {
   MediaDownload,
   MediaInfo,
   MessageSendResult,
+  NumberCallingSettings,
   SendCallButtonInput,
   SendPermissionRequestInput,
   SendPermissionTemplateInput,
@@ -130,14 +132,23 @@ export class WhatsAppGraphClient {
     };
   }
 
-  /** `GET settings`, the `calling` block (reference §5.2). An absent block reads as no settings. */
-  async getCallingSettings(): Promise<CallingSettings> {
+  /**
+   * `GET settings`, the `calling` block (reference §5.2), with a restricted number's restrictions. An absent
+   * block reads as no settings.
+   */
+  async getCallingSettings(): Promise<NumberCallingSettings> {
     const req: GraphRequest = { operation: 'settings.get', method: 'GET', path: `${this.#phonePath}/settings`, idempotent: true };
     const res = await this.#send(req, settingsResponseSchema);
     const raw = res.calling ?? {};
     const parsed = callingSettingsWireSchema.safeParse(raw);
     if (!parsed.success) throw new GraphResponseError('settings.get', `calling: ${describeIssues(parsed.error.issues)}`);
-    return toCallingSettings(raw, parsed.data);
+    const settings = toCallingSettings(raw, parsed.data);
+    const restrictions = (res.restrictions?.restrictions_list ?? []).flatMap((entry) => {
+      const r = restrictionEntrySchema.safeParse(entry);
+      if (!r.success) return [];
+      return [{ type: r.data.type, ...(r.data.reason !== undefined ? { reason: r.data.reason } : {}), ...(r.data.expiration !== undefined ? { expiresAt: r.data.expiration * 1000 } : {}) }];
+    });
+    return restrictions.length > 0 ? { ...settings, restrictions } : settings;
   }
 
   /** `POST settings` with a `calling` block (reference §5.1). Sending `call_hours` replaces it whole. */

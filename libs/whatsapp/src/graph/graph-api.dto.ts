@@ -141,4 +141,12 @@ export const callPermissionsResponseSchema = z.object({
 
 export const settingsResponseSchema = z.object({
   calling: z.record(z.string(), z.unknown(), { error: 'calling must be an object' }).optional(),
+  /** A restricted number's restrictions (reference §5.2, CS-2606); entries of another shape are skipped. */
+  restrictions: z.looseObject({ restrictions_list: z.array(z.unknown()).optional() }).optional().catch(undefined),
+});
+
+export const restrictionEntrySchema = z.looseObject({
+  type: z.string().min(1),
+  reason: z.string().optional(),
+  expiration: z.union([z.number(), z.string().regex(/^\d{1,12}$/).transform(Number)]).optional(),
 });

@@ -1,3 +1,4 @@
+import type { CallingSettings } from '../calling-settings.schema';
 /** Domain-side inputs and results of `WhatsAppGraphClient`. Times are Unix seconds. */
 
 export interface ConnectCallInput {
@@ -97,3 +98,6 @@ export interface MediaDownload {
   /** The download's Content-Type, else the media's mime type. */
   mimeType: string;
 }
+
+/** `GET settings`: the calling block and, for a restricted number, its restrictions (expiry in epoch ms). */
+export type NumberCallingSettings = CallingSettings & { restrictions?: { type: string; reason?: string; expiresAt?: number }[] };
