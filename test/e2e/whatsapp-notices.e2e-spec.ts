@@ -143,4 +143,38 @@ describe('voicemail and account notices (emulator webhooks, SIPp as a busy PBX)'
     expect(log).toMatch(/"level":30[^\n]*WhatsApp lifted the calling restrictions/);
     await pbx!.stop();
   });
+
+  it("reads and changes the number's calling settings at Meta with advice; Meta's refusal is the admin's 400; the warnings reach the log", async () => {
+    const s = await boot();
+    // the gateway looked at the settings when it started (Meta's defaults here: nothing to warn of)
+    await eventually('start-up look in the log', async () => /"level":30[^\n]*WhatsApp calling settings read/.test(readFileSync(s.logFile, 'utf8')));
+    const first = await s.api('GET', '/v1/admin/whatsapp-settings');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ phoneNumberId: s.config.whatsapp.phoneNumberId, calling: { status: 'ENABLED' }, restrictions: [], advice: [] });
+
+    // voicemail with a TIMEOUT trigger but no timeout: Meta keeps it and ignores the trigger, which the advice says
+    const changed = await s.api('POST', '/v1/admin/whatsapp-settings', { calling: { voicemail: { status: 'ENABLED', triggers: ['REJECT', 'TIMEOUT'] } } });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ calling: { status: 'ENABLED', voicemail: { status: 'ENABLED', triggers: ['REJECT', 'TIMEOUT'] } }, advice: [{ level: 'warning', code: 'VOICEMAIL_TIMEOUT_IGNORED' }] });
+    const w = s.config.whatsapp;
+    const atMeta = await fetch(`${s.emulator.baseUrl}/${w.graphApiVersion}/${w.phoneNumberId}/settings`, { headers: { authorization: `Bearer ${w.accessToken}` } });
+    expect(((await atMeta.json()) as { calling: Record<string, unknown> }).calling).toMatchObject({ voicemail: { status: 'ENABLED', triggers: ['REJECT', 'TIMEOUT'] } });
+
+    // a value Meta does not take: 400 with Meta's reason, nothing changed
+    const refused = await s.api('POST', '/v1/admin/whatsapp-settings', { calling: { voicemail: { status: 'ENABLED', triggers: ['TIMEOUT'], audio: { default: { timeout_seconds: 99 } } } } });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: { code: 'WA_SETTINGS_REFUSED', message: expect.stringMatching(/^WhatsApp refused the calling settings: .*timeout_seconds/), metaCode: 100 } });
+    expect(((await s.api('GET', '/v1/admin/whatsapp-settings')).body as { calling: { voicemail: unknown } }).calling.voicemail).toEqual({ status: 'ENABLED', triggers: ['REJECT', 'TIMEOUT'] });
+    expect((await s.api('POST', '/v1/admin/whatsapp-settings', { calling: 'ENABLED' })).status).toBe(400);
+
+    // Meta's SIP mode, which refuses the Graph calls the gateway makes: in the answer, and in the log from
+    // Meta's account_settings_update webhook
+    const sip = await s.api('POST', '/v1/admin/whatsapp-settings', { calling: { voicemail: { status: 'DISABLED' }, sip: { status: 'ENABLED', servers: [{ hostname: 'sip.example.com', port: 5061 }] } } });
+    expect(sip.status).toBe(200);
+    expect((sip.body as { advice: { code: string }[] }).advice.map((a) => a.code)).toEqual(['SIP_MODE_ENABLED']);
+    await eventually('the SIP mode warning in the log', async () =>
+      /"level":40[^\n]*WhatsApp calling settings: calling\.sip\.status is ENABLED: Meta sends this number's calls to SIP servers \(sip\.example\.com\)/.test(readFileSync(s.logFile, 'utf8')),
+    );
+    await pbx!.stop();
+  });
 });

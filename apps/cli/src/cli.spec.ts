@@ -14,7 +14,12 @@ function io() {
   const err: string[] = [];
   const files = new Map<string, Buffer>();
   const writeFile = async (path: string, bytes: Buffer): Promise<void> => void files.set(path, bytes);
-  return { out, err, files, io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), writeFile, logger: silentLogger() } };
+  const readFile = async (path: string): Promise<string> => {
+    const f = files.get(path);
+    if (!f) throw new Error(`ENOENT: no such file, open '${path}'`);
+    return f.toString('utf8');
+  };
+  return { out, err, files, io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), writeFile, readFile, logger: silentLogger() } };
 }
 
 const env = readCliEnv({});
@@ -290,6 +295,40 @@ describe('call, hangup, transfer', () => {
       expect(await runCli(['voicemail', 'call_8'], { ...env, url, token: 'tok' }, h.io)).toBe(1);
       expect(h.err.join('')).toBe('wagw voicemail: gateway answered GET /v1/calls/call_8/voicemail with HTTP 410: VOICEMAIL_EXPIRED: Meta no longer has voicemail 9 of call call_8\n');
       expect(h.files.size).toBe(0);
+    });
+
+    it('whatsapp-settings prints the settings and the advice; --file posts the block it holds', async () => {
+      const view = {
+        phoneNumberId: '106540352242922',
+        calling: { status: 'ENABLED', call_icon_visibility: 'DEFAULT', sip: { status: 'ENABLED' }, voicemail: { status: 'ENABLED' } },
+        restrictions: [],
+        advice: [{ level: 'warning', code: 'SIP_MODE_ENABLED', message: 'calling.sip.status is ENABLED: set it DISABLED' }],
+        readAt: 1,
+      };
+      answers.set('GET /v1/admin/whatsapp-settings', { status: 200, body: view });
+      answers.set('POST /v1/admin/whatsapp-settings', { status: 200, body: { ...view, advice: [] } });
+      let h = io();
+      expect(await runCli(['whatsapp-settings'], { ...env, url, token: 'tok' }, h.io)).toBe(0);
+      expect(h.out.join('')).toBe(
+        ['phone number id: 106540352242922', 'calling:         ENABLED', 'call icon:       DEFAULT', 'voicemail:       ENABLED', 'SIP mode:        ENABLED', 'WARNING: calling.sip.status is ENABLED: set it DISABLED', ''].join('\n'),
+      );
+
+      h = io();
+      h.files.set('s.json', Buffer.from('{"calling": {"sip": {"status": "DISABLED"}}}'));
+      h.files.set('bare.json', Buffer.from('{"status": "ENABLED"}'));
+      expect(await runCli(['whatsapp-settings', '--file', 's.json'], { ...env, url, token: 'tok' }, h.io)).toBe(0);
+      expect(await runCli(['whatsapp-settings', '--file', 'bare.json'], { ...env, url, token: 'tok' }, h.io)).toBe(0);
+      expect(seen.slice(1).map((r) => [r.method, r.url, r.body])).toEqual([
+        ['POST', '/v1/admin/whatsapp-settings', '{"calling":{"sip":{"status":"DISABLED"}}}'],
+        ['POST', '/v1/admin/whatsapp-settings', '{"calling":{"status":"ENABLED"}}'],
+      ]);
+      expect(h.out.join('')).toContain('nothing to note: calls can come in and go out');
+
+      h = io();
+      h.files.set('bad.json', Buffer.from('[1, 2]'));
+      expect(await runCli(['whatsapp-settings', '--file', 'bad.json'], { ...env, url, token: 'tok' }, h.io)).toBe(2);
+      expect(await runCli(['whatsapp-settings', '--file', 'missing.json'], { ...env, url, token: 'tok' }, h.io)).toBe(2);
+      expect(h.err.join('')).toMatch(/--file bad\.json: expected a JSON object[\s\S]*--file missing\.json: ENOENT/);
     });
 
     it("hangup prints how the call ended; the gateway's refusal exits 1 with its message", async () => {

@@ -15,6 +15,7 @@ import {
   transferCommand,
   trunksCommand,
   voicemailCommand,
+  whatsappSettingsCommand,
   type CommandContext,
 } from './commands';
 import { HttpClient } from './http-client';
@@ -41,6 +42,9 @@ Commands:
   test-call <waId> --agent <ext>      the agent's phone rings, then the WhatsApp user (POST /v1/calls)
   emulator-call <waId> [--name N]     the emulator's simulated user <waId> calls the business
   reload                              re-read and apply the gateway configuration (POST /v1/admin/reload)
+  whatsapp-settings [--file f.json]   the number's calling settings at Meta, with warnings (calling off, SIP
+                                      mode on, voicemail settings Meta ignores, restrictions); --file
+                                      changes them first (GET|POST /v1/admin/whatsapp-settings)
 
 Options:
   --url <url>            signalling app (env WAGW_URL, default http://127.0.0.1:8080)
@@ -67,12 +71,14 @@ const COMMANDS: Record<string, { run: Command; api: 'gateway' | 'emulator' | 'si
   'test-call': { run: testCallCommand, api: 'gateway' },
   'emulator-call': { run: emulatorCallCommand, api: 'emulator' },
   reload: { run: reloadCommand, api: 'gateway' },
+  'whatsapp-settings': { run: whatsappSettingsCommand, api: 'gateway' },
 };
 
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   writeFile(path: string, bytes: Buffer): Promise<void>;
+  readFile(path: string): Promise<string>;
   /** Logger for the SIP stack of `options` (warnings to stderr). */
   logger: Logger;
 }
@@ -91,6 +97,7 @@ function contextFor(args: ParsedArgs, env: CliEnv, io: CliIo): CommandContext {
     emulator: () => new HttpClient(emulatorUrl, 'emulator'),
     out: (text) => io.stdout(`${text}\n`),
     writeFile: io.writeFile,
+    readFile: io.readFile,
     logger: io.logger,
     now: Date.now,
   };

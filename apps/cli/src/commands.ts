@@ -15,6 +15,8 @@ export interface CommandContext {
   out(text: string): void;
   /** Writes a file the command produces (a voicemail). */
   writeFile(path: string, bytes: Buffer): Promise<void>;
+  /** Reads a file the command is given (settings to apply). */
+  readFile(path: string): Promise<string>;
   logger: Logger;
   now(): number;
 }
@@ -252,6 +254,56 @@ export async function voicemailCommand(ctx: CommandContext): Promise<void> {
   const facts = { file, bytes: got.bytes.length, contentType: got.contentType, mediaId: media ?? undefined };
   if (json(ctx, facts)) return;
   ctx.out(`saved ${got.bytes.length} bytes of ${got.contentType ?? 'audio'}${media ? ` (Meta media ${media})` : ''} to ${file}`);
+}
+
+interface WhatsAppSettingsView {
+  phoneNumberId: string;
+  calling: Record<string, unknown>;
+  restrictions: { type: string; reason?: string; expiresAt?: number }[];
+  advice: { level: string; code: string; message: string }[];
+}
+
+/**
+ * The business number's calling settings at Meta with the gateway's advice (GET /v1/admin/whatsapp-settings),
+ * or, with `--file`, changes them first (POST): the file holds `{"calling": {...}}` or the calling block alone,
+ * in Meta's snake_case.
+ */
+export async function whatsappSettingsCommand(ctx: CommandContext): Promise<void> {
+  const file = ctx.args.options.get('file');
+  let view: WhatsAppSettingsView;
+  if (file === undefined) {
+    view = (await ctx.gateway().request<WhatsAppSettingsView>('GET', '/v1/admin/whatsapp-settings')).body;
+  } else {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await ctx.readFile(file));
+    } catch (err) {
+      throw new UsageError(`--file ${file}: ${(err as Error).message}`);
+    }
+    const block = (parsed as { calling?: unknown } | null)?.calling ?? parsed;
+    if (typeof block !== 'object' || block === null || Array.isArray(block)) throw new UsageError(`--file ${file}: expected a JSON object, {"calling": {...}} or the calling block itself`);
+    view = (await ctx.gateway().request<WhatsAppSettingsView>('POST', '/v1/admin/whatsapp-settings', { calling: block })).body;
+  }
+  if (json(ctx, view)) return;
+  const c = view.calling;
+  const at = (o: unknown, key: string): unknown => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[key] : undefined);
+  const rows: [string, string | undefined][] = [
+    ['phone number id', view.phoneNumberId],
+    ['calling', str(c['status'])],
+    ['call icon', str(c['call_icon_visibility'])],
+    ['call hours', str(at(c['call_hours'], 'status'))],
+    ['callback requests', str(c['callback_permission_status'])],
+    ['voicemail', str(at(c['voicemail'], 'status'))],
+    ['SIP mode', str(at(c['sip'], 'status'))],
+  ];
+  const lines = [fieldLines(rows.filter((r): r is [string, string] => r[1] !== undefined))];
+  for (const a of view.advice) lines.push(`${a.level === 'warning' ? 'WARNING' : 'note'}: ${a.message}`);
+  if (view.advice.length === 0) lines.push('nothing to note: calls can come in and go out');
+  ctx.out(lines.join('\n'));
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
 }
 
 /** Hangs a call up (every leg released) and prints how it ended. */

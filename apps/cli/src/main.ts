@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createLogger } from '@wagw/logging';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import pino from 'pino';
 import { readCliEnv, type CliEnv } from './cli-env';
 import { runCli } from './cli';
@@ -13,6 +13,7 @@ async function main(): Promise<void> {
     stdout: (t: string) => void process.stdout.write(t),
     stderr: (t: string) => void process.stderr.write(t),
     writeFile: (path: string, bytes: Buffer) => writeFile(path, bytes),
+    readFile: (path: string) => readFile(path, 'utf8'),
     logger,
   };
   let env: CliEnv;

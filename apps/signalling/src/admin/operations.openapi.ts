@@ -25,6 +25,21 @@ const hostHealth: Json = {
   },
 };
 
+const settingsView: Json = {
+  type: 'object',
+  required: ['phoneNumberId', 'calling', 'restrictions', 'advice', 'readAt'],
+  properties: {
+    phoneNumberId: { type: 'string' },
+    calling: { type: 'object', additionalProperties: true, description: "The calling block as Meta keeps it (Meta's snake_case)." },
+    restrictions: { type: 'array', items: { type: 'object', required: ['type'], properties: { type: { type: 'string' }, reason: { type: 'string' }, expiresAt: { type: 'integer', description: 'Epoch ms' } } } },
+    advice: {
+      type: 'array',
+      items: { type: 'object', required: ['level', 'code', 'message'], properties: { level: { type: 'string', enum: ['warning', 'notice'] }, code: { type: 'string' }, message: { type: 'string' } } },
+    },
+    readAt: { type: 'integer', description: 'Epoch ms' },
+  },
+};
+
 export const OPERATIONS_OPENAPI_PATHS: Json = {
   '/v1/trunks': {
     get: {
@@ -124,6 +139,35 @@ export const OPERATIONS_OPENAPI_PATHS: Json = {
         ),
         '401': UNAUTHORIZED,
         '422': json(errorRef, 'The configuration does not validate (error.code CONFIG_INVALID, error.problems name each key); nothing changed.'),
+      },
+    },
+  },
+  '/v1/admin/whatsapp-settings': {
+    get: {
+      tags: ['operations'],
+      operationId: 'getWhatsAppSettings',
+      summary: "The business number's calling settings at Meta, its restrictions, and what an operator should know",
+      description:
+        "GET /<PHONE_NUMBER_ID>/settings at Meta. `advice` lists warnings (calling off; Meta's SIP mode on, which refuses the Graph calling API the gateway uses; voicemail settings Meta ignores or advises against; restrictions) and notices (call icon hidden or limited to countries, call hours, when Meta takes an unanswered call to voicemail). The gateway logs the warnings at start-up too.",
+      security: bearer,
+      responses: { '200': json(settingsView, 'The settings as read.'), '401': UNAUTHORIZED, '502': json(errorRef, 'Meta could not be reached or failed (WA_GRAPH_*).') },
+    },
+    post: {
+      tags: ['operations'],
+      operationId: 'changeWhatsAppSettings',
+      summary: "Change the business number's calling settings at Meta",
+      description:
+        "Sends `calling` as POST /<PHONE_NUMBER_ID>/settings at Meta, in Meta's own shape (snake_case: status, call_icon_visibility, call_icons, call_hours, callback_permission_status, audio, voicemail, sip, ...). Fields left out stay as they are; sending `call_hours` replaces it whole (leaving out holiday_schedule deletes the holidays). Answers the settings read back after the change.",
+      security: bearer,
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: { type: 'object', required: ['calling'], properties: { calling: { type: 'object', additionalProperties: true } } }, example: { calling: { voicemail: { status: 'ENABLED', triggers: ['REJECT'] } } } } },
+      },
+      responses: {
+        '200': json(settingsView, 'Changed; the settings as read back.'),
+        '400': json(errorRef, 'No `calling` object, or Meta refused a field or value (WA_SETTINGS_REFUSED, with Meta\'s reason).'),
+        '401': UNAUTHORIZED,
+        '502': json(errorRef, 'Meta could not be reached or failed (WA_GRAPH_*).'),
       },
     },
   },

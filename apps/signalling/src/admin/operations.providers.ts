@@ -14,6 +14,7 @@ import { AdminController } from './admin.controller';
 import { CONFIG_SOURCE, ConfigReloadService, type ConfigSource } from './config-reload.service';
 import { MetricsController } from './metrics.controller';
 import { TrunksController } from './trunks.controller';
+import { WhatsAppSettingsService } from './whatsapp-settings.service';
 
 /**
  * Trunk operations (issue: keep-alives and failover, business hours, config reload): the providers and
@@ -47,6 +48,7 @@ export function operationsProviders(source: ConfigSource | undefined): Provider[
         }),
     },
     ConfigReloadService,
+    WhatsAppSettingsService,
   ];
 }
 

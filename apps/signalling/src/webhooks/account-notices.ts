@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from '@wagw/logging';
-import type { AccountUpdateEvent, SettingsUpdateEvent } from '@wagw/whatsapp';
+import { adviseOnCallingSettings, type AccountUpdateEvent, type SettingsUpdateEvent } from '@wagw/whatsapp';
 import { CrmEventBus } from '../events/crm-event-bus';
 import { SIGNALLING_LOGGER } from '../signalling.tokens';
 
@@ -8,7 +8,8 @@ import { SIGNALLING_LOGGER } from '../signalling.tokens';
  * What WhatsApp says about the business number itself (reference §2.9), for operators: a restriction of
  * calling or a quality violation (`account_update`) is logged as a warning, saying what stops working and
  * until when, and goes to the CRM as `account.update`; a change of the calling settings
- * (`account_settings_update`, also for the gateway's own changes) is logged, as a warning when calling is off.
+ * (`account_settings_update`, also for the gateway's own changes) is logged, as a warning when calling is off,
+ * and each other setting that stops calls or that Meta ignores (adviseOnCallingSettings) as a warning.
  */
 @Injectable()
 export class AccountNotices {
@@ -41,5 +42,9 @@ export class AccountNotices {
     const fields = { phoneNumberId: event.phoneNumberId, status: c.status, callIconVisibility: c.callIconVisibility, callbackPermissionStatus: c.callbackPermissionStatus, sipStatus: c.sip?.status };
     if (c.status === 'DISABLED') this.logger.warn(fields, 'WhatsApp calling settings changed: calling is DISABLED on this number, no calls can be made or received');
     else this.logger.info(fields, 'WhatsApp calling settings changed');
+    // the rest of what stops calls or is ignored (SIP mode, voicemail); calling off was said above
+    for (const a of adviseOnCallingSettings(c.raw)) {
+      if (a.level === 'warning' && a.code !== 'CALLING_DISABLED' && a.code !== 'CALLING_NOT_SET') this.logger.warn({ code: a.code }, `WhatsApp calling settings: ${a.message}`);
+    }
   }
 }
