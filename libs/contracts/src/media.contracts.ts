@@ -65,6 +65,24 @@ export const toneReport = z.object({
 export const closeWaLegRequest = z.object({ ...envelope, callId, legId, reason: z.string().max(200) });
 export const okReply = z.object({ v: z.literal(CONTRACT_VERSION), ok: z.literal(true) });
 
+/** What the gateway received from one side while the call's bridge ran (RFC 3550 loss and jitter of that stream). */
+const receivedMedia = z.object({
+  packets: z.number().int().nonnegative(),
+  lost: z.number().int().nonnegative(),
+  jitterMs: z.number().nonnegative(),
+});
+/** A stopped bridge's media, per side it came from: for the call's CDR. */
+export const bridgeMediaSummary = z.object({
+  mode: z.enum(['transcode', 'passthrough']),
+  fromWa: receivedMedia,
+  fromPbx: receivedMedia,
+});
+/**
+ * The answer to closing a leg (closeWaLeg, closePbxLeg): `media` when the close stopped the call's bridge.
+ * A media app of an earlier version answers without it, which reads the same as no bridge.
+ */
+export const closeLegReply = okReply.extend({ media: bridgeMediaSummary.optional() });
+
 export const listLegsRequest = z.object({ ...envelope });
 /** A leg the media app holds: `ageMs` since it was made (the orphan-leg sweep leaves legs younger than its grace). */
 const heldLeg = z.object({ callId, legId, state: z.string(), ageMs: z.number().int().min(0).optional() });
@@ -95,6 +113,8 @@ export type AnalyseWaToneRequest = z.infer<typeof analyseWaToneRequest>;
 export type ToneReportReply = z.infer<typeof toneReport>;
 export type CloseWaLegRequest = z.infer<typeof closeWaLegRequest>;
 export type OkReply = z.infer<typeof okReply>;
+export type BridgeMediaSummary = z.infer<typeof bridgeMediaSummary>;
+export type CloseLegReply = z.infer<typeof closeLegReply>;
 export type ListLegsReply = z.infer<typeof listLegsReply>;
 export type WaLegState = z.infer<typeof waLegState>;
 export type WaLegStateChangedEvent = z.infer<typeof waLegStateChangedEvent>;

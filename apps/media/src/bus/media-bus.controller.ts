@@ -13,6 +13,8 @@ import {
   listLegsReply,
   listLegsRequest,
   okReply,
+  closeLegReply,
+  type CloseLegReply,
   startWaMediaRequest,
   toneReport,
   type CreateWaLegReply,
@@ -20,6 +22,7 @@ import {
   type OkReply,
   type ToneReportReply,
 } from '@wagw/contracts';
+import { bridgeMediaSummaryOf } from './media-summary';
 import type { Logger } from '@wagw/logging';
 import { MEDIA_LOGGER } from '../media.tokens';
 import { BridgeRegistry } from '../sessions/bridge-registry';
@@ -86,11 +89,11 @@ export class MediaBusController {
   }
 
   @MessagePattern(MEDIA_PATTERNS.closeWaLeg)
-  closeWaLeg(@Payload() data: unknown): Promise<OkReply> {
-    return this.#serve(MEDIA_PATTERNS.closeWaLeg, closeWaLegRequest, okReply, data, async (req) => {
-      this.bridges.stopForLeg(req.callId, req.legId, req.reason);
+  closeWaLeg(@Payload() data: unknown): Promise<CloseLegReply> {
+    return this.#serve(MEDIA_PATTERNS.closeWaLeg, closeWaLegRequest, closeLegReply, data, async (req) => {
+      const media = bridgeMediaSummaryOf(this.bridges.stopForLeg(req.callId, req.legId, req.reason));
       await this.registry.close(req.callId, req.legId, req.reason);
-      return OK;
+      return media ? { ...OK, media } : OK;
     });
   }
 

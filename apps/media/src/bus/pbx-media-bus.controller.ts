@@ -15,6 +15,8 @@ import {
   mediaStatsRequest,
   negotiatedReply,
   okReply,
+  closeLegReply,
+  type CloseLegReply,
   playToneReply,
   playPbxToneRequest,
   playWaToneRequest,
@@ -30,6 +32,7 @@ import {
   type PlayToneReply,
   type UpdatePbxMediaReply,
 } from '@wagw/contracts';
+import { bridgeMediaSummaryOf } from './media-summary';
 import type { Logger } from '@wagw/logging';
 import { MEDIA_LOGGER } from '../media.tokens';
 import { BridgeRegistry } from '../sessions/bridge-registry';
@@ -135,10 +138,10 @@ export class PbxMediaBusController {
   }
 
   @MessagePattern(PBX_MEDIA_PATTERNS.closePbxLeg)
-  closePbxLeg(@Payload() data: unknown): Promise<OkReply> {
-    return this.#serve(PBX_MEDIA_PATTERNS.closePbxLeg, closePbxLegRequest, okReply, data, async (req) => {
-      await this.pbxLegs.close(req.callId, req.legId, req.reason);
-      return OK;
+  closePbxLeg(@Payload() data: unknown): Promise<CloseLegReply> {
+    return this.#serve(PBX_MEDIA_PATTERNS.closePbxLeg, closePbxLegRequest, closeLegReply, data, async (req) => {
+      const media = bridgeMediaSummaryOf(await this.pbxLegs.close(req.callId, req.legId, req.reason));
+      return media ? { ...OK, media } : OK;
     });
   }
 

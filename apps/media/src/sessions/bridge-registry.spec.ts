@@ -91,9 +91,10 @@ describe('BridgeRegistry', () => {
   it('stops only for a leg of that call', () => {
     const { registry, start } = setup();
     start();
-    expect(registry.stopForLeg('call-2', 'pbx-1', 'other call')).toBe(false);
-    expect(registry.stopForLeg('call-1', 'pbx-2', 'other leg')).toBe(false);
-    expect(registry.stopForLeg('call-1', 'pbx-1', 'PBX hung up')).toBe(true);
+    expect(registry.stopForLeg('call-2', 'pbx-1', 'other call')).toBeUndefined();
+    expect(registry.stopForLeg('call-1', 'pbx-2', 'other leg')).toBeUndefined();
+    // the stopped bridge's stats, for the call's CDR
+    expect(registry.stopForLeg('call-1', 'pbx-1', 'PBX hung up')).toMatchObject({ waToPbx: { packetsIn: expect.any(Number) }, pbxToWa: { packetsIn: expect.any(Number) } });
     expect(registry.size).toBe(0);
   });
 

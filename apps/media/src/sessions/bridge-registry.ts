@@ -160,19 +160,18 @@ export class BridgeRegistry {
     if (first === queued) sending.catch((err: unknown) => entry.log.info({ err, toward, digits }, 'DTMF digits not all sent'));
   }
 
-  /** Stops the call's bridge if it uses `legId` (either side). Returns whether one was stopped. */
-  stopForLeg(callId: string, legId: string, reason: string): boolean {
+  /** Stops the call's bridge if it uses `legId` (either side). Returns the stopped bridge's stats, if one was. */
+  stopForLeg(callId: string, legId: string, reason: string): AudioBridgeStats | undefined {
     const entry = this.#byCall.get(callId);
-    if (!entry || (entry.waLegId !== legId && entry.pbxLegId !== legId)) return false;
-    this.#stop(entry, reason);
-    return true;
+    if (!entry || (entry.waLegId !== legId && entry.pbxLegId !== legId)) return undefined;
+    return this.#stop(entry, reason);
   }
 
   closeAll(reason: string): void {
     for (const entry of [...this.#byCall.values()]) this.#stop(entry, reason);
   }
 
-  #stop(entry: BridgeEntry, reason: string): void {
+  #stop(entry: BridgeEntry, reason: string): AudioBridgeStats {
     if (this.#byCall.get(entry.callId) === entry) {
       this.#byCall.delete(entry.callId);
       this.#timeouts.unwatch(entry.callId);
@@ -189,5 +188,6 @@ export class BridgeRegistry {
       { reason, mode: stats.mode, waToPbx: stats.waToPbx.packetsOut, pbxToWa: stats.pbxToWa.packetsOut, lost: { wa: stats.waToPbx.lost, pbx: stats.pbxToWa.lost } },
       'bridge stopped',
     );
+    return stats;
   }
 }

@@ -12,6 +12,7 @@ import {
   type RingbackStyle,
   type RtpPortAllocator,
   type RtpSocketPair,
+  type AudioBridgeStats,
 } from '@wagw/media-bridge';
 import { MEDIA_FRAME_CLOCK, MEDIA_LOGGER, RTP_ADDRESSES, RTP_PORT_ALLOCATOR } from '../media.tokens';
 import { BridgeRegistry } from './bridge-registry';
@@ -255,20 +256,24 @@ export class PbxLegRegistry implements BeforeApplicationShutdown {
     return [...this.#legs.values()].map((e) => ({ callId: e.callId, legId: e.legId, state: e.leg ? 'negotiated' : 'offered', ageMs: Math.floor(now - e.createdAt) }));
   }
 
-  /** Stops the call's bridge on this leg, then closes the leg and releases its ports. Idempotent. */
-  async close(callId: string, legId: string, reason: string): Promise<void> {
+  /**
+   * Stops the call's bridge on this leg, then closes the leg and releases its ports. Idempotent. Returns the
+   * stats of the bridge it stopped, if it did.
+   */
+  async close(callId: string, legId: string, reason: string): Promise<AudioBridgeStats | undefined> {
     const entry = this.#legs.get(legId);
     if (!entry) {
       this.logger.debug({ callId, legId }, 'close of an unknown PBX leg (already closed)');
-      return;
+      return undefined;
     }
     if (entry.callId !== callId) throw new LegNotFoundError(callId, legId, 'PBX');
     this.#legs.delete(legId);
     this.admission.releaseLeg(callId);
     this.#stopTone(entry, 'leg closed');
-    this.bridges.stopForLeg(callId, legId, reason);
+    const bridge = this.bridges.stopForLeg(callId, legId, reason);
     await this.#release(entry);
     entry.log.info({ reason, stats: entry.leg ? summary(entry.leg) : undefined }, 'PBX leg closed');
+    return bridge;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
