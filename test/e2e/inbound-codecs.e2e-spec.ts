@@ -79,6 +79,19 @@ describe.each(CASES)('the PBX leg against a PBX $peer', (c) => {
       return rec.state === 'ended' ? rec : undefined;
     });
     expect(cdr).toMatchObject({ codec: c.codec, endedBy: 'wa' });
+    // the CDR keeps what each side sent (from the bridge, noted once the media legs are closed): at least what
+    // the bridge had counted mid-call, with the loss and jitter of a loopback path
+    const withMedia = await eventually('the call media on the CDR', async () => {
+      const rec = (await s.api('GET', `/v1/calls/${call.callId}`)).body as CallRecord;
+      return rec.mediaMode !== undefined ? rec : undefined;
+    });
+    expect(withMedia.mediaMode).toBe(c.mode);
+    expect(withMedia.waPacketsReceived).toBeGreaterThanOrEqual(bridged!.waToPbx.packetsIn);
+    expect(withMedia.pbxPacketsReceived).toBeGreaterThanOrEqual(bridged!.pbxToWa.packetsIn);
+    expect(withMedia.waPacketsLost).toBeLessThanOrEqual(Math.ceil(withMedia.waPacketsReceived! * 0.02));
+    expect(withMedia.pbxPacketsLost).toBeLessThanOrEqual(Math.ceil(withMedia.pbxPacketsReceived! * 0.02));
+    expect(withMedia.waJitterMs).toBeLessThan(40);
+    expect(withMedia.pbxJitterMs).toBeLessThan(40);
     const sipp = await pbx.sipp.result();
     expect({ exit: sipp.exitCode, errors: sipp.errors }).toEqual({ exit: 0, errors: '' });
   });

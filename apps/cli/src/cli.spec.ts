@@ -165,6 +165,13 @@ describe('call, hangup, transfer', () => {
         endCause: 'PBX hung up',
         sipCause: '200 BYE',
         signallingInstance: 'gw-1',
+        mediaMode: 'transcode',
+        waPacketsReceived: 2997,
+        waPacketsLost: 3,
+        waJitterMs: 4,
+        pbxPacketsReceived: 3000,
+        pbxPacketsLost: 0,
+        pbxJitterMs: 0,
       },
       now,
     );
@@ -185,6 +192,9 @@ describe('call, hangup, transfer', () => {
       'ended by:         pbx',
       'end cause:        PBX hung up',
       'SIP cause:        200 BYE',
+      'media:            transcode',
+      'from WhatsApp:    2997 packets, 3 lost (0.1 %), jitter 4 ms',
+      'from the PBX:     3000 packets, 0 lost (0.0 %), jitter 0 ms',
     ]);
     // a live call names the signalling process holding it; one never answered has no talk time
     const live = callLines({ callId: 'call_2', state: 'permission-pending', direction: 'outbound', createdAt: now - 5000, agent: '1001', signallingInstance: 'gw-2' }, now);

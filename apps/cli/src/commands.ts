@@ -76,6 +76,20 @@ export interface CallDetail extends CallView {
   sipCause?: string;
   signallingInstance?: string;
   voicemailMediaId?: string;
+  mediaMode?: string;
+  waPacketsReceived?: number;
+  waPacketsLost?: number;
+  waJitterMs?: number;
+  pbxPacketsReceived?: number;
+  pbxPacketsLost?: number;
+  pbxJitterMs?: number;
+}
+
+/** `1500 packets, 0.2 % lost, jitter 3 ms` of one side's stream, or undefined when the CDR has none. */
+function receivedLine(packets: number | undefined, lost: number | undefined, jitterMs: number | undefined): string | undefined {
+  if (packets === undefined) return undefined;
+  const lostPct = lost !== undefined && packets + lost > 0 ? ((100 * lost) / (packets + lost)).toFixed(1) : '0.0';
+  return `${packets} packets, ${lost ?? 0} lost (${lostPct} %), jitter ${jitterMs ?? 0} ms`;
 }
 
 function operand(ctx: CommandContext, index: number, what: string): string {
@@ -236,6 +250,9 @@ export function callLines(c: CallDetail, now: number): string {
     ['SIP cause', c.sipCause],
     ['held by', c.state === 'ended' ? undefined : c.signallingInstance],
     ['voicemail', c.voicemailMediaId ? `media ${c.voicemailMediaId} (wagw voicemail ${c.callId})` : undefined],
+    ['media', c.mediaMode],
+    ['from WhatsApp', receivedLine(c.waPacketsReceived, c.waPacketsLost, c.waJitterMs)],
+    ['from the PBX', receivedLine(c.pbxPacketsReceived, c.pbxPacketsLost, c.pbxJitterMs)],
   ];
   return fieldLines(rows.filter((r): r is [string, string] => r[1] !== undefined && r[1] !== ''));
 }

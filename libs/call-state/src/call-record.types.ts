@@ -91,6 +91,18 @@ export const callRecordHashSchema = z.object({
    * signalling process needs to answer it with a final response should the one holding it die before the answer.
    */
   pbxIncomingInvite: z.string().optional(),
+  /**
+   * The media of a bridged call, written once its bridge stopped: `transcode` or `passthrough`, and what the
+   * gateway received from each side (RTP packets, RFC 3550 cumulative loss, interarrival jitter in whole ms):
+   * `wa*` from the WhatsApp user, `pbx*` from the desk phone. Absent for a call that was never bridged.
+   */
+  mediaMode: z.enum(['transcode', 'passthrough']).optional(),
+  waPacketsReceived: storedInt.optional(),
+  waPacketsLost: storedInt.optional(),
+  waJitterMs: storedInt.optional(),
+  pbxPacketsReceived: storedInt.optional(),
+  pbxPacketsLost: storedInt.optional(),
+  pbxJitterMs: storedInt.optional(),
 });
 
 export type CallRecord = z.output<typeof callRecordHashSchema>;
@@ -112,7 +124,20 @@ export type NewCallRecord = Omit<CallRecord, 'version' | 'createdAt' | 'updatedA
   updatedAt?: number;
 };
 
-const NUMERIC_FIELDS = new Set<string>(['version', 'createdAt', 'updatedAt', 'answeredAt', 'endedAt', 'durationMs']);
+const NUMERIC_FIELDS = new Set<string>([
+  'version',
+  'createdAt',
+  'updatedAt',
+  'answeredAt',
+  'endedAt',
+  'durationMs',
+  'waPacketsReceived',
+  'waPacketsLost',
+  'waJitterMs',
+  'pbxPacketsReceived',
+  'pbxPacketsLost',
+  'pbxJitterMs',
+]);
 const KNOWN_FIELDS = new Set<string>(CALL_RECORD_FIELDS);
 
 /** Validates a hash read from Redis into a record; throws `InvalidCallRecordError` naming the bad fields. */

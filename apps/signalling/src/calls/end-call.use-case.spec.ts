@@ -1,6 +1,7 @@
 import { deriveTransitionPatch, transition, type ApplyResult, type CallEvent, type CallRecord, type CallRepository } from '@wagw/call-state';
 import { silentLogger } from '@wagw/logging';
 import type { WhatsAppGraphClient } from '@wagw/whatsapp';
+import type { BridgeMediaSummary } from '@wagw/contracts';
 import type { CrmEventBus } from '../events/crm-event-bus';
 import type { MediaBusClient } from '../media/media-bus.client';
 import { CallRuntime } from './call-runtime';
@@ -10,7 +11,7 @@ import { EndCallUseCase } from './end-call.use-case';
  * EndCallUseCase against a repository kept in memory that decides with the real state machine (the Redis
  * repository has its own tests), and fakes for the sides it releases, which record what they were asked.
  */
-function setup(state: CallRecord['state']) {
+function setup(state: CallRecord['state'], bridgeMedia?: BridgeMediaSummary) {
   const record: CallRecord = {
     callId: 'call_1',
     direction: 'outbound',
@@ -30,19 +31,29 @@ function setup(state: CallRecord['state']) {
       store.record = { ...store.record, ...deriveTransitionPatch(store.record, event, t.to, Date.now()), state: t.to, version: store.record.version + 1 };
       return { outcome: 'applied', from: t.from, to: t.to, record: store.record };
     },
+    amend: async (_id: string, patch: Partial<CallRecord>) => {
+      steps.push('amended');
+      store.record = { ...store.record, ...patch };
+      return store.record;
+    },
   } as unknown as CallRepository;
   const released: string[] = [];
+  /** When the CDR got the bridge's media and when the media instance was let go, in order. */
+  const steps: string[] = [];
   const media = {
     closeWaLeg: async () => void released.push('wa media leg'),
-    closePbxLeg: async () => void released.push('pbx media leg'),
-    releaseCall: async () => undefined,
+    closePbxLeg: async () => {
+      released.push('pbx media leg');
+      return bridgeMedia;
+    },
+    releaseCall: async () => void steps.push('media instance released'),
   } as unknown as MediaBusClient;
   const graph = { reject: async () => void released.push('wa reject'), terminate: async () => void released.push('wa terminate') } as unknown as WhatsAppGraphClient;
   const events = { publish: () => undefined } as unknown as CrmEventBus;
   const runtime = new CallRuntime(silentLogger());
   const live = runtime.open('call_1', { direction: 'outbound' });
   live.pbxLeg = { kind: 'pbx', hangup: async () => void released.push('pbx hangup') };
-  return { endCall: new EndCallUseCase(calls, graph, media, runtime, events), store, released, live, runtime };
+  return { endCall: new EndCallUseCase(calls, graph, media, runtime, events), store, released, steps, live, runtime };
 }
 
 const EXPIRED = { by: 'system' as const, cause: 'the customer did not answer the call permission request in time', permissionExpired: true };
@@ -81,5 +92,31 @@ describe('EndCallUseCase', () => {
     ]);
     expect(store.record).toMatchObject({ state: 'ended', endedBy: 'system' });
     expect(released.sort()).toEqual(['pbx media leg', 'wa terminate']);
+  });
+
+  it("notes the media of the bridge the legs' close stopped on the CDR, before the media instance is let go", async () => {
+    const media: BridgeMediaSummary = { mode: 'transcode', fromWa: { packets: 2997, lost: 3, jitterMs: 4.4 }, fromPbx: { packets: 3000, lost: 0, jitterMs: 0.5 } };
+    const { endCall, store, steps } = setup('active', media);
+    await endCall.execute('call_1', { by: 'api', cause: 'agent hung up' });
+    expect(store.record).toMatchObject({
+      state: 'ended',
+      mediaMode: 'transcode',
+      waPacketsReceived: 2997,
+      waPacketsLost: 3,
+      waJitterMs: 4,
+      pbxPacketsReceived: 3000,
+      pbxPacketsLost: 0,
+      pbxJitterMs: 1,
+    });
+    expect(steps).toEqual(['amended', 'media instance released']);
+  });
+
+  it('notes no media for a call that was never bridged', async () => {
+    const { endCall, store, steps } = setup('active');
+    await endCall.execute('call_1', { by: 'api', cause: 'agent hung up' });
+    expect(store.record.state).toBe('ended');
+    expect(steps).toEqual(['media instance released']);
+    expect(store.record.mediaMode).toBeUndefined();
+    expect(store.record.waPacketsReceived).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@ import { CallNotFoundError, type ApplyResult, type CallRecord, type CallReposito
 import type { Logger } from '@wagw/logging';
 import { assertDialogSnapshot, assertIncomingInviteSnapshot, assertPendingInviteSnapshot, type SipReason } from '@wagw/sip';
 import type { WhatsAppGraphClient } from '@wagw/whatsapp';
+import type { BridgeMediaSummary } from '@wagw/contracts';
 import { CALL_REPOSITORY, GRAPH_CLIENT } from '../signalling.tokens';
 import { MediaBusClient } from '../media/media-bus.client';
 import { CallRuntime } from './call-runtime';
@@ -151,17 +152,22 @@ export class EndCallUseCase {
       const action = NOT_YET_ACCEPTED.has(rec.state) && rec.direction === 'inbound' ? 'reject' : 'terminate';
       tasks.push((action === 'reject' ? this.graph.reject(rec.waCallId) : this.graph.terminate(rec.waCallId)).catch((err: unknown) => log.warn({ err, action }, 'WhatsApp side release failed')));
     }
-    const mediaLegs: Promise<unknown>[] = [];
+    const mediaLegs: Promise<BridgeMediaSummary | undefined>[] = [];
     if (rec.waLegId) {
-      mediaLegs.push(this.media.closeWaLeg(rec.callId, rec.waLegId, req.cause).catch((err: unknown) => log.warn({ err }, 'media leg release failed')));
+      mediaLegs.push(this.media.closeWaLeg(rec.callId, rec.waLegId, req.cause).catch((err: unknown) => void log.warn({ err }, 'media leg release failed')));
     }
     if (rec.pbxLegId) {
-      mediaLegs.push(this.media.closePbxLeg(rec.callId, rec.pbxLegId, req.cause).catch((err: unknown) => log.warn({ err }, 'PBX media leg release failed')));
+      mediaLegs.push(this.media.closePbxLeg(rec.callId, rec.pbxLegId, req.cause).catch((err: unknown) => void log.warn({ err }, 'PBX media leg release failed')));
     }
-    // with several media apps, the record of which one holds the call goes once its legs are closed
+    // with several media apps, the record of which one holds the call goes once its legs are closed; the CDR
+    // gets the media of the bridge the first close stopped
     tasks.push(
       Promise.all(mediaLegs)
-        .then(() => this.media.releaseCall(rec.callId))
+        .then(async (summaries) => {
+          const media = summaries.find((m) => m !== undefined);
+          if (media) await this.#noteMedia(rec.callId, media, log);
+          await this.media.releaseCall(rec.callId);
+        })
         .catch((err: unknown) => log.warn({ err }, 'media instance record not released (it expires)')),
     );
     if (live?.transfer) tasks.push(live.transfer.cancel(req.cause).catch((err: unknown) => log.warn({ err }, 'transfer in progress not cancelled')));
@@ -172,6 +178,22 @@ export class EndCallUseCase {
       tasks.push(this.#releaseSipFromRecord(rec, req.cause, log));
     }
     await Promise.all(tasks);
+  }
+
+  /** The bridge's media on the CDR, and in the log for an operator following the call. */
+  async #noteMedia(callId: string, media: BridgeMediaSummary, log: Logger): Promise<void> {
+    log.info({ mode: media.mode, fromWa: media.fromWa, fromPbx: media.fromPbx }, 'call media: what each side sent');
+    await this.calls
+      .amend(callId, {
+        mediaMode: media.mode,
+        waPacketsReceived: media.fromWa.packets,
+        waPacketsLost: media.fromWa.lost,
+        waJitterMs: Math.round(media.fromWa.jitterMs),
+        pbxPacketsReceived: media.fromPbx.packets,
+        pbxPacketsLost: media.fromPbx.lost,
+        pbxJitterMs: Math.round(media.fromPbx.jitterMs),
+      })
+      .catch((err: unknown) => log.warn({ err }, 'call media not noted on the CDR'));
   }
 
   /**

@@ -10,6 +10,8 @@ import {
   MEDIA_PATTERNS,
   createWaLegReply,
   okReply,
+  closeLegReply,
+  type BridgeMediaSummary,
   playToneReply,
   type RingbackStyleName,
   parseMessage,
@@ -125,8 +127,9 @@ export class MediaBusClient implements OnApplicationShutdown {
     return this.#request(MEDIA_PATTERNS.analyseWaTone, { callId, legId, frequencyHz }, toneReport);
   }
 
-  async closeWaLeg(callId: string, legId: string, reason: string): Promise<void> {
-    await this.#request(MEDIA_PATTERNS.closeWaLeg, { callId, legId, reason: closeReason(reason) }, okReply);
+  /** Closes the WhatsApp leg; the call's bridge media when the close stopped it. */
+  async closeWaLeg(callId: string, legId: string, reason: string): Promise<BridgeMediaSummary | undefined> {
+    return (await this.#request(MEDIA_PATTERNS.closeWaLeg, { callId, legId, reason: closeReason(reason) }, closeLegReply)).media;
   }
 
   /** Our SDP offer toward the PBX; `srtp` is the trunk's SDES-SRTP policy. */
@@ -165,8 +168,9 @@ export class MediaBusClient implements OnApplicationShutdown {
     await this.#request(PBX_MEDIA_PATTERNS.sendDtmf, { callId, toward, digits, ...(durationMs ? { durationMs } : {}) }, okReply);
   }
 
-  async closePbxLeg(callId: string, legId: string, reason: string): Promise<void> {
-    await this.#request(PBX_MEDIA_PATTERNS.closePbxLeg, { callId, legId, reason: closeReason(reason) }, okReply);
+  /** Closes the PBX leg; the call's bridge media when the close stopped it. */
+  async closePbxLeg(callId: string, legId: string, reason: string): Promise<BridgeMediaSummary | undefined> {
+    return (await this.#request(PBX_MEDIA_PATTERNS.closePbxLeg, { callId, legId, reason: closeReason(reason) }, closeLegReply)).media;
   }
 
   /** Of the single media app, or of one instance (`instanceId`) when there are several. */
