@@ -90,6 +90,36 @@ describe('WhatsAppGraphClient media (Meta "Media": retrieve a media URL, downloa
   });
 });
 
+describe('WhatsAppGraphClient media upload (Meta "Media": upload)', () => {
+  it('posts multipart/form-data with messaging_product, type, use_case and the file, and reads the id', async () => {
+    const { graph, fake } = client([{ status: 200, body: { id: '4490709327384033' } }]);
+    await expect(graph.uploadMedia({ bytes: AUDIO, mimeType: 'audio/ogg', fileName: 'greeting "1".ogg', useCase: 'call_voicemail_announcement' })).resolves.toEqual({ mediaId: '4490709327384033' });
+    const req = fake.requests[0]!;
+    expect(req).toMatchObject({ url: `https://graph.example.test/v23.0/${PNID}/media`, method: 'POST' });
+    const boundary = /^multipart\/form-data; boundary=(----wagw[0-9a-f]{24})$/.exec(req.headers['content-type'] ?? '')?.[1];
+    expect(boundary).toBeDefined();
+    const expected = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="messaging_product"\r\n\r\nwhatsapp\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="type"\r\n\r\naudio/ogg\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="use_case"\r\n\r\ncall_voicemail_announcement\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="greeting__1_.ogg"\r\nContent-Type: audio/ogg\r\n\r\n`,
+      ),
+      AUDIO,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    expect(req.bodyBytes?.equals(expected)).toBe(true);
+    expect(req.headers['authorization']).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it('does not repeat an upload whose outcome is unknown, and refuses a type that could break the body', async () => {
+    const { graph, fake } = client([{ status: 503, rawBody: 'busy' }]);
+    await expect(graph.uploadMedia({ bytes: AUDIO, mimeType: 'audio/ogg', fileName: 'a.ogg' })).rejects.toMatchObject({ code: 'WA_GRAPH_OUTCOME_UNKNOWN' });
+    expect(fake.requests).toHaveLength(1);
+    await expect(graph.uploadMedia({ bytes: AUDIO, mimeType: 'audio/ogg\r\nX: y', fileName: 'a.ogg' })).rejects.toThrow(TypeError);
+  });
+});
+
 describe('createNodeHttpFetch response limit', () => {
   let server: Server;
   let base: string;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { type CallingSettingsUpdate, callingSettingsWireSchema, toCallingSettings, toCallingSettingsWire } from '../calling-settings.schema';
 import { describeIssues } from '../zod-issues';
@@ -11,6 +11,7 @@ import {
   connectBody,
   connectResponseSchema,
   mediaInfoResponseSchema,
+  mediaUploadResponseSchema,
   messageSendResponseSchema,
   permissionRequestBody,
   restrictionEntrySchema,
@@ -25,6 +26,7 @@ import type {
   ConnectCallResult,
   MediaDownload,
   MediaInfo,
+  MediaUploadInput,
   MessageSendResult,
   NumberCallingSettings,
   SendCallButtonInput,
@@ -188,6 +190,34 @@ export class WhatsAppGraphClient {
       if (got !== media.sha256) throw new GraphResponseError('media.download', `the ${body.bytes.length} bytes have SHA-256 ${got}, not the ${media.sha256} Meta announced`);
     }
     return { bytes: body.bytes, mimeType: body.contentType ?? media.mimeType };
+  }
+
+  /**
+   * `POST /<PHONE_NUMBER_ID>/media` (Meta "Media": upload), multipart/form-data with `messaging_product`,
+   * `type`, `use_case` when given and the `file`; the new media id. Not idempotent (a repeat would upload a
+   * second copy): retried only when nothing was sent.
+   */
+  async uploadMedia(input: MediaUploadInput): Promise<{ mediaId: string }> {
+    if (!/^[\w.+-]+\/[\w.+-]+$/.test(input.mimeType)) throw new TypeError(`mimeType must be a MIME type such as audio/ogg, got ${JSON.stringify(input.mimeType)}`);
+    const boundary = `----wagw${randomBytes(12).toString('hex')}`;
+    const fields: [string, string][] = [
+      ['messaging_product', 'whatsapp'],
+      ['type', input.mimeType],
+      ...(input.useCase ? ([['use_case', input.useCase]] as [string, string][]) : []),
+    ];
+    const fileName = input.fileName.replace(/[^\w.-]/g, '_').slice(0, 100) || 'file';
+    const parts: Buffer[] = fields.map(([name, value]) => Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`, 'utf8'));
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: ${input.mimeType}\r\n\r\n`, 'utf8'));
+    parts.push(input.bytes, Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8'));
+    const req: GraphRequest = {
+      operation: 'media.upload',
+      method: 'POST',
+      path: `${this.#phonePath}/media`,
+      rawBody: { contentType: `multipart/form-data; boundary=${boundary}`, bytes: Buffer.concat(parts) },
+      idempotent: false,
+    };
+    const res = await this.#send(req, mediaUploadResponseSchema);
+    return { mediaId: res.id };
   }
 
   /** pre_accept / accept / reject / terminate on one call id: Meta applies a repeat at most once, so they retry. */

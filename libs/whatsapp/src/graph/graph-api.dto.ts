@@ -106,6 +106,9 @@ export const mediaInfoResponseSchema = z.object({
   id: nonEmpty.optional(),
 });
 
+/** `POST /<PHONE_NUMBER_ID>/media`: the new media id. */
+export const mediaUploadResponseSchema = z.object({ id: nonEmpty });
+
 export const messageSendResponseSchema = z.object({
   messages: z.array(z.object({ id: nonEmpty }), { error: 'messages must be an array' }).min(1, 'messages must hold the message id'),
 });

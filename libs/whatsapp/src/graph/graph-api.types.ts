@@ -101,3 +101,14 @@ export interface MediaDownload {
 
 /** `GET settings`: the calling block and, for a restricted number, its restrictions (expiry in epoch ms). */
 export type NumberCallingSettings = CallingSettings & { restrictions?: { type: string; reason?: string; expiresAt?: number }[] };
+
+/** A file to upload as media (`POST /<PHONE_NUMBER_ID>/media`). */
+export interface MediaUploadInput {
+  bytes: Buffer;
+  /** e.g. `audio/ogg`. */
+  mimeType: string;
+  /** The file name Meta is told (letters, digits, `.`, `_`, `-`; others become `_`). */
+  fileName: string;
+  /** What the media is for: `call_voicemail_announcement` for a voicemail greeting (reference §5.1). */
+  useCase?: 'call_voicemail_announcement';
+}

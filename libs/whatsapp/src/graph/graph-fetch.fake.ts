@@ -15,6 +15,8 @@ export interface RecordedRequest {
   /** The body as sent (a string) and parsed back from JSON. */
   rawBody: string | undefined;
   body: unknown;
+  /** A body sent as bytes (a media upload). */
+  bodyBytes?: Buffer;
 }
 
 export class FakeFetch {
@@ -27,12 +29,14 @@ export class FakeFetch {
 
   readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const rawBody = typeof init?.body === 'string' ? init.body : undefined;
+    const bytes = init?.body instanceof Uint8Array ? Buffer.from(init.body) : undefined;
     this.requests.push({
       url: String(input),
       method: init?.method ?? 'GET',
       headers: { ...(init?.headers as Record<string, string> | undefined) },
       rawBody,
       body: rawBody === undefined ? undefined : (JSON.parse(rawBody) as unknown),
+      ...(bytes ? { bodyBytes: bytes } : {}),
     });
     const reply = this.#replies.shift();
     if (!reply) throw new Error(`FakeFetch: unexpected request #${this.requests.length} to ${String(input)}`);

@@ -37,6 +37,8 @@ export interface GraphRequest {
   path: string;
   /** A whole URL to use instead of base URL, version and path: a media download link Meta gave. */
   url?: string;
+  /** A body that is no JSON (a media upload's multipart/form-data), sent as these bytes with this type. */
+  rawBody?: { contentType: string; bytes: Buffer };
   /**
    * The 2xx body is bytes, not JSON: `request` returns a `GraphBytes`. A body over `maxBytes` fails with
    * GraphResponseError (not retried).
@@ -128,9 +130,11 @@ export class GraphHttp {
     }, this.#o.requestTimeoutMs);
     const headers: Record<string, string> = { authorization: `Bearer ${this.#o.accessToken}`, accept: 'application/json' };
     if (req.body !== undefined) headers['content-type'] = 'application/json';
+    if (req.rawBody !== undefined) headers['content-type'] = req.rawBody.contentType;
     try {
       const init: GraphFetchInit = { method: req.method, headers, signal: controller.signal };
       if (req.body !== undefined) init.body = JSON.stringify(req.body);
+      else if (req.rawBody !== undefined) init.body = Uint8Array.from(req.rawBody.bytes);
       const res = await this.#o.fetch(this.#url(req), init);
       if (req.binary && res.status >= 200 && res.status < 300) return await this.#bytesOf(req, req.binary.maxBytes, res, attempt);
       const text = await res.text();

@@ -5,7 +5,8 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 export interface GraphFetchInit {
   method: string;
   headers: Record<string, string>;
-  body?: string;
+  /** JSON text, or bytes (a media upload's multipart body). */
+  body?: string | Uint8Array<ArrayBuffer>;
   signal?: AbortSignal;
 }
 
