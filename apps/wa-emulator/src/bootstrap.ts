@@ -7,7 +7,7 @@ import type { UserMediaFactory } from '@wagw/media-bridge';
 import { EmulatorCore } from './domain/emulator.core';
 import type { WebhookTransport } from './domain/webhook.sender';
 import { EmulatorModule } from './emulator.module';
-import { useJsonBodies } from './http/body-parsing';
+import { useRequestBodies } from './http/body-parsing';
 import { BrowserMediaHub } from './media/browser-media.hub';
 import { createDefaultUserMediaFactory } from './media/default-user-media';
 import { SwitchingUserMediaFactory } from './media/media-mode.factory';
@@ -60,7 +60,7 @@ export async function bootstrapEmulator(config?: Readonly<AppConfig>, overrides:
   let app: INestApplication | undefined;
   try {
     app = await NestFactory.create(EmulatorModule.forRoot(core, logger, phone), { bodyParser: false, logger: new PinoNestLogger(logger) });
-    useJsonBodies(app);
+    useRequestBodies(app);
     app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
     await app.listen(overrides.port ?? cfg.emulator.httpPort, cfg.emulator.httpHost);
   } catch (err) {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { type IncomingHttpHeaders, request } from 'node:http';
-import { analyseTone, decodeOggOpus, readOggOpus } from '@wagw/media-bridge';
+import { analyseTone, decodeOggOpus, readOggOpus, toneAsOggOpus } from '@wagw/media-bridge';
 import { type EmulatorHarness, startEmulatorHarness } from './emulator-harness';
-import { httpJson } from './webhook-receiver';
+import { type MultipartRequest, multipartBody, uploadFields } from './media-upload';
+import { type HttpResult, httpJson } from './webhook-receiver';
 
 const WA_ID = '15552225555';
 
@@ -16,6 +17,19 @@ function httpBytes(url: string, headers: Record<string, string> = {}): Promise<{
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** A POST of a hand-built multipart/form-data body (no keep-alive), the answer parsed as JSON. */
+function httpPostForm(url: string, form: MultipartRequest, headers: Record<string, string> = {}): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent: false, headers: { ...headers, 'content-type': form.contentType, 'content-length': String(form.body.length) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+    });
+    req.on('error', reject);
+    req.end(form.body);
   });
 }
 
@@ -106,5 +120,89 @@ describe('wa-emulator over HTTP: the voicemail recording through GET /<MEDIA_ID>
     expect((await httpJson('GET', `${h.emulator.baseUrl}/health`)).status).toBe(200);
     // a two-segment path that is no Graph request (no vNN.N first) stays an unknown path
     expect((await httpJson('GET', `${h.emulator.baseUrl}/nothing/here`)).status).toBe(404);
+  });
+});
+
+describe('wa-emulator over HTTP: POST /<PHONE_NUMBER_ID>/media, the Cloud API media upload', () => {
+  let h: EmulatorHarness;
+  let auth: Record<string, string>;
+
+  beforeEach(async () => {
+    h = await startEmulatorHarness();
+    auth = { authorization: `Bearer ${h.config.whatsapp.accessToken}` };
+  });
+
+  afterEach(async () => {
+    await h.close();
+  });
+
+  const uploadUrl = (): string => `${h.emulator.baseUrl}/${h.config.whatsapp.graphApiVersion}/${h.config.whatsapp.phoneNumberId}/media`;
+  const mediaUrl = (id: string): string => `${h.emulator.baseUrl}/${h.config.whatsapp.graphApiVersion}/${id}`;
+  const announcementSettings = (id: string) => ({ calling: { voicemail: { status: 'ENABLED', triggers: ['REJECT'], audio: { default: { announcement_media_id: id } } } } });
+
+  it('a multipart upload answers { id }; GET /<MEDIA_ID> and its download URL give exactly the uploaded bytes; settings take it as the announcement', async () => {
+    const ogg = toneAsOggOpus({ frequencyHz: 1000, durationS: 2 });
+    const form = multipartBody(uploadFields(ogg, { type: 'audio/ogg; codecs=opus', useCase: 'call_voicemail_announcement' }));
+
+    const uploaded = await httpPostForm(uploadUrl(), form, auth);
+    expect(uploaded).toEqual({ status: 200, body: { id: expect.stringMatching(/^[1-9]\d{15}$/) } });
+    const id = uploaded.body.id as string;
+
+    const info = await httpJson('GET', mediaUrl(id), undefined, auth);
+    expect(info).toEqual({
+      status: 200,
+      body: {
+        messaging_product: 'whatsapp',
+        url: expect.stringMatching(new RegExp(`^${h.emulator.baseUrl}/whatsapp_business/attachments/\\?mid=${id}&ext=\\d+&hash=`)),
+        mime_type: 'audio/ogg; codecs=opus',
+        sha256: createHash('sha256').update(ogg).digest('hex'),
+        file_size: ogg.length,
+        id,
+      },
+    });
+    const got = await httpBytes(info.body.url, auth);
+    expect(got.status).toBe(200);
+    expect(got.headers['content-type']).toBe('audio/ogg; codecs=opus');
+    expect(got.bytes.equals(ogg)).toBe(true);
+    expect((await h.control('GET', `graph-requests?mediaId=${id}`)).body.map((r: { action: string; method: string; httpStatus: number }) => [r.method, r.action, r.httpStatus])).toEqual([
+      ['POST', 'media_upload', 200],
+      ['GET', 'media', 200],
+      ['GET', 'media_download', 200],
+    ]);
+    expect(await h.graph('POST', 'settings', announcementSettings(id))).toEqual({ status: 200, body: { success: true } });
+  });
+
+  it("refusals in Meta's shape: no token 401/190, a JSON body, a 61 s announcement and a bad multipart body 400/100 with the reason; settings refuse another id", async () => {
+    const form = multipartBody(uploadFields(toneAsOggOpus({ frequencyHz: 440, durationS: 61 }), { useCase: 'call_voicemail_announcement' }));
+    const refused = (details: string) => ({
+      status: 400,
+      body: { error: { message: '(#100) Invalid parameter', type: 'OAuthException', code: 100, error_data: { details }, fbtrace_id: expect.any(String) } },
+    });
+
+    expect(await httpPostForm(uploadUrl(), form)).toMatchObject({ status: 401, body: { error: { code: 190 } } });
+    expect(await httpPostForm(uploadUrl(), form, auth)).toEqual(refused('use_case=call_voicemail_announcement: the announcement is 61.00 s long; it must be under 60 s'));
+    expect(await h.graph('POST', 'media', { messaging_product: 'whatsapp', type: 'audio/ogg' })).toEqual(refused('the body must be multipart/form-data with messaging_product, type and file'));
+    const cut = { contentType: form.contentType, body: form.body.subarray(0, form.body.length - 10) };
+    expect(await httpPostForm(uploadUrl(), cut, auth)).toEqual(refused(expect.stringMatching(/^multipart\/form-data body: the body ends in part 4 without the closing delimiter/)));
+    expect(await h.graph('POST', 'settings', announcementSettings('1234567890123456'))).toEqual(
+      refused(
+        'calling.voicemail.audio.default.announcement_media_id: media 1234567890123456 was not uploaded (POST /<PHONE_NUMBER_ID>/media with use_case=call_voicemail_announcement) or has expired',
+      ),
+    );
+    expect((await h.control('GET', 'graph-requests?action=media_upload')).body.map((r: { httpStatus: number; code?: number }) => [r.httpStatus, r.code])).toEqual([
+      [400, 100],
+      [400, 100],
+      [400, 100],
+    ]);
+  });
+
+  it('a body over 20 MB is answered 413 / 100 by the body reader; the request never reaches the core', async () => {
+    const form = multipartBody(uploadFields(Buffer.alloc(20 * 1024 * 1024, 1), { type: 'audio/mpeg' }));
+
+    expect(await httpPostForm(uploadUrl(), form, auth)).toEqual({
+      status: 413,
+      body: { error: { message: '(#100) Invalid request body: request entity too large', type: 'OAuthException', code: 100, fbtrace_id: expect.any(String) } },
+    });
+    expect((await h.control('GET', 'graph-requests?action=media_upload')).body).toEqual([]);
   });
 });

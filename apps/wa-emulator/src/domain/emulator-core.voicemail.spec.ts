@@ -1,6 +1,7 @@
 import { parseWebhook } from '@wagw/whatsapp';
 import { businessAnswerSdp, businessOfferSdp } from '../../test/fake-user-media';
 import { type TestCore, freshTestCore } from '../../test/core-harness';
+import { uploadAnnouncement } from '../../test/media-upload';
 import { ControlError } from './emulator.errors';
 import { VOICEMAIL_NOT_ENABLED } from './voicemail.flow';
 
@@ -8,11 +9,12 @@ const WA_ID = '15552227777';
 const OTHER_WA_ID = '15552226666';
 const ACCEPT_WINDOW_MS = 30_000;
 
-const VOICEMAIL = {
+/** The voicemail block of reference §5.1, its announcement one the business uploaded. */
+const voicemailBlock = (announcementMediaId: string) => ({
   status: 'ENABLED',
   triggers: ['REJECT', 'TIMEOUT'],
-  audio: { default: { announcement_media_id: 938884519013664, timeout_seconds: 20 } },
-};
+  audio: { default: { announcement_media_id: announcementMediaId, timeout_seconds: 20 } },
+});
 
 async function refusal(p: () => unknown): Promise<ControlError> {
   try {
@@ -26,10 +28,12 @@ async function refusal(p: () => unknown): Promise<ControlError> {
 
 describe('EmulatorCore: voicemail (reference §2.9, §5.1)', () => {
   let h: TestCore;
+  let VOICEMAIL: ReturnType<typeof voicemailBlock>;
 
   freshTestCore((c) => {
     h = c;
     h.core.createUser(WA_ID, 'Jane');
+    VOICEMAIL = voicemailBlock(uploadAnnouncement(h.core));
   }, { acceptWindowMs: ACCEPT_WINDOW_MS });
 
   const enableVoicemail = (block: Record<string, unknown> = VOICEMAIL): void => {

@@ -11,6 +11,7 @@ import { type GraphFailureRule, type GraphFaultAction, GraphFaults, callsFaultAc
 import { type GraphRequestRecord, type GraphRequestRefs, GraphRequestLog, requestRefs } from './graph-request.log';
 import { parseCallsRequest } from './graph-requests';
 import type { MediaLinkQuery } from './media-link.signer';
+import { MediaUploadFlow } from './media-upload.flow';
 import { MediaControl } from './media.control';
 import { MediaFlow } from './media.flow';
 import { MediaStore, type StoredMedia } from './media.store';
@@ -53,7 +54,7 @@ export class EmulatorCore {
   readonly clock: Clock;
   readonly timers = new TimerRegistry();
   readonly users: UserRegistry;
-  readonly settings = new SettingsStore();
+  readonly settings: SettingsStore;
   readonly graphFaults = new GraphFaults();
   readonly graphRequests = new GraphRequestLog();
   readonly sender: WebhookSender;
@@ -64,9 +65,10 @@ export class EmulatorCore {
   readonly voicemails: VoicemailFlow;
   readonly account: AccountEventsFlow;
   readonly media: MediaControl;
-  /** The users' recordings (voicemails), served by GET /<MEDIA_ID> and its download URL. */
+  /** The users' recordings (voicemails) and the business's uploads, served by GET /<MEDIA_ID> and its download URL. */
   readonly mediaStore: MediaStore;
   readonly #mediaFlow: MediaFlow;
+  readonly #mediaUpload: MediaUploadFlow;
   readonly #config: Readonly<AppConfig>;
   readonly #emitter: WebhookEmitter;
   readonly #logger: Logger;
@@ -82,6 +84,8 @@ export class EmulatorCore {
     this.clock = options.clock ?? new Clock();
     this.mediaStore = new MediaStore(this.clock);
     this.#mediaFlow = new MediaFlow({ clock: this.clock, store: this.mediaStore, phoneNumberId: config.whatsapp.phoneNumberId });
+    this.#mediaUpload = new MediaUploadFlow({ store: this.mediaStore, logger: logger.child({ component: 'media-upload' }) });
+    this.settings = new SettingsStore(this.mediaStore);
     this.users = new UserRegistry({ ...META_PERMISSION_LIMITS, dailyConnectedCallCap: e.dailyConnectedCallCap });
     this.#ownTransport = options.webhookTransport ? undefined : keepAliveWebhookTransport();
     this.sender = new WebhookSender({
@@ -194,6 +198,11 @@ export class EmulatorCore {
       this.#emitter.settingsUpdate(calling);
       return { success: true };
     });
+  }
+
+  /** POST /<PHONE_NUMBER_ID>/media (Cloud API "Media", upload): the raw multipart body, checked and stored (MediaUploadFlow). */
+  uploadMedia(contentType: string | undefined, body: unknown): { id: string } {
+    return this.#graph('POST', 'media_upload', {}, () => this.#mediaUpload.upload(contentType, body));
   }
 
   /** GET /<MEDIA_ID> (Cloud API "Media"): metadata and a download URL on `origin` (MediaFlow.info). */
@@ -358,7 +367,7 @@ export class EmulatorCore {
 
   /**
    * Back to a fresh emulator (tests): calls dropped without webhooks (with their voicemails and the stored
-   * recordings), users (with their call buttons), settings, account restrictions, faults, log, clock.
+   * recordings and uploads), users (with their call buttons), settings, account restrictions, faults, log, clock.
    */
   async reset(): Promise<void> {
     this.sender.reset();

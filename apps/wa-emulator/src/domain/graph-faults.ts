@@ -8,8 +8,11 @@ import { GraphError } from './emulator.errors';
  * armed; one request consumes at most one rule.
  */
 
-/** Calls actions, then endpoints; `media` is GET /<MEDIA_ID>, `media_download` the download URL it gives. */
-export const GRAPH_FAULT_ACTIONS = ['connect', 'pre_accept', 'accept', 'reject', 'terminate', 'messages', 'call_permissions', 'settings', 'media', 'media_download'] as const;
+/**
+ * Calls actions, then endpoints; `media` is GET /<MEDIA_ID>, `media_download` the download URL it gives,
+ * `media_upload` POST /<PHONE_NUMBER_ID>/media.
+ */
+export const GRAPH_FAULT_ACTIONS = ['connect', 'pre_accept', 'accept', 'reject', 'terminate', 'messages', 'call_permissions', 'settings', 'media', 'media_download', 'media_upload'] as const;
 export type GraphFaultAction = (typeof GRAPH_FAULT_ACTIONS)[number];
 
 export const GRAPH_FAULT_STATUSES = [429, 500, 503] as const;

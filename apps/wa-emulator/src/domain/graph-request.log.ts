@@ -12,7 +12,7 @@ export interface GraphRequestRefs {
   callId?: string;
   /** The user addressed: `to` of a connect or message, `user_wa_id` of call_permissions. */
   to?: string;
-  /** The media asked for (GET /<MEDIA_ID>, or the `mid` of a download URL). */
+  /** The media asked for (GET /<MEDIA_ID>, or the `mid` of a download URL), or the one an upload created. */
   mediaId?: string;
 }
 
@@ -57,11 +57,13 @@ export class GraphRequestLog {
     return record;
   }
 
-  /** Notes the ids a successful operation produced (the new call of a connect), before any `after` fault. */
+  /** Notes the ids a successful operation produced (the new call of a connect, the media of an upload), before any `after` fault. */
   noteResult(record: GraphRequestRecord, result: object): void {
     const calls = (result as Record<string, unknown>)['calls'];
     const id = Array.isArray(calls) ? (calls[0] as { id?: unknown } | undefined)?.id : undefined;
     if (typeof id === 'string') record.callId = id;
+    const mediaId = (result as Record<string, unknown>)['id'];
+    if (record.action === 'media_upload' && typeof mediaId === 'string') record.mediaId = mediaId;
   }
 
   succeeded(record: GraphRequestRecord): void {

@@ -10,10 +10,14 @@ export function newMessageId(): string {
   return `wamid.${randomBytes(24).toString('base64url')}`;
 }
 
-/** A media id as Graph writes them: 16 digits, no leading zero. */
+/**
+ * A media id as Graph writes them: 16 digits, no leading zero. The first digit is 1-8, so the id stays a safe
+ * integer (below 2^53) when a client writes it as a JSON number, as Meta's settings sample writes
+ * `announcement_media_id`.
+ */
 export function newMediaId(): string {
   const digits = Array.from(randomBytes(16), (b) => b % 10);
-  digits[0] = 1 + ((digits[0] ?? 0) % 9);
+  digits[0] = 1 + ((digits[0] ?? 0) % 8);
   return digits.join('');
 }
 

@@ -13,9 +13,9 @@ export interface MediaFlowDeps {
 }
 
 /**
- * Meta's Cloud API "Media" endpoints over the MediaStore (the users' voicemail recordings): retrieve a media
- * URL (GET /<MEDIA_ID>), then download it from that URL. No I/O: the core logs these as Graph requests and the
- * HTTP layer checks the token and writes the bytes.
+ * Meta's Cloud API "Media" endpoints over the MediaStore (the users' voicemail recordings and the business's
+ * uploads): retrieve a media URL (GET /<MEDIA_ID>), then download it from that URL. No I/O: the core logs these
+ * as Graph requests and the HTTP layer checks the token and writes the bytes.
  */
 export class MediaFlow {
   readonly #links: MediaLinkSigner;
@@ -27,7 +27,7 @@ export class MediaFlow {
   /**
    * GET /<MEDIA_ID>: the media's metadata and a download URL on `origin` (the host the request came to), valid
    * 5 minutes. A `phone_number_id` that is not ours is refused (100); an unknown or expired id (webhook media
-   * ids live 7 days) is Graph's unknown-object answer (100, subcode 33).
+   * ids live 7 days, uploads 30) is Graph's unknown-object answer (100, subcode 33).
    */
   info(mediaId: string, query: { phone_number_id?: unknown }, origin: string): Record<string, unknown> {
     const phoneNumberId = query.phone_number_id;

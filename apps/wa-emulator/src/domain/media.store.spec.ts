@@ -28,6 +28,7 @@ describe('MediaStore', () => {
       sha256: createHash('sha256').update(data).digest('hex'),
       fileSize: data.length,
       createdAt: clock.now(),
+      expiresAt: clock.now() + 7 * DAY_MS,
     });
     expect(store.get(media.id)).toBe(media);
     expect(store.get('1234567890123456')).toBeUndefined();
@@ -41,12 +42,29 @@ describe('MediaStore', () => {
 
     clock.advance(7 * DAY_MS - 1);
     expect(store.get(media.id)).toBe(media);
-    expect(store.expiresAt(media)).toBe(media.createdAt + 7 * DAY_MS);
+    expect(media.expiresAt).toBe(media.createdAt + 7 * DAY_MS);
 
     clock.advance(1);
     expect(store.get(media.id)).toBeUndefined();
     expect(store.size).toBe(0);
     expect(store.totalBytes).toBe(0);
+  });
+
+  it('an item put with its own ttlMs (an upload: 30 days) lives that long, whatever the default, and keeps its use case', () => {
+    const store = new MediaStore(clock);
+    const recording = store.put(bytes(10), MIME);
+    const upload = store.put(bytes(20), MIME, { ttlMs: 30 * DAY_MS, useCase: 'call_voicemail_announcement' });
+    expect(upload).toMatchObject({ expiresAt: upload.createdAt + 30 * DAY_MS, useCase: 'call_voicemail_announcement' });
+    expect(recording).not.toHaveProperty('useCase');
+
+    clock.advance(7 * DAY_MS);
+    expect([store.get(recording.id), store.get(upload.id)]).toEqual([undefined, upload]);
+
+    clock.advance(23 * DAY_MS - 1);
+    expect(store.get(upload.id)).toBe(upload);
+    clock.advance(1);
+    expect(store.get(upload.id)).toBeUndefined();
+    expect({ size: store.size, totalBytes: store.totalBytes }).toEqual({ size: 0, totalBytes: 0 });
   });
 
   it('past maxItems the oldest items are dropped first', () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Clock, DAY_MS } from './clock';
 import { newMediaId } from './ids';
+import type { MediaUseCase } from './media-upload.flow';
 
 /** One media object the emulated Cloud API serves (GET /<MEDIA_ID> and its download URL). */
 export interface StoredMedia {
@@ -12,24 +13,37 @@ export interface StoredMedia {
   readonly fileSize: number;
   /** Emulator clock, epoch ms. */
   readonly createdAt: number;
+  /** When the id stops being served, emulator clock epoch ms (its own lifetime: uploads 30 days, webhook media 7). */
+  readonly expiresAt: number;
+  /** The `use_case` the business uploaded it with (POST /<PHONE_NUMBER_ID>/media); none for the users' recordings. */
+  readonly useCase?: MediaUseCase;
+}
+
+/** Per-item options of `put`. */
+export interface MediaPutOptions {
+  /** Lifetime of this item; default the store's `ttlMs`. */
+  ttlMs?: number;
+  useCase?: MediaUseCase;
 }
 
 export interface MediaStoreLimits {
   maxItems: number;
   maxBytes: number;
-  /** How long a media id lives after it was created (emulator clock). */
+  /** How long a media id lives after it was created (emulator clock), unless `put` gives it its own lifetime. */
   ttlMs: number;
 }
 
 /**
- * Meta's Cloud API "Media" page: "Media IDs in webhooks expire after 7 days". The item and byte caps are the
+ * Meta's Cloud API "Media" page: "Media IDs in webhooks expire after 7 days" (the default lifetime; uploads pass
+ * their own 30 days). The item and byte caps are the
  * emulator's own: it is a test tool and must not grow without bound over a long demo or load run.
  */
 export const MEDIA_STORE_LIMITS: Readonly<MediaStoreLimits> = { maxItems: 500, maxBytes: 64 * 1024 * 1024, ttlMs: 7 * DAY_MS };
 
 /**
- * The media the simulated users produced (their voicemail recordings), by media id. An id is served until it
- * expires on the emulator clock (`ttlMs` after it was created; expired items are dropped when seen). The store
+ * The media the simulated users produced (their voicemail recordings) and the business uploaded, by media id. An
+ * id is served until it expires on the emulator clock (its lifetime after it was created: `ttlMs`, or the one
+ * `put` gave it; expired items are dropped when seen). The store
  * is bounded: when a new item would exceed `maxItems` or `maxBytes`, the oldest items are dropped first
  * (insertion order, which is creation order), so a recent voicemail is always served.
  */
@@ -46,18 +60,21 @@ export class MediaStore {
   }
 
   /** Stores `bytes` under a new media id; a single item larger than `maxBytes` is a bug of the caller. */
-  put(bytes: Buffer, mimeType: string): StoredMedia {
+  put(bytes: Buffer, mimeType: string, options: MediaPutOptions = {}): StoredMedia {
     if (bytes.length > this.#limits.maxBytes) throw new RangeError(`media of ${bytes.length} bytes is over the store's ${this.#limits.maxBytes}-byte limit`);
     this.#dropExpired();
     let id = newMediaId();
     while (this.#items.has(id)) id = newMediaId();
+    const createdAt = this.clock.now();
     const media: StoredMedia = {
       id,
       bytes,
       mimeType,
       sha256: createHash('sha256').update(bytes).digest('hex'),
       fileSize: bytes.length,
-      createdAt: this.clock.now(),
+      createdAt,
+      expiresAt: createdAt + (options.ttlMs ?? this.#limits.ttlMs),
+      ...(options.useCase !== undefined ? { useCase: options.useCase } : {}),
     };
     this.#items.set(id, media);
     this.#totalBytes += bytes.length;
@@ -76,11 +93,6 @@ export class MediaStore {
     return media;
   }
 
-  /** When `media` stops being served, emulator clock epoch ms. */
-  expiresAt(media: StoredMedia): number {
-    return media.createdAt + this.#limits.ttlMs;
-  }
-
   get size(): number {
     return this.#items.size;
   }
@@ -95,7 +107,7 @@ export class MediaStore {
   }
 
   #expired(media: StoredMedia): boolean {
-    return this.clock.now() >= this.expiresAt(media);
+    return this.clock.now() >= media.expiresAt;
   }
 
   #dropExpired(): void {

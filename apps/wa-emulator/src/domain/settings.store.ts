@@ -44,7 +44,8 @@ export type VoicemailTrigger = (typeof VOICEMAIL_TRIGGERS)[number];
 
 /**
  * `calling.voicemail` (reference §5.1, CS-2606). `timeout_seconds` is 0-30, counted from when ringing starts;
- * the announcement is an uploaded media id (the sample writes it as a number). Sending the block replaces it.
+ * the announcement is an uploaded media id (the sample writes it as a number), which must be an announcement
+ * upload (`announcementProblem`). Sending the block replaces it.
  */
 const MEDIA_ID = 'a media id (a positive integer or a string of digits)';
 const voicemailSchema = z.looseObject({
@@ -91,6 +92,25 @@ const callingPatchSchema = z.looseObject({
   voicemail: voicemailSchema.optional(),
 });
 
+/** Where announcement media ids are looked up: the MediaStore (an unknown or expired id is undefined). */
+export interface AnnouncementMedia {
+  get(mediaId: string): { readonly useCase?: string } | undefined;
+}
+
+const ANNOUNCEMENT_FIELD = 'calling.voicemail.audio.default.announcement_media_id';
+
+/**
+ * Reference §5.1: the announcement is a media id the business uploaded with `use_case=call_voicemail_announcement`
+ * (POST /<PHONE_NUMBER_ID>/media, which also checked it is Ogg Opus under 60 s); checked whenever the voicemail
+ * block carrying it is sent.
+ */
+function announcementProblem(media: AnnouncementMedia, id: number | string): string | undefined {
+  const stored = media.get(String(id));
+  if (!stored) return `${ANNOUNCEMENT_FIELD}: media ${id} was not uploaded (POST /<PHONE_NUMBER_ID>/media with use_case=call_voicemail_announcement) or has expired`;
+  if (stored.useCase !== 'call_voicemail_announcement') return `${ANNOUNCEMENT_FIELD}: media ${id} was not uploaded with use_case=call_voicemail_announcement`;
+  return undefined;
+}
+
 const postBodySchema = z.looseObject({ calling: z.record(z.string(), z.unknown(), { error: 'calling must be an object' }) });
 
 export const DEFAULT_CALLING_SETTINGS: Readonly<Record<string, unknown>> = {
@@ -113,6 +133,9 @@ function describeIssues(error: z.ZodError, prefix: string): string {
 
 export class SettingsStore {
   #calling: Record<string, unknown> = structuredClone(DEFAULT_CALLING_SETTINGS) as Record<string, unknown>;
+
+  /** `media`: where `voicemail.audio.default.announcement_media_id` must name an announcement upload. */
+  constructor(private readonly media: AnnouncementMedia) {}
 
   /** A copy of the stored calling block. */
   calling(): Record<string, unknown> {
@@ -159,6 +182,9 @@ export class SettingsStore {
     if (patch.data.voicemail?.status === 'ENABLED' && next['status'] !== 'ENABLED') {
       throw invalidParameter('calling.voicemail.status: voicemail needs calling (calling.status ENABLED)');
     }
+    const announcementId = patch.data.voicemail?.audio?.default.announcement_media_id;
+    const problem = announcementId === undefined ? undefined : announcementProblem(this.media, announcementId);
+    if (problem !== undefined) throw invalidParameter(problem);
     this.#calling = next;
     return this.calling();
   }

@@ -4,6 +4,7 @@ import { EXCEPTION_FILTERS_METADATA, GUARDS_METADATA, METHOD_METADATA, PATH_META
 import type { Request, Response } from 'express';
 import { silentLogger } from '@wagw/logging';
 import { type TestCore, freshTestCore } from '../../test/core-harness';
+import { multipartBody, uploadFields } from '../../test/media-upload';
 import { EmulatorModule } from '../emulator.module';
 import type { PhoneServices } from '../phone/phone.tokens';
 import { BearerTokenGuard, GraphAuthGuard, GraphTokenGuard } from './graph-auth.guard';
@@ -195,6 +196,22 @@ describe('Graph media routes: GET /:version/:mediaId and the download URL', () =
     const fresh = infoOver(mediaId)['url'] as string;
     h.core.advanceClock(5 * 60_000);
     expect(httpAnswer(thrown(() => downloadOver(fresh)))).toEqual({ status: 404, headers: {}, json: { error: { message: 'URL signature expired' } } });
+  });
+
+  it('POST /:version/:phoneNumberId/media is on GraphController (version, token and number checked) and hands the Content-Type and raw body to the core', () => {
+    const handler = GraphController.prototype.uploadMedia as object;
+    expect([RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod], Reflect.getMetadata(PATH_METADATA, GraphController), Reflect.getMetadata(PATH_METADATA, handler)]).toEqual([
+      'POST',
+      ':version/:phoneNumberId',
+      'media',
+    ]);
+    const bytes = Buffer.from('ID3 pretend mp3');
+    const form = multipartBody(uploadFields(bytes, { type: 'audio/mpeg' }));
+
+    const { id } = new GraphController(h.core).uploadMedia(form.contentType, form.body);
+
+    expect(h.core.mediaStore.get(id)?.bytes.equals(bytes)).toBe(true);
+    expect(httpAnswer(thrown(() => new GraphController(h.core).uploadMedia('application/json', {})))).toMatchObject({ status: 400, json: { error: { code: 100 } } });
   });
 
   it("the URL's origin is the request's Host, or the socket's local address when the Host header is missing", () => {
