@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { analyseTone, decodeOggOpus, readOggOpus } from '@wagw/media-bridge';
+import { analyseTone, decodeOggOpus, readOggOpus, toneAsOggOpus } from '@wagw/media-bridge';
 import type { CallRecord } from '@wagw/call-state';
 import type { CrmEvent } from '../../apps/signalling/src/events/crm-event.types';
 import { eventually, startStack, type Stack } from '../support/stack';
@@ -175,6 +175,41 @@ describe('voicemail and account notices (emulator webhooks, SIPp as a busy PBX)'
     await eventually('the SIP mode warning in the log', async () =>
       /"level":40[^\n]*WhatsApp calling settings: calling\.sip\.status is ENABLED: Meta sends this number's calls to SIP servers \(sip\.example\.com\)/.test(readFileSync(s.logFile, 'utf8')),
     );
+    await pbx!.stop();
+  });
+
+  it('uploads a voicemail greeting through the gateway and names it in the settings; a file Meta would not take is refused before it goes out', async () => {
+    const s = await boot();
+    const upload = async (bytes: Buffer, query = ''): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const res = await fetch(`${s.signalling.baseUrl}/v1/admin/whatsapp-voicemail-announcement${query}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.config.signalling.apiToken}`, 'content-type': 'audio/ogg' },
+        body: Uint8Array.from(bytes),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const greeting = toneAsOggOpus({ frequencyHz: 520, durationS: 4 });
+    // no voicemail settings yet: nothing to name it in, and nothing uploaded
+    expect(await upload(greeting, '?apply=true')).toMatchObject({ status: 409, body: { error: { code: 'NO_VOICEMAIL_SETTINGS' } } });
+    expect(await s.emu<unknown[]>('GET', '/emulator/graph-requests?action=media_upload')).toEqual([]);
+    // not Ogg Opus, or too long: refused with the reason, nothing uploaded
+    expect(await upload(Buffer.from('RIFF....WAVEfmt '))).toMatchObject({ status: 400, body: { error: { code: 'ANNOUNCEMENT_INVALID', message: expect.stringMatching(/^not an Ogg Opus file/) } } });
+    expect(await upload(toneAsOggOpus({ frequencyHz: 520, durationS: 61 }))).toMatchObject({ status: 400, body: { error: { message: 'the announcement lasts 61.0 s: Meta takes under 60 s' } } });
+    expect(await s.emu<unknown[]>('GET', '/emulator/graph-requests?action=media_upload')).toEqual([]);
+
+    expect((await s.api('POST', '/v1/admin/whatsapp-settings', { calling: { voicemail: { status: 'ENABLED', triggers: ['TIMEOUT'], audio: { default: { timeout_seconds: 15 } } } } })).status).toBe(200);
+    const done = await upload(greeting, '?apply=true');
+    expect(done).toMatchObject({ status: 201, body: { durationS: 4, applied: true } });
+    const mediaId = done.body['mediaId'] as string;
+    // Meta (the emulator) has the file as sent, as a voicemail announcement, and the settings name it
+    const w = s.config.whatsapp;
+    const auth = { authorization: `Bearer ${w.accessToken}` };
+    const info = (await (await fetch(`${s.emulator.baseUrl}/${w.graphApiVersion}/${mediaId}`, { headers: auth })).json()) as { url: string; mime_type: string };
+    expect(info.mime_type).toMatch(/^audio\/ogg/);
+    const stored = Buffer.from(await (await fetch(info.url, { headers: auth })).arrayBuffer());
+    expect(stored.equals(greeting)).toBe(true);
+    const settings = (await s.api('GET', '/v1/admin/whatsapp-settings')).body as { calling: { voicemail: unknown } };
+    expect(settings.calling.voicemail).toEqual({ status: 'ENABLED', triggers: ['TIMEOUT'], audio: { default: { timeout_seconds: 15, announcement_media_id: mediaId } } });
     await pbx!.stop();
   });
 });

@@ -14,10 +14,10 @@ function io() {
   const err: string[] = [];
   const files = new Map<string, Buffer>();
   const writeFile = async (path: string, bytes: Buffer): Promise<void> => void files.set(path, bytes);
-  const readFile = async (path: string): Promise<string> => {
+  const readFile = async (path: string): Promise<Buffer> => {
     const f = files.get(path);
     if (!f) throw new Error(`ENOENT: no such file, open '${path}'`);
-    return f.toString('utf8');
+    return f;
   };
   return { out, err, files, io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), writeFile, readFile, logger: silentLogger() } };
 }
@@ -249,7 +249,7 @@ describe('call, hangup, transfer', () => {
   describe('against an HTTP server standing in for the gateway', () => {
     let server: Server;
     let url: string;
-    const seen: { method?: string; url?: string; auth?: string; body: string }[] = [];
+    const seen: { method?: string; url?: string; auth?: string; body: string; type?: string }[] = [];
     const answers = new Map<string, { status: number; body: unknown; headers?: Record<string, string> }>();
 
     beforeAll(async () => {
@@ -257,7 +257,7 @@ describe('call, hangup, transfer', () => {
         let body = '';
         req.on('data', (c: Buffer) => (body += c.toString()));
         req.on('end', () => {
-          seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, body });
+          seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, body, ...(req.headers['content-type'] ? { type: req.headers['content-type'] } : {}) });
           const a = answers.get(`${req.method} ${req.url}`) ?? { status: 404, body: { error: { code: 'HTTP_404', message: 'no such call' } } };
           if (Buffer.isBuffer(a.body)) res.writeHead(a.status, a.headers).end(a.body);
           else res.writeHead(a.status, { 'content-type': 'application/json' }).end(JSON.stringify(a.body));
@@ -276,7 +276,7 @@ describe('call, hangup, transfer', () => {
       answers.set('POST /v1/calls/wacid.A%2FB/transfer', { status: 202, body: { callId: 'call_9', to: '1002', heldBy: 'gw-7' } });
       const h = io();
       expect(await runCli(['transfer', 'wacid.A/B', '1002'], { ...env, url, token: 'tok' }, h.io)).toBe(0);
-      expect(seen).toEqual([{ method: 'POST', url: '/v1/calls/wacid.A%2FB/transfer', auth: 'Bearer tok', body: '{"to":"1002"}' }]);
+      expect(seen).toEqual([{ method: 'POST', url: '/v1/calls/wacid.A%2FB/transfer', auth: 'Bearer tok', body: '{"to":"1002"}', type: 'application/json' }]);
       expect(h.out.join('')).toBe('transfer of call call_9 to 1002 started by signalling process gw-7, which holds the call; the outcome comes as call.transferred or call.transfer_failed (GET /v1/events)\n');
     });
 
@@ -339,6 +339,25 @@ describe('call, hangup, transfer', () => {
       expect(await runCli(['whatsapp-settings', '--file', 'bad.json'], { ...env, url, token: 'tok' }, h.io)).toBe(2);
       expect(await runCli(['whatsapp-settings', '--file', 'missing.json'], { ...env, url, token: 'tok' }, h.io)).toBe(2);
       expect(h.err.join('')).toMatch(/--file bad\.json: expected a JSON object[\s\S]*--file missing\.json: ENOENT/);
+    });
+
+    it('voicemail-announcement uploads the file as audio/ogg, with --apply when asked, and says what became of it', async () => {
+      answers.set('POST /v1/admin/whatsapp-voicemail-announcement', { status: 201, body: { mediaId: '777', durationS: 4.2, applied: false } });
+      answers.set('POST /v1/admin/whatsapp-voicemail-announcement?apply=true', { status: 201, body: { mediaId: '778', durationS: 4.2, applied: true } });
+      const h = io();
+      h.files.set('greeting.ogg', Buffer.from('OggS greeting'));
+      expect(await runCli(['voicemail-announcement', 'greeting.ogg'], { ...env, url, token: 'tok' }, h.io)).toBe(0);
+      expect(await runCli(['voicemail-announcement', 'greeting.ogg', '--apply'], { ...env, url, token: 'tok' }, h.io)).toBe(0);
+      expect(seen.map((r) => [r.url, r.type, r.body])).toEqual([
+        ['/v1/admin/whatsapp-voicemail-announcement', 'audio/ogg', 'OggS greeting'],
+        ['/v1/admin/whatsapp-voicemail-announcement?apply=true', 'audio/ogg', 'OggS greeting'],
+      ]);
+      expect(h.out.join('')).toBe(
+        'announcement uploaded: media 777 (4.2 s); name it in calling.voicemail.audio.default.announcement_media_id, or upload again with --apply\n' +
+          'announcement uploaded: media 778 (4.2 s); the voicemail settings name it now\n',
+      );
+      expect(await runCli(['voicemail-announcement', 'missing.ogg'], { ...env, url, token: 'tok' }, h.io)).toBe(2);
+      expect(await runCli(['voicemail-announcement'], { ...env, url, token: 'tok' }, h.io)).toBe(2);
     });
 
     it("hangup prints how the call ended; the gateway's refusal exits 1 with its message", async () => {

@@ -15,6 +15,7 @@ import {
   transferCommand,
   trunksCommand,
   voicemailCommand,
+  voicemailAnnouncementCommand,
   whatsappSettingsCommand,
   type CommandContext,
 } from './commands';
@@ -45,6 +46,9 @@ Commands:
   whatsapp-settings [--file f.json]   the number's calling settings at Meta, with warnings (calling off, SIP
                                       mode on, voicemail settings Meta ignores, restrictions); --file
                                       changes them first (GET|POST /v1/admin/whatsapp-settings)
+  voicemail-announcement <file.ogg>   upload a voicemail greeting (Ogg Opus under 60 s) to Meta; --apply
+        [--apply]                     names it in the voicemail settings
+                                      (POST /v1/admin/whatsapp-voicemail-announcement)
 
 Options:
   --url <url>            signalling app (env WAGW_URL, default http://127.0.0.1:8080)
@@ -72,13 +76,14 @@ const COMMANDS: Record<string, { run: Command; api: 'gateway' | 'emulator' | 'si
   'emulator-call': { run: emulatorCallCommand, api: 'emulator' },
   reload: { run: reloadCommand, api: 'gateway' },
   'whatsapp-settings': { run: whatsappSettingsCommand, api: 'gateway' },
+  'voicemail-announcement': { run: voicemailAnnouncementCommand, api: 'gateway' },
 };
 
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   writeFile(path: string, bytes: Buffer): Promise<void>;
-  readFile(path: string): Promise<string>;
+  readFile(path: string): Promise<Buffer>;
   /** Logger for the SIP stack of `options` (warnings to stderr). */
   logger: Logger;
 }

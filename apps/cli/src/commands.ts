@@ -15,8 +15,8 @@ export interface CommandContext {
   out(text: string): void;
   /** Writes a file the command produces (a voicemail). */
   writeFile(path: string, bytes: Buffer): Promise<void>;
-  /** Reads a file the command is given (settings to apply). */
-  readFile(path: string): Promise<string>;
+  /** Reads a file the command is given (settings to apply, an announcement to upload). */
+  readFile(path: string): Promise<Buffer>;
   logger: Logger;
   now(): number;
 }
@@ -293,7 +293,7 @@ export async function whatsappSettingsCommand(ctx: CommandContext): Promise<void
   } else {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(await ctx.readFile(file));
+      parsed = JSON.parse((await ctx.readFile(file)).toString('utf8'));
     } catch (err) {
       throw new UsageError(`--file ${file}: ${(err as Error).message}`);
     }
@@ -317,6 +317,26 @@ export async function whatsappSettingsCommand(ctx: CommandContext): Promise<void
   for (const a of view.advice) lines.push(`${a.level === 'warning' ? 'WARNING' : 'note'}: ${a.message}`);
   if (view.advice.length === 0) lines.push('nothing to note: calls can come in and go out');
   ctx.out(lines.join('\n'));
+}
+
+/**
+ * Uploads a voicemail announcement (an Ogg Opus file under 60 s) to Meta through the gateway
+ * (POST /v1/admin/whatsapp-voicemail-announcement); `--apply` also names it in the voicemail settings.
+ */
+export async function voicemailAnnouncementCommand(ctx: CommandContext): Promise<void> {
+  const file = operand(ctx, 0, '<file.ogg> (the announcement, Ogg Opus under 60 s)');
+  let bytes: Buffer;
+  try {
+    bytes = await ctx.readFile(file);
+  } catch (err) {
+    throw new UsageError(`${file}: ${(err as Error).message}`);
+  }
+  const apply = ctx.args.flags.has('apply');
+  const { body } = await ctx.gateway().upload<{ mediaId: string; durationS: number; applied: boolean }>(`/v1/admin/whatsapp-voicemail-announcement${apply ? '?apply=true' : ''}`, bytes, 'audio/ogg');
+  if (json(ctx, body)) return;
+  ctx.out(
+    `announcement uploaded: media ${body.mediaId} (${body.durationS.toFixed(1)} s)${body.applied ? '; the voicemail settings name it now' : `; name it in calling.voicemail.audio.default.announcement_media_id, or upload again with --apply`}`,
+  );
 }
 
 function str(v: unknown): string | undefined {

@@ -30,21 +30,29 @@ export class HttpClient {
     return { bytes: Buffer.from(await res.arrayBuffer()), contentType: res.headers.get('content-type') ?? undefined, headers: res.headers };
   }
 
+  /** POSTs bytes (a file) as `contentType`; the JSON answer of a 2xx, else CommandFailedError with its message. */
+  async upload<T>(path: string, bytes: Buffer, contentType: string): Promise<HttpResponse<T>> {
+    const res = await this.#fetch('POST', path, undefined, { bytes, contentType });
+    const body = parseBody(await res.text());
+    if (res.status < 200 || res.status > 299) throw new CommandFailedError(`${this.what} answered POST ${path} with HTTP ${res.status}: ${errorText(body)}`);
+    return { status: res.status, body: body as T };
+  }
+
   /** Any response (the caller decides on the status); only "nothing answered" throws. */
   async send(method: string, path: string, body?: unknown): Promise<HttpResponse<unknown>> {
     const res = await this.#fetch(method, path, body);
     return { status: res.status, body: parseBody(await res.text()) };
   }
 
-  async #fetch(method: string, path: string, body: unknown): Promise<Response> {
+  async #fetch(method: string, path: string, body: unknown, file?: { bytes: Buffer; contentType: string }): Promise<Response> {
     try {
       return await fetch(`${this.baseUrl}${path}`, {
         method,
         headers: {
           ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(file ? { 'content-type': file.contentType } : body === undefined ? {} : { 'content-type': 'application/json' }),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(file ? { body: Uint8Array.from(file.bytes) } : body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {

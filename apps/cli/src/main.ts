@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     stdout: (t: string) => void process.stdout.write(t),
     stderr: (t: string) => void process.stderr.write(t),
     writeFile: (path: string, bytes: Buffer) => writeFile(path, bytes),
-    readFile: (path: string) => readFile(path, 'utf8'),
+    readFile: (path: string) => readFile(path),
     logger,
   };
   let env: CliEnv;

@@ -67,6 +67,8 @@ export async function bootstrapSignalling(options: BootstrapSignallingOptions = 
   app.use(`/${WEBHOOK_PATH}`, webhookAckMiddleware(metrics));
   app.use(`/${WEBHOOK_PATH}`, raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT_BYTES }));
   app.use(`/${WEBHOOK_PATH}`, webhookFastAck({ appSecret, ingest }));
+  // a voicemail announcement is the file itself (Meta: Ogg Opus under 60 s; 16 MB is Meta's audio limit)
+  app.use('/v1/admin/whatsapp-voicemail-announcement', raw({ type: ['audio/*', 'application/octet-stream'], limit: '16mb' }));
   app.use(json({ limit: '256kb' }));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   // the media app's events, on this gateway's bus channels (`<redis.keyPrefix>:`)

@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
 import { IsObject } from 'class-validator';
 import { ApiTokenGuard } from '../api/api-token.guard';
 import { ConfigReloadService, type ReloadResult } from './config-reload.service';
-import { WhatsAppSettingsService, type WhatsAppSettingsView } from './whatsapp-settings.service';
+import { WhatsAppSettingsService, type AnnouncementUploaded, type WhatsAppSettingsView } from './whatsapp-settings.service';
 
 /** `POST /v1/admin/whatsapp-settings`: a `calling` block in Meta's own shape (reference §5.1). */
 export class WhatsAppSettingsDto {
@@ -30,6 +30,18 @@ export class AdminController {
   @Get('whatsapp-settings')
   whatsappSettings(): Promise<WhatsAppSettingsView> {
     return this.settings.read();
+  }
+
+  /**
+   * Uploads a voicemail announcement (the body: an Ogg Opus file under 60 s, Content-Type audio/ogg) to Meta;
+   * `?apply=true` also names it in the voicemail settings. 201 with the media id.
+   */
+  @Post('whatsapp-voicemail-announcement')
+  @HttpCode(201)
+  voicemailAnnouncement(@Body() body: unknown, @Query('apply') apply?: string): Promise<AnnouncementUploaded> {
+    if (!Buffer.isBuffer(body)) throw new BadRequestException('send the Ogg Opus file itself as the body, with Content-Type audio/ogg');
+    if (apply !== undefined && apply !== 'true' && apply !== 'false') throw new BadRequestException(`apply must be true or false, got ${JSON.stringify(apply)}`);
+    return this.settings.uploadAnnouncement(body, apply === 'true');
   }
 
   /** Changes them at Meta (400 `WA_SETTINGS_REFUSED` with Meta's reason), then answers them as read back. */

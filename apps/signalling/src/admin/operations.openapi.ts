@@ -171,6 +171,33 @@ export const OPERATIONS_OPENAPI_PATHS: Json = {
       },
     },
   },
+  '/v1/admin/whatsapp-voicemail-announcement': {
+    post: {
+      tags: ['operations'],
+      operationId: 'uploadVoicemailAnnouncement',
+      summary: 'Upload a voicemail announcement (greeting) to Meta',
+      description:
+        "The body is the file itself: Ogg Opus under 60 s (Content-Type audio/ogg), checked here before it goes to Meta as `use_case=call_voicemail_announcement` media (POST /<PHONE_NUMBER_ID>/media). `apply=true` then names it in the voicemail settings (`calling.voicemail.audio.default.announcement_media_id`, the rest of the block kept); the number must have voicemail settings already.",
+      security: bearer,
+      parameters: [{ name: 'apply', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false'] }, description: 'Also name it in the voicemail settings.' }],
+      requestBody: { required: true, content: { 'audio/ogg': { schema: { type: 'string', format: 'binary' } } } },
+      responses: {
+        '201': json(
+          {
+            type: 'object',
+            required: ['mediaId', 'durationS', 'applied'],
+            properties: { mediaId: { type: 'string' }, durationS: { type: 'number' }, applied: { type: 'boolean' }, settings: settingsView },
+          },
+          'Uploaded (and applied, with the settings read back).',
+        ),
+        '400': json(errorRef, 'No file, not Ogg Opus, empty, or 60 s or longer (ANNOUNCEMENT_INVALID); Meta refused it (WA_GRAPH_API_ERROR).'),
+        '401': UNAUTHORIZED,
+        '409': json(errorRef, 'apply=true but the number has no voicemail settings (NO_VOICEMAIL_SETTINGS); nothing uploaded.'),
+        '413': json(errorRef, 'Over 16 MB.'),
+        '502': json(errorRef, 'Meta could not be reached or failed (WA_GRAPH_*).'),
+      },
+    },
+  },
   '/metrics': {
     get: {
       tags: ['operations'],

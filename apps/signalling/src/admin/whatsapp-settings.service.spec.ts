@@ -1,7 +1,8 @@
 import { loadConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
 import { GraphApiError, GraphUnreachableError, type NumberCallingSettings, type WhatsAppGraphClient } from '@wagw/whatsapp';
-import { SettingsRefusedError, WhatsAppSettingsService } from './whatsapp-settings.service';
+import { toneAsOggOpus } from '@wagw/media-bridge';
+import { AnnouncementRefusedError, SettingsRefusedError, WhatsAppSettingsService } from './whatsapp-settings.service';
 
 interface Line {
   level: string;
@@ -20,7 +21,7 @@ function recordingLogger(lines: Line[]): Logger {
 
 const SIP_ON = { status: 'ENABLED', sip: { status: 'ENABLED', servers: [{ hostname: 'sip.example.com' }] } };
 
-function setup(graph: Partial<Record<'getCallingSettings' | 'updateCallingSettings', (...args: unknown[]) => Promise<unknown>>>) {
+function setup(graph: Partial<Record<'getCallingSettings' | 'updateCallingSettings' | 'uploadMedia', (...args: unknown[]) => Promise<unknown>>>) {
   const lines: Line[] = [];
   const sent: unknown[] = [];
   const client = {
@@ -28,6 +29,10 @@ function setup(graph: Partial<Record<'getCallingSettings' | 'updateCallingSettin
     updateCallingSettings: async (u: unknown) => {
       sent.push(u);
       return graph.updateCallingSettings?.(u);
+    },
+    uploadMedia: async (u: unknown) => {
+      sent.push(u);
+      return graph.uploadMedia ? graph.uploadMedia(u) : { mediaId: '9001' };
     },
   } as unknown as WhatsAppGraphClient;
   const config = loadConfig({ env: { WHATSAPP_PHONE_NUMBER_ID: '106540352242922' } });
@@ -95,5 +100,38 @@ describe('WhatsAppSettingsService', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+
+  describe('voicemail announcement', () => {
+    const greeting = toneAsOggOpus({ frequencyHz: 500, durationS: 3 });
+
+    it('uploads an Ogg Opus file under 60 s as a voicemail announcement and says how long it is', async () => {
+      const { service, sent } = setup({});
+      await expect(service.uploadAnnouncement(greeting, false)).resolves.toEqual({ mediaId: '9001', durationS: 3, applied: false });
+      expect(sent).toEqual([{ bytes: greeting, mimeType: 'audio/ogg', fileName: 'voicemail-announcement.ogg', useCase: 'call_voicemail_announcement' }]);
+    });
+
+    it('with apply, names it in the voicemail settings and keeps the rest of the block', async () => {
+      let stored: Record<string, unknown> = { status: 'ENABLED', voicemail: { status: 'ENABLED', triggers: ['TIMEOUT'], audio: { default: { timeout_seconds: 20 } } } };
+      const { service, sent } = setup({
+        getCallingSettings: async () => ({ raw: stored }),
+        updateCallingSettings: async (u) => void (stored = { ...stored, ...(u as { extra: Record<string, unknown> }).extra }),
+      });
+      const done = await service.uploadAnnouncement(greeting, true);
+      expect(done).toMatchObject({ mediaId: '9001', applied: true, settings: { calling: { voicemail: { status: 'ENABLED', triggers: ['TIMEOUT'], audio: { default: { timeout_seconds: 20, announcement_media_id: '9001' } } } } } });
+      expect(sent[1]).toEqual({ extra: { voicemail: { status: 'ENABLED', triggers: ['TIMEOUT'], audio: { default: { timeout_seconds: 20, announcement_media_id: '9001' } } } } });
+    });
+
+    it('refuses what Meta would not take, and apply without voicemail settings, before uploading anything', async () => {
+      const { service, sent } = setup({});
+      const refusal = async (bytes: Buffer, apply = false): Promise<unknown> => service.uploadAnnouncement(bytes, apply).catch((e: unknown) => e);
+      await expect(refusal(Buffer.alloc(0))).resolves.toMatchObject({ code: 'ANNOUNCEMENT_INVALID', httpStatus: 400, message: expect.stringMatching(/^no audio in the request body/) });
+      await expect(refusal(Buffer.from('RIFF....WAVEfmt '))).resolves.toMatchObject({ code: 'ANNOUNCEMENT_INVALID', message: expect.stringMatching(/^not an Ogg Opus file \(Meta takes only audio\/ogg Opus\): no Ogg page at byte 0/) });
+      await expect(refusal(toneAsOggOpus({ frequencyHz: 500, durationS: 60 }))).resolves.toMatchObject({ code: 'ANNOUNCEMENT_INVALID', message: 'the announcement lasts 60.0 s: Meta takes under 60 s' });
+      const noVoicemail = await refusal(greeting, true);
+      expect(noVoicemail).toBeInstanceOf(AnnouncementRefusedError);
+      expect(noVoicemail).toMatchObject({ code: 'NO_VOICEMAIL_SETTINGS', httpStatus: 409 });
+      expect(sent).toEqual([]);
+    });
   });
 });

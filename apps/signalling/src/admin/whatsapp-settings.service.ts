@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@wagw/config';
 import type { Logger } from '@wagw/logging';
+import { OggFormatError, readOggOpus } from '@wagw/media-bridge';
 import { adviseOnCallingSettings, GraphApiError, type SettingsAdvice, type WhatsAppGraphClient } from '@wagw/whatsapp';
 import { CLOCK, GRAPH_CLIENT, SIGNALLING_LOGGER, type Clock } from '../signalling.tokens';
 
@@ -26,6 +27,29 @@ export class SettingsRefusedError extends Error {
     this.name = 'SettingsRefusedError';
   }
 }
+
+/** A voicemail announcement Meta would not take, or one that cannot be applied: the admin's input. */
+export class AnnouncementRefusedError extends Error {
+  constructor(
+    readonly code: 'ANNOUNCEMENT_INVALID' | 'NO_VOICEMAIL_SETTINGS',
+    message: string,
+    readonly httpStatus: number,
+  ) {
+    super(message);
+    this.name = 'AnnouncementRefusedError';
+  }
+}
+
+export interface AnnouncementUploaded {
+  mediaId: string;
+  durationS: number;
+  /** The voicemail settings now name it (`apply`). */
+  applied: boolean;
+  settings?: WhatsAppSettingsView;
+}
+
+/** Meta: "The announcement must be under 60 s, audio/ogg Opus" (reference §5.1). */
+const ANNOUNCEMENT_MAX_S = 60;
 
 /** How long the start-up look may take before the gateway goes on without it. */
 const STARTUP_LOOK_MS = 5_000;
@@ -71,6 +95,41 @@ export class WhatsAppSettingsService implements OnApplicationBootstrap {
     }
     this.logger.info({ fields: Object.keys(calling) }, 'WhatsApp calling settings changed through the API');
     return this.read();
+  }
+
+  /**
+   * Uploads a voicemail announcement (Ogg Opus under 60 s, checked here first) as Meta's
+   * `use_case=call_voicemail_announcement` media; with `apply`, the voicemail settings then name it
+   * (`calling.voicemail.audio.default.announcement_media_id`, the rest of the block kept).
+   */
+  async uploadAnnouncement(bytes: Buffer, apply: boolean): Promise<AnnouncementUploaded> {
+    if (bytes.length === 0) throw new AnnouncementRefusedError('ANNOUNCEMENT_INVALID', 'no audio in the request body: send the Ogg Opus file itself with Content-Type audio/ogg', 400);
+    let durationS: number;
+    try {
+      const file = readOggOpus(bytes);
+      durationS = Math.max(0, file.finalGranule - file.head.preSkip) / 48_000;
+    } catch (err) {
+      if (err instanceof OggFormatError) throw new AnnouncementRefusedError('ANNOUNCEMENT_INVALID', `not an Ogg Opus file (Meta takes only audio/ogg Opus): ${err.message}`, 400);
+      throw err;
+    }
+    if (durationS <= 0) throw new AnnouncementRefusedError('ANNOUNCEMENT_INVALID', 'the announcement has no audio', 400);
+    if (durationS >= ANNOUNCEMENT_MAX_S) throw new AnnouncementRefusedError('ANNOUNCEMENT_INVALID', `the announcement lasts ${durationS.toFixed(1)} s: Meta takes under ${ANNOUNCEMENT_MAX_S} s`, 400);
+    let voicemail: Record<string, unknown> | undefined;
+    if (apply) {
+      // checked before uploading, so a refusal leaves nothing behind at Meta
+      const current = (await this.graph.getCallingSettings()).raw['voicemail'];
+      if (typeof current !== 'object' || current === null || Array.isArray(current)) {
+        throw new AnnouncementRefusedError('NO_VOICEMAIL_SETTINGS', 'the number has no voicemail settings to add the announcement to: set calling.voicemail first (POST /v1/admin/whatsapp-settings)', 409);
+      }
+      voicemail = current as Record<string, unknown>;
+    }
+    const { mediaId } = await this.graph.uploadMedia({ bytes, mimeType: 'audio/ogg', fileName: 'voicemail-announcement.ogg', useCase: 'call_voicemail_announcement' });
+    this.logger.info({ mediaId, durationS, bytes: bytes.length }, 'voicemail announcement uploaded to WhatsApp');
+    if (!voicemail) return { mediaId, durationS, applied: false };
+    const audio = (voicemail['audio'] as Record<string, unknown> | undefined) ?? {};
+    const byDefault = (audio['default'] as Record<string, unknown> | undefined) ?? {};
+    const settings = await this.update({ voicemail: { ...voicemail, audio: { ...audio, default: { ...byDefault, announcement_media_id: mediaId } } } });
+    return { mediaId, durationS, applied: true, settings };
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -5,7 +5,7 @@ const CALL_ACTIONS = new Set(['connect', 'pre_accept', 'accept', 'reject', 'term
 /**
  * A bounded operation name for a Graph API request from its path and body (the client's own operation
  * names are not passed to fetch): `calls.<action>`, `messages`, `call_permissions.get`, `settings.get|update`,
- * `media.get`, `media.download` or `other`.
+ * `media.get`, `media.download`, `media.upload` or `other`.
  */
 export function graphOperationOf(url: string, method: string, body: unknown): string {
   const path = new URL(url, 'http://graph.invalid').pathname.replace(/\/+$/, '');
@@ -22,6 +22,7 @@ export function graphOperationOf(url: string, method: string, body: unknown): st
   if (last === 'messages') return 'messages';
   if (last === 'call_permissions') return 'call_permissions.get';
   if (last === 'settings') return method.toUpperCase() === 'GET' ? 'settings.get' : 'settings.update';
+  if (last === 'media' && method.toUpperCase() === 'POST') return 'media.upload';
   // a media download link (lookaside.fbsbx.com/whatsapp_business/attachments/?mid=...), then GET /<version>/<MEDIA_ID>
   if (path.endsWith('/whatsapp_business/attachments')) return 'media.download';
   if (method.toUpperCase() === 'GET' && /^\/v\d+\.\d+\/[^/]+$/.test(path)) return 'media.get';

@@ -171,6 +171,7 @@ describe('webhook and Graph labels', () => {
     expect(graphOperationOf(`${base}/whatever/else`, 'GET', undefined)).toBe('other');
     expect(graphOperationOf('http://127.0.0.1:9/v23.0/1234567890?phone_number_id=123456', 'GET', undefined)).toBe('media.get');
     expect(graphOperationOf('http://127.0.0.1:9/v23.0/1234567890', 'POST', '{}')).toBe('other');
+    expect(graphOperationOf(`${base}/media`, 'POST', undefined)).toBe('media.upload');
     expect(graphOperationOf('https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1&ext=2&hash=3', 'GET', undefined)).toBe('media.download');
   });
 
