@@ -106,8 +106,7 @@ export class WhatsAppSettingsService implements OnApplicationBootstrap {
     if (bytes.length === 0) throw new AnnouncementRefusedError('ANNOUNCEMENT_INVALID', 'no audio in the request body: send the Ogg Opus file itself with Content-Type audio/ogg', 400);
     let durationS: number;
     try {
-      const file = readOggOpus(bytes);
-      durationS = Math.max(0, file.finalGranule - file.head.preSkip) / 48_000;
+      durationS = readOggOpus(bytes).durationS;
     } catch (err) {
       if (err instanceof OggFormatError) throw new AnnouncementRefusedError('ANNOUNCEMENT_INVALID', `not an Ogg Opus file (Meta takes only audio/ogg Opus): ${err.message}`, 400);
       throw err;

@@ -20,7 +20,6 @@ export const UPLOADED_MEDIA_TTL_MS = 30 * DAY_MS;
 /** Reference §5.1: "The announcement must be under 60 s, `audio/ogg` Opus". */
 export const MAX_ANNOUNCEMENT_S = 60;
 
-const OPUS_GRANULE_RATE = 48_000;
 const TYPE_LIST = UPLOAD_AUDIO_TYPES.join(', ');
 
 export interface MediaUploadDeps {
@@ -102,8 +101,7 @@ function checkAnnouncement(type: string, bytes: Buffer): void {
   if (mediaTypeOf(type) !== 'audio/ogg') throw invalidParameter(`${what} needs an audio/ogg (Opus) file, got type ${JSON.stringify(type)}`);
   let seconds: number;
   try {
-    const file = readOggOpus(bytes);
-    seconds = (file.finalGranule - file.head.preSkip) / OPUS_GRANULE_RATE;
+    seconds = readOggOpus(bytes).durationS;
   } catch (err) {
     if (err instanceof OggFormatError) throw invalidParameter(`${what}: the file is not an Ogg Opus file (${err.message})`);
     throw err;

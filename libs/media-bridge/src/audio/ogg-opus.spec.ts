@@ -22,6 +22,7 @@ describe('Ogg Opus', () => {
     expect(read.packets).toHaveLength(120);
     read.packets.forEach((p, i) => expect(p.equals(packets[i] as Buffer)).toBe(true));
     expect(read.finalGranule).toBe(312 + 120 * 960);
+    expect(read.durationS).toBe(2.4);
     expect(looksLikeOggOpus(file)).toBe(true);
   });
 
@@ -58,6 +59,7 @@ describe('Ogg Opus', () => {
     const read = readOggOpus(file);
     expect(read.packets).toHaveLength(50);
     expect(read.finalGranule).toBe(312 + 48000);
+    expect(read.durationS).toBe(1);
     const pcm = decodeOggOpus(read);
     expect(pcm.length).toBe(48000 - 312);
     const hit = analyseTone(pcm.subarray(4800), 650, 48000);

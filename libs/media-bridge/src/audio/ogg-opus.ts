@@ -34,6 +34,8 @@ export interface OggOpusFile {
   packets: Buffer[];
   /** Granule position of the last page: 48 kHz samples, pre-skip included. */
   finalGranule: number;
+  /** Playing time: the last granule position less the pre-skip, in seconds (RFC 7845 §4.2). */
+  durationS: number;
 }
 
 export interface OggOpusWriteOptions {
@@ -272,10 +274,11 @@ export function readOggOpus(buf: Buffer): OggOpusFile {
     at += 4 + len;
   }
   const last = pages[pages.length - 1] as RawPage;
+  const preSkip = headPacket.readUInt16LE(10);
   return {
     head: {
       channels: headPacket[9] as number,
-      preSkip: headPacket.readUInt16LE(10),
+      preSkip,
       inputSampleRate: headPacket.readUInt32LE(12),
       outputGain: headPacket.readInt16LE(16),
     },
@@ -283,6 +286,7 @@ export function readOggOpus(buf: Buffer): OggOpusFile {
     comments,
     packets,
     finalGranule: Number(last.granule),
+    durationS: Math.max(0, Number(last.granule) - preSkip) / 48_000,
   };
 }
 
