@@ -77,3 +77,13 @@ export function freshTestCore(assign: (h: TestCore) => void, emulator: Partial<A
     jest.useRealTimers();
   });
 }
+
+/** What `fn` threw, for a test that looks at the error itself (fails when nothing is thrown). */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}

@@ -33,7 +33,7 @@ function httpPostForm(url: string, form: MultipartRequest, headers: Record<strin
   });
 }
 
-describe('wa-emulator over HTTP: the voicemail recording through GET /<MEDIA_ID> and its download URL', () => {
+describe('wa-emulator over HTTP: media', () => {
   let h: EmulatorHarness;
   let auth: Record<string, string>;
 
@@ -45,6 +45,8 @@ describe('wa-emulator over HTTP: the voicemail recording through GET /<MEDIA_ID>
   afterEach(async () => {
     await h.close();
   });
+
+  describe('the voicemail recording through GET /<MEDIA_ID> and its download URL', () => {
 
   const mediaUrl = (id: string, query = ''): string => `${h.emulator.baseUrl}/${h.config.whatsapp.graphApiVersion}/${id}${query}`;
 
@@ -123,18 +125,7 @@ describe('wa-emulator over HTTP: the voicemail recording through GET /<MEDIA_ID>
   });
 });
 
-describe('wa-emulator over HTTP: POST /<PHONE_NUMBER_ID>/media, the Cloud API media upload', () => {
-  let h: EmulatorHarness;
-  let auth: Record<string, string>;
-
-  beforeEach(async () => {
-    h = await startEmulatorHarness();
-    auth = { authorization: `Bearer ${h.config.whatsapp.accessToken}` };
-  });
-
-  afterEach(async () => {
-    await h.close();
-  });
+  describe('POST /<PHONE_NUMBER_ID>/media, the Cloud API media upload', () => {
 
   const uploadUrl = (): string => `${h.emulator.baseUrl}/${h.config.whatsapp.graphApiVersion}/${h.config.whatsapp.phoneNumberId}/media`;
   const mediaUrl = (id: string): string => `${h.emulator.baseUrl}/${h.config.whatsapp.graphApiVersion}/${id}`;
@@ -205,4 +196,5 @@ describe('wa-emulator over HTTP: POST /<PHONE_NUMBER_ID>/media, the Cloud API me
     });
     expect((await h.control('GET', 'graph-requests?action=media_upload')).body).toEqual([]);
   });
+});
 });

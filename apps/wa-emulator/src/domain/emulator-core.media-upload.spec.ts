@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { toneAsOggOpus } from '@wagw/media-bridge';
-import { type TestCore, freshTestCore } from '../../test/core-harness';
+import { type TestCore, freshTestCore, thrown } from '../../test/core-harness';
 import { type FormField, TEST_BOUNDARY, type UploadOptions, multipartBody, uploadAnnouncement, uploadFields } from '../../test/media-upload';
 import { DAY_MS } from './clock';
 import { GraphError } from './emulator.errors';
@@ -13,14 +13,6 @@ const ANNOUNCEMENT = 'call_voicemail_announcement';
 /** Bytes that stand for an MP3 (no use_case: the emulator does not decode them). */
 const MP3 = Buffer.concat([Buffer.from('ID3'), Buffer.alloc(500, 0x5a)]);
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 /** error_data.details of a 400/100 refusal. */
 function details(fn: () => unknown): string | undefined {

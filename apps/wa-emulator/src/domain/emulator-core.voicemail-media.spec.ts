@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { analyseTone, decodeOggOpus, looksLikeOggOpus, readOggOpus } from '@wagw/media-bridge';
-import { type TestCore, freshTestCore } from '../../test/core-harness';
+import { type TestCore, freshTestCore, thrown } from '../../test/core-harness';
 import { DAY_MS } from './clock';
 import { GraphError, MediaLinkError } from './emulator.errors';
 import { TransientGraphError } from './graph-faults';
@@ -10,14 +10,6 @@ const WA_ID = '15552228888';
 const ORIGIN = 'http://emulator.test:18090';
 const MINUTE_MS = 60_000;
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 

@@ -2,7 +2,7 @@ import type { ArgumentsHost } from '@nestjs/common';
 import { RequestMethod } from '@nestjs/common';
 import { HTTP_CODE_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { silentLogger } from '@wagw/logging';
-import { type TestCore, freshTestCore } from '../../test/core-harness';
+import { type TestCore, freshTestCore, thrown } from '../../test/core-harness';
 import { VOICEMAIL_NOT_ENABLED } from '../domain/voicemail.flow';
 import { ControlEmulatorController } from './control-emulator.controller';
 import { ControlExceptionFilter } from './control-exception.filter';
@@ -38,14 +38,6 @@ function httpAnswer(err: unknown): { status: number; body: unknown } {
   return out;
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the handler to throw');
-}
 
 describe('control routes: voicemail and account events', () => {
   let h: TestCore;

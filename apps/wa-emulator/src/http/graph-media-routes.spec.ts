@@ -3,7 +3,7 @@ import { RequestMethod } from '@nestjs/common';
 import { EXCEPTION_FILTERS_METADATA, GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import type { Request, Response } from 'express';
 import { silentLogger } from '@wagw/logging';
-import { type TestCore, freshTestCore } from '../../test/core-harness';
+import { type TestCore, freshTestCore, thrown } from '../../test/core-harness';
 import { multipartBody, uploadFields } from '../../test/media-upload';
 import { EmulatorModule } from '../emulator.module';
 import type { PhoneServices } from '../phone/phone.tokens';
@@ -80,14 +80,6 @@ function httpAnswer(err: unknown): Written {
   return out;
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('Graph media routes: GET /:version/:mediaId and the download URL', () => {
   let h: TestCore;
