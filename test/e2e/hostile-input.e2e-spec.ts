@@ -176,6 +176,11 @@ describe('hostile input while a call is bridged', () => {
       // a parameter given twice, or as an object (the string-typed parameters take them as text)
       { method: 'GET', path: '/v1/events?types=call.incoming&types=call.ended' },
       { method: 'GET', path: '/v1/calls?limit=5&limit=6&state[x]=1' },
+      // the voicemail audio and the operator's calling settings (Meta, here the emulator, judges the block)
+      { method: 'GET', path: '/v1/calls/00000000-0000-4000-8000-000000000000/voicemail' },
+      { method: 'GET', path: '/v1/admin/whatsapp-settings' },
+      { method: 'POST', path: '/v1/admin/whatsapp-settings', body: { calling: { call_icon_visibility: 'DEFAULT', call_hours: { status: 'DISABLED' } } } },
+      { method: 'POST', path: '/v1/admin/whatsapp-voicemail-announcement?apply=true', body: { file: 'not audio' } },
     ];
     const apiAnswers: (HttpAnswer & { request: string })[] = [];
     const apiRequests = Array.from({ length: 480 }, (_, i) => {
