@@ -8,7 +8,7 @@ import { parse as parseSip } from 'sip';
 import { PbxLegRegistry } from '../../apps/media/src/sessions/pbx-leg-registry';
 import { SessionRegistry } from '../../apps/media/src/sessions/session-registry';
 import { WebhookIngestService } from '../../apps/signalling/src/webhooks/webhook-ingest.service';
-import { malformedReason } from '../../libs/sip/src/transport/sip-transport';
+import { canAnswerMalformed, malformedReason } from '../../libs/sip/src/transport/sip-transport';
 import { e2eScope } from '../support/e2e-scope';
 import { startEchoPbx, toneFramesAtUser, userCallsWithTone, userHearsEcho, type EchoPbx } from '../support/echo-pbx';
 import { scrapedSample } from '../support/metrics';
@@ -72,6 +72,22 @@ async function pool<T>(items: readonly T[], concurrency: number, run: (item: T) 
 describe('hostile input while a call is bridged', () => {
   const t = e2eScope<EchoPbx>('wagw-hostile-');
   jest.setTimeout(240_000);
+  // the test's own sockets, closed even when a check fails (an open one would keep Jest from exiting)
+  const udpSockets: UdpSocket[] = [];
+  const udpSocket = (): UdpSocket => {
+    const s = createSocket('udp4');
+    udpSockets.push(s);
+    return s;
+  };
+  afterEach(() => {
+    for (const s of udpSockets.splice(0)) {
+      try {
+        s.close();
+      } catch {
+        // closed by the test already
+      }
+    }
+  });
 
   it('leaves the live call, its audio and every later call untouched, and answers each bad input with a reason', async () => {
     // SIPp answers the live call, the new one after the fuzz, and whatever user calls the mutated connects start
@@ -89,7 +105,7 @@ describe('hostile input while a call is bridged', () => {
     const sipAnswers: string[] = [];
     const sockets: UdpSocket[] = [];
     for (const address of ['127.0.0.1', '127.0.0.2']) {
-      const s = createSocket('udp4');
+      const s = udpSocket();
       await new Promise<void>((resolve) => s.bind(0, address, resolve));
       s.on('message', (m) => sipAnswers.push(m.toString('latin1')));
       sockets.push(s);
@@ -231,8 +247,11 @@ describe('hostile input while a call is bridged', () => {
     // SIP: whatever the gateway answered is a well-formed response; the malformed messages were counted
     expect(sipAnswers.length).toBeGreaterThan(0);
     expect(sipAnswers.filter((a) => { const m = parseSip(Buffer.from(a, 'latin1')); return !m || typeof m.status !== 'number'; })).toEqual([]);
-    const malformed = await scrapedSample(stack.signalling.baseUrl, 'wagw_sip_malformed_total', { transport: 'udp' });
-    expect(malformed).toBeGreaterThan(0);
+    // malformed requests a response could be matched to were answered 400 with why (at most 20 a second to
+    // a source), the rest dropped
+    expect(await scrapedSample(stack.signalling.baseUrl, 'wagw_sip_malformed_total', { transport: 'udp', outcome: 'dropped' })).toBeGreaterThan(0);
+    expect(await scrapedSample(stack.signalling.baseUrl, 'wagw_sip_malformed_total', { transport: 'udp', outcome: 'answered' })).toBeGreaterThan(0);
+    expect(sipAnswers.some((a) => /^SIP\/2\.0 400 Bad Request \(.{4,}\)\r\n/.test(a))).toBe(true);
 
     // no handler threw and nothing was left unhandled
     const log = readFileSync(stack.logFile, 'utf8').split('\n');
@@ -265,7 +284,7 @@ describe('hostile input while a call is bridged', () => {
     // would be all the user hears (the echo keeps its packets coming, so the leg has no reason to re-latch)
     await stack.emu('POST', `/emulator/users/${USER}/media/tone`, { frequencyHz: 20 });
     const rng = new Prng(SEED + 3);
-    const attacker = createSocket('udp4');
+    const attacker = udpSocket();
     await new Promise<void>((resolve) => attacker.bind(0, '127.0.0.3', resolve));
     const tone = new Int16Array(160);
     let seq = 1000;
@@ -343,7 +362,7 @@ describe('hostile input while a call is bridged', () => {
 
     const gatewayHost = stack.config.pbx.listenHost;
     const gatewaySip = `${gatewayHost}:${stack.config.pbx.udpPort}`;
-    const socket = createSocket('udp4');
+    const socket = udpSocket();
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     const from = `127.0.0.1:${socket.address().port}`;
     const send = (text: string): void => void socket.send(Buffer.from(text, 'latin1'), stack.config.pbx.udpPort, gatewayHost);
@@ -363,6 +382,7 @@ describe('hostile input while a call is bridged', () => {
     const sdp = ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', `c=IN IP4 ${pbx.echo.host}`, 't=0 0', `m=audio ${pbx.echo.port} RTP/AVP 0 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv', ''].join('\r\n');
     const methods = ['INVITE', 'UPDATE', 'INFO', 'INFO', 'OPTIONS', 'REFER', 'NOTIFY', 'MESSAGE', 'PRACK'] as const;
     const expected: string[] = [];
+    const badRequests: string[] = [];
     for (let i = 0; i < 300; i++) {
       const rng = new Prng((SEED + 4 ^ Math.imul(i + 1, 0x27d4eb2f)) >>> 0);
       const method = rng.pick(methods);
@@ -389,8 +409,16 @@ describe('hostile input while a call is bridged', () => {
       ].join('\r\n');
       const mutated = mutateText(rng, text, 2);
       const parsed = parseSip(Buffer.from(mutated, 'latin1'));
-      // a request the transport can handle must get a final response (ACKs get none)
-      if (parsed?.method && parsed.method !== 'ACK' && malformedReason(parsed) === undefined) expected.push(`${parsed.headers['call-id']} ${parsed.headers.cseq.seq} ${parsed.headers.cseq.method}`);
+      // a request the transport can handle must get a final response (ACKs get none), and a malformed one a
+      // response could be matched to a 400
+      if (parsed?.method && parsed.method !== 'ACK') {
+        const key = `${parsed.headers['call-id']} ${parsed.headers.cseq?.seq} ${parsed.headers.cseq?.method}`;
+        if (malformedReason(parsed) === undefined) expected.push(key);
+        else if (canAnswerMalformed(parsed)) {
+          expected.push(key);
+          badRequests.push(key);
+        }
+      }
       send(mutated);
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -398,6 +426,8 @@ describe('hostile input while a call is bridged', () => {
     await eventually('a final response to every well-formed request', async () => expected.every((k) => finals.has(k)), 20_000, 200).catch((err: Error) => {
       throw new Error(`${err.message}; unanswered: ${JSON.stringify(expected.filter((k) => !finals.has(k)).slice(0, 10))}`);
     });
+    expect(badRequests.length).toBeGreaterThan(0);
+    expect(badRequests.filter((k) => finals.get(k) !== 400)).toEqual([]);
     // the requests were told apart: some taken (2xx), some refused (4xx-6xx)
     const statuses = [...finals.values()];
     expect(statuses.some((st) => st < 300)).toBe(true);

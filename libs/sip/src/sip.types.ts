@@ -42,10 +42,11 @@ export interface SipStackOptions {
   /** Resolves the host names of destinations (A records). Default: the system's resolver. */
   dns?: SipDns;
   /**
-   * Told of each message dropped as malformed (not SIP, or a mandatory header missing or unusable), e.g. to
-   * count them; the transport already logs them (one warning per source per 10 s).
+   * Told of each message refused as malformed (not SIP, or a mandatory header missing or unusable), e.g. to
+   * count them, and whether it was answered (a 400 naming why, to a request whose response the peer can
+   * match; the rest are dropped); the transport already logs them (one warning per source per 10 s).
    */
-  onMalformed?: (transport: TransportProtocol, reason: string) => void;
+  onMalformed?: (transport: TransportProtocol, reason: string, answered: boolean) => void;
 }
 
 export interface DigestCredentials {

@@ -1,6 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
+import { parse, type SipMessage } from 'sip';
 import { createSelfSignedCert, makeTempDir, removeTempDir } from '@wagw/testing';
 import { SipStack, type InboundCall, type TransportProtocol } from '@wagw/sip';
 import { nextEvent, testLogger, testSdp } from './helpers';
@@ -211,6 +212,103 @@ describe('TLS toward a host serving a SIP domain (its certificate names the doma
     } finally {
       await c.close();
     }
+  });
+});
+
+/**
+ * A malformed request whose response the peer can match (Via, Call-ID, From, To and CSeq usable) is answered
+ * 400 with why (RFC 3261 §8.2); one without them, and an ACK, get nothing; one source gets at most 20 such
+ * answers a second (no reflector toward a forged source). Raw sockets stand in for the faulty peer.
+ */
+describe('malformed requests (RFC 3261 §8.2)', () => {
+  let stack: SipStack;
+  const told: { reason: string; answered: boolean }[] = [];
+
+  beforeEach(async () => {
+    told.length = 0;
+    stack = await SipStack.start({
+      listen: { host: '127.0.0.1', udpPort: 0, tcpPort: 0 },
+      logger,
+      userAgent: 'stack-b',
+      onMalformed: (_transport, reason, answered) => told.push({ reason, answered }),
+    });
+  });
+  afterEach(async () => stack.close());
+
+  function request(method: string, via: string, omit: string[] = [], callId = 'bad-1@10.0.0.9'): string {
+    const headers = [`Via: ${via}`, 'Max-Forwards: 70', 'From: <sip:1001@127.0.0.1>;tag=f1', 'To: <sip:agent@127.0.0.1>', `Call-ID: ${callId}`, `CSeq: 5 ${method}`];
+    return [`${method} sip:agent@127.0.0.1 SIP/2.0`, ...headers.filter((h) => !omit.some((o) => h.startsWith(`${o}:`))), 'Content-Length: 0', '', ''].join('\r\n');
+  }
+
+  /** Sends each datagram from one socket and collects what comes back within `waitMs`. */
+  async function overUdp(datagrams: string[], waitMs = 500): Promise<SipMessage[]> {
+    const socket = createSocket('udp4');
+    const answers: SipMessage[] = [];
+    socket.on('message', (data) => {
+      const m = parse(data);
+      if (m) answers.push(m);
+    });
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    const via = `SIP/2.0/UDP 127.0.0.1:${socket.address().port};rport`;
+    for (const d of datagrams) socket.send(d.replace('VIA', via), stack.ports.udp ?? 0, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, waitMs));
+    socket.close();
+    return answers;
+  }
+
+  it('answers a request without a Via branch 400 naming why, with the request\'s headers and a To tag', async () => {
+    const [answer, ...more] = await overUdp([request('INVITE', 'VIA')]);
+    expect(more).toEqual([]);
+    expect(answer?.status).toBe(400);
+    // the wire is UTF-8 (RFC 3261 §25.1), read here byte by byte
+    const utf8 = (text: unknown): string => Buffer.from(String(text), 'latin1').toString('utf8');
+    expect(utf8(answer?.reason)).toBe('Bad Request (top Via without a branch (RFC 3261 §8.1.1.7))');
+    expect(utf8(answer?.headers['warning'])).toBe('399 wagw "top Via without a branch (RFC 3261 §8.1.1.7)"');
+    expect(answer?.headers['call-id']).toBe('bad-1@10.0.0.9');
+    expect(answer?.headers.cseq).toEqual({ seq: 5, method: 'INVITE' });
+    expect(answer?.headers.from.params?.['tag']).toBe('f1');
+    expect(answer?.headers.to.params?.['tag']).toMatch(/^[0-9a-f]{16}$/);
+    expect(told).toEqual([{ reason: 'top Via without a branch (RFC 3261 §8.1.1.7)', answered: true }]);
+  });
+
+  it('answers a CSeq naming another method, over TCP too', async () => {
+    const socket = connect(stack.ports.tcp ?? 0, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => (received += d));
+    const via = `SIP/2.0/TCP 127.0.0.1:${socket.localPort};branch=z9hG4bK-tcp-1`;
+    socket.write(request('BYE', via).replace('CSeq: 5 BYE', 'CSeq: 5 INVITE'));
+    const deadline = Date.now() + 3000;
+    while (!received.includes('\r\n\r\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    socket.destroy();
+    const answer = parse(received);
+    expect(answer?.status).toBe(400);
+    expect(answer?.reason).toBe("Bad Request (CSeq method INVITE is not the request's BYE)");
+    expect(answer?.headers.via[0]?.params['branch']).toBe('z9hG4bK-tcp-1');
+    expect(told).toEqual([{ reason: "CSeq method INVITE is not the request's BYE", answered: true }]);
+  });
+
+  it('drops what no response could be matched to (no Call-ID, no CSeq, not SIP) and never answers an ACK', async () => {
+    const answers = await overUdp([request('INVITE', 'VIA;branch=z9hG4bK-a', ['Call-ID']), request('OPTIONS', 'VIA;branch=z9hG4bK-b', ['CSeq']), 'hello\r\n\r\n', request('ACK', 'VIA')]);
+    expect(answers).toEqual([]);
+    expect(told).toEqual([
+      { reason: 'no Call-ID', answered: false },
+      { reason: 'no usable CSeq', answered: false },
+      { reason: 'not a SIP message', answered: false },
+      { reason: 'top Via without a branch (RFC 3261 §8.1.1.7)', answered: false },
+    ]);
+  });
+
+  it('answers at most 20 malformed requests a second to one source', async () => {
+    // start the burst early in a second so it does not straddle two
+    while (Date.now() % 1000 > 300) await new Promise((r) => setTimeout(r, 10));
+    const burst = Array.from({ length: 40 }, (_, i) => request('OPTIONS', 'VIA', [], `burst-${i}`));
+    const answers = await overUdp(burst);
+    expect(answers).toHaveLength(20);
+    expect(told).toHaveLength(40);
+    expect(told.filter((t) => t.answered)).toHaveLength(20);
+    expect(answers.every((a) => a.status === 400)).toBe(true);
   });
 });
 

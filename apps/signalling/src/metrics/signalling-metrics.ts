@@ -54,7 +54,7 @@ export class SignallingMetrics {
   readonly #graph: Counter<'operation' | 'status'>;
   readonly #sipAuthFailures: Counter<'method' | 'reason'>;
   readonly #sipBlocked: Counter<'method'>;
-  readonly #sipMalformed: Counter<'transport'>;
+  readonly #sipMalformed: Counter<'transport' | 'outcome'>;
   readonly #instancesLost: Counter;
   readonly #orphansEnded: Counter;
   readonly #orphanLegsClosed: Counter<'kind'>;
@@ -96,8 +96,8 @@ export class SignallingMetrics {
     });
     this.#sipMalformed = new Counter({
       name: 'wagw_sip_malformed_total',
-      help: 'SIP messages dropped as malformed (not SIP, or a mandatory header missing or unusable), by transport; each source is logged at most once per 10 s.',
-      labelNames: ['transport'],
+      help: 'SIP messages refused as malformed (not SIP, or a mandatory header missing or unusable), by transport and outcome: answered (a 400 naming why) or dropped (nothing a response could be matched to, or past 20 answers per second to one source); each source is logged at most once per 10 s.',
+      labelNames: ['transport', 'outcome'],
       registers,
     });
     this.#instancesLost = new Counter({
@@ -141,9 +141,9 @@ export class SignallingMetrics {
     this.#sipAuthFailures.inc({ method, reason });
   }
 
-  /** A SIP message dropped as malformed. */
-  sipMalformed(transport: string): void {
-    this.#sipMalformed.inc({ transport });
+  /** A SIP message refused as malformed: answered 400 or dropped. */
+  sipMalformed(transport: string, answered: boolean): void {
+    this.#sipMalformed.inc({ transport, outcome: answered ? 'answered' : 'dropped' });
   }
 
   /** A request refused because its source is blocked (pbx.authFailureLimit). */

@@ -95,7 +95,7 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
       sessionTimer: pbx.sessionExpiresS > 0 ? { expiresS: pbx.sessionExpiresS, minSeS: pbx.sessionMinSeS } : false,
       ...(pbx.tlsCaFile ? { tlsClient: { ca: readPem('pbx.tlsCaFile', pbx.tlsCaFile) } } : {}),
       dns: this.dns,
-      onMalformed: (transport) => this.metrics?.sipMalformed(transport),
+      onMalformed: (transport, _reason, answered) => this.metrics?.sipMalformed(transport, answered),
       logger: this.logger, // the SIP stack names itself (component: sip)
     });
     this.#applyInbound();

@@ -122,7 +122,7 @@ export class SipStack {
       onMessage: (m, remote) => {
         if (holder.stack) holder.stack.#onMessage(m, remote);
       },
-      ...(options.onMalformed ? { onMalformed: (remote: Endpoint, reason: string) => options.onMalformed?.(remote.protocol, reason) } : {}),
+      ...(options.onMalformed ? { onMalformed: (remote: Endpoint, reason: string, answered: boolean) => options.onMalformed?.(remote.protocol, reason, answered) } : {}),
     });
     const stack = new SipStack(options, transport, advertisedHost, log);
     holder.stack = stack;

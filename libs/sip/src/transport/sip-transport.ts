@@ -3,7 +3,8 @@ import { isIPv6, createServer as createTcpServer, connect as tcpConnect, type Se
 import { checkServerIdentity, connect as tlsConnect, createServer as createTlsServer, type ConnectionOptions } from 'node:tls';
 import type { Logger } from '@wagw/logging';
 import type { Connection, SipMessage } from 'sip';
-import { makeStreamParser, parse, stringify } from 'sip';
+import { makeResponse, makeStreamParser, parse, stringify } from 'sip';
+import { randomToken, toWire } from '../message/headers';
 
 /**
  * UDP, TCP and TLS transports for the stack (RFC 3261 §18), replacing npm `sip`'s own: ours listens on a
@@ -53,8 +54,11 @@ export interface TransportOptions {
   tlsClient?: TlsClientOptions;
   logger: Logger;
   onMessage(message: SipMessage, remote: Endpoint): void;
-  /** Each message dropped as malformed (not SIP, or without a mandatory header), with why. */
-  onMalformed?(remote: Endpoint, reason: string): void;
+  /**
+   * Each message refused as malformed (not SIP, or a mandatory header missing or unusable), with why, and
+   * whether it was answered (a request the peer can match a response to gets a 400 naming why).
+   */
+  onMalformed?(remote: Endpoint, reason: string, answered: boolean): void;
   /** A stream connection idle this long (no bytes either way) is closed. Default 10 minutes. */
   idleTimeoutMs?: number;
 }
@@ -90,18 +94,62 @@ export function malformedReason(m: SipMessage): string | undefined {
 }
 
 /**
- * At most one warning per source address per `windowMs` for dropped messages (a flood of garbage must not
- * flood the log), the next one saying how many were dropped meanwhile. Bounded: forgets every source when
- * it tracks too many.
+ * Whether a request refused by `malformedReason` can still be answered: the peer matches a response by its
+ * top Via and CSeq (RFC 3261 §17.1.3) and reads Call-ID, From and To (§8.1.3.3), so all must be usable to
+ * copy; an ACK is never answered (§17.1.1.3).
  */
-class DropLog {
+export function canAnswerMalformed(m: SipMessage): boolean {
+  const h = m.headers;
+  return (
+    typeof m.method === 'string' &&
+    m.method !== 'ACK' &&
+    Array.isArray(h.via) &&
+    typeof h.via[0]?.host === 'string' &&
+    typeof h['call-id'] === 'string' &&
+    h['call-id'] !== '' &&
+    typeof h.to?.uri === 'string' &&
+    typeof h.from?.uri === 'string' &&
+    Number.isSafeInteger(h.cseq?.seq) &&
+    typeof h.cseq?.method === 'string' &&
+    h.cseq.method !== ''
+  );
+}
+
+/** The 400 for a malformed request (RFC 3261 §8.2): why in the reason phrase and a Warning (399, §20.43). */
+export function badRequestFor(m: SipMessage, reason: string): SipMessage {
+  const why = toWire(reason.replace(/["\\\r\n]/g, ' ').slice(0, 120));
+  const to = m.headers.to;
+  const tagged = to.params?.['tag'] ? to : { ...to, params: { ...to.params, tag: randomToken() } };
+  return makeResponse(m, 400, `Bad Request (${why})`, { headers: { to: tagged, warning: `399 wagw "${why}"` } });
+}
+
+/**
+ * Per source address, what is done with malformed messages: at most one warning per `windowMs` (a flood of
+ * garbage must not flood the log; the next warning says how many were refused meanwhile) and at most
+ * `answersPerSecond` 400s (a flood must not turn us into a reflector toward a forged source). Bounded:
+ * forgets every source when it tracks too many.
+ */
+class MalformedLog {
   readonly #last = new Map<string, { at: number; suppressed: number }>();
+  readonly #answers = new Map<string, { second: number; count: number }>();
   constructor(
     private readonly log: Logger,
     private readonly windowMs = 10_000,
+    private readonly answersPerSecond = 20,
   ) {}
 
-  dropped(remote: Endpoint, reason: string): void {
+  /** Whether one more 400 may go to this source now. */
+  mayAnswer(remote: Endpoint): boolean {
+    const key = `${remote.protocol}:${remote.address}`;
+    const second = Math.floor(Date.now() / 1000);
+    const seen = this.#answers.get(key);
+    if (seen && seen.second === second) return seen.count++ < this.answersPerSecond;
+    if (this.#answers.size >= 1000) this.#answers.clear();
+    this.#answers.set(key, { second, count: 1 });
+    return true;
+  }
+
+  refused(remote: Endpoint, reason: string, answered: boolean): void {
     const key = `${remote.protocol}:${remote.address}`;
     const now = Date.now();
     const seen = this.#last.get(key);
@@ -112,7 +160,8 @@ class DropLog {
     if (this.#last.size >= 1000) this.#last.clear();
     this.#last.set(key, { at: now, suppressed: 0 });
     const from = `${remote.protocol}:${remote.address}:${remote.port}`;
-    this.log.warn({ from, reason, ...(seen?.suppressed ? { droppedSinceLastWarning: seen.suppressed } : {}) }, 'malformed sip message dropped');
+    const since = seen?.suppressed ? { refusedSinceLastWarning: seen.suppressed } : {};
+    this.log.warn({ from, reason, ...since }, answered ? 'malformed sip request answered 400' : 'malformed sip message dropped');
   }
 }
 
@@ -131,12 +180,12 @@ export class SipTransport {
   /** Requests sent with the Via they carry (a CANCEL for another process's INVITE: its sent-by, not ours). */
   readonly #viaKept = new WeakSet<SipMessage>();
   #closed = false;
-  readonly #drops: DropLog;
+  readonly #malformed: MalformedLog;
 
   private constructor(options: TransportOptions) {
     this.#options = options;
     this.#log = options.logger;
-    this.#drops = new DropLog(options.logger);
+    this.#malformed = new MalformedLog(options.logger);
   }
 
   /** Binds every configured transport; rejects (after releasing what was bound) if one fails. */
@@ -269,9 +318,12 @@ export class SipTransport {
   #received(m: SipMessage | undefined, remote: Endpoint): void {
     const reason = m ? malformedReason(m) : 'not a SIP message';
     if (!m || reason !== undefined) {
-      this.#drops.dropped(remote, reason ?? 'not a SIP message');
+      const why = reason ?? 'not a SIP message';
+      const answered = m !== undefined && canAnswerMalformed(m) && this.#malformed.mayAnswer(remote);
+      if (answered) this.responder(remote, m).send(badRequestFor(m, why));
+      this.#malformed.refused(remote, why, answered);
       try {
-        this.#options.onMalformed?.(remote, reason ?? 'not a SIP message');
+        this.#options.onMalformed?.(remote, why, answered);
       } catch (err) {
         this.#log.error({ err }, 'malformed-message listener threw');
       }
