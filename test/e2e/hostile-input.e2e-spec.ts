@@ -346,8 +346,10 @@ describe('hostile input while a call is bridged', () => {
     // the WhatsApp leg is still up and still carries the user's audio (the echo heard above); what it refused
     expect(waLeg.state).toBe('connected');
     expect(waLeg.stats().packetsReceived).toBeGreaterThan(0);
-    // the 25 SRTP-looking packets reached SRTP and failed its authentication (werift hands on what arrives)
-    expect(waLeg.stats().srtpRejected).toBeGreaterThanOrEqual(25);
+    // the 25 SRTP-looking packets came from an address no ICE check succeeded with: dropped before SRTP
+    // spent an authentication on them, and the user's own packets were never refused
+    expect(waLeg.stats().packetsFromOtherSource).toBeGreaterThanOrEqual(25);
+    expect(waLeg.stats().srtpRejected).toBe(0);
 
     await stack.emu('POST', `/emulator/users/${USER}/hangup`);
     await endedCall(stack, live.callId);

@@ -7,7 +7,7 @@ import type { ToneReport } from '../audio/tone';
 import { InboundMedia } from './inbound-media';
 import { endDtlsRetransmissions, GATEWAY_OPUS_FMTP, iceDtlsStates, peerConfig, useHostCandidatesOnly } from './peer-config';
 import { RtpStreamWriter } from './rtp-stream-writer';
-import { SrtpFastPath } from './srtp/srtp-fast-path';
+import { SrtpFastPath, type SrtpFastPathStats } from './srtp/srtp-fast-path';
 import { advertiseAddress, dtlsSetup, filterCandidates, hasFingerprint, whatsappSdpProblems } from './sdp-rewrite';
 import { SdpRejectedError, WaLegFailedError, WaLegStateError } from './webrtc.errors';
 import type { WaLegEvents, WaLegOptions, WaLegRole, WaLegState, WaLegStats } from './wa-leg.types';
@@ -218,7 +218,7 @@ export class WaLeg implements MediaPort {
       ...(this.#state === 'connected' && dtls ? { dtlsRole: dtls.role, iceControlling: dtls.iceTransport.connection.iceControlling } : {}),
       ...(this.#connectedAfterMs !== undefined ? { connectedAfterMs: this.#connectedAfterMs } : {}),
       ...(this.#state === 'connected' ? { rtpPath: this.#fast ? ('fast' as const) : ('werift' as const) } : {}),
-      ...(this.#fast ? { srtpRejected: rejectedOf(this.#fast), rtcpReceived: this.#fast.stats().rtcpReceived } : {}),
+      ...(this.#fast ? fastPathFigures(this.#fast.stats()) : {}),
     };
   }
 
@@ -340,9 +340,9 @@ export class WaLeg implements MediaPort {
   }
 }
 
-function rejectedOf(fast: SrtpFastPath): number {
-  const s = fast.stats();
-  return s.authFailures + s.replays + s.malformed + s.rtcpRejected;
+/** What the leg's stats say of its fast path: SRTP/SRTCP refused, SRTCP taken, datagrams from other sources. */
+function fastPathFigures(s: SrtpFastPathStats): Pick<WaLegStats, 'srtpRejected' | 'rtcpReceived' | 'packetsFromOtherSource'> {
+  return { srtpRejected: s.authFailures + s.replays + s.malformed + s.rtcpRejected, rtcpReceived: s.rtcpReceived, packetsFromOtherSource: s.fromOtherSource };
 }
 
 /** Meta's SDPs always carry a DTLS fingerprint; without one (SDES numbers) a WebRTC leg cannot work (§8 pitfall 4). */

@@ -74,4 +74,6 @@ export interface WaLegStats {
   srtpRejected?: number;
   /** SRTCP packets received on the fast path. */
   rtcpReceived?: number;
+  /** RTP/RTCP datagrams dropped unread because no ICE check succeeded with their source, fast path only. */
+  packetsFromOtherSource?: number;
 }

@@ -49,6 +49,7 @@ describe('SRTP fast path on werift legs', () => {
     const stats = leg.stats();
     expect(stats.rtpPath).toBe('fast');
     expect(stats.srtpRejected).toBe(0);
+    expect(stats.packetsFromOtherSource).toBe(0);
     expect(stats.packetsDropped).toBe(0);
     expect(peer.stats().packetsReceived).toBeGreaterThan(25);
   });

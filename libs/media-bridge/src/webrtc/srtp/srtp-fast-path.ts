@@ -4,8 +4,9 @@
  *
  * - receive: it wraps the `onData` hook of werift's UDP transports (the function werift's STUN layer
  *   installed), takes RTP datagrams (RFC 5761 demux: not STUN, not DTLS, not RTCP) and passes everything
- *   else on to werift untouched; RTP is authenticated and decrypted in place (srtp-session.ts) and handed
- *   to `onRtp` as a reused packet object whose payload views the datagram;
+ *   else on to werift untouched; RTP from an address ICE did not verify is dropped unread, the rest is
+ *   authenticated and decrypted in place (srtp-session.ts) and handed to `onRtp` as a reused packet object
+ *   whose payload views the datagram;
  * - send: it protects into a new buffer and writes it to the nominated pair's socket, only while
  *   ICE consent allows (werift's `canSendApplicationData`), handed to the kernel within the call (the socket's
  *   lookup answers IP literals at once: `sendToLiteralsAtOnce`);
@@ -37,11 +38,20 @@ interface WeriftUdpTransport {
 interface WeriftStunProtocol {
   transport?: WeriftUdpTransport;
 }
+interface WeriftCandidatePair {
+  protocol: WeriftStunProtocol;
+  remoteAddr: [string, number];
+  state?: number;
+}
 interface WeriftConnection {
   protocols: WeriftStunProtocol[];
-  nominated?: { protocol: WeriftStunProtocol; remoteAddr: [string, number] };
+  nominated?: WeriftCandidatePair;
+  /** The candidate pairs ICE checked; werift keeps a pair SUCCEEDED only when its check's answer came from its remote address. */
+  checkList?: WeriftCandidatePair[];
   canSendApplicationData(): boolean;
 }
+/** werift's `CandidatePairState.SUCCEEDED`. */
+const PAIR_SUCCEEDED = 3;
 interface WeriftSrtpConfig {
   keys: { localMasterKey: Buffer; localMasterSalt: Buffer; remoteMasterKey: Buffer; remoteMasterSalt: Buffer };
   profile: number;
@@ -61,6 +71,8 @@ export interface SrtpFastPathStats {
   /** SRTCP packets taken (authenticated) and refused (forged, replayed, malformed). */
   rtcpReceived: number;
   rtcpRejected: number;
+  /** RTP/RTCP datagrams dropped unread: from an address no ICE check succeeded with (RFC 8445 §11.1). */
+  fromOtherSource: number;
 }
 
 export interface FastPathHandlers {
@@ -100,6 +112,7 @@ export class SrtpFastPath {
   #rtcpReceived = 0;
   #sent = 0;
   #refused = 0;
+  #otherSource = 0;
   #detached = false;
 
   private constructor(connection: WeriftConnection, config: WeriftSrtpConfig, profile: SrtpProfile, handlers: FastPathHandlers, logger: Logger) {
@@ -187,6 +200,7 @@ export class SrtpFastPath {
       malformed: u.malformed,
       rtcpReceived: this.#rtcpReceived,
       rtcpRejected: this.#rtcpIn.rejected,
+      fromOtherSource: this.#otherSource,
     };
   }
 
@@ -208,13 +222,37 @@ export class SrtpFastPath {
     }
   }
 
+  /**
+   * Whether a datagram comes from the nominated pair's remote address or, as RFC 8445 §12.1 allows media on
+   * any valid pair, from the remote of another pair whose check succeeded.
+   */
+  #fromVerifiedSource(addr: [string, number]): boolean {
+    const nominated = this.#connection.nominated?.remoteAddr;
+    if (nominated !== undefined && nominated[1] === addr[1] && nominated[0] === addr[0]) return true;
+    const pairs = this.#connection.checkList;
+    if (!pairs) return false;
+    for (const pair of pairs) {
+      if (pair.state !== PAIR_SUCCEEDED) continue;
+      const remote = pair.remoteAddr;
+      if (remote[1] === addr[1] && remote[0] === addr[0]) return true;
+    }
+    return false;
+  }
+
   #hook(transport: WeriftUdpTransport): void {
     // werift's socket: its sends to the nominated pair's IP would each wait a tick for dns.lookup
     sendToLiteralsAtOnce(transport.socket as unknown as Socket);
     const original = transport.onData;
     transport.onData = (data, addr) => {
-      if (this.#onRtcp && isRtcpDatagram(data)) return this.#rtcp(data);
-      if (!isRtpDatagram(data)) return original(data, addr);
+      const rtcp = this.#onRtcp !== null && isRtcpDatagram(data);
+      if (!rtcp && !isRtpDatagram(data)) return original(data, addr);
+      // media comes from the remote of a pair ICE verified, not from whoever learnt the port: anything else
+      // is dropped before it costs an authentication
+      if (!this.#fromVerifiedSource(addr)) {
+        this.#otherSource++;
+        return;
+      }
+      if (rtcp) return this.#rtcp(data);
       const packet = this.#unprotector.unprotect(data);
       if (!packet) return;
       this.#received++;
