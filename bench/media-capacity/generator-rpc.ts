@@ -19,6 +19,9 @@ interface RpcReply {
 
 const REGISTER = join(__dirname, '..', 'support', 'register.cjs');
 
+/** The longest any generator method takes (creating 400 peers, a step's results) is well under this. */
+const RPC_TIMEOUT_MS = 120_000;
+
 export type Handlers = Record<string, (...args: never[]) => unknown>;
 
 /** The driver's handle on a generator process. */
@@ -59,11 +62,23 @@ export class GeneratorProcess {
     return { pid: this.pid, call: <T>(method: string, ...args: unknown[]): Promise<T> => this.call<T>(`${prefix}.${method}`, ...args) };
   }
 
+  /**
+   * Calls `method` in the generator; rejects after RPC_TIMEOUT_MS without a reply (a stuck generator fails
+   * the run with the method's name instead of holding it up for ever).
+   */
   call<T>(method: string, ...args: unknown[]): Promise<T> {
     if (this.#exited) return Promise.reject(this.#exited);
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`${method}: no reply from the generator within ${RPC_TIMEOUT_MS / 1000} s`));
+      }, RPC_TIMEOUT_MS);
+      const settle = <A>(fn: (a: A) => void) => (a: A): void => {
+        clearTimeout(timer);
+        fn(a);
+      };
+      this.#pending.set(id, { resolve: settle(resolve as (v: unknown) => void), reject: settle(reject) });
       this.#child.send({ id, method, args } satisfies RpcRequest);
     });
   }

@@ -7,6 +7,9 @@ let hooked = false;
 function hook(): void {
   if (hooked) return;
   hooked = true;
+  // a bench stopped with Ctrl-C or kill exits through 'exit' too, so what it started goes with it
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
   process.once('exit', () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     for (const pid of pids) {

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
-import { firstValueFrom } from 'rxjs';
+import { firstValueFrom, timeout } from 'rxjs';
 import { busChannelPrefix, PrefixedRedisClient, busRedisOptions } from '@wagw/config';
 import { CONTRACT_VERSION, MEDIA_PATTERNS, PBX_MEDIA_PATTERNS, type CreatePbxOfferReply, type CreateWaLegReply } from '@wagw/contracts';
 import { freeTcpPort, startRedisServer, type RedisServerHandle } from '@wagw/testing';
@@ -172,8 +172,10 @@ export class MediaTarget implements BridgeTarget {
   async #request<T>(pattern: string, body: Record<string, unknown>): Promise<T> {
     if (!this.#client) throw new Error('media target not started');
     try {
-      return await firstValueFrom(this.#client.send<T>(pattern, { v: CONTRACT_VERSION, deadline: Date.now() + 30000, ...body }));
+      // the media app drops a request past its deadline unanswered: stop waiting then, as signalling does
+      return await firstValueFrom(this.#client.send<T>(pattern, { v: CONTRACT_VERSION, deadline: Date.now() + 30000, ...body }).pipe(timeout({ first: 31000 })));
     } catch (err) {
+      if ((err as Error | undefined)?.name === 'TimeoutError') throw new Error(`${pattern}: no reply from the media app within 31 s`);
       // bus refusals arrive as plain { code, message } objects
       throw err instanceof Error ? err : new Error(`${pattern}: ${JSON.stringify(err)}`);
     }
