@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import type { CallRecord } from '@wagw/call-state';
 import { eventually, startStack, type Stack } from '../support/stack';
 import { expectNoLeaks } from '../support/leaks';
@@ -124,5 +126,28 @@ describe('GET /metrics of signalling, media and the emulator', () => {
     // counted when the 401 has been written out, which may be just after the client read it
     await eventually('bad signature counted', async () => (sample(await signalling(), 'wagw_webhooks_total', { result: 'bad_signature' }) ?? 0) >= 1);
     expect(must(after, 'wagw_calls_active', { direction: 'inbound', state: 'offered' })).toBe(0);
+  });
+  it('closes a SIP TCP connection over pbx.maxInboundConnectionsPerAddress at its accept, counted and logged, the others kept', async () => {
+    stack = await startStack({ name: 'metrics-sip-connections', env: { PBX_MAX_INBOUND_CONNECTIONS_PER_ADDRESS: '2' } });
+    const { tcpPort, listenHost } = stack.config.pbx;
+    const sockets: Socket[] = [];
+    try {
+      const outcomes: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const socket = connect(tcpPort, listenHost);
+        sockets.push(socket);
+        socket.on('error', () => undefined);
+        outcomes.push(await Promise.race([
+          new Promise<string>((resolve) => socket.once('close', () => resolve('closed'))),
+          new Promise<string>((resolve) => setTimeout(() => resolve('kept'), 400)),
+        ]));
+      }
+      expect(outcomes).toEqual(['kept', 'kept', 'closed']);
+      await eventually('the refusal counted', async () => sample(await signalling(), 'wagw_sip_connections_refused_total', { transport: 'tcp', limit: 'per-address' }) === 1);
+      const logFile = stack.logFile;
+      await eventually('the refusal logged', async () => readFileSync(logFile, 'utf8').includes('sip connection refused: this address holds its limit of connections'));
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
   });
 });

@@ -335,6 +335,18 @@ export const pbxSchema = z
       .min(0)
       .max(1000)
       .describe('Failed digest authentications (wrong password, unknown user) from one source address within authFailureWindowS after which its INVITEs and REGISTERs get 403 for authBlockS (0: never block).'),
+    maxInboundConnections: z
+      .number()
+      .int()
+      .min(1)
+      .max(100000)
+      .describe('TCP and TLS connections peers may hold open to the SIP ports at once; one more is closed at its accept (before TLS), logged and counted (wagw_sip_connections_refused_total). Keep it under the process\'s open-file limit.'),
+    maxInboundConnectionsPerAddress: z
+      .number()
+      .int()
+      .min(1)
+      .max(100000)
+      .describe('TCP and TLS connections one IP address may hold open to the SIP ports at once (a PBX keeps one or a few); one more is closed at its accept, logged and counted.'),
     authFailureWindowS: z.number().int().min(1).max(86400).describe('Window for authFailureLimit, in seconds.'),
     authBlockS: z.number().int().min(1).max(86400).describe('How long a source over authFailureLimit is refused, in seconds.'),
     requestPermissionOnInvite: z

@@ -3,7 +3,7 @@ import type { DtmfInfo, SipParty, SipReason } from './message/headers';
 import type { SessionTimerPolicy } from './call/session-timer';
 import type { CallCause } from './sip.errors';
 import type { SipDns } from './transport/sip-dns';
-import type { TlsClientOptions, TlsListenOptions, TransportProtocol } from './transport/sip-transport';
+import type { InboundConnectionLimits, TlsClientOptions, TlsListenOptions, TransportProtocol } from './transport/sip-transport';
 
 /** Public option and event types of libs/sip. */
 
@@ -15,6 +15,8 @@ export interface SipListenOptions {
   /** TCP port (0: any free port). Omit to disable TCP. */
   tcpPort?: number;
   tls?: TlsListenOptions;
+  /** Limits on the TCP/TLS connections peers open to us (default 1024 in all, 64 from one address). */
+  inboundConnections?: InboundConnectionLimits;
 }
 
 export interface SipStackOptions {
@@ -47,6 +49,8 @@ export interface SipStackOptions {
    * match; the rest are dropped); the transport already logs them (one warning per source per 10 s).
    */
   onMalformed?: (transport: TransportProtocol, reason: string, answered: boolean) => void;
+  /** Told of each inbound TCP/TLS connection closed at once because a limit of `listen.inboundConnections` was reached (the transport logs it too). */
+  onConnectionRefused?: (transport: TransportProtocol, limit: 'total' | 'per-address') => void;
 }
 
 export interface DigestCredentials {

@@ -1,6 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { parse, type SipMessage } from 'sip';
 import { createSelfSignedCert, makeTempDir, removeTempDir } from '@wagw/testing';
 import { SipStack, type InboundCall, type TransportProtocol } from '@wagw/sip';
@@ -309,6 +309,65 @@ describe('malformed requests (RFC 3261 §8.2)', () => {
     expect(told).toHaveLength(40);
     expect(told.filter((t) => t.answered)).toHaveLength(20);
     expect(answers.every((a) => a.status === 400)).toBe(true);
+  });
+});
+
+/**
+ * Inbound TCP/TLS connections are limited in all and per address: one more is closed at its accept (before
+ * any TLS handshake), the rest keep working, and a closed one frees its place.
+ */
+describe('inbound connection limits', () => {
+  it('closes a connection over the per-address or total limit at once and takes one again when a place frees', async () => {
+    const refused: string[] = [];
+    const stack = await SipStack.start({
+      listen: { host: '127.0.0.1', tcpPort: 0, tls: { port: 0, key: tls.key, cert: tls.cert }, inboundConnections: { total: 4, perAddress: 2 } },
+      logger,
+      onConnectionRefused: (transport, limit) => refused.push(`${transport} ${limit}`),
+    });
+    const open: Socket[] = [];
+    try {
+      const tcp = stack.ports.tcp ?? 0;
+      /** Connects from `from` and says whether the gateway keeps the connection (still open after 300 ms). */
+      const kept = async (from: string, port = tcp): Promise<boolean> => {
+        const socket = connect({ port, host: '127.0.0.1', localAddress: from });
+        open.push(socket);
+        socket.on('error', () => undefined);
+        const closed = new Promise<boolean>((resolve) => socket.once('close', () => resolve(false)));
+        return Promise.race([closed, new Promise<boolean>((resolve) => setTimeout(() => resolve(!socket.destroyed), 300))]);
+      };
+      expect(await kept('127.0.0.1')).toBe(true);
+      expect(await kept('127.0.0.1')).toBe(true);
+      expect(await kept('127.0.0.1')).toBe(false); // a third from one address
+      expect(await kept('127.0.0.2', stack.ports.tls)).toBe(true); // over TLS, counted at the TCP accept
+      expect(await kept('127.0.0.3')).toBe(true);
+      expect(await kept('127.0.0.4', stack.ports.tls)).toBe(false); // a fifth in all: refused before TLS
+      expect(refused).toEqual(['tcp per-address', 'tls total']);
+      expect(stack.inboundConnections).toBe(4);
+
+      // the connections kept still carry SIP: OPTIONS over one of them is answered
+      const first = open[0] as Socket;
+      let answer = '';
+      first.setEncoding('latin1');
+      first.on('data', (d: string) => (answer += d));
+      first.write(['OPTIONS sip:wagw@127.0.0.1 SIP/2.0', `Via: SIP/2.0/TCP 127.0.0.1:${first.localPort};branch=z9hG4bK-limits`, 'Max-Forwards: 70', 'From: <sip:pbx@127.0.0.1>;tag=l1', 'To: <sip:wagw@127.0.0.1>', 'Call-ID: limits-1', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'));
+      const deadline = Date.now() + 3000;
+      while (!answer.includes('\r\n\r\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(answer).toMatch(/^SIP\/2\.0 200 /);
+
+      // one from the first address closes: that address may connect again
+      const second = open[1] as Socket;
+      await new Promise<void>((resolve) => {
+        second.once('close', () => resolve());
+        second.destroy();
+      });
+      const deadline2 = Date.now() + 3000;
+      while (stack.inboundConnections > 3 && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 20));
+      expect(await kept('127.0.0.1')).toBe(true);
+      expect(refused).toHaveLength(2);
+    } finally {
+      for (const s of open) s.destroy();
+      await stack.close();
+    }
   });
 });
 

@@ -55,6 +55,7 @@ export class SignallingMetrics {
   readonly #sipAuthFailures: Counter<'method' | 'reason'>;
   readonly #sipBlocked: Counter<'method'>;
   readonly #sipMalformed: Counter<'transport' | 'outcome'>;
+  readonly #sipConnectionsRefused: Counter<'transport' | 'limit'>;
   readonly #instancesLost: Counter;
   readonly #orphansEnded: Counter;
   readonly #orphanLegsClosed: Counter<'kind'>;
@@ -98,6 +99,12 @@ export class SignallingMetrics {
       name: 'wagw_sip_malformed_total',
       help: 'SIP messages refused as malformed (not SIP, or a mandatory header missing or unusable), by transport and outcome: answered (a 400 naming why) or dropped (nothing a response could be matched to, or past 20 answers per second to one source); each source is logged at most once per 10 s.',
       labelNames: ['transport', 'outcome'],
+      registers,
+    });
+    this.#sipConnectionsRefused = new Counter({
+      name: 'wagw_sip_connections_refused_total',
+      help: 'Inbound SIP TCP/TLS connections closed at their accept because a limit was reached: limit="total" (pbx.maxInboundConnections) or "per-address" (pbx.maxInboundConnectionsPerAddress), by transport.',
+      labelNames: ['transport', 'limit'],
       registers,
     });
     this.#instancesLost = new Counter({
@@ -144,6 +151,11 @@ export class SignallingMetrics {
   /** A SIP message refused as malformed: answered 400 or dropped. */
   sipMalformed(transport: string, answered: boolean): void {
     this.#sipMalformed.inc({ transport, outcome: answered ? 'answered' : 'dropped' });
+  }
+
+  /** An inbound SIP connection closed at its accept: a connection limit was reached. */
+  sipConnectionRefused(transport: string, limit: string): void {
+    this.#sipConnectionsRefused.inc({ transport, limit });
   }
 
   /** A request refused because its source is blocked (pbx.authFailureLimit). */

@@ -83,7 +83,7 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
       this.logger.warn('SIP is off: no pbx port configured');
       return;
     }
-    const listen: SipListenOptions = { host: pbx.listenHost };
+    const listen: SipListenOptions = { host: pbx.listenHost, inboundConnections: { total: pbx.maxInboundConnections, perAddress: pbx.maxInboundConnectionsPerAddress } };
     if (pbx.udpPort > 0) listen.udpPort = pbx.udpPort;
     if (pbx.tcpPort > 0) listen.tcpPort = pbx.tcpPort;
     if (pbx.tlsPort > 0) listen.tls = { port: pbx.tlsPort, cert: readPem('pbx.tlsCertFile', pbx.tlsCertFile), key: readPem('pbx.tlsKeyFile', pbx.tlsKeyFile) };
@@ -96,6 +96,7 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
       ...(pbx.tlsCaFile ? { tlsClient: { ca: readPem('pbx.tlsCaFile', pbx.tlsCaFile) } } : {}),
       dns: this.dns,
       onMalformed: (transport, _reason, answered) => this.metrics?.sipMalformed(transport, answered),
+      onConnectionRefused: (transport, limit) => this.metrics?.sipConnectionRefused(transport, limit),
       logger: this.logger, // the SIP stack names itself (component: sip)
     });
     this.#applyInbound();

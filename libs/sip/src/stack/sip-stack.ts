@@ -123,6 +123,8 @@ export class SipStack {
         if (holder.stack) holder.stack.#onMessage(m, remote);
       },
       ...(options.onMalformed ? { onMalformed: (remote: Endpoint, reason: string, answered: boolean) => options.onMalformed?.(remote.protocol, reason, answered) } : {}),
+      ...(listen.inboundConnections ? { inboundConnections: listen.inboundConnections } : {}),
+      ...(options.onConnectionRefused ? { onConnectionRefused: (remote: Endpoint, limit: 'total' | 'per-address') => options.onConnectionRefused?.(remote.protocol, limit) } : {}),
     });
     const stack = new SipStack(options, transport, advertisedHost, log);
     holder.stack = stack;
@@ -131,6 +133,11 @@ export class SipStack {
   }
 
   /** Bound port per enabled transport. */
+  /** Inbound TCP/TLS connections open now. */
+  get inboundConnections(): number {
+    return this.#transport.inboundConnections;
+  }
+
   get ports(): Partial<Record<TransportProtocol, number>> {
     const out: Partial<Record<TransportProtocol, number>> = {};
     for (const p of this.#transport.protocols) out[p] = this.#transport.port(p);

@@ -61,7 +61,24 @@ export interface TransportOptions {
   onMalformed?(remote: Endpoint, reason: string, answered: boolean): void;
   /** A stream connection idle this long (no bytes either way) is closed. Default 10 minutes. */
   idleTimeoutMs?: number;
+  /** Limits on the TCP and TLS connections others open to us (ours to trunks are not counted). */
+  inboundConnections?: InboundConnectionLimits;
+  /** Each inbound connection refused at a limit (closed before any byte is read, before TLS). */
+  onConnectionRefused?(remote: Endpoint, limit: 'total' | 'per-address'): void;
 }
+
+/**
+ * How many TCP/TLS connections others may hold open to us at once: a peer (or many) opening connections
+ * without end would otherwise take every file descriptor of the process, and its calls with it.
+ */
+export interface InboundConnectionLimits {
+  /** Over both stream transports. Default 1024. */
+  total?: number;
+  /** From one IP address. Default 64 (a PBX keeps one or a few). */
+  perAddress?: number;
+}
+
+export const DEFAULT_INBOUND_CONNECTIONS: Required<InboundConnectionLimits> = { total: 1024, perAddress: 64 };
 
 const WIRE_NAME: Record<TransportProtocol, string> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS' };
 
@@ -181,11 +198,23 @@ export class SipTransport {
   readonly #viaKept = new WeakSet<SipMessage>();
   #closed = false;
   readonly #malformed: MalformedLog;
+  /** Open inbound stream connections, by remote address. */
+  readonly #inbound = new Map<string, number>();
+  #inboundTotal = 0;
+  readonly #limits: Required<InboundConnectionLimits>;
+  /** Refusals per remote address since its last warning (one warning per address per 10 s). */
+  readonly #refusalLog = new Map<string, { at: number; suppressed: number }>();
 
   private constructor(options: TransportOptions) {
     this.#options = options;
     this.#log = options.logger;
     this.#malformed = new MalformedLog(options.logger);
+    this.#limits = { ...DEFAULT_INBOUND_CONNECTIONS, ...options.inboundConnections };
+  }
+
+  /** Inbound TCP/TLS connections open now. */
+  get inboundConnections(): number {
+    return this.#inboundTotal;
   }
 
   /** Binds every configured transport; rejects (after releasing what was bound) if one fails. */
@@ -365,7 +394,13 @@ export class SipTransport {
       this.#register(socket, remote);
     };
     const tls = this.#options.tls;
-    const server = protocol === 'tls' && tls ? createTlsServer({ key: tls.key, cert: tls.cert }, onSocket) : createTcpServer(onSocket);
+    const server = protocol === 'tls' && tls ? createTlsServer({ key: tls.key, cert: tls.cert }) : createTcpServer();
+    // counted at the TCP accept, before a TLS handshake is spent on a connection over a limit
+    server.on('connection', (socket: Socket) => {
+      if (!this.#admit(socket, protocol)) return;
+      if (protocol === 'tcp') onSocket(socket);
+    });
+    if (protocol === 'tls') server.on('secureConnection', onSocket);
     if (protocol === 'tls') server.on('tlsClientError', (err: Error) => this.#log.warn({ err }, 'sip tls handshake failed'));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -378,6 +413,47 @@ export class SipTransport {
     this.#servers.set(protocol, server);
     const addr = server.address();
     this.#ports.set(protocol, typeof addr === 'object' && addr ? addr.port : port);
+  }
+
+  /** Counts an accepted connection until it closes, or closes it at once when it is over a limit. */
+  #admit(socket: Socket, protocol: 'tcp' | 'tls'): boolean {
+    const address = socket.remoteAddress ?? '';
+    const fromAddress = this.#inbound.get(address) ?? 0;
+    const limit = this.#inboundTotal >= this.#limits.total ? 'total' : fromAddress >= this.#limits.perAddress ? 'per-address' : undefined;
+    if (limit) {
+      socket.destroy();
+      this.#refused({ protocol, address, port: socket.remotePort ?? 0 }, limit);
+      return false;
+    }
+    this.#inbound.set(address, fromAddress + 1);
+    this.#inboundTotal++;
+    socket.once('close', () => {
+      this.#inboundTotal--;
+      const left = (this.#inbound.get(address) ?? 1) - 1;
+      if (left > 0) this.#inbound.set(address, left);
+      else this.#inbound.delete(address);
+    });
+    return true;
+  }
+
+  #refused(remote: Endpoint, limit: 'total' | 'per-address'): void {
+    const now = Date.now();
+    const seen = this.#refusalLog.get(remote.address);
+    if (seen && now - seen.at < 10_000) seen.suppressed++;
+    else {
+      if (this.#refusalLog.size >= 1000) this.#refusalLog.clear();
+      this.#refusalLog.set(remote.address, { at: now, suppressed: 0 });
+      const max = limit === 'total' ? this.#limits.total : this.#limits.perAddress;
+      this.#log.warn(
+        { from: `${remote.protocol}:${remote.address}:${remote.port}`, limit, max, open: this.#inboundTotal, ...(seen?.suppressed ? { refusedSinceLastWarning: seen.suppressed } : {}) },
+        limit === 'total' ? 'sip connection refused: the inbound connection limit is reached' : 'sip connection refused: this address holds its limit of connections',
+      );
+    }
+    try {
+      this.#options.onConnectionRefused?.(remote, limit);
+    } catch (err) {
+      this.#log.error({ err }, 'connection-refused listener threw');
+    }
   }
 
   #flowTo(target: Endpoint): Flow {
