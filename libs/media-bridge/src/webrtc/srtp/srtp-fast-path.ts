@@ -113,6 +113,8 @@ export class SrtpFastPath {
   #sent = 0;
   #refused = 0;
   #otherSource = 0;
+  #nominatedPair: WeriftCandidatePair | undefined;
+  #nominatedAddr: [string, number] | undefined;
   #detached = false;
 
   private constructor(connection: WeriftConnection, config: WeriftSrtpConfig, profile: SrtpProfile, handlers: FastPathHandlers, logger: Logger) {
@@ -227,8 +229,16 @@ export class SrtpFastPath {
    * any valid pair, from the remote of another pair whose check succeeded.
    */
   #fromVerifiedSource(addr: [string, number]): boolean {
-    const nominated = this.#connection.nominated?.remoteAddr;
-    if (nominated !== undefined && nominated[1] === addr[1] && nominated[0] === addr[0]) return true;
+    const pair = this.#connection.nominated;
+    if (pair !== undefined) {
+      // werift's remoteAddr is a getter making a new array: read once per nominated pair, not per packet
+      if (pair !== this.#nominatedPair) {
+        this.#nominatedPair = pair;
+        this.#nominatedAddr = pair.remoteAddr;
+      }
+      const nominated = this.#nominatedAddr as [string, number];
+      if (nominated[1] === addr[1] && nominated[0] === addr[0]) return true;
+    }
     const pairs = this.#connection.checkList;
     if (!pairs) return false;
     for (const pair of pairs) {
