@@ -8,7 +8,7 @@ import { parse as parseSip } from 'sip';
 import { PbxLegRegistry } from '../../apps/media/src/sessions/pbx-leg-registry';
 import { SessionRegistry } from '../../apps/media/src/sessions/session-registry';
 import { WebhookIngestService } from '../../apps/signalling/src/webhooks/webhook-ingest.service';
-import { canAnswerMalformed, malformedReason } from '../../libs/sip/src/transport/sip-transport';
+import { canAnswerMalformed, malformedReason } from '../../libs/sip/src/transport/malformed';
 import { e2eScope } from '../support/e2e-scope';
 import { startEchoPbx, toneFramesAtUser, userCallsWithTone, userHearsEcho, type EchoPbx } from '../support/echo-pbx';
 import { scrapedSample } from '../support/metrics';

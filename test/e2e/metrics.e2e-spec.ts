@@ -144,6 +144,9 @@ describe('GET /metrics of signalling, media and the emulator', () => {
       }
       expect(outcomes).toEqual(['kept', 'kept', 'closed']);
       await eventually('the refusal counted', async () => sample(await signalling(), 'wagw_sip_connections_refused_total', { transport: 'tcp', limit: 'per-address' }) === 1);
+      // the two kept are open (the scrape's own HTTP connection is no SIP one)
+      expect(sample(await signalling(), 'wagw_sip_inbound_connections', { transport: 'tcp' })).toBe(2);
+      expect(sample(await signalling(), 'wagw_sip_inbound_connections', { transport: 'tls' })).toBe(0);
       const logFile = stack.logFile;
       await eventually('the refusal logged', async () => readFileSync(logFile, 'utf8').includes('sip connection refused: this address holds its limit of connections'));
     } finally {

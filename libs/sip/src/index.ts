@@ -13,8 +13,8 @@ export { Registration, type RegistrationOptions, type RegistrationState, type Re
 export * from './sip.types';
 export * from './sip.errors';
 export * from './sdp/sdp';
-export type { Endpoint, InboundConnectionLimits, TlsClientOptions, TlsListenOptions, TransportProtocol } from './transport/sip-transport';
-export { DEFAULT_INBOUND_CONNECTIONS } from './transport/sip-transport';
+export type { Endpoint, TlsClientOptions, TlsListenOptions, TransportProtocol } from './transport/sip-transport';
+export type { InboundConnectionLimits } from './transport/inbound-connections';
 export { SipDns, DnsLookupError, isNoRecord, srvOrder, type DnsQueries, type SipDnsOptions, type SrvTarget } from './transport/sip-dns';
 export { defaultPort } from './transport/destination';
 export {

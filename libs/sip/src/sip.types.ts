@@ -3,7 +3,8 @@ import type { DtmfInfo, SipParty, SipReason } from './message/headers';
 import type { SessionTimerPolicy } from './call/session-timer';
 import type { CallCause } from './sip.errors';
 import type { SipDns } from './transport/sip-dns';
-import type { InboundConnectionLimits, TlsClientOptions, TlsListenOptions, TransportProtocol } from './transport/sip-transport';
+import type { InboundConnectionLimits } from './transport/inbound-connections';
+import type { TlsClientOptions, TlsListenOptions, TransportProtocol } from './transport/sip-transport';
 
 /** Public option and event types of libs/sip. */
 

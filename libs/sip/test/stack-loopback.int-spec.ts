@@ -343,6 +343,7 @@ describe('inbound connection limits', () => {
       expect(await kept('127.0.0.4', stack.ports.tls)).toBe(false); // a fifth in all: refused before TLS
       expect(refused).toEqual(['tcp per-address', 'tls total']);
       expect(stack.inboundConnections).toBe(4);
+      expect(stack.inboundConnectionsByTransport()).toEqual({ tcp: 3, tls: 1 });
 
       // the connections kept still carry SIP: OPTIONS over one of them is answered
       const first = open[0] as Socket;

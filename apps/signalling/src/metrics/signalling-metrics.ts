@@ -61,6 +61,7 @@ export class SignallingMetrics {
   readonly #orphanLegsClosed: Counter<'kind'>;
   #listActive: SignallingMetricsOptions['listActive'];
   #trunkChannels: (() => Promise<readonly TrunkChannelsRow[]>) | undefined;
+  #sipConnectionsSource: (() => { tcp: number; tls: number }) | undefined;
 
   constructor(options: SignallingMetricsOptions = {}) {
     const registers = [this.registry];
@@ -107,6 +108,20 @@ export class SignallingMetrics {
       labelNames: ['transport', 'limit'],
       registers,
     });
+    const sipConnections = (): { tcp: number; tls: number } | undefined => this.#sipConnectionsSource?.();
+    new Gauge({
+      name: 'wagw_sip_inbound_connections',
+      help: 'SIP TCP/TLS connections peers hold open to this process now, by transport (limits: pbx.maxInboundConnections, pbx.maxInboundConnectionsPerAddress).',
+      labelNames: ['transport'],
+      registers,
+      collect() {
+        this.reset();
+        const open = sipConnections();
+        if (!open) return;
+        this.set({ transport: 'tcp' }, open.tcp);
+        this.set({ transport: 'tls' }, open.tls);
+      },
+    });
     this.#instancesLost = new Counter({
       name: 'wagw_signalling_instances_lost_total',
       help: 'Signalling processes found gone (heartbeat expired) whose calls this process ended.',
@@ -139,6 +154,11 @@ export class SignallingMetrics {
   }
 
   /** Where the trunks' channel metrics are read from (set once TrunkChannels exists). */
+  /** Where the open inbound SIP TCP/TLS connections are read at scrape time (the SIP stack, once it listens). */
+  set sipConnections(source: () => { tcp: number; tls: number }) {
+    this.#sipConnectionsSource = source;
+  }
+
   set trunkChannels(source: () => Promise<readonly TrunkChannelsRow[]>) {
     this.#trunkChannels = source;
   }

@@ -100,6 +100,8 @@ export class SipStackService implements OnApplicationBootstrap, OnApplicationShu
       logger: this.logger, // the SIP stack names itself (component: sip)
     });
     this.#applyInbound();
+    const stack = this.#stack;
+    if (this.metrics) this.metrics.sipConnections = () => stack.inboundConnectionsByTransport();
     this.#stack.onAuthFailure((f) => {
       this.metrics?.sipAuthFailed(f.method, f.reason);
       this.#guard.failed(f.source.address);

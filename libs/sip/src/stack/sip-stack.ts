@@ -138,6 +138,11 @@ export class SipStack {
     return this.#transport.inboundConnections;
   }
 
+  /** Inbound connections open now, by stream transport. */
+  inboundConnectionsByTransport(): { tcp: number; tls: number } {
+    return this.#transport.inboundConnectionsByTransport();
+  }
+
   get ports(): Partial<Record<TransportProtocol, number>> {
     const out: Partial<Record<TransportProtocol, number>> = {};
     for (const p of this.#transport.protocols) out[p] = this.#transport.port(p);

@@ -3,8 +3,9 @@ import { isIPv6, createServer as createTcpServer, connect as tcpConnect, type Se
 import { checkServerIdentity, connect as tlsConnect, createServer as createTlsServer, type ConnectionOptions } from 'node:tls';
 import type { Logger } from '@wagw/logging';
 import type { Connection, SipMessage } from 'sip';
-import { makeResponse, makeStreamParser, parse, stringify } from 'sip';
-import { randomToken, toWire } from '../message/headers';
+import { makeStreamParser, parse, stringify } from 'sip';
+import { InboundConnections, type ConnectionLimit, type InboundConnectionLimits } from './inbound-connections';
+import { badRequestFor, canAnswerMalformed, malformedReason, MalformedLog } from './malformed';
 
 /**
  * UDP, TCP and TLS transports for the stack (RFC 3261 §18), replacing npm `sip`'s own: ours listens on a
@@ -64,21 +65,8 @@ export interface TransportOptions {
   /** Limits on the TCP and TLS connections others open to us (ours to trunks are not counted). */
   inboundConnections?: InboundConnectionLimits;
   /** Each inbound connection refused at a limit (closed before any byte is read, before TLS). */
-  onConnectionRefused?(remote: Endpoint, limit: 'total' | 'per-address'): void;
+  onConnectionRefused?(remote: Endpoint, limit: ConnectionLimit): void;
 }
-
-/**
- * How many TCP/TLS connections others may hold open to us at once: a peer (or many) opening connections
- * without end would otherwise take every file descriptor of the process, and its calls with it.
- */
-export interface InboundConnectionLimits {
-  /** Over both stream transports. Default 1024. */
-  total?: number;
-  /** From one IP address. Default 64 (a PBX keeps one or a few). */
-  perAddress?: number;
-}
-
-export const DEFAULT_INBOUND_CONNECTIONS: Required<InboundConnectionLimits> = { total: 1024, perAddress: 64 };
 
 const WIRE_NAME: Record<TransportProtocol, string> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS' };
 
@@ -87,99 +75,6 @@ type ErrorListener = (err: Error) => void;
 interface Flow {
   socket: Socket;
   errorListeners: Set<ErrorListener>;
-}
-
-/**
- * Why a parsed message cannot be handled (RFC 3261 §8.1.1: a request carries To, From, CSeq, Call-ID,
- * Max-Forwards and Via, its top Via a branch; §20.16 CSeq is a number and the request's method), or
- * undefined when it can. A branch without RFC 3261's magic cookie (an RFC 2543 peer) is still taken.
- */
-export function malformedReason(m: SipMessage): string | undefined {
-  const h = m.headers;
-  if (m.method === undefined && !(typeof m.status === 'number' && m.status >= 100 && m.status <= 699)) return 'neither a request line nor a status 100-699';
-  if (!Array.isArray(h.via) || h.via.length === 0 || typeof h.via[0]?.host !== 'string') return 'no usable Via';
-  // transactions are matched by the top Via's branch (RFC 3261 §17.2.3): without one, every such request of
-  // a dialog and method would be taken for a retransmission of the first and get its response again
-  const branch: unknown = h.via[0].params?.['branch'];
-  if (typeof branch !== 'string' || branch === '') return 'top Via without a branch (RFC 3261 §8.1.1.7)';
-  if (typeof h['call-id'] !== 'string' || h['call-id'] === '') return 'no Call-ID';
-  if (!h.to || typeof h.to.uri !== 'string') return 'no usable To';
-  if (!h.from || typeof h.from.uri !== 'string') return 'no usable From';
-  if (!h.cseq || !Number.isSafeInteger(h.cseq.seq) || typeof h.cseq.method !== 'string' || h.cseq.method === '') return 'no usable CSeq';
-  if (m.method !== undefined && h.cseq.method !== m.method) return `CSeq method ${h.cseq.method} is not the request's ${m.method}`;
-  return undefined;
-}
-
-/**
- * Whether a request refused by `malformedReason` can still be answered: the peer matches a response by its
- * top Via and CSeq (RFC 3261 §17.1.3) and reads Call-ID, From and To (§8.1.3.3), so all must be usable to
- * copy; an ACK is never answered (§17.1.1.3).
- */
-export function canAnswerMalformed(m: SipMessage): boolean {
-  const h = m.headers;
-  return (
-    typeof m.method === 'string' &&
-    m.method !== 'ACK' &&
-    Array.isArray(h.via) &&
-    typeof h.via[0]?.host === 'string' &&
-    typeof h['call-id'] === 'string' &&
-    h['call-id'] !== '' &&
-    typeof h.to?.uri === 'string' &&
-    typeof h.from?.uri === 'string' &&
-    Number.isSafeInteger(h.cseq?.seq) &&
-    typeof h.cseq?.method === 'string' &&
-    h.cseq.method !== ''
-  );
-}
-
-/** The 400 for a malformed request (RFC 3261 §8.2): why in the reason phrase and a Warning (399, §20.43). */
-export function badRequestFor(m: SipMessage, reason: string): SipMessage {
-  const why = toWire(reason.replace(/["\\\r\n]/g, ' ').slice(0, 120));
-  const to = m.headers.to;
-  const tagged = to.params?.['tag'] ? to : { ...to, params: { ...to.params, tag: randomToken() } };
-  return makeResponse(m, 400, `Bad Request (${why})`, { headers: { to: tagged, warning: `399 wagw "${why}"` } });
-}
-
-/**
- * Per source address, what is done with malformed messages: at most one warning per `windowMs` (a flood of
- * garbage must not flood the log; the next warning says how many were refused meanwhile) and at most
- * `answersPerSecond` 400s (a flood must not turn us into a reflector toward a forged source). Bounded:
- * forgets every source when it tracks too many.
- */
-class MalformedLog {
-  readonly #last = new Map<string, { at: number; suppressed: number }>();
-  readonly #answers = new Map<string, { second: number; count: number }>();
-  constructor(
-    private readonly log: Logger,
-    private readonly windowMs = 10_000,
-    private readonly answersPerSecond = 20,
-  ) {}
-
-  /** Whether one more 400 may go to this source now. */
-  mayAnswer(remote: Endpoint): boolean {
-    const key = `${remote.protocol}:${remote.address}`;
-    const second = Math.floor(Date.now() / 1000);
-    const seen = this.#answers.get(key);
-    if (seen && seen.second === second) return seen.count++ < this.answersPerSecond;
-    if (this.#answers.size >= 1000) this.#answers.clear();
-    this.#answers.set(key, { second, count: 1 });
-    return true;
-  }
-
-  refused(remote: Endpoint, reason: string, answered: boolean): void {
-    const key = `${remote.protocol}:${remote.address}`;
-    const now = Date.now();
-    const seen = this.#last.get(key);
-    if (seen && now - seen.at < this.windowMs) {
-      seen.suppressed++;
-      return;
-    }
-    if (this.#last.size >= 1000) this.#last.clear();
-    this.#last.set(key, { at: now, suppressed: 0 });
-    const from = `${remote.protocol}:${remote.address}:${remote.port}`;
-    const since = seen?.suppressed ? { refusedSinceLastWarning: seen.suppressed } : {};
-    this.log.warn({ from, reason, ...since }, answered ? 'malformed sip request answered 400' : 'malformed sip message dropped');
-  }
 }
 
 export function summarise(m: SipMessage): string {
@@ -198,23 +93,23 @@ export class SipTransport {
   readonly #viaKept = new WeakSet<SipMessage>();
   #closed = false;
   readonly #malformed: MalformedLog;
-  /** Open inbound stream connections, by remote address. */
-  readonly #inbound = new Map<string, number>();
-  #inboundTotal = 0;
-  readonly #limits: Required<InboundConnectionLimits>;
-  /** Refusals per remote address since its last warning (one warning per address per 10 s). */
-  readonly #refusalLog = new Map<string, { at: number; suppressed: number }>();
+  readonly #inbound: InboundConnections;
 
   private constructor(options: TransportOptions) {
     this.#options = options;
     this.#log = options.logger;
     this.#malformed = new MalformedLog(options.logger);
-    this.#limits = { ...DEFAULT_INBOUND_CONNECTIONS, ...options.inboundConnections };
+    this.#inbound = new InboundConnections(options.inboundConnections ?? {}, options.logger, options.onConnectionRefused);
   }
 
   /** Inbound TCP/TLS connections open now. */
   get inboundConnections(): number {
-    return this.#inboundTotal;
+    return this.#inbound.total;
+  }
+
+  /** Inbound connections open now, by stream transport. */
+  inboundConnectionsByTransport(): { tcp: number; tls: number } {
+    return this.#inbound.byTransport();
   }
 
   /** Binds every configured transport; rejects (after releasing what was bound) if one fails. */
@@ -397,7 +292,7 @@ export class SipTransport {
     const server = protocol === 'tls' && tls ? createTlsServer({ key: tls.key, cert: tls.cert }) : createTcpServer();
     // counted at the TCP accept, before a TLS handshake is spent on a connection over a limit
     server.on('connection', (socket: Socket) => {
-      if (!this.#admit(socket, protocol)) return;
+      if (!this.#inbound.admit(socket, protocol)) return;
       if (protocol === 'tcp') onSocket(socket);
     });
     if (protocol === 'tls') server.on('secureConnection', onSocket);
@@ -413,47 +308,6 @@ export class SipTransport {
     this.#servers.set(protocol, server);
     const addr = server.address();
     this.#ports.set(protocol, typeof addr === 'object' && addr ? addr.port : port);
-  }
-
-  /** Counts an accepted connection until it closes, or closes it at once when it is over a limit. */
-  #admit(socket: Socket, protocol: 'tcp' | 'tls'): boolean {
-    const address = socket.remoteAddress ?? '';
-    const fromAddress = this.#inbound.get(address) ?? 0;
-    const limit = this.#inboundTotal >= this.#limits.total ? 'total' : fromAddress >= this.#limits.perAddress ? 'per-address' : undefined;
-    if (limit) {
-      socket.destroy();
-      this.#refused({ protocol, address, port: socket.remotePort ?? 0 }, limit);
-      return false;
-    }
-    this.#inbound.set(address, fromAddress + 1);
-    this.#inboundTotal++;
-    socket.once('close', () => {
-      this.#inboundTotal--;
-      const left = (this.#inbound.get(address) ?? 1) - 1;
-      if (left > 0) this.#inbound.set(address, left);
-      else this.#inbound.delete(address);
-    });
-    return true;
-  }
-
-  #refused(remote: Endpoint, limit: 'total' | 'per-address'): void {
-    const now = Date.now();
-    const seen = this.#refusalLog.get(remote.address);
-    if (seen && now - seen.at < 10_000) seen.suppressed++;
-    else {
-      if (this.#refusalLog.size >= 1000) this.#refusalLog.clear();
-      this.#refusalLog.set(remote.address, { at: now, suppressed: 0 });
-      const max = limit === 'total' ? this.#limits.total : this.#limits.perAddress;
-      this.#log.warn(
-        { from: `${remote.protocol}:${remote.address}:${remote.port}`, limit, max, open: this.#inboundTotal, ...(seen?.suppressed ? { refusedSinceLastWarning: seen.suppressed } : {}) },
-        limit === 'total' ? 'sip connection refused: the inbound connection limit is reached' : 'sip connection refused: this address holds its limit of connections',
-      );
-    }
-    try {
-      this.#options.onConnectionRefused?.(remote, limit);
-    } catch (err) {
-      this.#log.error({ err }, 'connection-refused listener threw');
-    }
   }
 
   #flowTo(target: Endpoint): Flow {

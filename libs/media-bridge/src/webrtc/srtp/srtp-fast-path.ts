@@ -71,7 +71,7 @@ export interface SrtpFastPathStats {
   /** SRTCP packets taken (authenticated) and refused (forged, replayed, malformed). */
   rtcpReceived: number;
   rtcpRejected: number;
-  /** RTP/RTCP datagrams dropped unread: from an address no ICE check succeeded with (RFC 8445 §11.1). */
+  /** RTP/RTCP datagrams dropped unread: from an address no ICE check succeeded with (RFC 8445 §12). */
   fromOtherSource: number;
 }
 
@@ -225,7 +225,7 @@ export class SrtpFastPath {
   }
 
   /**
-   * Whether a datagram comes from the nominated pair's remote address or, as RFC 8445 §12.1 allows media on
+   * Whether a datagram comes from the nominated pair's remote address or, as RFC 8445 §12 allows media on
    * any valid pair, from the remote of another pair whose check succeeded.
    */
   #fromVerifiedSource(addr: [string, number]): boolean {

@@ -1,5 +1,5 @@
 import { parse, type SipMessage } from 'sip';
-import { badRequestFor, canAnswerMalformed, malformedReason } from './sip-transport';
+import { badRequestFor, canAnswerMalformed, malformedReason } from './malformed';
 
 function msg(lines: string[]): SipMessage {
   const m = parse(`${lines.join('\r\n')}\r\n\r\n`);
