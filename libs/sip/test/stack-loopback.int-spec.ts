@@ -1,6 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { parse, type SipMessage } from 'sip';
 import { createSelfSignedCert, makeTempDir, removeTempDir } from '@wagw/testing';
 import { SipStack, type InboundCall, type TransportProtocol } from '@wagw/sip';
@@ -365,6 +366,22 @@ describe('inbound connection limits', () => {
       while (stack.inboundConnections > 3 && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 20));
       expect(await kept('127.0.0.1')).toBe(true);
       expect(refused).toHaveLength(2);
+
+      // every connection closed, TLS ones after a handshake too, gives its place back
+      for (const s of open.splice(0)) s.destroy();
+      const drained = Date.now() + 3000;
+      while (stack.inboundConnections > 0 && Date.now() < drained) await new Promise((r) => setTimeout(r, 20));
+      expect(stack.inboundConnectionsByTransport()).toEqual({ tcp: 0, tls: 0 });
+      const tlsClient = tlsConnect({ port: stack.ports.tls ?? 0, host: '127.0.0.1', rejectUnauthorized: false });
+      open.push(tlsClient);
+      await new Promise<void>((resolve, reject) => tlsClient.once('secureConnect', () => resolve()).once('error', reject));
+      const counted = Date.now() + 3000;
+      while (stack.inboundConnections !== 1 && Date.now() < counted) await new Promise((r) => setTimeout(r, 20));
+      expect(stack.inboundConnectionsByTransport()).toEqual({ tcp: 0, tls: 1 });
+      tlsClient.destroy();
+      const released = Date.now() + 3000;
+      while (stack.inboundConnections > 0 && Date.now() < released) await new Promise((r) => setTimeout(r, 20));
+      expect(stack.inboundConnectionsByTransport()).toEqual({ tcp: 0, tls: 0 });
     } finally {
       for (const s of open) s.destroy();
       await stack.close();
