@@ -59,10 +59,14 @@
     const res = await api('GET', '/v1/contacts');
     if (res.status === 401) {
       localStorage.removeItem(TOKEN_KEY);
+      $('login').hidden = false;
       showError('That token was refused. Use the gateway API token (signalling.apiToken).');
       return;
     }
-    if (res.status !== 200) return showError(describeError(res));
+    if (res.status !== 200) {
+      $('login').hidden = false;
+      return showError(describeError(res));
+    }
     showError('');
     $('login').hidden = true;
     $('session').hidden = false;
@@ -409,5 +413,12 @@
   $('empty').hidden = false;
 
   const saved = localStorage.getItem(TOKEN_KEY);
-  if (saved) signIn(saved);
+  if (saved) {
+    // no sign-in form while the remembered token is checked: it comes back only if the token is refused
+    $('login').hidden = true;
+    signIn(saved).catch((err) => {
+      $('login').hidden = false;
+      showError(`The gateway did not answer: ${err.message}`);
+    });
+  }
 })();
