@@ -14,6 +14,8 @@ import { join } from 'node:path';
 const require = createRequire(import.meta.url);
 const HOST = '127.0.0.1';
 export const DEMO_EXTENSION = '1001';
+/** What the demo PBX writes in its directory (removed at each start, nothing else). */
+const OWN_FILES = ['baresip', 'baresip.log', 'chime.wav', 'kamailio.cfg', 'kamailio.log', 'kamailio.ctl'];
 const KAMAILIO_MODULE_DIRS = ['/usr/lib/x86_64-linux-gnu/kamailio/modules', '/usr/lib/aarch64-linux-gnu/kamailio/modules', '/usr/lib/kamailio/modules'];
 const BARESIP_MODULES_DIR = '/usr/lib/baresip/modules';
 
@@ -128,9 +130,9 @@ function kamcmdLookup(ctlSocket, user) {
  * (the caller owns the processes and stops them). Resolves once the phone is registered, with the
  * environment that points the gateway's trunk and route at this PBX.
  */
-export async function startDemoPbx({ root, businessNumber, gatewaySipPort, start, waitFor }) {
-  const dir = join(root, '.run', 'demo-pbx');
-  rmSync(dir, { recursive: true, force: true });
+export async function startDemoPbx({ root, dir = join(root, '.run', 'demo-pbx'), businessNumber, gatewaySipPort, start, waitFor }) {
+  // only what an earlier start left here goes (the directory may be one the operator named: DEMO_PBX_DIR)
+  for (const own of OWN_FILES) rmSync(join(dir, own), { recursive: true, force: true });
   mkdirSync(join(dir, 'baresip', 'rec'), { recursive: true });
   const { buildKamailioConfig, parseUlLookup } = require(join(root, 'dist/libs/testing/src/kamailio-config.js'));
   const { buildBaresipConfig, buildBaresipAccount } = require(join(root, 'dist/libs/testing/src/baresip-config.js'));

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_EXTENSION, demoPbxMissing, startDemoPbx } from './demo-pbx.mjs';
 
@@ -135,9 +135,11 @@ async function maybeStartDemoPbx(config) {
     log(`no PBX trunk configured, and the demo PBX needs ${missing.join(', ')} (bash scripts/install-deps.sh run): calls are answered by the gateway itself (test tone)`);
     return undefined;
   }
-  const pbx = await startDemoPbx({ root, businessNumber: config.whatsapp.businessNumber, gatewaySipPort: config.pbx.udpPort, start, waitFor });
+  // DEMO_PBX_DIR: where the demo PBX keeps its configs, logs and the phone's recordings (emptied at each start)
+  const dir = env.DEMO_PBX_DIR ? resolve(env.DEMO_PBX_DIR) : undefined;
+  const pbx = await startDemoPbx({ root, dir, businessNumber: config.whatsapp.businessNumber, gatewaySipPort: config.pbx.udpPort, start, waitFor });
   Object.assign(env, pbx.env);
-  log(`demo PBX: Kamailio at ${pbx.kamailio}, desk phone ${DEMO_EXTENSION} registered (answers by itself, plays a chime); logs in ${relative(root, pbx.dir)}/`);
+  log(`demo PBX: Kamailio at ${pbx.kamailio}, desk phone ${DEMO_EXTENSION} registered (answers by itself, plays a chime); logs in ${pbx.dir.startsWith(`${root}/`) ? relative(root, pbx.dir) : pbx.dir}/`);
   return pbx;
 }
 
