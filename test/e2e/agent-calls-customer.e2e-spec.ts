@@ -102,6 +102,14 @@ describe('an agent calls a WhatsApp customer from the CRM', () => {
     }, 15_000, 250);
     const ended = await hangUp(callId);
     expect(ended.durationMs).toBeGreaterThan(0);
+    // Meta's terminate answers ours: its duration, and the 6-second pulses Meta bills a business call, reach the CDR
+    const emuCall = await stack.emu<{ durationS: number | null }>('GET', `/emulator/calls/${ended.waCallId}`);
+    expect(emuCall.durationS).toBeGreaterThan(0);
+    const cdr = await eventually("WhatsApp's duration on the CDR", async () => {
+      const rec = (await stack.api('GET', `/v1/calls/${callId}`)).body as CallRecord;
+      return rec.waDurationS !== undefined ? rec : undefined;
+    });
+    expect(cdr).toMatchObject({ state: 'ended', waDurationS: emuCall.durationS, waBillablePulses: Math.ceil((emuCall.durationS ?? 0) / 6) });
     expect(typesSince()).toEqual(['permission.requested', 'permission.granted', 'call.ringing', 'call.ringing', 'call.connected', 'call.ended']);
     expect(events.find((e) => e.type === 'permission.granted')?.data).toMatchObject({ kind: 'once', waId: USER });
 

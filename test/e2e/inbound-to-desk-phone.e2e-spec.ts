@@ -89,6 +89,11 @@ describe.each(['udp', 'tcp', 'tls'] as const)('inbound over %s: a WhatsApp user 
     await stack.emu('POST', `/emulator/users/${user}/hangup`);
     const cdr = await ended(call.callId);
     expect(cdr).toMatchObject({ endedBy: 'wa' });
+    // WhatsApp's duration (its terminate webhook's) is on the CDR by the time it says ended; a user's call bills nothing
+    const emuCall = await stack.emu<{ durationS: number | null }>('GET', `/emulator/calls/${call.waCallId}`);
+    expect(emuCall.durationS).toBeGreaterThan(0);
+    expect(cdr.waDurationS).toBe(emuCall.durationS);
+    expect(cdr.waBillablePulses).toBeUndefined();
     await pbx.phone.waitEvent('CALL_CLOSED', 10_000);
     await nothingLeaks(call);
   });
@@ -137,6 +142,7 @@ describe('inbound over tls to a trunk whose certificate is not trusted', () => {
     }, 20_000);
     expect(cdr).toMatchObject({ state: 'ended', endedBy: 'pbx', endCause: 'PBX unreachable', sipCause: '503 Service Unavailable (self-signed certificate)' });
     expect(cdr.answeredAt).toBeUndefined();
+    expect(cdr.waDurationS).toBeUndefined(); // never answered: Meta's terminate has no duration
     const emuCall = await stack.emu<{ state: string; timeline: { event: string }[] }>('GET', `/emulator/calls/${waCallId}`);
     expect(JSON.stringify(emuCall.timeline)).toMatch(/reject/);
     expect(pbx.phone.events().some((e) => e.type === 'CALL_INCOMING')).toBe(false);

@@ -201,6 +201,15 @@ describe('call, hangup, transfer', () => {
     expect(live).toBe(['call:      call_2', 'state:     permission-pending', 'direction: outbound', 'PBX side:  1001', 'created:   2026-11-27T09:59:55.000Z (5s ago)', 'held by:   gw-2'].join('\n'));
   });
 
+  it("call prints WhatsApp's duration of the call, and the pulses Meta bills for a business-initiated one", () => {
+    const base = { callId: 'call_4', state: 'ended', createdAt: now - 70_000, endedAt: now, endedBy: 'wa' };
+    const outbound = callLines({ ...base, direction: 'outbound', waDurationS: 56, waBillablePulses: 10 }, now).split('\n');
+    expect(outbound).toContain('WhatsApp duration: 56 s (10 billed 6-second pulses)');
+    const inbound = callLines({ ...base, direction: 'inbound', waDurationS: 56 }, now).split('\n');
+    expect(inbound).toContain('WhatsApp duration: 56 s');
+    expect(callLines({ ...base, direction: 'inbound' }, now)).not.toContain('WhatsApp duration');
+  });
+
   it('permission prints the state, what an agent call would do, and the quotas with their next times', () => {
     const t = Date.parse('2026-11-28T08:00:00Z');
     expect(

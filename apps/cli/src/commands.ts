@@ -74,6 +74,9 @@ export interface CallDetail extends CallView {
   endedBy?: string;
   waCause?: string;
   sipCause?: string;
+  /** Meta's duration of the answered call, and the pulses it bills for a business-initiated one. */
+  waDurationS?: number;
+  waBillablePulses?: number;
   signallingInstance?: string;
   voicemailMediaId?: string;
   mediaMode?: string;
@@ -244,6 +247,7 @@ export function callLines(c: CallDetail, now: number): string {
     ['answered', when(c.answeredAt)],
     ['ended', when(c.endedAt)],
     ['talk time', c.answeredAt !== undefined && c.durationMs !== undefined ? `${Math.round(c.durationMs / 1000)} s` : undefined],
+    ['WhatsApp duration', c.waDurationS !== undefined ? `${c.waDurationS} s${c.waBillablePulses !== undefined ? ` (${c.waBillablePulses} billed 6-second pulses)` : ''}` : undefined],
     ['ended by', c.endedBy],
     ['end cause', c.endCause],
     ['WhatsApp cause', c.waCause],

@@ -72,6 +72,13 @@ export const callRecordHashSchema = z.object({
   waCause: z.string().optional(),
   sipCause: z.string().optional(),
   /**
+   * The call's duration as WhatsApp counts it, whole seconds (the `duration` of Meta's terminate webhook, sent
+   * only for an answered call), and for a business-initiated call what Meta bills: 6-second pulses, rounded up
+   * (reference §6.4; user-initiated calls are free).
+   */
+  waDurationS: storedInt.optional(),
+  waBillablePulses: storedInt.optional(),
+  /**
    * The signalling process that holds the call's SIP leg and timers (its instance id, new at every start):
    * should its heartbeat stop (a crash), another signalling process ends the call.
    */
@@ -131,6 +138,8 @@ const NUMERIC_FIELDS = new Set<string>([
   'answeredAt',
   'endedAt',
   'durationMs',
+  'waDurationS',
+  'waBillablePulses',
   'waPacketsReceived',
   'waPacketsLost',
   'waJitterMs',

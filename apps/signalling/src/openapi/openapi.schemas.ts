@@ -53,6 +53,8 @@ const callRecord = obj(
     endedBy: { type: 'string', enum: [...END_PARTIES], description: '`wa` the user, `pbx` the PBX side, `api` a hang-up through this API, `system` a timeout or failure.' },
     waCause: str('WhatsApp terminate status/reason.'),
     sipCause: str('SIP status or Reason of the PBX leg.'),
+    waDurationS: { type: 'integer', minimum: 0, description: "The call's duration as WhatsApp counts it, whole seconds (Meta's terminate webhook `duration`, sent only for an answered call; it may arrive just after `ended` when the gateway ended the call)." },
+    waBillablePulses: { type: 'integer', minimum: 0, description: 'Outbound (business-initiated) calls: what Meta bills, 6-second pulses of `waDurationS` rounded up (a 56 s call is 10). User-initiated calls are free and have none.' },
     pbxDialog: str('The PBX leg\'s SIP dialog once established (JSON: Call-ID, tags, route set, remote target, CSeq), kept so that another signalling process can send the BYE if the one holding the call dies.'),
     pbxInvite: str('The PBX leg\'s INVITE while the PBX rings (JSON: Request-URI, Via, From, To, Call-ID, CSeq, Route, destination), kept so that another signalling process can CANCEL it if the one holding the call dies before the answer.'),
     pbxIncomingInvite: str('The PBX\'s INVITE of a PBX call to a WhatsApp user (JSON: Vias, From, our To tag, Call-ID, CSeq, source), kept so that another signalling process can answer it 503 if the one holding the call dies before the user answers.'),

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CallRepository } from '@wagw/call-state';
+import type { CallRecord, CallRepository } from '@wagw/call-state';
 import type { Logger } from '@wagw/logging';
 import type { CallTerminateEvent, WebhookEvent } from '@wagw/whatsapp';
 import { CALL_REPOSITORY, EARLY_TERMINATES, SIGNALLING_LOGGER } from '../signalling.tokens';
@@ -9,6 +9,7 @@ import { EndCallUseCase } from '../calls/end-call.use-case';
 import { BusinessCallEventsHandler } from '../calls/business-call-events.handler';
 import { PermissionService } from '../permissions/permission.service';
 import { VoicemailUseCase } from '../calls/voicemail.use-case';
+import { whatsAppDurationPatch } from '../calls/whatsapp-duration';
 import { AccountNotices } from './account-notices';
 
 /**
@@ -59,6 +60,7 @@ export class WebhookEventRouter {
   async #terminate(event: CallTerminateEvent): Promise<void> {
     const record = await this.calls.getByWaCallId(event.waCallId);
     const cause = event.errors[0] ? `${event.status}: ${event.errors[0].code} ${event.errors[0].message ?? ''}`.trim() : event.status;
+    if (record && event.durationSeconds !== undefined) await this.#noteDuration(record, event.durationSeconds);
     if (await this.businessCalls.onTerminate(event, cause, record)) return;
     if (!record) {
       // terminate before connect (reference §2.1): remember the call as ended so a late connect is ignored
@@ -72,5 +74,20 @@ export class WebhookEventRouter {
       waStatus: event.status,
       ...(event.errors[0] ? { waErrorCode: event.errors[0].code } : {}),
     });
+  }
+
+  /**
+   * Meta's duration of an answered call (and a business-initiated call's billed pulses) on its record, before
+   * the end is applied (so `call.ended` finds the CDR complete) or after, when our own end came first (its
+   * terminate is then Meta's answer to ours). Never in the way of the end: a failed note is logged.
+   */
+  async #noteDuration(record: CallRecord, durationSeconds: number): Promise<void> {
+    const patch = whatsAppDurationPatch(record.direction, durationSeconds);
+    try {
+      await this.calls.amend(record.callId, patch);
+      this.logger.debug({ callId: record.callId, waCallId: record.waCallId, ...patch }, "WhatsApp's duration of the call noted");
+    } catch (err) {
+      this.logger.warn({ err, callId: record.callId, waCallId: record.waCallId }, "WhatsApp's duration of the call not noted on the CDR");
+    }
   }
 }
