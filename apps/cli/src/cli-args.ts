@@ -8,7 +8,7 @@ export interface ParsedArgs {
 }
 
 /** Options that take a value; everything else given as `--x` is a flag (and must be known). */
-const VALUE_OPTIONS = new Set(['url', 'token', 'emulator-url', 'transport', 'timeout-ms', 'agent', 'name', 'limit', 'out', 'file']);
+const VALUE_OPTIONS = new Set(['url', 'token', 'emulator-url', 'transport', 'timeout-ms', 'agent', 'name', 'limit', 'out', 'file', 'since', 'until']);
 const FLAGS = new Set(['help', 'json', 'all', 'apply']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {

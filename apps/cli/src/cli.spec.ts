@@ -308,6 +308,33 @@ describe('call, hangup, transfer', () => {
       expect(JSON.parse(h.out.join(''))).toEqual({ file: '/tmp/x.ogg', bytes: audio.length, contentType: 'audio/ogg; codecs=opus', mediaId: '9001' });
     });
 
+    it('cdrs follows the pages, keeps one header, and writes the CSV to --out or standard output', async () => {
+      const header = 'callId,direction\r\n';
+      const csvPage = (rows: string, count: number, more?: string) => ({
+        status: 200,
+        body: Buffer.from(header + rows),
+        headers: { 'content-type': 'text/csv; charset=utf-8', 'x-cdr-count': String(count), ...(more ? { 'x-next-cursor': more } : {}) },
+      });
+      // a quoted field may hold a line end: the CLI counts CDRs by the gateway's X-Cdr-Count, not by lines
+      answers.set('GET /v1/cdrs?format=csv&limit=1000&since=2026-11-28', csvPage('call_1,inbound\r\ncall_2,"a\r\nb"\r\n', 2, '5:call_2'));
+      answers.set('GET /v1/cdrs?format=csv&limit=1000&since=2026-11-28&after=5%3Acall_2', csvPage('call_3,outbound\r\n', 1));
+      let h = io();
+      expect(await runCli(['cdrs', '--since', '2026-11-28', '--out', 'cdrs.csv'], { ...env, url, token: 'tok' }, h.io)).toBe(0);
+      expect(seen.map((r) => r.url)).toEqual(['/v1/cdrs?format=csv&limit=1000&since=2026-11-28', '/v1/cdrs?format=csv&limit=1000&since=2026-11-28&after=5%3Acall_2']);
+      expect(h.files.get('cdrs.csv')?.toString()).toBe('callId,direction\r\ncall_1,inbound\r\ncall_2,"a\r\nb"\r\ncall_3,outbound\r\n');
+      expect(h.out.join('')).toBe('wrote 3 CDRs to cdrs.csv\n');
+
+      h = io();
+      expect(await runCli(['cdrs', '--since=2026-11-28'], { ...env, url, token: 'tok' }, h.io)).toBe(0);
+      expect(h.out.join('')).toBe('callId,direction\r\ncall_1,inbound\r\ncall_2,"a\r\nb"\r\ncall_3,outbound\n');
+      expect(h.files.size).toBe(0);
+
+      answers.set('GET /v1/cdrs?format=csv&limit=1000&since=soon', { status: 400, body: { error: { code: 'BAD_REQUEST', message: 'since must be epoch milliseconds or an ISO 8601 date-time' } } });
+      h = io();
+      expect(await runCli(['cdrs', '--since', 'soon'], { ...env, url, token: 'tok' }, h.io)).toBe(1);
+      expect(h.err.join('')).toContain('HTTP 400: BAD_REQUEST: since must be epoch milliseconds');
+    });
+
     it("voicemail says why there is none and writes nothing", async () => {
       answers.set('GET /v1/calls/call_8/voicemail', { status: 410, body: { error: { code: 'VOICEMAIL_EXPIRED', message: 'Meta no longer has voicemail 9 of call call_8' } } });
       const h = io();

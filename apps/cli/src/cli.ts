@@ -15,6 +15,7 @@ import {
   transferCommand,
   trunksCommand,
   voicemailCommand,
+  cdrsCommand,
   voicemailAnnouncementCommand,
   whatsappSettingsCommand,
   type CommandContext,
@@ -36,6 +37,8 @@ Commands:
                                       (POST /v1/calls/{id}/transfer; outcome: CRM event)
   voicemail <callId|waCallId>         save the voicemail the user left after the call (Ogg Opus, fetched
         [--out file]                  from Meta by the gateway) (GET /v1/calls/{id}/voicemail)
+  cdrs [--since T] [--until T]        export CDRs as CSV, oldest first, every page (GET /v1/cdrs); T: epoch
+        [--out file.csv]              ms, ISO 8601 with zone or a date; to the file or standard output
   dead-letters [--limit 20]           webhooks acknowledged but not applied, newest first, with why
                                       (GET /v1/webhooks/dead-letters)
   permission <waId>                   a user's call permission, what an agent's call would do now, and the
@@ -70,6 +73,7 @@ const COMMANDS: Record<string, { run: Command; api: 'gateway' | 'emulator' | 'si
   hangup: { run: hangupCommand, api: 'gateway' },
   transfer: { run: transferCommand, api: 'gateway' },
   voicemail: { run: voicemailCommand, api: 'gateway' },
+  cdrs: { run: cdrsCommand, api: 'gateway' },
   permission: { run: permissionCommand, api: 'gateway' },
   'dead-letters': { run: deadLettersCommand, api: 'gateway' },
   'test-call': { run: testCallCommand, api: 'gateway' },

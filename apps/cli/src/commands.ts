@@ -277,6 +277,40 @@ export async function voicemailCommand(ctx: CommandContext): Promise<void> {
   ctx.out(`saved ${got.bytes.length} bytes of ${got.contentType ?? 'audio'}${media ? ` (Meta media ${media})` : ''} to ${file}`);
 }
 
+/** Pages `cdrs` follows at most (1,000 CDRs each; the gateway keeps at most 10,000). */
+const MAX_CDR_PAGES = 100;
+
+/**
+ * Exports CDRs as CSV (GET /v1/cdrs?format=csv), following the pages to the last: one header line, then the
+ * CDRs oldest first, to `--out` (and says how many) or to standard output. `--since`/`--until` as the API
+ * takes them (epoch ms, ISO 8601 with zone, or a date).
+ */
+export async function cdrsCommand(ctx: CommandContext): Promise<void> {
+  const params = new URLSearchParams({ format: 'csv', limit: '1000' });
+  for (const name of ['since', 'until']) {
+    const value = ctx.args.options.get(name);
+    if (value !== undefined) params.set(name, value);
+  }
+  let csv = '';
+  let count = 0;
+  for (let page = 0; ; page++) {
+    if (page === MAX_CDR_PAGES) throw new CommandFailedError(`more than ${MAX_CDR_PAGES} pages of CDRs: narrow --since/--until`);
+    const got = await ctx.gateway().download(`/v1/cdrs?${params.toString()}`);
+    const text = got.bytes.toString('utf8');
+    // every page starts with the header line (no quoted field in it): kept once
+    csv += page === 0 ? text : text.slice(text.indexOf('\r\n') + 2);
+    count += Number(got.headers.get('x-cdr-count') ?? 0);
+    const next = got.headers.get('x-next-cursor');
+    if (!next) break;
+    params.set('after', next);
+  }
+  const file = ctx.args.options.get('out');
+  if (!file) return ctx.out(csv.replace(/\r\n$/, ''));
+  await ctx.writeFile(file, Buffer.from(csv, 'utf8'));
+  if (json(ctx, { file, cdrs: count })) return;
+  ctx.out(`wrote ${count} CDR${count === 1 ? '' : 's'} to ${file}`);
+}
+
 interface WhatsAppSettingsView {
   phoneNumberId: string;
   calling: Record<string, unknown>;

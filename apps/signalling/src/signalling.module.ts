@@ -29,6 +29,7 @@ import { CallOwnerForwarder } from './calls/call-owner';
 import { CallOwnerController } from './calls/call-owner.controller';
 import { CrmEventRelay, CrmEventRelayController } from './events/crm-event-relay';
 import { CallsController } from './calls/calls.controller';
+import { CdrsController } from './calls/cdrs.controller';
 import { ApiTokenGuard } from './api/api-token.guard';
 import { AppErrorFilter } from './api/app-error.filter';
 import { CallRuntime } from './calls/call-runtime';
@@ -195,7 +196,7 @@ export class SignallingModule implements OnApplicationShutdown {
         ConfigModule.forRoot(config),
         ClientsModule.register([{ name: MEDIA_BUS, customClass: MediaBusRedisClient as unknown as Type<ClientProxy>, options: { ...busRedisOptions(config.redis.url), channelPrefix: busChannelPrefix(config.redis.keyPrefix) } }]),
       ],
-      controllers: [HealthController, WebhookController, DeadLetterController, CallsController, MediaEventsController, CallOwnerController, CrmEventRelayController, PermissionsController, ContactsController, CrmEventsController, OpenApiController, ConsoleController, ...OPERATIONS_CONTROLLERS],
+      controllers: [HealthController, WebhookController, DeadLetterController, CallsController, CdrsController, MediaEventsController, CallOwnerController, CrmEventRelayController, PermissionsController, ContactsController, CrmEventsController, OpenApiController, ConsoleController, ...OPERATIONS_CONTROLLERS],
       providers,
     };
   }

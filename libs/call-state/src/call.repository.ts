@@ -42,6 +42,29 @@ export interface CallRepositoryOptions {
   now?: () => number;
 }
 
+/** A page of CDRs: see `CallRepository.listEnded`. */
+export interface EndedQuery {
+  /** Ended at or after (epoch ms). */
+  since?: number;
+  /** Ended before (epoch ms). */
+  until?: number;
+  /** Where the page before ended (its `next`). */
+  after?: EndedCursor;
+  limit: number;
+}
+
+/** The last CDR of a page: its end time as the ended index has it, and its id. */
+export interface EndedCursor {
+  endedAt: number;
+  callId: string;
+}
+
+export interface EndedPage {
+  records: CallRecord[];
+  /** Present when more CDRs follow: pass it as `after`. */
+  next?: EndedCursor;
+}
+
 export type ApplyResult =
   | { outcome: 'applied'; from: CallState; to: CallState; record: CallRecord }
   | { outcome: 'ignored'; reason: string; record: CallRecord };
@@ -348,6 +371,37 @@ export class CallRepository {
   }
 
   /**
+   * Ended calls (CDRs) by end time, oldest first, a page at a time: those ended at or after `since` and before
+   * `until` (epoch ms), from just after `after` (the `next` of the page before: the last CDR's end time and id,
+   * so calls ending in the same millisecond are neither skipped nor repeated). `next` is absent on the last
+   * page. CDRs whose record has expired are left out (and dropped from the index).
+   */
+  async listEnded(query: EndedQuery): Promise<EndedPage> {
+    const { limit } = query;
+    if (!Number.isSafeInteger(limit) || limit <= 0) throw new TypeError(`limit must be a positive integer, got ${limit}`);
+    const key = this.#keys.endedCalls;
+    let min = query.since ?? 0;
+    let offset = 0;
+    if (query.after) {
+      if (query.after.endedAt > min) min = query.after.endedAt;
+      if (query.after.endedAt >= min) {
+        // Redis orders one score's members by their bytes: those up to the cursor's id were on earlier pages
+        const tied = await this.#redis.zrangebyscore(key, query.after.endedAt, query.after.endedAt);
+        const afterId = query.after.callId;
+        offset = tied.filter((id) => id <= afterId).length;
+      }
+    }
+    const max = query.until === undefined ? '+inf' : `(${query.until}`;
+    const flat = await this.#redis.zrangebyscore(key, min, max, 'WITHSCORES', 'LIMIT', offset, limit + 1);
+    const entries: { callId: string; endedAt: number }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ callId: flat[i] as string, endedAt: Number(flat[i + 1]) });
+    const page = entries.slice(0, limit);
+    const last = page[page.length - 1];
+    const records = await this.#loadIds(key, page.map((e) => e.callId));
+    return { records, ...(entries.length > limit && last ? { next: last } : {}) };
+  }
+
+  /**
    * Runs `write` once this process's earlier writes to the call have settled. Two writes of one process
    * started side by side (the WhatsApp and PBX legs recorded as each comes up, a `ringing` while `dialing`
    * is written) would otherwise both start from the same remembered version and one would lose its
@@ -406,6 +460,11 @@ export class CallRepository {
   async #loadIndexed(indexKey: string, order: 'oldest' | 'newest', limit: number): Promise<CallRecord[]> {
     if (!Number.isSafeInteger(limit) || limit <= 0) throw new TypeError(`limit must be a positive integer, got ${limit}`);
     const ids = order === 'oldest' ? await this.#redis.zrange(indexKey, 0, limit - 1) : await this.#redis.zrevrange(indexKey, 0, limit - 1);
+    return this.#loadIds(indexKey, ids);
+  }
+
+  /** The records of `ids` in their order; ids whose record is gone are dropped from `indexKey`. */
+  async #loadIds(indexKey: string, ids: readonly string[]): Promise<CallRecord[]> {
     if (ids.length === 0) return [];
     const pipeline = this.#redis.pipeline();
     for (const id of ids) pipeline.hgetall(this.#keys.call(id));

@@ -112,6 +112,20 @@ export const signallingSchema = z
       .describe(
         'On shutdown (SIGTERM), how long the calls in progress may go on while no new call is taken (/health answers 503 draining); those still up then are ended cleanly (BYE, WhatsApp terminate, CDR cause "gateway shutting down"). Give the process manager a longer stop timeout.',
       ),
+    cdrRetentionHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 366)
+      .default(168)
+      .describe('How long the CDR of an ended call is kept (GET /v1/calls/{id}, GET /v1/cdrs): a billing or reporting system pulls GET /v1/cdrs more often than this. Each CDR takes about 2 KB of Redis memory.'),
+    cdrMax: z
+      .number()
+      .int()
+      .min(100)
+      .max(1_000_000)
+      .default(10_000)
+      .describe('Most CDRs kept, the oldest dropped first, whatever their age: at 20,000 calls a day, 10,000 is half a day (raise it, about 2 KB of Redis memory each, or pull more often).'),
     orphanLegSweepMs: z
       .number()
       .int()

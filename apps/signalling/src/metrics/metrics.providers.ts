@@ -28,7 +28,11 @@ export function signallingMetricsProviders(config: Readonly<AppConfig>): Provide
     {
       provide: CALL_REPOSITORY,
       useFactory: (redis: Redis, metrics: SignallingMetrics, instanceId: string) => {
-        const calls = new MeteredCallRepository(redis, { keyPrefix: config.redis.keyPrefix, instanceId }, metrics);
+        const calls = new MeteredCallRepository(
+          redis,
+          { keyPrefix: config.redis.keyPrefix, instanceId, endedTtlMs: config.signalling.cdrRetentionHours * 3_600_000, endedIndexMax: config.signalling.cdrMax },
+          metrics,
+        );
         metrics.listActive = () => calls.listActive(10_000);
         return calls;
       },

@@ -58,6 +58,35 @@ const calls: Json = {
       responses: { '200': json(ref('CallList'), 'Active calls (oldest first) and recent ended ones (newest first).'), '401': UNAUTHORIZED },
     },
   },
+  '/v1/cdrs': {
+    get: {
+      tags: ['calls'],
+      operationId: 'exportCdrs',
+      summary: 'Call detail records by end time, a page at a time (JSON or CSV)',
+      description:
+        'Ended calls, oldest first, for billing and reporting: pull with `since` (and `until`), then follow `next` (also in `X-Next-Cursor` and a ' +
+        '`Link: <...>; rel="next"` header) until it is null; a system that pulls regularly passes its last `next` as `after` and gets every CDR ' +
+        "once. CDRs are kept `signalling.cdrRetentionHours` (default 7 days), at most the `signalling.cdrMax` newest (default 10,000). CSV (`format=csv` or `Accept: text/csv`): " +
+        'a header of the CdrExport fields, one row per CDR, times in ISO 8601 UTC, text a spreadsheet would run as a formula prefixed with an apostrophe.',
+      security: bearer,
+      parameters: [
+        { name: 'since', in: 'query', required: false, description: 'Ended at or after: epoch ms, an ISO 8601 date-time with its zone, or a date (UTC midnight).', schema: { type: 'string' } },
+        { name: 'until', in: 'query', required: false, description: 'Ended before (same forms as since).', schema: { type: 'string' } },
+        { name: 'after', in: 'query', required: false, description: 'The `next` of the page before.', schema: { type: 'string' } },
+        { name: 'limit', in: 'query', required: false, description: 'CDRs per page (1-1000, default 100).', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+        { name: 'format', in: 'query', required: false, description: '`json` (default) or `csv`.', schema: { type: 'string', enum: ['json', 'csv'] } },
+      ],
+      responses: {
+        '200': {
+          description: 'A page of CDRs.',
+          headers: { 'X-Next-Cursor': { description: 'The `next` of this page, when more follow.', schema: { type: 'string' } } },
+          content: { 'application/json': { schema: ref('CdrPage') }, 'text/csv': { schema: { type: 'string' } } },
+        },
+        '400': error('A bad query parameter, with why (a time that is not one, a limit out of range, a cursor this API did not hand out, an unknown parameter).'),
+        '401': UNAUTHORIZED,
+      },
+    },
+  },
   '/v1/calls/{id}': {
     get: {
       tags: ['calls'],

@@ -6,6 +6,7 @@
 import { CALL_DIRECTIONS, CALL_STATES, END_PARTIES } from '@wagw/call-state';
 import { PERMISSION_STATES } from '@wagw/permissions';
 import { CRM_EVENT_TYPES } from '../events/crm-event.types';
+import { CDR_COLUMNS } from '../calls/cdr-export';
 
 type Schema = Record<string, unknown>;
 
@@ -157,6 +158,12 @@ export const OPENAPI_SCHEMAS: Record<string, Schema> = {
     ],
     description: '202: a permission request was sent; the call (state permission-pending) is placed when the user accepts.',
   },
+  CdrExport: obj(
+    ['callId', 'direction', 'createdAt', 'businessNumber'],
+    Object.fromEntries(CDR_COLUMNS.map((c) => [c, (callRecord['properties'] as Record<string, Schema>)[c] as Schema])),
+    'An ended call as the CDR export gives it: the CallRecord fields a billing or reporting system keeps; absent ones are left out (empty cells in CSV).',
+  ),
+  CdrPage: obj(['cdrs', 'next'], { cdrs: { type: 'array', items: ref('CdrExport') }, next: { type: ['string', 'null'], description: 'Pass it as `after` for the next page; null on the last.' } }),
   CallList: obj(['active', 'recent'], { active: { type: 'array', items: ref('CallRecord') }, recent: { type: 'array', items: ref('CallRecord') } }),
   PermissionView: permissionView,
   PermissionRequested: obj(['messageId', 'permission'], { messageId: str('wamid of the request message.'), permission: ref('PermissionView') }),
