@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
+import { CDR_COLUMNS } from '../../apps/signalling/src/calls/cdr-export';
 import type { Env } from '@wagw/config';
 import { freeTcpPort } from '@wagw/testing';
 import { startSippPbx, trunkEnv } from '../support/sipp-pbx';
@@ -108,6 +110,15 @@ describe('the agent console', () => {
     const emuCall = await stack.emu<{ state: string }>('GET', `/emulator/calls/${waCallId}`);
     expect(emuCall.state).toBe('ended');
     await browser.screenshot(page, 'console-ended');
+
+    // "Today's calls (CSV)": the CDR export, every page, as one file the browser saves
+    const { callId } = (await stack.api('GET', `/v1/calls/${waCallId}`)).body as { callId: string };
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('cdrs-download').click()]);
+    expect(download.suggestedFilename()).toMatch(/^calls-\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = readFileSync((await download.path()) as string, 'utf8').split('\r\n');
+    expect(csv[0]).toBe(CDR_COLUMNS.join(','));
+    expect(csv.filter((line) => line.startsWith(`${callId},inbound,`))).toHaveLength(1);
+    expect(await page.getByTestId('error').isHidden()).toBe(true);
   });
 
   it('remembers the token, lists the contacts the gateway has seen and a number added by hand, each with its badge', async () => {

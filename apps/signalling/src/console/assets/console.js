@@ -7,6 +7,7 @@
 //   POST /v1/contacts/{waId}/call-button  send the user WhatsApp's "call us" button (their tap calls the business)
 //   GET  /v1/calls                    calls already in progress when the page opens
 //   GET  /v1/calls/{id}/voicemail     the voicemail a user left (the event's audioPath), played in the row
+//   GET  /v1/cdrs?format=csv          today's call records as a CSV file (the "Today's calls" button)
 //   GET  /v1/events?token=...         live events (Server-Sent Events): call.* (call.voicemail too) and permission.*
 // Copy it freely: no framework, no build step.
 'use strict';
@@ -304,6 +305,46 @@
     }
   }
 
+  // ---- call records ---------------------------------------------------------------------------------
+
+  /** Pages of today's CDRs the button follows at most (1,000 each); past them it says to use `wagw cdrs`. */
+  const MAX_CDR_PAGES = 20;
+
+  /** Today's CDRs (ended since local midnight) as one CSV file: GET /v1/cdrs?format=csv, every page. */
+  async function downloadCdrs() {
+    const midnight = new Date();
+    midnight.setHours(0, 0, 0, 0);
+    const params = new URLSearchParams({ format: 'csv', limit: '1000', since: String(midnight.getTime()) });
+    let csv = '';
+    for (let page = 0; ; page++) {
+      if (page === MAX_CDR_PAGES) return showError(`More than ${MAX_CDR_PAGES * 1000} calls today: export them with wagw cdrs or GET /v1/cdrs`);
+      const res = await fetch(`/v1/cdrs?${params}`, { headers: { authorization: `Bearer ${localStorage.getItem(TOKEN_KEY)}` } });
+      const text = await res.text();
+      if (!res.ok) {
+        let body;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        return showError(`Call records not downloaded: ${describeError({ status: res.status, body })}`);
+      }
+      // every page starts with the header line: kept once
+      csv += page === 0 ? text : text.slice(text.indexOf('\r\n') + 2);
+      const next = res.headers.get('x-next-cursor');
+      if (!next) break;
+      params.set('after', next);
+    }
+    const day = `${midnight.getFullYear()}-${String(midnight.getMonth() + 1).padStart(2, '0')}-${String(midnight.getDate()).padStart(2, '0')}`;
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+    link.download = `calls-${day}.csv`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+  }
+
   // ---- live events ----------------------------------------------------------------------------------
 
   /** Subscribes to /v1/events. EventSource reconnects by itself and sends Last-Event-ID, so nothing is missed. */
@@ -395,6 +436,7 @@
     signIn($('token').value.trim());
   });
   $('logout').addEventListener('click', signOut);
+  $('cdrs').addEventListener('click', () => void downloadCdrs().catch((err) => showError(`Call records not downloaded: ${err.message}`)));
   $('incoming-dismiss').addEventListener('click', () => showIncoming(null));
   $('add').addEventListener('submit', (e) => {
     e.preventDefault();
