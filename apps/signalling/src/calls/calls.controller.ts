@@ -1,7 +1,8 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { isKeyPart, type CallRecord, type CallRepository } from '@wagw/call-state';
 import { ApiTokenGuard } from '../api/api-token.guard';
+import { limitParam } from '../api/limit-param';
 import { CALL_REPOSITORY } from '../signalling.tokens';
 import { CallOwnerForwarder } from './call-owner';
 import { CallRuntime } from './call-runtime';
@@ -42,9 +43,7 @@ export class CallsController {
 
   @Get()
   async list(@Query('state') state?: string, @Query('limit') limit?: string): Promise<{ active: CallRecord[]; recent: CallRecord[] }> {
-    const parsed = limit === undefined ? 50 : Number.parseInt(limit, 10);
-    if (!Number.isInteger(parsed) || parsed < 1 || parsed > 500) throw new BadRequestException(`limit must be an integer from 1 to 500, got ${JSON.stringify(limit)}`);
-    const n = parsed;
+    const n = limitParam(limit, 50, 500);
     const [active, recent] = await Promise.all([this.calls.listActive(), this.calls.listRecent(n)]);
     const filter = (r: CallRecord): boolean => !state || r.state === state;
     return { active: active.filter(filter), recent: recent.filter(filter) };

@@ -2,6 +2,7 @@ import { BadRequestException, Controller, Get, Inject, Query, Res, UseGuards } f
 import type { Response } from 'express';
 import type { CallRepository, EndedQuery } from '@wagw/call-state';
 import { ApiTokenGuard } from '../api/api-token.guard';
+import { limitParam } from '../api/limit-param';
 import { CALL_REPOSITORY } from '../signalling.tokens';
 import { cdrCsvHeader, cdrCsvRows, cdrOf, decodeCdrCursor, encodeCdrCursor, parseCdrTime, type Cdr } from './cdr-export';
 
@@ -58,10 +59,7 @@ export class CdrsController {
     const since = single('since', query['since']);
     const until = single('until', query['until']);
     const after = single('after', query['after']);
-    const limitText = single('limit', query['limit']);
-    const limit = limitText === undefined ? DEFAULT_LIMIT : /^\d{1,5}$/.test(limitText) ? Number(limitText) : Number.NaN;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new BadRequestException(`limit must be an integer from 1 to ${MAX_LIMIT}, got ${JSON.stringify(limitText?.slice(0, 40))}`);
-    const q: EndedQuery = { limit };
+    const q: EndedQuery = { limit: limitParam(query['limit'], DEFAULT_LIMIT, MAX_LIMIT) };
     if (since !== undefined) q.since = orBadRequest(parseCdrTime('since', since));
     if (until !== undefined) q.until = orBadRequest(parseCdrTime('until', until));
     if (after !== undefined) q.after = orBadRequest(decodeCdrCursor(after));

@@ -1,5 +1,6 @@
-import { BadRequestException, Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { ApiTokenGuard } from '../api/api-token.guard';
+import { limitParam } from '../api/limit-param';
 import { DEAD_LETTERS } from '../signalling.tokens';
 import type { DeadLetter, DeadLetterRepository } from './dead-letter.repository';
 
@@ -11,9 +12,7 @@ export class DeadLetterController {
 
   @Get()
   async list(@Query('limit') limit?: string): Promise<{ total: number; items: DeadLetter[] }> {
-    const parsed = limit === undefined ? 50 : Number.parseInt(limit, 10);
-    if (!Number.isInteger(parsed) || parsed < 1 || parsed > 1000) throw new BadRequestException(`limit must be an integer from 1 to 1000, got ${JSON.stringify(limit)}`);
-    const n = parsed;
+    const n = limitParam(limit, 50, 1000);
     const [total, items] = await Promise.all([this.deadLetters.count(), this.deadLetters.list(n)]);
     return { total, items };
   }
