@@ -94,6 +94,10 @@ describe.each(['udp', 'tcp', 'tls'] as const)('inbound over %s: a WhatsApp user 
     expect(emuCall.durationS).toBeGreaterThan(0);
     expect(cdr.waDurationS).toBe(emuCall.durationS);
     expect(cdr.waBillablePulses).toBeUndefined();
+    // the bridge's media figures too: noted as the legs close, before the end is applied
+    expect(cdr).toMatchObject({ mediaMode: 'transcode', waPacketsLost: 0 });
+    expect(cdr.waPacketsReceived).toBeGreaterThan(25);
+    expect(cdr.pbxPacketsReceived).toBeGreaterThan(25);
     await pbx.phone.waitEvent('CALL_CLOSED', 10_000);
     await nothingLeaks(call);
   });
@@ -103,7 +107,7 @@ describe.each(['udp', 'tcp', 'tls'] as const)('inbound over %s: a WhatsApp user 
     await userHears(400);
     await pbx.phone.hangup();
     const cdr = await ended(call.callId);
-    expect(cdr).toMatchObject({ endedBy: 'pbx' });
+    expect(cdr).toMatchObject({ endedBy: 'pbx', mediaMode: 'transcode' });
     const emuCall = await eventually('WhatsApp call ended', async () => {
       const c = await stack.emu<{ state: string; timeline: { event: string }[] }>('GET', `/emulator/calls/${waCallId}`);
       return c.state === 'ended' ? c : undefined;

@@ -60,7 +60,7 @@ const callRecord = obj(
     pbxInvite: str('The PBX leg\'s INVITE while the PBX rings (JSON: Request-URI, Via, From, To, Call-ID, CSeq, Route, destination), kept so that another signalling process can CANCEL it if the one holding the call dies before the answer.'),
     pbxIncomingInvite: str('The PBX\'s INVITE of a PBX call to a WhatsApp user (JSON: Vias, From, our To tag, Call-ID, CSeq, source), kept so that another signalling process can answer it 503 if the one holding the call dies before the user answers.'),
     signallingInstance: str('The signalling process holding the call (its instance id, new at every start); if it dies, another one ends the call with the cause `signalling instance <id> lost`.'),
-    mediaMode: { type: 'string', enum: ['transcode', 'passthrough'], description: 'A bridged call, once its bridge stopped (shortly after `ended`): Opus transcoded to the PBX codec, or passed through.' },
+    mediaMode: { type: 'string', enum: ['transcode', 'passthrough'], description: 'A bridged call, noted as its bridge stopped, before the record says `ended`: Opus transcoded to the PBX codec, or passed through.' },
     waPacketsReceived: { type: 'integer', minimum: 0, description: 'A bridged call: RTP packets the gateway received from the WhatsApp user.' },
     waPacketsLost: { type: 'integer', minimum: 0, description: 'A bridged call: packets of the WhatsApp user\'s stream lost on the way (RFC 3550 cumulative loss).' },
     waJitterMs: { type: 'integer', minimum: 0, description: 'A bridged call: interarrival jitter of the WhatsApp user\'s stream at the end (RFC 3550), ms.' },
