@@ -135,7 +135,7 @@ async function maybeStartDemoPbx(config) {
     log(`no PBX trunk configured, and the demo PBX needs ${missing.join(', ')} (bash scripts/install-deps.sh run): calls are answered by the gateway itself (test tone)`);
     return undefined;
   }
-  // DEMO_PBX_DIR: where the demo PBX keeps its configs, logs and the phone's recordings (emptied at each start)
+  // DEMO_PBX_DIR: where the demo PBX keeps its configs, logs and the phone's recordings (each start replaces its own files there)
   const dir = env.DEMO_PBX_DIR ? resolve(env.DEMO_PBX_DIR) : undefined;
   const pbx = await startDemoPbx({ root, dir, businessNumber: config.whatsapp.businessNumber, gatewaySipPort: config.pbx.udpPort, start, waitFor });
   Object.assign(env, pbx.env);

@@ -277,7 +277,7 @@ export async function voicemailCommand(ctx: CommandContext): Promise<void> {
   ctx.out(`saved ${got.bytes.length} bytes of ${got.contentType ?? 'audio'}${media ? ` (Meta media ${media})` : ''} to ${file}`);
 }
 
-/** Pages `cdrs` follows at most (1,000 CDRs each; the gateway keeps at most 10,000). */
+/** Pages `cdrs` follows at most (1,000 CDRs each: 100,000; a gateway whose signalling.cdrMax keeps more is exported window by window). */
 const MAX_CDR_PAGES = 100;
 
 /**

@@ -382,14 +382,13 @@ export class CallRepository {
     const key = this.#keys.endedCalls;
     let min = query.since ?? 0;
     let offset = 0;
-    if (query.after) {
-      if (query.after.endedAt > min) min = query.after.endedAt;
-      if (query.after.endedAt >= min) {
-        // Redis orders one score's members by their bytes: those up to the cursor's id were on earlier pages
-        const tied = await this.#redis.zrangebyscore(key, query.after.endedAt, query.after.endedAt);
-        const afterId = query.after.callId;
-        offset = tied.filter((id) => id <= afterId).length;
-      }
+    const after = query.after;
+    // a cursor from before `since` changes nothing; otherwise the page starts at its end time
+    if (after && after.endedAt >= min) {
+      min = after.endedAt;
+      // Redis orders one score's members by their bytes: those up to the cursor's id were on earlier pages
+      const tied = await this.#redis.zrangebyscore(key, after.endedAt, after.endedAt);
+      offset = tied.filter((id) => id <= after.callId).length;
     }
     const max = query.until === undefined ? '+inf' : `(${query.until}`;
     const flat = await this.#redis.zrangebyscore(key, min, max, 'WITHSCORES', 'LIMIT', offset, limit + 1);
